@@ -1,0 +1,73 @@
+package io.tpkernels.bench;
+
+import io.tpkernels.gpu.KernelArgs;
+import io.tpkernels.ops.Cast;
+import io.tpkernels.tensor.DType;
+import io.tpkernels.tensor.Device;
+import io.tpkernels.tensor.Tensor;
+import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * The CPU path of the cast kernel (GB/s = bytes read plus written / time), and the host cost of marshalling
+ * a launch's parameters into the reused buffer.
+ */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.MICROSECONDS)
+@Warmup(iterations = 3, time = 1)
+@Measurement(iterations = 5, time = 1)
+@Fork(value = 1, jvmArgsAppend = "--enable-native-access=ALL-UNNAMED")
+public class CastBenchmark {
+
+    @Param({"4096", "1048576"})
+    public int elements;
+
+    @Param({"F32:BF16", "BF16:F32"})
+    public String pair;
+
+    private Tensor src;
+    private Tensor dst;
+
+    @Setup(Level.Trial)
+    public void setUp() {
+        String[] p = pair.split(":");
+        SplittableRandom random = new SplittableRandom(1);
+        float[] values = new float[elements];
+        for (int i = 0; i < elements; i++) {
+            values[i] = (float) random.nextGaussian();
+        }
+        src = Tensor.ofFloats(DType.valueOf(p[0]), values, elements);
+        dst = Tensor.allocate(Device.CPU, DType.valueOf(p[1]), elements);
+    }
+
+    @TearDown(Level.Trial)
+    public void tearDown() {
+        src.close();
+        dst.close();
+    }
+
+    @Benchmark
+    public Tensor castCpu() {
+        Cast.into(src, dst);
+        return dst;
+    }
+
+    @Benchmark
+    public int marshalLaunchParameters() {
+        return KernelArgs.begin().ptr(0x7f00_0000_0000L).ptr(0x7f00_1000_0000L).i64(elements).count();
+    }
+}

@@ -1,0 +1,10 @@
+/** The {@code tpk} command-line tool. */
+module io.tpkernels.cli {
+    requires io.tpkernels.layers;
+    requires info.picocli;
+
+    // picocli reads the command classes reflectively.
+    opens io.tpkernels.cli to info.picocli;
+
+    exports io.tpkernels.cli;
+}

@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# build-ptx.sh SRC_DIR OUT_DIR REPORT
+#
+# Compiles every SRC_DIR/*.cu to PTX with nvcc and checks each PTX with ptxas -v:
+#   - PTX: compute_80 (generic, runs on sm_80 and newer) unless the file says otherwise with a line
+#       // tpk-arch: compute_90a          (Hopper-only instructions: wgmma, TMA, setmaxnreg)
+#     (several such lines give several PTX files);
+#   - ptxas: compute_80 PTX for sm_80 and sm_90, compute_90a PTX for sm_90a; registers and spills of every
+#     kernel go to REPORT, and a kernel that spills fails the build unless its file says
+#       // tpk-allow-spills: KERNEL_NAME
+# Output: OUT_DIR/tpkernels-ptx/NAME.ARCH.ptx, OUT_DIR/tpkernels-ptx/index.txt ("NAME ARCH" lines), and the
+# sources (for NVRTC) in OUT_DIR/tpkernels-cu/. Without nvcc it copies the sources, says so once, and
+# succeeds: the runtime then compiles the sources with NVRTC.
+set -euo pipefail
+src=$1 out=$2 report=$3
+mkdir -p "$out/tpkernels-ptx" "$out/tpkernels-cu" "$(dirname "$report")"
+cp "$src"/*.cu "$out/tpkernels-cu/"
+ls "$src"/*.cuh >/dev/null 2>&1 && cp "$src"/*.cuh "$out/tpkernels-cu/"
+(cd "$src" && ls *.cu *.cuh 2>/dev/null || true) > "$out/tpkernels-cu/index.txt"
+: > "$out/tpkernels-ptx/index.txt"
+
+nvcc=""
+for c in "$(command -v nvcc 2>/dev/null || true)" "${CUDA_HOME:-/nonexistent}/bin/nvcc" /usr/local/cuda/bin/nvcc; do
+  if [ -n "$c" ] && [ -x "$c" ]; then nvcc=$c; break; fi
+done
+if [ -z "$nvcc" ]; then
+  echo "[tpk] nvcc not found (PATH, CUDA_HOME, /usr/local/cuda): no PTX was built; the runtime compiles the packaged .cu sources with NVRTC." | tee "$report"
+  exit 0
+fi
+ptxas="$(dirname "$nvcc")/ptxas"
+[ -x "$ptxas" ] || ptxas=$(command -v ptxas)
+
+{ echo "# ptxas -v report: registers, stack and spills per kernel"; echo "# $("$nvcc" --version | tail -1)"; } > "$report"
+failed=0
+for cu in "$src"/*.cu; do
+  name=$(basename "$cu" .cu)
+  archs=$(sed -n 's#^// tpk-arch: *\(compute_[0-9a-z]*\).*#\1#p' "$cu")
+  [ -n "$archs" ] || archs=compute_80
+  allowed=$(sed -n 's#^// tpk-allow-spills: *\([A-Za-z0-9_]*\).*#\1#p' "$cu")
+  for arch in $archs; do
+    ptx="$out/tpkernels-ptx/$name.$arch.ptx"
+    "$nvcc" -ptx -arch="$arch" -O3 -std=c++17 -lineinfo -I "$src" -o "$ptx" "$cu"
+    echo "$name $arch" >> "$out/tpkernels-ptx/index.txt"
+    case $arch in
+      compute_80) sms="sm_80 sm_90" ;;
+      *) sms="sm_${arch#compute_}" ;;
+    esac
+    for sm in $sms; do
+      log=$("$ptxas" -arch="$sm" -v "$ptx" -o /dev/null 2>&1)
+      echo "## $name.$arch.ptx on $sm" >> "$report"
+      echo "$log" | grep -E 'Compiling entry|registers|spill' >> "$report"
+      # A "Function properties for K" line is followed by "... N bytes spill stores, M bytes spill loads".
+      while read -r kernel stores loads; do
+        if [ "$stores" != 0 ] || [ "$loads" != 0 ]; then
+          if echo "$allowed" | grep -qx "$kernel"; then
+            echo "[tpk] $kernel spills on $sm ($stores bytes stored, $loads loaded): allowed by $name.cu"
+          else
+            echo "[tpk] ERROR: kernel $kernel in $name.cu spills registers on $sm ($stores bytes stored, $loads loaded); fix it or mark it with '// tpk-allow-spills: $kernel'" >&2
+            failed=1
+          fi
+        fi
+      done < <(echo "$log" | awk '/Function properties for/ {k=$NF} /spill stores/ {print k, $5, $9}')
+    done
+  done
+done
+[ $failed = 0 ] || exit 1
+echo "[tpk] PTX built for $(wc -l < "$out/tpkernels-ptx/index.txt") kernel file(s); report in $report"

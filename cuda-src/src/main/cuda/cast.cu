@@ -1,0 +1,100 @@
+// cast.cu: element-wise dtype conversion between F32, F16 and BF16.
+//
+//   dst[i] = convert(src[i])            for 0 <= i < n
+//
+// Narrowing rounds to nearest, ties to even; NaN stays NaN and +-inf stays +-inf (PTX cvt.rn.*), which is
+// what io.tpkernels.tensor.DType does on the CPU, so the CPU path is the bit-exact reference for all
+// non-NaN values. Widening (f16/bf16 -> f32) is exact. f16 <-> bf16 goes through f32: the widening is
+// exact, so there is one rounding.
+//
+// Memory-bound: each thread moves 4 elements per step with one vector load and one vector store when both
+// pointers are aligned to 4 elements (device allocations are; row views may not be), otherwise 4 scalar
+// accesses. Grid-stride loop, so any grid size covers any n.
+//
+// Versions: v1 (this) vector-or-scalar grid-stride loop; not yet timed on a GPU.
+//
+// No headers: halves are carried as unsigned short and converted with inline PTX, so NVRTC compiles this
+// file without cuda_fp16.h.
+
+typedef unsigned short u16;
+
+__device__ __forceinline__ float f16_to_f32(u16 h) {
+    float f;
+    asm("cvt.f32.f16 %0, %1;" : "=f"(f) : "h"(h));
+    return f;
+}
+__device__ __forceinline__ float bf16_to_f32(u16 b) { return __uint_as_float(((unsigned int)b) << 16); }
+__device__ __forceinline__ u16 f32_to_f16(float f) {
+    u16 h;
+    asm("cvt.rn.f16.f32 %0, %1;" : "=h"(h) : "f"(f));
+    return h;
+}
+__device__ __forceinline__ u16 f32_to_bf16(float f) {
+    u16 b;
+    asm("cvt.rn.bf16.f32 %0, %1;" : "=h"(b) : "f"(f));
+    return b;
+}
+
+// One struct per element type: its storage, its 4-wide vector, and its conversions through f32.
+struct F32 {
+    typedef float T;
+    typedef float4 V;
+    static __device__ __forceinline__ float to_f32(T v) { return v; }
+    static __device__ __forceinline__ T from_f32(float v) { return v; }
+    static __device__ __forceinline__ void unpack(V v, T (&e)[4]) { e[0] = v.x; e[1] = v.y; e[2] = v.z; e[3] = v.w; }
+    static __device__ __forceinline__ V pack(const T (&e)[4]) { V v; v.x = e[0]; v.y = e[1]; v.z = e[2]; v.w = e[3]; return v; }
+};
+struct F16 {
+    typedef u16 T;
+    typedef ushort4 V;
+    static __device__ __forceinline__ float to_f32(T v) { return f16_to_f32(v); }
+    static __device__ __forceinline__ T from_f32(float v) { return f32_to_f16(v); }
+    static __device__ __forceinline__ void unpack(V v, T (&e)[4]) { e[0] = v.x; e[1] = v.y; e[2] = v.z; e[3] = v.w; }
+    static __device__ __forceinline__ V pack(const T (&e)[4]) { V v; v.x = e[0]; v.y = e[1]; v.z = e[2]; v.w = e[3]; return v; }
+};
+struct BF16 {
+    typedef u16 T;
+    typedef ushort4 V;
+    static __device__ __forceinline__ float to_f32(T v) { return bf16_to_f32(v); }
+    static __device__ __forceinline__ T from_f32(float v) { return f32_to_bf16(v); }
+    static __device__ __forceinline__ void unpack(V v, T (&e)[4]) { e[0] = v.x; e[1] = v.y; e[2] = v.z; e[3] = v.w; }
+    static __device__ __forceinline__ V pack(const T (&e)[4]) { V v; v.x = e[0]; v.y = e[1]; v.z = e[2]; v.w = e[3]; return v; }
+};
+
+template <typename S, typename D>
+__device__ __forceinline__ void cast(typename D::T* __restrict__ dst, const typename S::T* __restrict__ src,
+                                     long long n) {
+    const long long stride = (long long)gridDim.x * blockDim.x * 4;
+    long long i = ((long long)blockIdx.x * blockDim.x + threadIdx.x) * 4;
+    const bool vec = ((unsigned long long)src % sizeof(typename S::V) == 0)
+                  && ((unsigned long long)dst % sizeof(typename D::V) == 0);
+    if (vec) {
+        for (; i + 3 < n; i += stride) {
+            typename S::T in[4];
+            typename D::T out[4];
+            S::unpack(*reinterpret_cast<const typename S::V*>(src + i), in);
+#pragma unroll
+            for (int k = 0; k < 4; k++) out[k] = D::from_f32(S::to_f32(in[k]));
+            *reinterpret_cast<typename D::V*>(dst + i) = D::pack(out);
+        }
+    } else {
+        for (; i + 3 < n; i += stride) {
+#pragma unroll
+            for (int k = 0; k < 4; k++) dst[i + k] = D::from_f32(S::to_f32(src[i + k]));
+        }
+    }
+    // The last n % 4 elements: the thread whose step lands on them.
+    for (; i < n; i++) dst[i] = D::from_f32(S::to_f32(src[i]));
+}
+
+// Kernel names say what they read and write; parameters are (dst, src, n) for all of them.
+#define TPK_CAST(NAME, S, D)                                                                           \
+    extern "C" __global__ void __launch_bounds__(256)                                                  \
+    NAME(D::T* __restrict__ dst, const S::T* __restrict__ src, long long n) { cast<S, D>(dst, src, n); }
+
+TPK_CAST(tpk_cast_f32_to_f16, F32, F16)
+TPK_CAST(tpk_cast_f32_to_bf16, F32, BF16)
+TPK_CAST(tpk_cast_f16_to_f32, F16, F32)
+TPK_CAST(tpk_cast_bf16_to_f32, BF16, F32)
+TPK_CAST(tpk_cast_f16_to_bf16, F16, BF16)
+TPK_CAST(tpk_cast_bf16_to_f16, BF16, F16)

@@ -1,0 +1,549 @@
+package io.tpkernels.ffm.cuda;
+
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+import io.tpkernels.ffm.CConstant;
+import io.tpkernels.ffm.LibraryName;
+import io.tpkernels.ffm.NativeLibrary;
+import io.tpkernels.ffm.OutParams;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandle;
+import java.util.Optional;
+
+/**
+ * The CUDA driver API ({@code libcuda.so.1}) through FFM: one {@code static final MethodHandle} per function
+ * (declared in {@link CudaDriverApi}), and a checked Java method per function that turns every non-zero
+ * {@code CUresult} into a {@link CudaException}.
+ *
+ * <p>Opaque handles ({@code CUcontext}, {@code CUstream}, ...) are {@link MemorySegment}s of size zero;
+ * device pointers ({@code CUdeviceptr}) are {@code long}s. The methods are thin: ownership, contexts and
+ * checks of shapes live in the {@code kernels} module.
+ */
+public final class CudaDriver {
+    private CudaDriver() {
+    }
+
+    private static final NativeLibrary LIB = NativeLibrary.load(LibraryName.CUDA_DRIVER);
+
+    private static final MethodHandle cuInit = LIB.downcall(CudaDriverApi.cuInit);
+    private static final MethodHandle cuDriverGetVersion = LIB.downcall(CudaDriverApi.cuDriverGetVersion);
+    private static final MethodHandle cuGetErrorName = LIB.downcall(CudaDriverApi.cuGetErrorName);
+    private static final MethodHandle cuGetErrorString = LIB.downcall(CudaDriverApi.cuGetErrorString);
+    private static final MethodHandle cuDeviceGetCount = LIB.downcall(CudaDriverApi.cuDeviceGetCount);
+    private static final MethodHandle cuDeviceGet = LIB.downcall(CudaDriverApi.cuDeviceGet);
+    private static final MethodHandle cuDeviceGetName = LIB.downcall(CudaDriverApi.cuDeviceGetName);
+    private static final MethodHandle cuDeviceGetAttribute = LIB.downcall(CudaDriverApi.cuDeviceGetAttribute);
+    private static final MethodHandle cuDeviceTotalMem_v2 = LIB.downcall(CudaDriverApi.cuDeviceTotalMem_v2);
+    private static final MethodHandle cuDevicePrimaryCtxRetain = LIB.downcall(CudaDriverApi.cuDevicePrimaryCtxRetain);
+    private static final MethodHandle cuDevicePrimaryCtxRelease_v2 =
+            LIB.downcall(CudaDriverApi.cuDevicePrimaryCtxRelease_v2);
+    private static final MethodHandle cuCtxSetCurrent = LIB.downcall(CudaDriverApi.cuCtxSetCurrent);
+    private static final MethodHandle cuCtxGetCurrent = LIB.downcall(CudaDriverApi.cuCtxGetCurrent);
+    private static final MethodHandle cuCtxSynchronize = LIB.downcall(CudaDriverApi.cuCtxSynchronize);
+    private static final MethodHandle cuMemAlloc_v2 = LIB.downcall(CudaDriverApi.cuMemAlloc_v2);
+    private static final MethodHandle cuMemFree_v2 = LIB.downcall(CudaDriverApi.cuMemFree_v2);
+    private static final MethodHandle cuMemGetInfo_v2 = LIB.downcall(CudaDriverApi.cuMemGetInfo_v2);
+    private static final MethodHandle cuMemsetD8_v2 = LIB.downcall(CudaDriverApi.cuMemsetD8_v2);
+    private static final MethodHandle cuMemsetD8Async = LIB.downcall(CudaDriverApi.cuMemsetD8Async);
+    private static final MethodHandle cuMemcpyHtoD_v2 = LIB.downcall(CudaDriverApi.cuMemcpyHtoD_v2);
+    private static final MethodHandle cuMemcpyDtoH_v2 = LIB.downcall(CudaDriverApi.cuMemcpyDtoH_v2);
+    private static final MethodHandle cuMemcpyDtoD_v2 = LIB.downcall(CudaDriverApi.cuMemcpyDtoD_v2);
+    private static final MethodHandle cuMemcpyHtoDAsync_v2 = LIB.downcall(CudaDriverApi.cuMemcpyHtoDAsync_v2);
+    private static final MethodHandle cuMemcpyDtoHAsync_v2 = LIB.downcall(CudaDriverApi.cuMemcpyDtoHAsync_v2);
+    private static final MethodHandle cuMemcpyDtoDAsync_v2 = LIB.downcall(CudaDriverApi.cuMemcpyDtoDAsync_v2);
+    private static final MethodHandle cuStreamCreate = LIB.downcall(CudaDriverApi.cuStreamCreate);
+    private static final MethodHandle cuStreamDestroy_v2 = LIB.downcall(CudaDriverApi.cuStreamDestroy_v2);
+    private static final MethodHandle cuStreamSynchronize = LIB.downcall(CudaDriverApi.cuStreamSynchronize);
+    private static final MethodHandle cuEventCreate = LIB.downcall(CudaDriverApi.cuEventCreate);
+    private static final MethodHandle cuEventDestroy_v2 = LIB.downcall(CudaDriverApi.cuEventDestroy_v2);
+    private static final MethodHandle cuEventRecord = LIB.downcall(CudaDriverApi.cuEventRecord);
+    private static final MethodHandle cuEventSynchronize = LIB.downcall(CudaDriverApi.cuEventSynchronize);
+    private static final MethodHandle cuEventElapsedTime_v2 = LIB.downcall(CudaDriverApi.cuEventElapsedTime_v2);
+    private static final MethodHandle cuModuleLoadData = LIB.downcall(CudaDriverApi.cuModuleLoadData);
+    private static final MethodHandle cuModuleUnload = LIB.downcall(CudaDriverApi.cuModuleUnload);
+    private static final MethodHandle cuModuleGetFunction = LIB.downcall(CudaDriverApi.cuModuleGetFunction);
+    private static final MethodHandle cuLaunchKernel = LIB.downcall(CudaDriverApi.cuLaunchKernel);
+    private static final MethodHandle cuFuncGetAttribute = LIB.downcall(CudaDriverApi.cuFuncGetAttribute);
+    private static final MethodHandle cuFuncSetAttribute = LIB.downcall(CudaDriverApi.cuFuncSetAttribute);
+
+    /** The outcome of {@code cuInit}, computed once. */
+    private static final class Init {
+        static final String FAILURE = initialize();
+
+        private static String initialize() {
+            if (!LIB.isLoaded()) {
+                return LIB.reason().orElseThrow();
+            }
+            try {
+                int s = (int) cuInit.invokeExact(0);
+                return s == 0 ? null : "cuInit(0) failed: " + errorName(s) + " (" + errorString(s) + ")";
+            } catch (Throwable t) {
+                return t.getMessage();
+            }
+        }
+    }
+
+    /** The driver library as loaded (or why not). */
+    public static NativeLibrary library() {
+        return LIB;
+    }
+
+    /** Whether the driver was loaded and {@code cuInit} succeeded (there may still be zero devices). */
+    public static boolean isAvailable() {
+        return Init.FAILURE == null;
+    }
+
+    /** Why the driver is not available, in one sentence; empty when it is. */
+    public static Optional<String> unavailableReason() {
+        return Optional.ofNullable(Init.FAILURE);
+    }
+
+    /** Throws {@link IllegalStateException} with the one-sentence reason unless the driver is usable. */
+    public static void requireAvailable() {
+        if (Init.FAILURE != null) {
+            throw new IllegalStateException("CUDA is not available: " + Init.FAILURE);
+        }
+    }
+
+    // ---- status mapping
+
+    /** The symbolic name of {@code status}, from the driver or, failing that, from {@code cuda.h}'s table. */
+    public static String errorName(int status) {
+        if (LIB.isLoaded()) {
+            try {
+                MemorySegment out = OutParams.get();
+                if ((int) cuGetErrorName.invokeExact(status, out) == 0) {
+                    return out.get(ADDRESS, 0).reinterpret(256).getString(0);
+                }
+            } catch (Throwable ignored) {
+                // fall through to the table
+            }
+        }
+        for (CConstant c : CudaDriverApi.RESULTS) {
+            if (c.value() == status) {
+                return c.name();
+            }
+        }
+        return "CUDA_ERROR_UNKNOWN_STATUS_" + status;
+    }
+
+    /** The driver's description of {@code status}, or an empty string when it cannot say. */
+    public static String errorString(int status) {
+        if (LIB.isLoaded()) {
+            try {
+                MemorySegment out = OutParams.get();
+                if ((int) cuGetErrorString.invokeExact(status, out) == 0) {
+                    return out.get(ADDRESS, 0).reinterpret(1024).getString(0);
+                }
+            } catch (Throwable ignored) {
+                // no description
+            }
+        }
+        return "";
+    }
+
+    private static void check(int status, String call) {
+        if (status != 0) {
+            throw new CudaException(status, call);
+        }
+    }
+
+    // ---- initialization and devices
+
+    /** {@code cuDriverGetVersion}: e.g. 13000 for CUDA 13.0. */
+    public static int driverVersion() {
+        requireAvailable();
+        MemorySegment out = OutParams.get();
+        try {
+            check((int) cuDriverGetVersion.invokeExact(out), "cuDriverGetVersion()");
+        } catch (Throwable t) {
+            throw OutParams.rethrow(t);
+        }
+        return out.get(JAVA_INT, 0);
+    }
+
+    /** {@code cuDeviceGetCount}. */
+    public static int deviceCount() {
+        requireAvailable();
+        MemorySegment out = OutParams.get();
+        try {
+            check((int) cuDeviceGetCount.invokeExact(out), "cuDeviceGetCount()");
+        } catch (Throwable t) {
+            throw OutParams.rethrow(t);
+        }
+        return out.get(JAVA_INT, 0);
+    }
+
+    /** {@code cuDeviceGet}: the {@code CUdevice} handle of an ordinal. */
+    public static int device(int ordinal) {
+        requireAvailable();
+        MemorySegment out = OutParams.get();
+        try {
+            check((int) cuDeviceGet.invokeExact(out, ordinal), "cuDeviceGet(ordinal=" + ordinal + ")");
+        } catch (Throwable t) {
+            throw OutParams.rethrow(t);
+        }
+        return out.get(JAVA_INT, 0);
+    }
+
+    /** {@code cuDeviceGetName}. */
+    public static String deviceName(int device) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment name = arena.allocate(256);
+            check((int) cuDeviceGetName.invokeExact(name, 256, device), "cuDeviceGetName(device=" + device + ")");
+            return name.getString(0);
+        } catch (Throwable t) {
+            throw OutParams.rethrow(t);
+        }
+    }
+
+    /** {@code cuDeviceGetAttribute}, with {@code attribute} one of {@code CudaDriverApi.CU_DEVICE_ATTRIBUTE_*}. */
+    public static int deviceAttribute(int attribute, int device) {
+        MemorySegment out = OutParams.get();
+        try {
+            check((int) cuDeviceGetAttribute.invokeExact(out, attribute, device),
+                    "cuDeviceGetAttribute(attribute=" + attribute + ", device=" + device + ")");
+        } catch (Throwable t) {
+            throw OutParams.rethrow(t);
+        }
+        return out.get(JAVA_INT, 0);
+    }
+
+    /** {@code cuDeviceTotalMem_v2}: bytes of device memory. */
+    public static long deviceTotalMem(int device) {
+        MemorySegment out = OutParams.get();
+        try {
+            check((int) cuDeviceTotalMem_v2.invokeExact(out, device), "cuDeviceTotalMem_v2(device=" + device + ")");
+        } catch (Throwable t) {
+            throw OutParams.rethrow(t);
+        }
+        return out.get(JAVA_LONG, 0);
+    }
+
+    // ---- contexts
+
+    /** {@code cuDevicePrimaryCtxRetain}. Pair with {@link #primaryCtxRelease}. */
+    public static MemorySegment primaryCtxRetain(int device) {
+        MemorySegment out = OutParams.get();
+        try {
+            check((int) cuDevicePrimaryCtxRetain.invokeExact(out, device),
+                    "cuDevicePrimaryCtxRetain(device=" + device + ")");
+        } catch (Throwable t) {
+            throw OutParams.rethrow(t);
+        }
+        return out.get(ADDRESS, 0);
+    }
+
+    /** {@code cuDevicePrimaryCtxRelease_v2}. */
+    public static void primaryCtxRelease(int device) {
+        try {
+            check((int) cuDevicePrimaryCtxRelease_v2.invokeExact(device),
+                    "cuDevicePrimaryCtxRelease_v2(device=" + device + ")");
+        } catch (Throwable t) {
+            throw OutParams.rethrow(t);
+        }
+    }
+
+    /** {@code cuCtxSetCurrent}: binds {@code context} to the calling thread. */
+    public static void ctxSetCurrent(MemorySegment context) {
+        try {
+            check((int) cuCtxSetCurrent.invokeExact(context), "cuCtxSetCurrent(context=" + context.address() + ")");
+        } catch (Throwable t) {
+            throw OutParams.rethrow(t);
+        }
+    }
+
+    /** {@code cuCtxGetCurrent}: the calling thread's context ({@link MemorySegment#NULL} if none). */
+    public static MemorySegment ctxGetCurrent() {
+        MemorySegment out = OutParams.get();
+        try {
+            check((int) cuCtxGetCurrent.invokeExact(out), "cuCtxGetCurrent()");
+        } catch (Throwable t) {
+            throw OutParams.rethrow(t);
+        }
+        return out.get(ADDRESS, 0);
+    }
+
+    /** {@code cuCtxSynchronize}: waits for all work of the current context; reports asynchronous errors. */
+    public static void ctxSynchronize() {
+        try {
+            check((int) cuCtxSynchronize.invokeExact(), "cuCtxSynchronize()");
+        } catch (Throwable t) {
+            throw OutParams.rethrow(t);
+        }
+    }
+
+    // ---- memory
+
+    /** {@code cuMemAlloc_v2}: a device pointer to {@code bytes} bytes (256-byte aligned). */
+    public static long memAlloc(long bytes) {
+        MemorySegment out = OutParams.get();
+        try {
+            check((int) cuMemAlloc_v2.invokeExact(out, bytes), "cuMemAlloc_v2(bytes=" + bytes + ")");
+        } catch (Throwable t) {
+            throw OutParams.rethrow(t);
+        }
+        return out.get(JAVA_LONG, 0);
+    }
+
+    /** {@code cuMemFree_v2}. */
+    public static void memFree(long pointer) {
+        try {
+            check((int) cuMemFree_v2.invokeExact(pointer), "cuMemFree_v2(pointer=0x" + Long.toHexString(pointer) + ")");
+        } catch (Throwable t) {
+            throw OutParams.rethrow(t);
+        }
+    }
+
+    /** {@code cuMemGetInfo_v2}: {@code {free, total}} bytes of the current context's device. */
+    public static long[] memGetInfo() {
+        MemorySegment out = OutParams.get();
+        try {
+            check((int) cuMemGetInfo_v2.invokeExact(out, out.asSlice(8)), "cuMemGetInfo_v2()");
+        } catch (Throwable t) {
+            throw OutParams.rethrow(t);
+        }
+        return new long[] {out.get(JAVA_LONG, 0), out.get(JAVA_LONG, 8)};
+    }
+
+    /** {@code cuMemsetD8_v2}: sets {@code count} bytes at {@code pointer} to {@code value}. */
+    public static void memsetD8(long pointer, byte value, long count) {
+        try {
+            check((int) cuMemsetD8_v2.invokeExact(pointer, value, count),
+                    "cuMemsetD8_v2(pointer=0x" + Long.toHexString(pointer) + ", value=" + value + ", count=" + count + ")");
+        } catch (Throwable t) {
+            throw OutParams.rethrow(t);
+        }
+    }
+
+    /** {@code cuMemsetD8Async} on {@code stream}. */
+    public static void memsetD8Async(long pointer, byte value, long count, MemorySegment stream) {
+        try {
+            check((int) cuMemsetD8Async.invokeExact(pointer, value, count, stream),
+                    "cuMemsetD8Async(pointer=0x" + Long.toHexString(pointer) + ", value=" + value + ", count=" + count + ")");
+        } catch (Throwable t) {
+            throw OutParams.rethrow(t);
+        }
+    }
+
+    /** {@code cuMemcpyHtoD_v2}: {@code bytes} from host {@code src} to device {@code dst}. */
+    public static void memcpyHtoD(long dst, MemorySegment src, long bytes) {
+        try {
+            check((int) cuMemcpyHtoD_v2.invokeExact(dst, src, bytes),
+                    "cuMemcpyHtoD_v2(dst=0x" + Long.toHexString(dst) + ", bytes=" + bytes + ")");
+        } catch (Throwable t) {
+            throw OutParams.rethrow(t);
+        }
+    }
+
+    /** {@code cuMemcpyDtoH_v2}: {@code bytes} from device {@code src} to host {@code dst}. */
+    public static void memcpyDtoH(MemorySegment dst, long src, long bytes) {
+        try {
+            check((int) cuMemcpyDtoH_v2.invokeExact(dst, src, bytes),
+                    "cuMemcpyDtoH_v2(src=0x" + Long.toHexString(src) + ", bytes=" + bytes + ")");
+        } catch (Throwable t) {
+            throw OutParams.rethrow(t);
+        }
+    }
+
+    /** {@code cuMemcpyDtoD_v2}. */
+    public static void memcpyDtoD(long dst, long src, long bytes) {
+        try {
+            check((int) cuMemcpyDtoD_v2.invokeExact(dst, src, bytes), "cuMemcpyDtoD_v2(dst=0x" + Long.toHexString(dst)
+                    + ", src=0x" + Long.toHexString(src) + ", bytes=" + bytes + ")");
+        } catch (Throwable t) {
+            throw OutParams.rethrow(t);
+        }
+    }
+
+    /** {@code cuMemcpyHtoDAsync_v2}. The host memory must stay alive until the stream reaches the copy. */
+    public static void memcpyHtoDAsync(long dst, MemorySegment src, long bytes, MemorySegment stream) {
+        try {
+            check((int) cuMemcpyHtoDAsync_v2.invokeExact(dst, src, bytes, stream),
+                    "cuMemcpyHtoDAsync_v2(dst=0x" + Long.toHexString(dst) + ", bytes=" + bytes + ")");
+        } catch (Throwable t) {
+            throw OutParams.rethrow(t);
+        }
+    }
+
+    /** {@code cuMemcpyDtoHAsync_v2}. The host memory must stay alive until the stream reaches the copy. */
+    public static void memcpyDtoHAsync(MemorySegment dst, long src, long bytes, MemorySegment stream) {
+        try {
+            check((int) cuMemcpyDtoHAsync_v2.invokeExact(dst, src, bytes, stream),
+                    "cuMemcpyDtoHAsync_v2(src=0x" + Long.toHexString(src) + ", bytes=" + bytes + ")");
+        } catch (Throwable t) {
+            throw OutParams.rethrow(t);
+        }
+    }
+
+    /** {@code cuMemcpyDtoDAsync_v2}. */
+    public static void memcpyDtoDAsync(long dst, long src, long bytes, MemorySegment stream) {
+        try {
+            check((int) cuMemcpyDtoDAsync_v2.invokeExact(dst, src, bytes, stream), "cuMemcpyDtoDAsync_v2(dst=0x"
+                    + Long.toHexString(dst) + ", src=0x" + Long.toHexString(src) + ", bytes=" + bytes + ")");
+        } catch (Throwable t) {
+            throw OutParams.rethrow(t);
+        }
+    }
+
+    // ---- streams and events
+
+    /** {@code cuStreamCreate} with {@code CU_STREAM_*} flags. */
+    public static MemorySegment streamCreate(int flags) {
+        MemorySegment out = OutParams.get();
+        try {
+            check((int) cuStreamCreate.invokeExact(out, flags), "cuStreamCreate(flags=" + flags + ")");
+        } catch (Throwable t) {
+            throw OutParams.rethrow(t);
+        }
+        return out.get(ADDRESS, 0);
+    }
+
+    /** {@code cuStreamDestroy_v2}. */
+    public static void streamDestroy(MemorySegment stream) {
+        try {
+            check((int) cuStreamDestroy_v2.invokeExact(stream), "cuStreamDestroy_v2(stream=" + stream.address() + ")");
+        } catch (Throwable t) {
+            throw OutParams.rethrow(t);
+        }
+    }
+
+    /** {@code cuStreamSynchronize}: waits for the stream; reports asynchronous errors of its work. */
+    public static void streamSynchronize(MemorySegment stream) {
+        try {
+            check((int) cuStreamSynchronize.invokeExact(stream), "cuStreamSynchronize(stream=" + stream.address() + ")");
+        } catch (Throwable t) {
+            throw OutParams.rethrow(t);
+        }
+    }
+
+    /** {@code cuEventCreate} with {@code CU_EVENT_*} flags. */
+    public static MemorySegment eventCreate(int flags) {
+        MemorySegment out = OutParams.get();
+        try {
+            check((int) cuEventCreate.invokeExact(out, flags), "cuEventCreate(flags=" + flags + ")");
+        } catch (Throwable t) {
+            throw OutParams.rethrow(t);
+        }
+        return out.get(ADDRESS, 0);
+    }
+
+    /** {@code cuEventDestroy_v2}. */
+    public static void eventDestroy(MemorySegment event) {
+        try {
+            check((int) cuEventDestroy_v2.invokeExact(event), "cuEventDestroy_v2(event=" + event.address() + ")");
+        } catch (Throwable t) {
+            throw OutParams.rethrow(t);
+        }
+    }
+
+    /** {@code cuEventRecord} on {@code stream}. */
+    public static void eventRecord(MemorySegment event, MemorySegment stream) {
+        try {
+            check((int) cuEventRecord.invokeExact(event, stream),
+                    "cuEventRecord(event=" + event.address() + ", stream=" + stream.address() + ")");
+        } catch (Throwable t) {
+            throw OutParams.rethrow(t);
+        }
+    }
+
+    /** {@code cuEventSynchronize}. */
+    public static void eventSynchronize(MemorySegment event) {
+        try {
+            check((int) cuEventSynchronize.invokeExact(event), "cuEventSynchronize(event=" + event.address() + ")");
+        } catch (Throwable t) {
+            throw OutParams.rethrow(t);
+        }
+    }
+
+    /** {@code cuEventElapsedTime_v2}: milliseconds between two completed events. */
+    public static float eventElapsedTime(MemorySegment start, MemorySegment end) {
+        MemorySegment out = OutParams.get();
+        try {
+            check((int) cuEventElapsedTime_v2.invokeExact(out, start, end), "cuEventElapsedTime_v2()");
+        } catch (Throwable t) {
+            throw OutParams.rethrow(t);
+        }
+        return out.get(JAVA_FLOAT, 0);
+    }
+
+    // ---- modules and launches
+
+    /** {@code cuModuleLoadData}: loads a NUL-terminated PTX image (or a cubin) into the current context. */
+    public static MemorySegment moduleLoadData(MemorySegment image) {
+        MemorySegment out = OutParams.get();
+        try {
+            check((int) cuModuleLoadData.invokeExact(out, image), "cuModuleLoadData(bytes=" + image.byteSize() + ")");
+        } catch (Throwable t) {
+            throw OutParams.rethrow(t);
+        }
+        return out.get(ADDRESS, 0);
+    }
+
+    /** {@code cuModuleUnload}. */
+    public static void moduleUnload(MemorySegment module) {
+        try {
+            check((int) cuModuleUnload.invokeExact(module), "cuModuleUnload(module=" + module.address() + ")");
+        } catch (Throwable t) {
+            throw OutParams.rethrow(t);
+        }
+    }
+
+    /** {@code cuModuleGetFunction}: the kernel named {@code name} (its {@code extern "C"} name). */
+    public static MemorySegment moduleGetFunction(MemorySegment module, String name) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment out = OutParams.get();
+            check((int) cuModuleGetFunction.invokeExact(out, module, arena.allocateFrom(name)),
+                    "cuModuleGetFunction(name=" + name + ")");
+            return out.get(ADDRESS, 0);
+        } catch (Throwable t) {
+            throw OutParams.rethrow(t);
+        }
+    }
+
+    /**
+     * {@code cuLaunchKernel}. {@code params} is a {@code void*[]} with one pointer per kernel parameter;
+     * the driver copies the values during the call, so the buffer may be reused as soon as this returns.
+     */
+    public static void launchKernel(MemorySegment function, int gridX, int gridY, int gridZ,
+                                    int blockX, int blockY, int blockZ, int sharedBytes,
+                                    MemorySegment stream, MemorySegment params) {
+        int s;
+        try {
+            s = (int) cuLaunchKernel.invokeExact(function, gridX, gridY, gridZ, blockX, blockY, blockZ, sharedBytes,
+                    stream, params, MemorySegment.NULL);
+        } catch (Throwable t) {
+            throw OutParams.rethrow(t);
+        }
+        if (s != 0) {
+            throw new CudaException(s, "cuLaunchKernel(grid=" + gridX + "x" + gridY + "x" + gridZ + ", block=" + blockX
+                    + "x" + blockY + "x" + blockZ + ", sharedBytes=" + sharedBytes + ")");
+        }
+    }
+
+    /** {@code cuFuncGetAttribute}, with {@code attribute} one of {@code CudaDriverApi.CU_FUNC_ATTRIBUTE_*}. */
+    public static int funcGetAttribute(int attribute, MemorySegment function) {
+        MemorySegment out = OutParams.get();
+        try {
+            check((int) cuFuncGetAttribute.invokeExact(out, attribute, function),
+                    "cuFuncGetAttribute(attribute=" + attribute + ")");
+        } catch (Throwable t) {
+            throw OutParams.rethrow(t);
+        }
+        return out.get(JAVA_INT, 0);
+    }
+
+    /** {@code cuFuncSetAttribute}, e.g. the maximum dynamic shared memory a kernel may use. */
+    public static void funcSetAttribute(MemorySegment function, int attribute, int value) {
+        try {
+            check((int) cuFuncSetAttribute.invokeExact(function, attribute, value),
+                    "cuFuncSetAttribute(attribute=" + attribute + ", value=" + value + ")");
+        } catch (Throwable t) {
+            throw OutParams.rethrow(t);
+        }
+    }
+}

@@ -1,0 +1,289 @@
+package io.tpkernels.ffm.cuda;
+
+import static io.tpkernels.ffm.CType.CONST_CHAR_PTR;
+import static io.tpkernels.ffm.CType.CONST_VOID_PTR;
+import static io.tpkernels.ffm.CType.CHAR_PTR;
+import static io.tpkernels.ffm.CType.INT;
+import static io.tpkernels.ffm.CType.SIZE_T;
+import static io.tpkernels.ffm.CType.UCHAR;
+import static io.tpkernels.ffm.CType.UINT;
+import static io.tpkernels.ffm.CType.VOID_PTR;
+
+import io.tpkernels.ffm.CConstant;
+import io.tpkernels.ffm.CFunction;
+import io.tpkernels.ffm.CType;
+import java.util.List;
+
+/**
+ * The CUDA driver API as this project uses it, declared in C terms: every function {@link CudaDriver}
+ * binds and every constant it relies on. The signature test compiles these against {@code cuda.h}.
+ *
+ * <p>Symbols are the versioned names that {@code cuda.h} {@code #define}s the plain names to
+ * ({@code cuMemAlloc} is {@code cuMemAlloc_v2}); binding the plain name would call the old ABI.
+ */
+public final class CudaDriverApi {
+    private CudaDriverApi() {
+    }
+
+    // C types, spelled as in cuda.h
+    static final CType CURESULT = CType.int32("CUresult");
+    static final CType CUDEVICE = CType.int32("CUdevice");
+    static final CType CUDEVICE_ATTRIBUTE = CType.int32("CUdevice_attribute");
+    static final CType CUFUNCTION_ATTRIBUTE = CType.int32("CUfunction_attribute");
+    static final CType CUDEVICEPTR = CType.int64("CUdeviceptr");
+    static final CType CUCONTEXT = CType.pointer("CUcontext");
+    static final CType CUSTREAM = CType.pointer("CUstream");
+    static final CType CUEVENT = CType.pointer("CUevent");
+    static final CType CUMODULE = CType.pointer("CUmodule");
+    static final CType CUFUNCTION = CType.pointer("CUfunction");
+    static final CType INT_PTR = CType.pointer("int *");
+    static final CType UNSIGNED_INT_PTR = CType.pointer("unsigned int *");
+    static final CType SIZE_T_PTR = CType.pointer("size_t *");
+    static final CType FLOAT_PTR = CType.pointer("float *");
+    static final CType VOID_PTR_PTR = CType.pointer("void **");
+    static final CType CONST_CHAR_PTR_PTR = CType.pointer("const char **");
+    static final CType CUDEVICE_PTR = CType.pointer("CUdevice *");
+    static final CType CUDEVICEPTR_PTR = CType.pointer("CUdeviceptr *");
+    static final CType CUCONTEXT_PTR = CType.pointer("CUcontext *");
+    static final CType CUSTREAM_PTR = CType.pointer("CUstream *");
+    static final CType CUEVENT_PTR = CType.pointer("CUevent *");
+    static final CType CUMODULE_PTR = CType.pointer("CUmodule *");
+    static final CType CUFUNCTION_PTR = CType.pointer("CUfunction *");
+
+    // Initialization, version, errors
+    public static final CFunction cuInit = CFunction.of("cuInit", CURESULT, UINT);
+    public static final CFunction cuDriverGetVersion = CFunction.of("cuDriverGetVersion", CURESULT, INT_PTR);
+    public static final CFunction cuGetErrorName = CFunction.of("cuGetErrorName", CURESULT, CURESULT, CONST_CHAR_PTR_PTR);
+    public static final CFunction cuGetErrorString = CFunction.of("cuGetErrorString", CURESULT, CURESULT, CONST_CHAR_PTR_PTR);
+    // Devices
+    public static final CFunction cuDeviceGetCount = CFunction.of("cuDeviceGetCount", CURESULT, INT_PTR);
+    public static final CFunction cuDeviceGet = CFunction.of("cuDeviceGet", CURESULT, CUDEVICE_PTR, INT);
+    public static final CFunction cuDeviceGetName = CFunction.of("cuDeviceGetName", CURESULT, CHAR_PTR, INT, CUDEVICE);
+    public static final CFunction cuDeviceGetAttribute =
+            CFunction.of("cuDeviceGetAttribute", CURESULT, INT_PTR, CUDEVICE_ATTRIBUTE, CUDEVICE);
+    public static final CFunction cuDeviceTotalMem_v2 = CFunction.of("cuDeviceTotalMem_v2", CURESULT, SIZE_T_PTR, CUDEVICE);
+    // Contexts (the device's primary context, shared with the runtime API and other libraries)
+    public static final CFunction cuDevicePrimaryCtxRetain =
+            CFunction.of("cuDevicePrimaryCtxRetain", CURESULT, CUCONTEXT_PTR, CUDEVICE);
+    public static final CFunction cuDevicePrimaryCtxRelease_v2 =
+            CFunction.of("cuDevicePrimaryCtxRelease_v2", CURESULT, CUDEVICE);
+    public static final CFunction cuCtxSetCurrent = CFunction.of("cuCtxSetCurrent", CURESULT, CUCONTEXT);
+    public static final CFunction cuCtxGetCurrent = CFunction.of("cuCtxGetCurrent", CURESULT, CUCONTEXT_PTR);
+    public static final CFunction cuCtxSynchronize = CFunction.of("cuCtxSynchronize", CURESULT);
+    // Memory
+    public static final CFunction cuMemAlloc_v2 = CFunction.of("cuMemAlloc_v2", CURESULT, CUDEVICEPTR_PTR, SIZE_T);
+    public static final CFunction cuMemFree_v2 = CFunction.of("cuMemFree_v2", CURESULT, CUDEVICEPTR);
+    public static final CFunction cuMemGetInfo_v2 = CFunction.of("cuMemGetInfo_v2", CURESULT, SIZE_T_PTR, SIZE_T_PTR);
+    public static final CFunction cuMemsetD8_v2 = CFunction.of("cuMemsetD8_v2", CURESULT, CUDEVICEPTR, UCHAR, SIZE_T);
+    public static final CFunction cuMemsetD8Async =
+            CFunction.of("cuMemsetD8Async", CURESULT, CUDEVICEPTR, UCHAR, SIZE_T, CUSTREAM);
+    public static final CFunction cuMemcpyHtoD_v2 =
+            CFunction.of("cuMemcpyHtoD_v2", CURESULT, CUDEVICEPTR, CONST_VOID_PTR, SIZE_T);
+    public static final CFunction cuMemcpyDtoH_v2 = CFunction.of("cuMemcpyDtoH_v2", CURESULT, VOID_PTR, CUDEVICEPTR, SIZE_T);
+    public static final CFunction cuMemcpyDtoD_v2 = CFunction.of("cuMemcpyDtoD_v2", CURESULT, CUDEVICEPTR, CUDEVICEPTR, SIZE_T);
+    public static final CFunction cuMemcpyHtoDAsync_v2 =
+            CFunction.of("cuMemcpyHtoDAsync_v2", CURESULT, CUDEVICEPTR, CONST_VOID_PTR, SIZE_T, CUSTREAM);
+    public static final CFunction cuMemcpyDtoHAsync_v2 =
+            CFunction.of("cuMemcpyDtoHAsync_v2", CURESULT, VOID_PTR, CUDEVICEPTR, SIZE_T, CUSTREAM);
+    public static final CFunction cuMemcpyDtoDAsync_v2 =
+            CFunction.of("cuMemcpyDtoDAsync_v2", CURESULT, CUDEVICEPTR, CUDEVICEPTR, SIZE_T, CUSTREAM);
+    // Streams and events
+    public static final CFunction cuStreamCreate = CFunction.of("cuStreamCreate", CURESULT, CUSTREAM_PTR, UINT);
+    public static final CFunction cuStreamDestroy_v2 = CFunction.of("cuStreamDestroy_v2", CURESULT, CUSTREAM);
+    public static final CFunction cuStreamSynchronize = CFunction.of("cuStreamSynchronize", CURESULT, CUSTREAM);
+    public static final CFunction cuEventCreate = CFunction.of("cuEventCreate", CURESULT, CUEVENT_PTR, UINT);
+    public static final CFunction cuEventDestroy_v2 = CFunction.of("cuEventDestroy_v2", CURESULT, CUEVENT);
+    public static final CFunction cuEventRecord = CFunction.of("cuEventRecord", CURESULT, CUEVENT, CUSTREAM);
+    public static final CFunction cuEventSynchronize = CFunction.of("cuEventSynchronize", CURESULT, CUEVENT);
+    /** Drivers before 12.8 export only the older name, with the same ABI. */
+    public static final CFunction cuEventElapsedTime_v2 =
+            CFunction.of("cuEventElapsedTime_v2", CURESULT, FLOAT_PTR, CUEVENT, CUEVENT).orOlder("cuEventElapsedTime");
+    // Modules and launches
+    public static final CFunction cuModuleLoadData = CFunction.of("cuModuleLoadData", CURESULT, CUMODULE_PTR, CONST_VOID_PTR);
+    public static final CFunction cuModuleUnload = CFunction.of("cuModuleUnload", CURESULT, CUMODULE);
+    public static final CFunction cuModuleGetFunction =
+            CFunction.of("cuModuleGetFunction", CURESULT, CUFUNCTION_PTR, CUMODULE, CONST_CHAR_PTR);
+    public static final CFunction cuLaunchKernel = CFunction.of("cuLaunchKernel", CURESULT, CUFUNCTION,
+            UINT, UINT, UINT, UINT, UINT, UINT, UINT, CUSTREAM, VOID_PTR_PTR, VOID_PTR_PTR);
+    public static final CFunction cuFuncGetAttribute =
+            CFunction.of("cuFuncGetAttribute", CURESULT, INT_PTR, CUFUNCTION_ATTRIBUTE, CUFUNCTION);
+    public static final CFunction cuFuncSetAttribute =
+            CFunction.of("cuFuncSetAttribute", CURESULT, CUFUNCTION, CUFUNCTION_ATTRIBUTE, INT);
+
+    /** Every function bound, for the signature test and for {@code tpk info}. */
+    public static final List<CFunction> FUNCTIONS = List.of(
+            cuInit, cuDriverGetVersion, cuGetErrorName, cuGetErrorString,
+            cuDeviceGetCount, cuDeviceGet, cuDeviceGetName, cuDeviceGetAttribute, cuDeviceTotalMem_v2,
+            cuDevicePrimaryCtxRetain, cuDevicePrimaryCtxRelease_v2, cuCtxSetCurrent, cuCtxGetCurrent, cuCtxSynchronize,
+            cuMemAlloc_v2, cuMemFree_v2, cuMemGetInfo_v2, cuMemsetD8_v2, cuMemsetD8Async,
+            cuMemcpyHtoD_v2, cuMemcpyDtoH_v2, cuMemcpyDtoD_v2,
+            cuMemcpyHtoDAsync_v2, cuMemcpyDtoHAsync_v2, cuMemcpyDtoDAsync_v2,
+            cuStreamCreate, cuStreamDestroy_v2, cuStreamSynchronize,
+            cuEventCreate, cuEventDestroy_v2, cuEventRecord, cuEventSynchronize, cuEventElapsedTime_v2,
+            cuModuleLoadData, cuModuleUnload, cuModuleGetFunction, cuLaunchKernel,
+            cuFuncGetAttribute, cuFuncSetAttribute);
+
+    // Device attributes (CUdevice_attribute)
+    public static final int CU_DEVICE_ATTRIBUTE_MAX_THREADS_PER_BLOCK = 1;
+    public static final int CU_DEVICE_ATTRIBUTE_WARP_SIZE = 10;
+    public static final int CU_DEVICE_ATTRIBUTE_CLOCK_RATE = 13;
+    public static final int CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT = 16;
+    public static final int CU_DEVICE_ATTRIBUTE_PCI_BUS_ID = 33;
+    public static final int CU_DEVICE_ATTRIBUTE_MEMORY_CLOCK_RATE = 36;
+    public static final int CU_DEVICE_ATTRIBUTE_GLOBAL_MEMORY_BUS_WIDTH = 37;
+    public static final int CU_DEVICE_ATTRIBUTE_L2_CACHE_SIZE = 38;
+    public static final int CU_DEVICE_ATTRIBUTE_MAX_THREADS_PER_MULTIPROCESSOR = 39;
+    public static final int CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR = 75;
+    public static final int CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR = 76;
+    public static final int CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_MULTIPROCESSOR = 81;
+    public static final int CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN = 97;
+    // Function attributes (CUfunction_attribute)
+    public static final int CU_FUNC_ATTRIBUTE_MAX_THREADS_PER_BLOCK = 0;
+    public static final int CU_FUNC_ATTRIBUTE_SHARED_SIZE_BYTES = 1;
+    public static final int CU_FUNC_ATTRIBUTE_LOCAL_SIZE_BYTES = 3;
+    public static final int CU_FUNC_ATTRIBUTE_NUM_REGS = 4;
+    public static final int CU_FUNC_ATTRIBUTE_PTX_VERSION = 5;
+    public static final int CU_FUNC_ATTRIBUTE_BINARY_VERSION = 6;
+    public static final int CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES = 8;
+    // Stream and event flags
+    public static final int CU_STREAM_DEFAULT = 0;
+    public static final int CU_STREAM_NON_BLOCKING = 1;
+    public static final int CU_EVENT_DEFAULT = 0;
+    public static final int CU_EVENT_DISABLE_TIMING = 2;
+
+    /** The constants above, by C name, for the signature test. */
+    public static final List<CConstant> CONSTANTS = List.of(
+            c("CU_DEVICE_ATTRIBUTE_MAX_THREADS_PER_BLOCK", CU_DEVICE_ATTRIBUTE_MAX_THREADS_PER_BLOCK),
+            c("CU_DEVICE_ATTRIBUTE_WARP_SIZE", CU_DEVICE_ATTRIBUTE_WARP_SIZE),
+            c("CU_DEVICE_ATTRIBUTE_CLOCK_RATE", CU_DEVICE_ATTRIBUTE_CLOCK_RATE),
+            c("CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT", CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT),
+            c("CU_DEVICE_ATTRIBUTE_PCI_BUS_ID", CU_DEVICE_ATTRIBUTE_PCI_BUS_ID),
+            c("CU_DEVICE_ATTRIBUTE_MEMORY_CLOCK_RATE", CU_DEVICE_ATTRIBUTE_MEMORY_CLOCK_RATE),
+            c("CU_DEVICE_ATTRIBUTE_GLOBAL_MEMORY_BUS_WIDTH", CU_DEVICE_ATTRIBUTE_GLOBAL_MEMORY_BUS_WIDTH),
+            c("CU_DEVICE_ATTRIBUTE_L2_CACHE_SIZE", CU_DEVICE_ATTRIBUTE_L2_CACHE_SIZE),
+            c("CU_DEVICE_ATTRIBUTE_MAX_THREADS_PER_MULTIPROCESSOR", CU_DEVICE_ATTRIBUTE_MAX_THREADS_PER_MULTIPROCESSOR),
+            c("CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR", CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR),
+            c("CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR", CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR),
+            c("CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_MULTIPROCESSOR",
+                    CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_MULTIPROCESSOR),
+            c("CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN", CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN),
+            c("CU_FUNC_ATTRIBUTE_MAX_THREADS_PER_BLOCK", CU_FUNC_ATTRIBUTE_MAX_THREADS_PER_BLOCK),
+            c("CU_FUNC_ATTRIBUTE_SHARED_SIZE_BYTES", CU_FUNC_ATTRIBUTE_SHARED_SIZE_BYTES),
+            c("CU_FUNC_ATTRIBUTE_LOCAL_SIZE_BYTES", CU_FUNC_ATTRIBUTE_LOCAL_SIZE_BYTES),
+            c("CU_FUNC_ATTRIBUTE_NUM_REGS", CU_FUNC_ATTRIBUTE_NUM_REGS),
+            c("CU_FUNC_ATTRIBUTE_PTX_VERSION", CU_FUNC_ATTRIBUTE_PTX_VERSION),
+            c("CU_FUNC_ATTRIBUTE_BINARY_VERSION", CU_FUNC_ATTRIBUTE_BINARY_VERSION),
+            c("CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES", CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES),
+            c("CU_STREAM_DEFAULT", CU_STREAM_DEFAULT),
+            c("CU_STREAM_NON_BLOCKING", CU_STREAM_NON_BLOCKING),
+            c("CU_EVENT_DEFAULT", CU_EVENT_DEFAULT),
+            c("CU_EVENT_DISABLE_TIMING", CU_EVENT_DISABLE_TIMING));
+
+    /** Every {@code CUresult} by name: used when the driver cannot name a status itself. */
+    public static final List<CConstant> RESULTS = List.of(
+            c("CUDA_SUCCESS", 0),
+            c("CUDA_ERROR_INVALID_VALUE", 1),
+            c("CUDA_ERROR_OUT_OF_MEMORY", 2),
+            c("CUDA_ERROR_NOT_INITIALIZED", 3),
+            c("CUDA_ERROR_DEINITIALIZED", 4),
+            c("CUDA_ERROR_PROFILER_DISABLED", 5),
+            c("CUDA_ERROR_PROFILER_NOT_INITIALIZED", 6),
+            c("CUDA_ERROR_PROFILER_ALREADY_STARTED", 7),
+            c("CUDA_ERROR_PROFILER_ALREADY_STOPPED", 8),
+            c("CUDA_ERROR_STUB_LIBRARY", 34),
+            c("CUDA_ERROR_CALL_REQUIRES_NEWER_DRIVER", 36),
+            c("CUDA_ERROR_DEVICE_UNAVAILABLE", 46),
+            c("CUDA_ERROR_NO_DEVICE", 100),
+            c("CUDA_ERROR_INVALID_DEVICE", 101),
+            c("CUDA_ERROR_DEVICE_NOT_LICENSED", 102),
+            c("CUDA_ERROR_INVALID_IMAGE", 200),
+            c("CUDA_ERROR_INVALID_CONTEXT", 201),
+            c("CUDA_ERROR_CONTEXT_ALREADY_CURRENT", 202),
+            c("CUDA_ERROR_MAP_FAILED", 205),
+            c("CUDA_ERROR_UNMAP_FAILED", 206),
+            c("CUDA_ERROR_ARRAY_IS_MAPPED", 207),
+            c("CUDA_ERROR_ALREADY_MAPPED", 208),
+            c("CUDA_ERROR_NO_BINARY_FOR_GPU", 209),
+            c("CUDA_ERROR_ALREADY_ACQUIRED", 210),
+            c("CUDA_ERROR_NOT_MAPPED", 211),
+            c("CUDA_ERROR_NOT_MAPPED_AS_ARRAY", 212),
+            c("CUDA_ERROR_NOT_MAPPED_AS_POINTER", 213),
+            c("CUDA_ERROR_ECC_UNCORRECTABLE", 214),
+            c("CUDA_ERROR_UNSUPPORTED_LIMIT", 215),
+            c("CUDA_ERROR_CONTEXT_ALREADY_IN_USE", 216),
+            c("CUDA_ERROR_PEER_ACCESS_UNSUPPORTED", 217),
+            c("CUDA_ERROR_INVALID_PTX", 218),
+            c("CUDA_ERROR_INVALID_GRAPHICS_CONTEXT", 219),
+            c("CUDA_ERROR_NVLINK_UNCORRECTABLE", 220),
+            c("CUDA_ERROR_JIT_COMPILER_NOT_FOUND", 221),
+            c("CUDA_ERROR_UNSUPPORTED_PTX_VERSION", 222),
+            c("CUDA_ERROR_JIT_COMPILATION_DISABLED", 223),
+            c("CUDA_ERROR_UNSUPPORTED_EXEC_AFFINITY", 224),
+            c("CUDA_ERROR_UNSUPPORTED_DEVSIDE_SYNC", 225),
+            c("CUDA_ERROR_CONTAINED", 226),
+            c("CUDA_ERROR_INVALID_SOURCE", 300),
+            c("CUDA_ERROR_FILE_NOT_FOUND", 301),
+            c("CUDA_ERROR_SHARED_OBJECT_SYMBOL_NOT_FOUND", 302),
+            c("CUDA_ERROR_SHARED_OBJECT_INIT_FAILED", 303),
+            c("CUDA_ERROR_OPERATING_SYSTEM", 304),
+            c("CUDA_ERROR_INVALID_HANDLE", 400),
+            c("CUDA_ERROR_ILLEGAL_STATE", 401),
+            c("CUDA_ERROR_LOSSY_QUERY", 402),
+            c("CUDA_ERROR_NOT_FOUND", 500),
+            c("CUDA_ERROR_NOT_READY", 600),
+            c("CUDA_ERROR_ILLEGAL_ADDRESS", 700),
+            c("CUDA_ERROR_LAUNCH_OUT_OF_RESOURCES", 701),
+            c("CUDA_ERROR_LAUNCH_TIMEOUT", 702),
+            c("CUDA_ERROR_LAUNCH_INCOMPATIBLE_TEXTURING", 703),
+            c("CUDA_ERROR_PEER_ACCESS_ALREADY_ENABLED", 704),
+            c("CUDA_ERROR_PEER_ACCESS_NOT_ENABLED", 705),
+            c("CUDA_ERROR_PRIMARY_CONTEXT_ACTIVE", 708),
+            c("CUDA_ERROR_CONTEXT_IS_DESTROYED", 709),
+            c("CUDA_ERROR_ASSERT", 710),
+            c("CUDA_ERROR_TOO_MANY_PEERS", 711),
+            c("CUDA_ERROR_HOST_MEMORY_ALREADY_REGISTERED", 712),
+            c("CUDA_ERROR_HOST_MEMORY_NOT_REGISTERED", 713),
+            c("CUDA_ERROR_HARDWARE_STACK_ERROR", 714),
+            c("CUDA_ERROR_ILLEGAL_INSTRUCTION", 715),
+            c("CUDA_ERROR_MISALIGNED_ADDRESS", 716),
+            c("CUDA_ERROR_INVALID_ADDRESS_SPACE", 717),
+            c("CUDA_ERROR_INVALID_PC", 718),
+            c("CUDA_ERROR_LAUNCH_FAILED", 719),
+            c("CUDA_ERROR_COOPERATIVE_LAUNCH_TOO_LARGE", 720),
+            c("CUDA_ERROR_TENSOR_MEMORY_LEAK", 721),
+            c("CUDA_ERROR_NOT_PERMITTED", 800),
+            c("CUDA_ERROR_NOT_SUPPORTED", 801),
+            c("CUDA_ERROR_SYSTEM_NOT_READY", 802),
+            c("CUDA_ERROR_SYSTEM_DRIVER_MISMATCH", 803),
+            c("CUDA_ERROR_COMPAT_NOT_SUPPORTED_ON_DEVICE", 804),
+            c("CUDA_ERROR_MPS_CONNECTION_FAILED", 805),
+            c("CUDA_ERROR_MPS_RPC_FAILURE", 806),
+            c("CUDA_ERROR_MPS_SERVER_NOT_READY", 807),
+            c("CUDA_ERROR_MPS_MAX_CLIENTS_REACHED", 808),
+            c("CUDA_ERROR_MPS_MAX_CONNECTIONS_REACHED", 809),
+            c("CUDA_ERROR_MPS_CLIENT_TERMINATED", 810),
+            c("CUDA_ERROR_CDP_NOT_SUPPORTED", 811),
+            c("CUDA_ERROR_CDP_VERSION_MISMATCH", 812),
+            c("CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED", 900),
+            c("CUDA_ERROR_STREAM_CAPTURE_INVALIDATED", 901),
+            c("CUDA_ERROR_STREAM_CAPTURE_MERGE", 902),
+            c("CUDA_ERROR_STREAM_CAPTURE_UNMATCHED", 903),
+            c("CUDA_ERROR_STREAM_CAPTURE_UNJOINED", 904),
+            c("CUDA_ERROR_STREAM_CAPTURE_ISOLATION", 905),
+            c("CUDA_ERROR_STREAM_CAPTURE_IMPLICIT", 906),
+            c("CUDA_ERROR_CAPTURED_EVENT", 907),
+            c("CUDA_ERROR_STREAM_CAPTURE_WRONG_THREAD", 908),
+            c("CUDA_ERROR_TIMEOUT", 909),
+            c("CUDA_ERROR_GRAPH_EXEC_UPDATE_FAILURE", 910),
+            c("CUDA_ERROR_EXTERNAL_DEVICE", 911),
+            c("CUDA_ERROR_INVALID_CLUSTER_SIZE", 912),
+            c("CUDA_ERROR_FUNCTION_NOT_LOADED", 913),
+            c("CUDA_ERROR_INVALID_RESOURCE_TYPE", 914),
+            c("CUDA_ERROR_INVALID_RESOURCE_CONFIGURATION", 915),
+            c("CUDA_ERROR_KEY_ROTATION", 916),
+            c("CUDA_ERROR_UNKNOWN", 999));
+
+    private static CConstant c(String name, int value) {
+        return new CConstant(name, value);
+    }
+}

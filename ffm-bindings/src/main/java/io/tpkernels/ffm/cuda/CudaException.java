@@ -1,0 +1,44 @@
+package io.tpkernels.ffm.cuda;
+
+/**
+ * A CUDA driver call returned a non-zero {@code CUresult}. The message carries the symbolic name
+ * ({@code CUDA_ERROR_OUT_OF_MEMORY}), the driver's description, the call and its key arguments.
+ */
+public final class CudaException extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    private final int status;
+    private final String statusName;
+    private final String call;
+
+    /**
+     * @param status the {@code CUresult}
+     * @param call   the function and its key arguments, e.g. {@code cuMemAlloc_v2(bytes=1024)}
+     */
+    public CudaException(int status, String call) {
+        this(status, CudaDriver.errorName(status), CudaDriver.errorString(status), call);
+    }
+
+    CudaException(int status, String statusName, String description, String call) {
+        super(call + " failed: " + statusName + " (" + status + ")"
+                + (description == null || description.isEmpty() ? "" : ": " + description));
+        this.status = status;
+        this.statusName = statusName;
+        this.call = call;
+    }
+
+    /** The raw {@code CUresult}. */
+    public int status() {
+        return status;
+    }
+
+    /** The symbolic name, e.g. {@code CUDA_ERROR_OUT_OF_MEMORY}. */
+    public String statusName() {
+        return statusName;
+    }
+
+    /** The failed call with its key arguments. */
+    public String call() {
+        return call;
+    }
+}

@@ -1,0 +1,162 @@
+package io.tpkernels.gpu;
+
+import static io.tpkernels.ffm.cuda.CudaDriverApi.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR;
+import static io.tpkernels.ffm.cuda.CudaDriverApi.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR;
+import static io.tpkernels.ffm.cuda.CudaDriverApi.CU_DEVICE_ATTRIBUTE_L2_CACHE_SIZE;
+import static io.tpkernels.ffm.cuda.CudaDriverApi.CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN;
+import static io.tpkernels.ffm.cuda.CudaDriverApi.CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT;
+
+import io.tpkernels.ffm.cuda.CudaDriver;
+import io.tpkernels.tensor.Device;
+import java.lang.foreign.MemorySegment;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * An opened CUDA device: its primary context (retained once for the life of the process, shared with any
+ * other library in it that uses the runtime API), its properties, and its module cache.
+ *
+ * <p>The driver API's current context is per thread; every operation here makes the device current on the
+ * calling thread first, which costs one thread-local read when it already is.
+ */
+public final class CudaDevice {
+    private static final ConcurrentHashMap<Integer, CudaDevice> OPENED = new ConcurrentHashMap<>();
+    private static final ThreadLocal<MemorySegment> CURRENT = new ThreadLocal<>();
+
+    private final int ordinal;
+    private final int handle;
+    private final MemorySegment context;
+    private final String name;
+    private final int ccMajor;
+    private final int ccMinor;
+    private final int multiprocessors;
+    private final long totalMemory;
+    private final int l2CacheBytes;
+    private final int maxSharedBytesPerBlock;
+    private final ModuleCache modules;
+
+    private CudaDevice(int ordinal) {
+        this.ordinal = ordinal;
+        this.handle = CudaDriver.device(ordinal);
+        this.context = CudaDriver.primaryCtxRetain(handle);
+        this.name = CudaDriver.deviceName(handle);
+        this.ccMajor = CudaDriver.deviceAttribute(CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR, handle);
+        this.ccMinor = CudaDriver.deviceAttribute(CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR, handle);
+        this.multiprocessors = CudaDriver.deviceAttribute(CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT, handle);
+        this.totalMemory = CudaDriver.deviceTotalMem(handle);
+        this.l2CacheBytes = CudaDriver.deviceAttribute(CU_DEVICE_ATTRIBUTE_L2_CACHE_SIZE, handle);
+        this.maxSharedBytesPerBlock = CudaDriver.deviceAttribute(CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN,
+                handle);
+        this.modules = new ModuleCache(this);
+    }
+
+    /** The number of CUDA devices visible, or 0 when the driver is not available. */
+    public static int count() {
+        return CudaDriver.isAvailable() ? CudaDriver.deviceCount() : 0;
+    }
+
+    /**
+     * The device with this ordinal, opened on first use.
+     *
+     * @throws IllegalStateException    when the CUDA driver is not available (the message says why)
+     * @throws IllegalArgumentException when there is no such device
+     */
+    public static CudaDevice of(int ordinal) {
+        CudaDevice d = OPENED.get(ordinal);
+        if (d != null) {
+            return d;
+        }
+        CudaDriver.requireAvailable();
+        int count = CudaDriver.deviceCount();
+        if (ordinal < 0 || ordinal >= count) {
+            throw new IllegalArgumentException("CUDA device " + ordinal + " does not exist: " + count
+                    + " device(s) visible");
+        }
+        return OPENED.computeIfAbsent(ordinal, CudaDevice::new);
+    }
+
+    /** The device a tensor on {@code device} lives on. */
+    public static CudaDevice of(Device device) {
+        if (!(device instanceof Device.Cuda cuda)) {
+            throw new IllegalArgumentException("not a CUDA device: " + device);
+        }
+        return of(cuda.ordinal());
+    }
+
+    /** Makes this device's context current on the calling thread. */
+    public void makeCurrent() {
+        if (CURRENT.get() != context) {
+            CudaDriver.ctxSetCurrent(context);
+            CURRENT.set(context);
+        }
+    }
+
+    /** Allocates {@code bytes} of device memory (256-byte aligned). */
+    public DeviceBuffer allocate(long bytes) {
+        return DeviceBuffer.allocate(this, bytes);
+    }
+
+    /** Waits until all work on this device is done, reporting any asynchronous error. */
+    public void synchronize() {
+        makeCurrent();
+        CudaDriver.ctxSynchronize();
+    }
+
+    /** {@code {free, total}} bytes of device memory. */
+    public long[] memoryInfo() {
+        makeCurrent();
+        return CudaDriver.memGetInfo();
+    }
+
+    /** The PTX modules loaded on this device. */
+    public ModuleCache modules() {
+        return modules;
+    }
+
+    /** The device as a tensor location. */
+    public Device device() {
+        return Device.cuda(ordinal);
+    }
+
+    public int ordinal() {
+        return ordinal;
+    }
+
+    public String name() {
+        return name;
+    }
+
+    /** Compute capability as {@code 10·major + minor} (90 for Hopper). */
+    public int computeCapability() {
+        return ccMajor * 10 + ccMinor;
+    }
+
+    public int computeCapabilityMajor() {
+        return ccMajor;
+    }
+
+    public int computeCapabilityMinor() {
+        return ccMinor;
+    }
+
+    public int multiprocessors() {
+        return multiprocessors;
+    }
+
+    public long totalMemory() {
+        return totalMemory;
+    }
+
+    public int l2CacheBytes() {
+        return l2CacheBytes;
+    }
+
+    /** The most shared memory one block may opt in to. */
+    public int maxSharedBytesPerBlock() {
+        return maxSharedBytesPerBlock;
+    }
+
+    @Override
+    public String toString() {
+        return "cuda:" + ordinal + " (" + name + ", sm_" + computeCapability() + ")";
+    }
+}

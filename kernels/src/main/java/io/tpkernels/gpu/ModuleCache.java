@@ -1,0 +1,96 @@
+package io.tpkernels.gpu;
+
+import io.tpkernels.ffm.cuda.CudaDriver;
+import io.tpkernels.ffm.cuda.CudaException;
+import io.tpkernels.ffm.nvrtc.Nvrtc;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The PTX modules loaded into one device's context, each loaded once however many threads ask at once, and
+ * their kernels, each looked up once.
+ *
+ * <p>Which code is loaded: the choices of {@link PtxLibrary#choices}, tried in order. A packaged PTX that the
+ * driver rejects (PTX from CUDA 13 is ISA 9.0 and needs a driver of 580 or newer) falls through to the
+ * next choice and finally to compiling the packaged source with NVRTC for this device. Setting the system
+ * property {@code tpk.ptx.source=nvrtc} skips the packaged PTX.
+ */
+public final class ModuleCache {
+    /** Driver statuses that mean "this PTX cannot be used here, try another": the others are real errors. */
+    private static final List<String> REJECTED_PTX = List.of("CUDA_ERROR_UNSUPPORTED_PTX_VERSION",
+            "CUDA_ERROR_INVALID_PTX", "CUDA_ERROR_NO_BINARY_FOR_GPU", "CUDA_ERROR_INVALID_IMAGE",
+            "CUDA_ERROR_JIT_COMPILER_NOT_FOUND");
+
+    /** A loaded module and how it was obtained. */
+    public record Loaded(String name, PtxLibrary.Choice source, MemorySegment module) {
+    }
+
+    private final CudaDevice device;
+    private final PtxLibrary library;
+    private final ConcurrentHashMap<String, Loaded> modules = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, CudaKernel> kernels = new ConcurrentHashMap<>();
+    private final AtomicInteger loads = new AtomicInteger();
+
+    ModuleCache(CudaDevice device) {
+        this.device = device;
+        this.library = PtxLibrary.packaged();
+    }
+
+    /** The kernel {@code kernel} of module {@code module} ({@code cast.cu} is module {@code cast}). */
+    public CudaKernel kernel(String module, String kernel) {
+        return kernels.computeIfAbsent(module + "/" + kernel, k -> {
+            Loaded m = module(module);
+            device.makeCurrent();
+            return new CudaKernel(device, kernel, CudaDriver.moduleGetFunction(m.module(), kernel));
+        });
+    }
+
+    /** The module, loaded on first request. */
+    public Loaded module(String module) {
+        return modules.computeIfAbsent(module, this::load);
+    }
+
+    /** How many modules this cache has loaded into the context (each name at most once). */
+    public int loadCount() {
+        return loads.get();
+    }
+
+    private Loaded load(String module) {
+        boolean nvrtcOnly = "nvrtc".equals(System.getProperty("tpk.ptx.source"));
+        List<String> failures = new ArrayList<>();
+        device.makeCurrent();
+        for (PtxLibrary.Choice choice : library.choices(module, device.computeCapability(), nvrtcOnly)) {
+            String ptx;
+            if (choice.nvrtc()) {
+                if (!library.hasSource(module)) {
+                    failures.add(choice + ": the source is not packaged");
+                    continue;
+                }
+                if (!Nvrtc.isAvailable()) {
+                    failures.add(choice + ": " + Nvrtc.library().reason().orElse("NVRTC is not available"));
+                    continue;
+                }
+                ptx = Nvrtc.compile(library.source(module), module + ".cu", library.headers(),
+                        List.of("--gpu-architecture=" + choice.arch(), "--std=c++17", "-lineinfo"));
+            } else {
+                ptx = library.ptx(module, choice.arch());
+            }
+            try (Arena arena = Arena.ofConfined()) {
+                MemorySegment handle = CudaDriver.moduleLoadData(arena.allocateFrom(ptx));
+                loads.incrementAndGet();
+                return new Loaded(module, choice, handle);
+            } catch (CudaException e) {
+                if (!REJECTED_PTX.contains(e.statusName())) {
+                    throw e;
+                }
+                failures.add(choice + ": " + e.getMessage());
+            }
+        }
+        throw new IllegalStateException("no usable code for kernel module " + module + " on " + device + ": "
+                + String.join("; ", failures));
+    }
+}

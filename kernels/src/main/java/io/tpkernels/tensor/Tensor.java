@@ -1,0 +1,337 @@
+package io.tpkernels.tensor;
+
+import io.tpkernels.ffm.cuda.CudaDriver;
+import io.tpkernels.gpu.CudaDevice;
+import io.tpkernels.gpu.CudaStream;
+import io.tpkernels.gpu.DeviceBuffer;
+import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
+
+/**
+ * A contiguous row-major tensor: shape, dtype, device, and a byte range of a {@link Memory}.
+ *
+ * <p>A tensor made by {@link #allocate} owns its memory: {@link #close()} frees it, and any later use of the
+ * tensor or of its views is an {@link IllegalStateException}. Views ({@link #rows}, {@link #reshape}) and
+ * wrappers ({@link #wrap}) share memory they do not own; closing them does nothing.
+ */
+public final class Tensor implements AutoCloseable {
+    private final DType dtype;
+    private final long[] shape;
+    private final long numel;
+    private final Memory memory;
+    private final long byteOffset;
+    private final boolean owner;
+
+    private Tensor(DType dtype, long[] shape, Memory memory, long byteOffset, boolean owner) {
+        this.dtype = dtype;
+        this.shape = shape;
+        this.numel = numel(shape);
+        this.memory = memory;
+        this.byteOffset = byteOffset;
+        this.owner = owner;
+        if (byteOffset < 0 || byteOffset + byteSize() > memory.byteSize()) {
+            throw new IllegalArgumentException("tensor " + describe() + " at byte " + byteOffset
+                    + " does not fit in " + memory.byteSize() + " bytes of memory");
+        }
+    }
+
+    // ---- creation
+
+    /** A new tensor owning fresh memory on {@code device}: zeroed on the host, unspecified on a GPU. */
+    public static Tensor allocate(Device device, DType dtype, long... shape) {
+        long[] s = checkedShape(shape);
+        long bytes = Math.multiplyExact(numel(s), (long) dtype.byteSize());
+        Memory memory = device.isCuda() ? CudaDevice.of(device).allocate(bytes) : HostMemory.allocate(bytes);
+        return new Tensor(dtype, s, memory, 0, true);
+    }
+
+    /** A new tensor of zeros on {@code device}. */
+    public static Tensor zeros(Device device, DType dtype, long... shape) {
+        Tensor t = allocate(device, dtype, shape);
+        if (device.isCuda()) {
+            t.fillBytes((byte) 0);
+        }
+        return t;
+    }
+
+    /** A host tensor with these values, rounded to {@code dtype}. */
+    public static Tensor ofFloats(DType dtype, float[] values, long... shape) {
+        Tensor t = allocate(Device.CPU, dtype, shape);
+        if (values.length != t.numel) {
+            t.close();
+            throw new IllegalArgumentException(values.length + " values for shape " + Arrays.toString(shape));
+        }
+        MemorySegment s = t.hostSegment();
+        for (int i = 0; i < values.length; i++) {
+            dtype.setFloat(s, i, values[i]);
+        }
+        return t;
+    }
+
+    /** A host integer tensor (I32 or I64) with these values. */
+    public static Tensor ofLongs(DType dtype, long[] values, long... shape) {
+        if (dtype.isFloatingPoint()) {
+            throw new IllegalArgumentException("ofLongs needs I32 or I64, not " + dtype);
+        }
+        Tensor t = allocate(Device.CPU, dtype, shape);
+        if (values.length != t.numel) {
+            t.close();
+            throw new IllegalArgumentException(values.length + " values for shape " + Arrays.toString(shape));
+        }
+        MemorySegment s = t.hostSegment();
+        for (int i = 0; i < values.length; i++) {
+            dtype.setLong(s, i, values[i]);
+        }
+        return t;
+    }
+
+    /** A host tensor over memory owned elsewhere (a mapped file): no copy, and closing it frees nothing. */
+    public static Tensor wrap(MemorySegment segment, DType dtype, long... shape) {
+        return new Tensor(dtype, checkedShape(shape), HostMemory.wrap(segment), 0, false);
+    }
+
+    // ---- properties
+
+    public DType dtype() {
+        return dtype;
+    }
+
+    public Device device() {
+        return memory.device();
+    }
+
+    /** A copy of the shape. */
+    public long[] shape() {
+        return shape.clone();
+    }
+
+    /** Size of dimension {@code d} (negative counts from the end). */
+    public long dim(int d) {
+        int i = d < 0 ? shape.length + d : d;
+        if (i < 0 || i >= shape.length) {
+            throw new IllegalArgumentException("dimension " + d + " of a rank-" + shape.length + " tensor");
+        }
+        return shape[i];
+    }
+
+    public int rank() {
+        return shape.length;
+    }
+
+    /** Number of elements. */
+    public long numel() {
+        return numel;
+    }
+
+    /** Bytes of its elements. */
+    public long byteSize() {
+        return numel * dtype.byteSize();
+    }
+
+    /** Whether its memory is still open. */
+    public boolean isOpen() {
+        return memory.isOpen();
+    }
+
+    /** "[2, 3] BF16 on cuda:0", for messages. */
+    public String describe() {
+        return Arrays.toString(shape) + " " + dtype + " on " + memory.device();
+    }
+
+    @Override
+    public String toString() {
+        return "Tensor" + describe();
+    }
+
+    // ---- memory access
+
+    /** The host memory of the elements. */
+    public MemorySegment hostSegment() {
+        if (!(memory instanceof HostMemory host)) {
+            throw new IllegalStateException("tensor " + describe() + " is not in host memory");
+        }
+        requireOpen();
+        return host.segment().asSlice(byteOffset, byteSize());
+    }
+
+    /** The device pointer to the first element. */
+    public long devicePointer() {
+        if (!(memory instanceof DeviceBuffer buffer)) {
+            throw new IllegalStateException("tensor " + describe() + " is not in device memory");
+        }
+        requireOpen();
+        return buffer.pointer() + byteOffset;
+    }
+
+    /** The CUDA device holding this tensor. */
+    public CudaDevice cudaDevice() {
+        if (!(memory instanceof DeviceBuffer buffer)) {
+            throw new IllegalStateException("tensor " + describe() + " is not in device memory");
+        }
+        return buffer.cudaDevice();
+    }
+
+    private void requireOpen() {
+        if (!memory.isOpen()) {
+            throw new IllegalStateException("tensor " + describe() + " was used after its memory was closed");
+        }
+    }
+
+    // ---- views
+
+    /** Rows {@code [from, to)} along dimension 0, sharing memory (no copy). */
+    public Tensor rows(long from, long to) {
+        if (shape.length == 0) {
+            throw new IllegalArgumentException("rows of a scalar tensor " + describe());
+        }
+        if (from < 0 || to < from || to > shape[0]) {
+            throw new IllegalArgumentException("rows [" + from + ", " + to + ") of tensor " + describe());
+        }
+        requireOpen();
+        long[] s = shape.clone();
+        s[0] = to - from;
+        long rowBytes = shape[0] == 0 ? 0 : byteSize() / shape[0];
+        return new Tensor(dtype, s, memory, byteOffset + from * rowBytes, false);
+    }
+
+    /** The same elements under another shape with as many elements (no copy). */
+    public Tensor reshape(long... newShape) {
+        long[] s = checkedShape(newShape);
+        if (numel(s) != numel) {
+            throw new IllegalArgumentException("cannot reshape " + describe() + " to " + Arrays.toString(newShape));
+        }
+        requireOpen();
+        return new Tensor(dtype, s, memory, byteOffset, false);
+    }
+
+    // ---- copies
+
+    /** A copy on {@code target}, owning its memory. */
+    public Tensor copyTo(Device target) {
+        Tensor t = allocate(target, dtype, shape);
+        try {
+            t.copyFrom(this);
+        } catch (RuntimeException e) {
+            t.close();
+            throw e;
+        }
+        return t;
+    }
+
+    /** Copies {@code src} (same shape and dtype, any device) into this tensor; returns when done. */
+    public void copyFrom(Tensor src) {
+        checkSameLayout(src, "copyFrom");
+        long bytes = byteSize();
+        if (bytes == 0) {
+            return;
+        }
+        boolean toDevice = memory instanceof DeviceBuffer;
+        boolean fromDevice = src.memory instanceof DeviceBuffer;
+        if (!toDevice && !fromDevice) {
+            MemorySegment.copy(src.hostSegment(), 0, hostSegment(), 0, bytes);
+        } else if (toDevice && !fromDevice) {
+            cudaDevice().makeCurrent();
+            CudaDriver.memcpyHtoD(devicePointer(), src.hostSegment(), bytes);
+        } else if (!toDevice) {
+            src.cudaDevice().makeCurrent();
+            CudaDriver.memcpyDtoH(hostSegment(), src.devicePointer(), bytes);
+        } else if (cudaDevice() == src.cudaDevice()) {
+            cudaDevice().makeCurrent();
+            CudaDriver.memcpyDtoD(devicePointer(), src.devicePointer(), bytes);
+        } else {
+            // Between two devices: staged through the host (peer copies are not bound yet).
+            try (Tensor staging = src.copyTo(Device.CPU)) {
+                copyFrom(staging);
+            }
+        }
+    }
+
+    /**
+     * Queues a copy of {@code src} into this tensor on {@code stream}. Host memory involved must stay open
+     * until the stream has passed the copy; host-to-host copies run at once.
+     */
+    public void copyFromAsync(Tensor src, CudaStream stream) {
+        checkSameLayout(src, "copyFromAsync");
+        long bytes = byteSize();
+        if (bytes == 0) {
+            return;
+        }
+        boolean toDevice = memory instanceof DeviceBuffer;
+        boolean fromDevice = src.memory instanceof DeviceBuffer;
+        stream.device().makeCurrent();
+        if (!toDevice && !fromDevice) {
+            MemorySegment.copy(src.hostSegment(), 0, hostSegment(), 0, bytes);
+        } else if (toDevice && !fromDevice) {
+            CudaDriver.memcpyHtoDAsync(devicePointer(), src.hostSegment(), bytes, stream.handle());
+        } else if (!toDevice) {
+            CudaDriver.memcpyDtoHAsync(hostSegment(), src.devicePointer(), bytes, stream.handle());
+        } else {
+            CudaDriver.memcpyDtoDAsync(devicePointer(), src.devicePointer(), bytes, stream.handle());
+        }
+    }
+
+    /** Sets every byte of this tensor to {@code value} (0xFF poisons a float tensor with NaNs). */
+    public void fillBytes(byte value) {
+        if (memory instanceof DeviceBuffer) {
+            cudaDevice().makeCurrent();
+            CudaDriver.memsetD8(devicePointer(), value, byteSize());
+        } else {
+            hostSegment().fill(value);
+        }
+    }
+
+    /** The elements as floats, copied to the host if needed. */
+    public float[] toFloatArray() {
+        if (numel > Integer.MAX_VALUE - 8) {
+            throw new IllegalStateException("tensor " + describe() + " is too large for a Java array");
+        }
+        if (device().isCuda()) {
+            try (Tensor host = copyTo(Device.CPU)) {
+                return host.toFloatArray();
+            }
+        }
+        MemorySegment s = hostSegment();
+        float[] out = new float[(int) numel];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = dtype.getFloat(s, i);
+        }
+        return out;
+    }
+
+    /** Frees the memory if this tensor owns it; does nothing for views and wrappers. */
+    @Override
+    public void close() {
+        if (owner) {
+            memory.close();
+        }
+    }
+
+    private void checkSameLayout(Tensor src, String op) {
+        if (src.dtype != dtype || !Arrays.equals(src.shape, shape)) {
+            throw new IllegalArgumentException(op + ": source " + src.describe() + " and destination " + describe()
+                    + " differ in shape or dtype");
+        }
+    }
+
+    private static long[] checkedShape(long[] shape) {
+        for (long d : shape) {
+            if (d < 0) {
+                throw new IllegalArgumentException("negative dimension in shape " + Arrays.toString(shape));
+            }
+        }
+        numel(shape); // overflow check
+        return shape.clone();
+    }
+
+    private static long numel(long[] shape) {
+        long n = 1;
+        for (long d : shape) {
+            try {
+                n = Math.multiplyExact(n, d);
+            } catch (ArithmeticException e) {
+                throw new IllegalArgumentException("shape " + Arrays.toString(shape) + " has more than 2^63 elements");
+            }
+        }
+        return n;
+    }
+}

@@ -1,0 +1,12 @@
+/**
+ * Devices, dtypes, tensors and their memory lifetimes, CUDA contexts, streams, events and the PTX module
+ * cache, and the kernel operations, each with a CPU implementation (the reference) and a CUDA one.
+ */
+module io.tpkernels.kernels {
+    requires transitive io.tpkernels.ffm;
+    requires io.tpkernels.cuda.sources;
+
+    exports io.tpkernels.tensor;
+    exports io.tpkernels.gpu;
+    exports io.tpkernels.ops;
+}
