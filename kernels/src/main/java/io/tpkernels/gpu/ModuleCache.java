@@ -42,16 +42,27 @@ public final class ModuleCache {
 
     /** The kernel {@code kernel} of module {@code module} ({@code cast.cu} is module {@code cast}). */
     public CudaKernel kernel(String module, String kernel) {
-        return kernels.computeIfAbsent(module + "/" + kernel, k -> {
-            Loaded m = module(module);
-            device.makeCurrent();
-            return new CudaKernel(device, kernel, CudaDriver.moduleGetFunction(m.module(), kernel));
-        });
+        return kernels.computeIfAbsent(module + "/" + kernel, k -> kernelOf(module(module), kernel));
     }
 
     /** The module, loaded on first request. */
     public Loaded module(String module) {
-        return modules.computeIfAbsent(module, this::load);
+        return modules.computeIfAbsent(module, m -> {
+            Loaded loaded = load(m, "nvrtc".equals(System.getProperty("tpk.ptx.source")));
+            loads.incrementAndGet();
+            return loaded;
+        });
+    }
+
+    /** Loads {@code module} afresh, outside the cache (the caller unloads it); for tests of each path. */
+    Loaded loadUncached(String module, boolean nvrtcOnly) {
+        return load(module, nvrtcOnly);
+    }
+
+    /** A kernel of a module loaded by {@link #loadUncached}. */
+    CudaKernel kernelOf(Loaded loaded, String kernel) {
+        device.makeCurrent();
+        return new CudaKernel(device, kernel, CudaDriver.moduleGetFunction(loaded.module(), kernel));
     }
 
     /** How many modules this cache has loaded into the context (each name at most once). */
@@ -59,8 +70,7 @@ public final class ModuleCache {
         return loads.get();
     }
 
-    private Loaded load(String module) {
-        boolean nvrtcOnly = "nvrtc".equals(System.getProperty("tpk.ptx.source"));
+    private Loaded load(String module, boolean nvrtcOnly) {
         List<String> failures = new ArrayList<>();
         device.makeCurrent();
         for (PtxLibrary.Choice choice : library.choices(module, device.computeCapability(), nvrtcOnly)) {
@@ -81,7 +91,6 @@ public final class ModuleCache {
             }
             try (Arena arena = Arena.ofConfined()) {
                 MemorySegment handle = CudaDriver.moduleLoadData(arena.allocateFrom(ptx));
-                loads.incrementAndGet();
                 return new Loaded(module, choice, handle);
             } catch (CudaException e) {
                 if (!REJECTED_PTX.contains(e.statusName())) {

@@ -4,6 +4,7 @@ import io.tpkernels.gpu.CudaDevice;
 import io.tpkernels.gpu.CudaKernel;
 import io.tpkernels.gpu.CudaStream;
 import io.tpkernels.gpu.KernelArgs;
+import io.tpkernels.tensor.DType;
 import io.tpkernels.tensor.Tensor;
 import java.util.Locale;
 
@@ -13,6 +14,18 @@ final class CastCuda {
     private static final int ELEMENTS_PER_THREAD = 4;
     /** Resident blocks per multiprocessor to aim for: enough loads in flight to saturate memory bandwidth. */
     private static final int BLOCKS_PER_SM = 8;
+
+    /** {@code tpk_cast_<from>_to_<to>} by dtype ordinals, built once so a launch builds no strings. */
+    private static final String[][] KERNEL_NAMES = new String[DType.values().length][DType.values().length];
+
+    static {
+        for (DType from : DType.values()) {
+            for (DType to : DType.values()) {
+                KERNEL_NAMES[from.ordinal()][to.ordinal()] = "tpk_cast_" + from.name().toLowerCase(Locale.ROOT)
+                        + "_to_" + to.name().toLowerCase(Locale.ROOT);
+            }
+        }
+    }
 
     private CastCuda() {
     }
@@ -27,9 +40,7 @@ final class CastCuda {
             return;
         }
         CudaDevice device = src.cudaDevice();
-        String name = "tpk_cast_" + src.dtype().name().toLowerCase(Locale.ROOT) + "_to_"
-                + dst.dtype().name().toLowerCase(Locale.ROOT);
-        CudaKernel kernel = device.modules().kernel("cast", name);
+        CudaKernel kernel = device.modules().kernel("cast", KERNEL_NAMES[src.dtype().ordinal()][dst.dtype().ordinal()]);
         long needed = (n + (long) THREADS * ELEMENTS_PER_THREAD - 1) / ((long) THREADS * ELEMENTS_PER_THREAD);
         int blocks = (int) Math.max(1, Math.min(needed, (long) device.multiprocessors() * BLOCKS_PER_SM));
         kernel.launch(stream, blocks, THREADS, 0,

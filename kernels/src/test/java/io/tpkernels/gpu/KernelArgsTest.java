@@ -1,0 +1,49 @@
+package io.tpkernels.gpu;
+
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import java.lang.foreign.MemorySegment;
+import org.junit.jupiter.api.Test;
+
+class KernelArgsTest {
+
+    @Test
+    void eachPointerEntryPointsAtItsValue() {
+        KernelArgs a = KernelArgs.begin().ptr(0x7f00_1234_5678L).i32(-5).i64(1L << 40).f32(2.5f);
+        assertEquals(4, a.count());
+        MemorySegment array = a.pointerArray();
+        MemorySegment p0 = array.getAtIndex(ADDRESS, 0).reinterpret(8);
+        MemorySegment p1 = array.getAtIndex(ADDRESS, 1).reinterpret(8);
+        MemorySegment p2 = array.getAtIndex(ADDRESS, 2).reinterpret(8);
+        MemorySegment p3 = array.getAtIndex(ADDRESS, 3).reinterpret(8);
+        assertEquals(0x7f00_1234_5678L, p0.get(JAVA_LONG, 0));
+        assertEquals(-5, p1.get(JAVA_INT, 0));
+        assertEquals(1L << 40, p2.get(JAVA_LONG, 0));
+        assertEquals(2.5f, p3.get(JAVA_FLOAT, 0));
+    }
+
+    @Test
+    void theBufferIsReusedNotReallocated() {
+        KernelArgs first = KernelArgs.begin().i64(1);
+        KernelArgs second = KernelArgs.begin().i64(2);
+        assertSame(first, second);
+        assertEquals(1, second.count());
+        assertEquals(2L, second.slotAsLong(0));
+        assertEquals(first.pointerArray().address(), second.pointerArray().address());
+    }
+
+    @Test
+    void tooManyParametersIsAnError() {
+        KernelArgs a = KernelArgs.begin();
+        for (int i = 0; i < KernelArgs.MAX; i++) {
+            a.i32(i);
+        }
+        assertThrows(IllegalStateException.class, () -> a.i32(99));
+    }
+}
