@@ -9,7 +9,7 @@
 #     kernel go to REPORT, and a kernel that spills fails the build unless its file says
 #       // tpk-allow-spills: KERNEL_NAME
 # Output: OUT_DIR/tpkernels-ptx/NAME.ARCH.ptx, OUT_DIR/tpkernels-ptx/index.txt ("NAME ARCH" lines), and the
-# sources (for NVRTC) in OUT_DIR/tpkernels-cu/. Without nvcc it copies the sources, says so once, and
+# sources (for NVRTC) in OUT_DIR/tpkernels-cu/. Without nvcc (or with TPK_NVCC=none) it copies the sources, says so once, and
 # succeeds: the runtime then compiles the sources with NVRTC.
 set -euo pipefail
 src=$1 out=$2 report=$3
@@ -19,16 +19,22 @@ ls "$src"/*.cuh >/dev/null 2>&1 && cp "$src"/*.cuh "$out/tpkernels-cu/"
 (cd "$src" && ls *.cu *.cuh 2>/dev/null || true) > "$out/tpkernels-cu/index.txt"
 : > "$out/tpkernels-ptx/index.txt"
 
+# TPK_NVCC picks the compiler (a path), or "none" to build no PTX; otherwise PATH, CUDA_HOME, /usr/local/cuda.
 nvcc=""
-for c in "$(command -v nvcc 2>/dev/null || true)" "${CUDA_HOME:-/nonexistent}/bin/nvcc" /usr/local/cuda/bin/nvcc; do
-  if [ -n "$c" ] && [ -x "$c" ]; then nvcc=$c; break; fi
-done
+if [ -n "${TPK_NVCC:-}" ]; then
+  [ "$TPK_NVCC" = none ] || nvcc=$TPK_NVCC
+else
+  for c in "$(command -v nvcc 2>/dev/null || true)" "${CUDA_HOME:-/nonexistent}/bin/nvcc" /usr/local/cuda/bin/nvcc; do
+    if [ -n "$c" ] && [ -x "$c" ]; then nvcc=$c; break; fi
+  done
+fi
 if [ -z "$nvcc" ]; then
   echo "[tpk] nvcc not found (PATH, CUDA_HOME, /usr/local/cuda): no PTX was built; the runtime compiles the packaged .cu sources with NVRTC." | tee "$report"
   exit 0
 fi
 ptxas="$(dirname "$nvcc")/ptxas"
-[ -x "$ptxas" ] || ptxas=$(command -v ptxas)
+[ -x "$ptxas" ] || ptxas=$(command -v ptxas || true)
+[ -n "$ptxas" ] || { echo "[tpk] ERROR: nvcc is at $nvcc but ptxas was not found next to it or on PATH" >&2; exit 1; }
 
 { echo "# ptxas -v report: registers, stack and spills per kernel"; echo "# $("$nvcc" --version | tail -1)"; } > "$report"
 failed=0
