@@ -17,6 +17,9 @@
 // file without cuda_fp16.h.
 
 typedef unsigned short u16;
+// Vector types of our own (alignas is standard C++), so the file needs no CUDA header under NVRTC either.
+struct alignas(16) f32x4 { float x, y, z, w; };
+struct alignas(8) u16x4 { u16 x, y, z, w; };
 
 __device__ __forceinline__ float f16_to_f32(u16 h) {
     float f;
@@ -38,7 +41,7 @@ __device__ __forceinline__ u16 f32_to_bf16(float f) {
 // One struct per element type: its storage, its 4-wide vector, and its conversions through f32.
 struct F32 {
     typedef float T;
-    typedef float4 V;
+    typedef f32x4 V;
     static __device__ __forceinline__ float to_f32(T v) { return v; }
     static __device__ __forceinline__ T from_f32(float v) { return v; }
     static __device__ __forceinline__ void unpack(V v, T (&e)[4]) { e[0] = v.x; e[1] = v.y; e[2] = v.z; e[3] = v.w; }
@@ -46,7 +49,7 @@ struct F32 {
 };
 struct F16 {
     typedef u16 T;
-    typedef ushort4 V;
+    typedef u16x4 V;
     static __device__ __forceinline__ float to_f32(T v) { return f16_to_f32(v); }
     static __device__ __forceinline__ T from_f32(float v) { return f32_to_f16(v); }
     static __device__ __forceinline__ void unpack(V v, T (&e)[4]) { e[0] = v.x; e[1] = v.y; e[2] = v.z; e[3] = v.w; }
@@ -54,7 +57,7 @@ struct F16 {
 };
 struct BF16 {
     typedef u16 T;
-    typedef ushort4 V;
+    typedef u16x4 V;
     static __device__ __forceinline__ float to_f32(T v) { return bf16_to_f32(v); }
     static __device__ __forceinline__ T from_f32(float v) { return f32_to_bf16(v); }
     static __device__ __forceinline__ void unpack(V v, T (&e)[4]) { e[0] = v.x; e[1] = v.y; e[2] = v.z; e[3] = v.w; }

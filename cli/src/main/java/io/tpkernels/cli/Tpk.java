@@ -27,7 +27,7 @@ public final class Tpk implements Runnable {
         spec.commandLine().usage(spec.commandLine().getOut());
     }
 
-    /** The version from the jar manifest. */
+    /** The version for {@code --version}. */
     static final class Version implements CommandLine.IVersionProvider {
         @Override
         public String[] getVersion() {
@@ -35,12 +35,14 @@ public final class Tpk implements Runnable {
         }
     }
 
-    /** The Implementation-Version of this jar's manifest (read directly: named modules do not expose it). */
+    /** The project version, filtered into {@code version.properties} at build time. */
     static String version() {
-        try (var in = Tpk.class.getModule().getResourceAsStream("META-INF/MANIFEST.MF")) {
-            String v = in == null ? null : new java.util.jar.Manifest(in).getMainAttributes()
-                    .getValue(java.util.jar.Attributes.Name.IMPLEMENTATION_VERSION);
-            return v == null ? "(development build)" : v;
+        try (var in = Tpk.class.getResourceAsStream("version.properties")) {
+            var p = new java.util.Properties();
+            if (in != null) {
+                p.load(in);
+            }
+            return p.getProperty("version", "(development build)");
         } catch (java.io.IOException e) {
             return "(unknown version)";
         }

@@ -38,4 +38,9 @@ class InfoCommandTest {
     void withoutASubcommandItPrintsUsage() {
         assertTrue(run().contains("info"));
     }
+
+    @Test
+    void versionComesFromTheBuild() {
+        assertTrue(run("--version").strip().matches("tpkernels \\d+\\.\\d+\\.\\d+.*"), run("--version"));
+    }
 }

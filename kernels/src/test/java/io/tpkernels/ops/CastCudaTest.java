@@ -60,13 +60,11 @@ class CastCudaTest {
     @ParameterizedTest(name = "{0} -> {1}, every 16-bit pattern")
     @CsvSource({"F16, F32", "BF16, F32", "F16, BF16", "BF16, F16"})
     void everyHalfBitPatternMatchesTheCpu(DType from, DType to) {
-        long[] patterns = new long[65536];
         try (Tensor src = Tensor.allocate(Device.CPU, from, 65536)) {
             for (int b = 0; b < 65536; b++) {
                 src.hostSegment().setAtIndex(ValueLayout.JAVA_SHORT, b, (short) b);
-                patterns[b] = b;
             }
-            assertSameAsCpu(src, to, 0, patterns.length);
+            assertSameAsCpu(src, to, 0, 65536);
         }
     }
 
