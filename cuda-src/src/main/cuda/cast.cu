@@ -47,21 +47,20 @@ struct F32 {
     static __device__ __forceinline__ void unpack(V v, T (&e)[4]) { e[0] = v.x; e[1] = v.y; e[2] = v.z; e[3] = v.w; }
     static __device__ __forceinline__ V pack(const T (&e)[4]) { V v; v.x = e[0]; v.y = e[1]; v.z = e[2]; v.w = e[3]; return v; }
 };
-struct F16 {
+// F16 and BF16 share their storage and vector; they differ only in the conversions.
+struct U16Storage {
     typedef u16 T;
     typedef u16x4 V;
-    static __device__ __forceinline__ float to_f32(T v) { return f16_to_f32(v); }
-    static __device__ __forceinline__ T from_f32(float v) { return f32_to_f16(v); }
     static __device__ __forceinline__ void unpack(V v, T (&e)[4]) { e[0] = v.x; e[1] = v.y; e[2] = v.z; e[3] = v.w; }
     static __device__ __forceinline__ V pack(const T (&e)[4]) { V v; v.x = e[0]; v.y = e[1]; v.z = e[2]; v.w = e[3]; return v; }
 };
-struct BF16 {
-    typedef u16 T;
-    typedef u16x4 V;
+struct F16 : U16Storage {
+    static __device__ __forceinline__ float to_f32(T v) { return f16_to_f32(v); }
+    static __device__ __forceinline__ T from_f32(float v) { return f32_to_f16(v); }
+};
+struct BF16 : U16Storage {
     static __device__ __forceinline__ float to_f32(T v) { return bf16_to_f32(v); }
     static __device__ __forceinline__ T from_f32(float v) { return f32_to_bf16(v); }
-    static __device__ __forceinline__ void unpack(V v, T (&e)[4]) { e[0] = v.x; e[1] = v.y; e[2] = v.z; e[3] = v.w; }
-    static __device__ __forceinline__ V pack(const T (&e)[4]) { V v; v.x = e[0]; v.y = e[1]; v.z = e[2]; v.w = e[3]; return v; }
 };
 
 template <typename S, typename D>

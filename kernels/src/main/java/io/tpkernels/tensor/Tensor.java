@@ -56,16 +56,7 @@ public final class Tensor implements AutoCloseable {
 
     /** A host tensor with these values, rounded to {@code dtype}. */
     public static Tensor ofFloats(DType dtype, float[] values, long... shape) {
-        Tensor t = allocate(Device.CPU, dtype, shape);
-        if (values.length != t.numel) {
-            t.close();
-            throw new IllegalArgumentException(values.length + " values for shape " + Arrays.toString(shape));
-        }
-        MemorySegment s = t.hostSegment();
-        for (int i = 0; i < values.length; i++) {
-            dtype.setFloat(s, i, values[i]);
-        }
-        return t;
+        return hostFilled(dtype, values.length, shape, (s, i) -> dtype.setFloat(s, i, values[i]));
     }
 
     /** A host integer tensor (I32 or I64) with these values. */
@@ -73,16 +64,28 @@ public final class Tensor implements AutoCloseable {
         if (dtype.isFloatingPoint()) {
             throw new IllegalArgumentException("ofLongs needs I32 or I64, not " + dtype);
         }
+        return hostFilled(dtype, values.length, shape, (s, i) -> dtype.setLong(s, i, values[i]));
+    }
+
+    private interface ElementWriter {
+        void write(MemorySegment segment, int index);
+    }
+
+    private static Tensor hostFilled(DType dtype, int count, long[] shape, ElementWriter writer) {
         Tensor t = allocate(Device.CPU, dtype, shape);
-        if (values.length != t.numel) {
+        try {
+            if (count != t.numel) {
+                throw new IllegalArgumentException(count + " values for shape " + Arrays.toString(shape));
+            }
+            MemorySegment s = t.hostSegment();
+            for (int i = 0; i < count; i++) {
+                writer.write(s, i);
+            }
+            return t;
+        } catch (RuntimeException e) {
             t.close();
-            throw new IllegalArgumentException(values.length + " values for shape " + Arrays.toString(shape));
+            throw e;
         }
-        MemorySegment s = t.hostSegment();
-        for (int i = 0; i < values.length; i++) {
-            dtype.setLong(s, i, values[i]);
-        }
-        return t;
     }
 
     /** A host tensor over memory owned elsewhere (a mapped file): no copy, and closing it frees nothing. */
