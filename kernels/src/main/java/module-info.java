@@ -9,4 +9,5 @@ module io.tpkernels.kernels {
     exports io.tpkernels.tensor;
     exports io.tpkernels.gpu;
     exports io.tpkernels.ops;
+    exports io.tpkernels.shard;
 }

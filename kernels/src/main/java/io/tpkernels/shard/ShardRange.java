@@ -1,0 +1,64 @@
+package io.tpkernels.shard;
+
+/**
+ * An even split of one dimension (SEMANTICS.md section 2): part {@code index} of {@code parts} covers
+ * {@code [index·size/parts, (index+1)·size/parts)}. {@code size % parts == 0} is required. Used for hidden
+ * and intermediate dimensions and LoRA. Immutable; equal inputs give equal values.
+ *
+ * @param size  the dimension's length
+ * @param parts how many equal parts
+ * @param index which part, in {@code [0, parts)}
+ */
+public record ShardRange(long size, int parts, int index) {
+
+    /** Validates the arguments; see {@link #of(long, int, int)}. */
+    public ShardRange {
+        check("a dimension", size, parts, index);
+    }
+
+    /**
+     * Part {@code index} of {@code size} split into {@code parts}.
+     *
+     * @throws IllegalArgumentException naming size, parts and index when {@code size < 0}, {@code parts < 1},
+     *                                  {@code index} is outside {@code [0, parts)} or {@code size % parts != 0}
+     */
+    public static ShardRange of(long size, int parts, int index) {
+        return new ShardRange(size, parts, index);
+    }
+
+    /** Like {@link #of(long, int, int)}, with {@code tensor} (e.g. "model.layers.0.mlp.up_proj.weight dim 0") in errors. */
+    public static ShardRange of(String tensor, long size, int parts, int index) {
+        check(tensor, size, parts, index);
+        return new ShardRange(size, parts, index);
+    }
+
+    private static void check(String what, long size, int parts, int index) {
+        if (size < 0) {
+            throw new IllegalArgumentException(what + ": size must be >= 0, got " + size);
+        }
+        if (parts < 1) {
+            throw new IllegalArgumentException(what + ": parts must be >= 1, got " + parts);
+        }
+        if (index < 0 || index >= parts) {
+            throw new IllegalArgumentException(what + ": index " + index + " is outside [0, " + parts + ")");
+        }
+        if (size % parts != 0) {
+            throw new IllegalArgumentException(what + ": size " + size + " is not divisible by " + parts + " parts");
+        }
+    }
+
+    /** {@code index·size/parts}. */
+    public long start() {
+        return index * length();
+    }
+
+    /** {@code (index+1)·size/parts}. */
+    public long end() {
+        return start() + length();
+    }
+
+    /** {@code size/parts}. */
+    public long length() {
+        return size / parts;
+    }
+}
