@@ -2,6 +2,7 @@
 module io.tpkernels.cli {
     requires io.tpkernels.layers;
     requires info.picocli;
+    requires com.fasterxml.jackson.databind;
 
     // picocli reads the command classes reflectively.
     opens io.tpkernels.cli to info.picocli;

@@ -1,8 +1,12 @@
 /**
- * The thin layer API that models are built from (column/row-parallel linear, vocab- and hidden-parallel
- * embedding, the padded LM head, LoRA layers, pipeline stages), on top of the kernels and the collectives.
- * It has no types yet: the layers issue fills it once the kernels and collectives exist.
+ * The thin layer API that models are built from, on top of the kernels and the collectives: for now the
+ * model configuration ({@link io.tpkernels.layers.config.ModelConfig}) and the parallel plan that places a
+ * model's parameters on tensor-parallel ranks and pipeline stages ({@link io.tpkernels.layers.plan.ParallelPlan}).
  */
 module io.tpkernels.layers {
     requires transitive io.tpkernels.kernels;
+    requires com.fasterxml.jackson.databind;
+
+    exports io.tpkernels.layers.config;
+    exports io.tpkernels.layers.plan;
 }

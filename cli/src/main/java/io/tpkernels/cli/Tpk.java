@@ -6,7 +6,7 @@ import picocli.CommandLine.Command;
 /** {@code tpk}: the command-line entry point. */
 @Command(name = "tpk", mixinStandardHelpOptions = true, versionProvider = Tpk.Version.class,
         description = "Tensor-parallel GPU building blocks for LLMs: inspect, plan, run and benchmark.",
-        subcommands = {InfoCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {InfoCommand.class, PlanCommand.class, CommandLine.HelpCommand.class})
 public final class Tpk implements Runnable {
 
     @CommandLine.Spec
@@ -19,8 +19,28 @@ public final class Tpk implements Runnable {
 
     /** The configured command line (for tests). */
     public static CommandLine commandLine() {
-        return new CommandLine(new Tpk());
+        CommandLine cl = new CommandLine(new Tpk());
+        cl.setCaseInsensitiveEnumValuesAllowed(true);
+        // Bad input is one line naming the problem and exit code 2, never a stack trace.
+        cl.setParameterExceptionHandler((e, args) -> {
+            CommandLine c = e.getCommandLine();
+            c.getErr().println("tpk " + c.getCommandName() + ": " + e.getMessage() + " (see --help)");
+            c.getErr().flush();
+            return USAGE_ERROR;
+        });
+        cl.setExecutionExceptionHandler((e, c, parsed) -> {
+            if (e instanceof IllegalArgumentException) {
+                c.getErr().println("tpk " + c.getCommandName() + ": " + e.getMessage());
+                c.getErr().flush();
+                return USAGE_ERROR;
+            }
+            throw e;
+        });
+        return cl;
     }
+
+    /** Exit code for bad input. */
+    static final int USAGE_ERROR = 2;
 
     @Override
     public void run() {

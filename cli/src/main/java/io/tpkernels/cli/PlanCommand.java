@@ -1,0 +1,185 @@
+package io.tpkernels.cli;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.tpkernels.layers.config.ModelConfig;
+import io.tpkernels.layers.plan.ParallelPlan;
+import io.tpkernels.shard.PipelinePartition;
+import io.tpkernels.shard.VocabShard;
+import io.tpkernels.tensor.DType;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code tpk plan}: vocab shards, pipeline stages and memory per rank for a Hugging Face config. */
+@Command(name = "plan", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Place a model's parameters on tensor-parallel ranks and pipeline stages:",
+                "the vocab shard of each rank, the layers of each stage and the bytes each rank holds."})
+final class PlanCommand implements Runnable {
+
+    /** Parameter dtypes for the byte counts. */
+    enum ParamDType {
+        bf16(DType.BF16), f16(DType.F16), f32(DType.F32);
+
+        final DType dtype;
+
+        ParamDType(DType dtype) {
+            this.dtype = dtype;
+        }
+    }
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Option(names = "--config", required = true, paramLabel = "FILE", description = "a Hugging Face config.json")
+    Path config;
+
+    @Option(names = "--tp", required = true, paramLabel = "N", description = "tensor-parallel size")
+    int tp;
+
+    @Option(names = "--pp", defaultValue = "1", paramLabel = "P", description = "pipeline stages (default: ${DEFAULT-VALUE})")
+    int pp;
+
+    @Option(names = "--pad-multiple", defaultValue = "" + VocabShard.DEFAULT_MULTIPLE, paramLabel = "M",
+            description = "pad the vocabulary to a multiple of M·tp (default: ${DEFAULT-VALUE})")
+    int padMultiple;
+
+    @Option(names = "--remainder", defaultValue = "first", paramLabel = "first|last",
+            description = "which stages take the extra layers of a balanced split (default: ${DEFAULT-VALUE})")
+    PipelinePartition.Remainder remainder;
+
+    @Option(names = "--partition", paramLabel = "a,b,...", description = "explicit layers per stage")
+    String partition;
+
+    @Option(names = "--balance", defaultValue = "layers", paramLabel = "layers|memory",
+            description = "split by layer count, or minimise the largest stage's bytes (default: ${DEFAULT-VALUE})")
+    ParallelPlan.Balance balance;
+
+    @Option(names = "--dtype", defaultValue = "bf16", paramLabel = "bf16|f16|f32",
+            description = "parameter dtype for byte counts (default: ${DEFAULT-VALUE})")
+    ParamDType dtype;
+
+    @Option(names = "--lora-rank", defaultValue = "0", paramLabel = "R", description = "add LoRA of rank R to every projection")
+    int loraRank;
+
+    @Option(names = "--json", description = "print JSON instead of a table")
+    boolean json;
+
+    @Override
+    public void run() {
+        ModelConfig model = ModelConfig.read(config);
+        ParallelPlan plan = ParallelPlan.of(model, new ParallelPlan.Options(tp, pp, padMultiple, remainder, partition,
+                balance, dtype.dtype, loraRank));
+        PrintWriter out = spec.commandLine().getOut();
+        if (json) {
+            out.println(toJson(plan));
+        } else {
+            printTable(out, plan);
+        }
+        out.flush();
+    }
+
+    static String toJson(ParallelPlan plan) {
+        Map<String, Object> root = new LinkedHashMap<>();
+        VocabShard first = plan.vocabShards().get(0);
+        root.put("vocabSize", first.vocabSize());
+        root.put("paddedVocabSize", first.paddedVocabSize());
+        root.put("tp", plan.options().tp());
+        root.put("pp", plan.options().pp());
+        root.put("padMultiple", plan.options().padMultiple());
+        root.put("dtype", plan.options().dtype().name());
+        root.put("partition", plan.partition().toString());
+        List<Map<String, Object>> stages = new ArrayList<>();
+        for (ParallelPlan.Stage s : plan.stages()) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("stage", s.stage());
+            m.put("firstLayer", s.firstLayer());
+            m.put("endLayer", s.endLayer());
+            m.put("layers", s.layers());
+            m.put("embedding", s.embedding());
+            m.put("lmHead", s.lmHead());
+            m.put("paramsPerRank", s.paramsPerRank());
+            m.put("bytesPerRank", s.bytesPerRank());
+            stages.add(m);
+        }
+        root.put("stages", stages);
+        root.put("imbalance", plan.imbalance());
+        root.put("layerBalancedMaxStageBytes", plan.layerBalancedMaxStageBytes());
+        List<Map<String, Object>> shards = new ArrayList<>();
+        for (VocabShard v : plan.vocabShards()) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("rank", v.rank());
+            m.put("start", v.start());
+            m.put("end", v.end());
+            m.put("validRows", v.validRows());
+            m.put("paddingRows", v.paddingRows());
+            shards.add(m);
+        }
+        root.put("vocabShards", shards);
+        try {
+            return new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(root);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("cannot write the plan as JSON", e);
+        }
+    }
+
+    private static void printTable(PrintWriter out, ParallelPlan plan) {
+        ModelConfig m = plan.config();
+        ParallelPlan.Options o = plan.options();
+        out.printf(Locale.ROOT, "model   vocab %,d, hidden %,d, intermediate %,d, %d layers, %s%s%n", m.vocabSize(),
+                m.hiddenSize(), m.intermediateSize(), m.numHiddenLayers(),
+                m.hasAttention() ? m.numAttentionHeads() + " heads (" + m.numKeyValueHeads() + " kv, head_dim "
+                        + m.headDim() + ")" : "MLP-only", m.tieWordEmbeddings() ? ", tied embeddings" : "");
+        out.printf(Locale.ROOT, "plan    tp %d x pp %d, %s, pad multiple %d, %s%s%n", o.tp(), o.pp(), o.dtype(),
+                o.padMultiple(), o.partition() != null ? "partition " + o.partition()
+                        : o.balance() == ParallelPlan.Balance.MEMORY ? "balanced by memory"
+                        : "balanced by layers (remainder " + o.remainder().name().toLowerCase(Locale.ROOT) + ")",
+                o.loraRank() > 0 ? ", LoRA rank " + o.loraRank() : "");
+        out.println();
+        out.println("stages (per TP rank)");
+        out.printf("  %-6s %-12s %6s  %-9s %-7s %16s %12s%n", "stage", "layers", "count", "embedding", "lm head",
+                "params", "bytes");
+        for (ParallelPlan.Stage s : plan.stages()) {
+            out.printf(Locale.ROOT, "  %-6d %-12s %6d  %-9s %-7s %,16d %12s%n", s.stage(),
+                    "[" + s.firstLayer() + ", " + s.endLayer() + ")", s.layers(), s.embedding() ? "yes" : "-",
+                    s.lmHead() ? "yes" : "-", s.paramsPerRank(), bytes(s.bytesPerRank()));
+        }
+        out.printf(Locale.ROOT, "  imbalance %.3f (largest / smallest stage)%n", plan.imbalance());
+        if (o.balance() == ParallelPlan.Balance.MEMORY) {
+            long saved = plan.layerBalancedMaxStageBytes() - plan.maxStageBytes();
+            out.printf(Locale.ROOT, "  largest stage %s, against %s with --balance layers: saves %s (%.1f%%)%n",
+                    bytes(plan.maxStageBytes()), bytes(plan.layerBalancedMaxStageBytes()), bytes(saved),
+                    100.0 * saved / plan.layerBalancedMaxStageBytes());
+        }
+        out.println();
+        VocabShard first = plan.vocabShards().get(0);
+        out.printf(Locale.ROOT, "vocab shards (vocab %,d padded to %,d: %,d rows per shard)%n", first.vocabSize(),
+                first.paddedVocabSize(), first.shardSize());
+        out.printf("  %-5s %12s %12s %12s %12s%n", "rank", "start", "end", "valid", "padding");
+        for (VocabShard v : plan.vocabShards()) {
+            out.printf(Locale.ROOT, "  %-5d %12d %12d %12d %12d%n", v.rank(), v.start(), v.end(), v.validRows(),
+                    v.paddingRows());
+        }
+    }
+
+    static String bytes(long b) {
+        if (b < 1024) {
+            return b + " B";
+        }
+        String[] units = {"KiB", "MiB", "GiB", "TiB"};
+        double v = b;
+        int u = -1;
+        while (v >= 1024 && u < units.length - 1) {
+            v /= 1024;
+            u++;
+        }
+        return String.format(Locale.ROOT, "%.2f %s", v, units[u]);
+    }
+}

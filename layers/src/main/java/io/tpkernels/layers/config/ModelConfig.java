@@ -1,0 +1,112 @@
+package io.tpkernels.layers.config;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+
+/**
+ * The parts of a Hugging Face {@code config.json} that place a LLaMA-style decoder on ranks and stages.
+ * Extra keys are ignored. Without {@code num_attention_heads} the model is MLP-only (the demo model of
+ * SEMANTICS.md section 9: no attention, no norms); {@code num_key_value_heads} defaults to the head count and
+ * {@code head_dim} to {@code hidden_size / num_attention_heads}.
+ *
+ * @param vocabSize           {@code vocab_size}
+ * @param hiddenSize          {@code hidden_size}
+ * @param intermediateSize    {@code intermediate_size}
+ * @param numHiddenLayers     {@code num_hidden_layers}
+ * @param numAttentionHeads   {@code num_attention_heads}, 0 for an MLP-only model
+ * @param numKeyValueHeads    {@code num_key_value_heads}, 0 for an MLP-only model
+ * @param headDim             {@code head_dim}, 0 for an MLP-only model
+ * @param tieWordEmbeddings   {@code tie_word_embeddings} (default false)
+ */
+public record ModelConfig(long vocabSize, long hiddenSize, long intermediateSize, int numHiddenLayers,
+                          int numAttentionHeads, int numKeyValueHeads, long headDim, boolean tieWordEmbeddings) {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    /** Whether the layers have attention (and norms). */
+    public boolean hasAttention() {
+        return numAttentionHeads > 0;
+    }
+
+    /**
+     * Reads {@code file}.
+     *
+     * @throws IllegalArgumentException with one sentence naming the file and the problem: missing or unreadable,
+     *                                  not JSON, a key missing, not a positive integer, or inconsistent
+     */
+    public static ModelConfig read(Path file) {
+        String text;
+        try {
+            text = Files.readString(file);
+        } catch (NoSuchFileException e) {
+            throw new IllegalArgumentException(file + " does not exist");
+        } catch (IOException e) {
+            throw new IllegalArgumentException(file + " cannot be read: " + e.getMessage());
+        }
+        return parse(text, file.toString());
+    }
+
+    /** Parses {@code json}; {@code source} names it in errors. */
+    public static ModelConfig parse(String json, String source) {
+        JsonNode root;
+        try {
+            root = JSON.readTree(json);
+        } catch (JsonProcessingException e) {
+            throw new IllegalArgumentException(source + " is not valid JSON: " + e.getOriginalMessage()
+                    + (e.getLocation() == null ? "" : " (line " + e.getLocation().getLineNr() + ", column "
+                    + e.getLocation().getColumnNr() + ")"));
+        }
+        if (root == null || !root.isObject()) {
+            throw new IllegalArgumentException(source + " is not a JSON object");
+        }
+        long vocab = positive(root, "vocab_size", source);
+        long hidden = positive(root, "hidden_size", source);
+        long intermediate = positive(root, "intermediate_size", source);
+        long layers = positive(root, "num_hidden_layers", source);
+        if (layers > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException(source + ": num_hidden_layers " + layers + " is too large");
+        }
+        int heads = 0;
+        int kvHeads = 0;
+        long headDim = 0;
+        if (root.has("num_attention_heads") && !root.get("num_attention_heads").isNull()) {
+            heads = (int) positive(root, "num_attention_heads", source);
+            kvHeads = root.has("num_key_value_heads") && !root.get("num_key_value_heads").isNull()
+                    ? (int) positive(root, "num_key_value_heads", source) : heads;
+            if (root.has("head_dim") && !root.get("head_dim").isNull()) {
+                headDim = positive(root, "head_dim", source);
+            } else if (hidden % heads != 0) {
+                throw new IllegalArgumentException(source + ": hidden_size " + hidden + " is not divisible by "
+                        + "num_attention_heads " + heads + " and head_dim is not given");
+            } else {
+                headDim = hidden / heads;
+            }
+            if (heads % kvHeads != 0) {
+                throw new IllegalArgumentException(source + ": num_attention_heads " + heads
+                        + " is not a multiple of num_key_value_heads " + kvHeads);
+            }
+        }
+        JsonNode tie = root.get("tie_word_embeddings");
+        if (tie != null && !tie.isNull() && !tie.isBoolean()) {
+            throw new IllegalArgumentException(source + ": tie_word_embeddings must be true or false, got " + tie);
+        }
+        return new ModelConfig(vocab, hidden, intermediate, (int) layers, heads, kvHeads, headDim,
+                tie != null && tie.asBoolean(false));
+    }
+
+    private static long positive(JsonNode root, String key, String source) {
+        JsonNode v = root.get(key);
+        if (v == null || v.isNull()) {
+            throw new IllegalArgumentException(source + ": " + key + " is missing");
+        }
+        if (!v.isIntegralNumber() || !v.canConvertToLong() || v.asLong() < 1) {
+            throw new IllegalArgumentException(source + ": " + key + " must be a positive integer, got " + v);
+        }
+        return v.asLong();
+    }
+}
