@@ -96,20 +96,7 @@ final class PlanCommand implements Runnable {
         root.put("padMultiple", plan.options().padMultiple());
         root.put("dtype", plan.options().dtype().name());
         root.put("partition", plan.partition().toString());
-        List<Map<String, Object>> stages = new ArrayList<>();
-        for (ParallelPlan.Stage s : plan.stages()) {
-            Map<String, Object> m = new LinkedHashMap<>();
-            m.put("stage", s.stage());
-            m.put("firstLayer", s.firstLayer());
-            m.put("endLayer", s.endLayer());
-            m.put("layers", s.layers());
-            m.put("embedding", s.embedding());
-            m.put("lmHead", s.lmHead());
-            m.put("paramsPerRank", s.paramsPerRank());
-            m.put("bytesPerRank", s.bytesPerRank());
-            stages.add(m);
-        }
-        root.put("stages", stages);
+        root.put("stages", plan.stages()); // records serialize as {"stage", "firstLayer", ...}
         root.put("imbalance", plan.imbalance());
         root.put("layerBalancedMaxStageBytes", plan.layerBalancedMaxStageBytes());
         List<Map<String, Object>> shards = new ArrayList<>();
