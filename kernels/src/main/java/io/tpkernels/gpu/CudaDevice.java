@@ -33,6 +33,7 @@ public final class CudaDevice {
     private final int l2CacheBytes;
     private final int maxSharedBytesPerBlock;
     private final ModuleCache modules;
+    private final ErrorFlags errorFlags;
 
     private CudaDevice(int ordinal) {
         this.ordinal = ordinal;
@@ -47,6 +48,7 @@ public final class CudaDevice {
         this.maxSharedBytesPerBlock = CudaDriver.deviceAttribute(CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN,
                 handle);
         this.modules = new ModuleCache(this);
+        this.errorFlags = new ErrorFlags(this);
     }
 
     /** The number of CUDA devices visible, or 0 when the driver is not available. */
@@ -110,6 +112,11 @@ public final class CudaDevice {
     /** The PTX modules loaded on this device. */
     public ModuleCache modules() {
         return modules;
+    }
+
+    /** The pool of device-side error flags kernels report bad input through. */
+    public ErrorFlags errorFlags() {
+        return errorFlags;
     }
 
     /** The device as a tensor location. */

@@ -1,0 +1,70 @@
+package io.tpkernels.bench;
+
+import io.tpkernels.ops.EmbeddingLookup;
+import io.tpkernels.shard.VocabShard;
+import io.tpkernels.tensor.DType;
+import io.tpkernels.tensor.Device;
+import io.tpkernels.tensor.Tensor;
+import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * The CPU path of the masked vocab-parallel lookup on the issue's shapes: vocab 128256 over tp 8 (rank 0's
+ * shard of 16064 rows), BF16, ids uniform over the whole vocabulary (so about 1 in 8 is gathered, the rest
+ * zero-filled). The same shapes are {@link EmbeddingShapes#SHAPES}, which the GPU timing uses.
+ */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.MICROSECONDS)
+@Warmup(iterations = 2, time = 1)
+@Measurement(iterations = 3, time = 2)
+@Fork(value = 1, jvmArgsAppend = {"--enable-native-access=ALL-UNNAMED", "-Xmx8g"})
+public class EmbeddingBenchmark {
+
+    @Param({"1", "128", "8192", "32768"})
+    public int tokens;
+
+    @Param({"4096", "8192"})
+    public int hidden;
+
+    private Tensor ids;
+    private Tensor weight;
+    private Tensor out;
+    private VocabShard shard;
+
+    @Setup(Level.Trial)
+    public void setUp() {
+        shard = VocabShard.of(EmbeddingShapes.VOCAB, EmbeddingShapes.TP, 0, VocabShard.DEFAULT_MULTIPLE);
+        SplittableRandom r = new SplittableRandom(1);
+        ids = Tensor.ofLongs(DType.I32, r.longs(tokens, 0, EmbeddingShapes.VOCAB).toArray(), tokens);
+        weight = Tensor.allocate(Device.CPU, DType.BF16, shard.validRows(), hidden);
+        EmbeddingShapes.fillRandomBf16(weight.hostSegment(), r);
+        out = Tensor.allocate(Device.CPU, DType.BF16, tokens, hidden);
+    }
+
+    @TearDown(Level.Trial)
+    public void tearDown() {
+        ids.close();
+        weight.close();
+        out.close();
+    }
+
+    @Benchmark
+    public Tensor maskedLookupCpu() {
+        EmbeddingLookup.masked(ids, weight, shard.start(), shard.validRows(), shard.vocabSize(), out);
+        return out;
+    }
+}
