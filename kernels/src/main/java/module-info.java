@@ -5,6 +5,8 @@
 module io.tpkernels.kernels {
     requires transitive io.tpkernels.ffm;
     requires io.tpkernels.cuda.sources;
+    // The CPU GEMM's fast path; without --add-modules jdk.incubator.vector a scalar path runs.
+    requires static jdk.incubator.vector;
 
     exports io.tpkernels.tensor;
     exports io.tpkernels.gpu;

@@ -10,6 +10,7 @@ public final class CudaKernel {
     private final CudaDevice device;
     private final String name;
     private final MemorySegment function;
+    private volatile int allowedDynamicShared = 48 * 1024;
 
     CudaKernel(CudaDevice device, String name, MemorySegment function) {
         this.device = device;
@@ -39,12 +40,16 @@ public final class CudaKernel {
 
     /** Allows launches with up to {@code bytes} of dynamic shared memory (needed above 48 KiB). */
     public void allowDynamicSharedBytes(int bytes) {
+        if (bytes <= allowedDynamicShared) {
+            return; // already allowed: launches pay no driver call for it
+        }
         if (bytes > device.maxSharedBytesPerBlock()) {
             throw new IllegalArgumentException(name + ": " + bytes + " bytes of shared memory exceed the "
                     + device.maxSharedBytesPerBlock() + " a block may use on " + device);
         }
         device.makeCurrent();
         CudaDriver.funcSetAttribute(function, CudaDriverApi.CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, bytes);
+        allowedDynamicShared = bytes;
     }
 
     /** Launches a 1-D grid of {@code blocks} blocks of {@code threads} threads on {@code stream}. */

@@ -1,0 +1,90 @@
+package io.tpkernels.ops;
+
+import io.tpkernels.gpu.CudaStream;
+import io.tpkernels.tensor.DType;
+import io.tpkernels.tensor.Tensor;
+
+/**
+ * The vocab-padded LM-head GEMM of SEMANTICS.md section 4, one entry point for both backends:
+ * <pre>
+ *   logits[t, j] = Σ_k X[t, k] · W_r[j, k]     for j &lt; valid        (f32 accumulation)
+ *   logits[t, j] = −∞                          for valid ≤ j &lt; S
+ * </pre>
+ * {@code W_r} holds only the shard's {@code valid} rows: padding rows are virtual, never allocated nor read.
+ * Logits are F32 by default, BF16 on request. The LM head is never quantized: its inputs are F32, F16 or
+ * BF16 and nothing else is accepted.
+ */
+public final class LmHead {
+    private LmHead() {
+    }
+
+    /** F32 logits {@code [T, S]} on the weight's device. */
+    public static Tensor logits(Tensor x, Tensor weightShard, long shardSize) {
+        return logits(x, weightShard, shardSize, DType.F32);
+    }
+
+    /** Logits {@code [T, S]} of {@code outDtype} (F32 or BF16) on the weight's device. */
+    public static Tensor logits(Tensor x, Tensor weightShard, long shardSize, DType outDtype) {
+        check(x, weightShard, shardSize);
+        if (outDtype != DType.F32 && outDtype != DType.BF16) {
+            throw new IllegalArgumentException("LM head: logits are F32 or BF16, not " + outDtype);
+        }
+        Tensor out = Tensor.allocate(weightShard.device(), outDtype, x.dim(0), shardSize);
+        try {
+            logits(x, weightShard, out);
+            return out;
+        } catch (RuntimeException e) {
+            out.close();
+            throw e;
+        }
+    }
+
+    /** Writes the logits into {@code out} ({@code [T, S]}, F32 or BF16); returns when done. */
+    public static void logits(Tensor x, Tensor weightShard, Tensor out) {
+        checkOut(x, weightShard, out);
+        if (out.device().isCuda()) {
+            CudaStream stream = CudaStream.legacyDefault(out.cudaDevice());
+            LmHeadCuda.run(x, weightShard, out, stream);
+            stream.synchronize();
+        } else {
+            LmHeadCpu.run(x, weightShard, out);
+        }
+    }
+
+    /** Queues the logits on {@code stream}. */
+    public static void logits(Tensor x, Tensor weightShard, Tensor out, CudaStream stream) {
+        checkOut(x, weightShard, out);
+        if (!out.device().isCuda() || out.cudaDevice() != stream.device()) {
+            throw new IllegalArgumentException("LM head: tensors on " + out.device() + " with a stream on "
+                    + stream.device());
+        }
+        LmHeadCuda.run(x, weightShard, out, stream);
+    }
+
+    private static void checkOut(Tensor x, Tensor w, Tensor out) {
+        check(x, w, out.rank() == 2 ? out.dim(1) : -1);
+        if ((out.dtype() != DType.F32 && out.dtype() != DType.BF16) || out.rank() != 2 || out.dim(0) != x.dim(0)
+                || !out.device().equals(w.device())) {
+            throw new IllegalArgumentException("LM head: logits must be [" + x.dim(0) + ", S] F32 or BF16 on "
+                    + w.device() + ", got " + out.describe());
+        }
+    }
+
+    static void check(Tensor x, Tensor w, long shardSize) {
+        if (!x.dtype().isFloatingPoint() || x.rank() != 2) {
+            throw new IllegalArgumentException("LM head: X must be F32, F16 or BF16 of shape [T, H], got " + x.describe());
+        }
+        if (w.dtype() != x.dtype() || w.rank() != 2 || w.dim(1) != x.dim(1)) {
+            throw new IllegalArgumentException("LM head: W must be [valid, " + x.dim(1) + "] " + x.dtype()
+                    + " like X " + x.describe() + ", got " + w.describe());
+        }
+        if (!x.device().equals(w.device())) {
+            throw new IllegalArgumentException("LM head: X " + x.describe() + " and W " + w.describe()
+                    + " are on different devices");
+        }
+        if (shardSize < w.dim(0)) {
+            throw new IllegalArgumentException("LM head: shard size " + shardSize + " is smaller than the "
+                    + w.dim(0) + " valid rows of W");
+        }
+    }
+}

@@ -1,0 +1,118 @@
+package io.tpkernels.ops;
+
+import io.tpkernels.gpu.CudaStream;
+import io.tpkernels.tensor.DType;
+import io.tpkernels.tensor.Device;
+import io.tpkernels.tensor.Tensor;
+import java.lang.foreign.MemorySegment;
+import java.util.List;
+
+/**
+ * The vocab-parallel argmax of SEMANTICS.md section 4, without gathering logits: each rank reduces its valid
+ * columns to a per-token {@code (max, argmax)} with global ids, and the ranks' results combine by one rule:
+ * the larger value wins, and equal values go to the smaller global id. Values compare as
+ * {@link Float#compare} does, so a NaN logit wins and is seen rather than hidden. Padding columns never take
+ * part; a rank without valid columns reports {@code (−∞, Long.MAX_VALUE)}, which loses to any real column.
+ */
+public final class VocabArgmax {
+    /** The id a rank without valid columns reports. */
+    public static final long NO_ID = Long.MAX_VALUE;
+
+    private VocabArgmax() {
+    }
+
+    /**
+     * One rank's per-token result: {@code values} F32 {@code [T]}, {@code ids} I64 {@code [T]} (global ids).
+     * Owns both tensors.
+     */
+    public record Local(Tensor values, Tensor ids) implements AutoCloseable {
+        @Override
+        public void close() {
+            values.close();
+            ids.close();
+        }
+    }
+
+    /** Whether {@code (v1, id1)} beats {@code (v2, id2)}: larger value, ties to the smaller id. */
+    public static boolean beats(float v1, long id1, float v2, long id2) {
+        int c = Float.compare(v1, v2);
+        return c > 0 || (c == 0 && id1 < id2);
+    }
+
+    /**
+     * The argmax of {@code logits} ({@code [T, S]}) over columns {@code [0, valid)}, as global ids
+     * {@code start + j}, on the logits' device.
+     */
+    public static Local local(Tensor logits, long valid, long start) {
+        if ((logits.dtype() != DType.F32 && logits.dtype() != DType.BF16) || logits.rank() != 2) {
+            throw new IllegalArgumentException("argmax: logits must be [T, S] F32 or BF16, got " + logits.describe());
+        }
+        if (valid < 0 || valid > logits.dim(1) || start < 0) {
+            throw new IllegalArgumentException("argmax: valid " + valid + " and start " + start
+                    + " do not fit logits " + logits.describe());
+        }
+        long t = logits.dim(0);
+        Tensor values = Tensor.allocate(logits.device(), DType.F32, t);
+        Tensor ids = Tensor.allocate(logits.device(), DType.I64, t);
+        try {
+            if (logits.device().isCuda()) {
+                CudaStream stream = CudaStream.legacyDefault(logits.cudaDevice());
+                VocabArgmaxCuda.run(logits, valid, start, values, ids, stream);
+                stream.synchronize();
+            } else {
+                cpu(logits, valid, start, values, ids);
+            }
+            return new Local(values, ids);
+        } catch (RuntimeException e) {
+            values.close();
+            ids.close();
+            throw e;
+        }
+    }
+
+    private static void cpu(Tensor logits, long valid, long start, Tensor values, Tensor ids) {
+        MemorySegment l = logits.hostSegment();
+        long s = logits.dim(1);
+        for (long row = 0; row < logits.dim(0); row++) {
+            float best = Float.NEGATIVE_INFINITY;
+            long bestId = NO_ID;
+            for (long j = 0; j < valid; j++) {
+                float v = logits.dtype().getFloat(l, row * s + j);
+                if (beats(v, start + j, best, bestId)) {
+                    best = v;
+                    bestId = start + j;
+                }
+            }
+            DType.F32.setFloat(values.hostSegment(), row, best);
+            DType.I64.setLong(ids.hostSegment(), row, bestId);
+        }
+    }
+
+    /** Combines every rank's result (any devices) into host {@code long[T]} token ids. */
+    public static long[] combine(List<Local> ranks) {
+        if (ranks.isEmpty()) {
+            throw new IllegalArgumentException("argmax: no ranks to combine");
+        }
+        int t = Math.toIntExact(ranks.get(0).values().numel());
+        float[] best = new float[t];
+        long[] bestId = new long[t];
+        java.util.Arrays.fill(best, Float.NEGATIVE_INFINITY);
+        java.util.Arrays.fill(bestId, NO_ID);
+        for (Local r : ranks) {
+            if (r.values().numel() != t) {
+                throw new IllegalArgumentException("argmax: ranks disagree on T: " + t + " and " + r.values().numel());
+            }
+            try (Tensor v = r.values().copyTo(Device.CPU); Tensor i = r.ids().copyTo(Device.CPU)) {
+                for (int row = 0; row < t; row++) {
+                    float value = DType.F32.getFloat(v.hostSegment(), row);
+                    long id = DType.I64.getLong(i.hostSegment(), row);
+                    if (beats(value, id, best[row], bestId[row])) {
+                        best[row] = value;
+                        bestId[row] = id;
+                    }
+                }
+            }
+        }
+        return bestId;
+    }
+}

@@ -1,0 +1,115 @@
+package io.tpkernels.ops.cpu;
+
+import io.tpkernels.tensor.DType;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.stream.IntStream;
+
+/**
+ * The CPU GEMM every CPU operation shares: {@code out[t, j] = Σ_k x[t, k] · w[j, k]} for {@code t < T},
+ * {@code j < N} (both operands row-major with {@code k} contiguous, as PyTorch weights are), accumulated in
+ * f32 and written as {@code outDtype} at row stride {@code ldOut}.
+ *
+ * <p>Blocked for the caches: tasks of {@code MC} rows of x by {@code NC} rows of w run in parallel; within a
+ * task, blocks of {@code KC} columns are converted to f32 and packed (zero-padded to the vector width), then
+ * {@link DotKernels#block4x4} sweeps the tile. Inputs of any float dtype are converted while packing, so
+ * BF16 weights are read once per task and never copied whole.
+ */
+public final class CpuGemm {
+    private static final int MC = 64;
+    private static final int NC = 128;
+    private static final int KC = 512;
+
+    private static final ThreadLocal<float[][]> BUFFERS = ThreadLocal.withInitial(() -> new float[3][]);
+
+    private CpuGemm() {
+    }
+
+    /** One operand: {@code rows × cols} elements of {@code dtype} at row stride {@code ld} (elements). */
+    public record Operand(MemorySegment data, DType dtype, long rows, long cols, long ld) {
+    }
+
+    /**
+     * {@code out[t·ldOut + j] = Σ_k x[t, k]·w[j, k]} for {@code t < x.rows}, {@code j < w.rows};
+     * {@code x.cols == w.cols}.
+     */
+    public static void multiplyNT(Operand x, Operand w, MemorySegment out, DType outDtype, long ldOut) {
+        if (x.cols() != w.cols()) {
+            throw new IllegalArgumentException("GEMM: x has " + x.cols() + " columns but w has " + w.cols());
+        }
+        int t = Math.toIntExact(x.rows());
+        int n = Math.toIntExact(w.rows());
+        if (t == 0 || n == 0) {
+            return;
+        }
+        int mc = Math.min(MC, roundUp(t, 4));
+        int rowBlocks = (t + mc - 1) / mc;
+        int colBlocks = (n + NC - 1) / NC;
+        IntStream tasks = IntStream.range(0, rowBlocks * colBlocks);
+        (rowBlocks * colBlocks > 1 ? tasks.parallel() : tasks).forEach(task ->
+                tile(x, w, out, outDtype, ldOut, (task / colBlocks) * mc, Math.min(t, (task / colBlocks + 1) * mc),
+                        (task % colBlocks) * NC, Math.min(n, (task % colBlocks + 1) * NC)));
+    }
+
+    private static void tile(Operand x, Operand w, MemorySegment out, DType outDtype, long ldOut,
+                             int t0, int t1, int j0, int j1) {
+        DotKernels kernels = DotKernels.best();
+        int rowsA = roundUp(t1 - t0, 4);
+        int rowsB = roundUp(j1 - j0, 4);
+        int k = Math.toIntExact(x.cols());
+        int stride = roundUp(Math.min(KC, Math.max(k, 1)), kernels.kMultiple());
+        float[][] buf = BUFFERS.get();
+        float[] a = buffer(buf, 0, rowsA * stride);
+        float[] b = buffer(buf, 1, rowsB * stride);
+        float[] c = buffer(buf, 2, rowsA * rowsB);
+        java.util.Arrays.fill(c, 0, rowsA * rowsB, 0f);
+        for (int k0 = 0; k0 < k; k0 += KC) {
+            int kLen = Math.min(KC, k - k0);
+            int kPadded = roundUp(kLen, kernels.kMultiple());
+            pack(x, t0, t1, rowsA, k0, kLen, kPadded, stride, a);
+            pack(w, j0, j1, rowsB, k0, kLen, kPadded, stride, b);
+            for (int i = 0; i < rowsA; i += 4) {
+                for (int j = 0; j < rowsB; j += 4) {
+                    kernels.block4x4(a, i * stride, b, j * stride, stride, kPadded, c, i * rowsB + j, rowsB);
+                }
+            }
+        }
+        for (int i = 0; i < t1 - t0; i++) {
+            long rowOut = (t0 + i) * ldOut;
+            for (int j = 0; j < j1 - j0; j++) {
+                outDtype.setFloat(out, rowOut + j0 + j, c[i * rowsB + j]);
+            }
+        }
+    }
+
+    /** Rows {@code [r0, r1)}, columns {@code [k0, k0+kLen)} of {@code op} as f32, zero-padded to {@code rows × kPadded}. */
+    private static void pack(Operand op, int r0, int r1, int rows, int k0, int kLen, int kPadded, int stride, float[] dst) {
+        for (int r = 0; r < rows; r++) {
+            int base = r * stride;
+            if (r0 + r >= r1) {
+                java.util.Arrays.fill(dst, base, base + kPadded, 0f);
+                continue;
+            }
+            long src = (r0 + r) * op.ld() + k0;
+            if (op.dtype() == DType.F32) {
+                MemorySegment.copy(op.data(), ValueLayout.JAVA_FLOAT_UNALIGNED, src * 4, dst, base, kLen);
+            } else {
+                for (int q = 0; q < kLen; q++) {
+                    dst[base + q] = op.dtype().getFloat(op.data(), src + q);
+                }
+            }
+            java.util.Arrays.fill(dst, base + kLen, base + kPadded, 0f);
+        }
+    }
+
+    private static float[] buffer(float[][] buf, int which, int size) {
+        if (buf[which] == null || buf[which].length < size) {
+            buf[which] = new float[size];
+        }
+        return buf[which];
+    }
+
+    private static int roundUp(int v, int m) {
+        return (v + m - 1) / m * m;
+    }
+}
