@@ -375,3 +375,23 @@ TPK_LM_HEAD_SIMT(tpk_lm_head_simt_f16_f32, TpkF16, float)
 TPK_LM_HEAD_SIMT(tpk_lm_head_simt_f16_bf16, TpkF16, u16)
 TPK_LM_HEAD_SIMT(tpk_lm_head_simt_f32_f32, TpkF32, float)
 TPK_LM_HEAD_SIMT(tpk_lm_head_simt_f32_bf16, TpkF32, u16)
+
+// =====================================================================================================
+// Padding fill: out[t, j] = -inf for valid <= j < S, for GEMMs (cuBLAS) that write only the valid columns.
+// =====================================================================================================
+
+template <typename Out>
+__device__ __forceinline__ void lm_head_pad(Out* out, long long T, long long valid, long long S) {
+    const long long pad = S - valid;
+    const long long n = T * pad;
+    for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (long long)gridDim.x * blockDim.x) {
+        tpk_store(out, (i / pad) * S + valid + i % pad, tpk_neg_inf());
+    }
+}
+
+extern "C" __global__ void __launch_bounds__(256) tpk_lm_head_pad_f32(float* out, long long T, long long valid, long long S) {
+    lm_head_pad(out, T, valid, S);
+}
+extern "C" __global__ void __launch_bounds__(256) tpk_lm_head_pad_bf16(u16* out, long long T, long long valid, long long S) {
+    lm_head_pad(out, T, valid, S);
+}

@@ -7,4 +7,5 @@ module io.tpkernels.ffm {
     exports io.tpkernels.ffm;
     exports io.tpkernels.ffm.cuda;
     exports io.tpkernels.ffm.nvrtc;
+    exports io.tpkernels.ffm.cublas;
 }

@@ -54,6 +54,11 @@ class BindingSignatureTest {
     }
 
     @Test
+    void cublasBindingsMatchCublasV2H() throws Exception {
+        assertCompiles("cublas_v2.h", io.tpkernels.ffm.cublas.CublasApi.FUNCTIONS, io.tpkernels.ffm.cublas.CublasApi.CONSTANTS);
+    }
+
+    @Test
     void aWrongParameterTypeFailsTheCheck() throws Exception {
         Path dir = include("cuda.h");
         // cuMemAlloc_v2 takes size_t; declaring it with int must be caught.

@@ -40,7 +40,18 @@ final class LmHeadCuda {
         return Path.SIMT;
     }
 
+    /**
+     * Whether the LM head runs on cuBLAS ({@code -Dtpk.lmhead.backend=cublas}) instead of the hand-written
+     * kernels. Off by default: the hand-written kernels stay the default wherever they are within 10% of
+     * cuBLAS, and no shape has been measured yet to say where they are not.
+     */
+    static final boolean USE_CUBLAS = "cublas".equals(System.getProperty("tpk.lmhead.backend"));
+
     static void run(Tensor x, Tensor w, Tensor out, CudaStream stream) {
+        if (USE_CUBLAS && CublasGemm.isAvailable()) {
+            runCublas(x, w, out, stream);
+            return;
+        }
         long t = x.dim(0);
         long h = x.dim(1);
         long valid = w.dim(0);
@@ -68,6 +79,21 @@ final class LmHeadCuda {
                 kernel.launch(stream, blocks(s, MMA_TILE), blocks(t, MMA_TILE), 1, THREADS, 1, 1, MMA_SHARED_BYTES, args);
             }
             case SIMT -> kernel.launch(stream, blocks(s, SIMT_TILE), blocks(t, SIMT_TILE), 1, THREADS, 1, 1, 0, args);
+        }
+    }
+
+    /** cuBLAS for the valid columns, then the padding kernel for the −∞ columns. */
+    static void runCublas(Tensor x, Tensor w, Tensor out, CudaStream stream) {
+        CublasGemm.multiplyNT(x, w, out, stream);
+        long t = x.dim(0);
+        long valid = w.dim(0);
+        long s = out.dim(1);
+        if (t > 0 && s > valid) {
+            CudaDevice device = out.cudaDevice();
+            String name = out.dtype() == DType.F32 ? "tpk_lm_head_pad_f32" : "tpk_lm_head_pad_bf16";
+            long blocks = Math.min((t * (s - valid) + THREADS - 1) / THREADS, (long) device.multiprocessors() * 8);
+            device.modules().kernel("lm_head", name).launch(stream, (int) blocks, THREADS, 0,
+                    KernelArgs.begin().ptr(out.devicePointer()).i64(t).i64(valid).i64(s));
         }
     }
 

@@ -1,0 +1,126 @@
+package io.tpkernels.ffm.cublas;
+
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+
+import io.tpkernels.ffm.CConstant;
+import io.tpkernels.ffm.LibraryName;
+import io.tpkernels.ffm.NativeLibrary;
+import io.tpkernels.ffm.OutParams;
+import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandle;
+
+/**
+ * cuBLAS ({@code libcublas.so.13}, else {@code .12}) through FFM, found like the driver: the yardstick GEMM for
+ * benchmarks and an optional dispatch. Every non-zero status becomes a {@link CublasException}.
+ */
+public final class Cublas {
+    private Cublas() {
+    }
+
+    private static final NativeLibrary LIB = NativeLibrary.load(LibraryName.CUBLAS);
+
+    private static final MethodHandle cublasCreate_v2 = LIB.downcall(CublasApi.cublasCreate_v2);
+    private static final MethodHandle cublasDestroy_v2 = LIB.downcall(CublasApi.cublasDestroy_v2);
+    private static final MethodHandle cublasSetStream_v2 = LIB.downcall(CublasApi.cublasSetStream_v2);
+    private static final MethodHandle cublasGetVersion_v2 = LIB.downcall(CublasApi.cublasGetVersion_v2);
+    private static final MethodHandle cublasGetStatusName = LIB.downcall(CublasApi.cublasGetStatusName);
+    private static final MethodHandle cublasGemmEx = LIB.downcall(CublasApi.cublasGemmEx);
+
+    /** The library as loaded (or why not). */
+    public static NativeLibrary library() {
+        return LIB;
+    }
+
+    /** Whether cuBLAS was loaded. */
+    public static boolean isAvailable() {
+        return LIB.isLoaded();
+    }
+
+    /** The symbolic name of a status, from cuBLAS or, failing that, from {@code cublas_api.h}'s table. */
+    public static String statusName(int status) {
+        if (LIB.isLoaded()) {
+            try {
+                MemorySegment s = (MemorySegment) cublasGetStatusName.invokeExact(status);
+                if (!s.equals(MemorySegment.NULL)) {
+                    return s.reinterpret(128).getString(0);
+                }
+            } catch (Throwable ignored) {
+                // fall through to the table
+            }
+        }
+        for (CConstant c : CublasApi.CONSTANTS) {
+            if (c.name().startsWith("CUBLAS_STATUS_") && c.value() == status) {
+                return c.name();
+            }
+        }
+        return "CUBLAS_STATUS_" + status;
+    }
+
+    private static void check(int status, String call) {
+        if (status != 0) {
+            throw new CublasException(status, call);
+        }
+    }
+
+    /** {@code cublasCreate_v2} in the calling thread's current context. */
+    public static MemorySegment create() {
+        MemorySegment out = OutParams.get();
+        try {
+            check((int) cublasCreate_v2.invokeExact(out), "cublasCreate_v2()");
+        } catch (Throwable t) {
+            throw OutParams.rethrow(t);
+        }
+        return out.get(ADDRESS, 0);
+    }
+
+    /** {@code cublasDestroy_v2}. */
+    public static void destroy(MemorySegment handle) {
+        try {
+            check((int) cublasDestroy_v2.invokeExact(handle), "cublasDestroy_v2()");
+        } catch (Throwable t) {
+            throw OutParams.rethrow(t);
+        }
+    }
+
+    /** {@code cublasSetStream_v2}. */
+    public static void setStream(MemorySegment handle, MemorySegment stream) {
+        try {
+            check((int) cublasSetStream_v2.invokeExact(handle, stream), "cublasSetStream_v2()");
+        } catch (Throwable t) {
+            throw OutParams.rethrow(t);
+        }
+    }
+
+    /** {@code cublasGetVersion_v2}: e.g. 130000 for 13.0.0. */
+    public static int version(MemorySegment handle) {
+        MemorySegment out = OutParams.get();
+        try {
+            check((int) cublasGetVersion_v2.invokeExact(handle, out), "cublasGetVersion_v2()");
+        } catch (Throwable t) {
+            throw OutParams.rethrow(t);
+        }
+        return out.get(JAVA_INT, 0);
+    }
+
+    /**
+     * {@code cublasGemmEx} (column-major): {@code C = alpha·op(A)·op(B) + beta·C}. {@code alpha} and {@code beta}
+     * point at f32 scalars in host memory (compute type 32F).
+     */
+    public static void gemmEx(MemorySegment handle, int transA, int transB, int m, int n, int k, MemorySegment alpha,
+                              long a, int aType, int lda, long b, int bType, int ldb, MemorySegment beta,
+                              long c, int cType, int ldc, int computeType, int algo) {
+        int s;
+        try {
+            s = (int) cublasGemmEx.invokeExact(handle, transA, transB, m, n, k, alpha, MemorySegment.ofAddress(a),
+                    aType, lda, MemorySegment.ofAddress(b), bType, ldb, beta, MemorySegment.ofAddress(c), cType, ldc,
+                    computeType, algo);
+        } catch (Throwable t) {
+            throw OutParams.rethrow(t);
+        }
+        if (s != 0) {
+            throw new CublasException(s, "cublasGemmEx(m=" + m + ", n=" + n + ", k=" + k + ", lda=" + lda + ", ldb="
+                    + ldb + ", ldc=" + ldc + ")");
+        }
+    }
+}

@@ -1,0 +1,107 @@
+package io.tpkernels.ops;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import io.tpkernels.tensor.DType;
+import io.tpkernels.tensor.Device;
+import io.tpkernels.tensor.Tensor;
+import io.tpkernels.testing.GemmReference;
+import io.tpkernels.testing.GpuTest;
+import io.tpkernels.testing.Poison;
+import io.tpkernels.testing.RandomData;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/**
+ * Every LM-head kernel (decode, tensor-core, SIMT) against the double reference on random data, outputs
+ * poisoned first; padding columns exactly −∞; the argmax kernel against the CPU argmax.
+ */
+@GpuTest
+class LmHeadCudaTest {
+
+    private static final Device GPU = Device.cuda(0);
+
+    @ParameterizedTest(name = "{0} -> {1}: T={2} H={3} valid={4} S={5} ({6})")
+    @CsvSource({
+        "BF16, F32, 1, 4096, 1000, 1024, decode",
+        "BF16, F32, 16, 2048, 777, 832, decode",
+        "F16, BF16, 8, 1024, 300, 320, decode",
+        "F32, F32, 3, 512, 200, 256, decode",
+        "BF16, F32, 300, 1024, 1000, 1024, tensor cores",
+        "F16, F32, 129, 264, 130, 192, tensor cores",
+        "BF16, BF16, 257, 512, 512, 512, tensor cores",
+        "BF16, F32, 40, 0, 64, 64, SIMT (H = 0)",
+        "F32, F32, 70, 300, 100, 128, SIMT",
+        "BF16, F32, 33, 101, 90, 96, SIMT (odd H)",
+        "BF16, F32, 50, 256, 0, 64, no valid rows",
+    })
+    void matchesTheReference(DType dtype, DType outDtype, int t, int h, int valid, int s, String path) {
+        try (Tensor xh = Tensor.ofFloats(dtype, RandomData.floats(t * 7L + h, t * h), t, h);
+             Tensor wh = Tensor.ofFloats(dtype, RandomData.floats(h * 13L + valid, valid * h), valid, h);
+             Tensor x = xh.copyTo(GPU);
+             Tensor w = wh.copyTo(GPU);
+             Tensor out = Poison.poison(Tensor.allocate(GPU, outDtype, t, s))) {
+            LmHead.logits(x, w, out);
+            float[] got = out.toFloatArray();
+            GemmReference.assertClose(GemmReference.multiplyNT(xh.toFloatArray(), wh.toFloatArray(), t, valid, h), got,
+                    s, outDtype == DType.BF16, path);
+            for (int i = 0; i < t; i++) {
+                for (int j = valid; j < s; j++) {
+                    assertEquals(Float.NEGATIVE_INFINITY, got[i * s + j], "padding [" + i + ", " + j + "]");
+                }
+            }
+        }
+    }
+
+    @Test
+    void theCublasPathMatchesTheReferenceAndPadsWithMinusInfinity() {
+        org.junit.jupiter.api.Assumptions.assumeTrue(CublasGemm.isAvailable(),
+                () -> "cuBLAS not found: " + io.tpkernels.ffm.cublas.Cublas.library().reason().orElse(""));
+        int t = 96;
+        int h = 512;
+        int valid = 300;
+        int s = 320;
+        try (Tensor xh = Tensor.ofFloats(DType.BF16, RandomData.floats(5, t * h), t, h);
+             Tensor wh = Tensor.ofFloats(DType.BF16, RandomData.floats(6, valid * h), valid, h);
+             Tensor x = xh.copyTo(GPU);
+             Tensor w = wh.copyTo(GPU);
+             Tensor out = Poison.poison(Tensor.allocate(GPU, DType.F32, t, s))) {
+            io.tpkernels.gpu.CudaStream stream = io.tpkernels.gpu.CudaStream.legacyDefault(out.cudaDevice());
+            LmHeadCuda.runCublas(x, w, out, stream);
+            stream.synchronize();
+            float[] got = out.toFloatArray();
+            GemmReference.assertClose(GemmReference.multiplyNT(xh.toFloatArray(), wh.toFloatArray(), t, valid, h), got,
+                    s, false, "cuBLAS");
+            for (int i = 0; i < t; i++) {
+                for (int j = valid; j < s; j++) {
+                    assertEquals(Float.NEGATIVE_INFINITY, got[i * s + j]);
+                }
+            }
+        }
+    }
+
+    @Test
+    void argmaxMatchesTheCpu() {
+        int t = 37;
+        int s = 5000;
+        float[] values = RandomData.floats(9, t * s);
+        values[3 * s + 10] = values[3 * s + 20] = 1e6f; // a tie: the smaller id wins
+        for (int j = 4000; j < s; j++) {
+            values[5 * s + j] = 1e9f; // beyond valid: must never win
+        }
+        try (Tensor host = Tensor.ofFloats(DType.F32, values, t, s);
+             Tensor gpu = host.copyTo(GPU);
+             VocabArgmax.Local cpu = VocabArgmax.local(host, 4000, 1000);
+             VocabArgmax.Local dev = VocabArgmax.local(gpu, 4000, 1000)) {
+            assertArrayEquals(cpu.values().toFloatArray(), dev.values().toFloatArray());
+            try (Tensor a = cpu.ids().copyTo(Device.CPU); Tensor b = dev.ids().copyTo(Device.CPU)) {
+                for (int i = 0; i < t; i++) {
+                    assertEquals(DType.I64.getLong(a.hostSegment(), i), DType.I64.getLong(b.hostSegment(), i), "token " + i);
+                }
+                assertEquals(1010, DType.I64.getLong(b.hostSegment(), 3));
+            }
+        }
+    }
+}
