@@ -26,16 +26,19 @@ __device__ __forceinline__ u16 tpk_f32_to_bf16(float f) {
 // Element types: storage T and the conversions through f32.
 struct TpkF32 {
     typedef float T;
+    static constexpr bool IS_BF16 = false;
     static __device__ __forceinline__ float to_f32(T v) { return v; }
     static __device__ __forceinline__ T from_f32(float v) { return v; }
 };
 struct TpkF16 {
     typedef u16 T;
+    static constexpr bool IS_BF16 = false;
     static __device__ __forceinline__ float to_f32(T v) { return tpk_f16_to_f32(v); }
     static __device__ __forceinline__ T from_f32(float v) { return tpk_f32_to_f16(v); }
 };
 struct TpkBF16 {
     typedef u16 T;
+    static constexpr bool IS_BF16 = true;
     static __device__ __forceinline__ float to_f32(T v) { return tpk_bf16_to_f32(v); }
     static __device__ __forceinline__ T from_f32(float v) { return tpk_f32_to_bf16(v); }
 };

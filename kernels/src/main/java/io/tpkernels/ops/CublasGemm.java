@@ -35,6 +35,12 @@ public final class CublasGemm {
      * columns are left alone. {@code x}, {@code w} F32, F16 or BF16 (the same), {@code out} F32 or BF16.
      */
     public static void multiplyNT(Tensor x, Tensor w, Tensor out, CudaStream stream) {
+        multiplyNT(x, w, out, ONE, ZERO, stream);
+    }
+
+    /** {@code out = alpha·x·wᵀ + beta·out} on the valid columns; {@code alpha}, {@code beta} f32 in host memory. */
+    public static void multiplyNT(Tensor x, Tensor w, Tensor out, MemorySegment alpha, MemorySegment beta,
+                                  CudaStream stream) {
         CudaDevice device = stream.device();
         device.makeCurrent();
         MemorySegment handle = HANDLES.get().computeIfAbsent(device, d -> Cublas.create());
@@ -46,10 +52,15 @@ public final class CublasGemm {
             return;
         }
         // Row-major out[T, S] is column-major [S, T]: out = W·Xᵀ there, with W read transposed.
-        Cublas.gemmEx(handle, CublasApi.CUBLAS_OP_T, CublasApi.CUBLAS_OP_N, n, t, k, ONE,
-                w.devicePointer(), type(w.dtype()), k, x.devicePointer(), type(x.dtype()), k, ZERO,
+        Cublas.gemmEx(handle, CublasApi.CUBLAS_OP_T, CublasApi.CUBLAS_OP_N, n, t, k, alpha,
+                w.devicePointer(), type(w.dtype()), k, x.devicePointer(), type(x.dtype()), k, beta,
                 out.devicePointer(), type(out.dtype()), Math.toIntExact(out.dim(1)),
                 CublasApi.CUBLAS_COMPUTE_32F, CublasApi.CUBLAS_GEMM_DEFAULT);
+    }
+
+    /** A host f32 scalar for {@link #multiplyNT(Tensor, Tensor, Tensor, MemorySegment, MemorySegment, CudaStream)}. */
+    public static MemorySegment scalar(float v) {
+        return Arena.global().allocateFrom(ValueLayout.JAVA_FLOAT, v);
     }
 
     private static int type(DType d) {

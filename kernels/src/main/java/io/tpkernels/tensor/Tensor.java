@@ -88,6 +88,14 @@ public final class Tensor implements AutoCloseable {
         }
     }
 
+    /**
+     * A tensor over {@code memory} (host or device) owned elsewhere, starting at {@code byteOffset}: no copy, and
+     * closing the tensor frees nothing. The memory's owner must outlive the tensor's use.
+     */
+    public static Tensor view(Memory memory, long byteOffset, DType dtype, long... shape) {
+        return new Tensor(dtype, checkedShape(shape), memory, byteOffset, false);
+    }
+
     /** A host tensor over memory owned elsewhere (a mapped file): no copy, and closing it frees nothing. */
     public static Tensor wrap(MemorySegment segment, DType dtype, long... shape) {
         return new Tensor(dtype, checkedShape(shape), HostMemory.wrap(segment), 0, false);

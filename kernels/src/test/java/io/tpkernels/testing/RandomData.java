@@ -20,4 +20,21 @@ public final class RandomData {
         }
         return out;
     }
+
+    /**
+     * {@code n} non-zero normal floats times a random power of two in [2^-3, 2^1]: products and sums of a few
+     * thousand stay far inside F16's range, for GEMM tests whose intermediates are rounded to F16.
+     */
+    public static float[] moderate(long seed, int n) {
+        SplittableRandom r = new SplittableRandom(seed);
+        float[] out = new float[n];
+        for (int i = 0; i < n; i++) {
+            float v;
+            do {
+                v = (float) (r.nextGaussian() * Math.scalb(1.0, r.nextInt(-3, 2)));
+            } while (v == 0f);
+            out[i] = v;
+        }
+        return out;
+    }
 }

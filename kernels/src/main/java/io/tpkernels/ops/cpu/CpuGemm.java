@@ -6,9 +6,13 @@ import java.lang.foreign.ValueLayout;
 import java.util.stream.IntStream;
 
 /**
- * The CPU GEMM every CPU operation shares: {@code out[t, j] = Σ_k x[t, k] · w[j, k]} for {@code t < T},
- * {@code j < N} (both operands row-major with {@code k} contiguous, as PyTorch weights are), accumulated in
- * f32 and written as {@code outDtype} at row stride {@code ldOut}.
+ * The CPU GEMM every CPU operation shares:
+ * <pre>
+ *   out[t, j] = alpha · Σ_p Σ_k x_p[t, k] · w_p[j, k]  +  bias[j]        t &lt; T, j &lt; N
+ * </pre>
+ * over one or more {@link Product}s that share {@code T} and {@code N} (the base product, and LoRA's expand
+ * step folded into the same accumulators), both operands row-major with {@code k} contiguous as PyTorch
+ * weights are; accumulated in f32 and written once as {@code outDtype} at row stride {@code ldOut}.
  *
  * <p>Blocked for the caches: tasks of {@code MC} rows of x by {@code NC} rows of w run in parallel; within a
  * task, blocks of {@code KC} columns are converted to f32 and packed (zero-padded to the vector width), then
@@ -29,16 +33,40 @@ public final class CpuGemm {
     public record Operand(MemorySegment data, DType dtype, long rows, long cols, long ld) {
     }
 
+    /** {@code x · wᵀ}: {@code x} is {@code [T, K]}, {@code w} is {@code [N, K]}. */
+    public record Product(Operand x, Operand w) {
+        public Product {
+            if (x.cols() != w.cols()) {
+                throw new IllegalArgumentException("GEMM: x has " + x.cols() + " columns but w has " + w.cols());
+            }
+        }
+    }
+
+    /** A bias added after the products: {@code N} elements of {@code dtype}. */
+    public record Bias(MemorySegment data, DType dtype) {
+    }
+
     /**
      * {@code out[t·ldOut + j] = Σ_k x[t, k]·w[j, k]} for {@code t < x.rows}, {@code j < w.rows};
      * {@code x.cols == w.cols}.
      */
     public static void multiplyNT(Operand x, Operand w, MemorySegment out, DType outDtype, long ldOut) {
-        if (x.cols() != w.cols()) {
-            throw new IllegalArgumentException("GEMM: x has " + x.cols() + " columns but w has " + w.cols());
+        multiplyNT(java.util.List.of(new Product(x, w)), 1f, null, out, outDtype, ldOut);
+    }
+
+    /**
+     * {@code out[t·ldOut + j] = alpha·Σ_p x_p[t]·w_p[j] + bias[j]} for {@code t < T}, {@code j < N}; every product
+     * has the same {@code T} (x rows) and {@code N} (w rows). {@code bias} may be {@code null}.
+     */
+    public static void multiplyNT(java.util.List<Product> products, float alpha, Bias bias, MemorySegment out,
+                                  DType outDtype, long ldOut) {
+        int t = Math.toIntExact(products.get(0).x().rows());
+        int n = Math.toIntExact(products.get(0).w().rows());
+        for (Product p : products) {
+            if (p.x().rows() != t || p.w().rows() != n) {
+                throw new IllegalArgumentException("GEMM: products of different shapes: " + products);
+            }
         }
-        int t = Math.toIntExact(x.rows());
-        int n = Math.toIntExact(w.rows());
         if (t == 0 || n == 0) {
             return;
         }
@@ -47,37 +75,44 @@ public final class CpuGemm {
         int colBlocks = (n + NC - 1) / NC;
         IntStream tasks = IntStream.range(0, rowBlocks * colBlocks);
         (rowBlocks * colBlocks > 1 ? tasks.parallel() : tasks).forEach(task ->
-                tile(x, w, out, outDtype, ldOut, (task / colBlocks) * mc, Math.min(t, (task / colBlocks + 1) * mc),
-                        (task % colBlocks) * NC, Math.min(n, (task % colBlocks + 1) * NC)));
+                tile(products, alpha, bias, out, outDtype, ldOut, (task / colBlocks) * mc,
+                        Math.min(t, (task / colBlocks + 1) * mc), (task % colBlocks) * NC,
+                        Math.min(n, (task % colBlocks + 1) * NC)));
     }
 
-    private static void tile(Operand x, Operand w, MemorySegment out, DType outDtype, long ldOut,
-                             int t0, int t1, int j0, int j1) {
+    private static void tile(java.util.List<Product> products, float alpha, Bias bias, MemorySegment out,
+                             DType outDtype, long ldOut, int t0, int t1, int j0, int j1) {
         DotKernels kernels = DotKernels.best();
         int rowsA = roundUp(t1 - t0, 4);
         int rowsB = roundUp(j1 - j0, 4);
-        int k = Math.toIntExact(x.cols());
-        int stride = roundUp(Math.min(KC, Math.max(k, 1)), kernels.kMultiple());
+        int stride = roundUp(KC, kernels.kMultiple());
         float[][] buf = BUFFERS.get();
         float[] a = buffer(buf, 0, rowsA * stride);
         float[] b = buffer(buf, 1, rowsB * stride);
         float[] c = buffer(buf, 2, rowsA * rowsB);
         java.util.Arrays.fill(c, 0, rowsA * rowsB, 0f);
-        for (int k0 = 0; k0 < k; k0 += KC) {
-            int kLen = Math.min(KC, k - k0);
-            int kPadded = roundUp(kLen, kernels.kMultiple());
-            pack(x, t0, t1, rowsA, k0, kLen, kPadded, stride, a);
-            pack(w, j0, j1, rowsB, k0, kLen, kPadded, stride, b);
-            for (int i = 0; i < rowsA; i += 4) {
-                for (int j = 0; j < rowsB; j += 4) {
-                    kernels.block4x4(a, i * stride, b, j * stride, stride, kPadded, c, i * rowsB + j, rowsB);
+        for (Product p : products) {
+            int k = Math.toIntExact(p.x().cols());
+            for (int k0 = 0; k0 < k; k0 += KC) {
+                int kLen = Math.min(KC, k - k0);
+                int kPadded = roundUp(kLen, kernels.kMultiple());
+                pack(p.x(), t0, t1, rowsA, k0, kLen, kPadded, stride, a);
+                pack(p.w(), j0, j1, rowsB, k0, kLen, kPadded, stride, b);
+                for (int i = 0; i < rowsA; i += 4) {
+                    for (int j = 0; j < rowsB; j += 4) {
+                        kernels.block4x4(a, i * stride, b, j * stride, stride, kPadded, c, i * rowsB + j, rowsB);
+                    }
                 }
             }
         }
         for (int i = 0; i < t1 - t0; i++) {
             long rowOut = (t0 + i) * ldOut;
             for (int j = 0; j < j1 - j0; j++) {
-                outDtype.setFloat(out, rowOut + j0 + j, c[i * rowsB + j]);
+                float v = alpha * c[i * rowsB + j];
+                if (bias != null) {
+                    v += bias.dtype().getFloat(bias.data(), j0 + j);
+                }
+                outDtype.setFloat(out, rowOut + j0 + j, v);
             }
         }
     }

@@ -1,0 +1,388 @@
+// gemm.cuh: the GEMM machinery the LM head (lm_head.cu) and the fused LoRA linear (lora.cu) share.
+//
+//   out[t, j] = alpha * (sum_k X[t, k] * W[j, k]  +  sum_r XA[t, r] * B[j, r])  +  bias[j]   for j < valid
+//   out[t, j] = -inf                                                                for valid <= j < S
+//
+// in f32 accumulators, written once. The second segment is LoRA's expand step (XA = s * x * A^T, already
+// scaled and kept in the input dtype, see lora.cu); the LM head has none (R = 0) and no bias, and its padding
+// columns are the -inf ones. Plain linear layers are valid = S = N. X [T, K], W [valid, K], XA [T, R],
+// B [valid, R] are row-major with the reduction dimension contiguous; out [T, S] is f32, bf16 or f16. LoRA's
+// shrink step is this GEMM too (W = A, alpha = s, out in the input dtype).
+//
+// Three kernel bodies, chosen by the host by shape and dtype:
+//   gemm_mma     F16/BF16, K % 8 == 0, R % 8 == 0: tensor cores (mma.sync m16n8k16, f32 accumulators),
+//                128x128x32 block tiles, 8 warps of 64x32, a 3-stage cp.async pipeline into padded shared
+//                memory (row stride 40 halves = 80 bytes, so ldmatrix rows fall in distinct banks). The LoRA
+//                segment is R/32 more k-tiles through the same pipeline and accumulators.
+//   gemm_decode  T <= 16, 16-byte rows: bound by reading W once. One warp per output column j, lanes stride
+//                the row in 16-byte loads (4 in flight each), every token's sum in registers, one warp
+//                reduction per token at the end.
+//   gemm_simt    anything else (F32, odd sizes): 64x64x16 shared-memory tiles, 4x4 outputs per thread.
+// Blocks whose columns are all padding write -inf and return without touching W.
+
+#pragma once
+#include "tpk_common.cuh"
+
+// ---- the operands and epilogue, shared by all three bodies
+
+// E is the input element type, O the output's (TpkF32, TpkF16 or TpkBF16 of tpk_common.cuh).
+template <typename E, typename O>
+struct GemmArgs {
+    typename O::T* out;
+    const typename E::T* X;     // [T, K]
+    const typename E::T* W;     // [valid, K]
+    const typename E::T* XA;    // [T, R] or null
+    const typename E::T* B;     // [valid, R] or null
+    const typename E::T* bias;  // [valid] or null
+    int T, K, R;
+    long long valid, S;
+    float alpha;
+};
+
+template <typename E, typename O>
+__device__ __forceinline__ void gemm_store(const GemmArgs<E, O>& a, long long t, long long j, float acc) {
+    if (t < a.T && j < a.S) {
+        float v = tpk_neg_inf();
+        if (j < a.valid) v = a.alpha * acc + (a.bias ? E::to_f32(a.bias[j]) : 0.f);
+        a.out[t * a.S + j] = O::from_f32(v);
+    }
+}
+
+template <typename E, typename O>
+__device__ void gemm_fill_padding(const GemmArgs<E, O>& a, int m0, int bm, long long n0, int bn) {
+    for (int i = threadIdx.x; i < bm * bn; i += blockDim.x) {
+        const long long t = m0 + i / bn;
+        const long long j = n0 + i % bn;
+        if (t < a.T && j < a.S) a.out[t * a.S + j] = O::from_f32(tpk_neg_inf());
+    }
+}
+
+// =====================================================================================================
+// Tensor cores (sm_80+): F16 or BF16.
+// =====================================================================================================
+
+namespace mma_tile {
+constexpr int BM = 128;       // tokens per block
+constexpr int BN = 128;       // output columns per block
+constexpr int BK = 32;        // k per stage
+constexpr int STAGES = 3;
+constexpr int LDS = BK + 8;   // padded shared row: 80 bytes
+constexpr int THREADS = 256;  // 8 warps: 2 (m) x 4 (n), each 64 x 32
+}  // namespace mma_tile
+
+__device__ __forceinline__ u32 smem_addr(const void* p) { return static_cast<u32>(__cvta_generic_to_shared(p)); }
+
+__device__ __forceinline__ void cp_async16(u32 dst, const void* src, bool pred) {
+    // src-size 0 zero-fills the 16 bytes without reading global memory.
+    asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;" ::"r"(dst), "l"(src), "r"(pred ? 16 : 0));
+}
+__device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;"); }
+template <int N>
+__device__ __forceinline__ void cp_async_wait() { asm volatile("cp.async.wait_group %0;" ::"n"(N)); }
+
+__device__ __forceinline__ void ldmatrix_x4(u32 (&r)[4], u32 addr) {
+    asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0, %1, %2, %3}, [%4];"
+                 : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3]) : "r"(addr));
+}
+
+template <bool BF16>
+__device__ __forceinline__ void mma_16816(float (&d)[4], const u32 (&a)[4], u32 b0, u32 b1) {
+    if (BF16) {
+        asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, "
+                     "{%0,%1,%2,%3};"
+                     : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
+                     : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+    } else {
+        asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, "
+                     "{%0,%1,%2,%3};"
+                     : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
+                     : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+    }
+}
+
+template <typename E, typename O>
+__device__ __forceinline__ void gemm_mma(const GemmArgs<E, O>& g) {
+    using namespace mma_tile;
+    constexpr bool BF16 = sizeof(typename E::T) == 2 && E::IS_BF16;
+    extern __shared__ __align__(16) unsigned char smem_raw[];
+    u16* As = reinterpret_cast<u16*>(smem_raw);
+    u16* Bs = As + STAGES * BM * LDS;
+
+    const int tid = threadIdx.x;
+    const int warp = tid >> 5;
+    const int lane = tid & 31;
+    const int m0 = blockIdx.y * BM;
+    const long long n0 = (long long)blockIdx.x * BN;
+    if (n0 >= g.valid) {  // all padding: -inf, and W is never touched
+        gemm_fill_padding(g, m0, BM, n0, BN);
+        return;
+    }
+    const int wm = (warp >> 2) * 64;
+    const int wn = (warp & 3) * 32;
+    const int tiles1 = (g.K + BK - 1) / BK;              // the base product's k-tiles
+    const int tiles = tiles1 + (g.R + BK - 1) / BK;      // then LoRA's, through the same pipeline
+
+    // Each thread copies 2 chunks of 16 bytes of each operand per stage: 128 rows x 4 chunks.
+    auto load_stage = [&](int stage, int kt) {
+        const bool lora = kt >= tiles1;
+        const int k0 = (lora ? kt - tiles1 : kt) * BK;
+        const int kmax = lora ? g.R : g.K;
+        const u16* xs = reinterpret_cast<const u16*>(lora ? g.XA : g.X);
+        const u16* ws = reinterpret_cast<const u16*>(lora ? g.B : g.W);
+#pragma unroll
+        for (int i = 0; i < 2; i++) {
+            const int c = tid + i * THREADS;
+            const int row = c >> 2;
+            const int kc = (c & 3) * 8;
+            const bool kin = k0 + kc < kmax;
+            const bool ain = kin && m0 + row < g.T;
+            const bool bin = kin && n0 + row < g.valid;
+            const u16* asrc = ain ? xs + (long long)(m0 + row) * kmax + k0 + kc : xs;
+            const u16* bsrc = bin ? ws + (n0 + row) * (long long)kmax + k0 + kc : ws;
+            cp_async16(smem_addr(As + (stage * BM + row) * LDS + kc), asrc, ain);
+            cp_async16(smem_addr(Bs + (stage * BN + row) * LDS + kc), bsrc, bin);
+        }
+    };
+
+    float acc[4][4][4];
+#pragma unroll
+    for (int mi = 0; mi < 4; mi++)
+#pragma unroll
+        for (int ni = 0; ni < 4; ni++)
+#pragma unroll
+            for (int q = 0; q < 4; q++) acc[mi][ni][q] = 0.f;
+
+#pragma unroll
+    for (int s = 0; s < STAGES - 1; s++) {
+        if (s < tiles) load_stage(s, s);
+        cp_async_commit();
+    }
+
+    for (int kt = 0; kt < tiles; kt++) {
+        cp_async_wait<STAGES - 2>();
+        __syncthreads();  // stage kt landed for everyone; stage kt-1 is free to overwrite
+        const int next = kt + STAGES - 1;
+        if (next < tiles) load_stage(next % STAGES, next);
+        cp_async_commit();
+
+        const int stage = kt % STAGES;
+        const u16* a_tile = As + stage * BM * LDS;
+        const u16* b_tile = Bs + stage * BN * LDS;
+#pragma unroll
+        for (int kk = 0; kk < BK; kk += 16) {
+            u32 a[4][4];
+#pragma unroll
+            for (int mi = 0; mi < 4; mi++) {
+                const int r = wm + mi * 16 + (lane & 15);
+                ldmatrix_x4(a[mi], smem_addr(a_tile + r * LDS + kk + (lane >> 4) * 8));
+            }
+            u32 b[4][2];
+#pragma unroll
+            for (int np = 0; np < 2; np++) {
+                u32 r4[4];
+                const int r = wn + (np * 2 + (lane >> 4)) * 8 + (lane & 7);
+                ldmatrix_x4(r4, smem_addr(b_tile + r * LDS + kk + ((lane >> 3) & 1) * 8));
+                b[np * 2][0] = r4[0];
+                b[np * 2][1] = r4[1];
+                b[np * 2 + 1][0] = r4[2];
+                b[np * 2 + 1][1] = r4[3];
+            }
+#pragma unroll
+            for (int mi = 0; mi < 4; mi++)
+#pragma unroll
+                for (int ni = 0; ni < 4; ni++) mma_16816<BF16>(acc[mi][ni], a[mi], b[ni][0], b[ni][1]);
+        }
+    }
+    cp_async_wait<0>();
+
+    // m16n8 accumulators: d0,d1 at (row lane/4, cols 2*(lane%4) + 0/1), d2,d3 eight rows below.
+#pragma unroll
+    for (int mi = 0; mi < 4; mi++) {
+#pragma unroll
+        for (int ni = 0; ni < 4; ni++) {
+            const long long t = m0 + wm + mi * 16 + (lane >> 2);
+            const long long j = n0 + wn + ni * 8 + (lane & 3) * 2;
+            gemm_store(g, t, j, acc[mi][ni][0]);
+            gemm_store(g, t, j + 1, acc[mi][ni][1]);
+            gemm_store(g, t + 8, j, acc[mi][ni][2]);
+            gemm_store(g, t + 8, j + 1, acc[mi][ni][3]);
+        }
+    }
+}
+
+// =====================================================================================================
+// Decode: T <= 16 tokens; W (and B) streamed once.
+// =====================================================================================================
+
+constexpr int DECODE_MAX_T = 16;
+constexpr int DECODE_UNROLL = 4;
+
+// A 16-byte chunk of E as floats: 8 halves or 4 floats.
+template <typename E>
+__device__ __forceinline__ void unpack16(const tpk_u32x4& v, float (&f)[8]) {
+    if (sizeof(typename E::T) == 4) {
+        f[0] = __uint_as_float(v.x); f[1] = __uint_as_float(v.y); f[2] = __uint_as_float(v.z); f[3] = __uint_as_float(v.w);
+    } else {
+        const u32 w[4] = {v.x, v.y, v.z, v.w};
+#pragma unroll
+        for (int i = 0; i < 4; i++) {
+            f[2 * i] = E::to_f32((typename E::T)(w[i] & 0xffff));
+            f[2 * i + 1] = E::to_f32((typename E::T)(w[i] >> 16));
+        }
+    }
+}
+
+// acc[t] += dot(x[t, :], w[:]) over one row segment of `len` elements (len * sizeof(T) % 16 == 0).
+template <typename E>
+__device__ __forceinline__ void decode_segment(float (&acc)[DECODE_MAX_T], const typename E::T* __restrict__ x,
+                                               const typename E::T* __restrict__ wrow, int T, int len, int lane) {
+    constexpr int N = 16 / sizeof(typename E::T);
+    const int chunks = len / N;
+    for (int c0 = lane; c0 < chunks; c0 += 32 * DECODE_UNROLL) {
+        tpk_u32x4 wv[DECODE_UNROLL];
+#pragma unroll
+        for (int u = 0; u < DECODE_UNROLL; u++) {
+            const int c = c0 + u * 32;
+            if (c < chunks) wv[u] = tpk_ldg16(wrow + (long long)c * N);
+        }
+#pragma unroll
+        for (int u = 0; u < DECODE_UNROLL; u++) {
+            const int c = c0 + u * 32;
+            if (c >= chunks) continue;
+            float wf[8];
+            unpack16<E>(wv[u], wf);
+#pragma unroll
+            for (int t = 0; t < DECODE_MAX_T; t++) {
+                if (t < T) {
+                    float xf[8];
+                    unpack16<E>(tpk_ldg16(x + (long long)t * len + (long long)c * N), xf);
+#pragma unroll
+                    for (int e = 0; e < N; e++) acc[t] = fmaf(xf[e], wf[e], acc[t]);
+                }
+            }
+        }
+    }
+}
+
+template <typename E, typename O>
+__device__ __forceinline__ void gemm_decode(const GemmArgs<E, O>& g) {
+    const int lane = threadIdx.x & 31;
+    const long long warp = ((long long)blockIdx.x * blockDim.x + threadIdx.x) >> 5;
+    const long long warps = ((long long)gridDim.x * blockDim.x) >> 5;
+    for (long long j = warp; j < g.S; j += warps) {
+        float acc[DECODE_MAX_T];
+#pragma unroll
+        for (int t = 0; t < DECODE_MAX_T; t++) acc[t] = 0.f;
+        if (j < g.valid) {
+            decode_segment<E>(acc, g.X, g.W + j * (long long)g.K, g.T, g.K, lane);
+            if (g.R > 0) decode_segment<E>(acc, g.XA, g.B + j * (long long)g.R, g.T, g.R, lane);
+        }
+        // Every lane ends with every token's full sum; lane t writes token t.
+        float mine = 0.f;
+#pragma unroll
+        for (int t = 0; t < DECODE_MAX_T; t++) {
+            float v = acc[t];
+#pragma unroll
+            for (int off = 16; off > 0; off >>= 1) v += __shfl_xor_sync(0xffffffffu, v, off);
+            if (t == lane) mine = v;
+        }
+        if (lane < g.T) gemm_store(g, lane, j, mine);
+    }
+}
+
+// =====================================================================================================
+// SIMT: any dtype, any sizes. 64x64 tiles, k in steps of 16, 4x4 outputs per thread.
+// =====================================================================================================
+
+namespace simt_tile {
+constexpr int BM = 64;
+constexpr int BN = 64;
+constexpr int BK = 16;
+constexpr int THREADS = 256;
+}  // namespace simt_tile
+
+template <typename E, typename O>
+__device__ __forceinline__ void gemm_simt(const GemmArgs<E, O>& g) {
+    using namespace simt_tile;
+    __shared__ float As[BK][BM + 4];
+    __shared__ float Bs[BK][BN + 4];
+    const int tid = threadIdx.x;
+    const int m0 = blockIdx.y * BM;
+    const long long n0 = (long long)blockIdx.x * BN;
+    if (n0 >= g.valid) {
+        gemm_fill_padding(g, m0, BM, n0, BN);
+        return;
+    }
+    const int tx = tid & 15;  // 4 columns each
+    const int ty = tid >> 4;  // 4 rows each
+    float acc[4][4] = {};
+    const int total = g.K + g.R;  // the LoRA segment continues the reduction
+    for (int k0 = 0; k0 < total; k0 += BK) {
+#pragma unroll
+        for (int i = 0; i < 4; i++) {
+            const int e = tid + i * THREADS;
+            const int r = e / BK;
+            const int kq = k0 + e % BK;
+            const bool lora = kq >= g.K;
+            const int k = lora ? kq - g.K : kq;
+            const int ld = lora ? g.R : g.K;
+            const typename E::T* xs = lora ? g.XA : g.X;
+            const typename E::T* ws = lora ? g.B : g.W;
+            const bool kin = kq < total;
+            As[e % BK][r] = kin && m0 + r < g.T ? E::to_f32(xs[(long long)(m0 + r) * ld + k]) : 0.f;
+            Bs[e % BK][r] = kin && n0 + r < g.valid ? E::to_f32(ws[(n0 + r) * (long long)ld + k]) : 0.f;
+        }
+        __syncthreads();
+#pragma unroll
+        for (int k = 0; k < BK; k++) {
+            float a[4], b[4];
+#pragma unroll
+            for (int i = 0; i < 4; i++) {
+                a[i] = As[k][ty * 4 + i];
+                b[i] = Bs[k][tx * 4 + i];
+            }
+#pragma unroll
+            for (int i = 0; i < 4; i++)
+#pragma unroll
+                for (int q = 0; q < 4; q++) acc[i][q] = fmaf(a[i], b[q], acc[i][q]);
+        }
+        __syncthreads();
+    }
+#pragma unroll
+    for (int i = 0; i < 4; i++)
+#pragma unroll
+        for (int q = 0; q < 4; q++) gemm_store(g, m0 + ty * 4 + i, n0 + tx * 4 + q, acc[i][q]);
+}
+
+// ---- kernel entry points: one name per body, input dtype and output dtype
+
+#define TPK_GEMM_ARGS(E, O)                                                                                    \
+    O::T *out, const E::T *X, const E::T *W, const E::T *XA, const E::T *B, const E::T *bias, int T, int K,   \
+        int R, long long valid, long long S, float alpha
+#define TPK_GEMM_PACK(E, O) GemmArgs<E, O>{out, X, W, XA, B, bias, T, K, R, valid, S, alpha}
+
+#define TPK_GEMM_KERNELS(PREFIX, SUFFIX, E, O)                                                                 \
+    extern "C" __global__ void __launch_bounds__(simt_tile::THREADS, 2)                                       \
+        PREFIX##_simt_##SUFFIX(TPK_GEMM_ARGS(E, O)) { gemm_simt(TPK_GEMM_PACK(E, O)); }                        \
+    extern "C" __global__ void __launch_bounds__(256)                                                         \
+        PREFIX##_decode_##SUFFIX(TPK_GEMM_ARGS(E, O)) { gemm_decode(TPK_GEMM_PACK(E, O)); }
+
+#define TPK_GEMM_MMA_KERNEL(PREFIX, SUFFIX, E, O)                                                              \
+    extern "C" __global__ void __launch_bounds__(mma_tile::THREADS)                                           \
+        PREFIX##_mma_##SUFFIX(TPK_GEMM_ARGS(E, O)) { gemm_mma(TPK_GEMM_PACK(E, O)); }
+
+// Every input dtype with every output dtype; tensor cores for the half input types.
+#define TPK_GEMM_FAMILY_OUT(PREFIX, IN, E)                                                                     \
+    TPK_GEMM_KERNELS(PREFIX, IN##_f32, E, TpkF32)                                                             \
+    TPK_GEMM_KERNELS(PREFIX, IN##_bf16, E, TpkBF16)                                                           \
+    TPK_GEMM_KERNELS(PREFIX, IN##_f16, E, TpkF16)
+#define TPK_GEMM_FAMILY(PREFIX)                                                                                \
+    TPK_GEMM_FAMILY_OUT(PREFIX, f32, TpkF32)                                                                  \
+    TPK_GEMM_FAMILY_OUT(PREFIX, bf16, TpkBF16)                                                                \
+    TPK_GEMM_FAMILY_OUT(PREFIX, f16, TpkF16)                                                                  \
+    TPK_GEMM_MMA_KERNEL(PREFIX, bf16_f32, TpkBF16, TpkF32)                                                    \
+    TPK_GEMM_MMA_KERNEL(PREFIX, bf16_bf16, TpkBF16, TpkBF16)                                                  \
+    TPK_GEMM_MMA_KERNEL(PREFIX, bf16_f16, TpkBF16, TpkF16)                                                    \
+    TPK_GEMM_MMA_KERNEL(PREFIX, f16_f32, TpkF16, TpkF32)                                                      \
+    TPK_GEMM_MMA_KERNEL(PREFIX, f16_bf16, TpkF16, TpkBF16)                                                    \
+    TPK_GEMM_MMA_KERNEL(PREFIX, f16_f16, TpkF16, TpkF16)

@@ -1,0 +1,103 @@
+package io.tpkernels.ops;
+
+import io.tpkernels.gpu.CudaDevice;
+import io.tpkernels.gpu.CudaKernel;
+import io.tpkernels.gpu.CudaStream;
+import io.tpkernels.gpu.KernelArgs;
+import io.tpkernels.tensor.DType;
+import io.tpkernels.tensor.Tensor;
+import java.util.Locale;
+
+/**
+ * The GPU GEMM the LM head and the LoRA linear share ({@code gemm.cuh}): one launch computing
+ * <pre>
+ *   out[t, j] = alpha·(Σ_k x[t, k]·w[j, k] + Σ_r xa[t, r]·b[j, r]) + bias[j]   for j &lt; valid
+ *   out[t, j] = −∞                                                           for valid ≤ j &lt; S
+ * </pre>
+ * with the kernel body chosen by shape and dtype: decode ({@code T ≤ 16}, 16-byte rows) streams the weights
+ * once; F16/BF16 with {@code K} and {@code R} multiples of 8 run on tensor cores; anything else takes the SIMT
+ * body. {@code xa}, {@code b} and {@code bias} may be {@code null}.
+ */
+final class GemmCuda {
+    /** Largest T the decode body takes. */
+    static final int DECODE_MAX_T = 16;
+    private static final int THREADS = 256;
+    private static final int MMA_TILE = 128;
+    private static final int MMA_SHARED_BYTES = 3 * (128 + 128) * 40 * 2;
+    private static final int SIMT_TILE = 64;
+    private static final int DECODE_BLOCKS_PER_SM = 16;
+
+    private GemmCuda() {
+    }
+
+    /** The three kernel bodies. */
+    enum Path { DECODE, MMA, SIMT }
+
+    static Path path(DType dtype, long tokens, long k, long r, long... pointers) {
+        boolean aligned = (k * dtype.byteSize()) % 16 == 0 && (r * dtype.byteSize()) % 16 == 0;
+        for (long p : pointers) {
+            aligned &= p % 16 == 0;
+        }
+        if (tokens <= DECODE_MAX_T && aligned) {
+            return Path.DECODE;
+        }
+        if (dtype != DType.F32 && aligned) {
+            return Path.MMA;
+        }
+        return Path.SIMT;
+    }
+
+    /** Queues the GEMM on {@code stream}; all tensors on {@code out}'s device, shapes checked by the caller. */
+    static void launch(Tensor x, Tensor w, Tensor xa, Tensor b, Tensor bias, long valid, float alpha, Tensor out,
+                       CudaStream stream) {
+        long t = x.dim(0);
+        long k = x.dim(1);
+        long r = xa == null ? 0 : xa.dim(1);
+        long s = out.dim(1);
+        if (t == 0 || s == 0) {
+            return;
+        }
+        CudaDevice device = out.cudaDevice();
+        long xPtr = x.devicePointer();
+        long wPtr = valid == 0 ? xPtr : w.devicePointer(); // no valid rows: W is never read
+        long xaPtr = r == 0 ? 0 : xa.devicePointer();
+        long bPtr = r == 0 || valid == 0 ? 0 : b.devicePointer();
+        Path path = r == 0 ? path(x.dtype(), t, k, 0, xPtr, wPtr) : path(x.dtype(), t, k, r, xPtr, wPtr, xaPtr, bPtr);
+        String name = "tpk_gemm_" + path.name().toLowerCase(Locale.ROOT) + "_" + x.dtype().name().toLowerCase(Locale.ROOT)
+                + "_" + out.dtype().name().toLowerCase(Locale.ROOT);
+        CudaKernel kernel = device.modules().kernel("gemm", name);
+        KernelArgs args = KernelArgs.begin().ptr(out.devicePointer()).ptr(xPtr).ptr(wPtr).ptr(xaPtr).ptr(bPtr)
+                .ptr(bias == null ? 0 : bias.devicePointer()).i32(Math.toIntExact(t)).i32(Math.toIntExact(k))
+                .i32(Math.toIntExact(r)).i64(valid).i64(s).f32(alpha);
+        switch (path) {
+            case DECODE -> {
+                long blocks = Math.min((s + THREADS / 32 - 1) / (THREADS / 32),
+                        (long) device.multiprocessors() * DECODE_BLOCKS_PER_SM);
+                kernel.launch(stream, (int) blocks, THREADS, 0, args);
+            }
+            case MMA -> {
+                kernel.allowDynamicSharedBytes(MMA_SHARED_BYTES);
+                kernel.launch(stream, blocks(s, MMA_TILE), blocks(t, MMA_TILE), 1, THREADS, 1, 1, MMA_SHARED_BYTES, args);
+            }
+            case SIMT -> kernel.launch(stream, blocks(s, SIMT_TILE), blocks(t, SIMT_TILE), 1, THREADS, 1, 1, 0, args);
+        }
+    }
+
+    /** Writes −∞ into columns {@code [valid, S)} of {@code out} (after a GEMM that wrote only the valid ones). */
+    static void padColumns(Tensor out, long valid, CudaStream stream) {
+        long t = out.dim(0);
+        long s = out.dim(1);
+        if (t == 0 || s <= valid) {
+            return;
+        }
+        CudaDevice device = out.cudaDevice();
+        String name = out.dtype() == DType.F32 ? "tpk_pad_columns_f32" : "tpk_pad_columns_bf16";
+        long blocks = Math.min((t * (s - valid) + THREADS - 1) / THREADS, (long) device.multiprocessors() * 8);
+        device.modules().kernel("gemm", name).launch(stream, (int) blocks, THREADS, 0,
+                KernelArgs.begin().ptr(out.devicePointer()).i64(t).i64(valid).i64(s));
+    }
+
+    private static int blocks(long n, int tile) {
+        return Math.toIntExact((n + tile - 1) / tile);
+    }
+}

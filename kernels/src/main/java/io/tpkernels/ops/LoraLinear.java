@@ -1,0 +1,110 @@
+package io.tpkernels.ops;
+
+import io.tpkernels.gpu.CudaStream;
+import io.tpkernels.tensor.DType;
+import io.tpkernels.tensor.Tensor;
+
+/**
+ * The fused LoRA-plus-base linear of SEMANTICS.md section 6, one entry point for both backends:
+ * <pre>
+ *   y = x·Wᵀ + s·(x·Aᵀ)·Bᵀ (+ bias)        x [T, K], W [N, K], A [R, K], B [N, R], y [T, N]
+ * </pre>
+ * The intermediate {@code s·(x·Aᵀ)} ({@code [T, R]}) is rounded to the input dtype, as PEFT's matmul in that
+ * dtype does, and folded into the same f32 accumulators as the base product: {@code y} is written once. It
+ * serves the column-parallel form (A replicated, B and W sliced by rows) and the row-parallel partial sum
+ * (A and W sliced by columns, B replicated; pass no bias and add it after the one collective). With
+ * {@code B = 0} the result is the base product exactly.
+ */
+public final class LoraLinear {
+    /** The largest LoRA rank accepted. */
+    public static final int MAX_RANK = 256;
+
+    private LoraLinear() {
+    }
+
+    /** PEFT's scale: {@code alpha / R}, or {@code alpha / √R} for rsLoRA. */
+    public static float scale(double alpha, int rank, boolean rsLora) {
+        if (rank < 1) {
+            throw new IllegalArgumentException("LoRA rank must be >= 1, got " + rank);
+        }
+        return (float) (rsLora ? alpha / Math.sqrt(rank) : alpha / rank);
+    }
+
+    /** {@code y} in x's dtype on x's device; {@code bias} may be {@code null}. */
+    public static Tensor forward(Tensor x, Tensor w, Tensor a, Tensor b, float scale, Tensor bias) {
+        check(x, w, a, b, bias);
+        Tensor y = Tensor.allocate(x.device(), x.dtype(), x.dim(0), w.dim(0));
+        try {
+            forward(x, w, a, b, scale, bias, y);
+            return y;
+        } catch (RuntimeException e) {
+            y.close();
+            throw e;
+        }
+    }
+
+    /** Writes {@code y} into {@code out} ({@code [T, N]}, any float dtype); returns when done. */
+    public static void forward(Tensor x, Tensor w, Tensor a, Tensor b, float scale, Tensor bias, Tensor out) {
+        checkOut(x, w, a, b, bias, out);
+        if (x.device().isCuda()) {
+            CudaStream stream = CudaStream.legacyDefault(x.cudaDevice());
+            LoraLinearCuda.run(x, w, a, b, scale, bias, out, stream);
+            stream.synchronize();
+        } else {
+            LoraLinearCpu.run(x, w, a, b, scale, bias, out);
+        }
+    }
+
+    /** Queues the forward on {@code stream}. */
+    public static void forward(Tensor x, Tensor w, Tensor a, Tensor b, float scale, Tensor bias, Tensor out,
+                               CudaStream stream) {
+        checkOut(x, w, a, b, bias, out);
+        if (!x.device().isCuda() || x.cudaDevice() != stream.device()) {
+            throw new IllegalArgumentException("LoRA linear: tensors on " + x.device() + " with a stream on "
+                    + stream.device());
+        }
+        LoraLinearCuda.run(x, w, a, b, scale, bias, out, stream);
+    }
+
+    private static void checkOut(Tensor x, Tensor w, Tensor a, Tensor b, Tensor bias, Tensor out) {
+        check(x, w, a, b, bias);
+        if (!out.dtype().isFloatingPoint() || out.rank() != 2 || out.dim(0) != x.dim(0) || out.dim(1) != w.dim(0)
+                || !out.device().equals(x.device())) {
+            throw new IllegalArgumentException("LoRA linear: y must be [" + x.dim(0) + ", " + w.dim(0) + "] on "
+                    + x.device() + ", got " + out.describe());
+        }
+    }
+
+    private static void check(Tensor x, Tensor w, Tensor a, Tensor b, Tensor bias) {
+        if (!x.dtype().isFloatingPoint() || x.rank() != 2) {
+            throw new IllegalArgumentException("LoRA linear: x must be F32, F16 or BF16 of shape [T, K], got "
+                    + x.describe());
+        }
+        long k = x.dim(1);
+        expect("W", w, x, -1, k);
+        expect("A", a, x, -1, k);
+        long r = a.dim(0);
+        if (r < 1 || r > MAX_RANK) {
+            throw new IllegalArgumentException("LoRA linear: rank " + r + " (A " + a.describe() + ") is outside [1, "
+                    + MAX_RANK + "]");
+        }
+        expect("B", b, x, w.dim(0), r);
+        if (bias != null && (bias.dtype() != x.dtype() || bias.rank() != 1 || bias.dim(0) != w.dim(0)
+                || !bias.device().equals(x.device()))) {
+            throw new IllegalArgumentException("LoRA linear: bias must be [" + w.dim(0) + "] " + x.dtype() + " on "
+                    + x.device() + ", got " + bias.describe());
+        }
+    }
+
+    private static void expect(String name, Tensor t, Tensor x, long rows, long cols) {
+        if (t.dtype() != x.dtype() || t.rank() != 2 || (rows >= 0 && t.dim(0) != rows) || t.dim(1) != cols
+                || !t.device().equals(x.device())) {
+            throw new IllegalArgumentException("LoRA linear: " + name + " must be [" + (rows >= 0 ? rows : "rows")
+                    + ", " + cols + "] " + x.dtype() + " on " + x.device() + ", got " + t.describe());
+        }
+    }
+
+    static DType intermediateDtype(Tensor x) {
+        return x.dtype();
+    }
+}

@@ -1,0 +1,34 @@
+package io.tpkernels.ops;
+
+import io.tpkernels.ops.cpu.CpuGemm;
+import io.tpkernels.ops.cpu.CpuGemm.Operand;
+import io.tpkernels.ops.cpu.CpuGemm.Product;
+import io.tpkernels.tensor.Device;
+import io.tpkernels.tensor.Tensor;
+import java.util.List;
+
+/**
+ * The CPU reference of {@link LoraLinear}: the shrink {@code xa = s·x·Aᵀ} (rounded to the input dtype), then
+ * one GEMM whose tiles accumulate {@code x·Wᵀ} and {@code xa·Bᵀ} together and write {@code y} once.
+ */
+final class LoraLinearCpu {
+    private LoraLinearCpu() {
+    }
+
+    static void run(Tensor x, Tensor w, Tensor a, Tensor b, float scale, Tensor bias, Tensor out) {
+        long t = x.dim(0);
+        long k = x.dim(1);
+        long r = a.dim(0);
+        long n = w.dim(0);
+        Operand xs = new Operand(x.hostSegment(), x.dtype(), t, k, k);
+        try (Tensor xa = Tensor.allocate(Device.CPU, LoraLinear.intermediateDtype(x), t, r)) {
+            CpuGemm.multiplyNT(List.of(new Product(xs, new Operand(a.hostSegment(), a.dtype(), r, k, k))), scale, null,
+                    xa.hostSegment(), xa.dtype(), r);
+            CpuGemm.multiplyNT(List.of(new Product(xs, new Operand(w.hostSegment(), w.dtype(), n, k, k)),
+                            new Product(new Operand(xa.hostSegment(), xa.dtype(), t, r, r),
+                                    new Operand(b.hostSegment(), b.dtype(), n, r, r))),
+                    1f, bias == null ? null : new CpuGemm.Bias(bias.hostSegment(), bias.dtype()),
+                    out.hostSegment(), out.dtype(), n);
+        }
+    }
+}

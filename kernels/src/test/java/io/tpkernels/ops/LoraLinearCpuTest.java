@@ -1,0 +1,123 @@
+package io.tpkernels.ops;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.tpkernels.tensor.DType;
+import io.tpkernels.tensor.Device;
+import io.tpkernels.tensor.Tensor;
+import io.tpkernels.testing.GemmReference;
+import io.tpkernels.testing.RandomData;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.constraints.FloatRange;
+import net.jqwik.api.constraints.IntRange;
+import org.junit.jupiter.api.Test;
+
+/** The CPU fused LoRA linear against a naive double reference; B = 0 gives the base product exactly. */
+class LoraLinearCpuTest {
+
+    private static final DType[] DTYPES = {DType.F32, DType.F16, DType.BF16};
+
+    /** The reference: xa = round_dtype(s·x·Aᵀ) (as the contract says), then x·Wᵀ + xa·Bᵀ + bias in double. */
+    static double[][][] reference(DType dtype, float[] x, float[] w, float[] a, float[] b, float s, float[] bias,
+                                  int t, int k, int n, int r) {
+        double[][] xa = GemmReference.multiplyNT(x, a, t, r, k)[0];
+        float[] xaRounded = new float[t * r];
+        for (int i = 0; i < t; i++) {
+            for (int q = 0; q < r; q++) {
+                float v = (float) (s * xa[i][q]);
+                xaRounded[i * r + q] = switch (dtype) {
+                    case F32 -> v;
+                    case F16 -> DType.f16BitsToFloat(DType.floatToF16Bits(v));
+                    default -> DType.bf16BitsToFloat(DType.floatToBf16Bits(v));
+                };
+            }
+        }
+        double[][][] base = GemmReference.multiplyNT(x, w, t, n, k);
+        double[][][] lora = GemmReference.multiplyNT(xaRounded, b, t, n, r);
+        for (int i = 0; i < t; i++) {
+            for (int j = 0; j < n; j++) {
+                base[0][i][j] += lora[0][i][j] + (bias == null ? 0 : bias[j]);
+                base[1][i][j] += lora[1][i][j] + (bias == null ? 0 : Math.abs(bias[j]));
+            }
+        }
+        return base;
+    }
+
+    static void check(Device device, DType dtype, int t, int k, int n, int r, float s, boolean withBias, long seed) {
+        try (Tensor xh = Tensor.ofFloats(dtype, RandomData.moderate(seed, t * k), t, k);
+             Tensor wh = Tensor.ofFloats(dtype, RandomData.moderate(seed + 1, n * k), n, k);
+             Tensor ah = Tensor.ofFloats(dtype, RandomData.moderate(seed + 2, r * k), r, k);
+             Tensor bh = Tensor.ofFloats(dtype, RandomData.moderate(seed + 3, n * r), n, r);
+             Tensor biasH = Tensor.ofFloats(dtype, RandomData.moderate(seed + 4, n), n);
+             Tensor x = xh.copyTo(device); Tensor w = wh.copyTo(device); Tensor a = ah.copyTo(device);
+             Tensor b = bh.copyTo(device); Tensor bias = biasH.copyTo(device);
+             Tensor y = Tensor.allocate(device, DType.F32, t, n)) {
+            y.fillBytes((byte) 0xFF);
+            LoraLinear.forward(x, w, a, b, s, withBias ? bias : null, y);
+            double[][][] ref = reference(dtype, xh.toFloatArray(), wh.toFloatArray(), ah.toFloatArray(), bh.toFloatArray(),
+                    s, withBias ? biasH.toFloatArray() : null, t, k, n, r);
+            GemmReference.assertClose(ref, y.toFloatArray(), n, false, dtype + " T=" + t + " K=" + k + " N=" + n + " R=" + r);
+        }
+    }
+
+    @Property(tries = 50)
+    void matchesTheDoubleReference(@ForAll @IntRange(min = 1, max = 40) int t, @ForAll @IntRange(min = 1, max = 300) int k,
+                                   @ForAll @IntRange(min = 1, max = 90) int n, @ForAll @IntRange(min = 1, max = 40) int r,
+                                   @ForAll @FloatRange(min = -4, max = 4) float s, @ForAll boolean bias,
+                                   @ForAll @IntRange(min = 0, max = 2) int dtype, @ForAll long seed) {
+        check(Device.CPU, DTYPES[dtype], t, k, n, r, s, bias, seed);
+    }
+
+    @Test
+    void largeRankAndShapes() {
+        check(Device.CPU, DType.BF16, 3, 700, 130, 256, 2f, true, 5);
+        check(Device.CPU, DType.F32, 65, 64, 64, 1, 0.5f, false, 6);
+    }
+
+    @Test
+    void withBZeroTheResultIsTheBaseProductExactly() {
+        int t = 9;
+        int k = 600;
+        int n = 70;
+        try (Tensor x = Tensor.ofFloats(DType.BF16, RandomData.moderate(1, t * k), t, k);
+             Tensor w = Tensor.ofFloats(DType.BF16, RandomData.moderate(2, n * k), n, k);
+             Tensor a = Tensor.ofFloats(DType.BF16, RandomData.moderate(3, 16 * k), 16, k);
+             Tensor b = Tensor.zeros(Device.CPU, DType.BF16, n, 16);
+             Tensor y = Tensor.allocate(Device.CPU, DType.F32, t, n);
+             Tensor base = LmHead.logits(x, w, n)) {
+            LoraLinear.forward(x, w, a, b, 2f, null, y);
+            float[] got = y.toFloatArray();
+            float[] expected = base.toFloatArray();
+            for (int i = 0; i < got.length; i++) {
+                assertEquals(Float.floatToIntBits(expected[i]), Float.floatToIntBits(got[i]), "element " + i);
+            }
+        }
+    }
+
+    @Test
+    void scalesFollowPeft() {
+        assertEquals(2f, LoraLinear.scale(32, 16, false));
+        assertEquals(8f, LoraLinear.scale(32, 16, true));
+    }
+
+    @Test
+    void shapesAreCheckedNamingBoth() {
+        try (Tensor x = Tensor.allocate(Device.CPU, DType.BF16, 2, 8);
+             Tensor w = Tensor.allocate(Device.CPU, DType.BF16, 4, 8);
+             Tensor a = Tensor.allocate(Device.CPU, DType.BF16, 3, 8);
+             Tensor b = Tensor.allocate(Device.CPU, DType.BF16, 4, 3);
+             Tensor bWrong = Tensor.allocate(Device.CPU, DType.BF16, 4, 2);
+             Tensor aHuge = Tensor.allocate(Device.CPU, DType.BF16, 300, 8);
+             Tensor bias = Tensor.allocate(Device.CPU, DType.BF16, 5)) {
+            var e = assertThrows(IllegalArgumentException.class, () -> LoraLinear.forward(x, w, a, bWrong, 1f, null));
+            assertTrue(e.getMessage().contains("B must be [4, 3] BF16 on cpu, got [4, 2]"), e.getMessage());
+            var r = assertThrows(IllegalArgumentException.class, () -> LoraLinear.forward(x, w, aHuge, b, 1f, null));
+            assertTrue(r.getMessage().contains("rank 300"), r.getMessage());
+            var bi = assertThrows(IllegalArgumentException.class, () -> LoraLinear.forward(x, w, a, b, 1f, bias));
+            assertTrue(bi.getMessage().contains("bias must be [4]"), bi.getMessage());
+        }
+    }
+}
