@@ -12,4 +12,5 @@ module io.tpkernels.kernels {
     exports io.tpkernels.gpu;
     exports io.tpkernels.ops;
     exports io.tpkernels.shard;
+    exports io.tpkernels.collective;
 }

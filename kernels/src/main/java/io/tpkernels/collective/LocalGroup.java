@@ -1,0 +1,470 @@
+package io.tpkernels.collective;
+
+import io.tpkernels.gpu.CudaStream;
+import io.tpkernels.tensor.Tensor;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.BrokenBarrierException;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * A {@link ProcessGroup} whose ranks are threads of one JVM: the group for tests, CPU runs, and several ranks
+ * sharing one GPU. {@link #run} starts the ranks and returns their results or rethrows.
+ *
+ * <p>A collective is a rendezvous: every rank posts its tensor, waits for the others (up to the timeout), checks
+ * that all posted alike, computes its own result from everyone's tensors (reductions in rank order 0..n−1, so
+ * results are bitwise reproducible), waits again so no tensor changes while another rank reads it, then writes
+ * in-place results. On a GPU the ranks' tensors must share one device; each rank synchronizes the device around
+ * the rendezvous, so no stream ordering is assumed between ranks.
+ *
+ * <p>One rank's exception aborts the group: ranks waiting in or entering a collective get a
+ * {@link CollectiveException} naming the failed rank. A rank that does not arrive within the timeout aborts the
+ * group the same way, naming the missing ranks. Nobody hangs.
+ */
+public final class LocalGroup implements ProcessGroup {
+    /** The timeout when none is given. */
+    public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(60);
+    /** How long {@link #run} waits past a failure for ranks stuck outside any collective before giving up on them. */
+    private static final Duration STRAGGLER_SLACK = Duration.ofSeconds(2);
+
+    /** The work of one rank. */
+    @FunctionalInterface
+    public interface RankTask<T> {
+        /** Runs rank {@code group.rank()}'s part. */
+        T run(ProcessGroup group) throws Exception;
+    }
+
+    /** What one rank posted for one collective. */
+    private record Post(long sequence, String op, Tensor tensor, int root, int dim, int dim2, ReduceOp reduce) {
+    }
+
+    /** The state the ranks share. */
+    private static final class Shared {
+        final int size;
+        final long timeoutNanos;
+        final CyclicBarrier barrier;
+        final Post[] posts;
+        final AtomicReference<CollectiveException> abort = new AtomicReference<>();
+        /** What caused the abort: the first failing rank's own exception, or the abort itself (a timeout). */
+        final AtomicReference<Throwable> cause = new AtomicReference<>();
+        final LinkedBlockingQueue<Tensor>[][] mail;
+
+        @SuppressWarnings("unchecked")
+        Shared(int size, Duration timeout) {
+            this.size = size;
+            this.timeoutNanos = timeout.toNanos();
+            this.barrier = new CyclicBarrier(size);
+            this.posts = new Post[size];
+            this.mail = new LinkedBlockingQueue[size][size];
+            for (LinkedBlockingQueue<Tensor>[] row : mail) {
+                for (int i = 0; i < row.length; i++) {
+                    row[i] = new LinkedBlockingQueue<>();
+                }
+            }
+        }
+
+        void abort(CollectiveException e) {
+            abort(e, e);
+        }
+
+        void abort(CollectiveException e, Throwable why) {
+            if (abort.compareAndSet(null, e)) {
+                cause.set(why);
+                barrier.reset(); // wakes every rank waiting in a collective
+            }
+        }
+    }
+
+    private final Shared shared;
+    private final int rank;
+    private long sequence;
+    private boolean closed;
+
+    private LocalGroup(Shared shared, int rank) {
+        this.shared = shared;
+        this.rank = rank;
+    }
+
+    /** Runs {@code task} on {@code size} ranks with the default timeout of 60 s. */
+    public static <T> List<T> run(int size, RankTask<T> task) {
+        return run(size, DEFAULT_TIMEOUT, task);
+    }
+
+    /**
+     * Runs {@code task} on {@code size} rank threads and returns their results in rank order. If any rank fails,
+     * throws the first failure (other ranks' exceptions attached as suppressed) once every rank has ended, or
+     * {@code timeout} plus a short slack after the failure for ranks that never reach a collective again.
+     */
+    public static <T> List<T> run(int size, Duration timeout, RankTask<T> task) {
+        if (size < 1) {
+            throw new IllegalArgumentException("a group needs at least 1 rank, got " + size);
+        }
+        Objects.requireNonNull(timeout, "timeout");
+        Shared shared = new Shared(size, timeout);
+        List<T> results = new ArrayList<>(java.util.Collections.nCopies(size, null));
+        Throwable[] failures = new Throwable[size];
+        Thread[] threads = new Thread[size];
+        for (int r = 0; r < size; r++) {
+            int rank = r;
+            threads[r] = Thread.ofPlatform().daemon().name("tpk-rank-" + r).unstarted(() -> {
+                try (LocalGroup group = new LocalGroup(shared, rank)) {
+                    results.set(rank, task.run(group));
+                } catch (Throwable t) {
+                    failures[rank] = t;
+                    shared.abort(t instanceof CollectiveException c ? c
+                            : new CollectiveException("rank " + rank + " failed: " + t, t), t);
+                }
+            });
+            threads[r].start();
+        }
+        joinAll(threads, shared, timeout.plus(STRAGGLER_SLACK));
+        // The cause of the abort, not what it caused in others (nor a straggler's interruption).
+        Throwable first = shared.cause.get();
+        if (first != null) {
+            for (Throwable f : failures) {
+                if (f != null && f != first) {
+                    first.addSuppressed(f);
+                }
+            }
+            if (first instanceof RuntimeException re) {
+                throw re;
+            }
+            if (first instanceof Error err) {
+                throw err;
+            }
+            throw new CollectiveException("a rank failed: " + first, first);
+        }
+        return results;
+    }
+
+    /** Waits for every thread; once the group has failed, waits at most {@code grace} more, then interrupts. */
+    private static void joinAll(Thread[] threads, Shared shared, Duration grace) {
+        long giveUpAt = Long.MAX_VALUE;
+        for (Thread t : threads) {
+            while (t.isAlive()) {
+                if (shared.abort.get() != null && giveUpAt == Long.MAX_VALUE) {
+                    giveUpAt = System.nanoTime() + grace.toNanos();
+                }
+                if (System.nanoTime() > giveUpAt) {
+                    for (Thread s : threads) {
+                        s.interrupt(); // a rank stuck outside any collective: we stop waiting for it
+                    }
+                    return;
+                }
+                try {
+                    t.join(50);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    shared.abort(new CollectiveException("the thread running the group was interrupted"));
+                    return;
+                }
+            }
+        }
+    }
+
+    @Override
+    public int rank() {
+        return rank;
+    }
+
+    @Override
+    public int size() {
+        return shared.size;
+    }
+
+    // ---- the rendezvous
+
+    private void checkUsable() {
+        if (closed) {
+            throw new IllegalStateException("rank " + rank + " used its group after closing it");
+        }
+        CollectiveException e = shared.abort.get();
+        if (e != null) {
+            throw new CollectiveException(e.getMessage(), e);
+        }
+    }
+
+    /** Posts, waits for everyone, checks that all posted alike; returns everyone's posts. */
+    private Post[] rendezvous(String op, Tensor tensor, int root, int dim, int dim2, ReduceOp reduce) {
+        checkUsable();
+        if (tensor != null && tensor.device().isCuda()) {
+            tensor.cudaDevice().synchronize(); // this rank's earlier work on the tensor is done before others read it
+        }
+        Post mine = new Post(++sequence, op, tensor, root, dim, dim2, reduce);
+        shared.posts[rank] = mine;
+        await(op, mine.sequence());
+        Post[] all = shared.posts.clone();
+        String mismatch = mismatch(all);
+        if (mismatch != null) {
+            CollectiveException e = new CollectiveException(mismatch);
+            shared.abort(e);
+            throw e;
+        }
+        return all;
+    }
+
+    /** The second wait: everyone has read what they need; in-place results may now be written. */
+    private void release(String op, Tensor written) {
+        if (written != null && written.device().isCuda()) {
+            written.cudaDevice().synchronize();
+        }
+        await(op, sequence);
+    }
+
+    private void await(String op, long seq) {
+        try {
+            shared.barrier.await(shared.timeoutNanos, TimeUnit.NANOSECONDS);
+        } catch (TimeoutException e) {
+            List<Integer> missing = new ArrayList<>();
+            for (int r = 0; r < shared.size; r++) {
+                Post p = shared.posts[r];
+                if (p == null || p.sequence() < seq) {
+                    missing.add(r);
+                }
+            }
+            shared.abort(new CollectiveException("rank " + rank + " waited " + Duration.ofNanos(shared.timeoutNanos)
+                    .toMillis() + " ms in " + op + " (collective #" + seq + "); ranks " + missing + " did not arrive"));
+            throw new CollectiveException(shared.abort.get().getMessage());
+        } catch (BrokenBarrierException e) {
+            throw new CollectiveException(abortMessage(op));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            shared.abort(new CollectiveException("rank " + rank + " was interrupted in " + op));
+            throw new CollectiveException(abortMessage(op));
+        }
+    }
+
+    /** The abort's message; the aborting rank may still be recording it when the barrier breaks. */
+    private String abortMessage(String op) {
+        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
+        while (shared.abort.get() == null && System.nanoTime() < until) {
+            Thread.onSpinWait();
+        }
+        CollectiveException e = shared.abort.get();
+        return e != null ? e.getMessage() : "the group was broken while rank " + rank + " waited in " + op;
+    }
+
+    /** Why the posts disagree (the same sentence on every rank), or {@code null}. */
+    private static String mismatch(Post[] all) {
+        Post ref = all[0];
+        for (int r = 1; r < all.length; r++) {
+            Post p = all[r];
+            if (!p.op().equals(ref.op())) {
+                return "collective mismatch: rank 0 called " + ref.op() + " but rank " + r + " called " + p.op();
+            }
+            if (p.root() != ref.root() || p.dim() != ref.dim() || p.dim2() != ref.dim2() || p.reduce() != ref.reduce()) {
+                return ref.op() + ": rank " + r + " passed different arguments than rank 0 (root, dim or op)";
+            }
+            if (ref.op().equals("scatterFromRank")) {
+                continue; // only the root posts a tensor
+            }
+            Tensor a = ref.tensor();
+            Tensor b = p.tensor();
+            if (a == null || b == null) {
+                if (a != b) {
+                    return ref.op() + ": rank " + (a == null ? 0 : r) + " passed no tensor";
+                }
+                continue;
+            }
+            if (!Arrays.equals(a.shape(), b.shape()) || a.dtype() != b.dtype() || !a.device().equals(b.device())) {
+                return ref.op() + ": rank " + r + " has " + b.describe() + " but rank 0 has " + a.describe();
+            }
+        }
+        return null;
+    }
+
+    private static CudaStream streamFor(Tensor t) {
+        return t.device().isCuda() ? CudaStream.legacyDefault(t.cudaDevice()) : null;
+    }
+
+    private static List<Tensor> tensors(Post[] all) {
+        List<Tensor> out = new ArrayList<>(all.length);
+        for (Post p : all) {
+            out.add(p.tensor());
+        }
+        return out;
+    }
+
+    // ---- the collectives
+
+    @Override
+    public void allReduce(Tensor tensor, ReduceOp op) {
+        Objects.requireNonNull(tensor, "tensor");
+        Post[] all = rendezvous("allReduce", tensor, -1, 0, 0, op);
+        try (Tensor result = Tensor.allocate(tensor.device(), tensor.dtype(), tensor.shape())) {
+            Reductions.reduce(tensors(all), result, op, streamFor(tensor));
+            release("allReduce", result);
+            tensor.copyFrom(result);
+        }
+    }
+
+    @Override
+    public Tensor allGather(Tensor tensor, int dim) {
+        int d = Slabs.normalize(tensor, dim);
+        Post[] all = rendezvous("allGather", tensor, -1, d, 0, null);
+        long len = tensor.dim(d);
+        Tensor out = Tensor.allocate(tensor.device(), tensor.dtype(), Slabs.withDim(tensor, d, len * size()));
+        try {
+            for (int r = 0; r < size(); r++) {
+                Slabs.copy(all[r].tensor(), d, 0, out, r * len, len, streamFor(tensor));
+            }
+            release("allGather", out);
+            return out;
+        } catch (RuntimeException e) {
+            out.close();
+            throw e;
+        }
+    }
+
+    @Override
+    public Tensor reduceScatter(Tensor tensor, int dim, ReduceOp op) {
+        int d = Slabs.normalize(tensor, dim);
+        long len = Slabs.slabLength(tensor, d, size(), "reduceScatter");
+        Post[] all = rendezvous("reduceScatter", tensor, -1, d, 0, op);
+        Tensor out = Tensor.allocate(tensor.device(), tensor.dtype(), Slabs.withDim(tensor, d, len));
+        List<Tensor> slabs = new ArrayList<>();
+        try {
+            for (Post p : all) {
+                Tensor slab = Tensor.allocate(tensor.device(), tensor.dtype(), Slabs.withDim(tensor, d, len));
+                slabs.add(slab);
+                Slabs.copy(p.tensor(), d, rank * len, slab, 0, len, streamFor(tensor));
+            }
+            Reductions.reduce(slabs, out, op, streamFor(tensor));
+            release("reduceScatter", out);
+            return out;
+        } catch (RuntimeException e) {
+            out.close();
+            throw e;
+        } finally {
+            slabs.forEach(Tensor::close);
+        }
+    }
+
+    @Override
+    public Tensor allToAll(Tensor tensor, int splitDim, int concatDim) {
+        int s = Slabs.normalize(tensor, splitDim);
+        int c = Slabs.normalize(tensor, concatDim);
+        long len = Slabs.slabLength(tensor, s, size(), "allToAll");
+        Post[] all = rendezvous("allToAll", tensor, -1, s, c, null);
+        long[] slabShape = Slabs.withDim(tensor, s, len);
+        long[] outShape = slabShape.clone();
+        outShape[c] = slabShape[c] * size();
+        Tensor out = Tensor.allocate(tensor.device(), tensor.dtype(), outShape);
+        try (Tensor slab = Tensor.allocate(tensor.device(), tensor.dtype(), slabShape)) {
+            for (int i = 0; i < size(); i++) {
+                Slabs.copy(all[i].tensor(), s, rank * len, slab, 0, len, streamFor(tensor));
+                Slabs.copy(slab, c, 0, out, i * slabShape[c], slabShape[c], streamFor(tensor));
+            }
+            release("allToAll", out);
+            return out;
+        } catch (RuntimeException e) {
+            out.close();
+            throw e;
+        }
+    }
+
+    @Override
+    public void broadcast(Tensor tensor, int root) {
+        checkRoot(root);
+        Post[] all = rendezvous("broadcast", tensor, root, 0, 0, null);
+        if (rank != root) {
+            tensor.copyFrom(all[root].tensor());
+        }
+        release("broadcast", tensor);
+    }
+
+    @Override
+    public Tensor scatterFromRank(Tensor fullOnRoot, int root, int dim) {
+        checkRoot(root);
+        if (rank == root && fullOnRoot == null) {
+            throw new IllegalArgumentException("scatterFromRank: the root (rank " + root + ") must pass the full tensor");
+        }
+        int d = rank == root ? Slabs.normalize(fullOnRoot, dim) : dim;
+        Post[] all = rendezvous("scatterFromRank", rank == root ? fullOnRoot : null, root, dim, 0, null);
+        Tensor full = all[root].tensor();
+        d = Slabs.normalize(full, dim);
+        long len = Slabs.slabLength(full, d, size(), "scatterFromRank");
+        if (rank == root && d == 0) {
+            Tensor view = full.rows(rank * len, (rank + 1) * len); // the root's slab: no copy
+            release("scatterFromRank", null);
+            return view;
+        }
+        Tensor out = Tensor.allocate(full.device(), full.dtype(), Slabs.withDim(full, d, len));
+        try {
+            Slabs.copy(full, d, rank * len, out, 0, len, streamFor(full));
+            release("scatterFromRank", out);
+            return out;
+        } catch (RuntimeException e) {
+            out.close();
+            throw e;
+        }
+    }
+
+    @Override
+    public void send(Tensor tensor, int dst) {
+        checkPeer(dst);
+        checkUsable();
+        shared.mail[rank][dst].add(tensor.copyTo(tensor.device()));
+    }
+
+    @Override
+    public void recv(Tensor into, int src) {
+        checkPeer(src);
+        long deadline = System.nanoTime() + shared.timeoutNanos;
+        Tensor message = null;
+        while (message == null) {
+            checkUsable();
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                shared.abort(new CollectiveException("rank " + rank + " waited " + TimeUnit.NANOSECONDS.toMillis(
+                        shared.timeoutNanos) + " ms to receive from rank " + src + ", which sent nothing"));
+                checkUsable();
+            }
+            try {
+                message = shared.mail[src][rank].poll(Math.min(left, TimeUnit.MILLISECONDS.toNanos(100)),
+                        TimeUnit.NANOSECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                shared.abort(new CollectiveException("rank " + rank + " was interrupted in recv"));
+                checkUsable();
+            }
+        }
+        try (Tensor m = message) {
+            if (!Arrays.equals(m.shape(), into.shape()) || m.dtype() != into.dtype()) {
+                throw new CollectiveException("recv: rank " + src + " sent " + m.describe() + " but rank " + rank
+                        + " expects " + into.describe());
+            }
+            into.copyFrom(m);
+        }
+    }
+
+    @Override
+    public void barrier() {
+        rendezvous("barrier", null, -1, 0, 0, null);
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+    }
+
+    private void checkRoot(int root) {
+        if (root < 0 || root >= size()) {
+            throw new IllegalArgumentException("root " + root + " is outside [0, " + size() + ")");
+        }
+    }
+
+    private void checkPeer(int peer) {
+        if (peer < 0 || peer >= size() || peer == rank) {
+            throw new IllegalArgumentException("rank " + rank + " cannot exchange with rank " + peer + " in a group of "
+                    + size());
+        }
+    }
+}

@@ -1,0 +1,82 @@
+package io.tpkernels.collective;
+
+import io.tpkernels.gpu.CudaDevice;
+import io.tpkernels.gpu.CudaStream;
+import io.tpkernels.gpu.KernelArgs;
+import io.tpkernels.tensor.DType;
+import io.tpkernels.tensor.Tensor;
+import java.lang.foreign.MemorySegment;
+import java.util.List;
+import java.util.Locale;
+import java.util.stream.LongStream;
+
+/**
+ * Element-wise reductions of the ranks' tensors in rank order 0..n−1: floats summed in f32 and rounded to the
+ * dtype once, integers in 64 bits, so results are bitwise reproducible run to run and equal on CPU and GPU.
+ */
+final class Reductions {
+    /** The most inputs the GPU kernel takes in one launch. */
+    static final int MAX_DEVICE_INPUTS = 16;
+    private static final long BLOCK = 1 << 15;
+
+    private Reductions() {
+    }
+
+    /** {@code out[i] = op over r of inputs.get(r)[i]}; {@code out} may be any tensor of the same shape and dtype. */
+    static void reduce(List<Tensor> inputs, Tensor out, ReduceOp op, CudaStream stream) {
+        if (out.device().isCuda()) {
+            device(inputs, out, op, stream);
+        } else {
+            host(inputs, out, op);
+        }
+    }
+
+    private static void host(List<Tensor> inputs, Tensor out, ReduceOp op) {
+        DType d = out.dtype();
+        long n = out.numel();
+        MemorySegment[] in = inputs.stream().map(Tensor::hostSegment).toArray(MemorySegment[]::new);
+        MemorySegment o = out.hostSegment();
+        long blocks = (n + BLOCK - 1) / BLOCK;
+        LongStream range = LongStream.range(0, blocks);
+        (blocks > 1 ? range.parallel() : range).forEach(b -> {
+            long end = Math.min(n, (b + 1) * BLOCK);
+            for (long i = b * BLOCK; i < end; i++) {
+                if (d.isFloatingPoint()) {
+                    float acc = d.getFloat(in[0], i);
+                    for (int r = 1; r < in.length; r++) {
+                        float x = d.getFloat(in[r], i);
+                        acc = op == ReduceOp.SUM ? acc + x
+                                : (Float.isNaN(acc) || Float.isNaN(x)) ? Float.NaN : Math.max(acc, x);
+                    }
+                    d.setFloat(o, i, acc);
+                } else {
+                    long acc = d.getLong(in[0], i);
+                    for (int r = 1; r < in.length; r++) {
+                        long x = d.getLong(in[r], i);
+                        acc = op == ReduceOp.SUM ? acc + x : Math.max(acc, x);
+                    }
+                    d.setLong(o, i, d == DType.I32 ? (int) acc : acc);
+                }
+            }
+        });
+    }
+
+    private static void device(List<Tensor> inputs, Tensor out, ReduceOp op, CudaStream stream) {
+        if (inputs.size() > MAX_DEVICE_INPUTS) {
+            throw new IllegalArgumentException("an in-process group reduces at most " + MAX_DEVICE_INPUTS
+                    + " ranks on one GPU, got " + inputs.size());
+        }
+        long n = out.numel();
+        if (n == 0) {
+            return;
+        }
+        CudaDevice device = out.cudaDevice();
+        String name = "tpk_reduce_" + op.name().toLowerCase(Locale.ROOT) + "_" + out.dtype().name().toLowerCase(Locale.ROOT);
+        KernelArgs args = KernelArgs.begin().ptr(out.devicePointer()).i64(n).i32(inputs.size());
+        for (int r = 0; r < MAX_DEVICE_INPUTS; r++) {
+            args.ptr(r < inputs.size() ? inputs.get(r).devicePointer() : 0);
+        }
+        int blocks = (int) Math.max(1, Math.min((n + 255) / 256, (long) device.multiprocessors() * 8));
+        device.modules().kernel("collective", name).launch(stream, blocks, 256, 0, args);
+    }
+}
