@@ -8,4 +8,5 @@ module io.tpkernels.ffm {
     exports io.tpkernels.ffm.cuda;
     exports io.tpkernels.ffm.nvrtc;
     exports io.tpkernels.ffm.cublas;
+    exports io.tpkernels.ffm.nccl;
 }

@@ -31,11 +31,13 @@ class BindingSignatureTest {
     private static void assertCompiles(String header, List<CFunction> functions, List<CConstant> constants)
             throws Exception {
         Path dir = include(header);
+        // Headers of the libraries (cuBLAS, NCCL) include the CUDA runtime's, which live in the toolkit.
+        Path[] more = HeaderCheck.findInclude("cuda_runtime.h").map(p -> new Path[] {p}).orElse(new Path[0]);
         String source = HeaderCheck.cSource(header, functions, constants);
-        HeaderCheck.Run r = HeaderCheck.compile(source, dir);
+        HeaderCheck.Run r = HeaderCheck.compile(source, dir, more);
         assertEquals(0, r.exitCode(), () -> "bindings disagree with " + dir.resolve(header) + ":\n" + r.output()
                 + "\n--- generated source ---\n" + source);
-        Map<String, String> expanded = HeaderCheck.expansions(header, functions, dir);
+        Map<String, String> expanded = HeaderCheck.expansions(header, functions, dir, more);
         assertEquals(functions.size(), expanded.size(), "every symbol preprocessed");
         expanded.forEach((symbol, expansion) -> assertEquals(symbol, expansion,
                 () -> symbol + " is a macro in " + header + " for " + expansion + ": bind the name it expands to"));
@@ -56,6 +58,11 @@ class BindingSignatureTest {
     @Test
     void cublasBindingsMatchCublasV2H() throws Exception {
         assertCompiles("cublas_v2.h", io.tpkernels.ffm.cublas.CublasApi.FUNCTIONS, io.tpkernels.ffm.cublas.CublasApi.CONSTANTS);
+    }
+
+    @Test
+    void ncclBindingsMatchNcclH() throws Exception {
+        assertCompiles("nccl.h", io.tpkernels.ffm.nccl.NcclApi.FUNCTIONS, io.tpkernels.ffm.nccl.NcclApi.CONSTANTS);
     }
 
     @Test

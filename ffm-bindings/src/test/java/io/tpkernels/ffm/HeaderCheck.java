@@ -63,6 +63,9 @@ final class HeaderCheck {
     }
 
     private static String kindCheck(CType t) {
+        if (t.layout() instanceof java.lang.foreign.GroupLayout) {
+            return "1"; // a struct passed by value: its size is checked above, its name by the prototype
+        }
         String classify = "__builtin_classify_type((" + t.spelling() + ")0)";
         if (t.layout() instanceof ValueLayout.OfFloat || t.layout() instanceof ValueLayout.OfDouble) {
             return classify + " == 8";
@@ -82,16 +85,22 @@ final class HeaderCheck {
     }
 
     /** Compiles {@code source} (syntax only) with every warning an error. */
-    static Run compile(String source, Path includeDir) throws IOException, InterruptedException {
+    static Run compile(String source, Path includeDir, Path... moreIncludes) throws IOException, InterruptedException {
         Path dir = Files.createTempDirectory("tpk-sigcheck");
         Path file = dir.resolve("check.c");
         Files.writeString(file, source);
-        return run(List.of("gcc", "-std=c11", "-fsyntax-only", "-Wall", "-Werror", "-Wno-unused-variable",
-                "-I", includeDir.toString(), file.toString()));
+        List<String> cmd = new ArrayList<>(List.of("gcc", "-std=c11", "-fsyntax-only", "-Wall", "-Werror",
+                "-Wno-unused-variable", "-I", includeDir.toString()));
+        for (Path p : moreIncludes) {
+            cmd.add("-I");
+            cmd.add(p.toString());
+        }
+        cmd.add(file.toString());
+        return run(cmd);
     }
 
     /** Runs the preprocessor over {@code #include <header>} and returns what each symbol expands to. */
-    static Map<String, String> expansions(String header, List<CFunction> functions, Path includeDir)
+    static Map<String, String> expansions(String header, List<CFunction> functions, Path includeDir, Path... more)
             throws IOException, InterruptedException {
         Path dir = Files.createTempDirectory("tpk-sigcheck");
         Path file = dir.resolve("names.c");
@@ -100,7 +109,13 @@ final class HeaderCheck {
             c.append("tpk_symbol ").append(f.symbol()).append(" tpk_end\n");
         }
         Files.writeString(file, c);
-        Run r = run(List.of("gcc", "-E", "-P", "-I", includeDir.toString(), file.toString()));
+        List<String> cmd = new ArrayList<>(List.of("gcc", "-E", "-P", "-I", includeDir.toString()));
+        for (Path p : more) {
+            cmd.add("-I");
+            cmd.add(p.toString());
+        }
+        cmd.add(file.toString());
+        Run r = run(cmd);
         if (r.exitCode() != 0) {
             throw new IllegalStateException("preprocessor failed:\n" + r.output());
         }

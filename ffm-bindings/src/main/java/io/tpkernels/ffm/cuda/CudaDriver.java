@@ -58,6 +58,7 @@ public final class CudaDriver {
     private static final MethodHandle cuStreamCreate = LIB.downcall(CudaDriverApi.cuStreamCreate);
     private static final MethodHandle cuStreamDestroy_v2 = LIB.downcall(CudaDriverApi.cuStreamDestroy_v2);
     private static final MethodHandle cuStreamSynchronize = LIB.downcall(CudaDriverApi.cuStreamSynchronize);
+    private static final MethodHandle cuStreamQuery = LIB.downcall(CudaDriverApi.cuStreamQuery);
     private static final MethodHandle cuEventCreate = LIB.downcall(CudaDriverApi.cuEventCreate);
     private static final MethodHandle cuEventDestroy_v2 = LIB.downcall(CudaDriverApi.cuEventDestroy_v2);
     private static final MethodHandle cuEventRecord = LIB.downcall(CudaDriverApi.cuEventRecord);
@@ -420,6 +421,24 @@ public final class CudaDriver {
             throw OutParams.rethrow(t);
         }
     }
+
+    /** {@code cuStreamQuery}: whether all work queued on the stream is done; an asynchronous error throws. */
+    public static boolean streamQuery(MemorySegment stream) {
+        int s;
+        try {
+            s = (int) cuStreamQuery.invokeExact(stream);
+        } catch (Throwable t) {
+            throw OutParams.rethrow(t);
+        }
+        if (s == CUDA_ERROR_NOT_READY) {
+            return false;
+        }
+        check(s, "cuStreamQuery(stream=" + stream.address() + ")");
+        return true;
+    }
+
+    /** {@code CUDA_ERROR_NOT_READY}: work still running (not an error for queries). */
+    private static final int CUDA_ERROR_NOT_READY = 600;
 
     /** {@code cuEventCreate} with {@code CU_EVENT_*} flags. */
     public static MemorySegment eventCreate(int flags) {

@@ -91,6 +91,7 @@ public final class CudaDriverApi {
     public static final CFunction cuStreamCreate = CFunction.of("cuStreamCreate", CURESULT, CUSTREAM_PTR, UINT);
     public static final CFunction cuStreamDestroy_v2 = CFunction.of("cuStreamDestroy_v2", CURESULT, CUSTREAM);
     public static final CFunction cuStreamSynchronize = CFunction.of("cuStreamSynchronize", CURESULT, CUSTREAM);
+    public static final CFunction cuStreamQuery = CFunction.of("cuStreamQuery", CURESULT, CUSTREAM);
     public static final CFunction cuEventCreate = CFunction.of("cuEventCreate", CURESULT, CUEVENT_PTR, UINT);
     public static final CFunction cuEventDestroy_v2 = CFunction.of("cuEventDestroy_v2", CURESULT, CUEVENT);
     public static final CFunction cuEventRecord = CFunction.of("cuEventRecord", CURESULT, CUEVENT, CUSTREAM);
@@ -118,7 +119,7 @@ public final class CudaDriverApi {
             cuMemAlloc_v2, cuMemFree_v2, cuMemGetInfo_v2, cuMemsetD8_v2, cuMemsetD8Async,
             cuMemcpyHtoD_v2, cuMemcpyDtoH_v2, cuMemcpyDtoD_v2,
             cuMemcpyHtoDAsync_v2, cuMemcpyDtoHAsync_v2, cuMemcpyDtoDAsync_v2,
-            cuStreamCreate, cuStreamDestroy_v2, cuStreamSynchronize,
+            cuStreamCreate, cuStreamDestroy_v2, cuStreamSynchronize, cuStreamQuery,
             cuEventCreate, cuEventDestroy_v2, cuEventRecord, cuEventSynchronize, cuEventElapsedTime_v2,
             cuModuleLoadData, cuModuleUnload, cuModuleGetFunction, cuLaunchKernel,
             cuFuncGetAttribute, cuFuncSetAttribute);

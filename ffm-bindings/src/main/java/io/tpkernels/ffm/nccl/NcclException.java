@@ -1,0 +1,26 @@
+package io.tpkernels.ffm.nccl;
+
+/** An NCCL call returned a non-zero {@code ncclResult_t}; the message names it, the call and its arguments. */
+public final class NcclException extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    private final int result;
+
+    /**
+     * @param result the {@code ncclResult_t}
+     * @param call   the call with its key arguments
+     */
+    public NcclException(int result, String call) {
+        super(call + " failed: " + Nccl.resultName(result) + " (" + result + ")" + describe(result));
+        this.result = result;
+    }
+
+    private static String describe(int result) {
+        String s = Nccl.errorString(result);
+        return s.isEmpty() ? "" : ": " + s;
+    }
+
+    public int result() {
+        return result;
+    }
+}

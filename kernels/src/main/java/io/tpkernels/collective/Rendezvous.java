@@ -1,0 +1,153 @@
+package io.tpkernels.collective;
+
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.time.Duration;
+import java.util.Map;
+import java.util.function.Supplier;
+
+/**
+ * How the processes of a multi-process group find each other: rank 0 serves a small payload (NCCL's 128-byte
+ * unique id) over TCP at {@code MASTER_ADDR:MASTER_PORT}; every other rank connects, with retries until the
+ * timeout, and fetches it. The configuration comes from the environment: {@code TPK_RANK},
+ * {@code TPK_WORLD_SIZE}, {@code TPK_MASTER_ADDR}, {@code TPK_MASTER_PORT}, or torchrun's {@code RANK},
+ * {@code WORLD_SIZE}, {@code MASTER_ADDR}, {@code MASTER_PORT}.
+ */
+public final class Rendezvous {
+    private static final int MAGIC = 0x54504B31; // "TPK1"
+
+    private Rendezvous() {
+    }
+
+    /** Where this process stands in the group. */
+    public record Config(int rank, int worldSize, String masterAddr, int masterPort) {
+        public Config {
+            if (worldSize < 1 || rank < 0 || rank >= worldSize) {
+                throw new IllegalArgumentException("rank " + rank + " is outside [0, " + worldSize + ")");
+            }
+            if (masterPort < 1 || masterPort > 65535) {
+                throw new IllegalArgumentException("master port " + masterPort + " is outside [1, 65535]");
+            }
+        }
+
+        /** Read from {@code env}, the {@code TPK_} names first, then torchrun's. */
+        public static Config fromEnvironment(Map<String, String> env) {
+            return new Config(intVar(env, "RANK"), intVar(env, "WORLD_SIZE"), var(env, "MASTER_ADDR"),
+                    intVar(env, "MASTER_PORT"));
+        }
+
+        private static String var(Map<String, String> env, String name) {
+            String v = env.get("TPK_" + name);
+            if (v == null || v.isBlank()) {
+                v = env.get(name);
+            }
+            if (v == null || v.isBlank()) {
+                throw new IllegalArgumentException("neither TPK_" + name + " nor " + name + " is set");
+            }
+            return v.strip();
+        }
+
+        private static int intVar(Map<String, String> env, String name) {
+            String v = var(env, name);
+            try {
+                return Integer.parseInt(v);
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException(name + " must be an integer, got \"" + v + "\"");
+            }
+        }
+    }
+
+    /**
+     * Rank 0 serves {@code payloadOnRank0.get()} to the other {@code worldSize − 1} ranks and returns it; the
+     * others fetch and return it. Fails with a {@link CollectiveException} naming what did not happen in time.
+     */
+    public static byte[] exchange(Config config, Supplier<byte[]> payloadOnRank0, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        try {
+            return config.rank() == 0 ? serve(config, payloadOnRank0.get(), deadline) : fetch(config, deadline);
+        } catch (IOException e) {
+            throw new CollectiveException("rendezvous of rank " + config.rank() + " at " + config.masterAddr() + ":"
+                    + config.masterPort() + " failed: " + e.getMessage(), e);
+        }
+    }
+
+    private static int millisLeft(long deadline) {
+        return (int) Math.max(1, Math.min(Integer.MAX_VALUE, (deadline - System.nanoTime()) / 1_000_000));
+    }
+
+    private static byte[] serve(Config config, byte[] payload, long deadline) throws IOException {
+        try (ServerSocket server = new ServerSocket()) {
+            server.setReuseAddress(true);
+            server.bind(new InetSocketAddress(InetAddress.getByName(config.masterAddr()), config.masterPort()));
+            boolean[] served = new boolean[config.worldSize()];
+            for (int n = 1; n < config.worldSize(); ) {
+                server.setSoTimeout(millisLeft(deadline));
+                try (Socket s = server.accept()) {
+                    s.setSoTimeout(millisLeft(deadline));
+                    DataInputStream in = new DataInputStream(s.getInputStream());
+                    DataOutputStream out = new DataOutputStream(s.getOutputStream());
+                    if (in.readInt() != MAGIC) {
+                        continue; // not one of ours
+                    }
+                    int peer = in.readInt();
+                    if (peer <= 0 || peer >= config.worldSize() || served[peer]) {
+                        out.writeInt(-1);
+                        continue;
+                    }
+                    out.writeInt(payload.length);
+                    out.write(payload);
+                    out.flush();
+                    served[peer] = true;
+                    n++;
+                } catch (SocketTimeoutException e) {
+                    StringBuilder missing = new StringBuilder();
+                    for (int r = 1; r < served.length; r++) {
+                        if (!served[r]) {
+                            missing.append(missing.isEmpty() ? "" : ", ").append(r);
+                        }
+                    }
+                    throw new CollectiveException("rendezvous: rank 0 timed out waiting for ranks [" + missing + "]");
+                }
+            }
+            return payload;
+        }
+    }
+
+    private static byte[] fetch(Config config, long deadline) throws IOException {
+        IOException last = null;
+        while (System.nanoTime() < deadline) {
+            try (Socket s = new Socket()) {
+                s.connect(new InetSocketAddress(config.masterAddr(), config.masterPort()), millisLeft(deadline));
+                s.setSoTimeout(millisLeft(deadline));
+                DataOutputStream out = new DataOutputStream(s.getOutputStream());
+                out.writeInt(MAGIC);
+                out.writeInt(config.rank());
+                out.flush();
+                DataInputStream in = new DataInputStream(s.getInputStream());
+                int n = in.readInt();
+                if (n < 0 || n > 1 << 20) {
+                    throw new CollectiveException("rendezvous: rank 0 refused rank " + config.rank()
+                            + " (already served, or outside the world size)");
+                }
+                return in.readNBytes(n);
+            } catch (IOException e) {
+                last = e; // rank 0 not listening yet: retry
+                try {
+                    Thread.sleep(Math.min(100, millisLeft(deadline)));
+                } catch (InterruptedException ie) {
+                    Thread.currentThread().interrupt();
+                    throw new CollectiveException("rendezvous of rank " + config.rank() + " was interrupted");
+                }
+            }
+        }
+        throw new CollectiveException("rendezvous: rank " + config.rank() + " could not reach rank 0 at "
+                + config.masterAddr() + ":" + config.masterPort() + " before the timeout"
+                + (last == null ? "" : " (" + last.getMessage() + ")"));
+    }
+}

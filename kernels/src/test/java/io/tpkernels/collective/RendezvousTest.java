@@ -1,0 +1,95 @@
+package io.tpkernels.collective;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/** The rendezvous between separate JVM processes on loopback, exchanging a stand-in id (no GPU needed). */
+class RendezvousTest {
+
+    private static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        }
+    }
+
+    private static Process start(Map<String, String> env) throws IOException {
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        ProcessBuilder pb = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
+                RendezvousProbe.class.getName()).redirectErrorStream(true);
+        pb.environment().keySet().removeIf(k -> k.endsWith("RANK") || k.endsWith("WORLD_SIZE") || k.contains("MASTER_"));
+        pb.environment().putAll(env);
+        return pb.start();
+    }
+
+    private static String finish(Process p) throws Exception {
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS), "the rank process ended");
+        return new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+    }
+
+    @Test
+    void everyProcessGetsRankZerosId() throws Exception {
+        int port = freePort();
+        int world = 4;
+        List<Process> ps = new ArrayList<>();
+        // Start the peers first: they retry until rank 0 listens.
+        for (int r = world - 1; r >= 0; r--) {
+            ps.add(start(RendezvousProbe.env(r, world, port, r % 2 == 1)));
+        }
+        Set<String> ids = new HashSet<>();
+        for (Process p : ps) {
+            String out = finish(p);
+            assertEquals(0, p.exitValue(), out);
+            ids.add(out.substring(out.indexOf(" id ") + 4));
+        }
+        assertEquals(1, ids.size(), "one id for all: " + ids);
+        assertEquals(256, ids.iterator().next().length(), "128 bytes");
+    }
+
+    @Test
+    void aMissingRankZeroIsATimeoutNamingTheAddress() throws Exception {
+        int port = freePort();
+        Rendezvous.Config peer = new Rendezvous.Config(1, 2, "127.0.0.1", port);
+        long start = System.nanoTime();
+        var e = assertThrows(CollectiveException.class,
+                () -> Rendezvous.exchange(peer, () -> new byte[0], Duration.ofMillis(700)));
+        assertTrue(e.getMessage().contains("could not reach rank 0 at 127.0.0.1:" + port), e.getMessage());
+        assertTrue(Duration.ofNanos(System.nanoTime() - start).toMillis() < 5000);
+    }
+
+    @Test
+    void rankZeroTimesOutNamingTheRanksThatNeverCame() throws Exception {
+        Rendezvous.Config root = new Rendezvous.Config(0, 3, "127.0.0.1", freePort());
+        var e = assertThrows(CollectiveException.class,
+                () -> Rendezvous.exchange(root, () -> new byte[] {1, 2}, Duration.ofMillis(500)));
+        assertTrue(e.getMessage().contains("waiting for ranks [1, 2]"), e.getMessage());
+    }
+
+    @Test
+    void configurationComesFromTpkOrTorchrunNames() {
+        assertEquals(new Rendezvous.Config(2, 4, "10.0.0.1", 29500), Rendezvous.Config.fromEnvironment(
+                Map.of("RANK", "2", "WORLD_SIZE", "4", "MASTER_ADDR", "10.0.0.1", "MASTER_PORT", "29500")));
+        assertEquals(1, Rendezvous.Config.fromEnvironment(Map.of("TPK_RANK", "1", "RANK", "3", "TPK_WORLD_SIZE", "2",
+                "TPK_MASTER_ADDR", "h", "TPK_MASTER_PORT", "1")).rank(), "TPK_ names win");
+        var missing = assertThrows(IllegalArgumentException.class,
+                () -> Rendezvous.Config.fromEnvironment(Map.of("RANK", "0", "WORLD_SIZE", "1", "MASTER_PORT", "1")));
+        assertEquals("neither TPK_MASTER_ADDR nor MASTER_ADDR is set", missing.getMessage());
+        var bad = assertThrows(IllegalArgumentException.class, () -> Rendezvous.Config.fromEnvironment(
+                Map.of("RANK", "x", "WORLD_SIZE", "1", "MASTER_ADDR", "h", "MASTER_PORT", "1")));
+        assertEquals("RANK must be an integer, got \"x\"", bad.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> new Rendezvous.Config(2, 2, "h", 1));
+    }
+}
