@@ -13,30 +13,14 @@
 //
 // Versions: v1 (this) vector-or-scalar grid-stride loop; not yet timed on a GPU.
 //
-// No headers: halves are carried as unsigned short and converted with inline PTX, so NVRTC compiles this
-// file without cuda_fp16.h.
+// No CUDA headers: halves are carried as unsigned short and converted with the PTX cvt helpers of
+// tpk_common.cuh, so NVRTC compiles this file without cuda_fp16.h.
 
-typedef unsigned short u16;
+#include "tpk_common.cuh"
+
 // Vector types of our own (alignas is standard C++), so the file needs no CUDA header under NVRTC either.
 struct alignas(16) f32x4 { float x, y, z, w; };
 struct alignas(8) u16x4 { u16 x, y, z, w; };
-
-__device__ __forceinline__ float f16_to_f32(u16 h) {
-    float f;
-    asm("cvt.f32.f16 %0, %1;" : "=f"(f) : "h"(h));
-    return f;
-}
-__device__ __forceinline__ float bf16_to_f32(u16 b) { return __uint_as_float(((unsigned int)b) << 16); }
-__device__ __forceinline__ u16 f32_to_f16(float f) {
-    u16 h;
-    asm("cvt.rn.f16.f32 %0, %1;" : "=h"(h) : "f"(f));
-    return h;
-}
-__device__ __forceinline__ u16 f32_to_bf16(float f) {
-    u16 b;
-    asm("cvt.rn.bf16.f32 %0, %1;" : "=h"(b) : "f"(f));
-    return b;
-}
 
 // One struct per element type: its storage, its 4-wide vector, and its conversions through f32.
 struct F32 {
@@ -55,12 +39,12 @@ struct U16Storage {
     static __device__ __forceinline__ V pack(const T (&e)[4]) { V v; v.x = e[0]; v.y = e[1]; v.z = e[2]; v.w = e[3]; return v; }
 };
 struct F16 : U16Storage {
-    static __device__ __forceinline__ float to_f32(T v) { return f16_to_f32(v); }
-    static __device__ __forceinline__ T from_f32(float v) { return f32_to_f16(v); }
+    static __device__ __forceinline__ float to_f32(T v) { return tpk_f16_to_f32(v); }
+    static __device__ __forceinline__ T from_f32(float v) { return tpk_f32_to_f16(v); }
 };
 struct BF16 : U16Storage {
-    static __device__ __forceinline__ float to_f32(T v) { return bf16_to_f32(v); }
-    static __device__ __forceinline__ T from_f32(float v) { return f32_to_bf16(v); }
+    static __device__ __forceinline__ float to_f32(T v) { return tpk_bf16_to_f32(v); }
+    static __device__ __forceinline__ T from_f32(float v) { return tpk_f32_to_bf16(v); }
 };
 
 template <typename S, typename D>
