@@ -47,18 +47,18 @@ public final class EmbeddingGpuBench {
                             GpuTimer timer) {
         SplittableRandom r = new SplittableRandom(s.tokens() * 31L + s.hidden());
         long rowBytes = (long) s.hidden() * 2;
-        List<Tensor> owned = new ArrayList<>();
+        Owned owned = new Owned();
         try {
-            Tensor wHost = own(owned, Tensor.allocate(Device.CPU, DType.BF16, shard.validRows(), s.hidden()));
+            Tensor wHost = owned.add(Tensor.allocate(Device.CPU, DType.BF16, shard.validRows(), s.hidden()));
             EmbeddingShapes.fillRandomBf16(wHost.hostSegment(), r);
-            Tensor w = own(owned, wHost.copyTo(gpu));
+            Tensor w = owned.add(wHost.copyTo(gpu));
             long[] anyIds = r.longs(s.tokens(), 0, shard.vocabSize()).toArray();
             long[] inShard = r.longs(s.tokens(), 0, shard.validRows()).toArray();
-            Tensor ids = own(owned, own(owned, Tensor.ofLongs(DType.I32, anyIds, s.tokens())).copyTo(gpu));
-            Tensor idsIn = own(owned, own(owned, Tensor.ofLongs(DType.I32, inShard, s.tokens())).copyTo(gpu));
+            Tensor ids = owned.add(owned.add(Tensor.ofLongs(DType.I32, anyIds, s.tokens())).copyTo(gpu));
+            Tensor idsIn = owned.add(owned.add(Tensor.ofLongs(DType.I32, inShard, s.tokens())).copyTo(gpu));
             Tensor[] outs = new Tensor[ROTATE];
             for (int i = 0; i < ROTATE; i++) {
-                outs[i] = own(owned, Tensor.allocate(gpu, DType.BF16, s.tokens(), s.hidden()));
+                outs[i] = owned.add(Tensor.allocate(gpu, DType.BF16, s.tokens(), s.hidden()));
             }
             long gathered = java.util.Arrays.stream(anyIds).filter(shard::contains).count();
             // Each launch's bad-id check is read after the timing, so the timed loop never waits on the host.
@@ -77,12 +77,8 @@ public final class EmbeddingGpuBench {
                     s.hidden(), masked, maskedGbs, 100 * maskedGbs / copyGbs, unmasked, masked / unmasked, copyGbs);
         } finally {
             stream.synchronize();
-            owned.forEach(Tensor::close);
+            owned.close();
         }
     }
 
-    private static Tensor own(List<Tensor> owned, Tensor t) {
-        owned.add(t);
-        return t;
-    }
 }

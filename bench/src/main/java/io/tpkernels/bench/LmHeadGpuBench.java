@@ -40,14 +40,14 @@ public final class LmHeadGpuBench {
         System.out.printf(Locale.ROOT, "%s, W [%d, %d] BF16 of S = %d, F32 logits%n", device, valid, HIDDEN, s);
         System.out.printf("%-6s %10s %10s %9s %8s %10s %8s%n", "T", "ours ms", "GB/s", "TFLOP/s", "% copy",
                 "cuBLAS ms", "ratio");
-        List<Tensor> owned = new ArrayList<>();
+        Owned owned = new Owned();
         try (CudaStream stream = CudaStream.create(device); GpuTimer timer = new GpuTimer(device, stream)) {
             SplittableRandom r = new SplittableRandom(7);
-            Tensor wHost = own(owned, Tensor.allocate(Device.CPU, DType.BF16, valid, HIDDEN));
+            Tensor wHost = owned.add(Tensor.allocate(Device.CPU, DType.BF16, valid, HIDDEN));
             EmbeddingShapes.fillRandomBf16(wHost.hostSegment(), r);
-            Tensor w = own(owned, wHost.copyTo(gpu));
+            Tensor w = owned.add(wHost.copyTo(gpu));
             long wBytes = (long) valid * HIDDEN * 2;
-            Tensor scratch = own(owned, Tensor.allocate(gpu, DType.BF16, 2, valid, HIDDEN));
+            Tensor scratch = owned.add(Tensor.allocate(gpu, DType.BF16, 2, valid, HIDDEN));
             double copyMs = timer.medianMillis(WARMUP, RUNS, i -> CudaDriver.memcpyDtoDAsync(
                     scratch.devicePointer() + (i % 2) * wBytes, w.devicePointer(), wBytes, stream.handle()));
             double copyGbs = 2.0 * wBytes / (copyMs * 1e6);
@@ -55,10 +55,10 @@ public final class LmHeadGpuBench {
                 Tensor[] xs = new Tensor[ROTATE];
                 Tensor[] outs = new Tensor[ROTATE];
                 for (int i = 0; i < ROTATE; i++) {
-                    Tensor xh = own(owned, Tensor.allocate(Device.CPU, DType.BF16, t, HIDDEN));
+                    Tensor xh = owned.add(Tensor.allocate(Device.CPU, DType.BF16, t, HIDDEN));
                     EmbeddingShapes.fillRandomBf16(xh.hostSegment(), r);
-                    xs[i] = own(owned, xh.copyTo(gpu));
-                    outs[i] = own(owned, Tensor.allocate(gpu, DType.F32, t, s));
+                    xs[i] = owned.add(xh.copyTo(gpu));
+                    outs[i] = owned.add(Tensor.allocate(gpu, DType.F32, t, s));
                 }
                 double ours = timer.medianMillis(WARMUP, RUNS, i -> LmHead.logits(xs[i % ROTATE], w, outs[i % ROTATE], stream));
                 double cublas = CublasGemm.isAvailable() ? timer.medianMillis(WARMUP, RUNS,
@@ -72,12 +72,8 @@ public final class LmHeadGpuBench {
             System.out.printf(Locale.ROOT, "device-to-device copy: %.1f GB/s%n", copyGbs);
         } finally {
             device.synchronize();
-            owned.forEach(Tensor::close);
+            owned.close();
         }
     }
 
-    private static Tensor own(List<Tensor> owned, Tensor t) {
-        owned.add(t);
-        return t;
-    }
 }

@@ -39,12 +39,12 @@ public final class LoraGpuBench {
         System.out.printf(Locale.ROOT, "%s, K = N = %d, R = %d, BF16, BF16 output%n", device, K, R);
         System.out.printf("%-6s %11s %11s %9s %14s %9s%n", "T", "fused ms", "base ms", "fused/base", "unfused cuBLAS",
                 "fused/unf");
-        List<Tensor> owned = new ArrayList<>();
+        Owned owned = new Owned();
         try (CudaStream stream = CudaStream.create(device); GpuTimer timer = new GpuTimer(device, stream)) {
             SplittableRandom rnd = new SplittableRandom(11);
-            Tensor w = own(owned, random(owned, rnd, N, K).copyTo(gpu));
-            Tensor a = own(owned, random(owned, rnd, R, K).copyTo(gpu));
-            Tensor b = own(owned, random(owned, rnd, N, R).copyTo(gpu));
+            Tensor w = owned.add(random(owned, rnd, N, K).copyTo(gpu));
+            Tensor a = owned.add(random(owned, rnd, R, K).copyTo(gpu));
+            Tensor b = owned.add(random(owned, rnd, N, R).copyTo(gpu));
             MemorySegment one = CublasGemm.scalar(1f);
             MemorySegment two = CublasGemm.scalar(2f);
             MemorySegment zero = CublasGemm.scalar(0f);
@@ -52,10 +52,10 @@ public final class LoraGpuBench {
                 Tensor[] xs = new Tensor[ROTATE];
                 Tensor[] ys = new Tensor[ROTATE];
                 for (int i = 0; i < ROTATE; i++) {
-                    xs[i] = own(owned, random(owned, rnd, t, K).copyTo(gpu));
-                    ys[i] = own(owned, Tensor.allocate(gpu, DType.BF16, t, N));
+                    xs[i] = owned.add(random(owned, rnd, t, K).copyTo(gpu));
+                    ys[i] = owned.add(Tensor.allocate(gpu, DType.BF16, t, N));
                 }
-                Tensor xa = own(owned, Tensor.allocate(gpu, DType.BF16, t, R));
+                Tensor xa = owned.add(Tensor.allocate(gpu, DType.BF16, t, R));
                 double fused = timer.medianMillis(WARMUP, RUNS,
                         i -> LoraLinear.forward(xs[i % ROTATE], w, a, b, 2f, null, ys[i % ROTATE], stream));
                 double base = timer.medianMillis(WARMUP, RUNS, i -> LmHead.logits(xs[i % ROTATE], w, ys[i % ROTATE], stream));
@@ -69,18 +69,14 @@ public final class LoraGpuBench {
             }
         } finally {
             device.synchronize();
-            owned.forEach(Tensor::close);
+            owned.close();
         }
     }
 
-    private static Tensor random(List<Tensor> owned, SplittableRandom rnd, int rows, int cols) {
-        Tensor t = own(owned, Tensor.allocate(Device.CPU, DType.BF16, rows, cols));
+    private static Tensor random(Owned owned, SplittableRandom rnd, int rows, int cols) {
+        Tensor t = owned.add(Tensor.allocate(Device.CPU, DType.BF16, rows, cols));
         EmbeddingShapes.fillRandomBf16(t.hostSegment(), rnd);
         return t;
     }
 
-    private static Tensor own(List<Tensor> owned, Tensor t) {
-        owned.add(t);
-        return t;
-    }
 }
