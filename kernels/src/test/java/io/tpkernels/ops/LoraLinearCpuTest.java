@@ -37,13 +37,30 @@ class LoraLinearCpuTest {
         }
         double[][][] base = GemmReference.multiplyNT(x, w, t, n, k);
         double[][][] lora = GemmReference.multiplyNT(xaRounded, b, t, n, r);
+        // The implementation rounds its own f32 value of s·x·Aᵀ to the dtype; when that value sits at a rounding
+        // boundary it may land one dtype ulp away from the reference's, so allow one ulp of xa times |B|.
+        double[][] extra = new double[t][n];
         for (int i = 0; i < t; i++) {
             for (int j = 0; j < n; j++) {
                 base[0][i][j] += lora[0][i][j] + (bias == null ? 0 : bias[j]);
                 base[1][i][j] += lora[1][i][j] + (bias == null ? 0 : Math.abs(bias[j]));
+                for (int q = 0; q < r; q++) {
+                    extra[i][j] += Math.abs(b[j * r + q]) * ulp(dtype, xaRounded[i * r + q]);
+                }
             }
         }
-        return base;
+        return new double[][][] {base[0], base[1], extra};
+    }
+
+    /** One unit in the last place of {@code v} in {@code dtype}. */
+    static double ulp(DType dtype, float v) {
+        int mantissaBits = switch (dtype) {
+            case F16 -> 10;
+            case BF16 -> 7;
+            default -> 23;
+        };
+        double a = Math.max(Math.abs(v), dtype == DType.F16 ? 6.1e-5 : Float.MIN_NORMAL);
+        return Math.scalb(1.0, Math.getExponent(a) - mantissaBits);
     }
 
     static void check(Device device, DType dtype, int t, int k, int n, int r, float s, boolean withBias, long seed) {
