@@ -386,10 +386,9 @@ public final class LocalGroup implements ProcessGroup {
         if (rank == root && fullOnRoot == null) {
             throw new IllegalArgumentException("scatterFromRank: the root (rank " + root + ") must pass the full tensor");
         }
-        int d = rank == root ? Slabs.normalize(fullOnRoot, dim) : dim;
         Post[] all = rendezvous("scatterFromRank", rank == root ? fullOnRoot : null, root, dim, 0, null);
         Tensor full = all[root].tensor();
-        d = Slabs.normalize(full, dim);
+        int d = Slabs.normalize(full, dim);
         long len = Slabs.slabLength(full, d, size(), "scatterFromRank");
         if (rank == root && d == 0) {
             Tensor view = full.rows(rank * len, (rank + 1) * len); // the root's slab: no copy

@@ -249,8 +249,9 @@ public final class NcclGroup implements ProcessGroup {
                     for (int r = 0; r < size; r++) {
                         Slabs.copy(gathered.rows(r, r + 1).reshape(tensor.shape()), d, 0, out, r * len, len, stream);
                     }
-                    await("allGather");
+                    await("allGather"); // before `gathered` is freed
                 }
+                return out;
             }
             await("allGather");
             return out;

@@ -27,6 +27,20 @@ final class GemmCuda {
     private static final int SIMT_TILE = 64;
     private static final int DECODE_BLOCKS_PER_SM = 16;
 
+    /** {@code tpk_gemm_<path>_<in>_<out>} by ordinals, built once so a launch builds no strings. */
+    private static final String[][][] NAMES = new String[Path.values().length][DType.values().length][DType.values().length];
+
+    static {
+        for (Path p : Path.values()) {
+            for (DType in : DType.values()) {
+                for (DType out : DType.values()) {
+                    NAMES[p.ordinal()][in.ordinal()][out.ordinal()] = "tpk_gemm_" + p.name().toLowerCase(Locale.ROOT) + "_"
+                            + in.name().toLowerCase(Locale.ROOT) + "_" + out.name().toLowerCase(Locale.ROOT);
+                }
+            }
+        }
+    }
+
     private GemmCuda() {
     }
 
@@ -63,9 +77,8 @@ final class GemmCuda {
         long xaPtr = r == 0 ? 0 : xa.devicePointer();
         long bPtr = r == 0 || valid == 0 ? 0 : b.devicePointer();
         Path path = r == 0 ? path(x.dtype(), t, k, 0, xPtr, wPtr) : path(x.dtype(), t, k, r, xPtr, wPtr, xaPtr, bPtr);
-        String name = "tpk_gemm_" + path.name().toLowerCase(Locale.ROOT) + "_" + x.dtype().name().toLowerCase(Locale.ROOT)
-                + "_" + out.dtype().name().toLowerCase(Locale.ROOT);
-        CudaKernel kernel = device.modules().kernel("gemm", name);
+        CudaKernel kernel = device.modules().kernel("gemm",
+                NAMES[path.ordinal()][x.dtype().ordinal()][out.dtype().ordinal()]);
         KernelArgs args = KernelArgs.begin().ptr(out.devicePointer()).ptr(xPtr).ptr(wPtr).ptr(xaPtr).ptr(bPtr)
                 .ptr(bias == null ? 0 : bias.devicePointer()).i32(Math.toIntExact(t)).i32(Math.toIntExact(k))
                 .i32(Math.toIntExact(r)).i64(valid).i64(s).f32(alpha);

@@ -1,12 +1,9 @@
 package io.tpkernels.ops;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.tpkernels.tensor.DType;
 import io.tpkernels.tensor.Device;
-import io.tpkernels.tensor.Tensor;
 import io.tpkernels.testing.GpuTest;
-import io.tpkernels.testing.RandomData;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -33,21 +30,6 @@ class LoraLinearCudaTest {
 
     @Test
     void withBZeroTheResultIsTheBaseProductExactly() {
-        int t = 200;
-        int k = 1024;
-        int n = 256;
-        try (Tensor x = Tensor.ofFloats(DType.BF16, RandomData.moderate(1, t * k), t, k).copyTo(GPU);
-             Tensor w = Tensor.ofFloats(DType.BF16, RandomData.moderate(2, n * k), n, k).copyTo(GPU);
-             Tensor a = Tensor.ofFloats(DType.BF16, RandomData.moderate(3, 16 * k), 16, k).copyTo(GPU);
-             Tensor b = Tensor.zeros(GPU, DType.BF16, n, 16);
-             Tensor y = Tensor.allocate(GPU, DType.F32, t, n);
-             Tensor base = LmHead.logits(x, w, n)) {
-            LoraLinear.forward(x, w, a, b, 2f, null, y);
-            float[] got = y.toFloatArray();
-            float[] expected = base.toFloatArray();
-            for (int i = 0; i < got.length; i++) {
-                assertEquals(Float.floatToIntBits(expected[i]), Float.floatToIntBits(got[i]), "element " + i);
-            }
-        }
+        LoraLinearCpuTest.assertBZeroGivesTheBase(GPU, 200, 1024, 256);
     }
 }

@@ -50,10 +50,8 @@ public final class Nccl {
 
     /** The symbolic name of a result. */
     public static String resultName(int result) {
-        for (CConstant c : NcclApi.CONSTANTS) {
-            if (c.name().startsWith("nccl") && Character.isUpperCase(c.name().charAt(4)) && c.value() == result
-                    && !c.name().startsWith("ncclInt") && !c.name().startsWith("ncclFloat")
-                    && !c.name().startsWith("ncclBfloat") && !c.name().equals("ncclSum") && !c.name().equals("ncclMax")) {
+        for (CConstant c : NcclApi.RESULTS) {
+            if (c.value() == result) {
                 return c.name();
             }
         }

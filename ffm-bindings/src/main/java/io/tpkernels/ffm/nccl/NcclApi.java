@@ -12,6 +12,7 @@ import io.tpkernels.ffm.CType;
 import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.ValueLayout;
 import java.util.List;
+import java.util.stream.Stream;
 
 /**
  * NCCL ({@code libnccl.so.2}) as this project uses it, declared in C terms for the signature test against
@@ -73,14 +74,17 @@ public final class NcclApi {
     public static final int ncclMax = 2;
     public static final int ncclInProgress = 7;
 
-    /** The constants above and every result code, for the signature test. */
-    public static final List<CConstant> CONSTANTS = List.of(
-            new CConstant("ncclInt32", ncclInt32), new CConstant("ncclInt64", ncclInt64),
-            new CConstant("ncclFloat16", ncclFloat16), new CConstant("ncclFloat32", ncclFloat32),
-            new CConstant("ncclBfloat16", ncclBfloat16), new CConstant("ncclSum", ncclSum), new CConstant("ncclMax", ncclMax),
+    /** Every {@code ncclResult_t} by name. */
+    public static final List<CConstant> RESULTS = List.of(
             new CConstant("ncclSuccess", 0), new CConstant("ncclUnhandledCudaError", 1),
             new CConstant("ncclSystemError", 2), new CConstant("ncclInternalError", 3),
             new CConstant("ncclInvalidArgument", 4), new CConstant("ncclInvalidUsage", 5),
-            new CConstant("ncclRemoteError", 6), new CConstant("ncclInProgress", ncclInProgress),
-            new CConstant("NCCL_UNIQUE_ID_BYTES", UNIQUE_ID_BYTES));
+            new CConstant("ncclRemoteError", 6), new CConstant("ncclInProgress", ncclInProgress));
+
+    /** The constants above and the results, for the signature test. */
+    public static final List<CConstant> CONSTANTS = java.util.stream.Stream.concat(Stream.of(
+            new CConstant("ncclInt32", ncclInt32), new CConstant("ncclInt64", ncclInt64),
+            new CConstant("ncclFloat16", ncclFloat16), new CConstant("ncclFloat32", ncclFloat32),
+            new CConstant("ncclBfloat16", ncclBfloat16), new CConstant("ncclSum", ncclSum), new CConstant("ncclMax", ncclMax),
+            new CConstant("NCCL_UNIQUE_ID_BYTES", UNIQUE_ID_BYTES)), RESULTS.stream()).toList();
 }
