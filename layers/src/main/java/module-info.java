@@ -9,4 +9,5 @@ module io.tpkernels.layers {
 
     exports io.tpkernels.layers.config;
     exports io.tpkernels.layers.plan;
+    exports io.tpkernels.layers.weights;
 }

@@ -1,0 +1,58 @@
+package io.tpkernels.layers.weights;
+
+import io.tpkernels.tensor.Tensor;
+import java.util.Set;
+
+/**
+ * Where layers find their weights: full (unsharded) tensors by name, read as zero-copy host views (a mapped
+ * safetensors file, or tensors held in memory). A layer asks for a tensor by name and full shape and copies
+ * only its own shard out of the view to its device ({@link ShardCopy}); nothing here allocates a full tensor.
+ *
+ * <p>A source is shared by every rank of the process (one mapping for all) and is safe to read from several
+ * threads. Views stay valid until the source is closed.
+ */
+public interface WeightSource extends AutoCloseable {
+
+    /** Names the source in messages ("checkpoint /models/x/model.safetensors"). */
+    String describe();
+
+    /** The names of every tensor it holds. */
+    Set<String> names();
+
+    /** Whether it holds a tensor named {@code name}. */
+    default boolean contains(String name) {
+        return names().contains(name);
+    }
+
+    /**
+     * The dtype and shape of {@code name}, without reading data.
+     *
+     * @throws WeightException naming the tensor and the source if there is no such tensor
+     */
+    TensorInfo info(String name);
+
+    /**
+     * A host view of all of {@code name} (not owned: closing it frees nothing).
+     *
+     * @throws WeightException naming the tensor and the source if there is no such tensor
+     */
+    Tensor view(String name);
+
+    /**
+     * {@link #info} of {@code name}, checked to have {@code fullShape}.
+     *
+     * @throws WeightException naming the tensor, the source and both shapes otherwise
+     */
+    default TensorInfo require(String name, long... fullShape) {
+        TensorInfo info = info(name);
+        if (!info.hasShape(fullShape)) {
+            throw new WeightException(describe() + ": tensor " + name + " has shape "
+                    + java.util.Arrays.toString(info.shape()) + ", expected " + java.util.Arrays.toString(fullShape));
+        }
+        return info;
+    }
+
+    /** Releases the source (unmaps files); views handed out become unusable. */
+    @Override
+    void close();
+}
