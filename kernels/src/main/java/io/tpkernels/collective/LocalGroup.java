@@ -1,6 +1,7 @@
 package io.tpkernels.collective;
 
 import io.tpkernels.gpu.CudaStream;
+import io.tpkernels.ops.Slabs;
 import io.tpkernels.tensor.Tensor;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -13,6 +14,7 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.IntFunction;
 
 /**
  * A {@link ProcessGroup} whose ranks are threads of one JVM: the group for tests, CPU runs, and several ranks
@@ -45,23 +47,38 @@ public final class LocalGroup implements ProcessGroup {
     private record Post(long sequence, String op, Tensor tensor, int root, int dim, int dim2, ReduceOp reduce) {
     }
 
-    /** The state the ranks share. */
+    /**
+     * The abort state of every group started together (one group, or the tensor- and pipeline-parallel groups of
+     * a mesh): a failure in one aborts them all, so no rank waits in a group the failure never touches.
+     */
+    private static final class Fate {
+        final AtomicReference<CollectiveException> abort = new AtomicReference<>();
+        /** What caused the abort: the first failing rank's own exception, or the abort itself (a timeout). */
+        final AtomicReference<Throwable> cause = new AtomicReference<>();
+        final List<CyclicBarrier> barriers = new java.util.concurrent.CopyOnWriteArrayList<>();
+    }
+
+    /** The state the ranks of one group share. */
     private static final class Shared {
         final int size;
         final long timeoutNanos;
         final CyclicBarrier barrier;
         final Post[] posts;
-        final AtomicReference<CollectiveException> abort = new AtomicReference<>();
-        /** What caused the abort: the first failing rank's own exception, or the abort itself (a timeout). */
-        final AtomicReference<Throwable> cause = new AtomicReference<>();
+        final AtomicReference<CollectiveException> abort;
+        final AtomicReference<Throwable> cause;
         final LinkedBlockingQueue<Tensor>[][] mail;
+        private final Fate fate;
 
         @SuppressWarnings("unchecked")
-        Shared(int size, Duration timeout) {
+        Shared(int size, Duration timeout, Fate fate) {
             this.size = size;
             this.timeoutNanos = timeout.toNanos();
             this.barrier = new CyclicBarrier(size);
             this.posts = new Post[size];
+            this.fate = fate;
+            this.abort = fate.abort;
+            this.cause = fate.cause;
+            fate.barriers.add(barrier);
             this.mail = new LinkedBlockingQueue[size][size];
             for (LinkedBlockingQueue<Tensor>[] row : mail) {
                 for (int i = 0; i < row.length; i++) {
@@ -77,7 +94,7 @@ public final class LocalGroup implements ProcessGroup {
         void abort(CollectiveException e, Throwable why) {
             if (abort.compareAndSet(null, e)) {
                 cause.set(why);
-                barrier.reset(); // wakes every rank waiting in a collective
+                fate.barriers.forEach(CyclicBarrier::reset); // wakes every rank waiting in a collective
             }
         }
     }
@@ -107,19 +124,76 @@ public final class LocalGroup implements ProcessGroup {
             throw new IllegalArgumentException("a group needs at least 1 rank, got " + size);
         }
         Objects.requireNonNull(timeout, "timeout");
-        Shared shared = new Shared(size, timeout);
-        List<T> results = new ArrayList<>(java.util.Collections.nCopies(size, null));
-        Throwable[] failures = new Throwable[size];
-        Thread[] threads = new Thread[size];
-        for (int r = 0; r < size; r++) {
+        Shared shared = new Shared(size, timeout, new Fate());
+        return runRanks(size, timeout, shared, rank -> "rank " + rank, rank -> {
+            try (LocalGroup group = new LocalGroup(shared, rank)) {
+                return task.run(group);
+            }
+        });
+    }
+
+    /** The work of one rank of a mesh. */
+    @FunctionalInterface
+    public interface MeshTask<T> {
+        /** Runs the part of the rank at {@code mesh.stage()}, {@code mesh.tpRank()}. */
+        T run(Mesh mesh) throws Exception;
+    }
+
+    /**
+     * Runs {@code task} on {@code tp·pp} rank threads arranged as a mesh: each pipeline stage is a tensor-parallel
+     * group of {@code tp} ranks, and the ranks of equal tensor-parallel rank across the stages form a pipeline
+     * group of {@code pp} ranks. Results come back in world-rank order ({@code stage·tp + tpRank}). A failure in
+     * any group aborts all of them, as in {@link #run(int, Duration, RankTask)}.
+     */
+    public static <T> List<T> runMesh(int tp, int pp, Duration timeout, MeshTask<T> task) {
+        if (tp < 1 || pp < 1) {
+            throw new IllegalArgumentException("a mesh needs tp >= 1 and pp >= 1, got tp " + tp + " and pp " + pp);
+        }
+        Objects.requireNonNull(timeout, "timeout");
+        Fate fate = new Fate();
+        Shared[] stageGroups = new Shared[pp];
+        for (int s = 0; s < pp; s++) {
+            stageGroups[s] = new Shared(tp, timeout, fate);
+        }
+        Shared[] pipelineGroups = new Shared[tp];
+        for (int r = 0; r < tp; r++) {
+            pipelineGroups[r] = new Shared(pp, timeout, fate);
+        }
+        return runRanks(Math.multiplyExact(tp, pp), timeout, stageGroups[0],
+                w -> "rank " + w + " (stage " + w / tp + ", tp rank " + w % tp + ")", w -> {
+                    int stage = w / tp;
+                    int tpRank = w % tp;
+                    try (LocalGroup tensor = new LocalGroup(stageGroups[stage], tpRank);
+                         LocalGroup pipeline = new LocalGroup(pipelineGroups[tpRank], stage)) {
+                        return task.run(new Mesh(tensor, pipeline));
+                    }
+                });
+    }
+
+    /** The body of one rank thread. */
+    private interface RankBody<T> {
+        T run(int rank) throws Exception;
+    }
+
+    /**
+     * Runs {@code world} rank threads and returns their results in rank order. If any rank fails, throws the
+     * first failure (other ranks' exceptions attached as suppressed) once every rank has ended, or
+     * {@code timeout} plus a short slack after the failure for ranks that never reach a collective again.
+     */
+    private static <T> List<T> runRanks(int world, Duration timeout, Shared shared, IntFunction<String> rankName,
+                                        RankBody<T> body) {
+        List<T> results = new ArrayList<>(java.util.Collections.nCopies(world, null));
+        Throwable[] failures = new Throwable[world];
+        Thread[] threads = new Thread[world];
+        for (int r = 0; r < world; r++) {
             int rank = r;
             threads[r] = Thread.ofPlatform().daemon().name("tpk-rank-" + r).unstarted(() -> {
-                try (LocalGroup group = new LocalGroup(shared, rank)) {
-                    results.set(rank, task.run(group));
+                try {
+                    results.set(rank, body.run(rank));
                 } catch (Throwable t) {
                     failures[rank] = t;
                     shared.abort(t instanceof CollectiveException c ? c
-                            : new CollectiveException("rank " + rank + " failed: " + t, t), t);
+                            : new CollectiveException(rankName.apply(rank) + " failed: " + t, t), t);
                 }
             });
             threads[r].start();
@@ -447,6 +521,9 @@ public final class LocalGroup implements ProcessGroup {
     @Override
     public void barrier() {
         rendezvous("barrier", null, -1, 0, 0, null);
+        // Everyone has read the posts only after this second wait; without it a fast rank's next post could
+        // overwrite its barrier post while a slow rank still checks them (seen as a false mismatch).
+        release("barrier", null);
     }
 
     @Override

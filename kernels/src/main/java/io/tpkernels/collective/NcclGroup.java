@@ -5,6 +5,7 @@ import io.tpkernels.ffm.nccl.Nccl;
 import io.tpkernels.ffm.nccl.NcclApi;
 import io.tpkernels.gpu.CudaDevice;
 import io.tpkernels.gpu.CudaStream;
+import io.tpkernels.ops.Slabs;
 import io.tpkernels.tensor.DType;
 import io.tpkernels.tensor.Device;
 import io.tpkernels.tensor.Tensor;

@@ -3,6 +3,7 @@ package io.tpkernels.gpu;
 import io.tpkernels.ffm.cuda.CudaDriver;
 import io.tpkernels.tensor.Device;
 import io.tpkernels.tensor.Memory;
+import io.tpkernels.tensor.MemoryMeter;
 
 /**
  * Device memory from {@code cuMemAlloc}, freed by {@link #close()}. Use after close is an
@@ -11,12 +12,14 @@ import io.tpkernels.tensor.Memory;
 public final class DeviceBuffer implements Memory {
     private final CudaDevice device;
     private final long bytes;
+    private final MemoryMeter.Charge charge;
     private volatile long pointer;
 
-    private DeviceBuffer(CudaDevice device, long bytes, long pointer) {
+    private DeviceBuffer(CudaDevice device, long bytes, long pointer, MemoryMeter.Charge charge) {
         this.device = device;
         this.bytes = bytes;
         this.pointer = pointer;
+        this.charge = charge;
     }
 
     static DeviceBuffer allocate(CudaDevice device, long bytes) {
@@ -25,7 +28,8 @@ public final class DeviceBuffer implements Memory {
         }
         device.makeCurrent();
         // cuMemAlloc rejects 0 bytes; a 1-byte allocation keeps empty tensors valid and distinct.
-        return new DeviceBuffer(device, bytes, CudaDriver.memAlloc(Math.max(bytes, 1)));
+        long pointer = CudaDriver.memAlloc(Math.max(bytes, 1));
+        return new DeviceBuffer(device, bytes, pointer, MemoryMeter.charge(device.device(), bytes));
     }
 
     /** The device pointer. */
@@ -64,6 +68,7 @@ public final class DeviceBuffer implements Memory {
             pointer = 0;
             device.makeCurrent();
             CudaDriver.memFree(p);
+            charge.release();
         }
     }
 }

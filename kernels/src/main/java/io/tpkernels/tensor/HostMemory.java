@@ -14,10 +14,12 @@ public final class HostMemory implements Memory {
 
     private final Arena arena;
     private final MemorySegment segment;
+    private final MemoryMeter.Charge charge;
 
-    private HostMemory(Arena arena, MemorySegment segment) {
+    private HostMemory(Arena arena, MemorySegment segment, MemoryMeter.Charge charge) {
         this.arena = arena;
         this.segment = segment;
+        this.charge = charge;
     }
 
     /** {@code bytes} of zeroed host memory, owned by the returned object. */
@@ -26,12 +28,13 @@ public final class HostMemory implements Memory {
             throw new IllegalArgumentException("cannot allocate " + bytes + " bytes");
         }
         Arena arena = Arena.ofShared();
-        return new HostMemory(arena, arena.allocate(Math.max(bytes, 1), ALIGNMENT).asSlice(0, bytes));
+        return new HostMemory(arena, arena.allocate(Math.max(bytes, 1), ALIGNMENT).asSlice(0, bytes),
+                MemoryMeter.charge(Device.CPU, bytes));
     }
 
     /** A view of {@code segment}, owned elsewhere: closing this does not free it. */
     public static HostMemory wrap(MemorySegment segment) {
-        return new HostMemory(null, segment);
+        return new HostMemory(null, segment, MemoryMeter.Charge.NONE);
     }
 
     /** The memory. Its scope is the owner's, so access after {@link #close()} throws {@link IllegalStateException}. */
@@ -61,6 +64,7 @@ public final class HostMemory implements Memory {
     public synchronized void close() {
         if (arena != null && arena.scope().isAlive()) {
             arena.close();
+            charge.release();
         }
     }
 }

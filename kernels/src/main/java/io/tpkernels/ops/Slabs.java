@@ -1,4 +1,4 @@
-package io.tpkernels.collective;
+package io.tpkernels.ops;
 
 import io.tpkernels.ffm.cuda.CudaDriver;
 import io.tpkernels.gpu.CudaDevice;
@@ -14,12 +14,12 @@ import java.util.Arrays;
  * Π shape(dim..]}. Copies between slabs are that many row copies: on the host with {@link MemorySegment#copy},
  * on a GPU with one copy ({@code outer == 1}) or one strided-row kernel.
  */
-final class Slabs {
+public final class Slabs {
     private Slabs() {
     }
 
     /** {@code dim}, with negative values counting from the end, checked against {@code t}'s rank. */
-    static int normalize(Tensor t, int dim) {
+    public static int normalize(Tensor t, int dim) {
         int d = dim < 0 ? t.rank() + dim : dim;
         if (d < 0 || d >= t.rank()) {
             throw new IllegalArgumentException("dimension " + dim + " of a rank-" + t.rank() + " tensor " + t.describe());
@@ -28,14 +28,14 @@ final class Slabs {
     }
 
     /** {@code t}'s shape with dimension {@code dim} set to {@code length}. */
-    static long[] withDim(Tensor t, int dim, long length) {
+    public static long[] withDim(Tensor t, int dim, long length) {
         long[] s = t.shape();
         s[dim] = length;
         return s;
     }
 
     /** {@code t}'s shape with dimension {@code dim} split into {@code parts}; an error if it does not divide. */
-    static long slabLength(Tensor t, int dim, int parts, String op) {
+    public static long slabLength(Tensor t, int dim, int parts, String op) {
         long n = t.dim(dim);
         if (n % parts != 0) {
             throw new IllegalArgumentException(op + ": dimension " + dim + " of " + t.describe() + " (" + n
@@ -66,7 +66,7 @@ final class Slabs {
      * Copies slab {@code [srcStart, srcStart+length)} of {@code src} along {@code dim} into slab
      * {@code [dstStart, dstStart+length)} of {@code dst}; both on one device, equal in every other dimension.
      */
-    static void copy(Tensor src, int dim, long srcStart, Tensor dst, long dstStart, long length, CudaStream stream) {
+    public static void copy(Tensor src, int dim, long srcStart, Tensor dst, long dstStart, long length, CudaStream stream) {
         long[] a = src.shape();
         long[] b = dst.shape();
         a[dim] = 0;
@@ -105,5 +105,26 @@ final class Slabs {
         int blocks = (int) Math.max(1, Math.min((total + 255) / 256, (long) device.multiprocessors() * 8));
         device.modules().kernel("collective", words ? "tpk_copy_rows_b4" : "tpk_copy_rows_b1").launch(stream, blocks,
                 256, 0, KernelArgs.begin().ptr(dp).i64(dstStride).ptr(sp).i64(srcStride).i64(rowBytes).i64(rows));
+    }
+
+    /** A new tensor holding slab {@code [start, start+length)} of {@code src} along {@code dim}; returns when done. */
+    public static Tensor narrow(Tensor src, int dim, long start, long length) {
+        int d = normalize(src, dim);
+        if (start < 0 || length < 0 || start + length > src.dim(d)) {
+            throw new IllegalArgumentException("slab [" + start + ", " + (start + length) + ") of dimension " + dim
+                    + " of " + src.describe());
+        }
+        Tensor out = Tensor.allocate(src.device(), src.dtype(), withDim(src, d, length));
+        try {
+            CudaStream stream = src.device().isCuda() ? CudaStream.legacyDefault(src.cudaDevice()) : null;
+            copy(src, d, start, out, 0, length, stream);
+            if (stream != null) {
+                stream.synchronize();
+            }
+            return out;
+        } catch (RuntimeException e) {
+            out.close();
+            throw e;
+        }
     }
 }

@@ -1,0 +1,125 @@
+package io.tpkernels.ops;
+
+import io.tpkernels.gpu.CudaDevice;
+import io.tpkernels.gpu.CudaStream;
+import io.tpkernels.gpu.KernelArgs;
+import io.tpkernels.tensor.DType;
+import io.tpkernels.tensor.Tensor;
+import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
+import java.util.Locale;
+
+/**
+ * The element-wise steps of the demo model (SEMANTICS.md sections 5 and 9), one entry point for both backends
+ * ({@code elementwise.cu} on a GPU). Each computes in f32 and rounds once to the tensors' dtype.
+ * <ul>
+ *   <li>{@link #siluMul}: {@code silu(gate)·up}, {@code silu(g) = g / (1 + e^−g)}, the SwiGLU gate;</li>
+ *   <li>{@link #addInPlace}: {@code a += b}, the residual update;</li>
+ *   <li>{@link #addBiasInPlace}: {@code a[t, :] += bias}, the row-parallel bias after the collective.</li>
+ * </ul>
+ */
+public final class Elementwise {
+    private static final int THREADS = 256;
+    private static final int BLOCKS_PER_SM = 8;
+
+    /** The kernels of {@code elementwise.cu}; names by dtype built once, so a launch builds no strings. */
+    private enum Kernel {
+        SILU_MUL, ADD, ADD_BIAS;
+
+        private final String[] names = new String[DType.values().length];
+
+        Kernel() {
+            for (DType d : DType.values()) {
+                names[d.ordinal()] = "tpk_" + name().toLowerCase(Locale.ROOT) + "_" + d.name().toLowerCase(Locale.ROOT);
+            }
+        }
+    }
+
+    private Elementwise() {
+    }
+
+    /** A new tensor {@code silu(gate)·up}; both of one shape, dtype and device. */
+    public static Tensor siluMul(Tensor gate, Tensor up) {
+        requireAlike("silu·up", gate, up);
+        Tensor out = Tensor.allocate(gate.device(), gate.dtype(), gate.shape());
+        try {
+            if (gate.device().isCuda()) {
+                launch(Kernel.SILU_MUL, out, gate, up, 0);
+            } else {
+                DType d = gate.dtype();
+                MemorySegment g = gate.hostSegment();
+                MemorySegment u = up.hostSegment();
+                MemorySegment o = out.hostSegment();
+                for (long i = 0; i < out.numel(); i++) {
+                    float x = d.getFloat(g, i);
+                    d.setFloat(o, i, x / (1f + (float) Math.exp(-x)) * d.getFloat(u, i));
+                }
+            }
+            return out;
+        } catch (RuntimeException e) {
+            out.close();
+            throw e;
+        }
+    }
+
+    /** {@code a += b}; both of one shape, dtype and device. */
+    public static void addInPlace(Tensor a, Tensor b) {
+        requireAlike("add", a, b);
+        if (a.device().isCuda()) {
+            launch(Kernel.ADD, a, a, b, 0);
+            return;
+        }
+        DType d = a.dtype();
+        MemorySegment x = a.hostSegment();
+        MemorySegment y = b.hostSegment();
+        for (long i = 0; i < a.numel(); i++) {
+            d.setFloat(x, i, d.getFloat(x, i) + d.getFloat(y, i));
+        }
+    }
+
+    /** {@code a[t, :] += bias} for every row {@code t} of the 2-D {@code a}; bias {@code [N]} like a. */
+    public static void addBiasInPlace(Tensor a, Tensor bias) {
+        if (a.rank() != 2 || bias.rank() != 1 || bias.dim(0) != a.dim(1) || bias.dtype() != a.dtype()
+                || !bias.device().equals(a.device()) || !a.dtype().isFloatingPoint()) {
+            throw new IllegalArgumentException("add bias: need a [T, N] float tensor and a bias [N] like it, got "
+                    + a.describe() + " and " + bias.describe());
+        }
+        if (a.device().isCuda()) {
+            launch(Kernel.ADD_BIAS, a, a, bias, a.dim(1));
+            return;
+        }
+        DType d = a.dtype();
+        MemorySegment x = a.hostSegment();
+        MemorySegment b = bias.hostSegment();
+        long cols = a.dim(1);
+        for (long i = 0; i < a.numel(); i++) {
+            d.setFloat(x, i, d.getFloat(x, i) + d.getFloat(b, i % cols));
+        }
+    }
+
+    private static void requireAlike(String op, Tensor a, Tensor b) {
+        if (!a.dtype().isFloatingPoint() || a.dtype() != b.dtype() || !Arrays.equals(a.shape(), b.shape())
+                || !a.device().equals(b.device())) {
+            throw new IllegalArgumentException(op + ": needs two float tensors of one shape, dtype and device, got "
+                    + a.describe() + " and " + b.describe());
+        }
+    }
+
+    /** One launch of {@code kernel} for out's dtype over {@code out}'s elements; {@code cols} is read by the bias kernel only. */
+    private static void launch(Kernel kernel, Tensor out, Tensor a, Tensor b, long cols) {
+        long n = out.numel();
+        if (n == 0) {
+            return;
+        }
+        CudaDevice device = out.cudaDevice();
+        CudaStream stream = CudaStream.legacyDefault(device);
+        int blocks = (int) Math.max(1, Math.min((n + THREADS - 1) / THREADS, (long) device.multiprocessors() * BLOCKS_PER_SM));
+        KernelArgs args = KernelArgs.begin().ptr(out.devicePointer()).ptr(a.devicePointer()).ptr(b.devicePointer()).i64(n);
+        if (kernel == Kernel.ADD_BIAS) {
+            args.i64(cols);
+        }
+        device.modules().kernel("elementwise", kernel.names[out.dtype().ordinal()])
+                .launch(stream, blocks, THREADS, 0, args);
+        stream.synchronize();
+    }
+}

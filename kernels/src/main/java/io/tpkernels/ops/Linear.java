@@ -1,0 +1,71 @@
+package io.tpkernels.ops;
+
+import io.tpkernels.gpu.CudaStream;
+import io.tpkernels.ops.cpu.CpuGemm;
+import io.tpkernels.tensor.Tensor;
+import java.util.List;
+
+/**
+ * The plain linear map of SEMANTICS.md section 5, one entry point for both backends:
+ * <pre>
+ *   y[t, n] = Σ_k x[t, k]·W[n, k] (+ bias[n])        x [T, K], W [N, K], y [T, N]
+ * </pre>
+ * accumulated in f32 and rounded once to {@code y}'s dtype. It is the GEMM the LM head and the LoRA linear
+ * share, without padding columns and without the LoRA term.
+ */
+public final class Linear {
+    private Linear() {
+    }
+
+    /** {@code y} in x's dtype on x's device; {@code bias} may be {@code null}. */
+    public static Tensor forward(Tensor x, Tensor w, Tensor bias) {
+        check(x, w, bias);
+        Tensor y = Tensor.allocate(x.device(), x.dtype(), x.dim(0), w.dim(0));
+        try {
+            forward(x, w, bias, y);
+            return y;
+        } catch (RuntimeException e) {
+            y.close();
+            throw e;
+        }
+    }
+
+    /** Writes {@code y} into {@code out} ({@code [T, N]}, any float dtype, x's device); returns when done. */
+    public static void forward(Tensor x, Tensor w, Tensor bias, Tensor out) {
+        check(x, w, bias);
+        if (!out.dtype().isFloatingPoint() || out.rank() != 2 || out.dim(0) != x.dim(0) || out.dim(1) != w.dim(0)
+                || !out.device().equals(x.device())) {
+            throw new IllegalArgumentException("linear: y must be [" + x.dim(0) + ", " + w.dim(0) + "] on "
+                    + x.device() + ", got " + out.describe());
+        }
+        if (x.device().isCuda()) {
+            CudaStream stream = CudaStream.legacyDefault(x.cudaDevice());
+            GemmCuda.launch(x, w, null, null, bias, w.dim(0), 1f, out, stream);
+            stream.synchronize();
+        } else {
+            CpuGemm.multiplyNT(List.of(new CpuGemm.Product(operand(x), operand(w))), 1f,
+                    bias == null ? null : new CpuGemm.Bias(bias.hostSegment(), bias.dtype()),
+                    out.hostSegment(), out.dtype(), out.dim(1));
+        }
+    }
+
+    private static CpuGemm.Operand operand(Tensor t) {
+        return new CpuGemm.Operand(t.hostSegment(), t.dtype(), t.dim(0), t.dim(1), t.dim(1));
+    }
+
+    private static void check(Tensor x, Tensor w, Tensor bias) {
+        if (!x.dtype().isFloatingPoint() || x.rank() != 2) {
+            throw new IllegalArgumentException("linear: x must be F32, F16 or BF16 of shape [T, K], got "
+                    + x.describe());
+        }
+        if (w.dtype() != x.dtype() || w.rank() != 2 || w.dim(1) != x.dim(1) || !w.device().equals(x.device())) {
+            throw new IllegalArgumentException("linear: W must be [N, " + x.dim(1) + "] " + x.dtype() + " on "
+                    + x.device() + " like x, got " + w.describe());
+        }
+        if (bias != null && (bias.dtype() != x.dtype() || bias.rank() != 1 || bias.dim(0) != w.dim(0)
+                || !bias.device().equals(x.device()))) {
+            throw new IllegalArgumentException("linear: bias must be [" + w.dim(0) + "] " + x.dtype() + " on "
+                    + x.device() + ", got " + bias.describe());
+        }
+    }
+}

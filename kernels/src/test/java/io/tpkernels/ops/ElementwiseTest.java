@@ -1,0 +1,111 @@
+package io.tpkernels.ops;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import io.tpkernels.tensor.DType;
+import io.tpkernels.tensor.Device;
+import io.tpkernels.tensor.Tensor;
+import io.tpkernels.testing.RandomData;
+import net.jqwik.api.Arbitraries;
+import net.jqwik.api.Arbitrary;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.Provide;
+import net.jqwik.api.constraints.IntRange;
+import org.junit.jupiter.api.Test;
+
+/** The element-wise steps against their definitions in double, rounded once to the dtype. */
+class ElementwiseTest {
+
+    @Provide
+    Arbitrary<DType> floatTypes() {
+        return Arbitraries.of(DType.F32, DType.F16, DType.BF16);
+    }
+
+    @Property(tries = 30)
+    void siluMulIsGateOverOnePlusExpTimesUp(@ForAll("floatTypes") DType dtype, @ForAll @IntRange(min = 1, max = 300) int n) {
+        check(Device.CPU, dtype, n, 0);
+    }
+
+    @Property(tries = 30)
+    void addAndAddBiasAreExactSumsRoundedOnce(@ForAll("floatTypes") DType dtype, @ForAll @IntRange(min = 1, max = 20) int rows,
+                                              @ForAll @IntRange(min = 1, max = 30) int cols) {
+        checkAdds(Device.CPU, dtype, rows, cols);
+    }
+
+    /** silu·up on {@code device} against the formula in double; {@code ulps} of slack for a GPU's expf. */
+    static void check(Device device, DType dtype, int n, int ulps) {
+        try (Tensor gh = Tensor.ofFloats(dtype, RandomData.moderate(n, n), n);
+             Tensor uh = Tensor.ofFloats(dtype, RandomData.moderate(n + 1L, n), n);
+             Tensor g = gh.copyTo(device);
+             Tensor u = uh.copyTo(device);
+             Tensor out = Elementwise.siluMul(g, u)) {
+            float[] gate = gh.toFloatArray();
+            float[] up = uh.toFloatArray();
+            float[] got = out.toFloatArray();
+            for (int i = 0; i < n; i++) {
+                double exact = gate[i] / (1 + Math.exp(-gate[i])) * up[i];
+                // One rounding to the dtype, plus f32 arithmetic's few ulps before it.
+                double tol = Math.abs(exact) * (relativeUlp(dtype) + (4 + ulps) * 0x1p-23) + halfSmallestStep(dtype);
+                assertEquals(exact, got[i], tol, dtype + " silu·up at " + i);
+            }
+        }
+    }
+
+    /** a + b and a + bias on {@code device}: the f32 sum rounded once, so bit-exact against DType's rounding. */
+    static void checkAdds(Device device, DType dtype, int rows, int cols) {
+        int n = rows * cols;
+        try (Tensor ah = Tensor.ofFloats(dtype, RandomData.floats(n, n), rows, cols);
+             Tensor bh = Tensor.ofFloats(dtype, RandomData.floats(n + 5L, n), rows, cols);
+             Tensor biash = Tensor.ofFloats(dtype, RandomData.floats(cols, cols), cols);
+             Tensor a = ah.copyTo(device);
+             Tensor a2 = ah.copyTo(device);
+             Tensor b = bh.copyTo(device);
+             Tensor bias = biash.copyTo(device)) {
+            Elementwise.addInPlace(a, b);
+            Elementwise.addBiasInPlace(a2, bias);
+            float[] x = ah.toFloatArray();
+            float[] y = bh.toFloatArray();
+            float[] z = biash.toFloatArray();
+            float[] sum = a.toFloatArray();
+            float[] biased = a2.toFloatArray();
+            for (int i = 0; i < n; i++) {
+                assertEquals(roundTo(dtype, x[i] + y[i]), sum[i], dtype + " a + b at " + i);
+                assertEquals(roundTo(dtype, x[i] + z[i % cols]), biased[i], dtype + " a + bias at " + i);
+            }
+        }
+    }
+
+    private static float roundTo(DType dtype, float v) {
+        try (Tensor t = Tensor.ofFloats(dtype, new float[] {v}, 1)) {
+            return t.toFloatArray()[0];
+        }
+    }
+
+    /** Half the spacing of the dtype's subnormals: the absolute error of rounding a tiny value. */
+    private static double halfSmallestStep(DType dtype) {
+        return switch (dtype) {
+            case F16 -> 0x1p-25;
+            case BF16 -> 0x1p-134;
+            default -> 0x1p-150;
+        };
+    }
+
+    private static double relativeUlp(DType dtype) {
+        return switch (dtype) {
+            case BF16 -> 0x1p-8;
+            case F16 -> 0x1p-11;
+            default -> 0x1p-24;
+        };
+    }
+
+    @Test
+    void tensorsOfDifferentShapesAreRejected() {
+        try (Tensor a = Tensor.ofFloats(DType.F32, RandomData.floats(1, 6), 2, 3);
+             Tensor b = Tensor.ofFloats(DType.F32, RandomData.floats(2, 6), 3, 2)) {
+            assertThrows(IllegalArgumentException.class, () -> Elementwise.addInPlace(a, b));
+            assertThrows(IllegalArgumentException.class, () -> Elementwise.siluMul(a, b));
+        }
+    }
+}
