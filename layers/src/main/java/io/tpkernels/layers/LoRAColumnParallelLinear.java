@@ -1,0 +1,58 @@
+package io.tpkernels.layers;
+
+import io.tpkernels.layers.weights.WeightSource;
+import io.tpkernels.ops.LoraLinear;
+import io.tpkernels.shard.ShardRange;
+import io.tpkernels.tensor.Tensor;
+
+/**
+ * A {@link ColumnParallelLinear} with LoRA (SEMANTICS.md section 6): {@code A} replicated, {@code B} sharded by
+ * rows like {@code W}; {@code y_r = x·W_rᵀ + s·(x·Aᵀ)·B_rᵀ + b_r} in one fused kernel with one output write,
+ * followed by the same collectives as the base layer and no other: the LoRA term never adds a collective.
+ */
+public final class LoRAColumnParallelLinear extends ColumnParallelLinear {
+    private final LoraShard lora;
+
+    private LoRAColumnParallelLinear(ColumnParallelLinear base, Tokens input, boolean gatherOutput, LoraShard lora) {
+        super(base.ctx, base.outputs, base.inFeatures(), base.weight, base.bias, input, gatherOutput);
+        this.lora = lora;
+    }
+
+    /** Like {@link ColumnParallelLinear#load}, plus this rank's part of the adapter from {@code lora}. */
+    public static LoRAColumnParallelLinear load(WeightSource source, String weightName, String biasName,
+                                                long outFeatures, long inFeatures, RankContext ctx, Tokens input,
+                                                boolean gatherOutput, LoraSource lora) {
+        ColumnParallelLinear base = ColumnParallelLinear.load(source, weightName, biasName, outFeatures, inFeatures, ctx,
+                input, gatherOutput);
+        try {
+            ShardRange outputs = base.outputShard();
+            return new LoRAColumnParallelLinear(base, input, gatherOutput,
+                    LoraShard.forColumn(lora, outputs, inFeatures, ctx));
+        } catch (RuntimeException e) {
+            base.close();
+            throw e;
+        }
+    }
+
+    @Override
+    Tensor localProduct(Tensor x) {
+        return LoraLinear.forward(x, weight, lora.a(), lora.b(), lora.scale(), bias);
+    }
+
+    /** This rank's {@code A} ({@code [R, K]}, all of it). Not a copy: do not close. */
+    public Tensor loraA() {
+        return lora.a();
+    }
+
+    /** This rank's rows of {@code B} ({@code [N/tp, R]}). Not a copy: do not close. */
+    public Tensor loraB() {
+        return lora.b();
+    }
+
+    @Override
+    public void close() {
+        try (lora) {
+            super.close();
+        }
+    }
+}

@@ -1,0 +1,56 @@
+package io.tpkernels.layers;
+
+import io.tpkernels.layers.weights.WeightSource;
+import io.tpkernels.ops.LoraLinear;
+import io.tpkernels.tensor.Tensor;
+
+/**
+ * A {@link RowParallelLinear} with LoRA (SEMANTICS.md section 6): {@code A} sharded by columns like {@code W},
+ * {@code B} replicated; the partial {@code p_r = x_r·W_rᵀ + s·(x_r·A_rᵀ)·Bᵀ} comes from one fused kernel, and
+ * the base and LoRA parts are summed across ranks by the base layer's ONE collective; the bias after it.
+ */
+public final class LoRARowParallelLinear extends RowParallelLinear {
+    private final LoraShard lora;
+
+    private LoRARowParallelLinear(RowParallelLinear base, boolean inputIsParallel, Tokens output, LoraShard lora) {
+        super(base.ctx, base.inputs, base.outFeatures(), base.weight, base.bias, inputIsParallel, output);
+        this.lora = lora;
+    }
+
+    /** Like {@link RowParallelLinear#load}, plus this rank's part of the adapter from {@code lora}. */
+    public static LoRARowParallelLinear load(WeightSource source, String weightName, String biasName, long outFeatures,
+                                             long inFeatures, RankContext ctx, boolean inputIsParallel, Tokens output,
+                                             LoraSource lora) {
+        RowParallelLinear base = RowParallelLinear.load(source, weightName, biasName, outFeatures, inFeatures, ctx,
+                inputIsParallel, output);
+        try {
+            return new LoRARowParallelLinear(base, inputIsParallel, output,
+                    LoraShard.forRow(lora, base.inputShard(), outFeatures, ctx));
+        } catch (RuntimeException e) {
+            base.close();
+            throw e;
+        }
+    }
+
+    @Override
+    Tensor localProduct(Tensor x) {
+        return LoraLinear.forward(x, weight, lora.a(), lora.b(), lora.scale(), null);
+    }
+
+    /** This rank's columns of {@code A} ({@code [R, K/tp]}). Not a copy: do not close. */
+    public Tensor loraA() {
+        return lora.a();
+    }
+
+    /** This rank's {@code B} ({@code [N, R]}, all of it). Not a copy: do not close. */
+    public Tensor loraB() {
+        return lora.b();
+    }
+
+    @Override
+    public void close() {
+        try (lora) {
+            super.close();
+        }
+    }
+}

@@ -1,0 +1,110 @@
+package io.tpkernels.layers;
+
+import io.tpkernels.layers.weights.ShardLoader;
+import io.tpkernels.layers.weights.ShardLoader.Split;
+import io.tpkernels.ops.Cast;
+import io.tpkernels.shard.ShardRange;
+import io.tpkernels.tensor.Tensor;
+
+/**
+ * One rank's part of a LoRA adapter (SEMANTICS.md section 6), on its device in its precision:
+ * column-parallel layers hold {@code A} whole and {@code B}'s rows {@code ShardRange(N)}; row-parallel
+ * layers hold {@code A}'s columns {@code ShardRange(K)} and {@code B} whole.
+ */
+record LoraShard(Tensor a, Tensor b, float scale) implements AutoCloseable {
+
+    /** The shard of a column-parallel layer whose rank holds output rows {@code outputs} of {@code [N, K]}. */
+    static LoraShard forColumn(LoraSource source, ShardRange outputs, long k, RankContext ctx) {
+        return switch (source) {
+            case LoraSource.Initialized init -> {
+                Tensor a = Tensor.allocate(ctx.device(), ctx.precision().dtype(), init.rank(), k);
+                try {
+                    if (ctx.rank() == 0) {
+                        fillFromSeed(a, init.seed());
+                    }
+                    ctx.tp().broadcast(a, 0); // replicated A: rank 0's draws everywhere
+                    yield new LoraShard(a, zeros(ctx, outputs.length(), init.rank()), init.scale());
+                } catch (RuntimeException e) {
+                    a.close();
+                    throw e;
+                }
+            }
+            case LoraSource.FromAdapter ad -> {
+                long r = rankOf(ad, k);
+                Tensor a = ShardLoader.loadFullOrLocal(ad.weights(), ad.aName(), new long[] {r, k}, Split.REPLICATED,
+                        0, r, ctx.size(), ctx.rank(), ctx.device(), ctx.precision().dtype());
+                yield withB(a, ad, new long[] {outputs.size(), r}, Split.ROWS, outputs, ctx);
+            }
+        };
+    }
+
+    /** The shard of a row-parallel layer whose rank holds input columns {@code inputs} of {@code [N, K]}. */
+    static LoraShard forRow(LoraSource source, ShardRange inputs, long n, RankContext ctx) {
+        return switch (source) {
+            case LoraSource.Initialized init -> {
+                // Sharded A: rank 0 draws all of it and each rank receives its columns.
+                Tensor full = null;
+                try {
+                    if (ctx.rank() == 0) {
+                        full = Tensor.allocate(ctx.device(), ctx.precision().dtype(), init.rank(), inputs.size());
+                        fillFromSeed(full, init.seed());
+                    }
+                    Tensor a = ctx.tp().scatterFromRank(full, 0, 1);
+                    yield new LoraShard(a, zeros(ctx, n, init.rank()), init.scale());
+                } finally {
+                    if (full != null) {
+                        full.close();
+                    }
+                }
+            }
+            case LoraSource.FromAdapter ad -> {
+                long r = rankOf(ad, inputs.size());
+                Tensor a = ShardLoader.loadFullOrLocal(ad.weights(), ad.aName(), new long[] {r, inputs.size()},
+                        Split.COLUMNS, inputs.start(), inputs.end(), ctx.size(), ctx.rank(), ctx.device(),
+                        ctx.precision().dtype());
+                yield withB(a, ad, new long[] {n, r}, Split.REPLICATED, null, ctx);
+            }
+        };
+    }
+
+    /** The adapter's rank R: A's first dimension. */
+    private static long rankOf(LoraSource.FromAdapter ad, long k) {
+        long[] shape = ad.weights().info(ad.aName()).shape();
+        if (shape.length != 2 || shape[0] < 1 || shape[0] > io.tpkernels.ops.LoraLinear.MAX_RANK) {
+            throw new io.tpkernels.layers.weights.WeightException(ad.weights().describe() + ": tensor " + ad.aName()
+                    + " has shape " + java.util.Arrays.toString(shape) + "; LoRA A must be [R, " + k + "] with R in [1, "
+                    + io.tpkernels.ops.LoraLinear.MAX_RANK + "]");
+        }
+        return shape[0];
+    }
+
+    private static LoraShard withB(Tensor a, LoraSource.FromAdapter ad, long[] fullB, Split split, ShardRange rows,
+                                   RankContext ctx) {
+        try {
+            Tensor b = ShardLoader.loadFullOrLocal(ad.weights(), ad.bName(), fullB, split,
+                    rows == null ? 0 : rows.start(), rows == null ? fullB[0] : rows.end(), ctx.size(), ctx.rank(),
+                    ctx.device(), ctx.precision().dtype());
+            return new LoraShard(a, b, ad.scale());
+        } catch (RuntimeException e) {
+            a.close();
+            throw e;
+        }
+    }
+
+    private static void fillFromSeed(Tensor target, long seed) {
+        try (Tensor drawn = LoraInit.kaimingUniform(seed, (int) target.dim(0), target.dim(1));
+             Tensor moved = drawn.copyTo(target.device())) {
+            Cast.into(moved, target);
+        }
+    }
+
+    private static Tensor zeros(RankContext ctx, long rows, long cols) {
+        return Tensor.zeros(ctx.device(), ctx.precision().dtype(), rows, cols);
+    }
+
+    @Override
+    public void close() {
+        a.close();
+        b.close();
+    }
+}

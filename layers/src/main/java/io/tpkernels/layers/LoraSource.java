@@ -1,0 +1,33 @@
+package io.tpkernels.layers;
+
+import io.tpkernels.layers.weights.WeightSource;
+import io.tpkernels.ops.LoraLinear;
+import java.util.Objects;
+
+/** Where a LoRA layer's {@code A} and {@code B} come from: a fresh rank-consistent initialisation, or an adapter. */
+public sealed interface LoraSource {
+
+    /** The scale {@code s} of {@code y = x·Wᵀ + s·(x·Aᵀ)·Bᵀ}. */
+    float scale();
+
+    /**
+     * A fresh adapter of rank {@code rank}: {@code A} drawn Kaiming-uniform ({@code a = √5}, as PEFT) from
+     * {@code seed} on rank 0 and shared with the others, {@code B} zero (SEMANTICS.md section 6).
+     */
+    record Initialized(int rank, float scale, long seed) implements LoraSource {
+        public Initialized {
+            if (rank < 1 || rank > LoraLinear.MAX_RANK) {
+                throw new IllegalArgumentException("LoRA rank " + rank + " is outside [1, " + LoraLinear.MAX_RANK + "]");
+            }
+        }
+    }
+
+    /** {@code A} ({@code [R, K]}) and {@code B} ({@code [N, R]}) read from {@code weights}, full or already sharded. */
+    record FromAdapter(WeightSource weights, String aName, String bName, float scale) implements LoraSource {
+        public FromAdapter {
+            Objects.requireNonNull(weights, "weights");
+            Objects.requireNonNull(aName, "aName");
+            Objects.requireNonNull(bName, "bName");
+        }
+    }
+}

@@ -1,0 +1,102 @@
+package io.tpkernels.layers;
+
+import io.tpkernels.layers.weights.ShardLoader;
+import io.tpkernels.layers.weights.ShardLoader.Split;
+import io.tpkernels.layers.weights.WeightSource;
+import io.tpkernels.ops.LmHead;
+import io.tpkernels.ops.Slabs;
+import io.tpkernels.ops.VocabArgmax;
+import io.tpkernels.shard.VocabShard;
+import io.tpkernels.tensor.Tensor;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The LM head (SEMANTICS.md section 4): column-parallel over the padded vocabulary. Rank r holds the
+ * {@code valid(r)} real rows of its shard; its kernel writes {@code −∞} logits for the padding columns without
+ * any memory behind them. {@link #logits} all-gathers the shards and drops the padding ({@code [T, V]} F32);
+ * {@link #argmax} reduces each shard to {@code (max, argmax)} and combines the ranks without gathering logits.
+ *
+ * <p>Never quantized: its weights are stored in the context's {@link Precision}, a float type by
+ * construction, and nothing else reaches it. It shares the embedding's weight shard when the model ties them
+ * and both live on the same stage ({@link #tiedTo}).
+ */
+public final class ParallelLMHead implements AutoCloseable {
+    private final RankContext ctx;
+    private final VocabShard shard;
+    private final long hidden;
+    private final Tensor weight;
+    private final boolean ownsWeight;
+
+    private ParallelLMHead(RankContext ctx, VocabShard shard, long hidden, Tensor weight, boolean ownsWeight) {
+        this.ctx = ctx;
+        this.shard = shard;
+        this.hidden = hidden;
+        this.weight = weight;
+        this.ownsWeight = ownsWeight;
+    }
+
+    /** This rank's valid rows of {@code weightName} ({@code [vocabSize, hidden]}), padded to {@code multiple·tp}. */
+    public static ParallelLMHead load(WeightSource source, String weightName, long vocabSize, long hidden, int multiple,
+                                      RankContext ctx) {
+        VocabShard shard = VocabShard.of(vocabSize, ctx.size(), ctx.rank(), multiple);
+        Tensor w = ShardLoader.load(source, weightName, new long[] {vocabSize, hidden}, Split.ROWS, shard.start(),
+                shard.start() + shard.validRows(), ctx.device(), ctx.precision().dtype());
+        return new ParallelLMHead(ctx, shard, hidden, w, true);
+    }
+
+    /** A head that uses {@code embedding}'s weight shard (tied embeddings): no second copy; it stays the embedding's. */
+    public static ParallelLMHead tiedTo(VocabParallelEmbedding embedding) {
+        return new ParallelLMHead(embedding.context(), embedding.shard(), embedding.hiddenSize(),
+                embedding.weightShard(), false);
+    }
+
+    /** This rank's {@code [T, S]} F32 logits, {@code −∞} in its padding columns. */
+    public Tensor localLogits(Tensor x) {
+        Activations.require("ParallelLMHead", x, -1, hidden, ctx);
+        return LmHead.logits(x, weight, shard.shardSize());
+    }
+
+    /** {@code [T, V]} F32 logits on every rank: the shards all-gathered, padding columns dropped. */
+    public Tensor logits(Tensor x) {
+        try (Tensor local = localLogits(x); Tensor padded = ctx.tp().allGather(local, 1)) {
+            return Slabs.narrow(padded, 1, 0, shard.vocabSize());
+        }
+    }
+
+    /**
+     * The greedy token per row of {@code x} on every rank: the largest logit, ties to the smallest id, found
+     * per shard and combined without gathering logits (only {@code T} values and ids per rank travel).
+     */
+    public long[] argmax(Tensor x) {
+        long t = x.dim(0);
+        try (Tensor local = localLogits(x);
+             VocabArgmax.Local mine = VocabArgmax.local(local, shard.validRows(), shard.start());
+             Tensor values = ctx.tp().allGather(mine.values(), 0);
+             Tensor ids = ctx.tp().allGather(mine.ids(), 0)) {
+            List<VocabArgmax.Local> ranks = new ArrayList<>(ctx.size());
+            for (int r = 0; r < ctx.size(); r++) {
+                // Views into the gathered tensors: closing them frees nothing.
+                ranks.add(new VocabArgmax.Local(values.rows(r * t, (r + 1) * t), ids.rows(r * t, (r + 1) * t)));
+            }
+            return VocabArgmax.combine(ranks);
+        }
+    }
+
+    /** This rank's vocab shard. */
+    public VocabShard shard() {
+        return shard;
+    }
+
+    /** Whether the weight shard is the tied embedding's. */
+    public boolean isTied() {
+        return !ownsWeight;
+    }
+
+    @Override
+    public void close() {
+        if (ownsWeight) {
+            weight.close();
+        }
+    }
+}

@@ -1,0 +1,97 @@
+package io.tpkernels.layers;
+
+import io.tpkernels.collective.ReduceOp;
+import io.tpkernels.layers.weights.ShardLoader;
+import io.tpkernels.layers.weights.ShardLoader.Split;
+import io.tpkernels.layers.weights.WeightSource;
+import io.tpkernels.ops.EmbeddingLookup;
+import io.tpkernels.shard.VocabShard;
+import io.tpkernels.tensor.Tensor;
+
+/**
+ * The row-wise (vocab-parallel) embedding of SEMANTICS.md section 3. Rank r holds only the {@code valid(r)}
+ * real rows of its padded vocab shard: padding rows are never allocated. One fused kernel looks up the ids
+ * that fall in the shard and writes zeros for the rest; one SUM collective combines the ranks, either an
+ * all-reduce (replicated {@code [T, H]}) or a reduce-scatter over tokens (sequence-parallel
+ * {@code [T/tp, H]}). Exactly one rank contributes each row, so the result equals the unsharded lookup bit
+ * for bit.
+ */
+public final class VocabParallelEmbedding implements AutoCloseable {
+    private final RankContext ctx;
+    private final VocabShard shard;
+    private final long hidden;
+    private final Tensor weight;
+    private final Tokens output;
+
+    private VocabParallelEmbedding(RankContext ctx, VocabShard shard, long hidden, Tensor weight, Tokens output) {
+        this.ctx = ctx;
+        this.shard = shard;
+        this.hidden = hidden;
+        this.weight = weight;
+        this.output = output;
+    }
+
+    /**
+     * This rank's valid rows of {@code weightName} ({@code [vocabSize, hidden]}), the vocab padded to a
+     * multiple of {@code multiple·tp}.
+     */
+    public static VocabParallelEmbedding load(WeightSource source, String weightName, long vocabSize, long hidden,
+                                              int multiple, RankContext ctx, Tokens output) {
+        VocabShard shard = VocabShard.of(vocabSize, ctx.size(), ctx.rank(), multiple);
+        Tensor w = ShardLoader.load(source, weightName, new long[] {vocabSize, hidden}, Split.ROWS, shard.start(),
+                shard.start() + shard.validRows(), ctx.device(), ctx.precision().dtype());
+        return new VocabParallelEmbedding(ctx, shard, hidden, w, output);
+    }
+
+    /** The embeddings of {@code ids} ({@code [T]}, I32 or I64, any device); the caller owns the result. */
+    public Tensor forward(Tensor ids) {
+        if (output == Tokens.SHARDED) {
+            Activations.shardedTokens("VocabParallelEmbedding", ids.numel(), ctx);
+        }
+        Tensor local = Ids.onDevice("VocabParallelEmbedding", ids, ctx);
+        Tensor rows;
+        try {
+            rows = EmbeddingLookup.vocabParallel(local, weight, shard);
+        } finally {
+            if (local != ids) {
+                local.close();
+            }
+        }
+        try {
+            if (output == Tokens.REPLICATED) {
+                ctx.tp().allReduce(rows, ReduceOp.SUM);
+                return rows;
+            }
+            try (rows) {
+                return ctx.tp().reduceScatter(rows, 0, ReduceOp.SUM);
+            }
+        } catch (RuntimeException e) {
+            rows.close();
+            throw e;
+        }
+    }
+
+    /** This rank's vocab shard. */
+    public VocabShard shard() {
+        return shard;
+    }
+
+    /** H. */
+    public long hiddenSize() {
+        return hidden;
+    }
+
+    /** The valid rows {@code [valid, H]}, for an LM head tied to this embedding (not a copy: do not close). */
+    Tensor weightShard() {
+        return weight;
+    }
+
+    RankContext context() {
+        return ctx;
+    }
+
+    @Override
+    public void close() {
+        weight.close();
+    }
+}

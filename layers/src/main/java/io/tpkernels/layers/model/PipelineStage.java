@@ -1,0 +1,171 @@
+package io.tpkernels.layers.model;
+
+import io.tpkernels.collective.Mesh;
+import io.tpkernels.layers.ParallelLMHead;
+import io.tpkernels.layers.Precision;
+import io.tpkernels.layers.RankContext;
+import io.tpkernels.layers.Tokens;
+import io.tpkernels.layers.VocabParallelEmbedding;
+import io.tpkernels.layers.config.ModelConfig;
+import io.tpkernels.layers.weights.WeightSource;
+import io.tpkernels.shard.PipelinePartition;
+import io.tpkernels.tensor.Device;
+import io.tpkernels.tensor.Tensor;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.IntConsumer;
+
+/**
+ * One rank's part of the demo model (SEMANTICS.md sections 7 and 9): the layers
+ * {@code [partition.start(stage), partition.end(stage))} of its pipeline stage, sharded over the stage's
+ * tensor-parallel group; the embedding only on stage 0 and the LM head only on the last stage (the other
+ * stages allocate neither). Activations {@code [T, H]} travel from stage to stage with send/recv.
+ */
+public final class PipelineStage implements AutoCloseable {
+    private final Mesh mesh;
+    private final RankContext ctx;
+    private final long hidden;
+    private final VocabParallelEmbedding embedding;
+    private final List<MlpBlock> blocks;
+    private final ParallelLMHead head;
+
+    private PipelineStage(Mesh mesh, RankContext ctx, long hidden, VocabParallelEmbedding embedding,
+                          List<MlpBlock> blocks, ParallelLMHead head) {
+        this.mesh = mesh;
+        this.ctx = ctx;
+        this.hidden = hidden;
+        this.embedding = embedding;
+        this.blocks = blocks;
+        this.head = head;
+    }
+
+    /** What a stage is built from, besides its rank's place in the mesh. */
+    public record Spec(ModelConfig config, PipelinePartition partition, Device device, Precision precision,
+                       int vocabMultiple) {
+    }
+
+    /**
+     * Loads this rank's shards: its stage's layers, plus the embedding on the first stage and the LM head on the
+     * last (tied to the embedding's shard when the model ties them and both are here). {@code onLayerLoaded}
+     * hears each global layer index as it finishes (for progress reports).
+     */
+    public static PipelineStage load(WeightSource source, Spec spec, Mesh mesh, LoraAdapters adapters,
+                                     IntConsumer onLayerLoaded) {
+        ModelConfig c = spec.config();
+        int stage = mesh.stage();
+        if (spec.partition().stages() != mesh.pipeline().size()) {
+            throw new IllegalArgumentException("the partition has " + spec.partition().stages() + " stages but the mesh "
+                    + mesh.pipeline().size());
+        }
+        RankContext ctx = new RankContext(mesh.tensorParallel(), spec.device(), spec.precision());
+        boolean first = stage == 0;
+        boolean last = stage == spec.partition().stages() - 1;
+        List<AutoCloseable> loaded = new ArrayList<>();
+        try {
+            VocabParallelEmbedding embedding = null;
+            if (first) {
+                embedding = VocabParallelEmbedding.load(source, DemoModelNames.EMBED, c.vocabSize(), c.hiddenSize(),
+                        spec.vocabMultiple(), ctx, Tokens.REPLICATED);
+                loaded.add(embedding);
+            }
+            List<MlpBlock> blocks = new ArrayList<>();
+            for (int layer = spec.partition().start(stage); layer < spec.partition().end(stage); layer++) {
+                MlpBlock block = MlpBlock.load(source, layer, c.hiddenSize(), c.intermediateSize(), ctx, adapters);
+                loaded.add(block);
+                blocks.add(block);
+                onLayerLoaded.accept(layer);
+            }
+            ParallelLMHead head = null;
+            if (last) {
+                head = c.tieWordEmbeddings() && embedding != null ? ParallelLMHead.tiedTo(embedding)
+                        : ParallelLMHead.load(source, c.tieWordEmbeddings() ? DemoModelNames.EMBED : DemoModelNames.LM_HEAD,
+                        c.vocabSize(), c.hiddenSize(), spec.vocabMultiple(), ctx);
+            }
+            return new PipelineStage(mesh, ctx, c.hiddenSize(), embedding, blocks, head);
+        } catch (RuntimeException e) {
+            closeAll(loaded, e);
+            throw e;
+        }
+    }
+
+    /** Whether this stage holds the LM head (and so returns results). */
+    public boolean isLast() {
+        return head != null;
+    }
+
+    /**
+     * Runs the stage for {@code ids} ({@code [T]}, every stage gets them; stage 0 embeds them): on the last stage
+     * the {@code [T, V]} F32 logits on the rank's device, elsewhere {@code null} once the activations are sent on.
+     */
+    public Tensor logits(Tensor ids) {
+        try (Tensor h = hiddenStates(ids)) {
+            return h == null ? null : head.logits(h);
+        }
+    }
+
+    /** Like {@link #logits}, but the greedy token ids (vocab-parallel argmax, no logits gathered). */
+    public long[] argmax(Tensor ids) {
+        try (Tensor h = hiddenStates(ids)) {
+            return h == null ? null : head.argmax(h);
+        }
+    }
+
+    /** The stage's output activations; on a stage before the last they are sent on and {@code null} returned. */
+    private Tensor hiddenStates(Tensor ids) {
+        long tokens = ids.numel();
+        Tensor h;
+        if (embedding != null) {
+            h = embedding.forward(ids);
+        } else {
+            h = Tensor.allocate(ctx.device(), ctx.precision().dtype(), tokens, hidden);
+        }
+        try {
+            if (embedding == null) {
+                mesh.pipeline().recv(h, mesh.stage() - 1);
+            }
+            for (MlpBlock block : blocks) {
+                block.forwardInPlace(h);
+            }
+            if (head != null) {
+                return h;
+            }
+            mesh.pipeline().send(h, mesh.stage() + 1);
+            h.close();
+            return null;
+        } catch (RuntimeException e) {
+            h.close();
+            throw e;
+        }
+    }
+
+    @Override
+    public void close() {
+        List<AutoCloseable> all = new ArrayList<>();
+        if (head != null) {
+            all.add(head);
+        }
+        all.addAll(blocks);
+        if (embedding != null) {
+            all.add(embedding);
+        }
+        closeAll(all, null);
+    }
+
+    private static void closeAll(List<AutoCloseable> resources, RuntimeException pending) {
+        RuntimeException failure = pending;
+        for (AutoCloseable r : resources) {
+            try {
+                r.close();
+            } catch (Exception e) {
+                if (failure == null) {
+                    failure = new IllegalStateException("closing " + r + " failed", e);
+                } else {
+                    failure.addSuppressed(e);
+                }
+            }
+        }
+        if (pending == null && failure != null) {
+            throw failure;
+        }
+    }
+}

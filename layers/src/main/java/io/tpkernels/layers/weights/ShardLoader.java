@@ -1,0 +1,72 @@
+package io.tpkernels.layers.weights;
+
+import io.tpkernels.tensor.DType;
+import io.tpkernels.tensor.Device;
+import io.tpkernels.tensor.Tensor;
+import java.util.Arrays;
+
+/**
+ * Loads one rank's shard of a named weight: checks the tensor's full shape and dtype against what the layer
+ * expects, then copies only the shard ({@link ShardCopy}) to the rank's device in the layer's dtype.
+ */
+public final class ShardLoader {
+    private ShardLoader() {
+    }
+
+    /** How a tensor is split across ranks. */
+    public enum Split {
+        /** Every rank holds all of it. */
+        REPLICATED,
+        /** Rank r holds rows {@code [from, to)} (dimension 0). */
+        ROWS,
+        /** Rank r holds columns {@code [from, to)} (the last dimension of a 2-D tensor). */
+        COLUMNS
+    }
+
+    /**
+     * The part {@code [from, to)} along {@code split} of {@code name}, which must have {@code fullShape} and a
+     * float dtype, as {@code dtype} on {@code device}.
+     */
+    public static Tensor load(WeightSource source, String name, long[] fullShape, Split split, long from, long to,
+                              Device device, DType dtype) {
+        TensorInfo info = source.require(name, fullShape);
+        requireFloat(source, info);
+        Tensor view = source.view(name);
+        return switch (split) {
+            case REPLICATED -> ShardCopy.whole(view, device, dtype);
+            case ROWS -> ShardCopy.rows(view, from, to, device, dtype);
+            case COLUMNS -> ShardCopy.columns(view, from, to, device, dtype);
+        };
+    }
+
+    /**
+     * An adapter tensor (SEMANTICS.md section 6): one whose shape is the full logical {@code fullShape} is cut to
+     * this rank's part {@code [from, to)} along {@code split}; one whose shape is already the local shard's is
+     * taken as is; any other shape is an error naming the tensor, both shapes, tp and the rank.
+     */
+    public static Tensor loadFullOrLocal(WeightSource source, String name, long[] fullShape, Split split, long from,
+                                         long to, int tp, int rank, Device device, DType dtype) {
+        TensorInfo info = source.info(name);
+        requireFloat(source, info);
+        long[] local = fullShape.clone();
+        if (split != Split.REPLICATED) {
+            local[split == Split.ROWS ? 0 : local.length - 1] = to - from;
+        }
+        if (info.hasShape(fullShape)) {
+            return load(source, name, fullShape, split, from, to, device, dtype);
+        }
+        if (info.hasShape(local)) {
+            return ShardCopy.whole(source.view(name), device, dtype);
+        }
+        throw new WeightException(source.describe() + ": tensor " + name + " has shape " + Arrays.toString(info.shape())
+                + ", expected the full " + Arrays.toString(fullShape) + " or rank " + rank + "'s shard "
+                + Arrays.toString(local) + " of tp " + tp);
+    }
+
+    private static void requireFloat(WeightSource source, TensorInfo info) {
+        if (!info.dtype().isFloatingPoint()) {
+            throw new WeightException(source.describe() + ": tensor " + info.describe()
+                    + " is not a float tensor; layers take F32, F16 or BF16 weights");
+        }
+    }
+}
