@@ -1,7 +1,5 @@
 package io.tpkernels.layers;
 
-import io.tpkernels.layers.weights.ShardLoader;
-import io.tpkernels.layers.weights.ShardLoader.Split;
 import io.tpkernels.layers.weights.WeightSource;
 import io.tpkernels.ops.LmHead;
 import io.tpkernels.ops.Slabs;
@@ -40,9 +38,8 @@ public final class ParallelLMHead implements AutoCloseable {
     public static ParallelLMHead load(WeightSource source, String weightName, long vocabSize, long hidden, int multiple,
                                       RankContext ctx) {
         VocabShard shard = VocabShard.of(vocabSize, ctx.size(), ctx.rank(), multiple);
-        Tensor w = ShardLoader.load(source, weightName, new long[] {vocabSize, hidden}, Split.ROWS, shard.start(),
-                shard.start() + shard.validRows(), ctx.device(), ctx.precision().dtype());
-        return new ParallelLMHead(ctx, shard, hidden, w, true);
+        return new ParallelLMHead(ctx, shard, hidden,
+                VocabParallelEmbedding.loadValidRows(source, weightName, shard, hidden, ctx), true);
     }
 
     /** A head that uses {@code embedding}'s weight shard (tied embeddings): no second copy; it stays the embedding's. */

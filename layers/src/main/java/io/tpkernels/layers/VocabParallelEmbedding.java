@@ -38,9 +38,17 @@ public final class VocabParallelEmbedding implements AutoCloseable {
     public static VocabParallelEmbedding load(WeightSource source, String weightName, long vocabSize, long hidden,
                                               int multiple, RankContext ctx, Tokens output) {
         VocabShard shard = VocabShard.of(vocabSize, ctx.size(), ctx.rank(), multiple);
-        Tensor w = ShardLoader.load(source, weightName, new long[] {vocabSize, hidden}, Split.ROWS, shard.start(),
-                shard.start() + shard.validRows(), ctx.device(), ctx.precision().dtype());
-        return new VocabParallelEmbedding(ctx, shard, hidden, w, output);
+        return new VocabParallelEmbedding(ctx, shard, hidden, loadValidRows(source, weightName, shard, hidden, ctx), output);
+    }
+
+    /**
+     * Rows {@code [start, start + valid)} of {@code weightName} ({@code [V, H]}): the shard's real rows and
+     * nothing of its padding. A shard without real rows (tiny V, many ranks) may start past V: it loads none.
+     */
+    static Tensor loadValidRows(WeightSource source, String weightName, VocabShard shard, long hidden, RankContext ctx) {
+        long from = shard.validRows() == 0 ? 0 : shard.start();
+        return ShardLoader.load(source, weightName, new long[] {shard.vocabSize(), hidden}, Split.ROWS, from,
+                from + shard.validRows(), ctx.device(), ctx.precision().dtype());
     }
 
     /** The embeddings of {@code ids} ({@code [T]}, I32 or I64, any device); the caller owns the result. */

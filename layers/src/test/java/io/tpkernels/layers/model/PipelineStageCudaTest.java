@@ -1,0 +1,22 @@
+package io.tpkernels.layers.model;
+
+import io.tpkernels.tensor.Device;
+import io.tpkernels.testing.GpuTest;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/** The demo model's stages with every rank of the tp × pp mesh sharing one GPU. */
+@GpuTest
+class PipelineStageCudaTest {
+
+    @ParameterizedTest(name = "tp {0} × pp {1}, tied {4}, LoRA {5}")
+    @CsvSource({
+        "1, 1, 1, 130, false, false, 5",
+        "2, 2, 2, 150, true, true, 4",
+        "4, 2, 1, 77, false, true, 3",
+        "8, 1, 2, 300, true, false, 2",
+    })
+    void equalsTheReference(int tp, int pp, int extraLayers, int vocab, boolean tied, boolean lora, int t) {
+        PipelineStagePropertiesTest.check(Device.cuda(0), tp, pp, extraLayers, vocab, tied, lora, t);
+    }
+}
