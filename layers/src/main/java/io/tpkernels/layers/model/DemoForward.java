@@ -1,0 +1,138 @@
+package io.tpkernels.layers.model;
+
+import io.tpkernels.collective.LocalGroup;
+import io.tpkernels.layers.Precision;
+import io.tpkernels.layers.config.ModelConfig;
+import io.tpkernels.layers.weights.WeightSource;
+import io.tpkernels.shard.PipelinePartition;
+import io.tpkernels.shard.ShardRange;
+import io.tpkernels.tensor.DType;
+import io.tpkernels.tensor.Device;
+import io.tpkernels.tensor.Tensor;
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.IntUnaryOperator;
+
+/**
+ * One forward pass of the demo model on {@code tp·pp} ranks of this process (threads with a
+ * {@link LocalGroup} mesh): every rank loads its shards from one shared weight source, the ids go through the
+ * pipeline, and the last stage's result comes back. What {@code tpk forward} runs.
+ */
+public final class DemoForward {
+    private DemoForward() {
+    }
+
+    /**
+     * How to run it.
+     *
+     * @param tp            tensor-parallel size
+     * @param pp            pipeline stages
+     * @param devices       the device of each stage's ranks (a stage's tp group shares one device)
+     * @param precision     weights' and activations' float type
+     * @param vocabMultiple the vocab padding multiple m of SEMANTICS.md section 1
+     * @param argmax        whether to return greedy token ids instead of logits
+     * @param timeout       the collectives' timeout
+     */
+    public record Options(int tp, int pp, IntUnaryOperator devices, Precision precision, int vocabMultiple,
+                          boolean argmax, Duration timeout) {
+        public Options {
+            Objects.requireNonNull(devices, "devices");
+            Objects.requireNonNull(precision, "precision");
+            Objects.requireNonNull(timeout, "timeout");
+        }
+
+        /** The device of {@code stage}'s ranks: {@code cuda(devices(stage))}, or the CPU for a negative ordinal. */
+        Device deviceOf(int stage) {
+            int ordinal = devices.applyAsInt(stage);
+            return ordinal < 0 ? Device.CPU : Device.cuda(ordinal);
+        }
+    }
+
+    /** Hears the loading progress: layers loaded so far over all layers of all ranks. */
+    @FunctionalInterface
+    public interface Progress {
+        void loaded(int done, int total);
+    }
+
+    /**
+     * What came back.
+     *
+     * @param logits  {@code [T, V]} F32 logits on the host (owned by the caller), or {@code null} with argmax
+     * @param tokens  greedy ids {@code [T]}, or {@code null} without argmax
+     * @param ranks   ranks that ran ({@code tp·pp})
+     * @param elapsed wall time of loading and running
+     */
+    public record Result(Tensor logits, long[] tokens, int ranks, Duration elapsed) implements AutoCloseable {
+        @Override
+        public void close() {
+            if (logits != null) {
+                logits.close();
+            }
+        }
+    }
+
+    /**
+     * Checks everything that can be checked before any rank starts (ids in range, tp dividing the sharded
+     * dimensions, enough layers for the stages), then runs.
+     *
+     * @throws IllegalArgumentException naming the offending value
+     */
+    public static Result run(ModelConfig config, WeightSource model, LoraAdapters adapters, long[] ids, Options options,
+                             Progress progress) {
+        validate(config, ids, options);
+        long started = System.nanoTime();
+        PipelinePartition partition = PipelinePartition.balanced(config.numHiddenLayers(), options.pp(),
+                PipelinePartition.Remainder.FIRST);
+        int totalLoads = config.numHiddenLayers() * options.tp();
+        AtomicInteger loaded = new AtomicInteger();
+        List<Object> results = LocalGroup.runMesh(options.tp(), options.pp(), options.timeout(), mesh -> {
+            var spec = new PipelineStage.Spec(config, partition, options.deviceOf(mesh.stage()), options.precision(),
+                    options.vocabMultiple());
+            try (PipelineStage stage = PipelineStage.load(model, spec, mesh, adapters,
+                    layer -> progress.loaded(loaded.incrementAndGet(), totalLoads));
+                 Tensor idt = Tensor.ofLongs(DType.I64, ids, ids.length)) {
+                if (options.argmax()) {
+                    return stage.argmax(idt);
+                }
+                try (Tensor logits = stage.logits(idt)) {
+                    // Only the last stage's first rank hands its copy back; the others' are identical.
+                    boolean keep = logits != null && mesh.tpRank() == 0;
+                    return keep ? logits.copyTo(Device.CPU) : null;
+                }
+            }
+        });
+        Object last = results.get((options.pp() - 1) * options.tp());
+        Duration elapsed = Duration.ofNanos(System.nanoTime() - started);
+        int ranks = options.tp() * options.pp();
+        return options.argmax() ? new Result(null, (long[]) last, ranks, elapsed)
+                : new Result((Tensor) last, null, ranks, elapsed);
+    }
+
+    private static void validate(ModelConfig config, long[] ids, Options options) {
+        if (ids.length == 0) {
+            throw new IllegalArgumentException("no token ids were given");
+        }
+        for (int i = 0; i < ids.length; i++) {
+            if (ids[i] < 0 || ids[i] >= config.vocabSize()) {
+                throw new IllegalArgumentException("token id " + ids[i] + " at position " + i + " is outside [0, "
+                        + config.vocabSize() + ") (vocab_size)");
+            }
+        }
+        if (options.tp() < 1 || options.pp() < 1) {
+            throw new IllegalArgumentException("tp and pp must be at least 1, got tp " + options.tp() + " and pp "
+                    + options.pp());
+        }
+        ShardRange.of("hidden_size", config.hiddenSize(), options.tp(), 0);
+        ShardRange.of("intermediate_size", config.intermediateSize(), options.tp(), 0);
+        if (config.numHiddenLayers() < options.pp()) {
+            throw new IllegalArgumentException("pp " + options.pp() + " is more than the model's "
+                    + config.numHiddenLayers() + " layers (num_hidden_layers)");
+        }
+        if (config.hasAttention()) {
+            throw new IllegalArgumentException("this config has attention (num_attention_heads); forward runs only the "
+                    + "MLP-stack demo model of SEMANTICS.md section 9");
+        }
+    }
+}
