@@ -6,7 +6,8 @@ import picocli.CommandLine.Command;
 /** {@code tpk}: the command-line entry point. */
 @Command(name = "tpk", mixinStandardHelpOptions = true, versionProvider = Tpk.Version.class,
         description = "Tensor-parallel GPU building blocks for LLMs: inspect, plan, run and benchmark.",
-        subcommands = {InfoCommand.class, PlanCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {InfoCommand.class, PlanCommand.class, ForwardCommand.class, DemoCommand.class,
+                CommandLine.HelpCommand.class})
 public final class Tpk implements Runnable {
 
     @CommandLine.Spec

@@ -5,8 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.BeforeEach;
@@ -20,17 +18,8 @@ class PlanCommandTest {
     Path tmp;
     private Path llama;
 
-    private record Run(int exit, String out, String err) {
-    }
-
-    private static Run tpk(String... args) {
-        var cl = Tpk.commandLine();
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        cl.setOut(new PrintWriter(out));
-        cl.setErr(new PrintWriter(err));
-        int exit = cl.execute(args);
-        return new Run(exit, out.toString(), err.toString());
+    private static CliRun tpk(String... args) {
+        return CliRun.tpk(args);
     }
 
     @BeforeEach
@@ -42,7 +31,7 @@ class PlanCommandTest {
 
     @Test
     void jsonHasTheDocumentedShape() throws Exception {
-        Run r = tpk("plan", "--config", llama.toString(), "--tp", "8", "--pp", "3", "--json");
+        CliRun r = tpk("plan", "--config", llama.toString(), "--tp", "8", "--pp", "3", "--json");
         assertEquals(0, r.exit(), r.err());
         JsonNode j = new ObjectMapper().readTree(r.out());
         assertEquals(128256, j.get("vocabSize").asLong());
@@ -65,7 +54,7 @@ class PlanCommandTest {
 
     @Test
     void theTableShowsStagesShardsAndImbalance() {
-        Run r = tpk("plan", "--config", llama.toString(), "--tp", "8", "--pp", "3");
+        CliRun r = tpk("plan", "--config", llama.toString(), "--tp", "8", "--pp", "3");
         assertEquals(0, r.exit(), r.err());
         assertTrue(r.out().contains("[0, 11)") && r.out().contains("[22, 32)"), r.out());
         assertTrue(r.out().contains("imbalance 1.219"), r.out());
@@ -74,7 +63,7 @@ class PlanCommandTest {
 
     @Test
     void memoryBalanceSaysWhatItSaves() {
-        Run r = tpk("plan", "--config", llama.toString(), "--tp", "8", "--pp", "3", "--balance", "memory");
+        CliRun r = tpk("plan", "--config", llama.toString(), "--tp", "8", "--pp", "3", "--balance", "memory");
         assertEquals(0, r.exit(), r.err());
         assertTrue(r.out().contains("[0, 10)") && r.out().contains("[10, 22)"), r.out());
         assertTrue(r.out().contains("with --balance layers: saves 52.01 MiB (7.5%)"), r.out());
@@ -82,18 +71,18 @@ class PlanCommandTest {
 
     @Test
     void explicitPartitionRemainderAndDtypeAreHonoured() throws Exception {
-        Run r = tpk("plan", "--config", llama.toString(), "--tp", "2", "--pp", "2", "--partition", "20,12",
+        CliRun r = tpk("plan", "--config", llama.toString(), "--tp", "2", "--pp", "2", "--partition", "20,12",
                 "--dtype", "f32", "--json");
         assertEquals(0, r.exit(), r.err());
         JsonNode s = new ObjectMapper().readTree(r.out()).get("stages");
         assertEquals(20, s.get(0).get("layers").asInt());
         assertEquals(4 * s.get(0).get("paramsPerRank").asLong(), s.get(0).get("bytesPerRank").asLong());
-        Run last = tpk("plan", "--config", llama.toString(), "--tp", "1", "--pp", "5", "--remainder", "last", "--json");
+        CliRun last = tpk("plan", "--config", llama.toString(), "--tp", "1", "--pp", "5", "--remainder", "last", "--json");
         assertEquals(7, new ObjectMapper().readTree(last.out()).get("stages").get(4).get("layers").asInt());
     }
 
     private void assertBadInput(String expected, String... args) {
-        Run r = tpk(args);
+        CliRun r = tpk(args);
         assertEquals(2, r.exit(), r.out() + r.err());
         assertEquals(1, r.err().strip().lines().count(), "one line: " + r.err());
         assertTrue(r.err().contains(expected), r.err());

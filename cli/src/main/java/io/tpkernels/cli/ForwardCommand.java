@@ -1,0 +1,160 @@
+package io.tpkernels.cli;
+
+import io.tpkernels.layers.Precision;
+import io.tpkernels.layers.checkpoint.SafetensorsCheckpoint;
+import io.tpkernels.layers.checkpoint.SafetensorsWriter;
+import io.tpkernels.layers.config.AdapterConfig;
+import io.tpkernels.layers.config.ModelConfig;
+import io.tpkernels.layers.model.DemoForward;
+import io.tpkernels.layers.model.LoraAdapters;
+import io.tpkernels.layers.model.PeftAdapter;
+import io.tpkernels.layers.weights.WeightSource;
+import io.tpkernels.shard.VocabShard;
+import io.tpkernels.tensor.DType;
+import io.tpkernels.tensor.Tensor;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code tpk forward}: runs the demo model of SEMANTICS.md section 9 from a Hugging Face folder on {@code tp·pp}
+ * ranks of this process and writes {@code logits} ({@code [T, V]} F32) or {@code argmax} ({@code [T]} I64) to a
+ * safetensors file. Bad input is exit code 2 and one line on stderr; the output file is written whole or not at all.
+ */
+@Command(name = "forward", mixinStandardHelpOptions = true,
+        description = "Run the demo model (MLP-stack LLaMA) on tp x pp ranks and write its logits or argmax.")
+final class ForwardCommand implements Callable<Integer> {
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Option(names = "--model", required = true, paramLabel = "DIR",
+            description = "Folder with config.json and model.safetensors (or model.safetensors.index.json).")
+    Path model;
+
+    @ArgGroup(exclusive = true, multiplicity = "1")
+    Tokens tokens;
+
+    static final class Tokens {
+        @Option(names = "--tokens", paramLabel = "IDS", description = "Token ids, comma-separated: 1,2,3.")
+        String inline;
+
+        @Option(names = "--tokens-file", paramLabel = "FILE", description = "A file of token ids (commas or whitespace).")
+        Path file;
+    }
+
+    @Option(names = "--tp", defaultValue = "1", description = "Tensor-parallel size (default ${DEFAULT-VALUE}).")
+    int tp;
+
+    @Option(names = "--pp", defaultValue = "1", description = "Pipeline stages (default ${DEFAULT-VALUE}).")
+    int pp;
+
+    @Option(names = "--lora", paramLabel = "DIR", description = "A PEFT adapter folder (adapter_config.json, adapter_model.safetensors).")
+    Path lora;
+
+    @Option(names = "--backend", description = "cpu or cuda (default: cuda when a GPU is found, else cpu).")
+    Backend backend;
+
+    @Option(names = "--dtype", defaultValue = "f32", description = "f32 or bf16: weights and activations (default ${DEFAULT-VALUE}).")
+    String dtype;
+
+    @Option(names = "--argmax", description = "Write the greedy token ids (tensor argmax, I64 [T]) instead of logits.")
+    boolean argmax;
+
+    @Option(names = "--vocab-multiple", defaultValue = "" + VocabShard.DEFAULT_MULTIPLE,
+            description = "Pad the vocab to a multiple of this times tp (default ${DEFAULT-VALUE}).")
+    int vocabMultiple;
+
+    @Option(names = "--out", required = true, paramLabel = "FILE.safetensors", description = "Where to write the result.")
+    Path out;
+
+    @Option(names = "--debug", description = "Show the stack trace of an error.")
+    boolean debug;
+
+    @Override
+    public Integer call() {
+        PrintWriter err = spec.commandLine().getErr();
+        try {
+            run(spec.commandLine().getOut(), err);
+            return 0;
+        } catch (IllegalArgumentException e) {
+            // Bad input: a missing or broken file, a bad value. One line, no stack trace unless asked.
+            if (debug) {
+                e.printStackTrace(err);
+            }
+            err.println("tpk forward: " + e.getMessage());
+            err.flush();
+            return Tpk.USAGE_ERROR;
+        }
+    }
+
+    private void run(PrintWriter out, PrintWriter err) {
+        Precision precision = switch (dtype.toLowerCase(Locale.ROOT)) {
+            case "f32" -> Precision.F32;
+            case "bf16" -> Precision.BF16;
+            default -> throw new IllegalArgumentException("--dtype must be f32 or bf16, got " + dtype);
+        };
+        Backend resolved = Backend.resolve(backend);
+        long[] ids = tokens.inline != null ? TokenIds.parse(tokens.inline, "--tokens") : TokenIds.read(tokens.file);
+        Path parent = this.out.toAbsolutePath().getParent();
+        if (parent == null || !Files.isDirectory(parent)) {
+            throw new IllegalArgumentException("--out " + this.out + ": the folder " + parent + " does not exist");
+        }
+        ModelConfig config = ModelConfig.read(model.resolve("config.json"));
+        ProgressBar bar = new ProgressBar(err, "loading");
+        try (WeightSource weights = SafetensorsCheckpoint.open(model);
+             AdapterSource adapter = AdapterSource.open(lora)) {
+            var options = new DemoForward.Options(tp, pp, resolved::deviceOf, precision, vocabMultiple, argmax,
+                    Duration.ofMinutes(5));
+            try (DemoForward.Result result = DemoForward.run(config, weights, adapter.adapters(), ids, options,
+                    bar::update)) {
+                bar.finish();
+                write(result);
+                out.printf("forward: %d ranks (tp %d x pp %d), %d tokens, %s %s, %.2f s -> %s (%s)%n", result.ranks(), tp,
+                        pp, ids.length, resolved.name().toLowerCase(Locale.ROOT), dtype.toLowerCase(Locale.ROOT),
+                        result.elapsed().toNanos() / 1e9, this.out, argmax ? "argmax I64 [" + ids.length + "]"
+                                : "logits F32 [" + ids.length + ", " + config.vocabSize() + "]");
+                out.flush();
+            }
+        } finally {
+            bar.finish();
+        }
+    }
+
+    private void write(DemoForward.Result result) {
+        if (argmax) {
+            try (Tensor t = Tensor.ofLongs(DType.I64, result.tokens(), result.tokens().length)) {
+                SafetensorsWriter.write(out, Map.of("argmax", t), Map.of());
+            }
+        } else {
+            SafetensorsWriter.write(out, Map.of("logits", result.logits()), Map.of());
+        }
+    }
+
+    /** The adapter named by {@code --lora}, or none; closes its weights. */
+    private record AdapterSource(WeightSource weights, LoraAdapters adapters) implements AutoCloseable {
+        static AdapterSource open(Path dir) {
+            if (dir == null) {
+                return new AdapterSource(null, LoraAdapters.NONE);
+            }
+            AdapterConfig config = AdapterConfig.read(dir.resolve("adapter_config.json"));
+            WeightSource weights = SafetensorsCheckpoint.open(dir.resolve("adapter_model.safetensors"));
+            return new AdapterSource(weights, new PeftAdapter(config, weights));
+        }
+
+        @Override
+        public void close() {
+            if (weights != null) {
+                weights.close();
+            }
+        }
+    }
+}
