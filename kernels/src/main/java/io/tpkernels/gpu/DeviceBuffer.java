@@ -3,20 +3,24 @@ package io.tpkernels.gpu;
 import io.tpkernels.ffm.cuda.CudaDriver;
 import io.tpkernels.tensor.Device;
 import io.tpkernels.tensor.Memory;
+import java.util.Objects;
 
 /**
- * Device memory from {@code cuMemAlloc}, freed by {@link #close()}. Use after close is an
- * {@link IllegalStateException} naming the buffer, never a stale pointer handed to a kernel.
+ * Device memory: either allocated here by {@code cuMemAlloc} and freed by {@link #close()}, or a view of memory
+ * that someone else allocated and frees ({@link #wrap}), which {@link #close()} only marks closed. Either way, use
+ * after close is an {@link IllegalStateException} naming the buffer, never a stale pointer handed to a kernel.
  */
 public final class DeviceBuffer implements Memory {
     private final CudaDevice device;
     private final long bytes;
+    private final boolean owner;
     private volatile long pointer;
 
-    private DeviceBuffer(CudaDevice device, long bytes, long pointer) {
+    private DeviceBuffer(CudaDevice device, long bytes, long pointer, boolean owner) {
         this.device = device;
         this.bytes = bytes;
         this.pointer = pointer;
+        this.owner = owner;
     }
 
     static DeviceBuffer allocate(CudaDevice device, long bytes) {
@@ -25,7 +29,24 @@ public final class DeviceBuffer implements Memory {
         }
         device.makeCurrent();
         // cuMemAlloc rejects 0 bytes; a 1-byte allocation keeps empty tensors valid and distinct.
-        return new DeviceBuffer(device, bytes, CudaDriver.memAlloc(Math.max(bytes, 1)));
+        return new DeviceBuffer(device, bytes, CudaDriver.memAlloc(Math.max(bytes, 1)), true);
+    }
+
+    /**
+     * The {@code bytes} of device memory at {@code pointer} on {@code device}, allocated and freed by someone else
+     * (another library in the process, JCuda say): no copy, and {@link #close()} frees nothing, it only makes later
+     * use of this buffer an {@link IllegalStateException}. The owner must keep the memory allocated while this
+     * buffer is used; that cannot be checked here.
+     *
+     * @throws IllegalArgumentException when {@code pointer} is 0 or {@code bytes} is negative
+     */
+    public static DeviceBuffer wrap(CudaDevice device, long pointer, long bytes) {
+        Objects.requireNonNull(device, "device");
+        if (pointer == 0 || bytes < 0) {
+            throw new IllegalArgumentException("cannot wrap " + bytes + " bytes of device memory at 0x"
+                    + Long.toHexString(pointer) + " on " + device + ": need a non-null pointer and a size >= 0");
+        }
+        return new DeviceBuffer(device, bytes, pointer, false);
     }
 
     /** The device pointer. */
@@ -57,13 +78,16 @@ public final class DeviceBuffer implements Memory {
         return pointer != 0;
     }
 
+    /** Frees the memory if it was allocated here; a wrapped buffer is only marked closed. */
     @Override
     public synchronized void close() {
         long p = pointer;
         if (p != 0) {
             pointer = 0;
-            device.makeCurrent();
-            CudaDriver.memFree(p);
+            if (owner) {
+                device.makeCurrent();
+                CudaDriver.memFree(p);
+            }
         }
     }
 }
