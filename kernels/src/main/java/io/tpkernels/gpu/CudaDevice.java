@@ -92,6 +92,15 @@ public final class CudaDevice {
         }
     }
 
+    /**
+     * The {@code CUcontext} handle of the device's primary context. Another binding of the driver in the process
+     * (JCuda) compares it with the primary context it retained itself: equal handles mean one driver and one
+     * context, so device pointers and modules pass freely between the two.
+     */
+    public MemorySegment context() {
+        return context;
+    }
+
     /** Allocates {@code bytes} of device memory (256-byte aligned). */
     public DeviceBuffer allocate(long bytes) {
         return DeviceBuffer.allocate(this, bytes);

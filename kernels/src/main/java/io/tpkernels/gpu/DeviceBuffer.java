@@ -4,21 +4,25 @@ import io.tpkernels.ffm.cuda.CudaDriver;
 import io.tpkernels.tensor.Device;
 import io.tpkernels.tensor.Memory;
 import io.tpkernels.tensor.MemoryMeter;
+import java.util.Objects;
 
 /**
- * Device memory from {@code cuMemAlloc}, freed by {@link #close()}. Use after close is an
- * {@link IllegalStateException} naming the buffer, never a stale pointer handed to a kernel.
+ * Device memory: either allocated here by {@code cuMemAlloc} and freed by {@link #close()}, or a view of memory
+ * that someone else allocated and frees ({@link #wrap}), which {@link #close()} only marks closed. Either way, use
+ * after close is an {@link IllegalStateException} naming the buffer, never a stale pointer handed to a kernel.
  */
 public final class DeviceBuffer implements Memory {
     private final CudaDevice device;
     private final long bytes;
+    private final boolean owner;
     private final MemoryMeter.Charge charge;
     private volatile long pointer;
 
-    private DeviceBuffer(CudaDevice device, long bytes, long pointer, MemoryMeter.Charge charge) {
+    private DeviceBuffer(CudaDevice device, long bytes, long pointer, boolean owner, MemoryMeter.Charge charge) {
         this.device = device;
         this.bytes = bytes;
         this.pointer = pointer;
+        this.owner = owner;
         this.charge = charge;
     }
 
@@ -29,7 +33,24 @@ public final class DeviceBuffer implements Memory {
         device.makeCurrent();
         // cuMemAlloc rejects 0 bytes; a 1-byte allocation keeps empty tensors valid and distinct.
         long pointer = CudaDriver.memAlloc(Math.max(bytes, 1));
-        return new DeviceBuffer(device, bytes, pointer, MemoryMeter.charge(device.device(), bytes));
+        return new DeviceBuffer(device, bytes, pointer, true, MemoryMeter.charge(device.device(), bytes));
+    }
+
+    /**
+     * The {@code bytes} of device memory at {@code pointer} on {@code device}, allocated and freed by someone else
+     * (another library in the process, JCuda say): no copy, and {@link #close()} frees nothing, it only makes later
+     * use of this buffer an {@link IllegalStateException}. The owner must keep the memory allocated while this
+     * buffer is used; that cannot be checked here.
+     *
+     * @throws IllegalArgumentException when {@code pointer} is 0 or {@code bytes} is negative
+     */
+    public static DeviceBuffer wrap(CudaDevice device, long pointer, long bytes) {
+        Objects.requireNonNull(device, "device");
+        if (pointer == 0 || bytes < 0) {
+            throw new IllegalArgumentException("cannot wrap " + bytes + " bytes of device memory at 0x"
+                    + Long.toHexString(pointer) + " on " + device + ": need a non-null pointer and a size >= 0");
+        }
+        return new DeviceBuffer(device, bytes, pointer, false, MemoryMeter.Charge.NONE);
     }
 
     /** The device pointer. */
@@ -61,14 +82,17 @@ public final class DeviceBuffer implements Memory {
         return pointer != 0;
     }
 
+    /** Frees the memory if it was allocated here; a wrapped buffer is only marked closed. */
     @Override
     public synchronized void close() {
         long p = pointer;
         if (p != 0) {
             pointer = 0;
-            device.makeCurrent();
-            CudaDriver.memFree(p);
-            charge.release();
+            if (owner) {
+                device.makeCurrent();
+                CudaDriver.memFree(p);
+                charge.release();
+            }
         }
     }
 }

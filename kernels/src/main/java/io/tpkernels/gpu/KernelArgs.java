@@ -83,8 +83,15 @@ public final class KernelArgs {
         return pointers;
     }
 
-    /** The raw 8-byte slot of parameter {@code index} (for tests). */
-    long slotAsLong(int index) {
+    /**
+     * The 8 bytes of parameter {@code index} as a {@code long}, for a launcher that marshals the parameters itself:
+     * an {@code int} or {@code float} parameter is in the low 4 bytes (the slot's first bytes, little-endian), which
+     * is all the driver reads for it.
+     */
+    public long slot(int index) {
+        if (index < 0 || index >= count) {
+            throw new IllegalArgumentException("parameter " + index + " of " + count + " kernel parameters");
+        }
         return values.get(JAVA_LONG, index * SLOT);
     }
 }

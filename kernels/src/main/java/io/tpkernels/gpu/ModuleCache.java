@@ -17,7 +17,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * <p>Which code is loaded: the choices of {@link PtxLibrary#choices}, tried in order. A packaged PTX that the
  * driver rejects (PTX from CUDA 13 is ISA 9.0 and needs a driver of 580 or newer) falls through to the
  * next choice and finally to compiling the packaged source with NVRTC for this device. Setting the system
- * property {@code tpk.ptx.source=nvrtc} skips the packaged PTX.
+ * property {@code tpk.ptx.source=nvrtc} skips the packaged PTX. Another binding of the driver in the process
+ * (JCuda, in {@code tpkernels-jcuda}) loads the same code the same way through {@link #loadWith}.
  */
 public final class ModuleCache {
     /** Driver statuses that mean "this PTX cannot be used here, try another": the others are real errors. */
@@ -27,6 +28,16 @@ public final class ModuleCache {
 
     /** A loaded module and how it was obtained. */
     public record Loaded(String name, PtxLibrary.Choice source, MemorySegment module) {
+    }
+
+    /** Loads PTX text into this device's context through some binding of the driver. */
+    @FunctionalInterface
+    public interface PtxLoader<M> {
+        /**
+         * The loaded module; a {@link CudaException} when the driver refuses the code, and when its status says the
+         * PTX is unusable here (too new an ISA, say), the next choice is tried.
+         */
+        M load(PtxLibrary.Choice choice, String ptx);
     }
 
     private final CudaDevice device;
@@ -48,15 +59,24 @@ public final class ModuleCache {
     /** The module, loaded on first request. */
     public Loaded module(String module) {
         return modules.computeIfAbsent(module, m -> {
-            Loaded loaded = load(m, "nvrtc".equals(System.getProperty("tpk.ptx.source")));
+            Loaded loaded = load(m, nvrtcOnly(), this::loadHere);
             loads.incrementAndGet();
             return loaded;
         });
     }
 
+    /**
+     * Loads {@code module} afresh through {@code loader}, from the code this cache would choose, tried in the same
+     * order; the caller owns (unloads) what it returns. For other bindings of the driver, so that they run exactly
+     * the code this library runs.
+     */
+    public <M> M loadWith(String module, PtxLoader<M> loader) {
+        return load(module, nvrtcOnly(), loader);
+    }
+
     /** Loads {@code module} afresh, outside the cache (the caller unloads it); for tests of each path. */
     Loaded loadUncached(String module, boolean nvrtcOnly) {
-        return load(module, nvrtcOnly);
+        return load(module, nvrtcOnly, this::loadHere);
     }
 
     /** A kernel of a module loaded by {@link #loadUncached}. */
@@ -70,7 +90,17 @@ public final class ModuleCache {
         return loads.get();
     }
 
-    private Loaded load(String module, boolean nvrtcOnly) {
+    private static boolean nvrtcOnly() {
+        return "nvrtc".equals(System.getProperty("tpk.ptx.source"));
+    }
+
+    private Loaded loadHere(PtxLibrary.Choice choice, String ptx) {
+        try (Arena arena = Arena.ofConfined()) {
+            return new Loaded(choice.module(), choice, CudaDriver.moduleLoadData(arena.allocateFrom(ptx)));
+        }
+    }
+
+    private <M> M load(String module, boolean nvrtcOnly, PtxLoader<M> loader) {
         List<String> failures = new ArrayList<>();
         device.makeCurrent();
         for (PtxLibrary.Choice choice : library.choices(module, device.computeCapability(), nvrtcOnly)) {
@@ -89,9 +119,8 @@ public final class ModuleCache {
             } else {
                 ptx = library.ptx(module, choice.arch());
             }
-            try (Arena arena = Arena.ofConfined()) {
-                MemorySegment handle = CudaDriver.moduleLoadData(arena.allocateFrom(ptx));
-                return new Loaded(module, choice, handle);
+            try {
+                return loader.load(choice, ptx);
             } catch (CudaException e) {
                 if (!REJECTED_PTX.contains(e.statusName())) {
                     throw e;

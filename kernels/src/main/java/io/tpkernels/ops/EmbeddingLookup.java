@@ -1,6 +1,7 @@
 package io.tpkernels.ops;
 
 import io.tpkernels.gpu.CudaStream;
+import io.tpkernels.gpu.KernelLauncher;
 import io.tpkernels.shard.VocabShard;
 import io.tpkernels.tensor.DType;
 import io.tpkernels.tensor.Tensor;
@@ -50,10 +51,26 @@ public final class EmbeddingLookup {
         check(ids, weight, start, valid, vocabSize, out);
         if (weight.device().isCuda()) {
             CudaStream stream = CudaStream.legacyDefault(weight.cudaDevice());
-            EmbeddingLookupCuda.launch(ids, weight, start, valid, vocabSize, out, stream).await();
+            EmbeddingLookupCuda.launch(ids, weight, start, valid, vocabSize, out, stream, KernelLauncher.FFM).await();
         } else {
             EmbeddingLookupCpu.run(ids, weight, start, valid, vocabSize, out);
         }
+    }
+
+    /**
+     * The masked lookup into {@code out} on a GPU, its kernel launched on the device's legacy default stream by
+     * {@code launcher} (another binding of the driver, such as {@code tpkernels-jcuda}'s); returns when done.
+     * Checks, kernel, grid and parameters are those of {@link #masked(Tensor, Tensor, long, long, long, Tensor)}.
+     */
+    public static void masked(Tensor ids, Tensor weight, long start, long valid, long vocabSize, Tensor out,
+                              KernelLauncher launcher) {
+        check(ids, weight, start, valid, vocabSize, out);
+        if (!weight.device().isCuda()) {
+            throw new IllegalArgumentException("embedding lookup: a kernel launcher needs tensors on a CUDA device, got "
+                    + weight.describe());
+        }
+        CudaStream stream = CudaStream.legacyDefault(weight.cudaDevice());
+        EmbeddingLookupCuda.launch(ids, weight, start, valid, vocabSize, out, stream, launcher).await();
     }
 
     /**
@@ -67,7 +84,7 @@ public final class EmbeddingLookup {
             throw new IllegalArgumentException("embedding lookup: tensors on " + weight.device() + " with a stream on "
                     + stream.device());
         }
-        return EmbeddingLookupCuda.launch(ids, weight, start, valid, vocabSize, out, stream);
+        return EmbeddingLookupCuda.launch(ids, weight, start, valid, vocabSize, out, stream, KernelLauncher.FFM);
     }
 
     /** A queued lookup whose bad-id check is still to be read. */

@@ -1,14 +1,17 @@
 package io.tpkernels.ops;
 
 import io.tpkernels.gpu.CudaDevice;
-import io.tpkernels.gpu.CudaKernel;
 import io.tpkernels.gpu.CudaStream;
 import io.tpkernels.gpu.ErrorFlags;
 import io.tpkernels.gpu.KernelArgs;
+import io.tpkernels.gpu.KernelLauncher;
 import io.tpkernels.tensor.DType;
 import io.tpkernels.tensor.Tensor;
 
-/** {@link EmbeddingLookup} on a GPU: one launch of {@code embedding.cu}, then the device-side bad-id flag. */
+/**
+ * {@link EmbeddingLookup} on a GPU: one launch of {@code embedding.cu} (through the given launcher), then the
+ * device-side bad-id flag.
+ */
 final class EmbeddingLookupCuda {
     private static final int THREADS = 256;
     private static final int WARPS_PER_BLOCK = THREADS / 32;
@@ -26,7 +29,7 @@ final class EmbeddingLookupCuda {
     }
 
     static EmbeddingLookup.Pending launch(Tensor ids, Tensor weight, long start, long valid, long vocabSize, Tensor out,
-                                          CudaStream stream) {
+                                          CudaStream stream, KernelLauncher launcher) {
         CudaDevice device = weight.cudaDevice();
         long tokens = ids.dim(0);
         long rowBytes = weight.dim(1) * weight.dtype().byteSize();
@@ -39,13 +42,19 @@ final class EmbeddingLookupCuda {
         int word = rowBytes % 16 == 0 && wPtr % 16 == 0 && oPtr % 16 == 0 ? 16
                 : rowBytes % 4 == 0 && wPtr % 4 == 0 && oPtr % 4 == 0 ? 4 : 2;
         int wordIndex = word == 16 ? 0 : word == 4 ? 1 : 2;
-        CudaKernel kernel = device.modules().kernel("embedding", KERNELS[wordIndex][ids.dtype() == DType.I32 ? 0 : 1]);
+        String kernel = KERNELS[wordIndex][ids.dtype() == DType.I32 ? 0 : 1];
         long blocksNeeded = (tokens + WARPS_PER_BLOCK - 1) / WARPS_PER_BLOCK;
         int blocks = (int) Math.max(1, Math.min(blocksNeeded, (long) device.multiprocessors() * BLOCKS_PER_SM));
         ErrorFlags.Flag flag = device.errorFlags().borrow(stream);
-        // valid = 0 leaves a 1-byte buffer behind the weight: the kernel never reads it.
-        kernel.launch(stream, blocks, THREADS, 0, KernelArgs.begin().ptr(oPtr).ptr(wPtr).ptr(ids.devicePointer())
-                .i64(tokens).i64(start).i64(valid).i64(vocabSize).i64(rowBytes / word).ptr(flag.pointer()));
+        try {
+            // valid = 0 leaves a 1-byte buffer behind the weight: the kernel never reads it.
+            launcher.launch(stream, "embedding", kernel, blocks, THREADS, 0, KernelArgs.begin().ptr(oPtr).ptr(wPtr)
+                    .ptr(ids.devicePointer()).i64(tokens).i64(start).i64(valid).i64(vocabSize).i64(rowBytes / word)
+                    .ptr(flag.pointer()));
+        } catch (RuntimeException e) {
+            flag.close(); // nothing was queued that could write it: back to the pool
+            throw e;
+        }
         return () -> {
             long position;
             try {

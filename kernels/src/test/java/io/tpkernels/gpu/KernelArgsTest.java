@@ -34,8 +34,20 @@ class KernelArgsTest {
         KernelArgs second = KernelArgs.begin().i64(2);
         assertSame(first, second);
         assertEquals(1, second.count());
-        assertEquals(2L, second.slotAsLong(0));
+        assertEquals(2L, second.slot(0));
         assertEquals(first.pointerArray().address(), second.pointerArray().address());
+    }
+
+    @Test
+    void eachSlotHoldsItsValueInItsFirstBytes() {
+        KernelArgs.begin().i64(-1L).i64(-1L).i64(-1L);
+        // Reused slots keep stale high bytes under a 4-byte value: the driver reads only the low 4.
+        KernelArgs a = KernelArgs.begin().ptr(0x7f00_1234_5678L).i32(-5).f32(2.5f);
+        assertEquals(0x7f00_1234_5678L, a.slot(0));
+        assertEquals(-5, (int) a.slot(1));
+        assertEquals(2.5f, Float.intBitsToFloat((int) a.slot(2)));
+        assertThrows(IllegalArgumentException.class, () -> a.slot(3));
+        assertThrows(IllegalArgumentException.class, () -> a.slot(-1));
     }
 
     @Test

@@ -1,0 +1,36 @@
+package io.tpkernels.jcuda;
+
+import io.tpkernels.gpu.KernelLauncher;
+import io.tpkernels.ops.EmbeddingLookup;
+import io.tpkernels.tensor.Tensor;
+
+/**
+ * The project's kernels launched through JCuda instead of the FFM binding: the same packaged PTX, chosen the same
+ * way, with the same checks, grid and parameters, so results match the FFM launch bit for bit. Only the launch
+ * differs: {@code cuModuleLoadData}, {@code cuModuleGetFunction} and {@code cuLaunchKernel} are JCuda's.
+ */
+public final class JcudaKernels {
+    private JcudaKernels() {
+    }
+
+    /**
+     * The launcher through JCuda, for operations that take a {@link KernelLauncher}; it launches on the legacy
+     * default stream.
+     */
+    public static KernelLauncher launcher() {
+        return JcudaLauncher.INSTANCE;
+    }
+
+    /**
+     * The masked embedding lookup of {@link EmbeddingLookup#masked(Tensor, Tensor, long, long, long, Tensor)} into
+     * {@code out}, its kernel ({@code embedding.cu}) launched through JCuda on the legacy default stream; returns
+     * when done. Tensors from JCuda memory come from {@link JcudaPointers#wrap}.
+     *
+     * @throws IllegalArgumentException for bad shapes, dtypes or devices, host tensors, or an id outside
+     *                                  {@code [0, vocabSize)} (naming the first position), as the FFM launch does
+     * @throws IllegalStateException    when JCuda's natives or the CUDA driver cannot be loaded
+     */
+    public static void embeddingLookup(Tensor ids, Tensor weight, long start, long valid, long vocabSize, Tensor out) {
+        EmbeddingLookup.masked(ids, weight, start, valid, vocabSize, out, JcudaLauncher.INSTANCE);
+    }
+}
