@@ -1,0 +1,198 @@
+package io.tpkernels.layers.checkpoint;
+
+import static io.tpkernels.layers.checkpoint.CheckpointJson.quote;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import io.tpkernels.layers.weights.TensorInfo;
+import io.tpkernels.layers.weights.WeightSource;
+import io.tpkernels.tensor.Tensor;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * A Hugging Face safetensors checkpoint: one {@value #SINGLE_FILE}, or tensors spread over several files named
+ * by the {@code weight_map} of a {@value #INDEX_FILE} ({@code {"metadata": {...}, "weight_map": {"tensor":
+ * "file.safetensors", ...}}}). Each file is mapped once ({@link SafetensorsFile}) and the whole checkpoint is
+ * checked when opened: every listed tensor is in the file the index names, no tensor is in two files, and no file
+ * holds a tensor the index does not list.
+ */
+public final class SafetensorsCheckpoint implements WeightSource {
+    /** The file of a checkpoint that is not split. */
+    public static final String SINGLE_FILE = "model.safetensors";
+    /** The index of a checkpoint split over several files. */
+    public static final String INDEX_FILE = "model.safetensors.index.json";
+
+    private final String description;
+    private final Map<String, SafetensorsFile> fileOfTensor;
+    private final List<SafetensorsFile> files;
+
+    private SafetensorsCheckpoint(String description, Map<String, SafetensorsFile> fileOfTensor,
+                                  List<SafetensorsFile> files) {
+        this.description = description;
+        this.fileOfTensor = Collections.unmodifiableMap(fileOfTensor);
+        this.files = List.copyOf(files);
+    }
+
+    /**
+     * Opens {@code path}: a safetensors file, an index file ({@code *.index.json}), or a directory holding
+     * {@value #SINGLE_FILE} or else {@value #INDEX_FILE} (the order the Hugging Face loaders look in).
+     *
+     * @throws CheckpointException naming the file, the tensor and what was wrong
+     */
+    public static SafetensorsCheckpoint open(Path path) {
+        if (Files.isDirectory(path)) {
+            Path single = path.resolve(SINGLE_FILE);
+            Path index = path.resolve(INDEX_FILE);
+            if (Files.exists(single)) {
+                return ofFile(single);
+            }
+            if (Files.exists(index)) {
+                return ofIndex(index);
+            }
+            throw new CheckpointException(path + " holds neither " + SINGLE_FILE + " nor " + INDEX_FILE);
+        }
+        return path.getFileName().toString().endsWith(".index.json") ? ofIndex(path) : ofFile(path);
+    }
+
+    private static SafetensorsCheckpoint ofFile(Path file) {
+        SafetensorsFile opened = SafetensorsFile.open(file);
+        Map<String, SafetensorsFile> fileOfTensor = new LinkedHashMap<>();
+        opened.names().forEach(name -> fileOfTensor.put(name, opened));
+        return new SafetensorsCheckpoint(file.toString(), fileOfTensor, List.of(opened));
+    }
+
+    private static SafetensorsCheckpoint ofIndex(Path index) {
+        Map<String, String> weightMap = weightMap(index);
+        Map<String, SafetensorsFile> byFileName = new LinkedHashMap<>();
+        try {
+            Map<String, SafetensorsFile> fileOfTensor = new LinkedHashMap<>();
+            for (Map.Entry<String, String> e : weightMap.entrySet()) {
+                String tensor = e.getKey();
+                SafetensorsFile file = byFileName.get(e.getValue());
+                if (file == null) {
+                    file = openListed(index, tensor, e.getValue());
+                    byFileName.put(e.getValue(), file);
+                }
+                if (!file.contains(tensor)) {
+                    throw new CheckpointException(index + ": tensor \"" + tensor + "\" is mapped to " + e.getValue()
+                            + ", which does not hold it");
+                }
+                fileOfTensor.put(tensor, file);
+            }
+            for (Map.Entry<String, SafetensorsFile> f : byFileName.entrySet()) {
+                for (String tensor : f.getValue().names()) {
+                    String listed = weightMap.get(tensor);
+                    if (listed == null) {
+                        throw new CheckpointException(index + ": tensor \"" + tensor + "\" is in " + f.getKey()
+                                + " but not in the weight_map");
+                    }
+                    if (!listed.equals(f.getKey())) {
+                        throw new CheckpointException(index + ": tensor \"" + tensor + "\" is in both " + listed
+                                + " and " + f.getKey());
+                    }
+                }
+            }
+            return new SafetensorsCheckpoint(index.toString(), fileOfTensor, new ArrayList<>(byFileName.values()));
+        } catch (RuntimeException e) {
+            byFileName.values().forEach(SafetensorsFile::close);
+            throw e;
+        }
+    }
+
+    private static SafetensorsFile openListed(Path index, String tensor, String fileName) {
+        try {
+            return SafetensorsFile.open(index.resolveSibling(fileName));
+        } catch (CheckpointException e) {
+            throw new CheckpointException(index + ": tensor \"" + tensor + "\" is mapped to " + fileName
+                    + ", which cannot be opened: " + e.getMessage(), e);
+        }
+    }
+
+    /** The index's tensor-to-file map, in order, each file a plain name in the index's directory. */
+    private static Map<String, String> weightMap(Path index) {
+        JsonNode root;
+        try {
+            root = CheckpointJson.MAPPER.readTree(Files.readAllBytes(index));
+        } catch (JsonProcessingException e) {
+            throw new CheckpointException(index + " is not valid JSON: " + CheckpointJson.reason(e), e);
+        } catch (NoSuchFileException e) {
+            throw new CheckpointException(index + " does not exist", e);
+        } catch (IOException e) {
+            throw new CheckpointException(index + " cannot be read: " + e.getMessage(), e);
+        }
+        if (root == null || !root.isObject()) {
+            throw new CheckpointException(index + " is not a JSON object");
+        }
+        JsonNode map = root.get("weight_map");
+        if (map == null || !map.isObject()) {
+            throw new CheckpointException(index + " has no \"weight_map\" object");
+        }
+        Map<String, String> weightMap = new LinkedHashMap<>();
+        for (Map.Entry<String, JsonNode> e : map.properties()) {
+            JsonNode file = e.getValue();
+            if (!file.isTextual() || !isPlainFileName(file.textValue())) {
+                throw new CheckpointException(index + ": tensor \"" + e.getKey() + "\" is mapped to " + quote(file)
+                        + ", not the name of a file beside the index");
+            }
+            weightMap.put(e.getKey(), file.textValue());
+        }
+        return weightMap;
+    }
+
+    /** Whether {@code name} names a file in the index's own directory: an index may not point elsewhere. */
+    private static boolean isPlainFileName(String name) {
+        return !name.isEmpty() && !name.equals(".") && !name.equals("..")
+                && name.indexOf('/') < 0 && name.indexOf('\\') < 0;
+    }
+
+    /** The file or index it was opened from. */
+    @Override
+    public String describe() {
+        return description;
+    }
+
+    /** The tensor names, in header order (one file) or weight_map order (an index). */
+    @Override
+    public Set<String> names() {
+        return fileOfTensor.keySet();
+    }
+
+    @Override
+    public TensorInfo info(String name) {
+        return fileOf(name).info(name);
+    }
+
+    /** A zero-copy host view of {@code name} in its mapped file, valid until the checkpoint is closed. */
+    @Override
+    public Tensor view(String name) {
+        return fileOf(name).view(name);
+    }
+
+    /** The mapped files, each once, in the order first listed. */
+    public List<SafetensorsFile> files() {
+        return files;
+    }
+
+    private SafetensorsFile fileOf(String name) {
+        SafetensorsFile file = fileOfTensor.get(name);
+        if (file == null) {
+            throw new CheckpointException(description + " has no tensor \"" + name + "\"");
+        }
+        return file;
+    }
+
+    /** Unmaps every file. */
+    @Override
+    public void close() {
+        files.forEach(SafetensorsFile::close);
+    }
+}

@@ -1,0 +1,151 @@
+package io.tpkernels.layers.checkpoint;
+
+import io.tpkernels.layers.weights.TensorInfo;
+import io.tpkernels.layers.weights.WeightSource;
+import io.tpkernels.tensor.Tensor;
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * One safetensors file (SEMANTICS.md section 10), mapped read-only as a whole: an 8-byte little-endian header
+ * length {@code n}, {@code n} bytes of JSON, then the data. The header is validated completely when the file is
+ * opened, before any tensor is read, so every view lies inside the file and shares no byte with another view.
+ *
+ * <p>Views are zero-copy slices of one mapping in a shared arena: every rank thread of a process reads the same
+ * pages, and reads are thread-safe. Closing unmaps the file; a view used afterwards throws
+ * {@link IllegalStateException}.
+ */
+public final class SafetensorsFile implements WeightSource {
+    /** The largest header accepted, as in the reference implementation: anything larger is corrupt or hostile. */
+    public static final long MAX_HEADER_BYTES = 100_000_000L;
+
+    /** Bytes of the header length field. */
+    static final int LENGTH_FIELD_BYTES = 8;
+
+    private static final ValueLayout.OfLong LITTLE_ENDIAN_LONG =
+            ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
+    private final Path path;
+    private final Arena arena;
+    private final MemorySegment data;
+    private final SafetensorsHeader header;
+
+    private SafetensorsFile(Path path, Arena arena, MemorySegment data, SafetensorsHeader header) {
+        this.path = path;
+        this.arena = arena;
+        this.data = data;
+        this.header = header;
+    }
+
+    /**
+     * Maps and validates {@code file}.
+     *
+     * @throws CheckpointException naming the file (and the entry) if it is missing, unreadable or breaks a rule
+     *                             of the format
+     */
+    public static SafetensorsFile open(Path file) {
+        Arena arena = Arena.ofShared();
+        try {
+            MemorySegment mapped = map(file, arena);
+            long size = mapped.byteSize();
+            if (size < LENGTH_FIELD_BYTES) {
+                throw new CheckpointException(file + " is " + size + " bytes long, too short for the "
+                        + LENGTH_FIELD_BYTES + "-byte header length");
+            }
+            long headerBytes = mapped.get(LITTLE_ENDIAN_LONG, 0);
+            // Unsigned: a length with the top bit set is a huge number, not a negative one.
+            if (Long.compareUnsigned(headerBytes, MAX_HEADER_BYTES) > 0) {
+                throw new CheckpointException(file + ": header length " + Long.toUnsignedString(headerBytes)
+                        + " exceeds the limit of " + MAX_HEADER_BYTES + " bytes");
+            }
+            if (headerBytes > size - LENGTH_FIELD_BYTES) {
+                throw new CheckpointException(file + ": header length " + headerBytes + " exceeds the "
+                        + (size - LENGTH_FIELD_BYTES) + " bytes after the length field");
+            }
+            byte[] json = mapped.asSlice(LENGTH_FIELD_BYTES, headerBytes).toArray(ValueLayout.JAVA_BYTE);
+            MemorySegment data = mapped.asSlice(LENGTH_FIELD_BYTES + headerBytes);
+            SafetensorsHeader header = SafetensorsHeader.parse(json, data.byteSize(), file.toString());
+            return new SafetensorsFile(file, arena, data, header);
+        } catch (RuntimeException e) {
+            arena.close();
+            throw e;
+        }
+    }
+
+    private static MemorySegment map(Path file, Arena arena) {
+        if (Files.isDirectory(file)) {
+            throw new CheckpointException(file + " is a directory, not a safetensors file");
+        }
+        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
+            // The mapping belongs to the arena and outlives the channel.
+            return channel.map(FileChannel.MapMode.READ_ONLY, 0, channel.size(), arena);
+        } catch (NoSuchFileException e) {
+            throw new CheckpointException(file + " does not exist", e);
+        } catch (IOException e) {
+            throw new CheckpointException(file + " cannot be read: " + e.getMessage(), e);
+        }
+    }
+
+    /** The file. */
+    public Path path() {
+        return path;
+    }
+
+    /** The file's path. */
+    @Override
+    public String describe() {
+        return path.toString();
+    }
+
+    /** The tensor names, in header order. */
+    @Override
+    public Set<String> names() {
+        return header.entries().keySet();
+    }
+
+    @Override
+    public TensorInfo info(String name) {
+        return entry(name).info();
+    }
+
+    /** A zero-copy host view of {@code name} inside the mapping, valid until this file is closed. */
+    @Override
+    public Tensor view(String name) {
+        SafetensorsHeader.Entry e = entry(name);
+        if (!arena.scope().isAlive()) {
+            throw new IllegalStateException(path + " was closed; tensor \"" + name + "\" can no longer be read");
+        }
+        return Tensor.wrap(data.asSlice(e.begin(), e.end() - e.begin()), e.info().dtype(), e.info().shape());
+    }
+
+    /** The {@code __metadata__} strings of the header, in header order (empty if it has none). */
+    public Map<String, String> metadata() {
+        return header.metadata();
+    }
+
+    private SafetensorsHeader.Entry entry(String name) {
+        SafetensorsHeader.Entry e = header.entries().get(name);
+        if (e == null) {
+            throw new CheckpointException(path + " has no tensor \"" + name + "\"");
+        }
+        return e;
+    }
+
+    /** Unmaps the file; views handed out throw {@link IllegalStateException} from then on. Closing twice is harmless. */
+    @Override
+    public synchronized void close() {
+        if (arena.scope().isAlive()) {
+            arena.close();
+        }
+    }
+}

@@ -1,0 +1,217 @@
+package io.tpkernels.layers.checkpoint;
+
+import static io.tpkernels.layers.checkpoint.CheckpointJson.entryLabel;
+import static io.tpkernels.layers.checkpoint.CheckpointJson.quote;
+
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.databind.JsonNode;
+import io.tpkernels.layers.weights.TensorInfo;
+import io.tpkernels.tensor.DType;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collection;
+import java.util.Collections;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The JSON header of a safetensors file, checked against every rule of SEMANTICS.md section 10 so that each
+ * entry's bytes lie inside the data section and belong to no other entry. Like the reference reader, it also
+ * requires the entries to cover the data exactly, without gaps or bytes after the last one: a header length that
+ * is off by a few bytes (a corrupt or hand-made file) then fails instead of silently shifting every tensor.
+ *
+ * @param entries  tensors by name, in header order
+ * @param metadata the {@code __metadata__} strings (empty if absent)
+ */
+record SafetensorsHeader(Map<String, Entry> entries, Map<String, String> metadata) {
+
+    /** The reserved key of the free-form string metadata. */
+    static final String METADATA_KEY = "__metadata__";
+
+    /**
+     * Where one tensor's bytes are.
+     *
+     * @param info  its name, dtype and shape
+     * @param begin first byte, relative to the start of the data section
+     * @param end   one past its last byte
+     */
+    record Entry(TensorInfo info, long begin, long end) {
+        String bytes() {
+            return "bytes [" + begin + ", " + end + ")";
+        }
+    }
+
+    /**
+     * Parses and validates {@code json}, the header of {@code file} whose data section holds {@code dataSize} bytes.
+     *
+     * @throws CheckpointException naming the file, the entry and the broken rule
+     */
+    static SafetensorsHeader parse(byte[] json, long dataSize, String file) {
+        Map<String, Entry> entries = new LinkedHashMap<>();
+        Map<String, String> metadata = Map.of();
+        for (Map.Entry<String, JsonNode> field : topLevelFields(json, file).entrySet()) {
+            if (field.getKey().equals(METADATA_KEY)) {
+                metadata = metadata(field.getValue(), file);
+            } else {
+                entries.put(field.getKey(), entry(field.getKey(), field.getValue(), dataSize, file));
+            }
+        }
+        requireTiling(entries.values(), dataSize, file);
+        return new SafetensorsHeader(Collections.unmodifiableMap(entries), metadata);
+    }
+
+    /**
+     * The header's top-level keys and values, in order. Read key by key rather than as one tree so that a duplicate
+     * tensor name, which a tree would silently collapse, is reported by name.
+     */
+    private static Map<String, JsonNode> topLevelFields(byte[] json, String file) {
+        Map<String, JsonNode> fields = new LinkedHashMap<>();
+        String name = null;
+        try (JsonParser parser = CheckpointJson.MAPPER.createParser(json)) {
+            if (parser.nextToken() != JsonToken.START_OBJECT) {
+                throw new CheckpointException(file + ": the header is not a JSON object");
+            }
+            while (parser.nextToken() == JsonToken.FIELD_NAME) {
+                name = parser.currentName();
+                parser.nextToken();
+                JsonNode value = CheckpointJson.MAPPER.readTree(parser);
+                if (fields.putIfAbsent(name, value) != null) {
+                    throw new CheckpointException(file + ": " + entryLabel(name) + " appears twice in the header");
+                }
+                name = null; // a syntax error from here on is between entries
+            }
+            if (parser.nextToken() != null) {
+                throw new CheckpointException(file + ": the header has more JSON after its object");
+            }
+            return fields;
+        } catch (JsonProcessingException e) {
+            throw new CheckpointException(file + ": the header is not valid JSON"
+                    + (name == null ? "" : " in " + entryLabel(name)) + ": " + CheckpointJson.reason(e), e);
+        } catch (IOException e) {
+            throw new UncheckedIOException("reading JSON from memory", e); // a byte array cannot fail to read
+        }
+    }
+
+    private static Map<String, String> metadata(JsonNode node, String file) {
+        if (!node.isObject()) {
+            throw new CheckpointException(file + ": \"" + METADATA_KEY + "\" must be an object of strings, not "
+                    + quote(node));
+        }
+        Map<String, String> metadata = new LinkedHashMap<>();
+        for (Map.Entry<String, JsonNode> e : node.properties()) {
+            if (!e.getValue().isTextual()) {
+                throw new CheckpointException(file + ": \"" + METADATA_KEY + "\" key \"" + e.getKey()
+                        + "\" must be a string, not " + quote(e.getValue()));
+            }
+            metadata.put(e.getKey(), e.getValue().textValue());
+        }
+        return Collections.unmodifiableMap(metadata);
+    }
+
+    private static Entry entry(String name, JsonNode node, long dataSize, String file) {
+        String where = file + ": " + entryLabel(name);
+        if (!node.isObject()) {
+            throw new CheckpointException(where + " must be an object with dtype, shape and data_offsets, not "
+                    + quote(node));
+        }
+        DType dtype = dtype(node.get("dtype"), where);
+        long[] shape = nonNegativeIntegers(node.get("shape"), -1, where, "shape");
+        long bytes = byteSize(shape, dtype, where);
+        long[] offsets = nonNegativeIntegers(node.get("data_offsets"), 2, where, "data_offsets");
+        long begin = offsets[0];
+        long end = offsets[1];
+        if (begin > end) {
+            throw new CheckpointException(where + " has data_offsets " + Arrays.toString(offsets)
+                    + " that end before they begin");
+        }
+        if (end - begin != bytes) {
+            throw new CheckpointException(where + " has data_offsets " + Arrays.toString(offsets) + " of "
+                    + (end - begin) + " bytes, but shape " + Arrays.toString(shape) + " of " + dtype + " needs "
+                    + bytes + " bytes");
+        }
+        if (end > dataSize) {
+            throw new CheckpointException(where + " has data_offsets " + Arrays.toString(offsets)
+                    + " outside the " + dataSize + " bytes of data");
+        }
+        return new Entry(new TensorInfo(name, dtype, shape), begin, end);
+    }
+
+    private static DType dtype(JsonNode node, String where) {
+        if (node == null || !node.isTextual()) {
+            throw new CheckpointException(where + " has no \"dtype\" string");
+        }
+        try {
+            return DType.ofSafetensorsName(node.textValue());
+        } catch (IllegalArgumentException e) {
+            throw new CheckpointException(where + " has " + e.getMessage(), e);
+        }
+    }
+
+    /** The array {@code node} of non-negative 64-bit integers, of {@code length} elements unless that is -1. */
+    private static long[] nonNegativeIntegers(JsonNode node, int length, String where, String key) {
+        String expected = length < 0 ? "a list of non-negative integers" : "a list of " + length + " non-negative integers";
+        if (node == null) {
+            throw new CheckpointException(where + " has no \"" + key + "\"");
+        }
+        if (!node.isArray() || (length >= 0 && node.size() != length)) {
+            throw new CheckpointException(where + " has " + key + " " + quote(node) + ", not " + expected);
+        }
+        long[] values = new long[node.size()];
+        for (int i = 0; i < values.length; i++) {
+            JsonNode v = node.get(i);
+            if (!v.isIntegralNumber() || !v.canConvertToLong() || v.longValue() < 0) {
+                throw new CheckpointException(where + " has " + key + " " + quote(node) + ", not " + expected);
+            }
+            values[i] = v.longValue();
+        }
+        return values;
+    }
+
+    private static long byteSize(long[] shape, DType dtype, String where) {
+        try {
+            long numel = 1;
+            for (long d : shape) {
+                numel = Math.multiplyExact(numel, d);
+            }
+            return Math.multiplyExact(numel, (long) dtype.byteSize());
+        } catch (ArithmeticException e) {
+            throw new CheckpointException(where + " has shape " + Arrays.toString(shape) + " of " + dtype
+                    + ", more than 2^63 bytes", e);
+        }
+    }
+
+    /**
+     * The entries, in offset order, tile the data section: each begins where the one before ended (no byte in
+     * two tensors, none in no tensor), and the last ends where the data does. Sorting by begin, then end, puts an
+     * empty tensor before a non-empty one at the same offset, as the reference reader does.
+     */
+    private static void requireTiling(Collection<Entry> entries, long dataSize, String file) {
+        List<Entry> sorted = new ArrayList<>(entries);
+        sorted.sort(Comparator.comparingLong(Entry::begin).thenComparingLong(Entry::end));
+        long covered = 0;
+        Entry previous = null;
+        for (Entry e : sorted) {
+            if (e.begin() < covered) {
+                throw new CheckpointException(file + ": " + entryLabel(e.info().name()) + " (" + e.bytes()
+                        + ") overlaps " + entryLabel(previous.info().name()) + " (" + previous.bytes() + ")");
+            }
+            if (e.begin() > covered) {
+                throw new CheckpointException(file + ": " + entryLabel(e.info().name()) + " (" + e.bytes()
+                        + ") leaves bytes [" + covered + ", " + e.begin() + ") of the data in no tensor");
+            }
+            covered = e.end();
+            previous = e;
+        }
+        if (covered != dataSize) {
+            throw new CheckpointException(file + ": " + (dataSize - covered) + " bytes of data follow "
+                    + (previous == null ? "a header that lists no tensor"
+                            : "the last tensor, \"" + previous.info().name() + "\" (" + previous.bytes() + ")"));
+        }
+    }
+}
