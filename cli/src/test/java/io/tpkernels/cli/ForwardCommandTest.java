@@ -8,7 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.tpkernels.layers.checkpoint.SafetensorsFile;
 import io.tpkernels.layers.model.DemoModelNames;
 import io.tpkernels.layers.model.DemoModelNames.Projection;
-import io.tpkernels.layers.model.DemoModelReference;
+import io.tpkernels.layers.testing.DemoModelReference;
 import io.tpkernels.tensor.DType;
 import io.tpkernels.tensor.Tensor;
 import java.nio.file.Files;

@@ -11,6 +11,7 @@ import io.tpkernels.layers.LoraSource;
 import io.tpkernels.layers.Precision;
 import io.tpkernels.layers.config.ModelConfig;
 import io.tpkernels.layers.model.DemoModelNames.Projection;
+import io.tpkernels.layers.testing.DemoModelReference;
 import io.tpkernels.layers.weights.InMemoryWeights;
 import io.tpkernels.shard.PipelinePartition;
 import io.tpkernels.shard.VocabShard;

@@ -1,5 +1,6 @@
-package io.tpkernels.layers.model;
+package io.tpkernels.layers.testing;
 
+import io.tpkernels.layers.model.DemoModelNames;
 import io.tpkernels.layers.model.DemoModelNames.Projection;
 import io.tpkernels.layers.weights.WeightSource;
 
