@@ -16,8 +16,8 @@ import java.util.SplittableRandom;
 /**
  * Writes a small random demo model (SEMANTICS.md section 9) and a PEFT adapter for it, as Hugging Face and PEFT
  * lay them out: {@code config.json} + {@code model.safetensors}, {@code adapter_config.json} +
- * {@code adapter_model.safetensors}. Weights are Gaussian scaled by {@code 1/√fan_in}, as real initialisations
- * are, so activations keep their size through the layers; the adapter's {@code B} is non-zero (a trained
+ * {@code adapter_model.safetensors}. Weights are Gaussian scaled by {@code 0.5/√fan_in}, as real initialisations
+ * are, so activations keep their size through the layers (the demo model has no norms to hold them); the adapter's {@code B} is non-zero (a trained
  * adapter), so it visibly changes the logits.
  */
 final class DemoModelWriter {
@@ -60,7 +60,7 @@ final class DemoModelWriter {
                     long in = p == Projection.DOWN ? s.intermediate() : s.hidden();
                     long out = p == Projection.DOWN ? s.hidden() : s.intermediate();
                     tensors.put(DemoModelNames.loraA(l, p), scaled(random, s.loraRank(), in));
-                    tensors.put(DemoModelNames.loraB(l, p), gaussian(random, out, s.loraRank(), 0.1));
+                    tensors.put(DemoModelNames.loraB(l, p), gaussian(random, out, s.loraRank(), 0.02));
                 }
             }
             writeJson(dir.resolve("adapter_config.json"), String.format(
@@ -73,8 +73,9 @@ final class DemoModelWriter {
         }
     }
 
+    /** Gaussian with standard deviation {@code 0.5/√cols}: without norms, larger weights grow h layer by layer. */
     private static Tensor scaled(SplittableRandom random, long rows, long cols) {
-        return gaussian(random, rows, cols, 1 / Math.sqrt(cols));
+        return gaussian(random, rows, cols, 0.5 / Math.sqrt(cols));
     }
 
     private static Tensor gaussian(SplittableRandom random, long rows, long cols, double std) {
