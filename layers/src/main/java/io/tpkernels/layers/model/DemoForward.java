@@ -87,27 +87,27 @@ public final class DemoForward {
                 PipelinePartition.Remainder.FIRST);
         int totalLoads = config.numHiddenLayers() * options.tp();
         AtomicInteger loaded = new AtomicInteger();
-        List<Object> results = LocalGroup.runMesh(options.tp(), options.pp(), options.timeout(), mesh -> {
+        record RankOut(Tensor logits, long[] tokens) {
+        }
+        List<RankOut> results = LocalGroup.runMesh(options.tp(), options.pp(), options.timeout(), mesh -> {
             var spec = new PipelineStage.Spec(config, partition, options.deviceOf(mesh.stage()), options.precision(),
                     options.vocabMultiple());
             try (PipelineStage stage = PipelineStage.load(model, spec, mesh, adapters,
                     layer -> progress.loaded(loaded.incrementAndGet(), totalLoads));
                  Tensor idt = Tensor.ofLongs(DType.I64, ids, ids.length)) {
                 if (options.argmax()) {
-                    return stage.argmax(idt);
+                    return new RankOut(null, stage.argmax(idt));
                 }
                 try (Tensor logits = stage.logits(idt)) {
                     // Only the last stage's first rank hands its copy back; the others' are identical.
                     boolean keep = logits != null && mesh.tpRank() == 0;
-                    return keep ? logits.copyTo(Device.CPU) : null;
+                    return new RankOut(keep ? logits.copyTo(Device.CPU) : null, null);
                 }
             }
         });
-        Object last = results.get((options.pp() - 1) * options.tp());
-        Duration elapsed = Duration.ofNanos(System.nanoTime() - started);
-        int ranks = options.tp() * options.pp();
-        return options.argmax() ? new Result(null, (long[]) last, ranks, elapsed)
-                : new Result((Tensor) last, null, ranks, elapsed);
+        RankOut last = results.get((options.pp() - 1) * options.tp());
+        return new Result(last.logits(), last.tokens(), options.tp() * options.pp(),
+                Duration.ofNanos(System.nanoTime() - started));
     }
 
     private static void validate(ModelConfig config, long[] ids, Options options) {
