@@ -25,18 +25,15 @@ import picocli.CommandLine.Option;
 @Command(name = "demo", mixinStandardHelpOptions = true,
         description = "Write a random model and adapter, run forward at tp 1 and tp 4 x pp 2 with and without the adapter, and compare.")
 final class DemoCommand implements Callable<Integer> {
-    /** Largest difference allowed between layouts, relative to the largest logit: a few f32 roundings. */
+    /** Largest difference allowed between layouts, relative to the largest logit: a few roundings of the dtype. */
     private static final double F32_AGREEMENT = 1e-5;
     private static final double BF16_AGREEMENT = 1e-2;
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
-    @Option(names = "--backend", description = "cpu or cuda (default: cuda when a GPU is found, else cpu).")
-    Backend backend;
-
-    @Option(names = "--dtype", defaultValue = "f32", description = "f32 or bf16 (default ${DEFAULT-VALUE}).")
-    String dtype;
+    @CommandLine.Mixin
+    RunOptions run;
 
     @Option(names = "--keep", description = "Keep the temporary folder (its path is printed).")
     boolean keep;
@@ -47,7 +44,8 @@ final class DemoCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         PrintWriter out = spec.commandLine().getOut();
-        Backend resolved = Backend.resolve(backend);
+        Backend resolved = run.backend();
+        String dtype = run.precision().name().toLowerCase(java.util.Locale.ROOT);
         var sizes = new DemoModelWriter.Sizes(1003, 64, 192, 6, 8, 16, false);
         Path dir = Files.createTempDirectory("tpk-demo-");
         try {
@@ -81,7 +79,7 @@ final class DemoCommand implements Callable<Integer> {
         for (Path outFile : new Path[] {logitsFile, argmaxFile}) {
             List<String> args = new ArrayList<>(List.of("forward", "--model", model.toString(), "--tokens",
                     join(ids), "--tp", "" + tp, "--pp", "" + pp, "--backend", resolved.name().toLowerCase(),
-                    "--dtype", dtype, "--out", outFile.toString()));
+                    "--dtype", run.dtype, "--out", outFile.toString()));
             if (adapter != null) {
                 args.addAll(List.of("--lora", adapter.toString()));
             }
@@ -111,7 +109,7 @@ final class DemoCommand implements Callable<Integer> {
 
     /** Prints the table; true when every layout agrees with tp 1 and the adapter changes the logits. */
     private boolean report(PrintWriter out, List<Run> runs) {
-        double tolerance = "bf16".equalsIgnoreCase(dtype) ? BF16_AGREEMENT : F32_AGREEMENT;
+        double tolerance = run.precision() == io.tpkernels.layers.Precision.BF16 ? BF16_AGREEMENT : F32_AGREEMENT;
         boolean ok = true;
         out.printf("%-12s %-8s %-14s %-16s %s%n", "layout", "adapter", "max |logit|", "max |Δ| vs tp 1", "argmax");
         Run reference = null;

@@ -60,11 +60,8 @@ final class ForwardCommand implements Callable<Integer> {
     @Option(names = "--lora", paramLabel = "DIR", description = "A PEFT adapter folder (adapter_config.json, adapter_model.safetensors).")
     Path lora;
 
-    @Option(names = "--backend", description = "cpu or cuda (default: cuda when a GPU is found, else cpu).")
-    Backend backend;
-
-    @Option(names = "--dtype", defaultValue = "f32", description = "f32 or bf16: weights and activations (default ${DEFAULT-VALUE}).")
-    String dtype;
+    @CommandLine.Mixin
+    RunOptions run;
 
     @Option(names = "--argmax", description = "Write the greedy token ids (tensor argmax, I64 [T]) instead of logits.")
     boolean argmax;
@@ -97,12 +94,8 @@ final class ForwardCommand implements Callable<Integer> {
     }
 
     private void run(PrintWriter out, PrintWriter err) {
-        Precision precision = switch (dtype.toLowerCase(Locale.ROOT)) {
-            case "f32" -> Precision.F32;
-            case "bf16" -> Precision.BF16;
-            default -> throw new IllegalArgumentException("--dtype must be f32 or bf16, got " + dtype);
-        };
-        Backend resolved = Backend.resolve(backend);
+        Precision precision = run.precision();
+        Backend resolved = run.backend();
         long[] ids = tokens.inline != null ? TokenIds.parse(tokens.inline, "--tokens") : TokenIds.read(tokens.file);
         Path parent = this.out.toAbsolutePath().getParent();
         if (parent == null || !Files.isDirectory(parent)) {
@@ -119,7 +112,7 @@ final class ForwardCommand implements Callable<Integer> {
                 bar.finish();
                 write(result);
                 out.printf("forward: %d ranks (tp %d x pp %d), %d tokens, %s %s, %.2f s -> %s (%s)%n", result.ranks(), tp,
-                        pp, ids.length, resolved.name().toLowerCase(Locale.ROOT), dtype.toLowerCase(Locale.ROOT),
+                        pp, ids.length, resolved.name().toLowerCase(Locale.ROOT), precision.name().toLowerCase(Locale.ROOT),
                         result.elapsed().toNanos() / 1e9, this.out, argmax ? "argmax I64 [" + ids.length + "]"
                                 : "logits F32 [" + ids.length + ", " + config.vocabSize() + "]");
                 out.flush();

@@ -40,15 +40,7 @@ public final class ColumnParallelEmbedding implements AutoCloseable {
         if (output == Tokens.SHARDED) {
             Activations.shardedTokens("ColumnParallelEmbedding", ids.numel(), ctx);
         }
-        Tensor local = Ids.onDevice("ColumnParallelEmbedding", ids, ctx);
-        Tensor slice;
-        try {
-            slice = EmbeddingLookup.hiddenParallel(local, weight);
-        } finally {
-            if (local != ids) {
-                local.close();
-            }
-        }
+        Tensor slice = Ids.lookup("ColumnParallelEmbedding", ids, ctx, i -> EmbeddingLookup.hiddenParallel(i, weight));
         try (slice) {
             return output == Tokens.REPLICATED ? ctx.tp().allGather(slice, 1) : ctx.tp().allToAll(slice, 0, 1);
         }

@@ -56,15 +56,7 @@ public final class VocabParallelEmbedding implements AutoCloseable {
         if (output == Tokens.SHARDED) {
             Activations.shardedTokens("VocabParallelEmbedding", ids.numel(), ctx);
         }
-        Tensor local = Ids.onDevice("VocabParallelEmbedding", ids, ctx);
-        Tensor rows;
-        try {
-            rows = EmbeddingLookup.vocabParallel(local, weight, shard);
-        } finally {
-            if (local != ids) {
-                local.close();
-            }
-        }
+        Tensor rows = Ids.lookup("VocabParallelEmbedding", ids, ctx, i -> EmbeddingLookup.vocabParallel(i, weight, shard));
         try {
             if (output == Tokens.REPLICATED) {
                 ctx.tp().allReduce(rows, ReduceOp.SUM);

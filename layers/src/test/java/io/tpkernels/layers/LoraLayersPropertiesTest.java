@@ -117,9 +117,9 @@ class LoraLayersPropertiesTest {
             var init = new LoraSource.Initialized(r, 2f, seed);
             List<float[][]> sharded = initialised(weights, tp, n, k, init, rowParallel);
             float[][] unsharded = initialised(weights, 1, n, k, init, rowParallel).get(0);
-            double bound = LoraInit.bound(k);
+            double bound = LoraInit.bound(k) * (1 + 0x1p-8); // the draws are stored in BF16: half an ulp over
             for (float v : unsharded[0]) {
-                assertTrue(Math.abs(v) <= bound, "Kaiming-uniform draw " + v + " within 1/√K = " + bound);
+                assertTrue(Math.abs(v) <= bound, "Kaiming-uniform draw " + v + " within 1/√K (rounded) = " + bound);
             }
             for (int rank = 0; rank < tp; rank++) {
                 assertArrayEquals(unsharded[0], sharded.get(rank)[0], "A gathered on rank " + rank);

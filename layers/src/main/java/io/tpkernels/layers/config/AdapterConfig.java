@@ -1,11 +1,6 @@
 package io.tpkernels.layers.config;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -21,8 +16,6 @@ import java.util.List;
  * @param targetModules {@code target_modules}
  */
 public record AdapterConfig(int rank, double alpha, boolean rsLora, List<String> targetModules) {
-    private static final ObjectMapper JSON = new ObjectMapper();
-
     public AdapterConfig {
         targetModules = List.copyOf(targetModules);
     }
@@ -39,28 +32,12 @@ public record AdapterConfig(int rank, double alpha, boolean rsLora, List<String>
 
     /** Reads {@code file}; errors name the file and the key in one sentence. */
     public static AdapterConfig read(Path file) {
-        String text;
-        try {
-            text = Files.readString(file);
-        } catch (NoSuchFileException e) {
-            throw new IllegalArgumentException(file + " does not exist");
-        } catch (IOException e) {
-            throw new IllegalArgumentException(file + " cannot be read: " + e.getMessage());
-        }
-        return parse(text, file.toString());
+        return parse(JsonFiles.read(file), file.toString());
     }
 
     /** Parses {@code json}; {@code source} names it in errors. */
     public static AdapterConfig parse(String json, String source) {
-        JsonNode root;
-        try {
-            root = JSON.readTree(json);
-        } catch (JsonProcessingException e) {
-            throw new IllegalArgumentException(source + " is not valid JSON: " + e.getOriginalMessage());
-        }
-        if (root == null || !root.isObject()) {
-            throw new IllegalArgumentException(source + " is not a JSON object");
-        }
+        JsonNode root = JsonFiles.object(json, source);
         JsonNode r = root.get("r");
         if (r == null || !r.isIntegralNumber() || !r.canConvertToInt() || r.asInt() < 1
                 || r.asInt() > io.tpkernels.ops.LoraLinear.MAX_RANK) {

@@ -1,11 +1,6 @@
 package io.tpkernels.layers.config;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 
 /**
@@ -26,8 +21,6 @@ import java.nio.file.Path;
 public record ModelConfig(long vocabSize, long hiddenSize, long intermediateSize, int numHiddenLayers,
                           int numAttentionHeads, int numKeyValueHeads, long headDim, boolean tieWordEmbeddings) {
 
-    private static final ObjectMapper JSON = new ObjectMapper();
-
     /** Whether the layers have attention (and norms). */
     public boolean hasAttention() {
         return numAttentionHeads > 0;
@@ -40,30 +33,12 @@ public record ModelConfig(long vocabSize, long hiddenSize, long intermediateSize
      *                                  not JSON, a key missing, not a positive integer, or inconsistent
      */
     public static ModelConfig read(Path file) {
-        String text;
-        try {
-            text = Files.readString(file);
-        } catch (NoSuchFileException e) {
-            throw new IllegalArgumentException(file + " does not exist");
-        } catch (IOException e) {
-            throw new IllegalArgumentException(file + " cannot be read: " + e.getMessage());
-        }
-        return parse(text, file.toString());
+        return parse(JsonFiles.read(file), file.toString());
     }
 
     /** Parses {@code json}; {@code source} names it in errors. */
     public static ModelConfig parse(String json, String source) {
-        JsonNode root;
-        try {
-            root = JSON.readTree(json);
-        } catch (JsonProcessingException e) {
-            throw new IllegalArgumentException(source + " is not valid JSON: " + e.getOriginalMessage()
-                    + (e.getLocation() == null ? "" : " (line " + e.getLocation().getLineNr() + ", column "
-                    + e.getLocation().getColumnNr() + ")"));
-        }
-        if (root == null || !root.isObject()) {
-            throw new IllegalArgumentException(source + " is not a JSON object");
-        }
+        JsonNode root = JsonFiles.object(json, source);
         long vocab = positive(root, "vocab_size", source);
         long hidden = positive(root, "hidden_size", source);
         long intermediate = positive(root, "intermediate_size", source);
