@@ -1,12 +1,13 @@
 package io.tpkernels.cli;
 
+import io.tpkernels.cli.bench.BenchCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /** {@code tpk}: the command-line entry point. */
 @Command(name = "tpk", mixinStandardHelpOptions = true, versionProvider = Tpk.Version.class,
         description = "Tensor-parallel GPU building blocks for LLMs: inspect, plan, run and benchmark.",
-        subcommands = {InfoCommand.class, PlanCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {InfoCommand.class, PlanCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
 public final class Tpk implements Runnable {
 
     @CommandLine.Spec
