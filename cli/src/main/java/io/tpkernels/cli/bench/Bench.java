@@ -17,7 +17,7 @@ final class Bench implements AutoCloseable {
     private static final int L2_MULTIPLE = 4;
     private static final long QUICK_ROTATION_BYTES = 1L << 20;
     /** Warm-ups last at least this long: the JIT compiles the hot loops meanwhile, and a GPU raises its clocks. */
-    private static final long WARMUP_NANOS = 250_000_000L;
+    private static final long WARMUP_NANOS = 500_000_000L;
 
     private final Backend backend;
     private final CudaDevice gpu;
@@ -131,6 +131,9 @@ final class Bench implements AutoCloseable {
      * untimed ones that together take at least {@link #warmupSeconds()}.
      */
     double medianMillis(Work work) {
+        if (gpu != null) {
+            gpu.synchronize(); // setup copies on the default stream are done before the first run is timed
+        }
         long warmUntil = System.nanoTime() + (long) (warmupSeconds() * 1e9);
         int run = 0;
         while (run < warmup || System.nanoTime() < warmUntil) {

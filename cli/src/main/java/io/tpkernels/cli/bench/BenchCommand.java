@@ -42,7 +42,7 @@ public final class BenchCommand implements Runnable {
     int runs;
 
     @Option(names = "--warmup", defaultValue = "3", paramLabel = "N",
-            description = "untimed runs before them, lasting at least 0.25 s (default: ${DEFAULT-VALUE})")
+            description = "untimed runs before them, lasting at least 0.5 s (default: ${DEFAULT-VALUE})")
     int warmup;
 
     @Option(names = "--quick", description = "tiny shapes: checks that every path runs; the numbers mean nothing")

@@ -43,7 +43,8 @@ final class CastCase implements KernelCase {
         int count = bench.setsFor(bytes);
         Tensor src = mem.floats(from, count * n);
         Tensor dst = mem.empty(to, count * n);
-        Rotation<Inputs> sets = Rotation.of(count, i -> new Inputs(src.rows(i * n, (i + 1) * n), dst.rows(i * n, (i + 1) * n)));
+        Rotation<Inputs> sets = Rotation.of(count,
+                i -> new Inputs(src.rows(i * n, (i + 1) * n), dst.rows(i * n, (i + 1) * n)));
         double ms = bench.medianMillis(i -> {
             Inputs in = sets.get(i);
             if (bench.isCuda()) {

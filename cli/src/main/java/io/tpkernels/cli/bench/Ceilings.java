@@ -12,8 +12,8 @@ import java.util.stream.LongStream;
 /**
  * The ceilings, measured in the same run as the kernels, the same way (warm-ups, median):
  * <ul>
- *   <li>copy: on a GPU {@code cuMemcpyDtoD} of 1 GiB, on the CPU {@link MemorySegment#copy} of 256 MiB split over
- *       the cores as the CPU kernels split their work; GB/s count the bytes read plus the bytes written;</li>
+ *   <li>copy: on a GPU {@code cuMemcpyDtoDAsync} of 1 GiB, on the CPU {@link MemorySegment#copy} of 256 MiB
+ *       split over the cores as the CPU kernels split their work; GB/s count the bytes read plus written;</li>
  *   <li>GEMM: on a GPU cuBLAS's BF16 GEMM at {@code 8192³} (none without cuBLAS), on the CPU the project's own
  *       CPU GEMM at {@code 1024³}, BF16 in and F32 out, the rate every CPU GEMM here shares.</li>
  * </ul>
@@ -33,7 +33,7 @@ final class Ceilings {
     static String describe(Bench bench) {
         long n = gemmSize(bench);
         return bench.isCuda()
-                ? "copy = cuMemcpyDtoD of " + mib(copyBytes(bench)) + "; gemm = cuBLAS BF16 " + n + "³"
+                ? "copy = cuMemcpyDtoDAsync of " + mib(copyBytes(bench)) + "; gemm = cuBLAS BF16 " + n + "³"
                         + (CublasGemm.isAvailable() ? "" : " (not measured: cuBLAS was not found)")
                 : "copy = MemorySegment.copy of " + mib(copyBytes(bench)) + " on every core; gemm = CPU GEMM "
                         + n + "³, BF16 in, F32 out";

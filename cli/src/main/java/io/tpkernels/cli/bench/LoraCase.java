@@ -80,8 +80,8 @@ final class LoraCase implements KernelCase {
         long k = weights.w().dim(1);
         long r = weights.a().dim(0);
         long bytes = (n * k + r * k + n * r + t * k + t * n) * DType.BF16.byteSize();
-        Rotation<Inputs> sets = Rotation.of(bench.setsFor(bytes), i -> new Inputs(i == 0 ? weights : weights.copiedInto(mem),
-                mem.floats(DType.BF16, t, k), mem.empty(DType.BF16, t, n)));
+        Rotation<Inputs> sets = Rotation.of(bench.setsFor(bytes), i -> new Inputs(
+                i == 0 ? weights : weights.copiedInto(mem), mem.floats(DType.BF16, t, k), mem.empty(DType.BF16, t, n)));
         double fusedMs = bench.medianMillis(i -> {
             Inputs in = sets.get(i);
             if (bench.isCuda()) {

@@ -17,9 +17,12 @@ import org.jfree.chart.JFreeChart;
 import org.jfree.chart.axis.LogAxis;
 import org.jfree.chart.axis.NumberTickUnit;
 import org.jfree.chart.axis.TickUnits;
+import org.jfree.chart.labels.ItemLabelAnchor;
+import org.jfree.chart.labels.ItemLabelPosition;
 import org.jfree.chart.plot.XYPlot;
 import org.jfree.chart.renderer.xy.XYLineAndShapeRenderer;
 import org.jfree.chart.title.TextTitle;
+import org.jfree.chart.ui.TextAnchor;
 import org.jfree.data.xy.XYSeries;
 import org.jfree.data.xy.XYSeriesCollection;
 import org.jfree.svg.SVGGraphics2D;
@@ -27,8 +30,8 @@ import org.jfree.svg.SVGGraphics2D;
 /**
  * {@code tpk bench --plot}: the roofline chart. Log-log axes, arithmetic intensity (FLOP per byte of traffic)
  * against the achieved FLOP rate; the roof is the measured copy bandwidth rising to the measured GEMM rate,
- * and each kernel shape is a point labelled with its shape. A point's distance below the roof is its percent
- * of ceiling in the table.
+ * and each kernel shape is a point labelled with its leading size (the tokens). A point's distance below the
+ * roof is its percent of ceiling in the table.
  */
 final class RooflinePlot {
     private static final int WIDTH = 1200;
@@ -75,7 +78,7 @@ final class RooflinePlot {
                 return s;
             });
             series.add(r.intensity(), backend.inFlopUnit(r.flopPerS()));
-            labels.get(data.indexOf(series)).add(r.shape().toString());
+            labels.get(data.indexOf(series)).add(r.shape().leading());
         }
 
         XYLineAndShapeRenderer renderer = new XYLineAndShapeRenderer(false, true);
@@ -86,6 +89,8 @@ final class RooflinePlot {
         renderer.setDefaultItemLabelGenerator((dataset, series, item) -> labels.get(series).isEmpty() ? null
                 : labels.get(series).get(item));
         renderer.setDefaultItemLabelFont(new Font(Font.SANS_SERIF, Font.PLAIN, 9));
+        renderer.setDefaultPositiveItemLabelPosition(new ItemLabelPosition(ItemLabelAnchor.OUTSIDE3,
+                TextAnchor.CENTER_LEFT));
         renderer.setDefaultItemLabelsVisible(true);
 
         for (int series = 1; series < data.getSeriesCount(); series++) {

@@ -23,6 +23,11 @@ record Shape(Map<String, Long> sizes) {
         return new Shape(more);
     }
 
+    /** The first size alone, {@code "M=1"}: what tells a kernel's shapes apart on a chart. */
+    String leading() {
+        return sizes.entrySet().stream().findFirst().map(e -> e.getKey() + "=" + e.getValue()).orElse("");
+    }
+
     /** {@code "M=1 N=15808 K=8192"}. */
     @Override
     public String toString() {
