@@ -14,10 +14,11 @@ import picocli.CommandLine.Option;
  * measured in the same run, and prints a table, JSON, or draws a roofline chart.
  */
 @Command(name = "bench", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Time the kernels against the machine's ceilings (copy bandwidth, GEMM rate) and against",
-                "baselines (the lookup without masking, cuBLAS, the unfused LoRA), all measured in this run:",
-                "the median of the timed runs after warm-ups, input sets cycled so that no run finds its inputs",
-                "in a cache. On a GPU, CUDA events time each run."})
+        description = {"Time the kernels against the machine's ceilings (copy bandwidth, GEMM rate)",
+                "and against baselines (the lookup without masking, cuBLAS, the unfused LoRA),",
+                "all measured in this run: the median of the timed runs after warm-ups, with",
+                "input sets cycled so that no run finds its inputs in a cache. On a GPU, CUDA",
+                "events time each run."})
 public final class BenchCommand implements Runnable {
 
     @CommandLine.Spec

@@ -24,7 +24,7 @@ final class Rotation<S> {
     /** How many sets of runs touching {@code bytesPerRun} each add up to {@code targetBytes}, within the bounds. */
     static int count(double bytesPerRun, long targetBytes) {
         long perRun = Math.max(1, (long) Math.ceil(bytesPerRun));
-        return (int) Math.clamp(Math.ceilDiv(targetBytes, perRun), MIN_SETS, MAX_SETS);
+        return Math.clamp(Math.ceilDiv(targetBytes, perRun), MIN_SETS, MAX_SETS);
     }
 
     /** {@code count} sets made by {@code make} (set 0 first: later sets may copy it). */

@@ -152,7 +152,7 @@ class BenchCommandTest {
 
     private static void assertShape(JsonNode row, Map<String, Long> expected) {
         Map<String, Long> shape = new TreeMap<>();
-        row.get("shape").fields().forEachRemaining(e -> shape.put(e.getKey(), e.getValue().asLong()));
+        row.get("shape").properties().forEach(e -> shape.put(e.getKey(), e.getValue().asLong()));
         assertEquals(new TreeMap<>(expected), shape, row.toString());
     }
 
