@@ -3,10 +3,9 @@ module io.tpkernels.cli {
     requires io.tpkernels.layers;
     requires info.picocli;
     requires com.fasterxml.jackson.databind;
-    // tpk bench's roofline chart: drawn by JFreeChart (an automatic module), written as PNG or SVG.
+    // tpk bench's roofline chart, drawn by XChart (an automatic module) with AWT and written as PNG or SVG.
     requires java.desktop;
-    requires org.jfree.jfreechart;
-    requires org.jfree.svg;
+    requires org.knowm.xchart;
 
     // picocli reads the command classes reflectively.
     opens io.tpkernels.cli to info.picocli;

@@ -3,29 +3,19 @@ package io.tpkernels.cli.bench;
 import java.awt.BasicStroke;
 import java.awt.Color;
 import java.awt.Font;
-import java.awt.geom.Rectangle2D;
-import java.nio.charset.StandardCharsets;
-import java.text.DecimalFormat;
-import java.text.DecimalFormatSymbols;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import org.jfree.chart.ChartUtils;
-import org.jfree.chart.JFreeChart;
-import org.jfree.chart.axis.LogAxis;
-import org.jfree.chart.axis.NumberTickUnit;
-import org.jfree.chart.axis.TickUnits;
-import org.jfree.chart.labels.ItemLabelAnchor;
-import org.jfree.chart.labels.ItemLabelPosition;
-import org.jfree.chart.plot.XYPlot;
-import org.jfree.chart.renderer.xy.XYLineAndShapeRenderer;
-import org.jfree.chart.title.TextTitle;
-import org.jfree.chart.ui.TextAnchor;
-import org.jfree.data.xy.XYSeries;
-import org.jfree.data.xy.XYSeriesCollection;
-import org.jfree.svg.SVGGraphics2D;
+import org.knowm.xchart.AnnotationText;
+import org.knowm.xchart.BitmapEncoder;
+import org.knowm.xchart.VectorGraphicsEncoder;
+import org.knowm.xchart.XYChart;
+import org.knowm.xchart.XYChartBuilder;
+import org.knowm.xchart.XYSeries;
+import org.knowm.xchart.style.Styler;
+import org.knowm.xchart.style.markers.SeriesMarkers;
 
 /**
  * {@code tpk bench --plot}: the roofline chart. Log-log axes, arithmetic intensity (FLOP per byte of traffic)
@@ -38,6 +28,8 @@ final class RooflinePlot {
     private static final int HEIGHT = 800;
     /** How far the x axis reaches past the outermost point and the ridge, as a factor. */
     private static final double MARGIN = 4;
+    /** A label sits this factor above its point: on a log axis, the same few pixels everywhere. */
+    private static final double LABEL_LIFT = 1.2;
     /** Kernel colours that stay apart from each other and readable on white. */
     private static final Color[] PALETTE = {new Color(0x1F77B4), new Color(0xD62728), new Color(0x2CA02C),
         new Color(0x9467BD), new Color(0xFF7F0E), new Color(0x8C564B), new Color(0xE377C2), new Color(0x17BECF)};
@@ -50,79 +42,47 @@ final class RooflinePlot {
         if (System.getProperty("java.awt.headless") == null) {
             System.setProperty("java.awt.headless", "true");
         }
-        JFreeChart chart = chart(report);
+        XYChart chart = chart(report);
         file.write(out -> {
             switch (file.format()) {
-                case png -> ChartUtils.writeChartAsPNG(out, chart, WIDTH, HEIGHT);
-                case svg -> {
-                    SVGGraphics2D g = new SVGGraphics2D(WIDTH, HEIGHT);
-                    chart.draw(g, new Rectangle2D.Double(0, 0, WIDTH, HEIGHT));
-                    out.write(g.getSVGDocument().getBytes(StandardCharsets.UTF_8));
-                }
+                case png -> BitmapEncoder.saveBitmap(chart, out, BitmapEncoder.BitmapFormat.PNG);
+                case svg -> VectorGraphicsEncoder.saveVectorGraphic(chart, out,
+                        VectorGraphicsEncoder.VectorGraphicsFormat.SVG);
             }
         });
     }
 
-    static JFreeChart chart(Report report) {
+    static XYChart chart(Report report) {
         Backend backend = report.backend();
-        XYSeriesCollection data = new XYSeriesCollection();
-        data.addSeries(roof(report));
-        Map<String, XYSeries> byKernel = new LinkedHashMap<>();
-        List<List<String>> labels = new ArrayList<>();
-        labels.add(List.of());
-        for (Result r : report.kernels()) {
-            XYSeries series = byKernel.computeIfAbsent(r.kernel(), k -> {
-                XYSeries s = new XYSeries(k, false, true);
-                data.addSeries(s);
-                labels.add(new ArrayList<>());
-                return s;
-            });
-            series.add(r.intensity(), backend.inFlopUnit(r.flopPerS()));
-            labels.get(data.indexOf(series)).add(r.shape().leading());
+        XYChart chart = new XYChartBuilder().width(WIDTH).height(HEIGHT).title("Roofline: " + report.device())
+                .xAxisTitle("arithmetic intensity (FLOP/byte)").yAxisTitle(backend.flopUnit()).build();
+        chart.getStyler().setXAxisLogarithmic(true).setYAxisLogarithmic(true)
+                .setLegendPosition(Styler.LegendPosition.OutsideS).setLegendLayout(Styler.LegendLayout.Horizontal)
+                .setChartBackgroundColor(Color.WHITE).setPlotBackgroundColor(Color.WHITE)
+                .setAnnotationTextFont(new Font(Font.SANS_SERIF, Font.PLAIN, 10)).setMarkerSize(9);
+        roof(chart, report);
+
+        Map<String, List<Result>> byKernel = new LinkedHashMap<>();
+        report.kernels().forEach(r -> byKernel.computeIfAbsent(r.kernel(), k -> new ArrayList<>()).add(r));
+        int colour = 0;
+        for (Map.Entry<String, List<Result>> kernel : byKernel.entrySet()) {
+            List<Double> x = new ArrayList<>();
+            List<Double> y = new ArrayList<>();
+            for (Result r : kernel.getValue()) {
+                x.add(r.intensity());
+                y.add(backend.inFlopUnit(r.flopPerS()));
+                chart.addAnnotation(new AnnotationText(r.shape().leading(), r.intensity(),
+                        backend.inFlopUnit(r.flopPerS()) * LABEL_LIFT, false));
+            }
+            XYSeries series = chart.addSeries(kernel.getKey(), x, y);
+            series.setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Scatter);
+            series.setMarkerColor(PALETTE[colour++ % PALETTE.length]);
         }
-
-        XYLineAndShapeRenderer renderer = new XYLineAndShapeRenderer(false, true);
-        renderer.setSeriesLinesVisible(0, true);
-        renderer.setSeriesShapesVisible(0, false);
-        renderer.setSeriesPaint(0, Color.BLACK);
-        renderer.setSeriesStroke(0, new BasicStroke(2f));
-        renderer.setDefaultItemLabelGenerator((dataset, series, item) -> labels.get(series).isEmpty() ? null
-                : labels.get(series).get(item));
-        renderer.setDefaultItemLabelFont(new Font(Font.SANS_SERIF, Font.PLAIN, 9));
-        renderer.setDefaultPositiveItemLabelPosition(new ItemLabelPosition(ItemLabelAnchor.OUTSIDE3,
-                TextAnchor.CENTER_LEFT));
-        renderer.setDefaultItemLabelsVisible(true);
-
-        for (int series = 1; series < data.getSeriesCount(); series++) {
-            renderer.setSeriesPaint(series, PALETTE[(series - 1) % PALETTE.length]);
-        }
-
-        XYPlot plot = new XYPlot(data, decades("arithmetic intensity (FLOP/byte)"), decades(backend.flopUnit()),
-                renderer);
-        plot.setBackgroundPaint(Color.WHITE);
-        plot.setDomainGridlinePaint(Color.LIGHT_GRAY);
-        plot.setRangeGridlinePaint(Color.LIGHT_GRAY);
-        JFreeChart chart = new JFreeChart("Roofline: " + report.device(), JFreeChart.DEFAULT_TITLE_FONT, plot, true);
-        chart.addSubtitle(new TextTitle(report.ceilings() + "; " + report.method()));
-        chart.setBackgroundPaint(Color.WHITE);
         return chart;
     }
 
-    /** A log axis whose ticks fall on powers of ten (every one, or every second or fifth), as plain numbers. */
-    private static LogAxis decades(String label) {
-        LogAxis axis = new LogAxis(label);
-        TickUnits decades = new TickUnits();
-        for (int step : new int[] {1, 2, 5}) {
-            decades.add(new NumberTickUnit(step));
-        }
-        axis.setStandardTickUnits(decades);
-        axis.setMinorTickMarksVisible(true);
-        axis.setNumberFormatOverride(new DecimalFormat("#,##0.#####", DecimalFormatSymbols.getInstance(Locale.ROOT)));
-        return axis;
-    }
-
     /** The roof: the bandwidth line up to the ridge, then flat at the GEMM rate (the line alone without one). */
-    private static XYSeries roof(Report report) {
+    private static void roof(XYChart chart, Report report) {
         Backend backend = report.backend();
         Roofline roofline = report.roofline();
         double lo = Double.POSITIVE_INFINITY;
@@ -139,18 +99,20 @@ final class RooflinePlot {
             lo = Math.min(lo, ridge);
             hi = Math.max(hi, ridge);
         }
-        lo /= MARGIN;
-        hi *= MARGIN;
+        List<Double> x = new ArrayList<>(List.of(lo / MARGIN));
+        if (Double.isFinite(ridge)) {
+            x.add(ridge);
+        }
+        x.add(hi * MARGIN);
+        List<Double> y = x.stream().map(i -> backend.inFlopUnit(roofline.attainableFlopPerS(i))).toList();
         String name = String.format(Locale.ROOT, "roof: copy %.0f GB/s", roofline.bandwidthGbPerS())
                 + (roofline.gemm() == null ? ""
                         : String.format(Locale.ROOT, ", gemm %.2f %s", backend.inFlopUnit(roofline.gemm().flopPerS()),
                                 backend.flopUnit()));
-        XYSeries roof = new XYSeries(name, false, true);
-        roof.add(lo, backend.inFlopUnit(roofline.attainableFlopPerS(lo)));
-        if (Double.isFinite(ridge)) {
-            roof.add(ridge, backend.inFlopUnit(roofline.attainableFlopPerS(ridge)));
-        }
-        roof.add(hi, backend.inFlopUnit(roofline.attainableFlopPerS(hi)));
-        return roof;
+        XYSeries roof = chart.addSeries(name, x, y);
+        roof.setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Line);
+        roof.setMarker(SeriesMarkers.NONE);
+        roof.setLineColor(Color.BLACK);
+        roof.setLineStyle(new BasicStroke(2f));
     }
 }
