@@ -1,5 +1,6 @@
 package io.tpkernels.bench;
 
+import io.tpkernels.cli.bench.RandomTensors;
 import io.tpkernels.gpu.KernelArgs;
 import io.tpkernels.ops.Cast;
 import io.tpkernels.tensor.DType;
@@ -45,12 +46,7 @@ public class CastBenchmark {
     @Setup(Level.Trial)
     public void setUp() {
         String[] p = pair.split(":");
-        SplittableRandom random = new SplittableRandom(1);
-        float[] values = new float[elements];
-        for (int i = 0; i < elements; i++) {
-            values[i] = (float) random.nextGaussian();
-        }
-        src = Tensor.ofFloats(DType.valueOf(p[0]), values, elements);
+        src = RandomTensors.floats(DType.valueOf(p[0]), new SplittableRandom(1), elements);
         dst = Tensor.allocate(Device.CPU, DType.valueOf(p[1]), elements);
     }
 

@@ -1,5 +1,6 @@
 package io.tpkernels.bench;
 
+import io.tpkernels.cli.bench.RandomTensors;
 import io.tpkernels.ops.EmbeddingLookup;
 import io.tpkernels.shard.VocabShard;
 import io.tpkernels.tensor.DType;
@@ -24,7 +25,7 @@ import org.openjdk.jmh.annotations.Warmup;
 /**
  * The CPU path of the masked vocab-parallel lookup on the issue's shapes: vocab 128256 over tp 8 (rank 0's
  * shard of 16064 rows), BF16, ids uniform over the whole vocabulary (so about 1 in 8 is gathered, the rest
- * zero-filled). The same shapes are {@link EmbeddingShapes#SHAPES}, which the GPU timing uses.
+ * zero-filled). {@code tpk bench --backend cuda} times the same shapes on a GPU.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -33,6 +34,9 @@ import org.openjdk.jmh.annotations.Warmup;
 @Measurement(iterations = 3, time = 2)
 @Fork(value = 1, jvmArgsAppend = {"--enable-native-access=ALL-UNNAMED", "--add-modules=jdk.incubator.vector", "-Xmx8g"})
 public class EmbeddingBenchmark {
+    /** LLaMA-3's vocabulary, over 8 tensor-parallel ranks. */
+    private static final long VOCAB = 128256;
+    private static final int TP = 8;
 
     @Param({"1", "128", "8192", "32768"})
     public int tokens;
@@ -47,11 +51,10 @@ public class EmbeddingBenchmark {
 
     @Setup(Level.Trial)
     public void setUp() {
-        shard = VocabShard.of(EmbeddingShapes.VOCAB, EmbeddingShapes.TP, 0, VocabShard.DEFAULT_MULTIPLE);
+        shard = VocabShard.of(VOCAB, TP, 0, VocabShard.DEFAULT_MULTIPLE);
         SplittableRandom r = new SplittableRandom(1);
-        ids = Tensor.ofLongs(DType.I32, r.longs(tokens, 0, EmbeddingShapes.VOCAB).toArray(), tokens);
-        weight = Tensor.allocate(Device.CPU, DType.BF16, shard.validRows(), hidden);
-        EmbeddingShapes.fillRandomBf16(weight.hostSegment(), r);
+        ids = Tensor.ofLongs(DType.I32, r.longs(tokens, 0, VOCAB).toArray(), tokens);
+        weight = RandomTensors.floats(DType.BF16, r, shard.validRows(), hidden);
         out = Tensor.allocate(Device.CPU, DType.BF16, tokens, hidden);
     }
 

@@ -1,8 +1,11 @@
 package io.tpkernels.bench;
 
+import io.tpkernels.cli.bench.RandomTensors;
 import io.tpkernels.ops.LmHead;
 import io.tpkernels.tensor.DType;
+import io.tpkernels.tensor.Device;
 import io.tpkernels.tensor.Tensor;
+import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -40,14 +43,10 @@ public class GemmBenchmark {
     @Setup(Level.Trial)
     public void setUp() {
         int n = 1024;
-        float[] v = new float[n * n];
-        java.util.SplittableRandom r = new java.util.SplittableRandom(3);
-        for (int i = 0; i < v.length; i++) {
-            v[i] = (float) r.nextGaussian();
-        }
-        x = Tensor.ofFloats(DType.valueOf(dtype), v, n, n);
-        w = Tensor.ofFloats(DType.valueOf(dtype), v, n, n);
-        out = Tensor.allocate(io.tpkernels.tensor.Device.CPU, DType.F32, n, n);
+        SplittableRandom r = new SplittableRandom(3);
+        x = RandomTensors.floats(DType.valueOf(dtype), r, n, n);
+        w = RandomTensors.floats(DType.valueOf(dtype), r, n, n);
+        out = Tensor.allocate(Device.CPU, DType.F32, n, n);
     }
 
     @TearDown(Level.Trial)

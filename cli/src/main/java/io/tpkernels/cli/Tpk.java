@@ -1,5 +1,6 @@
 package io.tpkernels.cli;
 
+import io.tpkernels.cli.bench.BenchCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -7,7 +8,7 @@ import picocli.CommandLine.Command;
 @Command(name = "tpk", mixinStandardHelpOptions = true, versionProvider = Tpk.Version.class,
         description = "Tensor-parallel GPU building blocks for LLMs: inspect, plan, run and benchmark.",
         subcommands = {InfoCommand.class, PlanCommand.class, ForwardCommand.class, DemoCommand.class,
-                CommandLine.HelpCommand.class})
+                BenchCommand.class, CommandLine.HelpCommand.class})
 public final class Tpk implements Runnable {
 
     @CommandLine.Spec

@@ -44,13 +44,7 @@ public final class VocabArgmax {
      * {@code start + j}, on the logits' device.
      */
     public static Local local(Tensor logits, long valid, long start) {
-        if ((logits.dtype() != DType.F32 && logits.dtype() != DType.BF16) || logits.rank() != 2) {
-            throw new IllegalArgumentException("argmax: logits must be [T, S] F32 or BF16, got " + logits.describe());
-        }
-        if (valid < 0 || valid > logits.dim(1) || start < 0) {
-            throw new IllegalArgumentException("argmax: valid " + valid + " and start " + start
-                    + " do not fit logits " + logits.describe());
-        }
+        check(logits, valid, start);
         long t = logits.dim(0);
         Tensor values = Tensor.allocate(logits.device(), DType.F32, t);
         Tensor ids = Tensor.allocate(logits.device(), DType.I64, t);
@@ -67,6 +61,36 @@ public final class VocabArgmax {
             values.close();
             ids.close();
             throw e;
+        }
+    }
+
+    /**
+     * Queues {@link #local(Tensor, long, long)} on {@code stream} into {@code out}, which the caller owns and
+     * may reuse: F32 values and I64 ids of shape {@code [T]}, on the stream's device like the logits.
+     */
+    public static void local(Tensor logits, long valid, long start, Local out, CudaStream stream) {
+        check(logits, valid, start);
+        long t = logits.dim(0);
+        for (Tensor o : new Tensor[] {logits, out.values(), out.ids()}) {
+            if (!o.device().isCuda() || o.cudaDevice() != stream.device()) {
+                throw new IllegalArgumentException("argmax: " + o.describe() + " with a stream on " + stream.device());
+            }
+        }
+        if (out.values().dtype() != DType.F32 || out.values().rank() != 1 || out.values().dim(0) != t
+                || out.ids().dtype() != DType.I64 || out.ids().rank() != 1 || out.ids().dim(0) != t) {
+            throw new IllegalArgumentException("argmax: out must be F32 and I64 [" + t + "], got values "
+                    + out.values().describe() + " and ids " + out.ids().describe());
+        }
+        VocabArgmaxCuda.run(logits, valid, start, out.values(), out.ids(), stream);
+    }
+
+    private static void check(Tensor logits, long valid, long start) {
+        if ((logits.dtype() != DType.F32 && logits.dtype() != DType.BF16) || logits.rank() != 2) {
+            throw new IllegalArgumentException("argmax: logits must be [T, S] F32 or BF16, got " + logits.describe());
+        }
+        if (valid < 0 || valid > logits.dim(1) || start < 0) {
+            throw new IllegalArgumentException("argmax: valid " + valid + " and start " + start
+                    + " do not fit logits " + logits.describe());
         }
     }
 

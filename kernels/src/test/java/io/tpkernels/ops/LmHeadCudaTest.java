@@ -2,7 +2,11 @@ package io.tpkernels.ops;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.tpkernels.gpu.CudaDevice;
+import io.tpkernels.gpu.CudaStream;
 import io.tpkernels.tensor.DType;
 import io.tpkernels.tensor.Device;
 import io.tpkernels.tensor.Tensor;
@@ -102,6 +106,37 @@ class LmHeadCudaTest {
                 }
                 assertEquals(1010, DType.I64.getLong(b.hostSegment(), 3));
             }
+        }
+    }
+
+    @Test
+    void queuedArgmaxIntoReusedBuffersMatchesTheCpu() {
+        int t = 19;
+        int s = 3000;
+        try (Tensor host = Tensor.ofFloats(DType.F32, RandomData.floats(12, t * s), t, s);
+             Tensor gpu = host.copyTo(GPU);
+             VocabArgmax.Local cpu = VocabArgmax.local(host, 2900, 500);
+             VocabArgmax.Local out = new VocabArgmax.Local(Tensor.allocate(GPU, DType.F32, t),
+                     Tensor.allocate(GPU, DType.I64, t));
+             CudaStream stream = CudaStream.create(CudaDevice.of(GPU))) {
+            out.values().fillBytes((byte) 0xFF);
+            VocabArgmax.local(gpu, 2900, 500, out, stream);
+            stream.synchronize();
+            assertArrayEquals(cpu.values().toFloatArray(), out.values().toFloatArray());
+            try (Tensor a = cpu.ids().copyTo(Device.CPU); Tensor b = out.ids().copyTo(Device.CPU)) {
+                for (int i = 0; i < t; i++) {
+                    assertEquals(DType.I64.getLong(a.hostSegment(), i), DType.I64.getLong(b.hostSegment(), i), "token " + i);
+                }
+            }
+            try (VocabArgmax.Local shortOut = new VocabArgmax.Local(Tensor.allocate(GPU, DType.F32, t - 1),
+                    Tensor.allocate(GPU, DType.I64, t - 1))) {
+                IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                        () -> VocabArgmax.local(gpu, 2900, 500, shortOut, stream));
+                assertTrue(e.getMessage().contains("[" + t + "]"), e.getMessage());
+            }
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> VocabArgmax.local(host, 2900, 500, out, stream));
+            assertTrue(e.getMessage().contains("on cpu"), e.getMessage());
         }
     }
 }
