@@ -4,9 +4,10 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 
 /** {@code tpk} run in-process as a user runs it: arguments in, exit code and both streams out. */
-record CliRun(int exit, String out, String err) {
+public record CliRun(int exit, String out, String err) {
 
-    static CliRun tpk(String... args) {
+    /** Runs {@code tpk args...} in this JVM. */
+    public static CliRun tpk(String... args) {
         var cl = Tpk.commandLine();
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();

@@ -1,5 +1,6 @@
 package io.tpkernels.cli.bench;
 
+import io.tpkernels.cli.CliRun;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -37,12 +38,12 @@ class BenchCommandTest {
     @TempDir
     Path tmp;
 
-    private static TpkRun bench(String... more) {
+    private static CliRun bench(String... more) {
         return quick(Stream.concat(Stream.of("--backend", "cpu"), Arrays.stream(more)).toArray(String[]::new));
     }
 
-    private static TpkRun quick(String... more) {
-        return TpkRun.of(Stream.concat(Arrays.stream(QUICK), Arrays.stream(more)).toArray(String[]::new));
+    private static CliRun quick(String... more) {
+        return CliRun.tpk(Stream.concat(Arrays.stream(QUICK), Arrays.stream(more)).toArray(String[]::new));
     }
 
     private static double number(String cell) {
@@ -51,7 +52,7 @@ class BenchCommandTest {
 
     @Test
     void theTableHasARowPerCeilingAndKernelShapeWithPositiveNumbers() {
-        TpkRun r = bench();
+        CliRun r = bench();
         assertEquals(0, r.exit(), r.err());
         List<String> lines = r.out().lines().toList();
         assertTrue(lines.get(0).startsWith("cpu (") && lines.get(0).contains("median of 3 runs"), lines.get(0));
@@ -83,7 +84,7 @@ class BenchCommandTest {
 
     @Test
     void jsonRowsCarryTheDocumentedFieldsAndGemmRowsTheirMnk() throws Exception {
-        TpkRun r = bench("--json");
+        CliRun r = bench("--json");
         assertEquals(0, r.exit(), r.err());
         JsonNode rows = new ObjectMapper().readTree(r.out());
         assertTrue(rows.isArray() && rows.size() == 8, r.out());
@@ -166,7 +167,7 @@ class BenchCommandTest {
     void kernelsAreTimedInTheOrderNamedAndOnlyThose() throws Exception {
         for (String[] selection : List.of(new String[] {"--kernel", "lora,argmax"},
                 new String[] {"--kernel", "lora", "--kernel", "argmax"})) {
-            TpkRun r = bench(Stream.concat(Stream.of("--json"), Arrays.stream(selection)).toArray(String[]::new));
+            CliRun r = bench(Stream.concat(Stream.of("--json"), Arrays.stream(selection)).toArray(String[]::new));
             assertEquals(0, r.exit(), r.err());
             List<String> kernels = new ArrayList<>();
             new ObjectMapper().readTree(r.out()).forEach(row -> kernels.add(row.get("kernel").asText()));
@@ -177,7 +178,7 @@ class BenchCommandTest {
     @Test
     void plotWritesAPngThatImageIoReadsAndNothingElse() throws Exception {
         Path png = tmp.resolve("roofline.PNG");
-        TpkRun r = bench("--kernel", "lm-head,cast", "--plot", png.toString());
+        CliRun r = bench("--kernel", "lm-head,cast", "--plot", png.toString());
         assertEquals(0, r.exit(), r.err());
         byte[] bytes = Files.readAllBytes(png);
         assertArrayEquals(new byte[] {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'}, Arrays.copyOf(bytes, 8));
@@ -193,7 +194,7 @@ class BenchCommandTest {
     @Test
     void plotWritesAnSvgThatParsesAsXmlWithEachKernelInItsColour() throws Exception {
         Path svg = tmp.resolve("roofline.svg");
-        TpkRun r = bench("--kernel", "lm-head,lora", "--plot", svg.toString());
+        CliRun r = bench("--kernel", "lm-head,lora", "--plot", svg.toString());
         assertEquals(0, r.exit(), r.err());
         DocumentBuilderFactory factory = DocumentBuilderFactory.newInstance();
         // The SVG names its DTD by URL: parse without fetching it.
@@ -209,7 +210,7 @@ class BenchCommandTest {
     }
 
     private void assertBadInput(String expected, String... args) {
-        TpkRun r = TpkRun.of(Stream.concat(Stream.of("bench", "--quick"), Arrays.stream(args)).toArray(String[]::new));
+        CliRun r = CliRun.tpk(Stream.concat(Stream.of("bench", "--quick"), Arrays.stream(args)).toArray(String[]::new));
         assertEquals(2, r.exit(), r.out() + r.err());
         assertEquals(1, r.err().strip().lines().count(), "one line: " + r.err());
         assertTrue(r.err().contains(expected), r.err());

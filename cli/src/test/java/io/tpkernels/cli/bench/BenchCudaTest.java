@@ -1,5 +1,6 @@
 package io.tpkernels.cli.bench;
 
+import io.tpkernels.cli.CliRun;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -15,7 +16,7 @@ import org.junit.jupiter.api.Test;
 @GpuTest
 class BenchCudaTest {
 
-    private static List<JsonNode> rows(TpkRun r, String kernel) throws Exception {
+    private static List<JsonNode> rows(CliRun r, String kernel) throws Exception {
         assertEquals(0, r.exit(), r.err());
         List<JsonNode> out = new ArrayList<>();
         new ObjectMapper().readTree(r.out()).forEach(row -> {
@@ -30,7 +31,7 @@ class BenchCudaTest {
 
     @Test
     void everyKernelAndBaselineRunsOnTheGpu() throws Exception {
-        TpkRun r = TpkRun.of("bench", "--backend", "cuda", "--quick", "--runs", "3", "--json");
+        CliRun r = CliRun.tpk("bench", "--backend", "cuda", "--quick", "--runs", "3", "--json");
         List<String> loraBaselines = new ArrayList<>();
         rows(r, "lora").get(0).get("baselines").forEach(b -> loraBaselines.add(b.get("name").asText()));
         assertEquals(CublasGemm.isAvailable() ? List.of("unfused-cublas", "base-gemm") : List.of("base-gemm"),
@@ -42,7 +43,7 @@ class BenchCudaTest {
 
     @Test
     void theLmHeadOnTheIssueShapesIsBoundByTheCopyWhenDecodingAndByCublasWhenPrefilling() throws Exception {
-        List<JsonNode> lmHead = rows(TpkRun.of("bench", "--backend", "cuda", "--kernel", "lm-head", "--json"), "lm-head");
+        List<JsonNode> lmHead = rows(CliRun.tpk("bench", "--backend", "cuda", "--kernel", "lm-head", "--json"), "lm-head");
         List<Long> tokens = new ArrayList<>();
         for (JsonNode row : lmHead) {
             long m = row.get("shape").get("M").asLong();
