@@ -1,7 +1,6 @@
 package io.tpkernels.layers;
 
 import io.tpkernels.tensor.Tensor;
-import java.util.Arrays;
 
 /** The checks every layer makes on the activation it is handed, so a wrong input fails in words, not in a kernel. */
 final class Activations {
@@ -26,10 +25,5 @@ final class Activations {
                     + ctx.size() + " (sequence parallelism needs T divisible by tp)");
         }
         return tokens / ctx.size();
-    }
-
-    /** "[a, b]" for messages. */
-    static String shape(long... dims) {
-        return Arrays.toString(dims);
     }
 }

@@ -41,19 +41,12 @@ public class ColumnParallelLinear implements AutoCloseable {
     public static ColumnParallelLinear load(WeightSource source, String weightName, String biasName, long outFeatures,
                                             long inFeatures, RankContext ctx, Tokens input, boolean gatherOutput) {
         ShardRange outputs = ShardRange.of(weightName + " dimension 0", outFeatures, ctx.size(), ctx.rank());
-        Tensor[] shard = loadShard(source, weightName, biasName, outputs, inFeatures, ctx);
-        return new ColumnParallelLinear(ctx, outputs, inFeatures, shard[0], shard[1], input, gatherOutput);
-    }
-
-    /** {@code {W_r, b_r or null}}: rows {@code outputs} of the weight and of the bias. */
-    static Tensor[] loadShard(WeightSource source, String weightName, String biasName, ShardRange outputs,
-                              long inFeatures, RankContext ctx) {
-        Tensor w = ShardLoader.load(source, weightName, new long[] {outputs.size(), inFeatures}, Split.ROWS,
+        Tensor w = ShardLoader.load(source, weightName, new long[] {outFeatures, inFeatures}, Split.ROWS,
                 outputs.start(), outputs.end(), ctx.device(), ctx.precision().dtype());
         try {
-            Tensor b = biasName == null ? null : ShardLoader.load(source, biasName, new long[] {outputs.size()},
+            Tensor b = biasName == null ? null : ShardLoader.load(source, biasName, new long[] {outFeatures},
                     Split.ROWS, outputs.start(), outputs.end(), ctx.device(), ctx.precision().dtype());
-            return new Tensor[] {w, b};
+            return new ColumnParallelLinear(ctx, outputs, inFeatures, w, b, input, gatherOutput);
         } catch (RuntimeException e) {
             w.close();
             throw e;

@@ -2,9 +2,12 @@ package io.tpkernels.layers;
 
 import io.tpkernels.layers.weights.ShardLoader;
 import io.tpkernels.layers.weights.ShardLoader.Split;
+import io.tpkernels.layers.weights.WeightException;
 import io.tpkernels.ops.Cast;
+import io.tpkernels.ops.LoraLinear;
 import io.tpkernels.shard.ShardRange;
 import io.tpkernels.tensor.Tensor;
+import java.util.Arrays;
 
 /**
  * One rank's part of a LoRA adapter (SEMANTICS.md section 6), on its device in its precision:
@@ -70,10 +73,9 @@ record LoraShard(Tensor a, Tensor b, float scale) implements AutoCloseable {
     /** The adapter's rank R: A's first dimension. */
     private static long rankOf(LoraSource.FromAdapter ad, long k) {
         long[] shape = ad.weights().info(ad.aName()).shape();
-        if (shape.length != 2 || shape[0] < 1 || shape[0] > io.tpkernels.ops.LoraLinear.MAX_RANK) {
-            throw new io.tpkernels.layers.weights.WeightException(ad.weights().describe() + ": tensor " + ad.aName()
-                    + " has shape " + java.util.Arrays.toString(shape) + "; LoRA A must be [R, " + k + "] with R in [1, "
-                    + io.tpkernels.ops.LoraLinear.MAX_RANK + "]");
+        if (shape.length != 2 || shape[0] < 1 || shape[0] > LoraLinear.MAX_RANK) {
+            throw new WeightException(ad.weights().describe() + ": tensor " + ad.aName() + " has shape "
+                    + Arrays.toString(shape) + "; LoRA A must be [R, " + k + "] with R in [1, " + LoraLinear.MAX_RANK + "]");
         }
         return shape[0];
     }
@@ -92,9 +94,14 @@ record LoraShard(Tensor a, Tensor b, float scale) implements AutoCloseable {
     }
 
     private static void fillFromSeed(Tensor target, long seed) {
-        try (Tensor drawn = LoraInit.kaimingUniform(seed, (int) target.dim(0), target.dim(1));
-             Tensor moved = drawn.copyTo(target.device())) {
-            Cast.into(moved, target);
+        try (Tensor drawn = LoraInit.kaimingUniform(seed, (int) target.dim(0), target.dim(1))) {
+            if (!target.device().isCuda()) {
+                Cast.into(drawn, target);
+                return;
+            }
+            try (Tensor moved = drawn.copyTo(target.device())) {
+                Cast.into(moved, target);
+            }
         }
     }
 

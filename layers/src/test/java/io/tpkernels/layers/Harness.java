@@ -16,9 +16,6 @@ public final class Harness {
     private Harness() {
     }
 
-    /** The tensor-parallel sizes the properties draw from. */
-    public static final int[] TP_SIZES = {1, 2, 3, 4, 8};
-
     /** A rank's work with its context. */
     @FunctionalInterface
     public interface RankWork<T> {
@@ -77,10 +74,5 @@ public final class Harness {
     /** The floats of tensor {@code name} in {@code weights}. */
     public static float[] floats(InMemoryWeights weights, String name) {
         return weights.view(name).toFloatArray();
-    }
-
-    /** A device for the CPU tests and, under the gpu tag, for the GPU ones. */
-    public static Device cpu() {
-        return Device.CPU;
     }
 }

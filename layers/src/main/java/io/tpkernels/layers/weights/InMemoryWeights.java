@@ -43,7 +43,8 @@ public final class InMemoryWeights implements WeightSource {
 
     @Override
     public Tensor view(String tensor) {
-        return get(tensor).reshape(get(tensor).shape());
+        Tensor t = get(tensor);
+        return t.reshape(t.shape()); // a view: closing it leaves the source's tensor alone
     }
 
     private Tensor get(String tensor) {
