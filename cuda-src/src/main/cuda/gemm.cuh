@@ -70,42 +70,11 @@ constexpr int LDS = BK + 8;   // padded shared row: 80 bytes
 constexpr int THREADS = 256;  // 8 warps: 2 (m) x 4 (n), each 64 x 32
 }  // namespace mma_tile
 
-__device__ __forceinline__ u32 smem_addr(const void* p) { return static_cast<u32>(__cvta_generic_to_shared(p)); }
-
-__device__ __forceinline__ void cp_async16(u32 dst, const void* src, bool pred) {
-    // src-size 0 zero-fills the 16 bytes without reading global memory.
-    asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;" ::"r"(dst), "l"(src), "r"(pred ? 16 : 0));
-}
-__device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;"); }
-template <int N>
-__device__ __forceinline__ void cp_async_wait() { asm volatile("cp.async.wait_group %0;" ::"n"(N)); }
-
-__device__ __forceinline__ void ldmatrix_x4(u32 (&r)[4], u32 addr) {
-    asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0, %1, %2, %3}, [%4];"
-                 : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3]) : "r"(addr));
-}
-
-template <bool BF16>
-__device__ __forceinline__ void mma_16816(float (&d)[4], const u32 (&a)[4], u32 b0, u32 b1) {
-    if (BF16) {
-        asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, "
-                     "{%0,%1,%2,%3};"
-                     : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
-                     : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
-    } else {
-        asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, "
-                     "{%0,%1,%2,%3};"
-                     : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
-                     : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
-    }
-}
-
 template <typename E, typename O>
 __device__ __forceinline__ void gemm_mma(const GemmArgs<E, O>& g) {
     using namespace mma_tile;
     constexpr bool BF16 = sizeof(typename E::T) == 2 && E::IS_BF16;
-    extern __shared__ __align__(16) unsigned char smem_raw[];
-    u16* As = reinterpret_cast<u16*>(smem_raw);
+    u16* As = reinterpret_cast<u16*>(tpk_dynamic_smem());
     u16* Bs = As + STAGES * BM * LDS;
 
     const int tid = threadIdx.x;

@@ -1,0 +1,409 @@
+// device.cpp: the emulated device. Runs a kernel of the project's own sources, compiled for the host, with one
+// fiber per CUDA thread. Blocks run one after another; inside a block a fiber runs until it reaches a
+// barrier or a warp collective, then the next one runs. That is one legal CUDA schedule, and every
+// synchronisation point is checked: a __syncthreads that not every thread reaches, a warp collective
+// with lanes missing or lanes at different collectives, a cp.async never waited for, a misaligned vector
+// or shared-memory access: each fails the launch with a message instead of hanging or guessing.
+//
+// Speed is not a goal beyond keeping tests quick: context switches are a few instructions (fiber_switch.S),
+// not swapcontext's system calls.
+#include <cstdarg>
+#include <cstdio>
+#include <cstring>
+#include <map>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "cuda_host.h"
+#include "tpk_ptx.cuh"  // the emulated primitives' declarations (TPK_EMULATION is set by cuda_host.h)
+#include "kernel_registry.h"
+#include "tpk_emu.h"
+
+extern "C" void tpk_emu_switch(void** save_sp, void* next_sp);  // fiber_switch.S
+extern "C" void tpk_emu_fiber_entry();                           // fiber_switch.S: calls tpk_emu_fiber_main
+
+namespace tpk_emu {
+namespace {
+
+constexpr size_t STACK_BYTES = 64 * 1024;  // kernel frames are small; 1024 threads need 64 MiB
+
+struct Copy {
+    u32 dst;
+    const void* src;
+    bool pred;
+};
+
+enum class State { READY, AT_BARRIER, AT_COLLECTIVE, DONE };
+
+struct Fiber {
+    void* sp = nullptr;
+    std::vector<char> stack;
+    uint3 tid{};
+    int linear = 0;
+    State state = State::READY;
+    // the collective it waits at
+    const char* op = nullptr;
+    Collective compute = nullptr;
+    const void* in = nullptr;
+    void* out = nullptr;
+    // cp.async: committed groups (oldest first) and the open one
+    std::vector<std::vector<Copy>> groups;
+    std::vector<Copy> open;
+};
+
+struct Warp {
+    int first = 0, lanes = 0, arrived = 0;
+};
+
+// The launch being run (one at a time, under g_launch_lock).
+struct Launch {
+    const KernelEntry* kernel = nullptr;
+    void** params = nullptr;
+    uint3 grid{}, block{}, block_idx{};
+    std::vector<unsigned char> smem;  // 16-byte aligned storage below
+    unsigned char* smem_base = nullptr;
+    unsigned smem_bytes = 0;
+    std::vector<Fiber> fibers;
+    std::vector<Warp> warps;
+    int at_barrier = 0;
+    Fiber* current = nullptr;
+    void* scheduler_sp = nullptr;
+    bool failed = false;
+    std::string error;
+};
+
+std::mutex g_launch_lock;
+Launch* g_launch = nullptr;
+
+Fiber& me() { return *g_launch->current; }
+
+// Back to the scheduler; returns when this fiber is scheduled again.
+void yield() { tpk_emu_switch(&me().sp, g_launch->scheduler_sp); }
+
+[[noreturn]] void fail_v(const char* fmt, va_list ap) {
+    char buf[512];
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    Launch& l = *g_launch;
+    l.failed = true;
+    const uint3& t = l.current->tid;
+    char where[160];
+    snprintf(where, sizeof where, "%s block (%u,%u,%u) thread (%u,%u,%u): ", l.kernel->name, l.block_idx.x,
+             l.block_idx.y, l.block_idx.z, t.x, t.y, t.z);
+    l.error = std::string(where) + buf;
+    for (;;) yield();  // the scheduler never resumes a failed launch
+}
+
+}  // namespace
+
+const uint3& thread_idx() { return g_launch->current->tid; }
+const uint3& block_idx() { return g_launch->block_idx; }
+const uint3& block_dim() { return g_launch->block; }
+const uint3& grid_dim() { return g_launch->grid; }
+unsigned char* dynamic_smem() { return g_launch->smem_base; }
+unsigned dynamic_smem_bytes() { return g_launch->smem_bytes; }
+
+void fail(const char* fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    fail_v(fmt, ap);
+}
+
+void sync_threads() {
+    Launch& l = *g_launch;
+    me().state = State::AT_BARRIER;
+    if (++l.at_barrier == (int)l.fibers.size()) {
+        l.at_barrier = 0;
+        for (Fiber& f : l.fibers) f.state = State::READY;
+        return;
+    }
+    yield();
+}
+
+void warp_collective(const char* op, Collective compute, const void* in, void* out) {
+    Launch& l = *g_launch;
+    Fiber& f = me();
+    Warp& w = l.warps[f.linear / 32];
+    f.state = State::AT_COLLECTIVE;
+    f.op = op;
+    f.compute = compute;
+    f.in = in;
+    f.out = out;
+    if (++w.arrived < w.lanes) {
+        yield();
+        return;
+    }
+    // Last lane in: every lane must be at this same collective.
+    const void* ins[32];
+    void* outs[32];
+    for (int i = 0; i < w.lanes; i++) {
+        Fiber& lane = l.fibers[w.first + i];
+        if (std::strcmp(lane.op, op) != 0 || lane.compute != compute) {
+            fail("warp %d: lane %d is at %s while lane %d is at %s (divergent warp collective)", f.linear / 32, i,
+                 lane.op, f.linear % 32, op);
+        }
+        ins[i] = lane.in;
+        outs[i] = lane.out;
+    }
+    compute(ins, outs, w.lanes);
+    w.arrived = 0;
+    for (int i = 0; i < w.lanes; i++) l.fibers[w.first + i].state = State::READY;
+}
+
+void check_global_alignment(const void* p, unsigned long bytes, const char* what) {
+    if (reinterpret_cast<uintptr_t>(p) % bytes != 0) fail("%s at %p is not %lu-byte aligned", what, p, bytes);
+}
+
+// ---- shared memory and cp.async
+
+u32 shared_window_address(const void* p) {
+    const Launch& l = *g_launch;
+    const unsigned char* c = static_cast<const unsigned char*>(p);
+    if (c < l.smem_base || c > l.smem_base + l.smem_bytes) {
+        fail("shared-window address of %p, outside the %u bytes of dynamic shared memory", p, l.smem_bytes);
+    }
+    return (u32)(c - l.smem_base);
+}
+
+namespace {
+unsigned char* shared_bytes(u32 addr, unsigned bytes, const char* what) {
+    const Launch& l = *g_launch;
+    if (addr % 16 != 0 && bytes == 16) fail("%s: shared address %u is not 16-byte aligned", what, addr);
+    if ((unsigned long long)addr + bytes > l.smem_bytes) {
+        fail("%s: shared bytes [%u, %u) outside the %u bytes of dynamic shared memory", what, addr, addr + bytes,
+             l.smem_bytes);
+    }
+    return l.smem_base + addr;
+}
+
+void land(const Copy& c) {
+    unsigned char* dst = g_launch->smem_base + c.dst;
+    if (c.pred) std::memcpy(dst, c.src, 16);
+    else std::memset(dst, 0, 16);
+}
+}  // namespace
+
+void cp_async_queue(u32 dst, const void* src, bool pred) {
+    shared_bytes(dst, 16, "cp.async");
+    if (pred) check_global_alignment(src, 16, "cp.async source");
+    me().open.push_back(Copy{dst, src, pred});
+}
+
+void cp_async_commit_group() {
+    Fiber& f = me();
+    f.groups.push_back(std::move(f.open));
+    f.open.clear();
+}
+
+void cp_async_wait_groups(int allowed_in_flight) {
+    Fiber& f = me();
+    while ((int)f.groups.size() > allowed_in_flight) {
+        for (const Copy& c : f.groups.front()) land(c);
+        f.groups.erase(f.groups.begin());
+    }
+}
+
+// ---- ldmatrix and mma (PTX ISA: "Warp-level matrix load instruction: ldmatrix", "Matrix Fragments for
+// mma.m16n8k16 with floating point type")
+
+namespace {
+void ldmatrix_x4_compute(const void* const* ins, void* const* outs, int lanes) {
+    if (lanes != 32) fail("ldmatrix over %d lanes", lanes);
+    for (int l = 0; l < 32; l++) {
+        u32* r = static_cast<u32*>(outs[l]);
+        for (int m = 0; m < 4; m++) {
+            // Matrix m's rows come from the addresses of lanes 8m..8m+7; lane l holds row l/4, word l%4.
+            const u32 row_addr = *static_cast<const u32*>(ins[8 * m + l / 4]);
+            const unsigned char* row = shared_bytes(row_addr, 16, "ldmatrix row");
+            std::memcpy(&r[m], row + 4 * (l % 4), 4);
+        }
+    }
+}
+
+struct MmaIn {
+    u32 a[4], b[2];
+    float c[4];
+    bool bf16;
+};
+
+float half_bits_to_f32(u32 bits16, bool bf16) {
+    return bf16 ? __uint_as_float(bits16 << 16) : f16_to_f32((u16)bits16);
+}
+
+void mma_16816_compute(const void* const* ins, void* const* outs, int lanes) {
+    if (lanes != 32) fail("mma.sync over %d lanes", lanes);
+    float A[16][16], B[16][8], C[16][8];
+    const bool bf16 = static_cast<const MmaIn*>(ins[0])->bf16;
+    for (int l = 0; l < 32; l++) {
+        const MmaIn& in = *static_cast<const MmaIn*>(ins[l]);
+        if (in.bf16 != bf16) fail("mma.sync with bf16 and f16 lanes in one warp");
+        const int g = l >> 2, c = l & 3;
+        for (int h = 0; h < 2; h++) {  // h: the low (lower column) or high half of each register
+            A[g][2 * c + h] = half_bits_to_f32((in.a[0] >> (16 * h)) & 0xffff, bf16);
+            A[g + 8][2 * c + h] = half_bits_to_f32((in.a[1] >> (16 * h)) & 0xffff, bf16);
+            A[g][2 * c + 8 + h] = half_bits_to_f32((in.a[2] >> (16 * h)) & 0xffff, bf16);
+            A[g + 8][2 * c + 8 + h] = half_bits_to_f32((in.a[3] >> (16 * h)) & 0xffff, bf16);
+            B[2 * c + h][g] = half_bits_to_f32((in.b[0] >> (16 * h)) & 0xffff, bf16);
+            B[2 * c + 8 + h][g] = half_bits_to_f32((in.b[1] >> (16 * h)) & 0xffff, bf16);
+        }
+        C[g][2 * c] = in.c[0];
+        C[g][2 * c + 1] = in.c[1];
+        C[g + 8][2 * c] = in.c[2];
+        C[g + 8][2 * c + 1] = in.c[3];
+    }
+    for (int l = 0; l < 32; l++) {
+        const int g = l >> 2, c = l & 3;
+        float* d = static_cast<float*>(outs[l]);
+        const int rows[4] = {g, g, g + 8, g + 8};
+        const int cols[4] = {2 * c, 2 * c + 1, 2 * c, 2 * c + 1};
+        for (int q = 0; q < 4; q++) {
+            double s = C[rows[q]][cols[q]];  // products of halves are exact; one rounding at the end
+            for (int k = 0; k < 16; k++) s += (double)A[rows[q]][k] * B[k][cols[q]];
+            d[q] = (float)s;
+        }
+    }
+}
+}  // namespace
+
+void ldmatrix_x4(u32 (&r)[4], u32 addr) { warp_collective("ldmatrix.x4", &ldmatrix_x4_compute, &addr, r); }
+
+void mma_16816(float (&d)[4], const u32 (&a)[4], u32 b0, u32 b1, bool bf16) {
+    MmaIn in{{a[0], a[1], a[2], a[3]}, {b0, b1}, {d[0], d[1], d[2], d[3]}, bf16};
+    float out[4];
+    warp_collective("mma.m16n8k16", &mma_16816_compute, &in, out);
+    for (int q = 0; q < 4; q++) d[q] = out[q];
+}
+
+// ---- running a launch
+
+namespace {
+
+std::string describe_stuck(const Launch& l) {
+    int done = 0, barrier = 0, collective = 0;
+    std::string first;
+    for (const Fiber& f : l.fibers) {
+        switch (f.state) {
+            case State::DONE: done++; break;
+            case State::AT_BARRIER: barrier++; break;
+            case State::AT_COLLECTIVE:
+                collective++;
+                if (first.empty()) first = std::string(" (first: thread ") + std::to_string(f.linear) + " at " + f.op + ")";
+                break;
+            default: break;
+        }
+    }
+    char buf[256];
+    snprintf(buf, sizeof buf,
+             "%s block (%u,%u,%u): deadlock: %d threads at __syncthreads, %d at a warp collective%s, %d exited",
+             l.kernel->name, l.block_idx.x, l.block_idx.y, l.block_idx.z, barrier, collective, first.c_str(), done);
+    return buf;
+}
+
+bool run_block(Launch& l) {
+    const int n = (int)l.fibers.size();
+    for (int i = 0; i < n; i++) {
+        Fiber& f = l.fibers[i];
+        f.state = State::READY;
+        f.groups.clear();
+        f.open.clear();
+        // Initial frame for tpk_emu_switch: 8 bytes of mxcsr/x87 control words, six callee-saved registers,
+        // then the return address (the entry trampoline); the stack top stays 16-byte aligned.
+        uintptr_t top = (reinterpret_cast<uintptr_t>(f.stack.data()) + f.stack.size()) & ~uintptr_t(15);
+        void** sp = reinterpret_cast<void**>(top);
+        *--sp = nullptr;  // padding: the trampoline starts with rsp % 16 == 8, like any function entry
+        *--sp = reinterpret_cast<void*>(&tpk_emu_fiber_entry);
+        for (int r = 0; r < 6; r++) *--sp = nullptr;
+        --sp;
+        uint32_t csr[2];
+        __asm__ volatile("stmxcsr %0" : "=m"(csr[0]));
+        __asm__ volatile("fnstcw %0" : "=m"(csr[1]));
+        std::memcpy(sp, csr, 8);
+        f.sp = sp;
+    }
+    if (l.smem_bytes) std::memset(l.smem_base, 0xff, l.smem_bytes);  // poison: unwritten shared memory is NaN
+    l.at_barrier = 0;
+    for (Warp& w : l.warps) w.arrived = 0;
+    int done = 0;
+    while (done < n) {
+        bool ran = false;
+        for (Fiber& f : l.fibers) {
+            if (f.state != State::READY) continue;
+            ran = true;
+            l.current = &f;
+            tpk_emu_switch(&l.scheduler_sp, f.sp);
+            if (l.failed) return false;
+            if (f.state == State::DONE) done++;
+        }
+        if (!ran && done < n) {
+            l.failed = true;
+            l.error = describe_stuck(l);
+            return false;
+        }
+    }
+    return true;
+}
+
+}  // namespace
+}  // namespace tpk_emu
+
+using namespace tpk_emu;
+
+extern "C" void tpk_emu_fiber_main() {
+    Launch& l = *g_launch;
+    l.kernel->invoke(l.params);
+    Fiber& f = me();
+    if (!f.open.empty() || !f.groups.empty()) fail("exited with cp.async copies never waited for");
+    // A thread that exits while others wait at a barrier or at a collective with it: reported as a deadlock.
+    f.state = State::DONE;
+    for (;;) yield();
+}
+
+extern "C" int tpk_emu_has_kernel(const char* name) { return find_kernel(name) != nullptr; }
+
+extern "C" int tpk_emu_launch(const char* name, const unsigned grid[3], const unsigned block[3],
+                              unsigned dynamic_smem_bytes, void** params, char* err, unsigned long errlen) {
+    std::lock_guard<std::mutex> guard(g_launch_lock);
+    auto reason = [&](const std::string& s) {
+        snprintf(err, errlen, "%s", s.c_str());
+        return 1;
+    };
+    const KernelEntry* k = find_kernel(name);
+    if (!k) return reason(std::string("no kernel named ") + name + " in the emulator");
+    const unsigned long long threads = (unsigned long long)block[0] * block[1] * block[2];
+    if (threads == 0 || threads > 1024) return reason("block of " + std::to_string(threads) + " threads");
+    if ((unsigned long long)grid[0] * grid[1] * grid[2] == 0) return reason("empty grid");
+
+    static Launch l;  // its fiber stacks are reused from launch to launch
+    l.kernel = k;
+    l.params = params;
+    l.grid = uint3{grid[0], grid[1], grid[2]};
+    l.block = uint3{block[0], block[1], block[2]};
+    l.smem.resize(dynamic_smem_bytes + 16);
+    l.smem_base = reinterpret_cast<unsigned char*>((reinterpret_cast<uintptr_t>(l.smem.data()) + 15) & ~uintptr_t(15));
+    l.smem_bytes = dynamic_smem_bytes;
+    l.failed = false;
+    l.error.clear();
+    l.fibers.resize(threads);
+    for (unsigned long long i = 0; i < threads; i++) {
+        Fiber& f = l.fibers[i];
+        if (f.stack.empty()) f.stack.resize(STACK_BYTES);
+        f.linear = (int)i;
+        f.tid = uint3{(unsigned)(i % block[0]), (unsigned)(i / block[0] % block[1]), (unsigned)(i / block[0] / block[1])};
+    }
+    l.warps.clear();
+    for (unsigned long long first = 0; first < threads; first += 32) {
+        l.warps.push_back(Warp{(int)first, (int)std::min<unsigned long long>(32, threads - first), 0});
+    }
+    g_launch = &l;
+    for (unsigned z = 0; z < grid[2]; z++)
+        for (unsigned y = 0; y < grid[1]; y++)
+            for (unsigned x = 0; x < grid[0]; x++) {
+                l.block_idx = uint3{x, y, z};
+                if (!run_block(l)) {
+                    g_launch = nullptr;
+                    return reason(l.error);
+                }
+            }
+    g_launch = nullptr;
+    return 0;
+}

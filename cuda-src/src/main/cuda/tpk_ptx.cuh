@@ -1,0 +1,85 @@
+// tpk_ptx.cuh: every inline-PTX primitive the kernels use, and nothing else: conversions, the 16-byte
+// read-only load, cp.async, ldmatrix, mma.sync and the dynamic shared-memory window. Kernels call these
+// functions and never write asm themselves, so the CPU emulator (cuda-src/src/emulator) can swap this one
+// file for host implementations (TPK_EMULATION) and run the kernels' own index math on a machine without a
+// GPU. No CUDA headers: NVRTC compiles it as is.
+#pragma once
+
+typedef unsigned short u16;
+typedef unsigned int u32;
+typedef unsigned long long u64;
+
+// 16 bytes, the unit of vector loads and cp.async.
+struct alignas(16) tpk_u32x4 { u32 x, y, z, w; };
+
+#ifdef TPK_EMULATION
+#include "tpk_ptx_emulated.h"
+#else
+
+__device__ __forceinline__ float tpk_f16_to_f32(u16 h) {
+    float f;
+    asm("cvt.f32.f16 %0, %1;" : "=f"(f) : "h"(h));
+    return f;
+}
+__device__ __forceinline__ u16 tpk_f32_to_f16(float f) {
+    u16 h;
+    asm("cvt.rn.f16.f32 %0, %1;" : "=h"(h) : "f"(f));
+    return h;
+}
+__device__ __forceinline__ u16 tpk_f32_to_bf16(float f) {
+    u16 b;
+    asm("cvt.rn.bf16.f32 %0, %1;" : "=h"(b) : "f"(f));
+    return b;
+}
+
+// 16 bytes through the read-only (non-coherent) path.
+__device__ __forceinline__ tpk_u32x4 tpk_ldg16(const void* p) {
+    tpk_u32x4 v;
+    asm volatile("ld.global.nc.v4.u32 {%0, %1, %2, %3}, [%4];"
+                 : "=r"(v.x), "=r"(v.y), "=r"(v.z), "=r"(v.w) : "l"(p));
+    return v;
+}
+
+// The block's dynamic shared memory (the launch's sharedMemBytes), 16-byte aligned.
+__device__ __forceinline__ unsigned char* tpk_dynamic_smem() {
+    extern __shared__ __align__(16) unsigned char tpk_smem_raw[];
+    return tpk_smem_raw;
+}
+
+// A generic pointer into shared memory as the 32-bit shared-window address cp.async and ldmatrix take.
+__device__ __forceinline__ u32 smem_addr(const void* p) { return static_cast<u32>(__cvta_generic_to_shared(p)); }
+
+// 16 bytes global -> shared, asynchronously; with pred false the 16 bytes are zero-filled and src is not read
+// (src-size 0).
+__device__ __forceinline__ void cp_async16(u32 dst, const void* src, bool pred) {
+    asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;" ::"r"(dst), "l"(src), "r"(pred ? 16 : 0));
+}
+__device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;"); }
+// Waits until at most N of this thread's committed groups are still in flight.
+template <int N>
+__device__ __forceinline__ void cp_async_wait() { asm volatile("cp.async.wait_group %0;" ::"n"(N)); }
+
+// Four 8x8 b16 matrices from shared memory: lanes 8i..8i+7 give the row addresses of matrix i; register i
+// of lane l holds row l/4, elements 2(l%4) and 2(l%4)+1 of matrix i.
+__device__ __forceinline__ void ldmatrix_x4(u32 (&r)[4], u32 addr) {
+    asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0, %1, %2, %3}, [%4];"
+                 : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3]) : "r"(addr));
+}
+
+// d += A[16x16] * B[16x8] with f32 accumulators; fragments as in the PTX ISA's m16n8k16 tables.
+template <bool BF16>
+__device__ __forceinline__ void mma_16816(float (&d)[4], const u32 (&a)[4], u32 b0, u32 b1) {
+    if (BF16) {
+        asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, "
+                     "{%0,%1,%2,%3};"
+                     : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
+                     : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+    } else {
+        asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, "
+                     "{%0,%1,%2,%3};"
+                     : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
+                     : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+    }
+}
+
+#endif  // TPK_EMULATION
