@@ -49,6 +49,8 @@ if [ -f "$here/driver.c" ]; then
   gcc -std=c11 -O2 -g -fPIC -Wall -I "$here" -c "$here/driver.c" -o "$obj/driver.o"
   g++ -shared -Wl,-soname,libcuda.so.1 -Wl,--no-undefined -o "$out/libcuda.so.1" "$obj/driver.o" "${objs[@]}" -lpthread
 fi
-# The device alone, for the emulator's own C++ tests.
+# The device alone, and its self-test (run-emulator-test.sh runs it in the test phase).
 ar rcs "$out/libtpk_emu_device.a" "${objs[@]}"
+g++ -std=c++17 -O1 -g -I "$here" "$here/emulator_test.cpp" -Wl,--whole-archive "$out/libtpk_emu_device.a" \
+    -Wl,--no-whole-archive -o "$out/emulator_test"
 echo "[tpk] emulator built: $(ls "$out"/libcuda.so.1 2>/dev/null || echo "device only: $out/libtpk_emu_device.a")"

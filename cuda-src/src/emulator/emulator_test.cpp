@@ -56,6 +56,9 @@ void gemm_case(const char* body, int T, int K, int R, long long valid, long long
     if (std::string(body) == "mma") {
         grid[0] = (unsigned)((S + 127) / 128); grid[1] = (unsigned)((T + 127) / 128); grid[2] = 1;
         smem = 3 * 128 * 40 * 2 * 2;
+    } else if (std::string(body) == "mma_decode") {
+        grid[0] = (unsigned)((S + 63) / 64); grid[1] = 1; grid[2] = 1;
+        block[0] = 128;
     } else if (std::string(body) == "simt") {
         grid[0] = (unsigned)((S + 63) / 64); grid[1] = (unsigned)((T + 63) / 64); grid[2] = 1;
     } else {
@@ -113,6 +116,12 @@ int main() {
     gemm_case("decode", 1, 72, 0, 40, 48, false, 4);
     gemm_case("decode", 16, 256, 16, 33, 40, true, 5);
     gemm_case("simt", 70, 33, 5, 65, 131, true, 6);
+    // Tensor-core decode: one token, a full 16, 9 (the second n tile half used), K not a multiple of the
+    // 32-wide step, split-K shares that leave warps idle, a LoRA segment, padding blocks.
+    gemm_case("mma_decode", 1, 64, 0, 100, 192, false, 7);
+    gemm_case("mma_decode", 16, 520, 16, 130, 200, true, 8);
+    gemm_case("mma_decode", 9, 8, 8, 64, 64, false, 9);
+    gemm_case("mma_decode", 5, 1000, 0, 61, 61, true, 10);
     misaligned_load_fails();
     if (failures == 0) std::printf("[tpk] emulator self-test: all cases passed\n");
     return failures == 0 ? 0 : 1;

@@ -9,14 +9,18 @@
 // B [valid, R] are row-major with the reduction dimension contiguous; out [T, S] is f32, bf16 or f16. LoRA's
 // shrink step is this GEMM too (W = A, alpha = s, out in the input dtype).
 //
-// Three kernel bodies, chosen by the host by shape and dtype:
+// Four kernel bodies, chosen by the host by shape and dtype:
 //   gemm_mma     F16/BF16, K % 8 == 0, R % 8 == 0: tensor cores (mma.sync m16n8k16, f32 accumulators),
 //                128x128x32 block tiles, 8 warps of 64x32, a 3-stage cp.async pipeline into padded shared
 //                memory (row stride 40 halves = 80 bytes, so ldmatrix rows fall in distinct banks). The LoRA
 //                segment is R/32 more k-tiles through the same pipeline and accumulators.
-//   gemm_decode  T <= 16, 16-byte rows: bound by reading W once. One warp per output column j, lanes stride
-//                the row in 16-byte loads (4 in flight each), every token's sum in registers, one warp
-//                reduction per token at the end.
+//   gemm_mma_decode  F16/BF16, T <= 16, K % 8 == 0, R % 8 == 0: bound by reading W once, so W goes from
+//                global memory straight into mma fragments (16-byte loads, the next step's loads in flight
+//                while this step multiplies) and X, the small operand, is the mma's B side. A block of 4 warps
+//                owns 64 output columns; each warp reduces a quarter of K (split-K), and the 4 partial sums
+//                meet in shared memory before the one write. X is read once per block, 1/4 of W's traffic.
+//   gemm_decode  F32, T <= 16, 16-byte rows: one warp per output column j, lanes stride the row in 16-byte
+//                loads (4 in flight each), every token's sum in registers, one warp reduction per token.
 //   gemm_simt    anything else (F32, odd sizes): 64x64x16 shared-memory tiles, 4x4 outputs per thread.
 // Blocks whose columns are all padding write -inf and return without touching W.
 
@@ -260,6 +264,131 @@ __device__ __forceinline__ void gemm_decode(const GemmArgs<E, O>& g) {
 }
 
 // =====================================================================================================
+// Tensor-core decode: F16/BF16, T <= 16; W (and B) streamed once, straight into mma fragments.
+// =====================================================================================================
+
+namespace mma_decode {
+constexpr int WARPS = 4;            // split-K over the warps of a block
+constexpr int THREADS = 32 * WARPS;
+constexpr int COLS = 64;            // output columns per block: 4 m16 tiles, each warp all four
+constexpr int MT = COLS / 16;
+constexpr int KSTEP = 32;           // k per step: one 16-byte load per lane and row
+}  // namespace mma_decode
+
+// The sum over k is order-free, so the k of a 32-wide step may be dealt to fragment slots in any order as
+// long as A and B agree. Lane (g = lane/4, c = lane%4) loads 8 consecutive k, 8c..8c+7, of W rows g and
+// g+8 and of X row (token) g; in half-step h its 32-bit words 2h and 2h+1 fill the fragment slots of
+// k 2c,2c+1 and 2c+8,2c+9 (a0/a2 from row g, a1/a3 from row g+8, b0/b1 from the token). The two
+// half-steps cover k 8c+4h..8c+4h+3 for every c: each k of the step exactly once.
+struct DecodeLoads {
+    tpk_u32x4 w[mma_decode::MT][2];  // [m tile][row g, row g+8]
+    tpk_u32x4 x[2];                  // [n tile: tokens 0-7, 8-15]
+};
+
+__device__ __forceinline__ u32 word(const tpk_u32x4& v, int i) { return i == 0 ? v.x : i == 1 ? v.y : i == 2 ? v.z : v.w; }
+
+__device__ __forceinline__ void decode_load(DecodeLoads& l, const u16* const (&wrow)[mma_decode::MT][2],
+                                            const u16* const (&xrow)[2], int k, int len, int T) {
+    using namespace mma_decode;
+    const bool kin = k < len;  // len % 8 == 0: a 16-byte chunk is all in or all out
+    const tpk_u32x4 zero = {0, 0, 0, 0};
+#pragma unroll
+    for (int mt = 0; mt < MT; mt++)
+#pragma unroll
+        for (int h = 0; h < 2; h++) l.w[mt][h] = kin && wrow[mt][h] ? tpk_ldg16(wrow[mt][h] + k) : zero;
+#pragma unroll
+    for (int nt = 0; nt < 2; nt++) l.x[nt] = kin && xrow[nt] && (nt == 0 || T > 8) ? tpk_ldg16(xrow[nt] + k) : zero;
+}
+
+template <bool BF16>
+__device__ __forceinline__ void decode_multiply(float (&acc)[mma_decode::MT][2][4], const DecodeLoads& l, int T) {
+    using namespace mma_decode;
+#pragma unroll
+    for (int h = 0; h < 2; h++) {
+#pragma unroll
+        for (int mt = 0; mt < MT; mt++) {
+            const u32 a[4] = {word(l.w[mt][0], 2 * h), word(l.w[mt][1], 2 * h), word(l.w[mt][0], 2 * h + 1),
+                              word(l.w[mt][1], 2 * h + 1)};
+            mma_16816<BF16>(acc[mt][0], a, word(l.x[0], 2 * h), word(l.x[0], 2 * h + 1));
+            if (T > 8) mma_16816<BF16>(acc[mt][1], a, word(l.x[1], 2 * h), word(l.x[1], 2 * h + 1));
+        }
+    }
+}
+
+// acc += W[j0 .. j0+63, :] · X[:, :]^T over this warp's share of the steps of one reduction segment
+// (the base product: X [T, len = K], W [valid, K]; LoRA's expand: XA [T, R], B [valid, R]).
+template <bool BF16>
+__device__ __forceinline__ void decode_mma_segment(float (&acc)[mma_decode::MT][2][4], const u16* X, const u16* W,
+                                                   int T, int len, long long valid, long long j0, int warp, int lane) {
+    using namespace mma_decode;
+    const int g = lane >> 2, c = lane & 3;
+    const int steps = (len + KSTEP - 1) / KSTEP;
+    const int share = (steps + WARPS - 1) / WARPS;
+    const int first = warp * share;
+    const int end = min(steps, first + share);
+    if (first >= end) return;
+    const u16* wrow[MT][2];
+#pragma unroll
+    for (int mt = 0; mt < MT; mt++)
+#pragma unroll
+        for (int h = 0; h < 2; h++) {
+            const long long j = j0 + mt * 16 + g + 8 * h;
+            wrow[mt][h] = j < valid ? W + j * len : nullptr;
+        }
+    const u16* xrow[2] = {g < T ? X + (long long)g * len : nullptr, g + 8 < T ? X + (long long)(g + 8) * len : nullptr};
+    DecodeLoads cur, next;
+    decode_load(cur, wrow, xrow, first * KSTEP + 8 * c, len, T);
+    for (int step = first; step < end; step++) {
+        const bool more = step + 1 < end;
+        if (more) decode_load(next, wrow, xrow, (step + 1) * KSTEP + 8 * c, len, T);  // in flight during the mma
+        decode_multiply<BF16>(acc, cur, T);
+        if (more) cur = next;
+    }
+}
+
+template <typename E, typename O>
+__device__ __forceinline__ void gemm_mma_decode(const GemmArgs<E, O>& g) {
+    using namespace mma_decode;
+    constexpr bool BF16 = E::IS_BF16;
+    __shared__ float partial[WARPS][DECODE_MAX_T][COLS];
+    const long long j0 = (long long)blockIdx.x * COLS;
+    if (j0 >= g.valid) {  // all padding: -inf, and W is never touched
+        gemm_fill_padding(g, 0, DECODE_MAX_T, j0, COLS);
+        return;
+    }
+    const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
+    float acc[MT][2][4];
+#pragma unroll
+    for (int mt = 0; mt < MT; mt++)
+#pragma unroll
+        for (int nt = 0; nt < 2; nt++)
+#pragma unroll
+            for (int q = 0; q < 4; q++) acc[mt][nt][q] = 0.f;
+    decode_mma_segment<BF16>(acc, reinterpret_cast<const u16*>(g.X), reinterpret_cast<const u16*>(g.W), g.T, g.K,
+                             g.valid, j0, warp, lane);
+    if (g.R > 0) {
+        decode_mma_segment<BF16>(acc, reinterpret_cast<const u16*>(g.XA), reinterpret_cast<const u16*>(g.B), g.T, g.R,
+                                 g.valid, j0, warp, lane);
+    }
+    // Accumulator q of tile (mt, nt) is column j0 + mt*16 + g + 8*(q/2), token nt*8 + 2c + q%2.
+    const int gq = lane >> 2, c = lane & 3;
+#pragma unroll
+    for (int mt = 0; mt < MT; mt++)
+#pragma unroll
+        for (int nt = 0; nt < 2; nt++)
+#pragma unroll
+            for (int q = 0; q < 4; q++) partial[warp][nt * 8 + 2 * c + (q & 1)][mt * 16 + gq + 8 * (q >> 1)] = acc[mt][nt][q];
+    __syncthreads();
+    for (int o = threadIdx.x; o < g.T * COLS; o += THREADS) {
+        const int t = o / COLS, col = o % COLS;
+        float sum = partial[0][t][col];
+#pragma unroll
+        for (int w = 1; w < WARPS; w++) sum += partial[w][t][col];
+        gemm_store(g, t, j0 + col, sum);
+    }
+}
+
+// =====================================================================================================
 // SIMT: any dtype, any sizes. 64x64 tiles, k in steps of 16, 4x4 outputs per thread.
 // =====================================================================================================
 
@@ -338,7 +467,9 @@ __device__ __forceinline__ void gemm_simt(const GemmArgs<E, O>& g) {
 
 #define TPK_GEMM_MMA_KERNEL(PREFIX, SUFFIX, E, O)                                                              \
     extern "C" __global__ void __launch_bounds__(mma_tile::THREADS)                                           \
-        PREFIX##_mma_##SUFFIX(TPK_GEMM_ARGS(E, O)) { gemm_mma(TPK_GEMM_PACK(E, O)); }
+        PREFIX##_mma_##SUFFIX(TPK_GEMM_ARGS(E, O)) { gemm_mma(TPK_GEMM_PACK(E, O)); }                          \
+    extern "C" __global__ void __launch_bounds__(mma_decode::THREADS)                                         \
+        PREFIX##_mma_decode_##SUFFIX(TPK_GEMM_ARGS(E, O)) { gemm_mma_decode(TPK_GEMM_PACK(E, O)); }
 
 // Every input dtype with every output dtype; tensor cores for the half input types.
 #define TPK_GEMM_FAMILY_OUT(PREFIX, IN, E)                                                                     \

@@ -141,6 +141,18 @@ public final class CudaDevice {
         return name;
     }
 
+    /**
+     * Whether this is tpkernels' CPU emulator of a CUDA device (cuda-src/src/emulator, loaded only when
+     * {@code TPK_CUDA_LIBRARY_PATH} points at it) rather than a GPU: kernels run correctly there, slowly, and
+     * its timings mean nothing.
+     */
+    public boolean isEmulator() {
+        return name.startsWith(EMULATOR_NAME);
+    }
+
+    /** The name the emulator's driver gives its one device. */
+    public static final String EMULATOR_NAME = "tpk CPU emulator";
+
     /** Compute capability as {@code 10·major + minor} (90 for Hopper). */
     public int computeCapability() {
         return ccMajor * 10 + ccMinor;

@@ -14,9 +14,10 @@ import java.util.Locale;
  *   out[t, j] = alpha·(Σ_k x[t, k]·w[j, k] + Σ_r xa[t, r]·b[j, r]) + bias[j]   for j &lt; valid
  *   out[t, j] = −∞                                                           for valid ≤ j &lt; S
  * </pre>
- * with the kernel body chosen by shape and dtype: decode ({@code T ≤ 16}, 16-byte rows) streams the weights
- * once; F16/BF16 with {@code K} and {@code R} multiples of 8 run on tensor cores; anything else takes the SIMT
- * body. {@code xa}, {@code b} and {@code bias} may be {@code null}.
+ * with the kernel body chosen by shape and dtype: for {@code T ≤ 16} with 16-byte rows the decode bodies stream
+ * the weights once (on tensor cores for F16/BF16); larger F16/BF16 GEMMs with {@code K} and {@code R}
+ * multiples of 8 run on tensor cores; anything else takes the SIMT body. {@code xa}, {@code b} and
+ * {@code bias} may be {@code null}.
  */
 final class GemmCuda {
     /** Largest T the decode body takes. */
@@ -26,6 +27,8 @@ final class GemmCuda {
     private static final int MMA_SHARED_BYTES = 3 * (128 + 128) * 40 * 2;
     private static final int SIMT_TILE = 64;
     private static final int DECODE_BLOCKS_PER_SM = 16;
+    private static final int MMA_DECODE_COLUMNS = 64;
+    private static final int MMA_DECODE_THREADS = 128;
 
     /** {@code tpk_gemm_<path>_<in>_<out>} by ordinals, built once so a launch builds no strings. */
     private static final String[][][] NAMES = new String[Path.values().length][DType.values().length][DType.values().length];
@@ -44,8 +47,8 @@ final class GemmCuda {
     private GemmCuda() {
     }
 
-    /** The three kernel bodies. */
-    enum Path { DECODE, MMA, SIMT }
+    /** The four kernel bodies. */
+    enum Path { MMA_DECODE, DECODE, MMA, SIMT }
 
     static Path path(DType dtype, long tokens, long k, long r, long... pointers) {
         boolean aligned = (k * dtype.byteSize()) % 16 == 0 && (r * dtype.byteSize()) % 16 == 0;
@@ -53,7 +56,7 @@ final class GemmCuda {
             aligned &= p % 16 == 0;
         }
         if (tokens <= DECODE_MAX_T && aligned) {
-            return Path.DECODE;
+            return dtype == DType.F32 ? Path.DECODE : Path.MMA_DECODE;
         }
         if (dtype != DType.F32 && aligned) {
             return Path.MMA;
@@ -83,6 +86,7 @@ final class GemmCuda {
                 .ptr(bias == null ? 0 : bias.devicePointer()).i32(Math.toIntExact(t)).i32(Math.toIntExact(k))
                 .i32(Math.toIntExact(r)).i64(valid).i64(s).f32(alpha);
         switch (path) {
+            case MMA_DECODE -> kernel.launch(stream, blocks(s, MMA_DECODE_COLUMNS), MMA_DECODE_THREADS, 0, args);
             case DECODE -> {
                 long blocks = Math.min((s + THREADS / 32 - 1) / (THREADS / 32),
                         (long) device.multiprocessors() * DECODE_BLOCKS_PER_SM);

@@ -42,6 +42,7 @@ class BenchCudaTest {
     }
 
     @Test
+    @GpuTest(emulator = false)
     void theLmHeadOnTheIssueShapesIsBoundByTheCopyWhenDecodingAndByCublasWhenPrefilling() throws Exception {
         List<JsonNode> lmHead = rows(CliRun.tpk("bench", "--backend", "cuda", "--kernel", "lm-head", "--json"), "lm-head");
         List<Long> tokens = new ArrayList<>();
