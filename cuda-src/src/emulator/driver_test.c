@@ -1,0 +1,439 @@
+/* driver_test.c: the emulated driver (driver.c), through its exported API, with the stub device (stub_device.c).
+ * Run by test-driver.sh; prints each failed check and exits 1 if any failed.
+ *
+ * Calls use cuda.h's plain names, which it #defines to the versioned symbols (cuMemAlloc -> cuMemAlloc_v2),
+ * as any C caller of the driver would.
+ */
+#define _GNU_SOURCE
+#include <cuda.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#undef cuEventElapsedTime
+CUresult CUDAAPI cuEventElapsedTime(float* pMilliseconds, CUevent hStart, CUevent hEnd);
+
+static int g_checks, g_failed;
+
+#define CHECK(cond)                                                       \
+    do {                                                                  \
+        g_checks++;                                                       \
+        if (!(cond)) {                                                    \
+            g_failed++;                                                   \
+            fprintf(stderr, "FAILED %s:%d: %s\n", __FILE__, __LINE__, #cond); \
+        }                                                                 \
+    } while (0)
+
+/* A call's status is the expected one. */
+#define EXPECT(expected, call) CHECK((call) == (expected))
+
+static const char* name_of(CUresult r) {
+    const char* s = NULL;
+    return cuGetErrorName(r, &s) == CUDA_SUCCESS ? s : "?";
+}
+
+static void test_before_init(void) {
+    int n = -1, v = 0;
+    EXPECT(CUDA_ERROR_NOT_INITIALIZED, cuDeviceGetCount(&n));
+    EXPECT(CUDA_SUCCESS, cuDriverGetVersion(&v));
+    CHECK(v >= 12000);
+    EXPECT(CUDA_ERROR_INVALID_VALUE, cuInit(1));
+}
+
+static void test_device(void) {
+    int n = 0, v = 0;
+    CUdevice dev = -1;
+    char name[256];
+    size_t total = 0;
+    EXPECT(CUDA_SUCCESS, cuDeviceGetCount(&n));
+    CHECK(n == 1);
+    EXPECT(CUDA_SUCCESS, cuDeviceGet(&dev, 0));
+    CHECK(dev == 0);
+    EXPECT(CUDA_ERROR_INVALID_DEVICE, cuDeviceGet(&dev, 1));
+    EXPECT(CUDA_SUCCESS, cuDeviceGetName(name, sizeof name, 0));
+    CHECK(strcmp(name, "tpk CPU emulator (not a GPU)") == 0);
+    EXPECT(CUDA_SUCCESS, cuDeviceGetName(name, 4, 0)); /* truncated, terminated */
+    CHECK(strcmp(name, "tpk") == 0);
+    EXPECT(CUDA_ERROR_INVALID_DEVICE, cuDeviceGetName(name, sizeof name, 1));
+
+    struct { CUdevice_attribute a; int expected; } attrs[] = {
+        {CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR, 9},
+        {CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR, 0},
+        {CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT, 132},
+        {CU_DEVICE_ATTRIBUTE_L2_CACHE_SIZE, 50 << 20},
+        {CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN, 232448},
+        {CU_DEVICE_ATTRIBUTE_WARP_SIZE, 32},
+        {CU_DEVICE_ATTRIBUTE_MAX_THREADS_PER_BLOCK, 1024},
+    };
+    for (size_t i = 0; i < sizeof attrs / sizeof *attrs; i++) {
+        v = -1;
+        EXPECT(CUDA_SUCCESS, cuDeviceGetAttribute(&v, attrs[i].a, 0));
+        CHECK(v == attrs[i].expected);
+    }
+    /* Everything CudaDriverApi declares answers. */
+    CUdevice_attribute declared[] = {
+        CU_DEVICE_ATTRIBUTE_CLOCK_RATE, CU_DEVICE_ATTRIBUTE_PCI_BUS_ID, CU_DEVICE_ATTRIBUTE_MEMORY_CLOCK_RATE,
+        CU_DEVICE_ATTRIBUTE_GLOBAL_MEMORY_BUS_WIDTH, CU_DEVICE_ATTRIBUTE_MAX_THREADS_PER_MULTIPROCESSOR,
+        CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_MULTIPROCESSOR,
+    };
+    for (size_t i = 0; i < sizeof declared / sizeof *declared; i++) {
+        EXPECT(CUDA_SUCCESS, cuDeviceGetAttribute(&v, declared[i], 0));
+    }
+    EXPECT(CUDA_ERROR_INVALID_VALUE, cuDeviceGetAttribute(&v, CU_DEVICE_ATTRIBUTE_CAN_TEX2D_GATHER, 0));
+    EXPECT(CUDA_ERROR_INVALID_VALUE, cuDeviceGetAttribute(&v, (CUdevice_attribute)100000, 0));
+    EXPECT(CUDA_ERROR_INVALID_DEVICE, cuDeviceGetAttribute(&v, CU_DEVICE_ATTRIBUTE_WARP_SIZE, 3));
+    EXPECT(CUDA_SUCCESS, cuDeviceTotalMem(&total, 0));
+    CHECK(total == 16ull << 30);
+}
+
+static void test_context(void) {
+    CUcontext ctx = NULL, cur = (CUcontext)1;
+    CUdeviceptr p = 0;
+    EXPECT(CUDA_SUCCESS, cuCtxGetCurrent(&cur));
+    CHECK(cur == NULL);
+    EXPECT(CUDA_ERROR_INVALID_CONTEXT, cuMemAlloc(&p, 16)); /* no current context on this thread */
+    EXPECT(CUDA_SUCCESS, cuDevicePrimaryCtxRetain(&ctx, 0));
+    CHECK(ctx != NULL);
+    EXPECT(CUDA_ERROR_INVALID_CONTEXT, cuCtxSetCurrent((CUcontext)&p));
+    EXPECT(CUDA_SUCCESS, cuCtxSetCurrent(ctx));
+    EXPECT(CUDA_SUCCESS, cuCtxGetCurrent(&cur));
+    CHECK(cur == ctx);
+    EXPECT(CUDA_SUCCESS, cuCtxSynchronize());
+}
+
+static void test_memory(void) {
+    size_t free0 = 0, total = 0, free1 = 0;
+    EXPECT(CUDA_SUCCESS, cuMemGetInfo(&free0, &total));
+    CHECK(total == 16ull << 30 && free0 <= total);
+
+    CUdeviceptr a = 0, b = 0;
+    EXPECT(CUDA_SUCCESS, cuMemAlloc(&a, 1000));
+    EXPECT(CUDA_SUCCESS, cuMemAlloc(&b, 4096));
+    CHECK(a != 0 && a % 256 == 0 && b % 256 == 0);
+    EXPECT(CUDA_SUCCESS, cuMemGetInfo(&free1, &total));
+    CHECK(free0 - free1 == 1024 + 4096);
+
+    unsigned char host[1000], back[1000];
+    for (int i = 0; i < 1000; i++) {
+        host[i] = (unsigned char)(i * 7);
+    }
+    EXPECT(CUDA_SUCCESS, cuMemcpyHtoD(a, host, 1000));
+    EXPECT(CUDA_SUCCESS, cuMemcpyDtoD(b + 100, a, 1000));
+    memset(back, 0, sizeof back);
+    EXPECT(CUDA_SUCCESS, cuMemcpyDtoH(back, b + 100, 1000));
+    CHECK(memcmp(host, back, 1000) == 0);
+    EXPECT(CUDA_SUCCESS, cuMemsetD8(a + 10, 0xAB, 20));
+    EXPECT(CUDA_SUCCESS, cuMemcpyDtoH(back, a, 1000));
+    CHECK(back[9] == host[9] && back[10] == 0xAB && back[29] == 0xAB && back[30] == host[30]);
+
+    /* Async is synchronous, on the default stream and on a created one. */
+    CUstream s = NULL;
+    EXPECT(CUDA_SUCCESS, cuStreamCreate(&s, CU_STREAM_NON_BLOCKING));
+    EXPECT(CUDA_SUCCESS, cuMemsetD8Async(a, 0x11, 1000, s));
+    EXPECT(CUDA_SUCCESS, cuMemcpyDtoDAsync(b, a, 1000, NULL));
+    EXPECT(CUDA_SUCCESS, cuMemcpyDtoHAsync(back, b, 1000, CU_STREAM_LEGACY));
+    CHECK(back[0] == 0x11 && back[999] == 0x11);
+    EXPECT(CUDA_SUCCESS, cuMemcpyHtoDAsync(a, host, 1000, s));
+    EXPECT(CUDA_SUCCESS, cuStreamQuery(s));
+    EXPECT(CUDA_SUCCESS, cuStreamSynchronize(s));
+    EXPECT(CUDA_SUCCESS, cuMemcpyDtoH(back, a, 1000));
+    CHECK(memcmp(host, back, 1000) == 0);
+
+    /* Ranges must lie inside one live allocation: the requested size, not its rounding, is the bound. */
+    EXPECT(CUDA_SUCCESS, cuMemcpyHtoD(a + 999, host, 1));
+    EXPECT(CUDA_ERROR_INVALID_VALUE, cuMemcpyHtoD(a + 999, host, 2));
+    EXPECT(CUDA_ERROR_INVALID_VALUE, cuMemcpyHtoD(a, host, 1001));
+    EXPECT(CUDA_ERROR_INVALID_VALUE, cuMemcpyDtoH(back, a + 1000, 1));
+    EXPECT(CUDA_ERROR_INVALID_VALUE, cuMemsetD8(a - 1, 0, 1));
+    EXPECT(CUDA_ERROR_INVALID_VALUE, cuMemcpyDtoD(b + 4000, a, 200)); /* destination overruns */
+    EXPECT(CUDA_ERROR_INVALID_VALUE, cuMemcpyDtoD(b, a + 900, 200));  /* source overruns */
+    EXPECT(CUDA_ERROR_INVALID_VALUE, cuMemcpyHtoD((CUdeviceptr)(uintptr_t)host, host, 10)); /* not device memory */
+    EXPECT(CUDA_ERROR_INVALID_VALUE, cuMemcpyHtoD(a, NULL, 10));
+    EXPECT(CUDA_SUCCESS, cuMemcpyHtoD(a, NULL, 0)); /* zero bytes: nothing to check */
+    EXPECT(CUDA_ERROR_INVALID_HANDLE, cuMemcpyHtoDAsync(a, host, 10, (CUstream)&free0));
+
+    /* Frees: only what cuMemAlloc returned, once. */
+    EXPECT(CUDA_ERROR_INVALID_VALUE, cuMemFree(a + 256));
+    EXPECT(CUDA_ERROR_INVALID_VALUE, cuMemFree((CUdeviceptr)(uintptr_t)host));
+    EXPECT(CUDA_SUCCESS, cuMemFree(a));
+    EXPECT(CUDA_ERROR_INVALID_VALUE, cuMemFree(a));
+    EXPECT(CUDA_ERROR_INVALID_VALUE, cuMemcpyHtoD(a, host, 1)); /* use after free */
+    EXPECT(CUDA_SUCCESS, cuMemFree(b));
+    EXPECT(CUDA_SUCCESS, cuMemGetInfo(&free1, &total));
+    CHECK(free1 == free0);
+
+    /* Too big: 4 PiB, one byte over the total, and the total while something else is live. */
+    EXPECT(CUDA_ERROR_OUT_OF_MEMORY, cuMemAlloc(&a, 1ull << 52));
+    EXPECT(CUDA_ERROR_OUT_OF_MEMORY, cuMemAlloc(&a, (16ull << 30) + 1));
+    EXPECT(CUDA_ERROR_OUT_OF_MEMORY, cuMemAlloc(&a, SIZE_MAX));
+    EXPECT(CUDA_SUCCESS, cuMemAlloc(&b, 1));
+    EXPECT(CUDA_ERROR_OUT_OF_MEMORY, cuMemAlloc(&a, 16ull << 30));
+    EXPECT(CUDA_SUCCESS, cuMemFree(b));
+    EXPECT(CUDA_ERROR_INVALID_VALUE, cuMemAlloc(&a, 0));
+
+    EXPECT(CUDA_SUCCESS, cuStreamDestroy(s));
+    EXPECT(CUDA_ERROR_INVALID_HANDLE, cuStreamDestroy(s));
+    EXPECT(CUDA_ERROR_INVALID_HANDLE, cuStreamSynchronize(s));
+    EXPECT(CUDA_ERROR_INVALID_VALUE, cuStreamCreate(&s, 99));
+}
+
+/* Whether touching p (write or read) in a child process kills it with SIGSEGV. */
+static int faults(volatile unsigned char* p, int write) {
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) {
+        signal(SIGSEGV, SIG_DFL); /* die of the fault even where a sanitizer would catch it */
+        if (write) {
+            *p = 1;
+        } else {
+            (void)*p;
+        }
+        _exit(0);
+    }
+    int status = 0;
+    waitpid(pid, &status, 0);
+    return WIFSIGNALED(status) && WTERMSIG(status) == SIGSEGV;
+}
+
+static void test_guard_page(void) {
+    CUdeviceptr a = 0;
+    EXPECT(CUDA_SUCCESS, cuMemAlloc(&a, 1000));
+    volatile unsigned char* p = (volatile unsigned char*)(uintptr_t)a;
+    CHECK(!faults(p, 1) && !faults(p + 999, 1));
+    CHECK(!faults(p + 1023, 1)); /* the rounding to 256 bytes is addressable, as on a GPU */
+    CHECK(faults(p + 1024, 1) && faults(p + 1024, 0));
+    EXPECT(CUDA_SUCCESS, cuMemFree(a));
+    CHECK(faults(p, 0)); /* freed memory is unmapped */
+}
+
+typedef struct {
+    CUcontext ctx;
+    int errors;
+} worker_args;
+
+/* Each thread allocates, copies and frees on its own: the bookkeeping must hold under concurrency. */
+static void* worker(void* arg) {
+    worker_args* w = arg;
+    if (cuCtxSetCurrent(w->ctx) != CUDA_SUCCESS) {
+        w->errors++;
+        return NULL;
+    }
+    unsigned char in[512], out[512];
+    for (int i = 0; i < 300; i++) {
+        CUdeviceptr p = 0;
+        size_t n = 1 + (size_t)(i * 37 % 512);
+        memset(in, i, n);
+        w->errors += cuMemAlloc(&p, n) != CUDA_SUCCESS;
+        w->errors += cuMemcpyHtoD(p, in, n) != CUDA_SUCCESS;
+        w->errors += cuMemcpyDtoH(out, p, n) != CUDA_SUCCESS;
+        w->errors += memcmp(in, out, n) != 0;
+        if (i == 0) { /* once: each refusal prints a line */
+            w->errors += cuMemcpyHtoD(p, in, n + 1) != CUDA_ERROR_INVALID_VALUE;
+        }
+        w->errors += cuMemFree(p) != CUDA_SUCCESS;
+    }
+    return NULL;
+}
+
+static void test_threads(CUcontext ctx) {
+    size_t free0 = 0, free1 = 0, total = 0;
+    EXPECT(CUDA_SUCCESS, cuMemGetInfo(&free0, &total));
+    pthread_t threads[8];
+    worker_args args[8];
+    for (int i = 0; i < 8; i++) {
+        args[i] = (worker_args){ctx, 0};
+        pthread_create(&threads[i], NULL, worker, &args[i]);
+    }
+    int errors = 0;
+    for (int i = 0; i < 8; i++) {
+        pthread_join(threads[i], NULL);
+        errors += args[i].errors;
+    }
+    CHECK(errors == 0);
+    EXPECT(CUDA_SUCCESS, cuMemGetInfo(&free1, &total));
+    CHECK(free1 == free0);
+}
+
+static const char* PTX =
+    "//\n"
+    "// Generated by a test, in the shape nvcc writes\n"
+    "// .visible .entry tpk_test_commented_out(\n"
+    "//\n"
+    ".version 9.0\n"
+    ".target sm_80\n"
+    ".address_size 64\n"
+    "\n"
+    "\t// .globl\ttpk_test_fill\n"
+    ".visible .entry tpk_test_fill(\n"
+    "\t.param .u64 tpk_test_fill_param_0,\n"
+    "\t.param .u64 tpk_test_fill_param_1,\n"
+    "\t.param .f32 tpk_test_fill_param_2\n"
+    ")\n"
+    "{\n\tret;\n}\n"
+    ".visible .entry tpk_test_other(\n"
+    ")\n"
+    "{\n\tret;\n}\n";
+
+static void test_modules_and_launches(void) {
+    CUmodule m = NULL, other = NULL;
+    CUfunction f = NULL, g = NULL;
+    EXPECT(CUDA_SUCCESS, cuModuleLoadData(&m, PTX));
+    EXPECT(CUDA_SUCCESS, cuModuleGetFunction(&f, m, "tpk_test_fill"));
+    EXPECT(CUDA_SUCCESS, cuModuleGetFunction(&g, m, "tpk_test_fill"));
+    CHECK(f != NULL && f == g);
+    EXPECT(CUDA_ERROR_NOT_FOUND, cuModuleGetFunction(&g, m, "tpk_test_other"));  /* not in the device */
+    EXPECT(CUDA_ERROR_NOT_FOUND, cuModuleGetFunction(&g, m, "tpk_test_commented_out"));
+    EXPECT(CUDA_ERROR_NOT_FOUND, cuModuleGetFunction(&g, m, "tpk_test_fil"));
+    EXPECT(CUDA_SUCCESS, cuModuleLoadData(&other, ".version 8.0\n.target sm_90a\n.visible .entry tpk_x(\n)\n"));
+    EXPECT(CUDA_ERROR_NOT_FOUND, cuModuleGetFunction(&g, other, "tpk_test_fill")); /* in the device, not the PTX */
+    EXPECT(CUDA_SUCCESS, cuModuleUnload(other));
+    EXPECT(CUDA_ERROR_INVALID_HANDLE, cuModuleUnload(other));
+    EXPECT(CUDA_ERROR_INVALID_PTX, cuModuleLoadData(&other, ".version 9.0\n.target sm_100a\n"));
+    EXPECT(CUDA_ERROR_INVALID_PTX, cuModuleLoadData(&other, ".version 9.0\n.target sm_80a\n"));
+    EXPECT(CUDA_ERROR_INVALID_IMAGE, cuModuleLoadData(&other, "\177ELF\2\1\1"));
+    EXPECT(CUDA_ERROR_INVALID_IMAGE, cuModuleLoadData(&other, "not ptx"));
+    EXPECT(CUDA_ERROR_INVALID_IMAGE, cuModuleLoadData(&other, ""));
+
+    int v = -1;
+    EXPECT(CUDA_SUCCESS, cuFuncGetAttribute(&v, CU_FUNC_ATTRIBUTE_NUM_REGS, f));
+    CHECK(v == 32);
+    EXPECT(CUDA_SUCCESS, cuFuncGetAttribute(&v, CU_FUNC_ATTRIBUTE_LOCAL_SIZE_BYTES, f));
+    CHECK(v == 0);
+    EXPECT(CUDA_SUCCESS, cuFuncGetAttribute(&v, CU_FUNC_ATTRIBUTE_MAX_THREADS_PER_BLOCK, f));
+    CHECK(v == 1024);
+    EXPECT(CUDA_SUCCESS, cuFuncGetAttribute(&v, CU_FUNC_ATTRIBUTE_PTX_VERSION, f));
+    CHECK(v == 90);
+    EXPECT(CUDA_SUCCESS, cuFuncGetAttribute(&v, CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, f));
+    CHECK(v == 49152);
+    EXPECT(CUDA_ERROR_INVALID_VALUE, cuFuncGetAttribute(&v, (CUfunction_attribute)999, f));
+
+    /* Launch: fill the first 256 of 300 floats with 2.5. */
+    CUdeviceptr out = 0;
+    EXPECT(CUDA_SUCCESS, cuMemAlloc(&out, 300 * sizeof(float)));
+    EXPECT(CUDA_SUCCESS, cuMemsetD8(out, 0, 300 * sizeof(float)));
+    long long n = 300;
+    float value = 2.5f;
+    void* params[] = {&out, &n, &value};
+    EXPECT(CUDA_SUCCESS, cuLaunchKernel(f, 2, 1, 1, 128, 1, 1, 0, NULL, params, NULL));
+    float host[300];
+    EXPECT(CUDA_SUCCESS, cuMemcpyDtoH(host, out, sizeof host));
+    CHECK(host[0] == 2.5f && host[255] == 2.5f && host[256] == 0.0f && host[299] == 0.0f);
+
+    /* Shapes a GPU refuses. */
+    EXPECT(CUDA_ERROR_INVALID_VALUE, cuLaunchKernel(f, 1, 1, 1, 0, 1, 1, 0, NULL, params, NULL));
+    EXPECT(CUDA_ERROR_INVALID_VALUE, cuLaunchKernel(f, 1, 1, 1, 1025, 1, 1, 0, NULL, params, NULL));
+    EXPECT(CUDA_ERROR_INVALID_VALUE, cuLaunchKernel(f, 1, 1, 1, 32, 32, 2, 0, NULL, params, NULL));
+    EXPECT(CUDA_ERROR_INVALID_VALUE, cuLaunchKernel(f, 1, 1, 1, 1, 1, 65, 0, NULL, params, NULL));
+    EXPECT(CUDA_ERROR_INVALID_VALUE, cuLaunchKernel(f, 0, 1, 1, 32, 1, 1, 0, NULL, params, NULL));
+    EXPECT(CUDA_ERROR_INVALID_VALUE, cuLaunchKernel(f, 1, 65536, 1, 32, 1, 1, 0, NULL, params, NULL));
+    EXPECT(CUDA_SUCCESS, cuLaunchKernel(f, 1, 1, 1, 32, 32, 1, 49152, NULL, params, NULL));
+    EXPECT(CUDA_ERROR_INVALID_VALUE, cuLaunchKernel(f, 1, 1, 1, 32, 1, 1, 49153, NULL, params, NULL));
+    void* extra[] = {CU_LAUNCH_PARAM_END};
+    EXPECT(CUDA_ERROR_INVALID_VALUE, cuLaunchKernel(f, 1, 1, 1, 32, 1, 1, 0, NULL, NULL, extra));
+    EXPECT(CUDA_ERROR_INVALID_HANDLE, cuLaunchKernel(f, 1, 1, 1, 32, 1, 1, 0, (CUstream)&n, params, NULL));
+    EXPECT(CUDA_ERROR_INVALID_HANDLE, cuLaunchKernel((CUfunction)m, 1, 1, 1, 32, 1, 1, 0, NULL, params, NULL));
+
+    /* Opting in to more shared memory, up to the device's limit. */
+    EXPECT(CUDA_SUCCESS, cuFuncSetAttribute(f, CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, 200000));
+    EXPECT(CUDA_SUCCESS, cuFuncGetAttribute(&v, CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, f));
+    CHECK(v == 200000);
+    EXPECT(CUDA_SUCCESS, cuLaunchKernel(f, 1, 1, 1, 32, 1, 1, 200000, NULL, params, NULL));
+    EXPECT(CUDA_ERROR_INVALID_VALUE, cuFuncSetAttribute(f, CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, 232449));
+    EXPECT(CUDA_ERROR_INVALID_VALUE, cuFuncSetAttribute(f, CU_FUNC_ATTRIBUTE_NUM_REGS, 64));
+
+    /* A kernel that fails on the device: CUDA_ERROR_LAUNCH_FAILED, its reason on stderr. */
+    n = -1;
+    fprintf(stderr, "(a [tpk-emu] launch failure about n = -1 is expected next)\n");
+    EXPECT(CUDA_ERROR_LAUNCH_FAILED, cuLaunchKernel(f, 1, 1, 1, 32, 1, 1, 0, NULL, params, NULL));
+
+    EXPECT(CUDA_SUCCESS, cuModuleUnload(m));
+    n = 300;
+    EXPECT(CUDA_ERROR_INVALID_HANDLE, cuLaunchKernel(f, 1, 1, 1, 32, 1, 1, 0, NULL, params, NULL));
+    EXPECT(CUDA_ERROR_INVALID_HANDLE, cuFuncGetAttribute(&v, CU_FUNC_ATTRIBUTE_NUM_REGS, f));
+    EXPECT(CUDA_ERROR_INVALID_HANDLE, cuModuleGetFunction(&g, m, "tpk_test_fill"));
+    EXPECT(CUDA_SUCCESS, cuMemFree(out));
+}
+
+static void test_events(void) {
+    CUevent start = NULL, end = NULL, untimed = NULL, fresh = NULL;
+    CUstream s = NULL;
+    float ms = -1;
+    EXPECT(CUDA_SUCCESS, cuStreamCreate(&s, 0));
+    EXPECT(CUDA_SUCCESS, cuEventCreate(&start, CU_EVENT_DEFAULT));
+    EXPECT(CUDA_SUCCESS, cuEventCreate(&end, CU_EVENT_DEFAULT));
+    EXPECT(CUDA_SUCCESS, cuEventCreate(&untimed, CU_EVENT_DISABLE_TIMING));
+    EXPECT(CUDA_SUCCESS, cuEventCreate(&fresh, CU_EVENT_DEFAULT));
+    EXPECT(CUDA_ERROR_INVALID_VALUE, cuEventCreate(&fresh, 64));
+    EXPECT(CUDA_SUCCESS, cuEventRecord(start, s));
+    struct timespec pause = {0, 5 * 1000 * 1000};
+    nanosleep(&pause, NULL);
+    EXPECT(CUDA_SUCCESS, cuEventRecord(end, NULL));
+    EXPECT(CUDA_SUCCESS, cuEventRecord(untimed, s));
+    EXPECT(CUDA_SUCCESS, cuEventSynchronize(end));
+    EXPECT(CUDA_SUCCESS, cuEventElapsedTime_v2(&ms, start, end));
+    CHECK(ms >= 4.9f && ms < 1000.0f);
+    ms = -1;
+    EXPECT(CUDA_SUCCESS, cuEventElapsedTime(&ms, start, end)); /* the pre-12.8 name */
+    CHECK(ms >= 4.9f);
+    EXPECT(CUDA_ERROR_INVALID_HANDLE, cuEventElapsedTime_v2(&ms, start, fresh));   /* never recorded */
+    EXPECT(CUDA_ERROR_INVALID_HANDLE, cuEventElapsedTime_v2(&ms, start, untimed)); /* no timing */
+    EXPECT(CUDA_ERROR_INVALID_HANDLE, cuEventRecord(start, (CUstream)&ms));
+    EXPECT(CUDA_SUCCESS, cuEventDestroy(start));
+    EXPECT(CUDA_ERROR_INVALID_HANDLE, cuEventDestroy(start));
+    EXPECT(CUDA_ERROR_INVALID_HANDLE, cuEventRecord(start, s));
+    EXPECT(CUDA_ERROR_INVALID_HANDLE, cuEventElapsedTime_v2(&ms, start, end));
+    EXPECT(CUDA_SUCCESS, cuEventDestroy(end));
+    EXPECT(CUDA_SUCCESS, cuEventDestroy(untimed));
+    EXPECT(CUDA_SUCCESS, cuEventDestroy(fresh));
+    EXPECT(CUDA_SUCCESS, cuStreamDestroy(s));
+}
+
+static void test_error_names(void) {
+    const char* s = "unset";
+    EXPECT(CUDA_SUCCESS, cuGetErrorName(CUDA_ERROR_INVALID_VALUE, &s));
+    CHECK(strcmp(s, "CUDA_ERROR_INVALID_VALUE") == 0);
+    CHECK(strcmp(name_of(CUDA_ERROR_LAUNCH_FAILED), "CUDA_ERROR_LAUNCH_FAILED") == 0);
+    CHECK(strcmp(name_of(CUDA_ERROR_OUT_OF_MEMORY), "CUDA_ERROR_OUT_OF_MEMORY") == 0);
+    CHECK(strcmp(name_of(CUDA_ERROR_UNSUPPORTED_PTX_VERSION), "CUDA_ERROR_UNSUPPORTED_PTX_VERSION") == 0);
+    EXPECT(CUDA_SUCCESS, cuGetErrorString(CUDA_ERROR_NOT_FOUND, &s));
+    CHECK(s != NULL && s[0] != '\0');
+    EXPECT(CUDA_ERROR_INVALID_VALUE, cuGetErrorName((CUresult)123456, &s));
+    CHECK(s == NULL);
+    EXPECT(CUDA_ERROR_INVALID_VALUE, cuGetErrorString((CUresult)123456, &s));
+}
+
+static void test_release(CUcontext ctx) {
+    CUdeviceptr p = 0;
+    EXPECT(CUDA_SUCCESS, cuDevicePrimaryCtxRelease(0));
+    EXPECT(CUDA_ERROR_INVALID_CONTEXT, cuMemAlloc(&p, 16)); /* current, but released */
+    EXPECT(CUDA_ERROR_INVALID_CONTEXT, cuDevicePrimaryCtxRelease(0));
+    EXPECT(CUDA_SUCCESS, cuDevicePrimaryCtxRetain(&ctx, 0));
+    EXPECT(CUDA_SUCCESS, cuCtxSetCurrent(NULL));
+    EXPECT(CUDA_ERROR_INVALID_CONTEXT, cuCtxSynchronize());
+}
+
+int main(void) {
+    test_before_init();
+    if (cuInit(0) != CUDA_SUCCESS) {
+        fprintf(stderr, "FAILED: cuInit(0)\n");
+        return 1;
+    }
+    test_device();
+    test_context();
+    CUcontext ctx = NULL;
+    cuCtxGetCurrent(&ctx);
+    test_memory();
+    test_guard_page();
+    test_threads(ctx);
+    test_modules_and_launches();
+    test_events();
+    test_error_names();
+    test_release(ctx);
+    printf("driver_test: %d checks, %d failed\n", g_checks, g_failed);
+    return g_failed == 0 ? 0 : 1;
+}
