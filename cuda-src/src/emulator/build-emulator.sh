@@ -45,9 +45,13 @@ done
 gcc -c "$here/fiber_switch.S" -o "$obj/fiber_switch.o"
 for p in "${pids[@]}"; do wait "$p"; done  # set -e: any failed compile fails the build
 objs+=("$obj/device.o" "$obj/registry.o" "$obj/fiber_switch.o")
-if [ -f "$here/driver.c" ]; then
-  gcc -std=c11 -O2 -g -fPIC -Wall -I "$here" -c "$here/driver.c" -o "$obj/driver.o"
+# The driver API over it. driver.c takes its types from the toolkit's cuda.h.
+cuda_include=${CUDA_HOME:-/usr/local/cuda}/include
+if [ -f "$cuda_include/cuda.h" ]; then
+  gcc -std=c11 -O2 -g -fPIC -fvisibility=hidden -Wall -I "$cuda_include" -I "$here" -c "$here/driver.c" -o "$obj/driver.o"
   g++ -shared -Wl,-soname,libcuda.so.1 -Wl,--no-undefined -o "$out/libcuda.so.1" "$obj/driver.o" "${objs[@]}" -lpthread
+else
+  echo "[tpk] emulated driver not built: no cuda.h in $cuda_include (set CUDA_HOME)"
 fi
 # The device alone, and its self-test (run-emulator-test.sh runs it in the test phase).
 ar rcs "$out/libtpk_emu_device.a" "${objs[@]}"

@@ -16,8 +16,7 @@ cc=${CC:-gcc}
 include=${CUDA_HOME:-/usr/local/cuda}/include
 [ -f "$include/cuda.h" ] || { echo "test-driver.sh: no cuda.h in $include (set CUDA_HOME)" >&2; exit 1; }
 
-# -Wno-comment: tpk_emu.h has a "/*" inside a comment (cuda/*.cu).
-flags=(-std=c11 -O1 -g -Wall -Wextra -Werror -Wno-comment -I"$include" -I"$here")
+flags=(-std=c11 -O1 -g -Wall -Wextra -Werror -I"$include" -I"$here")
 "$cc" "${flags[@]}" -fPIC -fvisibility=hidden -shared -Wl,-soname,libcuda.so.1 -Wl,--no-undefined \
     -o "$out/libcuda.so.1" "$here/driver.c" "$here/stub_device.c" -lpthread
 "$cc" "${flags[@]}" -o "$out/driver_test" "$here/driver_test.c" "$out/libcuda.so.1" -Wl,-rpath,"$out" -lpthread

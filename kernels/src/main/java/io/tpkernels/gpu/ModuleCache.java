@@ -44,7 +44,7 @@ public final class ModuleCache {
     private final PtxLibrary library;
     private final ConcurrentHashMap<String, Loaded> modules = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, CudaKernel> kernels = new ConcurrentHashMap<>();
-    private final AtomicInteger loads = new AtomicInteger();
+    private final ConcurrentHashMap<String, AtomicInteger> loads = new ConcurrentHashMap<>();
 
     ModuleCache(CudaDevice device) {
         this.device = device;
@@ -60,7 +60,7 @@ public final class ModuleCache {
     public Loaded module(String module) {
         return modules.computeIfAbsent(module, m -> {
             Loaded loaded = load(m, nvrtcOnly(), this::loadHere);
-            loads.incrementAndGet();
+            loads.computeIfAbsent(m, k -> new AtomicInteger()).incrementAndGet();
             return loaded;
         });
     }
@@ -85,9 +85,10 @@ public final class ModuleCache {
         return new CudaKernel(device, kernel, CudaDriver.moduleGetFunction(loaded.module(), kernel));
     }
 
-    /** How many modules this cache has loaded into the context (each name at most once). */
-    public int loadCount() {
-        return loads.get();
+    /** How many times this cache has loaded {@code module} into the context: at most once. */
+    public int loadCount(String module) {
+        AtomicInteger n = loads.get(module);
+        return n == null ? 0 : n.get();
     }
 
     private static boolean nvrtcOnly() {

@@ -1,13 +1,17 @@
 package io.tpkernels.ops;
 
 import io.tpkernels.gpu.CudaStream;
-import io.tpkernels.gpu.StreamScratch;
 import io.tpkernels.tensor.Tensor;
 
 /**
- * {@link LoraLinear} on a GPU: the shrink {@code xa = s·x·Aᵀ} into a per-stream scratch buffer ({@code [T, R]},
- * a GEMM of R output columns), then one fused kernel that accumulates {@code x·Wᵀ} and {@code xa·Bᵀ} in the
+ * {@link LoraLinear} on a GPU: the shrink {@code xa = s·x·Aᵀ} into a small {@code [T, R]} buffer of this call's
+ * own (a GEMM of R output columns), then one fused kernel that accumulates {@code x·Wᵀ} and {@code xa·Bᵀ} in the
  * same registers, adds the bias and writes {@code y} once.
+ *
+ * <p>The buffer is per call, not per stream: ranks that share a GPU are threads queueing on the same stream, so a
+ * per-stream buffer let one rank's shrink overwrite another's {@code xa} between its two launches (found by the
+ * emulator's run of the row-parallel LoRA layer, where each rank's {@code xa} differs). Freeing it waits for the
+ * fused kernel, which the caller's synchronization does anyway.
  */
 final class LoraLinearCuda {
     private LoraLinearCuda() {
@@ -21,8 +25,9 @@ final class LoraLinearCuda {
             return;
         }
         var dtype = LoraLinear.intermediateDtype(x);
-        Tensor xa = Tensor.view(StreamScratch.forStream(stream, t * r * dtype.byteSize()), 0, dtype, t, r);
-        GemmCuda.launch(x, a, null, null, null, r, scale, xa, stream);
-        GemmCuda.launch(x, w, xa, b, bias, n, 1f, out, stream);
+        try (Tensor xa = Tensor.allocate(out.device(), dtype, t, r)) {
+            GemmCuda.launch(x, a, null, null, null, r, scale, xa, stream);
+            GemmCuda.launch(x, w, xa, b, bias, n, 1f, out, stream);
+        }
     }
 }
