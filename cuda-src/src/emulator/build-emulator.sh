@@ -55,6 +55,7 @@ else
 fi
 # The device alone, and its self-test (run-emulator-test.sh runs it in the test phase).
 ar rcs "$out/libtpk_emu_device.a" "${objs[@]}"
-g++ -std=c++17 -O1 -g -I "$here" "$here/emulator_test.cpp" -Wl,--whole-archive "$out/libtpk_emu_device.a" \
-    -Wl,--no-whole-archive -o "$out/emulator_test"
+"${cxx[@]}" -fvisibility=default -c -x c++ "$here/emulator_test_kernels.cu" -o "$obj/emulator_test_kernels.o"
+g++ -std=c++17 -O1 -g -I "$here" "$here/emulator_test.cpp" "$obj/emulator_test_kernels.o" \
+    -Wl,--whole-archive "$out/libtpk_emu_device.a" -Wl,--no-whole-archive -o "$out/emulator_test"
 echo "[tpk] emulator built: $(ls "$out"/libcuda.so.1 2>/dev/null || echo "device only: $out/libtpk_emu_device.a")"

@@ -32,7 +32,20 @@ struct Copy {
     u32 dst;
     const void* src;
     bool pred;
+    int issued;  // the barrier interval it was issued in
 };
+
+// Race bookkeeping per 16-byte chunk of dynamic shared memory, for the accesses the emulator sees (cp.async
+// writes, ldmatrix reads). A barrier interval is the stretch between two __syncthreads of the block. An
+// asynchronous copy may land at any moment from its issue to the wait_group that retires it, so another
+// thread may read the chunk only in a later interval than that wait, and nobody may still be reading it
+// in the interval the copy is issued.
+struct Chunk {
+    int writer = -1, written = -1, landed = -1;  // landed: interval of the retiring wait; NOT_LANDED while in flight
+    int read = -1, reader = -1;                  // interval of the last reads; reader, or MANY
+};
+constexpr int NOT_LANDED = 1 << 30;
+constexpr int MANY = -2;
 
 enum class State { READY, AT_BARRIER, AT_COLLECTIVE, DONE };
 
@@ -67,6 +80,9 @@ struct Launch {
     std::vector<Fiber> fibers;
     std::vector<Warp> warps;
     int at_barrier = 0;
+    int interval = 0;            // barrier intervals completed in this block
+    int collective_first = 0;    // first thread of the warp whose collective is being computed
+    std::vector<Chunk> chunks;   // per 16 bytes of dynamic shared memory
     Fiber* current = nullptr;
     void* scheduler_sp = nullptr;
     bool failed = false;
@@ -114,6 +130,7 @@ void sync_threads() {
     me().state = State::AT_BARRIER;
     if (++l.at_barrier == (int)l.fibers.size()) {
         l.at_barrier = 0;
+        l.interval++;
         for (Fiber& f : l.fibers) f.state = State::READY;
         return;
     }
@@ -145,6 +162,7 @@ void warp_collective(const char* op, Collective compute, const void* in, void* o
         ins[i] = lane.in;
         outs[i] = lane.out;
     }
+    l.collective_first = w.first;
     compute(ins, outs, w.lanes);
     w.arrived = 0;
     for (int i = 0; i < w.lanes; i++) l.fibers[w.first + i].state = State::READY;
@@ -177,16 +195,51 @@ unsigned char* shared_bytes(u32 addr, unsigned bytes, const char* what) {
 }
 
 void land(const Copy& c) {
-    unsigned char* dst = g_launch->smem_base + c.dst;
+    Launch& l = *g_launch;
+    unsigned char* dst = l.smem_base + c.dst;
     if (c.pred) std::memcpy(dst, c.src, 16);
     else std::memset(dst, 0, 16);
+    Chunk& k = l.chunks[c.dst / 16];
+    if (k.writer == me().linear && k.written == c.issued) k.landed = l.interval;
+}
+
+// A read of the 16 bytes at addr by thread `reader` (ldmatrix rows).
+void note_read(u32 addr, int reader) {
+    Launch& l = *g_launch;
+    Chunk& k = l.chunks[addr / 16];
+    if (k.writer >= 0 && k.written <= l.interval &&
+        (k.landed == NOT_LANDED || (k.writer != reader && k.landed >= l.interval))) {
+        fail("race: thread %d reads shared bytes [%u, %u) while thread %d's cp.async into them (issued in barrier "
+             "interval %d) %s", reader, addr, addr + 16, k.writer, k.written,
+             k.landed == NOT_LANDED ? "is still in flight" : "was retired with no __syncthreads since");
+    }
+    if (k.read != l.interval) {
+        k.read = l.interval;
+        k.reader = reader;
+    } else if (k.reader != reader) {
+        k.reader = MANY;
+    }
 }
 }  // namespace
 
 void cp_async_queue(u32 dst, const void* src, bool pred) {
     shared_bytes(dst, 16, "cp.async");
     if (pred) check_global_alignment(src, 16, "cp.async source");
-    me().open.push_back(Copy{dst, src, pred});
+    Launch& l = *g_launch;
+    const int self = me().linear;
+    Chunk& k = l.chunks[dst / 16];
+    if (k.read == l.interval && k.reader != self) {
+        fail("race: cp.async into shared bytes [%u, %u) that %s read in this barrier interval", dst, dst + 16,
+             k.reader == MANY ? "several threads" : ("thread " + std::to_string(k.reader)).c_str());
+    }
+    if (k.writer >= 0 && k.writer != self && (k.landed == NOT_LANDED || k.landed >= l.interval)) {
+        fail("race: cp.async into shared bytes [%u, %u) that thread %d's cp.async also writes in this interval", dst,
+             dst + 16, k.writer);
+    }
+    k.writer = self;
+    k.written = l.interval;
+    k.landed = NOT_LANDED;
+    me().open.push_back(Copy{dst, src, pred, l.interval});
 }
 
 void cp_async_commit_group() {
@@ -213,8 +266,10 @@ void ldmatrix_x4_compute(const void* const* ins, void* const* outs, int lanes) {
         u32* r = static_cast<u32*>(outs[l]);
         for (int m = 0; m < 4; m++) {
             // Matrix m's rows come from the addresses of lanes 8m..8m+7; lane l holds row l/4, word l%4.
-            const u32 row_addr = *static_cast<const u32*>(ins[8 * m + l / 4]);
+            const int source = 8 * m + l / 4;
+            const u32 row_addr = *static_cast<const u32*>(ins[source]);
             const unsigned char* row = shared_bytes(row_addr, 16, "ldmatrix row");
+            if (l % 4 == 0) note_read(row_addr, g_launch->collective_first + source);
             std::memcpy(&r[m], row + 4 * (l % 4), 4);
         }
     }
@@ -321,7 +376,9 @@ bool run_block(Launch& l) {
         f.sp = sp;
     }
     if (l.smem_bytes) std::memset(l.smem_base, 0xff, l.smem_bytes);  // poison: unwritten shared memory is NaN
+    l.chunks.assign((l.smem_bytes + 15) / 16, Chunk{});
     l.at_barrier = 0;
+    l.interval = 0;
     for (Warp& w : l.warps) w.arrived = 0;
     int done = 0;
     while (done < n) {

@@ -1,6 +1,7 @@
 // emulator_test.cpp: the emulated device on its own, before any Java: the GEMM's three bodies against a
 // double-precision reference on random data (tensor-core fragments, the cp.async pipeline, the LoRA
-// segment, -inf padding), and the emulator's own checks (a misaligned 16-byte load fails the launch).
+// segment, -inf padding), and the emulator's own checks on kernels that break the rules on purpose
+// (emulator_test_kernels.cu: a race on shared memory, a divergent barrier and shuffle, a misaligned load).
 // Run by build-emulator.sh; exit status 0 when every case passes.
 #include <cmath>
 #include <cstdio>
@@ -105,6 +106,36 @@ void misaligned_load_fails() {
     const int rc = tpk_emu_launch("tpk_gemm_decode_bf16_f32", grid, block, 0, params, err, sizeof err);
     check(rc != 0 && std::strstr(err, "aligned") != nullptr, std::string("misaligned W must fail, got: ") + err);
 }
+// The emulator's own checks: each rule-breaking kernel fails its launch with a message naming the rule,
+// and the same kernel run by the rules passes.
+void launch_expect(const char* kernel, void** params, unsigned threads, unsigned smem, const char* expected) {
+    unsigned grid[3] = {1, 1, 1}, block[3] = {threads, 1, 1};
+    char err[512] = "";
+    const int rc = tpk_emu_launch(kernel, grid, block, smem, params, err, sizeof err);
+    if (expected == nullptr) {
+        check(rc == 0, std::string(kernel) + " must run: " + err);
+    } else {
+        check(rc != 0 && std::strstr(err, expected) != nullptr,
+              std::string(kernel) + " must fail with '" + expected + "', got: " + (rc ? err : "success"));
+    }
+}
+
+void rule_breakers_fail() {
+    std::vector<u16> src(256, 0x3f80);
+    std::vector<unsigned> out(64);
+    std::vector<int> ints(64);
+    const u16* s = src.data();
+    unsigned* o = out.data();
+    int* io = ints.data();
+    int with = 1, without = 0;
+    void* racy[] = {&s, &o, &without};
+    void* fine[] = {&s, &o, &with};
+    void* one[] = {&io};
+    launch_expect("emu_test_copy_then_read", fine, 64, 512, nullptr);
+    launch_expect("emu_test_copy_then_read", racy, 64, 512, "race");
+    launch_expect("emu_test_divergent_barrier", one, 64, 0, "deadlock");
+    launch_expect("emu_test_divergent_shuffle", one, 32, 0, "deadlock");
+}
 }  // namespace
 
 int main() {
@@ -123,6 +154,7 @@ int main() {
     gemm_case("mma_decode", 9, 8, 8, 64, 64, false, 9);
     gemm_case("mma_decode", 5, 1000, 0, 61, 61, true, 10);
     misaligned_load_fails();
+    rule_breakers_fail();
     if (failures == 0) std::printf("[tpk] emulator self-test: all cases passed\n");
     return failures == 0 ? 0 : 1;
 }
