@@ -569,12 +569,9 @@ typedef struct object object;
 struct object {
     enum kind kind;
     object* next; /* the free list while DEAD; a module's functions while FUNCTION */
+    unsigned flags; /* a stream's or an event's creation flags */
     union {
         struct {
-            unsigned flags;
-        } stream;
-        struct {
-            unsigned flags;
             int recorded;
             long long ns; /* CLOCK_MONOTONIC at the last record */
         } event;
@@ -637,36 +634,45 @@ static long long now_ns(void) {
     return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
-CUresult CUDAAPI cuStreamCreate(CUstream* phStream, unsigned int flags) {
-    trace("cuStreamCreate(flags=%u)", flags);
-    REQUIRE(need_context("cuStreamCreate"));
-    if (phStream == NULL || (flags & ~(unsigned)CU_STREAM_NON_BLOCKING) != 0) {
-        return fail("cuStreamCreate", CUDA_ERROR_INVALID_VALUE);
+/* Streams and events are plain handles with flags: created and destroyed alike. */
+static CUresult create_handle(const char* api, enum kind kind, unsigned flags, unsigned known_flags, void** out) {
+    REQUIRE(need_context(api));
+    if (out == NULL || (flags & ~known_flags) != 0) {
+        return fail(api, CUDA_ERROR_INVALID_VALUE);
     }
     pthread_mutex_lock(&g_obj_lock);
-    object* s = new_object(STREAM);
-    if (s != NULL) {
-        s->u.stream.flags = flags;
+    object* o = new_object(kind);
+    if (o != NULL) {
+        o->flags = flags;
     }
     pthread_mutex_unlock(&g_obj_lock);
-    if (s == NULL) {
-        return fail("cuStreamCreate", CUDA_ERROR_OUT_OF_MEMORY);
+    if (o == NULL) {
+        return fail(api, CUDA_ERROR_OUT_OF_MEMORY);
     }
-    *phStream = (CUstream)s;
-    trace("  cuStreamCreate = %p", (void*)s);
+    *out = o;
+    trace("  %s = %p", api, (void*)o);
     return CUDA_SUCCESS;
+}
+
+static CUresult destroy_handle(const char* api, enum kind kind, void* handle) {
+    REQUIRE(need_init(api));
+    pthread_mutex_lock(&g_obj_lock);
+    object* o = as(handle, kind);
+    if (o != NULL) {
+        release_object(o);
+    }
+    pthread_mutex_unlock(&g_obj_lock);
+    return o != NULL ? CUDA_SUCCESS : fail(api, CUDA_ERROR_INVALID_HANDLE);
+}
+
+CUresult CUDAAPI cuStreamCreate(CUstream* phStream, unsigned int flags) {
+    trace("cuStreamCreate(flags=%u)", flags);
+    return create_handle("cuStreamCreate", STREAM, flags, CU_STREAM_NON_BLOCKING, (void**)phStream);
 }
 
 CUresult CUDAAPI cuStreamDestroy_v2(CUstream hStream) {
     trace("cuStreamDestroy_v2(stream=%p)", (void*)hStream);
-    REQUIRE(need_init("cuStreamDestroy_v2"));
-    pthread_mutex_lock(&g_obj_lock);
-    object* s = as(hStream, STREAM);
-    if (s != NULL) {
-        release_object(s);
-    }
-    pthread_mutex_unlock(&g_obj_lock);
-    return s != NULL ? CUDA_SUCCESS : fail("cuStreamDestroy_v2", CUDA_ERROR_INVALID_HANDLE);
+    return destroy_handle("cuStreamDestroy_v2", STREAM, hStream);
 }
 
 /* Work on a stream is done when its call returns; only a launch in flight on another thread can be pending. */
@@ -688,35 +694,13 @@ CUresult CUDAAPI cuStreamQuery(CUstream hStream) {
 
 CUresult CUDAAPI cuEventCreate(CUevent* phEvent, unsigned int flags) {
     trace("cuEventCreate(flags=%u)", flags);
-    REQUIRE(need_context("cuEventCreate"));
-    unsigned known = CU_EVENT_BLOCKING_SYNC | CU_EVENT_DISABLE_TIMING | CU_EVENT_INTERPROCESS;
-    if (phEvent == NULL || (flags & ~known) != 0) {
-        return fail("cuEventCreate", CUDA_ERROR_INVALID_VALUE);
-    }
-    pthread_mutex_lock(&g_obj_lock);
-    object* e = new_object(EVENT);
-    if (e != NULL) {
-        e->u.event.flags = flags;
-    }
-    pthread_mutex_unlock(&g_obj_lock);
-    if (e == NULL) {
-        return fail("cuEventCreate", CUDA_ERROR_OUT_OF_MEMORY);
-    }
-    *phEvent = (CUevent)e;
-    trace("  cuEventCreate = %p", (void*)e);
-    return CUDA_SUCCESS;
+    return create_handle("cuEventCreate", EVENT, flags,
+                         CU_EVENT_BLOCKING_SYNC | CU_EVENT_DISABLE_TIMING | CU_EVENT_INTERPROCESS, (void**)phEvent);
 }
 
 CUresult CUDAAPI cuEventDestroy_v2(CUevent hEvent) {
     trace("cuEventDestroy_v2(event=%p)", (void*)hEvent);
-    REQUIRE(need_init("cuEventDestroy_v2"));
-    pthread_mutex_lock(&g_obj_lock);
-    object* e = as(hEvent, EVENT);
-    if (e != NULL) {
-        release_object(e);
-    }
-    pthread_mutex_unlock(&g_obj_lock);
-    return e != NULL ? CUDA_SUCCESS : fail("cuEventDestroy_v2", CUDA_ERROR_INVALID_HANDLE);
+    return destroy_handle("cuEventDestroy_v2", EVENT, hEvent);
 }
 
 CUresult CUDAAPI cuEventRecord(CUevent hEvent, CUstream hStream) {
@@ -760,7 +744,7 @@ CUresult CUDAAPI cuEventElapsedTime_v2(float* pMilliseconds, CUevent hStart, CUe
     object* s = as(hStart, EVENT);
     object* e = as(hEnd, EVENT);
     int ok = s != NULL && e != NULL && s->u.event.recorded && e->u.event.recorded &&
-             !((s->u.event.flags | e->u.event.flags) & CU_EVENT_DISABLE_TIMING);
+             !((s->flags | e->flags) & CU_EVENT_DISABLE_TIMING);
     long long ns = ok ? e->u.event.ns - s->u.event.ns : 0;
     pthread_mutex_unlock(&g_obj_lock);
     if (!ok) {
