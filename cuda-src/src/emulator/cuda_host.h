@@ -31,7 +31,6 @@ const uint3& block_idx();
 const uint3& block_dim();
 const uint3& grid_dim();
 unsigned char* dynamic_smem();
-unsigned dynamic_smem_bytes();
 
 // Stops the launch with a reason (the driver returns CUDA_ERROR_LAUNCH_FAILED). Never returns.
 [[noreturn]] void fail(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -44,8 +43,8 @@ void sync_threads();
 typedef void (*Collective)(const void* const* ins, void* const* outs, int lanes);
 void warp_collective(const char* op, Collective compute, const void* in, void* out);
 
-// Checks that p..p+bytes lies in memory the kernel may touch as global memory: 'bytes'-aligned. (Bounds are
-// the driver's guard pages: a read past an allocation faults.)
+// Fails the launch unless p is 'bytes'-aligned, as a vector access needs on a GPU. (Bounds are the driver's
+// guard pages: an access past an allocation faults.)
 void check_global_alignment(const void* p, unsigned long bytes, const char* what);
 }  // namespace tpk_emu
 

@@ -10,7 +10,6 @@
 #include <cstdarg>
 #include <cstdio>
 #include <cstring>
-#include <map>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -117,7 +116,6 @@ const uint3& block_idx() { return g_launch->block_idx; }
 const uint3& block_dim() { return g_launch->block; }
 const uint3& grid_dim() { return g_launch->grid; }
 unsigned char* dynamic_smem() { return g_launch->smem_base; }
-unsigned dynamic_smem_bytes() { return g_launch->smem_bytes; }
 
 void fail(const char* fmt, ...) {
     va_list ap;
