@@ -8,6 +8,7 @@
 #   - ptxas: compute_80 PTX for sm_80 and sm_90, compute_90a PTX for sm_90a; registers and spills of every
 #     kernel go to REPORT, and a kernel that spills fails the build unless its file says
 #       // tpk-allow-spills: KERNEL_NAME
+#     as does a wgmma that ptxas serializes or a setmaxnreg it ignores;
 # Output: OUT_DIR/tpkernels-ptx/NAME.ARCH.ptx, OUT_DIR/tpkernels-ptx/index.txt ("NAME ARCH" lines), and the
 # sources (for NVRTC) in OUT_DIR/tpkernels-cu/. Without nvcc (or with TPK_NVCC=none) it copies the sources, says so once, and
 # succeeds: the runtime then compiles the sources with NVRTC.
@@ -54,7 +55,15 @@ for cu in "$src"/*.cu; do
     for sm in $sms; do
       log=$("$ptxas" -arch="$sm" -v "$ptx" -o /dev/null 2>&1)
       echo "## $name.$arch.ptx on $sm" >> "$report"
-      echo "$log" | grep -E 'Compiling entry|registers|spill' >> "$report"
+      echo "$log" | grep -E 'Compiling entry|registers|spill|Performance Loss|C7508|C751[79]' >> "$report"
+      # ptxas serializes wgmma it cannot pipeline ("Potential Performance Loss: wgmma.mma_async instructions are
+      # serialized ..."), injects waits around wgmma registers (C7517, C7519) or ignores setmaxnreg it cannot
+      # honour (C7508): all silent slow paths, so errors.
+      if echo "$log" | grep -qE 'Performance Loss|C7508|C751[79]'; then
+        echo "[tpk] ERROR: ptxas on $name.$arch.ptx for $sm:" >&2
+        echo "$log" | grep -E 'Performance Loss|C7508|C751[79]' >&2
+        failed=1
+      fi
       # A "Function properties for K" line is followed by "... N bytes spill stores, M bytes spill loads".
       while read -r kernel stores loads; do
         if [ "$stores" != 0 ] || [ "$loads" != 0 ]; then

@@ -41,13 +41,14 @@ final class JcudaLauncher implements KernelLauncher {
 
     /**
      * JCuda's {@code kernelParams}: a pointer to an array of pointers, one to each parameter's value. Every value
-     * is handed over as its 8-byte slot; the driver reads from each only the size of that parameter, which for a
-     * 4-byte {@code int} or {@code float} is the slot's first 4 bytes, where {@link KernelArgs} put it.
+     * is handed over as its slot's bytes: a scalar's 8-byte slot, of which the driver reads only the size of that
+     * parameter (for a 4-byte {@code int} or {@code float} the first 4 bytes, where {@link KernelArgs} put it), or
+     * a by-value struct's bytes.
      */
     static Pointer kernelParams(KernelArgs args) {
         Pointer[] params = new Pointer[args.count()];
         for (int i = 0; i < params.length; i++) {
-            params[i] = Pointer.to(new long[] {args.slot(i)});
+            params[i] = Pointer.to(args.bytes(i));
         }
         return Pointer.to(params);
     }

@@ -7,6 +7,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -45,6 +46,7 @@ public final class ModuleCache {
     private final ConcurrentHashMap<String, Loaded> modules = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, CudaKernel> kernels = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, AtomicInteger> loads = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, String> unavailable = new ConcurrentHashMap<>();
 
     ModuleCache(CudaDevice device) {
         this.device = device;
@@ -54,6 +56,27 @@ public final class ModuleCache {
     /** The kernel {@code kernel} of module {@code module} ({@code cast.cu} is module {@code cast}). */
     public CudaKernel kernel(String module, String kernel) {
         return kernels.computeIfAbsent(module + "/" + kernel, k -> kernelOf(module(module), kernel));
+    }
+
+    /**
+     * The kernel {@code kernel} of module {@code module} when this device can run that module (architecture-specific
+     * modules such as {@code gemm_sm90} run on one architecture only), else empty. Whether it can is decided once:
+     * a module with no usable code is reported once on the {@code io.tpkernels.gpu} logger and not tried again.
+     */
+    public Optional<CudaKernel> kernelIfAvailable(String module, String kernel) {
+        if (unavailable.containsKey(module)) {
+            return Optional.empty();
+        }
+        try {
+            return Optional.of(kernel(module, kernel));
+        } catch (IllegalStateException e) {
+            if (unavailable.putIfAbsent(module, e.getMessage()) == null && !library.choices(module,
+                    device.computeCapability(), nvrtcOnly()).isEmpty()) {
+                System.getLogger("io.tpkernels.gpu").log(System.Logger.Level.WARNING, "kernel module " + module
+                        + " could not be loaded, its kernels are not used on " + device + ": " + e.getMessage());
+            }
+            return Optional.empty();
+        }
     }
 
     /** The module, loaded on first request. */

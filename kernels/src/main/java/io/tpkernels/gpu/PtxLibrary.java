@@ -78,6 +78,10 @@ public final class PtxLibrary {
      * best first: the PTX specific to exactly this architecture ({@code compute_90a} on sm_90), then generic PTX
      * for the newest architecture not above {@code cc}, then the source through NVRTC for {@code compute_cc}.
      * PTX for an architecture above the device is never chosen. With {@code nvrtcOnly}, only the last.
+     *
+     * <p>A module built only for architecture-specific targets (its source says {@code // tpk-arch: compute_90a};
+     * Hopper's wgmma and setmaxnreg exist nowhere else) has no choice at all on other devices, and NVRTC compiles
+     * it for {@code compute_cc} with the {@code a} suffix.
      */
     public List<Choice> choices(String module, int cc, boolean nvrtcOnly) {
         List<Choice> out = new ArrayList<>();
@@ -87,8 +91,30 @@ public final class PtxLibrary {
                     .sorted(Comparator.comparing((String a) -> !a.endsWith("a")).thenComparing(a -> -archNumber(a)))
                     .forEach(a -> out.add(new Choice(module, a, false)));
         }
-        out.add(new Choice(module, "compute_" + cc, true));
+        List<String> specific = archSpecificTargets(module);
+        if (specific.isEmpty()) {
+            out.add(new Choice(module, "compute_" + cc, true));
+        } else if (specific.stream().anyMatch(a -> archNumber(a) == cc)) {
+            out.add(new Choice(module, "compute_" + cc + "a", true));
+        }
         return out;
+    }
+
+    /**
+     * The architecture-specific targets ({@code compute_90a}) {@code module} is built for, when it is built for
+     * nothing else: from the packaged PTX, or from its source's {@code tpk-arch} lines when no PTX is packaged.
+     */
+    List<String> archSpecificTargets(String module) {
+        List<String> targets = new ArrayList<>(archs(module));
+        if (targets.isEmpty() && hasSource(module)) {
+            for (String line : source(module).split("\n")) {
+                String l = line.strip();
+                if (l.startsWith("// tpk-arch:")) {
+                    targets.add(l.substring("// tpk-arch:".length()).strip().split("\\s+")[0]);
+                }
+            }
+        }
+        return !targets.isEmpty() && targets.stream().allMatch(a -> a.endsWith("a")) ? targets : List.of();
     }
 
     private static boolean isUsableOn(String arch, int cc) {

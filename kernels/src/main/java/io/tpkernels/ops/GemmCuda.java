@@ -4,9 +4,13 @@ import io.tpkernels.gpu.CudaDevice;
 import io.tpkernels.gpu.CudaKernel;
 import io.tpkernels.gpu.CudaStream;
 import io.tpkernels.gpu.KernelArgs;
+import io.tpkernels.gpu.TensorMaps;
 import io.tpkernels.tensor.DType;
 import io.tpkernels.tensor.Tensor;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 import java.util.Locale;
+import java.util.Optional;
 
 /**
  * The GPU GEMM the LM head and the LoRA linear share ({@code gemm.cuh}): one launch computing
@@ -16,8 +20,9 @@ import java.util.Locale;
  * </pre>
  * with the kernel body chosen by shape and dtype: for {@code T ≤ 16} with 16-byte rows the decode bodies stream
  * the weights once (on tensor cores for F16/BF16); larger F16/BF16 GEMMs with {@code K} and {@code R}
- * multiples of 8 run on tensor cores; anything else takes the SIMT body. {@code xa}, {@code b} and
- * {@code bias} may be {@code null}.
+ * multiples of 8 run on tensor cores: on an sm_90 device through TMA and wgmma ({@code gemm_sm90.cu}, unless
+ * {@link HopperGemm} says not to), elsewhere through mma.sync; anything else takes the SIMT body. {@code xa},
+ * {@code b} and {@code bias} may be {@code null}.
  */
 final class GemmCuda {
     /** Largest T the decode body takes. */
@@ -29,6 +34,13 @@ final class GemmCuda {
     private static final int DECODE_BLOCKS_PER_SM = 16;
     private static final int MMA_DECODE_COLUMNS = 64;
     private static final int MMA_DECODE_THREADS = 128;
+    // gemm_sm90.cu's tile (wg:: there): 128 x 256 blocks, k-tiles of 64, 4 stages of 48 KB, 3 warpgroups.
+    private static final int WG_BM = 128;
+    private static final int WG_BN = 256;
+    private static final int WG_BK = 64;
+    private static final int WG_THREADS = 384;
+    private static final int WG_SHARED_BYTES = 4 * (128 + 256) * 64 * 2 + 2 * 4 * 8 + 1024;
+    private static final String HOPPER_MODULE = "gemm_sm90";
 
     /** {@code tpk_gemm_<path>_<in>_<out>} by ordinals, built once so a launch builds no strings. */
     private static final String[][][] NAMES = new String[Path.values().length][DType.values().length][DType.values().length];
@@ -47,8 +59,8 @@ final class GemmCuda {
     private GemmCuda() {
     }
 
-    /** The four kernel bodies. */
-    enum Path { MMA_DECODE, DECODE, MMA, SIMT }
+    /** The kernel bodies. WGMMA is gemm_sm90.cu's; the others are gemm.cuh's. */
+    enum Path { MMA_DECODE, DECODE, WGMMA, MMA, SIMT }
 
     static Path path(DType dtype, long tokens, long k, long r, long... pointers) {
         boolean aligned = (k * dtype.byteSize()) % 16 == 0 && (r * dtype.byteSize()) % 16 == 0;
@@ -80,8 +92,18 @@ final class GemmCuda {
         long xaPtr = r == 0 ? 0 : xa.devicePointer();
         long bPtr = r == 0 || valid == 0 ? 0 : b.devicePointer();
         Path path = r == 0 ? path(x.dtype(), t, k, 0, xPtr, wPtr) : path(x.dtype(), t, k, r, xPtr, wPtr, xaPtr, bPtr);
-        CudaKernel kernel = device.modules().kernel("gemm",
-                NAMES[path.ordinal()][x.dtype().ordinal()][out.dtype().ordinal()]);
+        String name = NAMES[path.ordinal()][x.dtype().ordinal()][out.dtype().ordinal()];
+        // The Hopper body where the device has one: its tiles are 256 columns wide, so not for narrow outputs such
+        // as LoRA's shrink (S = R), and a tensor map cannot describe K = 0.
+        if (path == Path.MMA && k > 0 && s > MMA_TILE && HopperGemm.enabled() && device.computeCapability() == 90) {
+            String hopperName = NAMES[Path.WGMMA.ordinal()][x.dtype().ordinal()][out.dtype().ordinal()];
+            Optional<CudaKernel> hopper = device.modules().kernelIfAvailable(HOPPER_MODULE, hopperName);
+            if (hopper.isPresent()) {
+                launchWgmma(hopper.get(), x, w, xa, b, bias, valid, alpha, out, stream);
+                return;
+            }
+        }
+        CudaKernel kernel = device.modules().kernel("gemm", name);
         KernelArgs args = KernelArgs.begin().ptr(out.devicePointer()).ptr(xPtr).ptr(wPtr).ptr(xaPtr).ptr(bPtr)
                 .ptr(bias == null ? 0 : bias.devicePointer()).i32(Math.toIntExact(t)).i32(Math.toIntExact(k))
                 .i32(Math.toIntExact(r)).i64(valid).i64(s).f32(alpha);
@@ -92,11 +114,50 @@ final class GemmCuda {
                         (long) device.multiprocessors() * DECODE_BLOCKS_PER_SM);
                 kernel.launch(stream, (int) blocks, THREADS, 0, args);
             }
+            case WGMMA -> throw new AssertionError("the Hopper body is launched by launchWgmma");
             case MMA -> {
                 kernel.allowDynamicSharedBytes(MMA_SHARED_BYTES);
                 kernel.launch(stream, blocks(s, MMA_TILE), blocks(t, MMA_TILE), 1, THREADS, 1, 1, MMA_SHARED_BYTES, args);
             }
             case SIMT -> kernel.launch(stream, blocks(s, SIMT_TILE), blocks(t, SIMT_TILE), 1, THREADS, 1, 1, 0, args);
+        }
+    }
+
+    /**
+     * gemm_sm90.cu: the operands as tensor maps (X and XA in boxes of 64 k × 128 rows, W and B in boxes of 64 × 256,
+     * 128-byte swizzled), one block per 128 × 256 tile of out.
+     */
+    private static void launchWgmma(CudaKernel kernel, Tensor x, Tensor w, Tensor xa, Tensor b, Tensor bias, long valid,
+                                    float alpha, Tensor out, CudaStream stream) {
+        long t = x.dim(0);
+        long k = x.dim(1);
+        long r = xa == null ? 0 : xa.dim(1);
+        long s = out.dim(1);
+        DType dtype = x.dtype();
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment maps = arena.allocate(4 * TensorMaps.BYTES, TensorMaps.ALIGNMENT);
+            MemorySegment mapX = maps.asSlice(0, TensorMaps.BYTES);
+            MemorySegment mapW = maps.asSlice(TensorMaps.BYTES, TensorMaps.BYTES);
+            MemorySegment mapXa = maps.asSlice(2 * TensorMaps.BYTES, TensorMaps.BYTES);
+            MemorySegment mapB = maps.asSlice(3 * TensorMaps.BYTES, TensorMaps.BYTES);
+            TensorMaps.rowMajorSwizzled128(mapX, dtype, x.devicePointer(), t, k, WG_BM, WG_BK);
+            // With no valid rows every tile is padding and W is never read: any valid map will do.
+            Tensor wOrX = valid == 0 ? x : w;
+            TensorMaps.rowMajorSwizzled128(mapW, dtype, wOrX.devicePointer(), valid == 0 ? t : valid, k, WG_BN, WG_BK);
+            if (r > 0) {
+                TensorMaps.rowMajorSwizzled128(mapXa, dtype, xa.devicePointer(), t, r, WG_BM, WG_BK);
+                TensorMaps.rowMajorSwizzled128(mapB, dtype, (valid == 0 ? xa : b).devicePointer(), valid == 0 ? t : valid,
+                        r, WG_BN, WG_BK);
+            } else { // no LoRA segment: never read
+                MemorySegment.copy(mapX, 0, mapXa, 0, TensorMaps.BYTES);
+                MemorySegment.copy(mapW, 0, mapB, 0, TensorMaps.BYTES);
+            }
+            KernelArgs args = KernelArgs.begin().ptr(out.devicePointer()).ptr(bias == null ? 0 : bias.devicePointer())
+                    .i32(Math.toIntExact(t)).i32(Math.toIntExact(k)).i32(Math.toIntExact(r)).i64(valid).i64(s).f32(alpha)
+                    .struct(mapX, TensorMaps.ALIGNMENT).struct(mapW, TensorMaps.ALIGNMENT)
+                    .struct(mapXa, TensorMaps.ALIGNMENT).struct(mapB, TensorMaps.ALIGNMENT);
+            kernel.allowDynamicSharedBytes(WG_SHARED_BYTES);
+            kernel.launch(stream, Math.multiplyExact(blocks(t, WG_BM), blocks(s, WG_BN)), WG_THREADS, WG_SHARED_BYTES, args);
         }
     }
 

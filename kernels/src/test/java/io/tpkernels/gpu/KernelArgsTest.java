@@ -58,4 +58,33 @@ class KernelArgsTest {
         }
         assertThrows(IllegalStateException.class, () -> a.i32(99));
     }
+
+    @Test
+    void aStructIsCopiedAtItsAlignmentAfterTheScalars() {
+        byte[] map = new byte[128];
+        for (int i = 0; i < map.length; i++) {
+            map[i] = (byte) (i * 7 + 1);
+        }
+        KernelArgs a = KernelArgs.begin().ptr(0x1000).i32(3).struct(MemorySegment.ofArray(map), 64).f32(1.5f);
+        assertEquals(4, a.count());
+        MemorySegment p2 = a.pointerArray().getAtIndex(ADDRESS, 2);
+        assertEquals(0, p2.address() % 64, "the struct's slot is 64-byte aligned");
+        org.junit.jupiter.api.Assertions.assertArrayEquals(map, p2.reinterpret(128).toArray(java.lang.foreign.ValueLayout.JAVA_BYTE));
+        org.junit.jupiter.api.Assertions.assertArrayEquals(map, a.bytes(2));
+        MemorySegment p3 = a.pointerArray().getAtIndex(ADDRESS, 3).reinterpret(4);
+        assertEquals(1.5f, p3.get(JAVA_FLOAT, 0));
+        assertEquals(p2.address() + 128, p3.address(), "the next scalar follows the struct");
+        assertEquals(0x1000L, a.slot(0));
+    }
+
+    @Test
+    void parametersOverTheDriversByteLimitAreAnError() {
+        KernelArgs a = KernelArgs.begin();
+        MemorySegment big = MemorySegment.ofArray(new byte[1024]);
+        for (int i = 0; i < KernelArgs.MAX_BYTES / 1024; i++) {
+            a.struct(big, 64);
+        }
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> a.i32(1));
+        org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("bytes"), e.getMessage());
+    }
 }

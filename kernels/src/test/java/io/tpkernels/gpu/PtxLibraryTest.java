@@ -30,6 +30,24 @@ class PtxLibraryTest {
     }
 
     @Test
+    void aModuleBuiltOnlyForHopperHasNoChoiceElsewhereAndNvrtcCompilesItForTheArchSpecificTarget() {
+        PtxLibrary hopperOnly = PtxLibrary.ofIndex(Map.of("gemm_sm90", List.of("compute_90a")));
+        assertEquals(List.of("gemm_sm90.compute_90a.ptx", "gemm_sm90.cu via NVRTC for compute_90a"),
+                names(hopperOnly.choices("gemm_sm90", 90, false)));
+        assertEquals(List.of("gemm_sm90.cu via NVRTC for compute_90a"), names(hopperOnly.choices("gemm_sm90", 90, true)));
+        assertEquals(List.of(), names(hopperOnly.choices("gemm_sm90", 80, false)));
+        assertEquals(List.of(), names(hopperOnly.choices("gemm_sm90", 100, false)));
+    }
+
+    @Test
+    void thePackagedHopperGemmIsDeclaredArchSpecificByItsSource() {
+        PtxLibrary packaged = PtxLibrary.packaged();
+        assertTrue(packaged.hasSource("gemm_sm90"), "gemm_sm90.cu is packaged");
+        assertEquals(List.of("compute_90a"), packaged.archSpecificTargets("gemm_sm90"));
+        assertEquals(List.of(), packaged.archSpecificTargets("gemm"), "gemm.cu runs anywhere from sm_80");
+    }
+
+    @Test
     void olderDevicesThanThePtxGetNvrtcOnly() {
         assertEquals(List.of("gemm.cu via NVRTC for compute_75"), names(library.choices("gemm", 75, false)));
         assertEquals(List.of("gemm.cu via NVRTC for compute_90"), names(library.choices("gemm", 90, true)));

@@ -19,8 +19,8 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /**
- * Every LM-head kernel (decode, tensor-core, SIMT) against the double reference on random data, outputs
- * poisoned first; padding columns exactly −∞; the argmax kernel against the CPU argmax.
+ * Every LM-head kernel (decode, tensor-core through wgmma on sm_90 and through mma.sync, SIMT) against the double
+ * reference on random data, outputs poisoned first; padding columns exactly −∞; the argmax kernel against the CPU argmax.
  */
 @GpuTest
 class LmHeadCudaTest {
@@ -33,9 +33,14 @@ class LmHeadCudaTest {
         "BF16, F32, 16, 2048, 777, 832, decode",
         "F16, BF16, 8, 1024, 300, 320, decode",
         "F32, F32, 3, 512, 200, 256, decode",
-        "BF16, F32, 300, 1024, 1000, 1024, tensor cores",
-        "F16, F32, 129, 264, 130, 192, tensor cores",
-        "BF16, BF16, 257, 512, 512, 512, tensor cores",
+        "BF16, F32, 300, 1024, 1000, 1024, tensor cores (Hopper on sm_90)",
+        "F16, F32, 129, 264, 130, 192, tensor cores (Hopper on sm_90)",
+        "BF16, BF16, 257, 512, 512, 512, tensor cores (Hopper on sm_90)",
+        "BF16, F32, 200, 136, 300, 1024, Hopper: ragged T and K, partial and all-padding column tiles",
+        "F16, F16, 17, 8, 260, 320, Hopper: T just over decode K of one 16-byte chunk",
+        "BF16, F32, 300, 1024, 1000, 1024, mma.sync (Hopper off)",
+        "F16, F32, 129, 264, 130, 192, mma.sync (Hopper off)",
+        "BF16, BF16, 257, 512, 512, 512, mma.sync (Hopper off)",
         "BF16, F32, 40, 0, 64, 64, SIMT (H = 0)",
         "F32, F32, 70, 300, 100, 128, SIMT",
         "BF16, F32, 33, 101, 90, 96, SIMT (odd H)",
@@ -47,10 +52,14 @@ class LmHeadCudaTest {
              Tensor x = xh.copyTo(GPU);
              Tensor w = wh.copyTo(GPU);
              Tensor out = Poison.poison(Tensor.allocate(GPU, outDtype, t, s))) {
-            LmHead.logits(x, w, out);
+            if (path.contains("Hopper off")) {
+                HopperGemm.disabledDuring(() -> LmHead.logits(x, w, out));
+            } else {
+                LmHead.logits(x, w, out);
+            }
             float[] got = out.toFloatArray();
             GemmReference.assertClose(GemmReference.multiplyNT(xh.toFloatArray(), wh.toFloatArray(), t, valid, h), got,
-                    s, outDtype == DType.BF16, path);
+                    s, outDtype != DType.F32, path);
             for (int i = 0; i < t; i++) {
                 for (int j = valid; j < s; j++) {
                     assertEquals(Float.NEGATIVE_INFINITY, got[i * s + j], "padding [" + i + ", " + j + "]");

@@ -1,6 +1,7 @@
 package io.tpkernels.cli.bench;
 
 import io.tpkernels.ops.CublasGemm;
+import io.tpkernels.ops.HopperGemm;
 import io.tpkernels.ops.LmHead;
 import io.tpkernels.shard.VocabShard;
 import io.tpkernels.tensor.DType;
@@ -11,8 +12,8 @@ import java.util.List;
 /**
  * The vocab-padded LM-head GEMM (SEMANTICS.md section 4) on the last rank's shard, the one with padding rows:
  * {@code X[T, H]·W[valid, H]ᵀ} into F32 logits {@code [T, S]}, BF16 inputs. Decode shapes are bound by reading
- * W (their percent is of the copy bandwidth), prefill by the GEMM rate; on a GPU the baseline is cuBLAS on the
- * valid columns. GEMM-shaped: {@code M = T}, {@code N = valid}, {@code K = H}.
+ * W (their percent is of the copy bandwidth), prefill by the GEMM rate; on a GPU the baselines are cuBLAS on the
+ * valid columns and, for prefill, the mma.sync kernel (what runs where the Hopper kernel does not). GEMM-shaped: {@code M = T}, {@code N = valid}, {@code K = H}.
  */
 final class LmHeadCase implements KernelCase {
 
@@ -71,6 +72,12 @@ final class LmHeadCase implements KernelCase {
                 Inputs in = sets.get(i);
                 CublasGemm.multiplyNT(in.x(), in.weight(), in.logits(), bench.stream());
             })));
+        }
+        if (bench.isCuda() && t > 16) { // the portable tensor-core kernel on the same shape (on sm_90 the default is wgmma)
+            baselines.add(new Result.Baseline("mma.sync", HopperGemm.disabledDuring(() -> bench.medianMillis(i -> {
+                Inputs in = sets.get(i);
+                LmHead.logits(in.x(), in.weight(), in.logits(), bench.stream());
+            }))));
         }
         return new Result(name(), Result.Role.kernel, bench.backend(), "BF16->F32",
                 Shape.of("M", t).and("N", valid).and("K", h).and("S", s), ms, bytes, 2.0 * t * valid * h, baselines);

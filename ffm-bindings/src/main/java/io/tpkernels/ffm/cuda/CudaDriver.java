@@ -12,6 +12,7 @@ import io.tpkernels.ffm.OutParams;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandle;
+import java.util.Arrays;
 import java.util.Optional;
 
 /**
@@ -70,6 +71,7 @@ public final class CudaDriver {
     private static final MethodHandle cuLaunchKernel = LIB.downcall(CudaDriverApi.cuLaunchKernel);
     private static final MethodHandle cuFuncGetAttribute = LIB.downcall(CudaDriverApi.cuFuncGetAttribute);
     private static final MethodHandle cuFuncSetAttribute = LIB.downcall(CudaDriverApi.cuFuncSetAttribute);
+    private static final MethodHandle cuTensorMapEncodeTiled = LIB.downcall(CudaDriverApi.cuTensorMapEncodeTiled);
 
     /** The outcome of {@code cuInit}, computed once. */
     private static final class Init {
@@ -561,6 +563,42 @@ public final class CudaDriver {
         try {
             check((int) cuFuncSetAttribute.invokeExact(function, attribute, value),
                     "cuFuncSetAttribute(attribute=" + attribute + ", value=" + value + ")");
+        } catch (Throwable t) {
+            throw OutParams.rethrow(t);
+        }
+    }
+
+    /** The size of a {@code CUtensorMap} in bytes, and its alignment. */
+    public static final long TENSOR_MAP_BYTES = 8L * CudaDriverApi.CU_TENSOR_MAP_NUM_QWORDS;
+    public static final long TENSOR_MAP_ALIGNMENT = 64;
+
+    /**
+     * {@code cuTensorMapEncodeTiled}: fills {@code map} ({@link #TENSOR_MAP_BYTES} bytes, 64-byte aligned) with the
+     * descriptor of a {@code dims.length}-dimensional tensor at device address {@code address}: {@code dims} and
+     * {@code box} innermost first, {@code strides} in bytes for dimensions 1.. (so one fewer), element strides 1,
+     * no interleave, out-of-bounds elements read as zero. {@code dataType}, {@code swizzle} and
+     * {@code l2Promotion} are {@code CudaDriverApi.CU_TENSOR_MAP_*} values.
+     */
+    public static void tensorMapEncodeTiled(MemorySegment map, int dataType, long address, long[] dims, long[] strides,
+                                            int[] box, int swizzle, int l2Promotion) {
+        int rank = dims.length;
+        if (strides.length != rank - 1 || box.length != rank) {
+            throw new IllegalArgumentException("a rank-" + rank + " tensor map takes " + (rank - 1) + " strides and "
+                    + rank + " box sizes, not " + strides.length + " and " + box.length);
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment dimsSeg = arena.allocateFrom(JAVA_LONG, dims);
+            MemorySegment stridesSeg = arena.allocateFrom(JAVA_LONG, rank == 1 ? new long[1] : strides);
+            MemorySegment boxSeg = arena.allocateFrom(JAVA_INT, box);
+            int[] ones = new int[rank];
+            Arrays.fill(ones, 1);
+            MemorySegment elementStrides = arena.allocateFrom(JAVA_INT, ones);
+            check((int) cuTensorMapEncodeTiled.invokeExact(map, dataType, rank, MemorySegment.ofAddress(address),
+                    dimsSeg, stridesSeg, boxSeg, elementStrides, CudaDriverApi.CU_TENSOR_MAP_INTERLEAVE_NONE, swizzle,
+                    l2Promotion, CudaDriverApi.CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE),
+                    "cuTensorMapEncodeTiled(dataType=" + dataType + ", address=0x" + Long.toHexString(address)
+                            + ", dims=" + Arrays.toString(dims) + ", strides=" + Arrays.toString(strides)
+                            + ", box=" + Arrays.toString(box) + ", swizzle=" + swizzle + ")");
         } catch (Throwable t) {
             throw OutParams.rethrow(t);
         }

@@ -49,6 +49,15 @@ public final class CudaDriverApi {
     static final CType CUEVENT_PTR = CType.pointer("CUevent *");
     static final CType CUMODULE_PTR = CType.pointer("CUmodule *");
     static final CType CUFUNCTION_PTR = CType.pointer("CUfunction *");
+    static final CType CUTENSORMAP_PTR = CType.pointer("CUtensorMap *");
+    static final CType CUTENSORMAP_DATA_TYPE = CType.int32("CUtensorMapDataType");
+    static final CType CUUINT32 = CType.int32("cuuint32_t");
+    static final CType CONST_CUUINT64_PTR = CType.pointer("const cuuint64_t *");
+    static final CType CONST_CUUINT32_PTR = CType.pointer("const cuuint32_t *");
+    static final CType CUTENSORMAP_INTERLEAVE = CType.int32("CUtensorMapInterleave");
+    static final CType CUTENSORMAP_SWIZZLE = CType.int32("CUtensorMapSwizzle");
+    static final CType CUTENSORMAP_L2_PROMOTION = CType.int32("CUtensorMapL2promotion");
+    static final CType CUTENSORMAP_OOB_FILL = CType.int32("CUtensorMapFloatOOBfill");
 
     // Initialization, version, errors
     public static final CFunction cuInit = CFunction.of("cuInit", CURESULT, UINT);
@@ -110,6 +119,11 @@ public final class CudaDriverApi {
             CFunction.of("cuFuncGetAttribute", CURESULT, INT_PTR, CUFUNCTION_ATTRIBUTE, CUFUNCTION);
     public static final CFunction cuFuncSetAttribute =
             CFunction.of("cuFuncSetAttribute", CURESULT, CUFUNCTION, CUFUNCTION_ATTRIBUTE, INT);
+    // Tensor maps (Hopper's TMA): the descriptor a kernel's bulk tensor copies read
+    public static final CFunction cuTensorMapEncodeTiled = CFunction.of("cuTensorMapEncodeTiled", CURESULT,
+            CUTENSORMAP_PTR, CUTENSORMAP_DATA_TYPE, CUUINT32, VOID_PTR, CONST_CUUINT64_PTR, CONST_CUUINT64_PTR,
+            CONST_CUUINT32_PTR, CONST_CUUINT32_PTR, CUTENSORMAP_INTERLEAVE, CUTENSORMAP_SWIZZLE,
+            CUTENSORMAP_L2_PROMOTION, CUTENSORMAP_OOB_FILL);
 
     /** Every function bound, for the signature test and for {@code tpk info}. */
     public static final List<CFunction> FUNCTIONS = List.of(
@@ -122,7 +136,7 @@ public final class CudaDriverApi {
             cuStreamCreate, cuStreamDestroy_v2, cuStreamSynchronize, cuStreamQuery,
             cuEventCreate, cuEventDestroy_v2, cuEventRecord, cuEventSynchronize, cuEventElapsedTime_v2,
             cuModuleLoadData, cuModuleUnload, cuModuleGetFunction, cuLaunchKernel,
-            cuFuncGetAttribute, cuFuncSetAttribute);
+            cuFuncGetAttribute, cuFuncSetAttribute, cuTensorMapEncodeTiled);
 
     // Device attributes (CUdevice_attribute)
     public static final int CU_DEVICE_ATTRIBUTE_MAX_THREADS_PER_BLOCK = 1;
@@ -151,6 +165,17 @@ public final class CudaDriverApi {
     public static final int CU_STREAM_NON_BLOCKING = 1;
     public static final int CU_EVENT_DEFAULT = 0;
     public static final int CU_EVENT_DISABLE_TIMING = 2;
+    // Tensor maps: sizes, element types, layouts
+    public static final int CU_TENSOR_MAP_NUM_QWORDS = 16;
+    public static final int CU_TENSOR_MAP_DATA_TYPE_FLOAT16 = 6;
+    public static final int CU_TENSOR_MAP_DATA_TYPE_FLOAT32 = 7;
+    public static final int CU_TENSOR_MAP_DATA_TYPE_BFLOAT16 = 9;
+    public static final int CU_TENSOR_MAP_INTERLEAVE_NONE = 0;
+    public static final int CU_TENSOR_MAP_SWIZZLE_NONE = 0;
+    public static final int CU_TENSOR_MAP_SWIZZLE_128B = 3;
+    public static final int CU_TENSOR_MAP_L2_PROMOTION_NONE = 0;
+    public static final int CU_TENSOR_MAP_L2_PROMOTION_L2_256B = 3;
+    public static final int CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE = 0;
 
     /** The constants above, by C name, for the signature test. */
     public static final List<CConstant> CONSTANTS = List.of(
@@ -178,7 +203,17 @@ public final class CudaDriverApi {
             c("CU_STREAM_DEFAULT", CU_STREAM_DEFAULT),
             c("CU_STREAM_NON_BLOCKING", CU_STREAM_NON_BLOCKING),
             c("CU_EVENT_DEFAULT", CU_EVENT_DEFAULT),
-            c("CU_EVENT_DISABLE_TIMING", CU_EVENT_DISABLE_TIMING));
+            c("CU_EVENT_DISABLE_TIMING", CU_EVENT_DISABLE_TIMING),
+            c("CU_TENSOR_MAP_NUM_QWORDS", CU_TENSOR_MAP_NUM_QWORDS),
+            c("CU_TENSOR_MAP_DATA_TYPE_FLOAT16", CU_TENSOR_MAP_DATA_TYPE_FLOAT16),
+            c("CU_TENSOR_MAP_DATA_TYPE_FLOAT32", CU_TENSOR_MAP_DATA_TYPE_FLOAT32),
+            c("CU_TENSOR_MAP_DATA_TYPE_BFLOAT16", CU_TENSOR_MAP_DATA_TYPE_BFLOAT16),
+            c("CU_TENSOR_MAP_INTERLEAVE_NONE", CU_TENSOR_MAP_INTERLEAVE_NONE),
+            c("CU_TENSOR_MAP_SWIZZLE_NONE", CU_TENSOR_MAP_SWIZZLE_NONE),
+            c("CU_TENSOR_MAP_SWIZZLE_128B", CU_TENSOR_MAP_SWIZZLE_128B),
+            c("CU_TENSOR_MAP_L2_PROMOTION_NONE", CU_TENSOR_MAP_L2_PROMOTION_NONE),
+            c("CU_TENSOR_MAP_L2_PROMOTION_L2_256B", CU_TENSOR_MAP_L2_PROMOTION_L2_256B),
+            c("CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE", CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE));
 
     /** Every {@code CUresult} by name: used when the driver cannot name a status itself. */
     public static final List<CConstant> RESULTS = List.of(
