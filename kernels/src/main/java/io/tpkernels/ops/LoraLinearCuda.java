@@ -1,6 +1,9 @@
 package io.tpkernels.ops;
 
+import io.tpkernels.ffm.cuda.CudaDriver;
 import io.tpkernels.gpu.CudaStream;
+import io.tpkernels.gpu.DeviceBuffer;
+import io.tpkernels.tensor.DType;
 import io.tpkernels.tensor.Tensor;
 
 /**
@@ -10,8 +13,9 @@ import io.tpkernels.tensor.Tensor;
  *
  * <p>The buffer is per call, not per stream: ranks that share a GPU are threads queueing on the same stream, so a
  * per-stream buffer let one rank's shrink overwrite another's {@code xa} between its two launches (found by the
- * emulator's run of the row-parallel LoRA layer, where each rank's {@code xa} differs). Freeing it waits for the
- * fused kernel, which the caller's synchronization does anyway.
+ * emulator's run of the row-parallel LoRA layer, where each rank's {@code xa} differs). It is allocated and freed
+ * in stream order ({@code cuMemAllocAsync}, {@code cuMemFreeAsync}): the free takes effect after the fused kernel,
+ * and neither call waits for the GPU, where {@code cuMemFree} would synchronize the device on every forward.
  */
 final class LoraLinearCuda {
     private LoraLinearCuda() {
@@ -24,10 +28,15 @@ final class LoraLinearCuda {
         if (t == 0 || n == 0) {
             return;
         }
-        var dtype = LoraLinear.intermediateDtype(x);
-        try (Tensor xa = Tensor.allocate(out.device(), dtype, t, r)) {
+        DType dtype = LoraLinear.intermediateDtype(x);
+        long bytes = Math.max(1, t * r * dtype.byteSize());
+        stream.device().makeCurrent();
+        long pointer = CudaDriver.memAllocAsync(bytes, stream.handle());
+        try (Tensor xa = Tensor.view(DeviceBuffer.wrap(stream.device(), pointer, bytes), 0, dtype, t, r)) {
             GemmCuda.launch(x, a, null, null, null, r, scale, xa, stream);
             GemmCuda.launch(x, w, xa, b, bias, n, 1f, out, stream);
+        } finally {
+            CudaDriver.memFreeAsync(pointer, stream.handle());
         }
     }
 }

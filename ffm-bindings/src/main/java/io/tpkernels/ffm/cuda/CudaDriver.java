@@ -47,6 +47,8 @@ public final class CudaDriver {
     private static final MethodHandle cuCtxSynchronize = LIB.downcall(CudaDriverApi.cuCtxSynchronize);
     private static final MethodHandle cuMemAlloc_v2 = LIB.downcall(CudaDriverApi.cuMemAlloc_v2);
     private static final MethodHandle cuMemFree_v2 = LIB.downcall(CudaDriverApi.cuMemFree_v2);
+    private static final MethodHandle cuMemAllocAsync = LIB.downcall(CudaDriverApi.cuMemAllocAsync);
+    private static final MethodHandle cuMemFreeAsync = LIB.downcall(CudaDriverApi.cuMemFreeAsync);
     private static final MethodHandle cuMemGetInfo_v2 = LIB.downcall(CudaDriverApi.cuMemGetInfo_v2);
     private static final MethodHandle cuMemsetD8_v2 = LIB.downcall(CudaDriverApi.cuMemsetD8_v2);
     private static final MethodHandle cuMemsetD8Async = LIB.downcall(CudaDriverApi.cuMemsetD8Async);
@@ -297,6 +299,30 @@ public final class CudaDriver {
     public static void memFree(long pointer) {
         try {
             check((int) cuMemFree_v2.invokeExact(pointer), "cuMemFree_v2(pointer=0x" + Long.toHexString(pointer) + ")");
+        } catch (Throwable t) {
+            throw OutParams.rethrow(t);
+        }
+    }
+
+    /**
+     * {@code cuMemAllocAsync}: {@code bytes} from the device's default pool, usable by work queued on {@code stream}
+     * after this call (and by other streams only after synchronizing with it).
+     */
+    public static long memAllocAsync(long bytes, MemorySegment stream) {
+        MemorySegment out = OutParams.get();
+        try {
+            check((int) cuMemAllocAsync.invokeExact(out, bytes, stream), "cuMemAllocAsync(bytes=" + bytes + ")");
+        } catch (Throwable t) {
+            throw OutParams.rethrow(t);
+        }
+        return out.get(JAVA_LONG, 0);
+    }
+
+    /** {@code cuMemFreeAsync}: returns the memory to its pool once the work queued on {@code stream} so far is done. */
+    public static void memFreeAsync(long pointer, MemorySegment stream) {
+        try {
+            check((int) cuMemFreeAsync.invokeExact(pointer, stream),
+                    "cuMemFreeAsync(pointer=0x" + Long.toHexString(pointer) + ")");
         } catch (Throwable t) {
             throw OutParams.rethrow(t);
         }

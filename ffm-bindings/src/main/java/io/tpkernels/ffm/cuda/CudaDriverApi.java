@@ -83,6 +83,10 @@ public final class CudaDriverApi {
     public static final CFunction cuMemAlloc_v2 = CFunction.of("cuMemAlloc_v2", CURESULT, CUDEVICEPTR_PTR, SIZE_T);
     public static final CFunction cuMemFree_v2 = CFunction.of("cuMemFree_v2", CURESULT, CUDEVICEPTR);
     public static final CFunction cuMemGetInfo_v2 = CFunction.of("cuMemGetInfo_v2", CURESULT, SIZE_T_PTR, SIZE_T_PTR);
+    /** Stream-ordered allocation from the device's default memory pool (CUDA 11.2+): no implicit synchronization. */
+    public static final CFunction cuMemAllocAsync =
+            CFunction.of("cuMemAllocAsync", CURESULT, CUDEVICEPTR_PTR, SIZE_T, CUSTREAM);
+    public static final CFunction cuMemFreeAsync = CFunction.of("cuMemFreeAsync", CURESULT, CUDEVICEPTR, CUSTREAM);
     public static final CFunction cuMemsetD8_v2 = CFunction.of("cuMemsetD8_v2", CURESULT, CUDEVICEPTR, UCHAR, SIZE_T);
     public static final CFunction cuMemsetD8Async =
             CFunction.of("cuMemsetD8Async", CURESULT, CUDEVICEPTR, UCHAR, SIZE_T, CUSTREAM);
@@ -130,7 +134,7 @@ public final class CudaDriverApi {
             cuInit, cuDriverGetVersion, cuGetErrorName, cuGetErrorString,
             cuDeviceGetCount, cuDeviceGet, cuDeviceGetName, cuDeviceGetAttribute, cuDeviceTotalMem_v2,
             cuDevicePrimaryCtxRetain, cuDevicePrimaryCtxRelease_v2, cuCtxSetCurrent, cuCtxGetCurrent, cuCtxSynchronize,
-            cuMemAlloc_v2, cuMemFree_v2, cuMemGetInfo_v2, cuMemsetD8_v2, cuMemsetD8Async,
+            cuMemAlloc_v2, cuMemFree_v2, cuMemAllocAsync, cuMemFreeAsync, cuMemGetInfo_v2, cuMemsetD8_v2, cuMemsetD8Async,
             cuMemcpyHtoD_v2, cuMemcpyDtoH_v2, cuMemcpyDtoD_v2,
             cuMemcpyHtoDAsync_v2, cuMemcpyDtoHAsync_v2, cuMemcpyDtoDAsync_v2,
             cuStreamCreate, cuStreamDestroy_v2, cuStreamSynchronize, cuStreamQuery,
