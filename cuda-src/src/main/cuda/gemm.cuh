@@ -19,6 +19,7 @@
 //                while this step multiplies) and X, the small operand, is the mma's B side. A block of 4 warps
 //                owns 64 output columns; each warp reduces a quarter of K (split-K), and the 4 partial sums
 //                meet in shared memory before the one write. X is read once per block, 1/4 of W's traffic.
+//                Its transposed form computes narrow products with many rows (LoRA's shrink at prefill).
 //   gemm_decode  F32, T <= 16, 16-byte rows: one warp per output column j, lanes stride the row in 16-byte
 //                loads (4 in flight each), every token's sum in registers, one warp reduction per token.
 //   gemm_simt    anything else (F32, odd sizes): 64x64x16 shared-memory tiles, 4x4 outputs per thread.
@@ -346,7 +347,11 @@ __device__ __forceinline__ void decode_mma_segment(float (&acc)[mma_decode::MT][
     }
 }
 
-template <typename E, typename O>
+// TRANSPOSED: out is written as out^T, [S, T] (row j, column t at out[j * T + t]). A narrow product with many
+// rows, Y[M, n] = P[M, K] · Q[n, K]^T with n <= 16 < M (LoRA's shrink x·A^T at prefill), is computed as
+// Y^T = Q · P^T: the decode body with Q as its few "tokens" and P as the streamed rows, 64 of them per block,
+// so M/64 blocks share the work instead of M/128 blocks each wasting 7/8 of a 128-column tile.
+template <typename E, typename O, bool TRANSPOSED>
 __device__ __forceinline__ void gemm_mma_decode(const GemmArgs<E, O>& g) {
     using namespace mma_decode;
     constexpr bool BF16 = E::IS_BF16;
@@ -380,11 +385,16 @@ __device__ __forceinline__ void gemm_mma_decode(const GemmArgs<E, O>& g) {
             for (int q = 0; q < 4; q++) partial[warp][nt * 8 + 2 * c + (q & 1)][mt * 16 + gq + 8 * (q >> 1)] = acc[mt][nt][q];
     __syncthreads();
     for (int o = threadIdx.x; o < g.T * COLS; o += THREADS) {
-        const int t = o / COLS, col = o % COLS;
+        // Transposed, consecutive threads take consecutive t: out[j * T + t] is contiguous along t.
+        const int t = TRANSPOSED ? o % g.T : o / COLS, col = TRANSPOSED ? o / g.T : o % COLS;
         float sum = partial[0][t][col];
 #pragma unroll
         for (int w = 1; w < WARPS; w++) sum += partial[w][t][col];
-        gemm_store(g, t, j0 + col, sum);
+        if (!TRANSPOSED) {
+            gemm_store(g, t, j0 + col, sum);
+        } else if (j0 + col < g.S) {  // no padding columns here: valid == S
+            g.out[(j0 + col) * g.T + t] = O::from_f32(g.alpha * sum);
+        }
     }
 }
 
@@ -469,7 +479,9 @@ __device__ __forceinline__ void gemm_simt(const GemmArgs<E, O>& g) {
     extern "C" __global__ void __launch_bounds__(mma_tile::THREADS)                                           \
         PREFIX##_mma_##SUFFIX(TPK_GEMM_ARGS(E, O)) { gemm_mma(TPK_GEMM_PACK(E, O)); }                          \
     extern "C" __global__ void __launch_bounds__(mma_decode::THREADS)                                         \
-        PREFIX##_mma_decode_##SUFFIX(TPK_GEMM_ARGS(E, O)) { gemm_mma_decode(TPK_GEMM_PACK(E, O)); }
+        PREFIX##_mma_decode_##SUFFIX(TPK_GEMM_ARGS(E, O)) { gemm_mma_decode<E, O, false>(TPK_GEMM_PACK(E, O)); } \
+    extern "C" __global__ void __launch_bounds__(mma_decode::THREADS)                                         \
+        PREFIX##_mma_decode_t_##SUFFIX(TPK_GEMM_ARGS(E, O)) { gemm_mma_decode<E, O, true>(TPK_GEMM_PACK(E, O)); }
 
 // Every input dtype with every output dtype; tensor cores for the half input types.
 #define TPK_GEMM_FAMILY_OUT(PREFIX, IN, E)                                                                     \

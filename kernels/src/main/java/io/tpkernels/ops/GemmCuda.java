@@ -21,7 +21,8 @@ import java.util.Optional;
  * with the kernel body chosen by shape and dtype: for {@code T ≤ 16} with 16-byte rows the decode bodies stream
  * the weights once (on tensor cores for F16/BF16); larger F16/BF16 GEMMs with {@code K} and {@code R}
  * multiples of 8 run on tensor cores: on an sm_90 device through TMA and wgmma ({@code gemm_sm90.cu}, unless
- * {@link HopperGemm} says not to), elsewhere through mma.sync; anything else takes the SIMT body. {@code xa},
+ * {@link HopperGemm} says not to), elsewhere through mma.sync, and narrow outputs ({@code S ≤ 16}, no padding,
+ * no bias: LoRA's shrink) through the decode body transposed; anything else takes the SIMT body. {@code xa},
  * {@code b} and {@code bias} may be {@code null}.
  */
 final class GemmCuda {
@@ -60,7 +61,7 @@ final class GemmCuda {
     }
 
     /** The kernel bodies. WGMMA is gemm_sm90.cu's; the others are gemm.cuh's. */
-    enum Path { MMA_DECODE, DECODE, WGMMA, MMA, SIMT }
+    enum Path { MMA_DECODE, MMA_DECODE_T, DECODE, WGMMA, MMA, SIMT }
 
     static Path path(DType dtype, long tokens, long k, long r, long... pointers) {
         boolean aligned = (k * dtype.byteSize()) % 16 == 0 && (r * dtype.byteSize()) % 16 == 0;
@@ -92,6 +93,10 @@ final class GemmCuda {
         long xaPtr = r == 0 ? 0 : xa.devicePointer();
         long bPtr = r == 0 || valid == 0 ? 0 : b.devicePointer();
         Path path = r == 0 ? path(x.dtype(), t, k, 0, xPtr, wPtr) : path(x.dtype(), t, k, r, xPtr, wPtr, xaPtr, bPtr);
+        if (path == Path.MMA && r == 0 && bias == null && valid == s && s <= DECODE_MAX_T) {
+            launchNarrow(x, w, alpha, out, stream);
+            return;
+        }
         String name = NAMES[path.ordinal()][x.dtype().ordinal()][out.dtype().ordinal()];
         // The Hopper body where the device has one: its tiles are 256 columns wide, so not for narrow outputs such
         // as LoRA's shrink (S = R), and a tensor map cannot describe K = 0.
@@ -114,13 +119,29 @@ final class GemmCuda {
                         (long) device.multiprocessors() * DECODE_BLOCKS_PER_SM);
                 kernel.launch(stream, (int) blocks, THREADS, 0, args);
             }
-            case WGMMA -> throw new AssertionError("the Hopper body is launched by launchWgmma");
+            case WGMMA, MMA_DECODE_T -> throw new AssertionError(path + " is launched by its own method");
             case MMA -> {
                 kernel.allowDynamicSharedBytes(MMA_SHARED_BYTES);
                 kernel.launch(stream, blocks(s, MMA_TILE), blocks(t, MMA_TILE), 1, THREADS, 1, 1, MMA_SHARED_BYTES, args);
             }
             case SIMT -> kernel.launch(stream, blocks(s, SIMT_TILE), blocks(t, SIMT_TILE), 1, THREADS, 1, 1, 0, args);
         }
+    }
+
+    /**
+     * A narrow product with many rows, {@code out[T, n] = alpha·x·wᵀ} with {@code n ≤ 16 < T} and no padding (LoRA's
+     * shrink at prefill), as {@code outᵀ = w·xᵀ}: the decode body with {@code w} as its tokens, streaming the rows of
+     * {@code x}, storing transposed.
+     */
+    private static void launchNarrow(Tensor x, Tensor w, float alpha, Tensor out, CudaStream stream) {
+        long t = x.dim(0);
+        long n = out.dim(1);
+        CudaKernel kernel = out.cudaDevice().modules().kernel("gemm",
+                NAMES[Path.MMA_DECODE_T.ordinal()][x.dtype().ordinal()][out.dtype().ordinal()]);
+        KernelArgs args = KernelArgs.begin().ptr(out.devicePointer()).ptr(w.devicePointer()).ptr(x.devicePointer())
+                .ptr(0).ptr(0).ptr(0).i32(Math.toIntExact(n)).i32(Math.toIntExact(x.dim(1))).i32(0).i64(t).i64(t)
+                .f32(alpha);
+        kernel.launch(stream, blocks(t, MMA_DECODE_COLUMNS), MMA_DECODE_THREADS, 0, args);
     }
 
     /**
