@@ -421,6 +421,29 @@ CUresult CUDAAPI cuMemFree_v2(CUdeviceptr dptr) {
     return CUDA_SUCCESS;
 }
 
+static int is_stream(CUstream s);
+
+/* Stream-ordered allocation. Work on the emulator runs at the call, so stream order holds trivially: the memory is
+ * allocated now and freed now, with cuMemAlloc_v2's guard page and cuMemFree_v2's unmapping (a kernel queued after
+ * the free that still used the pointer faults, as the bug deserves). The stream must be a live handle. */
+CUresult CUDAAPI cuMemAllocAsync(CUdeviceptr* dptr, size_t bytesize, CUstream stream) {
+    trace("cuMemAllocAsync(bytes=%zu, stream=%p)", bytesize, (void*)stream);
+    REQUIRE(need_context("cuMemAllocAsync"));
+    if (!is_stream(stream)) {
+        return fail("cuMemAllocAsync", CUDA_ERROR_INVALID_HANDLE);
+    }
+    return cuMemAlloc_v2(dptr, bytesize);
+}
+
+CUresult CUDAAPI cuMemFreeAsync(CUdeviceptr dptr, CUstream stream) {
+    trace("cuMemFreeAsync(ptr=0x%llx, stream=%p)", (unsigned long long)dptr, (void*)stream);
+    REQUIRE(need_context("cuMemFreeAsync"));
+    if (!is_stream(stream)) {
+        return fail("cuMemFreeAsync", CUDA_ERROR_INVALID_HANDLE);
+    }
+    return cuMemFree_v2(dptr);
+}
+
 CUresult CUDAAPI cuMemGetInfo_v2(size_t* free_bytes, size_t* total_bytes) {
     trace("cuMemGetInfo_v2()");
     REQUIRE(need_context("cuMemGetInfo_v2"));

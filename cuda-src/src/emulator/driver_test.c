@@ -144,6 +144,17 @@ static void test_memory(void) {
     EXPECT(CUDA_SUCCESS, cuMemcpyDtoH(back, a, 1000));
     CHECK(memcmp(host, back, 1000) == 0);
 
+    /* Stream-ordered allocation: a live stream (or the legacy one), the memory usable at once, freed once. */
+    CUdeviceptr q = 0;
+    EXPECT(CUDA_SUCCESS, cuMemAllocAsync(&q, 64, s));
+    EXPECT(CUDA_SUCCESS, cuMemcpyHtoDAsync(q, host, 64, s));
+    EXPECT(CUDA_SUCCESS, cuMemcpyDtoH(back, q, 64));
+    CHECK(memcmp(host, back, 64) == 0);
+    EXPECT(CUDA_ERROR_INVALID_VALUE, cuMemcpyHtoD(q, host, 65));
+    EXPECT(CUDA_SUCCESS, cuMemFreeAsync(q, CU_STREAM_LEGACY));
+    EXPECT(CUDA_ERROR_INVALID_VALUE, cuMemFreeAsync(q, s));
+    EXPECT(CUDA_ERROR_INVALID_HANDLE, cuMemAllocAsync(&q, 64, (CUstream)&free0));
+
     /* Ranges must lie inside one live allocation: the requested size, not its rounding, is the bound. */
     EXPECT(CUDA_SUCCESS, cuMemcpyHtoD(a + 999, host, 1));
     EXPECT(CUDA_ERROR_INVALID_VALUE, cuMemcpyHtoD(a + 999, host, 2));
