@@ -17,6 +17,7 @@
 #define __host__
 #define __forceinline__ inline
 #define __launch_bounds__(...)
+#define __grid_constant__  // a kernel parameter the kernel may take the address of (a TMA descriptor)
 // Static __shared__ arrays become function statics: one copy for the block that is running (blocks run one
 // at a time, launches one at a time).
 #define __shared__ static

@@ -1,9 +1,11 @@
 // device.cpp: the emulated device. Runs a kernel of the project's own sources, compiled for the host, with one
 // fiber per CUDA thread. Blocks run one after another; inside a block a fiber runs until it reaches a
-// barrier or a warp collective, then the next one runs. That is one legal CUDA schedule, and every
-// synchronisation point is checked: a __syncthreads that not every thread reaches, a warp collective
-// with lanes missing or lanes at different collectives, a cp.async never waited for, a misaligned vector
-// or shared-memory access: each fails the launch with a message instead of hanging or guessing.
+// barrier, a warp or warpgroup collective or an mbarrier wait, then the next one runs; when none can run,
+// the TMA unit (a fiber of its own) lands the loads in flight. That is one legal CUDA schedule, and every
+// synchronisation point is checked: a __syncthreads that not every thread reaches, a collective with lanes
+// missing or lanes at different collectives, a cp.async never waited for, a misaligned vector or
+// shared-memory access: each fails the launch with a message instead of hanging or guessing. The Hopper
+// primitives (mbarrier, TMA, wgmma) and their checks are in device_sm90.cpp.
 //
 // Speed is not a goal beyond keeping tests quick: context switches are a few instructions (fiber_switch.S),
 // not swapcontext's system calls.
@@ -17,84 +19,23 @@
 #include "cuda_host.h"
 #include "tpk_ptx.cuh"  // the emulated primitives' declarations (TPK_EMULATION is set by cuda_host.h)
 #include "kernel_registry.h"
+#include "device_internal.h"
 #include "tpk_emu.h"
 
 extern "C" void tpk_emu_switch(void** save_sp, void* next_sp);  // fiber_switch.S
 extern "C" void tpk_emu_fiber_entry();                           // fiber_switch.S: calls tpk_emu_fiber_main
 
 namespace tpk_emu {
+
+Launch* g_launch = nullptr;
+
+void yield() { tpk_emu_switch(&me().sp, g_launch->scheduler_sp); }
+
 namespace {
 
 constexpr size_t STACK_BYTES = 64 * 1024;  // kernel frames are small; 1024 threads need 64 MiB
 
-struct Copy {
-    u32 dst;
-    const void* src;
-    bool pred;
-    int issued;  // the barrier interval it was issued in
-};
-
-// Race bookkeeping per 16-byte chunk of dynamic shared memory, for the accesses the emulator sees (cp.async
-// writes, ldmatrix reads). A barrier interval is the stretch between two __syncthreads of the block. An
-// asynchronous copy may land at any moment from its issue to the wait_group that retires it, so another
-// thread may read the chunk only in a later interval than that wait, and nobody may still be reading it
-// in the interval the copy is issued.
-struct Chunk {
-    int writer = -1, written = -1, landed = -1;  // landed: interval of the retiring wait; NOT_LANDED while in flight
-    int read = -1, reader = -1;                  // interval of the last reads; reader, or MANY
-};
-constexpr int NOT_LANDED = 1 << 30;
-constexpr int MANY = -2;
-
-enum class State { READY, AT_BARRIER, AT_COLLECTIVE, DONE };
-
-struct Fiber {
-    void* sp = nullptr;
-    std::vector<char> stack;
-    uint3 tid{};
-    int linear = 0;
-    State state = State::READY;
-    // the collective it waits at
-    const char* op = nullptr;
-    Collective compute = nullptr;
-    const void* in = nullptr;
-    void* out = nullptr;
-    // cp.async: committed groups (oldest first) and the open one
-    std::vector<std::vector<Copy>> groups;
-    std::vector<Copy> open;
-};
-
-struct Warp {
-    int first = 0, lanes = 0, arrived = 0;
-};
-
-// The launch being run (one at a time, under g_launch_lock).
-struct Launch {
-    const KernelEntry* kernel = nullptr;
-    void** params = nullptr;
-    uint3 grid{}, block{}, block_idx{};
-    std::vector<unsigned char> smem;  // 16-byte aligned storage below
-    unsigned char* smem_base = nullptr;
-    unsigned smem_bytes = 0;
-    std::vector<Fiber> fibers;
-    std::vector<Warp> warps;
-    int at_barrier = 0;
-    int interval = 0;            // barrier intervals completed in this block
-    int collective_first = 0;    // first thread of the warp whose collective is being computed
-    std::vector<Chunk> chunks;   // per 16 bytes of dynamic shared memory
-    Fiber* current = nullptr;
-    void* scheduler_sp = nullptr;
-    bool failed = false;
-    std::string error;
-};
-
 std::mutex g_launch_lock;
-Launch* g_launch = nullptr;
-
-Fiber& me() { return *g_launch->current; }
-
-// Back to the scheduler; returns when this fiber is scheduled again.
-void yield() { tpk_emu_switch(&me().sp, g_launch->scheduler_sp); }
 
 [[noreturn]] void fail_v(const char* fmt, va_list ap) {
     char buf[512];
@@ -102,9 +43,10 @@ void yield() { tpk_emu_switch(&me().sp, g_launch->scheduler_sp); }
     Launch& l = *g_launch;
     l.failed = true;
     const uint3& t = l.current->tid;
-    char where[160];
-    snprintf(where, sizeof where, "%s block (%u,%u,%u) thread (%u,%u,%u): ", l.kernel->name, l.block_idx.x,
-             l.block_idx.y, l.block_idx.z, t.x, t.y, t.z);
+    char where[160], who[64] = "the TMA unit";
+    if (l.current != &l.engine) snprintf(who, sizeof who, "thread (%u,%u,%u)", t.x, t.y, t.z);
+    snprintf(where, sizeof where, "%s block (%u,%u,%u) %s: ", l.kernel->name, l.block_idx.x, l.block_idx.y,
+             l.block_idx.z, who);
     l.error = std::string(where) + buf;
     for (;;) yield();  // the scheduler never resumes a failed launch
 }
@@ -129,41 +71,61 @@ void sync_threads() {
     if (++l.at_barrier == (int)l.fibers.size()) {
         l.at_barrier = 0;
         l.interval++;
+        sm90_join_at_barrier(l);
         for (Fiber& f : l.fibers) f.state = State::READY;
         return;
     }
     yield();
 }
 
-void warp_collective(const char* op, Collective compute, const void* in, void* out) {
+namespace {
+// The collective of a warp or a warpgroup: each thread arrives with its op; the last one in checks that all
+// are at the same op, runs compute for all, and releases them.
+void group_collective(Group& g, int index, const char* kind, const char* op, Collective compute, const void* in,
+                      void* out) {
     Launch& l = *g_launch;
     Fiber& f = me();
-    Warp& w = l.warps[f.linear / 32];
     f.state = State::AT_COLLECTIVE;
     f.op = op;
     f.compute = compute;
     f.in = in;
     f.out = out;
-    if (++w.arrived < w.lanes) {
+    if (++g.arrived < g.lanes) {
         yield();
         return;
     }
-    // Last lane in: every lane must be at this same collective.
-    const void* ins[32];
-    void* outs[32];
-    for (int i = 0; i < w.lanes; i++) {
-        Fiber& lane = l.fibers[w.first + i];
+    const void* ins[128];
+    void* outs[128];
+    for (int i = 0; i < g.lanes; i++) {
+        Fiber& lane = l.fibers[g.first + i];
         if (std::strcmp(lane.op, op) != 0 || lane.compute != compute) {
-            fail("warp %d: lane %d is at %s while lane %d is at %s (divergent warp collective)", f.linear / 32, i,
-                 lane.op, f.linear % 32, op);
+            fail("%s %d: lane %d is at %s while lane %d is at %s (divergent %s collective)", kind, index, i, lane.op,
+                 f.linear - g.first, op, kind);
         }
         ins[i] = lane.in;
         outs[i] = lane.out;
     }
-    l.collective_first = w.first;
-    compute(ins, outs, w.lanes);
-    w.arrived = 0;
-    for (int i = 0; i < w.lanes; i++) l.fibers[w.first + i].state = State::READY;
+    l.collective_first = g.first;
+    compute(ins, outs, g.lanes);
+    g.arrived = 0;
+    for (int i = 0; i < g.lanes; i++) l.fibers[g.first + i].state = State::READY;
+}
+}  // namespace
+
+void warp_collective(const char* op, Collective compute, const void* in, void* out) {
+    const int w = me().linear / 32;
+    group_collective(g_launch->warps[w], w, "warp", op, compute, in, out);
+}
+
+void warpgroup_collective(const char* op, Collective compute, const void* in, void* out) {
+    Launch& l = *g_launch;
+    const int index = me().linear / 128;
+    Group& g = l.warpgroups[index];
+    if (g.lanes != 128) {
+        fail("%s needs a whole warpgroup of 128 threads, but warpgroup %d of this %u-thread block has %d", op,
+             index, l.block.x * l.block.y * l.block.z, g.lanes);
+    }
+    group_collective(g, index, "warpgroup", op, compute, in, out);
 }
 
 void check_global_alignment(const void* p, unsigned long bytes, const char* what) {
@@ -181,7 +143,6 @@ u32 shared_window_address(const void* p) {
     return (u32)(c - l.smem_base);
 }
 
-namespace {
 unsigned char* shared_bytes(u32 addr, unsigned bytes, const char* what) {
     const Launch& l = *g_launch;
     if (addr % 16 != 0 && bytes == 16) fail("%s: shared address %u is not 16-byte aligned", what, addr);
@@ -192,6 +153,7 @@ unsigned char* shared_bytes(u32 addr, unsigned bytes, const char* what) {
     return l.smem_base + addr;
 }
 
+namespace {
 void land(const Copy& c) {
     Launch& l = *g_launch;
     unsigned char* dst = l.smem_base + c.dst;
@@ -211,6 +173,7 @@ void note_read(u32 addr, int reader) {
              "interval %d) %s", reader, addr, addr + 16, k.writer, k.written,
              k.landed == NOT_LANDED ? "is still in flight" : "was retired with no __syncthreads since");
     }
+    sm90_check_read(addr, reader);
     if (k.read != l.interval) {
         k.read = l.interval;
         k.reader = reader;
@@ -226,6 +189,7 @@ void cp_async_queue(u32 dst, const void* src, bool pred) {
     Launch& l = *g_launch;
     const int self = me().linear;
     Chunk& k = l.chunks[dst / 16];
+    sm90_check_async_write(dst);
     if (k.read == l.interval && k.reader != self) {
         fail("race: cp.async into shared bytes [%u, %u) that %s read in this barrier interval", dst, dst + 16,
              k.reader == MANY ? "several threads" : ("thread " + std::to_string(k.reader)).c_str());
@@ -332,7 +296,7 @@ void mma_16816(float (&d)[4], const u32 (&a)[4], u32 b0, u32 b1, bool bf16) {
 namespace {
 
 std::string describe_stuck(const Launch& l) {
-    int done = 0, barrier = 0, collective = 0;
+    int done = 0, barrier = 0, collective = 0, mbarrier = 0;
     std::string first;
     for (const Fiber& f : l.fibers) {
         switch (f.state) {
@@ -342,60 +306,80 @@ std::string describe_stuck(const Launch& l) {
                 collective++;
                 if (first.empty()) first = std::string(" (first: thread ") + std::to_string(f.linear) + " at " + f.op + ")";
                 break;
+            case State::AT_MBARRIER: mbarrier++; break;
             default: break;
         }
     }
     char buf[256];
     snprintf(buf, sizeof buf,
-             "%s block (%u,%u,%u): deadlock: %d threads at __syncthreads, %d at a warp collective%s, %d exited",
-             l.kernel->name, l.block_idx.x, l.block_idx.y, l.block_idx.z, barrier, collective, first.c_str(), done);
-    return buf;
+             "%s block (%u,%u,%u): deadlock: %d threads at __syncthreads, %d at a warp or warpgroup collective%s, "
+             "%d waiting on an mbarrier, %d exited",
+             l.kernel->name, l.block_idx.x, l.block_idx.y, l.block_idx.z, barrier, collective, first.c_str(), mbarrier,
+             done);
+    return buf + sm90_describe_waits(l);
 }
 
+// A fresh frame for tpk_emu_switch: 8 bytes of mxcsr/x87 control words, six callee-saved registers, then the
+// return address (the entry trampoline); the stack top stays 16-byte aligned.
+void start_fiber(Fiber& f) {
+    if (f.stack.empty()) f.stack.resize(STACK_BYTES);
+    f.state = State::READY;
+    f.groups.clear();
+    f.open.clear();
+    uintptr_t top = (reinterpret_cast<uintptr_t>(f.stack.data()) + f.stack.size()) & ~uintptr_t(15);
+    void** sp = reinterpret_cast<void**>(top);
+    *--sp = nullptr;  // padding: the trampoline starts with rsp % 16 == 8, like any function entry
+    *--sp = reinterpret_cast<void*>(&tpk_emu_fiber_entry);
+    for (int r = 0; r < 6; r++) *--sp = nullptr;
+    --sp;
+    uint32_t csr[2];
+    __asm__ volatile("stmxcsr %0" : "=m"(csr[0]));
+    __asm__ volatile("fnstcw %0" : "=m"(csr[1]));
+    std::memcpy(sp, csr, 8);
+    f.sp = sp;
+}
+
+// Runs f until it yields; false if the launch failed meanwhile.
+bool run_fiber(Launch& l, Fiber& f) {
+    l.current = &f;
+    tpk_emu_switch(&l.scheduler_sp, f.sp);
+    return !l.failed;
+}
+
+// Sweeps over the ready threads until all have exited. When none can run, the TMA unit lands the loads in
+// flight (as late as a GPU may: a stage read too early still holds poison), which may complete mbarrier
+// phases and wake their waiters; if nothing is in flight either, the block is deadlocked.
 bool run_block(Launch& l) {
     const int n = (int)l.fibers.size();
-    for (int i = 0; i < n; i++) {
-        Fiber& f = l.fibers[i];
-        f.state = State::READY;
-        f.groups.clear();
-        f.open.clear();
-        // Initial frame for tpk_emu_switch: 8 bytes of mxcsr/x87 control words, six callee-saved registers,
-        // then the return address (the entry trampoline); the stack top stays 16-byte aligned.
-        uintptr_t top = (reinterpret_cast<uintptr_t>(f.stack.data()) + f.stack.size()) & ~uintptr_t(15);
-        void** sp = reinterpret_cast<void**>(top);
-        *--sp = nullptr;  // padding: the trampoline starts with rsp % 16 == 8, like any function entry
-        *--sp = reinterpret_cast<void*>(&tpk_emu_fiber_entry);
-        for (int r = 0; r < 6; r++) *--sp = nullptr;
-        --sp;
-        uint32_t csr[2];
-        __asm__ volatile("stmxcsr %0" : "=m"(csr[0]));
-        __asm__ volatile("fnstcw %0" : "=m"(csr[1]));
-        std::memcpy(sp, csr, 8);
-        f.sp = sp;
-    }
+    for (Fiber& f : l.fibers) start_fiber(f);
+    start_fiber(l.engine);
     if (l.smem_bytes) std::memset(l.smem_base, 0xff, l.smem_bytes);  // poison: unwritten shared memory is NaN
     l.chunks.assign((l.smem_bytes + 15) / 16, Chunk{});
     l.at_barrier = 0;
     l.interval = 0;
-    for (Warp& w : l.warps) w.arrived = 0;
+    for (Group& g : l.warps) g.arrived = 0;
+    for (Group& g : l.warpgroups) g.arrived = 0;
+    sm90_begin_block(l);
     int done = 0;
     while (done < n) {
         bool ran = false;
         for (Fiber& f : l.fibers) {
             if (f.state != State::READY) continue;
             ran = true;
-            l.current = &f;
-            tpk_emu_switch(&l.scheduler_sp, f.sp);
-            if (l.failed) return false;
+            if (!run_fiber(l, f)) return false;
             if (f.state == State::DONE) done++;
         }
-        if (!ran && done < n) {
+        if (ran || done == n) continue;
+        l.engine.state = State::DONE;  // the engine says READY when it landed something
+        if (!run_fiber(l, l.engine)) return false;
+        if (l.engine.state != State::READY) {
             l.failed = true;
             l.error = describe_stuck(l);
             return false;
         }
     }
-    return true;
+    sm90_end_block(l);
+    return !l.failed;
 }
 
 }  // namespace
@@ -403,11 +387,19 @@ bool run_block(Launch& l) {
 
 using namespace tpk_emu;
 
+// Every fiber starts here: the kernel for a thread, the landing loop for the TMA unit.
 extern "C" void tpk_emu_fiber_main() {
     Launch& l = *g_launch;
+    if (l.current == &l.engine) {
+        for (;;) {
+            if (sm90_land_async_copies()) l.engine.state = State::READY;
+            yield();
+        }
+    }
     l.kernel->invoke(l.params);
     Fiber& f = me();
     if (!f.open.empty() || !f.groups.empty()) fail("exited with cp.async copies never waited for");
+    sm90_thread_exit();
     // A thread that exits while others wait at a barrier or at a collective with it: reported as a deadlock.
     f.state = State::DONE;
     for (;;) yield();
@@ -433,21 +425,27 @@ extern "C" int tpk_emu_launch(const char* name, const unsigned grid[3], const un
     l.params = params;
     l.grid = uint3{grid[0], grid[1], grid[2]};
     l.block = uint3{block[0], block[1], block[2]};
-    l.smem.resize(dynamic_smem_bytes + 16);
-    l.smem_base = reinterpret_cast<unsigned char*>((reinterpret_cast<uintptr_t>(l.smem.data()) + 15) & ~uintptr_t(15));
+    // 1024-byte aligned, so that a kernel aligning a generic pointer to shared memory aligns its shared-window
+    // address alike (the window starts at address 0), as the 128-byte TMA swizzle needs.
+    l.smem.resize(dynamic_smem_bytes + 1024);
+    l.smem_base = reinterpret_cast<unsigned char*>((reinterpret_cast<uintptr_t>(l.smem.data()) + 1023) & ~uintptr_t(1023));
     l.smem_bytes = dynamic_smem_bytes;
     l.failed = false;
     l.error.clear();
     l.fibers.resize(threads);
     for (unsigned long long i = 0; i < threads; i++) {
         Fiber& f = l.fibers[i];
-        if (f.stack.empty()) f.stack.resize(STACK_BYTES);
         f.linear = (int)i;
         f.tid = uint3{(unsigned)(i % block[0]), (unsigned)(i / block[0] % block[1]), (unsigned)(i / block[0] / block[1])};
     }
+    l.engine.linear = -1;
     l.warps.clear();
     for (unsigned long long first = 0; first < threads; first += 32) {
-        l.warps.push_back(Warp{(int)first, (int)std::min<unsigned long long>(32, threads - first), 0});
+        l.warps.push_back(Group{(int)first, (int)std::min<unsigned long long>(32, threads - first), 0});
+    }
+    l.warpgroups.clear();
+    for (unsigned long long first = 0; first < threads; first += 128) {
+        l.warpgroups.push_back(Group{(int)first, (int)std::min<unsigned long long>(128, threads - first), 0});
     }
     g_launch = &l;
     for (unsigned z = 0; z < grid[2]; z++)

@@ -12,6 +12,8 @@
  *     bare handles, and an event records the host's monotonic clock.
  *   - Modules are PTX text; only the names of its .entry kernels are read. A kernel is found only if the PTX
  *     declares it and the emulated device was built with it.
+ *   - Tensor maps (cuTensorMapEncodeTiled) are checked against the rules cuda.h documents and encoded in the
+ *     emulator's own layout (tensor_map.h), which only the emulated TMA reads.
  *   - TPK_EMU_TRACE=1 prints every call and every failure to stderr.
  *
  * Build (see test-driver.sh, which builds it with the stub device of the tests):
@@ -44,6 +46,7 @@
 CUresult CUDAAPI cuEventElapsedTime(float* pMilliseconds, CUevent hStart, CUevent hEnd);
 #pragma GCC visibility pop
 
+#include "tensor_map.h"
 #include "tpk_emu.h"
 
 /* ---- the emulated device's fixed properties */
@@ -1100,6 +1103,43 @@ CUresult CUDAAPI cuLaunchKernel(CUfunction f, unsigned int gridDimX, unsigned in
                 name, gridDimX, gridDimY, gridDimZ, blockDimX, blockDimY, blockDimZ, sharedMemBytes,
                 err[0] ? err : "(no reason given)");
         return fail("cuLaunchKernel", CUDA_ERROR_LAUNCH_FAILED);
+    }
+    return CUDA_SUCCESS;
+}
+
+/* ---- tensor maps (TMA descriptors) */
+
+/* tensor_map.h spells cuda.h's enums without cuda.h; these say it still spells them right. */
+#define SAME(a, b) ((int)(a) == (int)(b))
+_Static_assert(SAME(CU_TENSOR_MAP_DATA_TYPE_BFLOAT16, TPK_TMAP_BFLOAT16) &&
+                   SAME(CU_TENSOR_MAP_DATA_TYPE_TFLOAT32_FTZ, TPK_TMAP_TFLOAT32_FTZ) &&
+                   SAME(CU_TENSOR_MAP_DATA_TYPE_16U6_ALIGN16B, TPK_TMAP_16U6_ALIGN16B) &&
+                   SAME(CU_TENSOR_MAP_INTERLEAVE_32B, TPK_TMAP_INTERLEAVE_32B) &&
+                   SAME(CU_TENSOR_MAP_SWIZZLE_128B, TPK_TMAP_SWIZZLE_128B) &&
+                   SAME(CU_TENSOR_MAP_SWIZZLE_128B_ATOM_64B, TPK_TMAP_SWIZZLE_128B_ATOM_64B) &&
+                   SAME(CU_TENSOR_MAP_L2_PROMOTION_L2_256B, TPK_TMAP_L2_PROMOTION_LAST) &&
+                   SAME(CU_TENSOR_MAP_FLOAT_OOB_FILL_NAN_REQUEST_ZERO_FMA, TPK_TMAP_OOB_FILL_NAN_REQUEST_ZERO_FMA),
+               "tensor_map.h's enum values are cuda.h's");
+#undef SAME
+_Static_assert(sizeof(CUtensorMap) == 128, "a CUtensorMap is 128 bytes");
+
+/* Pure encoding, but it needs a current context, as its documentation (CUDA_ERROR_INVALID_CONTEXT) says. A
+ * violated rule is CUDA_ERROR_INVALID_VALUE, its reason on stderr: the caller's shapes are wrong, so say where. */
+CUresult CUDAAPI cuTensorMapEncodeTiled(CUtensorMap* tensorMap, CUtensorMapDataType tensorDataType, cuuint32_t tensorRank,
+                                        void* globalAddress, const cuuint64_t* globalDim,
+                                        const cuuint64_t* globalStrides, const cuuint32_t* boxDim,
+                                        const cuuint32_t* elementStrides, CUtensorMapInterleave interleave,
+                                        CUtensorMapSwizzle swizzle, CUtensorMapL2promotion l2Promotion,
+                                        CUtensorMapFloatOOBfill oobFill) {
+    trace("cuTensorMapEncodeTiled(map=%p, type=%d, rank=%u, address=%p, interleave=%d, swizzle=%d)", (void*)tensorMap,
+          (int)tensorDataType, tensorRank, globalAddress, (int)interleave, (int)swizzle);
+    REQUIRE(need_context("cuTensorMapEncodeTiled"));
+    char why[256] = "";
+    if (tpk_tmap_encode(tensorMap, (unsigned)tensorDataType, tensorRank, globalAddress, globalDim, globalStrides, boxDim,
+                        elementStrides, (unsigned)interleave, (unsigned)swizzle, (unsigned)l2Promotion,
+                        (unsigned)oobFill, why, sizeof why) != 0) {
+        fprintf(stderr, "[tpk-emu] cuTensorMapEncodeTiled refused: %s\n", why);
+        return fail("cuTensorMapEncodeTiled", CUDA_ERROR_INVALID_VALUE);
     }
     return CUDA_SUCCESS;
 }

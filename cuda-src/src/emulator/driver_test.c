@@ -15,6 +15,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "tensor_map.h"
+
 #undef cuEventElapsedTime
 CUresult CUDAAPI cuEventElapsedTime(float* pMilliseconds, CUevent hStart, CUevent hEnd);
 
@@ -37,8 +39,37 @@ static const char* name_of(CUresult r) {
     return cuGetErrorName(r, &s) == CUDA_SUCCESS ? s : "?";
 }
 
+/* A 2-D bf16 tensor of 100 rows of 200 elements, boxes of 128 rows of 64 elements, 128-byte swizzle: the shape of
+ * the Hopper GEMM's operands. Each test changes one thing. */
+typedef struct {
+    CUtensorMapDataType type;
+    cuuint32_t rank;
+    void* address;
+    cuuint64_t dims[5], strides[4];
+    cuuint32_t box[5], element_strides[5];
+    CUtensorMapInterleave interleave;
+    CUtensorMapSwizzle swizzle;
+    CUtensorMapL2promotion l2;
+    CUtensorMapFloatOOBfill oob;
+} tmap_args;
+
+static tmap_args tmap_default(void* address) {
+    tmap_args a = {CU_TENSOR_MAP_DATA_TYPE_BFLOAT16, 2, address, {200, 100, 1, 1, 1}, {400, 0, 0, 0},
+                   {64, 128, 1, 1, 1}, {1, 1, 1, 1, 1}, CU_TENSOR_MAP_INTERLEAVE_NONE, CU_TENSOR_MAP_SWIZZLE_128B,
+                   CU_TENSOR_MAP_L2_PROMOTION_L2_128B, CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE};
+    return a;
+}
+
+static CUresult tmap_encode(CUtensorMap* map, tmap_args a) {
+    return cuTensorMapEncodeTiled(map, a.type, a.rank, a.address, a.dims, a.strides, a.box, a.element_strides,
+                                  a.interleave, a.swizzle, a.l2, a.oob);
+}
+
 static void test_before_init(void) {
     int n = -1, v = 0;
+    CUtensorMap map;
+    static unsigned char tensor[512] __attribute__((aligned(256)));
+    EXPECT(CUDA_ERROR_NOT_INITIALIZED, tmap_encode(&map, tmap_default(tensor)));
     EXPECT(CUDA_ERROR_NOT_INITIALIZED, cuDeviceGetCount(&n));
     EXPECT(CUDA_SUCCESS, cuDriverGetVersion(&v));
     CHECK(v >= 12000);
@@ -94,9 +125,12 @@ static void test_device(void) {
 static void test_context(void) {
     CUcontext ctx = NULL, cur = (CUcontext)1;
     CUdeviceptr p = 0;
+    CUtensorMap map;
+    static unsigned char tensor[512] __attribute__((aligned(256)));
     EXPECT(CUDA_SUCCESS, cuCtxGetCurrent(&cur));
     CHECK(cur == NULL);
     EXPECT(CUDA_ERROR_INVALID_CONTEXT, cuMemAlloc(&p, 16)); /* no current context on this thread */
+    EXPECT(CUDA_ERROR_INVALID_CONTEXT, tmap_encode(&map, tmap_default(tensor)));
     EXPECT(CUDA_SUCCESS, cuDevicePrimaryCtxRetain(&ctx, 0));
     CHECK(ctx != NULL);
     EXPECT(CUDA_ERROR_INVALID_CONTEXT, cuCtxSetCurrent((CUcontext)&p));
@@ -370,6 +404,74 @@ static void test_modules_and_launches(void) {
     EXPECT(CUDA_SUCCESS, cuMemFree(out));
 }
 
+/* cuTensorMapEncodeTiled: each rule of its documentation in cuda.h, broken once; and what it encodes. */
+static void test_tensor_maps(void) {
+    CUdeviceptr mem = 0;
+    EXPECT(CUDA_SUCCESS, cuMemAlloc(&mem, 1 << 16));
+    void* t = (void*)(uintptr_t)mem;
+    CUtensorMap map;
+    tmap_args a = tmap_default(t);
+    EXPECT(CUDA_SUCCESS, tmap_encode(&map, a));
+    tpk_tmap m;
+    CHECK(tpk_tmap_decode(&map, &m) && m.address == (uint64_t)mem && m.rank == 2 && m.dtype == TPK_TMAP_BFLOAT16);
+    CHECK(m.dims[0] == 200 && m.dims[1] == 100 && m.strides[0] == 400 && m.box[0] == 64 && m.box[1] == 128);
+    CHECK(m.swizzle == TPK_TMAP_SWIZZLE_128B && m.element_strides[1] == 1 && m.oob_fill == 0);
+
+    fprintf(stderr, "(a series of [tpk-emu] cuTensorMapEncodeTiled refusals is expected next)\n");
+    static unsigned char buffer[256] __attribute__((aligned(128)));
+    EXPECT(CUDA_ERROR_INVALID_VALUE, tmap_encode((CUtensorMap*)(buffer + 32), a)); /* not 64-byte aligned */
+    EXPECT(CUDA_SUCCESS, tmap_encode((CUtensorMap*)(buffer + 64), a));
+    EXPECT(CUDA_ERROR_INVALID_VALUE, tmap_encode(NULL, a));
+#define BROKEN(change, expected)     \
+    do {                             \
+        tmap_args b = tmap_default(t); \
+        change;                      \
+        EXPECT(expected, tmap_encode(&map, b)); \
+    } while (0)
+    BROKEN(b.type = (CUtensorMapDataType)16, CUDA_ERROR_INVALID_VALUE);
+    BROKEN(b.type = CU_TENSOR_MAP_DATA_TYPE_16U4_ALIGN8B, CUDA_ERROR_INVALID_VALUE); /* not on sm_90 */
+    BROKEN(b.type = CU_TENSOR_MAP_DATA_TYPE_FLOAT16, CUDA_SUCCESS);
+    BROKEN(b.rank = 0, CUDA_ERROR_INVALID_VALUE);
+    BROKEN(b.rank = 6, CUDA_ERROR_INVALID_VALUE);
+    BROKEN(b.rank = 1, CUDA_SUCCESS);
+    BROKEN(b.address = (char*)t + 8, CUDA_ERROR_INVALID_VALUE);
+    BROKEN(b.address = (char*)t + 16, CUDA_SUCCESS);
+    BROKEN(b.address = NULL, CUDA_ERROR_INVALID_VALUE);
+    BROKEN(b.dims[0] = 0, CUDA_ERROR_INVALID_VALUE);
+    BROKEN(b.dims[1] = (1ull << 32) + 1, CUDA_ERROR_INVALID_VALUE);
+    BROKEN(b.dims[1] = 1ull << 32, CUDA_SUCCESS);
+    BROKEN(b.strides[0] = 408, CUDA_ERROR_INVALID_VALUE);
+    BROKEN(b.strides[0] = 1ull << 40, CUDA_ERROR_INVALID_VALUE);
+    BROKEN(b.strides[0] = (1ull << 40) - 16, CUDA_SUCCESS);
+    BROKEN(b.box[1] = 0, CUDA_ERROR_INVALID_VALUE);
+    BROKEN(b.box[1] = 257, CUDA_ERROR_INVALID_VALUE);
+    BROKEN(b.box[1] = 256, CUDA_SUCCESS);
+    BROKEN((b.box[0] = 12, b.swizzle = CU_TENSOR_MAP_SWIZZLE_NONE), CUDA_ERROR_INVALID_VALUE); /* 24-byte rows */
+    BROKEN(b.element_strides[1] = 0, CUDA_ERROR_INVALID_VALUE);
+    BROKEN(b.element_strides[1] = 9, CUDA_ERROR_INVALID_VALUE);
+    BROKEN(b.element_strides[1] = 8, CUDA_SUCCESS);
+    BROKEN(b.box[0] = 128, CUDA_ERROR_INVALID_VALUE); /* 256-byte rows in a 128-byte swizzle */
+    BROKEN(b.swizzle = CU_TENSOR_MAP_SWIZZLE_64B, CUDA_ERROR_INVALID_VALUE);
+    BROKEN((b.swizzle = CU_TENSOR_MAP_SWIZZLE_64B, b.box[0] = 32), CUDA_SUCCESS);
+    BROKEN(b.swizzle = CU_TENSOR_MAP_SWIZZLE_128B_ATOM_32B, CUDA_ERROR_INVALID_VALUE); /* not on sm_90 */
+    BROKEN(b.swizzle = (CUtensorMapSwizzle)7, CUDA_ERROR_INVALID_VALUE);
+    BROKEN(b.interleave = CU_TENSOR_MAP_INTERLEAVE_16B, CUDA_ERROR_INVALID_VALUE); /* needs rank >= 3 */
+#define INTERLEAVED_32B(stride0, sw) \
+    (b.interleave = CU_TENSOR_MAP_INTERLEAVE_32B, b.rank = 3, b.strides[0] = (stride0), b.strides[1] = 41600, b.swizzle = (sw))
+    BROKEN(INTERLEAVED_32B(416, CU_TENSOR_MAP_SWIZZLE_128B), CUDA_ERROR_INVALID_VALUE); /* needs swizzle 32B */
+    BROKEN(INTERLEAVED_32B(400, CU_TENSOR_MAP_SWIZZLE_32B), CUDA_ERROR_INVALID_VALUE);  /* and 32-byte strides */
+    BROKEN(INTERLEAVED_32B(416, CU_TENSOR_MAP_SWIZZLE_32B), CUDA_SUCCESS);
+    BROKEN((INTERLEAVED_32B(416, CU_TENSOR_MAP_SWIZZLE_32B), b.address = (char*)t + 16), CUDA_ERROR_INVALID_VALUE);
+#undef INTERLEAVED_32B
+    BROKEN(b.l2 = (CUtensorMapL2promotion)4, CUDA_ERROR_INVALID_VALUE);
+    BROKEN(b.oob = (CUtensorMapFloatOOBfill)2, CUDA_ERROR_INVALID_VALUE);
+    BROKEN(b.oob = CU_TENSOR_MAP_FLOAT_OOB_FILL_NAN_REQUEST_ZERO_FMA, CUDA_SUCCESS);
+    BROKEN((b.oob = CU_TENSOR_MAP_FLOAT_OOB_FILL_NAN_REQUEST_ZERO_FMA, b.type = CU_TENSOR_MAP_DATA_TYPE_UINT16),
+           CUDA_ERROR_INVALID_VALUE);
+#undef BROKEN
+    EXPECT(CUDA_SUCCESS, cuMemFree(mem));
+}
+
 static void test_events(void) {
     CUevent start = NULL, end = NULL, untimed = NULL, fresh = NULL;
     CUstream s = NULL;
@@ -442,6 +544,7 @@ int main(void) {
     test_guard_page();
     test_threads(ctx);
     test_modules_and_launches();
+    test_tensor_maps();
     test_events();
     test_error_names();
     test_release(ctx);

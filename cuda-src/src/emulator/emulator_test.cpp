@@ -2,7 +2,10 @@
 // double-precision reference on random data (tensor-core fragments, the cp.async pipeline, the LoRA
 // segment, -inf padding), and the emulator's own checks on kernels that break the rules on purpose
 // (emulator_test_kernels.cu: a race on shared memory, a divergent barrier and shuffle, a misaligned load).
-// Run by build-emulator.sh; exit status 0 when every case passes.
+// The Hopper primitives likewise: a warp-specialized TMA + mbarrier + wgmma GEMM against a double reference,
+// a cross-check of the swizzle, descriptor and fragment layouts through one-hot operands, TMA's zero fill,
+// and the pipeline's rules broken one at a time (races, deadlocks, unwaited or unfenced wgmma).
+// Run by the cuda-src module's test phase; exit status 0 when every case passes.
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -10,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "tensor_map.h"
 #include "tpk_emu.h"
 
 namespace {
@@ -25,6 +29,13 @@ float from_bf16(u16 b) {
     float f;
     std::memcpy(&f, &u, 4);
     return f;
+}
+// IEEE half bits of f, for values that are exact halves and normal (or zero): the test data only.
+u16 to_f16_exact(float f) {
+    unsigned u;
+    std::memcpy(&u, &f, 4);
+    if ((u & 0x7fffffffu) == 0) return (u16)(u >> 16);
+    return (u16)(((u >> 16) & 0x8000) | ((((u >> 23) & 0xff) - 127 + 15) << 10) | ((u >> 13) & 0x3ff));
 }
 
 int failures = 0;
@@ -136,6 +147,203 @@ void rule_breakers_fail() {
     launch_expect("emu_test_divergent_barrier", one, 64, 0, "deadlock");
     launch_expect("emu_test_divergent_shuffle", one, 32, 0, "deadlock");
 }
+
+// ---- Hopper: TMA, mbarriers and wgmma (emulator_test_kernels.cu)
+
+constexpr unsigned SM90_GEMM_SMEM = 3 * (128 + 256) * 64 * 2 + 1024 + 64;  // 3 stages, alignment, barriers
+
+// A row-major 2-D tensor of 16-bit elements and its map (box_cols x box_rows boxes).
+struct Tensor2d {
+    std::vector<u16> data;
+    alignas(64) unsigned char map[128];
+    Tensor2d(int rows, int cols, unsigned box_cols, unsigned box_rows, bool bf16, unsigned swizzle) : data((size_t)rows * cols) {
+        const uint64_t dims[2] = {(uint64_t)cols, (uint64_t)rows}, strides[1] = {(uint64_t)cols * 2};
+        const uint32_t box[2] = {box_cols, box_rows}, element_strides[2] = {1, 1};
+        char why[256] = "";
+        const int bad = tpk_tmap_encode(map, bf16 ? TPK_TMAP_BFLOAT16 : TPK_TMAP_FLOAT16, 2, data.data(), dims, strides,
+                                        box, element_strides, TPK_TMAP_INTERLEAVE_NONE, swizzle, 0, 0, why, sizeof why);
+        check(!bad, std::string("tensor map: ") + why);
+    }
+};
+
+u16 half_bits(float v, bool bf16) { return bf16 ? to_bf16(v) : to_f16_exact(v); }
+
+int launch(const char* kernel, void** params, const unsigned grid[3], unsigned threads, unsigned smem, std::string& err) {
+    unsigned block[3] = {threads, 1, 1};
+    char buf[512] = "";
+    const int rc = tpk_emu_launch(kernel, grid, block, smem, params, buf, sizeof buf);
+    err = buf;
+    return rc;
+}
+
+// emu_test_sm90_gemm: out = X W^T against a double reference. The data are multiples of 1/128 in [-1, 1], exact in
+// bf16 and f16, so the products are exact and only the f32 roundings (one per wgmma) differ from the reference.
+// Shapes not multiples of the tiles make TMA zero-fill the edges (rows, columns and the last k tile).
+void sm90_gemm_case(bool bf16, int T, int N, int K, unsigned seed, int mode = 0, const char* expected = nullptr) {
+    std::mt19937 rng(seed);
+    std::uniform_int_distribution<int> d(-128, 128);
+    Tensor2d X(T, K, 64, 128, bf16, TPK_TMAP_SWIZZLE_128B), W(N, K, 64, 256, bf16, TPK_TMAP_SWIZZLE_128B);
+    std::vector<float> xf(X.data.size()), wf(W.data.size());
+    for (size_t i = 0; i < xf.size(); i++) X.data[i] = half_bits(xf[i] = d(rng) / 128.f, bf16);
+    for (size_t i = 0; i < wf.size(); i++) W.data[i] = half_bits(wf[i] = d(rng) / 128.f, bf16);
+    std::vector<float> out((size_t)T * N, 12345.f);
+    float* outp = out.data();
+    int b = bf16;
+    void* params[] = {&outp, X.map, W.map, &T, &N, &K, &b, &mode};
+    const unsigned grid[3] = {(unsigned)(N + 255) / 256, (unsigned)(T + 127) / 128, 1};
+    std::string err;
+    const int rc = launch("emu_test_sm90_gemm", params, grid, 384, SM90_GEMM_SMEM, err);
+    char label[160];
+    std::snprintf(label, sizeof label, "emu_test_sm90_gemm %s T=%d N=%d K=%d mode=%d", bf16 ? "bf16" : "f16", T, N, K, mode);
+    if (expected != nullptr) {
+        check(rc != 0 && err.find(expected) != std::string::npos,
+              std::string(label) + " must fail with '" + expected + "', got: " + (rc ? err : "success"));
+        return;
+    }
+    check(rc == 0, std::string(label) + ": launch failed: " + err);
+    if (rc != 0) return;
+    double worst = 0;
+    for (int t = 0; t < T; t++) {
+        for (int n = 0; n < N; n++) {
+            double ref = 0;
+            for (int k = 0; k < K; k++) ref += (double)xf[(size_t)t * K + k] * wf[(size_t)n * K + k];
+            const float got = out[(size_t)t * N + n];
+            worst = std::isfinite(got) ? std::fmax(worst, std::fabs(got - ref) / (1.0 + std::fabs(ref))) : INFINITY;
+        }
+    }
+    check(worst < 1e-5, std::string(label) + ": max relative error " + std::to_string(worst));
+}
+
+// The layout cross-check. It uses nothing of the emulator's reading of the layouts but the accumulator fragment
+// of the PTX ISA (Figure "WGMMA .m64nNk16 register fragment layout for accumulator matrix D"): global row-major
+// operands, one of them a one-hot selector, so that D = A B^T must show each element of the other operand where
+// the mathematics says, through TMA's swizzle, the descriptors' reading of it and the k16 slice at +32 bytes.
+// Each element is checked by its row number and, in a second run, by its column number. The shared image of A
+// is checked against the 128-byte swizzle table of the CUDA Programming Guide ("TMA Swizzle", 16-byte chunk c of
+// row r at chunk c ^ (r % 8) of its 128-byte row), written out here as numbers.
+void sm90_layout_cases() {
+    static const int SWIZZLE_128B[8][8] = {
+        {0, 1, 2, 3, 4, 5, 6, 7}, {1, 0, 3, 2, 5, 4, 7, 6}, {2, 3, 0, 1, 6, 7, 4, 5}, {3, 2, 1, 0, 7, 6, 5, 4},
+        {4, 5, 6, 7, 0, 1, 2, 3}, {5, 4, 7, 6, 1, 0, 3, 2}, {6, 7, 4, 5, 2, 3, 0, 1}, {7, 6, 5, 4, 3, 2, 1, 0}};
+    const int failures_before = failures;
+    // publish: 0 every thread waits, 1 one thread waits and __syncthreads tells the others (once), 2 a race
+    for (int publish = 0; publish < 3; publish++) {
+        for (int bf16 = 0; bf16 < 2; bf16++) {
+            for (int reveal_b = 0; reveal_b < 2; reveal_b++) {
+                for (int by_col = 0; by_col < 2; by_col++) {
+                    for (int ks = 0; ks < 4; ks++) {
+                        if (publish > 0 && (bf16 || reveal_b || by_col || ks)) continue;
+                        Tensor2d A(64, 64, 64, 64, bf16, TPK_TMAP_SWIZZLE_128B);
+                        Tensor2d B(256, 64, 64, 256, bf16, TPK_TMAP_SWIZZLE_128B);
+                        Tensor2d& shown = reveal_b ? B : A;
+                        Tensor2d& selector = reveal_b ? A : B;
+                        const int shown_rows = reveal_b ? 256 : 64, selector_rows = reveal_b ? 64 : 256;
+                        auto code = [&](int r, int k) { return (float)(1 + (by_col ? k : r)); };  // exact: <= 256
+                        for (int r = 0; r < shown_rows; r++)
+                            for (int k = 0; k < 64; k++) shown.data[r * 64 + k] = half_bits(code(r, k), bf16);
+                        for (int r = 0; r < selector_rows; r++)
+                            for (int k = 0; k < 64; k++) selector.data[r * 64 + k] = half_bits(k == 16 * ks + r % 16, bf16);
+                        std::vector<float> out(128 * 128, 12345.f);
+                        std::vector<u16> image(64 * 64);
+                        float* outp = out.data();
+                        u16* imagep = image.data();
+                        int ksv = ks, bv = bf16, pv = publish;
+                        void* params[] = {&outp, &imagep, A.map, B.map, &ksv, &bv, &pv};
+                        const unsigned grid[3] = {1, 1, 1};
+                        std::string err;
+                        const int rc = launch("emu_test_sm90_layout", params, grid, publish ? 256 : 128,
+                                              1024 + (64 + 256) * 128 + 64, err);
+                        char label[160];
+                        std::snprintf(label, sizeof label, "emu_test_sm90_layout %s, %s operand by %s, k slice %d, publish %d",
+                                      bf16 ? "bf16" : "f16", reveal_b ? "B" : "A", by_col ? "column" : "row", ks, publish);
+                        if (publish == 2) {
+                            check(rc != 0 && err.find("race: a wgmma of warpgroup 1") != std::string::npos,
+                                  std::string(label) + " must fail with a race, got: " + (rc ? err : "success"));
+                            continue;
+                        }
+                        check(rc == 0, std::string(label) + ": launch failed: " + err);
+                        if (rc != 0) return;
+                        int wrong = 0;
+                        for (int t = 0; t < 128; t++) {
+                            for (int v = 0; v < 128; v++) {
+                                // PTX ISA: warp w = t/32 has rows 16w..16w+15; lane l, d[4i+q] at row
+                                // 16w + l/4 + 8(q/2), column 8i + 2(l%4) + q%2
+                                const int w = t / 32, l = t % 32, i = v / 4, q = v % 4;
+                                const int m = 16 * w + l / 4 + 8 * (q / 2), n = 8 * i + 2 * (l % 4) + q % 2;
+                                const float want = reveal_b ? code(n, 16 * ks + m % 16) : code(m, 16 * ks + n % 16);
+                                wrong += out[t * 128 + v] != want;
+                            }
+                        }
+                        check(wrong == 0, std::string(label) + ": " + std::to_string(wrong) + " of 16384 elements of D wrong");
+                        int misplaced = 0;
+                        for (int r = 0; r < 64; r++)
+                            for (int e = 0; e < 64; e++)
+                                misplaced += image[(r * 8 + SWIZZLE_128B[r % 8][e / 8]) * 8 + e % 8] != A.data[r * 64 + e];
+                        check(misplaced == 0, std::string(label) + ": " + std::to_string(misplaced) +
+                                                  " elements of A misplaced in shared memory (128-byte swizzle)");
+                        if (failures > failures_before) return;  // one report is enough
+                    }
+                }
+            }
+        }
+    }
+}
+
+// A box partly outside the tensor (negative coordinates too), no swizzle: row-major in shared memory, zeros
+// outside, and the zeros count as bytes of the load (else its mbarrier phase would never complete).
+void sm90_tma_image_case() {
+    const int rows = 30, cols = 40, c0 = -8, c1 = 26;
+    Tensor2d G(rows, cols, 16, 8, true, TPK_TMAP_SWIZZLE_NONE);
+    for (int i = 0; i < rows * cols; i++) G.data[i] = (u16)(i + 1);
+    std::vector<u16> image(16 * 8, 0xdead);
+    u16* imagep = image.data();
+    int c0v = c0, c1v = c1, bytes = 16 * 8 * 2;
+    void* params[] = {&imagep, G.map, &c0v, &c1v, &bytes};
+    const unsigned grid[3] = {1, 1, 1};
+    std::string err;
+    const int rc = launch("emu_test_sm90_tma_image", params, grid, 32, 1024 + 256 + 64, err);
+    check(rc == 0, "emu_test_sm90_tma_image: launch failed: " + err);
+    int wrong = 0;
+    for (int i = 0; i < 8; i++) {
+        for (int j = 0; j < 16; j++) {
+            const int r = c1 + i, c = c0 + j;
+            const u16 want = r >= 0 && r < rows && c >= 0 && c < cols ? G.data[r * cols + c] : 0;
+            wrong += image[i * 16 + j] != want;
+        }
+    }
+    check(wrong == 0, "emu_test_sm90_tma_image: " + std::to_string(wrong) + " of 128 elements wrong");
+}
+
+void sm90_rule_breakers_fail() {
+    // emu_test_sm90_gemm's modes (sm90_test::GemmMode), each breaking one rule of the pipeline
+    sm90_gemm_case(true, 100, 300, 200, 11, 1, "race: a wgmma of warpgroup 1 reads");  // no mbar_wait before it
+    sm90_gemm_case(true, 100, 300, 200, 11, 2, "still reads: no wgmma_wait has retired it");
+    sm90_gemm_case(true, 100, 300, 200, 11, 3, "deadlock");             // expect_tx of more bytes than loaded
+    sm90_gemm_case(true, 100, 300, 200, 11, 4, "not retired by a wgmma_wait");
+    sm90_gemm_case(true, 100, 300, 200, 11, 5, "descriptor is not uniform across the warpgroup");
+    sm90_gemm_case(true, 100, 300, 200, 11, 6, "not 128-byte aligned");
+    sm90_gemm_case(true, 100, 300, 200, 11, 7, "expect_tx too small");
+    sm90_gemm_case(true, 100, 300, 200, 11, 8, "no wgmma_fence");
+    sm90_gemm_case(true, 100, 300, 200, 11, 9, "which no thread of the warpgroup has waited for");
+    sm90_gemm_case(true, 100, 300, 200, 11, 10, "nothing orders that read before this load");
+    // emu_test_sm90_mbar's modes (sm90_test::MbarMode)
+    const char* expected[] = {nullptr, "used before mbar_init", "not 8-byte aligned", "more arrivals than its count",
+                              "has not published it", "deadlock", "wait for parity 0 of the mbarrier"};
+    for (int mode = 0; mode < 7; mode++) {
+        int m = mode;
+        void* params[] = {&m};
+        const unsigned grid[3] = {1, 1, 1};
+        std::string err;
+        const int rc = launch("emu_test_sm90_mbar", params, grid, 128, 2048, err);
+        const std::string label = "emu_test_sm90_mbar mode " + std::to_string(mode);
+        if (expected[mode] == nullptr) {
+            check(rc == 0, label + " must run: " + err);
+        } else {
+            check(rc != 0 && err.find(expected[mode]) != std::string::npos,
+                  label + " must fail with '" + expected[mode] + "', got: " + (rc ? err : "success"));
+        }
+    }
+}
 }  // namespace
 
 int main() {
@@ -155,6 +363,14 @@ int main() {
     gemm_case("mma_decode", 5, 1000, 0, 61, 61, true, 10);
     misaligned_load_fails();
     rule_breakers_fail();
+    // Hopper: the warp-specialized GEMM with bf16 and f16, ragged in every dimension, the 3-stage ring wrapping
+    // (4 and 7 k tiles), several blocks; the layout cross-check; TMA's zero fill; the rules.
+    sm90_gemm_case(true, 100, 300, 200, 12);
+    sm90_gemm_case(false, 200, 256, 136, 13);
+    sm90_gemm_case(true, 128, 256, 448, 14);
+    sm90_layout_cases();
+    sm90_tma_image_case();
+    sm90_rule_breakers_fail();
     if (failures == 0) std::printf("[tpk] emulator self-test: all cases passed\n");
     return failures == 0 ? 0 : 1;
 }

@@ -4,6 +4,8 @@
 #pragma once
 
 #include <cstddef>
+#include <cstring>
+#include <type_traits>
 #include <utility>
 
 namespace tpk_emu {
@@ -18,9 +20,19 @@ struct KernelEntry {
 const KernelEntry* find_kernel(const char* name);
 bool register_kernels(const KernelEntry* entries, std::size_t count);
 
+// An argument's value, copied as cuLaunchKernel does: params[i] need not be aligned for its type (a 64-byte
+// aligned tensor map passed from a buffer that is only 8-byte aligned, say).
+template <typename T>
+T load_param(const void* p) {
+    static_assert(std::is_trivially_copyable<T>::value, "kernel parameters are copied bytewise");
+    T v;
+    std::memcpy(static_cast<void*>(&v), p, sizeof v);
+    return v;
+}
+
 template <typename... A, std::size_t... I>
 void call_unpacked(void* fn, void** params, std::index_sequence<I...>) {
-    reinterpret_cast<void (*)(A...)>(fn)(*static_cast<A*>(params[I])...);
+    reinterpret_cast<void (*)(A...)>(fn)(load_param<A>(params[I])...);
 }
 
 template <typename... A>
