@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "cuda_host.h"
+#include "kernel_registry.h"
 #include "tpk_ptx.cuh"
 
 namespace tpk_emu {

@@ -581,12 +581,13 @@ float element(u32 addr, bool bf16) {
 // D = A * B^T (+ D): A 64 x 16, B 256 x 16, products exact in double, one rounding to f32 per instruction.
 void execute(Mma& m, int g, int wait_number) {
     check_untouched(*m.acc, "before the wgmma_wait that retires it");
-    float A[64][16], B[256][16];
+    // On the heap: this runs on the stack of a kernel thread's fiber (64 KiB), and B alone is 16 KiB.
+    std::vector<float> A(64 * 16), B(256 * 16);
     for (int r = 0; r < 256; r++) {
         for (int h = 0; h < 2; h++) {
             for (int e = 0; e < 8; e++) {
-                if (r < 64) A[r][8 * h + e] = element(operand_chunk(m.a, r, h) + 2 * e, m.bf16);
-                B[r][8 * h + e] = element(operand_chunk(m.b, r, h) + 2 * e, m.bf16);
+                if (r < 64) A[r * 16 + 8 * h + e] = element(operand_chunk(m.a, r, h) + 2 * e, m.bf16);
+                B[r * 16 + 8 * h + e] = element(operand_chunk(m.b, r, h) + 2 * e, m.bf16);
             }
         }
     }
@@ -596,7 +597,7 @@ void execute(Mma& m, int g, int wait_number) {
             int row, col;
             fragment_position(t, v, row, col);
             double s = m.scale_d ? acc[t * 128 + v] : 0.0;
-            for (int k = 0; k < 16; k++) s += (double)A[row][k] * B[col][k];
+            for (int k = 0; k < 16; k++) s += (double)A[row * 16 + k] * B[col * 16 + k];
             acc[t * 128 + v] = (float)s;
         }
     }
