@@ -50,6 +50,9 @@ __device__ __forceinline__ void wgmma_wait() {
     tpk_emu::wgmma_wait(N);
 }
 
+// A compiler-ordering device of the PTX build: here every primitive is an opaque call, already in order.
+__device__ __forceinline__ void wgmma_fence_operand(float (&)[128]) {}
+
 template <bool BF16>
 __device__ __forceinline__ void wgmma_m64n256k16(float (&d)[128], u64 desc_a, u64 desc_b, int scale_d) {
     tpk_emu::wgmma_m64n256k16(d, desc_a, desc_b, scale_d, BF16);

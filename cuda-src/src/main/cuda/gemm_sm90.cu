@@ -123,16 +123,20 @@ __device__ __forceinline__ void gemm_wgmma(const GemmArgs<E, O>& g, const tpk_te
         mbar_wait(full(s), (kt / STAGES) & 1);
         const u32 a_tile = base + s * STAGE_BYTES + c * 64 * BK * 2;
         const u32 b_tile = base + s * STAGE_BYTES + A_BYTES;
+        wgmma_fence_operand(acc);
         wgmma_fence();
 #pragma unroll
         for (int kk = 0; kk < BK / 16; kk++) {
             wgmma_m64n256k16<BF16>(acc, wgmma_desc_k_sw128(a_tile + kk * 32), wgmma_desc_k_sw128(b_tile + kk * 32), 1);
         }
         wgmma_commit();
+        wgmma_fence_operand(acc);
         wgmma_wait<1>();  // the previous stage's wgmma are done: free its buffers
+        wgmma_fence_operand(acc);
         if (kt > 0 && threadIdx.x % 128 == 0) mbar_arrive(empty((kt - 1) % STAGES));
     }
     wgmma_wait<0>();
+    wgmma_fence_operand(acc);  // the epilogue's reads stay after the wait
 
     // Accumulator 4i + q: row 16w + l/4 + 8(q/2), column 8i + 2(l%4) + q%2 of this warpgroup's 64 x 256.
     const int w = (threadIdx.x % 128) / 32, lane = threadIdx.x % 32;

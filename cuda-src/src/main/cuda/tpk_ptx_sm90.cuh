@@ -90,6 +90,15 @@ __device__ __forceinline__ void wgmma_commit() { asm volatile("wgmma.commit_grou
 template <int N>
 __device__ __forceinline__ void wgmma_wait() { asm volatile("wgmma.wait_group.sync.aligned %0;" ::"n"(N) : "memory"); }
 
+// Pins the accumulators in place for the compiler: the wait and fence above name no registers, so without this
+// the compiler may move reads of d (the epilogue) above the wgmma_wait that makes them valid, or writes to d
+// (the zeroing) below the wgmma_fence that must follow them. An empty asm that reads and writes every d[i],
+// placed right after the wait (and before the fence), keeps them in order.
+__device__ __forceinline__ void wgmma_fence_operand(float (&d)[128]) {
+#pragma unroll
+    for (int i = 0; i < 128; i++) asm volatile("" : "+f"(d[i])::"memory");
+}
+
 // d[64 x 256] (+)= A[64 x 16] * B[256 x 16]^T, both K-major in shared memory (descriptors above), f32
 // accumulators; scale_d 0 ignores d's old value. Accumulator layout: warp w of the warpgroup owns rows
 // 16w..16w+15; lane l holds, for i in 0..31, d[4i + q] at row 16w + l/4 + 8*(q/2), column 8i + 2*(l%4) + q%2.

@@ -155,6 +155,7 @@ final class GemmCuda {
         long r = xa == null ? 0 : xa.dim(1);
         long s = out.dim(1);
         DType dtype = x.dtype();
+        out.cudaDevice().makeCurrent(); // cuTensorMapEncodeTiled needs a current context
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment maps = arena.allocate(4 * TensorMaps.BYTES, TensorMaps.ALIGNMENT);
             MemorySegment mapX = maps.asSlice(0, TensorMaps.BYTES);

@@ -37,9 +37,9 @@ class LmHeadCudaTest {
         "F16, F32, 129, 264, 130, 192, tensor cores (Hopper on sm_90)",
         "BF16, BF16, 257, 512, 512, 512, tensor cores (Hopper on sm_90)",
         "BF16, F32, 200, 136, 300, 1024, Hopper: ragged T and K, partial and all-padding column tiles",
-        "F16, F16, 17, 8, 260, 320, Hopper: T just over decode K of one 16-byte chunk",
+        "F16, BF16, 17, 8, 260, 320, Hopper: T just over decode K of one 16-byte chunk",
         "BF16, F32, 100, 256, 16, 16, narrow output: decode body transposed",
-        "F16, F16, 70, 64, 5, 5, narrow output: decode body transposed",
+        "F16, BF16, 70, 64, 5, 5, narrow output: decode body transposed",
         "BF16, F32, 40, 128, 10, 16, narrow but padded: tensor cores",
         "BF16, F32, 300, 1024, 1000, 1024, mma.sync (Hopper off)",
         "F16, F32, 129, 264, 130, 192, mma.sync (Hopper off)",
@@ -67,6 +67,31 @@ class LmHeadCudaTest {
                 for (int j = valid; j < s; j++) {
                     assertEquals(Float.NEGATIVE_INFINITY, got[i * s + j], "padding [" + i + ", " + j + "]");
                 }
+            }
+        }
+    }
+
+    @Test
+    void onAnSm90DeviceThePrefillShapesRunTheHopperKernelAndMatchTheMmaSyncOne() {
+        CudaDevice device = CudaDevice.of(GPU);
+        org.junit.jupiter.api.Assumptions.assumeTrue(device.computeCapability() == 90,
+                () -> "the Hopper kernel runs on sm_90 only, this is " + device);
+        int t = 150;
+        int h = 320;
+        int valid = 700;
+        int s = 768;
+        try (Tensor x = Tensor.ofFloats(DType.BF16, RandomData.floats(21, t * h), t, h).copyTo(GPU);
+             Tensor w = Tensor.ofFloats(DType.BF16, RandomData.floats(22, valid * h), valid, h).copyTo(GPU);
+             Tensor hopper = Poison.poison(Tensor.allocate(GPU, DType.F32, t, s));
+             Tensor mmaSync = Poison.poison(Tensor.allocate(GPU, DType.F32, t, s))) {
+            LmHead.logits(x, w, hopper);
+            assertEquals(1, device.modules().loadCount("gemm_sm90"), "the Hopper module was loaded and used");
+            HopperGemm.disabledDuring(() -> LmHead.logits(x, w, mmaSync));
+            float[] a = hopper.toFloatArray();
+            float[] b = mmaSync.toFloatArray();
+            for (int i = 0; i < a.length; i++) {
+                // Both sum the same bf16 products in f32, in different orders: close, not equal.
+                assertEquals(b[i], a[i], 1e-5f * Math.max(1f, Math.abs(b[i])) * h, "element " + i);
             }
         }
     }
