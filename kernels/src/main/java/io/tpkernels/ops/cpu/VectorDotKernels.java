@@ -1,7 +1,7 @@
 package io.tpkernels.ops.cpu;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -11,6 +11,32 @@ import jdk.incubator.vector.VectorSpecies;
  */
 final class VectorDotKernels implements DotKernels {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    /** The butterfly of {@link #sum}: step d pairs lane i with lane i ^ d, for d = L/2, L/4, ..., 1. */
+    @SuppressWarnings("unchecked")
+    private static final VectorShuffle<Float>[] BUTTERFLY = butterfly();
+
+    private static VectorShuffle<Float>[] butterfly() {
+        int steps = Integer.numberOfTrailingZeros(S.length());
+        VectorShuffle<Float>[] out = new VectorShuffle[steps];
+        for (int i = 0, d = S.length() / 2; d > 0; i++, d /= 2) {
+            int distance = d;
+            out[i] = VectorShuffle.fromOp(S, lane -> lane ^ distance);
+        }
+        return out;
+    }
+
+    /**
+     * The sum of the lanes in one fixed order. {@code reduceLanes(ADD)} leaves the order unspecified, and it does
+     * differ between the JIT's intrinsic and the interpreter's fallback: the same product came out 2 ulps apart
+     * from one call to the next (a sharded LoRA layer that must equal the unsharded one bit for bit did not).
+     * Lane-wise adds are exact IEEE operations in every mode, so a butterfly of them is reproducible.
+     */
+    private static float sum(FloatVector v) {
+        for (VectorShuffle<Float> step : BUTTERFLY) {
+            v = v.add(v.rearrange(step));
+        }
+        return v.lane(0);
+    }
 
     @Override
     public void block4x4(float[] a, int aOff, float[] b, int bOff, int stride, int kLen, float[] c, int cOff, int ldc) {
@@ -35,14 +61,14 @@ final class VectorDotKernels implements DotKernels {
             c30 = x3.fma(y0, c30); c31 = x3.fma(y1, c31); c32 = x3.fma(y2, c32); c33 = x3.fma(y3, c33);
         }
         int r0 = cOff, r1 = cOff + ldc, r2 = cOff + 2 * ldc, r3 = cOff + 3 * ldc;
-        c[r0] += c00.reduceLanes(VectorOperators.ADD); c[r0 + 1] += c01.reduceLanes(VectorOperators.ADD);
-        c[r0 + 2] += c02.reduceLanes(VectorOperators.ADD); c[r0 + 3] += c03.reduceLanes(VectorOperators.ADD);
-        c[r1] += c10.reduceLanes(VectorOperators.ADD); c[r1 + 1] += c11.reduceLanes(VectorOperators.ADD);
-        c[r1 + 2] += c12.reduceLanes(VectorOperators.ADD); c[r1 + 3] += c13.reduceLanes(VectorOperators.ADD);
-        c[r2] += c20.reduceLanes(VectorOperators.ADD); c[r2 + 1] += c21.reduceLanes(VectorOperators.ADD);
-        c[r2 + 2] += c22.reduceLanes(VectorOperators.ADD); c[r2 + 3] += c23.reduceLanes(VectorOperators.ADD);
-        c[r3] += c30.reduceLanes(VectorOperators.ADD); c[r3 + 1] += c31.reduceLanes(VectorOperators.ADD);
-        c[r3 + 2] += c32.reduceLanes(VectorOperators.ADD); c[r3 + 3] += c33.reduceLanes(VectorOperators.ADD);
+        c[r0] += sum(c00); c[r0 + 1] += sum(c01);
+        c[r0 + 2] += sum(c02); c[r0 + 3] += sum(c03);
+        c[r1] += sum(c10); c[r1 + 1] += sum(c11);
+        c[r1 + 2] += sum(c12); c[r1 + 3] += sum(c13);
+        c[r2] += sum(c20); c[r2 + 1] += sum(c21);
+        c[r2 + 2] += sum(c22); c[r2 + 3] += sum(c23);
+        c[r3] += sum(c30); c[r3 + 1] += sum(c31);
+        c[r3 + 2] += sum(c32); c[r3 + 3] += sum(c33);
     }
 
     @Override
