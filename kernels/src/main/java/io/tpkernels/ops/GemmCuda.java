@@ -10,7 +10,6 @@ import io.tpkernels.tensor.Tensor;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.Locale;
-import java.util.Optional;
 
 /**
  * The GPU GEMM the LM head and the LoRA linear share ({@code gemm.cuh}): one launch computing
@@ -42,6 +41,9 @@ final class GemmCuda {
     private static final int WG_THREADS = 384;
     private static final int WG_SHARED_BYTES = 4 * (128 + 256) * 64 * 2 + 2 * 4 * 8 + 1024;
     private static final String HOPPER_MODULE = "gemm_sm90";
+    /** Room for the Hopper body's four tensor maps, per thread, so a launch allocates no native memory. */
+    private static final ThreadLocal<MemorySegment> MAPS =
+            ThreadLocal.withInitial(() -> Arena.ofAuto().allocate(4 * TensorMaps.BYTES, TensorMaps.ALIGNMENT));
 
     /** {@code tpk_gemm_<path>_<in>_<out>} by ordinals, built once so a launch builds no strings. */
     private static final String[][][] NAMES = new String[Path.values().length][DType.values().length][DType.values().length];
@@ -93,20 +95,17 @@ final class GemmCuda {
         long xaPtr = r == 0 ? 0 : xa.devicePointer();
         long bPtr = r == 0 || valid == 0 ? 0 : b.devicePointer();
         Path path = r == 0 ? path(x.dtype(), t, k, 0, xPtr, wPtr) : path(x.dtype(), t, k, r, xPtr, wPtr, xaPtr, bPtr);
-        if (path == Path.MMA && r == 0 && bias == null && valid == s && s <= DECODE_MAX_T) {
-            launchNarrow(x, w, alpha, out, stream);
-            return;
+        if (path == Path.MMA) {
+            path = tensorCoreBody(device, x.dtype(), out.dtype(), k, r, bias != null, valid, s);
         }
         String name = NAMES[path.ordinal()][x.dtype().ordinal()][out.dtype().ordinal()];
-        // The Hopper body where the device has one: its tiles are 256 columns wide, so not for narrow outputs such
-        // as LoRA's shrink (S = R), and a tensor map cannot describe K = 0.
-        if (path == Path.MMA && k > 0 && s > MMA_TILE && HopperGemm.enabled() && device.computeCapability() == 90) {
-            String hopperName = NAMES[Path.WGMMA.ordinal()][x.dtype().ordinal()][out.dtype().ordinal()];
-            Optional<CudaKernel> hopper = device.modules().kernelIfAvailable(HOPPER_MODULE, hopperName);
-            if (hopper.isPresent()) {
-                launchWgmma(hopper.get(), x, w, xa, b, bias, valid, alpha, out, stream);
-                return;
-            }
+        if (path == Path.MMA_DECODE_T) {
+            launchNarrow(device.modules().kernel("gemm", name), x, w, alpha, out, stream);
+            return;
+        }
+        if (path == Path.WGMMA) {
+            launchWgmma(device.modules().kernel(HOPPER_MODULE, name), x, w, xa, b, bias, valid, alpha, out, stream);
+            return;
         }
         CudaKernel kernel = device.modules().kernel("gemm", name);
         KernelArgs args = KernelArgs.begin().ptr(out.devicePointer()).ptr(xPtr).ptr(wPtr).ptr(xaPtr).ptr(bPtr)
@@ -119,7 +118,7 @@ final class GemmCuda {
                         (long) device.multiprocessors() * DECODE_BLOCKS_PER_SM);
                 kernel.launch(stream, (int) blocks, THREADS, 0, args);
             }
-            case WGMMA, MMA_DECODE_T -> throw new AssertionError(path + " is launched by its own method");
+            case WGMMA, MMA_DECODE_T -> throw new AssertionError(path + " is launched above");
             case MMA -> {
                 kernel.allowDynamicSharedBytes(MMA_SHARED_BYTES);
                 kernel.launch(stream, blocks(s, MMA_TILE), blocks(t, MMA_TILE), 1, THREADS, 1, 1, MMA_SHARED_BYTES, args);
@@ -129,15 +128,31 @@ final class GemmCuda {
     }
 
     /**
+     * Which tensor-core body takes a shape the mma.sync body could: narrow outputs without padding or bias (LoRA's
+     * shrink) the transposed decode body; on an sm_90 device with the Hopper module loadable (and {@link HopperGemm}
+     * not saying otherwise) the wgmma body, except for outputs narrower than its 256-wide tiles' worth and for
+     * {@code K = 0}, which a tensor map cannot describe; else mma.sync.
+     */
+    private static Path tensorCoreBody(CudaDevice device, DType in, DType out, long k, long r, boolean bias, long valid,
+                                       long s) {
+        if (r == 0 && !bias && valid == s && s <= DECODE_MAX_T) {
+            return Path.MMA_DECODE_T;
+        }
+        if (k > 0 && s > MMA_TILE && HopperGemm.enabled() && device.computeCapability() == 90 && device.modules()
+                .kernelIfAvailable(HOPPER_MODULE, NAMES[Path.WGMMA.ordinal()][in.ordinal()][out.ordinal()]).isPresent()) {
+            return Path.WGMMA;
+        }
+        return Path.MMA;
+    }
+
+    /**
      * A narrow product with many rows, {@code out[T, n] = alpha·x·wᵀ} with {@code n ≤ 16 < T} and no padding (LoRA's
      * shrink at prefill), as {@code outᵀ = w·xᵀ}: the decode body with {@code w} as its tokens, streaming the rows of
      * {@code x}, storing transposed.
      */
-    private static void launchNarrow(Tensor x, Tensor w, float alpha, Tensor out, CudaStream stream) {
+    private static void launchNarrow(CudaKernel kernel, Tensor x, Tensor w, float alpha, Tensor out, CudaStream stream) {
         long t = x.dim(0);
         long n = out.dim(1);
-        CudaKernel kernel = out.cudaDevice().modules().kernel("gemm",
-                NAMES[Path.MMA_DECODE_T.ordinal()][x.dtype().ordinal()][out.dtype().ordinal()]);
         KernelArgs args = KernelArgs.begin().ptr(out.devicePointer()).ptr(w.devicePointer()).ptr(x.devicePointer())
                 .ptr(0).ptr(0).ptr(0).i32(Math.toIntExact(n)).i32(Math.toIntExact(x.dim(1))).i32(0).i64(t).i64(t)
                 .f32(alpha);
@@ -156,31 +171,29 @@ final class GemmCuda {
         long s = out.dim(1);
         DType dtype = x.dtype();
         out.cudaDevice().makeCurrent(); // cuTensorMapEncodeTiled needs a current context
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment maps = arena.allocate(4 * TensorMaps.BYTES, TensorMaps.ALIGNMENT);
-            MemorySegment mapX = maps.asSlice(0, TensorMaps.BYTES);
-            MemorySegment mapW = maps.asSlice(TensorMaps.BYTES, TensorMaps.BYTES);
-            MemorySegment mapXa = maps.asSlice(2 * TensorMaps.BYTES, TensorMaps.BYTES);
-            MemorySegment mapB = maps.asSlice(3 * TensorMaps.BYTES, TensorMaps.BYTES);
-            TensorMaps.rowMajorSwizzled128(mapX, dtype, x.devicePointer(), t, k, WG_BM, WG_BK);
-            // With no valid rows every tile is padding and W is never read: any valid map will do.
-            Tensor wOrX = valid == 0 ? x : w;
-            TensorMaps.rowMajorSwizzled128(mapW, dtype, wOrX.devicePointer(), valid == 0 ? t : valid, k, WG_BN, WG_BK);
-            if (r > 0) {
-                TensorMaps.rowMajorSwizzled128(mapXa, dtype, xa.devicePointer(), t, r, WG_BM, WG_BK);
-                TensorMaps.rowMajorSwizzled128(mapB, dtype, (valid == 0 ? xa : b).devicePointer(), valid == 0 ? t : valid,
-                        r, WG_BN, WG_BK);
-            } else { // no LoRA segment: never read
-                MemorySegment.copy(mapX, 0, mapXa, 0, TensorMaps.BYTES);
-                MemorySegment.copy(mapW, 0, mapB, 0, TensorMaps.BYTES);
-            }
-            KernelArgs args = KernelArgs.begin().ptr(out.devicePointer()).ptr(bias == null ? 0 : bias.devicePointer())
-                    .i32(Math.toIntExact(t)).i32(Math.toIntExact(k)).i32(Math.toIntExact(r)).i64(valid).i64(s).f32(alpha)
-                    .struct(mapX, TensorMaps.ALIGNMENT).struct(mapW, TensorMaps.ALIGNMENT)
-                    .struct(mapXa, TensorMaps.ALIGNMENT).struct(mapB, TensorMaps.ALIGNMENT);
-            kernel.allowDynamicSharedBytes(WG_SHARED_BYTES);
-            kernel.launch(stream, Math.multiplyExact(blocks(t, WG_BM), blocks(s, WG_BN)), WG_THREADS, WG_SHARED_BYTES, args);
+        MemorySegment maps = MAPS.get(); // KernelArgs copies them: this thread's four may be reused at once
+        MemorySegment mapX = maps.asSlice(0, TensorMaps.BYTES);
+        MemorySegment mapW = maps.asSlice(TensorMaps.BYTES, TensorMaps.BYTES);
+        MemorySegment mapXa = maps.asSlice(2 * TensorMaps.BYTES, TensorMaps.BYTES);
+        MemorySegment mapB = maps.asSlice(3 * TensorMaps.BYTES, TensorMaps.BYTES);
+        TensorMaps.rowMajorSwizzled128(mapX, dtype, x.devicePointer(), t, k, WG_BM, WG_BK);
+        // With no valid rows every tile is padding and W is never read: any valid map will do.
+        Tensor wOrX = valid == 0 ? x : w;
+        TensorMaps.rowMajorSwizzled128(mapW, dtype, wOrX.devicePointer(), valid == 0 ? t : valid, k, WG_BN, WG_BK);
+        if (r > 0) {
+            TensorMaps.rowMajorSwizzled128(mapXa, dtype, xa.devicePointer(), t, r, WG_BM, WG_BK);
+            TensorMaps.rowMajorSwizzled128(mapB, dtype, (valid == 0 ? xa : b).devicePointer(), valid == 0 ? t : valid,
+                    r, WG_BN, WG_BK);
+        } else { // no LoRA segment: never read
+            MemorySegment.copy(mapX, 0, mapXa, 0, TensorMaps.BYTES);
+            MemorySegment.copy(mapW, 0, mapB, 0, TensorMaps.BYTES);
         }
+        KernelArgs args = KernelArgs.begin().ptr(out.devicePointer()).ptr(bias == null ? 0 : bias.devicePointer())
+                .i32(Math.toIntExact(t)).i32(Math.toIntExact(k)).i32(Math.toIntExact(r)).i64(valid).i64(s).f32(alpha)
+                .struct(mapX, TensorMaps.ALIGNMENT).struct(mapW, TensorMaps.ALIGNMENT)
+                .struct(mapXa, TensorMaps.ALIGNMENT).struct(mapB, TensorMaps.ALIGNMENT);
+        kernel.allowDynamicSharedBytes(WG_SHARED_BYTES);
+        kernel.launch(stream, Math.multiplyExact(blocks(t, WG_BM), blocks(s, WG_BN)), WG_THREADS, WG_SHARED_BYTES, args);
     }
 
     /** Writes −∞ into columns {@code [valid, S)} of {@code out} (after a GEMM that wrote only the valid ones). */
