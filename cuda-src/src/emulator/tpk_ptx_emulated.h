@@ -69,6 +69,38 @@ __device__ __forceinline__ tpk_u32x4 tpk_ldg16(const void* p) {
     return v;
 }
 
+__device__ __forceinline__ tpk_u32x4 tpk_ldcg16(const void* p) {
+    tpk_emu::check_global_alignment(p, 16, "ld.global.cg.v4");
+    tpk_u32x4 v;
+    std::memcpy(&v, p, 16);
+    return v;
+}
+__device__ __forceinline__ float tpk_ldcg_f32(const float* p) {
+    tpk_emu::check_global_alignment(p, 4, "ld.global.cg.f32");
+    return *p;
+}
+
+// One launch runs on one OS thread, block after block in index order, so the fence has nothing to order and
+// the counter needs no atomicity; a wait for a flag no earlier block published could never end (on a GPU it
+// might or might not), so it fails the launch instead.
+__device__ __forceinline__ void tpk_fence_gpu() {}
+__device__ __forceinline__ u32 tpk_atomic_inc(u32* p, u32 limit) {
+    tpk_emu::check_global_alignment(p, 4, "atom.global.inc.u32");
+    const u32 old = *p;
+    *p = old >= limit ? 0 : old + 1;
+    return old;
+}
+__device__ __forceinline__ void tpk_publish(u32* flag, u32 value) {
+    tpk_emu::check_global_alignment(flag, 4, "st.release.gpu.u32");
+    *flag = value;
+}
+__device__ __forceinline__ void tpk_wait_flag(const u32* flag, u32 value) {
+    tpk_emu::check_global_alignment(flag, 4, "ld.acquire.gpu.u32");
+    if (*flag != value)
+        tpk_emu::fail("waits for flag %p to become %u, but it is %u and no earlier block set it: a block that waits "
+                      "on a later one may wait forever on a GPU", (const void*)flag, value, *flag);
+}
+
 __device__ __forceinline__ unsigned char* tpk_dynamic_smem() { return tpk_emu::dynamic_smem(); }
 __device__ __forceinline__ u32 smem_addr(const void* p) { return tpk_emu::shared_window_address(p); }
 

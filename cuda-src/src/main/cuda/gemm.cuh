@@ -288,17 +288,23 @@ struct DecodeLoads {
 
 __device__ __forceinline__ u32 word(const tpk_u32x4& v, int i) { return i == 0 ? v.x : i == 1 ? v.y : i == 2 ? v.z : v.w; }
 
+// COHERENT: X comes through L2 (ld.global.cg) instead of the read-only path, for an X that this very launch
+// wrote (lora_decode.cu's xa); the read-only path may serve stale lines for memory written during a launch.
+template <bool COHERENT>
 __device__ __forceinline__ void decode_load(DecodeLoads& l, const u16* const (&wrow)[mma_decode::MT][2],
-                                            const u16* const (&xrow)[2], int k, int len, int T) {
+                                            const u16* const (&xrow)[2], int k, int kend, int T) {
     using namespace mma_decode;
-    const bool kin = k < len;  // len % 8 == 0: a 16-byte chunk is all in or all out
+    const bool kin = k < kend;  // kend % 8 == 0: a 16-byte chunk is all in or all out
     const tpk_u32x4 zero = {0, 0, 0, 0};
 #pragma unroll
     for (int mt = 0; mt < MT; mt++)
 #pragma unroll
         for (int h = 0; h < 2; h++) l.w[mt][h] = kin && wrow[mt][h] ? tpk_ldg16(wrow[mt][h] + k) : zero;
 #pragma unroll
-    for (int nt = 0; nt < 2; nt++) l.x[nt] = kin && xrow[nt] && (nt == 0 || T > 8) ? tpk_ldg16(xrow[nt] + k) : zero;
+    for (int nt = 0; nt < 2; nt++) {
+        const bool in = kin && xrow[nt] && (nt == 0 || T > 8);
+        l.x[nt] = !in ? zero : COHERENT ? tpk_ldcg16(xrow[nt] + k) : tpk_ldg16(xrow[nt] + k);
+    }
 }
 
 template <bool BF16>
@@ -316,14 +322,16 @@ __device__ __forceinline__ void decode_multiply(float (&acc)[mma_decode::MT][2][
     }
 }
 
-// acc += W[j0 .. j0+63, :] · X[:, :]^T over this warp's share of the steps of one reduction segment
-// (the base product: X [T, len = K], W [valid, K]; LoRA's expand: XA [T, R], B [valid, R]).
-template <bool BF16>
+// acc += W[j0 .. j0+63, k0:k1] · X[:, k0:k1]^T over this warp's share of the steps: X [T, ld] and W [rows, ld]
+// row-major (the base product: X, W with ld = K; LoRA's expand: XA, B with ld = R; a split of LoRA's shrink:
+// x, A over one k-range). k0 is a multiple of KSTEP and k1 of 8 (or the row's end).
+template <bool BF16, bool COHERENT_X = false>
 __device__ __forceinline__ void decode_mma_segment(float (&acc)[mma_decode::MT][2][4], const u16* X, const u16* W,
-                                                   int T, int len, long long valid, long long j0, int warp, int lane) {
+                                                   int ld, int k0, int k1, int T, long long rows, long long j0,
+                                                   int warp, int lane) {
     using namespace mma_decode;
     const int g = lane >> 2, c = lane & 3;
-    const int steps = (len + KSTEP - 1) / KSTEP;
+    const int steps = (k1 - k0 + KSTEP - 1) / KSTEP;
     const int share = (steps + WARPS - 1) / WARPS;
     const int first = warp * share;
     const int end = min(steps, first + share);
@@ -334,17 +342,53 @@ __device__ __forceinline__ void decode_mma_segment(float (&acc)[mma_decode::MT][
 #pragma unroll
         for (int h = 0; h < 2; h++) {
             const long long j = j0 + mt * 16 + g + 8 * h;
-            wrow[mt][h] = j < valid ? W + j * len : nullptr;
+            wrow[mt][h] = j < rows ? W + j * ld : nullptr;
         }
-    const u16* xrow[2] = {g < T ? X + (long long)g * len : nullptr, g + 8 < T ? X + (long long)(g + 8) * len : nullptr};
+    const u16* xrow[2] = {g < T ? X + (long long)g * ld : nullptr, g + 8 < T ? X + (long long)(g + 8) * ld : nullptr};
     DecodeLoads cur, next;
-    decode_load(cur, wrow, xrow, first * KSTEP + 8 * c, len, T);
+    decode_load<COHERENT_X>(cur, wrow, xrow, k0 + first * KSTEP + 8 * c, k1, T);
     for (int step = first; step < end; step++) {
         const bool more = step + 1 < end;
-        if (more) decode_load(next, wrow, xrow, (step + 1) * KSTEP + 8 * c, len, T);  // in flight during the mma
+        if (more) decode_load<COHERENT_X>(next, wrow, xrow, k0 + (step + 1) * KSTEP + 8 * c, k1, T);  // in flight
         decode_multiply<BF16>(acc, cur, T);
         if (more) cur = next;
     }
+}
+
+__device__ __forceinline__ void decode_zero(float (&acc)[mma_decode::MT][2][4]) {
+    using namespace mma_decode;
+#pragma unroll
+    for (int mt = 0; mt < MT; mt++)
+#pragma unroll
+        for (int nt = 0; nt < 2; nt++)
+#pragma unroll
+            for (int q = 0; q < 4; q++) acc[mt][nt][q] = 0.f;
+}
+
+// The block's four split-K partial sums, one per warp; sum(t, col) adds them in warp order.
+struct DecodePartials {
+    float v[mma_decode::WARPS][DECODE_MAX_T][mma_decode::COLS];
+    __device__ __forceinline__ float sum(int t, int col) const {
+        float s = v[0][t][col];
+#pragma unroll
+        for (int w = 1; w < mma_decode::WARPS; w++) s += v[w][t][col];
+        return s;
+    }
+};
+
+// Every warp's accumulators into p, then a block barrier: p.sum is ready for any thread.
+__device__ __forceinline__ void decode_stash(DecodePartials& p, const float (&acc)[mma_decode::MT][2][4], int warp,
+                                             int lane) {
+    using namespace mma_decode;
+    // Accumulator q of tile (mt, nt) is column j0 + mt*16 + g + 8*(q/2), token nt*8 + 2c + q%2.
+    const int g = lane >> 2, c = lane & 3;
+#pragma unroll
+    for (int mt = 0; mt < MT; mt++)
+#pragma unroll
+        for (int nt = 0; nt < 2; nt++)
+#pragma unroll
+            for (int q = 0; q < 4; q++) p.v[warp][nt * 8 + 2 * c + (q & 1)][mt * 16 + g + 8 * (q >> 1)] = acc[mt][nt][q];
+    __syncthreads();
 }
 
 // TRANSPOSED: out is written as out^T, [S, T] (row j, column t at out[j * T + t]). A narrow product with many
@@ -355,7 +399,7 @@ template <typename E, typename O, bool TRANSPOSED>
 __device__ __forceinline__ void gemm_mma_decode(const GemmArgs<E, O>& g) {
     using namespace mma_decode;
     constexpr bool BF16 = E::IS_BF16;
-    __shared__ float partial[WARPS][DECODE_MAX_T][COLS];
+    __shared__ DecodePartials partial;
     const long long j0 = (long long)blockIdx.x * COLS;
     if (j0 >= g.valid) {  // all padding: -inf, and W is never touched
         gemm_fill_padding(g, 0, DECODE_MAX_T, j0, COLS);
@@ -363,33 +407,18 @@ __device__ __forceinline__ void gemm_mma_decode(const GemmArgs<E, O>& g) {
     }
     const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
     float acc[MT][2][4];
-#pragma unroll
-    for (int mt = 0; mt < MT; mt++)
-#pragma unroll
-        for (int nt = 0; nt < 2; nt++)
-#pragma unroll
-            for (int q = 0; q < 4; q++) acc[mt][nt][q] = 0.f;
-    decode_mma_segment<BF16>(acc, reinterpret_cast<const u16*>(g.X), reinterpret_cast<const u16*>(g.W), g.T, g.K,
-                             g.valid, j0, warp, lane);
+    decode_zero(acc);
+    decode_mma_segment<BF16>(acc, reinterpret_cast<const u16*>(g.X), reinterpret_cast<const u16*>(g.W), g.K, 0, g.K,
+                             g.T, g.valid, j0, warp, lane);
     if (g.R > 0) {
-        decode_mma_segment<BF16>(acc, reinterpret_cast<const u16*>(g.XA), reinterpret_cast<const u16*>(g.B), g.T, g.R,
-                                 g.valid, j0, warp, lane);
+        decode_mma_segment<BF16>(acc, reinterpret_cast<const u16*>(g.XA), reinterpret_cast<const u16*>(g.B), g.R, 0,
+                                 g.R, g.T, g.valid, j0, warp, lane);
     }
-    // Accumulator q of tile (mt, nt) is column j0 + mt*16 + g + 8*(q/2), token nt*8 + 2c + q%2.
-    const int gq = lane >> 2, c = lane & 3;
-#pragma unroll
-    for (int mt = 0; mt < MT; mt++)
-#pragma unroll
-        for (int nt = 0; nt < 2; nt++)
-#pragma unroll
-            for (int q = 0; q < 4; q++) partial[warp][nt * 8 + 2 * c + (q & 1)][mt * 16 + gq + 8 * (q >> 1)] = acc[mt][nt][q];
-    __syncthreads();
+    decode_stash(partial, acc, warp, lane);
     for (int o = threadIdx.x; o < g.T * COLS; o += THREADS) {
         // Transposed, consecutive threads take consecutive t: out[j * T + t] is contiguous along t.
         const int t = TRANSPOSED ? o % g.T : o / COLS, col = TRANSPOSED ? o / g.T : o % COLS;
-        float sum = partial[0][t][col];
-#pragma unroll
-        for (int w = 1; w < WARPS; w++) sum += partial[w][t][col];
+        const float sum = partial.sum(t, col);
         if (!TRANSPOSED) {
             gemm_store(g, t, j0 + col, sum);
         } else if (j0 + col < g.S) {  // no padding columns here: valid == S

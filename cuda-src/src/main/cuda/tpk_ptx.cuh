@@ -1,5 +1,6 @@
 // tpk_ptx.cuh: every inline-PTX primitive the kernels use, and nothing else: conversions, the 16-byte
-// read-only load, cp.async, ldmatrix, mma.sync and the dynamic shared-memory window. Kernels call these
+// read-only and L2 loads, the fence, counter and flag blocks coordinate with, cp.async, ldmatrix, mma.sync and
+// the dynamic shared-memory window. Kernels call these
 // functions and never write asm themselves, so the CPU emulator (cuda-src/src/emulator) can swap this one
 // file for host implementations (TPK_EMULATION) and run the kernels' own index math on a machine without a
 // GPU. No CUDA headers: NVRTC compiles it as is.
@@ -38,6 +39,49 @@ __device__ __forceinline__ tpk_u32x4 tpk_ldg16(const void* p) {
     asm volatile("ld.global.nc.v4.u32 {%0, %1, %2, %3}, [%4];"
                  : "=r"(v.x), "=r"(v.y), "=r"(v.z), "=r"(v.w) : "l"(p));
     return v;
+}
+
+// 16 bytes, and one f32, through L2 only (ld.global.cg): for memory another block of the same launch wrote,
+// after an acquire. The read-only path above may serve such memory stale; it is for inputs only.
+__device__ __forceinline__ tpk_u32x4 tpk_ldcg16(const void* p) {
+    tpk_u32x4 v;
+    asm volatile("ld.global.cg.v4.u32 {%0, %1, %2, %3}, [%4];"
+                 : "=r"(v.x), "=r"(v.y), "=r"(v.z), "=r"(v.w) : "l"(p) : "memory");
+    return v;
+}
+__device__ __forceinline__ float tpk_ldcg_f32(const float* p) {
+    float v;
+    asm volatile("ld.global.cg.f32 %0, [%1];" : "=f"(v) : "l"(p) : "memory");
+    return v;
+}
+
+// ---- blocks of one launch handing work to each other (lora_decode.cu): a fence, a wrapping counter, and
+// a flag one block publishes and others wait for. GPU scope throughout.
+
+// Orders this thread's memory accesses before and after it, GPU-wide (what __threadfence does).
+__device__ __forceinline__ void tpk_fence_gpu() { asm volatile("fence.acq_rel.gpu;" ::: "memory"); }
+
+// old = *p; *p = old >= limit ? 0 : old + 1; returns old. With limit = n - 1, the n-th arrival sees n - 1 and
+// leaves the counter at 0 again, ready for the next launch.
+__device__ __forceinline__ u32 tpk_atomic_inc(u32* p, u32 limit) {
+    u32 old;
+    asm volatile("atom.global.inc.u32 %0, [%1], %2;" : "=r"(old) : "l"(p), "r"(limit) : "memory");
+    return old;
+}
+
+// *flag = value, after every write this thread (and, through a preceding barrier, its block) made before.
+__device__ __forceinline__ void tpk_publish(u32* flag, u32 value) {
+    asm volatile("st.release.gpu.global.u32 [%0], %1;" ::"l"(flag), "r"(value) : "memory");
+}
+
+// Spins until *flag == value; what was written before the matching tpk_publish is then visible to this thread.
+// Only for a flag an EARLIER block of the launch publishes: blocks are dispatched in index order, so that
+// block is running or done (the single-pass scan's assumption); a later one might never be scheduled.
+__device__ __forceinline__ void tpk_wait_flag(const u32* flag, u32 value) {
+    u32 v;
+    do {
+        asm volatile("ld.acquire.gpu.global.u32 %0, [%1];" : "=r"(v) : "l"(flag) : "memory");
+    } while (v != value);
 }
 
 // The block's dynamic shared memory (the launch's sharedMemBytes), 16-byte aligned.

@@ -34,6 +34,8 @@ public final class CudaDevice {
     private final int maxSharedBytesPerBlock;
     private final ModuleCache modules;
     private final ErrorFlags errorFlags;
+    /** {@link CudaStream#scratch()} by stream handle address. */
+    private final ConcurrentHashMap<Long, DeviceBuffer> streamScratch = new ConcurrentHashMap<>();
 
     private CudaDevice(int ordinal) {
         this.ordinal = ordinal;
@@ -104,6 +106,28 @@ public final class CudaDevice {
     /** Allocates {@code bytes} of device memory (256-byte aligned). */
     public DeviceBuffer allocate(long bytes) {
         return DeviceBuffer.allocate(this, bytes);
+    }
+
+    /** The scratch of the stream with this handle, allocated and zeroed (in that stream's order) on first use. */
+    DeviceBuffer streamScratch(MemorySegment stream) {
+        return streamScratch.computeIfAbsent(stream.address(), address -> {
+            DeviceBuffer buffer = allocate(CudaStream.SCRATCH_BYTES);
+            try {
+                CudaDriver.memsetD8Async(buffer.pointer(), (byte) 0, CudaStream.SCRATCH_BYTES, stream);
+                return buffer;
+            } catch (RuntimeException e) {
+                buffer.close();
+                throw e;
+            }
+        });
+    }
+
+    /** Frees the scratch of a stream about to be destroyed, if it has one. */
+    void releaseStreamScratch(MemorySegment stream) {
+        DeviceBuffer buffer = streamScratch.remove(stream.address());
+        if (buffer != null) {
+            buffer.close();
+        }
     }
 
     /** Waits until all work on this device is done, reporting any asynchronous error. */

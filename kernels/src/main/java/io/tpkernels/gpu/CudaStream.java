@@ -7,6 +7,8 @@ import java.lang.foreign.MemorySegment;
 /**
  * A CUDA stream: work on it runs in order. {@link #legacyDefault(CudaDevice)} is the device's NULL stream,
  * which synchronizes with every other blocking stream and is never destroyed.
+ *
+ * <p>Each stream has a {@link #scratch()}: device memory its kernels share from launch to launch.
  */
 public final class CudaStream implements AutoCloseable {
     private final CudaDevice device;
@@ -43,6 +45,21 @@ public final class CudaStream implements AutoCloseable {
         return device;
     }
 
+    /**
+     * This stream's scratch: {@value #SCRATCH_BYTES} bytes of device memory that kernels queued on this stream may
+     * use during a launch, and carry state in from one launch to the next (a counter a launch's blocks leave at 0).
+     * Launches on one stream run one after another, so they share it safely; launches on different streams may run
+     * at the same time, so each stream has its own, also each {@code CudaStream} object of the same handle (all the
+     * {@link #legacyDefault} ones share one). Zero when first asked for (set in stream order: no launch on this
+     * stream can see it otherwise); freed when the stream is closed, never for the legacy default stream.
+     */
+    public DeviceBuffer scratch() {
+        return device.streamScratch(handle());
+    }
+
+    /** The size of {@link #scratch()}. */
+    public static final long SCRATCH_BYTES = 128 << 10;
+
     /** Waits for all work queued on this stream; an asynchronous kernel error surfaces here. */
     public void synchronize() {
         device.makeCurrent();
@@ -56,6 +73,7 @@ public final class CudaStream implements AutoCloseable {
             handle = null;
             if (owned) {
                 device.makeCurrent();
+                device.releaseStreamScratch(h); // cuMemFree waits for the stream's work, which may still use it
                 CudaDriver.streamDestroy(h);
             }
         }

@@ -7,7 +7,8 @@ import io.tpkernels.tensor.DType;
 import io.tpkernels.tensor.Tensor;
 
 /**
- * {@link LoraLinear} on a GPU: the shrink {@code xa = s·x·Aᵀ} into a small {@code [T, R]} buffer of this call's
+ * {@link LoraLinear} on a GPU. At decode with F16/BF16 one launch does everything ({@link LoraDecodeCuda}); otherwise
+ * the shrink {@code xa = s·x·Aᵀ} into a small {@code [T, R]} buffer of this call's
  * own (a GEMM of R output columns), then one fused kernel that accumulates {@code x·Wᵀ} and {@code xa·Bᵀ} in the
  * same registers, adds the bias and writes {@code y} once.
  *
@@ -26,6 +27,10 @@ final class LoraLinearCuda {
         long r = a.dim(0);
         long n = w.dim(0);
         if (t == 0 || n == 0) {
+            return;
+        }
+        if (LoraDecodeCuda.takes(x, w, a, b)) {
+            LoraDecodeCuda.launch(x, w, a, b, scale, bias, out, stream);
             return;
         }
         DType dtype = LoraLinear.intermediateDtype(x);

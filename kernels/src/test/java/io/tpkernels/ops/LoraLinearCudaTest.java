@@ -1,8 +1,13 @@
 package io.tpkernels.ops;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import io.tpkernels.gpu.CudaDevice;
+import io.tpkernels.gpu.CudaStream;
 import io.tpkernels.tensor.DType;
 import io.tpkernels.tensor.Device;
+import io.tpkernels.tensor.Tensor;
+import io.tpkernels.testing.RandomData;
 import io.tpkernels.testing.GpuTest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -19,8 +24,10 @@ class LoraLinearCudaTest {
 
     @ParameterizedTest(name = "{0}: T={1} K={2} N={3} R={4}")
     @CsvSource({
-        "BF16, 1, 4096, 512, 16",     // decode
+        "BF16, 1, 4096, 512, 16",     // decode: one launch, 16 k-splits of the shrink
         "BF16, 16, 1024, 384, 64",    // decode, every token slot
+        "F16, 7, 2056, 200, 72",      // decode: two 64-row blocks of A, a short last k-split, a ragged last column block
+        "BF16, 2, 64, 96, 8",         // decode: K under one k-split
         "F16, 200, 1024, 256, 16",    // tensor cores
         "BF16, 130, 512, 260, 8",     // tensor cores, ragged tiles
         "BF16, 150, 200, 600, 72",    // tensor cores: K and R ragged against the 64-wide k-tiles
@@ -44,5 +51,42 @@ class LoraLinearCudaTest {
     @Test
     void withBZeroTheResultIsTheBaseProductExactly() {
         LoraLinearCpuTest.assertBZeroGivesTheBase(GPU, 200, 1024, 256);
+        LoraLinearCpuTest.assertBZeroGivesTheBase(GPU, 5, 1024, 256); // decode: one launch against the LM head's
+    }
+
+    /**
+     * The one-launch decode kernel carries an arrival counter in the stream's scratch from launch to launch: each
+     * launch must leave it at 0, or the next one, with another number of shrink blocks, picks the wrong last block.
+     */
+    @Test
+    void decodeLaunchesOfDifferentShapesInARowEachMatchTheReference() {
+        LoraLinearCpuTest.check(GPU, DType.BF16, 16, 8192, 64, 16, 0.5f, true, 1);  // 32 k-splits
+        LoraLinearCpuTest.check(GPU, DType.F16, 3, 1000, 80, 200, 2f, false, 2);     // 4 row blocks x 3 k-splits
+        LoraLinearCpuTest.check(GPU, DType.BF16, 1, 40, 64, 8, 1f, true, 3);         // 1 k-split
+        LoraLinearCpuTest.check(GPU, DType.BF16, 16, 8192, 64, 16, 0.5f, true, 4);
+    }
+
+    /** The shrink's splits are added in a fixed order: the same inputs give the same bits, on any stream. */
+    @Test
+    void decodeIsBitwiseRepeatableOnTheDefaultStreamAndOnAStreamOfItsOwn() {
+        int t = 9, k = 2048, n = 128, r = 32;
+        try (Tensor x = Tensor.ofFloats(DType.BF16, RandomData.moderate(11, t * k), t, k).copyTo(GPU);
+             Tensor w = Tensor.ofFloats(DType.BF16, RandomData.moderate(12, n * k), n, k).copyTo(GPU);
+             Tensor a = Tensor.ofFloats(DType.BF16, RandomData.moderate(13, r * k), r, k).copyTo(GPU);
+             Tensor b = Tensor.ofFloats(DType.BF16, RandomData.moderate(14, n * r), n, r).copyTo(GPU);
+             Tensor y = Tensor.allocate(GPU, DType.F32, t, n);
+             CudaStream stream = CudaStream.create(CudaDevice.of(GPU))) {
+            LoraLinear.forward(x, w, a, b, 1.5f, null, y);
+            float[] first = y.toFloatArray();
+            for (int run = 0; run < 2; run++) {
+                y.fillBytes((byte) 0xFF);
+                LoraLinear.forward(x, w, a, b, 1.5f, null, y, stream);
+                stream.synchronize();
+                float[] again = y.toFloatArray();
+                for (int i = 0; i < first.length; i++) {
+                    assertEquals(Float.floatToIntBits(first[i]), Float.floatToIntBits(again[i]), "run " + run + ", element " + i);
+                }
+            }
+        }
     }
 }

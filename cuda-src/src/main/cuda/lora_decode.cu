@@ -1,0 +1,125 @@
+// lora_decode.cu: the fused LoRA linear for decode (T <= 16, F16/BF16 in) in ONE launch,
+//
+//   y[t, j] = sum_k x[t, k] * W[j, k]  +  sum_r xa[t, r] * B[j, r]  +  bias[j],   xa = round(s * x · A^T)
+//
+// with xa rounded to the input dtype as in LoraLinear's contract (SEMANTICS.md section 6).
+//   tpk_lora_decode_<in>_<out>(y, x, W, A, B, bias, T, K, R, N, s, partial, xa, arrived, ready, epoch, splits, kslice)
+//
+// Why one launch: at decode the base product streams W (134 MB at K = N = 8192) in about 30-45 us, and the
+// shrink x · A^T is tiny (A is 256 KB at R = 16) but, as a launch of its own, one block long and in front of
+// the base: 5-20 us of a 10% budget. Here the shrink runs beside the base instead:
+//   blocks [0, ceil(R/64) * splits), the shrink: block (r-block, split) computes the 64 rows of A of its
+//     r-block over its k-range [split * kslice, +kslice) with the decode body (gemm.cuh), and writes the f32
+//     partial sums to partial[split][t][r]. The last of them to arrive (a wrapping counter, which it leaves at
+//     0 for the next launch) adds the splits in split order (deterministic), writes xa = round(s * sum) and
+//     publishes `epoch` in `ready`.
+//   the blocks after them, the base: 64 columns of y each, as gemm_mma_decode: W streamed once into mma
+//     fragments, split-K over 4 warps; only before the expand segment (xa · B^T, R more k) does a block wait
+//     for `ready` to equal its launch's epoch. By then the shrink, which started first, is long done.
+// Blocks are dispatched in index order, so a waiting base block only ever waits for blocks that are running
+// or finished (the assumption single-pass scans make). arrived/ready/partial/xa are a per-stream scratch
+// (LoraLinearCuda.java): launches on one stream run one after another, and each launch's epoch differs from
+// the previous one's, so a stale `ready` never matches.
+//
+// Versions: v1 (this): not yet run on a GPU. Prediction: base time + under 2% at K = N = 8192, R = 16.
+
+#include "gemm.cuh"
+
+template <typename E, typename O>
+struct LoraDecodeArgs {
+    GemmArgs<E, O> g;       // out = y, X = x, W, XA = xa, B, bias, T, K, R, valid = S = N, alpha = 1
+    const typename E::T* A;  // [R, K]
+    float scale;
+    float* partial;          // [splits, T, R]
+    typename E::T* xa;       // [T, R], written here
+    u32* arrived;            // the shrink blocks' counter, 0 between launches
+    u32* ready;              // = epoch once xa is written
+    u32 epoch;
+    int splits, kslice;
+};
+
+// A shrink block: its split's partial sums of x · A^T for 64 rows of A; the last to arrive reduces and
+// publishes xa.
+template <typename E, typename O>
+__device__ __forceinline__ void lora_shrink_split(const LoraDecodeArgs<E, O>& a, DecodePartials& partial, int blocks) {
+    using namespace mma_decode;
+    const GemmArgs<E, O>& g = a.g;
+    const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
+    const int split = blockIdx.x % a.splits;
+    const long long r0 = (long long)(blockIdx.x / a.splits) * COLS;
+    const int k0 = split * a.kslice, k1 = min(g.K, k0 + a.kslice);
+    float acc[MT][2][4];
+    decode_zero(acc);
+    decode_mma_segment<E::IS_BF16>(acc, reinterpret_cast<const u16*>(g.X), reinterpret_cast<const u16*>(a.A), g.K,
+                                   k0, k1, g.T, g.R, r0, warp, lane);
+    decode_stash(partial, acc, warp, lane);
+    float* mine = a.partial + (long long)split * g.T * g.R;
+    for (int o = threadIdx.x; o < g.T * COLS; o += THREADS) {
+        const int t = o / COLS, col = o % COLS;
+        if (r0 + col < g.R) mine[t * g.R + r0 + col] = partial.sum(t, col);
+    }
+    tpk_fence_gpu();  // this thread's partial sums are visible GPU-wide before the block counts as arrived
+    __syncthreads();
+    __shared__ bool last;
+    if (threadIdx.x == 0) last = tpk_atomic_inc(a.arrived, blocks - 1) == (u32)(blocks - 1);
+    __syncthreads();
+    if (!last) return;
+    tpk_fence_gpu();  // every other split's partial sums are visible to this block
+    const int n = g.T * g.R;
+    for (int o = threadIdx.x; o < n; o += THREADS) {
+        float sum = 0.f;
+#pragma unroll 4
+        for (int s = 0; s < a.splits; s++) sum += tpk_ldcg_f32(a.partial + (long long)s * n + o);
+        a.xa[o] = E::from_f32(a.scale * sum);
+    }
+    tpk_fence_gpu();
+    __syncthreads();
+    if (threadIdx.x == 0) tpk_publish(a.ready, a.epoch);
+}
+
+// A base block: 64 columns of y, the base product first, then (once xa is published) the expand.
+template <typename E, typename O>
+__device__ __forceinline__ void lora_base_columns(const LoraDecodeArgs<E, O>& a, DecodePartials& partial,
+                                                  long long j0) {
+    using namespace mma_decode;
+    const GemmArgs<E, O>& g = a.g;
+    const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
+    float acc[MT][2][4];
+    decode_zero(acc);
+    decode_mma_segment<E::IS_BF16>(acc, reinterpret_cast<const u16*>(g.X), reinterpret_cast<const u16*>(g.W), g.K, 0,
+                                   g.K, g.T, g.valid, j0, warp, lane);
+    if (threadIdx.x == 0) tpk_wait_flag(a.ready, a.epoch);
+    __syncthreads();
+    decode_mma_segment<E::IS_BF16, true>(acc, reinterpret_cast<const u16*>(a.xa), reinterpret_cast<const u16*>(g.B),
+                                         g.R, 0, g.R, g.T, g.valid, j0, warp, lane);
+    decode_stash(partial, acc, warp, lane);
+    for (int o = threadIdx.x; o < g.T * COLS; o += THREADS) gemm_store(g, o / COLS, j0 + o % COLS, partial.sum(o / COLS, o % COLS));
+}
+
+template <typename E, typename O>
+__device__ __forceinline__ void lora_decode(const LoraDecodeArgs<E, O>& a) {
+    using namespace mma_decode;
+    __shared__ DecodePartials partial;
+    const int shrink_blocks = (a.g.R + COLS - 1) / COLS * a.splits;
+    if ((int)blockIdx.x < shrink_blocks) {
+        lora_shrink_split(a, partial, shrink_blocks);
+    } else {
+        lora_base_columns(a, partial, (long long)(blockIdx.x - shrink_blocks) * COLS);
+    }
+}
+
+#define TPK_LORA_DECODE(SUFFIX, E, O)                                                                          \
+    extern "C" __global__ void __launch_bounds__(mma_decode::THREADS) tpk_lora_decode_##SUFFIX(                \
+        O::T* y, const E::T* x, const E::T* W, const E::T* A, const E::T* B, const E::T* bias, int T, int K,     \
+        int R, long long N, float scale, float* partial, E::T* xa, u32* arrived, u32* ready, u32 epoch,          \
+        int splits, int kslice) {                                                                             \
+        lora_decode(LoraDecodeArgs<E, O>{GemmArgs<E, O>{y, x, W, xa, B, bias, T, K, R, N, N, 1.f}, A, scale,    \
+                                         partial, xa, arrived, ready, epoch, splits, kslice});                \
+    }
+
+TPK_LORA_DECODE(bf16_f32, TpkBF16, TpkF32)
+TPK_LORA_DECODE(bf16_bf16, TpkBF16, TpkBF16)
+TPK_LORA_DECODE(bf16_f16, TpkBF16, TpkF16)
+TPK_LORA_DECODE(f16_f32, TpkF16, TpkF32)
+TPK_LORA_DECODE(f16_bf16, TpkF16, TpkBF16)
+TPK_LORA_DECODE(f16_f16, TpkF16, TpkF16)

@@ -1,0 +1,93 @@
+package io.tpkernels.ops;
+
+import io.tpkernels.gpu.CudaStream;
+import io.tpkernels.gpu.KernelArgs;
+import io.tpkernels.tensor.DType;
+import io.tpkernels.tensor.Tensor;
+import java.util.Locale;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * {@link LoraLinear} at decode ({@code T ≤ 16}, F16/BF16, 16-byte rows) in one launch of {@code lora_decode.cu}: the
+ * shrink {@code xa = s·x·Aᵀ} split over k into blocks that run beside the base product's, which wait for {@code xa}
+ * only before their expand step. As a launch of its own the shrink would be a short one-block kernel in front of a
+ * base product of a few tens of microseconds, most of LoRA's 10% budget.
+ *
+ * <p>The kernel's workspace is the stream's {@linkplain CudaStream#scratch() scratch}: the shrink blocks' arrival
+ * counter (which every launch leaves at 0), the {@code ready} flag, the partial sums and {@code xa}. Each launch
+ * publishes its own epoch in {@code ready}, different from the previous launch's, so a base block never mistakes
+ * an earlier launch's {@code xa} for its own.
+ */
+final class LoraDecodeCuda {
+    private static final int COLS = 64;    // rows of A per shrink block, columns of y per base block
+    private static final int THREADS = 128;
+    private static final int KSTEP = 32;   // the decode body's k per step
+    /** The shortest k-range worth a shrink block (8 steps of the decode body): shorter, it is mostly latency. */
+    private static final int MIN_KSLICE = 256;
+    private static final int MAX_SPLITS = 32;
+    /** Partial sums the scratch holds, and the most the one reducing block adds up (under 128 per thread). */
+    private static final int MAX_PARTIALS = 16384;
+    private static final long ARRIVED = 0;
+    private static final long READY = 4;
+    private static final long PARTIALS = 256;
+    private static final long XA = PARTIALS + 4L * MAX_PARTIALS;
+    private static final AtomicInteger EPOCHS = new AtomicInteger();
+    /** {@code tpk_lora_decode_<in>_<out>} by dtype ordinals, built once so a launch builds no strings. */
+    private static final String[][] NAMES = new String[DType.values().length][DType.values().length];
+
+    static {
+        for (DType in : DType.values()) {
+            for (DType out : DType.values()) {
+                NAMES[in.ordinal()][out.ordinal()] = "tpk_lora_decode_" + in.name().toLowerCase(Locale.ROOT) + "_"
+                        + out.name().toLowerCase(Locale.ROOT);
+            }
+        }
+        long xaBytes = (long) GemmCuda.DECODE_MAX_T * LoraLinear.MAX_RANK * 2;
+        if (XA + xaBytes > CudaStream.SCRATCH_BYTES) {
+            throw new AssertionError("lora_decode's workspace exceeds a stream's scratch");
+        }
+    }
+
+    private LoraDecodeCuda() {
+    }
+
+    /** Whether the one-launch decode kernel takes this forward: the shapes and alignment the decode body needs. */
+    static boolean takes(Tensor x, Tensor w, Tensor a, Tensor b) {
+        DType dtype = x.dtype();
+        return dtype != DType.F32 && x.dim(0) <= GemmCuda.DECODE_MAX_T && x.dim(1) > 0
+                && GemmCuda.path(dtype, x.dim(0), x.dim(1), a.dim(0), x.devicePointer(), w.devicePointer(),
+                        a.devicePointer(), b.devicePointer()) == GemmCuda.Path.MMA_DECODE;
+    }
+
+    /** Queues {@code out = x·Wᵀ + round(s·x·Aᵀ)·Bᵀ + bias} on {@code stream}; shapes checked by the caller. */
+    static void launch(Tensor x, Tensor w, Tensor a, Tensor b, float scale, Tensor bias, Tensor out,
+                       CudaStream stream) {
+        int t = Math.toIntExact(x.dim(0));
+        int k = Math.toIntExact(x.dim(1));
+        int r = Math.toIntExact(a.dim(0));
+        long n = w.dim(0);
+        int splits = Math.clamp(Math.min(k / MIN_KSLICE, MAX_PARTIALS / (t * r)), 1, MAX_SPLITS);
+        int kslice = ceilDiv(ceilDiv(k, splits), KSTEP) * KSTEP;
+        splits = ceilDiv(k, kslice); // no empty split
+        long scratch = stream.scratch().pointer();
+        int epoch;
+        do {
+            epoch = EPOCHS.incrementAndGet();
+        } while (epoch == 0); // ready starts at 0
+        String name = NAMES[x.dtype().ordinal()][out.dtype().ordinal()];
+        KernelArgs args = KernelArgs.begin().ptr(out.devicePointer()).ptr(x.devicePointer()).ptr(w.devicePointer())
+                .ptr(a.devicePointer()).ptr(b.devicePointer()).ptr(bias == null ? 0 : bias.devicePointer()).i32(t)
+                .i32(k).i32(r).i64(n).f32(scale).ptr(scratch + PARTIALS).ptr(scratch + XA).ptr(scratch + ARRIVED)
+                .ptr(scratch + READY).i32(epoch).i32(splits).i32(kslice);
+        int blocks = Math.toIntExact(ceilDiv(r, COLS) * (long) splits + ceilDiv(n, COLS));
+        out.cudaDevice().modules().kernel("lora_decode", name).launch(stream, blocks, THREADS, 0, args);
+    }
+
+    private static int ceilDiv(int a, int b) {
+        return (a + b - 1) / b;
+    }
+
+    private static long ceilDiv(long a, long b) {
+        return (a + b - 1) / b;
+    }
+}
