@@ -54,6 +54,8 @@ CUresult CUDAAPI cuEventElapsedTime(float* pMilliseconds, CUevent hStart, CUeven
 #define DEVICE_NAME "tpk CPU emulator (not a GPU)"
 #define DRIVER_VERSION 13000                      /* the CUDA 13.0 API, as in the headers it is built with */
 #define TOTAL_MEMORY (16ull << 30)                /* 16 GiB */
+#define POISON_BYTE 0xcb                          /* as f32 0xcbcbcbcb: -2.7e7; as bf16 0xcbcb: -2.7e7 */
+#define POISON_BYTES (64ull << 20)
 #define ALIGNMENT 256                             /* cuMemAlloc's guaranteed alignment */
 #define DEFAULT_DYNAMIC_SMEM 49152                /* what a kernel may use without cuFuncSetAttribute */
 #define MAX_DYNAMIC_SMEM_OPTIN 232448             /* an H100's opt-in limit per block */
@@ -390,6 +392,10 @@ CUresult CUDAAPI cuMemAlloc_v2(CUdeviceptr* dptr, size_t bytesize) {
         return fail("cuMemAlloc_v2", CUDA_ERROR_OUT_OF_MEMORY);
     }
     a.ptr = (uintptr_t)(guard - rounded);
+    /* cuMemAlloc does not zero memory, but fresh anonymous pages are zero: poison them, so a kernel or a test that
+     * reads memory nobody wrote fails here instead of passing by luck (up to POISON_BYTES, to keep huge
+     * allocations lazily committed). */
+    memset((void*)a.ptr, POISON_BYTE, rounded < POISON_BYTES ? rounded : POISON_BYTES);
     size_t at = (size_t)(last_at_or_below(a.ptr) + 1);
     memmove(&g_allocs[at + 1], &g_allocs[at], (g_nallocs - at) * sizeof *g_allocs);
     g_allocs[at] = a;

@@ -49,13 +49,7 @@ public final class VocabArgmax {
         Tensor values = Tensor.allocate(logits.device(), DType.F32, t);
         Tensor ids = Tensor.allocate(logits.device(), DType.I64, t);
         try {
-            if (logits.device().isCuda()) {
-                CudaStream stream = CudaStream.legacyDefault(logits.cudaDevice());
-                VocabArgmaxCuda.run(logits, valid, start, values, ids, stream);
-                stream.synchronize();
-            } else {
-                cpu(logits, valid, start, values, ids);
-            }
+            compute(logits, valid, start, values, ids);
             return new Local(values, ids);
         } catch (RuntimeException e) {
             values.close();
@@ -84,6 +78,37 @@ public final class VocabArgmax {
         VocabArgmaxCuda.run(logits, valid, start, out.values(), out.ids(), stream);
     }
 
+    /**
+     * {@link #local(Tensor, long, long)} packed into one I64 tensor of {@link #packedLength(long)} elements, so that
+     * one collective carries values and ids together: the ids in its first {@code 8T} bytes, the F32 values in the
+     * {@code 4T} after them. {@link #unpack} reads it (or any rank's copy of it) back.
+     */
+    public static Tensor localPacked(Tensor logits, long valid, long start) {
+        check(logits, valid, start);
+        Tensor packed = Tensor.allocate(logits.device(), DType.I64, packedLength(logits.dim(0)));
+        try (Local views = unpack(packed, logits.dim(0))) {
+            compute(logits, valid, start, views.values(), views.ids());
+            return packed;
+        } catch (RuntimeException e) {
+            packed.close();
+            throw e;
+        }
+    }
+
+    /** The I64 elements of a {@link #localPacked} result for {@code t} tokens: {@code 12t} bytes, rounded up. */
+    public static long packedLength(long t) {
+        return (3 * t + 1) / 2;
+    }
+
+    /** Views of the values and ids in a {@link #localPacked} result for {@code t} tokens; closing them frees nothing. */
+    public static Local unpack(Tensor packed, long t) {
+        if (packed.dtype() != DType.I64 || packed.rank() != 1 || packed.dim(0) != packedLength(t)) {
+            throw new IllegalArgumentException("argmax: a packed result for " + t + " tokens is I64 ["
+                    + packedLength(t) + "], got " + packed.describe());
+        }
+        return new Local(packed.viewBytes(8 * t, DType.F32, t), packed.viewBytes(0, DType.I64, t));
+    }
+
     private static void check(Tensor logits, long valid, long start) {
         if ((logits.dtype() != DType.F32 && logits.dtype() != DType.BF16) || logits.rank() != 2) {
             throw new IllegalArgumentException("argmax: logits must be [T, S] F32 or BF16, got " + logits.describe());
@@ -91,6 +116,17 @@ public final class VocabArgmax {
         if (valid < 0 || valid > logits.dim(1) || start < 0) {
             throw new IllegalArgumentException("argmax: valid " + valid + " and start " + start
                     + " do not fit logits " + logits.describe());
+        }
+    }
+
+    /** Into {@code values} and {@code ids} on the logits' device; returns when done. */
+    private static void compute(Tensor logits, long valid, long start, Tensor values, Tensor ids) {
+        if (logits.device().isCuda()) {
+            CudaStream stream = CudaStream.legacyDefault(logits.cudaDevice());
+            VocabArgmaxCuda.run(logits, valid, start, values, ids, stream);
+            stream.synchronize();
+        } else {
+            cpu(logits, valid, start, values, ids);
         }
     }
 

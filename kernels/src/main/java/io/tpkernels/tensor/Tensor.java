@@ -215,6 +215,23 @@ public final class Tensor implements AutoCloseable {
         return new Tensor(dtype, s, memory, byteOffset, false);
     }
 
+    /**
+     * This tensor's bytes from {@code byteOffset} on, read as {@code dtype} of {@code shape} (no copy): the same
+     * memory reinterpreted, as torch's {@code view(dtype)}. Several results packed into one tensor travel in one
+     * collective this way.
+     */
+    public Tensor viewBytes(long byteOffset, DType dtype, long... shape) {
+        long[] s = checkedShape(shape);
+        long bytes = numel(s) * dtype.byteSize();
+        if (byteOffset < 0 || byteOffset % dtype.byteSize() != 0 || byteOffset > byteSize()
+                || bytes > byteSize() - byteOffset) {
+            throw new IllegalArgumentException("cannot view bytes [" + byteOffset + ", " + byteOffset + " + " + bytes
+                    + ") of " + describe() + " as " + dtype + " " + Arrays.toString(shape));
+        }
+        requireOpen();
+        return new Tensor(dtype, s, memory, this.byteOffset + byteOffset, false);
+    }
+
     // ---- copies
 
     /** A copy on {@code target}, owning its memory. */

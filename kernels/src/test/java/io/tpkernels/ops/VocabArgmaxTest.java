@@ -2,11 +2,17 @@ package io.tpkernels.ops;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tpkernels.tensor.DType;
 import io.tpkernels.tensor.Tensor;
+import io.tpkernels.testing.RandomData;
 import java.util.List;
+import net.jqwik.api.Assume;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.constraints.IntRange;
 import org.junit.jupiter.api.Test;
 
 class VocabArgmaxTest {
@@ -55,5 +61,24 @@ class VocabArgmaxTest {
         }
         assertTrue(VocabArgmax.beats(1f, 9, 1f, 10));
         assertTrue(VocabArgmax.beats(0f, 5, -0f, 1), "+0 above -0, as Float.compare orders them");
+    }
+
+    /** The packed form holds exactly what {@code local} returns, for odd and even T (the values' alignment). */
+    @Property(tries = 40)
+    void thePackedResultUnpacksToTheLocalOne(@ForAll @IntRange(min = 1, max = 9) int t,
+                                             @ForAll @IntRange(min = 1, max = 12) int s,
+                                             @ForAll @IntRange(min = 0, max = 12) int valid, @ForAll long seed) {
+        Assume.that(valid <= s);
+        try (Tensor l = Tensor.ofFloats(DType.F32, RandomData.moderate(seed, t * s), t, s);
+             VocabArgmax.Local expected = VocabArgmax.local(l, valid, 1000);
+             Tensor packed = VocabArgmax.localPacked(l, valid, 1000);
+             VocabArgmax.Local got = VocabArgmax.unpack(packed, t)) {
+            assertEquals(VocabArgmax.packedLength(t), packed.dim(0));
+            assertArrayEquals(expected.values().toFloatArray(), got.values().toFloatArray());
+            for (int i = 0; i < t; i++) {
+                assertEquals(DType.I64.getLong(expected.ids().hostSegment(), i), DType.I64.getLong(got.ids().hostSegment(), i));
+            }
+            assertThrows(IllegalArgumentException.class, () -> VocabArgmax.unpack(packed, t + 1));
+        }
     }
 }

@@ -63,18 +63,19 @@ public final class ParallelLMHead implements AutoCloseable {
 
     /**
      * The greedy token per row of {@code x} on every rank: the largest logit, ties to the smallest id, found
-     * per shard and combined without gathering logits (only {@code T} values and ids per rank travel).
+     * per shard and combined without gathering logits: one all-gather of each rank's {@code T} values and ids,
+     * packed together ({@link VocabArgmax#localPacked}).
      */
     public long[] argmax(Tensor x) {
         long t = x.dim(0);
         try (Tensor local = localLogits(x);
-             VocabArgmax.Local mine = VocabArgmax.local(local, shard.validRows(), shard.start());
-             Tensor values = ctx.tp().allGather(mine.values(), 0);
-             Tensor ids = ctx.tp().allGather(mine.ids(), 0)) {
+             Tensor mine = VocabArgmax.localPacked(local, shard.validRows(), shard.start());
+             Tensor all = ctx.tp().allGather(mine, 0)) {
+            long n = mine.dim(0);
             List<VocabArgmax.Local> ranks = new ArrayList<>(ctx.size());
             for (int r = 0; r < ctx.size(); r++) {
-                // Views into the gathered tensors: closing them frees nothing.
-                ranks.add(new VocabArgmax.Local(values.rows(r * t, (r + 1) * t), ids.rows(r * t, (r + 1) * t)));
+                // Views into the gathered tensor: closing them frees nothing.
+                ranks.add(VocabArgmax.unpack(all.rows(r * n, (r + 1) * n), t));
             }
             return VocabArgmax.combine(ranks);
         }

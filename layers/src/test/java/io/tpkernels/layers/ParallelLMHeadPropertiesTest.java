@@ -3,6 +3,7 @@ package io.tpkernels.layers;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import io.tpkernels.collective.LocalGroup;
 import io.tpkernels.layers.weights.InMemoryWeights;
 import io.tpkernels.ops.VocabArgmax;
 import io.tpkernels.shard.VocabShard;
@@ -11,6 +12,7 @@ import io.tpkernels.tensor.Device;
 import io.tpkernels.tensor.MemoryMeter;
 import io.tpkernels.tensor.Tensor;
 import io.tpkernels.testing.GemmReference;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import net.jqwik.api.Arbitraries;
@@ -38,6 +40,28 @@ class ParallelLMHeadPropertiesTest {
                                                       @ForAll @IntRange(min = 1, max = 6) int t,
                                                       @ForAll @IntRange(min = 1, max = 16) int multiple) {
         check(Device.CPU, tp, vocab, hidden, t, multiple);
+    }
+
+    /** The argmax's values and ids travel together: one collective per call, whatever tp. */
+    @Property(tries = 8)
+    void theArgmaxIssuesOneAllGather(@ForAll("tps") int tp, @ForAll @IntRange(min = 1, max = 5) int t) {
+        int vocab = 37, hidden = 8;
+        try (InMemoryWeights weights = Harness.randomWeights(tp, DType.F32, Map.of("head", new long[] {vocab, hidden}))) {
+            float[] x = Harness.drain(Harness.activations(t, DType.F32, Device.CPU, t, hidden));
+            List<List<String>> calls = LocalGroup.run(tp, Duration.ofSeconds(60), g -> {
+                RecordingGroup recording = new RecordingGroup(g);
+                RankContext ctx = new RankContext(recording, Device.CPU, Precision.F32);
+                try (ParallelLMHead head = ParallelLMHead.load(weights, "head", vocab, hidden, 4, ctx);
+                     Tensor xr = Tensor.ofFloats(DType.F32, x, t, hidden)) {
+                    recording.calls.clear(); // loading is not part of the call
+                    head.argmax(xr);
+                    return List.copyOf(recording.calls);
+                }
+            });
+            for (List<String> c : calls) {
+                assertEquals(List.of("allGather"), c);
+            }
+        }
     }
 
     static void check(Device device, int tp, int vocab, int hidden, int t, int multiple) {
