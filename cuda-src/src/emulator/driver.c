@@ -718,6 +718,16 @@ CUresult CUDAAPI cuStreamSynchronize(CUstream hStream) {
     return CUDA_SUCCESS;
 }
 
+/* Nothing here captures graphs: every stream runs its work. */
+CUresult CUDAAPI cuStreamIsCapturing(CUstream hStream, CUstreamCaptureStatus* captureStatus) {
+    trace("cuStreamIsCapturing(stream=%p)", (void*)hStream);
+    REQUIRE(need_init("cuStreamIsCapturing"));
+    if (captureStatus == NULL) return fail("cuStreamIsCapturing", CUDA_ERROR_INVALID_VALUE);
+    if (!is_stream(hStream)) return fail("cuStreamIsCapturing", CUDA_ERROR_INVALID_HANDLE);
+    *captureStatus = CU_STREAM_CAPTURE_STATUS_NONE;
+    return CUDA_SUCCESS;
+}
+
 CUresult CUDAAPI cuStreamQuery(CUstream hStream) {
     trace("cuStreamQuery(stream=%p)", (void*)hStream);
     REQUIRE(need_init("cuStreamQuery"));

@@ -174,6 +174,10 @@ static void test_memory(void) {
     CHECK(back[0] == 0x11 && back[999] == 0x11);
     EXPECT(CUDA_SUCCESS, cuMemcpyHtoDAsync(a, host, 1000, s));
     EXPECT(CUDA_SUCCESS, cuStreamQuery(s));
+    CUstreamCaptureStatus capture = CU_STREAM_CAPTURE_STATUS_ACTIVE;
+    EXPECT(CUDA_SUCCESS, cuStreamIsCapturing(s, &capture));
+    CHECK(capture == CU_STREAM_CAPTURE_STATUS_NONE);
+    EXPECT(CUDA_ERROR_INVALID_VALUE, cuStreamIsCapturing(s, NULL));
     EXPECT(CUDA_SUCCESS, cuStreamSynchronize(s));
     EXPECT(CUDA_SUCCESS, cuMemcpyDtoH(back, a, 1000));
     CHECK(memcmp(host, back, 1000) == 0);

@@ -80,12 +80,11 @@ __device__ __forceinline__ float tpk_ldcg_f32(const float* p) {
     return *p;
 }
 
-// One launch runs on one OS thread, block after block in index order, so the fence has nothing to order and
-// the counter needs no atomicity; a wait for a flag no earlier block published could never end (on a GPU it
-// might or might not), so it fails the launch instead.
-__device__ __forceinline__ void tpk_fence_gpu() {}
-__device__ __forceinline__ u32 tpk_atomic_inc(u32* p, u32 limit) {
-    tpk_emu::check_global_alignment(p, 4, "atom.global.inc.u32");
+// One launch runs on one OS thread, block after block in index order, so there is nothing to order and the
+// counter needs no atomicity; a wait for a flag no earlier block published could never end (on a GPU it might
+// or might not), so it fails the launch instead.
+__device__ __forceinline__ u32 tpk_arrive_inc(u32* p, u32 limit) {
+    tpk_emu::check_global_alignment(p, 4, "atom.acq_rel.gpu.global.inc.u32");
     const u32 old = *p;
     *p = old >= limit ? 0 : old + 1;
     return old;

@@ -17,9 +17,13 @@
 //     fragments, split-K over 4 warps; only before the expand segment (xa · B^T, R more k) does a block wait
 //     for `ready` to equal its launch's epoch. By then the shrink, which started first, is long done.
 // Blocks are dispatched in index order, so a waiting base block only ever waits for blocks that are running
-// or finished (the assumption single-pass scans make). arrived/ready/partial/xa are a per-stream scratch
-// (LoraLinearCuda.java): launches on one stream run one after another, and each launch's epoch differs from
-// the previous one's, so a stale `ready` never matches.
+// or finished. CUDA does not promise that order (only cooperative launches promise co-residency), but CUB's
+// single-pass scan and CUTLASS's serial split-K rely on it too. arrived/ready/partial/xa are a per-stream
+// scratch (LoraDecodeCuda.java): launches on one stream run one after another, and each launch's epoch
+// differs from the previous one's, so a stale `ready` never matches. The epoch is a launch parameter, so a
+// CUDA graph replaying the launch would find its own `ready` already set: the host never takes this kernel
+// while the stream is being captured. Never launch it with programmatic dependent launch either: two
+// launches would overlap on one scratch.
 //
 // Versions: v1 (this): not yet run on a GPU. Prediction: base time + under 2% at K = N = 8192, R = 16.
 
@@ -58,13 +62,13 @@ __device__ __forceinline__ void lora_shrink_split(const LoraDecodeArgs<E, O>& a,
         const int t = o / COLS, col = o % COLS;
         if (r0 + col < g.R) mine[t * g.R + r0 + col] = partial.sum(t, col);
     }
-    tpk_fence_gpu();  // this thread's partial sums are visible GPU-wide before the block counts as arrived
+    // Arrival: thread 0's release covers the block's partial sums (written before the barrier); for the last
+    // block, its acquire covers every other block's, for all of this block's threads after the next barrier.
     __syncthreads();
     __shared__ bool last;
-    if (threadIdx.x == 0) last = tpk_atomic_inc(a.arrived, blocks - 1) == (u32)(blocks - 1);
+    if (threadIdx.x == 0) last = tpk_arrive_inc(a.arrived, blocks - 1) == (u32)(blocks - 1);
     __syncthreads();
     if (!last) return;
-    tpk_fence_gpu();  // every other split's partial sums are visible to this block
     const int n = g.T * g.R;
     for (int o = threadIdx.x; o < n; o += THREADS) {
         float sum = 0.f;
@@ -72,7 +76,6 @@ __device__ __forceinline__ void lora_shrink_split(const LoraDecodeArgs<E, O>& a,
         for (int s = 0; s < a.splits; s++) sum += tpk_ldcg_f32(a.partial + (long long)s * n + o);
         a.xa[o] = E::from_f32(a.scale * sum);
     }
-    tpk_fence_gpu();
     __syncthreads();
     if (threadIdx.x == 0) tpk_publish(a.ready, a.epoch);
 }

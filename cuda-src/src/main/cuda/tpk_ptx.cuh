@@ -1,5 +1,5 @@
 // tpk_ptx.cuh: every inline-PTX primitive the kernels use, and nothing else: conversions, the 16-byte
-// read-only and L2 loads, the fence, counter and flag blocks coordinate with, cp.async, ldmatrix, mma.sync and
+// read-only and L2 loads, the counter and flag blocks coordinate with, cp.async, ldmatrix, mma.sync and
 // the dynamic shared-memory window. Kernels call these
 // functions and never write asm themselves, so the CPU emulator (cuda-src/src/emulator) can swap this one
 // file for host implementations (TPK_EMULATION) and run the kernels' own index math on a machine without a
@@ -55,21 +55,20 @@ __device__ __forceinline__ float tpk_ldcg_f32(const float* p) {
     return v;
 }
 
-// ---- blocks of one launch handing work to each other (lora_decode.cu): a fence, a wrapping counter, and
-// a flag one block publishes and others wait for. GPU scope throughout.
+// ---- blocks of one launch handing work to each other (lora_decode.cu): a wrapping arrival counter and a flag
+// one block publishes and others wait for, GPU scope. Each is issued by ONE thread of a block, between block
+// barriers: its release covers what the block wrote before the barrier, and its acquire what the block reads
+// after the next one (the pattern of CUTLASS's Semaphore and of cooperative groups' grid sync).
 
-// Orders this thread's memory accesses before and after it, GPU-wide (what __threadfence does).
-__device__ __forceinline__ void tpk_fence_gpu() { asm volatile("fence.acq_rel.gpu;" ::: "memory"); }
-
-// old = *p; *p = old >= limit ? 0 : old + 1; returns old. With limit = n - 1, the n-th arrival sees n - 1 and
-// leaves the counter at 0 again, ready for the next launch.
-__device__ __forceinline__ u32 tpk_atomic_inc(u32* p, u32 limit) {
+// old = *p; *p = old >= limit ? 0 : old + 1; returns old, with acquire and release semantics. With limit = n - 1,
+// the n-th arrival sees n - 1 and leaves the counter at 0 again, ready for the next launch.
+__device__ __forceinline__ u32 tpk_arrive_inc(u32* p, u32 limit) {
     u32 old;
-    asm volatile("atom.global.inc.u32 %0, [%1], %2;" : "=r"(old) : "l"(p), "r"(limit) : "memory");
+    asm volatile("atom.acq_rel.gpu.global.inc.u32 %0, [%1], %2;" : "=r"(old) : "l"(p), "r"(limit) : "memory");
     return old;
 }
 
-// *flag = value, after every write this thread (and, through a preceding barrier, its block) made before.
+// *flag = value (release): after every write this thread, and through a preceding barrier its block, made.
 __device__ __forceinline__ void tpk_publish(u32* flag, u32 value) {
     asm volatile("st.release.gpu.global.u32 [%0], %1;" ::"l"(flag), "r"(value) : "memory");
 }

@@ -60,6 +60,12 @@ public final class CudaStream implements AutoCloseable {
     /** The size of {@link #scratch()}. */
     public static final long SCRATCH_BYTES = 128 << 10;
 
+    /** Whether work queued on this stream is being captured into a CUDA graph (by another library) instead of run. */
+    public boolean isCapturing() {
+        device.makeCurrent();
+        return CudaDriver.streamIsCapturing(handle());
+    }
+
     /** Waits for all work queued on this stream; an asynchronous kernel error surfaces here. */
     public void synchronize() {
         device.makeCurrent();

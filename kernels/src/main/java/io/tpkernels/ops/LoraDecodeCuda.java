@@ -51,12 +51,17 @@ final class LoraDecodeCuda {
     private LoraDecodeCuda() {
     }
 
-    /** Whether the one-launch decode kernel takes this forward: the shapes and alignment the decode body needs. */
-    static boolean takes(Tensor x, Tensor w, Tensor a, Tensor b) {
+    /**
+     * Whether the one-launch decode kernel takes this forward: the shapes and alignment the decode body needs, on a
+     * stream that is not being captured into a CUDA graph (a replay would reuse the launch's epoch, whose
+     * {@code ready} flag the first replay already set, and read the previous call's {@code xa}).
+     */
+    static boolean takes(Tensor x, Tensor w, Tensor a, Tensor b, CudaStream stream) {
         DType dtype = x.dtype();
         return dtype != DType.F32 && x.dim(0) <= GemmCuda.DECODE_MAX_T && x.dim(1) > 0
                 && GemmCuda.path(dtype, x.dim(0), x.dim(1), a.dim(0), x.devicePointer(), w.devicePointer(),
-                        a.devicePointer(), b.devicePointer()) == GemmCuda.Path.MMA_DECODE;
+                        a.devicePointer(), b.devicePointer()) == GemmCuda.Path.MMA_DECODE
+                && !stream.isCapturing();
     }
 
     /** Queues {@code out = x·Wᵀ + round(s·x·Aᵀ)·Bᵀ + bias} on {@code stream}; shapes checked by the caller. */

@@ -29,7 +29,7 @@ final class LoraLinearCuda {
         if (t == 0 || n == 0) {
             return;
         }
-        if (LoraDecodeCuda.takes(x, w, a, b)) {
+        if (LoraDecodeCuda.takes(x, w, a, b, stream)) {
             LoraDecodeCuda.launch(x, w, a, b, scale, bias, out, stream);
             return;
         }

@@ -62,6 +62,7 @@ public final class CudaDriver {
     private static final MethodHandle cuStreamDestroy_v2 = LIB.downcall(CudaDriverApi.cuStreamDestroy_v2);
     private static final MethodHandle cuStreamSynchronize = LIB.downcall(CudaDriverApi.cuStreamSynchronize);
     private static final MethodHandle cuStreamQuery = LIB.downcall(CudaDriverApi.cuStreamQuery);
+    private static final MethodHandle cuStreamIsCapturing = LIB.downcall(CudaDriverApi.cuStreamIsCapturing);
     private static final MethodHandle cuEventCreate = LIB.downcall(CudaDriverApi.cuEventCreate);
     private static final MethodHandle cuEventDestroy_v2 = LIB.downcall(CudaDriverApi.cuEventDestroy_v2);
     private static final MethodHandle cuEventRecord = LIB.downcall(CudaDriverApi.cuEventRecord);
@@ -463,6 +464,20 @@ public final class CudaDriver {
         }
         check(s, "cuStreamQuery(stream=" + stream.address() + ")");
         return true;
+    }
+
+    /**
+     * {@code cuStreamIsCapturing}: whether work queued on the stream is being captured into a CUDA graph rather
+     * than run ({@code CUstreamCaptureStatus} other than NONE).
+     */
+    public static boolean streamIsCapturing(MemorySegment stream) {
+        MemorySegment out = OutParams.get();
+        try {
+            check((int) cuStreamIsCapturing.invokeExact(stream, out), "cuStreamIsCapturing(stream=" + stream.address() + ")");
+        } catch (Throwable t) {
+            throw OutParams.rethrow(t);
+        }
+        return out.get(JAVA_INT, 0) != CudaDriverApi.CU_STREAM_CAPTURE_STATUS_NONE;
     }
 
     /** {@code CUDA_ERROR_NOT_READY}: work still running (not an error for queries). */

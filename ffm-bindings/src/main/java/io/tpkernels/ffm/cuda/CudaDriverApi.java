@@ -46,6 +46,7 @@ public final class CudaDriverApi {
     static final CType CUDEVICEPTR_PTR = CType.pointer("CUdeviceptr *");
     static final CType CUCONTEXT_PTR = CType.pointer("CUcontext *");
     static final CType CUSTREAM_PTR = CType.pointer("CUstream *");
+    static final CType CUSTREAM_CAPTURE_STATUS_PTR = CType.pointer("CUstreamCaptureStatus *");
     static final CType CUEVENT_PTR = CType.pointer("CUevent *");
     static final CType CUMODULE_PTR = CType.pointer("CUmodule *");
     static final CType CUFUNCTION_PTR = CType.pointer("CUfunction *");
@@ -105,6 +106,8 @@ public final class CudaDriverApi {
     public static final CFunction cuStreamDestroy_v2 = CFunction.of("cuStreamDestroy_v2", CURESULT, CUSTREAM);
     public static final CFunction cuStreamSynchronize = CFunction.of("cuStreamSynchronize", CURESULT, CUSTREAM);
     public static final CFunction cuStreamQuery = CFunction.of("cuStreamQuery", CURESULT, CUSTREAM);
+    public static final CFunction cuStreamIsCapturing =
+            CFunction.of("cuStreamIsCapturing", CURESULT, CUSTREAM, CUSTREAM_CAPTURE_STATUS_PTR);
     public static final CFunction cuEventCreate = CFunction.of("cuEventCreate", CURESULT, CUEVENT_PTR, UINT);
     public static final CFunction cuEventDestroy_v2 = CFunction.of("cuEventDestroy_v2", CURESULT, CUEVENT);
     public static final CFunction cuEventRecord = CFunction.of("cuEventRecord", CURESULT, CUEVENT, CUSTREAM);
@@ -137,10 +140,13 @@ public final class CudaDriverApi {
             cuMemAlloc_v2, cuMemFree_v2, cuMemAllocAsync, cuMemFreeAsync, cuMemGetInfo_v2, cuMemsetD8_v2, cuMemsetD8Async,
             cuMemcpyHtoD_v2, cuMemcpyDtoH_v2, cuMemcpyDtoD_v2,
             cuMemcpyHtoDAsync_v2, cuMemcpyDtoHAsync_v2, cuMemcpyDtoDAsync_v2,
-            cuStreamCreate, cuStreamDestroy_v2, cuStreamSynchronize, cuStreamQuery,
+            cuStreamCreate, cuStreamDestroy_v2, cuStreamSynchronize, cuStreamQuery, cuStreamIsCapturing,
             cuEventCreate, cuEventDestroy_v2, cuEventRecord, cuEventSynchronize, cuEventElapsedTime_v2,
             cuModuleLoadData, cuModuleUnload, cuModuleGetFunction, cuLaunchKernel,
             cuFuncGetAttribute, cuFuncSetAttribute, cuTensorMapEncodeTiled);
+
+    // Stream capture (CUstreamCaptureStatus)
+    public static final int CU_STREAM_CAPTURE_STATUS_NONE = 0;
 
     // Device attributes (CUdevice_attribute)
     public static final int CU_DEVICE_ATTRIBUTE_MAX_THREADS_PER_BLOCK = 1;
