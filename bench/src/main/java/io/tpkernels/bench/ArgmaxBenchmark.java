@@ -45,7 +45,7 @@ public class ArgmaxBenchmark {
 
     @Setup(Level.Trial)
     public void setUp() {
-        shard = VocabShard.of(128256, 8, 7, VocabShard.DEFAULT_MULTIPLE);
+        shard = Llama3Vocab.lastShard();
         logits = RandomTensors.floats(DType.valueOf(dtype), new SplittableRandom(5), tokens, shard.shardSize());
     }
 

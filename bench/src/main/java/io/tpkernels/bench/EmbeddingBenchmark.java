@@ -34,10 +34,6 @@ import org.openjdk.jmh.annotations.Warmup;
 @Measurement(iterations = 3, time = 2)
 @Fork(value = 1, jvmArgsAppend = {"--enable-native-access=ALL-UNNAMED", "--add-modules=jdk.incubator.vector", "-Xmx8g"})
 public class EmbeddingBenchmark {
-    /** LLaMA-3's vocabulary, over 8 tensor-parallel ranks. */
-    private static final long VOCAB = 128256;
-    private static final int TP = 8;
-
     @Param({"1", "128", "8192", "32768"})
     public int tokens;
 
@@ -51,9 +47,9 @@ public class EmbeddingBenchmark {
 
     @Setup(Level.Trial)
     public void setUp() {
-        shard = VocabShard.of(VOCAB, TP, 0, VocabShard.DEFAULT_MULTIPLE);
+        shard = Llama3Vocab.firstShard();
         SplittableRandom r = new SplittableRandom(1);
-        ids = Tensor.ofLongs(DType.I32, r.longs(tokens, 0, VOCAB).toArray(), tokens);
+        ids = Tensor.ofLongs(DType.I32, r.longs(tokens, 0, Llama3Vocab.SIZE).toArray(), tokens);
         weight = RandomTensors.floats(DType.BF16, r, shard.validRows(), hidden);
         out = Tensor.allocate(Device.CPU, DType.BF16, tokens, hidden);
     }

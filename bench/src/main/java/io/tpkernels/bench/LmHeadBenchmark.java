@@ -47,7 +47,7 @@ public class LmHeadBenchmark {
 
     @Setup(Level.Trial)
     public void setUp() {
-        VocabShard shard = VocabShard.of(128256, 8, 7, VocabShard.DEFAULT_MULTIPLE);
+        VocabShard shard = Llama3Vocab.lastShard();
         SplittableRandom r = new SplittableRandom(7);
         x = RandomTensors.floats(DType.BF16, r, tokens, hidden);
         weight = RandomTensors.floats(DType.BF16, r, shard.validRows(), hidden);

@@ -428,9 +428,7 @@ public final class LocalGroup implements ProcessGroup {
         long len = Slabs.slabLength(tensor, s, size(), "allToAll");
         Post[] all = rendezvous("allToAll", tensor, -1, s, c, null);
         long[] slabShape = Slabs.withDim(tensor, s, len);
-        long[] outShape = slabShape.clone();
-        outShape[c] = slabShape[c] * size();
-        Tensor out = Tensor.allocate(tensor.device(), tensor.dtype(), outShape);
+        Tensor out = Tensor.allocate(tensor.device(), tensor.dtype(), AllToAllShape.of(slabShape, c, size()));
         try (Tensor slab = Tensor.allocate(tensor.device(), tensor.dtype(), slabShape)) {
             for (int i = 0; i < size(); i++) {
                 Slabs.copy(all[i].tensor(), s, rank * len, slab, 0, len, streamFor(tensor));

@@ -300,9 +300,7 @@ public final class NcclGroup implements ProcessGroup {
         long len = Slabs.slabLength(tensor, s, size, "allToAll");
         exchangeHeaders("allToAll", tensor, -1, s, c, null);
         long[] slab = Slabs.withDim(tensor, s, len);
-        long[] outShape = slab.clone();
-        outShape[c] *= size;
-        Tensor out = Tensor.allocate(tensor.device(), tensor.dtype(), outShape);
+        Tensor out = Tensor.allocate(tensor.device(), tensor.dtype(), AllToAllShape.of(slab, c, size));
         try (Tensor send = Tensor.allocate(tensor.device(), tensor.dtype(), prepend(size, slab));
              Tensor recv = Tensor.allocate(tensor.device(), tensor.dtype(), prepend(size, slab))) {
             long count = 1;
