@@ -1,5 +1,5 @@
 // device.cpp: the emulated device. Runs a kernel of the project's own sources, compiled for the host, with one
-// fiber per CUDA thread. Blocks run one after another; inside a block a fiber runs until it reaches a
+// fiber per CUDA thread. Blocks run one after another (in index order, or reversed: TPK_EMU_BLOCK_ORDER); inside a block a fiber runs until it reaches a
 // barrier, a warp or warpgroup collective or an mbarrier wait, then the next one runs; when none can run,
 // the TMA unit (a fiber of its own) lands the loads in flight. That is one legal CUDA schedule, and every
 // synchronisation point is checked: a __syncthreads that not every thread reaches, a collective with lanes
@@ -11,6 +11,7 @@
 // not swapcontext's system calls.
 #include <cstdarg>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <mutex>
 #include <string>
@@ -448,15 +449,19 @@ extern "C" int tpk_emu_launch(const char* name, const unsigned grid[3], const un
         l.warpgroups.push_back(Group{(int)first, (int)std::min<unsigned long long>(128, threads - first), 0});
     }
     g_launch = &l;
-    for (unsigned z = 0; z < grid[2]; z++)
-        for (unsigned y = 0; y < grid[1]; y++)
-            for (unsigned x = 0; x < grid[0]; x++) {
-                l.block_idx = uint3{x, y, z};
-                if (!run_block(l)) {
-                    g_launch = nullptr;
-                    return reason(l.error);
-                }
-            }
+    // Blocks in index order (x fastest), as GPUs dispatch them, or with TPK_EMU_BLOCK_ORDER=reverse the other
+    // way round: CUDA promises no order, so a kernel whose blocks wait for each other must work both ways.
+    const char* order = getenv("TPK_EMU_BLOCK_ORDER");
+    const bool reverse = order != nullptr && strcmp(order, "reverse") == 0;
+    const unsigned long long blocks = (unsigned long long)grid[0] * grid[1] * grid[2];
+    for (unsigned long long i = 0; i < blocks; i++) {
+        const unsigned long long b = reverse ? blocks - 1 - i : i;
+        l.block_idx = uint3{(unsigned)(b % grid[0]), (unsigned)(b / grid[0] % grid[1]), (unsigned)(b / grid[0] / grid[1])};
+        if (!run_block(l)) {
+            g_launch = nullptr;
+            return reason(l.error);
+        }
+    }
     g_launch = nullptr;
     return 0;
 }

@@ -89,6 +89,16 @@ __device__ __forceinline__ u32 tpk_arrive_inc(u32* p, u32 limit) {
     *p = old >= limit ? 0 : old + 1;
     return old;
 }
+__device__ __forceinline__ u64 tpk_atomic_cas64(u64* p, u64 expected, u64 desired) {
+    tpk_emu::check_global_alignment(p, 8, "atom.relaxed.gpu.global.cas.b64");
+    const u64 old = *p;
+    if (old == expected) *p = desired;
+    return old;
+}
+__device__ __forceinline__ u32 tpk_load_acquire(const u32* flag) {
+    tpk_emu::check_global_alignment(flag, 4, "ld.acquire.gpu.u32");
+    return *flag;
+}
 __device__ __forceinline__ void tpk_publish(u32* flag, u32 value) {
     tpk_emu::check_global_alignment(flag, 4, "st.release.gpu.u32");
     *flag = value;
@@ -96,8 +106,8 @@ __device__ __forceinline__ void tpk_publish(u32* flag, u32 value) {
 __device__ __forceinline__ void tpk_wait_flag(const u32* flag, u32 value) {
     tpk_emu::check_global_alignment(flag, 4, "ld.acquire.gpu.u32");
     if (*flag != value)
-        tpk_emu::fail("waits for flag %p to become %u, but it is %u and no earlier block set it: a block that waits "
-                      "on a later one may wait forever on a GPU", (const void*)flag, value, *flag);
+        tpk_emu::fail("waits for flag %p to become %u, but it is %u and no block that ran before set it: a block "
+                      "that waits on one not yet started may wait forever on a GPU", (const void*)flag, value, *flag);
 }
 
 __device__ __forceinline__ unsigned char* tpk_dynamic_smem() { return tpk_emu::dynamic_smem(); }

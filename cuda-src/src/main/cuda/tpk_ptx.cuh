@@ -68,19 +68,32 @@ __device__ __forceinline__ u32 tpk_arrive_inc(u32* p, u32 limit) {
     return old;
 }
 
+// *p == expected ? *p = desired : nothing; returns the old *p. Relaxed: it hands out work, and the arrival
+// counter and the flag order the data.
+__device__ __forceinline__ u64 tpk_atomic_cas64(u64* p, u64 expected, u64 desired) {
+    u64 old;
+    asm volatile("atom.relaxed.gpu.global.cas.b64 %0, [%1], %2, %3;"
+                 : "=l"(old) : "l"(p), "l"(expected), "l"(desired) : "memory");
+    return old;
+}
+
+// *flag, with acquire semantics: what was written before the tpk_publish that stored it is visible after.
+__device__ __forceinline__ u32 tpk_load_acquire(const u32* flag) {
+    u32 v;
+    asm volatile("ld.acquire.gpu.global.u32 %0, [%1];" : "=r"(v) : "l"(flag) : "memory");
+    return v;
+}
+
 // *flag = value (release): after every write this thread, and through a preceding barrier its block, made.
 __device__ __forceinline__ void tpk_publish(u32* flag, u32 value) {
     asm volatile("st.release.gpu.global.u32 [%0], %1;" ::"l"(flag), "r"(value) : "memory");
 }
 
-// Spins until *flag == value; what was written before the matching tpk_publish is then visible to this thread.
-// Only for a flag an EARLIER block of the launch publishes: blocks are dispatched in index order, so that
-// block is running or done (the single-pass scan's assumption); a later one might never be scheduled.
+// Spins until *flag == value (acquire). Only for a flag that a block which is running, or has finished,
+// publishes: a block that has not started might never be scheduled while this one spins.
 __device__ __forceinline__ void tpk_wait_flag(const u32* flag, u32 value) {
-    u32 v;
-    do {
-        asm volatile("ld.acquire.gpu.global.u32 %0, [%1];" : "=r"(v) : "l"(flag) : "memory");
-    } while (v != value);
+    while (tpk_load_acquire(flag) != value) {
+    }
 }
 
 // The block's dynamic shared memory (the launch's sharedMemBytes), 16-byte aligned.

@@ -10,13 +10,14 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * {@link LoraLinear} at decode ({@code T ≤ 16}, F16/BF16, 16-byte rows) in one launch of {@code lora_decode.cu}: the
  * shrink {@code xa = s·x·Aᵀ} split over k into blocks that run beside the base product's, which wait for {@code xa}
- * only before their expand step. As a launch of its own the shrink would be a short one-block kernel in front of a
- * base product of a few tens of microseconds, most of LoRA's 10% budget.
+ * only before their expand step (and compute what no block has claimed yet, if anything). As a launch of its own
+ * the shrink would be a short one-block kernel in front of a base product of a few tens of microseconds, most of
+ * LoRA's 10% budget.
  *
- * <p>The kernel's workspace is the stream's {@linkplain CudaStream#scratch() scratch}: the shrink blocks' arrival
- * counter (which every launch leaves at 0), the {@code ready} flag, the partial sums and {@code xa}. Each launch
- * publishes its own epoch in {@code ready}, different from the previous launch's, so a base block never mistakes
- * an earlier launch's {@code xa} for its own.
+ * <p>The kernel's workspace is the stream's {@linkplain CudaStream#scratch() scratch}: the arrival counter (which
+ * every launch leaves at 0), the {@code ready} flag, the claim word, the partial sums and {@code xa}. Each launch
+ * has its own epoch, different from the previous launch's, so neither a stale {@code ready} nor a stale claim word
+ * is mistaken for its own.
  */
 final class LoraDecodeCuda {
     private static final int COLS = 64;    // rows of A per shrink block, columns of y per base block
@@ -29,6 +30,7 @@ final class LoraDecodeCuda {
     private static final int MAX_PARTIALS = 16384;
     private static final long ARRIVED = 0;
     private static final long READY = 4;
+    private static final long CLAIMS = 8;
     private static final long PARTIALS = 256;
     private static final long XA = PARTIALS + 4L * MAX_PARTIALS;
     private static final AtomicInteger EPOCHS = new AtomicInteger();
@@ -83,7 +85,7 @@ final class LoraDecodeCuda {
         KernelArgs args = KernelArgs.begin().ptr(out.devicePointer()).ptr(x.devicePointer()).ptr(w.devicePointer())
                 .ptr(a.devicePointer()).ptr(b.devicePointer()).ptr(bias == null ? 0 : bias.devicePointer()).i32(t)
                 .i32(k).i32(r).i64(n).f32(scale).ptr(scratch + PARTIALS).ptr(scratch + XA).ptr(scratch + ARRIVED)
-                .ptr(scratch + READY).i32(epoch).i32(splits).i32(kslice);
+                .ptr(scratch + READY).ptr(scratch + CLAIMS).i32(epoch).i32(splits).i32(kslice);
         int blocks = Math.toIntExact(ceilDiv(r, COLS) * (long) splits + ceilDiv(n, COLS));
         out.cudaDevice().modules().kernel("lora_decode", name).launch(stream, blocks, THREADS, 0, args);
     }
