@@ -376,6 +376,19 @@ struct DecodePartials {
     }
 };
 
+// This warp's accumulators back from p, as decode_stash put them.
+__device__ __forceinline__ void decode_unstash(float (&acc)[mma_decode::MT][2][4], const DecodePartials& p, int warp,
+                                               int lane) {
+    using namespace mma_decode;
+    const int g = lane >> 2, c = lane & 3;
+#pragma unroll
+    for (int mt = 0; mt < MT; mt++)
+#pragma unroll
+        for (int nt = 0; nt < 2; nt++)
+#pragma unroll
+            for (int q = 0; q < 4; q++) acc[mt][nt][q] = p.v[warp][nt * 8 + 2 * c + (q & 1)][mt * 16 + g + 8 * (q >> 1)];
+}
+
 // Every warp's accumulators into p, then a block barrier: p.sum is ready for any thread.
 __device__ __forceinline__ void decode_stash(DecodePartials& p, const float (&acc)[mma_decode::MT][2][4], int warp,
                                              int lane) {

@@ -129,9 +129,14 @@ __device__ __forceinline__ void lora_base_columns(const LoraDecodeArgs<E, O>& a,
     if (threadIdx.x == 0) published = tpk_load_acquire(a.ready) == a.epoch;
     __syncthreads();
     if (!published) {  // rare: help with what nobody has claimed, then wait for the splits running blocks compute
+        // The base sums wait in shared memory meanwhile: registers held across the shrink would cost every
+        // launch occupancy (212 registers instead of about 160).
+        __shared__ DecodePartials saved;
+        decode_stash(saved, acc, warp, lane);
         lora_shrink_claimed(a, partial);
         if (threadIdx.x == 0) tpk_wait_flag(a.ready, a.epoch);
         __syncthreads();
+        decode_unstash(acc, saved, warp, lane);
     }
     decode_mma_segment<E::IS_BF16, true>(acc, reinterpret_cast<const u16*>(a.xa), reinterpret_cast<const u16*>(g.B),
                                          g.R, 0, g.R, g.T, g.valid, j0, warp, lane);
