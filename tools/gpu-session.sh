@@ -8,6 +8,7 @@
 #   tests    the tests tagged gpu (JUnit XML in $OUT/junit)
 #   bench    tpk bench --backend cuda: the table (ceilings, kernels, baselines) and the roofline ($OUT/roofline.svg)
 #   demo     tpk demo --backend cuda --dtype bf16
+#   jmh      the host cost of a launch, FFM against JCuda (LaunchOverheadBenchmark, JcudaLaunchBenchmark)
 # STEP_SECONDS caps each step (default 240).
 set -uo pipefail
 out=${OUT:-gpu-out}
@@ -26,12 +27,14 @@ step() {
   tail -n "${TAIL_LINES:-30}" "$out/$name.log"
 }
 
-for s in ${STEPS:-env tests bench demo}; do
+for s in ${STEPS:-env tests bench demo jmh}; do
   case $s in
     env) step env bash "$run" env; nvidia-smi > "$out/nvidia-smi.log" 2>&1 || true ;;
     tests) step tests bash "$run" test --include-tag gpu --details=summary --reports-dir="$out/junit" ;;
     bench) step bench tpk bench --backend cuda --plot "$out/roofline.svg" ;;
     demo) step demo tpk demo --backend cuda --dtype bf16 ;;
+    jmh) step jmh bash "$run" main -jar .gpu-bundle/lib/benchmarks.jar 'LaunchOverheadBenchmark|JcudaLaunchBenchmark' \
+           -f 1 -wi 3 -i 5 ;;
     *) echo "unknown step $s" >&2 ;;
   esac
 done
