@@ -27,8 +27,7 @@
 
 // tpk-arch: compute_90a
 
-#include "gemm.cuh"
-#include "tpk_ptx_sm90.cuh"
+#include "gemm_sm90.cuh"
 
 namespace wg {
 constexpr int BM = 128;           // tokens per block: 64 per consumer warpgroup
@@ -49,16 +48,6 @@ constexpr int CONSUMER_REGS = 232;
 static_assert(SMEM_BYTES <= 232448, "over the 227 KB of shared memory a Hopper block may opt into");
 }  // namespace wg
 
-// (row tile, column tile) of block `bid`: GROUP_M row tiles at a time, columns fastest within a group.
-__device__ __forceinline__ void wg_tile_of(int bid, int tiles_m, int tiles_n, int& tm, int& tn) {
-    const int per_group = wg::GROUP_M * tiles_n;
-    const int first_m = (bid / per_group) * wg::GROUP_M;
-    const int rows = min(tiles_m - first_m, wg::GROUP_M);
-    const int in_group = bid % per_group;
-    tm = first_m + in_group % rows;
-    tn = in_group / rows;
-}
-
 template <typename E, typename O>
 __device__ __forceinline__ void gemm_wgmma(const GemmArgs<E, O>& g, const tpk_tensor_map& map_x,
                                            const tpk_tensor_map& map_w, const tpk_tensor_map& map_xa,
@@ -67,7 +56,7 @@ __device__ __forceinline__ void gemm_wgmma(const GemmArgs<E, O>& g, const tpk_te
     const int tiles_m = (g.T + BM - 1) / BM;
     const int tiles_n = (int)((g.S + BN - 1) / BN);
     int tm, tn;
-    wg_tile_of(blockIdx.x, tiles_m, tiles_n, tm, tn);
+    sm90_tile_of(blockIdx.x, tiles_m, tiles_n, GROUP_M, tm, tn);
     const int m0 = tm * BM;
     const long long n0 = (long long)tn * BN;
     if (n0 >= g.valid) {  // all padding: -inf, and W is never touched
@@ -75,9 +64,7 @@ __device__ __forceinline__ void gemm_wgmma(const GemmArgs<E, O>& g, const tpk_te
         return;
     }
 
-    unsigned char* raw = tpk_dynamic_smem();
-    const u32 raw_addr = smem_addr(raw);
-    const u32 base = (raw_addr + ALIGN - 1) / ALIGN * ALIGN;  // stage s: X tile at base + s*STAGE_BYTES, W after it
+    const u32 base = sm90_aligned_smem(ALIGN);  // stage s: X tile at base + s*STAGE_BYTES, W after it
     const u32 bars = base + STAGES * STAGE_BYTES;              // full[s] at bars + 8s, empty[s] at bars + 8(STAGES+s)
     auto full = [&](int s) { return bars + 8 * s; };
     auto empty = [&](int s) { return bars + 8 * (STAGES + s); };
@@ -138,17 +125,7 @@ __device__ __forceinline__ void gemm_wgmma(const GemmArgs<E, O>& g, const tpk_te
     wgmma_wait<0>();
     wgmma_fence_operand(acc);  // the epilogue's reads stay after the wait
 
-    // Accumulator 4i + q: row 16w + l/4 + 8(q/2), column 8i + 2(l%4) + q%2 of this warpgroup's 64 x 256.
-    const int w = (threadIdx.x % 128) / 32, lane = threadIdx.x % 32;
-    const long long t = m0 + c * 64 + w * 16 + lane / 4;
-#pragma unroll
-    for (int i = 0; i < 32; i++) {
-        const long long j = n0 + 8 * i + 2 * (lane % 4);
-        gemm_store(g, t, j, acc[4 * i]);
-        gemm_store(g, t, j + 1, acc[4 * i + 1]);
-        gemm_store(g, t + 8, j, acc[4 * i + 2]);
-        gemm_store(g, t + 8, j + 1, acc[4 * i + 3]);
-    }
+    sm90_store_fragment(g, acc, m0 + c * 64, n0);
 }
 
 #define TPK_WGMMA_KERNEL(SUFFIX, E, O)                                                                         \
