@@ -22,8 +22,8 @@
 // tiles in L2 instead of streaming all of W per wave of blocks.
 //
 // Versions: v1 (this): 128x256x64, 4 stages, 2 consumer warpgroups, direct stores from registers; not yet
-// run on a GPU. Next once measured: a persistent grid with the epilogue overlapping the next tile's loads,
-// and stores staged through shared memory.
+// run on a GPU. v2 (gemm_sm90_pingpong.cu): a persistent grid whose two consumers take turns, each epilogue
+// overlapping the other's main loop. Next once measured: stores staged through shared memory.
 
 // tpk-arch: compute_90a
 
@@ -128,18 +128,5 @@ __device__ __forceinline__ void gemm_wgmma(const GemmArgs<E, O>& g, const tpk_te
     sm90_store_fragment(g, acc, m0 + c * 64, n0);
 }
 
-#define TPK_WGMMA_KERNEL(SUFFIX, E, O)                                                                         \
-    extern "C" __global__ void __launch_bounds__(wg::THREADS, 1) tpk_gemm_wgmma_##SUFFIX(                    \
-        O::T* out, const E::T* bias, int T, int K, int R, long long valid, long long S, float alpha,            \
-        const __grid_constant__ tpk_tensor_map map_x, const __grid_constant__ tpk_tensor_map map_w,             \
-        const __grid_constant__ tpk_tensor_map map_xa, const __grid_constant__ tpk_tensor_map map_b) {          \
-        gemm_wgmma(GemmArgs<E, O>{out, nullptr, nullptr, nullptr, nullptr, bias, T, K, R, valid, S, alpha},   \
-                   map_x, map_w, map_xa, map_b);                                                                \
-    }
-
-TPK_WGMMA_KERNEL(bf16_f32, TpkBF16, TpkF32)
-TPK_WGMMA_KERNEL(bf16_bf16, TpkBF16, TpkBF16)
-TPK_WGMMA_KERNEL(bf16_f16, TpkBF16, TpkF16)
-TPK_WGMMA_KERNEL(f16_f32, TpkF16, TpkF32)
-TPK_WGMMA_KERNEL(f16_bf16, TpkF16, TpkBF16)
-TPK_WGMMA_KERNEL(f16_f16, TpkF16, TpkF16)
+#define TPK_WGMMA_KERNEL(SUFFIX, E, O) TPK_SM90_GEMM_KERNEL(tpk_gemm_wgmma_##SUFFIX, wg::THREADS, gemm_wgmma, E, O)
+TPK_SM90_GEMM_DTYPES(TPK_WGMMA_KERNEL)

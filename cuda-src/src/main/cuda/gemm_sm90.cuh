@@ -39,3 +39,23 @@ __device__ __forceinline__ void sm90_store_fragment(const GemmArgs<E, O>& g, con
         gemm_store(g, t + 8, j + 1, acc[4 * i + 3]);
     }
 }
+
+// The kernel entry NAME(out, bias, T, K, R, valid, S, alpha, mapX, mapW, mapXA, mapB) of a Hopper GEMM body
+// BODY(GemmArgs<E, O>, mapX, mapW, mapXA, mapB), for one block of THREADS threads per SM.
+#define TPK_SM90_GEMM_KERNEL(NAME, THREADS, BODY, E, O)                                                     \
+    extern "C" __global__ void __launch_bounds__(THREADS, 1) NAME(                                          \
+        O::T* out, const E::T* bias, int T, int K, int R, long long valid, long long S, float alpha,         \
+        const __grid_constant__ tpk_tensor_map map_x, const __grid_constant__ tpk_tensor_map map_w,          \
+        const __grid_constant__ tpk_tensor_map map_xa, const __grid_constant__ tpk_tensor_map map_b) {       \
+        BODY(GemmArgs<E, O>{out, nullptr, nullptr, nullptr, nullptr, bias, T, K, R, valid, S, alpha}, map_x, \
+             map_w, map_xa, map_b);                                                                          \
+    }
+
+// DEFINE(suffix, E, O) for every (input, output) pair the Hopper GEMMs are built for.
+#define TPK_SM90_GEMM_DTYPES(DEFINE)    \
+    DEFINE(bf16_f32, TpkBF16, TpkF32)   \
+    DEFINE(bf16_bf16, TpkBF16, TpkBF16) \
+    DEFINE(bf16_f16, TpkBF16, TpkF16)   \
+    DEFINE(f16_f32, TpkF16, TpkF32)     \
+    DEFINE(f16_bf16, TpkF16, TpkBF16)   \
+    DEFINE(f16_f16, TpkF16, TpkF16)

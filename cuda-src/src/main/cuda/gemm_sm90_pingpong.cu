@@ -207,18 +207,6 @@ __device__ __forceinline__ void gemm_wgmma_pp(const GemmArgs<E, O>& g, const tpk
     pp_consume(g, ring, tiles_m, tiles_n, k_tiles + r_tiles, warpgroup - 1);
 }
 
-#define TPK_WGMMA_PP_KERNEL(SUFFIX, E, O)                                                                      \
-    extern "C" __global__ void __launch_bounds__(pp::THREADS, 1) tpk_gemm_wgmma_pp_##SUFFIX(                 \
-        O::T* out, const E::T* bias, int T, int K, int R, long long valid, long long S, float alpha,            \
-        const __grid_constant__ tpk_tensor_map map_x, const __grid_constant__ tpk_tensor_map map_w,             \
-        const __grid_constant__ tpk_tensor_map map_xa, const __grid_constant__ tpk_tensor_map map_b) {          \
-        gemm_wgmma_pp(GemmArgs<E, O>{out, nullptr, nullptr, nullptr, nullptr, bias, T, K, R, valid, S, alpha}, \
-                      map_x, map_w, map_xa, map_b);                                                             \
-    }
-
-TPK_WGMMA_PP_KERNEL(bf16_f32, TpkBF16, TpkF32)
-TPK_WGMMA_PP_KERNEL(bf16_bf16, TpkBF16, TpkBF16)
-TPK_WGMMA_PP_KERNEL(bf16_f16, TpkBF16, TpkF16)
-TPK_WGMMA_PP_KERNEL(f16_f32, TpkF16, TpkF32)
-TPK_WGMMA_PP_KERNEL(f16_bf16, TpkF16, TpkBF16)
-TPK_WGMMA_PP_KERNEL(f16_f16, TpkF16, TpkF16)
+#define TPK_WGMMA_PP_KERNEL(SUFFIX, E, O) \
+    TPK_SM90_GEMM_KERNEL(tpk_gemm_wgmma_pp_##SUFFIX, pp::THREADS, gemm_wgmma_pp, E, O)
+TPK_SM90_GEMM_DTYPES(TPK_WGMMA_PP_KERNEL)

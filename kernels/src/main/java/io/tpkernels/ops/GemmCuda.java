@@ -19,8 +19,8 @@ import java.util.Locale;
  * </pre>
  * with the kernel body chosen by shape and dtype: for {@code T ≤ 16} with 16-byte rows the decode bodies stream
  * the weights once (on tensor cores for F16/BF16); larger F16/BF16 GEMMs with {@code K} and {@code R}
- * multiples of 8 run on tensor cores: on an sm_90 device through TMA and wgmma ({@code gemm_sm90.cu}, unless
- * {@link HopperGemm} says not to), elsewhere through mma.sync, and narrow outputs ({@code S ≤ 16}, no padding,
+ * multiples of 8 run on tensor cores: on an sm_90 device through TMA and wgmma ({@code gemm_sm90.cu}, or its
+ * persistent ping-pong v2 {@code gemm_sm90_pingpong.cu}, as {@link HopperGemm} says), elsewhere through mma.sync, and narrow outputs ({@code S ≤ 16}, no padding,
  * no bias: LoRA's shrink) through the decode body transposed; anything else takes the SIMT body. {@code xa},
  * {@code b} and {@code bias} may be {@code null}.
  */

@@ -44,7 +44,7 @@ class LmHeadCudaTest {
         "BF16, F32, 200, 136, 300, 1024, pingpong: ragged T and K, partial and all-padding column tiles",
         "F16, BF16, 17, 8, 260, 320, pingpong: T just over decode K of one 16-byte chunk",
         "F16, BF16, 150, 520, 700, 768, pingpong: F16 in BF16 out, 9 k-tiles: the ring's parity wraps in a tile",
-        "BF16, F32, 260, 200, 17000, 17408, pingpong: 408 tiles on 132 SMs, 3 or 4 per block, padding tiles among them",
+        "BF16, F32, 260, 456, 17000, 17408, pingpong: 408 tiles on 132 SMs, 3 or 4 per block, padding tiles among them",
         "BF16, F32, 100, 256, 16, 16, narrow output: decode body transposed",
         "F16, BF16, 70, 64, 5, 5, narrow output: decode body transposed",
         "BF16, F32, 40, 128, 10, 16, narrow but padded: tensor cores",

@@ -53,7 +53,7 @@ class LoraLinearCudaTest {
         "F16, 200, 1024, 256, 16",    // R = 16: one LoRA k-tile, zero-filled past 16
         "BF16, 130, 512, 260, 8",     // ragged tiles
         "BF16, 150, 200, 600, 72",    // K and R ragged against the 64-wide k-tiles
-        "BF16, 300, 136, 8000, 24",   // 189 tiles on 132 SMs: blocks take 1 or 2 tiles, one per consumer
+        "BF16, 300, 392, 8000, 24",   // 189 tiles on 132 SMs: blocks take 1 or 2 tiles, one per consumer; 8 k-tiles
     })
     void thePingpongKernelMatchesTheReference(DType dtype, int t, int k, int n, int r) {
         HopperGemm.variantDuring(HopperGemm.Variant.PINGPONG,
