@@ -78,11 +78,13 @@ struct Operand {
 };
 
 // The accumulators of a chain of wgmma on the same registers, each accumulating on the previous one: the
-// threads' d arrays (NaN while the chain is in flight) and the values the emulator keeps meanwhile, in the
-// threads' register order (lane t's d[v] at values[128 t + v]).
+// threads' d arrays of n/2 floats for an m64nNk16 (NaN while the chain is in flight) and the values the
+// emulator keeps meanwhile, in the threads' register order (lane t's d[v] at values[(n/2) t + v]).
 struct Accumulators {
+    int n;
     float* d[WG_THREADS];
     std::vector<float> values;
+    int per_thread() const { return n / 2; }
 };
 
 struct Mma {
@@ -493,7 +495,7 @@ bool poisoned(const float* d) {
 
 void check_untouched(const Accumulators& acc, const char* when) {
     for (int t = 0; t < WG_THREADS; t++) {
-        for (int v = 0; v < 128; v++) {
+        for (int v = 0; v < acc.per_thread(); v++) {
             if (!poisoned(&acc.d[t][v])) {
                 fail("lane %d of warpgroup %d wrote accumulator d[%d] of a wgmma in flight (%s)", t, warpgroup(), v,
                      when);
@@ -526,7 +528,7 @@ std::shared_ptr<Accumulators> pending_on(const WarpgroupState& w, float* const* 
 
 struct MmaIn {
     u64 desc_a, desc_b;
-    int scale_d;
+    int scale_d, n;
     float* d;
 };
 
@@ -551,8 +553,12 @@ void mma_compute(const void* const* ins, void* const*, int lanes) {
     m.b = decode(first.desc_b, "B");
     m.scale_d = first.scale_d != 0;
     m.bf16 = std::strstr(g_launch->fibers[g_launch->collective_first].op, ".bf16") != nullptr;
+    const int n = first.n;
     m.acc = pending_on(w, d);
     if (m.acc) {  // accumulating on a wgmma in flight: the hardware orders the two (PTX ISA, wgmma.fence)
+        if (m.acc->n != n) {
+            fail("wgmma: an m64n%dk16 accumulates on the registers of an m64n%dk16 in flight", n, m.acc->n);
+        }
         check_untouched(*m.acc, "before the next wgmma on them");
     } else {
         if (!w.fenced || std::find(w.handed_back.begin(), w.handed_back.end(), d[0]) != w.handed_back.end()) {
@@ -560,15 +566,17 @@ void mma_compute(const void* const* ins, void* const*, int lanes) {
                  w.fenced ? "access to" : "first writes of");
         }
         m.acc = std::make_shared<Accumulators>();
-        m.acc->values.resize(WG_THREADS * 128);
+        m.acc->n = n;
+        const int per = m.acc->per_thread();
+        m.acc->values.resize(WG_THREADS * per);
         for (int t = 0; t < WG_THREADS; t++) {
             m.acc->d[t] = d[t];
-            std::memcpy(&m.acc->values[t * 128], d[t], 128 * sizeof(float));
-            for (int v = 0; v < 128; v++) std::memcpy(&d[t][v], &POISON, 4);
+            std::memcpy(&m.acc->values[t * per], d[t], per * sizeof(float));
+            for (int v = 0; v < per; v++) std::memcpy(&d[t][v], &POISON, 4);
         }
     }
     note_operand_reads(m.a, 64, g);
-    note_operand_reads(m.b, 256, g);
+    note_operand_reads(m.b, n, g);
     w.open.push_back(std::move(m));
 }
 
@@ -578,31 +586,35 @@ float element(u32 addr, bool bf16) {
     return bf16 ? __uint_as_float((u32)bits << 16) : f16_to_f32(bits);
 }
 
-// D = A * B^T (+ D): A 64 x 16, B 256 x 16, products exact in double, one rounding to f32 per instruction.
-void execute(Mma& m, int g, int wait_number) {
-    check_untouched(*m.acc, "before the wgmma_wait that retires it");
-    // On the heap: this runs on the stack of a kernel thread's fiber (64 KiB), and B alone is 16 KiB.
-    std::vector<float> A(64 * 16), B(256 * 16);
-    for (int r = 0; r < 256; r++) {
+// The 16 k of `rows` rows of a K-major operand, row-major.
+std::vector<float> operand_values(const Operand& o, int rows, bool bf16) {
+    std::vector<float> v(rows * 16);
+    for (int r = 0; r < rows; r++) {
         for (int h = 0; h < 2; h++) {
-            for (int e = 0; e < 8; e++) {
-                if (r < 64) A[r * 16 + 8 * h + e] = element(operand_chunk(m.a, r, h) + 2 * e, m.bf16);
-                B[r * 16 + 8 * h + e] = element(operand_chunk(m.b, r, h) + 2 * e, m.bf16);
-            }
+            for (int e = 0; e < 8; e++) v[r * 16 + 8 * h + e] = element(operand_chunk(o, r, h) + 2 * e, bf16);
         }
     }
+    return v;
+}
+
+// D = A * B^T (+ D): A 64 x 16, B N x 16, products exact in double, one rounding to f32 per instruction.
+void execute(Mma& m, int g, int wait_number) {
+    check_untouched(*m.acc, "before the wgmma_wait that retires it");
+    // On the heap: this runs on the stack of a kernel thread's fiber (64 KiB), and B alone is up to 16 KiB.
+    const int n = m.acc->n, per = m.acc->per_thread();
+    const std::vector<float> A = operand_values(m.a, 64, m.bf16), B = operand_values(m.b, n, m.bf16);
     std::vector<float>& acc = m.acc->values;
     for (int t = 0; t < WG_THREADS; t++) {
-        for (int v = 0; v < 128; v++) {
+        for (int v = 0; v < per; v++) {
             int row, col;
             fragment_position(t, v, row, col);
-            double s = m.scale_d ? acc[t * 128 + v] : 0.0;
+            double s = m.scale_d ? acc[t * per + v] : 0.0;
             for (int k = 0; k < 16; k++) s += (double)A[row * 16 + k] * B[col * 16 + k];
-            acc[t * 128 + v] = (float)s;
+            acc[t * per + v] = (float)s;
         }
     }
     retire_operand_reads(m.a, 64, g, wait_number);
-    retire_operand_reads(m.b, 256, g, wait_number);
+    retire_operand_reads(m.b, n, g, wait_number);
 }
 
 void wait_compute(const void* const* ins, void* const*, int lanes) {
@@ -629,7 +641,8 @@ void wait_compute(const void* const* ins, void* const*, int lanes) {
         for (const auto& group : w.committed)
             for (const Mma& m : group) busy |= m.acc == acc;
         if (busy) continue;
-        for (int t = 0; t < WG_THREADS; t++) std::memcpy(acc->d[t], &acc->values[t * 128], 128 * sizeof(float));
+        const int per = acc->per_thread();
+        for (int t = 0; t < WG_THREADS; t++) std::memcpy(acc->d[t], &acc->values[t * per], per * sizeof(float));
         w.handed_back.push_back(acc->d[0]);
     }
     for (int t = 0; t < WG_THREADS; t++) g_launch->fibers[g * WG_THREADS + t].knows[g] = number;
@@ -655,11 +668,17 @@ void wgmma_commit() {
 
 void wgmma_wait(int pending) { warpgroup_collective("wgmma.wait_group.sync.aligned", &wait_compute, &pending, nullptr); }
 
-void wgmma_m64n256k16(float* d, u64 desc_a, u64 desc_b, int scale_d, bool bf16) {
-    MmaIn in{desc_a, desc_b, scale_d, d};
-    warpgroup_collective(bf16 ? "wgmma.mma_async.sync.aligned.m64n256k16.f32.bf16.bf16"
-                              : "wgmma.mma_async.sync.aligned.m64n256k16.f32.f16.f16",
-                         &mma_compute, &in, nullptr);
+void wgmma_m64nNk16(float* d, int n, u64 desc_a, u64 desc_b, int scale_d, bool bf16) {
+    MmaIn in{desc_a, desc_b, scale_d, n, d};
+    const char* op;
+    switch (n) {  // the names are the collective's identity: lanes at different shapes fail as divergent
+        case 256: op = bf16 ? "wgmma.mma_async.sync.aligned.m64n256k16.f32.bf16.bf16"
+                            : "wgmma.mma_async.sync.aligned.m64n256k16.f32.f16.f16"; break;
+        case 128: op = bf16 ? "wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16"
+                            : "wgmma.mma_async.sync.aligned.m64n128k16.f32.f16.f16"; break;
+        default: fail("wgmma: m64n%dk16 is not emulated (only N = 128 and 256)", n);
+    }
+    warpgroup_collective(op, &mma_compute, &in, nullptr);
 }
 
 // ---- the device's hooks

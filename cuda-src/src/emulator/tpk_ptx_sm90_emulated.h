@@ -16,7 +16,7 @@ void setmaxnreg(bool increase, int registers);
 void wgmma_fence();
 void wgmma_commit();
 void wgmma_wait(int pending);
-void wgmma_m64n256k16(float* d, u64 desc_a, u64 desc_b, int scale_d, bool bf16);
+void wgmma_m64nNk16(float* d, int n, u64 desc_a, u64 desc_b, int scale_d, bool bf16);
 
 }  // namespace tpk_emu
 
@@ -51,9 +51,15 @@ __device__ __forceinline__ void wgmma_wait() {
 }
 
 // A compiler-ordering device of the PTX build: here every primitive is an opaque call, already in order.
-__device__ __forceinline__ void wgmma_fence_operand(float (&)[128]) {}
+template <int N>
+__device__ __forceinline__ void wgmma_fence_operand(float (&)[N]) {}
 
 template <bool BF16>
 __device__ __forceinline__ void wgmma_m64n256k16(float (&d)[128], u64 desc_a, u64 desc_b, int scale_d) {
-    tpk_emu::wgmma_m64n256k16(d, desc_a, desc_b, scale_d, BF16);
+    tpk_emu::wgmma_m64nNk16(d, 256, desc_a, desc_b, scale_d, BF16);
+}
+
+template <bool BF16>
+__device__ __forceinline__ void wgmma_m64n128k16(float (&d)[64], u64 desc_a, u64 desc_b, int scale_d) {
+    tpk_emu::wgmma_m64nNk16(d, 128, desc_a, desc_b, scale_d, BF16);
 }

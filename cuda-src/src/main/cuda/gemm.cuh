@@ -53,13 +53,21 @@ __device__ __forceinline__ void gemm_store(const GemmArgs<E, O>& a, long long t,
     }
 }
 
+// -inf into the bm x bn tile at (m0, n0), clipped to out, by `threads` threads of which this is `thread`.
 template <typename E, typename O>
-__device__ void gemm_fill_padding(const GemmArgs<E, O>& a, int m0, int bm, long long n0, int bn) {
-    for (int i = threadIdx.x; i < bm * bn; i += blockDim.x) {
+__device__ void gemm_fill_padding(const GemmArgs<E, O>& a, int m0, int bm, long long n0, int bn, int thread,
+                                  int threads) {
+    for (int i = thread; i < bm * bn; i += threads) {
         const long long t = m0 + i / bn;
         const long long j = n0 + i % bn;
         if (t < a.T && j < a.S) a.out[t * a.S + j] = O::from_f32(tpk_neg_inf());
     }
+}
+
+// ... by the whole block.
+template <typename E, typename O>
+__device__ void gemm_fill_padding(const GemmArgs<E, O>& a, int m0, int bm, long long n0, int bn) {
+    gemm_fill_padding(a, m0, bm, n0, bn, threadIdx.x, blockDim.x);
 }
 
 // =====================================================================================================

@@ -22,13 +22,12 @@
 // tiles in L2 instead of streaming all of W per wave of blocks.
 //
 // Versions: v1 (this): 128x256x64, 4 stages, 2 consumer warpgroups, direct stores from registers; not yet
-// run on a GPU. Next once measured: a persistent grid with the epilogue overlapping the next tile's loads,
-// and stores staged through shared memory.
+// run on a GPU. v2 (gemm_sm90_pingpong.cu): a persistent grid whose two consumers take turns, each epilogue
+// overlapping the other's main loop. Next once measured: stores staged through shared memory.
 
 // tpk-arch: compute_90a
 
-#include "gemm.cuh"
-#include "tpk_ptx_sm90.cuh"
+#include "gemm_sm90.cuh"
 
 namespace wg {
 constexpr int BM = 128;           // tokens per block: 64 per consumer warpgroup
@@ -49,16 +48,6 @@ constexpr int CONSUMER_REGS = 232;
 static_assert(SMEM_BYTES <= 232448, "over the 227 KB of shared memory a Hopper block may opt into");
 }  // namespace wg
 
-// (row tile, column tile) of block `bid`: GROUP_M row tiles at a time, columns fastest within a group.
-__device__ __forceinline__ void wg_tile_of(int bid, int tiles_m, int tiles_n, int& tm, int& tn) {
-    const int per_group = wg::GROUP_M * tiles_n;
-    const int first_m = (bid / per_group) * wg::GROUP_M;
-    const int rows = min(tiles_m - first_m, wg::GROUP_M);
-    const int in_group = bid % per_group;
-    tm = first_m + in_group % rows;
-    tn = in_group / rows;
-}
-
 template <typename E, typename O>
 __device__ __forceinline__ void gemm_wgmma(const GemmArgs<E, O>& g, const tpk_tensor_map& map_x,
                                            const tpk_tensor_map& map_w, const tpk_tensor_map& map_xa,
@@ -67,7 +56,7 @@ __device__ __forceinline__ void gemm_wgmma(const GemmArgs<E, O>& g, const tpk_te
     const int tiles_m = (g.T + BM - 1) / BM;
     const int tiles_n = (int)((g.S + BN - 1) / BN);
     int tm, tn;
-    wg_tile_of(blockIdx.x, tiles_m, tiles_n, tm, tn);
+    sm90_tile_of(blockIdx.x, tiles_m, tiles_n, GROUP_M, tm, tn);
     const int m0 = tm * BM;
     const long long n0 = (long long)tn * BN;
     if (n0 >= g.valid) {  // all padding: -inf, and W is never touched
@@ -75,9 +64,7 @@ __device__ __forceinline__ void gemm_wgmma(const GemmArgs<E, O>& g, const tpk_te
         return;
     }
 
-    unsigned char* raw = tpk_dynamic_smem();
-    const u32 raw_addr = smem_addr(raw);
-    const u32 base = (raw_addr + ALIGN - 1) / ALIGN * ALIGN;  // stage s: X tile at base + s*STAGE_BYTES, W after it
+    const u32 base = sm90_aligned_smem(ALIGN);  // stage s: X tile at base + s*STAGE_BYTES, W after it
     const u32 bars = base + STAGES * STAGE_BYTES;              // full[s] at bars + 8s, empty[s] at bars + 8(STAGES+s)
     auto full = [&](int s) { return bars + 8 * s; };
     auto empty = [&](int s) { return bars + 8 * (STAGES + s); };
@@ -138,31 +125,8 @@ __device__ __forceinline__ void gemm_wgmma(const GemmArgs<E, O>& g, const tpk_te
     wgmma_wait<0>();
     wgmma_fence_operand(acc);  // the epilogue's reads stay after the wait
 
-    // Accumulator 4i + q: row 16w + l/4 + 8(q/2), column 8i + 2(l%4) + q%2 of this warpgroup's 64 x 256.
-    const int w = (threadIdx.x % 128) / 32, lane = threadIdx.x % 32;
-    const long long t = m0 + c * 64 + w * 16 + lane / 4;
-#pragma unroll
-    for (int i = 0; i < 32; i++) {
-        const long long j = n0 + 8 * i + 2 * (lane % 4);
-        gemm_store(g, t, j, acc[4 * i]);
-        gemm_store(g, t, j + 1, acc[4 * i + 1]);
-        gemm_store(g, t + 8, j, acc[4 * i + 2]);
-        gemm_store(g, t + 8, j + 1, acc[4 * i + 3]);
-    }
+    sm90_store_fragment(g, acc, m0 + c * 64, n0);
 }
 
-#define TPK_WGMMA_KERNEL(SUFFIX, E, O)                                                                         \
-    extern "C" __global__ void __launch_bounds__(wg::THREADS, 1) tpk_gemm_wgmma_##SUFFIX(                    \
-        O::T* out, const E::T* bias, int T, int K, int R, long long valid, long long S, float alpha,            \
-        const __grid_constant__ tpk_tensor_map map_x, const __grid_constant__ tpk_tensor_map map_w,             \
-        const __grid_constant__ tpk_tensor_map map_xa, const __grid_constant__ tpk_tensor_map map_b) {          \
-        gemm_wgmma(GemmArgs<E, O>{out, nullptr, nullptr, nullptr, nullptr, bias, T, K, R, valid, S, alpha},   \
-                   map_x, map_w, map_xa, map_b);                                                                \
-    }
-
-TPK_WGMMA_KERNEL(bf16_f32, TpkBF16, TpkF32)
-TPK_WGMMA_KERNEL(bf16_bf16, TpkBF16, TpkBF16)
-TPK_WGMMA_KERNEL(bf16_f16, TpkBF16, TpkF16)
-TPK_WGMMA_KERNEL(f16_f32, TpkF16, TpkF32)
-TPK_WGMMA_KERNEL(f16_bf16, TpkF16, TpkBF16)
-TPK_WGMMA_KERNEL(f16_f16, TpkF16, TpkF16)
+#define TPK_WGMMA_KERNEL(SUFFIX, E, O) TPK_SM90_GEMM_KERNEL(tpk_gemm_wgmma_##SUFFIX, wg::THREADS, gemm_wgmma, E, O)
+TPK_SM90_GEMM_DTYPES(TPK_WGMMA_KERNEL)

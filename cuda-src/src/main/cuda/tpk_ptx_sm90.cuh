@@ -1,6 +1,6 @@
 // tpk_ptx_sm90.cuh: the Hopper (sm_90a) inline-PTX primitives: mbarriers, the tensor-memory accelerator
 // (TMA, cp.async.bulk.tensor) and warpgroup MMA (wgmma). Only kernels built for compute_90a include it
-// (gemm_sm90.cu). As with tpk_ptx.cuh, kernels call these functions and never write asm themselves, and
+// (gemm_sm90.cu, gemm_sm90_pingpong.cu). As with tpk_ptx.cuh, kernels call these functions and never write asm themselves, and
 // under TPK_EMULATION the CPU emulator supplies host implementations (tpk_ptx_sm90_emulated.h).
 //
 // Shared-memory operands are 32-bit shared-window addresses (smem_addr of tpk_ptx.cuh). An mbarrier is 8
@@ -94,9 +94,10 @@ __device__ __forceinline__ void wgmma_wait() { asm volatile("wgmma.wait_group.sy
 // the compiler may move reads of d (the epilogue) above the wgmma_wait that makes them valid, or writes to d
 // (the zeroing) below the wgmma_fence that must follow them. An empty asm that reads and writes every d[i],
 // placed right after the wait (and before the fence), keeps them in order.
-__device__ __forceinline__ void wgmma_fence_operand(float (&d)[128]) {
+template <int N>
+__device__ __forceinline__ void wgmma_fence_operand(float (&d)[N]) {
 #pragma unroll
-    for (int i = 0; i < 128; i++) asm volatile("" : "+f"(d[i])::"memory");
+    for (int i = 0; i < N; i++) asm volatile("" : "+f"(d[i])::"memory");
 }
 
 // The one wgmma shape the kernels use, for input type TYPE ("bf16" or "f16"): 128 accumulators in and out.
@@ -140,6 +141,38 @@ __device__ __forceinline__ void wgmma_m64n256k16(float (&d)[128], u64 desc_a, u6
         TPK_WGMMA_M64N256K16("bf16");
     } else {
         TPK_WGMMA_M64N256K16("f16");
+    }
+}
+
+// The m64n128k16 shape (gemm_sm90_pingpong.cu: two of them per k16 cover a warpgroup's 128 x 128 tile): 64
+// accumulators in and out.
+#define TPK_WGMMA_M64N128K16(TYPE) \
+    asm volatile(                                                                                                       \
+        "{\n.reg .pred p;\nsetp.ne.b32 p, %66, 0;\n"                                                                    \
+        "wgmma.mma_async.sync.aligned.m64n128k16.f32." TYPE "." TYPE " {"                                               \
+        "%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, "                                        \
+        "%16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31, "                              \
+        "%32, %33, %34, %35, %36, %37, %38, %39, %40, %41, %42, %43, %44, %45, %46, %47, "                              \
+        "%48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, %60, %61, %62, %63}, "                             \
+        "%64, %65, p, 1, 1, 0, 0;\n}"                                                                                   \
+        : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]),               \
+          "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]),         \
+          "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]),       \
+          "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31]),       \
+          "+f"(d[32]), "+f"(d[33]), "+f"(d[34]), "+f"(d[35]), "+f"(d[36]), "+f"(d[37]), "+f"(d[38]), "+f"(d[39]),       \
+          "+f"(d[40]), "+f"(d[41]), "+f"(d[42]), "+f"(d[43]), "+f"(d[44]), "+f"(d[45]), "+f"(d[46]), "+f"(d[47]),       \
+          "+f"(d[48]), "+f"(d[49]), "+f"(d[50]), "+f"(d[51]), "+f"(d[52]), "+f"(d[53]), "+f"(d[54]), "+f"(d[55]),       \
+          "+f"(d[56]), "+f"(d[57]), "+f"(d[58]), "+f"(d[59]), "+f"(d[60]), "+f"(d[61]), "+f"(d[62]), "+f"(d[63])        \
+        : "l"(desc_a), "l"(desc_b), "r"(scale_d) : "memory")
+
+// d[64 x 128] (+)= A[64 x 16] * B[128 x 16]^T: as wgmma_m64n256k16 with N = 128 (lane l holds d[4i + q] for i in
+// 0..15 at the same rows and columns).
+template <bool BF16>
+__device__ __forceinline__ void wgmma_m64n128k16(float (&d)[64], u64 desc_a, u64 desc_b, int scale_d) {
+    if (BF16) {
+        TPK_WGMMA_M64N128K16("bf16");
+    } else {
+        TPK_WGMMA_M64N128K16("f16");
     }
 }
 

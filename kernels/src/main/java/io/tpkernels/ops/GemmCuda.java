@@ -19,8 +19,8 @@ import java.util.Locale;
  * </pre>
  * with the kernel body chosen by shape and dtype: for {@code T ≤ 16} with 16-byte rows the decode bodies stream
  * the weights once (on tensor cores for F16/BF16); larger F16/BF16 GEMMs with {@code K} and {@code R}
- * multiples of 8 run on tensor cores: on an sm_90 device through TMA and wgmma ({@code gemm_sm90.cu}, unless
- * {@link HopperGemm} says not to), elsewhere through mma.sync, and narrow outputs ({@code S ≤ 16}, no padding,
+ * multiples of 8 run on tensor cores: on an sm_90 device through TMA and wgmma ({@code gemm_sm90.cu}, or its
+ * persistent ping-pong v2 {@code gemm_sm90_pingpong.cu}, as {@link HopperGemm} says), elsewhere through mma.sync, and narrow outputs ({@code S ≤ 16}, no padding,
  * no bias: LoRA's shrink) through the decode body transposed; anything else takes the SIMT body. {@code xa},
  * {@code b} and {@code bias} may be {@code null}.
  */
@@ -34,13 +34,18 @@ final class GemmCuda {
     private static final int DECODE_BLOCKS_PER_SM = 16;
     private static final int MMA_DECODE_COLUMNS = 64;
     private static final int MMA_DECODE_THREADS = 128;
-    // gemm_sm90.cu's tile (wg:: there): 128 x 256 blocks, k-tiles of 64, 4 stages of 48 KB, 3 warpgroups.
-    private static final int WG_BM = 128;
-    private static final int WG_BN = 256;
+    /** k per stage of both Hopper kernels (one 128-byte swizzled row), and their three warpgroups. */
     private static final int WG_BK = 64;
     private static final int WG_THREADS = 384;
-    private static final int WG_SHARED_BYTES = 4 * (128 + 256) * 64 * 2 + 2 * 4 * 8 + 1024;
-    private static final String HOPPER_MODULE = "gemm_sm90";
+    /** gemm_sm90.cu (wg:: there): one block per 128 x 256 tile, 4 stages of 48 KB, 2 mbarriers per stage. */
+    private static final Hopper V1 = new Hopper("gemm_sm90", Path.WGMMA, 128, 256,
+            4 * (128 + 256) * WG_BK * 2 + 2 * 4 * 8 + 1024, false);
+    /**
+     * gemm_sm90_pingpong.cu (pp:: there): persistent blocks over 128 x 128 tiles, 6 stages of 32 KB, 2 mbarriers per
+     * stage and one turn per consumer.
+     */
+    private static final Hopper PINGPONG = new Hopper("gemm_sm90_pingpong", Path.WGMMA_PP, 128, 128,
+            6 * (128 + 128) * WG_BK * 2 + (2 * 6 + 2) * 8 + 1024, true);
     /** Room for the Hopper body's four tensor maps, per thread, so a launch allocates no native memory. */
     private static final ThreadLocal<MemorySegment> MAPS =
             ThreadLocal.withInitial(() -> Arena.ofAuto().allocate(4 * TensorMaps.BYTES, TensorMaps.ALIGNMENT));
@@ -62,8 +67,23 @@ final class GemmCuda {
     private GemmCuda() {
     }
 
-    /** The kernel bodies. WGMMA is gemm_sm90.cu's; the others are gemm.cuh's. */
-    enum Path { MMA_DECODE, MMA_DECODE_T, DECODE, WGMMA, MMA, SIMT }
+    /** The kernel bodies. WGMMA is gemm_sm90.cu's, WGMMA_PP gemm_sm90_pingpong.cu's; the others are gemm.cuh's. */
+    enum Path { MMA_DECODE, MMA_DECODE_T, DECODE, WGMMA, WGMMA_PP, MMA, SIMT }
+
+    /**
+     * A Hopper kernel's launch: its module and path, its output tile (X and XA in boxes of 64 k × bm rows, W and B in
+     * boxes of 64 × bn), its dynamic shared memory, and whether its grid is persistent (one block per SM at most,
+     * each looping over tiles) or one block per tile.
+     */
+    private record Hopper(String module, Path path, int bm, int bn, int sharedBytes, boolean persistent) {
+        static Hopper of(Path path) {
+            return path == Path.WGMMA ? V1 : PINGPONG;
+        }
+
+        static Hopper of(HopperGemm.Variant variant) {
+            return variant == HopperGemm.Variant.V1 ? V1 : PINGPONG;
+        }
+    }
 
     static Path path(DType dtype, long tokens, long k, long r, long... pointers) {
         boolean aligned = (k * dtype.byteSize()) % 16 == 0 && (r * dtype.byteSize()) % 16 == 0;
@@ -103,8 +123,10 @@ final class GemmCuda {
             launchNarrow(device.modules().kernel("gemm", name), x, w, alpha, out, stream);
             return;
         }
-        if (path == Path.WGMMA) {
-            launchWgmma(device.modules().kernel(HOPPER_MODULE, name), x, w, xa, b, bias, valid, alpha, out, stream);
+        if (path == Path.WGMMA || path == Path.WGMMA_PP) {
+            Hopper hopper = Hopper.of(path);
+            launchWgmma(hopper, device.modules().kernel(hopper.module(), name), x, w, xa, b, bias, valid, alpha, out,
+                    stream);
             return;
         }
         CudaKernel kernel = device.modules().kernel("gemm", name);
@@ -118,7 +140,7 @@ final class GemmCuda {
                         (long) device.multiprocessors() * DECODE_BLOCKS_PER_SM);
                 kernel.launch(stream, (int) blocks, THREADS, 0, args);
             }
-            case WGMMA, MMA_DECODE_T -> throw new AssertionError(path + " is launched above");
+            case WGMMA, WGMMA_PP, MMA_DECODE_T -> throw new AssertionError(path + " is launched above");
             case MMA -> {
                 kernel.allowDynamicSharedBytes(MMA_SHARED_BYTES);
                 kernel.launch(stream, blocks(s, MMA_TILE), blocks(t, MMA_TILE), 1, THREADS, 1, 1, MMA_SHARED_BYTES, args);
@@ -130,17 +152,20 @@ final class GemmCuda {
     /**
      * Which tensor-core body takes a shape the mma.sync body could: narrow outputs without padding or bias (LoRA's
      * shrink) the transposed decode body; on an sm_90 device with the Hopper module loadable (and {@link HopperGemm}
-     * not saying otherwise) the wgmma body, except for outputs narrower than its 256-wide tiles' worth and for
-     * {@code K = 0}, which a tensor map cannot describe; else mma.sync.
+     * not saying otherwise) the wgmma body {@link HopperGemm#variant()} names, except for outputs of one 128-wide
+     * tile or less and for {@code K = 0}, which a tensor map cannot describe; else mma.sync.
      */
     private static Path tensorCoreBody(CudaDevice device, DType in, DType out, long k, long r, boolean bias, long valid,
                                        long s) {
         if (r == 0 && !bias && valid == s && s <= DECODE_MAX_T) {
             return Path.MMA_DECODE_T;
         }
-        if (k > 0 && s > MMA_TILE && HopperGemm.enabled() && device.computeCapability() == 90 && device.modules()
-                .kernelIfAvailable(HOPPER_MODULE, NAMES[Path.WGMMA.ordinal()][in.ordinal()][out.ordinal()]).isPresent()) {
-            return Path.WGMMA;
+        if (k > 0 && s > MMA_TILE && HopperGemm.enabled() && device.computeCapability() == 90) {
+            Hopper hopper = Hopper.of(HopperGemm.variant());
+            String name = NAMES[hopper.path().ordinal()][in.ordinal()][out.ordinal()];
+            if (device.modules().kernelIfAvailable(hopper.module(), name).isPresent()) {
+                return hopper.path();
+            }
         }
         return Path.MMA;
     }
@@ -160,10 +185,11 @@ final class GemmCuda {
     }
 
     /**
-     * gemm_sm90.cu: the operands as tensor maps (X and XA in boxes of 64 k × 128 rows, W and B in boxes of 64 × 256,
-     * 128-byte swizzled), one block per 128 × 256 tile of out.
+     * gemm_sm90.cu or gemm_sm90_pingpong.cu: the operands as tensor maps (X and XA in boxes of 64 k × bm rows, W and B
+     * in boxes of 64 × bn, 128-byte swizzled); one block per bm × bn tile of out, or for a persistent kernel one per
+     * tile up to one per SM.
      */
-    private static void launchWgmma(CudaKernel kernel, Tensor x, Tensor w, Tensor xa, Tensor b, Tensor bias, long valid,
+    private static void launchWgmma(Hopper hopper, CudaKernel kernel, Tensor x, Tensor w, Tensor xa, Tensor b, Tensor bias, long valid,
                                     float alpha, Tensor out, CudaStream stream) {
         long t = x.dim(0);
         long k = x.dim(1);
@@ -176,14 +202,15 @@ final class GemmCuda {
         MemorySegment mapW = maps.asSlice(TensorMaps.BYTES, TensorMaps.BYTES);
         MemorySegment mapXa = maps.asSlice(2 * TensorMaps.BYTES, TensorMaps.BYTES);
         MemorySegment mapB = maps.asSlice(3 * TensorMaps.BYTES, TensorMaps.BYTES);
-        TensorMaps.rowMajorSwizzled128(mapX, dtype, x.devicePointer(), t, k, WG_BM, WG_BK);
+        TensorMaps.rowMajorSwizzled128(mapX, dtype, x.devicePointer(), t, k, hopper.bm(), WG_BK);
         // With no valid rows every tile is padding and W is never read: any valid map will do.
         Tensor wOrX = valid == 0 ? x : w;
-        TensorMaps.rowMajorSwizzled128(mapW, dtype, wOrX.devicePointer(), valid == 0 ? t : valid, k, WG_BN, WG_BK);
+        TensorMaps.rowMajorSwizzled128(mapW, dtype, wOrX.devicePointer(), valid == 0 ? t : valid, k, hopper.bn(),
+                WG_BK);
         if (r > 0) {
-            TensorMaps.rowMajorSwizzled128(mapXa, dtype, xa.devicePointer(), t, r, WG_BM, WG_BK);
+            TensorMaps.rowMajorSwizzled128(mapXa, dtype, xa.devicePointer(), t, r, hopper.bm(), WG_BK);
             TensorMaps.rowMajorSwizzled128(mapB, dtype, (valid == 0 ? xa : b).devicePointer(), valid == 0 ? t : valid,
-                    r, WG_BN, WG_BK);
+                    r, hopper.bn(), WG_BK);
         } else { // no LoRA segment: never read
             MemorySegment.copy(mapX, 0, mapXa, 0, TensorMaps.BYTES);
             MemorySegment.copy(mapW, 0, mapB, 0, TensorMaps.BYTES);
@@ -192,8 +219,10 @@ final class GemmCuda {
                 .i32(Math.toIntExact(t)).i32(Math.toIntExact(k)).i32(Math.toIntExact(r)).i64(valid).i64(s).f32(alpha)
                 .struct(mapX, TensorMaps.ALIGNMENT).struct(mapW, TensorMaps.ALIGNMENT)
                 .struct(mapXa, TensorMaps.ALIGNMENT).struct(mapB, TensorMaps.ALIGNMENT);
-        kernel.allowDynamicSharedBytes(WG_SHARED_BYTES);
-        kernel.launch(stream, Math.multiplyExact(blocks(t, WG_BM), blocks(s, WG_BN)), WG_THREADS, WG_SHARED_BYTES, args);
+        int tiles = Math.multiplyExact(blocks(t, hopper.bm()), blocks(s, hopper.bn()));
+        int grid = hopper.persistent() ? Math.min(tiles, out.cudaDevice().multiprocessors()) : tiles;
+        kernel.allowDynamicSharedBytes(hopper.sharedBytes());
+        kernel.launch(stream, grid, WG_THREADS, hopper.sharedBytes(), args);
     }
 
     /** Writes −∞ into columns {@code [valid, S)} of {@code out} (after a GEMM that wrote only the valid ones). */

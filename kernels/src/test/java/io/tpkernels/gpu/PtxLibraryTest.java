@@ -44,6 +44,8 @@ class PtxLibraryTest {
         PtxLibrary packaged = PtxLibrary.packaged();
         assertTrue(packaged.hasSource("gemm_sm90"), "gemm_sm90.cu is packaged");
         assertEquals(List.of("compute_90a"), packaged.archSpecificTargets("gemm_sm90"));
+        assertTrue(packaged.hasSource("gemm_sm90_pingpong"), "gemm_sm90_pingpong.cu is packaged");
+        assertEquals(List.of("compute_90a"), packaged.archSpecificTargets("gemm_sm90_pingpong"));
         assertEquals(List.of(), packaged.archSpecificTargets("gemm"), "gemm.cu runs anywhere from sm_80");
     }
 

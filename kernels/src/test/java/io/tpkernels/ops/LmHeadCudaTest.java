@@ -38,6 +38,13 @@ class LmHeadCudaTest {
         "BF16, BF16, 257, 512, 512, 512, tensor cores (Hopper on sm_90)",
         "BF16, F32, 200, 136, 300, 1024, Hopper: ragged T and K, partial and all-padding column tiles",
         "F16, BF16, 17, 8, 260, 320, Hopper: T just over decode K of one 16-byte chunk",
+        "BF16, F32, 300, 1024, 1000, 1024, pingpong (Hopper v2 on sm_90)",
+        "F16, F32, 129, 264, 130, 192, pingpong: ragged T and K, a partial column tile",
+        "BF16, BF16, 257, 512, 512, 512, pingpong: BF16 out",
+        "BF16, F32, 200, 136, 300, 1024, pingpong: ragged T and K, partial and all-padding column tiles",
+        "F16, BF16, 17, 8, 260, 320, pingpong: T just over decode K of one 16-byte chunk",
+        "F16, BF16, 150, 520, 700, 768, pingpong: F16 in BF16 out, 9 k-tiles: the ring's parity wraps in a tile",
+        "BF16, F32, 260, 456, 17000, 17408, pingpong: 408 tiles on 132 SMs, 3 or 4 per block, padding tiles among them",
         "BF16, F32, 100, 256, 16, 16, narrow output: decode body transposed",
         "F16, BF16, 70, 64, 5, 5, narrow output: decode body transposed",
         "BF16, F32, 40, 128, 10, 16, narrow but padded: tensor cores",
@@ -57,6 +64,8 @@ class LmHeadCudaTest {
              Tensor out = Poison.poison(Tensor.allocate(GPU, outDtype, t, s))) {
             if (path.contains("Hopper off")) {
                 HopperGemm.disabledDuring(() -> LmHead.logits(x, w, out));
+            } else if (path.startsWith("pingpong")) {
+                HopperGemm.variantDuring(HopperGemm.Variant.PINGPONG, () -> LmHead.logits(x, w, out));
             } else {
                 LmHead.logits(x, w, out);
             }
@@ -91,6 +100,35 @@ class LmHeadCudaTest {
             float[] b = mmaSync.toFloatArray();
             for (int i = 0; i < a.length; i++) {
                 // Both sum the same bf16 products in f32, in different orders: close, not equal.
+                assertEquals(b[i], a[i], 1e-5f * Math.max(1f, Math.abs(b[i])) * h, "element " + i);
+            }
+        }
+    }
+
+    /**
+     * The persistent ping-pong kernel against v1 on a shape with more tiles than SMs (so blocks loop, and both
+     * consumers of a block take tiles) and enough k-tiles that the stage ring wraps inside a tile.
+     */
+    @Test
+    void onAnSm90DeviceThePingpongKernelRunsWhenAskedForAndMatchesV1() {
+        CudaDevice device = CudaDevice.of(GPU);
+        org.junit.jupiter.api.Assumptions.assumeTrue(device.computeCapability() == 90,
+                () -> "the Hopper kernels run on sm_90 only, this is " + device);
+        int t = 140;
+        int h = 456;
+        int s = 128 * (device.multiprocessors() + 7); // 2 row tiles: every block takes 2 tiles or more
+        int valid = s - 200;
+        try (Tensor x = Tensor.ofFloats(DType.BF16, RandomData.floats(31, t * h), t, h).copyTo(GPU);
+             Tensor w = Tensor.ofFloats(DType.BF16, RandomData.floats(32, valid * h), valid, h).copyTo(GPU);
+             Tensor pingpong = Poison.poison(Tensor.allocate(GPU, DType.F32, t, s));
+             Tensor v1 = Poison.poison(Tensor.allocate(GPU, DType.F32, t, s))) {
+            HopperGemm.variantDuring(HopperGemm.Variant.PINGPONG, () -> LmHead.logits(x, w, pingpong));
+            assertEquals(1, device.modules().loadCount("gemm_sm90_pingpong"), "the ping-pong module was loaded and used");
+            HopperGemm.variantDuring(HopperGemm.Variant.V1, () -> LmHead.logits(x, w, v1));
+            float[] a = pingpong.toFloatArray();
+            float[] b = v1.toFloatArray();
+            for (int i = 0; i < a.length; i++) {
+                // The same bf16 products in f32; the two may order the tensor cores' sums differently: close.
                 assertEquals(b[i], a[i], 1e-5f * Math.max(1f, Math.abs(b[i])) * h, "element " + i);
             }
         }

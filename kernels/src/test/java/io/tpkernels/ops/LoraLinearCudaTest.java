@@ -48,6 +48,18 @@ class LoraLinearCudaTest {
         HopperGemm.disabledDuring(() -> LoraLinearCpuTest.check(GPU, dtype, t, k, n, r, 1.5f, true, t * 17L + k));
     }
 
+    @ParameterizedTest(name = "pingpong (Hopper v2) {0}: T={1} K={2} N={3} R={4}")
+    @CsvSource({
+        "F16, 200, 1024, 256, 16",    // R = 16: one LoRA k-tile, zero-filled past 16
+        "BF16, 130, 512, 260, 8",     // ragged tiles
+        "BF16, 150, 200, 600, 72",    // K and R ragged against the 64-wide k-tiles
+        "BF16, 300, 392, 8000, 24",   // 189 tiles on 132 SMs: blocks take 1 or 2 tiles, one per consumer; 8 k-tiles
+    })
+    void thePingpongKernelMatchesTheReference(DType dtype, int t, int k, int n, int r) {
+        HopperGemm.variantDuring(HopperGemm.Variant.PINGPONG,
+                () -> LoraLinearCpuTest.check(GPU, dtype, t, k, n, r, 1.5f, true, t * 19L + k));
+    }
+
     @Test
     void withBZeroTheResultIsTheBaseProductExactly() {
         LoraLinearCpuTest.assertBZeroGivesTheBase(GPU, 200, 1024, 256);

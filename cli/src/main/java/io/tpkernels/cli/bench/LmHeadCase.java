@@ -1,5 +1,6 @@
 package io.tpkernels.cli.bench;
 
+import io.tpkernels.gpu.CudaDevice;
 import io.tpkernels.ops.CublasGemm;
 import io.tpkernels.ops.HopperGemm;
 import io.tpkernels.ops.LmHead;
@@ -13,7 +14,9 @@ import java.util.List;
  * The vocab-padded LM-head GEMM (SEMANTICS.md section 4) on the last rank's shard, the one with padding rows:
  * {@code X[T, H]·W[valid, H]ᵀ} into F32 logits {@code [T, S]}, BF16 inputs. Decode shapes are bound by reading
  * W (their percent is of the copy bandwidth), prefill by the GEMM rate; on a GPU the baselines are cuBLAS on the
- * valid columns and, for prefill, the mma.sync kernel (what runs where the Hopper kernel does not). GEMM-shaped: {@code M = T}, {@code N = valid}, {@code K = H}.
+ * valid columns and, for prefill, the mma.sync kernel (what runs where the Hopper kernel does not) and on sm_90 each
+ * Hopper kernel by name ({@code wgmma v1}, {@code pingpong}), whichever is the default. GEMM-shaped: {@code M = T},
+ * {@code N = valid}, {@code K = H}.
  */
 final class LmHeadCase implements KernelCase {
 
@@ -79,7 +82,19 @@ final class LmHeadCase implements KernelCase {
                 LmHead.logits(in.x(), in.weight(), in.logits(), bench.stream());
             }))));
         }
+        if (bench.isCuda() && t > 16 && HopperGemm.enabled() && CudaDevice.of(bench.device()).computeCapability() == 90) {
+            baselines.add(new Result.Baseline("wgmma v1", hopper(bench, sets, HopperGemm.Variant.V1)));
+            baselines.add(new Result.Baseline("pingpong", hopper(bench, sets, HopperGemm.Variant.PINGPONG)));
+        }
         return new Result(name(), Result.Role.kernel, bench.backend(), "BF16->F32",
                 Shape.of("M", t).and("N", valid).and("K", h).and("S", s), ms, bytes, 2.0 * t * valid * h, baselines);
+    }
+
+    /** The median of the LM head through one Hopper kernel, named rather than the default. */
+    private static double hopper(Bench bench, Rotation<Inputs> sets, HopperGemm.Variant variant) {
+        return HopperGemm.variantDuring(variant, () -> bench.medianMillis(i -> {
+            Inputs in = sets.get(i);
+            LmHead.logits(in.x(), in.weight(), in.logits(), bench.stream());
+        }));
     }
 }
