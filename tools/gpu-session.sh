@@ -10,6 +10,8 @@
 #   demo     tpk demo --backend cuda --dtype bf16
 #   jmh      the host cost of a launch, FFM against JCuda (LaunchOverheadBenchmark, JcudaLaunchBenchmark)
 # STEP_SECONDS caps each step (default 240); BENCH_ARGS adds options to tpk bench (--kernel lora, --quick).
+# A call may run 600 s at most and all steps may take longer on a cold machine: split them over calls, e.g.
+# STEPS="env tests", then STEPS="bench", then STEPS="demo jmh"; $OUT comes back even from a call cut short.
 set -uo pipefail
 out=${OUT:-gpu-out}
 mkdir -p "$out"
