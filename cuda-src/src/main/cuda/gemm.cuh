@@ -384,31 +384,34 @@ struct DecodePartials {
     }
 };
 
+// Where decode_stash keeps accumulator q of tile (mt, nt) of a lane of a warp: column mt*16 + g + 8*(q/2) of the
+// block's 64, token nt*8 + 2c + q%2 (the m16n8 fragment layout, g = lane/4, c = lane%4).
+__device__ __forceinline__ float& decode_slot(DecodePartials& p, int warp, int lane, int mt, int nt, int q) {
+    return p.v[warp][nt * 8 + 2 * (lane & 3) + (q & 1)][mt * 16 + (lane >> 2) + 8 * (q >> 1)];
+}
+
 // This warp's accumulators back from p, as decode_stash put them.
-__device__ __forceinline__ void decode_unstash(float (&acc)[mma_decode::MT][2][4], const DecodePartials& p, int warp,
+__device__ __forceinline__ void decode_unstash(float (&acc)[mma_decode::MT][2][4], DecodePartials& p, int warp,
                                                int lane) {
     using namespace mma_decode;
-    const int g = lane >> 2, c = lane & 3;
 #pragma unroll
     for (int mt = 0; mt < MT; mt++)
 #pragma unroll
         for (int nt = 0; nt < 2; nt++)
 #pragma unroll
-            for (int q = 0; q < 4; q++) acc[mt][nt][q] = p.v[warp][nt * 8 + 2 * c + (q & 1)][mt * 16 + g + 8 * (q >> 1)];
+            for (int q = 0; q < 4; q++) acc[mt][nt][q] = decode_slot(p, warp, lane, mt, nt, q);
 }
 
 // Every warp's accumulators into p, then a block barrier: p.sum is ready for any thread.
 __device__ __forceinline__ void decode_stash(DecodePartials& p, const float (&acc)[mma_decode::MT][2][4], int warp,
                                              int lane) {
     using namespace mma_decode;
-    // Accumulator q of tile (mt, nt) is column j0 + mt*16 + g + 8*(q/2), token nt*8 + 2c + q%2.
-    const int g = lane >> 2, c = lane & 3;
 #pragma unroll
     for (int mt = 0; mt < MT; mt++)
 #pragma unroll
         for (int nt = 0; nt < 2; nt++)
 #pragma unroll
-            for (int q = 0; q < 4; q++) p.v[warp][nt * 8 + 2 * c + (q & 1)][mt * 16 + g + 8 * (q >> 1)] = acc[mt][nt][q];
+            for (int q = 0; q < 4; q++) decode_slot(p, warp, lane, mt, nt, q) = acc[mt][nt][q];
     __syncthreads();
 }
 
