@@ -8,6 +8,7 @@
 // Run by the cuda-src module's test phase; exit status 0 when every case passes.
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <random>
 #include <string>
@@ -119,8 +120,9 @@ void misaligned_load_fails() {
 }
 // The emulator's own checks: each rule-breaking kernel fails its launch with a message naming the rule,
 // and the same kernel run by the rules passes.
-void launch_expect(const char* kernel, void** params, unsigned threads, unsigned smem, const char* expected) {
-    unsigned grid[3] = {1, 1, 1}, block[3] = {threads, 1, 1};
+void launch_expect(const char* kernel, void** params, unsigned threads, unsigned smem, const char* expected,
+                   unsigned blocks = 1) {
+    unsigned grid[3] = {blocks, 1, 1}, block[3] = {threads, 1, 1};
     char err[512] = "";
     const int rc = tpk_emu_launch(kernel, grid, block, smem, params, err, sizeof err);
     if (expected == nullptr) {
@@ -129,6 +131,25 @@ void launch_expect(const char* kernel, void** params, unsigned threads, unsigned
         check(rc != 0 && std::strstr(err, expected) != nullptr,
               std::string(kernel) + " must fail with '" + expected + "', got: " + (rc ? err : "success"));
     }
+}
+
+// A block may wait for a flag only a block that ran before it publishes: in index order block 1 may wait for block
+// 0, and with TPK_EMU_BLOCK_ORDER=reverse block 0 for block 1; the other way round fails the launch.
+void flag_waits_follow_the_block_order() {
+    for (int reverse = 0; reverse <= 1; reverse++) {
+        if (reverse) setenv("TPK_EMU_BLOCK_ORDER", "reverse", 1);
+        for (int waiter = 0; waiter <= 1; waiter++) {
+            unsigned flag = 0;
+            std::vector<int> data(33, 0);
+            unsigned* f = &flag;
+            int* d = data.data();
+            void* params[] = {&f, &d, &waiter};
+            const bool runs_after = (waiter == 1) != (reverse == 1);
+            launch_expect("emu_test_flag_handoff", params, 32, 0, runs_after ? nullptr : "no block that ran before set it", 2);
+            if (runs_after) check(data[32] == 42 && flag == 7, "the waiting block sees what the other wrote before publishing");
+        }
+    }
+    unsetenv("TPK_EMU_BLOCK_ORDER");
 }
 
 void rule_breakers_fail() {
@@ -146,6 +167,7 @@ void rule_breakers_fail() {
     launch_expect("emu_test_copy_then_read", racy, 64, 512, "race");
     launch_expect("emu_test_divergent_barrier", one, 64, 0, "deadlock");
     launch_expect("emu_test_divergent_shuffle", one, 32, 0, "deadlock");
+    flag_waits_follow_the_block_order();
 }
 
 // ---- Hopper: TMA, mbarriers and wgmma (emulator_test_kernels.cu)

@@ -32,6 +32,20 @@ extern "C" __global__ void emu_test_divergent_shuffle(int* out) {
     out[threadIdx.x] = v;
 }
 
+// Of a grid of two blocks, block `waiter` waits for the flag the other one publishes after writing data[0]; then
+// every thread copies data[0] into data[1 + thread].
+extern "C" __global__ void emu_test_flag_handoff(u32* flag, int* data, int waiter) {
+    if ((int)blockIdx.x != waiter) {
+        if (threadIdx.x == 0) data[0] = 42;
+        __syncthreads();
+        if (threadIdx.x == 0) tpk_publish(flag, 7);
+        return;
+    }
+    if (threadIdx.x == 0) tpk_wait_flag(flag, 7);
+    __syncthreads();
+    data[1 + threadIdx.x] = data[0];
+}
+
 // ---- Hopper: TMA, mbarriers, wgmma
 
 // A warp-specialized GEMM in the shape of gemm_sm90.cu: out[t][n] = sum_k X[t][k] W[n][k], one 128 x 256 tile
@@ -222,6 +236,7 @@ static const tpk_emu::KernelEntry emu_test_kernels[] = {
     tpk_emu::kernel_entry("emu_test_copy_then_read", &emu_test_copy_then_read),
     tpk_emu::kernel_entry("emu_test_divergent_barrier", &emu_test_divergent_barrier),
     tpk_emu::kernel_entry("emu_test_divergent_shuffle", &emu_test_divergent_shuffle),
+    tpk_emu::kernel_entry("emu_test_flag_handoff", &emu_test_flag_handoff),
     tpk_emu::kernel_entry("emu_test_sm90_gemm", &emu_test_sm90_gemm),
     tpk_emu::kernel_entry("emu_test_sm90_layout", &emu_test_sm90_layout),
     tpk_emu::kernel_entry("emu_test_sm90_tma_image", &emu_test_sm90_tma_image),
