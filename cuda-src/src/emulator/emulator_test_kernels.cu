@@ -152,10 +152,11 @@ extern "C" __global__ void __launch_bounds__(384) emu_test_sm90_gemm(float* out,
 // D goes to out as d[v] of lane t at out[128 t + v]. emulator_test.cpp makes one operand a one-hot selector, so
 // that D must show the other operand's elements, each where the PTX ISA says. publish 0: one warpgroup, every
 // thread waits on the mbarrier; 1: 256 threads, thread 0 waits and a __syncthreads passes what it observed on to
-// warpgroup 1, which computes; 2: the same without that __syncthreads (a race).
+// warpgroup 1, which computes; 2: the same without that __syncthreads (a race). n128: an m64n128k16 instead,
+// over B's first 128 rows (d[0..63]; the other 64 stay NaN).
 extern "C" __global__ void emu_test_sm90_layout(float* out, u16* a_image, const __grid_constant__ tpk_tensor_map map_a,
                                                 const __grid_constant__ tpk_tensor_map map_b, int ks, int bf16,
-                                                int publish) {
+                                                int publish, int n128) {
     const u32 a = (smem_addr(tpk_dynamic_smem()) + 1023) & ~1023u, b = a + 64 * 128, bar = b + 256 * 128;
     if (threadIdx.x == 0) {
         mbar_init(bar, 1);
@@ -173,9 +174,17 @@ extern "C" __global__ void emu_test_sm90_layout(float* out, u16* a_image, const 
     for (int i = t; i < 64 * 64; i += 128) std::memcpy(&a_image[i], smem + 2 * i, 2);
     float d[128];
     for (int v = 0; v < 128; v++) d[v] = __uint_as_float(0x7fc00000u);  // scale-d 0 ignores them
+    const u64 da = wgmma_desc_k_sw128(a + 32 * ks), db = wgmma_desc_k_sw128(b + 32 * ks);
     wgmma_fence();
-    if (bf16) wgmma_m64n256k16<true>(d, wgmma_desc_k_sw128(a + 32 * ks), wgmma_desc_k_sw128(b + 32 * ks), 0);
-    else wgmma_m64n256k16<false>(d, wgmma_desc_k_sw128(a + 32 * ks), wgmma_desc_k_sw128(b + 32 * ks), 0);
+    if (n128) {  // the first 128 rows of B: d[0..63] only
+        float (&d64)[64] = *reinterpret_cast<float (*)[64]>(d);
+        if (bf16) wgmma_m64n128k16<true>(d64, da, db, 0);
+        else wgmma_m64n128k16<false>(d64, da, db, 0);
+    } else if (bf16) {
+        wgmma_m64n256k16<true>(d, da, db, 0);
+    } else {
+        wgmma_m64n256k16<false>(d, da, db, 0);
+    }
     wgmma_commit();
     wgmma_wait<0>();
     for (int v = 0; v < 128; v++) out[t * 128 + v] = d[v];
