@@ -11,6 +11,9 @@ import java.lang.foreign.MemorySegment;
  * <p>Each stream has a {@link #scratch()}: device memory its kernels share from launch to launch.
  */
 public final class CudaStream implements AutoCloseable {
+    /** The size of {@link #scratch()}. */
+    public static final long SCRATCH_BYTES = 128 << 10;
+
     private final CudaDevice device;
     private final boolean owned;
     private volatile MemorySegment handle;
@@ -56,9 +59,6 @@ public final class CudaStream implements AutoCloseable {
     public DeviceBuffer scratch() {
         return device.streamScratch(handle());
     }
-
-    /** The size of {@link #scratch()}. */
-    public static final long SCRATCH_BYTES = 128 << 10;
 
     /** Whether work queued on this stream is being captured into a CUDA graph (by another library) instead of run. */
     public boolean isCapturing() {

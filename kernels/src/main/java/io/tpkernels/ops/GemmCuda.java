@@ -20,9 +20,9 @@ import java.util.Locale;
  * with the kernel body chosen by shape and dtype: for {@code T ≤ 16} with 16-byte rows the decode bodies stream
  * the weights once (on tensor cores for F16/BF16); larger F16/BF16 GEMMs with {@code K} and {@code R}
  * multiples of 8 run on tensor cores: on an sm_90 device through TMA and wgmma ({@code gemm_sm90.cu}, or its
- * persistent ping-pong v2 {@code gemm_sm90_pingpong.cu}, as {@link HopperGemm} says), elsewhere through mma.sync, and narrow outputs ({@code S ≤ 16}, no padding,
- * no bias: LoRA's shrink) through the decode body transposed; anything else takes the SIMT body. {@code xa},
- * {@code b} and {@code bias} may be {@code null}.
+ * persistent ping-pong v2 {@code gemm_sm90_pingpong.cu}, as {@link HopperGemm} says), elsewhere through mma.sync,
+ * and narrow outputs ({@code S ≤ 16}, no padding, no bias: LoRA's shrink) through the decode body transposed;
+ * anything else takes the SIMT body. {@code xa}, {@code b} and {@code bias} may be {@code null}.
  */
 final class GemmCuda {
     /** Largest T the decode body takes. */
@@ -189,8 +189,8 @@ final class GemmCuda {
      * in boxes of 64 × bn, 128-byte swizzled); one block per bm × bn tile of out, or for a persistent kernel one per
      * tile up to one per SM.
      */
-    private static void launchWgmma(Hopper hopper, CudaKernel kernel, Tensor x, Tensor w, Tensor xa, Tensor b, Tensor bias, long valid,
-                                    float alpha, Tensor out, CudaStream stream) {
+    private static void launchWgmma(Hopper hopper, CudaKernel kernel, Tensor x, Tensor w, Tensor xa, Tensor b,
+                                    Tensor bias, long valid, float alpha, Tensor out, CudaStream stream) {
         long t = x.dim(0);
         long k = x.dim(1);
         long r = xa == null ? 0 : xa.dim(1);
