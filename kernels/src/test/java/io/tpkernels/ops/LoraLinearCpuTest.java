@@ -20,7 +20,10 @@ class LoraLinearCpuTest {
 
     private static final DType[] DTYPES = {DType.F32, DType.F16, DType.BF16};
 
-    /** The reference: xa = round_dtype(s·x·Aᵀ) (as the contract says), then x·Wᵀ + xa·Bᵀ + bias in double. */
+    /**
+     * The reference: xa = round_dtype(s·x·Aᵀ) (as {@link LoraLinear}'s javadoc says; SEMANTICS.md is silent on the
+     * intermediate's dtype), then x·Wᵀ + xa·Bᵀ + bias in double.
+     */
     static double[][][] reference(DType dtype, float[] x, float[] w, float[] a, float[] b, float s, float[] bias,
                                   int t, int k, int n, int r) {
         double[][] xa = GemmReference.multiplyNT(x, a, t, r, k)[0];
