@@ -33,7 +33,7 @@ record LoraShard(Tensor a, Tensor b, float scale) implements AutoCloseable {
                 }
             }
             case LoraSource.FromAdapter ad -> {
-                long r = rankOf(ad, k);
+                long r = rankOf(ad, k, k, ctx);
                 Tensor a = ShardLoader.loadFullOrLocal(ad.weights(), ad.aName(), new long[] {r, k}, Split.REPLICATED,
                         0, r, ctx.size(), ctx.rank(), ctx.device(), ctx.precision().dtype());
                 yield withB(a, ad, new long[] {outputs.size(), r}, Split.ROWS, outputs, ctx);
@@ -61,7 +61,7 @@ record LoraShard(Tensor a, Tensor b, float scale) implements AutoCloseable {
                 }
             }
             case LoraSource.FromAdapter ad -> {
-                long r = rankOf(ad, inputs.size());
+                long r = rankOf(ad, inputs.size(), inputs.length(), ctx);
                 Tensor a = ShardLoader.loadFullOrLocal(ad.weights(), ad.aName(), new long[] {r, inputs.size()},
                         Split.COLUMNS, inputs.start(), inputs.end(), ctx.size(), ctx.rank(), ctx.device(),
                         ctx.precision().dtype());
@@ -70,14 +70,23 @@ record LoraShard(Tensor a, Tensor b, float scale) implements AutoCloseable {
         };
     }
 
-    /** The adapter's rank R: A's first dimension. */
-    private static long rankOf(LoraSource.FromAdapter ad, long k) {
+    /**
+     * The adapter's rank R: A's first dimension, which must be the adapter's configured {@code r} when it has one.
+     * {@code k} is A's full width, {@code localK} this rank's (the same for a replicated A).
+     */
+    private static long rankOf(LoraSource.FromAdapter ad, long k, long localK, RankContext ctx) {
         long[] shape = ad.weights().info(ad.aName()).shape();
-        if (shape.length != 2 || shape[0] < 1 || shape[0] > LoraLinear.MAX_RANK) {
-            throw new WeightException(ad.weights().describe() + ": tensor " + ad.aName() + " has shape "
-                    + Arrays.toString(shape) + "; LoRA A must be [R, " + k + "] with R in [1, " + LoraLinear.MAX_RANK + "]");
+        int expected = ad.expectedRank();
+        boolean inRange = shape.length == 2 && shape[0] >= 1 && shape[0] <= LoraLinear.MAX_RANK;
+        if (inRange && (expected == 0 || shape[0] == expected)) {
+            return shape[0];
         }
-        return shape[0];
+        String r = expected == 0 ? "R" : Long.toString(expected);
+        String rule = expected == 0 ? "R in [1, " + LoraLinear.MAX_RANK + "]" : "the adapter's r is " + expected;
+        throw new WeightException(ad.weights().describe() + ": tensor " + ad.aName() + " has shape "
+                + Arrays.toString(shape) + ", expected the full [" + r + ", " + k + "]"
+                + (localK == k ? "" : " or rank " + ctx.rank() + "'s shard [" + r + ", " + localK + "]")
+                + " (LoRA A, " + rule + ") on rank " + ctx.rank() + " of tp " + ctx.size());
     }
 
     private static LoraShard withB(Tensor a, LoraSource.FromAdapter ad, long[] fullB, Split split, ShardRange rows,

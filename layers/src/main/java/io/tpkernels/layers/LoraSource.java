@@ -22,12 +22,27 @@ public sealed interface LoraSource {
         }
     }
 
-    /** {@code A} ({@code [R, K]}) and {@code B} ({@code [N, R]}) read from {@code weights}, full or already sharded. */
-    record FromAdapter(WeightSource weights, String aName, String bName, float scale) implements LoraSource {
+    /**
+     * {@code A} ({@code [R, K]}) and {@code B} ({@code [N, R]}) read from {@code weights}, full or already sharded.
+     *
+     * @param expectedRank the adapter's {@code r} from its configuration, which {@code A}'s first dimension must
+     *                     equal; 0 takes whatever {@code R} {@code A} has
+     */
+    record FromAdapter(WeightSource weights, String aName, String bName, float scale, int expectedRank)
+            implements LoraSource {
         public FromAdapter {
             Objects.requireNonNull(weights, "weights");
             Objects.requireNonNull(aName, "aName");
             Objects.requireNonNull(bName, "bName");
+            if (expectedRank < 0 || expectedRank > LoraLinear.MAX_RANK) {
+                throw new IllegalArgumentException("LoRA rank " + expectedRank + " is outside [1, " + LoraLinear.MAX_RANK
+                        + "] (0: A's own)");
+            }
+        }
+
+        /** An adapter whose rank is whatever {@code A}'s first dimension says. */
+        public FromAdapter(WeightSource weights, String aName, String bName, float scale) {
+            this(weights, aName, bName, scale, 0);
         }
     }
 }

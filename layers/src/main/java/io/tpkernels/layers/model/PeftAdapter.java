@@ -11,7 +11,7 @@ import java.util.Optional;
  * A PEFT LoRA adapter for the demo model: its {@code adapter_config.json} and its tensors under PEFT's names
  * ({@code base_model.model.model.layers.{i}.mlp.{proj}.lora_{A,B}.weight}). A projection carries LoRA when
  * the config targets its module; its tensors must then exist, and {@code A}'s rank must be the config's
- * {@code r}.
+ * {@code r} (checked when each rank loads its layer, so that the error names tp and the rank).
  *
  * @param config  the adapter's configuration
  * @param weights its tensors (not closed by this record)
@@ -31,11 +31,7 @@ public record PeftAdapter(AdapterConfig config, WeightSource weights) implements
                         + projection.module());
             }
         }
-        long[] shape = weights.info(a).shape();
-        if (shape.length != 2 || shape[0] != config.rank()) {
-            throw new WeightException(weights.describe() + ": tensor " + a + " has shape "
-                    + java.util.Arrays.toString(shape) + " but the adapter's r is " + config.rank());
-        }
-        return Optional.of(new LoraSource.FromAdapter(weights, a, b, config.scale()));
+        // A's rank is checked against r where the layer loads it, so that the error names tp and the rank too.
+        return Optional.of(new LoraSource.FromAdapter(weights, a, b, config.scale(), config.rank()));
     }
 }
