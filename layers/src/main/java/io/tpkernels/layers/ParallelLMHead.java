@@ -24,14 +24,17 @@ public final class ParallelLMHead implements AutoCloseable {
     private final VocabShard shard;
     private final long hidden;
     private final Tensor weight;
-    private final boolean ownsWeight;
+    /** The embedding whose weight shard this head uses, or {@code null} when the head owns its weight. */
+    private final VocabParallelEmbedding tiedTo;
+    private volatile boolean closed;
 
-    private ParallelLMHead(RankContext ctx, VocabShard shard, long hidden, Tensor weight, boolean ownsWeight) {
+    private ParallelLMHead(RankContext ctx, VocabShard shard, long hidden, Tensor weight,
+                           VocabParallelEmbedding tiedTo) {
         this.ctx = ctx;
         this.shard = shard;
         this.hidden = hidden;
         this.weight = weight;
-        this.ownsWeight = ownsWeight;
+        this.tiedTo = tiedTo;
     }
 
     /** This rank's valid rows of {@code weightName} ({@code [vocabSize, hidden]}), padded to {@code multiple·tp}. */
@@ -39,17 +42,28 @@ public final class ParallelLMHead implements AutoCloseable {
                                       RankContext ctx) {
         VocabShard shard = VocabShard.of(vocabSize, ctx.size(), ctx.rank(), multiple);
         return new ParallelLMHead(ctx, shard, hidden,
-                VocabParallelEmbedding.loadValidRows(source, weightName, shard, hidden, ctx), true);
+                VocabParallelEmbedding.loadValidRows(source, weightName, shard, hidden, ctx), null);
     }
 
-    /** A head that uses {@code embedding}'s weight shard (tied embeddings): no second copy; it stays the embedding's. */
+    /**
+     * A head that uses {@code embedding}'s weight shard (tied embeddings): no second copy; it stays the embedding's.
+     * The head borrows that shard, so the embedding must outlive it: close the head first (closing the head frees
+     * nothing). Using the head once the embedding is closed is an {@link IllegalStateException}.
+     */
     public static ParallelLMHead tiedTo(VocabParallelEmbedding embedding) {
+        embedding.requireOpen("ParallelLMHead.tiedTo");
         return new ParallelLMHead(embedding.context(), embedding.shard(), embedding.hiddenSize(),
-                embedding.weightShard(), false);
+                embedding.weightShard(), embedding);
     }
 
     /** This rank's {@code [T, S]} F32 logits, {@code −∞} in its padding columns. */
     public Tensor localLogits(Tensor x) {
+        if (closed) {
+            throw new IllegalStateException("ParallelLMHead on rank " + ctx.rank() + " was used after it was closed");
+        }
+        if (tiedTo != null) {
+            tiedTo.requireOpen("ParallelLMHead on rank " + ctx.rank() + " (tied)");
+        }
         Activations.require("ParallelLMHead", x, -1, hidden, ctx);
         return LmHead.logits(x, weight, shard.shardSize());
     }
@@ -88,12 +102,14 @@ public final class ParallelLMHead implements AutoCloseable {
 
     /** Whether the weight shard is the tied embedding's. */
     public boolean isTied() {
-        return !ownsWeight;
+        return tiedTo != null;
     }
 
+    /** Frees the weight shard, unless it is the tied embedding's; any later use is an {@link IllegalStateException}. */
     @Override
     public void close() {
-        if (ownsWeight) {
+        closed = true;
+        if (tiedTo == null) {
             weight.close();
         }
     }

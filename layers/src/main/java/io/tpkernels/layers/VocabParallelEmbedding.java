@@ -22,6 +22,7 @@ public final class VocabParallelEmbedding implements AutoCloseable {
     private final long hidden;
     private final Tensor weight;
     private final Tokens output;
+    private volatile boolean closed;
 
     private VocabParallelEmbedding(RankContext ctx, VocabShard shard, long hidden, Tensor weight, Tokens output) {
         this.ctx = ctx;
@@ -90,8 +91,18 @@ public final class VocabParallelEmbedding implements AutoCloseable {
         return ctx;
     }
 
+    /** Throws {@link IllegalStateException}, naming {@code user}, once this embedding is closed. */
+    void requireOpen(String user) {
+        if (closed) {
+            throw new IllegalStateException(user + ": the VocabParallelEmbedding of rank " + ctx.rank()
+                    + " is closed (a tied LM head borrows its weight shard: close the head before the embedding)");
+        }
+    }
+
+    /** Frees the weight shard (a head {@link ParallelLMHead#tiedTo tied} to it can no longer be used). */
     @Override
     public void close() {
+        closed = true;
         weight.close();
     }
 }
