@@ -104,23 +104,40 @@ class EmbeddingLayersPropertiesTest {
 
     @Property(tries = 20)
     void theVocabParallelEmbeddingAllocatesOnlyItsValidRows(@ForAll("tps") int tp, @ForAll @IntRange(min = 1, max = 500) int vocab,
-                                                            @ForAll @IntRange(min = 1, max = 64) int multiple) {
+                                                            @ForAll @IntRange(min = 1, max = 64) int multiple,
+                                                            @ForAll("floatTypes") DType stored) {
+        allocatesOnlyValidRows(Device.CPU, tp, vocab, multiple, stored);
+    }
+
+    /**
+     * The bytes property on {@code device}: a BF16 embedding loaded from a checkpoint stored as {@code stored}, with a
+     * head tied to it, holds its valid rows once. At the peak it may also have held them in the stored dtype (a GPU
+     * casts on the device, after the copy); on the host the cast reads the checkpoint in place.
+     */
+    static void allocatesOnlyValidRows(Device device, int tp, int vocab, int multiple, DType stored) {
         int hidden = 6;
-        try (InMemoryWeights weights = Harness.randomWeights(vocab, DType.F32, Map.of("emb", new long[] {vocab, hidden}))) {
-            List<long[]> bytes = Harness.onRanks(tp, Device.CPU, Precision.BF16, ctx -> {
-                try (MemoryMeter meter = MemoryMeter.start();
+        try (InMemoryWeights weights = Harness.randomWeights(vocab, stored, Map.of("emb", new long[] {vocab, hidden}))) {
+            List<long[]> bytes = Harness.onRanks(tp, device, Precision.BF16, ctx -> {
+                MemoryMeter meter = MemoryMeter.start();
+                try (meter;
                      VocabParallelEmbedding e = VocabParallelEmbedding.load(weights, "emb", vocab, hidden, multiple, ctx,
                              Tokens.REPLICATED);
                      ParallelLMHead head = ParallelLMHead.tiedTo(e)) {
-                    return new long[] {meter.peakBytes(Device.CPU), e.shard().validRows(), head.isTied() ? 1 : 0};
+                    return new long[] {meter.liveBytes(device), meter.peakBytes(device), e.shard().validRows(),
+                            head.isTied() ? 1 : 0, device.isCuda() ? meter.liveBytes(Device.CPU) : 0};
                 }
             });
             for (int r = 0; r < tp; r++) {
                 long valid = VocabShard.of(vocab, tp, r, multiple).validRows();
-                assertEquals(valid, bytes.get(r)[1]);
-                assertEquals(valid * hidden * DType.BF16.byteSize(), bytes.get(r)[0],
-                        "rank " + r + " allocates its " + valid + " valid BF16 rows once, shared with the tied head");
-                assertEquals(1, bytes.get(r)[2]);
+                long[] b = bytes.get(r);
+                assertEquals(valid, b[2]);
+                long shard = valid * hidden * DType.BF16.byteSize();
+                assertEquals(shard, b[0], "rank " + r + " holds its " + valid + " valid BF16 rows once, shared with the tied head");
+                long staged = device.isCuda() && stored != DType.BF16 ? valid * hidden * stored.byteSize() : 0;
+                assertEquals(shard + staged, b[1], "rank " + r + "'s peak: the shard" + (staged > 0 ? ", and its copy as "
+                        + stored + " before the cast" : ""));
+                assertEquals(0, b[4], "rank " + r + " keeps nothing on the host");
+                assertEquals(1, b[3]);
             }
         }
     }

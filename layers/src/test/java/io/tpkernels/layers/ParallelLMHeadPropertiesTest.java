@@ -2,17 +2,19 @@ package io.tpkernels.layers;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tpkernels.collective.LocalGroup;
 import io.tpkernels.layers.weights.InMemoryWeights;
-import io.tpkernels.ops.VocabArgmax;
 import io.tpkernels.shard.VocabShard;
 import io.tpkernels.tensor.DType;
 import io.tpkernels.tensor.Device;
 import io.tpkernels.tensor.MemoryMeter;
 import io.tpkernels.tensor.Tensor;
 import io.tpkernels.testing.GemmReference;
+import io.tpkernels.testing.RandomData;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import net.jqwik.api.Arbitraries;
@@ -34,12 +36,30 @@ class ParallelLMHeadPropertiesTest {
         return Arbitraries.of(1, 2, 3, 4, 8);
     }
 
+    @Provide
+    Arbitrary<Precision> precisions() {
+        return Arbitraries.of(Precision.class);
+    }
+
     @Property(tries = 30)
     void gatheredLogitsAndArgmaxMatchTheUnshardedHead(@ForAll("tps") int tp, @ForAll @IntRange(min = 1, max = 200) int vocab,
                                                       @ForAll @IntRange(min = 1, max = 24) int hidden,
                                                       @ForAll @IntRange(min = 1, max = 6) int t,
-                                                      @ForAll @IntRange(min = 1, max = 16) int multiple) {
-        check(Device.CPU, tp, vocab, hidden, t, multiple);
+                                                      @ForAll @IntRange(min = 1, max = 16) int multiple,
+                                                      @ForAll("precisions") Precision precision) {
+        check(Device.CPU, precision, tp, vocab, hidden, t, multiple, 0);
+    }
+
+    /**
+     * With the head's rows repeating every {@code period} rows, every largest logit appears several times, in
+     * different shards: the argmax is the first of them. One token's hidden state is zero, so all its logits tie.
+     */
+    @Property(tries = 15)
+    void theArgmaxBreaksTiesToTheSmallestIdAcrossShards(@ForAll("tps") int tp, @ForAll @IntRange(min = 2, max = 120) int vocab,
+                                                        @ForAll @IntRange(min = 1, max = 7) int period,
+                                                        @ForAll @IntRange(min = 1, max = 4) int multiple,
+                                                        @ForAll("precisions") Precision precision) {
+        check(Device.CPU, precision, tp, vocab, 6, 4, multiple, Math.min(period, vocab - 1));
     }
 
     /** The argmax's values and ids travel together: one collective per call, whatever tp. */
@@ -64,19 +84,41 @@ class ParallelLMHeadPropertiesTest {
         }
     }
 
-    static void check(Device device, int tp, int vocab, int hidden, int t, int multiple) {
-        try (InMemoryWeights weights = Harness.randomWeights(vocab * 11L + hidden, DType.F32,
-                Map.of("head", new long[] {vocab, hidden}))) {
-            float[] x = Harness.drain(Harness.activations(t * 3L + vocab, DType.F32, Device.CPU, t, hidden));
+    /** A head of random rows, or, with {@code period > 0}, of rows that repeat every {@code period} rows. */
+    private static InMemoryWeights head(long seed, DType dtype, int vocab, int hidden, int period) {
+        if (period == 0) {
+            return Harness.randomWeights(seed, dtype, Map.of("head", new long[] {vocab, hidden}));
+        }
+        float[] rows = RandomData.moderate(seed, period * hidden);
+        float[] w = new float[vocab * hidden];
+        for (int j = 0; j < vocab; j++) {
+            System.arraycopy(rows, (j % period) * hidden, w, j * hidden, hidden);
+        }
+        return new InMemoryWeights("repeating head " + seed, Map.of("head", Tensor.ofFloats(dtype, w, vocab, hidden)));
+    }
+
+    /**
+     * The property on {@code device}: weights and hidden states in {@code precision}'s dtype, F32 logits. The
+     * logits' tolerance is F32's whatever the weights' dtype: the inputs are exact in their dtype, their products
+     * exact in f32, and the head accumulates in f32 (SEMANTICS.md section 4).
+     */
+    static void check(Device device, Precision precision, int tp, int vocab, int hidden, int t, int multiple,
+                      int period) {
+        DType dtype = precision.dtype();
+        try (InMemoryWeights weights = head(vocab * 11L + hidden, dtype, vocab, hidden, period)) {
+            float[] x = Harness.drain(Harness.activations(t * 3L + vocab, dtype, Device.CPU, t, hidden));
+            if (period > 0) {
+                Arrays.fill(x, 0, hidden, 0f); // token 0: every logit is zero, all tie
+            }
             record Out(float[] logits, long[] argmax, long bytes) {
             }
-            List<Out> outs = Harness.onRanks(tp, device, Precision.F32, ctx -> {
+            List<Out> outs = Harness.onRanks(tp, device, precision, ctx -> {
                 MemoryMeter meter = MemoryMeter.start();
                 ParallelLMHead head;
                 try (meter) {
                     head = ParallelLMHead.load(weights, "head", vocab, hidden, multiple, ctx);
                 }
-                try (head; Tensor xh = Tensor.ofFloats(DType.F32, x, t, hidden); Tensor xr = xh.copyTo(device)) {
+                try (head; Tensor xh = Tensor.ofFloats(dtype, x, t, hidden); Tensor xr = xh.copyTo(device)) {
                     return new Out(Harness.drain(head.logits(xr)), head.argmax(xr), meter.peakBytes(device));
                 }
             });
@@ -84,20 +126,24 @@ class ParallelLMHeadPropertiesTest {
             for (int r = 0; r < tp; r++) {
                 Out o = outs.get(r);
                 assertEquals((long) t * vocab, o.logits().length, "[T, V]: padding dropped");
-                GemmReference.assertClose(ref, o.logits(), vocab, false, "LM head rank " + r);
-                long[] expected = new long[t];
+                Tolerance.assertClose(ref, o.logits(), vocab, DType.F32, "LM head rank " + r);
+                assertArrayEquals(ArgmaxReference.scan(o.logits(), t, vocab), o.argmax(), "argmax on rank " + r);
                 for (int i = 0; i < t; i++) {
-                    long best = 0;
-                    for (int j = 1; j < vocab; j++) {
-                        if (VocabArgmax.beats(o.logits()[i * vocab + j], j, o.logits()[i * vocab + (int) best], best)) {
-                            best = j;
-                        }
+                    double margin = 2 * Tolerance.relative(DType.F32) * Arrays.stream(ref[1][i]).max().orElseThrow();
+                    long exact = ArgmaxReference.ofExact(ref[0][i], margin);
+                    if (exact >= 0) {
+                        assertEquals(exact, o.argmax()[i], "argmax of token " + i + " against the exact logits, rank " + r);
                     }
-                    expected[i] = best;
                 }
-                assertArrayEquals(expected, o.argmax(), "argmax on rank " + r);
+                if (period > 0) {
+                    assertEquals(0, o.argmax()[0], "a zero hidden state: every logit ties, the argmax is id 0");
+                    for (int i = 1; i < t; i++) {
+                        assertTrue(o.argmax()[i] < period, "a repeated row's first copy wins: " + o.argmax()[i]);
+                    }
+                }
                 long valid = VocabShard.of(vocab, tp, r, multiple).validRows();
-                assertEquals(valid * hidden * 4, o.bytes(), "rank " + r + " allocates only its " + valid + " valid rows");
+                assertEquals(valid * hidden * dtype.byteSize(), o.bytes(),
+                        "rank " + r + " allocates only its " + valid + " valid rows");
             }
         }
     }

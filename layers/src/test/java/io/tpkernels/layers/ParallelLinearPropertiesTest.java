@@ -18,7 +18,7 @@ import net.jqwik.api.constraints.IntRange;
 
 /**
  * Column- and row-parallel linear layers on tp ranks equal the unsharded {@code x·Wᵀ + b} (double reference,
- * f32 tolerance), for every input and output layout.
+ * tolerance by dtype), for every input and output layout, in F32, F16 and BF16.
  */
 class ParallelLinearPropertiesTest {
 
@@ -27,13 +27,18 @@ class ParallelLinearPropertiesTest {
         return Arbitraries.of(1, 2, 3, 4, 8);
     }
 
+    @Provide
+    Arbitrary<Precision> precisions() {
+        return Arbitraries.of(Precision.class);
+    }
+
     @Property(tries = 25)
     void columnParallelEqualsTheUnshardedProduct(@ForAll("tps") int tp, @ForAll @IntRange(min = 1, max = 5) int perRank,
                                                  @ForAll @IntRange(min = 1, max = 40) int k,
                                                  @ForAll @IntRange(min = 1, max = 4) int tokensPerRank,
                                                  @ForAll boolean withBias, @ForAll boolean sequenceParallel,
-                                                 @ForAll boolean gather) {
-        column(Device.CPU, tp, perRank * tp, k, tokensPerRank * tp, withBias, sequenceParallel, gather);
+                                                 @ForAll boolean gather, @ForAll("precisions") Precision precision) {
+        column(Device.CPU, precision, tp, perRank * tp, k, tokensPerRank * tp, withBias, sequenceParallel, gather);
     }
 
     @Property(tries = 25)
@@ -41,8 +46,8 @@ class ParallelLinearPropertiesTest {
                                               @ForAll @IntRange(min = 1, max = 40) int n,
                                               @ForAll @IntRange(min = 1, max = 4) int tokensPerRank,
                                               @ForAll boolean withBias, @ForAll boolean inputIsParallel,
-                                              @ForAll boolean reduceScatter) {
-        row(Device.CPU, tp, n, perRank * tp, tokensPerRank * tp, withBias, inputIsParallel, reduceScatter);
+                                              @ForAll boolean reduceScatter, @ForAll("precisions") Precision precision) {
+        row(Device.CPU, precision, tp, n, perRank * tp, tokensPerRank * tp, withBias, inputIsParallel, reduceScatter);
     }
 
     /** y = x·Wᵀ + b and its tolerance scale, in double. */
@@ -59,17 +64,19 @@ class ParallelLinearPropertiesTest {
         return ref;
     }
 
-    static void column(Device device, int tp, int n, int k, int t, boolean withBias, boolean sequenceParallel,
-                       boolean gather) {
-        try (InMemoryWeights weights = Harness.randomWeights(n * 31L + k, DType.F32,
+    /** The column-parallel property on {@code device}: weights and activations in {@code precision}'s dtype. */
+    static void column(Device device, Precision precision, int tp, int n, int k, int t, boolean withBias,
+                       boolean sequenceParallel, boolean gather) {
+        DType dtype = precision.dtype();
+        try (InMemoryWeights weights = Harness.randomWeights(n * 31L + k, dtype,
                 Map.of("w", new long[] {n, k}, "b", new long[] {n}))) {
-            float[] x = Harness.drain(Harness.activations(t * 7L + k, DType.F32, Device.CPU, t, k));
-            List<float[]> outs = Harness.onRanks(tp, device, Precision.F32, ctx -> {
+            float[] x = Harness.drain(Harness.activations(t * 7L + k, dtype, Device.CPU, t, k));
+            List<float[]> outs = Harness.onRanks(tp, device, precision, ctx -> {
                 int rows = sequenceParallel ? t / tp : t;
                 int first = sequenceParallel ? ctx.rank() * rows : 0;
                 try (ColumnParallelLinear layer = ColumnParallelLinear.load(weights, "w", withBias ? "b" : null, n, k,
                         ctx, sequenceParallel ? Tokens.SHARDED : Tokens.REPLICATED, gather);
-                     Tensor xh = Tensor.ofFloats(DType.F32, java.util.Arrays.copyOfRange(x, first * k, (first + rows) * k),
+                     Tensor xh = Tensor.ofFloats(dtype, java.util.Arrays.copyOfRange(x, first * k, (first + rows) * k),
                              rows, k);
                      Tensor xr = xh.copyTo(device)) {
                     return Harness.drain(layer.forward(xr));
@@ -79,11 +86,11 @@ class ParallelLinearPropertiesTest {
                     t, n, k);
             for (int r = 0; r < tp; r++) {
                 if (gather) {
-                    GemmReference.assertClose(ref, outs.get(r), n, false, "column-parallel rank " + r);
+                    Tolerance.assertClose(ref, outs.get(r), n, dtype, "column-parallel rank " + r);
                 } else {
                     int cols = n / tp;
                     double[][][] mine = columns(ref, r * cols, cols);
-                    GemmReference.assertClose(mine, outs.get(r), cols, false, "column-parallel shard of rank " + r);
+                    Tolerance.assertClose(mine, outs.get(r), cols, dtype, "column-parallel shard of rank " + r);
                 }
             }
             if (gather) {
@@ -94,15 +101,17 @@ class ParallelLinearPropertiesTest {
         }
     }
 
-    static void row(Device device, int tp, int n, int k, int t, boolean withBias, boolean inputIsParallel,
-                    boolean reduceScatter) {
-        try (InMemoryWeights weights = Harness.randomWeights(n * 13L + k, DType.F32,
+    /** The row-parallel property on {@code device}: weights and activations in {@code precision}'s dtype. */
+    static void row(Device device, Precision precision, int tp, int n, int k, int t, boolean withBias,
+                    boolean inputIsParallel, boolean reduceScatter) {
+        DType dtype = precision.dtype();
+        try (InMemoryWeights weights = Harness.randomWeights(n * 13L + k, dtype,
                 Map.of("w", new long[] {n, k}, "b", new long[] {n}))) {
-            float[] x = Harness.drain(Harness.activations(t * 5L + k, DType.F32, Device.CPU, t, k));
-            List<float[]> outs = Harness.onRanks(tp, device, Precision.F32, ctx -> {
+            float[] x = Harness.drain(Harness.activations(t * 5L + k, dtype, Device.CPU, t, k));
+            List<float[]> outs = Harness.onRanks(tp, device, precision, ctx -> {
                 try (RowParallelLinear layer = RowParallelLinear.load(weights, "w", withBias ? "b" : null, n, k, ctx,
                         inputIsParallel, reduceScatter ? Tokens.SHARDED : Tokens.REPLICATED);
-                     Tensor full = Tensor.ofFloats(DType.F32, x, t, k);
+                     Tensor full = Tensor.ofFloats(dtype, x, t, k);
                      Tensor xh = inputIsParallel
                              ? io.tpkernels.ops.Slabs.narrow(full, 1, ctx.rank() * (k / tp), k / tp) : full.copyTo(Device.CPU);
                      Tensor xr = xh.copyTo(device)) {
@@ -113,7 +122,7 @@ class ParallelLinearPropertiesTest {
                     t, n, k);
             for (int r = 0; r < tp; r++) {
                 double[][][] expected = reduceScatter ? rows(ref, r * (t / tp), t / tp) : ref;
-                GemmReference.assertClose(expected, outs.get(r), n, false, "row-parallel rank " + r);
+                Tolerance.assertClose(expected, outs.get(r), n, dtype, "row-parallel rank " + r);
             }
         }
     }

@@ -1,11 +1,12 @@
 package io.tpkernels.layers.model;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tpkernels.collective.LocalGroup;
+import io.tpkernels.layers.ArgmaxReference;
 import io.tpkernels.layers.Harness;
 import io.tpkernels.layers.LoraSource;
 import io.tpkernels.layers.Precision;
@@ -130,6 +131,11 @@ class PipelineStagePropertiesTest {
                     assertNull(o.argmax());
                 } else {
                     assertNotNull(o.logits());
+                    assertNotNull(o.argmax());
+                    // The greedy tokens: those of the logits this stage returns, found by a scan, exactly; and
+                    // the reference's wherever its winner leads by more than twice the logits' tolerance.
+                    assertArrayEquals(ArgmaxReference.scan(o.logits(), t, vocab), o.argmax(),
+                            "argmax on stage " + stage + " rank " + rank);
                     for (int i = 0; i < t; i++) {
                         double scaleOfRow = 0;
                         for (double v : ref[i]) {
@@ -138,6 +144,11 @@ class PipelineStagePropertiesTest {
                         for (int j = 0; j < vocab; j++) {
                             assertEquals(ref[i][j], o.logits()[i * vocab + j], 1e-4 * (scaleOfRow + 1),
                                     "logit [" + i + ", " + j + "] on stage " + stage + " rank " + rank);
+                        }
+                        long exact = ArgmaxReference.ofExact(ref[i], 2e-4 * (scaleOfRow + 1));
+                        if (exact >= 0) {
+                            assertEquals(exact, o.argmax()[i], "argmax of token " + i + " against the reference on stage "
+                                    + stage + " rank " + rank);
                         }
                     }
                 }
@@ -150,7 +161,6 @@ class PipelineStagePropertiesTest {
                 assertEquals(expected * 4, o.bytes(), "stage " + stage + " rank " + rank + " allocates its layers"
                         + (first ? ", the embedding" : "") + (last ? ", the head" : "") + " and nothing else");
             }
-            assertTrue(outs.get(tp * pp - 1).argmax().length == t);
         }
     }
 }
