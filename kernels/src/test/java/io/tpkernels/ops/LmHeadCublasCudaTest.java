@@ -10,19 +10,57 @@ import io.tpkernels.gpu.CudaStream;
 import io.tpkernels.tensor.DType;
 import io.tpkernels.tensor.Device;
 import io.tpkernels.tensor.Tensor;
+import io.tpkernels.testing.GemmReference;
 import io.tpkernels.testing.GpuTest;
+import io.tpkernels.testing.Poison;
+import io.tpkernels.testing.RandomData;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /**
- * The once-per-shape timing behind {@code -Dtpk.lmhead.backend=auto}, with stand-ins whose cost is a host sleep
- * between the events (30 ms against nothing: far apart, so the answer does not hang on timer noise), and cuBLAS's
+ * The LM head on cuBLAS: the product for every logits type (F32, BF16) cublasGemmEx takes, against the double reference
+ * with −∞ in the padding columns (on the emulator, against its cuBLAS written from the documentation, so the
+ * row-major-as-column-major transposition is checked without a GPU); which backend takes a product; the
+ * once-per-shape timing behind {@code -Dtpk.lmhead.backend=auto}, with stand-ins whose cost is a host sleep
+ * between the events (30 ms against nothing: far apart, so the answer does not hang on timer noise); and cuBLAS's
  * argument checks, which come before any cuBLAS call.
  */
 @GpuTest
-class MeasuredChoiceCudaTest {
+class LmHeadCublasCudaTest {
 
     private static final Device GPU = Device.cuda(0);
+
+    @ParameterizedTest(name = "{0} -> {1}: T={2} H={3} valid={4} S={5}")
+    @CsvSource({
+        "BF16, F32, 96, 512, 300, 320",
+        "BF16, BF16, 33, 200, 70, 128",
+        "F16, F32, 1, 136, 64, 64",
+        "F16, F32, 17, 64, 40, 64",
+        "F32, F32, 20, 100, 50, 72",
+    })
+    void cublasMatchesTheReferenceAndTheKernelPadsWithMinusInfinity(DType in, DType out, int t, int h, int valid,
+                                                                      int s) {
+        org.junit.jupiter.api.Assumptions.assumeTrue(CublasGemm.isAvailable(), "cuBLAS not found");
+        try (Tensor xh = Tensor.ofFloats(in, RandomData.floats(5, t * h), t, h);
+             Tensor wh = Tensor.ofFloats(in, RandomData.floats(6, valid * h), valid, h);
+             Tensor x = xh.copyTo(GPU);
+             Tensor w = wh.copyTo(GPU);
+             Tensor logits = Poison.poison(Tensor.allocate(GPU, out, t, s))) {
+            CudaStream stream = CudaStream.legacyDefault(logits.cudaDevice());
+            LmHeadCuda.runCublas(x, w, logits, stream);
+            stream.synchronize();
+            float[] got = logits.toFloatArray();
+            GemmReference.assertClose(GemmReference.multiplyNT(xh.toFloatArray(), wh.toFloatArray(), t, valid, h), got,
+                    s, out != DType.F32, "cuBLAS " + in + " -> " + out);
+            for (int i = 0; i < t; i++) {
+                for (int j = valid; j < s; j++) {
+                    assertEquals(Float.NEGATIVE_INFINITY, got[i * s + j], "padding column " + j + " of token " + i);
+                }
+            }
+        }
+    }
 
     private static Runnable costing(int millis, AtomicInteger calls) {
         return () -> {
@@ -53,6 +91,22 @@ class MeasuredChoiceCudaTest {
 
         assertFalse(choice.useAlternative("slow alternative", stream, costing(0, own), costing(30, alternative)));
         assertEquals(2, choice.decided());
+    }
+
+    /** cuBLAS where asked and where cublasGemmEx takes the dtypes; the hand-written kernel otherwise. */
+    @Test
+    void theLmHeadTakesCublasOnlyForTheTypeCombinationsItTakes() {
+        org.junit.jupiter.api.Assumptions.assumeTrue(CublasGemm.isAvailable(), "cuBLAS not found");
+        CudaStream stream = CudaStream.legacyDefault(CudaDevice.of(GPU));
+        try (Tensor x = Tensor.allocate(GPU, DType.F16, 4, 64);
+             Tensor w = Tensor.allocate(GPU, DType.F16, 10, 64);
+             Tensor f32Out = Tensor.allocate(GPU, DType.F32, 4, 16);
+             Tensor bf16Out = Tensor.allocate(GPU, DType.BF16, 4, 16)) {
+            assertTrue(LmHeadCuda.usesCublas(LmHeadCuda.Backend.CUBLAS, x, w, f32Out, stream));
+            assertFalse(LmHeadCuda.usesCublas(LmHeadCuda.Backend.CUBLAS, x, w, bf16Out, stream));
+            assertFalse(LmHeadCuda.usesCublas(LmHeadCuda.Backend.KERNEL, x, w, f32Out, stream));
+            assertFalse(LmHeadCuda.usesCublas(LmHeadCuda.Backend.AUTO, x, w, bf16Out, stream));
+        }
     }
 
     @Test
