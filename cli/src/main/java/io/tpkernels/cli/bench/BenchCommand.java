@@ -15,7 +15,7 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "bench", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Time the kernels against the machine's ceilings (copy bandwidth, GEMM rate)",
-                "and against baselines (the lookup without masking, cuBLAS, the unfused LoRA),",
+                "and against baselines (the plain lookup, cuBLAS, the unfused LoRA),",
                 "all measured in this run: the median of the timed runs after warm-ups, with",
                 "input sets cycled so that no run finds its inputs in a cache. On a GPU, CUDA",
                 "events time each run."})
