@@ -5,7 +5,9 @@
 # CUDA_SRC_DIR/*.cu compiled for the host (device.cpp, device_sm90.cpp). The kernels registered are exactly the
 # .entry names of each file's PTX in PTX_DIR (built by build-ptx.sh): its compute_80 PTX, or for a file built
 # only for other targets (// tpk-arch: compute_90a) those PTX files, so the emulator and the PTX the Java code
-# loads always agree. Tests point TPK_CUDA_LIBRARY_PATH at OUT_DIR to run their CUDA paths without a GPU.
+# loads always agree. Beside it OUT_DIR/libcublas.so.13, an emulated cuBLAS (cublas.c), and OUT_DIR/libnccl.so.2,
+# an emulated NCCL of one-rank communicators (nccl.c). Tests point
+# TPK_CUDA_LIBRARY_PATH at OUT_DIR to run their CUDA paths, cuBLAS's included, without a GPU.
 # Needs x86-64 Linux and g++/gcc; without them (or without PTX) it says so once and succeeds, building nothing.
 set -euo pipefail
 src=$1 ptx=$2 out=$3
@@ -63,6 +65,17 @@ if [ -f "$cuda_include/cuda.h" ]; then
 else
   echo "[tpk] emulated driver not built: no cuda.h in $cuda_include (set CUDA_HOME)"
 fi
+# An emulated cuBLAS beside it (cublasGemmEx on the emulated device's memory), and that one's test.
+rm -f "$out/libcublas.so.13"
+cflags=(-std=c11 -O2 -g -Wall -Wextra -Werror)
+gcc "${cflags[@]}" -fPIC -fvisibility=hidden -shared -Wl,-soname,libcublas.so.13 -Wl,--no-undefined \
+    -o "$out/libcublas.so.13" "$here/cublas.c" -lm
+gcc "${cflags[@]}" -o "$out/cublas_test" "$here/cublas_test.c" "$out/libcublas.so.13" -Wl,-rpath,"$out" -lm
+# An emulated NCCL (communicators of one rank), and its test.
+rm -f "$out/libnccl.so.2"
+gcc "${cflags[@]}" -fPIC -fvisibility=hidden -shared -Wl,-soname,libnccl.so.2 -Wl,--no-undefined \
+    -o "$out/libnccl.so.2" "$here/nccl.c"
+gcc "${cflags[@]}" -o "$out/nccl_test" "$here/nccl_test.c" "$out/libnccl.so.2" -Wl,-rpath,"$out"
 # The device alone, and its self-test (run-emulator-test.sh runs it in the test phase).
 ar rcs "$out/libtpk_emu_device.a" "${objs[@]}"
 "${cxx[@]}" -fvisibility=default -c -x c++ "$here/emulator_test_kernels.cu" -o "$obj/emulator_test_kernels.o"

@@ -95,6 +95,12 @@ __device__ __forceinline__ u64 tpk_atomic_cas64(u64* p, u64 expected, u64 desire
     if (old == expected) *p = desired;
     return old;
 }
+// The host's monotonic clock stands for %globaltimer: both count nanoseconds from an arbitrary start.
+__device__ __forceinline__ u64 tpk_globaltimer_ns() {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (u64)ts.tv_sec * 1000000000ull + (u64)ts.tv_nsec;
+}
 __device__ __forceinline__ u32 tpk_load_acquire(const u32* flag) {
     tpk_emu::check_global_alignment(flag, 4, "ld.acquire.gpu.u32");
     return *flag;

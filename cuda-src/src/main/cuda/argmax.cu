@@ -2,9 +2,11 @@
 //
 //   for each token t:  (values[t], ids[t]) = max over j < valid of (logits[t, j], start + j)
 //
-// The order is Java's Float.compare (NaN above everything, -0 below +0) with ties to the smaller id, the
-// same rule VocabArgmax.beats applies when ranks are combined. Padding columns (j >= valid) never take part;
-// with valid = 0 the result is (-inf, LLONG_MAX), which loses to any real column.
+// The order is SEMANTICS.md's, the same rule VocabArgmax.beats applies when ranks are combined: the larger
+// value wins, equal values go to the smaller id, and equal is IEEE's (+0 == -0: a tie, not +0 above -0). A
+// NaN is above every number (so a NaN logit is surfaced as the argmax, never hidden) and NaNs tie among
+// themselves (the smallest id). Padding columns (j >= valid) never take part; with valid = 0 the result is
+// (-inf, LLONG_MAX), which loses to any real column.
 //
 // One block of 256 threads per token: each thread scans a strided share of the row, then warp shuffles and
 // one shared-memory step reduce the 256 candidates. Versions: v1 (this); not yet timed on a GPU.
@@ -13,13 +15,12 @@
 
 __device__ __forceinline__ bool tpk_is_nan(float v) { return (__float_as_uint(v) & 0x7fffffffu) > 0x7f800000u; }
 
-// Whether (v1, i1) beats (v2, i2) under Float.compare, ties to the smaller id.
+// Whether (v1, i1) beats (v2, i2): NaN above every number, then the larger value, ties (+0 == -0 included,
+// NaN == NaN) to the smaller id.
 __device__ __forceinline__ bool tpk_beats(float v1, long long i1, float v2, long long i2) {
     const bool n1 = tpk_is_nan(v1), n2 = tpk_is_nan(v2);
     if (n1 || n2) return n1 != n2 ? n1 : i1 < i2;
     if (v1 != v2) return v1 > v2;
-    const bool neg1 = __float_as_uint(v1) >> 31, neg2 = __float_as_uint(v2) >> 31;
-    if (neg1 != neg2) return neg2;  // +0 beats -0
     return i1 < i2;
 }
 

@@ -2,15 +2,31 @@
 //
 //   tpk_reduce_<op>_<dtype>(out, count, n, p0..p15):  out[i] = op over r = 0..n-1 of p_r[i]
 //       SUM: in f32 (integers in 64 bits) in rank order 0..n-1, rounded to the dtype once, so the result is
-//            bitwise what the CPU reduction computes; MAX: a NaN anywhere gives NaN.
+//            bitwise what the CPU reduction computes (Reductions.host);
+//       MAX: IEEE 754-2019 maximum, i.e. Java's Math.max: a NaN anywhere gives NaN, and +0 is above -0 (-0, +0
+//            gives +0 in either order; a bare `x > acc ? x : acc` would keep whichever zero came first).
+//       A NaN result (of either op) is stored as the dtype's canonical quiet NaN, 0x7FC00000 / 0x7E00 / 0x7FC0
+//       (sign clear, quiet bit, no payload), bit for bit what the CPU stores: the GPU's own arithmetic and cvt
+//       make other NaNs (0x7FFFFFFF, 0x7FFF), so the payload is never left to them.
 //   tpk_copy_rows_b<w>(dst, dstStride, src, srcStride, rowBytes, rows):  rows strided byte rows, in w-byte
 //       words: a slab along any dimension of a contiguous tensor is `outer` such rows.
 //
-// Versions: v1 (this); not yet run on a GPU.
+// Versions: v2 (this: MAX orders -0 below +0, NaN results canonical); v1: `x > acc` MAX, NaNs as computed.
+// Not yet run on a GPU.
 
 #include "tpk_common.cuh"
 
 constexpr int MAX_INPUTS = 16;
+
+// The canonical quiet NaN of each float element type (see the top of the file).
+template <typename E>
+__device__ __forceinline__ typename E::T canonical_nan();
+template <>
+__device__ __forceinline__ float canonical_nan<TpkF32>() { return __uint_as_float(0x7fc00000u); }
+template <>
+__device__ __forceinline__ u16 canonical_nan<TpkF16>() { return 0x7e00; }
+template <>
+__device__ __forceinline__ u16 canonical_nan<TpkBF16>() { return 0x7fc0; }
 
 struct TpkI32 {
     typedef int T;
@@ -29,14 +45,15 @@ __device__ __forceinline__ void reduce_float(typename E::T* out, long long count
             if (r < n) {
                 const float x = E::to_f32(p[r][i]);
                 if (MAX) {
-                    const bool nan = x != x;
-                    acc = (nan || acc != acc) ? (nan ? x : acc) : (x > acc ? x : acc);
+                    // x wins when greater, or equal with acc a -0 (then x is +0, or -0 and nothing changes).
+                    const bool above = x > acc || (x == acc && __float_as_uint(acc) == 0x80000000u);
+                    acc = (x != x || acc != acc) ? canonical_nan<TpkF32>() : (above ? x : acc);
                 } else {
                     acc += x;
                 }
             }
         }
-        out[i] = E::from_f32(acc);
+        out[i] = acc != acc ? canonical_nan<E>() : E::from_f32(acc);
     }
 }
 

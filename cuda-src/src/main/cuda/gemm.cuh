@@ -1,13 +1,16 @@
-// gemm.cuh: the GEMM machinery the LM head (lm_head.cu) and the fused LoRA linear (lora.cu) share.
+// gemm.cuh: the GEMM machinery of gemm.cu (the LM head's kernels, and the fused LoRA linear's shrink and
+// base + expand steps) and of lora_decode.cu (the LoRA linear for decode in one launch); the Hopper kernels
+// (gemm_sm90.cuh) share its epilogue.
 //
 //   out[t, j] = alpha * (sum_k X[t, k] * W[j, k]  +  sum_r XA[t, r] * B[j, r])  +  bias[j]   for j < valid
 //   out[t, j] = -inf                                                                for valid <= j < S
 //
 // in f32 accumulators, written once. The second segment is LoRA's expand step (XA = s * x * A^T, already
-// scaled and kept in the input dtype, see lora.cu); the LM head has none (R = 0) and no bias, and its padding
-// columns are the -inf ones. Plain linear layers are valid = S = N. X [T, K], W [valid, K], XA [T, R],
-// B [valid, R] are row-major with the reduction dimension contiguous; out [T, S] is f32, bf16 or f16. LoRA's
-// shrink step is this GEMM too (W = A, alpha = s, out in the input dtype).
+// scaled and kept in the input dtype: the shrink step before it, or lora_decode.cu's shrink blocks); the LM
+// head has none (R = 0) and no bias, and its padding columns are the -inf ones. Plain linear layers are
+// valid = S = N. X [T, K], W [valid, K], XA [T, R], B [valid, R] are row-major with the reduction dimension
+// contiguous; out [T, S] is f32, bf16 or f16. LoRA's shrink step is this GEMM too (W = A, alpha = s, out in
+// the input dtype).
 //
 // Four kernel bodies, chosen by the host by shape and dtype:
 //   gemm_mma     F16/BF16, K % 8 == 0, R % 8 == 0: tensor cores (mma.sync m16n8k16, f32 accumulators),

@@ -95,6 +95,13 @@ __device__ __forceinline__ void tpk_wait_flag(const u32* flag, u32 value) {
     }
 }
 
+// The GPU's global nanosecond timer (%globaltimer; its resolution is about a microsecond).
+__device__ __forceinline__ u64 tpk_globaltimer_ns() {
+    u64 t;
+    asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(t));
+    return t;
+}
+
 // The block's dynamic shared memory (the launch's sharedMemBytes), 16-byte aligned.
 __device__ __forceinline__ unsigned char* tpk_dynamic_smem() {
     extern __shared__ __align__(16) unsigned char tpk_smem_raw[];

@@ -1,6 +1,7 @@
 package io.tpkernels.bench;
 
 import io.tpkernels.gpu.CudaDevice;
+import io.tpkernels.gpu.CudaKernel;
 import io.tpkernels.gpu.CudaStream;
 import io.tpkernels.gpu.KernelArgs;
 import io.tpkernels.jcuda.JcudaDevice;
@@ -28,17 +29,20 @@ import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * The host's cost of one kernel launch through JCuda: {@code cuLaunchKernel} through JCuda's JNI binding, queued
- * without waiting. The kernel is the project's embedding lookup on the smallest real input (one token, one 16-byte
- * F32 row, one block of 32 threads), nine parameters, on the legacy default stream; the GPU retires such a launch
- * in a few microseconds, so the queue keeps up and the time per call is the host's (were the host faster than the
- * GPU, the queue would fill and the time would be the GPU's). Three ways to launch:
+ * The host's cost of one kernel launch, the FFM path against JCuda, like for like: the same kernel (the project's
+ * F32 to BF16 cast of one element: one block of 32 threads, three parameters), the same arguments, the same
+ * stream (the legacy default), queued without waiting. The GPU retires such a launch in a few microseconds, so the
+ * queue keeps up and the time per call is the host's (were the host faster than the GPU, the queue would fill and
+ * the time would be the GPU's). Four ways to launch:
  * <ul>
- *   <li>{@code prebuiltParams}: the {@code kernelParams} pointer built once and reused, JCuda at its cheapest;</li>
- *   <li>{@code freshParams}: {@code kernelParams} built with {@code Pointer.to} for each launch, as JCuda code
+ *   <li>{@code ffm}: {@link CudaKernel#launch}, the project's own path (parameters marshalled into a reused
+ *       buffer, one {@code cuLaunchKernel} downcall);</li>
+ *   <li>{@code jcudaPrebuiltParams}: JCuda's {@code cuLaunchKernel} with the {@code kernelParams} pointer built
+ *       once and reused, JCuda at its cheapest;</li>
+ *   <li>{@code jcudaFreshParams}: {@code kernelParams} built with {@code Pointer.to} for each launch, as JCuda code
  *       with changing arguments does;</li>
- *   <li>{@code interopLauncher}: {@code tpkernels-jcuda}'s launcher, which also marshals {@link KernelArgs} into
- *       JCuda's parameters and makes the primary context current through JCuda.</li>
+ *   <li>{@code jcudaInteropLauncher}: {@code tpkernels-jcuda}'s launcher, which also marshals {@link KernelArgs}
+ *       into JCuda's parameters and makes the primary context current through JCuda.</li>
  * </ul>
  * Needs a GPU: without one, {@code @Setup} fails with one sentence saying what is missing.
  */
@@ -49,16 +53,16 @@ import org.openjdk.jmh.annotations.Warmup;
 @Measurement(iterations = 5, time = 1)
 @Fork(value = 1, jvmArgsAppend = {"--enable-native-access=ALL-UNNAMED"})
 public class JcudaLaunchBenchmark {
-    private static final String KERNEL = "tpk_embedding_w16_i32";
+    private static final String MODULE = "cast";
+    private static final String KERNEL = "tpk_cast_f32_to_bf16";
 
     private final Owned owned = new Owned();
     private JcudaDevice device;
     private CUfunction function;
+    private CudaKernel ffmKernel;
     private CudaStream legacyDefault;
-    private long out;
-    private long weight;
-    private long ids;
-    private long flag;
+    private long dst;
+    private long src;
     private Pointer prebuilt;
 
     @Setup(Level.Trial)
@@ -66,26 +70,23 @@ public class JcudaLaunchBenchmark {
         device = JcudaDevice.of(0);
         CudaDevice cuda = device.cudaDevice();
         Device gpu = cuda.device();
-        function = device.function("embedding", KERNEL);
+        function = device.function(MODULE, KERNEL);
+        ffmKernel = cuda.modules().kernel(MODULE, KERNEL);
         legacyDefault = CudaStream.legacyDefault(cuda);
-        // ids = [1]: row 1 of a two-row shard, gathered; the flag stays at "no bad id" (all bits set).
-        ids = owned.add(owned.add(Tensor.ofLongs(DType.I32, new long[] {1}, 1)).copyTo(gpu)).devicePointer();
-        weight = owned.add(owned.add(Tensor.ofFloats(DType.F32, new float[] {0.5f, -1.25f, 2f, -3.5f, 4.75f, -6f, 7.5f,
-                -8.25f}, 2, 4)).copyTo(gpu)).devicePointer();
-        out = owned.add(Tensor.allocate(gpu, DType.F32, 1, 4)).devicePointer();
-        Tensor flagWord = owned.add(Tensor.allocate(gpu, DType.I64, 1));
-        flagWord.fillBytes((byte) 0xFF);
-        flag = flagWord.devicePointer();
+        src = owned.add(owned.add(Tensor.ofFloats(DType.F32, new float[] {1.5f}, 1)).copyTo(gpu)).devicePointer();
+        dst = owned.add(Tensor.allocate(gpu, DType.BF16, 1)).devicePointer();
         prebuilt = kernelParams();
         device.makeCurrent();
     }
 
-    /** {@code (out, weight, ids, tokens=1, start=0, valid=2, vocab=2, rowWords=1, bad)}, as embedding.cu declares. */
+    /** {@code (dst, src, n = 1)}, as cast.cu declares. */
     private Pointer kernelParams() {
-        return Pointer.to(Pointer.to(JcudaPointers.toCUdeviceptr(out)), Pointer.to(JcudaPointers.toCUdeviceptr(weight)),
-                Pointer.to(JcudaPointers.toCUdeviceptr(ids)), Pointer.to(new long[] {1}), Pointer.to(new long[] {0}),
-                Pointer.to(new long[] {2}), Pointer.to(new long[] {2}), Pointer.to(new long[] {1}),
-                Pointer.to(JcudaPointers.toCUdeviceptr(flag)));
+        return Pointer.to(Pointer.to(JcudaPointers.toCUdeviceptr(dst)), Pointer.to(JcudaPointers.toCUdeviceptr(src)),
+                Pointer.to(new long[] {1}));
+    }
+
+    private static KernelArgs args(long dst, long src) {
+        return KernelArgs.begin().ptr(dst).ptr(src).i64(1);
     }
 
     private static void check(int status) {
@@ -95,19 +96,23 @@ public class JcudaLaunchBenchmark {
     }
 
     @Benchmark
-    public void prebuiltParams() {
+    public void ffm() {
+        ffmKernel.launch(legacyDefault, 1, 32, 0, args(dst, src));
+    }
+
+    @Benchmark
+    public void jcudaPrebuiltParams() {
         check(JCudaDriver.cuLaunchKernel(function, 1, 1, 1, 32, 1, 1, 0, null, prebuilt, null));
     }
 
     @Benchmark
-    public void freshParams() {
+    public void jcudaFreshParams() {
         check(JCudaDriver.cuLaunchKernel(function, 1, 1, 1, 32, 1, 1, 0, null, kernelParams(), null));
     }
 
     @Benchmark
-    public void interopLauncher() {
-        JcudaKernels.launcher().launch(legacyDefault, "embedding", KERNEL, 1, 32, 0,
-                KernelArgs.begin().ptr(out).ptr(weight).ptr(ids).i64(1).i64(0).i64(2).i64(2).i64(1).ptr(flag));
+    public void jcudaInteropLauncher() {
+        JcudaKernels.launcher().launch(legacyDefault, MODULE, KERNEL, 1, 32, 0, args(dst, src));
     }
 
     /** Drains the queue between iterations, so that no iteration pays for the last one's launches. */

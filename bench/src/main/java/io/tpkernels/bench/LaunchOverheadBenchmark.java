@@ -26,11 +26,11 @@ import org.openjdk.jmh.annotations.Warmup;
  * reused buffer and one {@code cuLaunchKernel} downcall, on a one-block cast of one element so that the device
  * side costs next to nothing. {@code launch} is the host time per launch while the GPU keeps up;
  * {@code launchAndSynchronize} the round trip of a launch and a wait for it. Needs a GPU: without one its
- * setup fails with one sentence saying so.
+ * setup fails with one sentence saying so. {@link JcudaLaunchBenchmark} times the same launch beside JCuda's.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
-@OutputTimeUnit(TimeUnit.MICROSECONDS)
+@OutputTimeUnit(TimeUnit.NANOSECONDS)
 @Warmup(iterations = 3, time = 1)
 @Measurement(iterations = 5, time = 1)
 @Fork(value = 1, jvmArgsAppend = {"--enable-native-access=ALL-UNNAMED", "--add-modules=jdk.incubator.vector"})

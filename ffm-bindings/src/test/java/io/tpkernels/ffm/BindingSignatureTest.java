@@ -62,7 +62,15 @@ class BindingSignatureTest {
 
     @Test
     void ncclBindingsMatchNcclH() throws Exception {
-        assertCompiles("nccl.h", io.tpkernels.ffm.nccl.NcclApi.FUNCTIONS, io.tpkernels.ffm.nccl.NcclApi.CONSTANTS);
+        List<CConstant> constants = new ArrayList<>(io.tpkernels.ffm.nccl.NcclApi.CONSTANTS);
+        // Results newer than some supported headers: asserted wherever the header declares them.
+        String text = java.nio.file.Files.readString(include("nccl.h").resolve("nccl.h"));
+        for (CConstant recent : io.tpkernels.ffm.nccl.NcclApi.RECENT_RESULTS) {
+            if (text.contains(recent.name())) {
+                constants.add(recent);
+            }
+        }
+        assertCompiles("nccl.h", io.tpkernels.ffm.nccl.NcclApi.FUNCTIONS, constants);
     }
 
     @Test

@@ -3,7 +3,7 @@ package io.tpkernels.collective;
 /**
  * The shape of an all-to-all's result, in one place so that every {@link ProcessGroup} returns the same one: each
  * rank cuts its tensor into one slab per rank along the split dimension, and the slabs it receives are joined
- * along the concat dimension. The dimensions are checked before, by {@code Slabs}, with its messages.
+ * along the concat dimension. The dimensions are checked before, on every rank alike, by {@link Agreement}.
  */
 final class AllToAllShape {
     private AllToAllShape() {

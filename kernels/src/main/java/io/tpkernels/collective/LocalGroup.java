@@ -1,5 +1,7 @@
 package io.tpkernels.collective;
 
+import static io.tpkernels.collective.Agreement.NO_DIM;
+
 import io.tpkernels.gpu.CudaStream;
 import io.tpkernels.ops.Slabs;
 import io.tpkernels.tensor.Tensor;
@@ -43,8 +45,8 @@ public final class LocalGroup implements ProcessGroup {
         T run(ProcessGroup group) throws Exception;
     }
 
-    /** What one rank posted for one collective. */
-    private record Post(long sequence, String op, Tensor tensor, int root, int dim, int dim2, ReduceOp reduce) {
+    /** What one rank posted for one collective: its arguments, and the tensor the others read. */
+    private record Post(long sequence, Agreement.Call call, Tensor tensor) {
     }
 
     /**
@@ -265,17 +267,20 @@ public final class LocalGroup implements ProcessGroup {
         }
     }
 
-    /** Posts, waits for everyone, checks that all posted alike; returns everyone's posts. */
+    /**
+     * Posts, waits for everyone, checks that all posted alike (the {@link Agreement}, on every rank, so a bad
+     * argument fails every rank with the same message); returns everyone's posts.
+     */
     private Post[] rendezvous(String op, Tensor tensor, int root, int dim, int dim2, ReduceOp reduce) {
         checkUsable();
         if (tensor != null && tensor.device().isCuda()) {
             tensor.cudaDevice().synchronize(); // this rank's earlier work on the tensor is done before others read it
         }
-        Post mine = new Post(++sequence, op, tensor, root, dim, dim2, reduce);
+        Post mine = new Post(++sequence, Agreement.Call.of(op, tensor, root, dim, dim2, reduce), tensor);
         shared.posts[rank] = mine;
         await(op, mine.sequence());
         Post[] all = shared.posts.clone();
-        String mismatch = mismatch(all);
+        String mismatch = Agreement.problem(Arrays.stream(all).map(Post::call).toArray(Agreement.Call[]::new));
         if (mismatch != null) {
             CollectiveException e = new CollectiveException(mismatch);
             shared.abort(e);
@@ -325,35 +330,6 @@ public final class LocalGroup implements ProcessGroup {
         return e != null ? e.getMessage() : "the group was broken while rank " + rank + " waited in " + op;
     }
 
-    /** Why the posts disagree (the same sentence on every rank), or {@code null}. */
-    private static String mismatch(Post[] all) {
-        Post ref = all[0];
-        for (int r = 1; r < all.length; r++) {
-            Post p = all[r];
-            if (!p.op().equals(ref.op())) {
-                return "collective mismatch: rank 0 called " + ref.op() + " but rank " + r + " called " + p.op();
-            }
-            if (p.root() != ref.root() || p.dim() != ref.dim() || p.dim2() != ref.dim2() || p.reduce() != ref.reduce()) {
-                return ref.op() + ": rank " + r + " passed different arguments than rank 0 (root, dim or op)";
-            }
-            if (ref.op().equals("scatterFromRank")) {
-                continue; // only the root posts a tensor
-            }
-            Tensor a = ref.tensor();
-            Tensor b = p.tensor();
-            if (a == null || b == null) {
-                if (a != b) {
-                    return ref.op() + ": rank " + (a == null ? 0 : r) + " passed no tensor";
-                }
-                continue;
-            }
-            if (!Arrays.equals(a.shape(), b.shape()) || a.dtype() != b.dtype() || !a.device().equals(b.device())) {
-                return ref.op() + ": rank " + r + " has " + b.describe() + " but rank 0 has " + a.describe();
-            }
-        }
-        return null;
-    }
-
     private static CudaStream streamFor(Tensor t) {
         return t.device().isCuda() ? CudaStream.legacyDefault(t.cudaDevice()) : null;
     }
@@ -370,8 +346,7 @@ public final class LocalGroup implements ProcessGroup {
 
     @Override
     public void allReduce(Tensor tensor, ReduceOp op) {
-        Objects.requireNonNull(tensor, "tensor");
-        Post[] all = rendezvous("allReduce", tensor, -1, 0, 0, op);
+        Post[] all = rendezvous("allReduce", tensor, -1, NO_DIM, NO_DIM, op);
         try (Tensor result = Tensor.allocate(tensor.device(), tensor.dtype(), tensor.shape())) {
             Reductions.reduce(tensors(all), result, op, streamFor(tensor));
             release("allReduce", result);
@@ -381,8 +356,8 @@ public final class LocalGroup implements ProcessGroup {
 
     @Override
     public Tensor allGather(Tensor tensor, int dim) {
-        int d = Slabs.normalize(tensor, dim);
-        Post[] all = rendezvous("allGather", tensor, -1, d, 0, null);
+        Post[] all = rendezvous("allGather", tensor, -1, dim, NO_DIM, null);
+        int d = Agreement.normalize(dim, tensor.rank()); // in range: the agreement checked it
         long len = tensor.dim(d);
         Tensor out = Tensor.allocate(tensor.device(), tensor.dtype(), Slabs.withDim(tensor, d, len * size()));
         try {
@@ -399,9 +374,9 @@ public final class LocalGroup implements ProcessGroup {
 
     @Override
     public Tensor reduceScatter(Tensor tensor, int dim, ReduceOp op) {
-        int d = Slabs.normalize(tensor, dim);
-        long len = Slabs.slabLength(tensor, d, size(), "reduceScatter");
-        Post[] all = rendezvous("reduceScatter", tensor, -1, d, 0, op);
+        Post[] all = rendezvous("reduceScatter", tensor, -1, dim, NO_DIM, op);
+        int d = Agreement.normalize(dim, tensor.rank()); // in range and divisible: the agreement checked it
+        long len = tensor.dim(d) / size();
         Tensor out = Tensor.allocate(tensor.device(), tensor.dtype(), Slabs.withDim(tensor, d, len));
         List<Tensor> slabs = new ArrayList<>();
         try {
@@ -423,10 +398,10 @@ public final class LocalGroup implements ProcessGroup {
 
     @Override
     public Tensor allToAll(Tensor tensor, int splitDim, int concatDim) {
-        int s = Slabs.normalize(tensor, splitDim);
-        int c = Slabs.normalize(tensor, concatDim);
-        long len = Slabs.slabLength(tensor, s, size(), "allToAll");
-        Post[] all = rendezvous("allToAll", tensor, -1, s, c, null);
+        Post[] all = rendezvous("allToAll", tensor, -1, splitDim, concatDim, null);
+        int s = Agreement.normalize(splitDim, tensor.rank()); // in range and divisible: the agreement checked it
+        int c = Agreement.normalize(concatDim, tensor.rank());
+        long len = tensor.dim(s) / size();
         long[] slabShape = Slabs.withDim(tensor, s, len);
         Tensor out = Tensor.allocate(tensor.device(), tensor.dtype(), AllToAllShape.of(slabShape, c, size()));
         try (Tensor slab = Tensor.allocate(tensor.device(), tensor.dtype(), slabShape)) {
@@ -444,8 +419,7 @@ public final class LocalGroup implements ProcessGroup {
 
     @Override
     public void broadcast(Tensor tensor, int root) {
-        checkRoot(root);
-        Post[] all = rendezvous("broadcast", tensor, root, 0, 0, null);
+        Post[] all = rendezvous("broadcast", tensor, root, NO_DIM, NO_DIM, null);
         if (rank != root) {
             tensor.copyFrom(all[root].tensor());
         }
@@ -454,14 +428,10 @@ public final class LocalGroup implements ProcessGroup {
 
     @Override
     public Tensor scatterFromRank(Tensor fullOnRoot, int root, int dim) {
-        checkRoot(root);
-        if (rank == root && fullOnRoot == null) {
-            throw new IllegalArgumentException("scatterFromRank: the root (rank " + root + ") must pass the full tensor");
-        }
-        Post[] all = rendezvous("scatterFromRank", rank == root ? fullOnRoot : null, root, dim, 0, null);
+        Post[] all = rendezvous("scatterFromRank", rank == root ? fullOnRoot : null, root, dim, NO_DIM, null);
         Tensor full = all[root].tensor();
-        int d = Slabs.normalize(full, dim);
-        long len = Slabs.slabLength(full, d, size(), "scatterFromRank");
+        int d = Agreement.normalize(dim, full.rank()); // in range and divisible: the agreement checked it
+        long len = full.dim(d) / size();
         if (rank == root && d == 0) {
             Tensor view = full.rows(rank * len, (rank + 1) * len); // the root's slab: no copy
             release("scatterFromRank", null);
@@ -508,9 +478,10 @@ public final class LocalGroup implements ProcessGroup {
             }
         }
         try (Tensor m = message) {
-            if (!Arrays.equals(m.shape(), into.shape()) || m.dtype() != into.dtype()) {
-                throw new CollectiveException("recv: rank " + src + " sent " + m.describe() + " but rank " + rank
-                        + " expects " + into.describe());
+            String mismatch = Agreement.pairProblem(Agreement.Call.of("send", m, rank, NO_DIM, NO_DIM, null), src,
+                    Agreement.Call.of("recv", into, src, NO_DIM, NO_DIM, null), rank);
+            if (mismatch != null) {
+                throw new CollectiveException(mismatch); // the sender learns it from the abort this causes
             }
             into.copyFrom(m);
         }
@@ -518,7 +489,7 @@ public final class LocalGroup implements ProcessGroup {
 
     @Override
     public void barrier() {
-        rendezvous("barrier", null, -1, 0, 0, null);
+        rendezvous("barrier", null, -1, NO_DIM, NO_DIM, null);
         // Everyone has read the posts only after this second wait; without it a fast rank's next post could
         // overwrite its barrier post while a slow rank still checks them (seen as a false mismatch).
         release("barrier", null);
@@ -527,12 +498,6 @@ public final class LocalGroup implements ProcessGroup {
     @Override
     public void close() {
         closed = true;
-    }
-
-    private void checkRoot(int root) {
-        if (root < 0 || root >= size()) {
-            throw new IllegalArgumentException("root " + root + " is outside [0, " + size() + ")");
-        }
     }
 
     private void checkPeer(int peer) {

@@ -1,5 +1,7 @@
 package io.tpkernels.collective;
 
+import static io.tpkernels.collective.Agreement.NO_DIM;
+
 import io.tpkernels.ffm.cuda.CudaDriver;
 import io.tpkernels.ffm.nccl.Nccl;
 import io.tpkernels.ffm.nccl.NcclApi;
@@ -13,6 +15,7 @@ import java.lang.foreign.MemorySegment;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.locks.LockSupport;
@@ -21,16 +24,28 @@ import java.util.concurrent.locks.LockSupport;
  * A {@link ProcessGroup} over NCCL: one rank per GPU, in one process ({@link #initAll}) or one process per GPU
  * across hosts ({@link #fromEnvironment}, with the {@link Rendezvous}). Tensors live on this rank's device.
  *
- * <p>Before each collective the ranks all-gather a small header (operation, dtype, shape, arguments), so a
- * mismatch is an error on every rank naming the rank and both shapes, and non-root ranks learn the shape of a
- * scatter. Waiting polls the stream and the communicator's asynchronous error; past the timeout the
- * communicator is aborted and every call throws, instead of hanging.
+ * <p>Before each collective the ranks all-gather a small header (operation, dtype, shape, arguments) and run the
+ * {@link Agreement} on it, so a mismatch is an error on every rank naming the rank and both shapes, and non-root
+ * ranks learn the shape of a scatter; a send and its recv swap headers the same way, so a mismatch fails both
+ * ends instead of hanging.
+ *
+ * <p>Nothing waits past the timeout. NCCL's host calls run on a helper thread of this rank ({@link BoundedCalls}):
+ * a blocking one that does not return in time ({@code ncclCommInitRank} or {@code ncclCommInitAll} waiting for a
+ * peer, a group end or collective setting up connections) is given up on, the communicator aborted where there is
+ * one. Waiting for the stream polls the communicator's asynchronous error; past the timeout the communicator is
+ * aborted. Either way every later call throws instead of hanging.
  */
 public final class NcclGroup implements ProcessGroup {
     private static final int HEADER = 16;
     private static final int MAX_DIMS = 8;
+    /** The collectives by their index in a header. */
+    private static final List<String> OPS = List.of("allReduce", "allGather", "reduceScatter", "allToAll",
+            "broadcast", "scatterFromRank", "barrier", "send", "recv");
+    /** How long an abort may take before the group stops waiting for it (it is a daemon thread's business then). */
+    private static final Duration ABORT_WAIT = Duration.ofSeconds(10);
 
     private final CudaDevice device;
+    private final BoundedCalls calls;
     private final int rank;
     private final int size;
     private final long timeoutNanos;
@@ -38,15 +53,17 @@ public final class NcclGroup implements ProcessGroup {
     private final Tensor headerHost;
     private final Tensor header;
     private final Tensor headers;
-    private MemorySegment comm;
-    private String broken;
+    private volatile MemorySegment comm;
+    private volatile String broken;
 
-    private NcclGroup(CudaDevice device, MemorySegment comm, int rank, int size, Duration timeout) {
+    private NcclGroup(CudaDevice device, BoundedCalls calls, MemorySegment comm, int rank, int size, Duration timeout) {
         this.device = device;
+        this.calls = calls;
         this.comm = comm;
         this.rank = rank;
         this.size = size;
         this.timeoutNanos = timeout.toNanos();
+        device.makeCurrent();
         this.stream = CudaStream.create(device);
         this.headerHost = Tensor.allocate(Device.CPU, DType.I64, HEADER);
         this.header = Tensor.allocate(device.device(), DType.I64, HEADER);
@@ -58,22 +75,120 @@ public final class NcclGroup implements ProcessGroup {
         return Nccl.isAvailable();
     }
 
-    /** Rank {@code rank} of {@code size} on {@code device}, all ranks sharing {@code uniqueId}. */
+    /**
+     * Rank {@code rank} of {@code size} on {@code device}, all ranks sharing {@code uniqueId}. The blocking
+     * {@code ncclCommInitRank} waits for every rank; if they are not all there within {@code timeout} this throws
+     * a {@link CollectiveException} naming the call, the rank and the timeout (the stuck call is left on a daemon
+     * thread, and a communicator it returns late is aborted).
+     */
     public static NcclGroup initRank(CudaDevice device, int rank, int size, byte[] uniqueId, Duration timeout) {
-        device.makeCurrent();
-        return new NcclGroup(device, Nccl.commInitRank(size, uniqueId, rank), rank, size, timeout);
+        BoundedCalls calls = new BoundedCalls("rank " + rank, timeout, device::makeCurrent);
+        try {
+            MemorySegment comm = calls.call("ncclCommInitRank(nranks=" + size + ", rank=" + rank + ")",
+                    () -> Nccl.commInitRank(size, uniqueId, rank), null, Nccl::commAbort);
+            return build(device, calls, comm, rank, size, timeout);
+        } catch (RuntimeException | Error e) {
+            calls.close();
+            throw e;
+        }
     }
 
-    /** One process driving every listed device: rank i on {@code devices.get(i)}. */
+    /**
+     * One process driving every listed device: rank i on {@code devices.get(i)}, initialized together by
+     * {@code ncclCommInitAll} (bounded by {@code timeout} like {@link #initRank}).
+     *
+     * <p><b>Drive each returned group from its own thread</b>, as NCCL requires of one process driving several
+     * GPUs without group calls: a collective returns only once every rank has joined it, so one thread calling
+     * rank 0's collective and then rank 1's would wait for rank 1 forever (here: until the timeout, which aborts
+     * the group). {@link #runEach} does this.
+     */
     public static List<NcclGroup> initAll(List<CudaDevice> devices, Duration timeout) {
-        int[] ordinals = devices.stream().mapToInt(CudaDevice::ordinal).toArray();
-        devices.get(0).makeCurrent();
-        MemorySegment[] comms = Nccl.commInitAll(ordinals);
-        List<NcclGroup> out = new ArrayList<>();
-        for (int i = 0; i < comms.length; i++) {
-            out.add(new NcclGroup(devices.get(i), comms[i], i, comms.length, timeout));
+        if (devices.isEmpty()) {
+            throw new IllegalArgumentException("initAll needs at least one device");
         }
-        return out;
+        int[] ordinals = devices.stream().mapToInt(CudaDevice::ordinal).toArray();
+        MemorySegment[] comms;
+        try (BoundedCalls init = new BoundedCalls("ranks 0.." + (ordinals.length - 1), timeout,
+                devices.get(0)::makeCurrent)) {
+            comms = init.call("ncclCommInitAll(ndev=" + ordinals.length + ", devices=" + Arrays.toString(ordinals) + ")",
+                    () -> Nccl.commInitAll(ordinals), null, late -> Arrays.stream(late).forEach(Nccl::commAbort));
+        }
+        List<NcclGroup> out = new ArrayList<>();
+        try {
+            for (int i = 0; i < comms.length; i++) {
+                CudaDevice d = devices.get(i);
+                out.add(build(d, new BoundedCalls("rank " + i, timeout, d::makeCurrent), comms[i], i, comms.length,
+                        timeout));
+            }
+            return out;
+        } catch (RuntimeException | Error e) {
+            out.forEach(NcclGroup::close);
+            for (int i = out.size(); i < comms.length; i++) {
+                Nccl.commAbort(comms[i]);
+            }
+            throw e;
+        }
+    }
+
+    /** The group over an initialized communicator; on failure the communicator is aborted. */
+    private static NcclGroup build(CudaDevice device, BoundedCalls calls, MemorySegment comm, int rank, int size,
+                                   Duration timeout) {
+        try {
+            return new NcclGroup(device, calls, comm, rank, size, timeout);
+        } catch (RuntimeException | Error e) {
+            calls.close();
+            Nccl.commAbort(comm);
+            throw e;
+        }
+    }
+
+    /**
+     * Runs {@code task} for each group on a thread of its own, as NCCL requires of groups one process drives (see
+     * {@link #initAll}), and returns the results in rank order; if any fails, throws the first failure once every
+     * thread has ended (the others' failures suppressed in it). Ranks waiting for a failed one end by their
+     * groups' timeout.
+     */
+    public static <T> List<T> runEach(List<NcclGroup> groups, LocalGroup.RankTask<T> task) {
+        int n = groups.size();
+        List<T> results = new ArrayList<>(Collections.nCopies(n, null));
+        Throwable[] failures = new Throwable[n];
+        Thread[] threads = new Thread[n];
+        for (int i = 0; i < n; i++) {
+            int r = i;
+            threads[i] = Thread.ofPlatform().daemon().name("tpk-nccl-rank-" + r).start(() -> {
+                try {
+                    results.set(r, task.run(groups.get(r)));
+                } catch (Throwable t) {
+                    failures[r] = t;
+                }
+            });
+        }
+        for (Thread t : threads) {
+            try {
+                t.join();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new CollectiveException("interrupted waiting for the rank threads");
+            }
+        }
+        Throwable first = null;
+        for (Throwable f : failures) {
+            if (first == null) {
+                first = f;
+            } else if (f != null) {
+                first.addSuppressed(f);
+            }
+        }
+        if (first instanceof RuntimeException re) {
+            throw re;
+        }
+        if (first instanceof Error err) {
+            throw err;
+        }
+        if (first != null) {
+            throw new CollectiveException("a rank failed: " + first, first);
+        }
+        return results;
     }
 
     /**
@@ -116,6 +231,15 @@ public final class NcclGroup implements ProcessGroup {
         }
     }
 
+    /** Makes NCCL host calls on this rank's helper thread, giving up (and aborting) past the timeout. */
+    private void enqueue(String what, Runnable ncclCalls) {
+        calls.call(what, () -> {
+            ncclCalls.run();
+            return null;
+        }, () -> abort("rank " + rank + ": " + what + " did not return within " + Duration.ofNanos(timeoutNanos)
+                .toMillis() + " ms; the communicator was aborted"), null);
+    }
+
     /** Waits for the stream, polling NCCL's asynchronous error; aborts the communicator past the timeout. */
     private void await(String op) {
         long deadline = System.nanoTime() + timeoutNanos;
@@ -135,13 +259,34 @@ public final class NcclGroup implements ProcessGroup {
     }
 
     private void fail(String message) {
+        abort(message);
+        throw new CollectiveException(message);
+    }
+
+    /**
+     * Marks the group broken and aborts the communicator: on a daemon thread, waited for at most
+     * {@link #ABORT_WAIT}, since an abort that hangs must not hang the caller either.
+     */
+    private void abort(String message) {
         broken = message;
         MemorySegment c = comm;
         comm = null;
-        if (c != null) {
-            Nccl.commAbort(c);
+        if (c == null) {
+            return;
         }
-        throw new CollectiveException(message);
+        Thread aborter = Thread.ofPlatform().daemon().name("tpk-nccl-abort-rank-" + rank).start(() -> {
+            try {
+                device.makeCurrent();
+                Nccl.commAbort(c);
+            } catch (RuntimeException e) {
+                // the group is broken either way; its message says why
+            }
+        });
+        try {
+            aborter.join(ABORT_WAIT);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     private static int ncclType(DType d) {
@@ -158,64 +303,123 @@ public final class NcclGroup implements ProcessGroup {
         return op == ReduceOp.SUM ? NcclApi.ncclSum : NcclApi.ncclMax;
     }
 
-    /** All-gathers every rank's header and returns them; throws the same mismatch on every rank. */
-    private long[][] exchangeHeaders(String op, Tensor t, int root, int dim, int dim2, ReduceOp reduce) {
-        usable();
-        if (t != null && t.rank() > MAX_DIMS) {
-            throw new IllegalArgumentException(op + ": tensors of more than " + MAX_DIMS + " dimensions are not supported");
+    // ---- headers: what each rank passed, exchanged before the data
+
+    /**
+     * This rank's header: [0] the op, [1] dtype, [2] tensor rank (-1: none), [3..10] shape, [11] root or peer,
+     * [12] dim, [13] dim2, [14] reduce, [15] 1 if the tensor is not on this rank's device. Nothing is checked here:
+     * a tensor that cannot take part is flagged, and every rank rejects it after the exchange.
+     */
+    private long[] encode(String op, Tensor t, int root, int dim, int dim2, ReduceOp reduce) {
+        long[] h = new long[HEADER];
+        h[0] = OPS.indexOf(op);
+        h[1] = t == null ? -1 : t.dtype().ordinal();
+        h[2] = t == null ? -1 : t.rank();
+        for (int i = 0; t != null && i < Math.min(t.rank(), MAX_DIMS); i++) {
+            h[3 + i] = t.dim(i);
         }
+        h[11] = root;
+        h[12] = dim;
+        h[13] = dim2;
+        h[14] = reduce == null ? -1 : reduce.ordinal();
+        h[15] = t != null && !t.device().equals(device.device()) ? 1 : 0;
+        return h;
+    }
+
+    private static Agreement.Call decode(long[] h) {
+        String op = h[0] >= 0 && h[0] < OPS.size() ? OPS.get((int) h[0]) : "an unknown collective #" + h[0];
+        long[] shape = h[2] < 0 ? null : Arrays.copyOfRange(h, 3, 3 + (int) Math.min(h[2], MAX_DIMS));
+        return new Agreement.Call(op, shape, h[1] < 0 ? null : DType.values()[(int) h[1]], null, (int) h[11],
+                (int) h[12], (int) h[13], h[14] < 0 ? null : ReduceOp.values()[(int) h[14]]);
+    }
+
+    /** What rank {@code r}'s own header says it cannot do, or {@code null}. */
+    private static String unusable(long[] h, int r) {
+        Agreement.Call c = decode(h);
+        if (h[2] > MAX_DIMS) {
+            return c.op() + ": rank " + r + " passed a rank-" + h[2] + " tensor; an NCCL group carries at most "
+                    + MAX_DIMS + " dimensions";
+        }
+        if (h[15] != 0) {
+            return c.op() + ": rank " + r + "'s tensor " + c.describe() + " is not on the device rank " + r
+                    + " runs on";
+        }
+        return null;
+    }
+
+    private void writeHeader(long[] mine) {
         var h = headerHost.hostSegment();
-        long[] mine = new long[HEADER];
-        mine[0] = op.hashCode();
-        mine[1] = t == null ? -1 : t.dtype().ordinal();
-        mine[2] = t == null ? -1 : t.rank();
-        for (int i = 0; t != null && i < t.rank(); i++) {
-            mine[3 + i] = t.dim(i);
-        }
-        mine[11] = root;
-        mine[12] = dim;
-        mine[13] = dim2;
-        mine[14] = reduce == null ? -1 : reduce.ordinal();
         for (int i = 0; i < HEADER; i++) {
             DType.I64.setLong(h, i, mine[i]);
         }
         header.copyFromAsync(headerHost, stream);
-        Nccl.allGather(header.devicePointer(), headers.devicePointer(), HEADER, NcclApi.ncclInt64, comm, stream.handle());
-        await(op + " (header)");
-        long[][] all = new long[size][HEADER];
+    }
+
+    private long[][] readHeaders(int count) {
+        long[][] all = new long[count][HEADER];
         try (Tensor back = headers.copyTo(Device.CPU)) {
-            for (int r = 0; r < size; r++) {
+            for (int r = 0; r < count; r++) {
                 for (int i = 0; i < HEADER; i++) {
                     all[r][i] = DType.I64.getLong(back.hostSegment(), (long) r * HEADER + i);
                 }
             }
         }
-        for (int r = 1; r < size; r++) {
-            if (all[r][0] != all[0][0] || !Arrays.equals(all[r], 11, HEADER, all[0], 11, HEADER)) {
-                throw new CollectiveException(op + ": rank " + r + " called a different collective or passed different"
-                        + " arguments than rank 0");
-            }
-            boolean shaped = !op.equals("scatterFromRank");
-            if (shaped && !Arrays.equals(all[r], 1, 11, all[0], 1, 11)) {
-                throw new CollectiveException(op + ": rank " + r + " has " + describe(all[r]) + " but rank 0 has "
-                        + describe(all[0]));
-            }
-        }
         return all;
     }
 
-    private static long[] shapeOf(long[] header) {
-        return Arrays.copyOfRange(header, 3, 3 + (int) header[2]);
+    /** All-gathers every rank's header and runs the agreement on them: the same error on every rank, or none. */
+    private Agreement.Call[] exchangeHeaders(String op, Tensor t, int root, int dim, int dim2, ReduceOp reduce) {
+        usable();
+        writeHeader(encode(op, t, root, dim, dim2, reduce));
+        enqueue(op + " (header exchange)", () -> Nccl.allGather(header.devicePointer(), headers.devicePointer(),
+                HEADER, NcclApi.ncclInt64, comm, stream.handle()));
+        await(op + " (header exchange)");
+        long[][] all = readHeaders(size);
+        Agreement.Call[] decoded = new Agreement.Call[size];
+        for (int r = 0; r < size; r++) {
+            String problem = unusable(all[r], r);
+            if (problem != null) {
+                throw new CollectiveException(problem);
+            }
+            decoded[r] = decode(all[r]);
+        }
+        String problem = Agreement.problem(decoded);
+        if (problem != null) {
+            throw new CollectiveException(problem);
+        }
+        return decoded;
     }
 
-    private static String describe(long[] header) {
-        return header[2] < 0 ? "no tensor" : Arrays.toString(shapeOf(header)) + " " + DType.values()[(int) header[1]];
-    }
-
-    private void requireHere(Tensor t, String op) {
-        if (!t.device().equals(device.device())) {
-            throw new IllegalArgumentException(op + ": rank " + rank + " runs on " + device + " but the tensor "
-                    + t.describe() + " is elsewhere");
+    /**
+     * Swaps headers with {@code peer} (a send's or recv's other end), then checks the pair on both ends: a
+     * mismatched shape or dtype, or a peer doing something else, is the same error on both ranks.
+     */
+    private void exchangeWithPeer(String op, Tensor t, int peer) {
+        if (peer < 0 || peer >= size || peer == rank) {
+            throw new IllegalArgumentException("rank " + rank + " cannot " + op + " with rank " + peer
+                    + " in a group of " + size);
+        }
+        usable();
+        writeHeader(encode(op, t, peer, NO_DIM, NO_DIM, null));
+        enqueue(op + " (header exchange with rank " + peer + ")", () -> {
+            Nccl.groupStart();
+            Nccl.send(header.devicePointer(), HEADER, NcclApi.ncclInt64, peer, comm, stream.handle());
+            Nccl.recv(headers.devicePointer(), HEADER, NcclApi.ncclInt64, peer, comm, stream.handle());
+            Nccl.groupEnd();
+        });
+        await(op + " (header exchange with rank " + peer + ")");
+        long[] mine = encode(op, t, peer, NO_DIM, NO_DIM, null);
+        long[] theirs = readHeaders(1)[0];
+        String problem = unusable(mine, rank);
+        if (problem == null) {
+            problem = unusable(theirs, peer);
+        }
+        if (problem == null) {
+            problem = op.equals("send") ? Agreement.pairProblem(decode(mine), rank, decode(theirs), peer)
+                    : Agreement.pairProblem(decode(theirs), peer, decode(mine), rank);
+        }
+        if (problem != null) {
+            throw new CollectiveException(problem);
         }
     }
 
@@ -223,38 +427,34 @@ public final class NcclGroup implements ProcessGroup {
 
     @Override
     public void allReduce(Tensor tensor, ReduceOp op) {
-        requireHere(tensor, "allReduce");
-        exchangeHeaders("allReduce", tensor, -1, 0, 0, op);
-        Nccl.allReduce(tensor.devicePointer(), tensor.devicePointer(), tensor.numel(), ncclType(tensor.dtype()),
-                ncclOp(op), comm, stream.handle());
+        exchangeHeaders("allReduce", tensor, -1, NO_DIM, NO_DIM, op);
+        enqueue("ncclAllReduce", () -> Nccl.allReduce(tensor.devicePointer(), tensor.devicePointer(), tensor.numel(),
+                ncclType(tensor.dtype()), ncclOp(op), comm, stream.handle()));
         await("allReduce");
     }
 
     @Override
     public Tensor allGather(Tensor tensor, int dim) {
-        requireHere(tensor, "allGather");
-        int d = Slabs.normalize(tensor, dim);
-        exchangeHeaders("allGather", tensor, -1, d, 0, null);
+        exchangeHeaders("allGather", tensor, -1, dim, NO_DIM, null);
+        int d = Agreement.normalize(dim, tensor.rank());
         long len = tensor.dim(d);
         Tensor out = Tensor.allocate(tensor.device(), tensor.dtype(), Slabs.withDim(tensor, d, len * size));
         try {
             if (d == 0) {
-                Nccl.allGather(tensor.devicePointer(), out.devicePointer(), tensor.numel(), ncclType(tensor.dtype()), comm,
-                        stream.handle());
-            } else {
-                // NCCL gathers along a new leading dimension; move each rank's block to its place along dim.
-                long[] stacked = prepend(size, tensor.shape());
-                try (Tensor gathered = Tensor.allocate(tensor.device(), tensor.dtype(), stacked)) {
-                    Nccl.allGather(tensor.devicePointer(), gathered.devicePointer(), tensor.numel(),
-                            ncclType(tensor.dtype()), comm, stream.handle());
-                    for (int r = 0; r < size; r++) {
-                        Slabs.copy(gathered.rows(r, r + 1).reshape(tensor.shape()), d, 0, out, r * len, len, stream);
-                    }
-                    await("allGather"); // before `gathered` is freed
-                }
+                enqueue("ncclAllGather", () -> Nccl.allGather(tensor.devicePointer(), out.devicePointer(),
+                        tensor.numel(), ncclType(tensor.dtype()), comm, stream.handle()));
+                await("allGather");
                 return out;
             }
-            await("allGather");
+            // NCCL gathers along a new leading dimension; move each rank's block to its place along dim.
+            try (Tensor gathered = Tensor.allocate(tensor.device(), tensor.dtype(), prepend(size, tensor.shape()))) {
+                enqueue("ncclAllGather", () -> Nccl.allGather(tensor.devicePointer(), gathered.devicePointer(),
+                        tensor.numel(), ncclType(tensor.dtype()), comm, stream.handle()));
+                for (int r = 0; r < size; r++) {
+                    Slabs.copy(gathered.rows(r, r + 1).reshape(tensor.shape()), d, 0, out, r * len, len, stream);
+                }
+                await("allGather"); // before `gathered` is freed
+            }
             return out;
         } catch (RuntimeException e) {
             out.close();
@@ -264,24 +464,23 @@ public final class NcclGroup implements ProcessGroup {
 
     @Override
     public Tensor reduceScatter(Tensor tensor, int dim, ReduceOp op) {
-        requireHere(tensor, "reduceScatter");
-        int d = Slabs.normalize(tensor, dim);
-        long len = Slabs.slabLength(tensor, d, size, "reduceScatter");
-        exchangeHeaders("reduceScatter", tensor, -1, d, 0, op);
+        exchangeHeaders("reduceScatter", tensor, -1, dim, NO_DIM, op);
+        int d = Agreement.normalize(dim, tensor.rank());
+        long len = tensor.dim(d) / size;
         long[] slab = Slabs.withDim(tensor, d, len);
         Tensor out = Tensor.allocate(tensor.device(), tensor.dtype(), slab);
         try {
             if (d == 0) {
-                Nccl.reduceScatter(tensor.devicePointer(), out.devicePointer(), out.numel(), ncclType(tensor.dtype()),
-                        ncclOp(op), comm, stream.handle());
+                enqueue("ncclReduceScatter", () -> Nccl.reduceScatter(tensor.devicePointer(), out.devicePointer(),
+                        out.numel(), ncclType(tensor.dtype()), ncclOp(op), comm, stream.handle()));
                 await("reduceScatter");
             } else {
                 try (Tensor stacked = Tensor.allocate(tensor.device(), tensor.dtype(), prepend(size, slab))) {
                     for (int r = 0; r < size; r++) {
                         Slabs.copy(tensor, d, r * len, stacked.rows(r, r + 1).reshape(slab), 0, len, stream);
                     }
-                    Nccl.reduceScatter(stacked.devicePointer(), out.devicePointer(), out.numel(), ncclType(tensor.dtype()),
-                            ncclOp(op), comm, stream.handle());
+                    enqueue("ncclReduceScatter", () -> Nccl.reduceScatter(stacked.devicePointer(), out.devicePointer(),
+                            out.numel(), ncclType(tensor.dtype()), ncclOp(op), comm, stream.handle()));
                     await("reduceScatter");
                 }
             }
@@ -294,11 +493,10 @@ public final class NcclGroup implements ProcessGroup {
 
     @Override
     public Tensor allToAll(Tensor tensor, int splitDim, int concatDim) {
-        requireHere(tensor, "allToAll");
-        int s = Slabs.normalize(tensor, splitDim);
-        int c = Slabs.normalize(tensor, concatDim);
-        long len = Slabs.slabLength(tensor, s, size, "allToAll");
-        exchangeHeaders("allToAll", tensor, -1, s, c, null);
+        exchangeHeaders("allToAll", tensor, -1, splitDim, concatDim, null);
+        int s = Agreement.normalize(splitDim, tensor.rank());
+        int c = Agreement.normalize(concatDim, tensor.rank());
+        long len = tensor.dim(s) / size;
         long[] slab = Slabs.withDim(tensor, s, len);
         Tensor out = Tensor.allocate(tensor.device(), tensor.dtype(), AllToAllShape.of(slab, c, size));
         try (Tensor send = Tensor.allocate(tensor.device(), tensor.dtype(), prepend(size, slab));
@@ -307,16 +505,21 @@ public final class NcclGroup implements ProcessGroup {
             for (long x : slab) {
                 count *= x;
             }
+            long elements = count;
             long bytes = count * tensor.dtype().byteSize();
             for (int r = 0; r < size; r++) {
                 Slabs.copy(tensor, s, r * len, send.rows(r, r + 1).reshape(slab), 0, len, stream);
             }
-            Nccl.groupStart();
-            for (int r = 0; r < size; r++) {
-                Nccl.send(send.devicePointer() + r * bytes, count, ncclType(tensor.dtype()), r, comm, stream.handle());
-                Nccl.recv(recv.devicePointer() + r * bytes, count, ncclType(tensor.dtype()), r, comm, stream.handle());
-            }
-            Nccl.groupEnd();
+            enqueue("allToAll's ncclSend/ncclRecv group", () -> {
+                Nccl.groupStart();
+                for (int r = 0; r < size; r++) {
+                    Nccl.send(send.devicePointer() + r * bytes, elements, ncclType(tensor.dtype()), r, comm,
+                            stream.handle());
+                    Nccl.recv(recv.devicePointer() + r * bytes, elements, ncclType(tensor.dtype()), r, comm,
+                            stream.handle());
+                }
+                Nccl.groupEnd();
+            });
             for (int r = 0; r < size; r++) {
                 Slabs.copy(recv.rows(r, r + 1).reshape(slab), c, 0, out, r * slab[c], slab[c], stream);
             }
@@ -330,66 +533,53 @@ public final class NcclGroup implements ProcessGroup {
 
     @Override
     public void broadcast(Tensor tensor, int root) {
-        requireHere(tensor, "broadcast");
-        exchangeHeaders("broadcast", tensor, root, 0, 0, null);
-        Nccl.broadcast(tensor.devicePointer(), tensor.devicePointer(), tensor.numel(), ncclType(tensor.dtype()), root,
-                comm, stream.handle());
+        exchangeHeaders("broadcast", tensor, root, NO_DIM, NO_DIM, null);
+        enqueue("ncclBroadcast", () -> Nccl.broadcast(tensor.devicePointer(), tensor.devicePointer(), tensor.numel(),
+                ncclType(tensor.dtype()), root, comm, stream.handle()));
         await("broadcast");
     }
 
+    /**
+     * {@inheritDoc}
+     *
+     * <p>The root copies nothing of its own slab when {@code dim} is 0 (a view), and copies it exactly once
+     * otherwise (into the result, as the in-process group does). Along {@code dim != 0} the other ranks' slabs are
+     * strided in the full tensor and NCCL sends contiguous buffers, so the root stages those {@code size − 1}
+     * slabs, never its own and never the full tensor.
+     */
     @Override
     public Tensor scatterFromRank(Tensor fullOnRoot, int root, int dim) {
-        if (rank == root) {
-            if (fullOnRoot == null) {
-                throw new IllegalArgumentException("scatterFromRank: the root (rank " + root + ") must pass the full tensor");
-            }
-            requireHere(fullOnRoot, "scatterFromRank");
-        }
-        long[][] all = exchangeHeaders("scatterFromRank", rank == root ? fullOnRoot : null, root, dim, 0, null);
-        long[] full = shapeOf(all[root]);
-        DType dtype = DType.values()[(int) all[root][1]];
-        int d = dim < 0 ? full.length + dim : dim;
-        if (full[d] % size != 0) {
-            throw new IllegalArgumentException("scatterFromRank: dimension " + d + " of " + Arrays.toString(full)
-                    + " is not divisible by " + size + " ranks");
-        }
+        Agreement.Call[] all = exchangeHeaders("scatterFromRank", rank == root ? fullOnRoot : null, root, dim, NO_DIM,
+                null);
+        long[] full = all[root].shape();
+        DType dtype = all[root].dtype();
+        int d = Agreement.normalize(dim, full.length);
         long len = full[d] / size;
         long[] slab = full.clone();
         slab[d] = len;
         if (rank == root && d == 0) {
             // The root's slab is a view; the others are sent from the full tensor's contiguous rows.
             long bytes = fullOnRoot.rows(0, len).byteSize();
-            Nccl.groupStart();
-            for (int r = 0; r < size; r++) {
-                if (r != root) {
-                    Nccl.send(fullOnRoot.devicePointer() + r * bytes, bytes / dtype.byteSize(), ncclType(dtype), r, comm,
-                            stream.handle());
+            enqueue("scatterFromRank's ncclSend group", () -> {
+                Nccl.groupStart();
+                for (int r = 0; r < size; r++) {
+                    if (r != root) {
+                        Nccl.send(fullOnRoot.devicePointer() + r * bytes, bytes / dtype.byteSize(), ncclType(dtype), r,
+                                comm, stream.handle());
+                    }
                 }
-            }
-            Nccl.groupEnd();
+                Nccl.groupEnd();
+            });
             await("scatterFromRank");
             return fullOnRoot.rows(rank * len, (rank + 1) * len);
         }
         Tensor out = Tensor.allocate(device.device(), dtype, slab);
         try {
             if (rank == root) {
-                try (Tensor staged = Tensor.allocate(device.device(), dtype, prepend(size, slab))) {
-                    for (int r = 0; r < size; r++) {
-                        Slabs.copy(fullOnRoot, d, r * len, staged.rows(r, r + 1).reshape(slab), 0, len, stream);
-                    }
-                    Nccl.groupStart();
-                    for (int r = 0; r < size; r++) {
-                        if (r != root) {
-                            Nccl.send(staged.rows(r, r + 1).devicePointer(), out.numel(), ncclType(dtype), r, comm,
-                                    stream.handle());
-                        }
-                    }
-                    Nccl.groupEnd();
-                    Slabs.copy(staged.rows(root, root + 1).reshape(slab), 0, 0, out, 0, slab[0], stream);
-                    await("scatterFromRank");
-                }
+                sendSlabsToOthers(fullOnRoot, d, len, slab, out);
             } else {
-                Nccl.recv(out.devicePointer(), out.numel(), ncclType(dtype), root, comm, stream.handle());
+                enqueue("scatterFromRank's ncclRecv", () -> Nccl.recv(out.devicePointer(), out.numel(), ncclType(dtype),
+                        root, comm, stream.handle()));
                 await("scatterFromRank");
             }
             return out;
@@ -399,39 +589,80 @@ public final class NcclGroup implements ProcessGroup {
         }
     }
 
+    /** The root along {@code d != 0}: its own slab straight into {@code mine}, the others' staged and sent. */
+    private void sendSlabsToOthers(Tensor full, int d, long len, long[] slab, Tensor mine) {
+        Slabs.copy(full, d, rank * len, mine, 0, len, stream);
+        if (size == 1) {
+            await("scatterFromRank");
+            return;
+        }
+        DType dtype = full.dtype();
+        try (Tensor staged = Tensor.allocate(device.device(), dtype, prepend(size - 1, slab))) {
+            long count = mine.numel();
+            for (int r = 0, row = 0; r < size; r++) {
+                if (r != rank) {
+                    Slabs.copy(full, d, r * len, staged.rows(row, row + 1).reshape(slab), 0, len, stream);
+                    row++;
+                }
+            }
+            enqueue("scatterFromRank's ncclSend group", () -> {
+                Nccl.groupStart();
+                for (int r = 0, row = 0; r < size; r++) {
+                    if (r != rank) {
+                        Nccl.send(staged.rows(row, row + 1).devicePointer(), count, ncclType(dtype), r, comm,
+                                stream.handle());
+                        row++;
+                    }
+                }
+                Nccl.groupEnd();
+            });
+            await("scatterFromRank"); // before `staged` is freed
+        }
+    }
+
     @Override
     public void send(Tensor tensor, int dst) {
-        requireHere(tensor, "send");
-        usable();
-        Nccl.send(tensor.devicePointer(), tensor.numel(), ncclType(tensor.dtype()), dst, comm, stream.handle());
+        exchangeWithPeer("send", tensor, dst);
+        enqueue("ncclSend to rank " + dst, () -> Nccl.send(tensor.devicePointer(), tensor.numel(),
+                ncclType(tensor.dtype()), dst, comm, stream.handle()));
         await("send");
     }
 
     @Override
     public void recv(Tensor into, int src) {
-        requireHere(into, "recv");
-        usable();
-        Nccl.recv(into.devicePointer(), into.numel(), ncclType(into.dtype()), src, comm, stream.handle());
+        exchangeWithPeer("recv", into, src);
+        enqueue("ncclRecv from rank " + src, () -> Nccl.recv(into.devicePointer(), into.numel(),
+                ncclType(into.dtype()), src, comm, stream.handle()));
         await("recv");
     }
 
     @Override
     public void barrier() {
-        exchangeHeaders("barrier", null, -1, 0, 0, null);
+        exchangeHeaders("barrier", null, -1, NO_DIM, NO_DIM, null);
     }
 
+    /** Destroys the communicator (bounded by the timeout; aborted if it hangs) and frees the group's buffers. */
     @Override
     public void close() {
         MemorySegment c = comm;
         comm = null;
-        if (c != null) {
-            device.makeCurrent();
-            Nccl.commDestroy(c);
+        try {
+            if (c != null && broken == null) {
+                calls.call("ncclCommDestroy", () -> {
+                    Nccl.commDestroy(c);
+                    return null;
+                }, () -> {
+                    comm = c;
+                    abort("rank " + rank + ": ncclCommDestroy hung; the communicator was aborted");
+                }, null);
+            }
+        } finally {
+            calls.close();
+            headers.close();
+            header.close();
+            headerHost.close();
+            stream.close();
         }
-        headers.close();
-        header.close();
-        headerHost.close();
-        stream.close();
     }
 
     private static long[] prepend(long first, long[] shape) {

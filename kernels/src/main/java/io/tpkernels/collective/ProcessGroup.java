@@ -39,7 +39,8 @@ public interface ProcessGroup extends AutoCloseable {
 
     /**
      * {@code root} holds the full tensor (others pass {@code null}); every rank, the root included, gets its slab
-     * along {@code dim}. On the root the slab is a view of the full tensor when {@code dim} is 0 (no copy).
+     * along {@code dim}. On the root the slab is a view of the full tensor when {@code dim} is 0 (no copy); along
+     * another dimension a view is impossible (tensors are contiguous), and the root copies its own slab once.
      */
     Tensor scatterFromRank(Tensor fullOnRoot, int root, int dim);
 

@@ -13,11 +13,20 @@ import java.util.stream.LongStream;
 /**
  * Element-wise reductions of the ranks' tensors in rank order 0..n−1: floats summed in f32 and rounded to the
  * dtype once, integers in 64 bits, so results are bitwise reproducible run to run and equal on CPU and GPU.
+ *
+ * <p>Float MAX is IEEE 754-2019 {@code maximum}, which is also {@link Math#max}: {@code +0} is above {@code -0}
+ * (so {@code -0} and {@code +0} give {@code +0} in either order) and a NaN anywhere gives NaN. A NaN result, of
+ * SUM or MAX, is stored as the dtype's canonical quiet NaN ({@link #CANONICAL_NAN_F32}: sign clear, quiet bit
+ * set, no payload, e.g. {@code 0x7FC0} in BF16), never a payload of an input: CPU arithmetic and GPU arithmetic
+ * and conversions each propagate payloads their own way, and the promise is bitwise equality.
+ * {@code collective.cu} implements the same rule on the GPU.
  */
 final class Reductions {
     /** The most inputs the GPU kernel takes in one launch. */
     static final int MAX_DEVICE_INPUTS = 16;
     private static final long BLOCK = 1 << 15;
+    /** The quiet NaN every NaN result is stored as: written as F32, F16 ({@code 0x7E00}) or BF16 ({@code 0x7FC0}). */
+    static final float CANONICAL_NAN_F32 = Float.intBitsToFloat(0x7FC0_0000);
 
     private Reductions() {
     }
@@ -45,10 +54,9 @@ final class Reductions {
                     float acc = d.getFloat(in[0], i);
                     for (int r = 1; r < in.length; r++) {
                         float x = d.getFloat(in[r], i);
-                        acc = op == ReduceOp.SUM ? acc + x
-                                : (Float.isNaN(acc) || Float.isNaN(x)) ? Float.NaN : Math.max(acc, x);
+                        acc = op == ReduceOp.SUM ? acc + x : Math.max(acc, x); // Math.max: NaN wins, +0 above -0
                     }
-                    d.setFloat(o, i, acc);
+                    d.setFloat(o, i, Float.isNaN(acc) ? CANONICAL_NAN_F32 : acc);
                 } else {
                     long acc = d.getLong(in[0], i);
                     for (int r = 1; r < in.length; r++) {

@@ -3,7 +3,6 @@ package io.tpkernels.collective;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
@@ -14,8 +13,11 @@ import java.util.function.Supplier;
 
 /**
  * How the processes of a multi-process group find each other: rank 0 serves a small payload (NCCL's 128-byte
- * unique id) over TCP at {@code MASTER_ADDR:MASTER_PORT}; every other rank connects, with retries until the
- * timeout, and fetches it. The configuration comes from the environment: {@code TPK_RANK},
+ * unique id) over TCP on {@code MASTER_PORT}; every other rank connects to {@code MASTER_ADDR:MASTER_PORT}, with
+ * retries until the timeout, and fetches it. Rank 0 listens on every interface (the wildcard address), as
+ * torchrun's store does: {@code MASTER_ADDR} is how the others reach it, which need not be an address rank 0
+ * would bind by resolving that name itself (Debian resolves a host's own name to 127.0.1.1, which no other host
+ * can reach). The configuration comes from the environment: {@code TPK_RANK},
  * {@code TPK_WORLD_SIZE}, {@code TPK_MASTER_ADDR}, {@code TPK_MASTER_PORT}, or torchrun's {@code RANK},
  * {@code WORLD_SIZE}, {@code MASTER_ADDR}, {@code MASTER_PORT}.
  */
@@ -84,7 +86,7 @@ public final class Rendezvous {
     private static byte[] serve(Config config, byte[] payload, long deadline) throws IOException {
         try (ServerSocket server = new ServerSocket()) {
             server.setReuseAddress(true);
-            server.bind(new InetSocketAddress(InetAddress.getByName(config.masterAddr()), config.masterPort()));
+            server.bind(new InetSocketAddress(config.masterPort())); // the wildcard address: every interface
             boolean[] served = new boolean[config.worldSize()];
             for (int n = 1; n < config.worldSize(); ) {
                 server.setSoTimeout(millisLeft(deadline));
@@ -135,7 +137,14 @@ public final class Rendezvous {
                     throw new CollectiveException("rendezvous: rank 0 refused rank " + config.rank()
                             + " (already served, or outside the world size)");
                 }
-                return in.readNBytes(n);
+                byte[] payload = in.readNBytes(n);
+                if (payload.length != n) {
+                    // The connection closed early: a truncated id would make NCCL fail later, far from the cause.
+                    throw new CollectiveException("rendezvous: rank " + config.rank() + " got " + payload.length
+                            + " of the " + n + " bytes rank 0 at " + config.masterAddr() + ":" + config.masterPort()
+                            + " announced before the connection closed");
+                }
+                return payload;
             } catch (IOException e) {
                 last = e; // rank 0 not listening yet: retry
                 try {

@@ -31,8 +31,21 @@ public final class CublasGemm {
     }
 
     /**
+     * Whether {@code cublasGemmEx} with f32 compute takes inputs of {@code in} and an output of {@code out}: F16 and
+     * BF16 into their own type or F32, F32 into F32 (cuBLAS's table of {@code CUBLAS_COMPUTE_32F} type combinations).
+     */
+    public static boolean supports(DType in, DType out) {
+        return switch (in) {
+            case F32 -> out == DType.F32;
+            case F16, BF16 -> out == in || out == DType.F32;
+            default -> false;
+        };
+    }
+
+    /**
      * Queues {@code out[t, j] = Σ_k x[t, k]·w[j, k]} for {@code j < w.rows} on {@code stream}; {@code out}'s other
-     * columns are left alone. {@code x}, {@code w} F32, F16 or BF16 (the same), {@code out} F32 or BF16.
+     * columns are left alone. {@code x}, {@code w} F32, F16 or BF16 (the same), {@code out} as {@link #supports}
+     * says, all on the stream's device.
      */
     public static void multiplyNT(Tensor x, Tensor w, Tensor out, CudaStream stream) {
         multiplyNT(x, w, out, ONE, ZERO, stream);
@@ -41,6 +54,7 @@ public final class CublasGemm {
     /** {@code out = alpha·x·wᵀ + beta·out} on the valid columns; {@code alpha}, {@code beta} f32 in host memory. */
     public static void multiplyNT(Tensor x, Tensor w, Tensor out, MemorySegment alpha, MemorySegment beta,
                                   CudaStream stream) {
+        check(x, w, out, stream);
         CudaDevice device = stream.device();
         device.makeCurrent();
         MemorySegment handle = HANDLES.get().computeIfAbsent(device, d -> Cublas.create());
@@ -53,9 +67,29 @@ public final class CublasGemm {
         }
         // Row-major out[T, S] is column-major [S, T]: out = W·Xᵀ there, with W read transposed.
         Cublas.gemmEx(handle, CublasApi.CUBLAS_OP_T, CublasApi.CUBLAS_OP_N, n, t, k, alpha,
-                w.devicePointer(), type(w.dtype()), k, x.devicePointer(), type(x.dtype()), k, beta,
-                out.devicePointer(), type(out.dtype()), Math.toIntExact(out.dim(1)),
+                w.devicePointer(), type(w.dtype()), Math.max(1, k), x.devicePointer(), type(x.dtype()), Math.max(1, k),
+                beta, out.devicePointer(), type(out.dtype()), Math.toIntExact(out.dim(1)),
                 CublasApi.CUBLAS_COMPUTE_32F, CublasApi.CUBLAS_GEMM_DEFAULT);
+    }
+
+    /** Shapes, dtypes and devices, checked here: cuBLAS would write past {@code out} without a word. */
+    private static void check(Tensor x, Tensor w, Tensor out, CudaStream stream) {
+        if (x.rank() != 2 || w.rank() != 2 || out.rank() != 2 || w.dim(1) != x.dim(1) || out.dim(0) != x.dim(0)
+                || out.dim(1) < w.dim(0)) {
+            throw new IllegalArgumentException("cuBLAS GEMM: x [T, K], w [N, K] and out [T, >= N], got x "
+                    + x.describe() + ", w " + w.describe() + ", out " + out.describe());
+        }
+        if (x.dtype() != w.dtype() || !supports(x.dtype(), out.dtype())) {
+            throw new IllegalArgumentException("cuBLAS GEMM: x and w of one type (F32, F16 or BF16) and out of that "
+                    + "type or F32 (F32 only into F32), got x " + x.describe() + ", w " + w.describe() + ", out "
+                    + out.describe());
+        }
+        for (Tensor t : new Tensor[] {x, w, out}) {
+            if (!t.device().isCuda() || t.cudaDevice() != stream.device()) {
+                throw new IllegalArgumentException("cuBLAS GEMM: every tensor on the stream's device "
+                        + stream.device() + ", got " + t.describe() + " on " + t.device());
+            }
+        }
     }
 
     /** A host f32 scalar for {@link #multiplyNT(Tensor, Tensor, Tensor, MemorySegment, MemorySegment, CudaStream)}. */

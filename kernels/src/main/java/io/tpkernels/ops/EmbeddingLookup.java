@@ -12,8 +12,9 @@ import io.tpkernels.tensor.Tensor;
  *   <li><b>Vocab-parallel (masked):</b> {@code out[t,:] = W_r[ids[t] − start, :]} if
  *       {@code start ≤ ids[t] < start + valid}, else {@code 0}. {@code W_r} holds only the shard's valid rows;
  *       summing the outputs of all ranks gives the unsharded lookup bit for bit.</li>
- *   <li><b>Hidden-parallel:</b> {@code W} holds all {@code V} rows and a slice of the columns; a plain lookup
- *       (the masked one with {@code start = 0, valid = V}).</li>
+ *   <li><b>Hidden-parallel:</b> {@code W} holds all {@code V} rows and a slice of the columns; the plain lookup
+ *       {@code out[t,:] = W[ids[t], :]} (what the masked one computes with {@code start = 0, valid = V}; on a GPU
+ *       its own kernel, the masked one with the shard compare and zero-fill compiled out).</li>
  * </ul>
  * An id {@code < 0} or {@code ≥ V} is an {@link IllegalArgumentException} naming the first offending position
  * and its value, on both backends; the output is then not valid (on the CPU it is left untouched).
@@ -27,10 +28,39 @@ public final class EmbeddingLookup {
         return masked(ids, weightShard, shard.start(), shard.validRows(), shard.vocabSize());
     }
 
-    /** The hidden-parallel lookup: {@code weightColumns} is {@code [V, H/tp]}, all rows. */
+    /** The hidden-parallel lookup: {@code weightColumns} is {@code [V, H/tp]}, all rows; the plain lookup. */
     public static Tensor hiddenParallel(Tensor ids, Tensor weightColumns) {
-        long vocab = weightColumns.rank() == 2 ? weightColumns.dim(0) : -1;
-        return masked(ids, weightColumns, 0, vocab, vocab);
+        checkPlain(ids, weightColumns, null);
+        Tensor out = Tensor.allocate(weightColumns.device(), weightColumns.dtype(), ids.dim(0), weightColumns.dim(1));
+        try {
+            plain(ids, weightColumns, out);
+            return out;
+        } catch (RuntimeException e) {
+            out.close();
+            throw e;
+        }
+    }
+
+    /**
+     * The plain lookup into {@code out}: {@code out[t,:] = weight[ids[t], :]}, {@code V} = the weight's rows;
+     * returns when done. An id outside {@code [0, V)} throws as in the masked lookup.
+     */
+    public static void plain(Tensor ids, Tensor weight, Tensor out) {
+        checkPlain(ids, weight, out);
+        long vocab = weight.dim(0);
+        if (weight.device().isCuda()) {
+            CudaStream stream = CudaStream.legacyDefault(weight.cudaDevice());
+            EmbeddingLookupCuda.launchPlain(ids, weight, out, stream, KernelLauncher.FFM).await();
+        } else {
+            EmbeddingLookupCpu.run(ids, weight, 0, vocab, vocab, out);
+        }
+    }
+
+    /** Queues {@link #plain(Tensor, Tensor, Tensor)} on {@code stream}, as {@link #maskedAsync} does the masked one. */
+    public static Pending plainAsync(Tensor ids, Tensor weight, Tensor out, CudaStream stream) {
+        checkPlain(ids, weight, out);
+        checkStream(weight, stream);
+        return EmbeddingLookupCuda.launchPlain(ids, weight, out, stream, KernelLauncher.FFM);
     }
 
     /** The masked lookup into a new {@code [T, H]} tensor; closed again if the lookup fails. */
@@ -80,10 +110,7 @@ public final class EmbeddingLookup {
     public static Pending maskedAsync(Tensor ids, Tensor weight, long start, long valid, long vocabSize, Tensor out,
                                       CudaStream stream) {
         check(ids, weight, start, valid, vocabSize, out);
-        if (!weight.device().isCuda() || weight.cudaDevice() != stream.device()) {
-            throw new IllegalArgumentException("embedding lookup: tensors on " + weight.device() + " with a stream on "
-                    + stream.device());
-        }
+        checkStream(weight, stream);
         return EmbeddingLookupCuda.launch(ids, weight, start, valid, vocabSize, out, stream, KernelLauncher.FFM);
     }
 
@@ -96,6 +123,23 @@ public final class EmbeddingLookup {
     static IllegalArgumentException badId(long position, long id, long vocabSize) {
         return new IllegalArgumentException("embedding lookup: token id " + id + " at position " + position
                 + " is outside [0, " + vocabSize + ")");
+    }
+
+    private static void checkStream(Tensor weight, CudaStream stream) {
+        if (!weight.device().isCuda() || weight.cudaDevice() != stream.device()) {
+            throw new IllegalArgumentException("embedding lookup: tensors on " + weight.device() + " with a stream on "
+                    + stream.device());
+        }
+    }
+
+    /** The plain lookup's checks: the masked lookup's with one shard of all the weight's rows. */
+    private static void checkPlain(Tensor ids, Tensor weight, Tensor out) {
+        long vocab = weight.rank() == 2 ? weight.dim(0) : -1; // a weight of another rank fails its own check first
+        if (weight.rank() == 2 && vocab == 0) {
+            throw new IllegalArgumentException("embedding lookup: a plain lookup needs a weight with rows, got "
+                    + weight.describe());
+        }
+        check(ids, weight, 0, vocab, vocab, out);
     }
 
     private static void check(Tensor ids, Tensor weight, long start, long valid, long vocabSize, Tensor out) {

@@ -6,51 +6,85 @@ import io.tpkernels.gpu.ErrorFlags;
 import io.tpkernels.gpu.KernelArgs;
 import io.tpkernels.gpu.KernelLauncher;
 import io.tpkernels.tensor.DType;
+import io.tpkernels.tensor.Device;
 import io.tpkernels.tensor.Tensor;
 
 /**
  * {@link EmbeddingLookup} on a GPU: one launch of {@code embedding.cu} (through the given launcher), then the
- * device-side bad-id flag.
+ * device-side bad-id flag. The masked lookup runs {@code tpk_embedding_*}, the plain one
+ * {@code tpk_embedding_plain_*} (the same body with the mask compiled out).
  */
 final class EmbeddingLookupCuda {
     private static final int THREADS = 256;
     private static final int WARPS_PER_BLOCK = THREADS / 32;
-    /** Blocks per multiprocessor: two waves of full occupancy (8 blocks of 256 threads fill an SM). */
-    private static final int BLOCKS_PER_SM = 16;
-
-    /** Kernel names by word size (16, 4, 2 bytes) and id dtype. */
-    private static final String[][] KERNELS = {
-        {"tpk_embedding_w16_i32", "tpk_embedding_w16_i64"},
-        {"tpk_embedding_w4_i32", "tpk_embedding_w4_i64"},
-        {"tpk_embedding_w2_i32", "tpk_embedding_w2_i64"},
-    };
+    /** Blocks per multiprocessor: two waves of the kernel's occupancy (its launch bounds ask for 6 per SM). */
+    private static final int BLOCKS_PER_SM = 12;
+    /** The word sizes, widest first: a row is copied in the widest that divides it and both pointers' alignment. */
+    private static final int[] WORDS = {16, 8, 4, 2};
 
     private EmbeddingLookupCuda() {
     }
 
+    /** The masked lookup. */
     static EmbeddingLookup.Pending launch(Tensor ids, Tensor weight, long start, long valid, long vocabSize, Tensor out,
                                           CudaStream stream, KernelLauncher launcher) {
-        CudaDevice device = weight.cudaDevice();
-        long tokens = ids.dim(0);
-        long rowBytes = weight.dim(1) * weight.dtype().byteSize();
-        if (tokens == 0 || rowBytes == 0) {
-            return () -> { };
-        }
+        int word = wordBytes(weight, out);
+        // valid = 0 leaves a 1-byte buffer behind the weight: the kernel never reads it.
+        return launch(ids, weight, out, vocabSize, stream, launcher, "tpk_embedding_w" + word, flag -> KernelArgs.begin()
+                .ptr(out.devicePointer()).ptr(weight.devicePointer()).ptr(ids.devicePointer()).i64(ids.dim(0))
+                .i64(start).i64(valid).i64(vocabSize).i64(rowBytes(weight) / word).ptr(flag.pointer()));
+    }
+
+    /** The plain lookup: every row of {@code weight} present, {@code V} = its rows. */
+    static EmbeddingLookup.Pending launchPlain(Tensor ids, Tensor weight, Tensor out, CudaStream stream,
+                                               KernelLauncher launcher) {
+        int word = wordBytes(weight, out);
+        long vocabSize = weight.dim(0);
+        return launch(ids, weight, out, vocabSize, stream, launcher, "tpk_embedding_plain_w" + word, flag ->
+                KernelArgs.begin().ptr(out.devicePointer()).ptr(weight.devicePointer()).ptr(ids.devicePointer())
+                        .i64(ids.dim(0)).i64(vocabSize).i64(rowBytes(weight) / word).ptr(flag.pointer()));
+    }
+
+    private static long rowBytes(Tensor weight) {
+        return weight.dim(1) * weight.dtype().byteSize();
+    }
+
+    /**
+     * The widest word that divides a row and keeps every row's start aligned (any word for H = 0): the kernel
+     * copies rows in words of this many bytes (package-private: the tests check which path a shape takes).
+     */
+    static int wordBytes(Tensor weight, Tensor out) {
+        long rowBytes = rowBytes(weight);
         long wPtr = weight.devicePointer();
         long oPtr = out.devicePointer();
-        // The widest word that divides a row and keeps every row's start aligned.
-        int word = rowBytes % 16 == 0 && wPtr % 16 == 0 && oPtr % 16 == 0 ? 16
-                : rowBytes % 4 == 0 && wPtr % 4 == 0 && oPtr % 4 == 0 ? 4 : 2;
-        int wordIndex = word == 16 ? 0 : word == 4 ? 1 : 2;
-        String kernel = KERNELS[wordIndex][ids.dtype() == DType.I32 ? 0 : 1];
+        for (int word : WORDS) {
+            if (rowBytes % word == 0 && wPtr % word == 0 && oPtr % word == 0) {
+                return word;
+            }
+        }
+        throw new IllegalStateException("embedding lookup: a " + weight.dtype() + " row at " + wPtr
+                + " is not 2-byte aligned");
+    }
+
+    private interface Args {
+        KernelArgs of(ErrorFlags.Flag flag);
+    }
+
+    private static EmbeddingLookup.Pending launch(Tensor ids, Tensor weight, Tensor out, long vocabSize,
+                                                  CudaStream stream, KernelLauncher launcher, String kernelPrefix,
+                                                  Args args) {
+        long tokens = ids.dim(0);
+        if (tokens == 0) {
+            return () -> { };
+        }
+        // H = 0 still launches: no row is copied, but every id is checked, as on the CPU.
+        String kernel = kernelPrefix + (ids.dtype() == DType.I32 ? "_i32" : "_i64");
+        CudaDevice device = weight.cudaDevice();
         long blocksNeeded = (tokens + WARPS_PER_BLOCK - 1) / WARPS_PER_BLOCK;
         int blocks = (int) Math.max(1, Math.min(blocksNeeded, (long) device.multiprocessors() * BLOCKS_PER_SM));
         ErrorFlags.Flag flag = device.errorFlags().borrow(stream);
         try {
-            // valid = 0 leaves a 1-byte buffer behind the weight: the kernel never reads it.
-            launcher.launch(stream, "embedding", kernel, blocks, THREADS, 0, KernelArgs.begin().ptr(oPtr).ptr(wPtr)
-                    .ptr(ids.devicePointer()).i64(tokens).i64(start).i64(valid).i64(vocabSize).i64(rowBytes / word)
-                    .ptr(flag.pointer()));
+            launcher.launch(stream, "embedding", kernel, blocks, THREADS, 0, args.of(flag));
         } catch (RuntimeException e) {
             flag.close(); // nothing was queued that could write it: back to the pool
             throw e;
@@ -63,7 +97,7 @@ final class EmbeddingLookupCuda {
                 flag.close();
             }
             if (position != ErrorFlags.NONE) {
-                try (Tensor bad = ids.rows(position, position + 1).copyTo(io.tpkernels.tensor.Device.CPU)) {
+                try (Tensor bad = ids.rows(position, position + 1).copyTo(Device.CPU)) {
                     throw EmbeddingLookup.badId(position, ids.dtype().getLong(bad.hostSegment(), 0), vocabSize);
                 }
             }

@@ -17,22 +17,81 @@ import io.tpkernels.tensor.Tensor;
  * emulator's run of the row-parallel LoRA layer, where each rank's {@code xa} differs). It is allocated and freed
  * in stream order ({@code cuMemAllocAsync}, {@code cuMemFreeAsync}): the free takes effect after the fused kernel,
  * and neither call waits for the GPU, where {@code cuMemFree} would synchronize the device on every forward.
+ *
+ * <p>A rank whose rows are not a multiple of 16 bytes ({@code R} not a multiple of 8 in F16/BF16, of 4 in F32), or
+ * an {@code A} or {@code B} not 16-byte aligned, could not ride the base product's kernel (its tiles load 16 bytes
+ * at a time): it would fall to the SIMT kernel, whose sums run in another order, and {@code B = 0} would no longer
+ * give the base product exactly. Such a call first stages {@code A} and {@code B} zero-padded to the next aligned
+ * rank ({@link #paddedRank}); the extra columns of {@code x·Aᵀ} are exact zeros times zero columns of {@code B}, so
+ * the result is the same math, on the same kernel as the base product.
  */
 final class LoraLinearCuda {
+    private static final long ALIGNMENT = 16;
+    /** Where B's copy starts in the staging buffer: cuMemAllocAsync's own alignment, so both parts keep it. */
+    private static final long PART_ALIGNMENT = 256;
+
     private LoraLinearCuda() {
     }
 
     static void run(Tensor x, Tensor w, Tensor a, Tensor b, float scale, Tensor bias, Tensor out, CudaStream stream) {
         long t = x.dim(0);
-        long r = a.dim(0);
         long n = w.dim(0);
         if (t == 0 || n == 0) {
             return;
         }
-        if (LoraDecodeCuda.takes(x, w, a, b, stream)) {
+        if (needsStaging(a, b)) {
+            runStaged(x, w, a, b, scale, bias, out, stream);
+        } else if (LoraDecodeCuda.takes(x, w, a, b, stream)) {
             LoraDecodeCuda.launch(x, w, a, b, scale, bias, out, stream);
-            return;
+        } else {
+            runShrinkThenFused(x, w, a, b, scale, bias, out, stream);
         }
+    }
+
+    /** The smallest rank {@code ≥ r} whose rows of {@code dtype} are a multiple of 16 bytes. */
+    static long paddedRank(long r, DType dtype) {
+        long perRow = ALIGNMENT / dtype.byteSize();
+        return (r + perRow - 1) / perRow * perRow;
+    }
+
+    private static boolean needsStaging(Tensor a, Tensor b) {
+        long r = a.dim(0);
+        return paddedRank(r, a.dtype()) != r || a.devicePointer() % ALIGNMENT != 0
+                || b.devicePointer() % ALIGNMENT != 0;
+    }
+
+    /** {@code A' = [A; 0]} ({@code [R', K]}) and {@code B' = [B | 0]} ({@code [N, R']}), then the aligned forward. */
+    private static void runStaged(Tensor x, Tensor w, Tensor a, Tensor b, float scale, Tensor bias, Tensor out,
+                                  CudaStream stream) {
+        DType dtype = a.dtype();
+        long r = a.dim(0);
+        long k = a.dim(1);
+        long n = b.dim(0);
+        long rp = paddedRank(r, dtype);
+        long aBytes = rp * k * dtype.byteSize();
+        long bOffset = (aBytes + PART_ALIGNMENT - 1) / PART_ALIGNMENT * PART_ALIGNMENT;
+        long bytes = Math.max(1, bOffset + n * rp * dtype.byteSize());
+        stream.device().makeCurrent();
+        long pointer = CudaDriver.memAllocAsync(bytes, stream.handle());
+        try {
+            DeviceBuffer staging = DeviceBuffer.wrap(stream.device(), pointer, bytes);
+            try (Tensor ap = Tensor.view(staging, 0, dtype, rp, k);
+                 Tensor bp = Tensor.view(staging, bOffset, dtype, n, rp)) {
+                CudaDriver.memsetD8Async(pointer, (byte) 0, bytes, stream.handle());
+                Slabs.copy(a, 0, 0, ap, 0, r, stream);
+                Slabs.copy(b, 1, 0, bp, 0, r, stream);
+                run(x, w, ap, bp, scale, bias, out, stream);
+            }
+        } finally {
+            CudaDriver.memFreeAsync(pointer, stream.handle());
+        }
+    }
+
+    private static void runShrinkThenFused(Tensor x, Tensor w, Tensor a, Tensor b, float scale, Tensor bias,
+                                           Tensor out, CudaStream stream) {
+        long t = x.dim(0);
+        long r = a.dim(0);
+        long n = w.dim(0);
         DType dtype = LoraLinear.intermediateDtype(x);
         long bytes = Math.max(1, t * r * dtype.byteSize());
         stream.device().makeCurrent();

@@ -34,16 +34,6 @@ public final class Slabs {
         return s;
     }
 
-    /** {@code t}'s shape with dimension {@code dim} split into {@code parts}; an error if it does not divide. */
-    public static long slabLength(Tensor t, int dim, int parts, String op) {
-        long n = t.dim(dim);
-        if (n % parts != 0) {
-            throw new IllegalArgumentException(op + ": dimension " + dim + " of " + t.describe() + " (" + n
-                    + ") is not divisible by " + parts + " ranks");
-        }
-        return n / parts;
-    }
-
     private static long inner(Tensor t, int dim) {
         long[] s = t.shape();
         long n = 1;

@@ -9,10 +9,11 @@ import java.util.List;
 
 /**
  * The vocab-parallel argmax of SEMANTICS.md section 4, without gathering logits: each rank reduces its valid
- * columns to a per-token {@code (max, argmax)} with global ids, and the ranks' results combine by one rule:
- * the larger value wins, and equal values go to the smaller global id. Values compare as
- * {@link Float#compare} does, so a NaN logit wins and is seen rather than hidden. Padding columns never take
- * part; a rank without valid columns reports {@code (−∞, Long.MAX_VALUE)}, which loses to any real column.
+ * columns to a per-token {@code (max, argmax)} with global ids, and the ranks' results combine by one rule,
+ * {@link #beats}: the larger value wins, and equal values go to the smaller global id. Equal is IEEE's, so
+ * {@code +0} and {@code −0} tie. A NaN logit is above every number, so that it wins and is seen rather than
+ * hidden, and NaNs tie among themselves. Padding columns never take part; a rank without valid columns reports
+ * {@code (−∞, Long.MAX_VALUE)}, which loses to any real column.
  */
 public final class VocabArgmax {
     /** The id a rank without valid columns reports. */
@@ -33,10 +34,18 @@ public final class VocabArgmax {
         }
     }
 
-    /** Whether {@code (v1, id1)} beats {@code (v2, id2)}: larger value, ties to the smaller id. */
+    /**
+     * Whether {@code (v1, id1)} beats {@code (v2, id2)}: a NaN beats every number; otherwise the larger value, and
+     * ties ({@code +0 == −0}, and NaN against NaN) go to the smaller id. {@code argmax.cu}'s {@code tpk_beats} is
+     * the same rule.
+     */
     public static boolean beats(float v1, long id1, float v2, long id2) {
-        int c = Float.compare(v1, v2);
-        return c > 0 || (c == 0 && id1 < id2);
+        boolean nan1 = Float.isNaN(v1);
+        boolean nan2 = Float.isNaN(v2);
+        if (nan1 || nan2) {
+            return nan1 != nan2 ? nan1 : id1 < id2;
+        }
+        return v1 > v2 || (v1 == v2 && id1 < id2);
     }
 
     /**

@@ -1,6 +1,7 @@
 package io.tpkernels.collective;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.tpkernels.tensor.DType;
 import io.tpkernels.tensor.Device;
@@ -10,7 +11,10 @@ import java.util.List;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
-/** The in-process group with ranks sharing one GPU gives bit for bit what it gives on the CPU. */
+/**
+ * The in-process group with ranks sharing one GPU gives bit for bit what it gives on the CPU, and what
+ * {@link ReduceOp} documents: sums in rank order in f32 rounded once, MAX's signed zeros and canonical NaNs.
+ */
 @GpuTest
 class LocalGroupCudaTest {
 
@@ -50,6 +54,54 @@ class LocalGroupCudaTest {
             at += p.length;
         }
         return out;
+    }
+
+    @ParameterizedTest(name = "{0} ranks, {1}, seed {2}")
+    @CsvSource({"2, F32, 1", "3, BF16, 2", "5, F32, 3", "8, BF16, 4", "8, F32, 5"})
+    void sumsInRankOrderInF32AndRoundsOnceOnTheGpu(int size, DType dtype, long seed) {
+        int count = 64;
+        float[][] byRank = LocalGroupSumOrderTest.inputsByRank(size, seed, count);
+        List<float[]> results = LocalGroupSumOrderTest.allReduceSums(Device.cuda(0), dtype, size, seed, count);
+        for (int r = 0; r < size; r++) {
+            for (int i = 0; i < count; i++) {
+                assertEquals(LocalGroupSumOrderTest.expectedSum(dtype, byRank, i), results.get(r)[i],
+                        "element " + i + " on rank " + r);
+            }
+        }
+        float[][] wide = LocalGroupSumOrderTest.inputsByRank(size, seed, size * 8);
+        float[] scattered = LocalGroupSumOrderTest.reduceScatterSums(Device.cuda(0), dtype, size, seed, 8);
+        for (int i = 0; i < size * 8; i++) {
+            assertEquals(LocalGroupSumOrderTest.expectedSum(dtype, wide, i), scattered[i], "reduce-scatter element " + i);
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource({"F32", "BF16", "F16"})
+    void signedZerosAndNansComeOutBitForBitAsOnTheCpu(DType dtype) {
+        int[][] pairs = LocalGroupSpecialValuesTest.allPairs(dtype);
+        int[] expected = LocalGroupSpecialValuesTest.expectedMaxOfPairs(dtype, pairs);
+        List<int[]> gpu = LocalGroupSpecialValuesTest.allReduceBits(Device.cuda(0), dtype, ReduceOp.MAX, pairs);
+        List<int[]> cpu = LocalGroupSpecialValuesTest.allReduceBits(Device.CPU, dtype, ReduceOp.MAX, pairs);
+        for (int r = 0; r < 2; r++) {
+            LocalGroupSpecialValuesTest.assertBits(expected, gpu.get(r), "MAX on the GPU, rank " + r);
+            assertArrayEquals(cpu.get(r), gpu.get(r), "MAX: GPU and CPU bits, rank " + r);
+        }
+        int[][] three = {{0x8000_0000, 0x0000_0000}, {0x0000_0000, 0x8000_0000}, {0x8000_0000, 0x8000_0000}};
+        if (dtype != DType.F32) {
+            for (int[] rank : three) {
+                for (int i = 0; i < rank.length; i++) {
+                    rank[i] >>>= 16; // the same signed zeros as 16-bit floats
+                }
+            }
+        }
+        int[] zeros = LocalGroupSpecialValuesTest.allReduceBits(Device.cuda(0), dtype, ReduceOp.MAX, three).get(2);
+        assertArrayEquals(new int[] {0, 0}, zeros, "-0, +0, -0 and +0, -0, -0: +0 on three ranks");
+        List<int[]> sums = LocalGroupSpecialValuesTest.allReduceBits(Device.cuda(0), dtype, ReduceOp.SUM,
+                LocalGroupSpecialValuesTest.nanSumInputs(dtype));
+        for (int r = 0; r < 2; r++) {
+            LocalGroupSpecialValuesTest.assertBits(LocalGroupSpecialValuesTest.nanSumExpected(dtype), sums.get(r),
+                    "SUM on the GPU, rank " + r);
+        }
     }
 
     @ParameterizedTest(name = "{0} ranks, {1}")

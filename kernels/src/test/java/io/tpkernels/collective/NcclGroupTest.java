@@ -39,10 +39,14 @@ class NcclGroupTest {
             g.barrier();
         }
         try (var groups = AutoCloseables.of(NcclGroup.initAll(List.of(device), Duration.ofSeconds(30)))) {
-            try (Tensor t = Tensor.ofFloats(DType.F32, new float[] {7}, 1).copyTo(Device.cuda(0))) {
-                groups.items().get(0).allReduce(t, ReduceOp.SUM);
-                assertArrayEquals(new float[] {7}, t.toFloatArray());
-            }
+            // Each group of initAll is driven from its own thread, as NCCL requires (runEach starts them).
+            List<float[]> out = NcclGroup.runEach(groups.items(), g -> {
+                try (Tensor t = Tensor.ofFloats(DType.F32, new float[] {7}, 1).copyTo(Device.cuda(0))) {
+                    g.allReduce(t, ReduceOp.SUM);
+                    return t.toFloatArray();
+                }
+            });
+            assertArrayEquals(new float[] {7}, out.get(0));
         }
     }
 

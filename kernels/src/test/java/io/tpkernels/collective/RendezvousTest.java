@@ -1,11 +1,17 @@
 package io.tpkernels.collective;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
 
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
 import java.io.IOException;
+import java.net.InetAddress;
 import java.net.ServerSocket;
+import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -14,6 +20,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
@@ -35,8 +42,13 @@ class RendezvousTest {
         return pb.start();
     }
 
-    private static String finish(Process p) throws Exception {
-        assertTrue(p.waitFor(60, TimeUnit.SECONDS), "the rank process ended");
+    /** A rank process's output once it ended; one still running at the deadline is killed, and the test fails. */
+    private static String finish(Process p, long deadline) throws Exception {
+        long left = Math.max(0, deadline - System.nanoTime());
+        if (!p.waitFor(left, TimeUnit.NANOSECONDS)) {
+            p.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+            fail("a rank process was still running at the deadline and was killed");
+        }
         return new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
     }
 
@@ -45,18 +57,63 @@ class RendezvousTest {
         int port = freePort();
         int world = 4;
         List<Process> ps = new ArrayList<>();
-        // Start the peers first: they retry until rank 0 listens.
-        for (int r = world - 1; r >= 0; r--) {
-            ps.add(start(RendezvousProbe.env(r, world, port, r % 2 == 1)));
+        try {
+            // Start the peers first: they retry until rank 0 listens.
+            for (int r = world - 1; r >= 0; r--) {
+                ps.add(start(RendezvousProbe.env(r, world, port, r % 2 == 1)));
+            }
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            Set<String> ids = new HashSet<>();
+            for (Process p : ps) {
+                String out = finish(p, deadline);
+                assertEquals(0, p.exitValue(), out);
+                ids.add(out.substring(out.indexOf(" id ") + 4));
+            }
+            assertEquals(1, ids.size(), "one id for all: " + ids);
+            assertEquals(256, ids.iterator().next().length(), "128 bytes");
+        } finally {
+            ps.forEach(Process::destroyForcibly); // none outlives the test, whatever failed
         }
-        Set<String> ids = new HashSet<>();
-        for (Process p : ps) {
-            String out = finish(p);
-            assertEquals(0, p.exitValue(), out);
-            ids.add(out.substring(out.indexOf(" id ") + 4));
+    }
+
+    @Test
+    void rankZeroListensOnEveryInterfaceNotOnlyOnTheAddressItsNameResolvesTo() throws Exception {
+        int port = freePort();
+        // Rank 0's MASTER_ADDR is a name only the others resolve (here: none does): it binds the wildcard address.
+        Rendezvous.Config root = new Rendezvous.Config(0, 2, "rank-zero.invalid", port);
+        // The peer reaches it on another loopback address than 127.0.0.1, which a bind to 127.0.0.1 would refuse.
+        Rendezvous.Config peer = new Rendezvous.Config(1, 2, "127.0.0.2", port);
+        CompletableFuture<byte[]> served = CompletableFuture.supplyAsync(
+                () -> Rendezvous.exchange(root, () -> new byte[] {4, 5, 6}, Duration.ofSeconds(10)));
+        byte[] fetched = Rendezvous.exchange(peer, () -> new byte[0], Duration.ofSeconds(10));
+        assertArrayEquals(new byte[] {4, 5, 6}, fetched);
+        assertArrayEquals(new byte[] {4, 5, 6}, served.get(10, TimeUnit.SECONDS));
+    }
+
+    @Test
+    void aShortReadIsAnErrorNamingTheMasterNotATruncatedId() throws Exception {
+        try (ServerSocket fake = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            int port = fake.getLocalPort();
+            Thread server = Thread.ofPlatform().daemon().start(() -> {
+                try (Socket s = fake.accept()) {
+                    DataInputStream in = new DataInputStream(s.getInputStream());
+                    in.readInt(); // magic
+                    in.readInt(); // rank
+                    DataOutputStream out = new DataOutputStream(s.getOutputStream());
+                    out.writeInt(128);
+                    out.write(new byte[10]); // then the connection closes: 118 bytes short
+                    out.flush();
+                } catch (IOException e) {
+                    // the test's assertion says what went wrong
+                }
+            });
+            Rendezvous.Config peer = new Rendezvous.Config(1, 2, "127.0.0.1", port);
+            var e = assertThrows(CollectiveException.class,
+                    () -> Rendezvous.exchange(peer, () -> new byte[0], Duration.ofSeconds(10)));
+            assertEquals("rendezvous: rank 1 got 10 of the 128 bytes rank 0 at 127.0.0.1:" + port
+                    + " announced before the connection closed", e.getMessage());
+            server.join(5000);
         }
-        assertEquals(1, ids.size(), "one id for all: " + ids);
-        assertEquals(256, ids.iterator().next().length(), "128 bytes");
     }
 
     @Test

@@ -41,14 +41,34 @@ class EmbeddingLookupCpuTest {
         VocabShard shard = VocabShard.of(vocab, tp, rankSeed % tp, multiple);
         SplittableRandom r = new SplittableRandom(seed);
         long[] ids = ids(r, tokens, shard);
+        DType dtype = WEIGHT_DTYPES[dtypeIndex];
         try (Tensor idT = Tensor.ofLongs(i64 ? DType.I64 : DType.I32, ids, tokens);
-             Tensor w = EmbeddingReference.randomWeight(WEIGHT_DTYPES[dtypeIndex], seed, (int) shard.validRows(), h);
-             Tensor out = EmbeddingLookup.vocabParallel(idT, w, shard)) {
+             Tensor w = EmbeddingReference.randomWeight(dtype, seed, (int) shard.validRows(), h);
+             Tensor out = Poison.poison(Tensor.allocate(Device.CPU, dtype, tokens, h))) {
+            // Into NaN bytes, not fresh zeros: a masked row that is not zero-filled fails.
+            EmbeddingLookup.masked(idT, w, shard.start(), shard.validRows(), shard.vocabSize(), out);
             float[][] expected = EmbeddingReference.masked(ids, EmbeddingReference.rows(w), h, shard.start(), shard.validRows());
             float[][] actual = EmbeddingReference.rows(out);
             for (int t = 0; t < tokens; t++) {
                 assertArrayEquals(expected[t], actual[t], 0f, "token " + t + " id " + ids[t] + " of " + shard);
             }
+        }
+    }
+
+    @Test
+    void oneTokenGathersItsRowOrZerosByHand() {
+        // vocab 10 over tp 2: rank 1 holds ids 5..9 as rows 0..4; H = 3.
+        VocabShard shard = VocabShard.of(10, 2, 1, 1);
+        float[] rows = {1.5f, -2f, 3f, /* id 6 */ -0.25f, 8f, 0.5f, 7f, 7f, 7f, 9f, 9f, 9f, -1f, -1f, -1f};
+        try (Tensor w = Tensor.ofFloats(DType.F32, rows, 5, 3);
+             Tensor contained = Tensor.ofLongs(DType.I64, new long[] {6}, 1);
+             Tensor elsewhere = Tensor.ofLongs(DType.I32, new long[] {4}, 1);
+             Tensor out = Poison.poison(Tensor.allocate(Device.CPU, DType.F32, 1, 3))) {
+            EmbeddingLookup.masked(contained, w, shard.start(), shard.validRows(), 10, out);
+            assertArrayEquals(new float[] {-0.25f, 8f, 0.5f}, out.toFloatArray());
+            Poison.poison(out);
+            EmbeddingLookup.masked(elsewhere, w, shard.start(), shard.validRows(), 10, out);
+            assertArrayEquals(new float[] {0f, 0f, 0f}, out.toFloatArray());
         }
     }
 
@@ -67,14 +87,34 @@ class EmbeddingLookupCpuTest {
 
     @Test
     void theHiddenParallelLookupGathersAllRowsOfAColumnSlice() {
+        long[] idValues = {6, 0, 3, 3};
         try (Tensor w = EmbeddingReference.randomWeight(DType.F32, 3, 7, 5);
-             Tensor ids = Tensor.ofLongs(DType.I64, new long[] {6, 0, 3, 3}, 4);
-             Tensor out = EmbeddingLookup.hiddenParallel(ids, w)) {
+             Tensor ids = Tensor.ofLongs(DType.I64, idValues, 4);
+             Tensor out = EmbeddingLookup.hiddenParallel(ids, w);
+             Tensor into = Poison.poison(Tensor.allocate(Device.CPU, DType.F32, 4, 5));
+             Tensor badIds = Tensor.ofLongs(DType.I32, new long[] {2, 7}, 2)) {
+            EmbeddingLookup.plain(ids, w, into);
             float[][] rows = EmbeddingReference.rows(w);
-            float[][] got = EmbeddingReference.rows(out);
-            assertArrayEquals(rows[6], got[0]);
-            assertArrayEquals(rows[0], got[1]);
-            assertArrayEquals(rows[3], got[3]);
+            for (float[][] got : new float[][][] {EmbeddingReference.rows(out), EmbeddingReference.rows(into)}) {
+                for (int t = 0; t < idValues.length; t++) {
+                    assertArrayEquals(rows[(int) idValues[t]], got[t], "token " + t);
+                }
+            }
+            var e = assertThrows(IllegalArgumentException.class, () -> EmbeddingLookup.plain(badIds, w, into.rows(0, 2)));
+            assertEquals("embedding lookup: token id 7 at position 1 is outside [0, 7)", e.getMessage());
+        }
+    }
+
+    @Test
+    void badIdsAreCaughtEvenWhenRowsAreEmpty() {
+        // H = 0: nothing to copy, and still no silent pass for a bad id.
+        try (Tensor ids = Tensor.ofLongs(DType.I32, new long[] {1, 99, -1}, 3);
+             Tensor w = Tensor.allocate(Device.CPU, DType.BF16, 50, 0);
+             Tensor out = Tensor.allocate(Device.CPU, DType.BF16, 3, 0)) {
+            var e = assertThrows(IllegalArgumentException.class, () -> EmbeddingLookup.masked(ids, w, 0, 50, 100, out));
+            assertEquals("embedding lookup: token id -1 at position 2 is outside [0, 100)", e.getMessage());
+            e = assertThrows(IllegalArgumentException.class, () -> EmbeddingLookup.plain(ids, w, out));
+            assertEquals("embedding lookup: token id 99 at position 1 is outside [0, 50)", e.getMessage());
         }
     }
 
@@ -108,6 +148,11 @@ class EmbeddingLookupCpuTest {
             assertMessage(() -> EmbeddingLookup.masked(ids, w, 0, 9, 10), "must hold the 9 valid rows");
             assertMessage(() -> EmbeddingLookup.masked(ids, w, 5, 10, 10), "shard start 5 and valid 10 do not fit in vocab 10");
             assertMessage(() -> EmbeddingLookup.masked(ids, w, 0, 10, 10, wrongOut), "out must be [2, 4] F32 on cpu, got [2, 5]");
+            assertMessage(() -> EmbeddingLookup.plain(ids, w, wrongOut), "out must be [2, 4] F32 on cpu, got [2, 5]");
+            assertMessage(() -> EmbeddingLookup.hiddenParallel(ids, f), "weight must be F32, F16 or BF16 of shape [rows, H]");
+            try (Tensor noRows = Tensor.allocate(Device.CPU, DType.F32, 0, 4)) {
+                assertMessage(() -> EmbeddingLookup.hiddenParallel(ids, noRows), "a plain lookup needs a weight with rows");
+            }
         }
     }
 

@@ -2,11 +2,8 @@ package io.tpkernels.ops;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tpkernels.gpu.CudaDevice;
-import io.tpkernels.gpu.CudaStream;
 import io.tpkernels.tensor.DType;
 import io.tpkernels.tensor.Device;
 import io.tpkernels.tensor.Tensor;
@@ -20,7 +17,8 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * Every LM-head kernel (decode, tensor-core through wgmma on sm_90 and through mma.sync, SIMT) against the double
- * reference on random data, outputs poisoned first; padding columns exactly −∞; the argmax kernel against the CPU argmax.
+ * reference on random data, outputs poisoned first; padding columns exactly −∞. The argmax kernel's tests are
+ * {@link VocabArgmaxCudaTest}.
  */
 @GpuTest
 class LmHeadCudaTest {
@@ -131,87 +129,6 @@ class LmHeadCudaTest {
                 // The same bf16 products in f32; the two may order the tensor cores' sums differently: close.
                 assertEquals(b[i], a[i], 1e-5f * Math.max(1f, Math.abs(b[i])) * h, "element " + i);
             }
-        }
-    }
-
-    @Test
-    void theCublasPathMatchesTheReferenceAndPadsWithMinusInfinity() {
-        org.junit.jupiter.api.Assumptions.assumeTrue(CublasGemm.isAvailable(),
-                () -> "cuBLAS not found: " + io.tpkernels.ffm.cublas.Cublas.library().reason().orElse(""));
-        int t = 96;
-        int h = 512;
-        int valid = 300;
-        int s = 320;
-        try (Tensor xh = Tensor.ofFloats(DType.BF16, RandomData.floats(5, t * h), t, h);
-             Tensor wh = Tensor.ofFloats(DType.BF16, RandomData.floats(6, valid * h), valid, h);
-             Tensor x = xh.copyTo(GPU);
-             Tensor w = wh.copyTo(GPU);
-             Tensor out = Poison.poison(Tensor.allocate(GPU, DType.F32, t, s))) {
-            io.tpkernels.gpu.CudaStream stream = io.tpkernels.gpu.CudaStream.legacyDefault(out.cudaDevice());
-            LmHeadCuda.runCublas(x, w, out, stream);
-            stream.synchronize();
-            float[] got = out.toFloatArray();
-            GemmReference.assertClose(GemmReference.multiplyNT(xh.toFloatArray(), wh.toFloatArray(), t, valid, h), got,
-                    s, false, "cuBLAS");
-            for (int i = 0; i < t; i++) {
-                for (int j = valid; j < s; j++) {
-                    assertEquals(Float.NEGATIVE_INFINITY, got[i * s + j]);
-                }
-            }
-        }
-    }
-
-    @Test
-    void argmaxMatchesTheCpu() {
-        int t = 37;
-        int s = 5000;
-        float[] values = RandomData.floats(9, t * s);
-        values[3 * s + 10] = values[3 * s + 20] = 1e6f; // a tie: the smaller id wins
-        for (int j = 4000; j < s; j++) {
-            values[5 * s + j] = 1e9f; // beyond valid: must never win
-        }
-        try (Tensor host = Tensor.ofFloats(DType.F32, values, t, s);
-             Tensor gpu = host.copyTo(GPU);
-             VocabArgmax.Local cpu = VocabArgmax.local(host, 4000, 1000);
-             VocabArgmax.Local dev = VocabArgmax.local(gpu, 4000, 1000)) {
-            assertArrayEquals(cpu.values().toFloatArray(), dev.values().toFloatArray());
-            try (Tensor a = cpu.ids().copyTo(Device.CPU); Tensor b = dev.ids().copyTo(Device.CPU)) {
-                for (int i = 0; i < t; i++) {
-                    assertEquals(DType.I64.getLong(a.hostSegment(), i), DType.I64.getLong(b.hostSegment(), i), "token " + i);
-                }
-                assertEquals(1010, DType.I64.getLong(b.hostSegment(), 3));
-            }
-        }
-    }
-
-    @Test
-    void queuedArgmaxIntoReusedBuffersMatchesTheCpu() {
-        int t = 19;
-        int s = 3000;
-        try (Tensor host = Tensor.ofFloats(DType.F32, RandomData.floats(12, t * s), t, s);
-             Tensor gpu = host.copyTo(GPU);
-             VocabArgmax.Local cpu = VocabArgmax.local(host, 2900, 500);
-             VocabArgmax.Local out = new VocabArgmax.Local(Tensor.allocate(GPU, DType.F32, t),
-                     Tensor.allocate(GPU, DType.I64, t));
-             CudaStream stream = CudaStream.create(CudaDevice.of(GPU))) {
-            out.values().fillBytes((byte) 0xFF);
-            VocabArgmax.local(gpu, 2900, 500, out, stream);
-            stream.synchronize();
-            assertArrayEquals(cpu.values().toFloatArray(), out.values().toFloatArray());
-            try (Tensor a = cpu.ids().copyTo(Device.CPU); Tensor b = out.ids().copyTo(Device.CPU)) {
-                for (int i = 0; i < t; i++) {
-                    assertEquals(DType.I64.getLong(a.hostSegment(), i), DType.I64.getLong(b.hostSegment(), i), "token " + i);
-                }
-            }
-            try (VocabArgmax.Local shortOut = new VocabArgmax.Local(Tensor.allocate(GPU, DType.F32, t - 1),
-                    Tensor.allocate(GPU, DType.I64, t - 1))) {
-                IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                        () -> VocabArgmax.local(gpu, 2900, 500, shortOut, stream));
-                assertTrue(e.getMessage().contains("[" + t + "]"), e.getMessage());
-            }
-            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                    () -> VocabArgmax.local(host, 2900, 500, out, stream));
-            assertTrue(e.getMessage().contains("on cpu"), e.getMessage());
         }
     }
 }

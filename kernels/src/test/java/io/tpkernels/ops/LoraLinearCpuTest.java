@@ -99,17 +99,24 @@ class LoraLinearCpuTest {
 
     /** With B = 0 the fused result is the base product (the LM-head GEMM on the same shape) bit for bit. */
     static void assertBZeroGivesTheBase(Device device, int t, int k, int n) {
-        try (Tensor x = Tensor.ofFloats(DType.BF16, RandomData.moderate(1, t * k), t, k).copyTo(device);
-             Tensor w = Tensor.ofFloats(DType.BF16, RandomData.moderate(2, n * k), n, k).copyTo(device);
-             Tensor a = Tensor.ofFloats(DType.BF16, RandomData.moderate(3, 16 * k), 16, k).copyTo(device);
-             Tensor b = Tensor.zeros(device, DType.BF16, n, 16);
+        assertBZeroGivesTheBase(device, DType.BF16, t, k, n, 16);
+    }
+
+    /** With {@code B = 0} the LoRA forward is the base product ({@link LmHead} without padding) bit for bit. */
+    static void assertBZeroGivesTheBase(Device device, DType dtype, int t, int k, int n, int r) {
+        try (Tensor x = Tensor.ofFloats(dtype, RandomData.moderate(1, t * k), t, k).copyTo(device);
+             Tensor w = Tensor.ofFloats(dtype, RandomData.moderate(2, n * k), n, k).copyTo(device);
+             Tensor a = Tensor.ofFloats(dtype, RandomData.moderate(3, r * k), r, k).copyTo(device);
+             Tensor b = Tensor.zeros(device, dtype, n, r);
              Tensor y = Tensor.allocate(device, DType.F32, t, n);
              Tensor base = LmHead.logits(x, w, n)) {
+            y.fillBytes((byte) 0xFF);
             LoraLinear.forward(x, w, a, b, 2f, null, y);
             float[] got = y.toFloatArray();
             float[] expected = base.toFloatArray();
             for (int i = 0; i < got.length; i++) {
-                assertEquals(Float.floatToIntBits(expected[i]), Float.floatToIntBits(got[i]), "element " + i);
+                assertEquals(Float.floatToIntBits(expected[i]), Float.floatToIntBits(got[i]),
+                        dtype + " T=" + t + " R=" + r + ", element " + i);
             }
         }
     }
@@ -117,6 +124,16 @@ class LoraLinearCpuTest {
     @Test
     void withBZeroTheResultIsTheBaseProductExactly() {
         assertBZeroGivesTheBase(Device.CPU, 9, 600, 70);
+    }
+
+    /** The staging rank of the CUDA path (a pure function: no GPU needed). */
+    @Test
+    void paddedRanksAreTheNextMultipleOf16Bytes() {
+        assertEquals(8, LoraLinearCuda.paddedRank(1, DType.BF16));
+        assertEquals(16, LoraLinearCuda.paddedRank(9, DType.F16));
+        assertEquals(16, LoraLinearCuda.paddedRank(16, DType.BF16));
+        assertEquals(4, LoraLinearCuda.paddedRank(3, DType.F32));
+        assertEquals(256, LoraLinearCuda.paddedRank(253, DType.F32));
     }
 
     @Test

@@ -31,8 +31,9 @@ class LoraLinearCudaTest {
         "F16, 200, 1024, 256, 16",    // tensor cores
         "BF16, 130, 512, 260, 8",     // tensor cores, ragged tiles
         "BF16, 150, 200, 600, 72",    // tensor cores: K and R ragged against the 64-wide k-tiles
-        "BF16, 70, 512, 128, 12",     // R not a multiple of 8: SIMT
-        "F32, 50, 300, 100, 7",       // SIMT
+        "BF16, 70, 512, 128, 12",     // R not a multiple of 8: A and B staged zero-padded to R = 16
+        "F16, 9, 1000, 100, 3",       // the same at decode: staged, then one launch
+        "F32, 50, 300, 100, 7",       // F32 at T > 16: SIMT (R staged to 8)
         "BF16, 3, 256, 64, 256",      // the largest rank
     })
     void matchesTheReference(DType dtype, int t, int k, int n, int r) {
@@ -64,6 +65,24 @@ class LoraLinearCudaTest {
     void withBZeroTheResultIsTheBaseProductExactly() {
         LoraLinearCpuTest.assertBZeroGivesTheBase(GPU, 200, 1024, 256);
         LoraLinearCpuTest.assertBZeroGivesTheBase(GPU, 5, 1024, 256); // decode: one launch against the LM head's
+    }
+
+    /**
+     * Ranks whose rows are not a multiple of 16 bytes are staged zero-padded, so they take the base product's kernel:
+     * on the SIMT kernel the base sums would run in another order and differ in the last bits.
+     */
+    @ParameterizedTest(name = "{0}: T={1} K={2} N={3} R={4}")
+    @CsvSource({
+        "BF16, 70, 512, 128, 12",     // tensor cores
+        "BF16, 70, 512, 128, 4",
+        "F16, 40, 1024, 64, 1",
+        "BF16, 5, 1024, 256, 3",      // decode: the one-launch kernel
+        "F16, 16, 512, 96, 9",
+        "F32, 5, 512, 128, 3",        // the F32 decode body
+        "F32, 40, 256, 72, 1",        // SIMT, both
+    })
+    void withBZeroAnUnalignedRankIsTheBaseProductExactlyToo(DType dtype, int t, int k, int n, int r) {
+        LoraLinearCpuTest.assertBZeroGivesTheBase(GPU, dtype, t, k, n, r);
     }
 
     /**

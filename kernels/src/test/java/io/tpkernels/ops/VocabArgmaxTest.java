@@ -2,6 +2,7 @@ package io.tpkernels.ops;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -42,11 +43,88 @@ class VocabArgmaxTest {
     }
 
     @Test
-    void aNanIsSurfacedNotHidden() {
-        try (Tensor l = Tensor.ofFloats(DType.F32, new float[] {1, Float.NaN, 3}, 1, 3);
-             VocabArgmax.Local r = VocabArgmax.local(l, 3, 0)) {
-            assertEquals(1, DType.I64.getLong(r.ids().hostSegment(), 0));
+    void aNanIsSurfacedNotHiddenAndNansTieToTheSmallestId() {
+        float nan = Float.NaN;
+        float[] logits = {1, nan, 3, Float.POSITIVE_INFINITY, /* t1 */ 2, nan, nan, 7, /* t2: NaN in padding */ 4, 1, 2, nan};
+        try (Tensor l = Tensor.ofFloats(DType.F32, logits, 3, 4); VocabArgmax.Local r = VocabArgmax.local(l, 3, 0)) {
+            assertArrayEquals(new long[] {1, 1, 0}, ids(r));
+            float[] values = r.values().toFloatArray();
+            assertTrue(Float.isNaN(values[0]) && Float.isNaN(values[1]) && values[2] == 4, java.util.Arrays.toString(values));
         }
+        assertTrue(VocabArgmax.beats(nan, 9, Float.POSITIVE_INFINITY, 1), "NaN above every number");
+        assertFalse(VocabArgmax.beats(Float.POSITIVE_INFINITY, 1, nan, 9));
+        assertTrue(VocabArgmax.beats(nan, 1, nan, 2), "NaNs tie: the smaller id");
+        assertFalse(VocabArgmax.beats(nan, 2, nan, 1));
+    }
+
+    @Test
+    void signedZerosTieAndTheSmallestIdKeepsItsOwnZero() {
+        assertFalse(VocabArgmax.beats(0f, 5, -0f, 1), "+0 == -0: a tie, the smaller id wins");
+        assertTrue(VocabArgmax.beats(-0f, 1, 0f, 5));
+        assertTrue(VocabArgmax.beats(0f, 1, -0f, 5));
+        float[] logits = {-1, -0f, 0f, -3, /* t1 */ -2, 0f, -0f, -0f, /* t2: +0 in padding */ -5, -0f, -1, 0f};
+        try (Tensor l = Tensor.ofFloats(DType.F32, logits, 3, 4); VocabArgmax.Local r = VocabArgmax.local(l, 3, 10)) {
+            assertArrayEquals(new long[] {11, 11, 11}, ids(r));
+            float[] values = r.values().toFloatArray();
+            assertEquals(Float.floatToRawIntBits(-0f), Float.floatToRawIntBits(values[0]), "the winner's -0");
+            assertEquals(Float.floatToRawIntBits(0f), Float.floatToRawIntBits(values[1]), "the winner's +0");
+            assertEquals(Float.floatToRawIntBits(-0f), Float.floatToRawIntBits(values[2]), "the winner's -0");
+        }
+    }
+
+    @Test
+    void ranksCombineSignedZerosAsTies() {
+        // Three ranks of S = 2 (ids 0-1, 2-3, 4-5). Token 0: +0 at id 4, -0 at id 3: 3. Token 1: -0 at 5, +0 at 1: 1.
+        try (Tensor l0 = Tensor.ofFloats(DType.F32, new float[] {-1, -2, /* t1 */ -1, 0f}, 2, 2);
+             Tensor l1 = Tensor.ofFloats(DType.F32, new float[] {-1, -0f, /* t1 */ -3, -4}, 2, 2);
+             Tensor l2 = Tensor.ofFloats(DType.F32, new float[] {0f, -5, /* t1 */ -6, -0f}, 2, 2);
+             VocabArgmax.Local r0 = VocabArgmax.local(l0, 2, 0);
+             VocabArgmax.Local r1 = VocabArgmax.local(l1, 2, 2);
+             VocabArgmax.Local r2 = VocabArgmax.local(l2, 2, 4)) {
+            assertArrayEquals(new long[] {3, 1}, VocabArgmax.combine(List.of(r2, r0, r1)));
+            assertArrayEquals(new long[] {3, 1}, VocabArgmax.combine(List.of(r0, r1, r2)));
+        }
+    }
+
+    @Test
+    void bf16LogitsAreReadAsTheirValues() {
+        // 1.00390625 is 1 + 2^-8, between two BF16 values: it rounds to 1, a tie with column 0.
+        float[] logits = {1, 0.5f, 1.00390625f, -2, /* t1 */ -0.75f, 3.5f, 3.5f, 100};
+        try (Tensor l = Tensor.ofFloats(DType.BF16, logits, 2, 4); VocabArgmax.Local r = VocabArgmax.local(l, 3, 7)) {
+            assertArrayEquals(new long[] {7, 8}, ids(r));
+            assertArrayEquals(new float[] {1, 3.5f}, r.values().toFloatArray());
+        }
+    }
+
+    /** BF16 logits against a naive scan of the same rounded values. */
+    @Property(tries = 40)
+    void bf16LogitsMatchANaiveScan(@ForAll @IntRange(min = 1, max = 6) int t, @ForAll @IntRange(min = 1, max = 300) int s,
+                                   @ForAll @IntRange(min = 0, max = 300) int valid, @ForAll long seed) {
+        Assume.that(valid <= s);
+        try (Tensor l = Tensor.ofFloats(DType.BF16, RandomData.moderate(seed, t * s), t, s);
+             VocabArgmax.Local r = VocabArgmax.local(l, valid, 64)) {
+            float[] rounded = l.toFloatArray();
+            long[] expected = new long[t];
+            for (int i = 0; i < t; i++) {
+                expected[i] = VocabArgmax.NO_ID;
+                float best = Float.NEGATIVE_INFINITY;
+                for (int j = 0; j < valid; j++) {
+                    if (expected[i] == VocabArgmax.NO_ID || rounded[i * s + j] > best) { // strict: the first of equals
+                        best = rounded[i * s + j];
+                        expected[i] = 64 + j;
+                    }
+                }
+            }
+            assertArrayEquals(expected, ids(r));
+        }
+    }
+
+    private static long[] ids(VocabArgmax.Local r) {
+        long[] out = new long[(int) r.ids().numel()];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = DType.I64.getLong(r.ids().hostSegment(), i);
+        }
+        return out;
     }
 
     @Test
@@ -60,7 +138,7 @@ class VocabArgmaxTest {
             assertArrayEquals(new long[] {1, 3}, ids, "token 0: 7 at ids 1 and 3 goes to 1; token 1: 9 at id 3");
         }
         assertTrue(VocabArgmax.beats(1f, 9, 1f, 10));
-        assertTrue(VocabArgmax.beats(0f, 5, -0f, 1), "+0 above -0, as Float.compare orders them");
+        assertFalse(VocabArgmax.beats(1f, 10, 1f, 9));
     }
 
     /** The packed form holds exactly what {@code local} returns, for odd and even T (the values' alignment). */

@@ -15,7 +15,7 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "bench", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Time the kernels against the machine's ceilings (copy bandwidth, GEMM rate)",
-                "and against baselines (the lookup without masking, cuBLAS, the unfused LoRA),",
+                "and against baselines (the plain lookup, cuBLAS, the unfused LoRA),",
                 "all measured in this run: the median of the timed runs after warm-ups, with",
                 "input sets cycled so that no run finds its inputs in a cache. On a GPU, CUDA",
                 "events time each run."})
@@ -38,8 +38,12 @@ public final class BenchCommand implements Runnable {
     @Option(names = "--plot", paramLabel = "FILE.png|FILE.svg", description = "draw the roofline chart into FILE")
     Path plot;
 
+    /** The fewest timed runs a measurement's median is taken over. */
+    static final int MIN_RUNS = 20;
+
     @Option(names = "--runs", defaultValue = "25", paramLabel = "N",
-            description = "timed runs per measurement, of which the median is reported (default: ${DEFAULT-VALUE})")
+            description = "timed runs per measurement, of which the median is reported (default: ${DEFAULT-VALUE}; at"
+                    + " least 20, or 1 with --quick)")
     int runs;
 
     @Option(names = "--warmup", defaultValue = "3", paramLabel = "N",
@@ -53,9 +57,11 @@ public final class BenchCommand implements Runnable {
     public void run() {
         List<KernelCase> cases = kernels.isEmpty() ? KernelCase.all() : KernelCase.named(kernels);
         PlotFile plotFile = plot == null ? null : PlotFile.of(plot);
-        if (runs < 1 || warmup < 0) {
-            throw new IllegalArgumentException("--runs must be at least 1 and --warmup at least 0, got " + runs
-                    + " and " + warmup);
+        // A median of fewer runs moves with one slow run; --quick only checks that every path runs.
+        int leastRuns = quick ? 1 : MIN_RUNS;
+        if (runs < leastRuns || warmup < 0) {
+            throw new IllegalArgumentException("--runs must be at least " + leastRuns + (quick ? "" : " (1 with --quick)")
+                    + " and --warmup at least 0, got " + runs + " and " + warmup);
         }
         Report report;
         try (Bench bench = Bench.open(backend != null ? backend : Backend.detect(), warmup, runs, quick)) {

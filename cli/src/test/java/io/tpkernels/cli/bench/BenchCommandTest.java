@@ -73,13 +73,13 @@ class BenchCommandTest {
                 assertTrue(c[6].matches("\\d+\\.\\d% (copy|gemm)"), line);
             }
             switch (c[0]) {
-                case "embedding" -> assertTrue(c[7].matches("\\d+\\.\\d\\dx unmasked"), line);
+                case "embedding-in-shard" -> assertTrue(c[7].matches("\\d+\\.\\d\\dx plain-lookup"), line);
                 case "lora" -> assertTrue(c[7].matches("\\d+\\.\\d\\dx base-gemm"), line);
                 default -> assertEquals(7, c.length, "no baseline: " + line);
             }
         }
-        assertEquals(Map.of("copy", 1, "gemm", 1, "cast", 2, "embedding", 1, "lm-head", 1, "lora", 1, "argmax", 1),
-                rowsPerKernel);
+        assertEquals(Map.of("copy", 1, "gemm", 1, "cast", 2, "embedding", 1, "embedding-in-shard", 1, "lm-head", 1,
+                "lora", 1, "argmax", 1), rowsPerKernel);
     }
 
     @Test
@@ -87,7 +87,7 @@ class BenchCommandTest {
         CliRun r = bench("--json");
         assertEquals(0, r.exit(), r.err());
         JsonNode rows = new ObjectMapper().readTree(r.out());
-        assertTrue(rows.isArray() && rows.size() == 8, r.out());
+        assertTrue(rows.isArray() && rows.size() == 9, r.out());
         for (JsonNode row : rows) {
             for (String field : List.of("kernel", "role", "backend", "dtype", "shape", "medianMs", "gbPerS", "gflopPerS",
                     "percentOfCeiling", "ceiling", "baseline", "ratio", "baselines")) {
@@ -116,10 +116,15 @@ class BenchCommandTest {
         assertEquals(base.get("medianMs").asDouble() / lora.get("medianMs").asDouble(), lora.get("ratio").asDouble(),
                 1e-12, "ratio = baseline time / kernel time");
 
+        // Ids uniform over the vocabulary against the copy alone; ids all in the shard against the plain lookup.
         JsonNode embedding = only(rows, "embedding");
         assertShape(embedding, Map.of("T", 4L, "H", 64L));
-        assertEquals("unmasked", embedding.get("baseline").asText());
-        assertTrue(embedding.get("ratio").asDouble() > 0);
+        assertTrue(embedding.get("baseline").isNull() && embedding.get("baselines").isEmpty(), embedding.toString());
+        JsonNode inShard = only(rows, "embedding-in-shard");
+        assertShape(inShard, Map.of("T", 4L, "H", 64L));
+        assertTraffic(inShard, 2 * 4 * 64 * 2 + 4 * 4, 4 * 64);
+        assertEquals("plain-lookup", inShard.get("baseline").asText());
+        assertTrue(inShard.get("ratio").asDouble() > 0);
 
         JsonNode argmax = only(rows, "argmax");
         assertShape(argmax, Map.of("T", 2L, "S", 512L, "valid", 416L));
@@ -232,6 +237,11 @@ class BenchCommandTest {
         Path folder = Files.createDirectory(tmp.resolve("folder.svg"));
         assertBadInput("is a folder", "--plot", folder.toString());
         assertBadInput("--runs must be at least 1 and --warmup at least 0, got 0 and 3", "--runs", "0");
+        CliRun fewRuns = CliRun.tpk("bench", "--backend", "cpu", "--runs", "19");
+        assertEquals(2, fewRuns.exit(), fewRuns.out() + fewRuns.err());
+        assertEquals("tpk bench: --runs must be at least 20 (1 with --quick) and --warmup at least 0, got 19 and 3",
+                fewRuns.err().strip());
+        assertTrue(fewRuns.out().isEmpty(), "nothing measured: " + fewRuns.out());
         assertBadInput("got 25 and -1", "--warmup", "-1");
         try (Stream<Path> files = Files.list(tmp)) {
             assertEquals(List.of("file", "folder.svg"), files.map(p -> p.getFileName().toString()).sorted().toList());

@@ -37,24 +37,31 @@ public final class Cublas {
         return LIB.isLoaded();
     }
 
-    /** The symbolic name of a status, from cuBLAS or, failing that, from {@code cublas_api.h}'s table. */
+    /**
+     * The symbolic name of a status: from {@code cublas_api.h}'s table (checked against the header at build time),
+     * else from cuBLAS (a status newer than the table), else {@code CUBLAS_STATUS_UNKNOWN_STATUS_<n>}, as the
+     * driver binding names a status it does not know.
+     */
     public static String statusName(int status) {
-        if (LIB.isLoaded()) {
-            try {
-                MemorySegment s = (MemorySegment) cublasGetStatusName.invokeExact(status);
-                if (!s.equals(MemorySegment.NULL)) {
-                    return s.reinterpret(128).getString(0);
-                }
-            } catch (Throwable ignored) {
-                // fall through to the table
-            }
-        }
         for (CConstant c : CublasApi.CONSTANTS) {
             if (c.name().startsWith("CUBLAS_STATUS_") && c.value() == status) {
                 return c.name();
             }
         }
-        return "CUBLAS_STATUS_" + status;
+        if (LIB.isLoaded()) {
+            try {
+                MemorySegment s = (MemorySegment) cublasGetStatusName.invokeExact(status);
+                if (!s.equals(MemorySegment.NULL)) {
+                    String name = s.reinterpret(128).getString(0);
+                    if (!name.isEmpty() && !name.equals("CUBLAS_STATUS_UNKNOWN")) {
+                        return name;
+                    }
+                }
+            } catch (Throwable ignored) {
+                // fall through to the generic name
+            }
+        }
+        return "CUBLAS_STATUS_UNKNOWN_STATUS_" + status;
     }
 
     private static void check(int status, String call) {

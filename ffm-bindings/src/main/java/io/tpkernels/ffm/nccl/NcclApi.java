@@ -73,18 +73,32 @@ public final class NcclApi {
     public static final int ncclSum = 0;
     public static final int ncclMax = 2;
     public static final int ncclInProgress = 7;
+    public static final int ncclTimeout = 8;
 
-    /** Every {@code ncclResult_t} by name. */
-    public static final List<CConstant> RESULTS = List.of(
+    /** The {@code ncclResult_t} values of every NCCL header this binding supports. */
+    static final List<CConstant> COMMON_RESULTS = List.of(
             new CConstant("ncclSuccess", 0), new CConstant("ncclUnhandledCudaError", 1),
             new CConstant("ncclSystemError", 2), new CConstant("ncclInternalError", 3),
             new CConstant("ncclInvalidArgument", 4), new CConstant("ncclInvalidUsage", 5),
             new CConstant("ncclRemoteError", 6), new CConstant("ncclInProgress", ncclInProgress));
 
-    /** The constants above and the results, for the signature test. */
-    public static final List<CConstant> CONSTANTS = java.util.stream.Stream.concat(Stream.of(
+    /**
+     * Results of recent headers only: older releases' {@code nccl.h} (those pip wheels ship, say) lack them, so the
+     * signature test asserts them only against a header that declares them.
+     */
+    public static final List<CConstant> RECENT_RESULTS = List.of(new CConstant("ncclTimeout", ncclTimeout));
+
+    /**
+     * Every {@code ncclResult_t} of upstream {@code nccl.h.in} by name ({@code ncclNumResults}, 9, is a count, not
+     * a result).
+     */
+    public static final List<CConstant> RESULTS = Stream.concat(COMMON_RESULTS.stream(), RECENT_RESULTS.stream())
+            .toList();
+
+    /** The constants above and the results every supported header has, for the signature test. */
+    public static final List<CConstant> CONSTANTS = Stream.concat(Stream.of(
             new CConstant("ncclInt32", ncclInt32), new CConstant("ncclInt64", ncclInt64),
             new CConstant("ncclFloat16", ncclFloat16), new CConstant("ncclFloat32", ncclFloat32),
             new CConstant("ncclBfloat16", ncclBfloat16), new CConstant("ncclSum", ncclSum), new CConstant("ncclMax", ncclMax),
-            new CConstant("NCCL_UNIQUE_ID_BYTES", UNIQUE_ID_BYTES)), RESULTS.stream()).toList();
+            new CConstant("NCCL_UNIQUE_ID_BYTES", UNIQUE_ID_BYTES)), COMMON_RESULTS.stream()).toList();
 }

@@ -1,0 +1,64 @@
+package io.tpkernels.ops;
+
+import io.tpkernels.gpu.CudaEvent;
+import io.tpkernels.gpu.CudaStream;
+import java.util.Arrays;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * A choice between the project's own kernel and an alternative (cuBLAS), made once per shape by timing both on the
+ * GPU: the alternative is taken only where the own kernel is more than {@link #MARGIN} times slower, so the
+ * hand-written kernel stays the default wherever it is within 10%.
+ *
+ * <p>The first call of a shape runs each side {@link #WARMUPS} + {@link #RUNS} times on the caller's stream, timed
+ * with events (so it waits for the GPU, once); later calls of that shape only look the answer up. Ranks sharing a GPU
+ * may time the same shape at once: the first answer stored wins, so every rank uses the same kernel.
+ */
+final class MeasuredChoice<K> {
+    /** How much slower the own kernel may be before the alternative is taken. */
+    static final double MARGIN = 1.10;
+    static final int WARMUPS = 1;
+    static final int RUNS = 5;
+
+    private final Map<K, Boolean> alternativeWins = new ConcurrentHashMap<>();
+
+    /** Whether the alternative is to run for {@code key}, timing both on {@code stream} if this key is new. */
+    boolean useAlternative(K key, CudaStream stream, Runnable own, Runnable alternative) {
+        Boolean known = alternativeWins.get(key);
+        if (known != null) {
+            return known;
+        }
+        boolean wins = alternativeIsFaster(medianMillis(own, stream), medianMillis(alternative, stream));
+        Boolean first = alternativeWins.putIfAbsent(key, wins);
+        return first == null ? wins : first;
+    }
+
+    /** The rule: the alternative only where the own kernel takes more than {@link #MARGIN} times its time. */
+    static boolean alternativeIsFaster(double ownMillis, double alternativeMillis) {
+        return ownMillis > MARGIN * alternativeMillis;
+    }
+
+    /** How many shapes have been decided. */
+    int decided() {
+        return alternativeWins.size();
+    }
+
+    private static double medianMillis(Runnable run, CudaStream stream) {
+        for (int i = 0; i < WARMUPS; i++) {
+            run.run();
+        }
+        double[] ms = new double[RUNS];
+        try (CudaEvent start = CudaEvent.create(stream.device()); CudaEvent end = CudaEvent.create(stream.device())) {
+            for (int i = 0; i < RUNS; i++) {
+                start.record(stream);
+                run.run();
+                end.record(stream);
+                end.synchronize();
+                ms[i] = end.millisSince(start);
+            }
+        }
+        Arrays.sort(ms);
+        return ms[RUNS / 2];
+    }
+}
