@@ -15,16 +15,19 @@ import java.util.stream.IntStream;
  * weights are; accumulated in f32 and written once as {@code outDtype} at row stride {@code ldOut}.
  *
  * <p>Blocked for the caches: tasks of {@code MC} rows of x by {@code NC} rows of w run in parallel; within a
- * task, blocks of {@code KC} columns are converted to f32 and packed (zero-padded to the vector width), then
- * {@link DotKernels#block4x4} sweeps the tile. Inputs of any float dtype are converted while packing, so
+ * task, blocks of {@code KC} columns are converted to f32 and packed (x by rows, w in k-major panels), then
+ * {@link DotKernels#block} sweeps the tile as outer products: each element of C is summed over k in order, the same
+ * order wherever it sits, so a shard's columns come out exactly as the unsharded GEMM's. Inputs of any float dtype are converted while packing, so
  * BF16 weights are read once per task and never copied whole.
  */
 public final class CpuGemm {
-    private static final int MC = 64;
+    private static final int MC = 256;
     private static final int NC = 128;
     private static final int KC = 512;
 
-    private static final ThreadLocal<float[][]> BUFFERS = ThreadLocal.withInitial(() -> new float[3][]);
+    private static final ThreadLocal<float[][]> BUFFERS = ThreadLocal.withInitial(() -> new float[4][]);
+    /** One row of an operand converted to f32, on its way into a panel. */
+    private static final ThreadLocal<float[]> ROW = ThreadLocal.withInitial(() -> new float[KC]);
 
     private CpuGemm() {
     }
@@ -83,24 +86,25 @@ public final class CpuGemm {
     private static void tile(java.util.List<Product> products, float alpha, Bias bias, MemorySegment out,
                              DType outDtype, long ldOut, int t0, int t1, int j0, int j1) {
         DotKernels kernels = DotKernels.best();
+        int panel = kernels.panelWidth();
         int rowsA = roundUp(t1 - t0, 4);
-        int rowsB = roundUp(j1 - j0, 4);
-        int stride = roundUp(KC, kernels.kMultiple());
+        int rowsB = roundUp(j1 - j0, panel);
         float[][] buf = BUFFERS.get();
-        float[] a = buffer(buf, 0, rowsA * stride);
-        float[] b = buffer(buf, 1, rowsB * stride);
+        float[] a = buffer(buf, 0, rowsA * KC);
+        float[] b = buffer(buf, 1, rowsB * KC);
         float[] c = buffer(buf, 2, rowsA * rowsB);
+        float[] block = buffer(buf, 3, 4 * panel);
         java.util.Arrays.fill(c, 0, rowsA * rowsB, 0f);
         for (Product p : products) {
             int k = Math.toIntExact(p.x().cols());
             for (int k0 = 0; k0 < k; k0 += KC) {
                 int kLen = Math.min(KC, k - k0);
-                int kPadded = roundUp(kLen, kernels.kMultiple());
-                pack(p.x(), t0, t1, rowsA, k0, kLen, kPadded, stride, a);
-                pack(p.w(), j0, j1, rowsB, k0, kLen, kPadded, stride, b);
+                packRows(p.x(), t0, t1, rowsA, k0, kLen, a);
+                packPanels(p.w(), j0, j1, rowsB, k0, kLen, panel, b);
                 for (int i = 0; i < rowsA; i += 4) {
-                    for (int j = 0; j < rowsB; j += 4) {
-                        kernels.block4x4(a, i * stride, b, j * stride, stride, kPadded, c, i * rowsB + j, rowsB);
+                    for (int j = 0; j < rowsB; j += panel) {
+                        kernels.block(a, i * KC, KC, b, j * KC, kLen, block, 0, panel);
+                        addBlock(block, panel, c, i * rowsB + j, rowsB);
                     }
                 }
             }
@@ -117,12 +121,21 @@ public final class CpuGemm {
         }
     }
 
-    /** Rows {@code [r0, r1)}, columns {@code [k0, k0+kLen)} of {@code op} as f32, zero-padded to {@code rows × kPadded}. */
-    private static void pack(Operand op, int r0, int r1, int rows, int k0, int kLen, int kPadded, int stride, float[] dst) {
+    /** {@code c += block}: a k-block's sums onto the sums of the k-blocks before it, in k-block order. */
+    private static void addBlock(float[] block, int panel, float[] c, int cOff, int ldc) {
+        for (int i = 0; i < 4; i++) {
+            for (int j = 0; j < panel; j++) {
+                c[cOff + i * ldc + j] += block[i * panel + j];
+            }
+        }
+    }
+
+    /** Rows {@code [r0, r1)}, columns {@code [k0, k0+kLen)} of {@code op} as f32 at row stride {@code KC}; rows past r1 zero. */
+    private static void packRows(Operand op, int r0, int r1, int rows, int k0, int kLen, float[] dst) {
         for (int r = 0; r < rows; r++) {
-            int base = r * stride;
+            int base = r * KC;
             if (r0 + r >= r1) {
-                java.util.Arrays.fill(dst, base, base + kPadded, 0f);
+                java.util.Arrays.fill(dst, base, base + kLen, 0f);
                 continue;
             }
             long src = (r0 + r) * op.ld() + k0;
@@ -133,7 +146,34 @@ public final class CpuGemm {
                     dst[base + q] = op.dtype().getFloat(op.data(), src + q);
                 }
             }
-            java.util.Arrays.fill(dst, base + kLen, base + kPadded, 0f);
+        }
+    }
+
+    /**
+     * Rows {@code [r0, r1)}, columns {@code [k0, k0+kLen)} of {@code op} as f32 panels of {@code panel} rows, k-major:
+     * row {@code r0 + q·panel + j}, column {@code k0 + k} at {@code q·panel·KC + k·panel + j}; rows past r1 zero.
+     */
+    private static void packPanels(Operand op, int r0, int r1, int rows, int k0, int kLen, int panel, float[] dst) {
+        float[] row = ROW.get();
+        for (int r = 0; r < rows; r++) {
+            int base = (r / panel) * panel * KC + r % panel;
+            if (r0 + r >= r1) {
+                for (int q = 0; q < kLen; q++) {
+                    dst[base + q * panel] = 0f;
+                }
+                continue;
+            }
+            long src = (r0 + r) * op.ld() + k0;
+            if (op.dtype() == DType.F32) {
+                MemorySegment.copy(op.data(), ValueLayout.JAVA_FLOAT_UNALIGNED, src * 4, row, 0, kLen);
+            } else {
+                for (int q = 0; q < kLen; q++) {
+                    row[q] = op.dtype().getFloat(op.data(), src + q);
+                }
+            }
+            for (int q = 0; q < kLen; q++) {
+                dst[base + q * panel] = row[q];
+            }
         }
     }
 

@@ -1,20 +1,23 @@
 package io.tpkernels.ops.cpu;
 
 /**
- * The inner loop of the CPU GEMMs: a 4×4 block of dot products over packed f32 rows. Two implementations:
- * the Vector API one ({@code jdk.incubator.vector}, used when that module is in the boot layer) and a
- * scalar one, so the library works with or without {@code --add-modules jdk.incubator.vector}.
+ * The inner loop of the CPU GEMM: a block of 4 rows by {@link #panelWidth()} columns of C, accumulated as outer
+ * products over k, from 4 packed rows of A (k contiguous) and a packed panel of B (k-major, {@code panelWidth}
+ * columns per k). Every element's sum runs over k in order, one fused multiply-add per step, so its value does not
+ * depend on where in a block it sits: a column-parallel shard computes its columns exactly as the unsharded GEMM
+ * does. Two implementations: the Vector API one ({@code jdk.incubator.vector}, used when that module is in the boot
+ * layer) and a scalar one, so the library works with or without {@code --add-modules jdk.incubator.vector}.
  */
 public interface DotKernels {
 
     /**
-     * {@code c[cOff + i·ldc + j] += Σ_k a[aOff + i·stride + k] · b[bOff + j·stride + k]} for {@code i, j < 4},
-     * {@code k < kLen}. {@code kLen} is a multiple of {@link #kMultiple()}; packed rows are zero-padded to it.
+     * {@code c[cOff + i·ldc + j] = Σ_{k < kLen} a[aOff + i·aStride + k] · b[bOff + k·panelWidth + j]} for
+     * {@code i < 4}, {@code j < panelWidth()}, each sum from zero in the order of k.
      */
-    void block4x4(float[] a, int aOff, float[] b, int bOff, int stride, int kLen, float[] c, int cOff, int ldc);
+    void block(float[] a, int aOff, int aStride, float[] b, int bOff, int kLen, float[] c, int cOff, int ldc);
 
-    /** The multiple that packed row lengths are padded to (the vector width in floats). */
-    int kMultiple();
+    /** The columns of a packed panel of B (a multiple of the vector width in floats). */
+    int panelWidth();
 
     /** What runs: "Vector API, 16 floats" or "scalar". */
     String describe();

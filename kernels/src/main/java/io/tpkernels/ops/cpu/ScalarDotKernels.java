@@ -2,31 +2,30 @@ package io.tpkernels.ops.cpu;
 
 /** {@link DotKernels} in plain Java: the fallback without the Vector API, and the reference for it. */
 final class ScalarDotKernels implements DotKernels {
+    private static final int PANEL = 16;
 
     @Override
-    public void block4x4(float[] a, int aOff, float[] b, int bOff, int stride, int kLen, float[] c, int cOff, int ldc) {
-        for (int i = 0; i < 4; i++) {
-            for (int j = 0; j < 4; j++) {
-                int ai = aOff + i * stride;
-                int bj = bOff + j * stride;
-                float s0 = 0;
-                float s1 = 0;
-                float s2 = 0;
-                float s3 = 0;
-                for (int k = 0; k < kLen; k += 4) {
-                    s0 = Math.fma(a[ai + k], b[bj + k], s0);
-                    s1 = Math.fma(a[ai + k + 1], b[bj + k + 1], s1);
-                    s2 = Math.fma(a[ai + k + 2], b[bj + k + 2], s2);
-                    s3 = Math.fma(a[ai + k + 3], b[bj + k + 3], s3);
+    public void block(float[] a, int aOff, int aStride, float[] b, int bOff, int kLen, float[] c, int cOff, int ldc) {
+        float[] acc = new float[4 * PANEL];
+        for (int k = 0; k < kLen; k++) {
+            int bk = bOff + k * PANEL;
+            for (int i = 0; i < 4; i++) {
+                float x = a[aOff + i * aStride + k];
+                for (int j = 0; j < PANEL; j++) {
+                    acc[i * PANEL + j] = Math.fma(x, b[bk + j], acc[i * PANEL + j]);
                 }
-                c[cOff + i * ldc + j] += (s0 + s1) + (s2 + s3);
+            }
+        }
+        for (int i = 0; i < 4; i++) {
+            for (int j = 0; j < PANEL; j++) {
+                c[cOff + i * ldc + j] = acc[i * PANEL + j];
             }
         }
     }
 
     @Override
-    public int kMultiple() {
-        return 4;
+    public int panelWidth() {
+        return PANEL;
     }
 
     @Override
