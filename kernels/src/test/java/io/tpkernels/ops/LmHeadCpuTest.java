@@ -69,4 +69,27 @@ class LmHeadCpuTest {
         var e = assertThrows(IllegalArgumentException.class, r::run);
         assertTrue(e.getMessage().contains(fragment), e.getMessage());
     }
+
+    /**
+     * Every logit is summed over k in the same order whatever else is computed with it: a token's logits are the
+     * same bits alone (decode) as among many (prefill), at any position in the batch.
+     */
+    @Property(tries = 15)
+    void aTokensLogitsDoNotDependOnTheTokensAroundIt(@ForAll @IntRange(min = 2, max = 300) int t,
+                                                     @ForAll @IntRange(min = 1, max = 1500) int h,
+                                                     @ForAll @IntRange(min = 1, max = 150) int valid,
+                                                     @ForAll long seed) {
+        int token = (int) Math.floorMod(seed, t);
+        try (Tensor x = Tensor.ofFloats(DType.BF16, RandomData.floats(seed, t * h), t, h);
+             Tensor w = Tensor.ofFloats(DType.BF16, RandomData.floats(seed + 1, valid * h), valid, h);
+             Tensor all = LmHead.logits(x, w, valid);
+             Tensor alone = LmHead.logits(x.rows(token, token + 1), w, valid)) {
+            float[] batch = all.toFloatArray();
+            float[] single = alone.toFloatArray();
+            for (int j = 0; j < valid; j++) {
+                assertEquals(Float.floatToIntBits(batch[token * valid + j]), Float.floatToIntBits(single[j]),
+                        "token " + token + " of " + t + ", logit " + j);
+            }
+        }
+    }
 }

@@ -139,8 +139,9 @@ public final class CpuGemm {
 
     /** Rows {@code [r0, r1)}, columns {@code [k0, k0+kLen)} of {@code op} as f32 at row stride {@code KC}; rows past r1 zero. */
     private static void packRows(Operand op, int r0, int r1, int rows, int k0, int kLen, float[] dst) {
+        short[] bits = BITS.get(); // once per block, not once per row
         for (int r = 0; r < rows; r++) {
-            convertRow(op, r0 + r < r1 ? r0 + r : -1, k0, kLen, dst, r * KC);
+            convertRow(op, r0 + r < r1 ? r0 + r : -1, k0, kLen, dst, r * KC, bits);
         }
     }
 
@@ -151,6 +152,7 @@ public final class CpuGemm {
      * reads of the operand and the writes of the panel run in order.
      */
     private static void packPanels(Operand op, int r0, int r1, int rows, int k0, int kLen, int panel, float[] dst) {
+        short[] bits = BITS.get();
         float[] stage = STAGE.get();
         if (stage.length < panel * STAGE_STRIDE) {
             stage = new float[panel * STAGE_STRIDE];
@@ -158,7 +160,7 @@ public final class CpuGemm {
         }
         for (int p = 0; p < rows; p += panel) {
             for (int j = 0; j < panel; j++) {
-                convertRow(op, r0 + p + j < r1 ? r0 + p + j : -1, k0, kLen, stage, j * STAGE_STRIDE);
+                convertRow(op, r0 + p + j < r1 ? r0 + p + j : -1, k0, kLen, stage, j * STAGE_STRIDE, bits);
             }
             int base = p * KC;
             for (int k = 0; k < kLen; k++) {
@@ -170,7 +172,7 @@ public final class CpuGemm {
     }
 
     /** Columns {@code [k0, k0+kLen)} of row {@code r} of {@code op} as f32 at {@code dst[off...]}; zeros for r = -1. */
-    private static void convertRow(Operand op, int r, int k0, int kLen, float[] dst, int off) {
+    private static void convertRow(Operand op, int r, int k0, int kLen, float[] dst, int off, short[] bits) {
         if (r < 0) {
             java.util.Arrays.fill(dst, off, off + kLen, 0f);
             return;
@@ -179,14 +181,12 @@ public final class CpuGemm {
         switch (op.dtype()) {
             case F32 -> MemorySegment.copy(op.data(), ValueLayout.JAVA_FLOAT_UNALIGNED, src * 4, dst, off, kLen);
             case BF16 -> {
-                short[] bits = BITS.get();
                 MemorySegment.copy(op.data(), ValueLayout.JAVA_SHORT_UNALIGNED, src * 2, bits, 0, kLen);
                 for (int q = 0; q < kLen; q++) {
                     dst[off + q] = Float.intBitsToFloat(bits[q] << 16); // exact: BF16 is f32's upper half
                 }
             }
             case F16 -> {
-                short[] bits = BITS.get();
                 MemorySegment.copy(op.data(), ValueLayout.JAVA_SHORT_UNALIGNED, src * 2, bits, 0, kLen);
                 for (int q = 0; q < kLen; q++) {
                     dst[off + q] = Float.float16ToFloat(bits[q]);
