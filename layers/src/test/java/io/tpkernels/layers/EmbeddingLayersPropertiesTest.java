@@ -30,17 +30,12 @@ import org.junit.jupiter.api.Test;
 class EmbeddingLayersPropertiesTest {
 
     @Provide
-    Arbitrary<Integer> tps() {
-        return Arbitraries.of(1, 2, 3, 4, 8);
-    }
-
-    @Provide
     Arbitrary<DType> floatTypes() {
         return Arbitraries.of(DType.F32, DType.BF16);
     }
 
     @Property(tries = 30)
-    void vocabParallelEqualsTheUnshardedLookupExactly(@ForAll("tps") int tp, @ForAll @IntRange(min = 1, max = 300) int vocab,
+    void vocabParallelEqualsTheUnshardedLookupExactly(@ForAll(supplier = TensorParallelSizes.class) int tp, @ForAll @IntRange(min = 1, max = 300) int vocab,
                                                       @ForAll @IntRange(min = 1, max = 9) int hidden,
                                                       @ForAll @IntRange(min = 1, max = 4) int tokensPerRank,
                                                       @ForAll @IntRange(min = 1, max = 16) int multiple,
@@ -49,7 +44,7 @@ class EmbeddingLayersPropertiesTest {
     }
 
     @Property(tries = 30)
-    void hiddenParallelEqualsTheUnshardedLookupExactly(@ForAll("tps") int tp, @ForAll @IntRange(min = 1, max = 300) int vocab,
+    void hiddenParallelEqualsTheUnshardedLookupExactly(@ForAll(supplier = TensorParallelSizes.class) int tp, @ForAll @IntRange(min = 1, max = 300) int vocab,
                                                        @ForAll @IntRange(min = 1, max = 3) int hiddenPerRank,
                                                        @ForAll @IntRange(min = 1, max = 4) int tokensPerRank,
                                                        @ForAll boolean sharded, @ForAll("floatTypes") DType dtype) {
@@ -103,7 +98,7 @@ class EmbeddingLayersPropertiesTest {
     }
 
     @Property(tries = 20)
-    void theVocabParallelEmbeddingAllocatesOnlyItsValidRows(@ForAll("tps") int tp, @ForAll @IntRange(min = 1, max = 500) int vocab,
+    void theVocabParallelEmbeddingAllocatesOnlyItsValidRows(@ForAll(supplier = TensorParallelSizes.class) int tp, @ForAll @IntRange(min = 1, max = 500) int vocab,
                                                             @ForAll @IntRange(min = 1, max = 64) int multiple,
                                                             @ForAll("floatTypes") DType stored) {
         allocatesOnlyValidRows(Device.CPU, tp, vocab, multiple, stored);

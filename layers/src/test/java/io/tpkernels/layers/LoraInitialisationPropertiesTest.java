@@ -9,11 +9,8 @@ import io.tpkernels.tensor.Device;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
-import net.jqwik.api.Arbitraries;
-import net.jqwik.api.Arbitrary;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
-import net.jqwik.api.Provide;
 import net.jqwik.api.constraints.IntRange;
 
 /**
@@ -24,21 +21,11 @@ import net.jqwik.api.constraints.IntRange;
  */
 class LoraInitialisationPropertiesTest {
 
-    @Provide
-    Arbitrary<Integer> tps() {
-        return Arbitraries.of(1, 2, 3, 4, 8);
-    }
-
-    @Provide
-    Arbitrary<Precision> precisions() {
-        return Arbitraries.of(Precision.class);
-    }
-
     @Property(tries = 20)
     void initialisationGatheredEqualsTheUnshardedOneAndTheDefinitionBitForBit(
-            @ForAll("tps") int tp, @ForAll @IntRange(min = 1, max = 4) int perRank, @ForAll @IntRange(min = 1, max = 16) int r,
+            @ForAll(supplier = TensorParallelSizes.class) int tp, @ForAll @IntRange(min = 1, max = 4) int perRank, @ForAll @IntRange(min = 1, max = 16) int r,
             @ForAll @IntRange(min = 0, max = 1000) int seed, @ForAll boolean rowParallel,
-            @ForAll("precisions") Precision precision) {
+            @ForAll Precision precision) {
         check(Device.CPU, precision, tp, 3 * tp, perRank * tp, r, seed, rowParallel);
     }
 

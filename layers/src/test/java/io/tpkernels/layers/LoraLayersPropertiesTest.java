@@ -25,16 +25,6 @@ import net.jqwik.api.constraints.IntRange;
 class LoraLayersPropertiesTest {
 
     @Provide
-    Arbitrary<Integer> tps() {
-        return Arbitraries.of(1, 2, 3, 4, 8);
-    }
-
-    @Provide
-    Arbitrary<Precision> precisions() {
-        return Arbitraries.of(Precision.class);
-    }
-
-    @Provide
     Arbitrary<LoraLayout> layouts() {
         return Arbitraries.of(LoraLayout.all());
     }
@@ -60,12 +50,12 @@ class LoraLayersPropertiesTest {
     }
 
     @Property(tries = 30)
-    void shardedAdapterOutputEqualsTheUnshardedMath(@ForAll("tps") int tp, @ForAll @IntRange(min = 1, max = 4) int perRank,
+    void shardedAdapterOutputEqualsTheUnshardedMath(@ForAll(supplier = TensorParallelSizes.class) int tp, @ForAll @IntRange(min = 1, max = 4) int perRank,
                                                     @ForAll @IntRange(min = 1, max = 4) int otherPerRank,
                                                     @ForAll @IntRange(min = 1, max = 12) int r,
                                                     @ForAll @IntRange(min = 1, max = 3) int tokensPerRank,
                                                     @ForAll("layouts") LoraLayout layout, @ForAll boolean shardedFiles,
-                                                    @ForAll boolean withBias, @ForAll("precisions") Precision precision) {
+                                                    @ForAll boolean withBias, @ForAll Precision precision) {
         check(Device.CPU, precision, tp, perRank * tp, otherPerRank * tp, r, tokensPerRank * tp, layout, shardedFiles,
                 withBias);
     }

@@ -36,15 +36,10 @@ class LoraWithZeroBPropertiesTest {
         return Arbitraries.of(LoraLayout.all());
     }
 
-    @Provide
-    Arbitrary<Precision> precisions() {
-        return Arbitraries.of(Precision.class);
-    }
-
     @Property(tries = 20)
     void withBZeroTheOutputIsTheBaseLayersExactlyAndTheCollectivesAreTheSame(
             @ForAll ShardedLinearShape shape, @ForAll("loraRanks") int loraRank, @ForAll("layouts") LoraLayout layout,
-            @ForAll boolean withBias, @ForAll("precisions") Precision precision) {
+            @ForAll boolean withBias, @ForAll Precision precision) {
         check(Device.CPU, precision, shape, loraRank, layout, withBias);
     }
 

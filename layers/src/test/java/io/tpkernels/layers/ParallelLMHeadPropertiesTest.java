@@ -17,11 +17,8 @@ import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-import net.jqwik.api.Arbitraries;
-import net.jqwik.api.Arbitrary;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
-import net.jqwik.api.Provide;
 import net.jqwik.api.constraints.IntRange;
 
 /**
@@ -31,22 +28,12 @@ import net.jqwik.api.constraints.IntRange;
  */
 class ParallelLMHeadPropertiesTest {
 
-    @Provide
-    Arbitrary<Integer> tps() {
-        return Arbitraries.of(1, 2, 3, 4, 8);
-    }
-
-    @Provide
-    Arbitrary<Precision> precisions() {
-        return Arbitraries.of(Precision.class);
-    }
-
     @Property(tries = 30)
-    void gatheredLogitsAndArgmaxMatchTheUnshardedHead(@ForAll("tps") int tp, @ForAll @IntRange(min = 1, max = 200) int vocab,
+    void gatheredLogitsAndArgmaxMatchTheUnshardedHead(@ForAll(supplier = TensorParallelSizes.class) int tp, @ForAll @IntRange(min = 1, max = 200) int vocab,
                                                       @ForAll @IntRange(min = 1, max = 24) int hidden,
                                                       @ForAll @IntRange(min = 1, max = 6) int t,
                                                       @ForAll @IntRange(min = 1, max = 16) int multiple,
-                                                      @ForAll("precisions") Precision precision) {
+                                                      @ForAll Precision precision) {
         check(Device.CPU, precision, tp, vocab, hidden, t, multiple, 0);
     }
 
@@ -55,16 +42,16 @@ class ParallelLMHeadPropertiesTest {
      * different shards: the argmax is the first of them. One token's hidden state is zero, so all its logits tie.
      */
     @Property(tries = 15)
-    void theArgmaxBreaksTiesToTheSmallestIdAcrossShards(@ForAll("tps") int tp, @ForAll @IntRange(min = 2, max = 120) int vocab,
+    void theArgmaxBreaksTiesToTheSmallestIdAcrossShards(@ForAll(supplier = TensorParallelSizes.class) int tp, @ForAll @IntRange(min = 2, max = 120) int vocab,
                                                         @ForAll @IntRange(min = 1, max = 7) int period,
                                                         @ForAll @IntRange(min = 1, max = 4) int multiple,
-                                                        @ForAll("precisions") Precision precision) {
+                                                        @ForAll Precision precision) {
         check(Device.CPU, precision, tp, vocab, 6, 4, multiple, Math.min(period, vocab - 1));
     }
 
     /** The argmax's values and ids travel together: one collective per call, whatever tp. */
     @Property(tries = 8)
-    void theArgmaxIssuesOneAllGather(@ForAll("tps") int tp, @ForAll @IntRange(min = 1, max = 5) int t) {
+    void theArgmaxIssuesOneAllGather(@ForAll(supplier = TensorParallelSizes.class) int tp, @ForAll @IntRange(min = 1, max = 5) int t) {
         int vocab = 37, hidden = 8;
         try (InMemoryWeights weights = Harness.randomWeights(tp, DType.F32, Map.of("head", new long[] {vocab, hidden}))) {
             float[] x = Harness.drain(Harness.activations(t, DType.F32, Device.CPU, t, hidden));

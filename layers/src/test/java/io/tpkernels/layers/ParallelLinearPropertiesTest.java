@@ -9,11 +9,8 @@ import io.tpkernels.tensor.Tensor;
 import io.tpkernels.testing.GemmReference;
 import java.util.List;
 import java.util.Map;
-import net.jqwik.api.Arbitraries;
-import net.jqwik.api.Arbitrary;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
-import net.jqwik.api.Provide;
 import net.jqwik.api.constraints.IntRange;
 
 /**
@@ -22,31 +19,21 @@ import net.jqwik.api.constraints.IntRange;
  */
 class ParallelLinearPropertiesTest {
 
-    @Provide
-    Arbitrary<Integer> tps() {
-        return Arbitraries.of(1, 2, 3, 4, 8);
-    }
-
-    @Provide
-    Arbitrary<Precision> precisions() {
-        return Arbitraries.of(Precision.class);
-    }
-
     @Property(tries = 25)
-    void columnParallelEqualsTheUnshardedProduct(@ForAll("tps") int tp, @ForAll @IntRange(min = 1, max = 5) int perRank,
+    void columnParallelEqualsTheUnshardedProduct(@ForAll(supplier = TensorParallelSizes.class) int tp, @ForAll @IntRange(min = 1, max = 5) int perRank,
                                                  @ForAll @IntRange(min = 1, max = 40) int k,
                                                  @ForAll @IntRange(min = 1, max = 4) int tokensPerRank,
                                                  @ForAll boolean withBias, @ForAll boolean sequenceParallel,
-                                                 @ForAll boolean gather, @ForAll("precisions") Precision precision) {
+                                                 @ForAll boolean gather, @ForAll Precision precision) {
         column(Device.CPU, precision, tp, perRank * tp, k, tokensPerRank * tp, withBias, sequenceParallel, gather);
     }
 
     @Property(tries = 25)
-    void rowParallelEqualsTheUnshardedProduct(@ForAll("tps") int tp, @ForAll @IntRange(min = 1, max = 5) int perRank,
+    void rowParallelEqualsTheUnshardedProduct(@ForAll(supplier = TensorParallelSizes.class) int tp, @ForAll @IntRange(min = 1, max = 5) int perRank,
                                               @ForAll @IntRange(min = 1, max = 40) int n,
                                               @ForAll @IntRange(min = 1, max = 4) int tokensPerRank,
                                               @ForAll boolean withBias, @ForAll boolean inputIsParallel,
-                                              @ForAll boolean reduceScatter, @ForAll("precisions") Precision precision) {
+                                              @ForAll boolean reduceScatter, @ForAll Precision precision) {
         row(Device.CPU, precision, tp, n, perRank * tp, tokensPerRank * tp, withBias, inputIsParallel, reduceScatter);
     }
 

@@ -1,5 +1,6 @@
 package io.tpkernels.layers.model;
 
+import io.tpkernels.layers.TensorParallelSizes;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -41,11 +42,6 @@ import net.jqwik.api.constraints.IntRange;
 class PipelineStagePropertiesTest {
 
     @Provide
-    Arbitrary<Integer> tps() {
-        return Arbitraries.of(1, 2, 3, 4, 8);
-    }
-
-    @Provide
     Arbitrary<Integer> pps() {
         return Arbitraries.of(1, 2, 4);
     }
@@ -66,7 +62,7 @@ class PipelineStagePropertiesTest {
     }
 
     @Property(tries = 12)
-    void shardedAndPipelinedEqualsTheReference(@ForAll("tps") int tp, @ForAll("pps") int pp,
+    void shardedAndPipelinedEqualsTheReference(@ForAll(supplier = TensorParallelSizes.class) int tp, @ForAll("pps") int pp,
                                                @ForAll @IntRange(min = 1, max = 3) int extraLayers,
                                                @ForAll @IntRange(min = 2, max = 150) int vocab,
                                                @ForAll boolean tied, @ForAll boolean withLora,
