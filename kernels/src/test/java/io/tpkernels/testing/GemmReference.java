@@ -37,15 +37,24 @@ public final class GemmReference {
 
     /** Asserts {@code actual} (row-major {@code t × ld}, columns {@code [0, n)}) matches the reference. */
     public static void assertClose(double[][][] reference, float[] actual, int ld, boolean bf16Output, String what) {
+        assertWithin(reference, actual, ld, F32_TOLERANCE, bf16Output ? 1.0 / 256 : 0, what);
+    }
+
+    /**
+     * Asserts each element of {@code actual} (row-major, row stride {@code ld}) is within
+     * {@code relative · scale + outputRelative · |exact|} of the reference ({@code {exact, scale}}, an optional
+     * third array adding a tolerance of its own, e.g. an intermediate's rounding); NaN never passes.
+     */
+    public static void assertWithin(double[][][] reference, float[] actual, int ld, double relative,
+                                    double outputRelative, String what) {
         double[][] exact = reference[0];
         double[][] scale = reference[1];
         for (int i = 0; i < exact.length; i++) {
             for (int j = 0; j < exact[i].length; j++) {
                 float got = actual[i * ld + j];
                 assertTrue(!Float.isNaN(got), what + ": NaN at [" + i + ", " + j + "]");
-                // An optional third array adds a tolerance of its own (e.g. an intermediate's rounding).
                 double extra = reference.length > 2 ? reference[2][i][j] : 0;
-                double tol = F32_TOLERANCE * scale[i][j] + 1e-30 + extra + (bf16Output ? Math.abs(exact[i][j]) / 256 : 0);
+                double tol = relative * scale[i][j] + 1e-30 + extra + outputRelative * Math.abs(exact[i][j]);
                 assertEquals(exact[i][j], got, tol, what + " at [" + i + ", " + j + "]");
             }
         }

@@ -1,9 +1,9 @@
 package io.tpkernels.layers;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tpkernels.tensor.DType;
+import io.tpkernels.testing.GemmReference;
 
 /**
  * How close a layer's output must be to the double reference, by the dtype it computes in: each element within
@@ -30,16 +30,7 @@ public final class Tolerance {
      * {@code reference} ({@code {exact, scale}}, each {@code [rows][n]}) within {@link #relative(DType)}.
      */
     public static void assertClose(double[][][] reference, float[] actual, int ld, DType dtype, String what) {
-        double[][] exact = reference[0];
-        double[][] scale = reference[1];
-        for (int i = 0; i < exact.length; i++) {
-            for (int j = 0; j < exact[i].length; j++) {
-                float got = actual[i * ld + j];
-                assertTrue(!Float.isNaN(got), what + ": NaN at [" + i + ", " + j + "]");
-                double tol = relative(dtype) * scale[i][j] + 1e-30;
-                assertEquals(exact[i][j], got, tol, what + " (" + dtype + ") at [" + i + ", " + j + "]");
-            }
-        }
+        GemmReference.assertWithin(reference, actual, ld, relative(dtype), 0, what + " (" + dtype + ")");
     }
 
     /** Asserts that {@code values} hold no NaN (before an exact comparison of two outputs, which NaN would pass). */
