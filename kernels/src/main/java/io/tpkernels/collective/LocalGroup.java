@@ -11,7 +11,6 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.BrokenBarrierException;
-import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -57,14 +56,14 @@ public final class LocalGroup implements ProcessGroup {
         final AtomicReference<CollectiveException> abort = new AtomicReference<>();
         /** What caused the abort: the first failing rank's own exception, or the abort itself (a timeout). */
         final AtomicReference<Throwable> cause = new AtomicReference<>();
-        final List<CyclicBarrier> barriers = new java.util.concurrent.CopyOnWriteArrayList<>();
+        final List<AbortableBarrier> barriers = new java.util.concurrent.CopyOnWriteArrayList<>();
     }
 
     /** The state the ranks of one group share. */
     private static final class Shared {
         final int size;
         final long timeoutNanos;
-        final CyclicBarrier barrier;
+        final AbortableBarrier barrier;
         final Post[] posts;
         final AtomicReference<CollectiveException> abort;
         final AtomicReference<Throwable> cause;
@@ -75,7 +74,7 @@ public final class LocalGroup implements ProcessGroup {
         Shared(int size, Duration timeout, Fate fate) {
             this.size = size;
             this.timeoutNanos = timeout.toNanos();
-            this.barrier = new CyclicBarrier(size);
+            this.barrier = new AbortableBarrier(size);
             this.posts = new Post[size];
             this.fate = fate;
             this.abort = fate.abort;
@@ -96,7 +95,7 @@ public final class LocalGroup implements ProcessGroup {
         void abort(CollectiveException e, Throwable why) {
             if (abort.compareAndSet(null, e)) {
                 cause.set(why);
-                fate.barriers.forEach(CyclicBarrier::reset); // wakes every rank waiting in a collective
+                fate.barriers.forEach(AbortableBarrier::abort); // every rank waiting in a collective, or arriving later
             }
         }
     }
@@ -299,7 +298,7 @@ public final class LocalGroup implements ProcessGroup {
 
     private void await(String op, long seq) {
         try {
-            shared.barrier.await(shared.timeoutNanos, TimeUnit.NANOSECONDS);
+            shared.barrier.await(shared.timeoutNanos);
         } catch (TimeoutException e) {
             List<Integer> missing = new ArrayList<>();
             for (int r = 0; r < shared.size; r++) {
