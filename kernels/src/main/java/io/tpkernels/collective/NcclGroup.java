@@ -36,11 +36,7 @@ import java.util.concurrent.locks.LockSupport;
  * aborted. Either way every later call throws instead of hanging.
  */
 public final class NcclGroup implements ProcessGroup {
-    private static final int HEADER = 16;
-    private static final int MAX_DIMS = 8;
-    /** The collectives by their index in a header. */
-    private static final List<String> OPS = List.of("allReduce", "allGather", "reduceScatter", "allToAll",
-            "broadcast", "scatterFromRank", "barrier", "send", "recv");
+    private static final int HEADER = NcclHeader.LONGS;
     /** How long an abort may take before the group stops waiting for it (it is a daemon thread's business then). */
     private static final Duration ABORT_WAIT = Duration.ofSeconds(10);
 
@@ -305,48 +301,6 @@ public final class NcclGroup implements ProcessGroup {
 
     // ---- headers: what each rank passed, exchanged before the data
 
-    /**
-     * This rank's header: [0] the op, [1] dtype, [2] tensor rank (-1: none), [3..10] shape, [11] root or peer,
-     * [12] dim, [13] dim2, [14] reduce, [15] 1 if the tensor is not on this rank's device. Nothing is checked here:
-     * a tensor that cannot take part is flagged, and every rank rejects it after the exchange.
-     */
-    private long[] encode(String op, Tensor t, int root, int dim, int dim2, ReduceOp reduce) {
-        long[] h = new long[HEADER];
-        h[0] = OPS.indexOf(op);
-        h[1] = t == null ? -1 : t.dtype().ordinal();
-        h[2] = t == null ? -1 : t.rank();
-        for (int i = 0; t != null && i < Math.min(t.rank(), MAX_DIMS); i++) {
-            h[3 + i] = t.dim(i);
-        }
-        h[11] = root;
-        h[12] = dim;
-        h[13] = dim2;
-        h[14] = reduce == null ? -1 : reduce.ordinal();
-        h[15] = t != null && !t.device().equals(device.device()) ? 1 : 0;
-        return h;
-    }
-
-    private static Agreement.Call decode(long[] h) {
-        String op = h[0] >= 0 && h[0] < OPS.size() ? OPS.get((int) h[0]) : "an unknown collective #" + h[0];
-        long[] shape = h[2] < 0 ? null : Arrays.copyOfRange(h, 3, 3 + (int) Math.min(h[2], MAX_DIMS));
-        return new Agreement.Call(op, shape, h[1] < 0 ? null : DType.values()[(int) h[1]], null, (int) h[11],
-                (int) h[12], (int) h[13], h[14] < 0 ? null : ReduceOp.values()[(int) h[14]]);
-    }
-
-    /** What rank {@code r}'s own header says it cannot do, or {@code null}. */
-    private static String unusable(long[] h, int r) {
-        Agreement.Call c = decode(h);
-        if (h[2] > MAX_DIMS) {
-            return c.op() + ": rank " + r + " passed a rank-" + h[2] + " tensor; an NCCL group carries at most "
-                    + MAX_DIMS + " dimensions";
-        }
-        if (h[15] != 0) {
-            return c.op() + ": rank " + r + "'s tensor " + c.describe() + " is not on the device rank " + r
-                    + " runs on";
-        }
-        return null;
-    }
-
     private void writeHeader(long[] mine) {
         var h = headerHost.hostSegment();
         for (int i = 0; i < HEADER; i++) {
@@ -370,18 +324,18 @@ public final class NcclGroup implements ProcessGroup {
     /** All-gathers every rank's header and runs the agreement on them: the same error on every rank, or none. */
     private Agreement.Call[] exchangeHeaders(String op, Tensor t, int root, int dim, int dim2, ReduceOp reduce) {
         usable();
-        writeHeader(encode(op, t, root, dim, dim2, reduce));
+        writeHeader(NcclHeader.encode(op, t, device.device(), root, dim, dim2, reduce));
         enqueue(op + " (header exchange)", () -> Nccl.allGather(header.devicePointer(), headers.devicePointer(),
                 HEADER, NcclApi.ncclInt64, comm, stream.handle()));
         await(op + " (header exchange)");
         long[][] all = readHeaders(size);
         Agreement.Call[] decoded = new Agreement.Call[size];
         for (int r = 0; r < size; r++) {
-            String problem = unusable(all[r], r);
+            String problem = NcclHeader.unusable(all[r], r);
             if (problem != null) {
                 throw new CollectiveException(problem);
             }
-            decoded[r] = decode(all[r]);
+            decoded[r] = NcclHeader.decode(all[r]);
         }
         String problem = Agreement.problem(decoded);
         if (problem != null) {
@@ -400,7 +354,7 @@ public final class NcclGroup implements ProcessGroup {
                     + " in a group of " + size);
         }
         usable();
-        writeHeader(encode(op, t, peer, NO_DIM, NO_DIM, null));
+        writeHeader(NcclHeader.encode(op, t, device.device(), peer, NO_DIM, NO_DIM, null));
         enqueue(op + " (header exchange with rank " + peer + ")", () -> {
             Nccl.groupStart();
             Nccl.send(header.devicePointer(), HEADER, NcclApi.ncclInt64, peer, comm, stream.handle());
@@ -408,15 +362,15 @@ public final class NcclGroup implements ProcessGroup {
             Nccl.groupEnd();
         });
         await(op + " (header exchange with rank " + peer + ")");
-        long[] mine = encode(op, t, peer, NO_DIM, NO_DIM, null);
+        long[] mine = NcclHeader.encode(op, t, device.device(), peer, NO_DIM, NO_DIM, null);
         long[] theirs = readHeaders(1)[0];
-        String problem = unusable(mine, rank);
+        String problem = NcclHeader.unusable(mine, rank);
         if (problem == null) {
-            problem = unusable(theirs, peer);
+            problem = NcclHeader.unusable(theirs, peer);
         }
         if (problem == null) {
-            problem = op.equals("send") ? Agreement.pairProblem(decode(mine), rank, decode(theirs), peer)
-                    : Agreement.pairProblem(decode(theirs), peer, decode(mine), rank);
+            problem = op.equals("send") ? Agreement.pairProblem(NcclHeader.decode(mine), rank, NcclHeader.decode(theirs), peer)
+                    : Agreement.pairProblem(NcclHeader.decode(theirs), peer, NcclHeader.decode(mine), rank);
         }
         if (problem != null) {
             throw new CollectiveException(problem);
