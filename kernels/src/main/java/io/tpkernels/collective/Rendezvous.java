@@ -79,6 +79,9 @@ public final class Rendezvous {
         }
     }
 
+    /** How long rank 0 waits for one connection to say who it is before dropping it. */
+    private static final int PER_CONNECTION_MILLIS = 5000;
+
     private static int millisLeft(long deadline) {
         return (int) Math.max(1, Math.min(Integer.MAX_VALUE, (deadline - System.nanoTime()) / 1_000_000));
     }
@@ -90,8 +93,22 @@ public final class Rendezvous {
             boolean[] served = new boolean[config.worldSize()];
             for (int n = 1; n < config.worldSize(); ) {
                 server.setSoTimeout(millisLeft(deadline));
-                try (Socket s = server.accept()) {
-                    s.setSoTimeout(millisLeft(deadline));
+                Socket accepted;
+                try {
+                    accepted = server.accept();
+                } catch (SocketTimeoutException e) {
+                    StringBuilder missing = new StringBuilder();
+                    for (int r = 1; r < served.length; r++) {
+                        if (!served[r]) {
+                            missing.append(missing.isEmpty() ? "" : ", ").append(r);
+                        }
+                    }
+                    throw new CollectiveException("rendezvous: rank 0 timed out waiting for ranks [" + missing + "]");
+                }
+                // Listening on every interface, rank 0 may be reached by anything (a port scan, a health check, a
+                // rank that died mid-handshake): such a connection is dropped, and the ranks retry theirs.
+                try (Socket s = accepted) {
+                    s.setSoTimeout(Math.min(millisLeft(deadline), PER_CONNECTION_MILLIS));
                     DataInputStream in = new DataInputStream(s.getInputStream());
                     DataOutputStream out = new DataOutputStream(s.getOutputStream());
                     if (in.readInt() != MAGIC) {
@@ -107,14 +124,8 @@ public final class Rendezvous {
                     out.flush();
                     served[peer] = true;
                     n++;
-                } catch (SocketTimeoutException e) {
-                    StringBuilder missing = new StringBuilder();
-                    for (int r = 1; r < served.length; r++) {
-                        if (!served[r]) {
-                            missing.append(missing.isEmpty() ? "" : ", ").append(r);
-                        }
-                    }
-                    throw new CollectiveException("rendezvous: rank 0 timed out waiting for ranks [" + missing + "]");
+                } catch (IOException e) {
+                    continue; // a stray, silent or broken connection
                 }
             }
             return payload;

@@ -90,6 +90,35 @@ class RendezvousTest {
         assertArrayEquals(new byte[] {4, 5, 6}, served.get(10, TimeUnit.SECONDS));
     }
 
+    /** Strays on rank 0's port (one closing at once, one sending garbage) are dropped; the real rank is served. */
+    @Test
+    void strayConnectionsDoNotFailRankZero() throws Exception {
+        int port = freePort();
+        Rendezvous.Config root = new Rendezvous.Config(0, 2, "127.0.0.1", port);
+        CompletableFuture<byte[]> served = new CompletableFuture<>();
+        Thread.ofPlatform().daemon().start(() -> {
+            try {
+                served.complete(Rendezvous.exchange(root, () -> new byte[] {7, 8}, Duration.ofSeconds(20)));
+            } catch (RuntimeException e) {
+                served.completeExceptionally(e);
+            }
+        });
+        for (int attempt = 0; attempt < 100; attempt++) { // the first stray also waits for rank 0 to listen
+            try (Socket s = new Socket("127.0.0.1", port)) {
+                break; // closed at once: an EOF for rank 0
+            } catch (IOException notYet) {
+                Thread.sleep(50);
+            }
+        }
+        try (Socket s = new Socket("127.0.0.1", port)) {
+            s.getOutputStream().write(new byte[] {1, 2, 3}); // three bytes, then gone: not even a whole int
+        }
+        byte[] fetched = Rendezvous.exchange(new Rendezvous.Config(1, 2, "127.0.0.1", port), () -> new byte[0],
+                Duration.ofSeconds(20));
+        assertArrayEquals(new byte[] {7, 8}, fetched);
+        assertArrayEquals(new byte[] {7, 8}, served.get(20, TimeUnit.SECONDS));
+    }
+
     @Test
     void aShortReadIsAnErrorNamingTheMasterNotATruncatedId() throws Exception {
         try (ServerSocket fake = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
