@@ -8,8 +8,8 @@
  *   CUBLAS_COMPUTE_32F takes A and B of one type and C of: 16F -> 16F or 32F, 16BF -> 16BF or 32F, 32F -> 32F;
  *   anything else is CUBLAS_STATUS_NOT_SUPPORTED.
  *
- * Products are summed in double and rounded once to C's type (to nearest, ties to even): within f32 accumulation
- * error of what cuBLAS gives. Launches are synchronous, as every launch of the emulator is; the stream is kept
+ * Products are summed in double, rounded to f32, then to C's type (to nearest, ties to even): as cuBLAS's f32
+ * accumulator is converted at the end, within its accumulation error. Launches are synchronous, as every launch of the emulator is; the stream is kept
  * only to be handed back. Test: cublas_test.c. */
 #include <math.h>
 #include <stdint.h>

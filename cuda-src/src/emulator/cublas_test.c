@@ -1,5 +1,5 @@
 /* cublas_test.c: the emulated cuBLAS (cublas.c) against products and roundings worked by hand from cuBLAS's
- * documented column-major semantics. Run by the emulator self-test; exits nonzero on the first failure. */
+ * documented column-major semantics. Run by the emulator self-test; runs every check, exits 1 if any failed. */
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -76,6 +76,21 @@ static void sixteen_bit_types(handle_t h) {
     CHECK(cublasGemmEx(h, N, N, 2, 2, 3, &ONE, a16, BF16, 2, b16, BF16, 3, &ZERO, bf_out, BF16, 2, COMPUTE_32F, ALGO)
               == SUCCESS, "BF16 -> BF16");
     CHECK(bf_out[1] == 0x430B, "139 in BF16 is 0x430B, got 0x%04x", bf_out[1]);
+
+    /* BF16 rounding through alpha: 1·1 scaled by alpha, rounded to bfloat16 (8 significant bits). */
+    const uint16_t one_bf16 = 0x3F80;
+    const struct { float alpha; uint16_t expected; } bf16_roundings[] = {
+        {1.0f + 0x1p-8f, 0x3F80},         /* halfway between 1 and 1 + 2^-7: ties to even, down */
+        {1.0f + 3 * 0x1p-8f, 0x3F82},     /* halfway between 1 + 2^-7 and 1 + 2^-6: ties to even, up */
+        {0x1.fffffep127f, 0x7F80},        /* the largest float rounds past the largest bfloat16: infinity */
+    };
+    for (unsigned r = 0; r < sizeof bf16_roundings / sizeof bf16_roundings[0]; r++) {
+        uint16_t out = 0xFFFF;
+        CHECK(cublasGemmEx(h, N, N, 1, 1, 1, &bf16_roundings[r].alpha, &one_bf16, BF16, 1, &one_bf16, BF16, 1, &ZERO,
+                           &out, BF16, 1, COMPUTE_32F, ALGO) == SUCCESS, "BF16 -> BF16");
+        CHECK(out == bf16_roundings[r].expected, "alpha %a in BF16: 0x%04x, not 0x%04x", bf16_roundings[r].alpha,
+              out, bf16_roundings[r].expected);
+    }
 
     /* F16 rounding through alpha: 1·1 scaled by alpha, rounded to half. */
     const uint16_t one_half = 0x3C00;

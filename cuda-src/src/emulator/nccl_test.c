@@ -1,5 +1,5 @@
 /* nccl_test.c: the emulated NCCL (nccl.c) against what nccl.h documents for a communicator of one rank. Run by
- * the emulator self-test; exits nonzero on the first failure. */
+ * the emulator self-test; runs every check, exits 1 if any failed. */
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>

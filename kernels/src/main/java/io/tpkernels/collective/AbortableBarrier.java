@@ -10,7 +10,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * arriving after it both throw at once. A {@link java.util.concurrent.CyclicBarrier} reset on abort wakes only the
  * ranks already waiting: a rank that had checked the abort flag just before, and reached the barrier just after,
  * waited the whole timeout for a rank that had already failed. Here the abort and the arrival are decided under
- * one lock, so no arrival can fall between them.
+ * one lock, so no arrival can fall between them. A party interrupted while waiting aborts it too (an interrupt
+ * before it arrives does not: {@code LocalGroup} aborts the group then).
  */
 final class AbortableBarrier {
     private final int parties;
@@ -53,10 +54,24 @@ final class AbortableBarrier {
                 try {
                     left = tripped.awaitNanos(left);
                 } catch (InterruptedException e) {
+                    if (generation != mine) { // the barrier tripped first: this rank is through; keep the interrupt
+                        Thread.currentThread().interrupt();
+                        return;
+                    }
                     abortLocked();
                     throw e;
                 }
             }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** How many parties are waiting now (for tests). */
+    int waiting() {
+        lock.lock();
+        try {
+            return waiting;
         } finally {
             lock.unlock();
         }

@@ -42,16 +42,25 @@ final class NcclHeader {
         return h;
     }
 
-    /** The call a header describes (without its device: every rank's tensor is on its own). */
+    /** The call a header describes (without its device: every rank's tensor is on its own); see {@link #unusable}. */
     static Agreement.Call decode(long[] h) {
         String op = h[0] >= 0 && h[0] < OPS.size() ? OPS.get((int) h[0]) : "an unknown collective #" + h[0];
         long[] shape = h[2] < 0 ? null : Arrays.copyOfRange(h, 3, 3 + (int) Math.min(h[2], MAX_DIMS));
-        return new Agreement.Call(op, shape, h[1] < 0 ? null : DType.values()[(int) h[1]], null, (int) h[11],
-                (int) h[12], (int) h[13], h[14] < 0 ? null : ReduceOp.values()[(int) h[14]]);
+        DType dtype = h[1] >= 0 && h[1] < DType.values().length ? DType.values()[(int) h[1]] : null;
+        ReduceOp reduce = h[14] >= 0 && h[14] < ReduceOp.values().length ? ReduceOp.values()[(int) h[14]] : null;
+        return new Agreement.Call(op, shape, dtype, null, (int) h[11], (int) h[12], (int) h[13], reduce);
     }
 
-    /** What rank {@code r}'s own header says it cannot do, or {@code null}. */
+    /**
+     * What rank {@code r}'s own header says it cannot do, or {@code null}; also a header this build cannot read (a
+     * peer on another version), which decode would otherwise take for a call without a dtype or reduce op.
+     */
     static String unusable(long[] h, int r) {
+        if (h.length != LONGS || h[0] < 0 || h[0] >= OPS.size() || h[1] < -1 || h[1] >= DType.values().length
+                || h[14] < -1 || h[14] >= ReduceOp.values().length || h[2] < -1) {
+            return "rank " + r + " sent a collective header this build cannot read " + Arrays.toString(h)
+                    + " (another tpkernels version?)";
+        }
         Agreement.Call c = decode(h);
         if (h[2] > MAX_DIMS) {
             return c.op() + ": rank " + r + " passed a rank-" + h[2] + " tensor; an NCCL group carries at most "

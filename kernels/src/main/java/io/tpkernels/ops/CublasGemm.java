@@ -9,18 +9,28 @@ import io.tpkernels.tensor.Tensor;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.util.HashMap;
 import java.util.Map;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
 
 /**
  * cuBLAS's GEMM on tensors ({@code cublasGemmEx}, f32 compute): the yardstick the hand-written kernels are
- * measured against, and an optional LM-head path. One handle per thread and device (cuBLAS handles must not
- * be shared between threads), created on first use and kept for the life of the thread.
+ * measured against, and an optional LM-head path. Handles are pooled per device and stream (see {@link #IDLE}).
  */
 public final class CublasGemm {
     private static final MemorySegment ONE = Arena.global().allocateFrom(ValueLayout.JAVA_FLOAT, 1f);
     private static final MemorySegment ZERO = Arena.global().allocateFrom(ValueLayout.JAVA_FLOAT, 0f);
-    private static final ThreadLocal<Map<CudaDevice, MemorySegment>> HANDLES = ThreadLocal.withInitial(HashMap::new);
+    /**
+     * Idle handles per device and stream. A handle must not be used by two threads at once, but may pass from one
+     * thread to another: each call takes one and gives it back, so there are never more than the most calls made
+     * at once (a handle per thread, kept for the thread's life, leaked one per rank thread of every LocalGroup
+     * run). A handle stays with one stream: its workspace is then only ever used in that stream's order.
+     */
+    private static final Map<StreamKey, Queue<MemorySegment>> IDLE = new ConcurrentHashMap<>();
+
+    private record StreamKey(CudaDevice device, long stream) {
+    }
 
     private CublasGemm() {
     }
@@ -57,19 +67,28 @@ public final class CublasGemm {
         check(x, w, out, stream);
         CudaDevice device = stream.device();
         device.makeCurrent();
-        MemorySegment handle = HANDLES.get().computeIfAbsent(device, d -> Cublas.create());
-        Cublas.setStream(handle, stream.handle());
         int t = Math.toIntExact(x.dim(0));
         int k = Math.toIntExact(x.dim(1));
         int n = Math.toIntExact(w.dim(0));
         if (t == 0 || n == 0) {
             return;
         }
-        // Row-major out[T, S] is column-major [S, T]: out = W·Xᵀ there, with W read transposed.
-        Cublas.gemmEx(handle, CublasApi.CUBLAS_OP_T, CublasApi.CUBLAS_OP_N, n, t, k, alpha,
-                w.devicePointer(), type(w.dtype()), Math.max(1, k), x.devicePointer(), type(x.dtype()), Math.max(1, k),
-                beta, out.devicePointer(), type(out.dtype()), Math.toIntExact(out.dim(1)),
-                CublasApi.CUBLAS_COMPUTE_32F, CublasApi.CUBLAS_GEMM_DEFAULT);
+        Queue<MemorySegment> idle = IDLE.computeIfAbsent(new StreamKey(device, stream.handle().address()),
+                key -> new ConcurrentLinkedQueue<>());
+        MemorySegment handle = idle.poll();
+        if (handle == null) {
+            handle = Cublas.create();
+        }
+        try {
+            Cublas.setStream(handle, stream.handle());
+            // Row-major out[T, S] is column-major [S, T]: out = W·Xᵀ there, with W read transposed.
+            Cublas.gemmEx(handle, CublasApi.CUBLAS_OP_T, CublasApi.CUBLAS_OP_N, n, t, k, alpha,
+                    w.devicePointer(), type(w.dtype()), Math.max(1, k), x.devicePointer(), type(x.dtype()),
+                    Math.max(1, k), beta, out.devicePointer(), type(out.dtype()), Math.toIntExact(out.dim(1)),
+                    CublasApi.CUBLAS_COMPUTE_32F, CublasApi.CUBLAS_GEMM_DEFAULT);
+        } finally {
+            idle.add(handle);
+        }
     }
 
     /** Shapes, dtypes and devices, checked here: cuBLAS would write past {@code out} without a word. */

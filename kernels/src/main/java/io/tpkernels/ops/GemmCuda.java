@@ -232,6 +232,10 @@ final class GemmCuda {
         if (t == 0 || s <= valid) {
             return;
         }
+        if (out.dtype() != DType.F32 && out.dtype() != DType.BF16) {
+            throw new IllegalArgumentException("−∞ padding columns are written into F32 or BF16 logits, not "
+                    + out.describe()); // BF16's −∞ bits would be a NaN in F16
+        }
         CudaDevice device = out.cudaDevice();
         String name = out.dtype() == DType.F32 ? "tpk_pad_columns_f32" : "tpk_pad_columns_bf16";
         long blocks = Math.min((t * (s - valid) + THREADS - 1) / THREADS, (long) device.multiprocessors() * 8);

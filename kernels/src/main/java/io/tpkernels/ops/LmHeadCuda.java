@@ -12,9 +12,10 @@ import java.util.Locale;
  * <p>{@code -Dtpk.lmhead.backend} picks: {@code kernel} (the default) the hand-written kernels; {@code cublas} cuBLAS
  * for the valid columns and the padding kernel for the rest; {@code auto} times both once per shape (the token
  * count rounded up to a power of two above 16) and takes cuBLAS only where the hand-written kernel is more than 10%
- * slower ({@link MeasuredChoice}). cuBLAS is never taken where it is missing, where {@code cublasGemmEx} does not
- * take the dtypes ({@link CublasGemm#supports}), or while the stream is being captured into a CUDA graph (timing
- * would wait for the stream).
+ * slower ({@link MeasuredChoice}). cuBLAS is never taken where it is missing or where {@code cublasGemmEx} does
+ * not take the dtypes ({@link CublasGemm#supports}). While the stream is being captured into a CUDA graph nothing is
+ * timed (timing waits for the stream): {@code auto} takes the answer already found for the shape, else the
+ * hand-written kernel, so a graph captured after a warm-up runs what the same call runs outside it.
  */
 final class LmHeadCuda {
     enum Backend { KERNEL, CUBLAS, AUTO }
@@ -57,11 +58,11 @@ final class LmHeadCuda {
         if (backend == Backend.CUBLAS) {
             return true;
         }
-        if (stream.isCapturing()) {
-            return false;
-        }
         Shape shape = new Shape(stream.device(), x.dtype(), out.dtype(), tokenBucket(x.dim(0)), x.dim(1), w.dim(0),
                 out.dim(1));
+        if (stream.isCapturing()) {
+            return AUTO.known(shape).orElse(false);
+        }
         return AUTO.useAlternative(shape, stream, () -> runKernel(x, w, out, stream),
                 () -> runCublas(x, w, out, stream));
     }

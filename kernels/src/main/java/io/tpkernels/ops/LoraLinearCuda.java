@@ -5,6 +5,7 @@ import io.tpkernels.gpu.CudaStream;
 import io.tpkernels.gpu.DeviceBuffer;
 import io.tpkernels.tensor.DType;
 import io.tpkernels.tensor.Tensor;
+import java.util.function.LongConsumer;
 
 /**
  * {@link LoraLinear} on a GPU. At decode with F16/BF16 one launch does everything ({@link LoraDecodeCuda}); otherwise
@@ -23,7 +24,9 @@ import io.tpkernels.tensor.Tensor;
  * at a time): it would fall to the SIMT kernel, whose sums run in another order, and {@code B = 0} would no longer
  * give the base product exactly. Such a call first stages {@code A} and {@code B} zero-padded to the next aligned
  * rank ({@link #paddedRank}); the extra columns of {@code x·Aᵀ} are exact zeros times zero columns of {@code B}, so
- * the result is the same math, on the same kernel as the base product.
+ * the result is the same math, on the same kernel as the base product. The staging costs four small operations on
+ * the stream per forward (allocate, zero, two copies) and a free; ranks that are multiples of 8 (of 4 in F32) need
+ * none.
  */
 final class LoraLinearCuda {
     private static final long ALIGNMENT = 16;
@@ -56,8 +59,8 @@ final class LoraLinearCuda {
 
     private static boolean needsStaging(Tensor a, Tensor b) {
         long r = a.dim(0);
-        return paddedRank(r, a.dtype()) != r || a.devicePointer() % ALIGNMENT != 0
-                || b.devicePointer() % ALIGNMENT != 0;
+        return paddedRank(r, a.dtype()) != r || b.devicePointer() % ALIGNMENT != 0
+                || a.devicePointer() % ALIGNMENT != 0; // a misaligned A alone would only keep decode from one launch
     }
 
     /** {@code A' = [A; 0]} ({@code [R', K]}) and {@code B' = [B | 0]} ({@code [N, R']}), then the aligned forward. */
@@ -71,9 +74,7 @@ final class LoraLinearCuda {
         long aBytes = rp * k * dtype.byteSize();
         long bOffset = (aBytes + PART_ALIGNMENT - 1) / PART_ALIGNMENT * PART_ALIGNMENT;
         long bytes = Math.max(1, bOffset + n * rp * dtype.byteSize());
-        stream.device().makeCurrent();
-        long pointer = CudaDriver.memAllocAsync(bytes, stream.handle());
-        try {
+        withScratch(stream, bytes, pointer -> {
             DeviceBuffer staging = DeviceBuffer.wrap(stream.device(), pointer, bytes);
             try (Tensor ap = Tensor.view(staging, 0, dtype, rp, k);
                  Tensor bp = Tensor.view(staging, bOffset, dtype, n, rp)) {
@@ -82,9 +83,7 @@ final class LoraLinearCuda {
                 Slabs.copy(b, 1, 0, bp, 0, r, stream);
                 run(x, w, ap, bp, scale, bias, out, stream);
             }
-        } finally {
-            CudaDriver.memFreeAsync(pointer, stream.handle());
-        }
+        });
     }
 
     private static void runShrinkThenFused(Tensor x, Tensor w, Tensor a, Tensor b, float scale, Tensor bias,
@@ -94,13 +93,31 @@ final class LoraLinearCuda {
         long n = w.dim(0);
         DType dtype = LoraLinear.intermediateDtype(x);
         long bytes = Math.max(1, t * r * dtype.byteSize());
+        withScratch(stream, bytes, pointer -> {
+            try (Tensor xa = Tensor.view(DeviceBuffer.wrap(stream.device(), pointer, bytes), 0, dtype, t, r)) {
+                GemmCuda.launch(x, a, null, null, null, r, scale, xa, stream);
+                GemmCuda.launch(x, w, xa, b, bias, n, 1f, out, stream);
+            }
+        });
+    }
+
+    /**
+     * Runs {@code body} with {@code bytes} of device memory allocated and freed in {@code stream}'s order. If the body
+     * fails, a failure to free (likely after a sticky CUDA error) is attached to its exception, not thrown instead.
+     */
+    private static void withScratch(CudaStream stream, long bytes, LongConsumer body) {
         stream.device().makeCurrent();
         long pointer = CudaDriver.memAllocAsync(bytes, stream.handle());
-        try (Tensor xa = Tensor.view(DeviceBuffer.wrap(stream.device(), pointer, bytes), 0, dtype, t, r)) {
-            GemmCuda.launch(x, a, null, null, null, r, scale, xa, stream);
-            GemmCuda.launch(x, w, xa, b, bias, n, 1f, out, stream);
-        } finally {
-            CudaDriver.memFreeAsync(pointer, stream.handle());
+        try {
+            body.accept(pointer);
+        } catch (RuntimeException e) {
+            try {
+                CudaDriver.memFreeAsync(pointer, stream.handle());
+            } catch (RuntimeException f) {
+                e.addSuppressed(f);
+            }
+            throw e;
         }
+        CudaDriver.memFreeAsync(pointer, stream.handle());
     }
 }

@@ -2,8 +2,10 @@ package io.tpkernels.ops;
 
 import io.tpkernels.gpu.CudaEvent;
 import io.tpkernels.gpu.CudaStream;
+import io.tpkernels.gpu.SpinLead;
 import java.util.Arrays;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -12,8 +14,10 @@ import java.util.concurrent.ConcurrentHashMap;
  * hand-written kernel stays the default wherever it is within 10%.
  *
  * <p>The first call of a shape runs each side {@link #WARMUPS} + {@link #RUNS} times on the caller's stream, timed
- * with events (so it waits for the GPU, once); later calls of that shape only look the answer up. Ranks sharing a GPU
- * may time the same shape at once: the first answer stored wins, so every rank uses the same kernel.
+ * with events behind a {@link SpinLead} (so it waits for the GPU, once); later calls of that shape only look the
+ * answer up. One thread times at a time in a process: ranks sharing a GPU would otherwise time each other's kernels;
+ * the others wait and then find the answer. The answer comes from timings, so it may differ from one run of a
+ * program to the next (and with it the last bits of the results), and between processes.
  */
 final class MeasuredChoice<K> {
     /** How much slower the own kernel may be before the alternative is taken. */
@@ -22,6 +26,7 @@ final class MeasuredChoice<K> {
     static final int RUNS = 5;
 
     private final Map<K, Boolean> alternativeWins = new ConcurrentHashMap<>();
+    private final Object timing = new Object();
 
     /** Whether the alternative is to run for {@code key}, timing both on {@code stream} if this key is new. */
     boolean useAlternative(K key, CudaStream stream, Runnable own, Runnable alternative) {
@@ -29,9 +34,20 @@ final class MeasuredChoice<K> {
         if (known != null) {
             return known;
         }
-        boolean wins = alternativeIsFaster(medianMillis(own, stream), medianMillis(alternative, stream));
-        Boolean first = alternativeWins.putIfAbsent(key, wins);
-        return first == null ? wins : first;
+        synchronized (timing) {
+            known = alternativeWins.get(key);
+            if (known != null) {
+                return known;
+            }
+            boolean wins = alternativeIsFaster(medianMillis(own, stream), medianMillis(alternative, stream));
+            alternativeWins.put(key, wins);
+            return wins;
+        }
+    }
+
+    /** The answer for {@code key} if it has been timed, without timing anything (for a stream being captured). */
+    Optional<Boolean> known(K key) {
+        return Optional.ofNullable(alternativeWins.get(key));
     }
 
     /** The rule: the alternative only where the own kernel takes more than {@link #MARGIN} times its time. */
@@ -51,6 +67,7 @@ final class MeasuredChoice<K> {
         double[] ms = new double[RUNS];
         try (CudaEvent start = CudaEvent.create(stream.device()); CudaEvent end = CudaEvent.create(stream.device())) {
             for (int i = 0; i < RUNS; i++) {
+                SpinLead.queue(stream);
                 start.record(stream);
                 run.run();
                 end.record(stream);

@@ -63,7 +63,11 @@ class AbortableBarrierTest {
                 waiter.complete(e.getClass());
             }
         });
-        Thread.sleep(100);
+        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (barrier.waiting() == 0 && System.nanoTime() < until) {
+            Thread.sleep(5); // until the waiter is waiting: the arrival-after-abort case is the test above
+        }
+        assertEquals(1, barrier.waiting());
         barrier.abort();
         assertEquals(BrokenBarrierException.class, waiter.get(10, TimeUnit.SECONDS));
     }

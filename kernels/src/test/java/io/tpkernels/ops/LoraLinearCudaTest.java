@@ -86,6 +86,33 @@ class LoraLinearCudaTest {
     }
 
     /**
+     * A B that is a view 2 bytes past a 16-byte boundary is staged too (the fused kernel reads B with the base
+     * product's tiles): B = 0 still gives the base bit for bit.
+     */
+    @ParameterizedTest(name = "T={0}")
+    @CsvSource({"40", "5"})
+    void aMisalignedViewOfBIsStagedToo(int t) {
+        int k = 512, n = 64, r = 16;
+        CudaDevice device = CudaDevice.of(GPU);
+        try (Tensor x = Tensor.ofFloats(DType.BF16, RandomData.moderate(1, t * k), t, k).copyTo(GPU);
+             Tensor w = Tensor.ofFloats(DType.BF16, RandomData.moderate(2, n * k), n, k).copyTo(GPU);
+             Tensor a = Tensor.ofFloats(DType.BF16, RandomData.moderate(3, r * k), r, k).copyTo(GPU);
+             Tensor backing = Tensor.zeros(GPU, DType.BF16, n * r + 8);
+             Tensor b = Tensor.view(io.tpkernels.gpu.DeviceBuffer.wrap(device, backing.devicePointer() + 2,
+                     (long) n * r * 2), 0, DType.BF16, n, r);
+             Tensor y = Tensor.allocate(GPU, DType.F32, t, n);
+             Tensor base = LmHead.logits(x, w, n)) {
+            y.fillBytes((byte) 0xFF);
+            LoraLinear.forward(x, w, a, b, 2f, null, y);
+            float[] got = y.toFloatArray();
+            float[] expected = base.toFloatArray();
+            for (int i = 0; i < got.length; i++) {
+                assertEquals(Float.floatToIntBits(expected[i]), Float.floatToIntBits(got[i]), "element " + i);
+            }
+        }
+    }
+
+    /**
      * The one-launch decode kernel carries an arrival counter in the stream's scratch from launch to launch: each
      * launch must leave it at 0, or the next one, with another number of shrink blocks, picks the wrong last block.
      */

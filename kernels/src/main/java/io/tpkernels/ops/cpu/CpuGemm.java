@@ -16,8 +16,9 @@ import java.util.stream.IntStream;
  *
  * <p>Blocked for the caches: tasks of {@code MC} rows of x by {@code NC} rows of w run in parallel; within a
  * task, blocks of {@code KC} columns are converted to f32 and packed (x by rows, w in k-major panels), then
- * {@link DotKernels#block} sweeps the tile as outer products: each element of C is summed over k in order, the same
- * order wherever it sits, so a shard's columns come out exactly as the unsharded GEMM's. Inputs of any float dtype are converted while packing, so
+ * {@link DotKernels#block} sweeps the tile as outer products: each element of C is a chain of fused multiply-adds
+ * over each {@code KC}-wide block of k, the blocks' sums added in block order; the same arithmetic wherever the
+ * element sits, so a shard's columns come out exactly as the unsharded GEMM's. Inputs of any float dtype are converted while packing, so
  * BF16 weights are read once per task and never copied whole.
  */
 public final class CpuGemm {
