@@ -270,7 +270,9 @@ EXPORT ncclResult_t ncclGroupStart(void) {
     return ncclSuccess;
 }
 
-/* The outermost end pairs the k-th send with the k-th recv (NCCL matches them in order per peer). */
+/* The outermost end pairs the k-th send with the k-th recv (NCCL matches them in order per peer; with one rank
+ * per communicator the peer is always oneself). Collectives called inside a group run at once, not here: with
+ * one rank they need no partner. */
 EXPORT ncclResult_t ncclGroupEnd(void) {
     if (group_depth == 0) {
         return refuse(ncclInvalidUsage, "ncclGroupEnd", "no group was started");
@@ -297,8 +299,8 @@ EXPORT ncclResult_t ncclGroupEnd(void) {
         while (group[v].is_send) {
             v++;
         }
-        if (group[s].count != group[v].count || group[s].type != group[v].type) {
-            r = refuse(ncclInvalidUsage, "ncclGroupEnd", "a send and its recv differ in count or type");
+        if (group[s].comm != group[v].comm || group[s].count != group[v].count || group[s].type != group[v].type) {
+            r = refuse(ncclInvalidUsage, "ncclGroupEnd", "a send and its recv differ in communicator, count or type");
             break;
         }
         memmove(group[v].buf, group[s].buf, group[s].count * type_size(group[s].type));
