@@ -104,6 +104,52 @@ public final class LoraLinear {
         }
     }
 
+    /**
+     * {@code A} and {@code B} zero-padded to rank {@link #paddedRank}: {@code [A; 0]} ({@code [R', K]}) and
+     * {@code [B | 0]} ({@code [N, R']}). The same product (the extra columns of {@code x·Aᵀ} are zeros, met by zero
+     * columns of {@code B}), in a form the GPU kernels take as they are: with a rank whose rows are not a multiple
+     * of 16 bytes every forward stages such copies itself (four small operations on the stream). Layers that keep
+     * an adapter pad it once, at load. Owns its two tensors.
+     */
+    public record Padded(Tensor a, Tensor b) implements AutoCloseable {
+        @Override
+        public void close() {
+            a.close();
+            b.close();
+        }
+    }
+
+    /** The smallest rank {@code ≥ r} whose rows of {@code dtype} are a multiple of 16 bytes. */
+    public static long paddedRank(long r, DType dtype) {
+        long perRow = 16 / dtype.byteSize();
+        return (r + perRow - 1) / perRow * perRow;
+    }
+
+    /** {@link Padded} copies of {@code a} and {@code b} on their device; returns when they are written. */
+    public static Padded padRank(Tensor a, Tensor b) {
+        long r = a.dim(0);
+        long rp = paddedRank(r, a.dtype());
+        Tensor ap = Tensor.zeros(a.device(), a.dtype(), rp, a.dim(1));
+        try {
+            Tensor bp = Tensor.zeros(b.device(), b.dtype(), b.dim(0), rp);
+            try {
+                CudaStream stream = a.device().isCuda() ? CudaStream.legacyDefault(a.cudaDevice()) : null;
+                Slabs.copy(a, 0, 0, ap, 0, r, stream);
+                Slabs.copy(b, 1, 0, bp, 0, r, stream);
+                if (stream != null) {
+                    stream.synchronize();
+                }
+                return new Padded(ap, bp);
+            } catch (RuntimeException e) {
+                bp.close();
+                throw e;
+            }
+        } catch (RuntimeException e) {
+            ap.close();
+            throw e;
+        }
+    }
+
     static DType intermediateDtype(Tensor x) {
         return x.dtype();
     }

@@ -23,10 +23,10 @@ import java.util.function.LongConsumer;
  * an {@code A} or {@code B} not 16-byte aligned, could not ride the base product's kernel (its tiles load 16 bytes
  * at a time): it would fall to the SIMT kernel, whose sums run in another order, and {@code B = 0} would no longer
  * give the base product exactly. Such a call first stages {@code A} and {@code B} zero-padded to the next aligned
- * rank ({@link #paddedRank}); the extra columns of {@code x·Aᵀ} are exact zeros times zero columns of {@code B}, so
+ * rank ({@link LoraLinear#paddedRank}); the extra columns of {@code x·Aᵀ} are exact zeros times zero columns of {@code B}, so
  * the result is the same math, on the same kernel as the base product. The staging costs four small operations on
  * the stream per forward (allocate, zero, two copies) and a free; ranks that are multiples of 8 (of 4 in F32) need
- * none.
+ * none, and layers pad their adapters once at load ({@link LoraLinear#padRank}).
  */
 final class LoraLinearCuda {
     private static final long ALIGNMENT = 16;
@@ -51,15 +51,9 @@ final class LoraLinearCuda {
         }
     }
 
-    /** The smallest rank {@code ≥ r} whose rows of {@code dtype} are a multiple of 16 bytes. */
-    static long paddedRank(long r, DType dtype) {
-        long perRow = ALIGNMENT / dtype.byteSize();
-        return (r + perRow - 1) / perRow * perRow;
-    }
-
     private static boolean needsStaging(Tensor a, Tensor b) {
         long r = a.dim(0);
-        return paddedRank(r, a.dtype()) != r || b.devicePointer() % ALIGNMENT != 0
+        return LoraLinear.paddedRank(r, a.dtype()) != r || b.devicePointer() % ALIGNMENT != 0
                 || a.devicePointer() % ALIGNMENT != 0; // a misaligned A alone would only keep decode from one launch
     }
 
@@ -70,7 +64,7 @@ final class LoraLinearCuda {
         long r = a.dim(0);
         long k = a.dim(1);
         long n = b.dim(0);
-        long rp = paddedRank(r, dtype);
+        long rp = LoraLinear.paddedRank(r, dtype);
         long aBytes = rp * k * dtype.byteSize();
         long bOffset = (aBytes + PART_ALIGNMENT - 1) / PART_ALIGNMENT * PART_ALIGNMENT;
         long bytes = Math.max(1, bOffset + n * rp * dtype.byteSize());

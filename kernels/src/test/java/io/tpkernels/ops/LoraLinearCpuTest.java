@@ -129,11 +129,11 @@ class LoraLinearCpuTest {
     /** The staging rank of the CUDA path (a pure function: no GPU needed). */
     @Test
     void paddedRanksAreTheNextMultipleOf16Bytes() {
-        assertEquals(8, LoraLinearCuda.paddedRank(1, DType.BF16));
-        assertEquals(16, LoraLinearCuda.paddedRank(9, DType.F16));
-        assertEquals(16, LoraLinearCuda.paddedRank(16, DType.BF16));
-        assertEquals(4, LoraLinearCuda.paddedRank(3, DType.F32));
-        assertEquals(256, LoraLinearCuda.paddedRank(253, DType.F32));
+        assertEquals(8, LoraLinear.paddedRank(1, DType.BF16));
+        assertEquals(16, LoraLinear.paddedRank(9, DType.F16));
+        assertEquals(16, LoraLinear.paddedRank(16, DType.BF16));
+        assertEquals(4, LoraLinear.paddedRank(3, DType.F32));
+        assertEquals(256, LoraLinear.paddedRank(253, DType.F32));
     }
 
     @Test

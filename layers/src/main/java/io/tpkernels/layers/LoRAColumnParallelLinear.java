@@ -1,7 +1,6 @@
 package io.tpkernels.layers;
 
 import io.tpkernels.layers.weights.WeightSource;
-import io.tpkernels.ops.LoraLinear;
 import io.tpkernels.shard.ShardRange;
 import io.tpkernels.tensor.Tensor;
 
@@ -36,7 +35,7 @@ public final class LoRAColumnParallelLinear extends ColumnParallelLinear {
 
     @Override
     Tensor localProduct(Tensor x) {
-        return LoraLinear.forward(x, weight, lora.a(), lora.b(), lora.scale(), bias);
+        return lora.forward(x, weight, bias);
     }
 
     /** This rank's {@code A} ({@code [R, K]}, all of it). Not a copy: do not close. */

@@ -1,7 +1,6 @@
 package io.tpkernels.layers;
 
 import io.tpkernels.layers.weights.WeightSource;
-import io.tpkernels.ops.LoraLinear;
 import io.tpkernels.tensor.Tensor;
 
 /**
@@ -34,7 +33,7 @@ public final class LoRARowParallelLinear extends RowParallelLinear {
 
     @Override
     Tensor localProduct(Tensor x) {
-        return LoraLinear.forward(x, weight, lora.a(), lora.b(), lora.scale(), null);
+        return lora.forward(x, weight, null);
     }
 
     /** This rank's columns of {@code A} ({@code [R, K/tp]}). Not a copy: do not close. */

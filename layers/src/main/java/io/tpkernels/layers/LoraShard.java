@@ -14,7 +14,43 @@ import java.util.Arrays;
  * column-parallel layers hold {@code A} whole and {@code B}'s rows {@code ShardRange(N)}; row-parallel
  * layers hold {@code A}'s columns {@code ShardRange(K)} and {@code B} whole.
  */
-record LoraShard(Tensor a, Tensor b, float scale) implements AutoCloseable {
+final class LoraShard implements AutoCloseable {
+    private final Tensor a;
+    private final Tensor b;
+    private final float scale;
+    /**
+     * On a GPU, for a rank whose rows are not a multiple of 16 bytes: {@code A} and {@code B} zero-padded once here,
+     * so that no forward stages them again ({@link LoraLinear#padRank}); otherwise {@code null}.
+     */
+    private final LoraLinear.Padded padded;
+
+    LoraShard(Tensor a, Tensor b, float scale) {
+        this.a = a;
+        this.b = b;
+        this.scale = scale;
+        boolean unaligned = LoraLinear.paddedRank(a.dim(0), a.dtype()) != a.dim(0);
+        this.padded = a.device().isCuda() && unaligned ? LoraLinear.padRank(a, b) : null;
+    }
+
+    /** This rank's {@code A} as loaded. */
+    Tensor a() {
+        return a;
+    }
+
+    /** This rank's {@code B} as loaded. */
+    Tensor b() {
+        return b;
+    }
+
+    float scale() {
+        return scale;
+    }
+
+    /** {@code x·Wᵀ + s·(x·Aᵀ)·Bᵀ (+ bias)} with this shard's adapter, padded or as loaded. */
+    Tensor forward(Tensor x, Tensor weight, Tensor bias) {
+        return padded == null ? LoraLinear.forward(x, weight, a, b, scale, bias)
+                : LoraLinear.forward(x, weight, padded.a(), padded.b(), scale, bias);
+    }
 
     /** The shard of a column-parallel layer whose rank holds output rows {@code outputs} of {@code [N, K]}. */
     static LoraShard forColumn(LoraSource source, ShardRange outputs, long k, RankContext ctx) {
@@ -122,5 +158,8 @@ record LoraShard(Tensor a, Tensor b, float scale) implements AutoCloseable {
     public void close() {
         a.close();
         b.close();
+        if (padded != null) {
+            padded.close();
+        }
     }
 }

@@ -18,6 +18,7 @@ import io.tpkernels.layers.weights.InMemoryWeights;
 import io.tpkernels.shard.PipelinePartition;
 import io.tpkernels.shard.VocabShard;
 import io.tpkernels.tensor.DType;
+import io.tpkernels.ops.LoraLinear;
 import io.tpkernels.tensor.Device;
 import io.tpkernels.tensor.MemoryMeter;
 import io.tpkernels.tensor.Tensor;
@@ -151,6 +152,11 @@ class PipelineStagePropertiesTest {
                 long perLayer = 3L * inter * hidden / tp
                         + (withLora ? (long) loraRank * hidden + (long) inter / tp * loraRank
                         + (long) loraRank * inter / tp + (long) hidden * loraRank : 0);
+                // On a GPU an adapter whose rank's rows are not 16-byte multiples is also kept zero-padded.
+                long padded = device.isCuda() ? LoraLinear.paddedRank(loraRank, DType.F32) : loraRank;
+                if (withLora && padded != loraRank) {
+                    perLayer += padded * hidden + (long) inter / tp * padded + padded * inter / tp + hidden * padded;
+                }
                 long vocabRows = VocabShard.of(vocab, tp, rank, multiple).validRows() * hidden;
                 long expected = perLayer * partition.layers(stage) + (first ? vocabRows : 0)
                         + (last && !(tied && first) ? vocabRows : 0);
