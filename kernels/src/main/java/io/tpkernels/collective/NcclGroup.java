@@ -369,8 +369,10 @@ public final class NcclGroup implements ProcessGroup {
             problem = NcclHeader.unusable(theirs, peer);
         }
         if (problem == null) {
-            problem = op.equals("send") ? Agreement.pairProblem(NcclHeader.decode(mine), rank, NcclHeader.decode(theirs), peer)
-                    : Agreement.pairProblem(NcclHeader.decode(theirs), peer, NcclHeader.decode(mine), rank);
+            Agreement.Call me = NcclHeader.decode(mine);
+            Agreement.Call them = NcclHeader.decode(theirs);
+            problem = op.equals("send") ? Agreement.pairProblem(me, rank, them, peer)
+                    : Agreement.pairProblem(them, peer, me, rank);
         }
         if (problem != null) {
             throw new CollectiveException(problem);

@@ -42,13 +42,15 @@ final class NcclHeader {
         return h;
     }
 
-    /** The call a header describes (without its device: every rank's tensor is on its own); see {@link #unusable}. */
+    /**
+     * The call a header describes (without its device: every rank's tensor is on its own). Only for a header that
+     * {@link #unusable} has passed: it checks the indexes this trusts.
+     */
     static Agreement.Call decode(long[] h) {
         String op = h[0] >= 0 && h[0] < OPS.size() ? OPS.get((int) h[0]) : "an unknown collective #" + h[0];
         long[] shape = h[2] < 0 ? null : Arrays.copyOfRange(h, 3, 3 + (int) Math.min(h[2], MAX_DIMS));
-        DType dtype = h[1] >= 0 && h[1] < DType.values().length ? DType.values()[(int) h[1]] : null;
-        ReduceOp reduce = h[14] >= 0 && h[14] < ReduceOp.values().length ? ReduceOp.values()[(int) h[14]] : null;
-        return new Agreement.Call(op, shape, dtype, null, (int) h[11], (int) h[12], (int) h[13], reduce);
+        return new Agreement.Call(op, shape, h[1] < 0 ? null : DType.values()[(int) h[1]], null, (int) h[11],
+                (int) h[12], (int) h[13], h[14] < 0 ? null : ReduceOp.values()[(int) h[14]]);
     }
 
     /**

@@ -134,8 +134,7 @@ public final class LoraLinear {
             Tensor bp = Tensor.zeros(b.device(), b.dtype(), b.dim(0), rp);
             try {
                 CudaStream stream = a.device().isCuda() ? CudaStream.legacyDefault(a.cudaDevice()) : null;
-                Slabs.copy(a, 0, 0, ap, 0, r, stream);
-                Slabs.copy(b, 1, 0, bp, 0, r, stream);
+                copyIntoPadded(a, b, ap, bp, stream);
                 if (stream != null) {
                     stream.synchronize();
                 }
@@ -148,6 +147,12 @@ public final class LoraLinear {
             ap.close();
             throw e;
         }
+    }
+
+    /** {@code A} into the first R rows of {@code ap}, {@code B} into the first R columns of {@code bp} (both zeroed). */
+    static void copyIntoPadded(Tensor a, Tensor b, Tensor ap, Tensor bp, CudaStream stream) {
+        Slabs.copy(a, 0, 0, ap, 0, a.dim(0), stream);
+        Slabs.copy(b, 1, 0, bp, 0, a.dim(0), stream);
     }
 
     static DType intermediateDtype(Tensor x) {

@@ -20,7 +20,7 @@ import java.util.function.LongConsumer;
  * and neither call waits for the GPU, where {@code cuMemFree} would synchronize the device on every forward.
  *
  * <p>A rank whose rows are not a multiple of 16 bytes ({@code R} not a multiple of 8 in F16/BF16, of 4 in F32), or
- * an {@code A} or {@code B} not 16-byte aligned, could not ride the base product's kernel (its tiles load 16 bytes
+ * a {@code B} not 16-byte aligned, could not ride the base product's kernel (its tiles load 16 bytes
  * at a time): it would fall to the SIMT kernel, whose sums run in another order, and {@code B = 0} would no longer
  * give the base product exactly. Such a call first stages {@code A} and {@code B} zero-padded to the next aligned
  * rank ({@link LoraLinear#paddedRank}); the extra columns of {@code x·Aᵀ} are exact zeros times zero columns of {@code B}, so
@@ -53,8 +53,8 @@ final class LoraLinearCuda {
 
     private static boolean needsStaging(Tensor a, Tensor b) {
         long r = a.dim(0);
-        return LoraLinear.paddedRank(r, a.dtype()) != r || b.devicePointer() % ALIGNMENT != 0
-                || a.devicePointer() % ALIGNMENT != 0; // a misaligned A alone would only keep decode from one launch
+        // A misaligned A is left as it is: it is read only by the shrink, which the base product never shares.
+        return LoraLinear.paddedRank(r, a.dtype()) != r || b.devicePointer() % ALIGNMENT != 0;
     }
 
     /** {@code A' = [A; 0]} ({@code [R', K]}) and {@code B' = [B | 0]} ({@code [N, R']}), then the aligned forward. */
@@ -73,8 +73,7 @@ final class LoraLinearCuda {
             try (Tensor ap = Tensor.view(staging, 0, dtype, rp, k);
                  Tensor bp = Tensor.view(staging, bOffset, dtype, n, rp)) {
                 CudaDriver.memsetD8Async(pointer, (byte) 0, bytes, stream.handle());
-                Slabs.copy(a, 0, 0, ap, 0, r, stream);
-                Slabs.copy(b, 1, 0, bp, 0, r, stream);
+                LoraLinear.copyIntoPadded(a, b, ap, bp, stream);
                 run(x, w, ap, bp, scale, bias, out, stream);
             }
         });

@@ -107,16 +107,21 @@ class LoraLinearCpuTest {
         try (Tensor x = Tensor.ofFloats(dtype, RandomData.moderate(1, t * k), t, k).copyTo(device);
              Tensor w = Tensor.ofFloats(dtype, RandomData.moderate(2, n * k), n, k).copyTo(device);
              Tensor a = Tensor.ofFloats(dtype, RandomData.moderate(3, r * k), r, k).copyTo(device);
-             Tensor b = Tensor.zeros(device, dtype, n, r);
-             Tensor y = Tensor.allocate(device, DType.F32, t, n);
-             Tensor base = LmHead.logits(x, w, n)) {
+             Tensor b = Tensor.zeros(device, dtype, n, r)) {
+            assertLoraIsTheBase(x, w, a, b, dtype + " T=" + t + " R=" + r);
+        }
+    }
+
+    /** {@code LoraLinear.forward(x, w, a, b)} (b zero) against {@link LmHead}'s {@code x·wᵀ}, bit for bit. */
+    static void assertLoraIsTheBase(Tensor x, Tensor w, Tensor a, Tensor b, String what) {
+        try (Tensor y = Tensor.allocate(x.device(), DType.F32, x.dim(0), w.dim(0));
+             Tensor base = LmHead.logits(x, w, w.dim(0))) {
             y.fillBytes((byte) 0xFF);
             LoraLinear.forward(x, w, a, b, 2f, null, y);
             float[] got = y.toFloatArray();
             float[] expected = base.toFloatArray();
             for (int i = 0; i < got.length; i++) {
-                assertEquals(Float.floatToIntBits(expected[i]), Float.floatToIntBits(got[i]),
-                        dtype + " T=" + t + " R=" + r + ", element " + i);
+                assertEquals(Float.floatToIntBits(expected[i]), Float.floatToIntBits(got[i]), what + ", element " + i);
             }
         }
     }

@@ -6,19 +6,17 @@ final class ScalarDotKernels implements DotKernels {
 
     @Override
     public void block(float[] a, int aOff, int aStride, float[] b, int bOff, int kLen, float[] c, int cOff, int ldc) {
-        float[] acc = new float[4 * PANEL];
+        for (int i = 0; i < 4; i++) {
+            java.util.Arrays.fill(c, cOff + i * ldc, cOff + i * ldc + PANEL, 0f);
+        }
         for (int k = 0; k < kLen; k++) {
             int bk = bOff + k * PANEL;
             for (int i = 0; i < 4; i++) {
                 float x = a[aOff + i * aStride + k];
+                int ci = cOff + i * ldc;
                 for (int j = 0; j < PANEL; j++) {
-                    acc[i * PANEL + j] = Math.fma(x, b[bk + j], acc[i * PANEL + j]);
+                    c[ci + j] = Math.fma(x, b[bk + j], c[ci + j]);
                 }
-            }
-        }
-        for (int i = 0; i < 4; i++) {
-            for (int j = 0; j < PANEL; j++) {
-                c[cOff + i * ldc + j] = acc[i * PANEL + j];
             }
         }
     }
