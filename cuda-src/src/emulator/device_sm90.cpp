@@ -87,9 +87,19 @@ struct Accumulators {
     int per_thread() const { return n / 2; }
 };
 
+// A operand held in registers (wgmma's A-from-registers form): what the threads' a[0..3] held at the issue, as
+// a 64 x 16 row-major matrix, and where those registers are, to check that no thread changes them before the
+// wgmma_wait that retires the wgmma (PTX ISA: accessing them meanwhile is undefined).
+struct RegisterA {
+    std::vector<float> values;
+    const u32* regs[WG_THREADS];
+    u32 bits[WG_THREADS][4];
+};
+
 struct Mma {
     Operand a, b;
     bool scale_d, bf16;
+    std::shared_ptr<RegisterA> a_regs;  // null: A is in shared memory (operand a)
     std::shared_ptr<Accumulators> acc;
 };
 
@@ -530,14 +540,37 @@ struct MmaIn {
     u64 desc_a, desc_b;
     int scale_d, n;
     float* d;
+    const u32* a;  // A in registers (then desc_a is unused), or null
 };
+
+float half_value(u16 bits, bool bf16) { return bf16 ? __uint_as_float((u32)bits << 16) : f16_to_f32(bits); }
+
+// The A operand of every lane's a[0..3] (PTX ISA, wgmma .m64nNk16 A fragment: a[j] holds two 16-bit elements,
+// the lower half first, element e = 2j + h where the m64n16 accumulator fragment has d[e]).
+std::shared_ptr<RegisterA> register_a(const void* const* ins, bool bf16) {
+    auto a = std::make_shared<RegisterA>();
+    a->values.assign(64 * 16, 0.f);
+    for (int t = 0; t < WG_THREADS; t++) {
+        const u32* regs = static_cast<const MmaIn*>(ins[t])->a;
+        a->regs[t] = regs;
+        for (int j = 0; j < 4; j++) {
+            a->bits[t][j] = regs[j];
+            for (int h = 0; h < 2; h++) {
+                int row, col;
+                fragment_position(t, 2 * j + h, row, col);
+                a->values[row * 16 + col] = half_value((u16)(regs[j] >> (16 * h)), bf16);
+            }
+        }
+    }
+    return a;
+}
 
 void mma_compute(const void* const* ins, void* const*, int lanes) {
     const MmaIn& first = *static_cast<const MmaIn*>(ins[0]);
     float* d[WG_THREADS];
     for (int t = 0; t < lanes; t++) {
         const MmaIn& in = *static_cast<const MmaIn*>(ins[t]);
-        if (in.desc_a != first.desc_a || in.desc_b != first.desc_b) {
+        if ((!first.a && in.desc_a != first.desc_a) || in.desc_b != first.desc_b) {
             const bool a = in.desc_a != first.desc_a;
             fail("wgmma: the %s descriptor is not uniform across the warpgroup %d (lane 0: 0x%llx, lane %d: 0x%llx); "
                  "the PTX ISA requires the same descriptor in all its warps", a ? "A" : "B", warpgroup(),
@@ -549,10 +582,14 @@ void mma_compute(const void* const* ins, void* const*, int lanes) {
     const int g = warpgroup();
     WarpgroupState& w = wg_state();
     Mma m;
-    m.a = decode(first.desc_a, "A");
+    m.bf16 = std::strstr(g_launch->fibers[g_launch->collective_first].op, ".bf16") != nullptr;
+    if (first.a) {
+        m.a_regs = register_a(ins, m.bf16);
+    } else {
+        m.a = decode(first.desc_a, "A");
+    }
     m.b = decode(first.desc_b, "B");
     m.scale_d = first.scale_d != 0;
-    m.bf16 = std::strstr(g_launch->fibers[g_launch->collective_first].op, ".bf16") != nullptr;
     const int n = first.n;
     m.acc = pending_on(w, d);
     if (m.acc) {  // accumulating on a wgmma in flight: the hardware orders the two (PTX ISA, wgmma.fence)
@@ -575,7 +612,7 @@ void mma_compute(const void* const* ins, void* const*, int lanes) {
             for (int v = 0; v < per; v++) std::memcpy(&d[t][v], &POISON, 4);
         }
     }
-    note_operand_reads(m.a, 64, g);
+    if (!m.a_regs) note_operand_reads(m.a, 64, g);
     note_operand_reads(m.b, n, g);
     w.open.push_back(std::move(m));
 }
@@ -583,7 +620,7 @@ void mma_compute(const void* const* ins, void* const*, int lanes) {
 float element(u32 addr, bool bf16) {
     u16 bits;
     std::memcpy(&bits, g_launch->smem_base + addr, 2);
-    return bf16 ? __uint_as_float((u32)bits << 16) : f16_to_f32(bits);
+    return half_value(bits, bf16);
 }
 
 // The 16 k of `rows` rows of a K-major operand, row-major.
@@ -602,7 +639,18 @@ void execute(Mma& m, int g, int wait_number) {
     check_untouched(*m.acc, "before the wgmma_wait that retires it");
     // On the heap: this runs on the stack of a kernel thread's fiber (64 KiB), and B alone is up to 16 KiB.
     const int n = m.acc->n, per = m.acc->per_thread();
-    const std::vector<float> A = operand_values(m.a, 64, m.bf16), B = operand_values(m.b, n, m.bf16);
+    if (m.a_regs) {
+        for (int t = 0; t < WG_THREADS; t++) {
+            for (int j = 0; j < 4; j++) {
+                if (m.a_regs->regs[t][j] != m.a_regs->bits[t][j]) {
+                    fail("lane %d of warpgroup %d changed a[%d], an A register of a wgmma in flight (before the "
+                         "wgmma_wait that retires it)", t, g, j);
+                }
+            }
+        }
+    }
+    const std::vector<float> A = m.a_regs ? m.a_regs->values : operand_values(m.a, 64, m.bf16);
+    const std::vector<float> B = operand_values(m.b, n, m.bf16);
     std::vector<float>& acc = m.acc->values;
     for (int t = 0; t < WG_THREADS; t++) {
         for (int v = 0; v < per; v++) {
@@ -613,7 +661,7 @@ void execute(Mma& m, int g, int wait_number) {
             acc[t * per + v] = (float)s;
         }
     }
-    retire_operand_reads(m.a, 64, g, wait_number);
+    if (!m.a_regs) retire_operand_reads(m.a, 64, g, wait_number);
     retire_operand_reads(m.b, n, g, wait_number);
 }
 
@@ -668,17 +716,36 @@ void wgmma_commit() {
 
 void wgmma_wait(int pending) { warpgroup_collective("wgmma.wait_group.sync.aligned", &wait_compute, &pending, nullptr); }
 
-void wgmma_m64nNk16(float* d, int n, u64 desc_a, u64 desc_b, int scale_d, bool bf16) {
-    MmaIn in{desc_a, desc_b, scale_d, n, d};
-    const char* op;
-    switch (n) {  // the names are the collective's identity: lanes at different shapes fail as divergent
-        case 256: op = bf16 ? "wgmma.mma_async.sync.aligned.m64n256k16.f32.bf16.bf16"
-                            : "wgmma.mma_async.sync.aligned.m64n256k16.f32.f16.f16"; break;
-        case 128: op = bf16 ? "wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16"
-                            : "wgmma.mma_async.sync.aligned.m64n128k16.f32.f16.f16"; break;
-        default: fail("wgmma: m64n%dk16 is not emulated (only N = 128 and 256)", n);
+namespace {
+
+// The PTX instruction a wgmma call stands for: the collective's identity (lanes at different shapes, types or A
+// sources fail as divergent), and where execute reads the input type.
+const char* mma_name(int n, bool bf16, bool a_in_registers) {
+    static const int shapes[] = {16, 32, 64, 128, 256};
+    static std::string names[5][2][2];
+    for (int i = 0; i < 5; i++) {
+        if (shapes[i] != n) continue;
+        std::string& name = names[i][bf16][a_in_registers];
+        if (name.empty()) {
+            const char* type = bf16 ? "bf16" : "f16";
+            name = "wgmma.mma_async.sync.aligned.m64n" + std::to_string(n) + "k16.f32." + type + "." + type +
+                   (a_in_registers ? " (A in registers)" : "");
+        }
+        return name.c_str();
     }
-    warpgroup_collective(op, &mma_compute, &in, nullptr);
+    fail("wgmma: m64n%dk16 is not emulated (only N = 16, 32, 64, 128 and 256)", n);
+}
+
+}  // namespace
+
+void wgmma_m64nNk16(float* d, int n, u64 desc_a, u64 desc_b, int scale_d, bool bf16) {
+    MmaIn in{desc_a, desc_b, scale_d, n, d, nullptr};
+    warpgroup_collective(mma_name(n, bf16, false), &mma_compute, &in, nullptr);
+}
+
+void wgmma_m64nNk16_rs(float* d, int n, const u32* a, u64 desc_b, int scale_d, bool bf16) {
+    MmaIn in{0, desc_b, scale_d, n, d, a};
+    warpgroup_collective(mma_name(n, bf16, true), &mma_compute, &in, nullptr);
 }
 
 // ---- the device's hooks

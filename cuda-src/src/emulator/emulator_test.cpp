@@ -248,11 +248,14 @@ void sm90_layout_cases() {
         {0, 1, 2, 3, 4, 5, 6, 7}, {1, 0, 3, 2, 5, 4, 7, 6}, {2, 3, 0, 1, 6, 7, 4, 5}, {3, 2, 1, 0, 7, 6, 5, 4},
         {4, 5, 6, 7, 0, 1, 2, 3}, {5, 4, 7, 6, 1, 0, 3, 2}, {6, 7, 4, 5, 2, 3, 0, 1}, {7, 6, 5, 4, 3, 2, 1, 0}};
     const int failures_before = failures;
-    // publish: 0 every thread waits, 1 one thread waits and __syncthreads tells the others (once), 2 a race
+    // publish: 0 every thread waits, 1 one thread waits and __syncthreads tells the others (once), 2 a race;
+    // shape: the wgmma's N for 0..4, and 5: m64n256k16 with A in registers
+    static const int WIDTHS[6] = {256, 128, 64, 32, 16, 256};
     for (int publish = 0; publish < 3; publish++) {
-      for (int n128 = 0; n128 < 2; n128++) {
-        if (publish > 0 && n128) continue;
-        const int width = n128 ? 128 : 256, values = width / 2;  // columns of D; accumulators per thread
+      for (int shape = 0; shape < 6; shape++) {
+        if (publish > 0 && shape) continue;
+        const int width = WIDTHS[shape], values = width / 2;  // columns of D; accumulators per thread
+        const int a_regs = shape == 5;
         for (int bf16 = 0; bf16 < 2; bf16++) {
             for (int reveal_b = 0; reveal_b < 2; reveal_b++) {
                 for (int by_col = 0; by_col < 2; by_col++) {
@@ -272,15 +275,17 @@ void sm90_layout_cases() {
                         std::vector<u16> image(64 * 64);
                         float* outp = out.data();
                         u16* imagep = image.data();
-                        int ksv = ks, bv = bf16, pv = publish, nv = n128;
-                        void* params[] = {&outp, &imagep, A.map, B.map, &ksv, &bv, &pv, &nv};
+                        const u16* a_global = A.data.data();
+                        int ksv = ks, bv = bf16, pv = publish, wv = width, av = a_regs;
+                        void* params[] = {&outp, &imagep, &a_global, A.map, B.map, &ksv, &bv, &pv, &wv, &av};
                         const unsigned grid[3] = {1, 1, 1};
                         std::string err;
                         const int rc = launch("emu_test_sm90_layout", params, grid, publish ? 256 : 128,
                                               1024 + (64 + 256) * 128 + 64, err);
-                        char label[160];
-                        std::snprintf(label, sizeof label, "emu_test_sm90_layout m64n%dk16 %s, %s operand by %s, k slice %d, publish %d",
-                                      width, bf16 ? "bf16" : "f16", reveal_b ? "B" : "A", by_col ? "column" : "row", ks, publish);
+                        char label[200];
+                        std::snprintf(label, sizeof label, "emu_test_sm90_layout m64n%dk16%s %s, %s operand by %s, k slice %d, publish %d",
+                                      width, a_regs ? " (A in registers)" : "", bf16 ? "bf16" : "f16",
+                                      reveal_b ? "B" : "A", by_col ? "column" : "row", ks, publish);
                         if (publish == 2) {
                             check(rc != 0 && err.find("race: a wgmma of warpgroup 1") != std::string::npos,
                                   std::string(label) + " must fail with a race, got: " + (rc ? err : "success"));
@@ -357,6 +362,15 @@ void sm90_rule_breakers_fail() {
     sm90_gemm_case(true, 100, 300, 200, 11, 8, "no wgmma_fence");
     sm90_gemm_case(true, 100, 300, 200, 11, 9, "which no thread of the warpgroup has waited for");
     sm90_gemm_case(true, 100, 300, 200, 11, 10, "nothing orders that read before this load");
+    {  // A registers of a wgmma in flight, changed by one thread before the wait
+        Tensor2d B(256, 64, 64, 256, true, TPK_TMAP_SWIZZLE_128B);
+        void* params[] = {B.map};
+        const unsigned grid[3] = {1, 1, 1};
+        std::string err;
+        const int rc = launch("emu_test_sm90_a_regs_changed", params, grid, 128, 1024 + 256 * 128 + 64, err);
+        check(rc != 0 && err.find("lane 5 of warpgroup 0 changed a[2]") != std::string::npos,
+              "emu_test_sm90_a_regs_changed must fail, got: " + (rc ? err : std::string("success")));
+    }
     // emu_test_sm90_mbar's modes (sm90_test::MbarMode)
     const char* expected[] = {nullptr, "used before mbar_init", "not 8-byte aligned", "more arrivals than its count",
                               "has not published it", "deadlock", "wait for parity 0 of the mbarrier"};

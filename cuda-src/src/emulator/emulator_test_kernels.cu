@@ -77,7 +77,7 @@ __device__ void consume(float (&d)[128], u32 xs, u32 ws, int kt, int mode) {
     for (int k = 0; k < BK / 16; k++) {
         u64 desc_b = wgmma_desc_k_sw128(ws + 32 * k);
         if (mode == NONUNIFORM_DESCRIPTOR && threadIdx.x == 200) desc_b += 2;  // 32 bytes further, on one thread
-        wgmma_m64n256k16<BF16>(d, wgmma_desc_k_sw128(xs + 32 * k), desc_b, kt > 0 || k > 0);
+        wgmma_m64nNk16<256, BF16>(d, wgmma_desc_k_sw128(xs + 32 * k), desc_b, kt > 0 || k > 0);
     }
 }
 }  // namespace sm90_test
@@ -152,11 +152,20 @@ extern "C" __global__ void __launch_bounds__(384) emu_test_sm90_gemm(float* out,
 // D goes to out as d[v] of lane t at out[128 t + v]. emulator_test.cpp makes one operand a one-hot selector, so
 // that D must show the other operand's elements, each where the PTX ISA says. publish 0: one warpgroup, every
 // thread waits on the mbarrier; 1: 256 threads, thread 0 waits and a __syncthreads passes what it observed on to
-// warpgroup 1, which computes; 2: the same without that __syncthreads (a race). n128: an m64n128k16 instead,
-// over B's first 128 rows (d[0..63]; the other 64 stay NaN).
-extern "C" __global__ void emu_test_sm90_layout(float* out, u16* a_image, const __grid_constant__ tpk_tensor_map map_a,
+// warpgroup 1, which computes; 2: the same without that __syncthreads (a race). width: the wgmma's N, over B's
+// first `width` rows (d[0 .. width/2 - 1]; the others stay NaN). a_regs: A from registers instead (m64n256k16),
+// each thread's a[0..3] read from a_global (A row-major, 64 x 64) where the PTX ISA's A fragment puts them.
+template <int N>
+__device__ void layout_mma(float (&d)[128], u64 da, u64 db, bool bf16) {
+    float (&dn)[N / 2] = *reinterpret_cast<float (*)[N / 2]>(d);
+    if (bf16) wgmma_m64nNk16<N, true>(dn, da, db, 0);
+    else wgmma_m64nNk16<N, false>(dn, da, db, 0);
+}
+
+extern "C" __global__ void emu_test_sm90_layout(float* out, u16* a_image, const u16* a_global,
+                                                const __grid_constant__ tpk_tensor_map map_a,
                                                 const __grid_constant__ tpk_tensor_map map_b, int ks, int bf16,
-                                                int publish, int n128) {
+                                                int publish, int width, int a_regs) {
     const u32 a = (smem_addr(tpk_dynamic_smem()) + 1023) & ~1023u, b = a + 64 * 128, bar = b + 256 * 128;
     if (threadIdx.x == 0) {
         mbar_init(bar, 1);
@@ -175,19 +184,54 @@ extern "C" __global__ void emu_test_sm90_layout(float* out, u16* a_image, const 
     float d[128];
     for (int v = 0; v < 128; v++) d[v] = __uint_as_float(0x7fc00000u);  // scale-d 0 ignores them
     const u64 da = wgmma_desc_k_sw128(a + 32 * ks), db = wgmma_desc_k_sw128(b + 32 * ks);
+    u32 regs[4];  // alive until the wait: the wgmma reads them asynchronously
+    if (a_regs) {
+        // PTX ISA, A fragment of wgmma .m64nNk16 (.f16/.bf16): warp w has rows 16w..16w+15; lane l's register j
+        // holds row 16w + l/4 + 8 (j % 2), columns 8 (j / 2) + 2 (l % 4) and the one after (lower half first).
+        const int w = t / 32, l = t % 32;
+        for (int j = 0; j < 4; j++) {
+            const int row = 16 * w + l / 4 + 8 * (j % 2), col = 16 * ks + 8 * (j / 2) + 2 * (l % 4);
+            regs[j] = (u32)a_global[row * 64 + col] | ((u32)a_global[row * 64 + col + 1] << 16);
+        }
+    }
     wgmma_fence();
-    if (n128) {  // the first 128 rows of B: d[0..63] only
-        float (&d64)[64] = *reinterpret_cast<float (*)[64]>(d);
-        if (bf16) wgmma_m64n128k16<true>(d64, da, db, 0);
-        else wgmma_m64n128k16<false>(d64, da, db, 0);
-    } else if (bf16) {
-        wgmma_m64n256k16<true>(d, da, db, 0);
+    if (a_regs) {
+        if (bf16) wgmma_m64n256k16_rs<true>(d, regs, db, 0);
+        else wgmma_m64n256k16_rs<false>(d, regs, db, 0);
+    } else if (width == 16) {
+        layout_mma<16>(d, da, db, bf16);
+    } else if (width == 32) {
+        layout_mma<32>(d, da, db, bf16);
+    } else if (width == 64) {
+        layout_mma<64>(d, da, db, bf16);
+    } else if (width == 128) {
+        layout_mma<128>(d, da, db, bf16);
     } else {
-        wgmma_m64n256k16<false>(d, da, db, 0);
+        layout_mma<256>(d, da, db, bf16);
     }
     wgmma_commit();
     wgmma_wait<0>();
     for (int v = 0; v < 128; v++) out[t * 128 + v] = d[v];
+}
+
+// A wgmma with A in registers whose registers a thread changes before the wgmma_wait (a rule the PTX ISA states).
+extern "C" __global__ void emu_test_sm90_a_regs_changed(const __grid_constant__ tpk_tensor_map map_b) {
+    const u32 b = (smem_addr(tpk_dynamic_smem()) + 1023) & ~1023u, bar = b + 256 * 128;
+    if (threadIdx.x == 0) {
+        mbar_init(bar, 1);
+        mbar_fence_init();
+        mbar_arrive_expect_tx(bar, 256 * 128);
+        tma_load_2d(b, &map_b, 0, 0, bar);
+    }
+    __syncthreads();
+    mbar_wait(bar, 0);
+    float d[128];
+    u32 regs[4] = {0x3f803f80u, 0x3f803f80u, 0x3f803f80u, 0x3f803f80u};
+    wgmma_fence();
+    wgmma_m64n256k16_rs<true>(d, regs, wgmma_desc_k_sw128(b), 0);
+    wgmma_commit();
+    if (threadIdx.x == 5) regs[2] = 0;  // too early: the wgmma may still read it
+    wgmma_wait<0>();
 }
 
 // One TMA load of a box into shared memory with the map's swizzle (none, here), its raw bytes copied to image.
@@ -248,6 +292,7 @@ static const tpk_emu::KernelEntry emu_test_kernels[] = {
     tpk_emu::kernel_entry("emu_test_flag_handoff", &emu_test_flag_handoff),
     tpk_emu::kernel_entry("emu_test_sm90_gemm", &emu_test_sm90_gemm),
     tpk_emu::kernel_entry("emu_test_sm90_layout", &emu_test_sm90_layout),
+    tpk_emu::kernel_entry("emu_test_sm90_a_regs_changed", &emu_test_sm90_a_regs_changed),
     tpk_emu::kernel_entry("emu_test_sm90_tma_image", &emu_test_sm90_tma_image),
     tpk_emu::kernel_entry("emu_test_sm90_mbar", &emu_test_sm90_mbar),
 };

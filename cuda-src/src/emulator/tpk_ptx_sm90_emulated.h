@@ -17,6 +17,8 @@ void wgmma_fence();
 void wgmma_commit();
 void wgmma_wait(int pending);
 void wgmma_m64nNk16(float* d, int n, u64 desc_a, u64 desc_b, int scale_d, bool bf16);
+// A from the registers a[0..3] of each thread (the m64n16 accumulator layout, two 16-bit elements per register).
+void wgmma_m64nNk16_rs(float* d, int n, const u32* a, u64 desc_b, int scale_d, bool bf16);
 
 }  // namespace tpk_emu
 
@@ -54,12 +56,13 @@ __device__ __forceinline__ void wgmma_wait() {
 template <int N>
 __device__ __forceinline__ void wgmma_fence_operand(float (&)[N]) {}
 
-template <bool BF16>
-__device__ __forceinline__ void wgmma_m64n256k16(float (&d)[128], u64 desc_a, u64 desc_b, int scale_d) {
-    tpk_emu::wgmma_m64nNk16(d, 256, desc_a, desc_b, scale_d, BF16);
+template <int N, bool BF16>
+__device__ __forceinline__ void wgmma_m64nNk16(float (&d)[N / 2], u64 desc_a, u64 desc_b, int scale_d) {
+    static_assert(N == 16 || N == 32 || N == 64 || N == 128 || N == 256, "the wgmma shapes the kernels use");
+    tpk_emu::wgmma_m64nNk16(d, N, desc_a, desc_b, scale_d, BF16);
 }
 
 template <bool BF16>
-__device__ __forceinline__ void wgmma_m64n128k16(float (&d)[64], u64 desc_a, u64 desc_b, int scale_d) {
-    tpk_emu::wgmma_m64nNk16(d, 128, desc_a, desc_b, scale_d, BF16);
+__device__ __forceinline__ void wgmma_m64n256k16_rs(float (&d)[128], const u32 (&a)[4], u64 desc_b, int scale_d) {
+    tpk_emu::wgmma_m64nNk16_rs(d, 256, a, desc_b, scale_d, BF16);
 }

@@ -9,10 +9,25 @@
 // maps (cuTensorMapEncodeTiled on the host, GemmCuda.java): X [T, K] and XA [T, R] with boxes of 64 x 128,
 // W [valid, K] and B [valid, R] with boxes of 64 x 256, all with the 128-byte swizzle that wgmma reads.
 //
+// The fused LoRA linear with its shrink on chip (SEMANTICS.md section 6), for ranks R <= RB in {16, 32, 64}:
+//   tpk_gemm_wgmma_lora<RB>_<in>_<out>(out, bias, T, K, R, N, s, mapX, mapW, mapA, mapB)
+//
+//   out[t, j] = sum_k X[t, k] * W[j, k]  +  sum_r xa[t, r] * B[j, r]  +  bias[j],   xa = E(s * sum_k X[t, k] * A[r, k])
+//
+// with A [R, K] in boxes of 64 x RB (TMA zero-fills its rows R..RB-1, so xa's extra columns are exact zeros) and
+// xa rounded to the input type E, as the two-launch form (the shrink GEMM, then this kernel with XA) rounds it.
+// Each k-tile of X in shared memory feeds two wgmma chains: the base product's m64n256k16 and the shrink's
+// m64nRBk16 on the k-tile of A beside it; once K is done, xa goes from the shrink's accumulators straight into
+// the A registers of R/16 more m64n256k16 against B's tile (the accumulator fragment of an m64n16 is the
+// register-A fragment of a k16 step, tpk_ptx_sm90.cuh). So xa never leaves the registers, y is written once,
+// and the price is the shrink's RB/256 more tensor work on every tile (6% at RB = 16) and a drained pipeline
+// before the expand (one k-tile in K/64).
+//
 // One block owns a 128 x 256 tile of out and runs three warpgroups:
 //   warpgroup 0, the producer: one thread streams the k-tiles (64 wide: the base product's K/64, then LoRA's
-//     R/64) through a ring of 4 shared-memory stages; each stage is an X tile and a W tile (48 KB) that TMA
-//     writes and counts down on the stage's "full" mbarrier. It waits on the stage's "empty" mbarrier first.
+//     R/64) through a ring of 4 shared-memory stages; each stage is an X tile and a W tile (48 KB; with the
+//     shrink on chip an A tile too, then B's tile alone) that TMA writes and counts down on the stage's
+//     "full" mbarrier. It waits on the stage's "empty" mbarrier first.
 //   warpgroups 1 and 2, the consumers: each owns 64 rows of the tile, waits on "full", issues 4 wgmma
 //     m64n256k16 (the stage's 64 k), keeps one stage's wgmma in flight (wait_group 1) and then frees the
 //     stage before it on "empty". The accumulators (128 f32 per thread) are written once, by the epilogue.
@@ -39,20 +54,31 @@ constexpr int THREADS = 128 * (1 + CONSUMERS);
 constexpr int GROUP_M = 16;       // row tiles per group of the block order
 constexpr int A_BYTES = BM * BK * 2;
 constexpr int B_BYTES = BN * BK * 2;
-constexpr int STAGE_BYTES = A_BYTES + B_BYTES;
 constexpr int ALIGN = 1024;       // the 128-byte swizzle repeats every 8 rows of 128 bytes
+// A stage: the X tile, the W tile (or XA's and B's), and with the shrink on chip (RB > 0) A's RB x 64 tile.
+__host__ __device__ constexpr int stage_bytes(int rb) { return A_BYTES + B_BYTES + rb * BK * 2; }
 // The launch's dynamic shared memory: the stages, 2 mbarriers per stage, and slack to align the stages.
-constexpr int SMEM_BYTES = STAGES * STAGE_BYTES + 2 * STAGES * 8 + ALIGN;
+__host__ __device__ constexpr int smem_bytes(int rb) { return STAGES * stage_bytes(rb) + 2 * STAGES * 8 + ALIGN; }
 constexpr int PRODUCER_REGS = 40;  // setmaxnreg: 128 x 40 + 256 x 232 <= 65536
 constexpr int CONSUMER_REGS = 232;
-static_assert(SMEM_BYTES <= 232448, "over the 227 KB of shared memory a Hopper block may opt into");
+static_assert(smem_bytes(64) <= 232448, "over the 227 KB of shared memory a Hopper block may opt into");
 }  // namespace wg
 
-template <typename E, typename O>
-__device__ __forceinline__ void gemm_wgmma(const GemmArgs<E, O>& g, const tpk_tensor_map& map_x,
+// Two elements of type E in one 32-bit register, the first in the lower half (a wgmma A-fragment register).
+template <typename E>
+__device__ __forceinline__ u32 pack_pair(float lo, float hi) {
+    return (u32)E::from_f32(lo) | ((u32)E::from_f32(hi) << 16);
+}
+
+// RB = 0: the GEMM of gemm.cuh (map_xa is XA [T, R], LoRA's shrink already done, or unused with R = 0).
+// RB > 0: the LoRA linear with its shrink on chip (map_xa is A [R, K], R <= RB; g.alpha is 1; xa = E(s·x·Aᵀ)).
+template <int RB, typename E, typename O>
+__device__ __forceinline__ void gemm_wgmma(const GemmArgs<E, O>& g, float s_lora, const tpk_tensor_map& map_x,
                                            const tpk_tensor_map& map_w, const tpk_tensor_map& map_xa,
                                            const tpk_tensor_map& map_b) {
     using namespace wg;
+    static_assert(RB == 0 || RB == 16 || RB == 32 || RB == 64, "the shrink's wgmma N: 16, 32 or 64");
+    constexpr int STAGE_BYTES = stage_bytes(RB);
     const int tiles_m = (g.T + BM - 1) / BM;
     const int tiles_n = (int)((g.S + BN - 1) / BN);
     int tm, tn;
@@ -64,13 +90,14 @@ __device__ __forceinline__ void gemm_wgmma(const GemmArgs<E, O>& g, const tpk_te
         return;
     }
 
-    const u32 base = sm90_aligned_smem(ALIGN);  // stage s: X tile at base + s*STAGE_BYTES, W after it
+    const u32 base = sm90_aligned_smem(ALIGN);  // stage s at base + s*STAGE_BYTES: X tile, W tile, A tile
     const u32 bars = base + STAGES * STAGE_BYTES;              // full[s] at bars + 8s, empty[s] at bars + 8(STAGES+s)
     auto full = [&](int s) { return bars + 8 * s; };
     auto empty = [&](int s) { return bars + 8 * (STAGES + s); };
 
-    const int k_tiles = (g.K + BK - 1) / BK;          // the base product's k-tiles
-    const int tiles = k_tiles + (g.R + BK - 1) / BK;  // then LoRA's expand, into the same accumulators
+    const int k_tiles = (g.K + BK - 1) / BK;  // the base product's k-tiles (and the on-chip shrink's)
+    // then LoRA's expand into the same accumulators: R/64 k-tiles of XA and B, or with the shrink on chip one of B
+    const int tiles = k_tiles + (RB > 0 ? 1 : (g.R + BK - 1) / BK);
 
     if (threadIdx.x == 0) {
         for (int s = 0; s < STAGES; s++) {
@@ -87,12 +114,22 @@ __device__ __forceinline__ void gemm_wgmma(const GemmArgs<E, O>& g, const tpk_te
         if (threadIdx.x == 0) {
             for (int kt = 0; kt < tiles; kt++) {
                 const int s = kt % STAGES;
+                const u32 stage = base + s * STAGE_BYTES;
                 mbar_wait(empty(s), ((kt / STAGES) & 1) ^ 1);  // the first round passes: the ring starts empty
-                const bool lora = kt >= k_tiles;
-                const int k0 = (lora ? kt - k_tiles : kt) * BK;
-                mbar_arrive_expect_tx(full(s), STAGE_BYTES);
-                tma_load_2d(base + s * STAGE_BYTES, lora ? &map_xa : &map_x, k0, m0, full(s));
-                tma_load_2d(base + s * STAGE_BYTES + A_BYTES, lora ? &map_b : &map_w, k0, (int)n0, full(s));
+                if (kt < k_tiles) {
+                    mbar_arrive_expect_tx(full(s), STAGE_BYTES);
+                    tma_load_2d(stage, &map_x, kt * BK, m0, full(s));
+                    tma_load_2d(stage + A_BYTES, &map_w, kt * BK, (int)n0, full(s));
+                    if (RB > 0) tma_load_2d(stage + A_BYTES + B_BYTES, &map_xa, kt * BK, 0, full(s));
+                } else if (RB > 0) {  // B's R <= 64 columns, in the W tile's place
+                    mbar_arrive_expect_tx(full(s), B_BYTES);
+                    tma_load_2d(stage + A_BYTES, &map_b, 0, (int)n0, full(s));
+                } else {
+                    const int k0 = (kt - k_tiles) * BK;
+                    mbar_arrive_expect_tx(full(s), A_BYTES + B_BYTES);
+                    tma_load_2d(stage, &map_xa, k0, m0, full(s));
+                    tma_load_2d(stage + A_BYTES, &map_b, k0, (int)n0, full(s));
+                }
             }
         }
         return;
@@ -104,29 +141,89 @@ __device__ __forceinline__ void gemm_wgmma(const GemmArgs<E, O>& g, const tpk_te
     float acc[128];
 #pragma unroll
     for (int i = 0; i < 128; i++) acc[i] = 0.f;
+    float xacc[RB > 0 ? RB / 2 : 1];  // the shrink's m64nRB accumulators: x·Aᵀ for this warpgroup's 64 rows
+#pragma unroll
+    for (int i = 0; i < (RB > 0 ? RB / 2 : 1); i++) xacc[i] = 0.f;
 
-    for (int kt = 0; kt < tiles; kt++) {
+    // With the shrink on chip this loop covers K only; B's tile comes after it.
+    const int streamed = RB > 0 ? k_tiles : tiles;
+    for (int kt = 0; kt < streamed; kt++) {
         const int s = kt % STAGES;
         mbar_wait(full(s), (kt / STAGES) & 1);
         const u32 a_tile = base + s * STAGE_BYTES + c * 64 * BK * 2;
         const u32 b_tile = base + s * STAGE_BYTES + A_BYTES;
+        const u32 lora_tile = base + s * STAGE_BYTES + A_BYTES + B_BYTES;
         wgmma_fence_operand(acc);
+        if (RB > 0) wgmma_fence_operand(xacc);
         wgmma_fence();
 #pragma unroll
         for (int kk = 0; kk < BK / 16; kk++) {
-            wgmma_m64n256k16<BF16>(acc, wgmma_desc_k_sw128(a_tile + kk * 32), wgmma_desc_k_sw128(b_tile + kk * 32), 1);
+            const u64 x_desc = wgmma_desc_k_sw128(a_tile + kk * 32);
+            wgmma_m64nNk16<256, BF16>(acc, x_desc, wgmma_desc_k_sw128(b_tile + kk * 32), 1);
+            if constexpr (RB > 0) wgmma_m64nNk16<RB, BF16>(xacc, x_desc, wgmma_desc_k_sw128(lora_tile + kk * 32), 1);
         }
         wgmma_commit();
         wgmma_fence_operand(acc);
+        if (RB > 0) wgmma_fence_operand(xacc);
         wgmma_wait<1>();  // the previous stage's wgmma are done: free its buffers
         wgmma_fence_operand(acc);
+        if (RB > 0) wgmma_fence_operand(xacc);
         if (kt > 0 && threadIdx.x % 128 == 0) mbar_arrive(empty((kt - 1) % STAGES));
     }
     wgmma_wait<0>();
-    wgmma_fence_operand(acc);  // the epilogue's reads stay after the wait
+    wgmma_fence_operand(acc);  // the reads below stay after the wait
+
+    if constexpr (RB > 0) {
+        wgmma_fence_operand(xacc);
+        // xa = E(s·x·Aᵀ), as A fragments: k16 step kk of the expand takes xacc[8kk .. 8kk+7] in pairs. Kept
+        // unchanged until the wait below retires the wgmma that read them.
+        u32 xa[RB / 16][4];
+#pragma unroll
+        for (int kk = 0; kk < RB / 16; kk++) {
+#pragma unroll
+            for (int j = 0; j < 4; j++) {
+                xa[kk][j] = pack_pair<E>(s_lora * xacc[8 * kk + 2 * j], s_lora * xacc[8 * kk + 2 * j + 1]);
+            }
+        }
+        const int s = k_tiles % STAGES;
+        mbar_wait(full(s), (k_tiles / STAGES) & 1);
+        const u32 b_tile = base + s * STAGE_BYTES + A_BYTES;
+        wgmma_fence();  // orders the writes of xa (and the reads of acc above) before the wgmma
+#pragma unroll
+        for (int kk = 0; kk < RB / 16; kk++) {
+            wgmma_m64n256k16_rs<BF16>(acc, xa[kk], wgmma_desc_k_sw128(b_tile + kk * 32), 1);
+        }
+        wgmma_commit();
+        wgmma_fence_operand(acc);
+        wgmma_wait<0>();
+        wgmma_fence_operand(acc);
+    }
 
     sm90_store_fragment(g, acc, m0 + c * 64, n0);
 }
 
-#define TPK_WGMMA_KERNEL(SUFFIX, E, O) TPK_SM90_GEMM_KERNEL(tpk_gemm_wgmma_##SUFFIX, wg::THREADS, gemm_wgmma, E, O)
+// The GEMM (RB = 0), through the shared entry of gemm_sm90.cuh.
+template <typename E, typename O>
+__device__ __forceinline__ void gemm_wgmma_xa(const GemmArgs<E, O>& g, const tpk_tensor_map& map_x,
+                                              const tpk_tensor_map& map_w, const tpk_tensor_map& map_xa,
+                                              const tpk_tensor_map& map_b) {
+    gemm_wgmma<0>(g, 1.f, map_x, map_w, map_xa, map_b);
+}
+
+#define TPK_WGMMA_KERNEL(SUFFIX, E, O) TPK_SM90_GEMM_KERNEL(tpk_gemm_wgmma_##SUFFIX, wg::THREADS, gemm_wgmma_xa, E, O)
 TPK_SM90_GEMM_DTYPES(TPK_WGMMA_KERNEL)
+
+// The LoRA linear with its shrink on chip, for ranks up to RB: y = x·Wᵀ + E(s·x·Aᵀ)·Bᵀ + bias, y [T, N].
+#define TPK_WGMMA_LORA_RANK(RB, SUFFIX, E, O)                                                                    \
+    extern "C" __global__ void __launch_bounds__(wg::THREADS, 1) tpk_gemm_wgmma_lora##RB##_##SUFFIX(            \
+        O::T* out, const E::T* bias, int T, int K, int R, long long N, float s,                                 \
+        const __grid_constant__ tpk_tensor_map map_x, const __grid_constant__ tpk_tensor_map map_w,              \
+        const __grid_constant__ tpk_tensor_map map_a, const __grid_constant__ tpk_tensor_map map_b) {            \
+        gemm_wgmma<RB>(GemmArgs<E, O>{out, nullptr, nullptr, nullptr, nullptr, bias, T, K, R, N, N, 1.f}, s, map_x, \
+                       map_w, map_a, map_b);                                                                     \
+    }
+#define TPK_WGMMA_LORA_KERNELS(SUFFIX, E, O) \
+    TPK_WGMMA_LORA_RANK(16, SUFFIX, E, O)    \
+    TPK_WGMMA_LORA_RANK(32, SUFFIX, E, O)    \
+    TPK_WGMMA_LORA_RANK(64, SUFFIX, E, O)
+TPK_SM90_GEMM_DTYPES(TPK_WGMMA_LORA_KERNELS)

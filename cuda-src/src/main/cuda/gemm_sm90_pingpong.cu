@@ -132,7 +132,7 @@ __device__ __forceinline__ void pp_mainloop(float (&acc)[2][64], const PpRing& r
             const u64 b = wgmma_desc_k_sw128(w_tile + kk * 32);
 #pragma unroll
             for (int h = 0; h < 2; h++) {
-                wgmma_m64n128k16<BF16>(acc[h], wgmma_desc_k_sw128(x_tile + h * 64 * pp::BK * 2 + kk * 32), b, 1);
+                wgmma_m64nNk16<128, BF16>(acc[h], wgmma_desc_k_sw128(x_tile + h * 64 * pp::BK * 2 + kk * 32), b, 1);
             }
         }
         wgmma_commit();

@@ -100,79 +100,84 @@ __device__ __forceinline__ void wgmma_fence_operand(float (&d)[N]) {
     for (int i = 0; i < N; i++) asm volatile("" : "+f"(d[i])::"memory");
 }
 
-// The one wgmma shape the kernels use, for input type TYPE ("bf16" or "f16"): 128 accumulators in and out.
-#define TPK_WGMMA_M64N256K16(TYPE) \
-    asm volatile(                                                                                                          \
-        "{\n.reg .pred p;\nsetp.ne.b32 p, %130, 0;\n"                                                                      \
-        "wgmma.mma_async.sync.aligned.m64n256k16.f32." TYPE "." TYPE " {"                                                  \
-        "%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, "                                           \
-        "%16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31, "                                 \
-        "%32, %33, %34, %35, %36, %37, %38, %39, %40, %41, %42, %43, %44, %45, %46, %47, "                                 \
-        "%48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, %60, %61, %62, %63, "                                 \
-        "%64, %65, %66, %67, %68, %69, %70, %71, %72, %73, %74, %75, %76, %77, %78, %79, "                                 \
-        "%80, %81, %82, %83, %84, %85, %86, %87, %88, %89, %90, %91, %92, %93, %94, %95, "                                 \
-        "%96, %97, %98, %99, %100, %101, %102, %103, %104, %105, %106, %107, %108, %109, %110, %111, "                     \
-        "%112, %113, %114, %115, %116, %117, %118, %119, %120, %121, %122, %123, %124, %125, %126, %127}, "                \
-        "%128, %129, p, 1, 1, 0, 0;\n}"                                                                                    \
-        : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]),                  \
-          "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]),            \
-          "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]),          \
-          "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31]),          \
-          "+f"(d[32]), "+f"(d[33]), "+f"(d[34]), "+f"(d[35]), "+f"(d[36]), "+f"(d[37]), "+f"(d[38]), "+f"(d[39]),          \
-          "+f"(d[40]), "+f"(d[41]), "+f"(d[42]), "+f"(d[43]), "+f"(d[44]), "+f"(d[45]), "+f"(d[46]), "+f"(d[47]),          \
-          "+f"(d[48]), "+f"(d[49]), "+f"(d[50]), "+f"(d[51]), "+f"(d[52]), "+f"(d[53]), "+f"(d[54]), "+f"(d[55]),          \
-          "+f"(d[56]), "+f"(d[57]), "+f"(d[58]), "+f"(d[59]), "+f"(d[60]), "+f"(d[61]), "+f"(d[62]), "+f"(d[63]),          \
-          "+f"(d[64]), "+f"(d[65]), "+f"(d[66]), "+f"(d[67]), "+f"(d[68]), "+f"(d[69]), "+f"(d[70]), "+f"(d[71]),          \
-          "+f"(d[72]), "+f"(d[73]), "+f"(d[74]), "+f"(d[75]), "+f"(d[76]), "+f"(d[77]), "+f"(d[78]), "+f"(d[79]),          \
-          "+f"(d[80]), "+f"(d[81]), "+f"(d[82]), "+f"(d[83]), "+f"(d[84]), "+f"(d[85]), "+f"(d[86]), "+f"(d[87]),          \
-          "+f"(d[88]), "+f"(d[89]), "+f"(d[90]), "+f"(d[91]), "+f"(d[92]), "+f"(d[93]), "+f"(d[94]), "+f"(d[95]),          \
-          "+f"(d[96]), "+f"(d[97]), "+f"(d[98]), "+f"(d[99]), "+f"(d[100]), "+f"(d[101]), "+f"(d[102]), "+f"(d[103]),      \
-          "+f"(d[104]), "+f"(d[105]), "+f"(d[106]), "+f"(d[107]), "+f"(d[108]), "+f"(d[109]), "+f"(d[110]), "+f"(d[111]),  \
-          "+f"(d[112]), "+f"(d[113]), "+f"(d[114]), "+f"(d[115]), "+f"(d[116]), "+f"(d[117]), "+f"(d[118]), "+f"(d[119]),  \
-          "+f"(d[120]), "+f"(d[121]), "+f"(d[122]), "+f"(d[123]), "+f"(d[124]), "+f"(d[125]), "+f"(d[126]), "+f"(d[127])   \
-        : "l"(desc_a), "l"(desc_b), "r"(scale_d) : "memory")
+// The accumulator operands of the wgmma asm statements below: d[i .. i+3], d[i .. i+15], d[i .. i+63], in order.
+#define TPK_WGMMA_D4(i) "+f"(d[i]), "+f"(d[i + 1]), "+f"(d[i + 2]), "+f"(d[i + 3])
+#define TPK_WGMMA_D16(i) TPK_WGMMA_D4(i), TPK_WGMMA_D4(i + 4), TPK_WGMMA_D4(i + 8), TPK_WGMMA_D4(i + 12)
+#define TPK_WGMMA_D64(i) TPK_WGMMA_D16(i), TPK_WGMMA_D16(i + 16), TPK_WGMMA_D16(i + 32), TPK_WGMMA_D16(i + 48)
 
-// d[64 x 256] (+)= A[64 x 16] * B[256 x 16]^T, both K-major in shared memory (descriptors above), f32
-// accumulators; scale_d 0 ignores d's old value. Accumulator layout: warp w of the warpgroup owns rows
-// 16w..16w+15; lane l holds, for i in 0..31, d[4i + q] at row 16w + l/4 + 8*(q/2), column 8i + 2*(l%4) + q%2.
-template <bool BF16>
-__device__ __forceinline__ void wgmma_m64n256k16(float (&d)[128], u64 desc_a, u64 desc_b, int scale_d) {
-    if (BF16) {
-        TPK_WGMMA_M64N256K16("bf16");
+// One wgmma with both operands in shared memory: SHAPE ("m64n256k16", ...), input TYPE ("bf16" or "f16"), the
+// accumulators' placeholder list D_LIST and the placeholders of desc_a, desc_b and scale_d, then the accumulator
+// operands. scale-a, scale-b 1 (no negation), both operands K-major (no transpose).
+#define TPK_WGMMA_SS(SHAPE, TYPE, D_LIST, DESC_A, DESC_B, SCALE_D, ...)                                          \
+    asm volatile("{\n.reg .pred p;\nsetp.ne.b32 p, " SCALE_D ", 0;\n"                                            \
+                 "wgmma.mma_async.sync.aligned." SHAPE ".f32." TYPE "." TYPE " {" D_LIST "}, " DESC_A ", " DESC_B \
+                 ", p, 1, 1, 0, 0;\n}"                                                                           \
+                 : __VA_ARGS__                                                                                   \
+                 : "l"(desc_a), "l"(desc_b), "r"(scale_d)                                                        \
+                 : "memory")
+
+// TPK_WGMMA_SS for the input type BF16 says.
+#define TPK_WGMMA_BY_TYPE(SHAPE, D_LIST, DESC_A, DESC_B, SCALE_D, ...)              \
+    if (BF16) {                                                                   \
+        TPK_WGMMA_SS(SHAPE, "bf16", D_LIST, DESC_A, DESC_B, SCALE_D, __VA_ARGS__); \
+    } else {                                                                      \
+        TPK_WGMMA_SS(SHAPE, "f16", D_LIST, DESC_A, DESC_B, SCALE_D, __VA_ARGS__);  \
+    }
+
+#define TPK_D_0_7 "%0, %1, %2, %3, %4, %5, %6, %7"
+#define TPK_D_0_15 TPK_D_0_7 ", %8, %9, %10, %11, %12, %13, %14, %15"
+#define TPK_D_0_31 TPK_D_0_15 ", %16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31"
+#define TPK_D_0_63                                                                                         \
+    TPK_D_0_31 ", %32, %33, %34, %35, %36, %37, %38, %39, %40, %41, %42, %43, %44, %45, %46, %47, "         \
+               "%48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, %60, %61, %62, %63"
+#define TPK_D_0_127                                                                                                   \
+    TPK_D_0_63 ", %64, %65, %66, %67, %68, %69, %70, %71, %72, %73, %74, %75, %76, %77, %78, %79, "                    \
+               "%80, %81, %82, %83, %84, %85, %86, %87, %88, %89, %90, %91, %92, %93, %94, %95, "                      \
+               "%96, %97, %98, %99, %100, %101, %102, %103, %104, %105, %106, %107, %108, %109, %110, %111, "          \
+               "%112, %113, %114, %115, %116, %117, %118, %119, %120, %121, %122, %123, %124, %125, %126, %127"
+
+// d[64 x N] (+)= A[64 x 16] * B[N x 16]^T, both K-major in shared memory (descriptors above), f32 accumulators;
+// scale_d 0 ignores d's old value. N is 16, 32, 64 (LoRA's shrink, gemm_sm90.cu), 128 (gemm_sm90_pingpong.cu,
+// two per k16 for a 128 x 128 tile) or 256 (gemm_sm90.cu). Accumulator layout (PTX ISA, wgmma .m64nNk16 D
+// fragment): warp w of the warpgroup owns rows 16w..16w+15; lane l holds, for i in 0..N/8-1, d[4i + q] at row
+// 16w + l/4 + 8*(q/2), column 8i + 2*(l%4) + q%2.
+template <int N, bool BF16>
+__device__ __forceinline__ void wgmma_m64nNk16(float (&d)[N / 2], u64 desc_a, u64 desc_b, int scale_d) {
+    static_assert(N == 16 || N == 32 || N == 64 || N == 128 || N == 256, "the wgmma shapes the kernels use");
+    if constexpr (N == 16) {
+        TPK_WGMMA_BY_TYPE("m64n16k16", TPK_D_0_7, "%8", "%9", "%10", TPK_WGMMA_D4(0), TPK_WGMMA_D4(4))
+    } else if constexpr (N == 32) {
+        TPK_WGMMA_BY_TYPE("m64n32k16", TPK_D_0_15, "%16", "%17", "%18", TPK_WGMMA_D16(0))
+    } else if constexpr (N == 64) {
+        TPK_WGMMA_BY_TYPE("m64n64k16", TPK_D_0_31, "%32", "%33", "%34", TPK_WGMMA_D16(0), TPK_WGMMA_D16(16))
+    } else if constexpr (N == 128) {
+        TPK_WGMMA_BY_TYPE("m64n128k16", TPK_D_0_63, "%64", "%65", "%66", TPK_WGMMA_D64(0))
     } else {
-        TPK_WGMMA_M64N256K16("f16");
+        TPK_WGMMA_BY_TYPE("m64n256k16", TPK_D_0_127, "%128", "%129", "%130", TPK_WGMMA_D64(0), TPK_WGMMA_D64(64))
     }
 }
 
-// The m64n128k16 shape (gemm_sm90_pingpong.cu: two of them per k16 cover a warpgroup's 128 x 128 tile): 64
-// accumulators in and out.
-#define TPK_WGMMA_M64N128K16(TYPE) \
-    asm volatile(                                                                                                       \
-        "{\n.reg .pred p;\nsetp.ne.b32 p, %66, 0;\n"                                                                    \
-        "wgmma.mma_async.sync.aligned.m64n128k16.f32." TYPE "." TYPE " {"                                               \
-        "%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, "                                        \
-        "%16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31, "                              \
-        "%32, %33, %34, %35, %36, %37, %38, %39, %40, %41, %42, %43, %44, %45, %46, %47, "                              \
-        "%48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, %60, %61, %62, %63}, "                             \
-        "%64, %65, p, 1, 1, 0, 0;\n}"                                                                                   \
-        : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]),               \
-          "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]),         \
-          "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]),       \
-          "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31]),       \
-          "+f"(d[32]), "+f"(d[33]), "+f"(d[34]), "+f"(d[35]), "+f"(d[36]), "+f"(d[37]), "+f"(d[38]), "+f"(d[39]),       \
-          "+f"(d[40]), "+f"(d[41]), "+f"(d[42]), "+f"(d[43]), "+f"(d[44]), "+f"(d[45]), "+f"(d[46]), "+f"(d[47]),       \
-          "+f"(d[48]), "+f"(d[49]), "+f"(d[50]), "+f"(d[51]), "+f"(d[52]), "+f"(d[53]), "+f"(d[54]), "+f"(d[55]),       \
-          "+f"(d[56]), "+f"(d[57]), "+f"(d[58]), "+f"(d[59]), "+f"(d[60]), "+f"(d[61]), "+f"(d[62]), "+f"(d[63])        \
-        : "l"(desc_a), "l"(desc_b), "r"(scale_d) : "memory")
+// One m64n256k16 wgmma with A in registers (a[0..3]) and B in shared memory: as TPK_WGMMA_SS, without imm-trans-a.
+#define TPK_WGMMA_RS(TYPE)                                                                                     \
+    asm volatile("{\n.reg .pred p;\nsetp.ne.b32 p, %133, 0;\n"                                                 \
+                 "wgmma.mma_async.sync.aligned.m64n256k16.f32." TYPE "." TYPE " {" TPK_D_0_127 "}, "           \
+                 "{%128, %129, %130, %131}, %132, p, 1, 1, 0;\n}"                                              \
+                 : TPK_WGMMA_D64(0), TPK_WGMMA_D64(64)                                                         \
+                 : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(desc_b), "r"(scale_d)                       \
+                 : "memory")
 
-// d[64 x 128] (+)= A[64 x 16] * B[128 x 16]^T: as wgmma_m64n256k16 with N = 128 (lane l holds d[4i + q] for i in
-// 0..15 at the same rows and columns).
+// d[64 x 256] (+)= A[64 x 16] * B[256 x 16]^T with A in registers: the a[4] of each thread hold two 16-bit
+// elements each (the lower half first), laid out as the m64n16 accumulator fragment above: a[j] holds what that
+// fragment's d[2j] and d[2j + 1] hold, i.e. row 16w + l/4 + 8*(j%2), columns 8*(j/2) + 2*(l%4) + 0, 1 (PTX ISA,
+// wgmma .m64nNk16 A fragment). So the accumulators of an m64nRk16 chain, converted and paired, are the A
+// operands of the next product's R/16 k-steps (gemm_sm90.cu: LoRA's x·Aᵀ, then times Bᵀ). B K-major in shared
+// memory. The registers a must not change until a wgmma_wait retires this wgmma.
 template <bool BF16>
-__device__ __forceinline__ void wgmma_m64n128k16(float (&d)[64], u64 desc_a, u64 desc_b, int scale_d) {
+__device__ __forceinline__ void wgmma_m64n256k16_rs(float (&d)[128], const u32 (&a)[4], u64 desc_b, int scale_d) {
     if (BF16) {
-        TPK_WGMMA_M64N128K16("bf16");
+        TPK_WGMMA_RS("bf16");
     } else {
-        TPK_WGMMA_M64N128K16("f16");
+        TPK_WGMMA_RS("f16");
     }
 }
 

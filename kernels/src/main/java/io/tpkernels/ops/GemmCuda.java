@@ -46,6 +46,10 @@ final class GemmCuda {
      */
     private static final Hopper PINGPONG = new Hopper("gemm_sm90_pingpong", Path.WGMMA_PP, 128, 128,
             6 * (128 + 128) * WG_BK * 2 + (2 * 6 + 2) * 8 + 1024, true);
+    /** The ranks the on-chip shrink is built for ({@code tpk_gemm_wgmma_lora<RB>_*}): a rank R takes the first RB ≥ R. */
+    private static final int[] ON_CHIP_RANKS = {16, 32, 64};
+    /** The largest LoRA rank whose shrink the fused Hopper kernel computes on chip. */
+    static final int ON_CHIP_MAX_RANK = ON_CHIP_RANKS[ON_CHIP_RANKS.length - 1];
     /** Room for the Hopper body's four tensor maps, per thread, so a launch allocates no native memory. */
     private static final ThreadLocal<MemorySegment> MAPS =
             ThreadLocal.withInitial(() -> Arena.ofAuto().allocate(4 * TensorMaps.BYTES, TensorMaps.ALIGNMENT));
@@ -53,12 +57,18 @@ final class GemmCuda {
     /** {@code tpk_gemm_<path>_<in>_<out>} by ordinals, built once so a launch builds no strings. */
     private static final String[][][] NAMES = new String[Path.values().length][DType.values().length][DType.values().length];
 
+    /** {@code tpk_gemm_wgmma_lora<RB>_<in>_<out>} by index in {@link #ON_CHIP_RANKS} and ordinals. */
+    private static final String[][][] LORA_NAMES = new String[ON_CHIP_RANKS.length][DType.values().length][DType.values().length];
+
     static {
-        for (Path p : Path.values()) {
-            for (DType in : DType.values()) {
-                for (DType out : DType.values()) {
-                    NAMES[p.ordinal()][in.ordinal()][out.ordinal()] = "tpk_gemm_" + p.name().toLowerCase(Locale.ROOT) + "_"
-                            + in.name().toLowerCase(Locale.ROOT) + "_" + out.name().toLowerCase(Locale.ROOT);
+        for (DType in : DType.values()) {
+            for (DType out : DType.values()) {
+                String types = "_" + in.name().toLowerCase(Locale.ROOT) + "_" + out.name().toLowerCase(Locale.ROOT);
+                for (Path p : Path.values()) {
+                    NAMES[p.ordinal()][in.ordinal()][out.ordinal()] = "tpk_gemm_" + p.name().toLowerCase(Locale.ROOT) + types;
+                }
+                for (int i = 0; i < ON_CHIP_RANKS.length; i++) {
+                    LORA_NAMES[i][in.ordinal()][out.ordinal()] = "tpk_gemm_wgmma_lora" + ON_CHIP_RANKS[i] + types;
                 }
             }
         }
@@ -160,7 +170,7 @@ final class GemmCuda {
         if (r == 0 && !bias && valid == s && s <= DECODE_MAX_T) {
             return Path.MMA_DECODE_T;
         }
-        if (k > 0 && s > MMA_TILE && HopperGemm.enabled() && device.computeCapability() == 90) {
+        if (hopperTakes(device, k, s)) {
             Hopper hopper = Hopper.of(HopperGemm.variant());
             String name = NAMES[hopper.path().ordinal()][in.ordinal()][out.ordinal()];
             if (device.modules().kernelIfAvailable(hopper.module(), name).isPresent()) {
@@ -168,6 +178,50 @@ final class GemmCuda {
             }
         }
         return Path.MMA;
+    }
+
+    /**
+     * Whether a Hopper kernel may take a tensor-core GEMM of {@code K = k} and {@code s} output columns on
+     * {@code device}: not for outputs of one 128-wide tile or less, nor for {@code K = 0}, which a tensor map cannot
+     * describe.
+     */
+    private static boolean hopperTakes(CudaDevice device, long k, long s) {
+        return k > 0 && s > MMA_TILE && HopperGemm.enabled() && device.computeCapability() == 90;
+    }
+
+    /**
+     * The fused LoRA linear {@code out = x·wᵀ + E(s·x·aᵀ)·bᵀ + bias} with its shrink on chip ({@code gemm_sm90.cu},
+     * {@code tpk_gemm_wgmma_lora<RB>}), queued on {@code stream} if it can run: {@link LoraShrink} says so, an sm_90
+     * device with the Hopper kernels enabled, F16/BF16 with 16-byte rows and pointers, more than 16 tokens and
+     * {@code R ≤ 64}. Returns whether it was queued; if not, nothing was. Shapes checked by the caller.
+     */
+    static boolean launchLoraOnChip(Tensor x, Tensor w, Tensor a, Tensor b, float scale, Tensor bias, Tensor out,
+                                    CudaStream stream) {
+        long t = x.dim(0);
+        long k = x.dim(1);
+        long r = a.dim(0);
+        long n = w.dim(0);
+        DType dtype = x.dtype();
+        if (LoraShrink.mode() != LoraShrink.Mode.ON_CHIP || r > ON_CHIP_MAX_RANK
+                || path(dtype, t, k, r, x.devicePointer(), w.devicePointer(), a.devicePointer(), b.devicePointer()) != Path.MMA
+                || !hopperTakes(out.cudaDevice(), k, n)) {
+            return false;
+        }
+        int rank = 0;
+        while (ON_CHIP_RANKS[rank] < r) {
+            rank++;
+        }
+        int rb = ON_CHIP_RANKS[rank];
+        String name = LORA_NAMES[rank][dtype.ordinal()][out.dtype().ordinal()];
+        CudaKernel kernel = out.cudaDevice().modules().kernelIfAvailable(V1.module(), name).orElse(null);
+        if (kernel == null) {
+            return false;
+        }
+        MemorySegment maps = encodeMaps(x, t, w, n, a, r, rb, b, n, V1);
+        KernelArgs args = KernelArgs.begin().ptr(out.devicePointer()).ptr(bias == null ? 0 : bias.devicePointer())
+                .i32(Math.toIntExact(t)).i32(Math.toIntExact(k)).i32(Math.toIntExact(r)).i64(n).f32(scale);
+        launchHopper(V1, kernel, maps, args, t, n, V1.sharedBytes() + 4 * rb * WG_BK * 2, out.cudaDevice(), stream);
+        return true;
     }
 
     /**
@@ -195,34 +249,60 @@ final class GemmCuda {
         long k = x.dim(1);
         long r = xa == null ? 0 : xa.dim(1);
         long s = out.dim(1);
-        DType dtype = x.dtype();
-        out.cudaDevice().makeCurrent(); // cuTensorMapEncodeTiled needs a current context
+        // With no valid rows every tile is padding and W is never read: any valid map will do.
+        Tensor wOrX = valid == 0 ? x : w;
+        long wRows = valid == 0 ? t : valid;
+        MemorySegment maps = r > 0
+                ? encodeMaps(x, t, wOrX, wRows, xa, t, hopper.bm(), valid == 0 ? xa : b, wRows, hopper)
+                : encodeMaps(x, t, wOrX, wRows, null, 0, 0, null, 0, hopper); // no LoRA segment: never read
+        KernelArgs args = KernelArgs.begin().ptr(out.devicePointer()).ptr(bias == null ? 0 : bias.devicePointer())
+                .i32(Math.toIntExact(t)).i32(Math.toIntExact(k)).i32(Math.toIntExact(r)).i64(valid).i64(s).f32(alpha);
+        launchHopper(hopper, kernel, maps, args, t, s, hopper.sharedBytes(), out.cudaDevice(), stream);
+    }
+
+    /**
+     * This thread's four tensor maps of a Hopper kernel, encoded: X ({@code [t, K]}) in boxes of 64 k × bm rows, W
+     * ({@code [wRows, K]}) in boxes of 64 × bn, the third operand ({@code [thirdRows, its columns]}, XA or LoRA's A)
+     * in boxes of 64 × {@code thirdBoxRows} and B ({@code [bRows, R]}) in boxes of 64 × bn, all 128-byte swizzled.
+     * Without a third operand (null) the third and fourth maps repeat X's and W's.
+     */
+    private static MemorySegment encodeMaps(Tensor x, long t, Tensor w, long wRows, Tensor third, long thirdRows,
+                                            int thirdBoxRows, Tensor b, long bRows, Hopper hopper) {
+        x.cudaDevice().makeCurrent(); // cuTensorMapEncodeTiled needs a current context
         MemorySegment maps = MAPS.get(); // KernelArgs copies them: this thread's four may be reused at once
         MemorySegment mapX = maps.asSlice(0, TensorMaps.BYTES);
         MemorySegment mapW = maps.asSlice(TensorMaps.BYTES, TensorMaps.BYTES);
-        MemorySegment mapXa = maps.asSlice(2 * TensorMaps.BYTES, TensorMaps.BYTES);
+        MemorySegment mapThird = maps.asSlice(2 * TensorMaps.BYTES, TensorMaps.BYTES);
         MemorySegment mapB = maps.asSlice(3 * TensorMaps.BYTES, TensorMaps.BYTES);
+        DType dtype = x.dtype();
+        long k = x.dim(1);
         TensorMaps.rowMajorSwizzled128(mapX, dtype, x.devicePointer(), t, k, hopper.bm(), WG_BK);
-        // With no valid rows every tile is padding and W is never read: any valid map will do.
-        Tensor wOrX = valid == 0 ? x : w;
-        TensorMaps.rowMajorSwizzled128(mapW, dtype, wOrX.devicePointer(), valid == 0 ? t : valid, k, hopper.bn(),
-                WG_BK);
-        if (r > 0) {
-            TensorMaps.rowMajorSwizzled128(mapXa, dtype, xa.devicePointer(), t, r, hopper.bm(), WG_BK);
-            TensorMaps.rowMajorSwizzled128(mapB, dtype, (valid == 0 ? xa : b).devicePointer(), valid == 0 ? t : valid,
-                    r, hopper.bn(), WG_BK);
-        } else { // no LoRA segment: never read
-            MemorySegment.copy(mapX, 0, mapXa, 0, TensorMaps.BYTES);
+        TensorMaps.rowMajorSwizzled128(mapW, dtype, w.devicePointer(), wRows, k, hopper.bn(), WG_BK);
+        if (third == null) {
+            MemorySegment.copy(mapX, 0, mapThird, 0, TensorMaps.BYTES);
             MemorySegment.copy(mapW, 0, mapB, 0, TensorMaps.BYTES);
+        } else {
+            long r = b.dim(1);
+            TensorMaps.rowMajorSwizzled128(mapThird, dtype, third.devicePointer(), thirdRows, third.dim(1), thirdBoxRows,
+                    WG_BK);
+            TensorMaps.rowMajorSwizzled128(mapB, dtype, b.devicePointer(), bRows, r, hopper.bn(), WG_BK);
         }
-        KernelArgs args = KernelArgs.begin().ptr(out.devicePointer()).ptr(bias == null ? 0 : bias.devicePointer())
-                .i32(Math.toIntExact(t)).i32(Math.toIntExact(k)).i32(Math.toIntExact(r)).i64(valid).i64(s).f32(alpha)
-                .struct(mapX, TensorMaps.ALIGNMENT).struct(mapW, TensorMaps.ALIGNMENT)
-                .struct(mapXa, TensorMaps.ALIGNMENT).struct(mapB, TensorMaps.ALIGNMENT);
+        return maps;
+    }
+
+    /**
+     * Appends the four maps to {@code args} and launches: one block per bm × bn tile of the {@code t × s} output,
+     * or for a persistent kernel one per tile up to one per SM.
+     */
+    private static void launchHopper(Hopper hopper, CudaKernel kernel, MemorySegment maps, KernelArgs args, long t,
+                                     long s, int sharedBytes, CudaDevice device, CudaStream stream) {
+        for (int i = 0; i < 4; i++) {
+            args.struct(maps.asSlice(i * TensorMaps.BYTES, TensorMaps.BYTES), TensorMaps.ALIGNMENT);
+        }
         int tiles = Math.multiplyExact(blocks(t, hopper.bm()), blocks(s, hopper.bn()));
-        int grid = hopper.persistent() ? Math.min(tiles, out.cudaDevice().multiprocessors()) : tiles;
-        kernel.allowDynamicSharedBytes(hopper.sharedBytes());
-        kernel.launch(stream, grid, WG_THREADS, hopper.sharedBytes(), args);
+        int grid = hopper.persistent() ? Math.min(tiles, device.multiprocessors()) : tiles;
+        kernel.allowDynamicSharedBytes(sharedBytes);
+        kernel.launch(stream, grid, WG_THREADS, sharedBytes, args);
     }
 
     /** Writes −∞ into columns {@code [valid, S)} of {@code out} (after a GEMM that wrote only the valid ones). */

@@ -8,10 +8,12 @@ import io.tpkernels.tensor.Tensor;
 import java.util.function.LongConsumer;
 
 /**
- * {@link LoraLinear} on a GPU. At decode with F16/BF16 one launch does everything ({@link LoraDecodeCuda}); otherwise
- * the shrink {@code xa = s·x·Aᵀ} into a small {@code [T, R]} buffer of this call's
- * own (a GEMM of R output columns), then one fused kernel that accumulates {@code x·Wᵀ} and {@code xa·Bᵀ} in the
- * same registers, adds the bias and writes {@code y} once.
+ * {@link LoraLinear} on a GPU. At decode with F16/BF16 one launch does everything ({@link LoraDecodeCuda}); at
+ * prefill on an sm_90 device with F16/BF16 and {@code R ≤ 64} too: the Hopper kernel computes the shrink
+ * {@code xa = s·x·Aᵀ} from the X tiles it already holds for the base product and keeps it in registers for the
+ * expand ({@link GemmCuda#launchLoraOnChip}, unless {@link LoraShrink} says otherwise). Otherwise the shrink
+ * runs first, into a small {@code [T, R]} buffer of this call's own (a GEMM of R output columns), then one fused
+ * kernel accumulates {@code x·Wᵀ} and {@code xa·Bᵀ} in the same registers, adds the bias and writes {@code y} once.
  *
  * <p>The buffer is per call, not per stream: ranks that share a GPU are threads queueing on the same stream, so a
  * per-stream buffer let one rank's shrink overwrite another's {@code xa} between its two launches (found by the
@@ -46,7 +48,7 @@ final class LoraLinearCuda {
             runStaged(x, w, a, b, scale, bias, out, stream);
         } else if (LoraDecodeCuda.takes(x, w, a, b, stream)) {
             LoraDecodeCuda.launch(x, w, a, b, scale, bias, out, stream);
-        } else {
+        } else if (!GemmCuda.launchLoraOnChip(x, w, a, b, scale, bias, out, stream)) {
             runShrinkThenFused(x, w, a, b, scale, bias, out, stream);
         }
     }

@@ -66,7 +66,18 @@ class LoraLinearCpuTest {
         return Math.scalb(1.0, Math.getExponent(a) - mantissaBits);
     }
 
+    /** A LoRA forward under test: writes {@code y = x·wᵀ + s·(x·aᵀ)·bᵀ (+ bias)} and returns when it is written. */
+    interface Forward {
+        void run(Tensor x, Tensor w, Tensor a, Tensor b, float s, Tensor bias, Tensor y);
+    }
+
     static void check(Device device, DType dtype, int t, int k, int n, int r, float s, boolean withBias, long seed) {
+        check(device, dtype, t, k, n, r, s, withBias, seed, LoraLinear::forward);
+    }
+
+    /** {@code forward} on random data of this shape ({@code y} F32, poisoned first) against the double reference. */
+    static void check(Device device, DType dtype, int t, int k, int n, int r, float s, boolean withBias, long seed,
+                      Forward forward) {
         try (Tensor xh = Tensor.ofFloats(dtype, RandomData.moderate(seed, t * k), t, k);
              Tensor wh = Tensor.ofFloats(dtype, RandomData.moderate(seed + 1, n * k), n, k);
              Tensor ah = Tensor.ofFloats(dtype, RandomData.moderate(seed + 2, r * k), r, k);
@@ -76,7 +87,7 @@ class LoraLinearCpuTest {
              Tensor b = bh.copyTo(device); Tensor bias = biasH.copyTo(device);
              Tensor y = Tensor.allocate(device, DType.F32, t, n)) {
             y.fillBytes((byte) 0xFF);
-            LoraLinear.forward(x, w, a, b, s, withBias ? bias : null, y);
+            forward.run(x, w, a, b, s, withBias ? bias : null, y);
             double[][][] ref = reference(dtype, xh.toFloatArray(), wh.toFloatArray(), ah.toFloatArray(), bh.toFloatArray(),
                     s, withBias ? biasH.toFloatArray() : null, t, k, n, r);
             GemmReference.assertClose(ref, y.toFloatArray(), n, false, dtype + " T=" + t + " K=" + k + " N=" + n + " R=" + r);

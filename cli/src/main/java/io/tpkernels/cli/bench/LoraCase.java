@@ -3,6 +3,7 @@ package io.tpkernels.cli.bench;
 import io.tpkernels.ops.CublasGemm;
 import io.tpkernels.ops.LmHead;
 import io.tpkernels.ops.LoraLinear;
+import io.tpkernels.ops.LoraShrink;
 import io.tpkernels.tensor.DType;
 import io.tpkernels.tensor.Tensor;
 import java.lang.foreign.MemorySegment;
@@ -14,7 +15,9 @@ import java.util.List;
  * on a GPU the unfused sequence on cuBLAS (the base GEMM, the shrink GEMM scaled by {@code s}, and the expand
  * GEMM adding into {@code y} with {@code beta = 1}, which folds the add into it: the fastest cuBLAS alone
  * allows), and everywhere the base GEMM alone (the same kernels without the LoRA term), the floor fusion
- * aims for. GEMM-shaped: {@code M = T}, {@code N}, {@code K}, and the rank {@code R}.
+ * aims for. At prefill on a GPU a third: the same forward with its shrink as a launch of its own into a scratch
+ * buffer ({@link LoraShrink.Mode#SEPARATE}), against the default shrink on chip (on an sm_90 device; elsewhere
+ * both rows run the same kernels). GEMM-shaped: {@code M = T}, {@code N}, {@code K}, and the rank {@code R}.
  */
 final class LoraCase implements KernelCase {
     /** PEFT's {@code alpha / R} with the common {@code alpha = 2R}. */
@@ -75,6 +78,9 @@ final class LoraCase implements KernelCase {
         return rows;
     }
 
+    /** The largest token count the decode path takes (one launch whatever {@link LoraShrink} says). */
+    private static final long DECODE_MAX_T = 16;
+
     private Result measure(Bench bench, Tensors mem, Weights weights, long t) {
         long n = weights.w().dim(0);
         long k = weights.w().dim(1);
@@ -82,14 +88,7 @@ final class LoraCase implements KernelCase {
         long bytes = (n * k + r * k + n * r + t * k + t * n) * DType.BF16.byteSize();
         Rotation<Inputs> sets = Rotation.of(bench.setsFor(bytes), i -> new Inputs(
                 i == 0 ? weights : weights.copiedInto(mem), mem.floats(DType.BF16, t, k), mem.empty(DType.BF16, t, n)));
-        double fusedMs = bench.medianMillis(i -> {
-            Inputs in = sets.get(i);
-            if (bench.isCuda()) {
-                LoraLinear.forward(in.x(), in.w(), in.a(), in.b(), SCALE, null, in.y(), bench.stream());
-            } else {
-                LoraLinear.forward(in.x(), in.w(), in.a(), in.b(), SCALE, null, in.y());
-            }
-        });
+        double fusedMs = fusedMillis(bench, sets);
         List<Result.Baseline> baselines = new ArrayList<>();
         if (bench.isCuda() && CublasGemm.isAvailable()) {
             baselines.add(new Result.Baseline("unfused-cublas", unfusedMillis(bench, mem, sets, t, r)));
@@ -102,9 +101,24 @@ final class LoraCase implements KernelCase {
                 LmHead.logits(in.x(), in.w(), in.y());
             }
         })));
+        if (bench.isCuda() && t > DECODE_MAX_T) {
+            baselines.add(new Result.Baseline("separate-shrink",
+                    LoraShrink.modeDuring(LoraShrink.Mode.SEPARATE, () -> fusedMillis(bench, sets))));
+        }
         return new Result(name(), Result.Role.kernel, bench.backend(), "BF16",
                 Shape.of("M", t).and("N", n).and("K", k).and("R", r), fusedMs, bytes,
                 2.0 * t * (n * k + r * k + n * r), baselines);
+    }
+
+    private static double fusedMillis(Bench bench, Rotation<Inputs> sets) {
+        return bench.medianMillis(i -> {
+            Inputs in = sets.get(i);
+            if (bench.isCuda()) {
+                LoraLinear.forward(in.x(), in.w(), in.a(), in.b(), SCALE, null, in.y(), bench.stream());
+            } else {
+                LoraLinear.forward(in.x(), in.w(), in.a(), in.b(), SCALE, null, in.y());
+            }
+        });
     }
 
     private static double unfusedMillis(Bench bench, Tensors mem, Rotation<Inputs> sets, long t, long r) {

@@ -1,0 +1,117 @@
+package io.tpkernels.ops;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.tpkernels.gpu.CudaDevice;
+import io.tpkernels.gpu.CudaStream;
+import io.tpkernels.tensor.DType;
+import io.tpkernels.tensor.Device;
+import io.tpkernels.tensor.Tensor;
+import io.tpkernels.testing.GpuTest;
+import io.tpkernels.testing.RandomData;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/**
+ * The LoRA linear with its shrink on chip ({@code tpk_gemm_wgmma_lora<RB>} of gemm_sm90.cu: {@code x·Aᵀ} from the X
+ * tiles of the base product, kept in registers as the A operand of the expand) against the double reference, called
+ * directly so that each case is known to have run that kernel; B = 0 exact; and the shapes it declines.
+ */
+@GpuTest
+class LoraShrinkOnChipCudaTest {
+
+    private static final Device GPU = Device.cuda(0);
+
+    @BeforeAll
+    static void onAnSm90Device() {
+        assumeTrue(CudaDevice.of(GPU).computeCapability() == 90, "the on-chip shrink is a Hopper (sm_90) kernel");
+    }
+
+    /** {@link GemmCuda#launchLoraOnChip}, asserted to have taken the shape, then synchronized. */
+    private static void onChip(Tensor x, Tensor w, Tensor a, Tensor b, float s, Tensor bias, Tensor y) {
+        CudaStream stream = CudaStream.legacyDefault(y.cudaDevice());
+        assertTrue(GemmCuda.launchLoraOnChip(x, w, a, b, s, bias, y, stream), "the on-chip kernel takes this shape");
+        stream.synchronize();
+    }
+
+    @ParameterizedTest(name = "{0}: T={1} K={2} N={3} R={4}")
+    @CsvSource({
+        "BF16, 200, 1024, 512, 16",   // RB = 16: 16 k-tiles (the 4-stage ring wraps 4 times; B's tile in stage 0)
+        "F16, 130, 520, 300, 8",      // RB = 16 with A's rows 8..15 zero-filled; K, T and N ragged against the tiles
+        "BF16, 100, 256, 260, 24",    // RB = 32: 4 k-tiles, so B's tile takes stage 0 in the ring's second round
+        "F16, 64, 192, 384, 32",
+        "BF16, 40, 128, 257, 40",     // RB = 64, R ragged inside it; one column of the second tile
+        "F16, 17, 64, 200, 64",       // one k-tile; the largest rank on chip; 17 tokens, just above decode
+    })
+    void matchesTheReference(DType dtype, int t, int k, int n, int r) {
+        LoraLinearCpuTest.check(GPU, dtype, t, k, n, r, 1.5f, true, t * 13L + r, LoraShrinkOnChipCudaTest::onChip);
+        LoraLinearCpuTest.check(GPU, dtype, t, k, n, r, -0.25f, false, t * 7L + k, LoraShrinkOnChipCudaTest::onChip);
+    }
+
+    /** The expand adds products with zeros only: the base product's accumulators, bit for bit (the LM head's GEMM). */
+    @ParameterizedTest(name = "R={0}")
+    @CsvSource({"16", "40"})
+    void withBZeroTheResultIsTheBaseProductExactly(int r) {
+        int t = 150;
+        int k = 512;
+        int n = 384;
+        try (Tensor x = Tensor.ofFloats(DType.BF16, RandomData.moderate(1, t * k), t, k).copyTo(GPU);
+             Tensor w = Tensor.ofFloats(DType.BF16, RandomData.moderate(2, n * k), n, k).copyTo(GPU);
+             Tensor a = Tensor.ofFloats(DType.BF16, RandomData.moderate(3, r * k), r, k).copyTo(GPU);
+             Tensor b = Tensor.zeros(GPU, DType.BF16, n, r);
+             Tensor y = Tensor.allocate(GPU, DType.F32, t, n);
+             Tensor base = LmHead.logits(x, w, n)) {
+            y.fillBytes((byte) 0xFF);
+            onChip(x, w, a, b, 2f, null, y);
+            float[] got = y.toFloatArray();
+            float[] expected = base.toFloatArray();
+            for (int i = 0; i < got.length; i++) {
+                assertEquals(Float.floatToIntBits(expected[i]), Float.floatToIntBits(got[i]), "element " + i);
+            }
+        }
+    }
+
+    /**
+     * Declined, with nothing queued: the separate mode, ranks over 64, decode, the Hopper kernels off, F32, N of one
+     * 128-wide tile. LoraLinear then takes its two-launch path, which still matches the reference.
+     */
+    @Test
+    void declinesWhatItIsNotBuiltForAndTheForwardStillMatches() {
+        assertFalse(launchable(DType.BF16, 64, 256, 384, 16, LoraShrink.Mode.SEPARATE, true));
+        assertFalse(launchable(DType.BF16, 64, 256, 384, 72, LoraShrink.Mode.ON_CHIP, true));
+        assertFalse(launchable(DType.BF16, 16, 256, 384, 16, LoraShrink.Mode.ON_CHIP, true));
+        assertFalse(launchable(DType.BF16, 64, 256, 384, 16, LoraShrink.Mode.ON_CHIP, false));
+        assertFalse(launchable(DType.F32, 64, 256, 384, 16, LoraShrink.Mode.ON_CHIP, true));
+        assertFalse(launchable(DType.F16, 64, 256, 128, 16, LoraShrink.Mode.ON_CHIP, true));
+        assertTrue(launchable(DType.F16, 64, 256, 136, 16, LoraShrink.Mode.ON_CHIP, true));
+        LoraShrink.modeDuring(LoraShrink.Mode.SEPARATE,
+                () -> LoraLinearCpuTest.check(GPU, DType.BF16, 100, 256, 260, 24, 1.5f, true, 5));
+    }
+
+    /** Whether the on-chip kernel takes the shape; if it does not, y is left as it was (all bytes 0xFF). */
+    private static boolean launchable(DType dtype, int t, int k, int n, int r, LoraShrink.Mode mode, boolean hopper) {
+        try (Tensor x = Tensor.ofFloats(dtype, RandomData.moderate(1, t * k), t, k).copyTo(GPU);
+             Tensor w = Tensor.ofFloats(dtype, RandomData.moderate(2, n * k), n, k).copyTo(GPU);
+             Tensor a = Tensor.ofFloats(dtype, RandomData.moderate(3, r * k), r, k).copyTo(GPU);
+             Tensor b = Tensor.ofFloats(dtype, RandomData.moderate(4, n * r), n, r).copyTo(GPU);
+             Tensor y = Tensor.allocate(GPU, DType.F32, t, n)) {
+            y.fillBytes((byte) 0xFF);
+            CudaStream stream = CudaStream.legacyDefault(CudaDevice.of(GPU));
+            boolean taken = LoraShrink.modeDuring(mode, () -> hopper
+                    ? GemmCuda.launchLoraOnChip(x, w, a, b, 1f, null, y, stream)
+                    : HopperGemm.disabledDuring(() -> GemmCuda.launchLoraOnChip(x, w, a, b, 1f, null, y, stream)));
+            stream.synchronize();
+            if (!taken) {
+                for (float v : y.toFloatArray()) {
+                    assertEquals(0xFFFFFFFF, Float.floatToRawIntBits(v), "a declined call wrote y");
+                }
+            }
+            return taken;
+        }
+    }
+}
