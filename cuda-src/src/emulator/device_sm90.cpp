@@ -546,7 +546,10 @@ struct MmaIn {
 float half_value(u16 bits, bool bf16) { return bf16 ? __uint_as_float((u32)bits << 16) : f16_to_f32(bits); }
 
 // The A operand of every lane's a[0..3] (PTX ISA, wgmma .m64nNk16 A fragment: a[j] holds two 16-bit elements,
-// the lower half first, element e = 2j + h where the m64n16 accumulator fragment has d[e]).
+// the lower half first, element e = 2j + h where the m64n16 accumulator fragment has d[e]; the ISA's figures of
+// the two fragments place element e and d[e] alike). Not emulated: the ordering of the threads' writes of a[]
+// before wgmma_fence, a matter of the compiler (tpk_ptx_sm90.cuh pins them with wgmma_fence_operand); the caller's
+// a[] must stay in scope until the wgmma_wait, as the registers must stay unchanged on a GPU.
 std::shared_ptr<RegisterA> register_a(const void* const* ins, bool bf16) {
     auto a = std::make_shared<RegisterA>();
     a->values.assign(64 * 16, 0.f);

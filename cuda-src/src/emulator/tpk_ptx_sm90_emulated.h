@@ -55,6 +55,8 @@ __device__ __forceinline__ void wgmma_wait() {
 // A compiler-ordering device of the PTX build: here every primitive is an opaque call, already in order.
 template <int N>
 __device__ __forceinline__ void wgmma_fence_operand(float (&)[N]) {}
+template <int N>
+__device__ __forceinline__ void wgmma_fence_operand(u32 (&)[N]) {}
 
 template <int N, bool BF16>
 __device__ __forceinline__ void wgmma_m64nNk16(float (&d)[N / 2], u64 desc_a, u64 desc_b, int scale_d) {

@@ -29,15 +29,18 @@
 //     shrink on chip an A tile too, then B's tile alone) that TMA writes and counts down on the stage's
 //     "full" mbarrier. It waits on the stage's "empty" mbarrier first.
 //   warpgroups 1 and 2, the consumers: each owns 64 rows of the tile, waits on "full", issues 4 wgmma
-//     m64n256k16 (the stage's 64 k), keeps one stage's wgmma in flight (wait_group 1) and then frees the
-//     stage before it on "empty". The accumulators (128 f32 per thread) are written once, by the epilogue.
+//     m64n256k16 (the stage's 64 k; with the shrink on chip 4 m64nRBk16 beside them, into RB/2 more f32 per
+//     thread), keeps one stage's wgmma in flight (wait_group 1) and then frees the stage before it on
+//     "empty". With the shrink on chip they then drain (wait_group 0), pack xa, wait for B's tile and issue
+//     the RB/16 register-A wgmma of the expand. The accumulators (128 f32 per thread) are written once, by the
+//     epilogue.
 // TMA zero-fills outside the tensors, so ragged T, valid, K and R need no masking in the main loop; the
 // epilogue masks the stores and writes -inf for padding columns (tiles that are all padding never touch W).
 // Blocks are ordered in groups of GROUP_M row tiles, so that the blocks resident at once share X and W
 // tiles in L2 instead of streaming all of W per wave of blocks.
 //
 // Versions: v1 (this): 128x256x64, 4 stages, 2 consumer warpgroups, direct stores from registers; not yet
-// run on a GPU. v2 (gemm_sm90_pingpong.cu): a persistent grid whose two consumers take turns, each epilogue
+// run on a GPU. Its LoRA form with the shrink on chip (session 7) is built on v1 only. v2 (gemm_sm90_pingpong.cu): a persistent grid whose two consumers take turns, each epilogue
 // overlapping the other's main loop. Next once measured: stores staged through shared memory.
 
 // tpk-arch: compute_90a
@@ -188,6 +191,8 @@ __device__ __forceinline__ void gemm_wgmma(const GemmArgs<E, O>& g, float s_lora
         const int s = k_tiles % STAGES;
         mbar_wait(full(s), (k_tiles / STAGES) & 1);
         const u32 b_tile = base + s * STAGE_BYTES + A_BYTES;
+#pragma unroll
+        for (int kk = 0; kk < RB / 16; kk++) wgmma_fence_operand(xa[kk]);
         wgmma_fence();  // orders the writes of xa (and the reads of acc above) before the wgmma
 #pragma unroll
         for (int kk = 0; kk < RB / 16; kk++) {
@@ -197,6 +202,8 @@ __device__ __forceinline__ void gemm_wgmma(const GemmArgs<E, O>& g, float s_lora
         wgmma_fence_operand(acc);
         wgmma_wait<0>();
         wgmma_fence_operand(acc);
+#pragma unroll
+        for (int kk = 0; kk < RB / 16; kk++) wgmma_fence_operand(xa[kk]);  // read by the wgmma until the wait
     }
 
     sm90_store_fragment(g, acc, m0 + c * 64, n0);

@@ -99,6 +99,13 @@ __device__ __forceinline__ void wgmma_fence_operand(float (&d)[N]) {
 #pragma unroll
     for (int i = 0; i < N; i++) asm volatile("" : "+f"(d[i])::"memory");
 }
+// The same for A operands in registers (wgmma_m64n256k16_rs): their writes (conversions, not volatile) stay before
+// the wgmma_fence, and nothing reuses them before the wgmma_wait.
+template <int N>
+__device__ __forceinline__ void wgmma_fence_operand(u32 (&a)[N]) {
+#pragma unroll
+    for (int i = 0; i < N; i++) asm volatile("" : "+r"(a[i])::"memory");
+}
 
 // The accumulator operands of the wgmma asm statements below: d[i .. i+3], d[i .. i+15], d[i .. i+63], in order.
 #define TPK_WGMMA_D4(i) "+f"(d[i]), "+f"(d[i + 1]), "+f"(d[i + 2]), "+f"(d[i + 3])

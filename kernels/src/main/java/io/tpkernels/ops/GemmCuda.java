@@ -37,9 +37,11 @@ final class GemmCuda {
     /** k per stage of both Hopper kernels (one 128-byte swizzled row), and their three warpgroups. */
     private static final int WG_BK = 64;
     private static final int WG_THREADS = 384;
+    /** wg::STAGES of gemm_sm90.cu. With the shrink on chip each stage also holds A's RB × 64 tile. */
+    private static final int V1_STAGES = 4;
     /** gemm_sm90.cu (wg:: there): one block per 128 x 256 tile, 4 stages of 48 KB, 2 mbarriers per stage. */
     private static final Hopper V1 = new Hopper("gemm_sm90", Path.WGMMA, 128, 256,
-            4 * (128 + 256) * WG_BK * 2 + 2 * 4 * 8 + 1024, false);
+            V1_STAGES * (128 + 256) * WG_BK * 2 + 2 * V1_STAGES * 8 + 1024, false);
     /**
      * gemm_sm90_pingpong.cu (pp:: there): persistent blocks over 128 x 128 tiles, 6 stages of 32 KB, 2 mbarriers per
      * stage and one turn per consumer.
@@ -191,9 +193,10 @@ final class GemmCuda {
 
     /**
      * The fused LoRA linear {@code out = x·wᵀ + E(s·x·aᵀ)·bᵀ + bias} with its shrink on chip ({@code gemm_sm90.cu},
-     * {@code tpk_gemm_wgmma_lora<RB>}), queued on {@code stream} if it can run: {@link LoraShrink} says so, an sm_90
-     * device with the Hopper kernels enabled, F16/BF16 with 16-byte rows and pointers, more than 16 tokens and
-     * {@code R ≤ 64}. Returns whether it was queued; if not, nothing was. Shapes checked by the caller.
+     * {@code tpk_gemm_wgmma_lora<RB>}), queued on {@code stream} if it can run: an sm_90 device with the Hopper
+     * kernels enabled, F16/BF16 with 16-byte rows and pointers, more than 16 tokens, more than 128 output columns and
+     * {@code R} up to what {@link LoraShrink} allows (at most 64). Returns whether it was queued; if not, nothing was.
+     * Shapes checked by the caller.
      */
     static boolean launchLoraOnChip(Tensor x, Tensor w, Tensor a, Tensor b, float scale, Tensor bias, Tensor out,
                                     CudaStream stream) {
@@ -202,7 +205,7 @@ final class GemmCuda {
         long r = a.dim(0);
         long n = w.dim(0);
         DType dtype = x.dtype();
-        if (LoraShrink.mode() != LoraShrink.Mode.ON_CHIP || r > ON_CHIP_MAX_RANK
+        if (r > LoraShrink.maxOnChipRank(ON_CHIP_MAX_RANK)
                 || path(dtype, t, k, r, x.devicePointer(), w.devicePointer(), a.devicePointer(), b.devicePointer()) != Path.MMA
                 || !hopperTakes(out.cudaDevice(), k, n)) {
             return false;
@@ -220,7 +223,8 @@ final class GemmCuda {
         MemorySegment maps = encodeMaps(x, t, w, n, a, r, rb, b, n, V1);
         KernelArgs args = KernelArgs.begin().ptr(out.devicePointer()).ptr(bias == null ? 0 : bias.devicePointer())
                 .i32(Math.toIntExact(t)).i32(Math.toIntExact(k)).i32(Math.toIntExact(r)).i64(n).f32(scale);
-        launchHopper(V1, kernel, maps, args, t, n, V1.sharedBytes() + 4 * rb * WG_BK * 2, out.cudaDevice(), stream);
+        launchHopper(V1, kernel, maps, args, t, n, V1.sharedBytes() + V1_STAGES * rb * WG_BK * 2, out.cudaDevice(),
+                stream);
         return true;
     }
 

@@ -9,7 +9,7 @@ import java.util.function.LongConsumer;
 
 /**
  * {@link LoraLinear} on a GPU. At decode with F16/BF16 one launch does everything ({@link LoraDecodeCuda}); at
- * prefill on an sm_90 device with F16/BF16 and {@code R ≤ 64} too: the Hopper kernel computes the shrink
+ * prefill on an sm_90 device with F16/BF16 and a small rank ({@link LoraShrink}: {@code R ≤ 16} by default) too: the Hopper kernel computes the shrink
  * {@code xa = s·x·Aᵀ} from the X tiles it already holds for the base product and keeps it in registers for the
  * expand ({@link GemmCuda#launchLoraOnChip}, unless {@link LoraShrink} says otherwise). Otherwise the shrink
  * runs first, into a small {@code [T, R]} buffer of this call's own (a GEMM of R output columns), then one fused

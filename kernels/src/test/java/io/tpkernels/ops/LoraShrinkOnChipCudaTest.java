@@ -32,10 +32,11 @@ class LoraShrinkOnChipCudaTest {
         assumeTrue(CudaDevice.of(GPU).computeCapability() == 90, "the on-chip shrink is a Hopper (sm_90) kernel");
     }
 
-    /** {@link GemmCuda#launchLoraOnChip}, asserted to have taken the shape, then synchronized. */
+    /** {@link GemmCuda#launchLoraOnChip} with every rank it is built for, asserted to have taken the shape. */
     private static void onChip(Tensor x, Tensor w, Tensor a, Tensor b, float s, Tensor bias, Tensor y) {
         CudaStream stream = CudaStream.legacyDefault(y.cudaDevice());
-        assertTrue(GemmCuda.launchLoraOnChip(x, w, a, b, s, bias, y, stream), "the on-chip kernel takes this shape");
+        assertTrue(LoraShrink.modeDuring(LoraShrink.Mode.ON_CHIP,
+                () -> GemmCuda.launchLoraOnChip(x, w, a, b, s, bias, y, stream)), "the on-chip kernel takes this shape");
         stream.synchronize();
     }
 
@@ -65,7 +66,7 @@ class LoraShrinkOnChipCudaTest {
              Tensor a = Tensor.ofFloats(DType.BF16, RandomData.moderate(3, r * k), r, k).copyTo(GPU);
              Tensor b = Tensor.zeros(GPU, DType.BF16, n, r);
              Tensor y = Tensor.allocate(GPU, DType.F32, t, n);
-             Tensor base = LmHead.logits(x, w, n)) {
+             Tensor base = HopperGemm.variantDuring(HopperGemm.Variant.V1, () -> LmHead.logits(x, w, n))) {
             y.fillBytes((byte) 0xFF);
             onChip(x, w, a, b, 2f, null, y);
             float[] got = y.toFloatArray();
@@ -77,11 +78,15 @@ class LoraShrinkOnChipCudaTest {
     }
 
     /**
-     * Declined, with nothing queued: the separate mode, ranks over 64, decode, the Hopper kernels off, F32, N of one
-     * 128-wide tile. LoraLinear then takes its two-launch path, which still matches the reference.
+     * Declined, with nothing queued: the separate mode, ranks over 16 in the default mode and over 64 in any, decode,
+     * the Hopper kernels off, F32, N of one 128-wide tile. LoraLinear then takes its two-launch path, which still
+     * matches the reference.
      */
     @Test
     void declinesWhatItIsNotBuiltForAndTheForwardStillMatches() {
+        assertTrue(launchable(DType.BF16, 64, 256, 384, 16, LoraShrink.Mode.AUTO, true));
+        assertFalse(launchable(DType.BF16, 64, 256, 384, 24, LoraShrink.Mode.AUTO, true));
+        assertTrue(launchable(DType.BF16, 64, 256, 384, 24, LoraShrink.Mode.ON_CHIP, true));
         assertFalse(launchable(DType.BF16, 64, 256, 384, 16, LoraShrink.Mode.SEPARATE, true));
         assertFalse(launchable(DType.BF16, 64, 256, 384, 72, LoraShrink.Mode.ON_CHIP, true));
         assertFalse(launchable(DType.BF16, 16, 256, 384, 16, LoraShrink.Mode.ON_CHIP, true));

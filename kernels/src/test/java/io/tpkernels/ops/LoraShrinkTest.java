@@ -12,11 +12,19 @@ class LoraShrinkTest {
 
     @Test
     void thePropertyNamesTheMode() {
-        assertEquals(LoraShrink.Mode.ON_CHIP, LoraShrink.fromProperty(null));
+        assertEquals(LoraShrink.Mode.AUTO, LoraShrink.fromProperty(null));
+        assertEquals(LoraShrink.Mode.AUTO, LoraShrink.fromProperty("auto"));
         assertEquals(LoraShrink.Mode.ON_CHIP, LoraShrink.fromProperty("on-chip"));
         assertEquals(LoraShrink.Mode.SEPARATE, LoraShrink.fromProperty("Separate"));
         var e = assertThrows(IllegalArgumentException.class, () -> LoraShrink.fromProperty("fused"));
         assertTrue(e.getMessage().contains("tpk.lora.shrink=fused"), e.getMessage());
+    }
+
+    @Test
+    void eachModeBoundsTheRankOnChip() {
+        assertEquals(16, LoraShrink.modeDuring(LoraShrink.Mode.AUTO, () -> LoraShrink.maxOnChipRank(64)));
+        assertEquals(64, LoraShrink.modeDuring(LoraShrink.Mode.ON_CHIP, () -> LoraShrink.maxOnChipRank(64)));
+        assertEquals(0, LoraShrink.modeDuring(LoraShrink.Mode.SEPARATE, () -> LoraShrink.maxOnChipRank(64)));
     }
 
     @Test
