@@ -15,15 +15,15 @@ public final class HopperGemm {
     /** The Hopper GEMM kernels. */
     public enum Variant { V1, PINGPONG }
 
-    private static final ThreadLocal<Boolean> DISABLED = ThreadLocal.withInitial(() -> false);
-    private static final ThreadLocal<Variant> OVERRIDE = new ThreadLocal<>();
+    private static final ThreadOverride<Boolean> DISABLED = new ThreadOverride<>();
+    private static final ThreadOverride<Variant> OVERRIDE = new ThreadOverride<>();
 
     private HopperGemm() {
     }
 
     /** Whether a Hopper kernel may be chosen on this thread now. */
     public static boolean enabled() {
-        return !DISABLED.get() && !"false".equalsIgnoreCase(System.getProperty("tpk.gemm.hopper"));
+        return DISABLED.get() == null && !"false".equalsIgnoreCase(System.getProperty("tpk.gemm.hopper"));
     }
 
     /** Which Hopper kernel runs on this thread now, when {@link #enabled()}. */
@@ -46,13 +46,7 @@ public final class HopperGemm {
 
     /** Runs {@code work} on this thread with the Hopper kernels never chosen. */
     public static <T> T disabledDuring(Supplier<T> work) {
-        boolean before = DISABLED.get();
-        DISABLED.set(true);
-        try {
-            return work.get();
-        } finally {
-            DISABLED.set(before);
-        }
+        return DISABLED.during(true, work);
     }
 
     /** Runs {@code work} on this thread with the Hopper kernels never chosen. */
@@ -68,13 +62,7 @@ public final class HopperGemm {
      * enable a Hopper kernel that {@code tpk.gemm.hopper=false} or {@link #disabledDuring} keeps out).
      */
     public static <T> T variantDuring(Variant variant, Supplier<T> work) {
-        Variant before = OVERRIDE.get();
-        OVERRIDE.set(variant);
-        try {
-            return work.get();
-        } finally {
-            OVERRIDE.set(before);
-        }
+        return OVERRIDE.during(variant, work);
     }
 
     /** As {@link #variantDuring(Variant, Supplier)}. */

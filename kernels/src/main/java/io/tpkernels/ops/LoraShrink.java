@@ -25,7 +25,7 @@ public final class LoraShrink {
     /** The largest rank {@link Mode#AUTO} computes on chip (the on-chip kernel's smallest width). */
     public static final int AUTO_MAX_RANK = 16;
 
-    private static final ThreadLocal<Mode> OVERRIDE = new ThreadLocal<>();
+    private static final ThreadOverride<Mode> OVERRIDE = new ThreadOverride<>();
 
     private LoraShrink() {
     }
@@ -61,13 +61,7 @@ public final class LoraShrink {
 
     /** Runs {@code work} on this thread with {@code mode}. */
     public static <T> T modeDuring(Mode mode, Supplier<T> work) {
-        Mode before = OVERRIDE.get();
-        OVERRIDE.set(mode);
-        try {
-            return work.get();
-        } finally {
-            OVERRIDE.set(before);
-        }
+        return OVERRIDE.during(mode, work);
     }
 
     /** As {@link #modeDuring(Mode, Supplier)}. */
