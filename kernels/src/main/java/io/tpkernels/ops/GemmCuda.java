@@ -200,32 +200,45 @@ final class GemmCuda {
      */
     static boolean launchLoraOnChip(Tensor x, Tensor w, Tensor a, Tensor b, float scale, Tensor bias, Tensor out,
                                     CudaStream stream) {
+        CudaKernel kernel = loraOnChipKernel(x, w, a, b, out);
+        if (kernel == null) {
+            return false;
+        }
         long t = x.dim(0);
         long k = x.dim(1);
         long r = a.dim(0);
         long n = w.dim(0);
-        DType dtype = x.dtype();
-        if (r > LoraShrink.maxOnChipRank(ON_CHIP_MAX_RANK)
-                || path(dtype, t, k, r, x.devicePointer(), w.devicePointer(), a.devicePointer(), b.devicePointer()) != Path.MMA
-                || !hopperTakes(out.cudaDevice(), k, n)) {
-            return false;
-        }
-        int rank = 0;
-        while (ON_CHIP_RANKS[rank] < r) {
-            rank++;
-        }
-        int rb = ON_CHIP_RANKS[rank];
-        String name = LORA_NAMES[rank][dtype.ordinal()][out.dtype().ordinal()];
-        CudaKernel kernel = out.cudaDevice().modules().kernelIfAvailable(V1.module(), name).orElse(null);
-        if (kernel == null) {
-            return false;
-        }
+        int rb = ON_CHIP_RANKS[onChipRankIndex(r)];
         MemorySegment maps = encodeMaps(x, t, w, n, a, r, rb, b, n, V1);
         KernelArgs args = KernelArgs.begin().ptr(out.devicePointer()).ptr(bias == null ? 0 : bias.devicePointer())
                 .i32(Math.toIntExact(t)).i32(Math.toIntExact(k)).i32(Math.toIntExact(r)).i64(n).f32(scale);
         launchHopper(V1, kernel, maps, args, t, n, V1.sharedBytes() + V1_STAGES * rb * WG_BK * 2, out.cudaDevice(),
                 stream);
         return true;
+    }
+
+    /** The on-chip LoRA kernel {@link #launchLoraOnChip} would launch for these operands now, or {@code null}. */
+    static CudaKernel loraOnChipKernel(Tensor x, Tensor w, Tensor a, Tensor b, Tensor out) {
+        long t = x.dim(0);
+        long k = x.dim(1);
+        long r = a.dim(0);
+        DType dtype = x.dtype();
+        if (r > LoraShrink.maxOnChipRank(ON_CHIP_MAX_RANK)
+                || path(dtype, t, k, r, x.devicePointer(), w.devicePointer(), a.devicePointer(), b.devicePointer()) != Path.MMA
+                || !hopperTakes(out.cudaDevice(), k, w.dim(0))) {
+            return null;
+        }
+        String name = LORA_NAMES[onChipRankIndex(r)][dtype.ordinal()][out.dtype().ordinal()];
+        return out.cudaDevice().modules().kernelIfAvailable(V1.module(), name).orElse(null);
+    }
+
+    /** The index in {@link #ON_CHIP_RANKS} of the narrowest on-chip kernel for rank {@code r ≤ 64}. */
+    private static int onChipRankIndex(long r) {
+        int i = 0;
+        while (ON_CHIP_RANKS[i] < r) {
+            i++;
+        }
+        return i;
     }
 
     /**

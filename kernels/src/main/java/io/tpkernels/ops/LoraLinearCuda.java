@@ -44,13 +44,30 @@ final class LoraLinearCuda {
         if (t == 0 || n == 0) {
             return;
         }
-        if (needsStaging(a, b)) {
-            runStaged(x, w, a, b, scale, bias, out, stream);
-        } else if (LoraDecodeCuda.takes(x, w, a, b, stream)) {
-            LoraDecodeCuda.launch(x, w, a, b, scale, bias, out, stream);
-        } else if (!GemmCuda.launchLoraOnChip(x, w, a, b, scale, bias, out, stream)) {
-            runShrinkThenFused(x, w, a, b, scale, bias, out, stream);
+        switch (route(x, w, a, b, out, stream)) {
+            case STAGED -> runStaged(x, w, a, b, scale, bias, out, stream);
+            case DECODE -> LoraDecodeCuda.launch(x, w, a, b, scale, bias, out, stream);
+            case SHRINK_ON_CHIP -> {
+                if (!GemmCuda.launchLoraOnChip(x, w, a, b, scale, bias, out, stream)) {
+                    throw new AssertionError("the on-chip kernel declined what route() gave it");
+                }
+            }
+            case SHRINK_SEPARATE -> runShrinkThenFused(x, w, a, b, scale, bias, out, stream);
         }
+    }
+
+    /** The ways a forward runs: see the class comment. */
+    enum Route { STAGED, DECODE, SHRINK_ON_CHIP, SHRINK_SEPARATE }
+
+    /** How a forward with these (non-empty) operands runs now, on this thread and stream. */
+    static Route route(Tensor x, Tensor w, Tensor a, Tensor b, Tensor out, CudaStream stream) {
+        if (needsStaging(a, b)) {
+            return Route.STAGED;
+        }
+        if (LoraDecodeCuda.takes(x, w, a, b, stream)) {
+            return Route.DECODE;
+        }
+        return GemmCuda.loraOnChipKernel(x, w, a, b, out) != null ? Route.SHRINK_ON_CHIP : Route.SHRINK_SEPARATE;
     }
 
     private static boolean needsStaging(Tensor a, Tensor b) {

@@ -78,6 +78,33 @@ class LoraShrinkOnChipCudaTest {
     }
 
     /**
+     * Which way LoraLinear takes each shape: on chip by default at R = 16 (and R = 12, padded to 16 first), the
+     * separate shrink above 16 unless ON_CHIP is asked for, the decode kernel at T <= 16.
+     */
+    @ParameterizedTest(name = "{0} T={1} R={2}: {3}")
+    @CsvSource({
+        "AUTO, 100, 16, SHRINK_ON_CHIP",
+        "AUTO, 100, 12, STAGED",
+        "AUTO, 100, 24, SHRINK_SEPARATE",
+        "ON_CHIP, 100, 24, SHRINK_ON_CHIP",
+        "ON_CHIP, 100, 72, SHRINK_SEPARATE",
+        "SEPARATE, 100, 16, SHRINK_SEPARATE",
+        "AUTO, 16, 16, DECODE",
+    })
+    void routesEachShape(LoraShrink.Mode mode, int t, int r, LoraLinearCuda.Route expected) {
+        int k = 256;
+        int n = 260;
+        try (Tensor x = Tensor.allocate(GPU, DType.BF16, t, k);
+             Tensor w = Tensor.allocate(GPU, DType.BF16, n, k);
+             Tensor a = Tensor.allocate(GPU, DType.BF16, r, k);
+             Tensor b = Tensor.allocate(GPU, DType.BF16, n, r);
+             Tensor y = Tensor.allocate(GPU, DType.F32, t, n)) {
+            CudaStream stream = CudaStream.legacyDefault(CudaDevice.of(GPU));
+            assertEquals(expected, LoraShrink.modeDuring(mode, () -> LoraLinearCuda.route(x, w, a, b, y, stream)));
+        }
+    }
+
+    /**
      * Declined, with nothing queued: the separate mode, ranks over 16 in the default mode and over 64 in any, decode,
      * the Hopper kernels off, F32, N of one 128-wide tile. LoraLinear then takes its two-launch path, which still
      * matches the reference.
