@@ -192,32 +192,30 @@ final class GemmCuda {
     }
 
     /**
-     * The fused LoRA linear {@code out = x·wᵀ + E(s·x·aᵀ)·bᵀ + bias} with its shrink on chip ({@code gemm_sm90.cu},
-     * {@code tpk_gemm_wgmma_lora<RB>}), queued on {@code stream} if it can run: an sm_90 device with the Hopper
-     * kernels enabled, F16/BF16 with 16-byte rows and pointers, more than 16 tokens, more than 128 output columns and
-     * {@code R} up to what {@link LoraShrink} allows (at most 64). Returns whether it was queued; if not, nothing was.
-     * Shapes checked by the caller.
+     * Queues the fused LoRA linear {@code out = x·wᵀ + E(s·x·aᵀ)·bᵀ + bias} with its shrink on chip
+     * ({@code gemm_sm90.cu}) on {@code stream}, through {@code kernel}, what {@link #loraOnChipKernel} gave for these
+     * operands. Shapes checked by the caller.
      */
-    static boolean launchLoraOnChip(Tensor x, Tensor w, Tensor a, Tensor b, float scale, Tensor bias, Tensor out,
-                                    CudaStream stream) {
-        CudaKernel kernel = loraOnChipKernel(x, w, a, b, out);
-        if (kernel == null) {
-            return false;
-        }
+    static void launchLoraOnChip(CudaKernel kernel, Tensor x, Tensor w, Tensor a, Tensor b, float scale, Tensor bias,
+                                 Tensor out, CudaStream stream) {
         long t = x.dim(0);
         long k = x.dim(1);
         long r = a.dim(0);
         long n = w.dim(0);
         int rb = ON_CHIP_RANKS[onChipRankIndex(r)];
-        MemorySegment maps = encodeMaps(x, t, w, n, a, r, rb, b, n, V1);
+        MemorySegment maps = encodeMaps(x, w, n, a, rb, b, V1);
         KernelArgs args = KernelArgs.begin().ptr(out.devicePointer()).ptr(bias == null ? 0 : bias.devicePointer())
                 .i32(Math.toIntExact(t)).i32(Math.toIntExact(k)).i32(Math.toIntExact(r)).i64(n).f32(scale);
         launchHopper(V1, kernel, maps, args, t, n, V1.sharedBytes() + V1_STAGES * rb * WG_BK * 2, out.cudaDevice(),
                 stream);
-        return true;
     }
 
-    /** The on-chip LoRA kernel {@link #launchLoraOnChip} would launch for these operands now, or {@code null}. */
+    /**
+     * The kernel of the fused LoRA linear with its shrink on chip ({@code tpk_gemm_wgmma_lora<RB>}) for these
+     * operands, or {@code null} where it cannot run: it needs an sm_90 device with the Hopper kernels enabled,
+     * F16/BF16 with 16-byte rows and pointers, more than 16 tokens, more than 128 output columns and {@code R} up to
+     * what {@link LoraShrink} allows now (at most 64).
+     */
     static CudaKernel loraOnChipKernel(Tensor x, Tensor w, Tensor a, Tensor b, Tensor out) {
         long t = x.dim(0);
         long k = x.dim(1);
@@ -270,21 +268,21 @@ final class GemmCuda {
         Tensor wOrX = valid == 0 ? x : w;
         long wRows = valid == 0 ? t : valid;
         MemorySegment maps = r > 0
-                ? encodeMaps(x, t, wOrX, wRows, xa, t, hopper.bm(), valid == 0 ? xa : b, wRows, hopper)
-                : encodeMaps(x, t, wOrX, wRows, null, 0, 0, null, 0, hopper); // no LoRA segment: never read
+                ? encodeMaps(x, wOrX, wRows, xa, hopper.bm(), valid == 0 ? xa : b, hopper)
+                : encodeMaps(x, wOrX, wRows, null, 0, null, hopper); // no LoRA segment: never read
         KernelArgs args = KernelArgs.begin().ptr(out.devicePointer()).ptr(bias == null ? 0 : bias.devicePointer())
                 .i32(Math.toIntExact(t)).i32(Math.toIntExact(k)).i32(Math.toIntExact(r)).i64(valid).i64(s).f32(alpha);
         launchHopper(hopper, kernel, maps, args, t, s, hopper.sharedBytes(), out.cudaDevice(), stream);
     }
 
     /**
-     * This thread's four tensor maps of a Hopper kernel, encoded: X ({@code [t, K]}) in boxes of 64 k × bm rows, W
-     * ({@code [wRows, K]}) in boxes of 64 × bn, the third operand ({@code [thirdRows, its columns]}, XA or LoRA's A)
-     * in boxes of 64 × {@code thirdBoxRows} and B ({@code [bRows, R]}) in boxes of 64 × bn, all 128-byte swizzled.
-     * Without a third operand (null) the third and fourth maps repeat X's and W's.
+     * This thread's four tensor maps of a Hopper kernel, encoded: X ({@code [T, K]}) in boxes of 64 k × bm rows, the
+     * first {@code wRows} rows of W in boxes of 64 × bn, the third operand (XA or LoRA's A, whole) in boxes of 64 ×
+     * {@code thirdBoxRows} and B (whole) in boxes of 64 × bn, all 128-byte swizzled. Without a third operand (null)
+     * the third and fourth maps repeat X's and W's.
      */
-    private static MemorySegment encodeMaps(Tensor x, long t, Tensor w, long wRows, Tensor third, long thirdRows,
-                                            int thirdBoxRows, Tensor b, long bRows, Hopper hopper) {
+    private static MemorySegment encodeMaps(Tensor x, Tensor w, long wRows, Tensor third, int thirdBoxRows, Tensor b,
+                                            Hopper hopper) {
         x.cudaDevice().makeCurrent(); // cuTensorMapEncodeTiled needs a current context
         MemorySegment maps = MAPS.get(); // KernelArgs copies them: this thread's four may be reused at once
         MemorySegment mapX = maps.asSlice(0, TensorMaps.BYTES);
@@ -293,16 +291,15 @@ final class GemmCuda {
         MemorySegment mapB = maps.asSlice(3 * TensorMaps.BYTES, TensorMaps.BYTES);
         DType dtype = x.dtype();
         long k = x.dim(1);
-        TensorMaps.rowMajorSwizzled128(mapX, dtype, x.devicePointer(), t, k, hopper.bm(), WG_BK);
+        TensorMaps.rowMajorSwizzled128(mapX, dtype, x.devicePointer(), x.dim(0), k, hopper.bm(), WG_BK);
         TensorMaps.rowMajorSwizzled128(mapW, dtype, w.devicePointer(), wRows, k, hopper.bn(), WG_BK);
         if (third == null) {
             MemorySegment.copy(mapX, 0, mapThird, 0, TensorMaps.BYTES);
             MemorySegment.copy(mapW, 0, mapB, 0, TensorMaps.BYTES);
         } else {
-            long r = b.dim(1);
-            TensorMaps.rowMajorSwizzled128(mapThird, dtype, third.devicePointer(), thirdRows, third.dim(1), thirdBoxRows,
-                    WG_BK);
-            TensorMaps.rowMajorSwizzled128(mapB, dtype, b.devicePointer(), bRows, r, hopper.bn(), WG_BK);
+            TensorMaps.rowMajorSwizzled128(mapThird, dtype, third.devicePointer(), third.dim(0), third.dim(1),
+                    thirdBoxRows, WG_BK);
+            TensorMaps.rowMajorSwizzled128(mapB, dtype, b.devicePointer(), b.dim(0), b.dim(1), hopper.bn(), WG_BK);
         }
         return maps;
     }

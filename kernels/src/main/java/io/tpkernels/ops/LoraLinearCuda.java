@@ -1,6 +1,7 @@
 package io.tpkernels.ops;
 
 import io.tpkernels.ffm.cuda.CudaDriver;
+import io.tpkernels.gpu.CudaKernel;
 import io.tpkernels.gpu.CudaStream;
 import io.tpkernels.gpu.DeviceBuffer;
 import io.tpkernels.tensor.DType;
@@ -11,7 +12,7 @@ import java.util.function.LongConsumer;
  * {@link LoraLinear} on a GPU. At decode with F16/BF16 one launch does everything ({@link LoraDecodeCuda}); at
  * prefill on an sm_90 device with F16/BF16 and a small rank ({@link LoraShrink}: {@code R ≤ 16} by default) too: the Hopper kernel computes the shrink
  * {@code xa = s·x·Aᵀ} from the X tiles it already holds for the base product and keeps it in registers for the
- * expand ({@link GemmCuda#launchLoraOnChip}, unless {@link LoraShrink} says otherwise). Otherwise the shrink
+ * expand ({@link GemmCuda#loraOnChipKernel}, unless {@link LoraShrink} says otherwise). Otherwise the shrink
  * runs first, into a small {@code [T, R]} buffer of this call's own (a GEMM of R output columns), then one fused
  * kernel accumulates {@code x·Wᵀ} and {@code xa·Bᵀ} in the same registers, adds the bias and writes {@code y} once.
  *
@@ -44,30 +45,32 @@ final class LoraLinearCuda {
         if (t == 0 || n == 0) {
             return;
         }
-        switch (route(x, w, a, b, out, stream)) {
+        Route route = route(x, w, a, b, out, stream);
+        switch (route.way()) {
             case STAGED -> runStaged(x, w, a, b, scale, bias, out, stream);
             case DECODE -> LoraDecodeCuda.launch(x, w, a, b, scale, bias, out, stream);
-            case SHRINK_ON_CHIP -> {
-                if (!GemmCuda.launchLoraOnChip(x, w, a, b, scale, bias, out, stream)) {
-                    throw new AssertionError("the on-chip kernel declined what route() gave it");
-                }
-            }
+            case SHRINK_ON_CHIP -> GemmCuda.launchLoraOnChip(route.onChip(), x, w, a, b, scale, bias, out, stream);
             case SHRINK_SEPARATE -> runShrinkThenFused(x, w, a, b, scale, bias, out, stream);
         }
     }
 
     /** The ways a forward runs: see the class comment. */
-    enum Route { STAGED, DECODE, SHRINK_ON_CHIP, SHRINK_SEPARATE }
+    enum Way { STAGED, DECODE, SHRINK_ON_CHIP, SHRINK_SEPARATE }
+
+    /** How a forward runs, and for {@link Way#SHRINK_ON_CHIP} the kernel ({@code null} otherwise). */
+    record Route(Way way, CudaKernel onChip) {
+    }
 
     /** How a forward with these (non-empty) operands runs now, on this thread and stream. */
     static Route route(Tensor x, Tensor w, Tensor a, Tensor b, Tensor out, CudaStream stream) {
         if (needsStaging(a, b)) {
-            return Route.STAGED;
+            return new Route(Way.STAGED, null);
         }
         if (LoraDecodeCuda.takes(x, w, a, b, stream)) {
-            return Route.DECODE;
+            return new Route(Way.DECODE, null);
         }
-        return GemmCuda.loraOnChipKernel(x, w, a, b, out) != null ? Route.SHRINK_ON_CHIP : Route.SHRINK_SEPARATE;
+        CudaKernel onChip = GemmCuda.loraOnChipKernel(x, w, a, b, out);
+        return new Route(onChip != null ? Way.SHRINK_ON_CHIP : Way.SHRINK_SEPARATE, onChip);
     }
 
     private static boolean needsStaging(Tensor a, Tensor b) {

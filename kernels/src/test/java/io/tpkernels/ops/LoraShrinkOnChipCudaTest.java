@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.tpkernels.gpu.CudaDevice;
+import io.tpkernels.gpu.CudaKernel;
 import io.tpkernels.gpu.CudaStream;
 import io.tpkernels.tensor.DType;
 import io.tpkernels.tensor.Device;
@@ -32,11 +33,12 @@ class LoraShrinkOnChipCudaTest {
         assumeTrue(CudaDevice.of(GPU).computeCapability() == 90, "the on-chip shrink is a Hopper (sm_90) kernel");
     }
 
-    /** {@link GemmCuda#launchLoraOnChip} with every rank it is built for, asserted to have taken the shape. */
+    /** {@link GemmCuda#launchLoraOnChip} with every rank it is built for, asserted to take the shape. */
     private static void onChip(Tensor x, Tensor w, Tensor a, Tensor b, float s, Tensor bias, Tensor y) {
         CudaStream stream = CudaStream.legacyDefault(y.cudaDevice());
-        assertTrue(LoraShrink.modeDuring(LoraShrink.Mode.ON_CHIP,
-                () -> GemmCuda.launchLoraOnChip(x, w, a, b, s, bias, y, stream)), "the on-chip kernel takes this shape");
+        CudaKernel kernel = LoraShrink.modeDuring(LoraShrink.Mode.ON_CHIP, () -> GemmCuda.loraOnChipKernel(x, w, a, b, y));
+        assertTrue(kernel != null, "the on-chip kernel takes this shape");
+        GemmCuda.launchLoraOnChip(kernel, x, w, a, b, s, bias, y, stream);
         stream.synchronize();
     }
 
@@ -91,7 +93,7 @@ class LoraShrinkOnChipCudaTest {
         "SEPARATE, 100, 16, SHRINK_SEPARATE",
         "AUTO, 16, 16, DECODE",
     })
-    void routesEachShape(LoraShrink.Mode mode, int t, int r, LoraLinearCuda.Route expected) {
+    void routesEachShape(LoraShrink.Mode mode, int t, int r, LoraLinearCuda.Way expected) {
         int k = 256;
         int n = 260;
         try (Tensor x = Tensor.allocate(GPU, DType.BF16, t, k);
@@ -100,7 +102,7 @@ class LoraShrinkOnChipCudaTest {
              Tensor b = Tensor.allocate(GPU, DType.BF16, n, r);
              Tensor y = Tensor.allocate(GPU, DType.F32, t, n)) {
             CudaStream stream = CudaStream.legacyDefault(CudaDevice.of(GPU));
-            assertEquals(expected, LoraShrink.modeDuring(mode, () -> LoraLinearCuda.route(x, w, a, b, y, stream)));
+            assertEquals(expected, LoraShrink.modeDuring(mode, () -> LoraLinearCuda.route(x, w, a, b, y, stream)).way());
         }
     }
 
@@ -134,9 +136,13 @@ class LoraShrinkOnChipCudaTest {
              Tensor y = Tensor.allocate(GPU, DType.F32, t, n)) {
             y.fillBytes((byte) 0xFF);
             CudaStream stream = CudaStream.legacyDefault(CudaDevice.of(GPU));
-            boolean taken = LoraShrink.modeDuring(mode, () -> hopper
-                    ? GemmCuda.launchLoraOnChip(x, w, a, b, 1f, null, y, stream)
-                    : HopperGemm.disabledDuring(() -> GemmCuda.launchLoraOnChip(x, w, a, b, 1f, null, y, stream)));
+            CudaKernel kernel = LoraShrink.modeDuring(mode, () -> hopper
+                    ? GemmCuda.loraOnChipKernel(x, w, a, b, y)
+                    : HopperGemm.disabledDuring(() -> GemmCuda.loraOnChipKernel(x, w, a, b, y)));
+            boolean taken = kernel != null;
+            if (taken) {
+                GemmCuda.launchLoraOnChip(kernel, x, w, a, b, 1f, null, y, stream);
+            }
             stream.synchronize();
             if (!taken) {
                 for (float v : y.toFloatArray()) {
