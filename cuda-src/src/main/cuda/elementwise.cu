@@ -3,9 +3,10 @@
 //   tpk_silu_mul_<t>:  out[i] = silu(gate[i]) · up[i],   silu(g) = g / (1 + e^−g)
 //   tpk_add_<t>:       out[i] = a[i] + b[i]               (out may be a: the residual update in place)
 //   tpk_add_bias_<t>:  out[t, j] = a[t, j] + bias[j]      (the row-parallel bias, added after the collective)
+//   tpk_scale_columns_<t>:  out[t, j] = a[t, j] · c[j]    (c F32: DoRA's column scale, row-parallel, before the bias)
 //
 // Each computes in f32 and rounds once to the storage type; the CPU reference (io.tpkernels.ops.Elementwise)
-// does the same, so results agree to the last bit for add and within expf's error for silu.
+// does the same, so results agree to the last bit for add and the column scale and within expf's error for silu.
 // Memory-bound and tiny next to the GEMMs around them: a grid-stride loop, one element per step.
 //
 // Versions: v1 (this) scalar grid-stride loop; not yet timed on a GPU.
@@ -38,6 +39,15 @@ __device__ __forceinline__ void add_bias(typename E::T* out, const typename E::T
     }
 }
 
+// The scale is F32 whatever a's type: it is the one DoRA computes at load, in f32.
+template <typename E>
+__device__ __forceinline__ void scale_columns(typename E::T* out, const typename E::T* a,
+                                              const float* __restrict__ scale, long long n, long long cols) {
+    for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (long long)gridDim.x * blockDim.x) {
+        out[i] = E::from_f32(E::to_f32(a[i]) * scale[i % cols]);
+    }
+}
+
 #define TPK_ELEMENTWISE(SUFFIX, E)                                                                          \
     extern "C" __global__ void __launch_bounds__(256)                                                       \
     tpk_silu_mul_##SUFFIX(E::T* out, const E::T* gate, const E::T* up, long long n) {                       \
@@ -48,6 +58,10 @@ __device__ __forceinline__ void add_bias(typename E::T* out, const typename E::T
     extern "C" __global__ void __launch_bounds__(256)                                                       \
     tpk_add_bias_##SUFFIX(E::T* out, const E::T* a, const E::T* bias, long long n, long long cols) {        \
         add_bias<E>(out, a, bias, n, cols);                                                                 \
+    }                                                                                                       \
+    extern "C" __global__ void __launch_bounds__(256)                                                       \
+    tpk_scale_columns_##SUFFIX(E::T* out, const E::T* a, const float* scale, long long n, long long cols) { \
+        scale_columns<E>(out, a, scale, n, cols);                                                           \
     }
 
 TPK_ELEMENTWISE(f32, TpkF32)

@@ -15,7 +15,9 @@ import java.util.Locale;
  * <ul>
  *   <li>{@link #siluMul}: {@code silu(gate)·up}, {@code silu(g) = g / (1 + e^−g)}, the SwiGLU gate;</li>
  *   <li>{@link #addInPlace}: {@code a += b}, the residual update;</li>
- *   <li>{@link #addBiasInPlace}: {@code a[t, :] += bias}, the row-parallel bias after the collective.</li>
+ *   <li>{@link #addBiasInPlace}: {@code a[t, :] += bias}, the row-parallel bias after the collective;</li>
+ *   <li>{@link #scaleColumnsInPlace}: {@code y[t, :] *= c}, DoRA's column scale (F32) of a row-parallel layer,
+ *   after the collective and before the bias.</li>
  * </ul>
  */
 public final class Elementwise {
@@ -24,7 +26,7 @@ public final class Elementwise {
 
     /** The kernels of {@code elementwise.cu}; names by dtype built once, so a launch builds no strings. */
     private enum Kernel {
-        SILU_MUL, ADD, ADD_BIAS;
+        SILU_MUL, ADD, ADD_BIAS, SCALE_COLUMNS;
 
         private final String[] names = new String[DType.values().length];
 
@@ -97,6 +99,34 @@ public final class Elementwise {
         }
     }
 
+    /**
+     * {@code y[t, n] = round(y[t, n] · columnScale[n])} for every row {@code t} of the 2-D float {@code y}: the product
+     * in f32, rounded once to y's dtype. A row-parallel DoRA layer applies its column scale so, after the all-reduce
+     * and before the bias (the scale multiplies the sum of the ranks' partial products, not each one's bias).
+     *
+     * @param y           {@code [T, N]} F32, F16 or BF16
+     * @param columnScale F32 {@code [N]} on y's device
+     */
+    public static void scaleColumnsInPlace(Tensor y, Tensor columnScale) {
+        if (y.rank() != 2 || !y.dtype().isFloatingPoint() || columnScale.rank() != 1
+                || columnScale.dim(0) != y.dim(1) || columnScale.dtype() != DType.F32
+                || !columnScale.device().equals(y.device())) {
+            throw new IllegalArgumentException("scale columns: need a [T, N] float tensor and an F32 column scale [N] "
+                    + "on its device, got " + y.describe() + " and " + columnScale.describe());
+        }
+        if (y.device().isCuda()) {
+            launch(Kernel.SCALE_COLUMNS, y, y, columnScale, y.dim(1));
+            return;
+        }
+        DType d = y.dtype();
+        MemorySegment x = y.hostSegment();
+        MemorySegment c = columnScale.hostSegment();
+        long cols = y.dim(1);
+        for (long i = 0; i < y.numel(); i++) {
+            d.setFloat(x, i, d.getFloat(x, i) * DType.F32.getFloat(c, i % cols));
+        }
+    }
+
     private static void requireAlike(String op, Tensor a, Tensor b) {
         if (!a.dtype().isFloatingPoint() || a.dtype() != b.dtype() || !Arrays.equals(a.shape(), b.shape())
                 || !a.device().equals(b.device())) {
@@ -105,7 +135,10 @@ public final class Elementwise {
         }
     }
 
-    /** One launch of {@code kernel} for out's dtype over {@code out}'s elements; {@code cols} is read by the bias kernel only. */
+    /**
+     * One launch of {@code kernel} for out's dtype over {@code out}'s elements; {@code cols} is read by the bias and
+     * column-scale kernels only.
+     */
     private static void launch(Kernel kernel, Tensor out, Tensor a, Tensor b, long cols) {
         long n = out.numel();
         if (n == 0) {
@@ -115,7 +148,7 @@ public final class Elementwise {
         CudaStream stream = CudaStream.legacyDefault(device);
         int blocks = (int) Math.max(1, Math.min((n + THREADS - 1) / THREADS, (long) device.multiprocessors() * BLOCKS_PER_SM));
         KernelArgs args = KernelArgs.begin().ptr(out.devicePointer()).ptr(a.devicePointer()).ptr(b.devicePointer()).i64(n);
-        if (kernel == Kernel.ADD_BIAS) {
+        if (kernel == Kernel.ADD_BIAS || kernel == Kernel.SCALE_COLUMNS) {
             args.i64(cols);
         }
         device.modules().kernel("elementwise", kernel.names[out.dtype().ordinal()])

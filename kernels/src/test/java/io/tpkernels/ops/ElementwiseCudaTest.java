@@ -21,4 +21,11 @@ class ElementwiseCudaTest {
     void addsAreBitExact(DType dtype) {
         ElementwiseTest.checkAdds(Device.cuda(0), dtype, 257, 391);
     }
+
+    @ParameterizedTest
+    @EnumSource(value = DType.class, names = {"F32", "F16", "BF16"})
+    void scaleColumnsIsBitExact(DType dtype) {
+        ElementwiseTest.checkScaleColumns(Device.cuda(0), dtype, 257, 391);
+        ElementwiseTest.checkScaleColumns(Device.cuda(0), dtype, 3, 1);
+    }
 }

@@ -2,11 +2,13 @@ package io.tpkernels.ops;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tpkernels.tensor.DType;
 import io.tpkernels.tensor.Device;
 import io.tpkernels.tensor.Tensor;
 import io.tpkernels.testing.RandomData;
+import java.util.Arrays;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
 import net.jqwik.api.ForAll;
@@ -32,6 +34,40 @@ class ElementwiseTest {
     void addAndAddBiasAreExactSumsRoundedOnce(@ForAll("floatTypes") DType dtype, @ForAll @IntRange(min = 1, max = 20) int rows,
                                               @ForAll @IntRange(min = 1, max = 30) int cols) {
         checkAdds(Device.CPU, dtype, rows, cols);
+    }
+
+    @Property(tries = 30)
+    void scaleColumnsIsTheF32ProductRoundedOnce(@ForAll("floatTypes") DType dtype,
+                                                @ForAll @IntRange(min = 1, max = 20) int rows,
+                                                @ForAll @IntRange(min = 1, max = 30) int cols) {
+        checkScaleColumns(Device.CPU, dtype, rows, cols);
+    }
+
+    /**
+     * y ⊙ c (c F32 per column) on {@code device}: each element the f32 product rounded once to y's dtype, so bit-exact
+     * against the product computed here; an all-ones scale leaves y as it was.
+     */
+    static void checkScaleColumns(Device device, DType dtype, int rows, int cols) {
+        int n = rows * cols;
+        float[] c = RandomData.columnScale(cols + 7L, cols);
+        float[] ones = new float[cols];
+        Arrays.fill(ones, 1f);
+        try (Tensor yh = Tensor.ofFloats(dtype, RandomData.floats(n, n), rows, cols);
+             Tensor y = yh.copyTo(device);
+             Tensor unscaled = yh.copyTo(device);
+             Tensor scale = Tensor.ofFloats(DType.F32, c, cols).copyTo(device);
+             Tensor one = Tensor.ofFloats(DType.F32, ones, cols).copyTo(device)) {
+            Elementwise.scaleColumnsInPlace(y, scale);
+            Elementwise.scaleColumnsInPlace(unscaled, one);
+            float[] before = yh.toFloatArray();
+            float[] got = y.toFloatArray();
+            float[] same = unscaled.toFloatArray();
+            for (int i = 0; i < n; i++) {
+                float exact = before[i] * c[i % cols]; // Java's float product: the f32 product, rounded once
+                assertEquals(roundTo(dtype, exact), got[i], dtype + " y·c at " + i);
+                assertEquals(Float.floatToIntBits(before[i]), Float.floatToIntBits(same[i]), dtype + " y·1 at " + i);
+            }
+        }
     }
 
     /** silu·up on {@code device} against the formula in double; {@code ulps} of slack for a GPU's expf. */
@@ -109,6 +145,21 @@ class ElementwiseTest {
              Tensor b = Tensor.ofFloats(DType.F32, RandomData.floats(2, 6), 3, 2)) {
             assertThrows(IllegalArgumentException.class, () -> Elementwise.addInPlace(a, b));
             assertThrows(IllegalArgumentException.class, () -> Elementwise.siluMul(a, b));
+        }
+    }
+
+    @Test
+    void aColumnScaleOfTheWrongShapeOrDtypeIsRefused() {
+        try (Tensor y = Tensor.ofFloats(DType.BF16, RandomData.floats(1, 6), 2, 3);
+             Tensor longer = Tensor.ofFloats(DType.F32, RandomData.floats(2, 4), 4);
+             Tensor bf16 = Tensor.ofFloats(DType.BF16, RandomData.floats(3, 3), 3);
+             Tensor vector = Tensor.ofFloats(DType.F32, RandomData.floats(4, 6), 6)) {
+            for (Tensor wrong : new Tensor[] {longer, bf16}) {
+                var e = assertThrows(IllegalArgumentException.class, () -> Elementwise.scaleColumnsInPlace(y, wrong));
+                assertTrue(e.getMessage().contains("F32 column scale [N]") && e.getMessage().contains(wrong.describe()),
+                        e.getMessage());
+            }
+            assertThrows(IllegalArgumentException.class, () -> Elementwise.scaleColumnsInPlace(vector, vector));
         }
     }
 }

@@ -21,6 +21,18 @@ public final class RandomData {
         return out;
     }
 
+    /** {@code n} column scales like DoRA's {@code m / ‖W + s·B·A‖_row}: in [0.5, 1.5), none of them 1. */
+    public static float[] columnScale(long seed, int n) {
+        SplittableRandom r = new SplittableRandom(seed);
+        float[] out = new float[n];
+        for (int i = 0; i < n; i++) {
+            do {
+                out[i] = (float) (0.5 + r.nextDouble());
+            } while (out[i] == 1f);
+        }
+        return out;
+    }
+
     /**
      * {@code n} non-zero normal floats times a random power of two in [2^-3, 2^1]: products and sums of a few
      * thousand stay far inside F16's range, for GEMM tests whose intermediates are rounded to F16.
