@@ -47,8 +47,10 @@ void check(bool ok, const std::string& what) {
     }
 }
 
-// out[t, j] = x[t]·W[j] + xa[t]·B[j] (+ bias[j]) for j < valid, -inf beyond: the contract of gemm.cuh.
-void gemm_case(const char* body, int T, int K, int R, long long valid, long long S, bool bias, unsigned seed) {
+// out[t, j] = c[j]·(x[t]·W[j] + xa[t]·B[j]) (+ bias[j]) for j < valid, -inf beyond: the contract of gemm.cuh, with
+// c a column scale in [0.5, 1.5) or 1 (none).
+void gemm_case(const char* body, int T, int K, int R, long long valid, long long S, bool bias, unsigned seed,
+               bool scale = false) {
     std::mt19937 rng(seed);
     std::uniform_real_distribution<float> d(-1.f, 1.f);
     auto fill = [&](size_t n) {
@@ -58,12 +60,15 @@ void gemm_case(const char* body, int T, int K, int R, long long valid, long long
     };
     std::vector<u16> X = fill((size_t)T * K), W = fill((size_t)valid * K), XA = fill((size_t)T * R),
                      B = fill((size_t)valid * R), b = fill((size_t)valid);
+    std::vector<float> c((size_t)valid);
+    for (auto& e : c) e = 1.f + 0.5f * d(rng);
     std::vector<float> out((size_t)T * S, 12345.f);  // poison: every element must be written
     float* outp = out.data();
     const u16 *Xp = X.data(), *Wp = W.data(), *XAp = R ? XA.data() : nullptr, *Bp = R ? B.data() : nullptr,
               *biasp = bias ? b.data() : nullptr;
+    const float* cp = scale ? c.data() : nullptr;
     float alpha = 1.f;
-    void* params[] = {&outp, &Xp, &Wp, &XAp, &Bp, &biasp, &T, &K, &R, &valid, &S, &alpha};
+    void* params[] = {&outp, &Xp, &Wp, &XAp, &Bp, &biasp, &cp, &T, &K, &R, &valid, &S, &alpha};
     const std::string name = std::string("tpk_gemm_") + body + "_bf16_f32";
     unsigned grid[3], block[3] = {256, 1, 1}, smem = 0;
     if (std::string(body) == "mma") {
@@ -80,7 +85,8 @@ void gemm_case(const char* body, int T, int K, int R, long long valid, long long
     char err[512] = "";
     const int rc = tpk_emu_launch(name.c_str(), grid, block, smem, params, err, sizeof err);
     char label[200];
-    std::snprintf(label, sizeof label, "%s T=%d K=%d R=%d valid=%lld S=%lld bias=%d", name.c_str(), T, K, R, valid, S, bias);
+    std::snprintf(label, sizeof label, "%s T=%d K=%d R=%d valid=%lld S=%lld bias=%d scale=%d", name.c_str(), T, K, R,
+                  valid, S, bias, scale);
     check(rc == 0, std::string(label) + ": launch failed: " + err);
     if (rc != 0) return;
     double worst = 0;
@@ -92,9 +98,11 @@ void gemm_case(const char* body, int T, int K, int R, long long valid, long long
                 padding_ok &= std::isinf(got) && got < 0;
                 continue;
             }
-            double ref = bias ? from_bf16(b[j]) : 0.0;
+            double ref = 0.0;
             for (int k = 0; k < K; k++) ref += (double)from_bf16(X[(size_t)t * K + k]) * from_bf16(W[(size_t)j * K + k]);
             for (int r = 0; r < R; r++) ref += (double)from_bf16(XA[(size_t)t * R + r]) * from_bf16(B[(size_t)j * R + r]);
+            if (scale) ref *= c[j];
+            if (bias) ref += from_bf16(b[j]);
             finite &= std::isfinite(got);
             worst = std::fmax(worst, std::fabs(got - ref) / (1.0 + std::fabs(ref)));
         }
@@ -109,10 +117,11 @@ void misaligned_load_fails() {
     std::vector<float> out(64);
     float* outp = out.data();
     const u16 *Xp = buf.data(), *Wp = buf.data() + 1, *none = nullptr;
+    const float* no_scale = nullptr;
     int T = 1, K = 64, R = 0;
     long long valid = 8, S = 8;
     float alpha = 1.f;
-    void* params[] = {&outp, &Xp, &Wp, &none, &none, &none, &T, &K, &R, &valid, &S, &alpha};
+    void* params[] = {&outp, &Xp, &Wp, &none, &none, &none, &no_scale, &T, &K, &R, &valid, &S, &alpha};
     unsigned grid[3] = {1, 1, 1}, block[3] = {256, 1, 1};
     char err[512] = "";
     const int rc = tpk_emu_launch("tpk_gemm_decode_bf16_f32", grid, block, 0, params, err, sizeof err);
@@ -400,6 +409,11 @@ int main() {
     gemm_case("decode", 1, 72, 0, 40, 48, false, 4);
     gemm_case("decode", 16, 256, 16, 33, 40, true, 5);
     gemm_case("simt", 70, 33, 5, 65, 131, true, 6);
+    // A column scale (DoRA's) in every body's epilogue, with and without bias.
+    gemm_case("mma", 37, 200, 16, 150, 320, true, 11, true);
+    gemm_case("decode", 16, 256, 16, 33, 40, false, 12, true);
+    gemm_case("simt", 70, 33, 5, 65, 131, true, 13, true);
+    gemm_case("mma_decode", 9, 72, 8, 70, 70, true, 14, true);
     // Tensor-core decode: one token, a full 16, 9 (the second n tile half used), K not a multiple of the
     // 32-wide step, split-K shares that leave warps idle, a LoRA segment, padding blocks.
     gemm_case("mma_decode", 1, 64, 0, 100, 192, false, 7);

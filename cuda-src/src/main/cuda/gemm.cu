@@ -1,8 +1,9 @@
 // gemm.cu: the GEMM kernels of gemm.cuh, instantiated for every input/output dtype pair:
-//   tpk_gemm_{mma,decode,simt}_<in>_<out>(out, X, W, XA, B, bias, T, K, R, valid, S, alpha)
-// used by the LM head (R = 0, no bias, alpha 1, -inf padding columns valid..S-1) and by the fused LoRA
-// linear: its shrink step (W = A, alpha = s, out in the input dtype) and its fused base + expand + bias step
-// (XA from the shrink, valid = S = N). See gemm.cuh for the math and the three bodies.
+//   tpk_gemm_{mma,mma_decode,mma_decode_t,decode,simt}_<in>_<out>(out, X, W, XA, B, bias, col_scale, T, K, R,
+//                                                                valid, S, alpha)
+// used by the LM head (R = 0, no bias or column scale, alpha 1, -inf padding columns valid..S-1) and by the
+// fused LoRA linear: its shrink step (W = A, alpha = s, out in the input dtype) and its fused base + expand
+// + column scale + bias step (XA from the shrink, valid = S = N). See gemm.cuh for the math and the bodies.
 //
 // Versions: v1 (this): mma.sync 128x128x32 3-stage, warp-per-column decode, SIMT fallback; not yet timed on
 // a GPU. Next: Hopper wgmma with TMA for prefill.

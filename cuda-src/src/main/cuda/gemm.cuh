@@ -2,13 +2,14 @@
 // base + expand steps) and of lora_decode.cu (the LoRA linear for decode in one launch); the Hopper kernels
 // (gemm_sm90.cuh) share its epilogue.
 //
-//   out[t, j] = alpha * (sum_k X[t, k] * W[j, k]  +  sum_r XA[t, r] * B[j, r])  +  bias[j]   for j < valid
-//   out[t, j] = -inf                                                                for valid <= j < S
+//   out[t, j] = c[j] * alpha * (sum_k X[t, k] * W[j, k]  +  sum_r XA[t, r] * B[j, r])  +  bias[j]   for j < valid
+//   out[t, j] = -inf                                                                       for valid <= j < S
 //
-// in f32 accumulators, written once. The second segment is LoRA's expand step (XA = s * x * A^T, already
-// scaled and kept in the input dtype: the shrink step before it, or lora_decode.cu's shrink blocks); the LM
-// head has none (R = 0) and no bias, and its padding columns are the -inf ones. Plain linear layers are
-// valid = S = N. X [T, K], W [valid, K], XA [T, R], B [valid, R] are row-major with the reduction dimension
+// in f32 accumulators, written once; c = col_scale (F32, DoRA's per-column scale), or 1 where it is null,
+// applied in f32 before the bias and the one rounding to the output type. The second segment is LoRA's expand
+// step (XA = s * x * A^T, already scaled and kept in the input dtype: the shrink step before it, or
+// lora_decode.cu's shrink blocks); the LM head has none (R = 0), no bias and no column scale, and its padding
+// columns are the -inf ones. Plain linear layers are valid = S = N. X [T, K], W [valid, K], XA [T, R], B [valid, R] are row-major with the reduction dimension
 // contiguous; out [T, S] is f32, bf16 or f16. LoRA's shrink step is this GEMM too (W = A, alpha = s, out in
 // the input dtype).
 //
@@ -42,6 +43,7 @@ struct GemmArgs {
     const typename E::T* XA;    // [T, R] or null
     const typename E::T* B;     // [valid, R] or null
     const typename E::T* bias;  // [valid] or null
+    const float* col_scale;     // [valid] or null
     int T, K, R;
     long long valid, S;
     float alpha;
@@ -51,7 +53,14 @@ template <typename E, typename O>
 __device__ __forceinline__ void gemm_store(const GemmArgs<E, O>& a, long long t, long long j, float acc) {
     if (t < a.T && j < a.S) {
         float v = tpk_neg_inf();
-        if (j < a.valid) v = a.alpha * acc + (a.bias ? E::to_f32(a.bias[j]) : 0.f);
+        if (j < a.valid) {
+            const float bias = a.bias ? E::to_f32(a.bias[j]) : 0.f;
+            // Spelled out as FMAs: written as alpha * acc + bias beside the scaled form, the compiler shares
+            // the product and stops fusing the unscaled sum, which then rounds twice. So no scale gives the one
+            // FMA it always was, bit for bit. The scale's index is 32-bit (the host passes one only for
+            // N < 2^31): a 64-bit index made ptxas spill the F32 decode body on sm_80.
+            v = a.col_scale ? fmaf(a.alpha * acc, a.col_scale[(int)j], bias) : fmaf(a.alpha, acc, bias);
+        }
         a.out[t * a.S + j] = O::from_f32(v);
     }
 }
@@ -448,7 +457,7 @@ __device__ __forceinline__ void gemm_mma_decode(const GemmArgs<E, O>& g) {
         const float sum = partial.sum(t, col);
         if (!TRANSPOSED) {
             gemm_store(g, t, j0 + col, sum);
-        } else if (j0 + col < g.S) {  // no padding columns here: valid == S
+        } else if (j0 + col < g.S) {  // no padding columns, bias or column scale here (the host's choice)
             g.out[(j0 + col) * g.T + t] = O::from_f32(g.alpha * sum);
         }
     }
@@ -521,9 +530,9 @@ __device__ __forceinline__ void gemm_simt(const GemmArgs<E, O>& g) {
 // ---- kernel entry points: one name per body, input dtype and output dtype
 
 #define TPK_GEMM_ARGS(E, O)                                                                                    \
-    O::T *out, const E::T *X, const E::T *W, const E::T *XA, const E::T *B, const E::T *bias, int T, int K,   \
-        int R, long long valid, long long S, float alpha
-#define TPK_GEMM_PACK(E, O) GemmArgs<E, O>{out, X, W, XA, B, bias, T, K, R, valid, S, alpha}
+    O::T *out, const E::T *X, const E::T *W, const E::T *XA, const E::T *B, const E::T *bias,                 \
+        const float *col_scale, int T, int K, int R, long long valid, long long S, float alpha
+#define TPK_GEMM_PACK(E, O) GemmArgs<E, O>{out, X, W, XA, B, bias, col_scale, T, K, R, valid, S, alpha}
 
 #define TPK_GEMM_KERNELS(PREFIX, SUFFIX, E, O)                                                                 \
     extern "C" __global__ void __launch_bounds__(simt_tile::THREADS, 2)                                       \

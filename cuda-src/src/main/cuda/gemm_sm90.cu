@@ -1,18 +1,18 @@
 // gemm_sm90.cu: the GEMM of gemm.cuh on Hopper's own units (sm_90a only): TMA loads, mbarriers, wgmma.
-//   tpk_gemm_wgmma_<in>_<out>(out, bias, T, K, R, valid, S, alpha, mapX, mapW, mapXA, mapB)
+//   tpk_gemm_wgmma_<in>_<out>(out, bias, col_scale, T, K, R, valid, S, alpha, mapX, mapW, mapXA, mapB)
 // computes exactly what the gemm.cuh bodies compute,
 //
-//   out[t, j] = alpha * (sum_k X[t, k] * W[j, k]  +  sum_r XA[t, r] * B[j, r])  +  bias[j]   for j < valid
-//   out[t, j] = -inf                                                                for valid <= j < S
+//   out[t, j] = c[j] * alpha * (sum_k X[t, k] * W[j, k]  +  sum_r XA[t, r] * B[j, r])  +  bias[j]   for j < valid
+//   out[t, j] = -inf                                                                       for valid <= j < S
 //
 // for F16/BF16 inputs with K and R multiples of 8 (the TMA's 16-byte strides). The operands come as tensor
 // maps (cuTensorMapEncodeTiled on the host, GemmCuda.java): X [T, K] and XA [T, R] with boxes of 64 x 128,
 // W [valid, K] and B [valid, R] with boxes of 64 x 256, all with the 128-byte swizzle that wgmma reads.
 //
 // The fused LoRA linear with its shrink on chip (SEMANTICS.md section 6), for ranks R <= RB in {16, 32, 64}:
-//   tpk_gemm_wgmma_lora<RB>_<in>_<out>(out, bias, T, K, R, N, s, mapX, mapW, mapA, mapB)
+//   tpk_gemm_wgmma_lora<RB>_<in>_<out>(out, bias, col_scale, T, K, R, N, s, mapX, mapW, mapA, mapB)
 //
-//   out[t, j] = sum_k X[t, k] * W[j, k]  +  sum_r xa[t, r] * B[j, r]  +  bias[j],   xa = E(s * sum_k X[t, k] * A[r, k])
+//   out[t, j] = c[j] * (sum_k X[t, k] * W[j, k]  +  sum_r xa[t, r] * B[j, r])  +  bias[j],   xa = E(s * sum_k X[t, k] * A[r, k])
 //
 // with A [R, K] in boxes of 64 x RB (TMA zero-fills its rows R..RB-1, so xa's extra columns are exact zeros) and
 // xa rounded to the input type E, as the two-launch form (the shrink GEMM, then this kernel with XA) rounds it.
@@ -220,14 +220,15 @@ __device__ __forceinline__ void gemm_wgmma_xa(const GemmArgs<E, O>& g, const tpk
 #define TPK_WGMMA_KERNEL(SUFFIX, E, O) TPK_SM90_GEMM_KERNEL(tpk_gemm_wgmma_##SUFFIX, wg::THREADS, gemm_wgmma_xa, E, O)
 TPK_SM90_GEMM_DTYPES(TPK_WGMMA_KERNEL)
 
-// The LoRA linear with its shrink on chip, for ranks up to RB: y = x·Wᵀ + E(s·x·Aᵀ)·Bᵀ + bias, y [T, N].
+// The LoRA linear with its shrink on chip, for ranks up to RB: y = c ⊙ (x·Wᵀ + E(s·x·Aᵀ)·Bᵀ) + bias, y [T, N].
 #define TPK_WGMMA_LORA_RANK(RB, SUFFIX, E, O)                                                                    \
     extern "C" __global__ void __launch_bounds__(wg::THREADS, 1) tpk_gemm_wgmma_lora##RB##_##SUFFIX(            \
-        O::T* out, const E::T* bias, int T, int K, int R, long long N, float s,                                 \
+        O::T* out, const E::T* bias, const float* col_scale, int T, int K, int R, long long N, float s,         \
         const __grid_constant__ tpk_tensor_map map_x, const __grid_constant__ tpk_tensor_map map_w,              \
         const __grid_constant__ tpk_tensor_map map_a, const __grid_constant__ tpk_tensor_map map_b) {            \
-        gemm_wgmma<RB>(GemmArgs<E, O>{out, nullptr, nullptr, nullptr, nullptr, bias, T, K, R, N, N, 1.f}, s, map_x, \
-                       map_w, map_a, map_b);                                                                     \
+        gemm_wgmma<RB>(GemmArgs<E, O>{out, nullptr, nullptr, nullptr, nullptr, bias, col_scale, T, K, R, N, N,   \
+                                      1.f},                                                                      \
+                       s, map_x, map_w, map_a, map_b);                                                           \
     }
 #define TPK_WGMMA_LORA_KERNELS(SUFFIX, E, O) \
     TPK_WGMMA_LORA_RANK(16, SUFFIX, E, O)    \

@@ -23,8 +23,8 @@ __device__ __forceinline__ u32 sm90_aligned_smem(u32 align) {
 }
 
 // Stores the 64 x 2H accumulators of one m64n(2H)k16 chain of this warpgroup, rows from t0, columns from n0,
-// through gemm_store (alpha, bias, -inf padding, clipped to out). PTX ISA fragment layout: accumulator 4i + q of
-// lane l in warp w is row 16w + l/4 + 8(q/2), column 8i + 2(l%4) + q%2.
+// through gemm_store (alpha, column scale, bias, -inf padding, clipped to out). PTX ISA fragment layout:
+// accumulator 4i + q of lane l in warp w is row 16w + l/4 + 8(q/2), column 8i + 2(l%4) + q%2.
 template <int H, typename E, typename O>
 __device__ __forceinline__ void sm90_store_fragment(const GemmArgs<E, O>& g, const float (&acc)[H], long long t0,
                                                     long long n0) {
@@ -40,15 +40,17 @@ __device__ __forceinline__ void sm90_store_fragment(const GemmArgs<E, O>& g, con
     }
 }
 
-// The kernel entry NAME(out, bias, T, K, R, valid, S, alpha, mapX, mapW, mapXA, mapB) of a Hopper GEMM body
-// BODY(GemmArgs<E, O>, mapX, mapW, mapXA, mapB), for one block of THREADS threads per SM.
+// The kernel entry NAME(out, bias, col_scale, T, K, R, valid, S, alpha, mapX, mapW, mapXA, mapB) of a Hopper GEMM
+// body BODY(GemmArgs<E, O>, mapX, mapW, mapXA, mapB), for one block of THREADS threads per SM.
 #define TPK_SM90_GEMM_KERNEL(NAME, THREADS, BODY, E, O)                                                     \
     extern "C" __global__ void __launch_bounds__(THREADS, 1) NAME(                                          \
-        O::T* out, const E::T* bias, int T, int K, int R, long long valid, long long S, float alpha,         \
-        const __grid_constant__ tpk_tensor_map map_x, const __grid_constant__ tpk_tensor_map map_w,          \
-        const __grid_constant__ tpk_tensor_map map_xa, const __grid_constant__ tpk_tensor_map map_b) {       \
-        BODY(GemmArgs<E, O>{out, nullptr, nullptr, nullptr, nullptr, bias, T, K, R, valid, S, alpha}, map_x, \
-             map_w, map_xa, map_b);                                                                          \
+        O::T* out, const E::T* bias, const float* col_scale, int T, int K, int R, long long valid,           \
+        long long S, float alpha, const __grid_constant__ tpk_tensor_map map_x,                              \
+        const __grid_constant__ tpk_tensor_map map_w, const __grid_constant__ tpk_tensor_map map_xa,          \
+        const __grid_constant__ tpk_tensor_map map_b) {                                                      \
+        BODY(GemmArgs<E, O>{out, nullptr, nullptr, nullptr, nullptr, bias, col_scale, T, K, R, valid, S,     \
+                            alpha},                                                                          \
+             map_x, map_w, map_xa, map_b);                                                                   \
     }
 
 // DEFINE(suffix, E, O) for every (input, output) pair the Hopper GEMMs are built for.

@@ -1,10 +1,10 @@
 // gemm_sm90_pingpong.cu: v2 of the Hopper GEMM (gemm_sm90.cu is v1): persistent, with two consumer warpgroups
 // that take turns on the tensor cores ("ping-pong"), so that one's epilogue runs while the other multiplies.
-//   tpk_gemm_wgmma_pp_<in>_<out>(out, bias, T, K, R, valid, S, alpha, mapX, mapW, mapXA, mapB)
+//   tpk_gemm_wgmma_pp_<in>_<out>(out, bias, col_scale, T, K, R, valid, S, alpha, mapX, mapW, mapXA, mapB)
 // computes what v1 and the gemm.cuh bodies compute,
 //
-//   out[t, j] = alpha * (sum_k X[t, k] * W[j, k]  +  sum_r XA[t, r] * B[j, r])  +  bias[j]   for j < valid
-//   out[t, j] = -inf                                                                for valid <= j < S
+//   out[t, j] = c[j] * alpha * (sum_k X[t, k] * W[j, k]  +  sum_r XA[t, r] * B[j, r])  +  bias[j]   for j < valid
+//   out[t, j] = -inf                                                                       for valid <= j < S
 //
 // for F16/BF16 inputs with K and R multiples of 8, from tensor maps (GemmCuda.java) with boxes of 64 k x 128 rows
 // for all four operands, 128-byte swizzled.

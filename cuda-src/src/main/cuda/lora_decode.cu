@@ -1,10 +1,11 @@
 // lora_decode.cu: the fused LoRA linear for decode (T <= 16, F16/BF16 in) in ONE launch,
 //
-//   y[t, j] = sum_k x[t, k] * W[j, k]  +  sum_r xa[t, r] * B[j, r]  +  bias[j],   xa = round(s * x · A^T)
+//   y[t, j] = c[j] * (sum_k x[t, k] * W[j, k]  +  sum_r xa[t, r] * B[j, r])  +  bias[j],   xa = round(s * x · A^T)
 //
-// with xa rounded to the input dtype as in LoraLinear's contract (SEMANTICS.md section 6).
-//   tpk_lora_decode_<in>_<out>(y, x, W, A, B, bias, T, K, R, N, s, partial, xa, arrived, ready, claims, epoch,
-//                              splits, kslice)
+// with xa rounded to the input dtype as in LoraLinear's contract (SEMANTICS.md section 6) and c = col_scale
+// (DoRA's per-column scale, F32) or 1 where it is null; y is stored through gemm.cuh's gemm_store.
+//   tpk_lora_decode_<in>_<out>(y, x, W, A, B, bias, col_scale, T, K, R, N, s, partial, xa, arrived, ready, claims,
+//                              epoch, splits, kslice)
 //
 // Why one launch: at decode the base product streams W (134 MB at K = N = 8192) in about 30-45 us, and the
 // shrink x · A^T is tiny (A is 256 KB at R = 16) but, as a launch of its own, one block long and in front of
@@ -34,7 +35,7 @@
 
 template <typename E, typename O>
 struct LoraDecodeArgs {
-    GemmArgs<E, O> g;       // out = y, X = x, W, XA = xa, B, bias, T, K, R, valid = S = N, alpha = 1
+    GemmArgs<E, O> g;       // out = y, X = x, W, XA = xa, B, bias, col_scale, T, K, R, valid = S = N, alpha = 1
     const typename E::T* A;  // [R, K]
     float scale;
     float* partial;          // [splits, T, R]
@@ -157,11 +158,11 @@ __device__ __forceinline__ void lora_decode(const LoraDecodeArgs<E, O>& a) {
 
 #define TPK_LORA_DECODE(SUFFIX, E, O)                                                                          \
     extern "C" __global__ void __launch_bounds__(mma_decode::THREADS) tpk_lora_decode_##SUFFIX(                \
-        O::T* y, const E::T* x, const E::T* W, const E::T* A, const E::T* B, const E::T* bias, int T, int K,     \
-        int R, long long N, float scale, float* partial, E::T* xa, u32* arrived, u32* ready, u64* claims,      \
-        u32 epoch, int splits, int kslice) {                                                                  \
-        lora_decode(LoraDecodeArgs<E, O>{GemmArgs<E, O>{y, x, W, xa, B, bias, T, K, R, N, N, 1.f}, A, scale,    \
-                                         partial, xa, arrived, ready, claims, epoch, splits, kslice});        \
+        O::T* y, const E::T* x, const E::T* W, const E::T* A, const E::T* B, const E::T* bias,                 \
+        const float* col_scale, int T, int K, int R, long long N, float scale, float* partial, E::T* xa,       \
+        u32* arrived, u32* ready, u64* claims, u32 epoch, int splits, int kslice) {                           \
+        lora_decode(LoraDecodeArgs<E, O>{GemmArgs<E, O>{y, x, W, xa, B, bias, col_scale, T, K, R, N, N, 1.f}, \
+                                         A, scale, partial, xa, arrived, ready, claims, epoch, splits, kslice}); \
     }
 
 TPK_LORA_DECODE(bf16_f32, TpkBF16, TpkF32)

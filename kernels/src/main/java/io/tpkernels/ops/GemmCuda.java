@@ -14,15 +14,17 @@ import java.util.Locale;
 /**
  * The GPU GEMM the LM head and the LoRA linear share ({@code gemm.cuh}): one launch computing
  * <pre>
- *   out[t, j] = alpha·(Σ_k x[t, k]·w[j, k] + Σ_r xa[t, r]·b[j, r]) + bias[j]   for j &lt; valid
- *   out[t, j] = −∞                                                           for valid ≤ j &lt; S
+ *   out[t, j] = c[j]·alpha·(Σ_k x[t, k]·w[j, k] + Σ_r xa[t, r]·b[j, r]) + bias[j]   for j &lt; valid
+ *   out[t, j] = −∞                                                                for valid ≤ j &lt; S
  * </pre>
  * with the kernel body chosen by shape and dtype: for {@code T ≤ 16} with 16-byte rows the decode bodies stream
  * the weights once (on tensor cores for F16/BF16); larger F16/BF16 GEMMs with {@code K} and {@code R}
  * multiples of 8 run on tensor cores: on an sm_90 device through TMA and wgmma ({@code gemm_sm90.cu}, or its
  * persistent ping-pong v2 {@code gemm_sm90_pingpong.cu}, as {@link HopperGemm} says), elsewhere through mma.sync,
- * and narrow outputs ({@code S ≤ 16}, no padding, no bias: LoRA's shrink) through the decode body transposed;
- * anything else takes the SIMT body. {@code xa}, {@code b} and {@code bias} may be {@code null}.
+ * and narrow outputs ({@code S ≤ 16}, no padding, bias or column scale: LoRA's shrink) through the decode body
+ * transposed; anything else takes the SIMT body. {@code xa}, {@code b}, {@code bias} and the column scale
+ * {@code c} (F32 {@code [valid]}, DoRA's) may be {@code null}; without {@code c} the result is bit for bit what it
+ * was before there was one.
  */
 final class GemmCuda {
     /** Largest T the decode body takes. */
@@ -112,8 +114,8 @@ final class GemmCuda {
     }
 
     /** Queues the GEMM on {@code stream}; all tensors on {@code out}'s device, shapes checked by the caller. */
-    static void launch(Tensor x, Tensor w, Tensor xa, Tensor b, Tensor bias, long valid, float alpha, Tensor out,
-                       CudaStream stream) {
+    static void launch(Tensor x, Tensor w, Tensor xa, Tensor b, Tensor bias, Tensor columnScale, long valid,
+                       float alpha, Tensor out, CudaStream stream) {
         long t = x.dim(0);
         long k = x.dim(1);
         long r = xa == null ? 0 : xa.dim(1);
@@ -128,7 +130,7 @@ final class GemmCuda {
         long bPtr = r == 0 || valid == 0 ? 0 : b.devicePointer();
         Path path = r == 0 ? path(x.dtype(), t, k, 0, xPtr, wPtr) : path(x.dtype(), t, k, r, xPtr, wPtr, xaPtr, bPtr);
         if (path == Path.MMA) {
-            path = tensorCoreBody(device, x.dtype(), out.dtype(), k, r, bias != null, valid, s);
+            path = tensorCoreBody(device, x.dtype(), out.dtype(), k, r, bias != null || columnScale != null, valid, s);
         }
         String name = NAMES[path.ordinal()][x.dtype().ordinal()][out.dtype().ordinal()];
         if (path == Path.MMA_DECODE_T) {
@@ -137,13 +139,13 @@ final class GemmCuda {
         }
         if (path == Path.WGMMA || path == Path.WGMMA_PP) {
             Hopper hopper = Hopper.of(path);
-            launchWgmma(hopper, device.modules().kernel(hopper.module(), name), x, w, xa, b, bias, valid, alpha, out,
-                    stream);
+            launchWgmma(hopper, device.modules().kernel(hopper.module(), name), x, w, xa, b, bias, columnScale, valid,
+                    alpha, out, stream);
             return;
         }
         CudaKernel kernel = device.modules().kernel("gemm", name);
         KernelArgs args = KernelArgs.begin().ptr(out.devicePointer()).ptr(xPtr).ptr(wPtr).ptr(xaPtr).ptr(bPtr)
-                .ptr(bias == null ? 0 : bias.devicePointer()).i32(Math.toIntExact(t)).i32(Math.toIntExact(k))
+                .ptr(pointer(bias)).ptr(pointer(columnScale)).i32(Math.toIntExact(t)).i32(Math.toIntExact(k))
                 .i32(Math.toIntExact(r)).i64(valid).i64(s).f32(alpha);
         switch (path) {
             case MMA_DECODE -> kernel.launch(stream, blocks(s, MMA_DECODE_COLUMNS), MMA_DECODE_THREADS, 0, args);
@@ -162,14 +164,15 @@ final class GemmCuda {
     }
 
     /**
-     * Which tensor-core body takes a shape the mma.sync body could: narrow outputs without padding or bias (LoRA's
-     * shrink) the transposed decode body; on an sm_90 device with the Hopper module loadable (and {@link HopperGemm}
-     * not saying otherwise) the wgmma body {@link HopperGemm#variant()} names, except for outputs of one 128-wide
-     * tile or less and for {@code K = 0}, which a tensor map cannot describe; else mma.sync.
+     * Which tensor-core body takes a shape the mma.sync body could: narrow outputs without padding, bias or column
+     * scale ({@code epilogue} false: LoRA's shrink) the transposed decode body, whose store applies neither; on an
+     * sm_90 device with the Hopper module loadable (and {@link HopperGemm} not saying otherwise) the wgmma body
+     * {@link HopperGemm#variant()} names, except for outputs of one 128-wide tile or less and for {@code K = 0},
+     * which a tensor map cannot describe; else mma.sync.
      */
-    private static Path tensorCoreBody(CudaDevice device, DType in, DType out, long k, long r, boolean bias, long valid,
-                                       long s) {
-        if (r == 0 && !bias && valid == s && s <= DECODE_MAX_T) {
+    private static Path tensorCoreBody(CudaDevice device, DType in, DType out, long k, long r, boolean epilogue,
+                                       long valid, long s) {
+        if (r == 0 && !epilogue && valid == s && s <= DECODE_MAX_T) {
             return Path.MMA_DECODE_T;
         }
         if (hopperTakes(device, k, s)) {
@@ -192,19 +195,19 @@ final class GemmCuda {
     }
 
     /**
-     * Queues the fused LoRA linear {@code out = x·wᵀ + E(s·x·aᵀ)·bᵀ + bias} with its shrink on chip
+     * Queues the fused LoRA linear {@code out = c ⊙ (x·wᵀ + E(s·x·aᵀ)·bᵀ) + bias} with its shrink on chip
      * ({@code gemm_sm90.cu}) on {@code stream}, through {@code kernel}, what {@link #loraOnChipKernel} gave for these
-     * operands. Shapes checked by the caller.
+     * operands; the column scale {@code c} may be {@code null}. Shapes checked by the caller.
      */
-    static void launchLoraOnChip(CudaKernel kernel, Tensor x, Tensor w, Tensor a, Tensor b, float scale, Tensor bias,
-                                 Tensor out, CudaStream stream) {
+    static void launchLoraOnChip(CudaKernel kernel, Tensor x, Tensor w, Tensor a, Tensor b, float scale,
+                                 Tensor columnScale, Tensor bias, Tensor out, CudaStream stream) {
         long t = x.dim(0);
         long k = x.dim(1);
         long r = a.dim(0);
         long n = w.dim(0);
         int rb = ON_CHIP_RANKS[onChipRankIndex(r)];
         MemorySegment maps = encodeMaps(x, w, n, a, rb, b, V1);
-        KernelArgs args = KernelArgs.begin().ptr(out.devicePointer()).ptr(bias == null ? 0 : bias.devicePointer())
+        KernelArgs args = KernelArgs.begin().ptr(out.devicePointer()).ptr(pointer(bias)).ptr(pointer(columnScale))
                 .i32(Math.toIntExact(t)).i32(Math.toIntExact(k)).i32(Math.toIntExact(r)).i64(n).f32(scale);
         launchHopper(V1, kernel, maps, args, t, n, V1.sharedBytes() + V1_STAGES * rb * WG_BK * 2, out.cudaDevice(),
                 stream);
@@ -248,7 +251,7 @@ final class GemmCuda {
         long t = x.dim(0);
         long n = out.dim(1);
         KernelArgs args = KernelArgs.begin().ptr(out.devicePointer()).ptr(w.devicePointer()).ptr(x.devicePointer())
-                .ptr(0).ptr(0).ptr(0).i32(Math.toIntExact(n)).i32(Math.toIntExact(x.dim(1))).i32(0).i64(t).i64(t)
+                .ptr(0).ptr(0).ptr(0).ptr(0).i32(Math.toIntExact(n)).i32(Math.toIntExact(x.dim(1))).i32(0).i64(t).i64(t)
                 .f32(alpha);
         kernel.launch(stream, blocks(t, MMA_DECODE_COLUMNS), MMA_DECODE_THREADS, 0, args);
     }
@@ -259,7 +262,8 @@ final class GemmCuda {
      * tile up to one per SM.
      */
     private static void launchWgmma(Hopper hopper, CudaKernel kernel, Tensor x, Tensor w, Tensor xa, Tensor b,
-                                    Tensor bias, long valid, float alpha, Tensor out, CudaStream stream) {
+                                    Tensor bias, Tensor columnScale, long valid, float alpha, Tensor out,
+                                    CudaStream stream) {
         long t = x.dim(0);
         long k = x.dim(1);
         long r = xa == null ? 0 : xa.dim(1);
@@ -270,7 +274,7 @@ final class GemmCuda {
         MemorySegment maps = r > 0
                 ? encodeMaps(x, wOrX, wRows, xa, hopper.bm(), valid == 0 ? xa : b, hopper)
                 : encodeMaps(x, wOrX, wRows, null, 0, null, hopper); // no LoRA segment: never read
-        KernelArgs args = KernelArgs.begin().ptr(out.devicePointer()).ptr(bias == null ? 0 : bias.devicePointer())
+        KernelArgs args = KernelArgs.begin().ptr(out.devicePointer()).ptr(pointer(bias)).ptr(pointer(columnScale))
                 .i32(Math.toIntExact(t)).i32(Math.toIntExact(k)).i32(Math.toIntExact(r)).i64(valid).i64(s).f32(alpha);
         launchHopper(hopper, kernel, maps, args, t, s, hopper.sharedBytes(), out.cudaDevice(), stream);
     }
@@ -335,6 +339,11 @@ final class GemmCuda {
         long blocks = Math.min((t * (s - valid) + THREADS - 1) / THREADS, (long) device.multiprocessors() * 8);
         device.modules().kernel("gemm", name).launch(stream, (int) blocks, THREADS, 0,
                 KernelArgs.begin().ptr(out.devicePointer()).i64(t).i64(valid).i64(s));
+    }
+
+    /** A tensor's device pointer, or 0 (a kernel's null) for none. */
+    static long pointer(Tensor t) {
+        return t == null ? 0 : t.devicePointer();
     }
 
     private static int blocks(long n, int tile) {

@@ -40,7 +40,7 @@ public final class Linear {
         }
         if (x.device().isCuda()) {
             CudaStream stream = CudaStream.legacyDefault(x.cudaDevice());
-            GemmCuda.launch(x, w, null, null, bias, w.dim(0), 1f, out, stream);
+            GemmCuda.launch(x, w, null, null, bias, null, w.dim(0), 1f, out, stream);
             stream.synchronize();
         } else {
             CpuGemm.multiplyNT(List.of(new CpuGemm.Product(operand(x), operand(w))), 1f,

@@ -73,7 +73,7 @@ final class LmHeadCuda {
     }
 
     static void runKernel(Tensor x, Tensor w, Tensor out, CudaStream stream) {
-        GemmCuda.launch(x, w, null, null, null, w.dim(0), 1f, out, stream);
+        GemmCuda.launch(x, w, null, null, null, null, w.dim(0), 1f, out, stream);
     }
 
     /** cuBLAS for the valid columns, then the padding kernel for the −∞ columns. */

@@ -66,8 +66,11 @@ final class LoraDecodeCuda {
                 && !stream.isCapturing();
     }
 
-    /** Queues {@code out = x·Wᵀ + round(s·x·Aᵀ)·Bᵀ + bias} on {@code stream}; shapes checked by the caller. */
-    static void launch(Tensor x, Tensor w, Tensor a, Tensor b, float scale, Tensor bias, Tensor out,
+    /**
+     * Queues {@code out = c ⊙ (x·Wᵀ + round(s·x·Aᵀ)·Bᵀ) + bias} on {@code stream}, the column scale {@code c} (F32
+     * {@code [N]}) and {@code bias} each possibly {@code null}; shapes checked by the caller.
+     */
+    static void launch(Tensor x, Tensor w, Tensor a, Tensor b, float scale, Tensor columnScale, Tensor bias, Tensor out,
                        CudaStream stream) {
         int t = Math.toIntExact(x.dim(0));
         int k = Math.toIntExact(x.dim(1));
@@ -83,8 +86,8 @@ final class LoraDecodeCuda {
         } while (epoch == 0); // ready starts at 0
         String name = NAMES[x.dtype().ordinal()][out.dtype().ordinal()];
         KernelArgs args = KernelArgs.begin().ptr(out.devicePointer()).ptr(x.devicePointer()).ptr(w.devicePointer())
-                .ptr(a.devicePointer()).ptr(b.devicePointer()).ptr(bias == null ? 0 : bias.devicePointer()).i32(t)
-                .i32(k).i32(r).i64(n).f32(scale).ptr(scratch + PARTIALS).ptr(scratch + XA).ptr(scratch + ARRIVED)
+                .ptr(a.devicePointer()).ptr(b.devicePointer()).ptr(GemmCuda.pointer(bias))
+                .ptr(GemmCuda.pointer(columnScale)).i32(t).i32(k).i32(r).i64(n).f32(scale).ptr(scratch + PARTIALS).ptr(scratch + XA).ptr(scratch + ARRIVED)
                 .ptr(scratch + READY).ptr(scratch + CLAIMS).i32(epoch).i32(splits).i32(kslice);
         int blocks = Math.toIntExact(ceilDiv(r, COLS) * (long) splits + ceilDiv(n, COLS));
         out.cudaDevice().modules().kernel("lora_decode", name).launch(stream, blocks, THREADS, 0, args);

@@ -14,6 +14,16 @@ import io.tpkernels.tensor.Tensor;
  * serves the column-parallel form (A replicated, B and W sliced by rows) and the row-parallel partial sum
  * (A and W sliced by columns, B replicated; pass no bias and add it after the one collective). With
  * {@code B = 0} the result is the base product exactly.
+ *
+ * <p>DoRA ({@code use_dora}) multiplies each output column by {@code g[n] = m[n] / ‖W + s·B·A‖_row(n)}, an F32
+ * vector computed once at load: the overloads with a {@code columnScale} compute
+ * <pre>
+ *   y[t, n] = columnScale[n] · (Σ_k x[t,k]·W[n,k] + Σ_r xa[t,r]·B[n,r]) + bias[n]
+ * </pre>
+ * in f32, the scale applied to the accumulated sum before the bias and the one rounding to {@code y}'s dtype, in
+ * the same epilogue (no extra pass over {@code y}). A {@code null} column scale gives exactly the plain LoRA result.
+ * Column-parallel layers pass their slice of the scale; row-parallel ones pass none here and apply it after the one
+ * collective, before the bias ({@link Elementwise#scaleColumnsInPlace}).
  */
 public final class LoraLinear {
     /** The largest LoRA rank accepted. */
@@ -32,10 +42,23 @@ public final class LoraLinear {
 
     /** {@code y} in x's dtype on x's device; {@code bias} may be {@code null}. */
     public static Tensor forward(Tensor x, Tensor w, Tensor a, Tensor b, float scale, Tensor bias) {
-        check(x, w, a, b, bias);
+        return forwardColumnScaled(x, w, a, b, scale, null, bias);
+    }
+
+    /**
+     * {@code y = columnScale ⊙ (x·Wᵀ + s·(x·Aᵀ)·Bᵀ) + bias} in x's dtype on x's device (DoRA's forward, see the class
+     * comment). Named apart from {@code forward} because {@code forward(x, w, a, b, scale, bias, out)} already has
+     * this parameter list.
+     *
+     * @param columnScale F32 {@code [N]} on x's device, or {@code null} for the plain LoRA result
+     * @param bias        {@code [N]} in x's dtype, or {@code null}
+     */
+    public static Tensor forwardColumnScaled(Tensor x, Tensor w, Tensor a, Tensor b, float scale, Tensor columnScale,
+                                             Tensor bias) {
+        check(x, w, a, b, columnScale, bias);
         Tensor y = Tensor.allocate(x.device(), x.dtype(), x.dim(0), w.dim(0));
         try {
-            forward(x, w, a, b, scale, bias, y);
+            forward(x, w, a, b, scale, columnScale, bias, y);
             return y;
         } catch (RuntimeException e) {
             y.close();
@@ -45,29 +68,52 @@ public final class LoraLinear {
 
     /** Writes {@code y} into {@code out} ({@code [T, N]}, any float dtype); returns when done. */
     public static void forward(Tensor x, Tensor w, Tensor a, Tensor b, float scale, Tensor bias, Tensor out) {
-        checkOut(x, w, a, b, bias, out);
+        forward(x, w, a, b, scale, null, bias, out);
+    }
+
+    /**
+     * Writes {@code y = columnScale ⊙ (x·Wᵀ + s·(x·Aᵀ)·Bᵀ) + bias} into {@code out} ({@code [T, N]}, any float dtype);
+     * returns when done.
+     *
+     * @param columnScale F32 {@code [N]} on x's device, or {@code null} for the plain LoRA result
+     * @param bias        {@code [N]} in x's dtype, or {@code null}
+     */
+    public static void forward(Tensor x, Tensor w, Tensor a, Tensor b, float scale, Tensor columnScale, Tensor bias,
+                               Tensor out) {
+        checkOut(x, w, a, b, columnScale, bias, out);
         if (x.device().isCuda()) {
             CudaStream stream = CudaStream.legacyDefault(x.cudaDevice());
-            LoraLinearCuda.run(x, w, a, b, scale, bias, out, stream);
+            LoraLinearCuda.run(x, w, a, b, scale, columnScale, bias, out, stream);
             stream.synchronize();
         } else {
-            LoraLinearCpu.run(x, w, a, b, scale, bias, out);
+            LoraLinearCpu.run(x, w, a, b, scale, columnScale, bias, out);
         }
     }
 
     /** Queues the forward on {@code stream}. */
     public static void forward(Tensor x, Tensor w, Tensor a, Tensor b, float scale, Tensor bias, Tensor out,
                                CudaStream stream) {
-        checkOut(x, w, a, b, bias, out);
+        forward(x, w, a, b, scale, null, bias, out, stream);
+    }
+
+    /**
+     * Queues {@code y = columnScale ⊙ (x·Wᵀ + s·(x·Aᵀ)·Bᵀ) + bias} into {@code out} on {@code stream}.
+     *
+     * @param columnScale F32 {@code [N]} on x's device, or {@code null} for the plain LoRA result
+     * @param bias        {@code [N]} in x's dtype, or {@code null}
+     */
+    public static void forward(Tensor x, Tensor w, Tensor a, Tensor b, float scale, Tensor columnScale, Tensor bias,
+                               Tensor out, CudaStream stream) {
+        checkOut(x, w, a, b, columnScale, bias, out);
         if (!x.device().isCuda() || x.cudaDevice() != stream.device()) {
             throw new IllegalArgumentException("LoRA linear: tensors on " + x.device() + " with a stream on "
                     + stream.device());
         }
-        LoraLinearCuda.run(x, w, a, b, scale, bias, out, stream);
+        LoraLinearCuda.run(x, w, a, b, scale, columnScale, bias, out, stream);
     }
 
-    private static void checkOut(Tensor x, Tensor w, Tensor a, Tensor b, Tensor bias, Tensor out) {
-        check(x, w, a, b, bias);
+    private static void checkOut(Tensor x, Tensor w, Tensor a, Tensor b, Tensor columnScale, Tensor bias, Tensor out) {
+        check(x, w, a, b, columnScale, bias);
         if (!out.dtype().isFloatingPoint() || out.rank() != 2 || out.dim(0) != x.dim(0) || out.dim(1) != w.dim(0)
                 || !out.device().equals(x.device())) {
             throw new IllegalArgumentException("LoRA linear: y must be [" + x.dim(0) + ", " + w.dim(0) + "] on "
@@ -75,7 +121,7 @@ public final class LoraLinear {
         }
     }
 
-    private static void check(Tensor x, Tensor w, Tensor a, Tensor b, Tensor bias) {
+    private static void check(Tensor x, Tensor w, Tensor a, Tensor b, Tensor columnScale, Tensor bias) {
         if (!x.dtype().isFloatingPoint() || x.rank() != 2) {
             throw new IllegalArgumentException("LoRA linear: x must be F32, F16 or BF16 of shape [T, K], got "
                     + x.describe());
@@ -93,6 +139,15 @@ public final class LoraLinear {
                 || !bias.device().equals(x.device()))) {
             throw new IllegalArgumentException("LoRA linear: bias must be [" + w.dim(0) + "] " + x.dtype() + " on "
                     + x.device() + ", got " + bias.describe());
+        }
+        // F32 whatever x's dtype: DoRA's scale is computed in f32 at load, and the epilogue multiplies in f32.
+        if (columnScale != null && (columnScale.dtype() != DType.F32 || columnScale.rank() != 1
+                || columnScale.dim(0) != w.dim(0) || !columnScale.device().equals(x.device()))) {
+            throw new IllegalArgumentException("LoRA linear: column scale must be [" + w.dim(0) + "] F32 on "
+                    + x.device() + ", got " + columnScale.describe());
+        }
+        if (columnScale != null && w.dim(0) > Integer.MAX_VALUE) { // the kernels index the scale in 32 bits
+            throw new IllegalArgumentException("LoRA linear: a column scale needs N < 2^31, got N = " + w.dim(0));
         }
     }
 

@@ -9,13 +9,14 @@ import java.util.List;
 
 /**
  * The CPU reference of {@link LoraLinear}: the shrink {@code xa = s·x·Aᵀ} (rounded to the input dtype), then
- * one GEMM whose tiles accumulate {@code x·Wᵀ} and {@code xa·Bᵀ} together and write {@code y} once.
+ * one GEMM whose tiles accumulate {@code x·Wᵀ} and {@code xa·Bᵀ} together, apply the column scale (if any) and the
+ * bias, and write {@code y} once.
  */
 final class LoraLinearCpu {
     private LoraLinearCpu() {
     }
 
-    static void run(Tensor x, Tensor w, Tensor a, Tensor b, float scale, Tensor bias, Tensor out) {
+    static void run(Tensor x, Tensor w, Tensor a, Tensor b, float scale, Tensor columnScale, Tensor bias, Tensor out) {
         long t = x.dim(0);
         long k = x.dim(1);
         long r = a.dim(0);
@@ -27,7 +28,8 @@ final class LoraLinearCpu {
             CpuGemm.multiplyNT(List.of(new Product(xs, new Operand(w.hostSegment(), w.dtype(), n, k, k)),
                             new Product(new Operand(xa.hostSegment(), xa.dtype(), t, r, r),
                                     new Operand(b.hostSegment(), b.dtype(), n, r, r))),
-                    1f, bias == null ? null : new CpuGemm.Bias(bias.hostSegment(), bias.dtype()),
+                    1f, columnScale == null ? null : columnScale.hostSegment(),
+                    bias == null ? null : new CpuGemm.Bias(bias.hostSegment(), bias.dtype()),
                     out.hostSegment(), out.dtype(), n);
         }
     }

@@ -14,7 +14,8 @@ import java.util.function.LongConsumer;
  * {@code xa = s·x·Aᵀ} from the X tiles it already holds for the base product and keeps it in registers for the
  * expand ({@link GemmCuda#loraOnChipKernel}, unless {@link LoraShrink} says otherwise). Otherwise the shrink
  * runs first, into a small {@code [T, R]} buffer of this call's own (a GEMM of R output columns), then one fused
- * kernel accumulates {@code x·Wᵀ} and {@code xa·Bᵀ} in the same registers, adds the bias and writes {@code y} once.
+ * kernel accumulates {@code x·Wᵀ} and {@code xa·Bᵀ} in the same registers, applies the column scale (DoRA's, if
+ * any) and the bias, and writes {@code y} once. The other ways apply both in their one epilogue too.
  *
  * <p>The buffer is per call, not per stream: ranks that share a GPU are threads queueing on the same stream, so a
  * per-stream buffer let one rank's shrink overwrite another's {@code xa} between its two launches (found by the
@@ -39,7 +40,8 @@ final class LoraLinearCuda {
     private LoraLinearCuda() {
     }
 
-    static void run(Tensor x, Tensor w, Tensor a, Tensor b, float scale, Tensor bias, Tensor out, CudaStream stream) {
+    static void run(Tensor x, Tensor w, Tensor a, Tensor b, float scale, Tensor columnScale, Tensor bias, Tensor out,
+                    CudaStream stream) {
         long t = x.dim(0);
         long n = w.dim(0);
         if (t == 0 || n == 0) {
@@ -47,10 +49,11 @@ final class LoraLinearCuda {
         }
         Route route = route(x, w, a, b, out, stream);
         switch (route.way()) {
-            case STAGED -> runStaged(x, w, a, b, scale, bias, out, stream);
-            case DECODE -> LoraDecodeCuda.launch(x, w, a, b, scale, bias, out, stream);
-            case SHRINK_ON_CHIP -> GemmCuda.launchLoraOnChip(route.onChip(), x, w, a, b, scale, bias, out, stream);
-            case SHRINK_SEPARATE -> runShrinkThenFused(x, w, a, b, scale, bias, out, stream);
+            case STAGED -> runStaged(x, w, a, b, scale, columnScale, bias, out, stream);
+            case DECODE -> LoraDecodeCuda.launch(x, w, a, b, scale, columnScale, bias, out, stream);
+            case SHRINK_ON_CHIP ->
+                    GemmCuda.launchLoraOnChip(route.onChip(), x, w, a, b, scale, columnScale, bias, out, stream);
+            case SHRINK_SEPARATE -> runShrinkThenFused(x, w, a, b, scale, columnScale, bias, out, stream);
         }
     }
 
@@ -80,8 +83,8 @@ final class LoraLinearCuda {
     }
 
     /** {@code A' = [A; 0]} ({@code [R', K]}) and {@code B' = [B | 0]} ({@code [N, R']}), then the aligned forward. */
-    private static void runStaged(Tensor x, Tensor w, Tensor a, Tensor b, float scale, Tensor bias, Tensor out,
-                                  CudaStream stream) {
+    private static void runStaged(Tensor x, Tensor w, Tensor a, Tensor b, float scale, Tensor columnScale,
+                                  Tensor bias, Tensor out, CudaStream stream) {
         DType dtype = a.dtype();
         long r = a.dim(0);
         long k = a.dim(1);
@@ -96,13 +99,13 @@ final class LoraLinearCuda {
                  Tensor bp = Tensor.view(staging, bOffset, dtype, n, rp)) {
                 CudaDriver.memsetD8Async(pointer, (byte) 0, bytes, stream.handle());
                 LoraLinear.copyIntoPadded(a, b, ap, bp, stream);
-                run(x, w, ap, bp, scale, bias, out, stream);
+                run(x, w, ap, bp, scale, columnScale, bias, out, stream);
             }
         });
     }
 
-    private static void runShrinkThenFused(Tensor x, Tensor w, Tensor a, Tensor b, float scale, Tensor bias,
-                                           Tensor out, CudaStream stream) {
+    private static void runShrinkThenFused(Tensor x, Tensor w, Tensor a, Tensor b, float scale, Tensor columnScale,
+                                           Tensor bias, Tensor out, CudaStream stream) {
         long t = x.dim(0);
         long r = a.dim(0);
         long n = w.dim(0);
@@ -110,8 +113,9 @@ final class LoraLinearCuda {
         long bytes = Math.max(1, t * r * dtype.byteSize());
         withScratch(stream, bytes, pointer -> {
             try (Tensor xa = Tensor.view(DeviceBuffer.wrap(stream.device(), pointer, bytes), 0, dtype, t, r)) {
-                GemmCuda.launch(x, a, null, null, null, r, scale, xa, stream);
-                GemmCuda.launch(x, w, xa, b, bias, n, 1f, out, stream);
+                // The column scale belongs to y's columns: the fused step's, never the shrink's.
+                GemmCuda.launch(x, a, null, null, null, null, r, scale, xa, stream);
+                GemmCuda.launch(x, w, xa, b, bias, columnScale, n, 1f, out, stream);
             }
         });
     }

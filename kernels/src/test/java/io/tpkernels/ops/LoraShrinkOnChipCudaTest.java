@@ -34,11 +34,12 @@ class LoraShrinkOnChipCudaTest {
     }
 
     /** {@link GemmCuda#launchLoraOnChip} with every rank it is built for, asserted to take the shape. */
-    private static void onChip(Tensor x, Tensor w, Tensor a, Tensor b, float s, Tensor bias, Tensor y) {
+    private static void onChip(Tensor x, Tensor w, Tensor a, Tensor b, float s, Tensor columnScale, Tensor bias,
+                               Tensor y) {
         CudaStream stream = CudaStream.legacyDefault(y.cudaDevice());
         CudaKernel kernel = LoraShrink.modeDuring(LoraShrink.Mode.ON_CHIP, () -> GemmCuda.loraOnChipKernel(x, w, a, b, y));
         assertTrue(kernel != null, "the on-chip kernel takes this shape");
-        GemmCuda.launchLoraOnChip(kernel, x, w, a, b, s, bias, y, stream);
+        GemmCuda.launchLoraOnChip(kernel, x, w, a, b, s, columnScale, bias, y, stream);
         stream.synchronize();
     }
 
@@ -53,7 +54,8 @@ class LoraShrinkOnChipCudaTest {
     })
     void matchesTheReference(DType dtype, int t, int k, int n, int r) {
         LoraLinearCpuTest.check(GPU, dtype, t, k, n, r, 1.5f, true, t * 13L + r, LoraShrinkOnChipCudaTest::onChip);
-        LoraLinearCpuTest.check(GPU, dtype, t, k, n, r, -0.25f, false, t * 7L + k, LoraShrinkOnChipCudaTest::onChip);
+        // without bias, with DoRA's column scale (with both: LoraColumnScaleCudaTest)
+        LoraLinearCpuTest.check(GPU, dtype, t, k, n, r, -0.25f, false, true, t * 7L + k, LoraShrinkOnChipCudaTest::onChip);
     }
 
     /** The expand adds products with zeros only: the base product's accumulators, bit for bit (the LM head's GEMM). */
@@ -70,7 +72,7 @@ class LoraShrinkOnChipCudaTest {
              Tensor y = Tensor.allocate(GPU, DType.F32, t, n);
              Tensor base = HopperGemm.variantDuring(HopperGemm.Variant.V1, () -> LmHead.logits(x, w, n))) {
             y.fillBytes((byte) 0xFF);
-            onChip(x, w, a, b, 2f, null, y);
+            onChip(x, w, a, b, 2f, null, null, y);
             float[] got = y.toFloatArray();
             float[] expected = base.toFloatArray();
             for (int i = 0; i < got.length; i++) {
@@ -141,7 +143,7 @@ class LoraShrinkOnChipCudaTest {
                     : HopperGemm.disabledDuring(() -> GemmCuda.loraOnChipKernel(x, w, a, b, y)));
             boolean taken = kernel != null;
             if (taken) {
-                GemmCuda.launchLoraOnChip(kernel, x, w, a, b, 1f, null, y, stream);
+                GemmCuda.launchLoraOnChip(kernel, x, w, a, b, 1f, null, null, y, stream);
             }
             stream.synchronize();
             if (!taken) {

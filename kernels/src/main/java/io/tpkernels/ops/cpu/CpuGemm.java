@@ -8,11 +8,12 @@ import java.util.stream.IntStream;
 /**
  * The CPU GEMM every CPU operation shares:
  * <pre>
- *   out[t, j] = alpha · Σ_p Σ_k x_p[t, k] · w_p[j, k]  +  bias[j]        t &lt; T, j &lt; N
+ *   out[t, j] = c[j] · alpha · Σ_p Σ_k x_p[t, k] · w_p[j, k]  +  bias[j]        t &lt; T, j &lt; N
  * </pre>
  * over one or more {@link Product}s that share {@code T} and {@code N} (the base product, and LoRA's expand
  * step folded into the same accumulators), both operands row-major with {@code k} contiguous as PyTorch
- * weights are; accumulated in f32 and written once as {@code outDtype} at row stride {@code ldOut}.
+ * weights are; accumulated in f32, scaled by the optional F32 column scale {@code c} (DoRA's) and biased in f32,
+ * and written once as {@code outDtype} at row stride {@code ldOut}.
  *
  * <p>Blocked for the caches: tasks of {@code MC} rows of x by {@code NC} rows of w run in parallel; within a
  * task, blocks of {@code KC} columns are converted to f32 and packed (x by rows, w in k-major panels), then
@@ -71,6 +72,17 @@ public final class CpuGemm {
      */
     public static void multiplyNT(java.util.List<Product> products, float alpha, Bias bias, MemorySegment out,
                                   DType outDtype, long ldOut) {
+        multiplyNT(products, alpha, null, bias, out, outDtype, ldOut);
+    }
+
+    /**
+     * {@code out[t·ldOut + j] = c[j]·alpha·Σ_p x_p[t]·w_p[j] + bias[j]}, as {@link #multiplyNT(java.util.List, float,
+     * Bias, MemorySegment, DType, long)} with a column scale {@code c}: {@code N} F32 values, or {@code null} for
+     * none (then the result is that method's, bit for bit). The scale is applied in f32 to the alpha-scaled sum,
+     * before the bias and the one rounding to {@code outDtype}.
+     */
+    public static void multiplyNT(java.util.List<Product> products, float alpha, MemorySegment columnScale, Bias bias,
+                                  MemorySegment out, DType outDtype, long ldOut) {
         int t = Math.toIntExact(products.get(0).x().rows());
         int n = Math.toIntExact(products.get(0).w().rows());
         for (Product p : products) {
@@ -86,13 +98,13 @@ public final class CpuGemm {
         int colBlocks = (n + NC - 1) / NC;
         IntStream tasks = IntStream.range(0, rowBlocks * colBlocks);
         (rowBlocks * colBlocks > 1 ? tasks.parallel() : tasks).forEach(task ->
-                tile(products, alpha, bias, out, outDtype, ldOut, (task / colBlocks) * mc,
+                tile(products, alpha, columnScale, bias, out, outDtype, ldOut, (task / colBlocks) * mc,
                         Math.min(t, (task / colBlocks + 1) * mc), (task % colBlocks) * NC,
                         Math.min(n, (task % colBlocks + 1) * NC)));
     }
 
-    private static void tile(java.util.List<Product> products, float alpha, Bias bias, MemorySegment out,
-                             DType outDtype, long ldOut, int t0, int t1, int j0, int j1) {
+    private static void tile(java.util.List<Product> products, float alpha, MemorySegment columnScale, Bias bias,
+                             MemorySegment out, DType outDtype, long ldOut, int t0, int t1, int j0, int j1) {
         DotKernels kernels = DotKernels.best();
         int panel = kernels.panelWidth();
         int rowsA = roundUp(t1 - t0, 4);
@@ -121,6 +133,9 @@ public final class CpuGemm {
             long rowOut = (t0 + i) * ldOut;
             for (int j = 0; j < j1 - j0; j++) {
                 float v = alpha * c[i * rowsB + j];
+                if (columnScale != null) {
+                    v *= columnScale.getAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, j0 + j);
+                }
                 if (bias != null) {
                     v += bias.dtype().getFloat(bias.data(), j0 + j);
                 }
