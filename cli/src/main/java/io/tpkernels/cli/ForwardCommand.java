@@ -16,6 +16,7 @@ import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -103,12 +104,14 @@ final class ForwardCommand implements Callable<Integer> {
         }
         ModelConfig config = ModelConfig.read(model.resolve("config.json"));
         ProgressBar bar = new ProgressBar(err, "loading");
-        try (WeightSource weights = SafetensorsCheckpoint.open(model);
-             AdapterSource adapter = AdapterSource.open(lora)) {
+        try (WeightSource base = SafetensorsCheckpoint.open(model);
+             AdapterSource adapter = AdapterSource.open(lora, config, base)) {
+            adapter.summary().forEach(line -> out.println("forward: " + line));
+            out.flush();
             var options = new DemoForward.Options(tp, pp, resolved::deviceOf, precision, vocabMultiple, argmax,
                     Duration.ofMinutes(5));
-            try (DemoForward.Result result = DemoForward.run(config, weights, adapter.adapters(), ids, options,
-                    bar::update)) {
+            try (DemoForward.Result result = DemoForward.run(config, adapter.weightsOver(base), adapter.adapters(), ids,
+                    options, bar::update)) {
                 bar.finish();
                 write(result);
                 out.printf("forward: %d ranks (tp %d x pp %d), %d tokens, %s %s, %.2f s -> %s (%s)%n", result.ranks(), tp,
@@ -132,15 +135,34 @@ final class ForwardCommand implements Callable<Integer> {
         }
     }
 
-    /** The adapter named by {@code --lora}, or none; closes its weights. */
-    private record AdapterSource(WeightSource weights, LoraAdapters adapters) implements AutoCloseable {
-        static AdapterSource open(Path dir) {
+    /** The adapter named by {@code --lora} resolved against the model, or none; closes its weights. */
+    private record AdapterSource(WeightSource weights, PeftAdapter peft) implements AutoCloseable {
+        static AdapterSource open(Path dir, ModelConfig model, WeightSource base) {
             if (dir == null) {
-                return new AdapterSource(null, LoraAdapters.NONE);
+                return new AdapterSource(null, null);
             }
             AdapterConfig config = AdapterConfig.read(dir.resolve("adapter_config.json"));
             WeightSource weights = SafetensorsCheckpoint.open(dir.resolve("adapter_model.safetensors"));
-            return new AdapterSource(weights, new PeftAdapter(config, weights));
+            try {
+                return new AdapterSource(weights, PeftAdapter.resolve(config, weights, model, base));
+            } catch (RuntimeException e) {
+                weights.close();
+                throw e;
+            }
+        }
+
+        LoraAdapters adapters() {
+            return peft == null ? LoraAdapters.NONE : peft;
+        }
+
+        /** The base model's weights, with what the adapter's modules_to_save replaces. */
+        WeightSource weightsOver(WeightSource base) {
+            return peft == null ? base : peft.weightsOver(base, weights);
+        }
+
+        /** What the adapter does, a line per group of modules; nothing without one. */
+        List<String> summary() {
+            return peft == null ? List.of() : peft.summary();
         }
 
         @Override

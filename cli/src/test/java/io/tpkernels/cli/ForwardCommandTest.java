@@ -188,4 +188,79 @@ class ForwardCommandTest {
         }
         assertRejected(model, "--tokens 1,2 --tp 2 --lora " + adapter, expected);
     }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', value = {
+        "lora_bias | \"lora_bias\": true",
+        "bias | \"bias\": \"lora_only\"",
+        "layer_replication | \"layer_replication\": [[0, 2], [1, 3]]",
+        "peft_type | \"peft_type\": \"LOHA\"",
+        "target_parameters | \"target_parameters\": [\"experts.gate_up_proj\"]",
+        "use_qalora | \"use_qalora\": true",
+        "alora_invocation_tokens | \"alora_invocation_tokens\": [3, 4]",
+        "trainable_token_indices | \"trainable_token_indices\": [1, 2]",
+        "ensure_weight_tying | \"ensure_weight_tying\": true",
+        "init_lora_weights | \"init_lora_weights\": \"pissa\"",
+        "a key this library does not know | \"lora_future_knob\": 0.5",
+        "r out of range | \"r\": 0",
+        "layers_to_transform of the wrong type | \"layers_to_transform\": \"1\"",
+        "layers_to_transform with a regex | \"target_modules\": \".*up_proj\", \"layers_to_transform\": [1]",
+        "layers_pattern alone | \"layers_pattern\": \"layers\"",
+        "target_modules a bad regex | \"target_modules\": \"(up\"",
+        "rank_pattern not a rank | \"rank_pattern\": {\"up_proj\": \"eight\"}",
+        "modules_to_save a string | \"modules_to_save\": \"lm_head\"",
+    })
+    void aRefusedAdapterKeyIsExitTwoAndOneLineNamingFileKeyAndValue(String key, String setting) throws Exception {
+        Path model = tmp.resolve("model");
+        Path adapter = tmp.resolve("adapter");
+        Path config = writeModelAndAdapterWith(model, adapter, setting);
+        String name = key.contains(" ") ? setting.substring(1, setting.indexOf('"', 1)) : key;
+        if (key.startsWith("layers_to_transform with")) {
+            name = "layers_to_transform";
+        }
+        String value = setting.substring(setting.lastIndexOf(": ") + 2).replace(" ", "");
+        Path out = tmp.resolve("out.safetensors");
+        CliRun run = CliRun.tpk("forward", "--model", model.toString(), "--tokens", "1,2", "--lora", adapter.toString(),
+                "--out", out.toString());
+        assertEquals(2, run.exit(), run.out() + run.err());
+        String err = run.err().strip();
+        assertEquals(1, err.lines().count(), "one line, no stack trace: " + err);
+        assertTrue(err.contains(config.toString()) && err.contains(name) && err.replace(" ", "").contains(value),
+                "names the file, " + name + " and " + value + ": " + err);
+        assertFalse(Files.exists(out), "no output file is left behind");
+    }
+
+    @org.junit.jupiter.api.Test
+    void forwardSaysOnceWhichModulesGotLoraWithWhichRankAndScale() throws Exception {
+        Path model = tmp.resolve("model");
+        Path adapter = tmp.resolve("adapter");
+        writeModelAndAdapterWith(model, adapter, "\"rank_pattern\": {\"layers.2.mlp.down_proj\": 4}, "
+                + "\"alpha_pattern\": {\"down_proj\": 2}, \"fan_in_fan_out\": true");
+        CliRun run = CliRun.tpk("forward", "--model", model.toString(), "--tokens", "1,2", "--tp", "2", "--lora",
+                adapter.toString(), "--out", tmp.resolve("out.safetensors").toString());
+        assertEquals(0, run.exit(), run.err());
+        List<String> lines = run.out().lines().filter(l -> l.startsWith("forward: lora")
+                || l.contains("fan_in_fan_out")).toList();
+        assertEquals(List.of(
+                "forward: lora gate_proj in layers 0-3: r 4, alpha 8, scale 2",
+                "forward: lora up_proj in layers 0-3: r 4, alpha 8, scale 2",
+                "forward: lora down_proj in layers 0-3: r 4, alpha 2, scale 0.5",
+                "forward: fan_in_fan_out = true ignored: the targets are linear layers, where PEFT ignores it too"),
+                lines, run.out());
+    }
+
+    /**
+     * The test model and its adapter ({@code r = 4}, alpha 8, gate/up/down) written to {@code model} and
+     * {@code adapter}, with {@code settings} (JSON members) added to the end of {@code adapter_config.json}: the later
+     * of two equal keys wins in the JSON reader, so a setting can override the file's own. Returns the config's path.
+     */
+    private static Path writeModelAndAdapterWith(Path model, Path adapter, String settings) throws Exception {
+        var sizes = new DemoModelWriter.Sizes(101, 24, 48, 4, 4, 8, false);
+        DemoModelWriter.writeModel(Files.createDirectories(model), sizes, 7);
+        DemoModelWriter.writeAdapter(Files.createDirectories(adapter), sizes, 8);
+        Path config = adapter.resolve("adapter_config.json");
+        String json = Files.readString(config).strip();
+        Files.writeString(config, json.substring(0, json.length() - 1) + ", " + settings + "}");
+        return config;
+    }
 }

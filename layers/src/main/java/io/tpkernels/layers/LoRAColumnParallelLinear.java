@@ -7,7 +7,9 @@ import io.tpkernels.tensor.Tensor;
 /**
  * A {@link ColumnParallelLinear} with LoRA (SEMANTICS.md section 6): {@code A} replicated, {@code B} sharded by
  * rows like {@code W}; {@code y_r = x·W_rᵀ + s·(x·Aᵀ)·B_rᵀ + b_r} in one fused kernel with one output write,
- * followed by the same collectives as the base layer and no other: the LoRA term never adds a collective.
+ * followed by the same collectives as the base layer and no other: the LoRA term never adds a collective. With
+ * DoRA the kernel's epilogue multiplies each output column by this rank's part of the scale {@code g} before the
+ * bias: {@code y_r = g_r ⊙ (x·W_rᵀ + s·(x·Aᵀ)·B_rᵀ) + b_r}.
  */
 public final class LoRAColumnParallelLinear extends ColumnParallelLinear {
     private final LoraShard lora;
@@ -26,7 +28,7 @@ public final class LoRAColumnParallelLinear extends ColumnParallelLinear {
         try {
             ShardRange outputs = base.outputShard();
             return new LoRAColumnParallelLinear(base, input, gatherOutput,
-                    LoraShard.forColumn(lora, outputs, inFeatures, ctx));
+                    LoraShard.forColumn(lora, outputs, inFeatures, base.weight, ctx));
         } catch (RuntimeException e) {
             base.close();
             throw e;
@@ -35,7 +37,7 @@ public final class LoRAColumnParallelLinear extends ColumnParallelLinear {
 
     @Override
     Tensor localProduct(Tensor x) {
-        return lora.forward(x, weight, bias);
+        return lora.forward(x, weight, bias, true);
     }
 
     /** This rank's {@code A} ({@code [R, K]}, all of it). Not a copy: do not close. */
@@ -46,6 +48,11 @@ public final class LoRAColumnParallelLinear extends ColumnParallelLinear {
     /** This rank's rows of {@code B} ({@code [N/tp, R]}). Not a copy: do not close. */
     public Tensor loraB() {
         return lora.b();
+    }
+
+    /** DoRA's output scale {@code g} as this rank holds it (F32), or {@code null} for plain LoRA. Do not close. */
+    Tensor doraScale() {
+        return lora.doraScale();
     }
 
     @Override

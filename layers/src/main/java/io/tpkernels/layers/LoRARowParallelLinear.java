@@ -1,12 +1,15 @@
 package io.tpkernels.layers;
 
 import io.tpkernels.layers.weights.WeightSource;
+import io.tpkernels.ops.Elementwise;
 import io.tpkernels.tensor.Tensor;
 
 /**
  * A {@link RowParallelLinear} with LoRA (SEMANTICS.md section 6): {@code A} sharded by columns like {@code W},
  * {@code B} replicated; the partial {@code p_r = x_r·W_rᵀ + s·(x_r·A_rᵀ)·Bᵀ} comes from one fused kernel, and
- * the base and LoRA parts are summed across ranks by the base layer's ONE collective; the bias after it.
+ * the base and LoRA parts are summed across ranks by the base layer's ONE collective; the bias after it. With DoRA
+ * the summed output's columns are multiplied by the scale {@code g} between the collective and the bias (its norms
+ * were summed over the ranks once, at load).
  */
 public final class LoRARowParallelLinear extends RowParallelLinear {
     private final LoraShard lora;
@@ -24,7 +27,7 @@ public final class LoRARowParallelLinear extends RowParallelLinear {
                 inputIsParallel, output);
         try {
             return new LoRARowParallelLinear(base, inputIsParallel, output,
-                    LoraShard.forRow(lora, base.inputShard(), outFeatures, ctx));
+                    LoraShard.forRow(lora, base.inputShard(), outFeatures, base.weight, ctx));
         } catch (RuntimeException e) {
             base.close();
             throw e;
@@ -33,7 +36,14 @@ public final class LoRARowParallelLinear extends RowParallelLinear {
 
     @Override
     Tensor localProduct(Tensor x) {
-        return lora.forward(x, weight, null);
+        return lora.forward(x, weight, null, false);
+    }
+
+    @Override
+    void scaleReduced(Tensor y) {
+        if (lora.doraScale() != null) {
+            Elementwise.scaleColumnsInPlace(y, lora.doraScale());
+        }
     }
 
     /** This rank's columns of {@code A} ({@code [R, K/tp]}). Not a copy: do not close. */
@@ -44,6 +54,11 @@ public final class LoRARowParallelLinear extends RowParallelLinear {
     /** This rank's {@code B} ({@code [N, R]}, all of it). Not a copy: do not close. */
     public Tensor loraB() {
         return lora.b();
+    }
+
+    /** DoRA's output scale {@code g} as this rank holds it (F32), or {@code null} for plain LoRA. Do not close. */
+    Tensor doraScale() {
+        return lora.doraScale();
     }
 
     @Override

@@ -12,12 +12,16 @@ import java.util.Arrays;
 /**
  * One rank's part of a LoRA adapter (SEMANTICS.md section 6), on its device in its precision:
  * column-parallel layers hold {@code A} whole and {@code B}'s rows {@code ShardRange(N)}; row-parallel
- * layers hold {@code A}'s columns {@code ShardRange(K)} and {@code B} whole.
+ * layers hold {@code A}'s columns {@code ShardRange(K)} and {@code B} whole. A DoRA adapter also holds its output
+ * scale {@code g = m/‖W + s·B·A‖_row} ({@link DoraScale}): for a column-parallel layer this rank's rows of it,
+ * applied in the fused kernel's epilogue; for a row-parallel one all of it, applied after the layer's collective.
  */
 final class LoraShard implements AutoCloseable {
     private final Tensor a;
     private final Tensor b;
     private final float scale;
+    /** DoRA's F32 output scale ({@code [N_r]} column-parallel, {@code [N]} row-parallel), or {@code null}. */
+    private final Tensor doraScale;
     /**
      * On a GPU, for a rank whose rows are not a multiple of 16 bytes: {@code A} and {@code B} zero-padded once here,
      * so that no forward stages them again ({@link LoraLinear#padRank}); otherwise {@code null}.
@@ -25,9 +29,14 @@ final class LoraShard implements AutoCloseable {
     private final LoraLinear.Padded padded;
 
     LoraShard(Tensor a, Tensor b, float scale) {
+        this(a, b, scale, null);
+    }
+
+    LoraShard(Tensor a, Tensor b, float scale, Tensor doraScale) {
         this.a = a;
         this.b = b;
         this.scale = scale;
+        this.doraScale = doraScale;
         boolean unaligned = LoraLinear.paddedRank(a.dim(0), a.dtype()) != a.dim(0);
         this.padded = a.device().isCuda() && unaligned ? LoraLinear.padRank(a, b) : null;
     }
@@ -46,14 +55,26 @@ final class LoraShard implements AutoCloseable {
         return scale;
     }
 
-    /** {@code x·Wᵀ + s·(x·Aᵀ)·Bᵀ (+ bias)} with this shard's adapter, padded or as loaded. */
-    Tensor forward(Tensor x, Tensor weight, Tensor bias) {
-        return padded == null ? LoraLinear.forward(x, weight, a, b, scale, bias)
-                : LoraLinear.forward(x, weight, padded.a(), padded.b(), scale, bias);
+    /** DoRA's output scale, or {@code null} for plain LoRA. Not a copy: do not close. */
+    Tensor doraScale() {
+        return doraScale;
     }
 
-    /** The shard of a column-parallel layer whose rank holds output rows {@code outputs} of {@code [N, K]}. */
-    static LoraShard forColumn(LoraSource source, ShardRange outputs, long k, RankContext ctx) {
+    /**
+     * {@code g ⊙ (x·Wᵀ + s·(x·Aᵀ)·Bᵀ) (+ bias)} with this shard's adapter, padded or as loaded; {@code g} is DoRA's
+     * scale when {@code scaled} (a column-parallel layer), else none.
+     */
+    Tensor forward(Tensor x, Tensor weight, Tensor bias, boolean scaled) {
+        Tensor g = scaled ? doraScale : null;
+        return padded == null ? LoraLinear.forwardColumnScaled(x, weight, a, b, scale, g, bias)
+                : LoraLinear.forwardColumnScaled(x, weight, padded.a(), padded.b(), scale, g, bias);
+    }
+
+    /**
+     * The shard of a column-parallel layer whose rank holds output rows {@code outputs} of {@code [N, K]}, its part
+     * of the base weight being {@code weight}.
+     */
+    static LoraShard forColumn(LoraSource source, ShardRange outputs, long k, Tensor weight, RankContext ctx) {
         return switch (source) {
             case LoraSource.Initialized init -> {
                 Tensor a = Tensor.allocate(ctx.device(), ctx.precision().dtype(), init.rank(), k);
@@ -72,13 +93,16 @@ final class LoraShard implements AutoCloseable {
                 long r = rankOf(ad, k, k, ctx);
                 Tensor a = ShardLoader.loadFullOrLocal(ad.weights(), ad.aName(), new long[] {r, k}, Split.REPLICATED,
                         0, r, ctx.size(), ctx.rank(), ctx.device(), ctx.precision().dtype());
-                yield withB(a, ad, new long[] {outputs.size(), r}, Split.ROWS, outputs, ctx);
+                yield withB(a, ad, new long[] {outputs.size(), r}, Split.ROWS, outputs, weight, ctx);
             }
         };
     }
 
-    /** The shard of a row-parallel layer whose rank holds input columns {@code inputs} of {@code [N, K]}. */
-    static LoraShard forRow(LoraSource source, ShardRange inputs, long n, RankContext ctx) {
+    /**
+     * The shard of a row-parallel layer whose rank holds input columns {@code inputs} of {@code [N, K]}, its part of
+     * the base weight being {@code weight}.
+     */
+    static LoraShard forRow(LoraSource source, ShardRange inputs, long n, Tensor weight, RankContext ctx) {
         return switch (source) {
             case LoraSource.Initialized init -> {
                 // Sharded A: rank 0 draws all of it and each rank receives its columns.
@@ -101,7 +125,7 @@ final class LoraShard implements AutoCloseable {
                 Tensor a = ShardLoader.loadFullOrLocal(ad.weights(), ad.aName(), new long[] {r, inputs.size()},
                         Split.COLUMNS, inputs.start(), inputs.end(), ctx.size(), ctx.rank(), ctx.device(),
                         ctx.precision().dtype());
-                yield withB(a, ad, new long[] {n, r}, Split.REPLICATED, null, ctx);
+                yield withB(a, ad, new long[] {n, r}, Split.REPLICATED, null, weight, ctx);
             }
         };
     }
@@ -125,16 +149,37 @@ final class LoraShard implements AutoCloseable {
                 + " (LoRA A, " + rule + ") on rank " + ctx.rank() + " of tp " + ctx.size());
     }
 
+    /** B after A, then DoRA's scale if the adapter has one; {@code rows} is null for a row-parallel layer. */
     private static LoraShard withB(Tensor a, LoraSource.FromAdapter ad, long[] fullB, Split split, ShardRange rows,
-                                   RankContext ctx) {
+                                   Tensor weight, RankContext ctx) {
+        Tensor b = null;
         try {
-            Tensor b = ShardLoader.loadFullOrLocal(ad.weights(), ad.bName(), fullB, split,
+            b = ShardLoader.loadFullOrLocal(ad.weights(), ad.bName(), fullB, split,
                     rows == null ? 0 : rows.start(), rows == null ? fullB[0] : rows.end(), ctx.size(), ctx.rank(),
                     ctx.device(), ctx.precision().dtype());
-            return new LoraShard(a, b, ad.scale());
+            if (!ad.isDora()) {
+                return new LoraShard(a, b, ad.scale());
+            }
+            float[] m = magnitude(ad, fullB[0], rows, ctx);
+            Tensor g = rows != null ? DoraScale.forColumn(weight, a, b, ad.scale(), m, ctx)
+                    : DoraScale.forRow(weight, a, b, ad.scale(), m, ctx);
+            return new LoraShard(a, b, ad.scale(), g);
         } catch (RuntimeException e) {
             a.close();
+            if (b != null) {
+                b.close();
+            }
             throw e;
+        }
+    }
+
+    /** DoRA's {@code m}: this rank's rows {@code rows} of {@code [N]}, or all of it for {@code rows == null}. */
+    private static float[] magnitude(LoraSource.FromAdapter ad, long n, ShardRange rows, RankContext ctx) {
+        Split split = rows == null ? Split.REPLICATED : Split.ROWS;
+        try (Tensor m = ShardLoader.loadFullOrLocal(ad.weights(), ad.magnitudeName(), new long[] {n}, split,
+                rows == null ? 0 : rows.start(), rows == null ? n : rows.end(), ctx.size(), ctx.rank(),
+                io.tpkernels.tensor.Device.CPU, io.tpkernels.tensor.DType.F32)) {
+            return m.toFloatArray();
         }
     }
 
@@ -160,6 +205,9 @@ final class LoraShard implements AutoCloseable {
         b.close();
         if (padded != null) {
             padded.close();
+        }
+        if (doraScale != null) {
+            doraScale.close();
         }
     }
 }

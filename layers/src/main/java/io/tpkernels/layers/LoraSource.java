@@ -23,13 +23,15 @@ public sealed interface LoraSource {
     }
 
     /**
-     * {@code A} ({@code [R, K]}) and {@code B} ({@code [N, R]}) read from {@code weights}, full or already sharded.
+     * {@code A} ({@code [R, K]}) and {@code B} ({@code [N, R]}) read from {@code weights}, full or already sharded;
+     * with DoRA also the magnitude vector {@code m} ({@code [N]}).
      *
-     * @param expectedRank the adapter's {@code r} from its configuration, which {@code A}'s first dimension must
-     *                     equal; 0 takes whatever {@code R} {@code A} has
+     * @param expectedRank  the adapter's {@code r} for this module from its configuration, which {@code A}'s first
+     *                      dimension must equal; 0 takes whatever {@code R} {@code A} has
+     * @param magnitudeName DoRA's {@code lora_magnitude_vector}, or {@code null} for plain LoRA
      */
-    record FromAdapter(WeightSource weights, String aName, String bName, float scale, int expectedRank)
-            implements LoraSource {
+    record FromAdapter(WeightSource weights, String aName, String bName, float scale, int expectedRank,
+                       String magnitudeName) implements LoraSource {
         public FromAdapter {
             Objects.requireNonNull(weights, "weights");
             Objects.requireNonNull(aName, "aName");
@@ -40,9 +42,19 @@ public sealed interface LoraSource {
             }
         }
 
-        /** An adapter whose rank is whatever {@code A}'s first dimension says. */
+        /** Plain LoRA whose rank must be {@code expectedRank}. */
+        public FromAdapter(WeightSource weights, String aName, String bName, float scale, int expectedRank) {
+            this(weights, aName, bName, scale, expectedRank, null);
+        }
+
+        /** Plain LoRA whose rank is whatever {@code A}'s first dimension says. */
         public FromAdapter(WeightSource weights, String aName, String bName, float scale) {
-            this(weights, aName, bName, scale, 0);
+            this(weights, aName, bName, scale, 0, null);
+        }
+
+        /** Whether this is a DoRA adapter. */
+        public boolean isDora() {
+            return magnitudeName != null;
         }
     }
 }

@@ -76,15 +76,20 @@ public class RowParallelLinear implements AutoCloseable {
                 mine.close();
             }
         }
-        if (bias != null) {
-            try {
+        try {
+            scaleReduced(y);
+            if (bias != null) {
                 Elementwise.addBiasInPlace(y, bias);
-            } catch (RuntimeException e) {
-                y.close();
-                throw e;
             }
+        } catch (RuntimeException e) {
+            y.close();
+            throw e;
         }
         return y;
+    }
+
+    /** What happens to the summed output before the bias: nothing here; DoRA scales its columns. */
+    void scaleReduced(Tensor y) {
     }
 
     /** The one collective: the partials summed in place (replicated) or reduce-scattered over tokens. */

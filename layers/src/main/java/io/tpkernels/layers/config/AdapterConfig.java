@@ -1,36 +1,73 @@
 package io.tpkernels.layers.config;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.tpkernels.ops.LoraLinear;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 
 /**
- * The parts of a PEFT {@code adapter_config.json} that define a LoRA adapter (SEMANTICS.md section 6): its rank
- * {@code r}, {@code lora_alpha}, {@code use_rslora} (default false) and {@code target_modules} (a list of module
- * names such as {@code "up_proj"}, or one name). Extra keys are ignored.
+ * A PEFT LoRA {@code adapter_config.json}, every key honoured or refused (SEMANTICS.md section 6). Honoured:
+ * {@code r}, {@code lora_alpha}, {@code use_rslora}, {@code use_dora}, {@code target_modules},
+ * {@code exclude_modules}, {@code layers_to_transform}, {@code layers_pattern}, {@code rank_pattern},
+ * {@code alpha_pattern}, {@code modules_to_save}; {@code fan_in_fan_out} is ignored on linear layers as PEFT
+ * ignores it ({@link #fanInFanOutIgnored()}). Keys that would change the math and are not built are refused by
+ * name ({@link AdapterConfigKeys}); keys that do not change the math at inference are ignored.
  *
- * @param rank          {@code r}
- * @param alpha         {@code lora_alpha}
- * @param rsLora        {@code use_rslora}
- * @param targetModules {@code target_modules}
+ * <p>Which modules an adapter reaches is decided as PEFT decides it ({@link #loraFor}, {@link #saves}).
  */
-public record AdapterConfig(int rank, double alpha, boolean rsLora, List<String> targetModules) {
-    public AdapterConfig {
-        targetModules = List.copyOf(targetModules);
+public final class AdapterConfig {
+    /** PEFT's shorthand for "every linear layer but the output layer". */
+    public static final String ALL_LINEAR = "all-linear";
+
+    private final String source;
+    private final int rank;
+    private final double alpha;
+    private final boolean rsLora;
+    private final boolean dora;
+    private final ModulePatterns.Selector targets;
+    private final ModulePatterns.Selector excluded;
+    private final List<Integer> layersToTransform;
+    private final List<String> layersPattern;
+    private final Map<String, Integer> rankPattern;
+    private final Map<String, Double> alphaPattern;
+    private final List<String> modulesToSave;
+    private final boolean fanInFanOutIgnored;
+
+    private AdapterConfig(Builder b) {
+        this.source = b.source;
+        this.rank = b.rank;
+        this.alpha = b.alpha;
+        this.rsLora = b.rsLora;
+        this.dora = b.dora;
+        this.targets = b.targets;
+        this.excluded = b.excluded;
+        this.layersToTransform = List.copyOf(b.layersToTransform);
+        this.layersPattern = List.copyOf(b.layersPattern);
+        this.rankPattern = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(b.rankPattern));
+        this.alphaPattern = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(b.alphaPattern));
+        this.modulesToSave = List.copyOf(b.modulesToSave);
+        this.fanInFanOutIgnored = b.fanInFanOut;
     }
 
-    /** PEFT's scale: {@code alpha / r}, or {@code alpha / √r} with rsLoRA. */
-    public float scale() {
-        return io.tpkernels.ops.LoraLinear.scale(alpha, rank, rsLora);
+    /**
+     * A plain adapter: rank {@code r}, {@code lora_alpha}, rsLoRA or not, and {@code target_modules} as a list of
+     * names (suffix-matched); no patterns, no DoRA, nothing saved.
+     */
+    public static AdapterConfig of(int rank, double alpha, boolean rsLora, List<String> targetModules) {
+        Builder b = new Builder("adapter config");
+        b.rank = checkRank(rank, "r", b.source);
+        b.alpha = alpha;
+        b.rsLora = rsLora;
+        b.targets = ModulePatterns.Selector.names(targetModules);
+        return new AdapterConfig(b);
     }
 
-    /** Whether the adapter targets modules named {@code module} ("up_proj"). */
-    public boolean targets(String module) {
-        return targetModules.contains(module);
-    }
-
-    /** Reads {@code file}; errors name the file and the key in one sentence. */
+    /** Reads {@code file}; every error is one sentence naming the file, the key and its value. */
     public static AdapterConfig read(Path file) {
         return parse(JsonFiles.read(file), file.toString());
     }
@@ -38,37 +75,301 @@ public record AdapterConfig(int rank, double alpha, boolean rsLora, List<String>
     /** Parses {@code json}; {@code source} names it in errors. */
     public static AdapterConfig parse(String json, String source) {
         JsonNode root = JsonFiles.object(json, source);
+        AdapterConfigKeys.refuseUnbuilt(root, source);
+        Builder b = new Builder(source);
         JsonNode r = root.get("r");
-        if (r == null || !r.isIntegralNumber() || !r.canConvertToInt() || r.asInt() < 1
-                || r.asInt() > io.tpkernels.ops.LoraLinear.MAX_RANK) {
-            throw new IllegalArgumentException(source + ": r must be an integer in [1, "
-                    + io.tpkernels.ops.LoraLinear.MAX_RANK + "], got " + r);
+        if (r == null || !r.isIntegralNumber() || !r.canConvertToInt()) {
+            throw bad(source, "r", r, "must be an integer in [1, " + LoraLinear.MAX_RANK + "]");
         }
-        JsonNode alpha = root.get("lora_alpha");
-        if (alpha == null || !alpha.isNumber() || !Double.isFinite(alpha.asDouble())) {
-            throw new IllegalArgumentException(source + ": lora_alpha must be a number, got " + alpha);
+        b.rank = checkRank(r.asInt(), "r", source);
+        b.alpha = number(root, "lora_alpha", source).orElseThrow(() -> bad(source, "lora_alpha", null, "must be a number"));
+        b.rsLora = flag(root, "use_rslora", source);
+        b.dora = flag(root, "use_dora", source);
+        b.fanInFanOut = flag(root, "fan_in_fan_out", source);
+        b.targets = targets(root.get("target_modules"), source);
+        b.excluded = selector(root.get("exclude_modules"), "exclude_modules", source);
+        b.layersToTransform = layers(root.get("layers_to_transform"), source);
+        b.layersPattern = strings(root.get("layers_pattern"), "layers_pattern", source, true);
+        if (!b.layersPattern.isEmpty() && b.layersToTransform.isEmpty()) {
+            throw bad(source, "layers_pattern", root.get("layers_pattern"), "needs layers_to_transform (as PEFT says)");
         }
-        JsonNode rs = root.get("use_rslora");
-        if (rs != null && !rs.isNull() && !rs.isBoolean()) {
-            throw new IllegalArgumentException(source + ": use_rslora must be true or false, got " + rs);
+        if (b.targets.isRegex() && !b.layersToTransform.isEmpty()) {
+            throw bad(source, "layers_to_transform", root.get("layers_to_transform"),
+                    "cannot be used when target_modules is a regex string (as PEFT says)");
         }
-        return new AdapterConfig(r.asInt(), alpha.asDouble(), rs != null && rs.asBoolean(false),
-                modules(root.get("target_modules"), source));
+        for (Map.Entry<String, JsonNode> e : entries(root.get("rank_pattern"), "rank_pattern", source)) {
+            JsonNode v = e.getValue();
+            if (!v.isIntegralNumber() || !v.canConvertToInt()) {
+                throw bad(source, "rank_pattern", root.get("rank_pattern"), "maps \"" + e.getKey() + "\" to " + v
+                        + ", not an integer rank");
+            }
+            ModulePatterns.compile(e.getKey(), "rank_pattern", source);
+            b.rankPattern.put(e.getKey(), checkRank(v.asInt(), "rank_pattern \"" + e.getKey() + "\"", source));
+        }
+        for (Map.Entry<String, JsonNode> e : entries(root.get("alpha_pattern"), "alpha_pattern", source)) {
+            JsonNode v = e.getValue();
+            if (!v.isNumber() || !Double.isFinite(v.asDouble())) {
+                throw bad(source, "alpha_pattern", root.get("alpha_pattern"), "maps \"" + e.getKey() + "\" to " + v
+                        + ", not a number");
+            }
+            ModulePatterns.compile(e.getKey(), "alpha_pattern", source);
+            b.alphaPattern.put(e.getKey(), v.asDouble());
+        }
+        b.modulesToSave = strings(root.get("modules_to_save"), "modules_to_save", source, false);
+        return new AdapterConfig(b);
     }
 
-    private static List<String> modules(JsonNode node, String source) {
-        List<String> out = new ArrayList<>();
-        if (node != null && node.isTextual()) {
-            out.add(node.asText());
-        } else if (node != null && node.isArray()) {
-            for (JsonNode m : node) {
-                if (!m.isTextual()) {
-                    throw new IllegalArgumentException(source + ": target_modules must hold names, got " + m);
-                }
-                out.add(m.asText());
+    /** Names this configuration in messages (its file). */
+    public String source() {
+        return source;
+    }
+
+    /** {@code r}: the rank of modules no {@code rank_pattern} names. */
+    public int rank() {
+        return rank;
+    }
+
+    /** {@code lora_alpha}: the alpha of modules no {@code alpha_pattern} names. */
+    public double alpha() {
+        return alpha;
+    }
+
+    /** {@code use_rslora}. */
+    public boolean rsLora() {
+        return rsLora;
+    }
+
+    /** {@code use_dora}. */
+    public boolean dora() {
+        return dora;
+    }
+
+    /** {@code modules_to_save}, as written. */
+    public List<String> modulesToSave() {
+        return modulesToSave;
+    }
+
+    /** Whether the file asks for {@code fan_in_fan_out}, which PEFT (and so this library) ignores on linear layers. */
+    public boolean fanInFanOutIgnored() {
+        return fanInFanOutIgnored;
+    }
+
+    /** PEFT's scale for the default rank and alpha: {@code alpha / r}, or {@code alpha / √r} with rsLoRA. */
+    public float scale() {
+        return LoraLinear.scale(alpha, rank, rsLora);
+    }
+
+    /**
+     * The LoRA that module {@code module} (its full name, {@code model.layers.3.mlp.up_proj}) gets, or empty when
+     * the adapter does not reach it: not targeted, excluded, outside {@code layers_to_transform}, or saved whole
+     * ({@code modules_to_save}). As PEFT's {@code check_target_module_exists}: a listed name matches when it equals
+     * the module's name (then the layer filter does not apply) or is its last dotted part(s); a string is a regex
+     * full-matched against the whole name; {@code all-linear} reaches every linear layer the caller says it has.
+     *
+     * @param isLinear whether the module is a linear layer that {@code all-linear} covers (not the output layer)
+     */
+    public Optional<ModuleLora> loraFor(String module, boolean isLinear) {
+        if (excluded.matches(module) || savedModuleCovers(module) || !targeted(module, isLinear)) {
+            return Optional.empty();
+        }
+        int r = ModulePatterns.lookup(rankPattern, module).orElse(rank);
+        double a = ModulePatterns.lookup(alphaPattern, module).orElse(alpha);
+        return Optional.of(new ModuleLora(module, r, a, rsLora, dora));
+    }
+
+    /** Whether {@code module} is excluded by {@code exclude_modules}. */
+    public boolean excludes(String module) {
+        return excluded.matches(module);
+    }
+
+    /** Whether {@code module} is one that {@code modules_to_save} replaces whole: its name ends with an entry. */
+    public boolean saves(String module) {
+        for (String m : modulesToSave) {
+            if (module.endsWith(m)) {
+                return true;
             }
-        } else {
-            throw new IllegalArgumentException(source + ": target_modules must be a list of module names, got " + node);
+        }
+        return false;
+    }
+
+    /** PEFT puts no LoRA on a module inside (or equal to) a saved one: {@code (^|.*\.)m($|\..*)}. */
+    private boolean savedModuleCovers(String module) {
+        for (String m : modulesToSave) {
+            String quoted = ModulePatterns.pythonToJava(m);
+            if (java.util.regex.Pattern.compile("(^|.*\\.)" + quoted + "($|\\..*)").matcher(module).lookingAt()) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private boolean targeted(String module, boolean isLinear) {
+        if (targets.isAllLinear()) {
+            return isLinear; // PEFT expands it to the linear layers' full names, which no layer filter limits
+        }
+        if (targets.isRegex()) {
+            return targets.matches(module);
+        }
+        if (targets.names().contains(module)) {
+            return true; // named in full: PEFT applies no layer filter
+        }
+        return targets.matches(module) && inLayers(module);
+    }
+
+    /** {@code layers_to_transform} with {@code layers_pattern}, as PEFT reads the layer index out of the name. */
+    private boolean inLayers(String module) {
+        if (layersToTransform.isEmpty()) {
+            return true;
+        }
+        OptionalLayer index = ModulePatterns.layerIndex(module, layersPattern);
+        return index.present() && layersToTransform.contains(index.value());
+    }
+
+    /** A layer index read from a module name, or none. */
+    record OptionalLayer(boolean present, int value) {
+    }
+
+    /** What one module gets: rank, alpha, rsLoRA, DoRA. */
+    public record ModuleLora(String module, int rank, double alpha, boolean rsLora, boolean dora) {
+        /** {@code alpha / r}, or {@code alpha / √r} with rsLoRA. */
+        public float scale() {
+            return LoraLinear.scale(alpha, rank, rsLora);
+        }
+    }
+
+    // ---- parsing
+
+    private static final class Builder {
+        final String source;
+        int rank;
+        double alpha;
+        boolean rsLora;
+        boolean dora;
+        boolean fanInFanOut;
+        ModulePatterns.Selector targets;
+        ModulePatterns.Selector excluded = ModulePatterns.Selector.NONE;
+        List<Integer> layersToTransform = List.of();
+        List<String> layersPattern = List.of();
+        final Map<String, Integer> rankPattern = new LinkedHashMap<>();
+        final Map<String, Double> alphaPattern = new LinkedHashMap<>();
+        List<String> modulesToSave = List.of();
+
+        Builder(String source) {
+            this.source = source;
+        }
+    }
+
+    static IllegalArgumentException bad(String source, String key, JsonNode value, String why) {
+        return new IllegalArgumentException(source + ": " + key + " = " + (value == null ? "(missing)" : value) + " "
+                + why);
+    }
+
+    private static int checkRank(int r, String key, String source) {
+        if (r < 1 || r > LoraLinear.MAX_RANK) {
+            throw new IllegalArgumentException(source + ": " + key + " = " + r + " must be an integer in [1, "
+                    + LoraLinear.MAX_RANK + "]");
+        }
+        return r;
+    }
+
+    private static Optional<Double> number(JsonNode root, String key, String source) {
+        JsonNode v = root.get(key);
+        if (v == null || v.isNull()) {
+            return Optional.empty();
+        }
+        if (!v.isNumber() || !Double.isFinite(v.asDouble())) {
+            throw bad(source, key, v, "must be a number");
+        }
+        return Optional.of(v.asDouble());
+    }
+
+    private static boolean flag(JsonNode root, String key, String source) {
+        JsonNode v = root.get(key);
+        if (v == null || v.isNull()) {
+            return false;
+        }
+        if (!v.isBoolean()) {
+            throw bad(source, key, v, "must be true or false");
+        }
+        return v.asBoolean();
+    }
+
+    private static ModulePatterns.Selector targets(JsonNode node, String source) {
+        if (node == null || node.isNull()) {
+            throw bad(source, "target_modules", node, "is needed: this model has no PEFT default targets");
+        }
+        if (node.isTextual() && node.asText().equals(ALL_LINEAR)) {
+            return ModulePatterns.Selector.ALL_LINEAR;
+        }
+        ModulePatterns.Selector s = selector(node, "target_modules", source);
+        if (!s.isRegex() && s.names().isEmpty()) {
+            throw bad(source, "target_modules", node, "names no module");
+        }
+        return s;
+    }
+
+    private static ModulePatterns.Selector selector(JsonNode node, String key, String source) {
+        if (node == null || node.isNull()) {
+            return ModulePatterns.Selector.NONE;
+        }
+        if (node.isTextual()) {
+            return ModulePatterns.Selector.regex(ModulePatterns.compile(node.asText(), key, source));
+        }
+        return ModulePatterns.Selector.names(strings(node, key, source, false));
+    }
+
+    private static List<String> strings(JsonNode node, String key, String source, boolean oneAllowed) {
+        List<String> out = new ArrayList<>();
+        if (node == null || node.isNull()) {
+            return out;
+        }
+        if (oneAllowed && node.isTextual()) {
+            out.add(node.asText());
+            return out;
+        }
+        if (!node.isArray()) {
+            throw bad(source, key, node, "must be a list of module names");
+        }
+        for (JsonNode m : node) {
+            if (!m.isTextual() || m.asText().isEmpty()) {
+                throw bad(source, key, node, "must hold non-empty names, not " + m);
+            }
+            out.add(m.asText());
+        }
+        return out;
+    }
+
+    private static List<Integer> layers(JsonNode node, String source) {
+        List<Integer> out = new ArrayList<>();
+        if (node == null || node.isNull()) {
+            return out;
+        }
+        if (node.isIntegralNumber() && node.canConvertToInt() && node.asInt() >= 0) {
+            out.add(node.asInt());
+            return out;
+        }
+        if (!node.isArray()) {
+            throw bad(source, "layers_to_transform", node, "must be a layer index or a list of them");
+        }
+        for (JsonNode i : node) {
+            if (!i.isIntegralNumber() || !i.canConvertToInt() || i.asInt() < 0) {
+                throw bad(source, "layers_to_transform", node, "must hold layer indices >= 0, not " + i);
+            }
+            out.add(i.asInt());
+        }
+        return out;
+    }
+
+    private static List<Map.Entry<String, JsonNode>> entries(JsonNode node, String key, String source) {
+        List<Map.Entry<String, JsonNode>> out = new ArrayList<>();
+        if (node == null || node.isNull()) {
+            return out;
+        }
+        if (!node.isObject()) {
+            throw bad(source, key, node, "must map module patterns to values");
+        }
+        for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
+            out.add(it.next());
         }
         return out;
     }

@@ -1,5 +1,8 @@
 package io.tpkernels.layers.model;
 
+import java.util.ArrayList;
+import java.util.List;
+
 /**
  * The Hugging Face / LLaMA tensor names of the demo model (SEMANTICS.md section 9) and PEFT's names for its
  * adapters.
@@ -31,21 +34,72 @@ public final class DemoModelNames {
         }
     }
 
+    /** What a module of the model is, as far as an adapter is concerned. */
+    public enum Kind {
+        /** A module that only holds others ({@code model}, {@code model.layers.3.mlp}). */
+        CONTAINER,
+        /** The token embedding. */
+        EMBEDDING,
+        /** A linear layer of an MLP: where LoRA goes. */
+        PROJECTION,
+        /** The LM head, the model's output layer. */
+        OUTPUT
+    }
+
+    /** A module by its full name, as PyTorch's {@code named_modules} lists it. */
+    public record Module(String name, Kind kind) {
+    }
+
+    /** Prefix of every tensor of a PEFT adapter file: the wrapped model's path. */
+    public static final String PEFT_PREFIX = "base_model.model.";
+
     private DemoModelNames() {
+    }
+
+    /** Every module of a model of {@code layers} layers, in PyTorch's {@code named_modules} order (root omitted). */
+    public static List<Module> modules(int layers) {
+        List<Module> out = new ArrayList<>();
+        out.add(new Module("model", Kind.CONTAINER));
+        out.add(new Module("model.embed_tokens", Kind.EMBEDDING));
+        out.add(new Module("model.layers", Kind.CONTAINER));
+        for (int i = 0; i < layers; i++) {
+            out.add(new Module("model.layers." + i, Kind.CONTAINER));
+            out.add(new Module("model.layers." + i + ".mlp", Kind.CONTAINER));
+            for (Projection p : Projection.values()) {
+                out.add(new Module(module(i, p), Kind.PROJECTION));
+            }
+        }
+        out.add(new Module("lm_head", Kind.OUTPUT));
+        return out;
+    }
+
+    /** {@code model.layers.{layer}.mlp.{proj}}: the module's full name. */
+    public static String module(int layer, Projection p) {
+        return "model.layers." + layer + ".mlp." + p.module;
     }
 
     /** {@code model.layers.{layer}.mlp.{proj}.weight}. */
     public static String weight(int layer, Projection p) {
-        return "model.layers." + layer + ".mlp." + p.module + ".weight";
+        return module(layer, p) + ".weight";
     }
 
     /** PEFT's {@code base_model.model.model.layers.{layer}.mlp.{proj}.lora_A.weight}. */
     public static String loraA(int layer, Projection p) {
-        return "base_model.model." + weight(layer, p).replace(".weight", ".lora_A.weight");
+        return peftTensor(module(layer, p), "lora_A.weight");
     }
 
     /** PEFT's {@code base_model.model.model.layers.{layer}.mlp.{proj}.lora_B.weight}. */
     public static String loraB(int layer, Projection p) {
-        return "base_model.model." + weight(layer, p).replace(".weight", ".lora_B.weight");
+        return peftTensor(module(layer, p), "lora_B.weight");
+    }
+
+    /** PEFT's DoRA magnitude {@code base_model.model.model.layers.{layer}.mlp.{proj}.lora_magnitude_vector}. */
+    public static String loraMagnitude(int layer, Projection p) {
+        return peftTensor(module(layer, p), "lora_magnitude_vector");
+    }
+
+    /** PEFT's name for the tensor {@code suffix} of module {@code module}: {@code base_model.model.<module>.<suffix>}. */
+    public static String peftTensor(String module, String suffix) {
+        return PEFT_PREFIX + module + "." + suffix;
     }
 }

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.tpkernels.layers.AdapterErrors;
 import io.tpkernels.layers.Harness;
 import io.tpkernels.layers.config.AdapterConfig;
+import io.tpkernels.layers.config.ModelConfig;
 import io.tpkernels.layers.model.DemoModelNames.Projection;
 import io.tpkernels.layers.weights.InMemoryWeights;
 import io.tpkernels.tensor.DType;
@@ -34,12 +35,13 @@ class PeftAdapterRankMismatchTest {
         Map<String, long[]> adapterShapes = new LinkedHashMap<>();
         adapterShapes.put(DemoModelNames.loraA(0, projection), a);
         adapterShapes.put(DemoModelNames.loraB(0, projection), new long[] {height, 3});
-        var config = new AdapterConfig(4, 8, false, List.of(projection.module()));
+        var config = AdapterConfig.of(4, 8, false, List.of(projection.module()));
         try (InMemoryWeights model = Harness.randomWeights(1, DType.F32, PipelineStagePropertiesTest.shapes(10, H, I, 1,
                 true));
              InMemoryWeights adapter = Harness.randomWeights(2, DType.F32, adapterShapes)) {
-            List<String> messages = AdapterErrors.messages(TP, ctx -> MlpBlock.load(model, 0, H, I, ctx,
-                    new PeftAdapter(config, adapter)));
+            var modelConfig = new ModelConfig(10, H, I, 1, 0, 0, 0, true);
+            PeftAdapter peft = PeftAdapter.resolve(config, adapter, modelConfig, model);
+            List<String> messages = AdapterErrors.messages(TP, ctx -> MlpBlock.load(model, 0, H, I, ctx, peft));
             String[] expected = projection == Projection.DOWN
                     ? new String[] {"[4, " + I + "]", "[4, " + I / TP + "]", "r is 4"} : new String[] {"[4, " + H + "]", "r is 4"};
             AdapterErrors.assertNamed(messages, DemoModelNames.loraA(0, projection), a, expected);
