@@ -47,7 +47,7 @@ final class BoundedCalls implements AutoCloseable {
      */
     BoundedCalls(String rankName, Duration timeout, Runnable onStart) {
         this.rankName = Objects.requireNonNull(rankName, "rankName");
-        this.timeout = Objects.requireNonNull(timeout, "timeout");
+        this.timeout = Timeouts.requirePositive(timeout);
         this.helper = Thread.ofPlatform().daemon().name("tpk-bounded-calls-" + rankName.replace(' ', '-')).unstarted(() -> {
             try {
                 onStart.run();

@@ -65,6 +65,8 @@ public final class LocalGroup implements ProcessGroup {
         final long timeoutNanos;
         final AbortableBarrier barrier;
         final Post[] posts;
+        /** Each rank's slab of an all-reduce's result, read by every rank between two barriers. */
+        final Tensor[] reduced;
         final AtomicReference<CollectiveException> abort;
         final AtomicReference<Throwable> cause;
         final LinkedBlockingQueue<Tensor>[][] mail;
@@ -76,6 +78,7 @@ public final class LocalGroup implements ProcessGroup {
             this.timeoutNanos = timeout.toNanos();
             this.barrier = new AbortableBarrier(size);
             this.posts = new Post[size];
+            this.reduced = new Tensor[size];
             this.fate = fate;
             this.abort = fate.abort;
             this.cause = fate.cause;
@@ -104,6 +107,8 @@ public final class LocalGroup implements ProcessGroup {
     private final int rank;
     private long sequence;
     private boolean closed;
+    /** The thread inside one of this rank's collectives, if any: a rank's group belongs to one thread at a time. */
+    private final AtomicReference<Thread> user = new AtomicReference<>();
 
     private LocalGroup(Shared shared, int rank) {
         this.shared = shared;
@@ -124,7 +129,7 @@ public final class LocalGroup implements ProcessGroup {
         if (size < 1) {
             throw new IllegalArgumentException("a group needs at least 1 rank, got " + size);
         }
-        Objects.requireNonNull(timeout, "timeout");
+        Timeouts.requirePositive(timeout);
         Shared shared = new Shared(size, timeout, new Fate());
         return runRanks(size, timeout, shared, rank -> "rank " + rank, rank -> {
             try (LocalGroup group = new LocalGroup(shared, rank)) {
@@ -150,7 +155,7 @@ public final class LocalGroup implements ProcessGroup {
         if (tp < 1 || pp < 1) {
             throw new IllegalArgumentException("a mesh needs tp >= 1 and pp >= 1, got tp " + tp + " and pp " + pp);
         }
-        Objects.requireNonNull(timeout, "timeout");
+        Timeouts.requirePositive(timeout);
         Fate fate = new Fate();
         Shared[] stageGroups = new Shared[pp];
         for (int s = 0; s < pp; s++) {
@@ -343,18 +348,50 @@ public final class LocalGroup implements ProcessGroup {
 
     // ---- the collectives
 
+    /**
+     * Each rank reduces one slab of the elements over every rank's input (in rank order, so the bits are those of
+     * one reduction of the whole), then copies every rank's slab into its own tensor: the group reduces the tensor
+     * once, not once per rank.
+     */
     @Override
     public void allReduce(Tensor tensor, ReduceOp op) {
-        Post[] all = rendezvous("allReduce", tensor, -1, NO_DIM, NO_DIM, op);
-        try (Tensor result = Tensor.allocate(tensor.device(), tensor.dtype(), tensor.shape())) {
-            Reductions.reduce(tensors(all), result, op, streamFor(tensor));
-            release("allReduce", result);
-            tensor.copyFrom(result);
-        }
+        exclusive("allReduce", () -> {
+            Post[] all = rendezvous("allReduce", tensor, -1, NO_DIM, NO_DIM, op);
+            long n = tensor.numel();
+            CudaStream stream = streamFor(tensor);
+            try (Tensor mine = Tensor.allocate(tensor.device(), tensor.dtype(), slabEnd(n, rank) - slabStart(n, rank))) {
+                List<Tensor> inputs = new ArrayList<>(all.length);
+                for (Post p : all) {
+                    inputs.add(slab(p.tensor(), n, rank));
+                }
+                Reductions.reduce(inputs, mine, op, stream); // views of the posted tensors: nothing to free
+                shared.reduced[rank] = mine;
+                release("allReduce", mine); // every slab reduced and every input read: results may be written
+                for (int q = 0; q < size(); q++) {
+                    try (Tensor into = slab(tensor, n, q)) {
+                        into.copyFrom(shared.reduced[q]);
+                    }
+                }
+                release("allReduce", tensor); // everyone has copied: the slabs may be freed
+            }
+            return null;
+        });
     }
 
-    @Override
-    public Tensor allGather(Tensor tensor, int dim) {
+    private long slabStart(long n, int r) {
+        return n * r / size();
+    }
+
+    private long slabEnd(long n, int r) {
+        return n * (r + 1) / size();
+    }
+
+    /** Elements {@code [slabStart, slabEnd)} of rank {@code r}'s slab of {@code t}, flattened (a view). */
+    private Tensor slab(Tensor t, long n, int r) {
+        return t.reshape(n).rows(slabStart(n, r), slabEnd(n, r));
+    }
+
+    private Tensor allGatherOwned(Tensor tensor, int dim) {
         Post[] all = rendezvous("allGather", tensor, -1, dim, NO_DIM, null);
         int d = Agreement.normalize(dim, tensor.rank()); // in range: the agreement checked it
         long len = tensor.dim(d);
@@ -371,8 +408,7 @@ public final class LocalGroup implements ProcessGroup {
         }
     }
 
-    @Override
-    public Tensor reduceScatter(Tensor tensor, int dim, ReduceOp op) {
+    private Tensor reduceScatterOwned(Tensor tensor, int dim, ReduceOp op) {
         Post[] all = rendezvous("reduceScatter", tensor, -1, dim, NO_DIM, op);
         int d = Agreement.normalize(dim, tensor.rank()); // in range and divisible: the agreement checked it
         long len = tensor.dim(d) / size();
@@ -395,8 +431,7 @@ public final class LocalGroup implements ProcessGroup {
         }
     }
 
-    @Override
-    public Tensor allToAll(Tensor tensor, int splitDim, int concatDim) {
+    private Tensor allToAllOwned(Tensor tensor, int splitDim, int concatDim) {
         Post[] all = rendezvous("allToAll", tensor, -1, splitDim, concatDim, null);
         int s = Agreement.normalize(splitDim, tensor.rank()); // in range and divisible: the agreement checked it
         int c = Agreement.normalize(concatDim, tensor.rank());
@@ -416,8 +451,7 @@ public final class LocalGroup implements ProcessGroup {
         }
     }
 
-    @Override
-    public void broadcast(Tensor tensor, int root) {
+    private void broadcastOwned(Tensor tensor, int root) {
         Post[] all = rendezvous("broadcast", tensor, root, NO_DIM, NO_DIM, null);
         if (rank != root) {
             tensor.copyFrom(all[root].tensor());
@@ -425,8 +459,7 @@ public final class LocalGroup implements ProcessGroup {
         release("broadcast", tensor);
     }
 
-    @Override
-    public Tensor scatterFromRank(Tensor fullOnRoot, int root, int dim) {
+    private Tensor scatterFromRankOwned(Tensor fullOnRoot, int root, int dim) {
         Post[] all = rendezvous("scatterFromRank", rank == root ? fullOnRoot : null, root, dim, NO_DIM, null);
         Tensor full = all[root].tensor();
         int d = Agreement.normalize(dim, full.rank()); // in range and divisible: the agreement checked it
@@ -447,15 +480,13 @@ public final class LocalGroup implements ProcessGroup {
         }
     }
 
-    @Override
-    public void send(Tensor tensor, int dst) {
+    private void sendOwned(Tensor tensor, int dst) {
         checkPeer(dst);
         checkUsable();
         shared.mail[rank][dst].add(tensor.copyTo(tensor.device()));
     }
 
-    @Override
-    public void recv(Tensor into, int src) {
+    private void recvOwned(Tensor into, int src) {
         checkPeer(src);
         long deadline = System.nanoTime() + shared.timeoutNanos;
         Tensor message = null;
@@ -486,12 +517,85 @@ public final class LocalGroup implements ProcessGroup {
         }
     }
 
-    @Override
-    public void barrier() {
+    private void barrierOwned() {
         rendezvous("barrier", null, -1, NO_DIM, NO_DIM, null);
         // Everyone has read the posts only after this second wait; without it a fast rank's next post could
         // overwrite its barrier post while a slow rank still checks them (seen as a false mismatch).
         release("barrier", null);
+    }
+
+    @Override
+    public Tensor allGather(Tensor tensor, int dim) {
+        return exclusive("allGather", () -> allGatherOwned(tensor, dim));
+    }
+
+    @Override
+    public Tensor reduceScatter(Tensor tensor, int dim, ReduceOp op) {
+        return exclusive("reduceScatter", () -> reduceScatterOwned(tensor, dim, op));
+    }
+
+    @Override
+    public Tensor allToAll(Tensor tensor, int splitDim, int concatDim) {
+        return exclusive("allToAll", () -> allToAllOwned(tensor, splitDim, concatDim));
+    }
+
+    @Override
+    public void broadcast(Tensor tensor, int root) {
+        exclusive("broadcast", () -> {
+            broadcastOwned(tensor, root);
+            return null;
+        });
+    }
+
+    @Override
+    public Tensor scatterFromRank(Tensor fullOnRoot, int root, int dim) {
+        return exclusive("scatterFromRank", () -> scatterFromRankOwned(fullOnRoot, root, dim));
+    }
+
+    @Override
+    public void send(Tensor tensor, int dst) {
+        exclusive("send", () -> {
+            sendOwned(tensor, dst);
+            return null;
+        });
+    }
+
+    @Override
+    public void recv(Tensor into, int src) {
+        exclusive("recv", () -> {
+            recvOwned(into, src);
+            return null;
+        });
+    }
+
+    @Override
+    public void barrier() {
+        exclusive("barrier", () -> {
+            barrierOwned();
+            return null;
+        });
+    }
+
+    /**
+     * Runs one collective of this rank, refusing a second thread that calls into the same rank's group meanwhile (it
+     * would post in this rank's place and count twice at the barrier, so that this rank returned while the others
+     * timed out).
+     */
+    private <T> T exclusive(String op, java.util.function.Supplier<T> body) {
+        Thread me = Thread.currentThread();
+        Thread other = user.compareAndExchange(null, me);
+        if (other != null && other != me) {
+            throw new IllegalStateException("rank " + rank + "'s group was called (" + op + ") by thread \"" + me.getName()
+                    + "\" while thread \"" + other.getName() + "\" was inside one of its collectives: a rank's group "
+                    + "belongs to one thread at a time");
+        }
+        try {
+            return body.get();
+        } finally {
+            if (other == null) {
+                user.set(null);
+            }
+        }
     }
 
     @Override

@@ -171,7 +171,7 @@ public final class VocabArgmax {
             if (r.values().numel() != t) {
                 throw new IllegalArgumentException("argmax: ranks disagree on T: " + t + " and " + r.values().numel());
             }
-            try (Tensor v = r.values().copyTo(Device.CPU); Tensor i = r.ids().copyTo(Device.CPU)) {
+            try (Tensor v = onHost(r.values()); Tensor i = onHost(r.ids())) {
                 for (int row = 0; row < t; row++) {
                     float value = DType.F32.getFloat(v.hostSegment(), row);
                     long id = DType.I64.getLong(i.hostSegment(), row);
@@ -183,5 +183,29 @@ public final class VocabArgmax {
             }
         }
         return bestId;
+    }
+
+    /**
+     * The global argmax from every rank's {@link #localPacked} result as an all-gather along dimension 0 returns them
+     * ({@code [ranks·packedLength(t)]} I64, rank order), read back to the host in one copy.
+     */
+    public static long[] combineGathered(Tensor gathered, int ranks, long t) {
+        long n = packedLength(t);
+        if (gathered.dtype() != DType.I64 || gathered.rank() != 1 || ranks < 1 || gathered.dim(0) != ranks * n) {
+            throw new IllegalArgumentException("argmax: " + ranks + " gathered results for " + t + " tokens are I64 ["
+                    + ranks * n + "], got " + gathered.describe());
+        }
+        try (Tensor host = onHost(gathered)) {
+            List<Local> all = new java.util.ArrayList<>(ranks);
+            for (int r = 0; r < ranks; r++) {
+                all.add(unpack(host.rows(r * n, (r + 1) * n), t)); // views of the one host copy
+            }
+            return combine(all);
+        }
+    }
+
+    /** {@code t} itself (as a view that frees nothing when closed) on the host, or a host copy of a device tensor. */
+    private static Tensor onHost(Tensor t) {
+        return t.device().isCuda() ? t.copyTo(Device.CPU) : t.reshape(t.shape());
     }
 }

@@ -87,6 +87,27 @@ class VocabArgmaxTest {
     }
 
     @Test
+    void theGatheredPackedResultsCombineLikeTheRanksResults() {
+        // Ranks of S = 2 packed and laid end to end as an all-gather along dimension 0 returns them.
+        float[][] logits = {{-1, -2, /* t1 */ -1, 0f, /* t2 */ 7, 1}, {-1, -0f, /* t1 */ -3, -4, /* t2 */ 7, 9},
+            {0f, -5, /* t1 */ -6, -0f, /* t2 */ Float.NaN, 2}};
+        long t = 3;
+        long n = VocabArgmax.packedLength(t);
+        try (Tensor gathered = Tensor.allocate(io.tpkernels.tensor.Device.CPU, DType.I64, 3 * n)) {
+            for (int r = 0; r < 3; r++) {
+                try (Tensor l = Tensor.ofFloats(DType.F32, logits[r], t, 2);
+                     Tensor packed = VocabArgmax.localPacked(l, 2, 2L * r);
+                     Tensor into = gathered.rows(r * n, (r + 1) * n)) {
+                    into.copyFrom(packed);
+                }
+            }
+            assertArrayEquals(new long[] {3, 1, 4}, VocabArgmax.combineGathered(gathered, 3, t),
+                    "+0 and -0 tie to the smaller id; a NaN wins");
+            assertThrows(IllegalArgumentException.class, () -> VocabArgmax.combineGathered(gathered, 2, t));
+        }
+    }
+
+    @Test
     void bf16LogitsAreReadAsTheirValues() {
         // 1.00390625 is 1 + 2^-8, between two BF16 values: it rounds to 1, a tie with column 0.
         float[] logits = {1, 0.5f, 1.00390625f, -2, /* t1 */ -0.75f, 3.5f, 3.5f, 100};

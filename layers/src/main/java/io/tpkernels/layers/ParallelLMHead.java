@@ -6,8 +6,6 @@ import io.tpkernels.ops.Slabs;
 import io.tpkernels.ops.VocabArgmax;
 import io.tpkernels.shard.VocabShard;
 import io.tpkernels.tensor.Tensor;
-import java.util.ArrayList;
-import java.util.List;
 
 /**
  * The LM head (SEMANTICS.md section 4): column-parallel over the padded vocabulary. Rank r holds the
@@ -85,13 +83,7 @@ public final class ParallelLMHead implements AutoCloseable {
         try (Tensor local = localLogits(x);
              Tensor mine = VocabArgmax.localPacked(local, shard.validRows(), shard.start());
              Tensor all = ctx.tp().allGather(mine, 0)) {
-            long n = mine.dim(0);
-            List<VocabArgmax.Local> ranks = new ArrayList<>(ctx.size());
-            for (int r = 0; r < ctx.size(); r++) {
-                // Views into the gathered tensor: closing them frees nothing.
-                ranks.add(VocabArgmax.unpack(all.rows(r * n, (r + 1) * n), t));
-            }
-            return VocabArgmax.combine(ranks);
+            return VocabArgmax.combineGathered(all, ctx.size(), t);
         }
     }
 
