@@ -2,7 +2,9 @@ package io.tpkernels.cli;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.tpkernels.layers.config.ArchitectureConfig;
 import io.tpkernels.layers.config.ModelConfig;
+import io.tpkernels.layers.config.MoeConfig;
 import io.tpkernels.layers.plan.ParallelPlan;
 import io.tpkernels.shard.PipelinePartition;
 import io.tpkernels.shard.VocabShard;
@@ -14,6 +16,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.stream.IntStream;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -21,12 +25,14 @@ import picocli.CommandLine.Option;
 /** {@code tpk plan}: vocab shards, pipeline stages and memory per rank for a Hugging Face config. */
 @Command(name = "plan", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Place a model's parameters on tensor-parallel ranks and pipeline stages:",
-                "the vocab shard of each rank, the layers of each stage and the bytes each rank holds."})
-final class PlanCommand implements Runnable {
+                "the vocab shard of each rank, the layers of each stage and the bytes each rank holds.",
+                "Counts LLaMA, Mistral, Qwen2/3, Mixtral, Qwen2/3-MoE and DeepSeek-V2/V3 (MLA, experts, fp8 blocks)",
+                "as Hugging Face transformers instantiates them."})
+final class PlanCommand implements Callable<Integer> {
 
-    /** Parameter dtypes for the byte counts. */
+    /** Parameter dtypes for the byte counts; {@code auto} is the config's {@code torch_dtype} (else BF16). */
     enum ParamDType {
-        bf16(DType.BF16), f16(DType.F16), f32(DType.F32);
+        auto(null), bf16(DType.BF16), f16(DType.F16), f32(DType.F32);
 
         final DType dtype;
 
@@ -62,8 +68,9 @@ final class PlanCommand implements Runnable {
             description = "split by layer count, or minimise the largest stage's bytes (default: ${DEFAULT-VALUE})")
     ParallelPlan.Balance balance;
 
-    @Option(names = "--dtype", defaultValue = "bf16", paramLabel = "bf16|f16|f32",
-            description = "parameter dtype for byte counts (default: ${DEFAULT-VALUE})")
+    @Option(names = "--dtype", defaultValue = "auto", paramLabel = "auto|bf16|f16|f32",
+            description = "dtype of the unquantized parameters for byte counts (default: ${DEFAULT-VALUE}: the "
+                    + "config's torch_dtype, else bf16; fp8 weights of a quantization_config stay fp8)")
     ParamDType dtype;
 
     @Option(names = "--lora-rank", defaultValue = "0", paramLabel = "R", description = "add LoRA of rank R to every projection")
@@ -72,11 +79,26 @@ final class PlanCommand implements Runnable {
     @Option(names = "--json", description = "print JSON instead of a table")
     boolean json;
 
+    @Option(names = "--debug", description = "Show the stack trace of an error.")
+    boolean debug;
+
     @Override
-    public void run() {
-        ModelConfig model = ModelConfig.read(config);
-        ParallelPlan plan = ParallelPlan.of(model, new ParallelPlan.Options(tp, pp, padMultiple, remainder, partition,
-                balance, dtype.dtype, loraRank));
+    public Integer call() {
+        PrintWriter err = spec.commandLine().getErr();
+        ParallelPlan plan;
+        try {
+            ArchitectureConfig model = ArchitectureConfig.read(config);
+            plan = ParallelPlan.of(model, new ParallelPlan.Options(tp, pp, padMultiple, remainder, partition,
+                    balance, dtype.dtype, loraRank));
+        } catch (IllegalArgumentException e) {
+            // Bad input: one line naming the file, the key and the value; the stack trace only when asked.
+            if (debug) {
+                e.printStackTrace(err);
+            }
+            err.println("tpk plan: " + e.getMessage());
+            err.flush();
+            return Tpk.USAGE_ERROR;
+        }
         PrintWriter out = spec.commandLine().getOut();
         if (json) {
             out.println(toJson(plan));
@@ -84,17 +106,30 @@ final class PlanCommand implements Runnable {
             printTable(out, plan);
         }
         out.flush();
+        return 0;
     }
 
     static String toJson(ParallelPlan plan) {
         Map<String, Object> root = new LinkedHashMap<>();
         VocabShard first = plan.vocabShards().get(0);
+        root.put("architecture", plan.architecture().architecture().label());
         root.put("vocabSize", first.vocabSize());
         root.put("paddedVocabSize", first.paddedVocabSize());
         root.put("tp", plan.options().tp());
         root.put("pp", plan.options().pp());
         root.put("padMultiple", plan.options().padMultiple());
-        root.put("dtype", plan.options().dtype().name());
+        root.put("dtype", plan.format().dtype().name());
+        Map<String, Object> quantization = null;
+        if (plan.format().quantized()) {
+            quantization = new LinkedHashMap<>();
+            quantization.put("method", "fp8");
+            quantization.put("weightBlockSize", List.of(plan.format().fp8().blockRows(), plan.format().fp8().blockCols()));
+            quantization.put("scaleDtype", "F32");
+        }
+        root.put("quantization", quantization);
+        root.put("totalParams", plan.totalParams());
+        root.put("totalBytes", plan.totalBytes());
+        root.put("notes", plan.notes());
         root.put("partition", plan.partition().toString());
         root.put("stages", plan.stages()); // records serialize as {"stage", "firstLayer", ...}
         root.put("imbalance", plan.imbalance());
@@ -119,16 +154,21 @@ final class PlanCommand implements Runnable {
 
     private static void printTable(PrintWriter out, ParallelPlan plan) {
         ModelConfig m = plan.config();
+        ArchitectureConfig a = plan.architecture();
         ParallelPlan.Options o = plan.options();
-        out.printf(Locale.ROOT, "model   vocab %,d, hidden %,d, intermediate %,d, %d layers, %s%s%n", m.vocabSize(),
-                m.hiddenSize(), m.intermediateSize(), m.numHiddenLayers(),
-                m.hasAttention() ? m.numAttentionHeads() + " heads (" + m.numKeyValueHeads() + " kv, head_dim "
-                        + m.headDim() + ")" : "MLP-only", m.tieWordEmbeddings() ? ", tied embeddings" : "");
-        out.printf(Locale.ROOT, "plan    tp %d x pp %d, %s, pad multiple %d, %s%s%n", o.tp(), o.pp(), o.dtype(),
-                o.padMultiple(), o.partition() != null ? "partition " + o.partition()
+        out.printf(Locale.ROOT, "model   %s: vocab %,d, hidden %,d, %d layers, %s; %s%s%n", a.architecture().label(),
+                m.vocabSize(), m.hiddenSize(), m.numHiddenLayers(), attention(a), mlp(a),
+                m.tieWordEmbeddings() ? ", tied embeddings" : "");
+        out.printf(Locale.ROOT, "plan    tp %d x pp %d, %s, pad multiple %d, %s%s%n", o.tp(), o.pp(),
+                plan.format().describe(), o.padMultiple(), o.partition() != null ? "partition " + o.partition()
                         : o.balance() == ParallelPlan.Balance.MEMORY ? "balanced by memory"
                         : "balanced by layers (remainder " + o.remainder().name().toLowerCase(Locale.ROOT) + ")",
                 o.loraRank() > 0 ? ", LoRA rank " + o.loraRank() : "");
+        out.printf(Locale.ROOT, "total   %,d parameters, %s (the whole model, unsharded)%n", plan.totalParams(),
+                bytes(plan.totalBytes()));
+        for (String note : plan.notes()) {
+            out.println("note    " + note);
+        }
         out.println();
         out.println("stages (per TP rank)");
         out.printf("  %-6s %-12s %6s  %-9s %-7s %16s %12s%n", "stage", "layers", "count", "embedding", "lm head",
@@ -154,6 +194,33 @@ final class PlanCommand implements Runnable {
             out.printf(Locale.ROOT, "  %-5d %12d %12d %12d %12d%n", v.rank(), v.start(), v.end(), v.validRows(),
                     v.paddingRows());
         }
+    }
+
+    private static String attention(ArchitectureConfig a) {
+        ModelConfig m = a.base();
+        if (!m.hasAttention()) {
+            return "MLP-only";
+        }
+        if (a.mla() != null) {
+            return String.format(Locale.ROOT, "MLA with %d heads (q_lora_rank %s, kv_lora_rank %d)",
+                    m.numAttentionHeads(), a.mla().lowRankQ() ? Long.toString(a.mla().qLoraRank()) : "none",
+                    a.mla().kvLoraRank());
+        }
+        return m.numAttentionHeads() + " heads (" + m.numKeyValueHeads() + " kv, head_dim " + m.headDim() + ")";
+    }
+
+    private static String mlp(ArchitectureConfig a) {
+        int layers = a.base().numHiddenLayers();
+        MoeConfig moe = a.moe();
+        long moeLayers = moe == null ? 0 : IntStream.range(0, layers).filter(moe::isMoeLayer).count();
+        String dense = String.format(Locale.ROOT, "intermediate %,d", a.base().intermediateSize());
+        if (moeLayers == 0) {
+            return dense;
+        }
+        String experts = String.format(Locale.ROOT, "%d MoE layers of %d experts x %,d%s", moeLayers, moe.experts(),
+                moe.expertIntermediate(), moe.sharedIntermediate() > 0
+                        ? String.format(Locale.ROOT, " + shared %,d", moe.sharedIntermediate()) : "");
+        return moeLayers == layers ? experts : experts + ", " + (layers - moeLayers) + " dense of " + dense;
     }
 
     static String bytes(long b) {

@@ -34,7 +34,12 @@ class PlanCommandTest {
         CliRun r = tpk("plan", "--config", llama.toString(), "--tp", "8", "--pp", "3", "--json");
         assertEquals(0, r.exit(), r.err());
         JsonNode j = new ObjectMapper().readTree(r.out());
+        assertEquals("unnamed (LLaMA-style)", j.get("architecture").asText());
         assertEquals(128256, j.get("vocabSize").asLong());
+        assertEquals(8_030_261_248L, j.get("totalParams").asLong(), "the whole model, unsharded");
+        assertEquals(2 * 8_030_261_248L, j.get("totalBytes").asLong());
+        assertEquals("BF16", j.get("dtype").asText());
+        assertTrue(j.get("quantization").isNull() && j.get("notes").isEmpty());
         assertEquals(128512, j.get("paddedVocabSize").asLong());
         assertEquals(8, j.get("tp").asInt());
         assertEquals(3, j.get("pp").asInt());
@@ -59,6 +64,55 @@ class PlanCommandTest {
         assertTrue(r.out().contains("[0, 11)") && r.out().contains("[22, 32)"), r.out());
         assertTrue(r.out().contains("imbalance 1.219"), r.out());
         assertTrue(r.out().contains("112448") && r.out().contains("15808"), r.out());
+        assertTrue(r.out().contains("total   8,030,261,248 parameters, 14.96 GiB (the whole model, unsharded)"), r.out());
+    }
+
+    private Path published(String name) throws Exception {
+        try (var in = PlanCommandTest.class.getResourceAsStream("/configs/" + name)) {
+            return Files.write(tmp.resolve(name), in.readAllBytes());
+        }
+    }
+
+    @Test
+    void deepSeekV3IsCountedWithMlaExpertsAndFp8AndSaysWhatItLeavesOut() throws Exception {
+        Path v3 = published("deepseek-v3.json");
+        CliRun r = tpk("plan", "--config", v3.toString(), "--tp", "1", "--pp", "8", "--remainder", "last");
+        assertEquals(0, r.exit(), r.err());
+        assertTrue(r.out().contains("model   deepseek_v3: vocab 129,280, hidden 7,168, 61 layers, MLA with 128 heads "
+                + "(q_lora_rank 1536, kv_lora_rank 512); 58 MoE layers of 256 experts x 2,048 + shared 2,048, 3 dense "
+                + "of intermediate 18,432"), r.out());
+        assertTrue(r.out().contains("fp8 (128x128 blocks, F32 scales), the rest BF16"), r.out());
+        assertTrue(r.out().contains("total   671,026,419,200 parameters"), r.out());
+        assertTrue(r.out().contains("note    multi-token-prediction layers (num_nextn_predict_layers 1) are not "
+                + "counted"), r.out());
+        assertTrue(r.out().contains("[53, 61)          8  -         yes       92,984,976,384    87.50 GiB"), r.out());
+
+        JsonNode j = new ObjectMapper().readTree(tpk("plan", "--config", v3.toString(), "--tp", "8", "--pp", "8",
+                "--json").out());
+        assertEquals("deepseek_v3", j.get("architecture").asText());
+        assertEquals(671_026_419_200L, j.get("totalParams").asLong(), "unsharded whatever tp and pp");
+        assertEquals(128, j.get("quantization").get("weightBlockSize").get(0).asInt());
+        assertEquals("BF16", j.get("dtype").asText(), "the config's torch_dtype");
+        assertEquals(1, j.get("notes").size());
+        long perRank = 0;
+        for (JsonNode stage : j.get("stages")) {
+            perRank += stage.get("paramsPerRank").asLong();
+        }
+        assertTrue(perRank * 8 > 671_026_419_200L && perRank * 6 < 671_026_419_200L,
+                "tp 8 splits almost everything: " + perRank);
+    }
+
+    @Test
+    void theConfigsDtypeIsTheDefaultAndDtypeOverridesIt() throws Exception {
+        Path f32 = Files.writeString(tmp.resolve("f32.json"), """
+                {"model_type": "qwen2", "vocab_size": 1000, "hidden_size": 64, "intermediate_size": 128,
+                 "num_hidden_layers": 2, "num_attention_heads": 4, "torch_dtype": "float32"}""");
+        JsonNode auto = new ObjectMapper().readTree(tpk("plan", "--config", f32.toString(), "--tp", "1", "--json").out());
+        assertEquals("F32", auto.get("dtype").asText());
+        assertEquals(4 * auto.get("totalParams").asLong(), auto.get("totalBytes").asLong());
+        JsonNode bf16 = new ObjectMapper().readTree(tpk("plan", "--config", f32.toString(), "--tp", "1", "--dtype",
+                "bf16", "--json").out());
+        assertEquals(2 * bf16.get("totalParams").asLong(), bf16.get("totalBytes").asLong());
     }
 
     @Test
@@ -101,10 +155,42 @@ class PlanCommandTest {
                 "{\"vocab_size\": 10, \"hidden_size\": -4, \"intermediate_size\": 8, \"num_hidden_layers\": 2}");
         assertBadInput("hidden_size must be a positive integer, got -4", "plan", "--config", negative.toString(), "--tp", "2");
         assertBadInput("tp 3 does not divide hidden_size 4096", "plan", "--config", llama.toString(), "--tp", "3");
-        assertBadInput("tp 16 does not divide num_key_value_heads 8", "plan", "--config", llama.toString(), "--tp", "16");
+        assertBadInput("tp 64 does not divide num_attention_heads 32", "plan", "--config", llama.toString(), "--tp", "64");
         assertBadInput("sums to 31 layers, not 32", "plan", "--config", llama.toString(), "--tp", "1", "--pp", "2",
                 "--partition", "16,15");
         assertBadInput("--tp", "plan", "--config", llama.toString());
         assertBadInput("Invalid value", "plan", "--config", llama.toString(), "--tp", "2", "--balance", "bytes");
+    }
+
+    @Test
+    void whatThePlanDoesNotModelIsExitCodeTwoNamingTheFileTheKeyAndTheValue() throws Exception {
+        Path gemma = Files.writeString(tmp.resolve("gemma.json"), """
+                {"architectures": ["Gemma2ForCausalLM"], "model_type": "gemma2", "vocab_size": 256000,
+                 "hidden_size": 2304, "intermediate_size": 9216, "num_hidden_layers": 26, "num_attention_heads": 8}""");
+        assertBadInput(gemma + ": architectures names \"Gemma2ForCausalLM\", which tpk plan does not count", "plan",
+                "--config", gemma.toString(), "--tp", "1");
+        Path unnamedMoe = Files.writeString(tmp.resolve("moe.json"), """
+                {"vocab_size": 1000, "hidden_size": 64, "intermediate_size": 128, "num_hidden_layers": 2,
+                 "num_attention_heads": 4, "n_routed_experts": 64}""");
+        assertBadInput(unnamedMoe + ": n_routed_experts (64) changes the parameter count, but the config names no "
+                + "architecture", "plan", "--config", unnamedMoe.toString(), "--tp", "1");
+        Path awq = Files.writeString(tmp.resolve("awq.json"), """
+                {"model_type": "mixtral", "vocab_size": 1000, "hidden_size": 64, "intermediate_size": 128,
+                 "num_hidden_layers": 2, "num_attention_heads": 4, "num_local_experts": 8,
+                 "quantization_config": {"quant_method": "awq", "bits": 4}}""");
+        assertBadInput(awq + ": quantization_config.quant_method \"awq\" is not modelled", "plan", "--config",
+                awq.toString(), "--tp", "1");
+        assertBadInput("--lora-rank is counted for dense models only", "plan", "--config",
+                published("mixtral-8x7b.json").toString(), "--tp", "1", "--lora-rank", "8");
+        assertBadInput("tp 512 does not divide moe_intermediate_size 768", "plan", "--config",
+                published("qwen3-30b-a3b.json").toString(), "--tp", "512");
+    }
+
+    @Test
+    void debugShowsTheStackTrace() throws Exception {
+        Path gemma = Files.writeString(tmp.resolve("gemma.json"), "{\"model_type\": \"gemma\"}");
+        CliRun r = tpk("plan", "--config", gemma.toString(), "--tp", "1", "--debug");
+        assertEquals(2, r.exit());
+        assertTrue(r.err().contains("\tat ") && r.err().contains("model_type \"gemma\""), r.err());
     }
 }

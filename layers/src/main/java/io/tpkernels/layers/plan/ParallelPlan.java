@@ -1,6 +1,8 @@
 package io.tpkernels.layers.plan;
 
+import io.tpkernels.layers.config.ArchitectureConfig;
 import io.tpkernels.layers.config.ModelConfig;
+import io.tpkernels.layers.config.WeightFormat;
 import io.tpkernels.shard.MemoryBalancedPartition;
 import io.tpkernels.shard.PipelinePartition;
 import io.tpkernels.shard.VocabShard;
@@ -11,13 +13,13 @@ import java.util.List;
 import java.util.stream.IntStream;
 
 /**
- * Where a LLaMA-style decoder's parameters live under tensor parallelism {@code tp} and pipeline parallelism
- * {@code pp}: the vocab shard of each TP rank, the layer range of each stage, and the parameters and bytes one
- * rank of each stage holds. Counts follow SEMANTICS.md: column-parallel projections (q, k, v, gate, up) and
- * row-parallel ones (o, down) hold {@code 1/tp} of their weight; norms are replicated; the embedding (stage 0)
- * and the LM head (last stage) hold the valid rows of their vocab shard, padding rows being virtual; a tied
- * LM head shares the embedding's shard when both are on one stage. LoRA adds {@code A} and {@code B} per
- * projection, replicated or sharded as section 6 says. Per-rank figures are for the largest rank (rank 0).
+ * Where a decoder's parameters live under tensor parallelism {@code tp} and pipeline parallelism {@code pp}: the
+ * vocab shard of each TP rank, the layer range of each stage, and the parameters and bytes one rank of each
+ * stage holds, counted as {@link ParamCount} says (SEMANTICS.md section 7: GQA, MLA, experts, biases, fp8
+ * blocks). The embedding (stage 0) and the LM head (last stage) hold the valid rows of their vocab shard, padding
+ * rows being virtual; a tied LM head shares the embedding's shard when both are on one stage. LoRA adds {@code A}
+ * and {@code B} per projection, replicated or sharded as section 6 says. Per-rank figures are for the largest
+ * rank (rank 0, which holds the most vocab rows). Memory balancing weighs layers by their bytes.
  */
 public final class ParallelPlan {
 
@@ -25,7 +27,10 @@ public final class ParallelPlan {
     public enum Balance {
         /** {@link PipelinePartition#balanced}: equal layer counts, the remainder by the {@link PipelinePartition.Remainder} rule. */
         LAYERS,
-        /** {@link MemoryBalancedPartition}: the smallest possible largest stage, counting embedding and LM head. */
+        /**
+         * {@link MemoryBalancedPartition}: the smallest possible largest stage in bytes, counting embedding and LM
+         * head, then the least lopsided split among those.
+         */
         MEMORY
     }
 
@@ -38,7 +43,8 @@ public final class ParallelPlan {
      * @param remainder   where extra layers go under {@link Balance#LAYERS}
      * @param partition   an explicit split {@code "a,b,…"}, or {@code null}
      * @param balance     the placement rule when {@code partition} is {@code null}
-     * @param dtype       the parameters' dtype (F32, F16 or BF16)
+     * @param dtype       the unquantized parameters' dtype (F32, F16 or BF16), or {@code null} for the config's
+     *                    {@code torch_dtype} (BF16 when it gives none)
      * @param loraRank    LoRA rank {@code R}, 0 for none
      */
     public record Options(int tp, int pp, int padMultiple, PipelinePartition.Remainder remainder, String partition,
@@ -47,7 +53,7 @@ public final class ParallelPlan {
             if (tp < 1 || pp < 1) {
                 throw new IllegalArgumentException("tp and pp must be >= 1, got tp " + tp + ", pp " + pp);
             }
-            if (!dtype.isFloatingPoint()) {
+            if (dtype != null && !dtype.isFloatingPoint()) {
                 throw new IllegalArgumentException("parameters are F32, F16 or BF16, not " + dtype);
             }
             if (loraRank < 0) {
@@ -69,105 +75,116 @@ public final class ParallelPlan {
      * @param embedding      whether it holds the embedding (stage 0)
      * @param lmHead         whether it holds the LM head and final norm (the last stage)
      * @param paramsPerRank  parameters one rank holds
-     * @param bytesPerRank   their bytes in the plan's dtype
+     * @param bytesPerRank   their bytes in the plan's format
      */
     public record Stage(int stage, int firstLayer, int endLayer, int layers, boolean embedding, boolean lmHead,
                         long paramsPerRank, long bytesPerRank) {
     }
 
-    private final ModelConfig config;
+    private final ArchitectureConfig config;
     private final Options options;
+    private final WeightFormat format;
     private final List<VocabShard> vocabShards;
-    private final long layerParams;
+    private final ParamCount count;
     private final long embeddingParams;
+    private final long embeddingBytes;
     private final long lmHeadParams;
+    private final long lmHeadBytes;
     private final PipelinePartition partition;
     private final List<Stage> stages;
     private final long layerBalancedMaxBytes;
+    private final List<String> notes;
 
-    private ParallelPlan(ModelConfig config, Options options) {
+    private ParallelPlan(ArchitectureConfig config, Options options) {
         this.config = config;
         this.options = options;
+        ModelConfig m = config.base();
         int tp = options.tp();
-        requireDivides(tp, config.hiddenSize(), "hidden_size");
-        requireDivides(tp, config.intermediateSize(), "intermediate_size");
-        if (config.hasAttention()) {
-            requireDivides(tp, config.numAttentionHeads(), "num_attention_heads");
-            requireDivides(tp, config.numKeyValueHeads(), "num_key_value_heads");
-        }
+        DType dtype = options.dtype() != null ? options.dtype() : config.dtype() != null ? config.dtype() : DType.BF16;
+        this.format = new WeightFormat(dtype, config.fp8());
         this.vocabShards = IntStream.range(0, tp)
-                .mapToObj(r -> VocabShard.of(config.vocabSize(), tp, r, options.padMultiple())).toList();
-        this.layerParams = layerParams(config, tp, options.loraRank());
+                .mapToObj(r -> VocabShard.of(m.vocabSize(), tp, r, options.padMultiple())).toList();
         long vocabRows = vocabShards.get(0).validRows(); // rank 0 holds the most real rows
-        this.embeddingParams = vocabRows * config.hiddenSize();
-        boolean headSharesEmbedding = config.tieWordEmbeddings() && options.pp() == 1;
-        long finalNorm = config.hasAttention() ? config.hiddenSize() : 0;
-        this.lmHeadParams = (headSharesEmbedding ? 0 : vocabRows * config.hiddenSize()) + finalNorm;
+        this.count = ParamCount.of(config, tp, vocabRows, options.loraRank(), format);
+        this.embeddingParams = count.embedding().paramsPerRank();
+        this.embeddingBytes = count.embedding().bytesPerRank(format);
+        boolean headSharesEmbedding = m.tieWordEmbeddings() && options.pp() == 1;
+        Weight head = count.lmHead();
+        Weight norm = count.finalNorm();
+        this.lmHeadParams = norm.paramsPerRank() + (headSharesEmbedding ? 0 : head.paramsPerRank());
+        this.lmHeadBytes = norm.bytesPerRank(format) + (headSharesEmbedding ? 0 : head.bytesPerRank(format));
 
-        long[] perLayer = new long[config.numHiddenLayers()];
-        Arrays.fill(perLayer, layerParams);
-        PipelinePartition byLayers = PipelinePartition.balanced(config.numHiddenLayers(), options.pp(), options.remainder());
+        long[] layerParams = count.layerParamsPerRank();
+        long[] layerBytes = count.layerBytesPerRank();
+        PipelinePartition byLayers = PipelinePartition.balanced(m.numHiddenLayers(), options.pp(), options.remainder());
         if (options.partition() != null) {
-            this.partition = PipelinePartition.parse(options.partition(), config.numHiddenLayers(), options.pp());
+            this.partition = PipelinePartition.parse(options.partition(), m.numHiddenLayers(), options.pp());
         } else if (options.balance() == Balance.MEMORY) {
-            this.partition = MemoryBalancedPartition.split(perLayer, options.pp(), embeddingParams, lmHeadParams);
+            this.partition = MemoryBalancedPartition.split(layerBytes, options.pp(), embeddingBytes, lmHeadBytes);
         } else {
             this.partition = byLayers;
         }
-        int bytes = options.dtype().byteSize();
         this.layerBalancedMaxBytes = Arrays.stream(
-                MemoryBalancedPartition.stageBytes(byLayers, perLayer, embeddingParams, lmHeadParams)).max().orElseThrow()
-                * bytes;
-        long[] params = MemoryBalancedPartition.stageBytes(partition, perLayer, embeddingParams, lmHeadParams);
+                MemoryBalancedPartition.stageBytes(byLayers, layerBytes, embeddingBytes, lmHeadBytes)).max().orElseThrow();
+        long[] params = MemoryBalancedPartition.stageBytes(partition, layerParams, embeddingParams, lmHeadParams);
+        long[] bytes = MemoryBalancedPartition.stageBytes(partition, layerBytes, embeddingBytes, lmHeadBytes);
         List<Stage> out = new ArrayList<>();
         for (int s = 0; s < partition.stages(); s++) {
             out.add(new Stage(s, partition.start(s), partition.end(s), partition.layers(s), s == 0,
-                    s == partition.stages() - 1, params[s], params[s] * bytes));
+                    s == partition.stages() - 1, params[s], bytes[s]));
         }
         this.stages = List.copyOf(out);
+        List<String> said = new ArrayList<>();
+        if (config.mtpLayers() > 0) {
+            said.add("multi-token-prediction layers (num_nextn_predict_layers " + config.mtpLayers()
+                    + ") are not counted: they are not part of the model transformers instantiates");
+        }
+        this.notes = List.copyOf(said);
     }
 
     /** The plan for {@code config} under {@code options}; argument errors name the values. */
-    public static ParallelPlan of(ModelConfig config, Options options) {
+    public static ParallelPlan of(ArchitectureConfig config, Options options) {
         return new ParallelPlan(config, options);
     }
 
-    private static void requireDivides(int tp, long value, String key) {
-        if (value % tp != 0) {
-            throw new IllegalArgumentException("tp " + tp + " does not divide " + key + " " + value);
-        }
+    /** The plan for the LLaMA-style decoder {@code config} (no architecture named) under {@code options}. */
+    public static ParallelPlan of(ModelConfig config, Options options) {
+        return of(ArchitectureConfig.of(config), options);
     }
 
-    /** Parameters of one decoder layer held by one TP rank. */
-    static long layerParams(ModelConfig c, int tp, int loraRank) {
-        long h = c.hiddenSize();
-        long i = c.intermediateSize();
-        long r = loraRank;
-        // MLP: gate and up column-parallel [I, H], down row-parallel [H, I].
-        long params = 3 * i * h / tp;
-        // LoRA, column-parallel (A [R, K] replicated, B [N/tp, R]) and row-parallel (A [R, K/tp], B [N, R] replicated).
-        long lora = 2 * column(r, h, i, tp) + row(r, i, h, tp);
-        if (c.hasAttention()) {
-            long q = (long) c.numAttentionHeads() * c.headDim();
-            long kv = (long) c.numKeyValueHeads() * c.headDim();
-            params += (q * h + 2 * kv * h) / tp   // q, k, v column-parallel
-                    + h * q / tp                 // o row-parallel
-                    + 2 * h;                     // input and post-attention norms, replicated
-            lora += column(r, h, q, tp) + 2 * column(r, h, kv, tp) + row(r, q, h, tp);
-        }
-        return params + (loraRank > 0 ? lora : 0);
-    }
-
-    private static long column(long r, long k, long n, int tp) {
-        return r * k + n * r / tp;
-    }
-
-    private static long row(long r, long k, long n, int tp) {
-        return r * k / tp + n * r;
-    }
-
+    /** The sizes every architecture has. */
     public ModelConfig config() {
+        return config.base();
+    }
+
+    /** The whole config: architecture, biases, MLA, experts, dtype and fp8 blocks. */
+    public ArchitectureConfig architecture() {
         return config;
+    }
+
+    /** The parameters, weight by weight. */
+    public ParamCount count() {
+        return count;
+    }
+
+    /** How the bytes are counted: the unquantized dtype and the fp8 blocks, if any. */
+    public WeightFormat format() {
+        return format;
+    }
+
+    /** Parameters of the whole model, unsharded (a tied head counts once). */
+    public long totalParams() {
+        return count.totalParams();
+    }
+
+    /** Bytes of the whole model, unsharded, in {@link #format()}. */
+    public long totalBytes() {
+        return count.totalBytes();
+    }
+
+    /** What the count leaves out or assumes, one sentence each (multi-token-prediction layers). */
+    public List<String> notes() {
+        return notes;
     }
 
     public Options options() {
@@ -187,9 +204,14 @@ public final class ParallelPlan {
         return stages;
     }
 
-    /** Parameters of one decoder layer on one rank. */
+    /** Parameters of the first decoder layer on one rank (see {@link #layerParamsPerRank(int)} when layers differ). */
     public long layerParamsPerRank() {
-        return layerParams;
+        return count.layerParamsPerRank(0);
+    }
+
+    /** Parameters of decoder layer {@code layer} on one rank. */
+    public long layerParamsPerRank(int layer) {
+        return count.layerParamsPerRank(layer);
     }
 
     /** Parameters of the embedding shard on one rank of stage 0. */
@@ -200,6 +222,16 @@ public final class ParallelPlan {
     /** Parameters of the LM head shard (and final norm) on one rank of the last stage. */
     public long lmHeadParamsPerRank() {
         return lmHeadParams;
+    }
+
+    /** Bytes of the embedding shard on one rank of stage 0. */
+    public long embeddingBytesPerRank() {
+        return embeddingBytes;
+    }
+
+    /** Bytes of the LM head shard (and final norm) on one rank of the last stage. */
+    public long lmHeadBytesPerRank() {
+        return lmHeadBytes;
     }
 
     /** The largest stage's bytes per rank. */

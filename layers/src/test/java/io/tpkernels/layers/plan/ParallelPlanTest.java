@@ -77,11 +77,28 @@ class ParallelPlanTest {
     }
 
     @Test
+    void kvHeadsFewerThanTpAreReplicatedOnePerRank() {
+        // 8 KV heads on 16 ranks: every rank holds one whole KV head (two ranks per head), q/o/MLP split 16 ways.
+        long h = 4096;
+        long q = 32 * 128;
+        long expected = (q * h + h * q + 3 * 14336 * h) / 16 + 2 * 128 * h + 2 * h;
+        assertEquals(expected, ParallelPlan.of(LLAMA3_8B, opts(16, 1)).layerParamsPerRank());
+        // With as many ranks as KV heads, each holds exactly one head too: the same k and v per rank.
+        long atEight = (q * h + h * q + 3 * 14336 * h) / 8 + 2 * 128 * h + 2 * h;
+        assertEquals(atEight, ParallelPlan.of(LLAMA3_8B, opts(8, 1)).layerParamsPerRank());
+    }
+
+    @Test
     void tpMustDivideTheShardedDimensionsAndHeads() {
         var e = assertThrows(IllegalArgumentException.class, () -> ParallelPlan.of(LLAMA3_8B, opts(3, 1)));
         assertEquals("tp 3 does not divide hidden_size 4096", e.getMessage());
-        var heads = assertThrows(IllegalArgumentException.class, () -> ParallelPlan.of(LLAMA3_8B, opts(16, 1)));
-        assertEquals("tp 16 does not divide num_key_value_heads 8", heads.getMessage());
+        ModelConfig sixKvHeads = new ModelConfig(1000, 3072, 8192, 2, 24, 6, 128, false);
+        var heads = assertThrows(IllegalArgumentException.class, () -> ParallelPlan.of(sixKvHeads, opts(4, 1)));
+        assertEquals("tp 4 does not divide num_key_value_heads 6", heads.getMessage());
+        ModelConfig threeKvHeads = new ModelConfig(1000, 1536, 8192, 2, 12, 3, 128, false);
+        var replicas = assertThrows(IllegalArgumentException.class, () -> ParallelPlan.of(threeKvHeads, opts(4, 1)));
+        assertEquals("tp 4 is not a multiple of num_key_value_heads 3 (fewer KV heads than ranks are replicated, "
+                + "one per rank)", replicas.getMessage());
         assertThrows(IllegalArgumentException.class, () -> ParallelPlan.of(LLAMA3_8B, opts(1, 33)));
         assertThrows(IllegalArgumentException.class,
                 () -> new Options(2, 2, 64, Remainder.FIRST, "1,1", Balance.MEMORY, DType.BF16, 0));
