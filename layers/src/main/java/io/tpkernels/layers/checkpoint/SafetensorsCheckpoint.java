@@ -177,6 +177,12 @@ public final class SafetensorsCheckpoint implements WeightSource {
         return fileOf(name).view(name);
     }
 
+    /** The error of the file holding {@code name}, naming that file (not the index). */
+    @Override
+    public CheckpointException unreadable(String name, Throwable fault) {
+        return fileOf(name).unreadable(name, fault);
+    }
+
     /** The mapped files, each once, in the order first listed. */
     public List<SafetensorsFile> files() {
         return files;

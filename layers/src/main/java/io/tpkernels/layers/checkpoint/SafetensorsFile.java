@@ -39,12 +39,15 @@ public final class SafetensorsFile implements WeightSource {
     private final Arena arena;
     private final MemorySegment data;
     private final SafetensorsHeader header;
+    /** The file's size when it was mapped. */
+    private final long mappedBytes;
 
-    private SafetensorsFile(Path path, Arena arena, MemorySegment data, SafetensorsHeader header) {
+    private SafetensorsFile(Path path, Arena arena, MemorySegment data, SafetensorsHeader header, long mappedBytes) {
         this.path = path;
         this.arena = arena;
         this.data = data;
         this.header = header;
+        this.mappedBytes = mappedBytes;
     }
 
     /**
@@ -75,7 +78,7 @@ public final class SafetensorsFile implements WeightSource {
             byte[] json = mapped.asSlice(LENGTH_FIELD_BYTES, headerBytes).toArray(ValueLayout.JAVA_BYTE);
             MemorySegment data = mapped.asSlice(LENGTH_FIELD_BYTES + headerBytes);
             SafetensorsHeader header = SafetensorsHeader.parse(json, data.byteSize(), file.toString());
-            return new SafetensorsFile(file, arena, data, header);
+            return new SafetensorsFile(file, arena, data, header, size);
         } catch (RuntimeException e) {
             arena.close();
             throw e;
@@ -126,6 +129,23 @@ public final class SafetensorsFile implements WeightSource {
             throw new IllegalStateException(path + " was closed; tensor \"" + name + "\" can no longer be read");
         }
         return Tensor.wrap(data.asSlice(e.begin(), e.end() - e.begin()), e.info().dtype(), e.info().shape());
+    }
+
+    /**
+     * The file's error for a view of {@code name} that could not be read: the JVM's {@link InternalError} for a
+     * page of the mapping that no longer has bytes behind it, the file having been cut short (or replaced) since it
+     * was opened.
+     */
+    @Override
+    public CheckpointException unreadable(String name, Throwable fault) {
+        String now;
+        try {
+            now = "it is now " + Files.size(path) + " bytes, " + mappedBytes + " when opened";
+        } catch (IOException e) {
+            now = "it cannot be read now: " + e.getMessage();
+        }
+        return new CheckpointException(path + ": tensor \"" + name + "\" cannot be read: the file changed while in"
+                + " use (" + now + ")", fault);
     }
 
     /** The {@code __metadata__} strings of the header, in header order (empty if it has none). */
