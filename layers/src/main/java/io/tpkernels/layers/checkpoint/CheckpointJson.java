@@ -36,6 +36,36 @@ final class CheckpointJson {
 
     /** "tensor \"w\"" for messages, or "\"__metadata__\"" for the metadata entry. */
     static String entryLabel(String name) {
-        return SafetensorsHeader.METADATA_KEY.equals(name) ? "\"" + name + "\"" : "tensor \"" + name + "\"";
+        return SafetensorsHeader.METADATA_KEY.equals(name) ? "\"" + name + "\"" : "tensor \"" + printable(name) + "\"";
+    }
+
+    /**
+     * {@code text} with its control characters (U+0000 to U+001F, U+007F) written as JSON writes them (a NUL as
+     * the six characters backslash, u, 0, 0, 0, 0): a name from a hostile file cannot break a one-line message or
+     * write control sequences to the terminal.
+     */
+    static String printable(String text) {
+        StringBuilder out = null;
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (isControl(c)) {
+                if (out == null) {
+                    out = new StringBuilder(text.length() + 16).append(text, 0, i);
+                }
+                out.append(String.format("\\u%04x", (int) c));
+            } else if (out != null) {
+                out.append(c);
+            }
+        }
+        return out == null ? text : out.toString();
+    }
+
+    /** Whether {@code text} holds a control character (U+0000 to U+001F, U+007F). */
+    static boolean hasControl(String text) {
+        return text.chars().anyMatch(c -> isControl((char) c));
+    }
+
+    private static boolean isControl(char c) {
+        return c < 0x20 || c == 0x7f;
     }
 }

@@ -1,5 +1,6 @@
 package io.tpkernels.layers.checkpoint;
 
+import static io.tpkernels.layers.checkpoint.CheckpointJson.entryLabel;
 import static io.tpkernels.layers.checkpoint.CheckpointJson.quote;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
@@ -50,8 +51,8 @@ public final class SafetensorsCheckpoint implements WeightSource {
      */
     public static SafetensorsCheckpoint open(Path path) {
         if (Files.isDirectory(path)) {
-            Path single = path.resolve(SINGLE_FILE);
-            Path index = path.resolve(INDEX_FILE);
+            Path single = ModelFolder.file(path, SINGLE_FILE);
+            Path index = ModelFolder.file(path, INDEX_FILE);
             if (Files.exists(single)) {
                 return ofFile(single);
             }
@@ -83,7 +84,7 @@ public final class SafetensorsCheckpoint implements WeightSource {
                     byFileName.put(e.getValue(), file);
                 }
                 if (!file.contains(tensor)) {
-                    throw new CheckpointException(index + ": tensor \"" + tensor + "\" is mapped to " + e.getValue()
+                    throw new CheckpointException(index + ": " + entryLabel(tensor) + " is mapped to " + e.getValue()
                             + ", which does not hold it");
                 }
                 fileOfTensor.put(tensor, file);
@@ -92,11 +93,11 @@ public final class SafetensorsCheckpoint implements WeightSource {
                 for (String tensor : f.getValue().names()) {
                     String listed = weightMap.get(tensor);
                     if (listed == null) {
-                        throw new CheckpointException(index + ": tensor \"" + tensor + "\" is in " + f.getKey()
+                        throw new CheckpointException(index + ": " + entryLabel(tensor) + " is in " + f.getKey()
                                 + " but not in the weight_map");
                     }
                     if (!listed.equals(f.getKey())) {
-                        throw new CheckpointException(index + ": tensor \"" + tensor + "\" is in both " + listed
+                        throw new CheckpointException(index + ": " + entryLabel(tensor) + " is in both " + listed
                                 + " and " + f.getKey());
                     }
                 }
@@ -109,11 +110,12 @@ public final class SafetensorsCheckpoint implements WeightSource {
     }
 
     private static SafetensorsFile openListed(Path index, String tensor, String fileName) {
+        Path folder = index.getParent() != null ? index.getParent() : Path.of("");
         try {
-            return SafetensorsFile.open(index.resolveSibling(fileName));
+            return SafetensorsFile.open(ModelFolder.file(folder, fileName));
         } catch (CheckpointException e) {
-            throw new CheckpointException(index + ": tensor \"" + tensor + "\" is mapped to " + fileName
-                    + ", which cannot be opened: " + e.getMessage(), e);
+            throw new CheckpointException(index + ": " + entryLabel(tensor) + " is mapped to "
+                    + CheckpointJson.printable(fileName) + ", which cannot be opened: " + e.getMessage(), e);
         }
     }
 
@@ -139,8 +141,12 @@ public final class SafetensorsCheckpoint implements WeightSource {
         Map<String, String> weightMap = new LinkedHashMap<>();
         for (Map.Entry<String, JsonNode> e : map.properties()) {
             JsonNode file = e.getValue();
+            if (CheckpointJson.hasControl(e.getKey())) {
+                throw new CheckpointException(index + ": " + entryLabel(e.getKey())
+                        + " has a control character in its name");
+            }
             if (!file.isTextual() || !isPlainFileName(file.textValue())) {
-                throw new CheckpointException(index + ": tensor \"" + e.getKey() + "\" is mapped to " + quote(file)
+                throw new CheckpointException(index + ": " + entryLabel(e.getKey()) + " is mapped to " + quote(file)
                         + ", not the name of a file beside the index");
             }
             weightMap.put(e.getKey(), file.textValue());
@@ -148,10 +154,13 @@ public final class SafetensorsCheckpoint implements WeightSource {
         return weightMap;
     }
 
-    /** Whether {@code name} names a file in the index's own directory: an index may not point elsewhere. */
+    /**
+     * Whether {@code name} names a file in the index's own directory: an index may not point elsewhere (and a link
+     * there may not lead elsewhere: {@link ModelFolder}). No control character either: a NUL is no file name.
+     */
     private static boolean isPlainFileName(String name) {
         return !name.isEmpty() && !name.equals(".") && !name.equals("..")
-                && name.indexOf('/') < 0 && name.indexOf('\\') < 0;
+                && name.indexOf('/') < 0 && name.indexOf('\\') < 0 && !CheckpointJson.hasControl(name);
     }
 
     /** The file or index it was opened from. */

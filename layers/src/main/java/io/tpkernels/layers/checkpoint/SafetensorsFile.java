@@ -89,6 +89,10 @@ public final class SafetensorsFile implements WeightSource {
         if (Files.isDirectory(file)) {
             throw new CheckpointException(file + " is a directory, not a safetensors file");
         }
+        if (Files.exists(file) && !Files.isRegularFile(file)) {
+            // A FIFO would block the open; a device has no size to map.
+            throw new CheckpointException(file + " is not a regular file");
+        }
         try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
             // The mapping belongs to the arena and outlives the channel.
             return channel.map(FileChannel.MapMode.READ_ONLY, 0, channel.size(), arena);
