@@ -5,6 +5,13 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
+import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
+import java.nio.charset.CharsetDecoder;
+import java.nio.charset.CoderResult;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.util.Locale;
 
 /** The JSON reading shared by safetensors headers and index files, and the wording of JSON in messages. */
 final class CheckpointJson {
@@ -20,6 +27,29 @@ final class CheckpointJson {
     private static final int QUOTE_LIMIT = 60;
 
     private CheckpointJson() {
+    }
+
+    /**
+     * {@code bytes} decoded as UTF-8, strictly: JSON files and safetensors headers are UTF-8, and Jackson, given
+     * bytes, would guess UTF-16 or UTF-32 from the first ones and fail outside its own exceptions.
+     *
+     * @throws CheckpointException "{@code what} is not UTF-8: byte 0xC3 at offset 17" otherwise
+     */
+    static String utf8(byte[] bytes, String what) {
+        CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder()
+                .onMalformedInput(CodingErrorAction.REPORT)
+                .onUnmappableCharacter(CodingErrorAction.REPORT);
+        ByteBuffer in = ByteBuffer.wrap(bytes);
+        CharBuffer out = CharBuffer.allocate(bytes.length); // UTF-8 never decodes to more chars than bytes
+        CoderResult result = decoder.decode(in, out, true);
+        if (!result.isError()) {
+            result = decoder.flush(out);
+        }
+        if (result.isError()) {
+            throw new CheckpointException(what + " is not UTF-8: byte 0x"
+                    + String.format(Locale.ROOT, "%02X", bytes[in.position()] & 0xff) + " at offset " + in.position());
+        }
+        return out.flip().toString();
     }
 
     /** "Unexpected character ... (line 1, column 7)": Jackson's reason without its dump of the source. */
@@ -52,7 +82,7 @@ final class CheckpointJson {
                 if (out == null) {
                     out = new StringBuilder(text.length() + 16).append(text, 0, i);
                 }
-                out.append(String.format("\\u%04x", (int) c));
+                out.append(String.format(Locale.ROOT, "\\u%04x", (int) c));
             } else if (out != null) {
                 out.append(c);
             }

@@ -31,6 +31,8 @@ public final class SafetensorsCheckpoint implements WeightSource {
     public static final String SINGLE_FILE = "model.safetensors";
     /** The index of a checkpoint split over several files. */
     public static final String INDEX_FILE = "model.safetensors.index.json";
+    /** The largest index read, as large as the largest header: the indexes of the largest models are a few MB. */
+    public static final long MAX_INDEX_BYTES = SafetensorsFile.MAX_HEADER_BYTES;
 
     private final String description;
     private final Map<String, SafetensorsFile> fileOfTensor;
@@ -123,7 +125,15 @@ public final class SafetensorsCheckpoint implements WeightSource {
     private static Map<String, String> weightMap(Path index) {
         JsonNode root;
         try {
-            root = CheckpointJson.MAPPER.readTree(Files.readAllBytes(index));
+            if (Files.exists(index) && !Files.isRegularFile(index)) {
+                throw new CheckpointException(index + " is not a regular file");
+            }
+            long size = Files.size(index);
+            if (size > MAX_INDEX_BYTES) {
+                throw new CheckpointException(index + " is " + size + " bytes long, more than the " + MAX_INDEX_BYTES
+                        + " an index may be");
+            }
+            root = CheckpointJson.MAPPER.readTree(CheckpointJson.utf8(Files.readAllBytes(index), index.toString()));
         } catch (JsonProcessingException e) {
             throw new CheckpointException(index + " is not valid JSON: " + CheckpointJson.reason(e), e);
         } catch (NoSuchFileException e) {
