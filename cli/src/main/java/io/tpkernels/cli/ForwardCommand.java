@@ -46,14 +46,14 @@ final class ForwardCommand implements Callable<Integer> {
     Tokens tokens;
 
     static final class Tokens {
-        @Option(names = "--tokens", paramLabel = "IDS", description = {"Token ids separated by commas, each ASCII digits"
+        @Option(names = "--tokens", paramLabel = "IDS", description = "Token ids separated by commas, each ASCII digits"
                 + " 0-9 (no sign), optionally with spaces or tabs around it: 1,2,3 or \"1, 2, 3\"; at most "
-                + TokenIds.MAX_IDS + "."})
+                + TokenIds.MAX_IDS + ".")
         String inline;
 
-        @Option(names = "--tokens-file", paramLabel = "FILE", description = {"An ASCII file of token ids (ASCII digits"
+        @Option(names = "--tokens-file", paramLabel = "FILE", description = "An ASCII file of token ids (ASCII digits"
                 + " 0-9) separated by whitespace, commas or both, at most one comma between two ids: one per line,"
-                + " or 1, 2, 3."})
+                + " or 1, 2, 3; at most " + TokenIds.MAX_IDS + ".")
         Path file;
     }
 
