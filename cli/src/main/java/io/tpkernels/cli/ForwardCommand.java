@@ -1,6 +1,7 @@
 package io.tpkernels.cli;
 
 import io.tpkernels.layers.Precision;
+import io.tpkernels.layers.checkpoint.ModelFolder;
 import io.tpkernels.layers.checkpoint.SafetensorsCheckpoint;
 import io.tpkernels.layers.checkpoint.SafetensorsWriter;
 import io.tpkernels.layers.config.AdapterConfig;
@@ -45,17 +46,23 @@ final class ForwardCommand implements Callable<Integer> {
     Tokens tokens;
 
     static final class Tokens {
-        @Option(names = "--tokens", paramLabel = "IDS", description = "Token ids, comma-separated: 1,2,3.")
+        @Option(names = "--tokens", paramLabel = "IDS", description = "Token ids separated by commas, each ASCII digits"
+                + " 0-9 (no sign), optionally with spaces or tabs around it: 1,2,3 or \"1, 2, 3\"; at most "
+                + TokenIds.MAX_IDS + ".")
         String inline;
 
-        @Option(names = "--tokens-file", paramLabel = "FILE", description = "A file of token ids (commas or whitespace).")
+        @Option(names = "--tokens-file", paramLabel = "FILE", description = "An ASCII file of token ids (ASCII digits"
+                + " 0-9) separated by whitespace, commas or both, at most one comma between two ids: one per line,"
+                + " or 1, 2, 3; at most " + TokenIds.MAX_IDS + ".")
         Path file;
     }
 
-    @Option(names = "--tp", defaultValue = "1", description = "Tensor-parallel size (default ${DEFAULT-VALUE}).")
+    @Option(names = "--tp", defaultValue = "1",
+            description = "Tensor-parallel size, " + OptionRanges.TP_RANGE + " (default ${DEFAULT-VALUE}).")
     int tp;
 
-    @Option(names = "--pp", defaultValue = "1", description = "Pipeline stages (default ${DEFAULT-VALUE}).")
+    @Option(names = "--pp", defaultValue = "1", description = "Pipeline stages, " + OptionRanges.PP_RANGE
+            + " (default ${DEFAULT-VALUE}); tp x pp at most " + OptionRanges.FORWARD_RANKS_MAX + " ranks.")
     int pp;
 
     @Option(names = "--lora", paramLabel = "DIR", description = "A PEFT adapter folder (adapter_config.json, adapter_model.safetensors).")
@@ -68,7 +75,8 @@ final class ForwardCommand implements Callable<Integer> {
     boolean argmax;
 
     @Option(names = "--vocab-multiple", defaultValue = "" + VocabShard.DEFAULT_MULTIPLE,
-            description = "Pad the vocab to a multiple of this times tp (default ${DEFAULT-VALUE}).")
+            description = "Pad the vocab to a multiple of this times tp, " + OptionRanges.MULTIPLE_RANGE
+                    + " (default ${DEFAULT-VALUE}).")
     int vocabMultiple;
 
     @Option(names = "--out", required = true, paramLabel = "FILE.safetensors", description = "Where to write the result.")
@@ -95,14 +103,18 @@ final class ForwardCommand implements Callable<Integer> {
     }
 
     private void run(PrintWriter out, PrintWriter err) {
+        if ((long) tp * pp > OptionRanges.FORWARD_RANKS_MAX) {
+            throw new IllegalArgumentException("--tp " + tp + " x --pp " + pp + " is " + (long) tp * pp
+                    + " ranks; forward runs at most " + OptionRanges.FORWARD_RANKS_MAX + " in one process");
+        }
         Precision precision = run.precision();
         Backend resolved = run.backend();
-        long[] ids = tokens.inline != null ? TokenIds.parse(tokens.inline, "--tokens") : TokenIds.read(tokens.file);
+        long[] ids = tokens.inline != null ? TokenIds.parse(tokens.inline) : TokenIds.read(tokens.file);
         Path parent = this.out.toAbsolutePath().getParent();
         if (parent == null || !Files.isDirectory(parent)) {
             throw new IllegalArgumentException("--out " + this.out + ": the folder " + parent + " does not exist");
         }
-        ModelConfig config = ModelConfig.read(model.resolve("config.json"));
+        ModelConfig config = ModelConfig.read(ModelFolder.file(model, "config.json"));
         ProgressBar bar = new ProgressBar(err, "loading");
         try (WeightSource base = SafetensorsCheckpoint.open(model);
              AdapterSource adapter = AdapterSource.open(lora, config, base)) {
@@ -113,6 +125,7 @@ final class ForwardCommand implements Callable<Integer> {
             try (DemoForward.Result result = DemoForward.run(config, adapter.weightsOver(base), adapter.adapters(), ids,
                     options, bar::update)) {
                 bar.finish();
+                warnOfUnusedTensors(err, config, base);
                 write(result);
                 out.printf("forward: %d ranks (tp %d x pp %d), %d tokens, %s %s, %.2f s -> %s (%s)%n", result.ranks(), tp,
                         pp, ids.length, resolved.name().toLowerCase(Locale.ROOT), precision.name().toLowerCase(Locale.ROOT),
@@ -122,6 +135,20 @@ final class ForwardCommand implements Callable<Integer> {
             }
         } finally {
             bar.finish();
+        }
+    }
+
+    /**
+     * One line on stderr when the checkpoint holds tensors the model does not read (a config with fewer layers than
+     * the checkpoint): how many and the first one's name, as Hugging Face's loader warns. Not an error.
+     */
+    private static void warnOfUnusedTensors(PrintWriter err, ModelConfig config, WeightSource weights) {
+        List<String> unused = DemoForward.unusedTensors(config, weights);
+        if (!unused.isEmpty()) {
+            err.println("tpk forward: warning: " + unused.size() + (unused.size() == 1 ? " tensor" : " tensors") + " of "
+                    + weights.describe() + " not used by the model of config.json (num_hidden_layers "
+                    + config.numHiddenLayers() + "), the first \"" + unused.get(0).replaceAll("\\p{Cntrl}", "?") + "\"");
+            err.flush();
         }
     }
 
@@ -141,8 +168,8 @@ final class ForwardCommand implements Callable<Integer> {
             if (dir == null) {
                 return new AdapterSource(null, null);
             }
-            AdapterConfig config = AdapterConfig.read(dir.resolve("adapter_config.json"));
-            WeightSource weights = SafetensorsCheckpoint.open(dir.resolve("adapter_model.safetensors"));
+            AdapterConfig config = AdapterConfig.read(ModelFolder.file(dir, "adapter_config.json"));
+            WeightSource weights = SafetensorsCheckpoint.open(ModelFolder.file(dir, "adapter_model.safetensors"));
             try {
                 return new AdapterSource(weights, PeftAdapter.resolve(config, weights, model, base));
             } catch (RuntimeException e) {

@@ -47,14 +47,17 @@ final class PlanCommand implements Callable<Integer> {
     @Option(names = "--config", required = true, paramLabel = "FILE", description = "a Hugging Face config.json")
     Path config;
 
-    @Option(names = "--tp", required = true, paramLabel = "N", description = "tensor-parallel size")
+    @Option(names = "--tp", required = true, paramLabel = "N",
+            description = "tensor-parallel size, " + OptionRanges.TP_RANGE)
     int tp;
 
-    @Option(names = "--pp", defaultValue = "1", paramLabel = "P", description = "pipeline stages (default: ${DEFAULT-VALUE})")
+    @Option(names = "--pp", defaultValue = "1", paramLabel = "P",
+            description = "pipeline stages, " + OptionRanges.PP_RANGE + " (default: ${DEFAULT-VALUE})")
     int pp;
 
     @Option(names = "--pad-multiple", defaultValue = "" + VocabShard.DEFAULT_MULTIPLE, paramLabel = "M",
-            description = "pad the vocabulary to a multiple of M·tp (default: ${DEFAULT-VALUE})")
+            description = "pad the vocabulary to a multiple of M·tp, " + OptionRanges.MULTIPLE_RANGE
+                    + " (default: ${DEFAULT-VALUE})")
     int padMultiple;
 
     @Option(names = "--remainder", defaultValue = "first", paramLabel = "first|last",
@@ -73,7 +76,8 @@ final class PlanCommand implements Callable<Integer> {
                     + "config's torch_dtype, else bf16; fp8 weights of a quantization_config stay fp8)")
     ParamDType dtype;
 
-    @Option(names = "--lora-rank", defaultValue = "0", paramLabel = "R", description = "add LoRA of rank R to every projection")
+    @Option(names = "--lora-rank", defaultValue = "0", paramLabel = "R",
+            description = "add LoRA of rank R to every projection, " + OptionRanges.LORA_RANK_RANGE + " (0: none)")
     int loraRank;
 
     @Option(names = "--json", description = "print JSON instead of a table")

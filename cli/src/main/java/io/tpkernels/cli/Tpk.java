@@ -30,6 +30,15 @@ public final class Tpk implements Runnable {
             c.getErr().flush();
             return USAGE_ERROR;
         });
+        // Every numeric option is checked against its range before any command runs (OptionRanges).
+        cl.setExecutionStrategy(parsed -> {
+            Integer help = CommandLine.executeHelpRequest(parsed);
+            if (help != null) {
+                return help;
+            }
+            OptionRanges.check(parsed);
+            return new CommandLine.RunLast().execute(parsed);
+        });
         cl.setExecutionExceptionHandler((e, c, parsed) -> {
             if (e instanceof IllegalArgumentException) {
                 c.getErr().println("tpk " + c.getCommandName() + ": " + e.getMessage());

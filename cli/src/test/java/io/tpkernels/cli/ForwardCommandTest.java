@@ -100,7 +100,7 @@ class ForwardCommandTest {
     @ParameterizedTest(name = "{0}")
     @CsvSource(delimiter = '|', value = {
         "token out of range | --tokens 1,101,3 | token id 101 at position 1",
-        "negative token | --tokens 1,-4 | token id -4 at position 1",
+        "negative token | --tokens 1,-4 | --tokens: token 2 '-4' is not an integer",
         "token not a number | --tokens 1,x | 'x' is not an integer",
         "tp not dividing | --tokens 1 --tp 5 | hidden_size",
         "pp above layers | --tokens 1 --pp 5 | pp 5",
@@ -134,6 +134,9 @@ class ForwardCommandTest {
         "truncated checkpoint | truncate model.safetensors | model.safetensors",
         "config value of the wrong type | config hidden_size \"big\" | hidden_size",
         "missing tensor | drop lm_head | lm_head.weight",
+        "config linked out of the folder | link config.json | config.json is a symbolic link to",
+        "checkpoint linked out of the folder | link model.safetensors | model.safetensors is a symbolic link to",
+        "index entry with a NUL | nul index | model.safetensors.index.json: tensor \"model.embed_tokens.weight\" is mapped to \"model\\u0000.safetensors\"",
     })
     void brokenFilesAreExitTwoAndNamed(String what, String damage, String expected) throws Exception {
         var sizes = new DemoModelWriter.Sizes(101, 24, 48, 4, 4, 8, false);
@@ -145,6 +148,17 @@ class ForwardCommandTest {
             case "truncate" -> Files.write(st, java.util.Arrays.copyOf(Files.readAllBytes(st), (int) Files.size(st) / 2));
             case "config" -> Files.writeString(model.resolve("config.json"), Files.readString(model.resolve("config.json"))
                     .replace("\"hidden_size\": 24", "\"hidden_size\": \"big\""));
+            case "link" -> {
+                // The file itself is fine; it is outside the folder, where a downloaded folder must not lead.
+                Path file = model.resolve(damage.split(" ")[1]);
+                Path outside = Files.move(file, Files.createDirectories(tmp.resolve("elsewhere")).resolve(file.getFileName()));
+                Files.createSymbolicLink(file, outside);
+            }
+            case "nul" -> {
+                Files.delete(st);
+                Files.writeString(model.resolve("model.safetensors.index.json"),
+                        "{\"weight_map\": {\"model.embed_tokens.weight\": \"model\\u0000.safetensors\"}}");
+            }
             default -> {
                 // A checkpoint without the LM head although the config does not tie it.
                 var tied = new DemoModelWriter.Sizes(101, 24, 48, 4, 4, 8, true);
@@ -154,6 +168,27 @@ class ForwardCommandTest {
             }
         }
         assertRejected(model, "--tokens 1,2", expected);
+    }
+
+    @org.junit.jupiter.api.Test
+    void aCheckpointWithMoreLayersThanTheConfigIsAWarningOnceNamingTheFirstUnusedTensor() throws Exception {
+        Path model = Files.createDirectories(tmp.resolve("model"));
+        DemoModelWriter.writeModel(model, new DemoModelWriter.Sizes(101, 24, 48, 4, 4, 8, false), 7);
+        Path out = tmp.resolve("out.safetensors");
+        CliRun all = CliRun.tpk("forward", "--model", model.toString(), "--tokens", "1,2", "--out", out.toString(),
+                "--backend", "cpu");
+        assertEquals(0, all.exit(), all.err());
+        assertFalse(all.err().contains("warning"), all.err());
+
+        Files.writeString(model.resolve("config.json"), Files.readString(model.resolve("config.json"))
+                .replace("\"num_hidden_layers\": 4", "\"num_hidden_layers\": 2"));
+        CliRun fewer = CliRun.tpk("forward", "--model", model.toString(), "--tokens", "1,2", "--out", out.toString(),
+                "--backend", "cpu", "--tp", "2", "--pp", "2");
+        assertEquals(0, fewer.exit(), fewer.err());
+        List<String> warnings = fewer.err().lines().filter(l -> l.contains("warning")).toList();
+        assertEquals(List.of("tpk forward: warning: 6 tensors of " + model.resolve("model.safetensors") + " not used by"
+                + " the model of config.json (num_hidden_layers 2), the first \"model.layers.2.mlp.gate_proj.weight\""),
+                warnings);
     }
 
     @ParameterizedTest(name = "adapter {0}")

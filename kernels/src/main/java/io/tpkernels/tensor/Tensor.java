@@ -246,7 +246,11 @@ public final class Tensor implements AutoCloseable {
         return t;
     }
 
-    /** Copies {@code src} (same shape and dtype, any device) into this tensor; returns when done. */
+    /**
+     * Copies {@code src} (same shape and dtype, any device) into this tensor; returns when done. A source that is a
+     * mapped file travels to a device through a bounded host buffer, never read by the driver in place: a file cut
+     * short while mapped is then the JVM's {@link InternalError} from this call, not a crash of the process.
+     */
     public void copyFrom(Tensor src) {
         checkSameLayout(src, "copyFrom");
         long bytes = byteSize();
@@ -259,7 +263,12 @@ public final class Tensor implements AutoCloseable {
             MemorySegment.copy(src.hostSegment(), 0, hostSegment(), 0, bytes);
         } else if (toDevice && !fromDevice) {
             cudaDevice().makeCurrent();
-            CudaDriver.memcpyHtoD(devicePointer(), src.hostSegment(), bytes);
+            MemorySegment source = src.hostSegment();
+            if (source.isMapped()) {
+                MappedStaging.toDevice(cudaDevice(), devicePointer(), source, null);
+            } else {
+                CudaDriver.memcpyHtoD(devicePointer(), source, bytes);
+            }
         } else if (!toDevice) {
             src.cudaDevice().makeCurrent();
             CudaDriver.memcpyDtoH(hostSegment(), src.devicePointer(), bytes);
@@ -276,7 +285,8 @@ public final class Tensor implements AutoCloseable {
 
     /**
      * Queues a copy of {@code src} into this tensor on {@code stream}. Host memory involved must stay open
-     * until the stream has passed the copy; host-to-host copies run at once.
+     * until the stream has passed the copy; host-to-host copies run at once, and so does a copy from a mapped
+     * file (staged as in {@link #copyFrom}).
      */
     public void copyFromAsync(Tensor src, CudaStream stream) {
         checkSameLayout(src, "copyFromAsync");
@@ -290,7 +300,12 @@ public final class Tensor implements AutoCloseable {
         if (!toDevice && !fromDevice) {
             MemorySegment.copy(src.hostSegment(), 0, hostSegment(), 0, bytes);
         } else if (toDevice && !fromDevice) {
-            CudaDriver.memcpyHtoDAsync(devicePointer(), src.hostSegment(), bytes, stream.handle());
+            MemorySegment source = src.hostSegment();
+            if (source.isMapped()) {
+                MappedStaging.toDevice(stream.device(), devicePointer(), source, stream);
+            } else {
+                CudaDriver.memcpyHtoDAsync(devicePointer(), source, bytes, stream.handle());
+            }
         } else if (!toDevice) {
             CudaDriver.memcpyDtoHAsync(hostSegment(), src.devicePointer(), bytes, stream.handle());
         } else {

@@ -1,5 +1,6 @@
 package io.tpkernels.cli.bench;
 
+import io.tpkernels.cli.OptionRanges;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -43,11 +44,12 @@ public final class BenchCommand implements Runnable {
 
     @Option(names = "--runs", defaultValue = "25", paramLabel = "N",
             description = "timed runs per measurement, of which the median is reported (default: ${DEFAULT-VALUE}; at"
-                    + " least 20, or 1 with --quick)")
+                    + " least 20, or 1 with --quick; at most " + OptionRanges.RUNS_MAX + ")")
     int runs;
 
     @Option(names = "--warmup", defaultValue = "3", paramLabel = "N",
-            description = "untimed runs before them, lasting at least 0.5 s (default: ${DEFAULT-VALUE})")
+            description = "untimed runs before them, lasting at least 0.5 s, " + OptionRanges.WARMUP_RANGE
+                    + " (default: ${DEFAULT-VALUE})")
     int warmup;
 
     @Option(names = "--quick", description = "tiny shapes: checks that every path runs; the numbers mean nothing")

@@ -5,6 +5,13 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
+import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
+import java.nio.charset.CharsetDecoder;
+import java.nio.charset.CoderResult;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.util.Locale;
 
 /** The JSON reading shared by safetensors headers and index files, and the wording of JSON in messages. */
 final class CheckpointJson {
@@ -22,6 +29,29 @@ final class CheckpointJson {
     private CheckpointJson() {
     }
 
+    /**
+     * {@code bytes} decoded as UTF-8, strictly: JSON files and safetensors headers are UTF-8, and Jackson, given
+     * bytes, would guess UTF-16 or UTF-32 from the first ones and fail outside its own exceptions.
+     *
+     * @throws CheckpointException "{@code what} is not UTF-8: byte 0xC3 at offset 17" otherwise
+     */
+    static String utf8(byte[] bytes, String what) {
+        CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder()
+                .onMalformedInput(CodingErrorAction.REPORT)
+                .onUnmappableCharacter(CodingErrorAction.REPORT);
+        ByteBuffer in = ByteBuffer.wrap(bytes);
+        CharBuffer out = CharBuffer.allocate(bytes.length); // UTF-8 never decodes to more chars than bytes
+        CoderResult result = decoder.decode(in, out, true);
+        if (!result.isError()) {
+            result = decoder.flush(out);
+        }
+        if (result.isError()) {
+            throw new CheckpointException(what + " is not UTF-8: byte 0x"
+                    + String.format(Locale.ROOT, "%02X", bytes[in.position()] & 0xff) + " at offset " + in.position());
+        }
+        return out.flip().toString();
+    }
+
     /** "Unexpected character ... (line 1, column 7)": Jackson's reason without its dump of the source. */
     static String reason(JsonProcessingException e) {
         return e.getOriginalMessage() + (e.getLocation() == null ? ""
@@ -36,6 +66,36 @@ final class CheckpointJson {
 
     /** "tensor \"w\"" for messages, or "\"__metadata__\"" for the metadata entry. */
     static String entryLabel(String name) {
-        return SafetensorsHeader.METADATA_KEY.equals(name) ? "\"" + name + "\"" : "tensor \"" + name + "\"";
+        return SafetensorsHeader.METADATA_KEY.equals(name) ? "\"" + name + "\"" : "tensor \"" + printable(name) + "\"";
+    }
+
+    /**
+     * {@code text} with its control characters (U+0000 to U+001F, U+007F) written as JSON writes them (a NUL as
+     * the six characters backslash, u, 0, 0, 0, 0): a name from a hostile file cannot break a one-line message or
+     * write control sequences to the terminal.
+     */
+    static String printable(String text) {
+        StringBuilder out = null;
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (isControl(c)) {
+                if (out == null) {
+                    out = new StringBuilder(text.length() + 16).append(text, 0, i);
+                }
+                out.append(String.format(Locale.ROOT, "\\u%04x", (int) c));
+            } else if (out != null) {
+                out.append(c);
+            }
+        }
+        return out == null ? text : out.toString();
+    }
+
+    /** Whether {@code text} holds a control character (U+0000 to U+001F, U+007F). */
+    static boolean hasControl(String text) {
+        return text.chars().anyMatch(c -> isControl((char) c));
+    }
+
+    private static boolean isControl(char c) {
+        return c < 0x20 || c == 0x7f;
     }
 }

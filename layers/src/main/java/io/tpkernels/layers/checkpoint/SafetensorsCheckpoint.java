@@ -1,5 +1,6 @@
 package io.tpkernels.layers.checkpoint;
 
+import static io.tpkernels.layers.checkpoint.CheckpointJson.entryLabel;
 import static io.tpkernels.layers.checkpoint.CheckpointJson.quote;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
@@ -30,6 +31,8 @@ public final class SafetensorsCheckpoint implements WeightSource {
     public static final String SINGLE_FILE = "model.safetensors";
     /** The index of a checkpoint split over several files. */
     public static final String INDEX_FILE = "model.safetensors.index.json";
+    /** The largest index read, as large as the largest header: the indexes of the largest models are a few MB. */
+    public static final long MAX_INDEX_BYTES = SafetensorsFile.MAX_HEADER_BYTES;
 
     private final String description;
     private final Map<String, SafetensorsFile> fileOfTensor;
@@ -50,8 +53,8 @@ public final class SafetensorsCheckpoint implements WeightSource {
      */
     public static SafetensorsCheckpoint open(Path path) {
         if (Files.isDirectory(path)) {
-            Path single = path.resolve(SINGLE_FILE);
-            Path index = path.resolve(INDEX_FILE);
+            Path single = ModelFolder.file(path, SINGLE_FILE);
+            Path index = ModelFolder.file(path, INDEX_FILE);
             if (Files.exists(single)) {
                 return ofFile(single);
             }
@@ -83,7 +86,7 @@ public final class SafetensorsCheckpoint implements WeightSource {
                     byFileName.put(e.getValue(), file);
                 }
                 if (!file.contains(tensor)) {
-                    throw new CheckpointException(index + ": tensor \"" + tensor + "\" is mapped to " + e.getValue()
+                    throw new CheckpointException(index + ": " + entryLabel(tensor) + " is mapped to " + e.getValue()
                             + ", which does not hold it");
                 }
                 fileOfTensor.put(tensor, file);
@@ -92,11 +95,11 @@ public final class SafetensorsCheckpoint implements WeightSource {
                 for (String tensor : f.getValue().names()) {
                     String listed = weightMap.get(tensor);
                     if (listed == null) {
-                        throw new CheckpointException(index + ": tensor \"" + tensor + "\" is in " + f.getKey()
+                        throw new CheckpointException(index + ": " + entryLabel(tensor) + " is in " + f.getKey()
                                 + " but not in the weight_map");
                     }
                     if (!listed.equals(f.getKey())) {
-                        throw new CheckpointException(index + ": tensor \"" + tensor + "\" is in both " + listed
+                        throw new CheckpointException(index + ": " + entryLabel(tensor) + " is in both " + listed
                                 + " and " + f.getKey());
                     }
                 }
@@ -109,11 +112,12 @@ public final class SafetensorsCheckpoint implements WeightSource {
     }
 
     private static SafetensorsFile openListed(Path index, String tensor, String fileName) {
+        Path folder = index.getParent() != null ? index.getParent() : Path.of("");
         try {
-            return SafetensorsFile.open(index.resolveSibling(fileName));
+            return SafetensorsFile.open(ModelFolder.file(folder, fileName));
         } catch (CheckpointException e) {
-            throw new CheckpointException(index + ": tensor \"" + tensor + "\" is mapped to " + fileName
-                    + ", which cannot be opened: " + e.getMessage(), e);
+            throw new CheckpointException(index + ": " + entryLabel(tensor) + " is mapped to "
+                    + CheckpointJson.printable(fileName) + ", which cannot be opened: " + e.getMessage(), e);
         }
     }
 
@@ -121,7 +125,15 @@ public final class SafetensorsCheckpoint implements WeightSource {
     private static Map<String, String> weightMap(Path index) {
         JsonNode root;
         try {
-            root = CheckpointJson.MAPPER.readTree(Files.readAllBytes(index));
+            if (Files.exists(index) && !Files.isRegularFile(index)) {
+                throw new CheckpointException(index + " is not a regular file");
+            }
+            long size = Files.size(index);
+            if (size > MAX_INDEX_BYTES) {
+                throw new CheckpointException(index + " is " + size + " bytes long, more than the " + MAX_INDEX_BYTES
+                        + " an index may be");
+            }
+            root = CheckpointJson.MAPPER.readTree(CheckpointJson.utf8(Files.readAllBytes(index), index.toString()));
         } catch (JsonProcessingException e) {
             throw new CheckpointException(index + " is not valid JSON: " + CheckpointJson.reason(e), e);
         } catch (NoSuchFileException e) {
@@ -139,8 +151,12 @@ public final class SafetensorsCheckpoint implements WeightSource {
         Map<String, String> weightMap = new LinkedHashMap<>();
         for (Map.Entry<String, JsonNode> e : map.properties()) {
             JsonNode file = e.getValue();
+            if (CheckpointJson.hasControl(e.getKey())) {
+                throw new CheckpointException(index + ": " + entryLabel(e.getKey())
+                        + " has a control character in its name");
+            }
             if (!file.isTextual() || !isPlainFileName(file.textValue())) {
-                throw new CheckpointException(index + ": tensor \"" + e.getKey() + "\" is mapped to " + quote(file)
+                throw new CheckpointException(index + ": " + entryLabel(e.getKey()) + " is mapped to " + quote(file)
                         + ", not the name of a file beside the index");
             }
             weightMap.put(e.getKey(), file.textValue());
@@ -148,10 +164,13 @@ public final class SafetensorsCheckpoint implements WeightSource {
         return weightMap;
     }
 
-    /** Whether {@code name} names a file in the index's own directory: an index may not point elsewhere. */
+    /**
+     * Whether {@code name} names a file in the index's own directory: an index may not point elsewhere (and a link
+     * there may not lead elsewhere: {@link ModelFolder}). No control character either: a NUL is no file name.
+     */
     private static boolean isPlainFileName(String name) {
         return !name.isEmpty() && !name.equals(".") && !name.equals("..")
-                && name.indexOf('/') < 0 && name.indexOf('\\') < 0;
+                && name.indexOf('/') < 0 && name.indexOf('\\') < 0 && !CheckpointJson.hasControl(name);
     }
 
     /** The file or index it was opened from. */
@@ -175,6 +194,12 @@ public final class SafetensorsCheckpoint implements WeightSource {
     @Override
     public Tensor view(String name) {
         return fileOf(name).view(name);
+    }
+
+    /** The error of the file holding {@code name}, naming that file (not the index). */
+    @Override
+    public CheckpointException unreadable(String name, Throwable fault) {
+        return fileOf(name).unreadable(name, fault);
     }
 
     /** The mapped files, each once, in the order first listed. */

@@ -39,12 +39,15 @@ public final class SafetensorsFile implements WeightSource {
     private final Arena arena;
     private final MemorySegment data;
     private final SafetensorsHeader header;
+    /** The file's size when it was mapped. */
+    private final long mappedBytes;
 
-    private SafetensorsFile(Path path, Arena arena, MemorySegment data, SafetensorsHeader header) {
+    private SafetensorsFile(Path path, Arena arena, MemorySegment data, SafetensorsHeader header, long mappedBytes) {
         this.path = path;
         this.arena = arena;
         this.data = data;
         this.header = header;
+        this.mappedBytes = mappedBytes;
     }
 
     /**
@@ -56,35 +59,61 @@ public final class SafetensorsFile implements WeightSource {
     public static SafetensorsFile open(Path file) {
         Arena arena = Arena.ofShared();
         try {
-            MemorySegment mapped = map(file, arena);
-            long size = mapped.byteSize();
-            if (size < LENGTH_FIELD_BYTES) {
-                throw new CheckpointException(file + " is " + size + " bytes long, too short for the "
-                        + LENGTH_FIELD_BYTES + "-byte header length");
-            }
-            long headerBytes = mapped.get(LITTLE_ENDIAN_LONG, 0);
-            // Unsigned: a length with the top bit set is a huge number, not a negative one.
-            if (Long.compareUnsigned(headerBytes, MAX_HEADER_BYTES) > 0) {
-                throw new CheckpointException(file + ": header length " + Long.toUnsignedString(headerBytes)
-                        + " exceeds the limit of " + MAX_HEADER_BYTES + " bytes");
-            }
-            if (headerBytes > size - LENGTH_FIELD_BYTES) {
-                throw new CheckpointException(file + ": header length " + headerBytes + " exceeds the "
-                        + (size - LENGTH_FIELD_BYTES) + " bytes after the length field");
-            }
-            byte[] json = mapped.asSlice(LENGTH_FIELD_BYTES, headerBytes).toArray(ValueLayout.JAVA_BYTE);
-            MemorySegment data = mapped.asSlice(LENGTH_FIELD_BYTES + headerBytes);
-            SafetensorsHeader header = SafetensorsHeader.parse(json, data.byteSize(), file.toString());
-            return new SafetensorsFile(file, arena, data, header);
+            return of(file, arena, map(file, arena));
+        } catch (RuntimeException e) {
+            arena.close();
+            throw e;
+        } catch (InternalError e) {
+            // The JVM's report of a mapped page without bytes behind it: the file was cut short since mapped.
+            arena.close();
+            throw new CheckpointException(file + " cannot be read: the file changed while it was opened", e);
+        }
+    }
+
+    /**
+     * The safetensors file whose bytes are {@code bytes}, named {@code name} in messages: what {@link #open} reads
+     * from a file, read from memory (for the fuzz tests, which run it millions of times).
+     */
+    static SafetensorsFile ofBytes(byte[] bytes, String name) {
+        Arena arena = Arena.ofConfined();
+        try {
+            return of(Path.of(name), arena, MemorySegment.ofArray(bytes));
         } catch (RuntimeException e) {
             arena.close();
             throw e;
         }
     }
 
+    /** Validates the file {@code mapped}, whose lifetime is {@code arena}'s: the caller closes it on failure. */
+    private static SafetensorsFile of(Path file, Arena arena, MemorySegment mapped) {
+        long size = mapped.byteSize();
+        if (size < LENGTH_FIELD_BYTES) {
+            throw new CheckpointException(file + " is " + size + " bytes long, too short for the "
+                    + LENGTH_FIELD_BYTES + "-byte header length");
+        }
+        long headerBytes = mapped.get(LITTLE_ENDIAN_LONG, 0);
+        // Unsigned: a length with the top bit set is a huge number, not a negative one.
+        if (Long.compareUnsigned(headerBytes, MAX_HEADER_BYTES) > 0) {
+            throw new CheckpointException(file + ": header length " + Long.toUnsignedString(headerBytes)
+                    + " exceeds the limit of " + MAX_HEADER_BYTES + " bytes");
+        }
+        if (headerBytes > size - LENGTH_FIELD_BYTES) {
+            throw new CheckpointException(file + ": header length " + headerBytes + " exceeds the "
+                    + (size - LENGTH_FIELD_BYTES) + " bytes after the length field");
+        }
+        byte[] json = mapped.asSlice(LENGTH_FIELD_BYTES, headerBytes).toArray(ValueLayout.JAVA_BYTE);
+        MemorySegment data = mapped.asSlice(LENGTH_FIELD_BYTES + headerBytes);
+        SafetensorsHeader header = SafetensorsHeader.parse(json, data.byteSize(), file.toString());
+        return new SafetensorsFile(file, arena, data, header, size);
+    }
+
     private static MemorySegment map(Path file, Arena arena) {
         if (Files.isDirectory(file)) {
             throw new CheckpointException(file + " is a directory, not a safetensors file");
+        }
+        if (Files.exists(file) && !Files.isRegularFile(file)) {
+            // A FIFO would block the open; a device has no size to map.
+            throw new CheckpointException(file + " is not a regular file");
         }
         try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
             // The mapping belongs to the arena and outlives the channel.
@@ -126,6 +155,23 @@ public final class SafetensorsFile implements WeightSource {
             throw new IllegalStateException(path + " was closed; tensor \"" + name + "\" can no longer be read");
         }
         return Tensor.wrap(data.asSlice(e.begin(), e.end() - e.begin()), e.info().dtype(), e.info().shape());
+    }
+
+    /**
+     * The file's error for a view of {@code name} that could not be read: the JVM's {@link InternalError} for a
+     * page of the mapping that no longer has bytes behind it, the file having been cut short (or replaced) since it
+     * was opened.
+     */
+    @Override
+    public CheckpointException unreadable(String name, Throwable fault) {
+        String now;
+        try {
+            now = "it is now " + Files.size(path) + " bytes, " + mappedBytes + " when opened";
+        } catch (IOException e) {
+            now = "it cannot be read now: " + e.getMessage();
+        }
+        return new CheckpointException(path + ": tensor \"" + name + "\" cannot be read: the file changed while in"
+                + " use (" + now + ")", fault);
     }
 
     /** The {@code __metadata__} strings of the header, in header order (empty if it has none). */

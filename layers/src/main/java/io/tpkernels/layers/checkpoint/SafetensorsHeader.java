@@ -73,7 +73,8 @@ record SafetensorsHeader(Map<String, Entry> entries, Map<String, String> metadat
     private static Map<String, JsonNode> topLevelFields(byte[] json, String file) {
         Map<String, JsonNode> fields = new LinkedHashMap<>();
         String name = null;
-        try (JsonParser parser = CheckpointJson.MAPPER.createParser(json)) {
+        String text = CheckpointJson.utf8(json, file + ": the header");
+        try (JsonParser parser = CheckpointJson.MAPPER.createParser(text)) {
             if (parser.nextToken() != JsonToken.START_OBJECT) {
                 throw new CheckpointException(file + ": the header is not a JSON object");
             }
@@ -94,7 +95,7 @@ record SafetensorsHeader(Map<String, Entry> entries, Map<String, String> metadat
             throw new CheckpointException(file + ": the header is not valid JSON"
                     + (name == null ? "" : " in " + entryLabel(name)) + ": " + CheckpointJson.reason(e), e);
         } catch (IOException e) {
-            throw new UncheckedIOException("reading JSON from memory", e); // a byte array cannot fail to read
+            throw new UncheckedIOException("reading JSON from memory", e); // a string cannot fail to read
         }
     }
 
@@ -106,8 +107,8 @@ record SafetensorsHeader(Map<String, Entry> entries, Map<String, String> metadat
         Map<String, String> metadata = new LinkedHashMap<>();
         for (Map.Entry<String, JsonNode> e : node.properties()) {
             if (!e.getValue().isTextual()) {
-                throw new CheckpointException(file + ": \"" + METADATA_KEY + "\" key \"" + e.getKey()
-                        + "\" must be a string, not " + quote(e.getValue()));
+                throw new CheckpointException(file + ": \"" + METADATA_KEY + "\" key \""
+                        + CheckpointJson.printable(e.getKey()) + "\" must be a string, not " + quote(e.getValue()));
             }
             metadata.put(e.getKey(), e.getValue().textValue());
         }
@@ -149,7 +150,9 @@ record SafetensorsHeader(Map<String, Entry> entries, Map<String, String> metadat
         try {
             return DType.ofSafetensorsName(node.textValue());
         } catch (IllegalArgumentException e) {
-            throw new CheckpointException(where + " has " + e.getMessage(), e);
+            // Quoted as JSON (escaped, cut short): the file's text must not break the one-line message.
+            throw new CheckpointException(where + " has unsupported dtype " + quote(node)
+                    + " (supported: F32, F16, BF16, I32, I64)", e);
         }
     }
 

@@ -10,7 +10,10 @@ import io.tpkernels.tensor.DType;
 import io.tpkernels.tensor.Device;
 import io.tpkernels.tensor.Tensor;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.IntUnaryOperator;
@@ -108,6 +111,30 @@ public final class DemoForward {
         RankOut last = results.get((options.pp() - 1) * options.tp());
         return new Result(last.logits(), last.tokens(), options.tp() * options.pp(),
                 Duration.ofNanos(System.nanoTime() - started));
+    }
+
+    /**
+     * The tensors of {@code model} that the demo model of {@code config} does not read, in the source's order: the
+     * extra layers of a checkpoint with more layers than {@code num_hidden_layers}, say, or weights of a module the
+     * demo model does not have. Loading ignores them, as Hugging Face's loader does; like it, a caller should say so
+     * ({@code tpk forward} warns once). The LM head of a model with tied embeddings counts as read, as there.
+     */
+    public static List<String> unusedTensors(ModelConfig config, WeightSource model) {
+        Set<String> read = new HashSet<>();
+        read.add(DemoModelNames.EMBED);
+        read.add(DemoModelNames.LM_HEAD);
+        for (int layer = 0; layer < config.numHiddenLayers(); layer++) {
+            for (DemoModelNames.Projection p : DemoModelNames.Projection.values()) {
+                read.add(DemoModelNames.weight(layer, p));
+            }
+        }
+        List<String> unused = new ArrayList<>();
+        for (String name : model.names()) {
+            if (!read.contains(name)) {
+                unused.add(name);
+            }
+        }
+        return unused;
     }
 
     private static void validate(ModelConfig config, long[] ids, Options options) {

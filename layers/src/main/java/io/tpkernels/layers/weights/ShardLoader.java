@@ -7,7 +7,9 @@ import java.util.Arrays;
 
 /**
  * Loads one rank's shard of a named weight: checks the tensor's full shape and dtype against what the layer
- * expects, then copies only the shard ({@link ShardCopy}) to the rank's device in the layer's dtype.
+ * expects, then copies only the shard ({@link ShardCopy}) to the rank's device in the layer's dtype. A view that
+ * cannot be read (a mapped file cut short while in use, which the JVM reports as an {@link InternalError}) is
+ * the source's own error naming the file and the tensor ({@link WeightSource#unreadable}).
  */
 public final class ShardLoader {
     private ShardLoader() {
@@ -32,11 +34,15 @@ public final class ShardLoader {
         TensorInfo info = source.require(name, fullShape);
         requireFloat(source, info);
         Tensor view = source.view(name);
-        return switch (split) {
-            case REPLICATED -> ShardCopy.whole(view, device, dtype);
-            case ROWS -> ShardCopy.rows(view, from, to, device, dtype);
-            case COLUMNS -> ShardCopy.columns(view, from, to, device, dtype);
-        };
+        try {
+            return switch (split) {
+                case REPLICATED -> ShardCopy.whole(view, device, dtype);
+                case ROWS -> ShardCopy.rows(view, from, to, device, dtype);
+                case COLUMNS -> ShardCopy.columns(view, from, to, device, dtype);
+            };
+        } catch (InternalError fault) {
+            throw source.unreadable(name, fault);
+        }
     }
 
     /**
@@ -56,7 +62,11 @@ public final class ShardLoader {
             return load(source, name, fullShape, split, from, to, device, dtype);
         }
         if (info.hasShape(local)) {
-            return ShardCopy.whole(source.view(name), device, dtype);
+            try {
+                return ShardCopy.whole(source.view(name), device, dtype);
+            } catch (InternalError fault) {
+                throw source.unreadable(name, fault);
+            }
         }
         throw new WeightException(source.describe() + ": tensor " + name + " has shape " + Arrays.toString(info.shape())
                 + ", expected the full " + Arrays.toString(fullShape) + " or rank " + rank + "'s shard "

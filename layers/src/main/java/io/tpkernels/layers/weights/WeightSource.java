@@ -52,6 +52,16 @@ public interface WeightSource extends AutoCloseable {
         return info;
     }
 
+    /**
+     * The error to throw when copying {@code name}'s view failed with {@code fault}: the {@link InternalError} by
+     * which the JVM reports a mapped page that cannot be read (a file cut short while in use). Names the source
+     * and the tensor; a mapped checkpoint names the file.
+     */
+    default WeightException unreadable(String name, Throwable fault) {
+        return new WeightException(describe() + ": tensor \"" + name + "\" cannot be read: " + fault.getMessage(),
+                fault);
+    }
+
     /** Releases the source (unmaps files); views handed out become unusable. */
     @Override
     void close();

@@ -164,6 +164,27 @@ class SafetensorsCheckpointTest {
     }
 
     @Test
+    void aControlCharacterInAnIndexEntryIsACheckpointErrorNamingTheEntry() throws IOException {
+        shard("a.safetensors", "w", 1);
+        Path index = dir.resolve(SafetensorsCheckpoint.INDEX_FILE);
+        List<String[]> cases = List.of(
+                // A NUL in a file name made Path.resolve throw InvalidPathException.
+                new String[] {"{\"weight_map\": {\"w0\": \"a\\u0000.safetensors\"}}",
+                        index + ": tensor \"w0\" is mapped to \"a\\u0000.safetensors\", not the name of a file beside the index"},
+                new String[] {"{\"weight_map\": {\"w0\": \"a.safetensors\\n\"}}",
+                        index + ": tensor \"w0\" is mapped to \"a.safetensors\\n\", not the name of a file beside the index"},
+                new String[] {"{\"weight_map\": {\"w\\u00000\": \"a.safetensors\"}}",
+                        index + ": tensor \"w\\u00000\" has a control character in its name"},
+                new String[] {"{\"weight_map\": {\"w0\\r\\nX\": \"a.safetensors\"}}",
+                        index + ": tensor \"w0\\u000d\\u000aX\" has a control character in its name"});
+        for (String[] c : cases) {
+            Files.writeString(index, c[0]);
+            var e = assertThrows(CheckpointException.class, () -> SafetensorsCheckpoint.open(dir), c[0]);
+            assertEquals(c[1], e.getMessage(), c[0]);
+        }
+    }
+
+    @Test
     void aMissingIndexIsNamed() {
         Path index = dir.resolve("other.safetensors.index.json");
         var e = assertThrows(CheckpointException.class, () -> SafetensorsCheckpoint.open(index));

@@ -42,6 +42,11 @@ class SafetensorsFileRejectionTest {
             rule("dtype F64", "{'w': {'dtype': 'F64', 'shape': [1], 'data_offsets': [0, 8]}}", 8, "tensor \"w\"", "unsupported dtype \"F64\""),
             rule("dtype BOOL", "{'w': {'dtype': 'BOOL', 'shape': [1], 'data_offsets': [0, 1]}}", 1, "tensor \"w\"", "unsupported dtype \"BOOL\""),
             rule("dtype lower case", "{'w': {'dtype': 'f32', 'shape': [1], 'data_offsets': [0, 4]}}", 4, "tensor \"w\"", "unsupported dtype \"f32\""),
+            // Found by fuzzing: the dtype's text went into the message raw, and a newline in it broke the one line.
+            rule("dtype with escaped newlines", "{'w': {'dtype': 'F\\n32\\n', 'shape': [1], 'data_offsets': [0, 4]}}", 4,
+                    "tensor \"w\"", "unsupported dtype \"F\\n32\\n\""),
+            rule("metadata key with a tab", "{'__metadata__': {'a\\tb': 1}}", 0, "", "key \"a\\u0009b\" must be a string"),
+            rule("tensor name with a newline", "{'w\\n': 3}", 0, "tensor \"w\\u000a\"", "must be an object"),
             rule("shape missing", "{'w': {'dtype': 'F32', 'data_offsets': [0, 4]}}", 4, "tensor \"w\"", "no \"shape\""),
             rule("shape not an array", "{'w': {'dtype': 'F32', 'shape': 1, 'data_offsets': [0, 4]}}", 4, "tensor \"w\"", "shape 1, not a list of non-negative integers"),
             rule("shape negative", "{'w': {'dtype': 'F32', 'shape': [-1, -4], 'data_offsets': [0, 16]}}", 16, "tensor \"w\"", "shape [-1,-4], not a list"),
@@ -91,7 +96,7 @@ class SafetensorsFileRejectionTest {
         assertTrue(message.startsWith(file + ": "), message);
         assertTrue(message.contains(entry), message);
         assertTrue(message.contains(what), message);
-        assertEquals(1, message.split("\n").length, message);
+        assertEquals(1, message.lines().count(), message);
     }
 
     @Test
@@ -150,7 +155,16 @@ class SafetensorsFileRejectionTest {
         json[2] = (byte) 0xFF; // never valid in UTF-8
         Path file = Fixtures.write(dir.resolve("latin.safetensors"), Fixtures.file(json, new byte[0]));
         var e = assertThrows(CheckpointException.class, () -> SafetensorsFile.open(file));
-        assertTrue(e.getMessage().startsWith(file + ": the header is not valid JSON: Invalid UTF-8"), e.getMessage());
+        assertEquals(file + ": the header is not UTF-8: byte 0xFF at offset 2", e.getMessage());
+    }
+
+    /** Found by fuzzing: given bytes, Jackson guessed UTF-32 from the first four and threw an UncheckedIOException. */
+    @Test
+    void aHeaderThatLooksLikeUtf32IsJsonErrorNotAnEncodingGuess() {
+        byte[] json = {0, 0, 0, 2, '{', '}', ' ', ' '};
+        Path file = Fixtures.write(dir.resolve("utf32.safetensors"), Fixtures.file(json, new byte[0]));
+        var e = assertThrows(CheckpointException.class, () -> SafetensorsFile.open(file));
+        assertTrue(e.getMessage().startsWith(file + ": the header is not valid JSON: "), e.getMessage());
     }
 
     @Test
