@@ -3,7 +3,7 @@
 
 Everything under layers/src/test/resources/peft/ is produced here:
 
-  base/config.json, base/model.safetensors   the SEMANTICS section 9 MLP-stack LLaMA (F32)
+  base/config.json, base/model.safetensors   the docs/contract.md section 13 MLP-stack LLaMA (F32)
   <name>/adapter_config.json                 written by PEFT's save_pretrained, untouched
   <name>/adapter_model.safetensors           written by PEFT's save_pretrained, untouched
   <name>/expected.safetensors                ids (I64 [8]), logits and base_logits (F32 [8, 37])
@@ -117,7 +117,7 @@ CONFIGS = {
 
 
 # ----------------------------------------------------------------------------------------------
-# The model (SEMANTICS section 9): HF LLaMA module names, MLP blocks only, no attention, no norms.
+# The model (docs/contract.md section 13): HF LLaMA module names, MLP blocks only, no attention, no norms.
 # ----------------------------------------------------------------------------------------------
 
 

@@ -1,8 +1,8 @@
-// argmax.cu: one rank's part of the vocab-parallel argmax (SEMANTICS.md section 4).
+// argmax.cu: one rank's part of the vocab-parallel argmax (docs/contract.md section 5).
 //
 //   for each token t:  (values[t], ids[t]) = max over j < valid of (logits[t, j], start + j)
 //
-// The order is SEMANTICS.md's, the same rule VocabArgmax.beats applies when ranks are combined: the larger
+// The order is docs/contract.md's, the same rule VocabArgmax.beats applies when ranks are combined: the larger
 // value wins, equal values go to the smaller id, and equal is IEEE's (+0 == -0: a tie, not +0 above -0). A
 // NaN is above every number (so a NaN logit is surfaced as the argmax, never hidden) and NaNs tie among
 // themselves (the smallest id). Padding columns (j >= valid) never take part; with valid = 0 the result is

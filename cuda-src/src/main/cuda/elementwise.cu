@@ -1,4 +1,4 @@
-// elementwise.cu: the element-wise steps of the demo model (SEMANTICS.md sections 5 and 9).
+// elementwise.cu: the element-wise steps of the demo model (docs/contract.md sections 7 and 13).
 //
 //   tpk_silu_mul_<t>:  out[i] = silu(gate[i]) · up[i],   silu(g) = g / (1 + e^−g)
 //   tpk_add_<t>:       out[i] = a[i] + b[i]               (out may be a: the residual update in place)

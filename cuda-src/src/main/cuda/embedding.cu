@@ -1,5 +1,5 @@
 // embedding.cu: the masked (vocab-parallel) embedding lookup, and the plain (hidden-parallel) one.
-// SEMANTICS.md section 3.
+// docs/contract.md section 4.
 //
 //   masked:  out[t, :] = W[ids[t] - start, :]   if start <= ids[t] < start + valid
 //            out[t, :] = 0                      otherwise

@@ -9,7 +9,7 @@
 // maps (cuTensorMapEncodeTiled on the host, GemmCuda.java): X [T, K] and XA [T, R] with boxes of 64 x 128,
 // W [valid, K] and B [valid, R] with boxes of 64 x 256, all with the 128-byte swizzle that wgmma reads.
 //
-// The fused LoRA linear with its shrink on chip (SEMANTICS.md section 6), for ranks R <= RB in {16, 32, 64}:
+// The fused LoRA linear with its shrink on chip (docs/contract.md section 8), for ranks R <= RB in {16, 32, 64}:
 //   tpk_gemm_wgmma_lora<RB>_<in>_<out>(out, bias, col_scale, T, K, R, N, s, mapX, mapW, mapA, mapB)
 //
 //   out[t, j] = c[j] * (sum_k X[t, k] * W[j, k]  +  sum_r xa[t, r] * B[j, r])  +  bias[j],   xa = E(s * sum_k X[t, k] * A[r, k])

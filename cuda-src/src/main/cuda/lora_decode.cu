@@ -2,7 +2,7 @@
 //
 //   y[t, j] = c[j] * (sum_k x[t, k] * W[j, k]  +  sum_r xa[t, r] * B[j, r])  +  bias[j],   xa = round(s * x · A^T)
 //
-// with xa rounded to the input dtype as in LoraLinear's contract (SEMANTICS.md section 6) and c = col_scale
+// with xa rounded to the input dtype as in LoraLinear's contract (docs/contract.md section 8) and c = col_scale
 // (DoRA's per-column scale, F32) or 1 where it is null; y is stored through gemm.cuh's gemm_store.
 //   tpk_lora_decode_<in>_<out>(y, x, W, A, B, bias, col_scale, T, K, R, N, s, partial, xa, arrived, ready, claims,
 //                              epoch, splits, kslice)

@@ -14,7 +14,7 @@ import java.util.Map;
 import java.util.SplittableRandom;
 
 /**
- * Writes a small random demo model (SEMANTICS.md section 9) and a PEFT adapter for it, as Hugging Face and PEFT
+ * Writes a small random demo model (docs/contract.md section 13) and a PEFT adapter for it, as Hugging Face and PEFT
  * lay them out: {@code config.json} + {@code model.safetensors}, {@code adapter_config.json} +
  * {@code adapter_model.safetensors}. Weights are Gaussian scaled by {@code 0.5/√fan_in}, as real initialisations
  * are, so activations keep their size through the layers (the demo model has no norms to hold them); the adapter's {@code B} is non-zero (a trained

@@ -27,7 +27,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * {@code tpk forward}: runs the demo model of SEMANTICS.md section 9 from a Hugging Face folder on {@code tp·pp}
+ * {@code tpk forward}: runs the demo model of docs/contract.md section 13 from a Hugging Face folder on {@code tp·pp}
  * ranks of this process and writes {@code logits} ({@code [T, V]} F32) or {@code argmax} ({@code [T]} I64) to a
  * safetensors file. Bad input is exit code 2 and one line on stderr; the output file is written whole or not at all.
  */

@@ -20,7 +20,7 @@ public final class OptionRanges {
     static final int PP_MAX = 1024;
     /** Ranks {@code tp·pp} that {@code tpk forward} runs as threads of one process. */
     static final int FORWARD_RANKS_MAX = 1024;
-    /** The vocab padding multiple m (SEMANTICS.md section 1): 64 or 128 in practice. */
+    /** The vocab padding multiple m (docs/contract.md section 2): 64 or 128 in practice. */
     static final int MULTIPLE_MAX = 65536;
     /** LoRA rank in {@code tpk plan} (0: none). */
     static final int LORA_RANK_MAX = 65536;

@@ -3,7 +3,7 @@ package io.tpkernels.collective;
 import io.tpkernels.tensor.Tensor;
 
 /**
- * The collectives of SEMANTICS.md section 8 among the {@link #size()} ranks of a group. Every rank calls the
+ * The collectives of docs/contract.md section 12 among the {@link #size()} ranks of a group. Every rank calls the
  * same collectives in the same order with tensors of the same shape and dtype (checked: a mismatch is an error
  * on every rank naming the rank and both shapes). Every rank sees identical results. A failure or timeout on one
  * rank surfaces as a {@link CollectiveException} on every rank within the group's timeout.

@@ -10,7 +10,7 @@ import java.util.Arrays;
 import java.util.Locale;
 
 /**
- * The element-wise steps of the demo model (SEMANTICS.md sections 5 and 9), one entry point for both backends
+ * The element-wise steps of the demo model (docs/contract.md sections 7 and 13), one entry point for both backends
  * ({@code elementwise.cu} on a GPU). Each computes in f32 and rounds once to the tensors' dtype.
  * <ul>
  *   <li>{@link #siluMul}: {@code silu(gate)·up}, {@code silu(g) = g / (1 + e^−g)}, the SwiGLU gate;</li>

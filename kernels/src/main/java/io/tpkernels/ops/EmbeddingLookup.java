@@ -7,7 +7,7 @@ import io.tpkernels.tensor.DType;
 import io.tpkernels.tensor.Tensor;
 
 /**
- * The embedding lookups of SEMANTICS.md section 3, one entry point for both backends.
+ * The embedding lookups of docs/contract.md section 4, one entry point for both backends.
  * <ul>
  *   <li><b>Vocab-parallel (masked):</b> {@code out[t,:] = W_r[ids[t] − start, :]} if
  *       {@code start ≤ ids[t] < start + valid}, else {@code 0}. {@code W_r} holds only the shard's valid rows;

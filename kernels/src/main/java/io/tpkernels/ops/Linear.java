@@ -6,7 +6,7 @@ import io.tpkernels.tensor.Tensor;
 import java.util.List;
 
 /**
- * The plain linear map of SEMANTICS.md section 5, one entry point for both backends:
+ * The plain linear map of docs/contract.md section 7, one entry point for both backends:
  * <pre>
  *   y[t, n] = Σ_k x[t, k]·W[n, k] (+ bias[n])        x [T, K], W [N, K], y [T, N]
  * </pre>

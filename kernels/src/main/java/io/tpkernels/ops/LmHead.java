@@ -5,7 +5,7 @@ import io.tpkernels.tensor.DType;
 import io.tpkernels.tensor.Tensor;
 
 /**
- * The vocab-padded LM-head GEMM of SEMANTICS.md section 4, one entry point for both backends:
+ * The vocab-padded LM-head GEMM of docs/contract.md section 5, one entry point for both backends:
  * <pre>
  *   logits[t, j] = Σ_k X[t, k] · W_r[j, k]     for j &lt; valid        (f32 accumulation)
  *   logits[t, j] = −∞                          for valid ≤ j &lt; S

@@ -5,7 +5,7 @@ import io.tpkernels.tensor.DType;
 import io.tpkernels.tensor.Tensor;
 
 /**
- * The fused LoRA-plus-base linear of SEMANTICS.md section 6, one entry point for both backends:
+ * The fused LoRA-plus-base linear of docs/contract.md section 8, one entry point for both backends:
  * <pre>
  *   y = x·Wᵀ + s·(x·Aᵀ)·Bᵀ (+ bias)        x [T, K], W [N, K], A [R, K], B [N, R], y [T, N]
  * </pre>

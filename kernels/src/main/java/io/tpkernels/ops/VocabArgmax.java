@@ -8,7 +8,7 @@ import java.lang.foreign.MemorySegment;
 import java.util.List;
 
 /**
- * The vocab-parallel argmax of SEMANTICS.md section 4, without gathering logits: each rank reduces its valid
+ * The vocab-parallel argmax of docs/contract.md section 5, without gathering logits: each rank reduces its valid
  * columns to a per-token {@code (max, argmax)} with global ids, and the ranks' results combine by one rule,
  * {@link #beats}: the larger value wins, and equal values go to the smaller global id. Equal is IEEE's, so
  * {@code +0} and {@code −0} tie. A NaN logit is above every number, so that it wins and is seen rather than

@@ -3,7 +3,7 @@ package io.tpkernels.shard;
 import java.util.Arrays;
 
 /**
- * The memory-balanced pipeline split of SEMANTICS.md section 7: layers are weighed by their bytes, stage 0 also
+ * The memory-balanced pipeline split of docs/contract.md section 11: layers are weighed by their bytes, stage 0 also
  * carries the embedding and the last stage the LM head (and final norm). Among the splits whose largest stage is
  * smallest, it picks the one whose stage sizes, sorted in decreasing order, are lexicographically smallest: after
  * the largest stage, the second largest is as small as it can be, then the third, and so on. So it is never more

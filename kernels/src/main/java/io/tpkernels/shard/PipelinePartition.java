@@ -6,7 +6,7 @@ import java.util.stream.IntStream;
 
 /**
  * A split of {@code L} decoder layers over {@code P} pipeline stages into contiguous ranges, each of at
- * least one layer (SEMANTICS.md section 7). Stage {@code i} owns layers {@code [start(i), end(i))}; the
+ * least one layer (docs/contract.md section 11). Stage {@code i} owns layers {@code [start(i), end(i))}; the
  * embedding lives on stage 0 only, the LM head on stage {@code P−1} only. Immutable; equal splits are equal.
  */
 public final class PipelinePartition {
@@ -67,6 +67,9 @@ public final class PipelinePartition {
         for (int i = 0; i < stages; i++) {
             String p = parts[i].strip();
             try {
+                if (!p.matches("[0-9]{1,9}")) { // ASCII digits only: no sign, no other script's digits
+                    throw new NumberFormatException(p);
+                }
                 counts[i] = Integer.parseInt(p);
             } catch (NumberFormatException e) {
                 throw new IllegalArgumentException("partition \"" + spec + "\": entry " + i + " (\"" + p

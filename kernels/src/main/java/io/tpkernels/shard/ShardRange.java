@@ -1,7 +1,7 @@
 package io.tpkernels.shard;
 
 /**
- * An even split of one dimension (SEMANTICS.md section 2): part {@code index} of {@code parts} covers
+ * An even split of one dimension (docs/contract.md section 3): part {@code index} of {@code parts} covers
  * {@code [index·size/parts, (index+1)·size/parts)}. {@code size % parts == 0} is required. Used for hidden
  * and intermediate dimensions and LoRA. Immutable; equal inputs give equal values.
  *

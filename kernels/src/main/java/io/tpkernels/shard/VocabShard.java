@@ -1,7 +1,7 @@
 package io.tpkernels.shard;
 
 /**
- * One tensor-parallel rank's share of a padded vocabulary (SEMANTICS.md section 1), the one place in the
+ * One tensor-parallel rank's share of a padded vocabulary (docs/contract.md section 2), the one place in the
  * code where the padding formula lives:
  * <pre>
  *   padded(V) = ceil(V / (m·tp)) · (m·tp)

@@ -24,7 +24,7 @@ class LoraLinearCpuTest {
     private static final DType[] DTYPES = {DType.F32, DType.F16, DType.BF16};
 
     /**
-     * The reference: xa = round_dtype(s·x·Aᵀ) (as {@link LoraLinear}'s javadoc says; SEMANTICS.md is silent on the
+     * The reference: xa = round_dtype(s·x·Aᵀ) (as {@link LoraLinear}'s javadoc says; docs/contract.md is silent on the
      * intermediate's dtype), then c ⊙ (x·Wᵀ + xa·Bᵀ) + bias in double, c the column scale or ones ({@code null}).
      */
     static double[][][] reference(DType dtype, float[] x, float[] w, float[] a, float[] b, float s, float[] columnScale,

@@ -8,7 +8,7 @@ import io.tpkernels.shard.ShardRange;
 import io.tpkernels.tensor.Tensor;
 
 /**
- * The column-wise (hidden-parallel) embedding of SEMANTICS.md section 3: rank r holds all {@code V} rows and
+ * The column-wise (hidden-parallel) embedding of docs/contract.md section 4: rank r holds all {@code V} rows and
  * columns {@code ShardRange(H, tp, r)}; a plain lookup, then an all-gather along the hidden dimension
  * (replicated {@code [T, H]}) or an all-to-all that trades hidden columns for tokens (sequence-parallel
  * {@code [T/tp, H]}).

@@ -8,7 +8,7 @@ import io.tpkernels.shard.ShardRange;
 import io.tpkernels.tensor.Tensor;
 
 /**
- * Megatron's column-parallel linear (SEMANTICS.md section 5): {@code W[N, K]}, rank r holds rows
+ * Megatron's column-parallel linear (docs/contract.md section 7): {@code W[N, K]}, rank r holds rows
  * {@code ShardRange(N, tp, r)} and the matching bias slice, and computes {@code y_r = x·W_rᵀ + b_r}.
  * With {@code gatherOutput} the slices are all-gathered along the last dimension into {@code [T, N]};
  * otherwise the output stays sharded ({@code [T, N/tp]}), ready for a row-parallel layer. With a

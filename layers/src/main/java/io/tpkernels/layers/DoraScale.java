@@ -6,7 +6,7 @@ import io.tpkernels.tensor.Device;
 import io.tpkernels.tensor.Tensor;
 
 /**
- * DoRA's output scale {@code g[n] = m[n] / ‖W + s·B·A‖_row(n)} (SEMANTICS.md section 6), the norm over the full
+ * DoRA's output scale {@code g[n] = m[n] / ‖W + s·B·A‖_row(n)} (docs/contract.md section 8), the norm over the full
  * input dimension, computed once when a layer loads its adapter: from the shard's weights as loaded (so in the
  * layer's precision, as PEFT computes it in the model's dtype), in double on the host. A column-parallel rank holds
  * whole rows and needs no collective; a row-parallel rank holds a slice of every row and adds its partial sums of

@@ -5,7 +5,7 @@ import io.tpkernels.shard.ShardRange;
 import io.tpkernels.tensor.Tensor;
 
 /**
- * A {@link ColumnParallelLinear} with LoRA (SEMANTICS.md section 6): {@code A} replicated, {@code B} sharded by
+ * A {@link ColumnParallelLinear} with LoRA (docs/contract.md section 8): {@code A} replicated, {@code B} sharded by
  * rows like {@code W}; {@code y_r = x·W_rᵀ + s·(x·Aᵀ)·B_rᵀ + b_r} in one fused kernel with one output write,
  * followed by the same collectives as the base layer and no other: the LoRA term never adds a collective. With
  * DoRA the kernel's epilogue multiplies each output column by this rank's part of the scale {@code g} before the

@@ -5,7 +5,7 @@ import io.tpkernels.ops.Elementwise;
 import io.tpkernels.tensor.Tensor;
 
 /**
- * A {@link RowParallelLinear} with LoRA (SEMANTICS.md section 6): {@code A} sharded by columns like {@code W},
+ * A {@link RowParallelLinear} with LoRA (docs/contract.md section 8): {@code A} sharded by columns like {@code W},
  * {@code B} replicated; the partial {@code p_r = x_r·W_rᵀ + s·(x_r·A_rᵀ)·Bᵀ} comes from one fused kernel, and
  * the base and LoRA parts are summed across ranks by the base layer's ONE collective; the bias after it. With DoRA
  * the summed output's columns are multiplied by the scale {@code g} between the collective and the bias (its norms

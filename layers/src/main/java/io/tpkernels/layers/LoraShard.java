@@ -10,7 +10,7 @@ import io.tpkernels.tensor.Tensor;
 import java.util.Arrays;
 
 /**
- * One rank's part of a LoRA adapter (SEMANTICS.md section 6), on its device in its precision:
+ * One rank's part of a LoRA adapter (docs/contract.md section 8), on its device in its precision:
  * column-parallel layers hold {@code A} whole and {@code B}'s rows {@code ShardRange(N)}; row-parallel
  * layers hold {@code A}'s columns {@code ShardRange(K)} and {@code B} whole. A DoRA adapter also holds its output
  * scale {@code g = m/‖W + s·B·A‖_row} ({@link DoraScale}): for a column-parallel layer this rank's rows of it,

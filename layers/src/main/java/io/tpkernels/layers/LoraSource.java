@@ -12,7 +12,7 @@ public sealed interface LoraSource {
 
     /**
      * A fresh adapter of rank {@code rank}: {@code A} drawn Kaiming-uniform ({@code a = √5}, as PEFT) from
-     * {@code seed} on rank 0 and shared with the others, {@code B} zero (SEMANTICS.md section 6).
+     * {@code seed} on rank 0 and shared with the others, {@code B} zero (docs/contract.md section 8).
      */
     record Initialized(int rank, float scale, long seed) implements LoraSource {
         public Initialized {

@@ -8,7 +8,7 @@ import io.tpkernels.shard.VocabShard;
 import io.tpkernels.tensor.Tensor;
 
 /**
- * The LM head (SEMANTICS.md section 4): column-parallel over the padded vocabulary. Rank r holds the
+ * The LM head (docs/contract.md section 5): column-parallel over the padded vocabulary. Rank r holds the
  * {@code valid(r)} real rows of its shard; its kernel writes {@code −∞} logits for the padding columns without
  * any memory behind them. {@link #logits} all-gathers the shards and drops the padding ({@code [T, V]} F32);
  * {@link #argmax} reduces each shard to {@code (max, argmax)} and combines the ranks without gathering logits.

@@ -11,7 +11,7 @@ import io.tpkernels.shard.ShardRange;
 import io.tpkernels.tensor.Tensor;
 
 /**
- * Megatron's row-parallel linear (SEMANTICS.md section 5): {@code W[N, K]}, rank r holds columns
+ * Megatron's row-parallel linear (docs/contract.md section 7): {@code W[N, K]}, rank r holds columns
  * {@code ShardRange(K, tp, r)} and computes the partial product {@code x_r·W_rᵀ}; the partials are summed by
  * one all-reduce (replicated output) or one reduce-scatter over tokens (sequence parallel). The bias is
  * added once, after the collective. The input is the matching slice {@code x_r} ({@code inputIsParallel},

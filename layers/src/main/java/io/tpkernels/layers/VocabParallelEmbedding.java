@@ -9,7 +9,7 @@ import io.tpkernels.shard.VocabShard;
 import io.tpkernels.tensor.Tensor;
 
 /**
- * The row-wise (vocab-parallel) embedding of SEMANTICS.md section 3. Rank r holds only the {@code valid(r)}
+ * The row-wise (vocab-parallel) embedding of docs/contract.md section 4. Rank r holds only the {@code valid(r)}
  * real rows of its padded vocab shard: padding rows are never allocated. One fused kernel looks up the ids
  * that fall in the shard and writes zeros for the rest; one SUM collective combines the ranks, either an
  * all-reduce (replicated {@code [T, H]}) or a reduce-scatter over tokens (sequence-parallel

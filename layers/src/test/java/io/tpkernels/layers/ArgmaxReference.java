@@ -3,7 +3,7 @@ package io.tpkernels.layers;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * The greedy token as SEMANTICS.md section 4 defines it, by a plain scan that shares no code with the
+ * The greedy token as docs/contract.md section 5 defines it, by a plain scan that shares no code with the
  * vocab-parallel argmax: the largest value, ties to the smallest id; values compare with IEEE {@code >}, so
  * {@code +0} and {@code −0} tie. NaN is refused.
  */

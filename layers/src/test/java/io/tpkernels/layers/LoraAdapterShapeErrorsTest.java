@@ -8,7 +8,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * An adapter tensor of any shape other than the full logical one or the rank's shard is an error that names
- * the tensor, both shapes, tp and the rank (SEMANTICS.md section 6), for A and B of both LoRA layers, on every
+ * the tensor, both shapes, tp and the rank (docs/contract.md section 8), for A and B of both LoRA layers, on every
  * rank. The layers are {@code W [6, 9]} on tp 3: column-parallel ranks hold 2 output rows, row-parallel ranks
  * 3 input columns; the adapters have R = 2.
  */

@@ -14,7 +14,7 @@ import net.jqwik.api.Property;
 import net.jqwik.api.constraints.IntRange;
 
 /**
- * A fresh LoRA adapter (SEMANTICS.md section 6) is rank-consistent: {@code A} gathered from the ranks equals
+ * A fresh LoRA adapter (docs/contract.md section 8) is rank-consistent: {@code A} gathered from the ranks equals
  * the unsharded one bit for bit for the same seed (broadcast when replicated, scattered when sharded), and both
  * equal the definition: PEFT's Kaiming-uniform draws ({@code a = √5}, bound {@code 1/√K}) from a
  * {@link SplittableRandom} of the seed in row-major order, rounded to the layer's dtype; {@code B} is zero.

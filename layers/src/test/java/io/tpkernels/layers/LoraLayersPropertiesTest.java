@@ -18,7 +18,7 @@ import net.jqwik.api.Provide;
 import net.jqwik.api.constraints.IntRange;
 
 /**
- * LoRA layers under tensor parallelism (SEMANTICS.md section 6): the sharded output equals the unsharded
+ * LoRA layers under tensor parallelism (docs/contract.md section 8): the sharded output equals the unsharded
  * {@code x·Wᵀ + s·(x·Aᵀ)·Bᵀ + b} (double reference, tolerance by dtype) in every layout of
  * {@link LoraLayout}, with the adapter read whole or already cut to each rank's shard.
  */

@@ -21,7 +21,7 @@ import net.jqwik.api.Provide;
 /**
  * A LoRA layer whose {@code B} is zero (a fresh adapter) computes exactly its base layer's output, bit for bit,
  * at every LoRA rank (unaligned ones such as 1 and 3 included), in every layout and dtype; and its forward
- * issues the base layer's collectives and no other (SEMANTICS.md section 6: never two collectives for one
+ * issues the base layer's collectives and no other (docs/contract.md section 8: never two collectives for one
  * layer): exactly one all-reduce or reduce-scatter for a row-parallel layer.
  */
 class LoraWithZeroBPropertiesTest {

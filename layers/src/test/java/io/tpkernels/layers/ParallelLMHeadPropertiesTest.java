@@ -87,7 +87,7 @@ class ParallelLMHeadPropertiesTest {
     /**
      * The property on {@code device}: weights and hidden states in {@code precision}'s dtype, F32 logits. The
      * logits' tolerance is F32's whatever the weights' dtype: the inputs are exact in their dtype, their products
-     * exact in f32, and the head accumulates in f32 (SEMANTICS.md section 4).
+     * exact in f32, and the head accumulates in f32 (docs/contract.md section 5).
      */
     static void check(Device device, Precision precision, int tp, int vocab, int hidden, int t, int multiple,
                       int period) {

@@ -15,7 +15,7 @@ import net.jqwik.api.Property;
 import net.jqwik.api.constraints.IntRange;
 
 /**
- * SEMANTICS.md section 3 end to end on the CPU: the vocab-parallel lookups of every rank, summed in rank
+ * docs/contract.md section 4 end to end on the CPU: the vocab-parallel lookups of every rank, summed in rank
  * order, equal the unsharded lookup bit for bit; the hidden-parallel lookups, side by side, equal it too.
  */
 class EmbeddingShardingPropertiesTest {

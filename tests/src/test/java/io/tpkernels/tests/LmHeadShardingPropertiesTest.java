@@ -16,7 +16,7 @@ import net.jqwik.api.Property;
 import net.jqwik.api.constraints.IntRange;
 
 /**
- * SEMANTICS.md section 4 end to end on the CPU: the ranks' logits, gathered to {@code [T, padded]} with the
+ * docs/contract.md section 5 end to end on the CPU: the ranks' logits, gathered to {@code [T, padded]} with the
  * padding dropped, equal the unsharded {@code [T, V]} logits; the vocab-parallel argmax equals the argmax of
  * the gathered logits (largest value, ties to the smallest id) and never names a padding column.
  */

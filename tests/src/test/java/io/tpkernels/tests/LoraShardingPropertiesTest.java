@@ -12,7 +12,7 @@ import net.jqwik.api.Property;
 import net.jqwik.api.constraints.IntRange;
 
 /**
- * SEMANTICS.md section 6 on the CPU: the column-parallel form (A replicated, W and B sliced by rows) gives
+ * docs/contract.md section 8 on the CPU: the column-parallel form (A replicated, W and B sliced by rows) gives
  * each rank its slice of the unsharded output bit for bit; the row-parallel form (W and A sliced by columns,
  * B replicated) gives partial sums that, summed once and with the bias added once, equal the unsharded layer
  * within f32 rounding: one collective per layer, never one for the base and one for LoRA.

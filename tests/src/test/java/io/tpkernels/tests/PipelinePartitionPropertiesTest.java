@@ -20,7 +20,7 @@ import net.jqwik.api.constraints.IntRange;
 import net.jqwik.api.constraints.LongRange;
 import net.jqwik.api.constraints.Size;
 
-/** SEMANTICS.md section 7 over the testkit's partitions, and the memory-balanced split against brute force. */
+/** docs/contract.md section 11 over the testkit's partitions, and the memory-balanced split against brute force. */
 class PipelinePartitionPropertiesTest {
 
     @Property(tries = 300)
@@ -77,6 +77,8 @@ class PipelinePartitionPropertiesTest {
         assertMessage(() -> PipelinePartition.balanced(3, 0, Remainder.FIRST), "stages must be >= 1, got 0");
         assertMessage(() -> PipelinePartition.parse("4,4", 8, 3), "has 2 entries for 3 stages");
         assertMessage(() -> PipelinePartition.parse("4,x,4", 12, 3), "entry 1 (\"x\") is not a number");
+        assertMessage(() -> PipelinePartition.parse("+4,4,4", 12, 3), "entry 0 (\"+4\") is not a number");
+        assertMessage(() -> PipelinePartition.parse("4,\u0664,4", 12, 3), "entry 1 (\"\u0664\") is not a number");
         assertMessage(() -> PipelinePartition.parse("4,0,4", 8, 3), "stage 1 has 0 layers");
         assertMessage(() -> PipelinePartition.parse("4,4,4", 13, 3), "sums to 12 layers, not 13");
         assertMessage(() -> PipelinePartition.parse(" ", 13, 3), "partition spec is empty");
@@ -120,7 +122,7 @@ class PipelinePartitionPropertiesTest {
         return out;
     }
 
-    /** Sorted in decreasing order: the vector SEMANTICS.md section 7 compares lexicographically. */
+    /** Sorted in decreasing order: the vector docs/contract.md section 11 compares lexicographically. */
     private static long[] decreasing(long[] sizes) {
         return Arrays.stream(sizes).boxed().sorted(Comparator.reverseOrder()).mapToLong(Long::longValue).toArray();
     }

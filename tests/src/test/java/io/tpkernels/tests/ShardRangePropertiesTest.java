@@ -10,7 +10,7 @@ import net.jqwik.api.Example;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 
-/** SEMANTICS.md section 2 over the testkit's even shard specs. */
+/** docs/contract.md section 3 over the testkit's even shard specs. */
 class ShardRangePropertiesTest {
 
     @Property(tries = 300)

@@ -12,7 +12,7 @@ import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.constraints.LongRange;
 
-/** SEMANTICS.md section 1, every invariant, over the testkit's generated vocabularies. */
+/** docs/contract.md section 2, every invariant, over the testkit's generated vocabularies. */
 class VocabPaddingPropertiesTest {
 
     @Property(tries = 300)

@@ -8,7 +8,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The vocab-parallel argmax (SEMANTICS.md section 4) over the last rank's F32 logits {@code [T, S]}, valid
+ * The vocab-parallel argmax (docs/contract.md section 5) over the last rank's F32 logits {@code [T, S]}, valid
  * columns only: bandwidth-bound, one comparison per valid logit; no baseline but the copy. On the CPU the
  * timing includes allocating the two small result tensors, as {@link VocabArgmax#local(Tensor, long, long)}
  * does for its callers; on a GPU the results go to buffers reused across runs.

@@ -9,7 +9,7 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * The masked vocab-parallel lookup (SEMANTICS.md section 3) on rank 0's shard, BF16, two rows per shape:
+ * The masked vocab-parallel lookup (docs/contract.md section 4) on rank 0's shard, BF16, two rows per shape:
  * <ul>
  *   <li>{@code embedding}: ids uniform over the whole vocabulary, so about one id in eight is gathered and the
  *       rest zero-filled: the lookup as a model runs it, measured against the copy bandwidth alone.</li>

@@ -11,7 +11,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The vocab-padded LM-head GEMM (SEMANTICS.md section 4) on the last rank's shard, the one with padding rows:
+ * The vocab-padded LM-head GEMM (docs/contract.md section 5) on the last rank's shard, the one with padding rows:
  * {@code X[T, H]·W[valid, H]ᵀ} into F32 logits {@code [T, S]}, BF16 inputs. Decode shapes are bound by reading
  * W (their percent is of the copy bandwidth), prefill by the GEMM rate; on a GPU the baselines are cuBLAS on the
  * valid columns and, for prefill, the mma.sync kernel (what runs where the Hopper kernel does not) and on sm_90 each

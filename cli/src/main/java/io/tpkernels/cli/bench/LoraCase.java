@@ -11,7 +11,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The fused LoRA linear (SEMANTICS.md section 6), {@code y = x·Wᵀ + s·(x·Aᵀ)·Bᵀ}, BF16, against two baselines:
+ * The fused LoRA linear (docs/contract.md section 8), {@code y = x·Wᵀ + s·(x·Aᵀ)·Bᵀ}, BF16, against two baselines:
  * on a GPU the unfused sequence on cuBLAS (the base GEMM, the shrink GEMM scaled by {@code s}, and the expand
  * GEMM adding into {@code y} with {@code beta = 1}, which folds the add into it: the fastest cuBLAS alone
  * allows), and everywhere the base GEMM alone (the same kernels without the LoRA term), the floor fusion

@@ -4,7 +4,7 @@ import io.tpkernels.layers.weights.WeightException;
 
 /**
  * A checkpoint that cannot be read or written: missing, unreadable, or breaking a rule of the safetensors format
- * (SEMANTICS.md section 10). The message is one sentence naming the file, the entry (tensor) where there is one,
+ * (docs/contract.md section 14). The message is one sentence naming the file, the entry (tensor) where there is one,
  * and what was wrong.
  */
 public final class CheckpointException extends WeightException {

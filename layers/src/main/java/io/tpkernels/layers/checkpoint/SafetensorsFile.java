@@ -17,7 +17,7 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * One safetensors file (SEMANTICS.md section 10), mapped read-only as a whole: an 8-byte little-endian header
+ * One safetensors file (docs/contract.md section 14), mapped read-only as a whole: an 8-byte little-endian header
  * length {@code n}, {@code n} bytes of JSON, then the data. The header is validated completely when the file is
  * opened, before any tensor is read, so every view lies inside the file and shares no byte with another view.
  *

@@ -20,7 +20,7 @@ import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
- * Writes a safetensors file (SEMANTICS.md section 10) all or nothing: the file is written beside its target
+ * Writes a safetensors file (docs/contract.md section 14) all or nothing: the file is written beside its target
  * under a temporary name, forced to disk, then renamed over the target. On any failure the temporary file is
  * deleted, so a reader sees either the old file (or none) or the complete new one, never a partial one.
  */

@@ -11,7 +11,7 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * A PEFT LoRA {@code adapter_config.json}, every key honoured or refused (SEMANTICS.md section 6). Honoured:
+ * A PEFT LoRA {@code adapter_config.json}, every key honoured or refused (docs/contract.md section 8). Honoured:
  * {@code r}, {@code lora_alpha}, {@code use_rslora}, {@code use_dora}, {@code target_modules},
  * {@code exclude_modules}, {@code layers_to_transform}, {@code layers_pattern}, {@code rank_pattern},
  * {@code alpha_pattern}, {@code modules_to_save}; {@code fan_in_fan_out} is ignored on linear layers as PEFT

@@ -6,7 +6,7 @@ import java.util.stream.Collectors;
 
 /**
  * The decoder architectures whose parameters {@code tpk plan} counts, each as Hugging Face transformers
- * instantiates its {@code *ForCausalLM} class (SEMANTICS.md section 7). A config names its architecture by
+ * instantiates its {@code *ForCausalLM} class (docs/contract.md section 11). A config names its architecture by
  * {@code architectures} (the class transformers instantiates, which wins) or else by {@code model_type}; a config
  * that names neither is the LLaMA-style decoder of the project's own configs (the demo model among them).
  */

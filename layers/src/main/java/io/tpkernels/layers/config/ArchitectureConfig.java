@@ -9,7 +9,7 @@ import java.util.Set;
 
 /**
  * What a Hugging Face {@code config.json} says about where a decoder's parameters are, for counting them as
- * transformers instantiates the architecture (SEMANTICS.md section 7): the {@link ModelConfig} sizes, plus the
+ * transformers instantiates the architecture (docs/contract.md section 11): the {@link ModelConfig} sizes, plus the
  * architecture, its biases, its MLA and MoE parts, the checkpoint's dtype and fp8 blocks, and how many
  * multi-token-prediction layers the checkpoint carries beside the model (not counted). A key that changes the
  * count in a way this class does not model is refused by name, never read as a dense model.

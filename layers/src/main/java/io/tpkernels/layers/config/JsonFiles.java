@@ -15,9 +15,16 @@ final class JsonFiles {
     private JsonFiles() {
     }
 
+    /** The largest JSON file read: a config or adapter config is a few kilobytes; anything huge is not one. */
+    static final long MAX_BYTES = 16L << 20;
+
     /** The text of {@code file}. */
     static String read(Path file) {
         try {
+            long size = Files.size(file);
+            if (size > MAX_BYTES) {
+                throw new IllegalArgumentException(file + " is " + size + " bytes; a JSON config is at most " + MAX_BYTES);
+            }
             return Files.readString(file);
         } catch (NoSuchFileException e) {
             throw new IllegalArgumentException(file + " does not exist");

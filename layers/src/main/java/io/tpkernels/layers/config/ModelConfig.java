@@ -6,7 +6,7 @@ import java.nio.file.Path;
 /**
  * The parts of a Hugging Face {@code config.json} that place a LLaMA-style decoder on ranks and stages.
  * Extra keys are ignored. Without {@code num_attention_heads} the model is MLP-only (the demo model of
- * SEMANTICS.md section 9: no attention, no norms); {@code num_key_value_heads} defaults to the head count and
+ * docs/contract.md section 13: no attention, no norms); {@code num_key_value_heads} defaults to the head count and
  * {@code head_dim} to {@code hidden_size / num_attention_heads}.
  *
  * @param vocabSize           {@code vocab_size}

@@ -3,7 +3,7 @@ package io.tpkernels.layers.config;
 import java.util.Set;
 
 /**
- * The mixture-of-experts part of a config (SEMANTICS.md section 7), for the architectures that have one. A MoE
+ * The mixture-of-experts part of a config (docs/contract.md section 11), for the architectures that have one. A MoE
  * layer holds a router {@code [experts, H]}, {@code experts} SwiGLU experts of {@code expertIntermediate}, and
  * optionally a shared expert of {@code sharedIntermediate}; the other layers hold a dense MLP of
  * {@code intermediate_size}. Which layers are MoE follows each architecture's rule, all in {@link #isMoeLayer}.

@@ -3,7 +3,7 @@ package io.tpkernels.layers.config;
 import io.tpkernels.tensor.DType;
 
 /**
- * How a checkpoint stores its weights (SEMANTICS.md section 7): every parameter in {@code dtype}, except the
+ * How a checkpoint stores its weights (docs/contract.md section 11): every parameter in {@code dtype}, except the
  * weights of the quantized linear layers when {@code fp8} is given: one byte per weight plus one F32 scale per
  * block of {@code blockRows × blockCols} (partial blocks at the edges count whole). Embeddings, norms, biases,
  * routers and the LM head stay in {@code dtype}.

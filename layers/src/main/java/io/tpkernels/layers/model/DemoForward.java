@@ -34,7 +34,7 @@ public final class DemoForward {
      * @param pp            pipeline stages
      * @param devices       the device of each stage's ranks (a stage's tp group shares one device)
      * @param precision     weights' and activations' float type
-     * @param vocabMultiple the vocab padding multiple m of SEMANTICS.md section 1
+     * @param vocabMultiple the vocab padding multiple m of docs/contract.md section 2
      * @param argmax        whether to return greedy token ids instead of logits
      * @param timeout       the collectives' timeout
      */
@@ -159,7 +159,7 @@ public final class DemoForward {
         }
         if (config.hasAttention()) {
             throw new IllegalArgumentException("this config has attention (num_attention_heads); forward runs only the "
-                    + "MLP-stack demo model of SEMANTICS.md section 9");
+                    + "MLP-stack demo model of docs/contract.md section 13");
         }
     }
 }

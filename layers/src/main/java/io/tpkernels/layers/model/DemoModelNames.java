@@ -4,7 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The Hugging Face / LLaMA tensor names of the demo model (SEMANTICS.md section 9) and PEFT's names for its
+ * The Hugging Face / LLaMA tensor names of the demo model (docs/contract.md section 13) and PEFT's names for its
  * adapters.
  */
 public final class DemoModelNames {

@@ -14,7 +14,7 @@ import io.tpkernels.tensor.Tensor;
 import java.util.Optional;
 
 /**
- * One layer of the demo model (SEMANTICS.md section 9): {@code h = h + down(silu(gate(h)) ⊙ up(h))}, with
+ * One layer of the demo model (docs/contract.md section 13): {@code h = h + down(silu(gate(h)) ⊙ up(h))}, with
  * gate and up column-parallel (output left sharded, no collective) and down row-parallel (its input is the
  * sharded product; one all-reduce). With LoRA on any projection the layer still issues that one collective.
  */

@@ -19,7 +19,7 @@ import java.util.Optional;
 import java.util.Set;
 
 /**
- * A PEFT adapter resolved against the demo model (SEMANTICS.md sections 6 and 9): which projections get LoRA (or
+ * A PEFT adapter resolved against the demo model (docs/contract.md sections 8 and 13): which projections get LoRA (or
  * DoRA) with which rank and scale, decided from {@code adapter_config.json} as PEFT decides it, and which base
  * tensors {@code modules_to_save} replaces. Resolving checks the tensors against the decision: every targeted
  * module has its {@code lora_A}, {@code lora_B} (and DoRA's {@code lora_magnitude_vector}), every saved module its

@@ -16,7 +16,7 @@ import java.util.List;
 import java.util.function.IntConsumer;
 
 /**
- * One rank's part of the demo model (SEMANTICS.md sections 7 and 9): the layers
+ * One rank's part of the demo model (docs/contract.md sections 11 and 13): the layers
  * {@code [partition.start(stage), partition.end(stage))} of its pipeline stage, sharded over the stage's
  * tensor-parallel group; the embedding only on stage 0 and the LM head only on the last stage (the other
  * stages allocate neither). Activations {@code [T, H]} travel from stage to stage with send/recv.

@@ -15,7 +15,7 @@ import java.util.stream.IntStream;
 /**
  * Where a decoder's parameters live under tensor parallelism {@code tp} and pipeline parallelism {@code pp}: the
  * vocab shard of each TP rank, the layer range of each stage, and the parameters and bytes one rank of each
- * stage holds, counted as {@link ParamCount} says (SEMANTICS.md section 7: GQA, MLA, experts, biases, fp8
+ * stage holds, counted as {@link ParamCount} says (docs/contract.md section 11: GQA, MLA, experts, biases, fp8
  * blocks). The embedding (stage 0) and the LM head (last stage) hold the valid rows of their vocab shard, padding
  * rows being virtual; a tied LM head shares the embedding's shard when both are on one stage. LoRA adds {@code A}
  * and {@code B} per projection, replicated or sharded as section 6 says. Per-rank figures are for the largest

@@ -11,7 +11,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The parameters of a decoder as Hugging Face transformers instantiates its architecture (SEMANTICS.md section
+ * The parameters of a decoder as Hugging Face transformers instantiates its architecture (docs/contract.md section
  * 7), weight by weight, whole and as one tensor-parallel rank holds them: the embedding, each layer (attention,
  * norms, dense MLP or experts, LoRA factors), the final norm and the LM head. Attention heads, the MLP and every
  * expert's intermediate dimension split over {@code tp} like the dense layers (column-parallel q/k/v/gate/up,
@@ -49,7 +49,7 @@ public final class ParamCount {
                 vocabRowsPerRank, m.hiddenSize(), 1, 1);
         this.lmHead = new Weight("lm_head", Kind.LM_HEAD, 1, m.vocabSize(), m.hiddenSize(), vocabRowsPerRank,
                 m.hiddenSize(), 1, 1);
-        // The MLP-only demo model has no norms (SEMANTICS.md section 9).
+        // The MLP-only demo model has no norms (docs/contract.md section 13).
         this.finalNorm = Weight.replicated("norm", Kind.NORM, 1, m.hasAttention() ? m.hiddenSize() : 0, 1);
         List<List<Weight>> all = new ArrayList<>();
         for (int i = 0; i < m.numHiddenLayers(); i++) {
@@ -240,7 +240,7 @@ public final class ParamCount {
     }
 
     /**
-     * LoRA on {@code target} [N, K] (SEMANTICS.md section 6): on a column-parallel (or replicated) layer A [R, K]
+     * LoRA on {@code target} [N, K] (docs/contract.md section 8): on a column-parallel (or replicated) layer A [R, K]
      * is whole and B [N, R] splits like the layer's rows; on a row-parallel layer A [R, K] splits its columns
      * and B [N, R] is whole.
      */

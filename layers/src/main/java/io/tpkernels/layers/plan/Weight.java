@@ -7,7 +7,7 @@ import io.tpkernels.layers.config.WeightFormat;
  * {@code [rows, cols]} and the part of it one tensor-parallel rank holds, {@code [rankRows, rankCols]}. A
  * column-parallel weight splits its rows into {@code rowParts} equal parts, a row-parallel one its columns into
  * {@code colParts}; a replicated one is whole on every rank. Only {@link Kind#LINEAR} weights are quantized when
- * the format says so (SEMANTICS.md section 7); everything else is in the unquantized dtype.
+ * the format says so (docs/contract.md section 11); everything else is in the unquantized dtype.
  *
  * @param name     the module's name in a layer, for messages
  * @param kind     what it is

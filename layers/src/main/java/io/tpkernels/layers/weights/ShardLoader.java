@@ -46,7 +46,7 @@ public final class ShardLoader {
     }
 
     /**
-     * An adapter tensor (SEMANTICS.md section 6): one whose shape is the full logical {@code fullShape} is cut to
+     * An adapter tensor (docs/contract.md section 8): one whose shape is the full logical {@code fullShape} is cut to
      * this rank's part {@code [from, to)} along {@code split}; one whose shape is already the local shard's is
      * taken as is; any other shape is an error naming the tensor, both shapes, tp and the rank.
      */

@@ -18,7 +18,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
-/** Every rule of SEMANTICS.md section 10, broken one at a time: each is a CheckpointException naming file and entry. */
+/** Every rule of docs/contract.md section 14, broken one at a time: each is a CheckpointException naming file and entry. */
 class SafetensorsFileRejectionTest {
     private static final Random RANDOM = new Random(10);
 

@@ -13,6 +13,19 @@ import org.junit.jupiter.params.provider.CsvSource;
 class ModelConfigTest {
 
     @Test
+    void aConfigFileLargerThanAnyConfigIsRefusedBeforeItIsRead(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws Exception {
+        java.nio.file.Path big = dir.resolve("config.json");
+        try (var f = java.nio.channels.FileChannel.open(big, java.nio.file.StandardOpenOption.CREATE_NEW,
+                java.nio.file.StandardOpenOption.WRITE)) {
+            f.write(java.nio.ByteBuffer.wrap(new byte[] {'{'}), (16L << 20)); // sparse: 16 MiB + 1 byte
+        }
+        var e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> ModelConfig.read(big));
+        org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains(big.toString())
+                && e.getMessage().contains("at most"), e.getMessage());
+    }
+
+    @Test
     void readsTheKeysAndIgnoresTheRest() {
         ModelConfig c = ModelConfig.parse("""
                 {"vocab_size": 32000, "hidden_size": 4096, "intermediate_size": 11008, "num_hidden_layers": 32,

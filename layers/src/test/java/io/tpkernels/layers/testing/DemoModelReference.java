@@ -5,7 +5,7 @@ import io.tpkernels.layers.model.DemoModelNames.Projection;
 import io.tpkernels.layers.weights.WeightSource;
 
 /**
- * The demo model of SEMANTICS.md section 9 in plain double arithmetic, straight from the weights: the
+ * The demo model of docs/contract.md section 13 in plain double arithmetic, straight from the weights: the
  * independent reference the sharded and pipelined runs are checked against.
  */
 public final class DemoModelReference {
