@@ -92,13 +92,7 @@ final class ForwardCommand implements Callable<Integer> {
             run(spec.commandLine().getOut(), err);
             return 0;
         } catch (IllegalArgumentException e) {
-            // Bad input: a missing or broken file, a bad value. One line, no stack trace unless asked.
-            if (debug) {
-                e.printStackTrace(err);
-            }
-            err.println("tpk forward: " + e.getMessage());
-            err.flush();
-            return Tpk.USAGE_ERROR;
+            return Tpk.badInput("forward", e, err, debug); // a missing or broken file, a bad value
         }
     }
 

@@ -95,13 +95,7 @@ final class PlanCommand implements Callable<Integer> {
             plan = ParallelPlan.of(model, new ParallelPlan.Options(tp, pp, padMultiple, remainder, partition,
                     balance, dtype.dtype, loraRank));
         } catch (IllegalArgumentException e) {
-            // Bad input: one line naming the file, the key and the value; the stack trace only when asked.
-            if (debug) {
-                e.printStackTrace(err);
-            }
-            err.println("tpk plan: " + e.getMessage());
-            err.flush();
-            return Tpk.USAGE_ERROR;
+            return Tpk.badInput("plan", e, err, debug);
         }
         PrintWriter out = spec.commandLine().getOut();
         if (json) {

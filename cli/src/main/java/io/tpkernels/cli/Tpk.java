@@ -53,6 +53,19 @@ public final class Tpk implements Runnable {
     /** Exit code for bad input. */
     static final int USAGE_ERROR = 2;
 
+    /**
+     * Reports bad input to a command: one line, {@code tpk <command>: <message>}, naming what was wrong; the stack
+     * trace only with {@code --debug}. Returns {@link #USAGE_ERROR}.
+     */
+    static int badInput(String command, IllegalArgumentException e, java.io.PrintWriter err, boolean debug) {
+        if (debug) {
+            e.printStackTrace(err);
+        }
+        err.println("tpk " + command + ": " + e.getMessage());
+        err.flush();
+        return USAGE_ERROR;
+    }
+
     @Override
     public void run() {
         spec.commandLine().usage(spec.commandLine().getOut());
