@@ -15,6 +15,8 @@
  *   - Tensor maps (cuTensorMapEncodeTiled) are checked against the rules cuda.h documents and encoded in the
  *     emulator's own layout (tensor_map.h), which only the emulated TMA reads.
  *   - TPK_EMU_TRACE=1 prints every call and every failure to stderr.
+ *   - TPK_EMU_STATS=1 prints one line to stderr at process exit, `tpk-emulator: launches=N host-waits=M`: how
+ *     often the process launched a kernel and how often the host waited for the device (see "counts" below).
  *
  * Build (see test-driver.sh, which builds it with the stub device of the tests):
  *   gcc -std=c11 -O2 -fPIC -fvisibility=hidden -I/usr/local/cuda/include -c driver.c
@@ -61,10 +63,49 @@ CUresult CUDAAPI cuEventElapsedTime(float* pMilliseconds, CUevent hStart, CUeven
 #define MAX_DYNAMIC_SMEM_OPTIN 232448             /* an H100's opt-in limit per block */
 
 static int g_trace;
+static int g_stats; /* TPK_EMU_STATS=1 */
+
+/* ---- counts
+ *
+ * Process-wide, over all threads, of calls that returned CUDA_SUCCESS:
+ *   - launches: cuLaunchKernel (the only launch the driver exports: no cuLaunchKernelEx, cooperative launches
+ *     or graphs; one that is added counts each kernel it runs as one launch);
+ *   - host waits: the calls that return only once the device is done with earlier work: cuStreamSynchronize,
+ *     cuCtxSynchronize, cuEventSynchronize, and the synchronous copies and memsets (cuMemcpyHtoD, cuMemcpyDtoH,
+ *     cuMemcpyDtoD, cuMemsetD8). Their Async forms and cuStreamQuery do not wait and do not count (nor would
+ *     cuEventQuery, which the driver does not export); nor does cuMemFree, nor any cuBLAS or NCCL call (those
+ *     libraries are emulated on their own).
+ * Counted always (a relaxed atomic add); printed at exit only when TPK_EMU_STATS is exactly "1". */
+
+static unsigned long long g_launches, g_host_waits;
+
+static CUresult count_launch(CUresult r) {
+    if (r == CUDA_SUCCESS) {
+        __atomic_fetch_add(&g_launches, 1, __ATOMIC_RELAXED);
+    }
+    return r;
+}
+
+static CUresult count_host_wait(CUresult r) {
+    if (r == CUDA_SUCCESS) {
+        __atomic_fetch_add(&g_host_waits, 1, __ATOMIC_RELAXED);
+    }
+    return r;
+}
+
+/* At exit (or at dlclose, which a process that loaded the driver never does): one fprintf, one line. */
+__attribute__((destructor)) static void print_counts(void) {
+    if (g_stats) {
+        fprintf(stderr, "tpk-emulator: launches=%llu host-waits=%llu\n", __atomic_load_n(&g_launches, __ATOMIC_RELAXED),
+                __atomic_load_n(&g_host_waits, __ATOMIC_RELAXED));
+    }
+}
 
 __attribute__((constructor)) static void read_environment(void) {
     const char* t = getenv("TPK_EMU_TRACE");
     g_trace = t != NULL && *t != '\0' && strcmp(t, "0") != 0;
+    const char* s = getenv("TPK_EMU_STATS");
+    g_stats = s != NULL && strcmp(s, "1") == 0;
 }
 
 __attribute__((format(printf, 1, 2))) static void trace(const char* fmt, ...) {
@@ -296,7 +337,7 @@ CUresult CUDAAPI cuCtxSynchronize(void) {
     trace("cuCtxSynchronize()");
     REQUIRE(need_context("cuCtxSynchronize"));
     wait_for_launches();
-    return CUDA_SUCCESS;
+    return count_host_wait(CUDA_SUCCESS);
 }
 
 /* ---- memory
@@ -524,7 +565,7 @@ static CUresult memset_d8(const char* call, CUdeviceptr dst, unsigned char value
 }
 
 CUresult CUDAAPI cuMemsetD8_v2(CUdeviceptr dst, unsigned char uc, size_t n) {
-    return memset_d8("cuMemsetD8_v2", dst, uc, n, NULL);
+    return count_host_wait(memset_d8("cuMemsetD8_v2", dst, uc, n, NULL));
 }
 
 CUresult CUDAAPI cuMemsetD8Async(CUdeviceptr dst, unsigned char uc, size_t n, CUstream stream) {
@@ -566,15 +607,15 @@ static CUresult copy_d_to_d(const char* call, CUdeviceptr dst, CUdeviceptr src, 
 }
 
 CUresult CUDAAPI cuMemcpyHtoD_v2(CUdeviceptr dst, const void* src, size_t n) {
-    return copy_h_to_d("cuMemcpyHtoD_v2", dst, src, n, NULL);
+    return count_host_wait(copy_h_to_d("cuMemcpyHtoD_v2", dst, src, n, NULL));
 }
 
 CUresult CUDAAPI cuMemcpyDtoH_v2(void* dst, CUdeviceptr src, size_t n) {
-    return copy_d_to_h("cuMemcpyDtoH_v2", dst, src, n, NULL);
+    return count_host_wait(copy_d_to_h("cuMemcpyDtoH_v2", dst, src, n, NULL));
 }
 
 CUresult CUDAAPI cuMemcpyDtoD_v2(CUdeviceptr dst, CUdeviceptr src, size_t n) {
-    return copy_d_to_d("cuMemcpyDtoD_v2", dst, src, n, NULL);
+    return count_host_wait(copy_d_to_d("cuMemcpyDtoD_v2", dst, src, n, NULL));
 }
 
 CUresult CUDAAPI cuMemcpyHtoDAsync_v2(CUdeviceptr dst, const void* src, size_t n, CUstream stream) {
@@ -715,7 +756,7 @@ CUresult CUDAAPI cuStreamSynchronize(CUstream hStream) {
         return fail("cuStreamSynchronize", CUDA_ERROR_INVALID_HANDLE);
     }
     wait_for_launches();
-    return CUDA_SUCCESS;
+    return count_host_wait(CUDA_SUCCESS);
 }
 
 /* Nothing here captures graphs: every stream runs its work. */
@@ -772,7 +813,7 @@ CUresult CUDAAPI cuEventSynchronize(CUevent hEvent) {
         return fail("cuEventSynchronize", CUDA_ERROR_INVALID_HANDLE);
     }
     wait_for_launches();
-    return CUDA_SUCCESS;
+    return count_host_wait(CUDA_SUCCESS);
 }
 
 /* As on a GPU: both events must exist, have been recorded and keep timing, or CUDA_ERROR_INVALID_HANDLE. */
@@ -1120,7 +1161,7 @@ CUresult CUDAAPI cuLaunchKernel(CUfunction f, unsigned int gridDimX, unsigned in
                 err[0] ? err : "(no reason given)");
         return fail("cuLaunchKernel", CUDA_ERROR_LAUNCH_FAILED);
     }
-    return CUDA_SUCCESS;
+    return count_launch(CUDA_SUCCESS);
 }
 
 /* ---- tensor maps (TMA descriptors) */

@@ -10,6 +10,7 @@
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -534,7 +535,134 @@ static void test_release(CUcontext ctx) {
     EXPECT(CUDA_ERROR_INVALID_CONTEXT, cuCtxSynchronize());
 }
 
-int main(void) {
+/* The counts of TPK_EMU_STATS=1: driver_test --counts SEQUENCE makes a known sequence of calls in a process of its
+ * own (the driver reads the variable when it is loaded, and prints at exit) and exits 0 if every call did as
+ * expected. Sequence "launches": 3 launches, 2 stream synchronizations and 1 synchronous copy, among calls that
+ * do not count (a refused launch, a synchronization of a destroyed stream, an async copy and memset, a stream
+ * query, an event record). Sequence "waits": one of each other host wait, and a refused synchronous copy. */
+static int run_counts_sequence(const char* sequence) {
+    CUcontext ctx = NULL;
+    CUmodule m = NULL;
+    CUfunction f = NULL;
+    CUstream s = NULL, dead = NULL;
+    CUevent e = NULL;
+    CUdeviceptr out = 0, other = 0;
+    float host[64] = {0};
+    EXPECT(CUDA_SUCCESS, cuInit(0));
+    EXPECT(CUDA_SUCCESS, cuDevicePrimaryCtxRetain(&ctx, 0));
+    EXPECT(CUDA_SUCCESS, cuCtxSetCurrent(ctx));
+    EXPECT(CUDA_SUCCESS, cuStreamCreate(&s, 0));
+    EXPECT(CUDA_SUCCESS, cuEventCreate(&e, CU_EVENT_DEFAULT));
+    EXPECT(CUDA_SUCCESS, cuMemAlloc(&out, sizeof host));
+    EXPECT(CUDA_SUCCESS, cuMemAlloc(&other, sizeof host));
+    if (strcmp(sequence, "launches") == 0) {
+        EXPECT(CUDA_SUCCESS, cuModuleLoadData(&m, PTX));
+        EXPECT(CUDA_SUCCESS, cuModuleGetFunction(&f, m, "tpk_test_fill"));
+        long long n = 64;
+        float value = 1.5f;
+        void* params[] = {&out, &n, &value};
+        EXPECT(CUDA_SUCCESS, cuMemcpyHtoDAsync(out, host, sizeof host, s));
+        EXPECT(CUDA_SUCCESS, cuMemsetD8Async(other, 0, sizeof host, s));
+        for (int i = 0; i < 3; i++) {
+            EXPECT(CUDA_SUCCESS, cuLaunchKernel(f, 1, 1, 1, 64, 1, 1, 0, s, params, NULL));
+        }
+        EXPECT(CUDA_ERROR_INVALID_VALUE, cuLaunchKernel(f, 1, 1, 1, 2048, 1, 1, 0, s, params, NULL));
+        EXPECT(CUDA_SUCCESS, cuEventRecord(e, s));
+        EXPECT(CUDA_SUCCESS, cuStreamQuery(s));
+        EXPECT(CUDA_SUCCESS, cuStreamSynchronize(s));
+        EXPECT(CUDA_SUCCESS, cuStreamSynchronize(NULL));
+        EXPECT(CUDA_SUCCESS, cuStreamCreate(&dead, 0));
+        EXPECT(CUDA_SUCCESS, cuStreamDestroy(dead));
+        EXPECT(CUDA_ERROR_INVALID_HANDLE, cuStreamSynchronize(dead));
+        EXPECT(CUDA_SUCCESS, cuMemcpyDtoH(host, out, sizeof host));
+        CHECK(host[0] == 1.5f && host[63] == 1.5f);
+        EXPECT(CUDA_SUCCESS, cuModuleUnload(m));
+    } else if (strcmp(sequence, "waits") == 0) {
+        EXPECT(CUDA_SUCCESS, cuEventRecord(e, s));
+        EXPECT(CUDA_SUCCESS, cuEventSynchronize(e));
+        EXPECT(CUDA_SUCCESS, cuCtxSynchronize());
+        EXPECT(CUDA_SUCCESS, cuMemcpyHtoD(out, host, sizeof host));
+        EXPECT(CUDA_SUCCESS, cuMemcpyDtoD(other, out, sizeof host));
+        EXPECT(CUDA_SUCCESS, cuMemsetD8(out, 0, sizeof host));
+        EXPECT(CUDA_ERROR_INVALID_VALUE, cuMemcpyHtoD(out, host, sizeof host + 1)); /* prints its refusal */
+    } else {
+        fprintf(stderr, "driver_test: no sequence %s\n", sequence);
+        return 2;
+    }
+    EXPECT(CUDA_SUCCESS, cuMemFree(out));
+    EXPECT(CUDA_SUCCESS, cuMemFree(other));
+    EXPECT(CUDA_SUCCESS, cuEventDestroy(e));
+    EXPECT(CUDA_SUCCESS, cuStreamDestroy(s));
+    EXPECT(CUDA_SUCCESS, cuDevicePrimaryCtxRelease(0));
+    return g_failed == 0 ? 0 : 1;
+}
+
+/* What driver_test --counts SEQUENCE writes to stderr, with TPK_EMU_STATS set to stats (or unset: NULL), and
+ * whether it exited 0. */
+static int counts_run(const char* sequence, const char* stats, char* err, size_t cap) {
+    int fds[2];
+    if (pipe(fds) != 0) {
+        return 0;
+    }
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) {
+        dup2(fds[1], STDERR_FILENO);
+        close(fds[0]);
+        close(fds[1]);
+        if (stats != NULL) {
+            setenv("TPK_EMU_STATS", stats, 1);
+        } else {
+            unsetenv("TPK_EMU_STATS");
+        }
+        unsetenv("TPK_EMU_TRACE");
+        execl("/proc/self/exe", "driver_test", "--counts", sequence, (char*)NULL);
+        _exit(127);
+    }
+    close(fds[1]);
+    size_t n = 0;
+    ssize_t got;
+    while ((got = read(fds[0], err + n, cap - 1 - n)) > 0) {
+        n += (size_t)got;
+    }
+    err[n] = '\0';
+    close(fds[0]);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+/* The last line of text, without its newline (text is changed). */
+static const char* last_line(char* text) {
+    size_t n = strlen(text);
+    if (n > 0 && text[n - 1] == '\n') {
+        text[--n] = '\0';
+    }
+    char* nl = strrchr(text, '\n');
+    return nl != NULL ? nl + 1 : text;
+}
+
+static void test_counts(void) {
+    char err[4096];
+    CHECK(counts_run("launches", "1", err, sizeof err));
+    CHECK(strcmp(err, "tpk-emulator: launches=3 host-waits=3\n") == 0); /* exactly one line, nothing else */
+    CHECK(counts_run("waits", "1", err, sizeof err));
+    CHECK(strstr(err, "cuMemcpyHtoD_v2 refused") != NULL);
+    const char* last = last_line(err);
+    CHECK(strcmp(last, "tpk-emulator: launches=0 host-waits=5") == 0);
+    CHECK(strstr(err, "tpk-emulator:") == last); /* once */
+    for (int i = 0; i < 3; i++) { /* unset, "0" and anything but "1": nothing */
+        const char* stats = i == 0 ? NULL : i == 1 ? "0" : "yes";
+        CHECK(counts_run("launches", stats, err, sizeof err));
+        CHECK(err[0] == '\0');
+    }
+}
+
+int main(int argc, char** argv) {
+    if (argc == 3 && strcmp(argv[1], "--counts") == 0) {
+        return run_counts_sequence(argv[2]);
+    }
+    test_counts();
     test_before_init();
     if (cuInit(0) != CUDA_SUCCESS) {
         fprintf(stderr, "FAILED: cuInit(0)\n");
