@@ -4,6 +4,7 @@ import io.tpkernels.gpu.CudaDevice;
 import io.tpkernels.gpu.CudaStream;
 import io.tpkernels.gpu.KernelArgs;
 import io.tpkernels.tensor.DType;
+import io.tpkernels.tensor.Memory;
 import io.tpkernels.tensor.Tensor;
 import java.lang.foreign.MemorySegment;
 import java.util.List;
@@ -40,51 +41,57 @@ final class Reductions {
         }
     }
 
+    @SuppressWarnings("try") // an access held by try-with-resources, not named in its body
     private static void host(List<Tensor> inputs, Tensor out, ReduceOp op) {
-        DType d = out.dtype();
-        long n = out.numel();
-        MemorySegment[] in = inputs.stream().map(Tensor::hostSegment).toArray(MemorySegment[]::new);
-        MemorySegment o = out.hostSegment();
-        long blocks = (n + BLOCK - 1) / BLOCK;
-        LongStream range = LongStream.range(0, blocks);
-        (blocks > 1 ? range.parallel() : range).forEach(b -> {
-            long end = Math.min(n, (b + 1) * BLOCK);
-            for (long i = b * BLOCK; i < end; i++) {
-                if (d.isFloatingPoint()) {
-                    float acc = d.getFloat(in[0], i);
-                    for (int r = 1; r < in.length; r++) {
-                        float x = d.getFloat(in[r], i);
-                        acc = op == ReduceOp.SUM ? acc + x : Math.max(acc, x); // Math.max: NaN wins, +0 above -0
+        try (Memory.Access held = Tensor.acquireAll(inputs.toArray(Tensor[]::new)); Memory.Access use = out.acquire()) {
+            DType d = out.dtype();
+            long n = out.numel();
+            MemorySegment[] in = inputs.stream().map(Tensor::hostSegment).toArray(MemorySegment[]::new);
+            MemorySegment o = out.hostSegment();
+            long blocks = (n + BLOCK - 1) / BLOCK;
+            LongStream range = LongStream.range(0, blocks);
+            (blocks > 1 ? range.parallel() : range).forEach(b -> {
+                long end = Math.min(n, (b + 1) * BLOCK);
+                for (long i = b * BLOCK; i < end; i++) {
+                    if (d.isFloatingPoint()) {
+                        float acc = d.getFloat(in[0], i);
+                        for (int r = 1; r < in.length; r++) {
+                            float x = d.getFloat(in[r], i);
+                            acc = op == ReduceOp.SUM ? acc + x : Math.max(acc, x); // Math.max: NaN wins, +0 above -0
+                        }
+                        d.setFloat(o, i, Float.isNaN(acc) ? CANONICAL_NAN_F32 : acc);
+                    } else {
+                        long acc = d.getLong(in[0], i);
+                        for (int r = 1; r < in.length; r++) {
+                            long x = d.getLong(in[r], i);
+                            acc = op == ReduceOp.SUM ? acc + x : Math.max(acc, x);
+                        }
+                        d.setLong(o, i, d == DType.I32 ? (int) acc : acc);
                     }
-                    d.setFloat(o, i, Float.isNaN(acc) ? CANONICAL_NAN_F32 : acc);
-                } else {
-                    long acc = d.getLong(in[0], i);
-                    for (int r = 1; r < in.length; r++) {
-                        long x = d.getLong(in[r], i);
-                        acc = op == ReduceOp.SUM ? acc + x : Math.max(acc, x);
-                    }
-                    d.setLong(o, i, d == DType.I32 ? (int) acc : acc);
                 }
-            }
-        });
+            });
+        }
     }
 
+    @SuppressWarnings("try") // an access held by try-with-resources, not named in its body
     private static void device(List<Tensor> inputs, Tensor out, ReduceOp op, CudaStream stream) {
-        if (inputs.size() > MAX_DEVICE_INPUTS) {
-            throw new IllegalArgumentException("an in-process group reduces at most " + MAX_DEVICE_INPUTS
-                    + " ranks on one GPU, got " + inputs.size());
+        try (Memory.Access held = Tensor.acquireAll(inputs.toArray(Tensor[]::new)); Memory.Access use = out.acquire()) {
+            if (inputs.size() > MAX_DEVICE_INPUTS) {
+                throw new IllegalArgumentException("an in-process group reduces at most " + MAX_DEVICE_INPUTS
+                        + " ranks on one GPU, got " + inputs.size());
+            }
+            long n = out.numel();
+            if (n == 0) {
+                return;
+            }
+            CudaDevice device = out.cudaDevice();
+            String name = "tpk_reduce_" + op.name().toLowerCase(Locale.ROOT) + "_" + out.dtype().name().toLowerCase(Locale.ROOT);
+            KernelArgs args = KernelArgs.begin().ptr(out.devicePointer()).i64(n).i32(inputs.size());
+            for (int r = 0; r < MAX_DEVICE_INPUTS; r++) {
+                args.ptr(r < inputs.size() ? inputs.get(r).devicePointer() : 0);
+            }
+            int blocks = (int) Math.max(1, Math.min((n + 255) / 256, (long) device.multiprocessors() * 8));
+            device.modules().kernel("collective", name).launch(stream, blocks, 256, 0, args);
         }
-        long n = out.numel();
-        if (n == 0) {
-            return;
-        }
-        CudaDevice device = out.cudaDevice();
-        String name = "tpk_reduce_" + op.name().toLowerCase(Locale.ROOT) + "_" + out.dtype().name().toLowerCase(Locale.ROOT);
-        KernelArgs args = KernelArgs.begin().ptr(out.devicePointer()).i64(n).i32(inputs.size());
-        for (int r = 0; r < MAX_DEVICE_INPUTS; r++) {
-            args.ptr(r < inputs.size() ? inputs.get(r).devicePointer() : 0);
-        }
-        int blocks = (int) Math.max(1, Math.min((n + 255) / 256, (long) device.multiprocessors() * 8));
-        device.modules().kernel("collective", name).launch(stream, blocks, 256, 0, args);
     }
 }

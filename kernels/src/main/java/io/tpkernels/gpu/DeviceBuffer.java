@@ -2,6 +2,7 @@ package io.tpkernels.gpu;
 
 import io.tpkernels.ffm.cuda.CudaDriver;
 import io.tpkernels.tensor.Device;
+import io.tpkernels.tensor.Lifetime;
 import io.tpkernels.tensor.Memory;
 import io.tpkernels.tensor.MemoryMeter;
 import java.util.Objects;
@@ -10,12 +11,19 @@ import java.util.Objects;
  * Device memory: either allocated here by {@code cuMemAlloc} and freed by {@link #close()}, or a view of memory
  * that someone else allocated and frees ({@link #wrap}), which {@link #close()} only marks closed. Either way, use
  * after close is an {@link IllegalStateException} naming the buffer, never a stale pointer handed to a kernel.
+ *
+ * <p>Use and close are exclusive: {@link #close()} waits for the {@linkplain #acquire() accesses} in flight before
+ * it frees the memory (or, for a wrapped buffer, before it returns, so that the owner may then free it). Code that
+ * hands {@link #pointer()} to the driver holds an access from before it reads the pointer until the call has
+ * returned. An asynchronous use (a launch, an async copy) needs the access only until it is queued: freeing
+ * device memory waits for the device's work that was queued before it.
  */
 public final class DeviceBuffer implements Memory {
     private final CudaDevice device;
     private final long bytes;
     private final boolean owner;
     private final MemoryMeter.Charge charge;
+    private final Lifetime lifetime = new Lifetime();
     private volatile long pointer;
 
     private DeviceBuffer(CudaDevice device, long bytes, long pointer, boolean owner, MemoryMeter.Charge charge) {
@@ -53,13 +61,25 @@ public final class DeviceBuffer implements Memory {
         return new DeviceBuffer(device, bytes, pointer, false, MemoryMeter.Charge.NONE);
     }
 
-    /** The device pointer. */
+    /**
+     * The device pointer. It stays valid only while an {@link #acquire() access} is held (or while nothing can
+     * close the buffer).
+     */
     public long pointer() {
         long p = pointer;
         if (p == 0) {
-            throw new IllegalStateException("device buffer of " + bytes + " bytes on " + device + " was already closed");
+            throw new IllegalStateException(closedMessage());
         }
         return p;
+    }
+
+    @Override
+    public Access acquire() {
+        return lifetime.acquire(this::closedMessage);
+    }
+
+    private String closedMessage() {
+        return "device buffer of " + bytes + " bytes on " + device + " was used after it was closed";
     }
 
     /** The device that holds it. */
@@ -79,12 +99,16 @@ public final class DeviceBuffer implements Memory {
 
     @Override
     public boolean isOpen() {
-        return pointer != 0;
+        return lifetime.isOpen();
     }
 
-    /** Frees the memory if it was allocated here; a wrapped buffer is only marked closed. */
+    /**
+     * Waits for the accesses in flight, then frees the memory if it was allocated here; a wrapped buffer is only
+     * marked closed.
+     */
     @Override
     public synchronized void close() {
+        lifetime.close();
         long p = pointer;
         if (p != 0) {
             pointer = 0;

@@ -5,6 +5,7 @@ import io.tpkernels.gpu.CudaKernel;
 import io.tpkernels.gpu.CudaStream;
 import io.tpkernels.gpu.KernelArgs;
 import io.tpkernels.tensor.DType;
+import io.tpkernels.tensor.Memory;
 import io.tpkernels.tensor.Tensor;
 import java.util.Locale;
 
@@ -30,6 +31,7 @@ final class CastCuda {
     private CastCuda() {
     }
 
+    @SuppressWarnings("try") // an access held by try-with-resources, not named in its body
     static void run(Tensor src, Tensor dst, CudaStream stream) {
         long n = src.numel();
         if (src.dtype() == dst.dtype()) {
@@ -43,7 +45,9 @@ final class CastCuda {
         CudaKernel kernel = device.modules().kernel("cast", KERNEL_NAMES[src.dtype().ordinal()][dst.dtype().ordinal()]);
         long needed = (n + (long) THREADS * ELEMENTS_PER_THREAD - 1) / ((long) THREADS * ELEMENTS_PER_THREAD);
         int blocks = (int) Math.max(1, Math.min(needed, (long) device.multiprocessors() * BLOCKS_PER_SM));
-        kernel.launch(stream, blocks, THREADS, 0,
-                KernelArgs.begin().ptr(dst.devicePointer()).ptr(src.devicePointer()).i64(n));
+        try (Memory.Access use = Tensor.acquireAll(src, dst)) {
+            kernel.launch(stream, blocks, THREADS, 0,
+                    KernelArgs.begin().ptr(dst.devicePointer()).ptr(src.devicePointer()).i64(n));
+        }
     }
 }

@@ -5,6 +5,7 @@ import io.tpkernels.ffm.cublas.CublasApi;
 import io.tpkernels.gpu.CudaDevice;
 import io.tpkernels.gpu.CudaStream;
 import io.tpkernels.tensor.DType;
+import io.tpkernels.tensor.Memory;
 import io.tpkernels.tensor.Tensor;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -62,32 +63,35 @@ public final class CublasGemm {
     }
 
     /** {@code out = alpha·x·wᵀ + beta·out} on the valid columns; {@code alpha}, {@code beta} f32 in host memory. */
+    @SuppressWarnings("try") // an access held by try-with-resources, not named in its body
     public static void multiplyNT(Tensor x, Tensor w, Tensor out, MemorySegment alpha, MemorySegment beta,
                                   CudaStream stream) {
-        check(x, w, out, stream);
-        CudaDevice device = stream.device();
-        device.makeCurrent();
-        int t = Math.toIntExact(x.dim(0));
-        int k = Math.toIntExact(x.dim(1));
-        int n = Math.toIntExact(w.dim(0));
-        if (t == 0 || n == 0) {
-            return;
-        }
-        Queue<MemorySegment> idle = IDLE.computeIfAbsent(new StreamKey(device, stream.handle().address()),
-                key -> new ConcurrentLinkedQueue<>());
-        MemorySegment handle = idle.poll();
-        if (handle == null) {
-            handle = Cublas.create();
-        }
-        try {
-            Cublas.setStream(handle, stream.handle());
-            // Row-major out[T, S] is column-major [S, T]: out = W·Xᵀ there, with W read transposed.
-            Cublas.gemmEx(handle, CublasApi.CUBLAS_OP_T, CublasApi.CUBLAS_OP_N, n, t, k, alpha,
-                    w.devicePointer(), type(w.dtype()), Math.max(1, k), x.devicePointer(), type(x.dtype()),
-                    Math.max(1, k), beta, out.devicePointer(), type(out.dtype()), Math.toIntExact(out.dim(1)),
-                    CublasApi.CUBLAS_COMPUTE_32F, CublasApi.CUBLAS_GEMM_DEFAULT);
-        } finally {
-            idle.add(handle);
+        try (Memory.Access use = Tensor.acquireAll(x, w, out)) {
+            check(x, w, out, stream);
+            CudaDevice device = stream.device();
+            device.makeCurrent();
+            int t = Math.toIntExact(x.dim(0));
+            int k = Math.toIntExact(x.dim(1));
+            int n = Math.toIntExact(w.dim(0));
+            if (t == 0 || n == 0) {
+                return;
+            }
+            Queue<MemorySegment> idle = IDLE.computeIfAbsent(new StreamKey(device, stream.handle().address()),
+                    key -> new ConcurrentLinkedQueue<>());
+            MemorySegment handle = idle.poll();
+            if (handle == null) {
+                handle = Cublas.create();
+            }
+            try {
+                Cublas.setStream(handle, stream.handle());
+                // Row-major out[T, S] is column-major [S, T]: out = W·Xᵀ there, with W read transposed.
+                Cublas.gemmEx(handle, CublasApi.CUBLAS_OP_T, CublasApi.CUBLAS_OP_N, n, t, k, alpha,
+                        w.devicePointer(), type(w.dtype()), Math.max(1, k), x.devicePointer(), type(x.dtype()),
+                        Math.max(1, k), beta, out.devicePointer(), type(out.dtype()), Math.toIntExact(out.dim(1)),
+                        CublasApi.CUBLAS_COMPUTE_32F, CublasApi.CUBLAS_GEMM_DEFAULT);
+            } finally {
+                idle.add(handle);
+            }
         }
     }
 

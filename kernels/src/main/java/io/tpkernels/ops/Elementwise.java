@@ -4,6 +4,7 @@ import io.tpkernels.gpu.CudaDevice;
 import io.tpkernels.gpu.CudaStream;
 import io.tpkernels.gpu.KernelArgs;
 import io.tpkernels.tensor.DType;
+import io.tpkernels.tensor.Memory;
 import io.tpkernels.tensor.Tensor;
 import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
@@ -139,20 +140,23 @@ public final class Elementwise {
      * One launch of {@code kernel} for out's dtype over {@code out}'s elements; {@code cols} is read by the bias and
      * column-scale kernels only.
      */
+    @SuppressWarnings("try") // an access held by try-with-resources, not named in its body
     private static void launch(Kernel kernel, Tensor out, Tensor a, Tensor b, long cols) {
-        long n = out.numel();
-        if (n == 0) {
-            return;
+        try (Memory.Access use = Tensor.acquireAll(out, a, b)) {
+            long n = out.numel();
+            if (n == 0) {
+                return;
+            }
+            CudaDevice device = out.cudaDevice();
+            CudaStream stream = CudaStream.legacyDefault(device);
+            int blocks = (int) Math.max(1, Math.min((n + THREADS - 1) / THREADS, (long) device.multiprocessors() * BLOCKS_PER_SM));
+            KernelArgs args = KernelArgs.begin().ptr(out.devicePointer()).ptr(a.devicePointer()).ptr(b.devicePointer()).i64(n);
+            if (kernel == Kernel.ADD_BIAS || kernel == Kernel.SCALE_COLUMNS) {
+                args.i64(cols);
+            }
+            device.modules().kernel("elementwise", kernel.names[out.dtype().ordinal()])
+                    .launch(stream, blocks, THREADS, 0, args);
+            stream.synchronize();
         }
-        CudaDevice device = out.cudaDevice();
-        CudaStream stream = CudaStream.legacyDefault(device);
-        int blocks = (int) Math.max(1, Math.min((n + THREADS - 1) / THREADS, (long) device.multiprocessors() * BLOCKS_PER_SM));
-        KernelArgs args = KernelArgs.begin().ptr(out.devicePointer()).ptr(a.devicePointer()).ptr(b.devicePointer()).i64(n);
-        if (kernel == Kernel.ADD_BIAS || kernel == Kernel.SCALE_COLUMNS) {
-            args.i64(cols);
-        }
-        device.modules().kernel("elementwise", kernel.names[out.dtype().ordinal()])
-                .launch(stream, blocks, THREADS, 0, args);
-        stream.synchronize();
     }
 }

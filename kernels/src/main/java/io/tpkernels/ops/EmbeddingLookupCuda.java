@@ -7,6 +7,7 @@ import io.tpkernels.gpu.KernelArgs;
 import io.tpkernels.gpu.KernelLauncher;
 import io.tpkernels.tensor.DType;
 import io.tpkernels.tensor.Device;
+import io.tpkernels.tensor.Memory;
 import io.tpkernels.tensor.Tensor;
 
 /**
@@ -70,6 +71,7 @@ final class EmbeddingLookupCuda {
         KernelArgs of(ErrorFlags.Flag flag);
     }
 
+    @SuppressWarnings("try") // an access held by try-with-resources, not named in its body
     private static EmbeddingLookup.Pending launch(Tensor ids, Tensor weight, Tensor out, long vocabSize,
                                                   CudaStream stream, KernelLauncher launcher, String kernelPrefix,
                                                   Args args) {
@@ -83,7 +85,7 @@ final class EmbeddingLookupCuda {
         long blocksNeeded = (tokens + WARPS_PER_BLOCK - 1) / WARPS_PER_BLOCK;
         int blocks = (int) Math.max(1, Math.min(blocksNeeded, (long) device.multiprocessors() * BLOCKS_PER_SM));
         ErrorFlags.Flag flag = device.errorFlags().borrow(stream);
-        try {
+        try (Memory.Access use = Tensor.acquireAll(ids, weight, out)) {
             launcher.launch(stream, "embedding", kernel, blocks, THREADS, 0, args.of(flag));
         } catch (RuntimeException e) {
             flag.close(); // nothing was queued that could write it: back to the pool

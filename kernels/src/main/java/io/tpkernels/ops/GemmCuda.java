@@ -6,6 +6,7 @@ import io.tpkernels.gpu.CudaStream;
 import io.tpkernels.gpu.KernelArgs;
 import io.tpkernels.gpu.TensorMaps;
 import io.tpkernels.tensor.DType;
+import io.tpkernels.tensor.Memory;
 import io.tpkernels.tensor.Tensor;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -114,52 +115,55 @@ final class GemmCuda {
     }
 
     /** Queues the GEMM on {@code stream}; all tensors on {@code out}'s device, shapes checked by the caller. */
+    @SuppressWarnings("try") // an access held by try-with-resources, not named in its body
     static void launch(Tensor x, Tensor w, Tensor xa, Tensor b, Tensor bias, Tensor columnScale, long valid,
                        float alpha, Tensor out, CudaStream stream) {
-        long t = x.dim(0);
-        long k = x.dim(1);
-        long r = xa == null ? 0 : xa.dim(1);
-        long s = out.dim(1);
-        if (t == 0 || s == 0) {
-            return;
-        }
-        CudaDevice device = out.cudaDevice();
-        long xPtr = x.devicePointer();
-        long wPtr = valid == 0 ? xPtr : w.devicePointer(); // no valid rows: W is never read
-        long xaPtr = r == 0 ? 0 : xa.devicePointer();
-        long bPtr = r == 0 || valid == 0 ? 0 : b.devicePointer();
-        Path path = r == 0 ? path(x.dtype(), t, k, 0, xPtr, wPtr) : path(x.dtype(), t, k, r, xPtr, wPtr, xaPtr, bPtr);
-        if (path == Path.MMA) {
-            path = tensorCoreBody(device, x.dtype(), out.dtype(), k, r, bias != null || columnScale != null, valid, s);
-        }
-        String name = NAMES[path.ordinal()][x.dtype().ordinal()][out.dtype().ordinal()];
-        if (path == Path.MMA_DECODE_T) {
-            launchNarrow(device.modules().kernel("gemm", name), x, w, alpha, out, stream);
-            return;
-        }
-        if (path == Path.WGMMA || path == Path.WGMMA_PP) {
-            Hopper hopper = Hopper.of(path);
-            launchWgmma(hopper, device.modules().kernel(hopper.module(), name), x, w, xa, b, bias, columnScale, valid,
-                    alpha, out, stream);
-            return;
-        }
-        CudaKernel kernel = device.modules().kernel("gemm", name);
-        KernelArgs args = KernelArgs.begin().ptr(out.devicePointer()).ptr(xPtr).ptr(wPtr).ptr(xaPtr).ptr(bPtr)
-                .ptr(pointer(bias)).ptr(pointer(columnScale)).i32(Math.toIntExact(t)).i32(Math.toIntExact(k))
-                .i32(Math.toIntExact(r)).i64(valid).i64(s).f32(alpha);
-        switch (path) {
-            case MMA_DECODE -> kernel.launch(stream, blocks(s, MMA_DECODE_COLUMNS), MMA_DECODE_THREADS, 0, args);
-            case DECODE -> {
-                long blocks = Math.min((s + THREADS / 32 - 1) / (THREADS / 32),
-                        (long) device.multiprocessors() * DECODE_BLOCKS_PER_SM);
-                kernel.launch(stream, (int) blocks, THREADS, 0, args);
+        try (Memory.Access use = Tensor.acquireAll(x, w, xa, b, bias, columnScale, out)) {
+            long t = x.dim(0);
+            long k = x.dim(1);
+            long r = xa == null ? 0 : xa.dim(1);
+            long s = out.dim(1);
+            if (t == 0 || s == 0) {
+                return;
             }
-            case WGMMA, WGMMA_PP, MMA_DECODE_T -> throw new AssertionError(path + " is launched above");
-            case MMA -> {
-                kernel.allowDynamicSharedBytes(MMA_SHARED_BYTES);
-                kernel.launch(stream, blocks(s, MMA_TILE), blocks(t, MMA_TILE), 1, THREADS, 1, 1, MMA_SHARED_BYTES, args);
+            CudaDevice device = out.cudaDevice();
+            long xPtr = x.devicePointer();
+            long wPtr = valid == 0 ? xPtr : w.devicePointer(); // no valid rows: W is never read
+            long xaPtr = r == 0 ? 0 : xa.devicePointer();
+            long bPtr = r == 0 || valid == 0 ? 0 : b.devicePointer();
+            Path path = r == 0 ? path(x.dtype(), t, k, 0, xPtr, wPtr) : path(x.dtype(), t, k, r, xPtr, wPtr, xaPtr, bPtr);
+            if (path == Path.MMA) {
+                path = tensorCoreBody(device, x.dtype(), out.dtype(), k, r, bias != null || columnScale != null, valid, s);
             }
-            case SIMT -> kernel.launch(stream, blocks(s, SIMT_TILE), blocks(t, SIMT_TILE), 1, THREADS, 1, 1, 0, args);
+            String name = NAMES[path.ordinal()][x.dtype().ordinal()][out.dtype().ordinal()];
+            if (path == Path.MMA_DECODE_T) {
+                launchNarrow(device.modules().kernel("gemm", name), x, w, alpha, out, stream);
+                return;
+            }
+            if (path == Path.WGMMA || path == Path.WGMMA_PP) {
+                Hopper hopper = Hopper.of(path);
+                launchWgmma(hopper, device.modules().kernel(hopper.module(), name), x, w, xa, b, bias, columnScale, valid,
+                        alpha, out, stream);
+                return;
+            }
+            CudaKernel kernel = device.modules().kernel("gemm", name);
+            KernelArgs args = KernelArgs.begin().ptr(out.devicePointer()).ptr(xPtr).ptr(wPtr).ptr(xaPtr).ptr(bPtr)
+                    .ptr(pointer(bias)).ptr(pointer(columnScale)).i32(Math.toIntExact(t)).i32(Math.toIntExact(k))
+                    .i32(Math.toIntExact(r)).i64(valid).i64(s).f32(alpha);
+            switch (path) {
+                case MMA_DECODE -> kernel.launch(stream, blocks(s, MMA_DECODE_COLUMNS), MMA_DECODE_THREADS, 0, args);
+                case DECODE -> {
+                    long blocks = Math.min((s + THREADS / 32 - 1) / (THREADS / 32),
+                            (long) device.multiprocessors() * DECODE_BLOCKS_PER_SM);
+                    kernel.launch(stream, (int) blocks, THREADS, 0, args);
+                }
+                case WGMMA, WGMMA_PP, MMA_DECODE_T -> throw new AssertionError(path + " is launched above");
+                case MMA -> {
+                    kernel.allowDynamicSharedBytes(MMA_SHARED_BYTES);
+                    kernel.launch(stream, blocks(s, MMA_TILE), blocks(t, MMA_TILE), 1, THREADS, 1, 1, MMA_SHARED_BYTES, args);
+                }
+                case SIMT -> kernel.launch(stream, blocks(s, SIMT_TILE), blocks(t, SIMT_TILE), 1, THREADS, 1, 1, 0, args);
+            }
         }
     }
 
@@ -199,18 +203,21 @@ final class GemmCuda {
      * ({@code gemm_sm90.cu}) on {@code stream}, through {@code kernel}, what {@link #loraOnChipKernel} gave for these
      * operands; the column scale {@code c} may be {@code null}. Shapes checked by the caller.
      */
+    @SuppressWarnings("try") // an access held by try-with-resources, not named in its body
     static void launchLoraOnChip(CudaKernel kernel, Tensor x, Tensor w, Tensor a, Tensor b, float scale,
                                  Tensor columnScale, Tensor bias, Tensor out, CudaStream stream) {
-        long t = x.dim(0);
-        long k = x.dim(1);
-        long r = a.dim(0);
-        long n = w.dim(0);
-        int rb = ON_CHIP_RANKS[onChipRankIndex(r)];
-        MemorySegment maps = encodeMaps(x, w, n, a, rb, b, V1);
-        KernelArgs args = KernelArgs.begin().ptr(out.devicePointer()).ptr(pointer(bias)).ptr(pointer(columnScale))
-                .i32(Math.toIntExact(t)).i32(Math.toIntExact(k)).i32(Math.toIntExact(r)).i64(n).f32(scale);
-        launchHopper(V1, kernel, maps, args, t, n, V1.sharedBytes() + V1_STAGES * rb * WG_BK * 2, out.cudaDevice(),
-                stream);
+        try (Memory.Access use = Tensor.acquireAll(x, w, a, b, columnScale, bias, out)) {
+            long t = x.dim(0);
+            long k = x.dim(1);
+            long r = a.dim(0);
+            long n = w.dim(0);
+            int rb = ON_CHIP_RANKS[onChipRankIndex(r)];
+            MemorySegment maps = encodeMaps(x, w, n, a, rb, b, V1);
+            KernelArgs args = KernelArgs.begin().ptr(out.devicePointer()).ptr(pointer(bias)).ptr(pointer(columnScale))
+                    .i32(Math.toIntExact(t)).i32(Math.toIntExact(k)).i32(Math.toIntExact(r)).i64(n).f32(scale);
+            launchHopper(V1, kernel, maps, args, t, n, V1.sharedBytes() + V1_STAGES * rb * WG_BK * 2, out.cudaDevice(),
+                    stream);
+        }
     }
 
     /**
@@ -324,21 +331,24 @@ final class GemmCuda {
     }
 
     /** Writes −∞ into columns {@code [valid, S)} of {@code out} (after a GEMM that wrote only the valid ones). */
+    @SuppressWarnings("try") // an access held by try-with-resources, not named in its body
     static void padColumns(Tensor out, long valid, CudaStream stream) {
-        long t = out.dim(0);
-        long s = out.dim(1);
-        if (t == 0 || s <= valid) {
-            return;
+        try (Memory.Access use = Tensor.acquireAll(out)) {
+            long t = out.dim(0);
+            long s = out.dim(1);
+            if (t == 0 || s <= valid) {
+                return;
+            }
+            if (out.dtype() != DType.F32 && out.dtype() != DType.BF16) {
+                throw new IllegalArgumentException("−∞ padding columns are written into F32 or BF16 logits, not "
+                        + out.describe()); // BF16's −∞ bits would be a NaN in F16
+            }
+            CudaDevice device = out.cudaDevice();
+            String name = out.dtype() == DType.F32 ? "tpk_pad_columns_f32" : "tpk_pad_columns_bf16";
+            long blocks = Math.min((t * (s - valid) + THREADS - 1) / THREADS, (long) device.multiprocessors() * 8);
+            device.modules().kernel("gemm", name).launch(stream, (int) blocks, THREADS, 0,
+                    KernelArgs.begin().ptr(out.devicePointer()).i64(t).i64(valid).i64(s));
         }
-        if (out.dtype() != DType.F32 && out.dtype() != DType.BF16) {
-            throw new IllegalArgumentException("−∞ padding columns are written into F32 or BF16 logits, not "
-                    + out.describe()); // BF16's −∞ bits would be a NaN in F16
-        }
-        CudaDevice device = out.cudaDevice();
-        String name = out.dtype() == DType.F32 ? "tpk_pad_columns_f32" : "tpk_pad_columns_bf16";
-        long blocks = Math.min((t * (s - valid) + THREADS - 1) / THREADS, (long) device.multiprocessors() * 8);
-        device.modules().kernel("gemm", name).launch(stream, (int) blocks, THREADS, 0,
-                KernelArgs.begin().ptr(out.devicePointer()).i64(t).i64(valid).i64(s));
     }
 
     /** A tensor's device pointer, or 0 (a kernel's null) for none. */

@@ -3,6 +3,7 @@ package io.tpkernels.ops;
 import io.tpkernels.gpu.CudaStream;
 import io.tpkernels.gpu.KernelArgs;
 import io.tpkernels.tensor.DType;
+import io.tpkernels.tensor.Memory;
 import io.tpkernels.tensor.Tensor;
 import java.util.Locale;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -70,27 +71,30 @@ final class LoraDecodeCuda {
      * Queues {@code out = c ⊙ (x·Wᵀ + round(s·x·Aᵀ)·Bᵀ) + bias} on {@code stream}, the column scale {@code c} (F32
      * {@code [N]}) and {@code bias} each possibly {@code null}; shapes checked by the caller.
      */
+    @SuppressWarnings("try") // an access held by try-with-resources, not named in its body
     static void launch(Tensor x, Tensor w, Tensor a, Tensor b, float scale, Tensor columnScale, Tensor bias, Tensor out,
                        CudaStream stream) {
-        int t = Math.toIntExact(x.dim(0));
-        int k = Math.toIntExact(x.dim(1));
-        int r = Math.toIntExact(a.dim(0));
-        long n = w.dim(0);
-        int splits = Math.clamp(Math.min(k / MIN_KSLICE, MAX_PARTIALS / (t * r)), 1, MAX_SPLITS);
-        int kslice = ceilDiv(ceilDiv(k, splits), KSTEP) * KSTEP;
-        splits = ceilDiv(k, kslice); // no empty split
-        long scratch = stream.scratch().pointer();
-        int epoch;
-        do {
-            epoch = EPOCHS.incrementAndGet();
-        } while (epoch == 0); // ready starts at 0
-        String name = NAMES[x.dtype().ordinal()][out.dtype().ordinal()];
-        KernelArgs args = KernelArgs.begin().ptr(out.devicePointer()).ptr(x.devicePointer()).ptr(w.devicePointer())
-                .ptr(a.devicePointer()).ptr(b.devicePointer()).ptr(GemmCuda.pointer(bias))
-                .ptr(GemmCuda.pointer(columnScale)).i32(t).i32(k).i32(r).i64(n).f32(scale).ptr(scratch + PARTIALS).ptr(scratch + XA).ptr(scratch + ARRIVED)
-                .ptr(scratch + READY).ptr(scratch + CLAIMS).i32(epoch).i32(splits).i32(kslice);
-        int blocks = Math.toIntExact(ceilDiv(r, COLS) * (long) splits + ceilDiv(n, COLS));
-        out.cudaDevice().modules().kernel("lora_decode", name).launch(stream, blocks, THREADS, 0, args);
+        try (Memory.Access use = Tensor.acquireAll(x, w, a, b, columnScale, bias, out)) {
+            int t = Math.toIntExact(x.dim(0));
+            int k = Math.toIntExact(x.dim(1));
+            int r = Math.toIntExact(a.dim(0));
+            long n = w.dim(0);
+            int splits = Math.clamp(Math.min(k / MIN_KSLICE, MAX_PARTIALS / (t * r)), 1, MAX_SPLITS);
+            int kslice = ceilDiv(ceilDiv(k, splits), KSTEP) * KSTEP;
+            splits = ceilDiv(k, kslice); // no empty split
+            long scratch = stream.scratch().pointer();
+            int epoch;
+            do {
+                epoch = EPOCHS.incrementAndGet();
+            } while (epoch == 0); // ready starts at 0
+            String name = NAMES[x.dtype().ordinal()][out.dtype().ordinal()];
+            KernelArgs args = KernelArgs.begin().ptr(out.devicePointer()).ptr(x.devicePointer()).ptr(w.devicePointer())
+                    .ptr(a.devicePointer()).ptr(b.devicePointer()).ptr(GemmCuda.pointer(bias))
+                    .ptr(GemmCuda.pointer(columnScale)).i32(t).i32(k).i32(r).i64(n).f32(scale).ptr(scratch + PARTIALS).ptr(scratch + XA).ptr(scratch + ARRIVED)
+                    .ptr(scratch + READY).ptr(scratch + CLAIMS).i32(epoch).i32(splits).i32(kslice);
+            int blocks = Math.toIntExact(ceilDiv(r, COLS) * (long) splits + ceilDiv(n, COLS));
+            out.cudaDevice().modules().kernel("lora_decode", name).launch(stream, blocks, THREADS, 0, args);
+        }
     }
 
     private static int ceilDiv(int a, int b) {

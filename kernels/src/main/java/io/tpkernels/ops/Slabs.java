@@ -4,6 +4,7 @@ import io.tpkernels.ffm.cuda.CudaDriver;
 import io.tpkernels.gpu.CudaDevice;
 import io.tpkernels.gpu.CudaStream;
 import io.tpkernels.gpu.KernelArgs;
+import io.tpkernels.tensor.Memory;
 import io.tpkernels.tensor.Tensor;
 import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
@@ -56,6 +57,7 @@ public final class Slabs {
      * Copies slab {@code [srcStart, srcStart+length)} of {@code src} along {@code dim} into slab
      * {@code [dstStart, dstStart+length)} of {@code dst}; both on one device, equal in every other dimension.
      */
+    @SuppressWarnings("try") // an access held by try-with-resources, not named in its body
     public static void copy(Tensor src, int dim, long srcStart, Tensor dst, long dstStart, long length, CudaStream stream) {
         long[] a = src.shape();
         long[] b = dst.shape();
@@ -73,28 +75,30 @@ public final class Slabs {
         if (rowBytes == 0 || rows == 0) {
             return;
         }
-        if (!src.device().isCuda()) {
-            MemorySegment s = src.hostSegment();
-            MemorySegment d = dst.hostSegment();
-            for (long r = 0; r < rows; r++) {
-                MemorySegment.copy(s, r * srcStride + srcStart * innerBytes, d, r * dstStride + dstStart * innerBytes,
-                        rowBytes);
+        try (Memory.Access use = Tensor.acquireAll(src, dst)) {
+            if (!src.device().isCuda()) {
+                MemorySegment s = src.hostSegment();
+                MemorySegment d = dst.hostSegment();
+                for (long r = 0; r < rows; r++) {
+                    MemorySegment.copy(s, r * srcStride + srcStart * innerBytes, d, r * dstStride + dstStart * innerBytes,
+                            rowBytes);
+                }
+                return;
             }
-            return;
+            CudaDevice device = src.cudaDevice();
+            long sp = src.devicePointer() + srcStart * innerBytes;
+            long dp = dst.devicePointer() + dstStart * innerBytes;
+            device.makeCurrent();
+            if (rows == 1) {
+                CudaDriver.memcpyDtoDAsync(dp, sp, rowBytes, stream.handle());
+                return;
+            }
+            boolean words = (sp | dp | srcStride | dstStride | rowBytes) % 4 == 0;
+            long total = rows * (rowBytes / (words ? 4 : 1));
+            int blocks = (int) Math.max(1, Math.min((total + 255) / 256, (long) device.multiprocessors() * 8));
+            device.modules().kernel("collective", words ? "tpk_copy_rows_b4" : "tpk_copy_rows_b1").launch(stream, blocks,
+                    256, 0, KernelArgs.begin().ptr(dp).i64(dstStride).ptr(sp).i64(srcStride).i64(rowBytes).i64(rows));
         }
-        CudaDevice device = src.cudaDevice();
-        long sp = src.devicePointer() + srcStart * innerBytes;
-        long dp = dst.devicePointer() + dstStart * innerBytes;
-        device.makeCurrent();
-        if (rows == 1) {
-            CudaDriver.memcpyDtoDAsync(dp, sp, rowBytes, stream.handle());
-            return;
-        }
-        boolean words = (sp | dp | srcStride | dstStride | rowBytes) % 4 == 0;
-        long total = rows * (rowBytes / (words ? 4 : 1));
-        int blocks = (int) Math.max(1, Math.min((total + 255) / 256, (long) device.multiprocessors() * 8));
-        device.modules().kernel("collective", words ? "tpk_copy_rows_b4" : "tpk_copy_rows_b1").launch(stream, blocks,
-                256, 0, KernelArgs.begin().ptr(dp).i64(dstStride).ptr(sp).i64(srcStride).i64(rowBytes).i64(rows));
     }
 
     /** A new tensor holding slab {@code [start, start+length)} of {@code src} along {@code dim}; returns when done. */

@@ -3,6 +3,7 @@ package io.tpkernels.ops;
 import io.tpkernels.gpu.CudaStream;
 import io.tpkernels.gpu.KernelArgs;
 import io.tpkernels.tensor.DType;
+import io.tpkernels.tensor.Memory;
 import io.tpkernels.tensor.Tensor;
 
 /** {@link VocabArgmax#local} on a GPU: {@code argmax.cu}, one block per token. */
@@ -10,14 +11,17 @@ final class VocabArgmaxCuda {
     private VocabArgmaxCuda() {
     }
 
+    @SuppressWarnings("try") // an access held by try-with-resources, not named in its body
     static void run(Tensor logits, long valid, long start, Tensor values, Tensor ids, CudaStream stream) {
-        long t = logits.dim(0);
-        if (t == 0) {
-            return;
+        try (Memory.Access use = Tensor.acquireAll(logits, values, ids)) {
+            long t = logits.dim(0);
+            if (t == 0) {
+                return;
+            }
+            String name = logits.dtype() == DType.F32 ? "tpk_argmax_f32" : "tpk_argmax_bf16";
+            logits.cudaDevice().modules().kernel("argmax", name).launch(stream, Math.toIntExact(t), 256, 0,
+                    KernelArgs.begin().ptr(values.devicePointer()).ptr(ids.devicePointer()).ptr(logits.devicePointer())
+                            .i64(logits.dim(1)).i64(valid).i64(start));
         }
-        String name = logits.dtype() == DType.F32 ? "tpk_argmax_f32" : "tpk_argmax_bf16";
-        logits.cudaDevice().modules().kernel("argmax", name).launch(stream, Math.toIntExact(t), 256, 0,
-                KernelArgs.begin().ptr(values.devicePointer()).ptr(ids.devicePointer()).ptr(logits.devicePointer())
-                        .i64(logits.dim(1)).i64(valid).i64(start));
     }
 }

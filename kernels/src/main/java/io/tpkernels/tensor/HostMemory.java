@@ -6,7 +6,11 @@ import java.lang.foreign.MemorySegment;
 /**
  * Host memory: either allocated here from a shared {@link Arena} (so ranks on other threads may read it)
  * and freed on {@link #close()}, or a view of memory someone else owns (a mapped file), which
- * {@link #close()} leaves alone.
+ * {@link #close()} does not free, only marks closed.
+ *
+ * <p>{@link #close()} waits for the {@linkplain #acquire() accesses} in flight before it closes the arena. Memory
+ * owned elsewhere can still be closed by its owner under an access: the segment's own scope then makes any use an
+ * {@link IllegalStateException} (a native call holding the segment makes the owner's close fail instead).
  */
 public final class HostMemory implements Memory {
     /** Alignment of host allocations: enough for 16-byte vector access and for cache lines. */
@@ -15,6 +19,8 @@ public final class HostMemory implements Memory {
     private final Arena arena;
     private final MemorySegment segment;
     private final MemoryMeter.Charge charge;
+    private final Lifetime lifetime = new Lifetime();
+    private volatile boolean freed;
 
     private HostMemory(Arena arena, MemorySegment segment, MemoryMeter.Charge charge) {
         this.arena = arena;
@@ -37,12 +43,30 @@ public final class HostMemory implements Memory {
         return new HostMemory(null, segment, MemoryMeter.Charge.NONE);
     }
 
-    /** The memory. Its scope is the owner's, so access after {@link #close()} throws {@link IllegalStateException}. */
+    /**
+     * The memory. Its scope is the owner's, so access after {@link #close()} throws {@link IllegalStateException};
+     * to keep {@link #close()} from freeing it during a use, hold an {@link #acquire() access} for the use.
+     */
     public MemorySegment segment() {
-        if (!isOpen()) {
-            throw new IllegalStateException("host memory of " + segment.byteSize() + " bytes was already closed");
+        // Usable until freed: a close that waits for the accesses in flight has not freed it yet.
+        if (freed || !segment.scope().isAlive()) {
+            throw new IllegalStateException(closedMessage());
         }
         return segment;
+    }
+
+    @Override
+    public Access acquire() {
+        Access access = lifetime.acquire(this::closedMessage);
+        if (!segment.scope().isAlive()) { // memory owned elsewhere, closed by its owner
+            access.close();
+            throw new IllegalStateException(closedMessage());
+        }
+        return access;
+    }
+
+    private String closedMessage() {
+        return "host memory of " + segment.byteSize() + " bytes was used after it was closed";
     }
 
     @Override
@@ -57,14 +81,18 @@ public final class HostMemory implements Memory {
 
     @Override
     public boolean isOpen() {
-        return segment.scope().isAlive();
+        return lifetime.isOpen() && segment.scope().isAlive();
     }
 
+    /** Waits for the accesses in flight, then frees the memory if it was allocated here. */
     @Override
     public synchronized void close() {
-        if (arena != null && arena.scope().isAlive()) {
-            arena.close();
-            charge.release();
+        if (lifetime.close()) {
+            freed = true;
+            if (arena != null) {
+                arena.close();
+                charge.release();
+            }
         }
     }
 }

@@ -13,6 +13,22 @@ import java.util.Arrays;
  * <p>A tensor made by {@link #allocate} owns its memory: {@link #close()} frees it, and any later use of the
  * tensor or of its views is an {@link IllegalStateException}. Views ({@link #rows}, {@link #reshape}) and
  * wrappers ({@link #wrap}) share memory they do not own; closing them does nothing.
+ *
+ * <p>Use and close are exclusive. Every method here that reads or writes the elements, or hands them to the
+ * driver, holds the memory open for the whole use (a {@link Memory.Access}), and {@link #close()} waits for the
+ * uses in flight on any thread before it frees the memory; a use that begins after closing began is an
+ * {@link IllegalStateException}. Views share their owner's count of uses. Code that takes {@link #devicePointer()}
+ * or {@link #hostSegment()} for itself (a kernel launch, a native call, a loop over the segment) does the same
+ * with {@link #acquire()} or {@link #acquireAll}:
+ *
+ * <pre>{@code
+ * try (var use = Tensor.acquireAll(out, x, w)) {
+ *     kernel.launch(stream, grid, block, 0, KernelArgs.begin().ptr(out.devicePointer()).ptr(x.devicePointer())...);
+ * }
+ * }</pre>
+ *
+ * An asynchronous use needs the access only until it is queued: freeing device memory waits for the work queued
+ * on the device before it. A thread must not close a tensor while it holds an access to its memory.
  */
 public final class Tensor implements AutoCloseable {
     private final DType dtype;
@@ -77,7 +93,7 @@ public final class Tensor implements AutoCloseable {
             if (count != t.numel) {
                 throw new IllegalArgumentException(count + " values for shape " + Arrays.toString(shape));
             }
-            MemorySegment s = t.hostSegment();
+            MemorySegment s = t.heldSegment(); // t is not shared yet
             for (int i = 0; i < count; i++) {
                 writer.write(s, i);
             }
@@ -139,7 +155,7 @@ public final class Tensor implements AutoCloseable {
         return numel * dtype.byteSize();
     }
 
-    /** Whether its memory is still open. */
+    /** Whether its memory is still open: false once closing began. */
     public boolean isOpen() {
         return memory.isOpen();
     }
@@ -156,22 +172,106 @@ public final class Tensor implements AutoCloseable {
 
     // ---- memory access
 
-    /** The host memory of the elements. */
-    public MemorySegment hostSegment() {
-        if (!(memory instanceof HostMemory host)) {
-            throw new IllegalStateException("tensor " + describe() + " is not in host memory");
+    /**
+     * Holds this tensor's memory open until the returned access is closed: a {@link #close()} of the owner (on any
+     * thread) waits for it before freeing the memory. Hold it from before {@link #devicePointer()} or
+     * {@link #hostSegment()} is read until the memory's use (a copy, a native call, a queued launch) is done. The
+     * access belongs to this thread; close it once (a second close does nothing).
+     *
+     * @throws IllegalStateException when the memory was closed, or closing began: the tensor was used after close
+     */
+    public Memory.Access acquire() {
+        try {
+            return memory.acquire();
+        } catch (IllegalStateException e) {
+            throw new IllegalStateException(closedMessage(), e);
         }
-        requireOpen();
-        return host.segment().asSlice(byteOffset, byteSize());
     }
 
-    /** The device pointer to the first element. */
+    /**
+     * Holds the memory of every tensor given open, as {@link #acquire()} does for one; {@code null}s are skipped
+     * (optional operands), and a tensor may appear more than once. When one fails, those already acquired are
+     * released before the exception.
+     *
+     * @throws IllegalStateException when one of them was used after close
+     */
+    public static Memory.Access acquireAll(Tensor... tensors) {
+        Memory.Access[] held = new Memory.Access[tensors.length];
+        int n = 0;
+        try {
+            for (Tensor t : tensors) {
+                if (t != null) {
+                    Memory.Access access = t.acquire();
+                    held[n++] = access;
+                }
+            }
+        } catch (RuntimeException e) {
+            releaseAll(held, n);
+            throw e;
+        }
+        int count = n;
+        return new Memory.Access() {
+            private boolean closed;
+
+            @Override
+            public void close() {
+                if (!closed) {
+                    closed = true;
+                    releaseAll(held, count);
+                }
+            }
+        };
+    }
+
+    private static void releaseAll(Memory.Access[] held, int n) {
+        for (int i = n - 1; i >= 0; i--) {
+            held[i].close();
+        }
+    }
+
+    /**
+     * The host memory of the elements. The segment is usable until the memory is freed; to keep a concurrent
+     * {@link #close()} from freeing it during a use, hold an {@link #acquire() access} around the use.
+     *
+     * @throws IllegalStateException when the tensor is not in host memory, or its memory was freed
+     */
+    public MemorySegment hostSegment() {
+        if (!(memory instanceof HostMemory)) {
+            throw new IllegalStateException("tensor " + describe() + " is not in host memory");
+        }
+        return heldSegment();
+    }
+
+    /**
+     * The device pointer to the first element. It is valid until the memory is freed; to keep a concurrent
+     * {@link #close()} from freeing it before the driver is done with it, read it and use it while holding an
+     * {@link #acquire() access}.
+     *
+     * @throws IllegalStateException when the tensor is not in device memory, or its memory was freed
+     */
     public long devicePointer() {
-        if (!(memory instanceof DeviceBuffer buffer)) {
+        if (!(memory instanceof DeviceBuffer)) {
             throw new IllegalStateException("tensor " + describe() + " is not in device memory");
         }
-        requireOpen();
-        return buffer.pointer() + byteOffset;
+        return heldPointer();
+    }
+
+    /** The host segment of a host tensor, for a use under an access (or of memory not yet shared). */
+    private MemorySegment heldSegment() {
+        try {
+            return ((HostMemory) memory).segment().asSlice(byteOffset, byteSize());
+        } catch (IllegalStateException e) {
+            throw new IllegalStateException(closedMessage(), e);
+        }
+    }
+
+    /** The device pointer of a device tensor, for a use under an access. */
+    private long heldPointer() {
+        try {
+            return ((DeviceBuffer) memory).pointer() + byteOffset;
+        } catch (IllegalStateException e) {
+            throw new IllegalStateException(closedMessage(), e);
+        }
     }
 
     /** The CUDA device holding this tensor. */
@@ -184,8 +284,12 @@ public final class Tensor implements AutoCloseable {
 
     private void requireOpen() {
         if (!memory.isOpen()) {
-            throw new IllegalStateException("tensor " + describe() + " was used after its memory was closed");
+            throw new IllegalStateException(closedMessage());
         }
+    }
+
+    private String closedMessage() {
+        return "tensor " + describe() + " was used after its memory was closed";
     }
 
     // ---- views
@@ -251,6 +355,7 @@ public final class Tensor implements AutoCloseable {
      * mapped file travels to a device through a bounded host buffer, never read by the driver in place: a file cut
      * short while mapped is then the JVM's {@link InternalError} from this call, not a crash of the process.
      */
+    @SuppressWarnings("try") // an access held by try-with-resources, not named in its body
     public void copyFrom(Tensor src) {
         checkSameLayout(src, "copyFrom");
         long bytes = byteSize();
@@ -259,26 +364,30 @@ public final class Tensor implements AutoCloseable {
         }
         boolean toDevice = memory instanceof DeviceBuffer;
         boolean fromDevice = src.memory instanceof DeviceBuffer;
-        if (!toDevice && !fromDevice) {
-            MemorySegment.copy(src.hostSegment(), 0, hostSegment(), 0, bytes);
-        } else if (toDevice && !fromDevice) {
-            cudaDevice().makeCurrent();
-            MemorySegment source = src.hostSegment();
-            if (source.isMapped()) {
-                MappedStaging.toDevice(cudaDevice(), devicePointer(), source, null);
-            } else {
-                CudaDriver.memcpyHtoD(devicePointer(), source, bytes);
-            }
-        } else if (!toDevice) {
-            src.cudaDevice().makeCurrent();
-            CudaDriver.memcpyDtoH(hostSegment(), src.devicePointer(), bytes);
-        } else if (cudaDevice() == src.cudaDevice()) {
-            cudaDevice().makeCurrent();
-            CudaDriver.memcpyDtoD(devicePointer(), src.devicePointer(), bytes);
-        } else {
+        if (toDevice && fromDevice && cudaDevice() != src.cudaDevice()) {
             // Between two devices: staged through the host (peer copies are not bound yet).
             try (Tensor staging = src.copyTo(Device.CPU)) {
                 copyFrom(staging);
+            }
+            return;
+        }
+        try (Memory.Access d = acquire(); Memory.Access s = src.acquire()) {
+            if (!toDevice && !fromDevice) {
+                MemorySegment.copy(src.heldSegment(), 0, heldSegment(), 0, bytes);
+            } else if (toDevice && !fromDevice) {
+                cudaDevice().makeCurrent();
+                MemorySegment source = src.heldSegment();
+                if (source.isMapped()) {
+                    MappedStaging.toDevice(cudaDevice(), heldPointer(), source, null);
+                } else {
+                    CudaDriver.memcpyHtoD(heldPointer(), source, bytes);
+                }
+            } else if (!toDevice) {
+                src.cudaDevice().makeCurrent();
+                CudaDriver.memcpyDtoH(heldSegment(), src.heldPointer(), bytes);
+            } else {
+                cudaDevice().makeCurrent();
+                CudaDriver.memcpyDtoD(heldPointer(), src.heldPointer(), bytes);
             }
         }
     }
@@ -286,8 +395,9 @@ public final class Tensor implements AutoCloseable {
     /**
      * Queues a copy of {@code src} into this tensor on {@code stream}. Host memory involved must stay open
      * until the stream has passed the copy; host-to-host copies run at once, and so does a copy from a mapped
-     * file (staged as in {@link #copyFrom}).
+     * file (staged as in {@link #copyFrom}). Both tensors are held open until the copy is queued.
      */
+    @SuppressWarnings("try") // an access held by try-with-resources, not named in its body
     public void copyFromAsync(Tensor src, CudaStream stream) {
         checkSameLayout(src, "copyFromAsync");
         long bytes = byteSize();
@@ -297,33 +407,39 @@ public final class Tensor implements AutoCloseable {
         boolean toDevice = memory instanceof DeviceBuffer;
         boolean fromDevice = src.memory instanceof DeviceBuffer;
         stream.device().makeCurrent();
-        if (!toDevice && !fromDevice) {
-            MemorySegment.copy(src.hostSegment(), 0, hostSegment(), 0, bytes);
-        } else if (toDevice && !fromDevice) {
-            MemorySegment source = src.hostSegment();
-            if (source.isMapped()) {
-                MappedStaging.toDevice(stream.device(), devicePointer(), source, stream);
+        try (Memory.Access d = acquire(); Memory.Access s = src.acquire()) {
+            if (!toDevice && !fromDevice) {
+                MemorySegment.copy(src.heldSegment(), 0, heldSegment(), 0, bytes);
+            } else if (toDevice && !fromDevice) {
+                MemorySegment source = src.heldSegment();
+                if (source.isMapped()) {
+                    MappedStaging.toDevice(stream.device(), heldPointer(), source, stream);
+                } else {
+                    CudaDriver.memcpyHtoDAsync(heldPointer(), source, bytes, stream.handle());
+                }
+            } else if (!toDevice) {
+                CudaDriver.memcpyDtoHAsync(heldSegment(), src.heldPointer(), bytes, stream.handle());
             } else {
-                CudaDriver.memcpyHtoDAsync(devicePointer(), source, bytes, stream.handle());
+                CudaDriver.memcpyDtoDAsync(heldPointer(), src.heldPointer(), bytes, stream.handle());
             }
-        } else if (!toDevice) {
-            CudaDriver.memcpyDtoHAsync(hostSegment(), src.devicePointer(), bytes, stream.handle());
-        } else {
-            CudaDriver.memcpyDtoDAsync(devicePointer(), src.devicePointer(), bytes, stream.handle());
         }
     }
 
     /** Sets every byte of this tensor to {@code value} (0xFF poisons a float tensor with NaNs). */
+    @SuppressWarnings("try") // an access held by try-with-resources, not named in its body
     public void fillBytes(byte value) {
-        if (memory instanceof DeviceBuffer) {
-            cudaDevice().makeCurrent();
-            CudaDriver.memsetD8(devicePointer(), value, byteSize());
-        } else {
-            hostSegment().fill(value);
+        try (Memory.Access use = acquire()) {
+            if (memory instanceof DeviceBuffer) {
+                cudaDevice().makeCurrent();
+                CudaDriver.memsetD8(heldPointer(), value, byteSize());
+            } else {
+                heldSegment().fill(value);
+            }
         }
     }
 
     /** The elements as floats, copied to the host if needed. */
+    @SuppressWarnings("try") // an access held by try-with-resources, not named in its body
     public float[] toFloatArray() {
         if (numel > Integer.MAX_VALUE - 8) {
             throw new IllegalStateException("tensor " + describe() + " is too large for a Java array");
@@ -333,15 +449,20 @@ public final class Tensor implements AutoCloseable {
                 return host.toFloatArray();
             }
         }
-        MemorySegment s = hostSegment();
-        float[] out = new float[(int) numel];
-        for (int i = 0; i < out.length; i++) {
-            out[i] = dtype.getFloat(s, i);
+        try (Memory.Access use = acquire()) {
+            MemorySegment s = heldSegment();
+            float[] out = new float[(int) numel];
+            for (int i = 0; i < out.length; i++) {
+                out[i] = dtype.getFloat(s, i);
+            }
+            return out;
         }
-        return out;
     }
 
-    /** Frees the memory if this tensor owns it; does nothing for views and wrappers. */
+    /**
+     * Frees the memory if this tensor owns it, once the uses in flight on other threads are done (later uses, of
+     * the tensor or its views, fail at once); does nothing for views and wrappers. Closing twice is harmless.
+     */
     @Override
     public void close() {
         if (owner) {
