@@ -90,6 +90,9 @@ public final class AdapterConfig {
         b.excluded = selector(root.get("exclude_modules"), "exclude_modules", source);
         b.layersToTransform = layers(root.get("layers_to_transform"), source);
         b.layersPattern = strings(root.get("layers_pattern"), "layers_pattern", source, true);
+        for (String p : b.layersPattern) {
+            ModulePatterns.compile(p, "layers_pattern", source); // a regex in PEFT's layer-index pattern
+        }
         if (!b.layersPattern.isEmpty() && b.layersToTransform.isEmpty()) {
             throw bad(source, "layers_pattern", root.get("layers_pattern"), "needs layers_to_transform (as PEFT says)");
         }
@@ -116,6 +119,9 @@ public final class AdapterConfig {
             b.alphaPattern.put(e.getKey(), v.asDouble());
         }
         b.modulesToSave = strings(root.get("modules_to_save"), "modules_to_save", source, false);
+        for (String m : b.modulesToSave) {
+            ModulePatterns.compile(savedModulePattern(m), "modules_to_save", source); // PEFT reads each as a regex too
+        }
         return new AdapterConfig(b);
     }
 
@@ -195,12 +201,17 @@ public final class AdapterConfig {
     /** PEFT puts no LoRA on a module inside (or equal to) a saved one: {@code (^|.*\.)m($|\..*)}. */
     private boolean savedModuleCovers(String module) {
         for (String m : modulesToSave) {
-            String quoted = ModulePatterns.pythonToJava(m);
-            if (java.util.regex.Pattern.compile("(^|.*\\.)" + quoted + "($|\\..*)").matcher(module).lookingAt()) {
+            if (java.util.regex.Pattern.compile(ModulePatterns.pythonToJava(savedModulePattern(m))).matcher(module)
+                    .lookingAt()) {
                 return true;
             }
         }
         return false;
+    }
+
+    /** The pattern PEFT matches a {@code modules_to_save} entry {@code m} with, to keep LoRA out of saved modules. */
+    private static String savedModulePattern(String m) {
+        return "(^|.*\\.)" + m + "($|\\..*)";
     }
 
     private boolean targeted(String module, boolean isLinear) {

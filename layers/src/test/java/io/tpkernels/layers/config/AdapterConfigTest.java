@@ -108,7 +108,8 @@ class AdapterConfigTest {
     @ValueSource(strings = {"\"use_dora\": \"yes\"", "\"lora_alpha\": \"eight\"", "\"target_modules\": 5",
         "\"target_modules\": []", "\"exclude_modules\": 3", "\"layers_to_transform\": [-1]",
         "\"alpha_pattern\": [1]", "\"rank_pattern\": {\"(\": 2}", "\"r\": 300", "\"init_lora_weights\": \"olora\"",
-        "\"use_bdlora\": {\"a\": 1}"})
+        "\"use_bdlora\": {\"a\": 1}", "\"modules_to_save\": [\"lm_head(\"]",
+        "\"layers_pattern\": \"lay[ers\", \"layers_to_transform\": [1]"})
     void malformedOrUnbuiltValuesAreRefusedNamingFileAndKey(String setting) {
         String key = setting.substring(1, setting.indexOf('"', 1));
         var e = assertThrows(IllegalArgumentException.class,
