@@ -23,7 +23,7 @@ public final class OptionRanges {
     /** The vocab padding multiple m (docs/contract.md section 2): 64 or 128 in practice. */
     static final int MULTIPLE_MAX = 65536;
     /** LoRA rank in {@code tpk plan} (0: none). */
-    static final int LORA_RANK_MAX = 65536;
+    static final int LORA_RANK_MAX = io.tpkernels.ops.LoraLinear.MAX_RANK; // what an adapter may have
     /** Timed runs and warm-up runs of {@code tpk bench}. */
     public static final int RUNS_MAX = 1_000_000;
 

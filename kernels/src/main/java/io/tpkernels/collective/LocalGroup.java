@@ -15,6 +15,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.IntFunction;
+import java.util.function.Supplier;
 
 /**
  * A {@link ProcessGroup} whose ranks are threads of one JVM: the group for tests, CPU runs, and several ranks
@@ -337,14 +338,6 @@ public final class LocalGroup implements ProcessGroup {
         return t.device().isCuda() ? CudaStream.legacyDefault(t.cudaDevice()) : null;
     }
 
-    private static List<Tensor> tensors(Post[] all) {
-        List<Tensor> out = new ArrayList<>(all.length);
-        for (Post p : all) {
-            out.add(p.tensor());
-        }
-        return out;
-    }
-
     // ---- the collectives
 
     /**
@@ -415,6 +408,10 @@ public final class LocalGroup implements ProcessGroup {
         List<Tensor> slabs = new ArrayList<>();
         try {
             for (Post p : all) {
+                if (d == 0) {
+                    slabs.add(p.tensor().rows(rank * len, (rank + 1) * len)); // contiguous: a view, no copy
+                    continue;
+                }
                 Tensor slab = Tensor.allocate(tensor.device(), tensor.dtype(), Slabs.withDim(tensor, d, len));
                 slabs.add(slab);
                 Slabs.copy(p.tensor(), d, rank * len, slab, 0, len, streamFor(tensor));
@@ -580,7 +577,7 @@ public final class LocalGroup implements ProcessGroup {
      * would post in this rank's place and count twice at the barrier, so that this rank returned while the others
      * timed out).
      */
-    private <T> T exclusive(String op, java.util.function.Supplier<T> body) {
+    private <T> T exclusive(String op, Supplier<T> body) {
         Thread me = Thread.currentThread();
         Thread other = user.compareAndExchange(null, me);
         if (other != null && other != me) {

@@ -5,6 +5,7 @@ import io.tpkernels.tensor.DType;
 import io.tpkernels.tensor.Device;
 import io.tpkernels.tensor.Tensor;
 import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -196,7 +197,7 @@ public final class VocabArgmax {
                     + ranks * n + "], got " + gathered.describe());
         }
         try (Tensor host = onHost(gathered)) {
-            List<Local> all = new java.util.ArrayList<>(ranks);
+            List<Local> all = new ArrayList<>(ranks);
             for (int r = 0; r < ranks; r++) {
                 all.add(unpack(host.rows(r * n, (r + 1) * n), t)); // views of the one host copy
             }

@@ -41,7 +41,7 @@ public final class Lifetime {
      * Begins an access: true, and the memory stays open until {@link #release()}; false once closing began (and
      * nothing is held).
      */
-    public boolean tryAcquire() {
+    private boolean tryAcquire() {
         long before = (long) STATE.getAndAdd(this, 1L);
         if (before >= 0) {
             return true;
@@ -51,7 +51,7 @@ public final class Lifetime {
     }
 
     /** Ends an access begun by a successful {@link #tryAcquire()}; call exactly once per access. */
-    public void release() {
+    private void release() {
         long after = (long) STATE.getAndAdd(this, -1L) - 1;
         if (after == CLOSING) {
             synchronized (this) {

@@ -170,7 +170,7 @@ public final class SafetensorsFile implements WeightSource {
         } catch (IOException e) {
             now = "it cannot be read now: " + e.getMessage();
         }
-        return new CheckpointException(path + ": tensor \"" + name + "\" cannot be read: the file changed while in"
+        return new CheckpointException(path + ": " + CheckpointJson.entryLabel(name) + " cannot be read: the file changed while in"
                 + " use (" + now + ")", fault);
     }
 

@@ -160,11 +160,6 @@ public final class AdapterConfig {
         return fanInFanOutIgnored;
     }
 
-    /** PEFT's scale for the default rank and alpha: {@code alpha / r}, or {@code alpha / √r} with rsLoRA. */
-    public float scale() {
-        return LoraLinear.scale(alpha, rank, rsLora);
-    }
-
     /**
      * The LoRA that module {@code module} (its full name, {@code model.layers.3.mlp.up_proj}) gets, or empty when
      * the adapter does not reach it: not targeted, excluded, outside {@code layers_to_transform}, or saved whole
@@ -181,11 +176,6 @@ public final class AdapterConfig {
         int r = ModulePatterns.lookup(rankPattern, module).orElse(rank);
         double a = ModulePatterns.lookup(alphaPattern, module).orElse(alpha);
         return Optional.of(new ModuleLora(module, r, a, rsLora, dora));
-    }
-
-    /** Whether {@code module} is excluded by {@code exclude_modules}. */
-    public boolean excludes(String module) {
-        return excluded.matches(module);
     }
 
     /** Whether {@code module} is one that {@code modules_to_save} replaces whole: its name ends with an entry. */

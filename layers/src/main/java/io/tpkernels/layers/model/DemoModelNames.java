@@ -93,11 +93,6 @@ public final class DemoModelNames {
         return peftTensor(module(layer, p), "lora_B.weight");
     }
 
-    /** PEFT's DoRA magnitude {@code base_model.model.model.layers.{layer}.mlp.{proj}.lora_magnitude_vector}. */
-    public static String loraMagnitude(int layer, Projection p) {
-        return peftTensor(module(layer, p), "lora_magnitude_vector");
-    }
-
     /** PEFT's name for the tensor {@code suffix} of module {@code module}: {@code base_model.model.<module>.<suffix>}. */
     public static String peftTensor(String module, String suffix) {
         return PEFT_PREFIX + module + "." + suffix;

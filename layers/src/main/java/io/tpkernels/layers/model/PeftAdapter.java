@@ -151,11 +151,6 @@ public final class PeftAdapter implements LoraAdapters {
         return List.copyOf(lora.values());
     }
 
-    /** The modules {@code modules_to_save} replaces. */
-    public List<String> savedModules() {
-        return List.copyOf(savedModules);
-    }
-
     /**
      * {@code base} with the modules {@code modules_to_save} replaces read from the adapter: the weights to load the
      * model from. Neither source is owned by the result.

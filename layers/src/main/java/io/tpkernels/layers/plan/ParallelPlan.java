@@ -162,10 +162,6 @@ public final class ParallelPlan {
         return config;
     }
 
-    /** The parameters, weight by weight. */
-    public ParamCount count() {
-        return count;
-    }
 
     /** How the bytes are counted: the unquantized dtype and the fp8 blocks, if any. */
     public WeightFormat format() {
