@@ -3,7 +3,7 @@
 //   dst[i] = convert(src[i])            for 0 <= i < n
 //
 // Narrowing rounds to nearest, ties to even; NaN stays NaN and +-inf stays +-inf (PTX cvt.rn.*), which is
-// what io.tpkernels.tensor.DType does on the CPU, so the CPU path is the bit-exact reference for all
+// what io.tpkernels.runtime.DType does on the CPU, so the CPU path is the bit-exact reference for all
 // non-NaN values. Widening (f16/bf16 -> f32) is exact. f16 <-> bf16 goes through f32: the widening is
 // exact, so there is one rounding.
 //

@@ -8,8 +8,7 @@ module io.tpkernels.kernels {
     // The CPU GEMM's fast path; without --add-modules jdk.incubator.vector a scalar path runs.
     requires static jdk.incubator.vector;
 
-    exports io.tpkernels.tensor;
-    exports io.tpkernels.gpu;
+    exports io.tpkernels.runtime;
     exports io.tpkernels.ops;
     exports io.tpkernels.shard;
     exports io.tpkernels.collective;

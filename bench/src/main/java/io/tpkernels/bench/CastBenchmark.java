@@ -1,11 +1,11 @@
 package io.tpkernels.bench;
 
 import io.tpkernels.cli.bench.RandomTensors;
-import io.tpkernels.gpu.KernelArgs;
 import io.tpkernels.ops.Cast;
-import io.tpkernels.tensor.DType;
-import io.tpkernels.tensor.Device;
-import io.tpkernels.tensor.Tensor;
+import io.tpkernels.runtime.DType;
+import io.tpkernels.runtime.Device;
+import io.tpkernels.runtime.KernelArgs;
+import io.tpkernels.runtime.Tensor;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;

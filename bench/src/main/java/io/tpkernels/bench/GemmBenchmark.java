@@ -2,9 +2,9 @@ package io.tpkernels.bench;
 
 import io.tpkernels.cli.bench.RandomTensors;
 import io.tpkernels.ops.LmHead;
-import io.tpkernels.tensor.DType;
-import io.tpkernels.tensor.Device;
-import io.tpkernels.tensor.Tensor;
+import io.tpkernels.runtime.DType;
+import io.tpkernels.runtime.Device;
+import io.tpkernels.runtime.Tensor;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;

@@ -1,15 +1,15 @@
 package io.tpkernels.bench;
 
-import io.tpkernels.gpu.CudaDevice;
-import io.tpkernels.gpu.CudaKernel;
-import io.tpkernels.gpu.CudaStream;
-import io.tpkernels.gpu.KernelArgs;
 import io.tpkernels.jcuda.JcudaDevice;
 import io.tpkernels.jcuda.JcudaKernels;
 import io.tpkernels.jcuda.JcudaPointers;
-import io.tpkernels.tensor.DType;
-import io.tpkernels.tensor.Device;
-import io.tpkernels.tensor.Tensor;
+import io.tpkernels.runtime.CudaDevice;
+import io.tpkernels.runtime.CudaKernel;
+import io.tpkernels.runtime.CudaStream;
+import io.tpkernels.runtime.DType;
+import io.tpkernels.runtime.Device;
+import io.tpkernels.runtime.KernelArgs;
+import io.tpkernels.runtime.Tensor;
 import java.util.concurrent.TimeUnit;
 import jcuda.Pointer;
 import jcuda.driver.CUfunction;

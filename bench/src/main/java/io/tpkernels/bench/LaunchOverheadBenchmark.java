@@ -1,12 +1,12 @@
 package io.tpkernels.bench;
 
 import io.tpkernels.ffm.cuda.CudaDriver;
-import io.tpkernels.gpu.CudaDevice;
-import io.tpkernels.gpu.CudaKernel;
-import io.tpkernels.gpu.CudaStream;
-import io.tpkernels.gpu.KernelArgs;
-import io.tpkernels.tensor.DType;
-import io.tpkernels.tensor.Tensor;
+import io.tpkernels.runtime.CudaDevice;
+import io.tpkernels.runtime.CudaKernel;
+import io.tpkernels.runtime.CudaStream;
+import io.tpkernels.runtime.DType;
+import io.tpkernels.runtime.KernelArgs;
+import io.tpkernels.runtime.Tensor;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;

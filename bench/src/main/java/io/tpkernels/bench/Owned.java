@@ -1,6 +1,6 @@
 package io.tpkernels.bench;
 
-import io.tpkernels.tensor.Tensor;
+import io.tpkernels.runtime.Tensor;
 import java.util.ArrayList;
 import java.util.List;
 

@@ -1,7 +1,7 @@
 package io.tpkernels.cli;
 
 import io.tpkernels.ffm.cuda.CudaDriver;
-import io.tpkernels.gpu.CudaDevice;
+import io.tpkernels.runtime.CudaDevice;
 
 /** Where the kernels run: the CPU, or the visible CUDA devices. */
 enum Backend {

@@ -1,7 +1,7 @@
 package io.tpkernels.cli;
 
 import io.tpkernels.layers.checkpoint.SafetensorsFile;
-import io.tpkernels.tensor.Tensor;
+import io.tpkernels.runtime.Tensor;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -13,9 +13,9 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.stream.Stream;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import picocli.CommandLine;
 
 /**
  * {@code tpk demo}: writes a small random model and adapter to a temporary folder, runs {@code tpk forward}

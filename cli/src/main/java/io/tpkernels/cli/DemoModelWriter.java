@@ -1,10 +1,10 @@
 package io.tpkernels.cli;
 
 import io.tpkernels.layers.checkpoint.SafetensorsWriter;
-import io.tpkernels.layers.model.DemoModelNames;
 import io.tpkernels.layers.model.DemoModelNames.Projection;
-import io.tpkernels.tensor.DType;
-import io.tpkernels.tensor.Tensor;
+import io.tpkernels.layers.model.DemoModelNames;
+import io.tpkernels.runtime.DType;
+import io.tpkernels.runtime.Tensor;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;

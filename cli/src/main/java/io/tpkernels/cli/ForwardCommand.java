@@ -10,9 +10,9 @@ import io.tpkernels.layers.model.DemoForward;
 import io.tpkernels.layers.model.LoraAdapters;
 import io.tpkernels.layers.model.PeftAdapter;
 import io.tpkernels.layers.weights.WeightSource;
+import io.tpkernels.runtime.DType;
+import io.tpkernels.runtime.Tensor;
 import io.tpkernels.shard.VocabShard;
-import io.tpkernels.tensor.DType;
-import io.tpkernels.tensor.Tensor;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -21,10 +21,10 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import picocli.CommandLine;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import picocli.CommandLine;
 
 /**
  * {@code tpk forward}: runs the demo model of docs/contract.md section 13 from a Hugging Face folder on {@code tp·pp}

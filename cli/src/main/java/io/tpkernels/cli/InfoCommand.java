@@ -4,11 +4,11 @@ import io.tpkernels.ffm.LibraryLocator;
 import io.tpkernels.ffm.LibraryName;
 import io.tpkernels.ffm.NativeLibrary;
 import io.tpkernels.ffm.cuda.CudaDriver;
-import io.tpkernels.gpu.CudaDevice;
+import io.tpkernels.runtime.CudaDevice;
 import java.io.PrintWriter;
 import java.util.Locale;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine;
 
 /** {@code tpk info}: the JDK, the backends found, and where the native libraries were found or why not. */
 @Command(name = "info", mixinStandardHelpOptions = true,

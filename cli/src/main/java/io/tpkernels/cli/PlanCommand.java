@@ -6,9 +6,9 @@ import io.tpkernels.layers.config.ArchitectureConfig;
 import io.tpkernels.layers.config.ModelConfig;
 import io.tpkernels.layers.config.MoeConfig;
 import io.tpkernels.layers.plan.ParallelPlan;
+import io.tpkernels.runtime.DType;
 import io.tpkernels.shard.PipelinePartition;
 import io.tpkernels.shard.VocabShard;
-import io.tpkernels.tensor.DType;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -18,9 +18,9 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.stream.IntStream;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import picocli.CommandLine;
 
 /** {@code tpk plan}: vocab shards, pipeline stages and memory per rank for a Hugging Face config. */
 @Command(name = "plan", mixinStandardHelpOptions = true, sortOptions = false,

@@ -6,11 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tpkernels.layers.checkpoint.SafetensorsFile;
-import io.tpkernels.layers.model.DemoModelNames;
 import io.tpkernels.layers.model.DemoModelNames.Projection;
+import io.tpkernels.layers.model.DemoModelNames;
 import io.tpkernels.layers.testing.DemoModelReference;
-import io.tpkernels.tensor.DType;
-import io.tpkernels.tensor.Tensor;
+import io.tpkernels.runtime.DType;
+import io.tpkernels.runtime.Tensor;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -208,12 +208,12 @@ class ForwardCommandTest {
             java.util.Map<String, Tensor> tensors = new java.util.LinkedHashMap<>();
             try (SafetensorsFile f = SafetensorsFile.open(file)) {
                 for (String name : f.names()) {
-                    tensors.put(name, f.view(name).copyTo(io.tpkernels.tensor.Device.CPU));
+                    tensors.put(name, f.view(name).copyTo(io.tpkernels.runtime.Device.CPU));
                 }
             }
             String bad = DemoModelNames.loraB(1, Projection.UP);
             tensors.get(bad).close();
-            tensors.put(bad, Tensor.zeros(io.tpkernels.tensor.Device.CPU, DType.F32, 48, 5));
+            tensors.put(bad, Tensor.zeros(io.tpkernels.runtime.Device.CPU, DType.F32, 48, 5));
             io.tpkernels.layers.checkpoint.SafetensorsWriter.write(file, tensors, java.util.Map.of());
             tensors.values().forEach(Tensor::close);
         } else {

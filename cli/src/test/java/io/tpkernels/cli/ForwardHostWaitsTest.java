@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeFalse;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import io.tpkernels.gpu.CudaDevice;
+import io.tpkernels.runtime.CudaDevice;
 import io.tpkernels.testing.GpuTest;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;

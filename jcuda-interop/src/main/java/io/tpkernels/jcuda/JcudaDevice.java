@@ -3,8 +3,8 @@ package io.tpkernels.jcuda;
 import static io.tpkernels.jcuda.JcudaStatus.check;
 
 import io.tpkernels.ffm.cuda.CudaDriver;
-import io.tpkernels.gpu.CudaDevice;
-import io.tpkernels.gpu.ModuleCache;
+import io.tpkernels.runtime.CudaDevice;
+import io.tpkernels.runtime.ModuleCache;
 import java.util.concurrent.ConcurrentHashMap;
 import jcuda.driver.CUcontext;
 import jcuda.driver.CUdevice;

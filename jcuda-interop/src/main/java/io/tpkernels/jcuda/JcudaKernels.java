@@ -1,8 +1,8 @@
 package io.tpkernels.jcuda;
 
-import io.tpkernels.gpu.KernelLauncher;
 import io.tpkernels.ops.EmbeddingLookup;
-import io.tpkernels.tensor.Tensor;
+import io.tpkernels.runtime.KernelLauncher;
+import io.tpkernels.runtime.Tensor;
 
 /**
  * The project's kernels launched through JCuda instead of the FFM binding: the same packaged PTX, chosen the same

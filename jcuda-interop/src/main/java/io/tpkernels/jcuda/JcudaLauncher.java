@@ -1,8 +1,8 @@
 package io.tpkernels.jcuda;
 
-import io.tpkernels.gpu.CudaStream;
-import io.tpkernels.gpu.KernelArgs;
-import io.tpkernels.gpu.KernelLauncher;
+import io.tpkernels.runtime.CudaStream;
+import io.tpkernels.runtime.KernelArgs;
+import io.tpkernels.runtime.KernelLauncher;
 import jcuda.Pointer;
 import jcuda.driver.CUfunction;
 import jcuda.driver.CUresult;

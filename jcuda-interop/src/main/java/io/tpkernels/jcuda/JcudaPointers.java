@@ -1,9 +1,9 @@
 package io.tpkernels.jcuda;
 
-import io.tpkernels.gpu.CudaDevice;
-import io.tpkernels.gpu.DeviceBuffer;
-import io.tpkernels.tensor.DType;
-import io.tpkernels.tensor.Tensor;
+import io.tpkernels.runtime.CudaDevice;
+import io.tpkernels.runtime.DType;
+import io.tpkernels.runtime.DeviceBuffer;
+import io.tpkernels.runtime.Tensor;
 import java.util.Objects;
 import jcuda.driver.CUdeviceptr;
 

@@ -3,9 +3,9 @@ package io.tpkernels.jcuda;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.tpkernels.tensor.DType;
-import io.tpkernels.tensor.Device;
-import io.tpkernels.tensor.Tensor;
+import io.tpkernels.runtime.DType;
+import io.tpkernels.runtime.Device;
+import io.tpkernels.runtime.Tensor;
 import org.junit.jupiter.api.Test;
 
 /** The JCuda launch's checks, which run before JCuda or a driver is touched. */

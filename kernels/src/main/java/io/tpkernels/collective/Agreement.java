@@ -1,7 +1,7 @@
 package io.tpkernels.collective;
 
-import io.tpkernels.tensor.DType;
-import io.tpkernels.tensor.Tensor;
+import io.tpkernels.runtime.DType;
+import io.tpkernels.runtime.Tensor;
 import java.util.Arrays;
 
 /**

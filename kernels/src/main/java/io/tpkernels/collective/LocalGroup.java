@@ -2,9 +2,9 @@ package io.tpkernels.collective;
 
 import static io.tpkernels.collective.Agreement.NO_DIM;
 
-import io.tpkernels.gpu.CudaStream;
-import io.tpkernels.ops.Slabs;
-import io.tpkernels.tensor.Tensor;
+import io.tpkernels.runtime.CudaStream;
+import io.tpkernels.runtime.Slabs;
+import io.tpkernels.runtime.Tensor;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;

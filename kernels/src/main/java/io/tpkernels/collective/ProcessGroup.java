@@ -1,6 +1,6 @@
 package io.tpkernels.collective;
 
-import io.tpkernels.tensor.Tensor;
+import io.tpkernels.runtime.Tensor;
 
 /**
  * The collectives of docs/contract.md section 12 among the {@link #size()} ranks of a group. Every rank calls the

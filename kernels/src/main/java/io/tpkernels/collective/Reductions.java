@@ -1,11 +1,11 @@
 package io.tpkernels.collective;
 
-import io.tpkernels.gpu.CudaDevice;
-import io.tpkernels.gpu.CudaStream;
-import io.tpkernels.gpu.KernelArgs;
-import io.tpkernels.tensor.DType;
-import io.tpkernels.tensor.Memory;
-import io.tpkernels.tensor.Tensor;
+import io.tpkernels.runtime.CudaDevice;
+import io.tpkernels.runtime.CudaStream;
+import io.tpkernels.runtime.DType;
+import io.tpkernels.runtime.KernelArgs;
+import io.tpkernels.runtime.Memory;
+import io.tpkernels.runtime.Tensor;
 import java.lang.foreign.MemorySegment;
 import java.util.List;
 import java.util.Locale;

@@ -10,7 +10,7 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * The BF16 loops of {@link CastCpu} with the Vector API, because C2 does not vectorise them by itself (it
- * does the F16 ones): {@link io.tpkernels.tensor.DType#floatToBf16Bits} and its inverse done on the float's
+ * does the F16 ones): {@link io.tpkernels.runtime.DType#floatToBf16Bits} and its inverse done on the float's
  * bits a vector at a time, the scalar loop for the tail. Loaded only when {@code jdk.incubator.vector} is in
  * the boot layer ({@link CastCpu#VECTOR_API}).
  */

@@ -2,11 +2,11 @@ package io.tpkernels.ops;
 
 import io.tpkernels.ffm.cublas.Cublas;
 import io.tpkernels.ffm.cublas.CublasApi;
-import io.tpkernels.gpu.CudaDevice;
-import io.tpkernels.gpu.CudaStream;
-import io.tpkernels.tensor.DType;
-import io.tpkernels.tensor.Memory;
-import io.tpkernels.tensor.Tensor;
+import io.tpkernels.runtime.CudaDevice;
+import io.tpkernels.runtime.CudaStream;
+import io.tpkernels.runtime.DType;
+import io.tpkernels.runtime.Memory;
+import io.tpkernels.runtime.Tensor;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;

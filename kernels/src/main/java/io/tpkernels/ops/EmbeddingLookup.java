@@ -1,10 +1,10 @@
 package io.tpkernels.ops;
 
-import io.tpkernels.gpu.CudaStream;
-import io.tpkernels.gpu.KernelLauncher;
+import io.tpkernels.runtime.CudaStream;
+import io.tpkernels.runtime.DType;
+import io.tpkernels.runtime.KernelLauncher;
+import io.tpkernels.runtime.Tensor;
 import io.tpkernels.shard.VocabShard;
-import io.tpkernels.tensor.DType;
-import io.tpkernels.tensor.Tensor;
 
 /**
  * The embedding lookups of docs/contract.md section 4, one entry point for both backends.

@@ -1,6 +1,6 @@
 package io.tpkernels.ops;
 
-import io.tpkernels.tensor.Tensor;
+import io.tpkernels.runtime.Tensor;
 import java.lang.foreign.MemorySegment;
 import java.util.stream.LongStream;
 

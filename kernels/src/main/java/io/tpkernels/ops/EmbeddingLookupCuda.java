@@ -1,14 +1,14 @@
 package io.tpkernels.ops;
 
-import io.tpkernels.gpu.CudaDevice;
-import io.tpkernels.gpu.CudaStream;
-import io.tpkernels.gpu.ErrorFlags;
-import io.tpkernels.gpu.KernelArgs;
-import io.tpkernels.gpu.KernelLauncher;
-import io.tpkernels.tensor.DType;
-import io.tpkernels.tensor.Device;
-import io.tpkernels.tensor.Memory;
-import io.tpkernels.tensor.Tensor;
+import io.tpkernels.runtime.CudaDevice;
+import io.tpkernels.runtime.CudaStream;
+import io.tpkernels.runtime.DType;
+import io.tpkernels.runtime.Device;
+import io.tpkernels.runtime.ErrorFlags;
+import io.tpkernels.runtime.KernelArgs;
+import io.tpkernels.runtime.KernelLauncher;
+import io.tpkernels.runtime.Memory;
+import io.tpkernels.runtime.Tensor;
 
 /**
  * {@link EmbeddingLookup} on a GPU: one launch of {@code embedding.cu} (through the given launcher), then the

@@ -1,8 +1,8 @@
 package io.tpkernels.ops;
 
-import io.tpkernels.gpu.CudaStream;
-import io.tpkernels.tensor.DType;
-import io.tpkernels.tensor.Tensor;
+import io.tpkernels.runtime.CudaStream;
+import io.tpkernels.runtime.DType;
+import io.tpkernels.runtime.Tensor;
 
 /**
  * The vocab-padded LM-head GEMM of docs/contract.md section 5, one entry point for both backends:

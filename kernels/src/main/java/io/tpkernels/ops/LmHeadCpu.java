@@ -1,7 +1,7 @@
 package io.tpkernels.ops;
 
 import io.tpkernels.ops.cpu.CpuGemm;
-import io.tpkernels.tensor.Tensor;
+import io.tpkernels.runtime.Tensor;
 import java.lang.foreign.MemorySegment;
 
 /** The CPU reference of {@link LmHead}: the shared blocked GEMM for the valid columns, then −∞ for padding. */

@@ -1,9 +1,9 @@
 package io.tpkernels.ops;
 
-import io.tpkernels.gpu.CudaDevice;
-import io.tpkernels.gpu.CudaStream;
-import io.tpkernels.tensor.DType;
-import io.tpkernels.tensor.Tensor;
+import io.tpkernels.runtime.CudaDevice;
+import io.tpkernels.runtime.CudaStream;
+import io.tpkernels.runtime.DType;
+import io.tpkernels.runtime.Tensor;
 import java.util.Locale;
 
 /**

@@ -1,10 +1,10 @@
 package io.tpkernels.ops;
 
-import io.tpkernels.gpu.CudaStream;
-import io.tpkernels.gpu.KernelArgs;
-import io.tpkernels.tensor.DType;
-import io.tpkernels.tensor.Memory;
-import io.tpkernels.tensor.Tensor;
+import io.tpkernels.runtime.CudaStream;
+import io.tpkernels.runtime.DType;
+import io.tpkernels.runtime.KernelArgs;
+import io.tpkernels.runtime.Memory;
+import io.tpkernels.runtime.Tensor;
 import java.util.Locale;
 import java.util.concurrent.atomic.AtomicInteger;
 

@@ -1,8 +1,9 @@
 package io.tpkernels.ops;
 
-import io.tpkernels.gpu.CudaStream;
-import io.tpkernels.tensor.DType;
-import io.tpkernels.tensor.Tensor;
+import io.tpkernels.runtime.CudaStream;
+import io.tpkernels.runtime.DType;
+import io.tpkernels.runtime.Slabs;
+import io.tpkernels.runtime.Tensor;
 
 /**
  * The fused LoRA-plus-base linear of docs/contract.md section 8, one entry point for both backends:

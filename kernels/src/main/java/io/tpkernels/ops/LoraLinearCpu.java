@@ -1,10 +1,10 @@
 package io.tpkernels.ops;
 
-import io.tpkernels.ops.cpu.CpuGemm;
 import io.tpkernels.ops.cpu.CpuGemm.Operand;
 import io.tpkernels.ops.cpu.CpuGemm.Product;
-import io.tpkernels.tensor.Device;
-import io.tpkernels.tensor.Tensor;
+import io.tpkernels.ops.cpu.CpuGemm;
+import io.tpkernels.runtime.Device;
+import io.tpkernels.runtime.Tensor;
 import java.util.List;
 
 /**

@@ -1,11 +1,11 @@
 package io.tpkernels.ops;
 
 import io.tpkernels.ffm.cuda.CudaDriver;
-import io.tpkernels.gpu.CudaKernel;
-import io.tpkernels.gpu.CudaStream;
-import io.tpkernels.gpu.DeviceBuffer;
-import io.tpkernels.tensor.DType;
-import io.tpkernels.tensor.Tensor;
+import io.tpkernels.runtime.CudaKernel;
+import io.tpkernels.runtime.CudaStream;
+import io.tpkernels.runtime.DType;
+import io.tpkernels.runtime.DeviceBuffer;
+import io.tpkernels.runtime.Tensor;
 import java.util.function.LongConsumer;
 
 /**

@@ -1,8 +1,8 @@
 package io.tpkernels.ops;
 
-import io.tpkernels.gpu.CudaEvent;
-import io.tpkernels.gpu.CudaStream;
-import io.tpkernels.gpu.SpinLead;
+import io.tpkernels.runtime.CudaEvent;
+import io.tpkernels.runtime.CudaStream;
+import io.tpkernels.runtime.SpinLead;
 import java.util.Arrays;
 import java.util.Map;
 import java.util.Optional;

@@ -3,8 +3,8 @@ package io.tpkernels.collective;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import io.tpkernels.tensor.DType;
-import io.tpkernels.tensor.Tensor;
+import io.tpkernels.runtime.DType;
+import io.tpkernels.runtime.Tensor;
 import java.util.List;
 import java.util.SplittableRandom;
 import net.jqwik.api.ForAll;

@@ -4,9 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.tpkernels.tensor.DType;
-import io.tpkernels.tensor.Device;
-import io.tpkernels.tensor.Tensor;
+import io.tpkernels.runtime.DType;
+import io.tpkernels.runtime.Device;
+import io.tpkernels.runtime.Tensor;
 import io.tpkernels.testing.RandomData;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;

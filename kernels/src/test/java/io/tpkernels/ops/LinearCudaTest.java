@@ -1,7 +1,7 @@
 package io.tpkernels.ops;
 
-import io.tpkernels.tensor.DType;
-import io.tpkernels.tensor.Device;
+import io.tpkernels.runtime.DType;
+import io.tpkernels.runtime.Device;
 import io.tpkernels.testing.GpuTest;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.tpkernels.tensor.DType;
+import io.tpkernels.runtime.DType;
 import org.junit.jupiter.api.Test;
 
 /** How the LM head picks cuBLAS or its own kernel: the parts that need no GPU. */

@@ -3,10 +3,10 @@ package io.tpkernels.ops;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import io.tpkernels.gpu.CudaDevice;
-import io.tpkernels.tensor.DType;
-import io.tpkernels.tensor.Device;
-import io.tpkernels.tensor.Tensor;
+import io.tpkernels.runtime.CudaDevice;
+import io.tpkernels.runtime.DType;
+import io.tpkernels.runtime.Device;
+import io.tpkernels.runtime.Tensor;
 import io.tpkernels.testing.GemmReference;
 import io.tpkernels.testing.GpuTest;
 import io.tpkernels.testing.Poison;

@@ -2,13 +2,13 @@ package io.tpkernels.ops;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import io.tpkernels.gpu.CudaDevice;
-import io.tpkernels.gpu.CudaStream;
-import io.tpkernels.tensor.DType;
-import io.tpkernels.tensor.Device;
-import io.tpkernels.tensor.Tensor;
-import io.tpkernels.testing.RandomData;
+import io.tpkernels.runtime.CudaDevice;
+import io.tpkernels.runtime.CudaStream;
+import io.tpkernels.runtime.DType;
+import io.tpkernels.runtime.Device;
+import io.tpkernels.runtime.Tensor;
 import io.tpkernels.testing.GpuTest;
+import io.tpkernels.testing.RandomData;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -98,7 +98,7 @@ class LoraLinearCudaTest {
              Tensor w = Tensor.ofFloats(DType.BF16, RandomData.moderate(2, n * k), n, k).copyTo(GPU);
              Tensor a = Tensor.ofFloats(DType.BF16, RandomData.moderate(3, r * k), r, k).copyTo(GPU);
              Tensor backing = Tensor.zeros(GPU, DType.BF16, n * r + 8);
-             Tensor b = Tensor.view(io.tpkernels.gpu.DeviceBuffer.wrap(device, backing.devicePointer() + 2,
+             Tensor b = Tensor.view(io.tpkernels.runtime.DeviceBuffer.wrap(device, backing.devicePointer() + 2,
                      (long) n * r * 2), 0, DType.BF16, n, r)) {
             LoraLinearCpuTest.assertLoraIsTheBase(x, w, a, b, "B at +2 bytes, T=" + t);
         }

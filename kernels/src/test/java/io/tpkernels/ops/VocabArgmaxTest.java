@@ -6,8 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.tpkernels.tensor.DType;
-import io.tpkernels.tensor.Tensor;
+import io.tpkernels.runtime.DType;
+import io.tpkernels.runtime.Tensor;
 import io.tpkernels.testing.RandomData;
 import java.util.List;
 import net.jqwik.api.Assume;
@@ -93,7 +93,7 @@ class VocabArgmaxTest {
             {0f, -5, /* t1 */ -6, -0f, /* t2 */ Float.NaN, 2}};
         long t = 3;
         long n = VocabArgmax.packedLength(t);
-        try (Tensor gathered = Tensor.allocate(io.tpkernels.tensor.Device.CPU, DType.I64, 3 * n)) {
+        try (Tensor gathered = Tensor.allocate(io.tpkernels.runtime.Device.CPU, DType.I64, 3 * n)) {
             for (int r = 0; r < 3; r++) {
                 try (Tensor l = Tensor.ofFloats(DType.F32, logits[r], t, 2);
                      Tensor packed = VocabArgmax.localPacked(l, 2, 2L * r);

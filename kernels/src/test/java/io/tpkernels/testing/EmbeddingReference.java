@@ -1,7 +1,7 @@
 package io.tpkernels.testing;
 
-import io.tpkernels.tensor.DType;
-import io.tpkernels.tensor.Tensor;
+import io.tpkernels.runtime.DType;
+import io.tpkernels.runtime.Tensor;
 
 /** The naive masked lookup, element by element through DType's accessors: the test oracle. */
 public final class EmbeddingReference {

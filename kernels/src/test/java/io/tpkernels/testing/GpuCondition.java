@@ -1,7 +1,7 @@
 package io.tpkernels.testing;
 
 import io.tpkernels.ffm.cuda.CudaDriver;
-import io.tpkernels.gpu.CudaDevice;
+import io.tpkernels.runtime.CudaDevice;
 import org.junit.jupiter.api.extension.ConditionEvaluationResult;
 import org.junit.jupiter.api.extension.ExecutionCondition;
 import org.junit.jupiter.api.extension.ExtensionContext;

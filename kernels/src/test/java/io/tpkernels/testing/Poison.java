@@ -1,6 +1,6 @@
 package io.tpkernels.testing;
 
-import io.tpkernels.tensor.Tensor;
+import io.tpkernels.runtime.Tensor;
 
 /** Output poisoning for kernel tests: every byte 0xFF, which is NaN in F32, F16 and BF16 and -1 in integers. */
 public final class Poison {

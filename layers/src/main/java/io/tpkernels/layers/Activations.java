@@ -1,6 +1,6 @@
 package io.tpkernels.layers;
 
-import io.tpkernels.tensor.Tensor;
+import io.tpkernels.runtime.Tensor;
 
 /** The checks every layer makes on the activation it is handed, so a wrong input fails in words, not in a kernel. */
 final class Activations {

@@ -1,11 +1,11 @@
 package io.tpkernels.layers;
 
-import io.tpkernels.layers.weights.ShardLoader;
 import io.tpkernels.layers.weights.ShardLoader.Split;
+import io.tpkernels.layers.weights.ShardLoader;
 import io.tpkernels.layers.weights.WeightSource;
 import io.tpkernels.ops.EmbeddingLookup;
+import io.tpkernels.runtime.Tensor;
 import io.tpkernels.shard.ShardRange;
-import io.tpkernels.tensor.Tensor;
 
 /**
  * The column-wise (hidden-parallel) embedding of docs/contract.md section 4: rank r holds all {@code V} rows and

@@ -1,11 +1,11 @@
 package io.tpkernels.layers;
 
-import io.tpkernels.layers.weights.ShardLoader;
 import io.tpkernels.layers.weights.ShardLoader.Split;
+import io.tpkernels.layers.weights.ShardLoader;
 import io.tpkernels.layers.weights.WeightSource;
 import io.tpkernels.ops.Linear;
+import io.tpkernels.runtime.Tensor;
 import io.tpkernels.shard.ShardRange;
-import io.tpkernels.tensor.Tensor;
 
 /**
  * Megatron's column-parallel linear (docs/contract.md section 7): {@code W[N, K]}, rank r holds rows

@@ -1,9 +1,9 @@
 package io.tpkernels.layers;
 
 import io.tpkernels.collective.ReduceOp;
-import io.tpkernels.tensor.DType;
-import io.tpkernels.tensor.Device;
-import io.tpkernels.tensor.Tensor;
+import io.tpkernels.runtime.DType;
+import io.tpkernels.runtime.Device;
+import io.tpkernels.runtime.Tensor;
 
 /**
  * DoRA's output scale {@code g[n] = m[n] / ‖W + s·B·A‖_row(n)} (docs/contract.md section 8), the norm over the full

@@ -1,7 +1,7 @@
 package io.tpkernels.layers;
 
-import io.tpkernels.tensor.DType;
-import io.tpkernels.tensor.Tensor;
+import io.tpkernels.runtime.DType;
+import io.tpkernels.runtime.Tensor;
 import java.util.function.UnaryOperator;
 
 /** Token ids handed to an embedding: checked, and moved to the rank's device when they are elsewhere. */

@@ -1,8 +1,8 @@
 package io.tpkernels.layers;
 
 import io.tpkernels.layers.weights.WeightSource;
+import io.tpkernels.runtime.Tensor;
 import io.tpkernels.shard.ShardRange;
-import io.tpkernels.tensor.Tensor;
 
 /**
  * A {@link ColumnParallelLinear} with LoRA (docs/contract.md section 8): {@code A} replicated, {@code B} sharded by

@@ -2,7 +2,7 @@ package io.tpkernels.layers;
 
 import io.tpkernels.layers.weights.WeightSource;
 import io.tpkernels.ops.Elementwise;
-import io.tpkernels.tensor.Tensor;
+import io.tpkernels.runtime.Tensor;
 
 /**
  * A {@link RowParallelLinear} with LoRA (docs/contract.md section 8): {@code A} sharded by columns like {@code W},

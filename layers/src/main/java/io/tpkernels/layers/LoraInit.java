@@ -1,7 +1,7 @@
 package io.tpkernels.layers;
 
-import io.tpkernels.tensor.DType;
-import io.tpkernels.tensor.Tensor;
+import io.tpkernels.runtime.DType;
+import io.tpkernels.runtime.Tensor;
 import java.util.SplittableRandom;
 
 /**
@@ -22,7 +22,7 @@ public final class LoraInit {
 
     /** A fresh host F32 tensor {@code [rank, fanIn]} of the draws for {@code seed}. */
     public static Tensor kaimingUniform(long seed, int rank, long fanIn) {
-        Tensor a = Tensor.allocate(io.tpkernels.tensor.Device.CPU, DType.F32, rank, fanIn);
+        Tensor a = Tensor.allocate(io.tpkernels.runtime.Device.CPU, DType.F32, rank, fanIn);
         SplittableRandom random = new SplittableRandom(seed);
         double b = bound(fanIn);
         var s = a.hostSegment();

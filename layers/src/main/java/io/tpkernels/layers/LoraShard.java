@@ -1,12 +1,12 @@
 package io.tpkernels.layers;
 
-import io.tpkernels.layers.weights.ShardLoader;
 import io.tpkernels.layers.weights.ShardLoader.Split;
+import io.tpkernels.layers.weights.ShardLoader;
 import io.tpkernels.layers.weights.WeightException;
 import io.tpkernels.ops.Cast;
 import io.tpkernels.ops.LoraLinear;
+import io.tpkernels.runtime.Tensor;
 import io.tpkernels.shard.ShardRange;
-import io.tpkernels.tensor.Tensor;
 import java.util.Arrays;
 
 /**
@@ -178,7 +178,7 @@ final class LoraShard implements AutoCloseable {
         Split split = rows == null ? Split.REPLICATED : Split.ROWS;
         try (Tensor m = ShardLoader.loadFullOrLocal(ad.weights(), ad.magnitudeName(), new long[] {n}, split,
                 rows == null ? 0 : rows.start(), rows == null ? n : rows.end(), ctx.size(), ctx.rank(),
-                io.tpkernels.tensor.Device.CPU, io.tpkernels.tensor.DType.F32)) {
+                io.tpkernels.runtime.Device.CPU, io.tpkernels.runtime.DType.F32)) {
             return m.toFloatArray();
         }
     }

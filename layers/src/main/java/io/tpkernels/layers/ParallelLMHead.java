@@ -2,10 +2,10 @@ package io.tpkernels.layers;
 
 import io.tpkernels.layers.weights.WeightSource;
 import io.tpkernels.ops.LmHead;
-import io.tpkernels.ops.Slabs;
 import io.tpkernels.ops.VocabArgmax;
+import io.tpkernels.runtime.Slabs;
+import io.tpkernels.runtime.Tensor;
 import io.tpkernels.shard.VocabShard;
-import io.tpkernels.tensor.Tensor;
 
 /**
  * The LM head (docs/contract.md section 5): column-parallel over the padded vocabulary. Rank r holds the

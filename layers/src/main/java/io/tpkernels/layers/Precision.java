@@ -1,6 +1,6 @@
 package io.tpkernels.layers;
 
-import io.tpkernels.tensor.DType;
+import io.tpkernels.runtime.DType;
 
 /**
  * The float type a layer stores its weights in and computes with (accumulation is always f32). There is

@@ -1,7 +1,7 @@
 package io.tpkernels.layers;
 
 import io.tpkernels.collective.ProcessGroup;
-import io.tpkernels.tensor.Device;
+import io.tpkernels.runtime.Device;
 import java.util.Objects;
 
 /**

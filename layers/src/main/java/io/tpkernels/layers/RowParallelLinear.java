@@ -1,14 +1,14 @@
 package io.tpkernels.layers;
 
 import io.tpkernels.collective.ReduceOp;
-import io.tpkernels.layers.weights.ShardLoader;
 import io.tpkernels.layers.weights.ShardLoader.Split;
+import io.tpkernels.layers.weights.ShardLoader;
 import io.tpkernels.layers.weights.WeightSource;
 import io.tpkernels.ops.Elementwise;
 import io.tpkernels.ops.Linear;
-import io.tpkernels.ops.Slabs;
+import io.tpkernels.runtime.Slabs;
+import io.tpkernels.runtime.Tensor;
 import io.tpkernels.shard.ShardRange;
-import io.tpkernels.tensor.Tensor;
 
 /**
  * Megatron's row-parallel linear (docs/contract.md section 7): {@code W[N, K]}, rank r holds columns

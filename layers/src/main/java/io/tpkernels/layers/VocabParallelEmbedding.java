@@ -1,12 +1,12 @@
 package io.tpkernels.layers;
 
 import io.tpkernels.collective.ReduceOp;
-import io.tpkernels.layers.weights.ShardLoader;
 import io.tpkernels.layers.weights.ShardLoader.Split;
+import io.tpkernels.layers.weights.ShardLoader;
 import io.tpkernels.layers.weights.WeightSource;
 import io.tpkernels.ops.EmbeddingLookup;
+import io.tpkernels.runtime.Tensor;
 import io.tpkernels.shard.VocabShard;
-import io.tpkernels.tensor.Tensor;
 
 /**
  * The row-wise (vocab-parallel) embedding of docs/contract.md section 4. Rank r holds only the {@code valid(r)}

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tpkernels.layers.weights.WeightException;
-import io.tpkernels.tensor.Device;
+import io.tpkernels.runtime.Device;
 import java.util.Arrays;
 import java.util.List;
 import java.util.regex.Pattern;

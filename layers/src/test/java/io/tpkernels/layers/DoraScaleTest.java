@@ -5,9 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tpkernels.layers.checkpoint.SafetensorsCheckpoint;
 import io.tpkernels.layers.weights.WeightSource;
+import io.tpkernels.runtime.Device;
+import io.tpkernels.runtime.Tensor;
 import io.tpkernels.shard.ShardRange;
-import io.tpkernels.tensor.Device;
-import io.tpkernels.tensor.Tensor;
 import java.net.URISyntaxException;
 import java.nio.file.Path;
 import java.util.List;
@@ -71,8 +71,8 @@ class DoraScaleTest {
                         recorded, false, Tokens.REPLICATED, source(adapter, DOWN));
                      LoRAColumnParallelLinear up = LoRAColumnParallelLinear.load(base, UP + ".weight", null, 24, 12,
                              recorded, Tokens.REPLICATED, false, source(adapter, UP));
-                     Tensor x = Harness.activations(5, io.tpkernels.tensor.DType.F32, Device.CPU, 3, 24);
-                     Tensor h = Harness.activations(6, io.tpkernels.tensor.DType.F32, Device.CPU, 3, 12)) {
+                     Tensor x = Harness.activations(5, io.tpkernels.runtime.DType.F32, Device.CPU, 3, 24);
+                     Tensor h = Harness.activations(6, io.tpkernels.runtime.DType.F32, Device.CPU, 3, 12)) {
                     List<String> load = List.copyOf(rec.calls);
                     rec.calls.clear();
                     down.forward(x).close();

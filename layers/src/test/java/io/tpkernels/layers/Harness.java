@@ -2,9 +2,9 @@ package io.tpkernels.layers;
 
 import io.tpkernels.collective.LocalGroup;
 import io.tpkernels.layers.weights.InMemoryWeights;
-import io.tpkernels.tensor.DType;
-import io.tpkernels.tensor.Device;
-import io.tpkernels.tensor.Tensor;
+import io.tpkernels.runtime.DType;
+import io.tpkernels.runtime.Device;
+import io.tpkernels.runtime.Tensor;
 import io.tpkernels.testing.RandomData;
 import java.time.Duration;
 import java.util.LinkedHashMap;

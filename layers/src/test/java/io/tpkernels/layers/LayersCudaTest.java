@@ -1,7 +1,7 @@
 package io.tpkernels.layers;
 
-import io.tpkernels.tensor.DType;
-import io.tpkernels.tensor.Device;
+import io.tpkernels.runtime.DType;
+import io.tpkernels.runtime.Device;
 import io.tpkernels.testing.GpuTest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;

@@ -1,7 +1,7 @@
 package io.tpkernels.layers;
 
 import io.tpkernels.layers.weights.InMemoryWeights;
-import io.tpkernels.tensor.DType;
+import io.tpkernels.runtime.DType;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;

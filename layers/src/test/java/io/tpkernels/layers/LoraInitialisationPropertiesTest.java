@@ -4,8 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.tpkernels.layers.weights.InMemoryWeights;
-import io.tpkernels.tensor.DType;
-import io.tpkernels.tensor.Device;
+import io.tpkernels.runtime.DType;
+import io.tpkernels.runtime.Device;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;

@@ -1,6 +1,6 @@
 package io.tpkernels.layers;
 
-import io.tpkernels.tensor.Device;
+import io.tpkernels.runtime.Device;
 import io.tpkernels.testing.GpuTest;
 import io.tpkernels.testkit.ShardedLinearShape;
 import java.util.List;

@@ -3,10 +3,10 @@ package io.tpkernels.layers;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 
 import io.tpkernels.layers.weights.InMemoryWeights;
-import io.tpkernels.ops.Slabs;
-import io.tpkernels.tensor.DType;
-import io.tpkernels.tensor.Device;
-import io.tpkernels.tensor.Tensor;
+import io.tpkernels.runtime.DType;
+import io.tpkernels.runtime.Device;
+import io.tpkernels.runtime.Slabs;
+import io.tpkernels.runtime.Tensor;
 import io.tpkernels.testing.GemmReference;
 import java.util.List;
 import java.util.Map;

@@ -1,9 +1,9 @@
 package io.tpkernels.layers;
 
 import io.tpkernels.layers.weights.WeightSource;
-import io.tpkernels.ops.Slabs;
-import io.tpkernels.tensor.DType;
-import io.tpkernels.tensor.Tensor;
+import io.tpkernels.runtime.DType;
+import io.tpkernels.runtime.Slabs;
+import io.tpkernels.runtime.Tensor;
 import java.util.Arrays;
 import java.util.List;
 import java.util.function.UnaryOperator;

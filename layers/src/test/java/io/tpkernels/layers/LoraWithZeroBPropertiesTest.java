@@ -5,9 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.tpkernels.collective.LocalGroup;
 import io.tpkernels.layers.weights.InMemoryWeights;
-import io.tpkernels.tensor.DType;
-import io.tpkernels.tensor.Device;
-import io.tpkernels.tensor.Tensor;
+import io.tpkernels.runtime.DType;
+import io.tpkernels.runtime.Device;
+import io.tpkernels.runtime.Tensor;
 import io.tpkernels.testkit.ShardedLinearShape;
 import java.time.Duration;
 import java.util.List;

@@ -6,11 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tpkernels.collective.LocalGroup;
 import io.tpkernels.layers.weights.InMemoryWeights;
+import io.tpkernels.runtime.DType;
+import io.tpkernels.runtime.Device;
+import io.tpkernels.runtime.MemoryMeter;
+import io.tpkernels.runtime.Tensor;
 import io.tpkernels.shard.VocabShard;
-import io.tpkernels.tensor.DType;
-import io.tpkernels.tensor.Device;
-import io.tpkernels.tensor.MemoryMeter;
-import io.tpkernels.tensor.Tensor;
 import io.tpkernels.testing.GemmReference;
 import io.tpkernels.testing.RandomData;
 import java.time.Duration;

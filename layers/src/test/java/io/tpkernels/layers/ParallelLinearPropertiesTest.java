@@ -3,9 +3,9 @@ package io.tpkernels.layers;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 
 import io.tpkernels.layers.weights.InMemoryWeights;
-import io.tpkernels.tensor.DType;
-import io.tpkernels.tensor.Device;
-import io.tpkernels.tensor.Tensor;
+import io.tpkernels.runtime.DType;
+import io.tpkernels.runtime.Device;
+import io.tpkernels.runtime.Tensor;
 import io.tpkernels.testing.GemmReference;
 import java.util.List;
 import java.util.Map;
@@ -100,7 +100,7 @@ class ParallelLinearPropertiesTest {
                         inputIsParallel, reduceScatter ? Tokens.SHARDED : Tokens.REPLICATED);
                      Tensor full = Tensor.ofFloats(dtype, x, t, k);
                      Tensor xh = inputIsParallel
-                             ? io.tpkernels.ops.Slabs.narrow(full, 1, ctx.rank() * (k / tp), k / tp) : full.copyTo(Device.CPU);
+                             ? io.tpkernels.runtime.Slabs.narrow(full, 1, ctx.rank() * (k / tp), k / tp) : full.copyTo(Device.CPU);
                      Tensor xr = xh.copyTo(device)) {
                     return Harness.drain(layer.forward(xr));
                 }

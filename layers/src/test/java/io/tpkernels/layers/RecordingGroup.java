@@ -2,7 +2,7 @@ package io.tpkernels.layers;
 
 import io.tpkernels.collective.ProcessGroup;
 import io.tpkernels.collective.ReduceOp;
-import io.tpkernels.tensor.Tensor;
+import io.tpkernels.runtime.Tensor;
 import java.util.ArrayList;
 import java.util.List;
 

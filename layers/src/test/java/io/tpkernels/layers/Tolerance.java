@@ -2,7 +2,7 @@ package io.tpkernels.layers;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.tpkernels.tensor.DType;
+import io.tpkernels.runtime.DType;
 import io.tpkernels.testing.GemmReference;
 
 /**

@@ -3,11 +3,11 @@ package io.tpkernels.tests;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.tpkernels.ops.EmbeddingLookup;
+import io.tpkernels.runtime.DType;
+import io.tpkernels.runtime.Device;
+import io.tpkernels.runtime.Tensor;
 import io.tpkernels.shard.ShardRange;
 import io.tpkernels.shard.VocabShard;
-import io.tpkernels.tensor.DType;
-import io.tpkernels.tensor.Device;
-import io.tpkernels.tensor.Tensor;
 import io.tpkernels.testkit.VocabShardSpec;
 import java.util.SplittableRandom;
 import net.jqwik.api.ForAll;

@@ -4,9 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.tpkernels.ops.LmHead;
 import io.tpkernels.ops.VocabArgmax;
+import io.tpkernels.runtime.DType;
+import io.tpkernels.runtime.Tensor;
 import io.tpkernels.shard.VocabShard;
-import io.tpkernels.tensor.DType;
-import io.tpkernels.tensor.Tensor;
 import io.tpkernels.testkit.VocabShardSpec;
 import java.util.ArrayList;
 import java.util.List;

@@ -3,9 +3,9 @@ package io.tpkernels.tests;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.tpkernels.ops.LoraLinear;
+import io.tpkernels.runtime.DType;
+import io.tpkernels.runtime.Tensor;
 import io.tpkernels.shard.ShardRange;
-import io.tpkernels.tensor.DType;
-import io.tpkernels.tensor.Tensor;
 import java.util.SplittableRandom;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;

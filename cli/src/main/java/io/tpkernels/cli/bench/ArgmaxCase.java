@@ -1,9 +1,9 @@
 package io.tpkernels.cli.bench;
 
 import io.tpkernels.ops.VocabArgmax;
+import io.tpkernels.runtime.DType;
+import io.tpkernels.runtime.Tensor;
 import io.tpkernels.shard.VocabShard;
-import io.tpkernels.tensor.DType;
-import io.tpkernels.tensor.Tensor;
 import java.util.ArrayList;
 import java.util.List;
 

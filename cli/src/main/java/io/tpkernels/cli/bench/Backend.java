@@ -1,6 +1,6 @@
 package io.tpkernels.cli.bench;
 
-import io.tpkernels.gpu.CudaDevice;
+import io.tpkernels.runtime.CudaDevice;
 
 /** Where {@code tpk bench} runs, and the unit its FLOP rates are shown in there. */
 enum Backend {

@@ -1,9 +1,9 @@
 package io.tpkernels.cli.bench;
 
 import io.tpkernels.ffm.cuda.CudaDriver;
-import io.tpkernels.gpu.CudaDevice;
-import io.tpkernels.gpu.CudaStream;
-import io.tpkernels.tensor.Device;
+import io.tpkernels.runtime.CudaDevice;
+import io.tpkernels.runtime.CudaStream;
+import io.tpkernels.runtime.Device;
 
 /**
  * One {@code tpk bench} run's way of measuring: the backend and its device, the stream GPU work is queued on,

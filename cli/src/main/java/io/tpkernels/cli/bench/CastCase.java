@@ -1,8 +1,8 @@
 package io.tpkernels.cli.bench;
 
 import io.tpkernels.ops.Cast;
-import io.tpkernels.tensor.DType;
-import io.tpkernels.tensor.Tensor;
+import io.tpkernels.runtime.DType;
+import io.tpkernels.runtime.Tensor;
 import java.util.ArrayList;
 import java.util.List;
 

@@ -1,8 +1,8 @@
 package io.tpkernels.cli.bench;
 
-import io.tpkernels.gpu.CudaEvent;
-import io.tpkernels.gpu.CudaStream;
-import io.tpkernels.gpu.SpinLead;
+import io.tpkernels.runtime.CudaEvent;
+import io.tpkernels.runtime.CudaStream;
+import io.tpkernels.runtime.SpinLead;
 
 /**
  * GPU time of a run, from CUDA events recorded on the stream before and after it: what the device spent,

@@ -1,12 +1,12 @@
 package io.tpkernels.cli.bench;
 
-import io.tpkernels.gpu.CudaDevice;
 import io.tpkernels.ops.CublasGemm;
 import io.tpkernels.ops.HopperGemm;
 import io.tpkernels.ops.LmHead;
+import io.tpkernels.runtime.CudaDevice;
+import io.tpkernels.runtime.DType;
+import io.tpkernels.runtime.Tensor;
 import io.tpkernels.shard.VocabShard;
-import io.tpkernels.tensor.DType;
-import io.tpkernels.tensor.Tensor;
 import java.util.ArrayList;
 import java.util.List;
 

@@ -1,6 +1,6 @@
 package io.tpkernels.ops.cpu;
 
-import io.tpkernels.tensor.DType;
+import io.tpkernels.runtime.DType;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.stream.IntStream;

@@ -2,7 +2,7 @@ package io.tpkernels.layers.checkpoint;
 
 import io.tpkernels.layers.weights.TensorInfo;
 import io.tpkernels.layers.weights.WeightSource;
-import io.tpkernels.tensor.Tensor;
+import io.tpkernels.runtime.Tensor;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;

@@ -8,7 +8,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.tpkernels.layers.weights.TensorInfo;
-import io.tpkernels.tensor.DType;
+import io.tpkernels.runtime.DType;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;

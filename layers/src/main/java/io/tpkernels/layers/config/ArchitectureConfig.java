@@ -1,7 +1,7 @@
 package io.tpkernels.layers.config;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.tpkernels.tensor.DType;
+import io.tpkernels.runtime.DType;
 import java.nio.file.Path;
 import java.util.HashSet;
 import java.util.List;

@@ -1,6 +1,6 @@
 package io.tpkernels.layers.config;
 
-import io.tpkernels.tensor.DType;
+import io.tpkernels.runtime.DType;
 
 /**
  * How a checkpoint stores its weights (docs/contract.md section 11): every parameter in {@code dtype}, except the

@@ -10,7 +10,7 @@ import io.tpkernels.layers.Tokens;
 import io.tpkernels.layers.model.DemoModelNames.Projection;
 import io.tpkernels.layers.weights.WeightSource;
 import io.tpkernels.ops.Elementwise;
-import io.tpkernels.tensor.Tensor;
+import io.tpkernels.runtime.Tensor;
 import java.util.Optional;
 
 /**

@@ -2,7 +2,7 @@ package io.tpkernels.layers.model;
 
 import io.tpkernels.layers.weights.TensorInfo;
 import io.tpkernels.layers.weights.WeightSource;
-import io.tpkernels.tensor.Tensor;
+import io.tpkernels.runtime.Tensor;
 import java.util.Map;
 import java.util.Set;
 

@@ -1,6 +1,6 @@
 package io.tpkernels.layers.weights;
 
-import io.tpkernels.tensor.Tensor;
+import io.tpkernels.runtime.Tensor;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;

@@ -1,9 +1,9 @@
 package io.tpkernels.layers.weights;
 
 import io.tpkernels.ops.Cast;
-import io.tpkernels.tensor.DType;
-import io.tpkernels.tensor.Device;
-import io.tpkernels.tensor.Tensor;
+import io.tpkernels.runtime.DType;
+import io.tpkernels.runtime.Device;
+import io.tpkernels.runtime.Tensor;
 import java.lang.foreign.MemorySegment;
 
 /**

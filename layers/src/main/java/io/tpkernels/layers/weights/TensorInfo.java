@@ -1,6 +1,6 @@
 package io.tpkernels.layers.weights;
 
-import io.tpkernels.tensor.DType;
+import io.tpkernels.runtime.DType;
 import java.util.Arrays;
 
 /**

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import io.tpkernels.layers.weights.TensorInfo;
-import io.tpkernels.tensor.Tensor;
+import io.tpkernels.runtime.Tensor;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;

@@ -8,7 +8,7 @@ import io.tpkernels.layers.config.AdapterConfig;
 import io.tpkernels.layers.config.ModelConfig;
 import io.tpkernels.layers.model.DemoModelNames.Projection;
 import io.tpkernels.layers.weights.InMemoryWeights;
-import io.tpkernels.tensor.DType;
+import io.tpkernels.runtime.DType;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;

@@ -1,6 +1,6 @@
 package io.tpkernels.layers.model;
 
-import io.tpkernels.tensor.Device;
+import io.tpkernels.runtime.Device;
 import io.tpkernels.testing.GpuTest;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;

@@ -1,27 +1,22 @@
 package io.tpkernels.layers.model;
 
-import io.tpkernels.layers.TensorParallelSizes;
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
-import static org.junit.jupiter.api.Assertions.assertNull;
-
 import io.tpkernels.collective.LocalGroup;
 import io.tpkernels.layers.ArgmaxReference;
 import io.tpkernels.layers.Harness;
 import io.tpkernels.layers.LoraSource;
 import io.tpkernels.layers.Precision;
+import io.tpkernels.layers.TensorParallelSizes;
 import io.tpkernels.layers.config.ModelConfig;
 import io.tpkernels.layers.model.DemoModelNames.Projection;
 import io.tpkernels.layers.testing.DemoModelReference;
 import io.tpkernels.layers.weights.InMemoryWeights;
+import io.tpkernels.ops.LoraLinear;
+import io.tpkernels.runtime.DType;
+import io.tpkernels.runtime.Device;
+import io.tpkernels.runtime.MemoryMeter;
+import io.tpkernels.runtime.Tensor;
 import io.tpkernels.shard.PipelinePartition;
 import io.tpkernels.shard.VocabShard;
-import io.tpkernels.tensor.DType;
-import io.tpkernels.ops.LoraLinear;
-import io.tpkernels.tensor.Device;
-import io.tpkernels.tensor.MemoryMeter;
-import io.tpkernels.tensor.Tensor;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -34,6 +29,10 @@ import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
 import net.jqwik.api.constraints.IntRange;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 
 /**
  * The demo model on tp × pp ranks equals the double reference, with and without LoRA, tied and untied; the

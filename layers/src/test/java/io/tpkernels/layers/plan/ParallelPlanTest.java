@@ -7,8 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.tpkernels.layers.config.ModelConfig;
 import io.tpkernels.layers.plan.ParallelPlan.Balance;
 import io.tpkernels.layers.plan.ParallelPlan.Options;
+import io.tpkernels.runtime.DType;
 import io.tpkernels.shard.PipelinePartition.Remainder;
-import io.tpkernels.tensor.DType;
 import org.junit.jupiter.api.Test;
 
 class ParallelPlanTest {

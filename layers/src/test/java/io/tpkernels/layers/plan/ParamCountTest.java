@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import io.tpkernels.layers.config.ArchitectureConfig;
 import io.tpkernels.layers.config.WeightFormat;
-import io.tpkernels.tensor.DType;
+import io.tpkernels.runtime.DType;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 

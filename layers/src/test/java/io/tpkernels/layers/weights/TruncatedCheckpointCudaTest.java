@@ -1,8 +1,8 @@
 package io.tpkernels.layers.weights;
 
 import io.tpkernels.layers.weights.ShardLoader.Split;
-import io.tpkernels.tensor.DType;
-import io.tpkernels.tensor.Device;
+import io.tpkernels.runtime.DType;
+import io.tpkernels.runtime.Device;
 import io.tpkernels.testing.GpuTest;
 import java.io.IOException;
 import java.nio.file.Path;

@@ -1,0 +1,213 @@
+package io.tpkernels.runtime;
+
+import static io.tpkernels.ffm.cuda.CudaDriverApi.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR;
+import static io.tpkernels.ffm.cuda.CudaDriverApi.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR;
+import static io.tpkernels.ffm.cuda.CudaDriverApi.CU_DEVICE_ATTRIBUTE_L2_CACHE_SIZE;
+import static io.tpkernels.ffm.cuda.CudaDriverApi.CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN;
+import static io.tpkernels.ffm.cuda.CudaDriverApi.CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT;
+
+import io.tpkernels.ffm.cuda.CudaDriver;
+import java.lang.foreign.MemorySegment;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * An opened CUDA device: its primary context (retained once for the life of the process, shared with any
+ * other library in it that uses the runtime API), its properties, and its module cache.
+ *
+ * <p>The driver API's current context is per thread; every operation here makes the device current on the
+ * calling thread first, which costs one thread-local read when it already is.
+ */
+public final class CudaDevice {
+    private static final ConcurrentHashMap<Integer, CudaDevice> OPENED = new ConcurrentHashMap<>();
+    private static final ThreadLocal<MemorySegment> CURRENT = new ThreadLocal<>();
+
+    private final int ordinal;
+    private final int handle;
+    private final MemorySegment context;
+    private final String name;
+    private final int ccMajor;
+    private final int ccMinor;
+    private final int multiprocessors;
+    private final long totalMemory;
+    private final int l2CacheBytes;
+    private final int maxSharedBytesPerBlock;
+    private final ModuleCache modules;
+    private final ErrorFlags errorFlags;
+    /** {@link CudaStream#scratch()} by stream handle address. */
+    private final ConcurrentHashMap<Long, DeviceBuffer> streamScratch = new ConcurrentHashMap<>();
+
+    private CudaDevice(int ordinal) {
+        this.ordinal = ordinal;
+        this.handle = CudaDriver.device(ordinal);
+        this.context = CudaDriver.primaryCtxRetain(handle);
+        this.name = CudaDriver.deviceName(handle);
+        this.ccMajor = CudaDriver.deviceAttribute(CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR, handle);
+        this.ccMinor = CudaDriver.deviceAttribute(CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR, handle);
+        this.multiprocessors = CudaDriver.deviceAttribute(CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT, handle);
+        this.totalMemory = CudaDriver.deviceTotalMem(handle);
+        this.l2CacheBytes = CudaDriver.deviceAttribute(CU_DEVICE_ATTRIBUTE_L2_CACHE_SIZE, handle);
+        this.maxSharedBytesPerBlock = CudaDriver.deviceAttribute(CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN,
+                handle);
+        this.modules = new ModuleCache(this);
+        this.errorFlags = new ErrorFlags(this);
+    }
+
+    /** The number of CUDA devices visible, or 0 when the driver is not available. */
+    public static int count() {
+        return CudaDriver.isAvailable() ? CudaDriver.deviceCount() : 0;
+    }
+
+    /**
+     * The device with this ordinal, opened on first use.
+     *
+     * @throws IllegalStateException    when the CUDA driver is not available (the message says why)
+     * @throws IllegalArgumentException when there is no such device
+     */
+    public static CudaDevice of(int ordinal) {
+        CudaDevice d = OPENED.get(ordinal);
+        if (d != null) {
+            return d;
+        }
+        CudaDriver.requireAvailable();
+        int count = CudaDriver.deviceCount();
+        if (ordinal < 0 || ordinal >= count) {
+            throw new IllegalArgumentException("CUDA device " + ordinal + " does not exist: " + count
+                    + " device(s) visible");
+        }
+        return OPENED.computeIfAbsent(ordinal, CudaDevice::new);
+    }
+
+    /** The device a tensor on {@code device} lives on. */
+    public static CudaDevice of(Device device) {
+        if (!(device instanceof Device.Cuda cuda)) {
+            throw new IllegalArgumentException("not a CUDA device: " + device);
+        }
+        return of(cuda.ordinal());
+    }
+
+    /** Makes this device's context current on the calling thread. */
+    public void makeCurrent() {
+        if (CURRENT.get() != context) {
+            CudaDriver.ctxSetCurrent(context);
+            CURRENT.set(context);
+        }
+    }
+
+    /**
+     * The {@code CUcontext} handle of the device's primary context. Another binding of the driver in the process
+     * (JCuda) compares it with the primary context it retained itself: equal handles mean one driver and one
+     * context, so device pointers and modules pass freely between the two.
+     */
+    public MemorySegment context() {
+        return context;
+    }
+
+    /** Allocates {@code bytes} of device memory (256-byte aligned). */
+    public DeviceBuffer allocate(long bytes) {
+        return DeviceBuffer.allocate(this, bytes);
+    }
+
+    /** The scratch of the stream with this handle, allocated and zeroed (in that stream's order) on first use. */
+    DeviceBuffer streamScratch(MemorySegment stream) {
+        return streamScratch.computeIfAbsent(stream.address(), address -> {
+            DeviceBuffer buffer = allocate(CudaStream.SCRATCH_BYTES);
+            try {
+                CudaDriver.memsetD8Async(buffer.pointer(), (byte) 0, CudaStream.SCRATCH_BYTES, stream);
+                return buffer;
+            } catch (RuntimeException e) {
+                buffer.close();
+                throw e;
+            }
+        });
+    }
+
+    /** Frees the scratch of a stream about to be destroyed, if it has one. */
+    void releaseStreamScratch(MemorySegment stream) {
+        DeviceBuffer buffer = streamScratch.remove(stream.address());
+        if (buffer != null) {
+            buffer.close();
+        }
+    }
+
+    /** Waits until all work on this device is done, reporting any asynchronous error. */
+    public void synchronize() {
+        makeCurrent();
+        CudaDriver.ctxSynchronize();
+    }
+
+    /** {@code {free, total}} bytes of device memory. */
+    public long[] memoryInfo() {
+        makeCurrent();
+        return CudaDriver.memGetInfo();
+    }
+
+    /** The PTX modules loaded on this device. */
+    public ModuleCache modules() {
+        return modules;
+    }
+
+    /** The pool of device-side error flags kernels report bad input through. */
+    public ErrorFlags errorFlags() {
+        return errorFlags;
+    }
+
+    /** The device as a tensor location. */
+    public Device device() {
+        return Device.cuda(ordinal);
+    }
+
+    public int ordinal() {
+        return ordinal;
+    }
+
+    public String name() {
+        return name;
+    }
+
+    /**
+     * Whether this is tpkernels' CPU emulator of a CUDA device (cuda-src/src/emulator, loaded only when
+     * {@code TPK_CUDA_LIBRARY_PATH} points at it) rather than a GPU: kernels run correctly there, slowly, and
+     * its timings mean nothing.
+     */
+    public boolean isEmulator() {
+        return name.startsWith(EMULATOR_NAME);
+    }
+
+    /** The name the emulator's driver gives its one device. */
+    public static final String EMULATOR_NAME = "tpk CPU emulator";
+
+    /** Compute capability as {@code 10·major + minor} (90 for Hopper). */
+    public int computeCapability() {
+        return ccMajor * 10 + ccMinor;
+    }
+
+    public int computeCapabilityMajor() {
+        return ccMajor;
+    }
+
+    public int computeCapabilityMinor() {
+        return ccMinor;
+    }
+
+    public int multiprocessors() {
+        return multiprocessors;
+    }
+
+    public long totalMemory() {
+        return totalMemory;
+    }
+
+    public int l2CacheBytes() {
+        return l2CacheBytes;
+    }
+
+    /** The most shared memory one block may opt in to. */
+    public int maxSharedBytesPerBlock() {
+        return maxSharedBytesPerBlock;
+    }
+
+    @Override
+    public String toString() {
+        return "cuda:" + ordinal + " (" + name + ", sm_" + computeCapability() + ")";
+    }
+}

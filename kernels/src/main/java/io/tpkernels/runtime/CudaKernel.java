@@ -1,0 +1,74 @@
+package io.tpkernels.runtime;
+
+import io.tpkernels.ffm.cuda.CudaDriver;
+import io.tpkernels.ffm.cuda.CudaDriverApi;
+import io.tpkernels.ffm.cuda.CudaException;
+import java.lang.foreign.MemorySegment;
+
+/** One kernel ({@code CUfunction}) of a loaded module, and its launch. */
+public final class CudaKernel {
+    private final CudaDevice device;
+    private final String name;
+    private final MemorySegment function;
+    private volatile int allowedDynamicShared = 48 * 1024;
+
+    CudaKernel(CudaDevice device, String name, MemorySegment function) {
+        this.device = device;
+        this.name = name;
+        this.function = function;
+    }
+
+    public String name() {
+        return name;
+    }
+
+    public CudaDevice device() {
+        return device;
+    }
+
+    /** Registers per thread, as the driver compiled it for this device. */
+    public int registers() {
+        device.makeCurrent();
+        return CudaDriver.funcGetAttribute(CudaDriverApi.CU_FUNC_ATTRIBUTE_NUM_REGS, function);
+    }
+
+    /** Local memory per thread in bytes (non-zero means spills or a stack). */
+    public int localBytes() {
+        device.makeCurrent();
+        return CudaDriver.funcGetAttribute(CudaDriverApi.CU_FUNC_ATTRIBUTE_LOCAL_SIZE_BYTES, function);
+    }
+
+    /** Allows launches with up to {@code bytes} of dynamic shared memory (needed above 48 KiB). */
+    public void allowDynamicSharedBytes(int bytes) {
+        if (bytes <= allowedDynamicShared) {
+            return; // already allowed: launches pay no driver call for it
+        }
+        if (bytes > device.maxSharedBytesPerBlock()) {
+            throw new IllegalArgumentException(name + ": " + bytes + " bytes of shared memory exceed the "
+                    + device.maxSharedBytesPerBlock() + " a block may use on " + device);
+        }
+        device.makeCurrent();
+        CudaDriver.funcSetAttribute(function, CudaDriverApi.CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, bytes);
+        allowedDynamicShared = bytes;
+    }
+
+    /** Launches a 1-D grid of {@code blocks} blocks of {@code threads} threads on {@code stream}. */
+    public void launch(CudaStream stream, int blocks, int threads, int sharedBytes, KernelArgs args) {
+        launch(stream, blocks, 1, 1, threads, 1, 1, sharedBytes, args);
+    }
+
+    /** Launches a 3-D grid on {@code stream}; {@code args} must hold exactly the kernel's parameters. */
+    public void launch(CudaStream stream, int gridX, int gridY, int gridZ, int blockX, int blockY, int blockZ,
+                       int sharedBytes, KernelArgs args) {
+        if (stream.device() != device) {
+            throw new IllegalArgumentException(name + " lives on " + device + " but the stream is on " + stream.device());
+        }
+        device.makeCurrent();
+        try {
+            CudaDriver.launchKernel(function, gridX, gridY, gridZ, blockX, blockY, blockZ, sharedBytes,
+                    stream.handle(), args.pointerArray());
+        } catch (CudaException e) {
+            throw new CudaException(e.status(), "launch of " + name + ": " + e.call());
+        }
+    }
+}

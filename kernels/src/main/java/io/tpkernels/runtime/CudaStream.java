@@ -1,0 +1,87 @@
+package io.tpkernels.runtime;
+
+import io.tpkernels.ffm.cuda.CudaDriver;
+import io.tpkernels.ffm.cuda.CudaDriverApi;
+import java.lang.foreign.MemorySegment;
+
+/**
+ * A CUDA stream: work on it runs in order. {@link #legacyDefault(CudaDevice)} is the device's NULL stream,
+ * which synchronizes with every other blocking stream and is never destroyed.
+ *
+ * <p>Each stream has a {@link #scratch()}: device memory its kernels share from launch to launch.
+ */
+public final class CudaStream implements AutoCloseable {
+    /** The size of {@link #scratch()}. */
+    public static final long SCRATCH_BYTES = 128 << 10;
+
+    private final CudaDevice device;
+    private final boolean owned;
+    private volatile MemorySegment handle;
+
+    private CudaStream(CudaDevice device, MemorySegment handle, boolean owned) {
+        this.device = device;
+        this.handle = handle;
+        this.owned = owned;
+    }
+
+    /** A new stream that does not synchronize with the NULL stream. */
+    public static CudaStream create(CudaDevice device) {
+        device.makeCurrent();
+        return new CudaStream(device, CudaDriver.streamCreate(CudaDriverApi.CU_STREAM_NON_BLOCKING), true);
+    }
+
+    /** The device's legacy default (NULL) stream. Closing it does nothing. */
+    public static CudaStream legacyDefault(CudaDevice device) {
+        return new CudaStream(device, MemorySegment.NULL, false);
+    }
+
+    /** The {@code CUstream} handle. */
+    public MemorySegment handle() {
+        MemorySegment h = handle;
+        if (h == null) {
+            throw new IllegalStateException("stream on " + device + " was already closed");
+        }
+        return h;
+    }
+
+    public CudaDevice device() {
+        return device;
+    }
+
+    /**
+     * This stream's scratch: {@value #SCRATCH_BYTES} bytes of device memory that kernels queued on this stream may
+     * use during a launch, and carry state in from one launch to the next (a counter a launch's blocks leave at 0).
+     * Launches on one stream run one after another, so they share it safely; launches on different streams may run
+     * at the same time, so each stream has its own, also each {@code CudaStream} object of the same handle (all the
+     * {@link #legacyDefault} ones share one). Zero when first asked for (set in stream order: no launch on this
+     * stream can see it otherwise); freed when the stream is closed, never for the legacy default stream.
+     */
+    public DeviceBuffer scratch() {
+        return device.streamScratch(handle());
+    }
+
+    /** Whether work queued on this stream is being captured into a CUDA graph (by another library) instead of run. */
+    public boolean isCapturing() {
+        device.makeCurrent();
+        return CudaDriver.streamIsCapturing(handle());
+    }
+
+    /** Waits for all work queued on this stream; an asynchronous kernel error surfaces here. */
+    public void synchronize() {
+        device.makeCurrent();
+        CudaDriver.streamSynchronize(handle());
+    }
+
+    @Override
+    public synchronized void close() {
+        MemorySegment h = handle;
+        if (h != null) {
+            handle = null;
+            if (owned) {
+                device.makeCurrent();
+                device.releaseStreamScratch(h); // cuMemFree waits for the stream's work, which may still use it
+                CudaDriver.streamDestroy(h);
+            }
+        }
+    }
+}

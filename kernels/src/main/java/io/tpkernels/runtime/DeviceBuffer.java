@@ -1,0 +1,118 @@
+package io.tpkernels.runtime;
+
+import io.tpkernels.ffm.cuda.CudaDriver;
+import java.util.Objects;
+
+/**
+ * Device memory: either allocated here by {@code cuMemAlloc} and freed by {@link #close()}, or a view of memory
+ * that someone else allocated and frees ({@link #wrap}), which {@link #close()} only marks closed. Either way, use
+ * after close is an {@link IllegalStateException} naming the buffer, never a stale pointer handed to a kernel.
+ *
+ * <p>Use and close are exclusive: {@link #close()} waits for the {@linkplain #acquire() accesses} in flight before
+ * it frees the memory (or, for a wrapped buffer, before it returns, so that the owner may then free it). Code that
+ * hands {@link #pointer()} to the driver holds an access from before it reads the pointer until the call has
+ * returned. An asynchronous use (a launch, an async copy) needs the access only until it is queued: freeing
+ * device memory waits for the device's work that was queued before it.
+ */
+public final class DeviceBuffer implements Memory {
+    private final CudaDevice device;
+    private final long bytes;
+    private final boolean owner;
+    private final MemoryMeter.Charge charge;
+    private final Lifetime lifetime = new Lifetime();
+    private volatile long pointer;
+
+    private DeviceBuffer(CudaDevice device, long bytes, long pointer, boolean owner, MemoryMeter.Charge charge) {
+        this.device = device;
+        this.bytes = bytes;
+        this.pointer = pointer;
+        this.owner = owner;
+        this.charge = charge;
+    }
+
+    static DeviceBuffer allocate(CudaDevice device, long bytes) {
+        if (bytes < 0) {
+            throw new IllegalArgumentException("cannot allocate " + bytes + " bytes on " + device);
+        }
+        device.makeCurrent();
+        // cuMemAlloc rejects 0 bytes; a 1-byte allocation keeps empty tensors valid and distinct.
+        long pointer = CudaDriver.memAlloc(Math.max(bytes, 1));
+        return new DeviceBuffer(device, bytes, pointer, true, MemoryMeter.charge(device.device(), bytes));
+    }
+
+    /**
+     * The {@code bytes} of device memory at {@code pointer} on {@code device}, allocated and freed by someone else
+     * (another library in the process, JCuda say): no copy, and {@link #close()} frees nothing, it only makes later
+     * use of this buffer an {@link IllegalStateException}. The owner must keep the memory allocated while this
+     * buffer is used; that cannot be checked here.
+     *
+     * @throws IllegalArgumentException when {@code pointer} is 0 or {@code bytes} is negative
+     */
+    public static DeviceBuffer wrap(CudaDevice device, long pointer, long bytes) {
+        Objects.requireNonNull(device, "device");
+        if (pointer == 0 || bytes < 0) {
+            throw new IllegalArgumentException("cannot wrap " + bytes + " bytes of device memory at 0x"
+                    + Long.toHexString(pointer) + " on " + device + ": need a non-null pointer and a size >= 0");
+        }
+        return new DeviceBuffer(device, bytes, pointer, false, MemoryMeter.Charge.NONE);
+    }
+
+    /**
+     * The device pointer. It stays valid only while an {@link #acquire() access} is held (or while nothing can
+     * close the buffer).
+     */
+    public long pointer() {
+        long p = pointer;
+        if (p == 0) {
+            throw new IllegalStateException(closedMessage());
+        }
+        return p;
+    }
+
+    @Override
+    public Access acquire() {
+        return lifetime.acquire(this::closedMessage);
+    }
+
+    private String closedMessage() {
+        return "device buffer of " + bytes + " bytes on " + device + " was used after it was closed";
+    }
+
+    /** The device that holds it. */
+    public CudaDevice cudaDevice() {
+        return device;
+    }
+
+    @Override
+    public Device device() {
+        return device.device();
+    }
+
+    @Override
+    public long byteSize() {
+        return bytes;
+    }
+
+    @Override
+    public boolean isOpen() {
+        return lifetime.isOpen();
+    }
+
+    /**
+     * Waits for the accesses in flight, then frees the memory if it was allocated here; a wrapped buffer is only
+     * marked closed.
+     */
+    @Override
+    public synchronized void close() {
+        lifetime.close();
+        long p = pointer;
+        if (p != 0) {
+            pointer = 0;
+            if (owner) {
+                device.makeCurrent();
+                CudaDriver.memFree(p);
+                charge.release();
+            }
+        }
+    }
+}

@@ -1,0 +1,158 @@
+package io.tpkernels.runtime;
+
+import io.tpkernels.ffm.cuda.CudaDriver;
+import io.tpkernels.ffm.cuda.CudaException;
+import io.tpkernels.ffm.nvrtc.Nvrtc;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The PTX modules loaded into one device's context, each loaded once however many threads ask at once, and
+ * their kernels, each looked up once.
+ *
+ * <p>Which code is loaded: the choices of {@link PtxLibrary#choices}, tried in order. A packaged PTX that the
+ * driver rejects (PTX from CUDA 13 is ISA 9.0 and needs a driver of 580 or newer) falls through to the
+ * next choice and finally to compiling the packaged source with NVRTC for this device. Setting the system
+ * property {@code tpk.ptx.source=nvrtc} skips the packaged PTX. Another binding of the driver in the process
+ * (JCuda, in {@code tpkernels-jcuda}) loads the same code the same way through {@link #loadWith}.
+ */
+public final class ModuleCache {
+    /** Driver statuses that mean "this PTX cannot be used here, try another": the others are real errors. */
+    private static final List<String> REJECTED_PTX = List.of("CUDA_ERROR_UNSUPPORTED_PTX_VERSION",
+            "CUDA_ERROR_INVALID_PTX", "CUDA_ERROR_NO_BINARY_FOR_GPU", "CUDA_ERROR_INVALID_IMAGE",
+            "CUDA_ERROR_JIT_COMPILER_NOT_FOUND");
+
+    /** A loaded module and how it was obtained. */
+    public record Loaded(String name, PtxLibrary.Choice source, MemorySegment module) {
+    }
+
+    /** Loads PTX text into this device's context through some binding of the driver. */
+    @FunctionalInterface
+    public interface PtxLoader<M> {
+        /**
+         * The loaded module; a {@link CudaException} when the driver refuses the code, and when its status says the
+         * PTX is unusable here (too new an ISA, say), the next choice is tried.
+         */
+        M load(PtxLibrary.Choice choice, String ptx);
+    }
+
+    private final CudaDevice device;
+    private final PtxLibrary library;
+    private final ConcurrentHashMap<String, Loaded> modules = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, CudaKernel> kernels = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, AtomicInteger> loads = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, String> unavailable = new ConcurrentHashMap<>();
+
+    ModuleCache(CudaDevice device) {
+        this.device = device;
+        this.library = PtxLibrary.packaged();
+    }
+
+    /** The kernel {@code kernel} of module {@code module} ({@code cast.cu} is module {@code cast}). */
+    public CudaKernel kernel(String module, String kernel) {
+        return kernels.computeIfAbsent(module + "/" + kernel, k -> kernelOf(module(module), kernel));
+    }
+
+    /**
+     * The kernel {@code kernel} of module {@code module} when this device can run that module (architecture-specific
+     * modules such as {@code gemm_sm90} run on one architecture only), else empty. Whether it can is decided once:
+     * a module with no usable code is reported once on the {@code io.tpkernels.runtime} logger and not tried again.
+     */
+    public Optional<CudaKernel> kernelIfAvailable(String module, String kernel) {
+        if (unavailable.containsKey(module)) {
+            return Optional.empty();
+        }
+        try {
+            return Optional.of(kernel(module, kernel));
+        } catch (IllegalStateException e) {
+            if (unavailable.putIfAbsent(module, e.getMessage()) == null && !library.choices(module,
+                    device.computeCapability(), nvrtcOnly()).isEmpty()) {
+                System.getLogger("io.tpkernels.runtime").log(System.Logger.Level.WARNING, "kernel module " + module
+                        + " could not be loaded, its kernels are not used on " + device + ": " + e.getMessage());
+            }
+            return Optional.empty();
+        }
+    }
+
+    /** The module, loaded on first request. */
+    public Loaded module(String module) {
+        return modules.computeIfAbsent(module, m -> {
+            Loaded loaded = load(m, nvrtcOnly(), this::loadHere);
+            loads.computeIfAbsent(m, k -> new AtomicInteger()).incrementAndGet();
+            return loaded;
+        });
+    }
+
+    /**
+     * Loads {@code module} afresh through {@code loader}, from the code this cache would choose, tried in the same
+     * order; the caller owns (unloads) what it returns. For other bindings of the driver, so that they run exactly
+     * the code this library runs.
+     */
+    public <M> M loadWith(String module, PtxLoader<M> loader) {
+        return load(module, nvrtcOnly(), loader);
+    }
+
+    /** Loads {@code module} afresh, outside the cache (the caller unloads it); for tests of each path. */
+    Loaded loadUncached(String module, boolean nvrtcOnly) {
+        return load(module, nvrtcOnly, this::loadHere);
+    }
+
+    /** A kernel of a module loaded by {@link #loadUncached}. */
+    CudaKernel kernelOf(Loaded loaded, String kernel) {
+        device.makeCurrent();
+        return new CudaKernel(device, kernel, CudaDriver.moduleGetFunction(loaded.module(), kernel));
+    }
+
+    /** How many times this cache has loaded {@code module} into the context: at most once. */
+    public int loadCount(String module) {
+        AtomicInteger n = loads.get(module);
+        return n == null ? 0 : n.get();
+    }
+
+    private static boolean nvrtcOnly() {
+        return "nvrtc".equals(System.getProperty("tpk.ptx.source"));
+    }
+
+    private Loaded loadHere(PtxLibrary.Choice choice, String ptx) {
+        try (Arena arena = Arena.ofConfined()) {
+            return new Loaded(choice.module(), choice, CudaDriver.moduleLoadData(arena.allocateFrom(ptx)));
+        }
+    }
+
+    private <M> M load(String module, boolean nvrtcOnly, PtxLoader<M> loader) {
+        List<String> failures = new ArrayList<>();
+        device.makeCurrent();
+        for (PtxLibrary.Choice choice : library.choices(module, device.computeCapability(), nvrtcOnly)) {
+            String ptx;
+            if (choice.nvrtc()) {
+                if (!library.hasSource(module)) {
+                    failures.add(choice + ": the source is not packaged");
+                    continue;
+                }
+                if (!Nvrtc.isAvailable()) {
+                    failures.add(choice + ": " + Nvrtc.library().reason().orElse("NVRTC is not available"));
+                    continue;
+                }
+                ptx = Nvrtc.compile(library.source(module), module + ".cu", library.headers(),
+                        List.of("--gpu-architecture=" + choice.arch(), "--std=c++17", "-lineinfo"));
+            } else {
+                ptx = library.ptx(module, choice.arch());
+            }
+            try {
+                return loader.load(choice, ptx);
+            } catch (CudaException e) {
+                if (!REJECTED_PTX.contains(e.statusName())) {
+                    throw e;
+                }
+                failures.add(choice + ": " + e.getMessage());
+            }
+        }
+        throw new IllegalStateException("no usable code for kernel module " + module + " on " + device + ": "
+                + String.join("; ", failures));
+    }
+}

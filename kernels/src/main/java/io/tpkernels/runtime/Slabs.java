@@ -1,0 +1,119 @@
+package io.tpkernels.runtime;
+
+import io.tpkernels.ffm.cuda.CudaDriver;
+import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
+
+/**
+ * Slabs along one dimension of contiguous tensors: a slab {@code [start, start+length)} along {@code dim} is
+ * {@code outer = Π shape[0..dim)} rows of {@code length·inner} contiguous elements, {@code inner =
+ * Π shape(dim..]}. Copies between slabs are that many row copies: on the host with {@link MemorySegment#copy},
+ * on a GPU with one copy ({@code outer == 1}) or one strided-row kernel.
+ */
+public final class Slabs {
+    private Slabs() {
+    }
+
+    /** {@code dim}, with negative values counting from the end, checked against {@code t}'s rank. */
+    public static int normalize(Tensor t, int dim) {
+        int d = dim < 0 ? t.rank() + dim : dim;
+        if (d < 0 || d >= t.rank()) {
+            throw new IllegalArgumentException("dimension " + dim + " of a rank-" + t.rank() + " tensor " + t.describe());
+        }
+        return d;
+    }
+
+    /** {@code t}'s shape with dimension {@code dim} set to {@code length}. */
+    public static long[] withDim(Tensor t, int dim, long length) {
+        long[] s = t.shape();
+        s[dim] = length;
+        return s;
+    }
+
+    private static long inner(Tensor t, int dim) {
+        long[] s = t.shape();
+        long n = 1;
+        for (int i = dim + 1; i < s.length; i++) {
+            n *= s[i];
+        }
+        return n;
+    }
+
+    private static long outer(Tensor t, int dim) {
+        long[] s = t.shape();
+        long n = 1;
+        for (int i = 0; i < dim; i++) {
+            n *= s[i];
+        }
+        return n;
+    }
+
+    /**
+     * Copies slab {@code [srcStart, srcStart+length)} of {@code src} along {@code dim} into slab
+     * {@code [dstStart, dstStart+length)} of {@code dst}; both on one device, equal in every other dimension.
+     */
+    @SuppressWarnings("try") // an access held by try-with-resources, not named in its body
+    public static void copy(Tensor src, int dim, long srcStart, Tensor dst, long dstStart, long length, CudaStream stream) {
+        long[] a = src.shape();
+        long[] b = dst.shape();
+        a[dim] = 0;
+        b[dim] = 0;
+        if (!Arrays.equals(a, b) || src.dtype() != dst.dtype() || !src.device().equals(dst.device())) {
+            throw new IllegalArgumentException("slab copy between " + src.describe() + " and " + dst.describe());
+        }
+        long e = src.dtype().byteSize();
+        long innerBytes = inner(src, dim) * e;
+        long rows = outer(src, dim);
+        long rowBytes = length * innerBytes;
+        long srcStride = src.dim(dim) * innerBytes;
+        long dstStride = dst.dim(dim) * innerBytes;
+        if (rowBytes == 0 || rows == 0) {
+            return;
+        }
+        try (Memory.Access use = Tensor.acquireAll(src, dst)) {
+            if (!src.device().isCuda()) {
+                MemorySegment s = src.hostSegment();
+                MemorySegment d = dst.hostSegment();
+                for (long r = 0; r < rows; r++) {
+                    MemorySegment.copy(s, r * srcStride + srcStart * innerBytes, d, r * dstStride + dstStart * innerBytes,
+                            rowBytes);
+                }
+                return;
+            }
+            CudaDevice device = src.cudaDevice();
+            long sp = src.devicePointer() + srcStart * innerBytes;
+            long dp = dst.devicePointer() + dstStart * innerBytes;
+            device.makeCurrent();
+            if (rows == 1) {
+                CudaDriver.memcpyDtoDAsync(dp, sp, rowBytes, stream.handle());
+                return;
+            }
+            boolean words = (sp | dp | srcStride | dstStride | rowBytes) % 4 == 0;
+            long total = rows * (rowBytes / (words ? 4 : 1));
+            int blocks = (int) Math.max(1, Math.min((total + 255) / 256, (long) device.multiprocessors() * 8));
+            device.modules().kernel("collective", words ? "tpk_copy_rows_b4" : "tpk_copy_rows_b1").launch(stream, blocks,
+                    256, 0, KernelArgs.begin().ptr(dp).i64(dstStride).ptr(sp).i64(srcStride).i64(rowBytes).i64(rows));
+        }
+    }
+
+    /** A new tensor holding slab {@code [start, start+length)} of {@code src} along {@code dim}; returns when done. */
+    public static Tensor narrow(Tensor src, int dim, long start, long length) {
+        int d = normalize(src, dim);
+        if (start < 0 || length < 0 || start + length > src.dim(d)) {
+            throw new IllegalArgumentException("slab [" + start + ", " + (start + length) + ") of dimension " + dim
+                    + " of " + src.describe());
+        }
+        Tensor out = Tensor.allocate(src.device(), src.dtype(), withDim(src, d, length));
+        try {
+            CudaStream stream = src.device().isCuda() ? CudaStream.legacyDefault(src.cudaDevice()) : null;
+            copy(src, d, start, out, 0, length, stream);
+            if (stream != null) {
+                stream.synchronize();
+            }
+            return out;
+        } catch (RuntimeException e) {
+            out.close();
+            throw e;
+        }
+    }
+}

@@ -1,0 +1,498 @@
+package io.tpkernels.runtime;
+
+import io.tpkernels.ffm.cuda.CudaDriver;
+import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
+
+/**
+ * A contiguous row-major tensor: shape, dtype, device, and a byte range of a {@link Memory}.
+ *
+ * <p>A tensor made by {@link #allocate} owns its memory: {@link #close()} frees it, and any later use of the
+ * tensor or of its views is an {@link IllegalStateException}. Views ({@link #rows}, {@link #reshape}) and
+ * wrappers ({@link #wrap}) share memory they do not own; closing them does nothing.
+ *
+ * <p>Use and close are exclusive. Every method here that reads or writes the elements, or hands them to the
+ * driver, holds the memory open for the whole use (a {@link Memory.Access}), and {@link #close()} waits for the
+ * uses in flight on any thread before it frees the memory; a use that begins after closing began is an
+ * {@link IllegalStateException}. Views share their owner's count of uses. Code that takes {@link #devicePointer()}
+ * or {@link #hostSegment()} for itself (a kernel launch, a native call, a loop over the segment) does the same
+ * with {@link #acquire()} or {@link #acquireAll}:
+ *
+ * <pre>{@code
+ * try (var use = Tensor.acquireAll(out, x, w)) {
+ *     kernel.launch(stream, grid, block, 0, KernelArgs.begin().ptr(out.devicePointer()).ptr(x.devicePointer())...);
+ * }
+ * }</pre>
+ *
+ * An asynchronous use needs the access only until it is queued: freeing device memory waits for the work queued
+ * on the device before it. A thread must not close a tensor while it holds an access to its memory.
+ */
+public final class Tensor implements AutoCloseable {
+    private final DType dtype;
+    private final long[] shape;
+    private final long numel;
+    private final Memory memory;
+    private final long byteOffset;
+    private final boolean owner;
+
+    private Tensor(DType dtype, long[] shape, Memory memory, long byteOffset, boolean owner) {
+        this.dtype = dtype;
+        this.shape = shape;
+        this.numel = numel(shape);
+        this.memory = memory;
+        this.byteOffset = byteOffset;
+        this.owner = owner;
+        if (byteOffset < 0 || byteOffset + byteSize() > memory.byteSize()) {
+            throw new IllegalArgumentException("tensor " + describe() + " at byte " + byteOffset
+                    + " does not fit in " + memory.byteSize() + " bytes of memory");
+        }
+    }
+
+    // ---- creation
+
+    /** A new tensor owning fresh memory on {@code device}: zeroed on the host, unspecified on a GPU. */
+    public static Tensor allocate(Device device, DType dtype, long... shape) {
+        long[] s = checkedShape(shape);
+        long bytes = Math.multiplyExact(numel(s), (long) dtype.byteSize());
+        Memory memory = device.isCuda() ? CudaDevice.of(device).allocate(bytes) : HostMemory.allocate(bytes);
+        return new Tensor(dtype, s, memory, 0, true);
+    }
+
+    /** A new tensor of zeros on {@code device}. */
+    public static Tensor zeros(Device device, DType dtype, long... shape) {
+        Tensor t = allocate(device, dtype, shape);
+        if (device.isCuda()) {
+            t.fillBytes((byte) 0);
+        }
+        return t;
+    }
+
+    /** A host tensor with these values, rounded to {@code dtype}. */
+    public static Tensor ofFloats(DType dtype, float[] values, long... shape) {
+        return hostFilled(dtype, values.length, shape, (s, i) -> dtype.setFloat(s, i, values[i]));
+    }
+
+    /** A host integer tensor (I32 or I64) with these values. */
+    public static Tensor ofLongs(DType dtype, long[] values, long... shape) {
+        if (dtype.isFloatingPoint()) {
+            throw new IllegalArgumentException("ofLongs needs I32 or I64, not " + dtype);
+        }
+        return hostFilled(dtype, values.length, shape, (s, i) -> dtype.setLong(s, i, values[i]));
+    }
+
+    private interface ElementWriter {
+        void write(MemorySegment segment, int index);
+    }
+
+    private static Tensor hostFilled(DType dtype, int count, long[] shape, ElementWriter writer) {
+        Tensor t = allocate(Device.CPU, dtype, shape);
+        try {
+            if (count != t.numel) {
+                throw new IllegalArgumentException(count + " values for shape " + Arrays.toString(shape));
+            }
+            MemorySegment s = t.heldSegment(); // t is not shared yet
+            for (int i = 0; i < count; i++) {
+                writer.write(s, i);
+            }
+            return t;
+        } catch (RuntimeException e) {
+            t.close();
+            throw e;
+        }
+    }
+
+    /**
+     * A tensor over {@code memory} (host or device) owned elsewhere, starting at {@code byteOffset}: no copy, and
+     * closing the tensor frees nothing. The memory's owner must outlive the tensor's use.
+     */
+    public static Tensor view(Memory memory, long byteOffset, DType dtype, long... shape) {
+        return new Tensor(dtype, checkedShape(shape), memory, byteOffset, false);
+    }
+
+    /** A host tensor over memory owned elsewhere (a mapped file): no copy, and closing it frees nothing. */
+    public static Tensor wrap(MemorySegment segment, DType dtype, long... shape) {
+        return new Tensor(dtype, checkedShape(shape), HostMemory.wrap(segment), 0, false);
+    }
+
+    // ---- properties
+
+    public DType dtype() {
+        return dtype;
+    }
+
+    public Device device() {
+        return memory.device();
+    }
+
+    /** A copy of the shape. */
+    public long[] shape() {
+        return shape.clone();
+    }
+
+    /** Size of dimension {@code d} (negative counts from the end). */
+    public long dim(int d) {
+        int i = d < 0 ? shape.length + d : d;
+        if (i < 0 || i >= shape.length) {
+            throw new IllegalArgumentException("dimension " + d + " of a rank-" + shape.length + " tensor");
+        }
+        return shape[i];
+    }
+
+    public int rank() {
+        return shape.length;
+    }
+
+    /** Number of elements. */
+    public long numel() {
+        return numel;
+    }
+
+    /** Bytes of its elements. */
+    public long byteSize() {
+        return numel * dtype.byteSize();
+    }
+
+    /** Whether its memory is still open: false once closing began. */
+    public boolean isOpen() {
+        return memory.isOpen();
+    }
+
+    /** "[2, 3] BF16 on cuda:0", for messages. */
+    public String describe() {
+        return Arrays.toString(shape) + " " + dtype + " on " + memory.device();
+    }
+
+    @Override
+    public String toString() {
+        return "Tensor" + describe();
+    }
+
+    // ---- memory access
+
+    /**
+     * Holds this tensor's memory open until the returned access is closed: a {@link #close()} of the owner (on any
+     * thread) waits for it before freeing the memory. Hold it from before {@link #devicePointer()} or
+     * {@link #hostSegment()} is read until the memory's use (a copy, a native call, a queued launch) is done. The
+     * access belongs to this thread; close it once (a second close does nothing).
+     *
+     * @throws IllegalStateException when the memory was closed, or closing began: the tensor was used after close
+     */
+    public Memory.Access acquire() {
+        try {
+            return memory.acquire();
+        } catch (IllegalStateException e) {
+            throw new IllegalStateException(closedMessage(), e);
+        }
+    }
+
+    /**
+     * Holds the memory of every tensor given open, as {@link #acquire()} does for one; {@code null}s are skipped
+     * (optional operands), and a tensor may appear more than once. When one fails, those already acquired are
+     * released before the exception.
+     *
+     * @throws IllegalStateException when one of them was used after close
+     */
+    public static Memory.Access acquireAll(Tensor... tensors) {
+        Memory.Access[] held = new Memory.Access[tensors.length];
+        int n = 0;
+        try {
+            for (Tensor t : tensors) {
+                if (t != null) {
+                    Memory.Access access = t.acquire();
+                    held[n++] = access;
+                }
+            }
+        } catch (RuntimeException e) {
+            releaseAll(held, n);
+            throw e;
+        }
+        int count = n;
+        return new Memory.Access() {
+            private boolean closed;
+
+            @Override
+            public void close() {
+                if (!closed) {
+                    closed = true;
+                    releaseAll(held, count);
+                }
+            }
+        };
+    }
+
+    private static void releaseAll(Memory.Access[] held, int n) {
+        for (int i = n - 1; i >= 0; i--) {
+            held[i].close();
+        }
+    }
+
+    /**
+     * The host memory of the elements. The segment is usable until the memory is freed; to keep a concurrent
+     * {@link #close()} from freeing it during a use, hold an {@link #acquire() access} around the use.
+     *
+     * @throws IllegalStateException when the tensor is not in host memory, or its memory was freed
+     */
+    public MemorySegment hostSegment() {
+        if (!(memory instanceof HostMemory)) {
+            throw new IllegalStateException("tensor " + describe() + " is not in host memory");
+        }
+        return heldSegment();
+    }
+
+    /**
+     * The device pointer to the first element. It is valid until the memory is freed; to keep a concurrent
+     * {@link #close()} from freeing it before the driver is done with it, read it and use it while holding an
+     * {@link #acquire() access}.
+     *
+     * @throws IllegalStateException when the tensor is not in device memory, or its memory was freed
+     */
+    public long devicePointer() {
+        if (!(memory instanceof DeviceBuffer)) {
+            throw new IllegalStateException("tensor " + describe() + " is not in device memory");
+        }
+        return heldPointer();
+    }
+
+    /** The host segment of a host tensor, for a use under an access (or of memory not yet shared). */
+    private MemorySegment heldSegment() {
+        try {
+            return ((HostMemory) memory).segment().asSlice(byteOffset, byteSize());
+        } catch (IllegalStateException e) {
+            throw new IllegalStateException(closedMessage(), e);
+        }
+    }
+
+    /** The device pointer of a device tensor, for a use under an access. */
+    private long heldPointer() {
+        try {
+            return ((DeviceBuffer) memory).pointer() + byteOffset;
+        } catch (IllegalStateException e) {
+            throw new IllegalStateException(closedMessage(), e);
+        }
+    }
+
+    /** The CUDA device holding this tensor. */
+    public CudaDevice cudaDevice() {
+        if (!(memory instanceof DeviceBuffer buffer)) {
+            throw new IllegalStateException("tensor " + describe() + " is not in device memory");
+        }
+        return buffer.cudaDevice();
+    }
+
+    private void requireOpen() {
+        if (!memory.isOpen()) {
+            throw new IllegalStateException(closedMessage());
+        }
+    }
+
+    private String closedMessage() {
+        return "tensor " + describe() + " was used after its memory was closed";
+    }
+
+    // ---- views
+
+    /** Rows {@code [from, to)} along dimension 0, sharing memory (no copy). */
+    public Tensor rows(long from, long to) {
+        if (shape.length == 0) {
+            throw new IllegalArgumentException("rows of a scalar tensor " + describe());
+        }
+        if (from < 0 || to < from || to > shape[0]) {
+            throw new IllegalArgumentException("rows [" + from + ", " + to + ") of tensor " + describe());
+        }
+        requireOpen();
+        long[] s = shape.clone();
+        s[0] = to - from;
+        long rowBytes = shape[0] == 0 ? 0 : byteSize() / shape[0];
+        return new Tensor(dtype, s, memory, byteOffset + from * rowBytes, false);
+    }
+
+    /** The same elements under another shape with as many elements (no copy). */
+    public Tensor reshape(long... newShape) {
+        long[] s = checkedShape(newShape);
+        if (numel(s) != numel) {
+            throw new IllegalArgumentException("cannot reshape " + describe() + " to " + Arrays.toString(newShape));
+        }
+        requireOpen();
+        return new Tensor(dtype, s, memory, byteOffset, false);
+    }
+
+    /**
+     * This tensor's bytes from {@code byteOffset} on, read as {@code dtype} of {@code shape} (no copy): the same
+     * memory reinterpreted, as torch's {@code view(dtype)}. Several results packed into one tensor travel in one
+     * collective this way.
+     */
+    public Tensor viewBytes(long byteOffset, DType dtype, long... shape) {
+        long[] s = checkedShape(shape);
+        long bytes = numel(s) * dtype.byteSize();
+        if (byteOffset < 0 || byteOffset % dtype.byteSize() != 0 || byteOffset > byteSize()
+                || bytes > byteSize() - byteOffset) {
+            throw new IllegalArgumentException("cannot view bytes [" + byteOffset + ", " + byteOffset + " + " + bytes
+                    + ") of " + describe() + " as " + dtype + " " + Arrays.toString(shape));
+        }
+        requireOpen();
+        return new Tensor(dtype, s, memory, this.byteOffset + byteOffset, false);
+    }
+
+    // ---- copies
+
+    /** A copy on {@code target}, owning its memory. */
+    public Tensor copyTo(Device target) {
+        Tensor t = allocate(target, dtype, shape);
+        try {
+            t.copyFrom(this);
+        } catch (RuntimeException e) {
+            t.close();
+            throw e;
+        }
+        return t;
+    }
+
+    /**
+     * Copies {@code src} (same shape and dtype, any device) into this tensor; returns when done. A source that is a
+     * mapped file travels to a device through a bounded host buffer, never read by the driver in place: a file cut
+     * short while mapped is then the JVM's {@link InternalError} from this call, not a crash of the process.
+     */
+    @SuppressWarnings("try") // an access held by try-with-resources, not named in its body
+    public void copyFrom(Tensor src) {
+        checkSameLayout(src, "copyFrom");
+        long bytes = byteSize();
+        if (bytes == 0) {
+            return;
+        }
+        boolean toDevice = memory instanceof DeviceBuffer;
+        boolean fromDevice = src.memory instanceof DeviceBuffer;
+        if (toDevice && fromDevice && cudaDevice() != src.cudaDevice()) {
+            // Between two devices: staged through the host (peer copies are not bound yet).
+            try (Tensor staging = src.copyTo(Device.CPU)) {
+                copyFrom(staging);
+            }
+            return;
+        }
+        try (Memory.Access d = acquire(); Memory.Access s = src.acquire()) {
+            if (!toDevice && !fromDevice) {
+                MemorySegment.copy(src.heldSegment(), 0, heldSegment(), 0, bytes);
+            } else if (toDevice && !fromDevice) {
+                cudaDevice().makeCurrent();
+                MemorySegment source = src.heldSegment();
+                if (source.isMapped()) {
+                    MappedStaging.toDevice(cudaDevice(), heldPointer(), source, null);
+                } else {
+                    CudaDriver.memcpyHtoD(heldPointer(), source, bytes);
+                }
+            } else if (!toDevice) {
+                src.cudaDevice().makeCurrent();
+                CudaDriver.memcpyDtoH(heldSegment(), src.heldPointer(), bytes);
+            } else {
+                cudaDevice().makeCurrent();
+                CudaDriver.memcpyDtoD(heldPointer(), src.heldPointer(), bytes);
+            }
+        }
+    }
+
+    /**
+     * Queues a copy of {@code src} into this tensor on {@code stream}. Host memory involved must stay open
+     * until the stream has passed the copy; host-to-host copies run at once, and so does a copy from a mapped
+     * file (staged as in {@link #copyFrom}). Both tensors are held open until the copy is queued.
+     */
+    @SuppressWarnings("try") // an access held by try-with-resources, not named in its body
+    public void copyFromAsync(Tensor src, CudaStream stream) {
+        checkSameLayout(src, "copyFromAsync");
+        long bytes = byteSize();
+        if (bytes == 0) {
+            return;
+        }
+        boolean toDevice = memory instanceof DeviceBuffer;
+        boolean fromDevice = src.memory instanceof DeviceBuffer;
+        stream.device().makeCurrent();
+        try (Memory.Access d = acquire(); Memory.Access s = src.acquire()) {
+            if (!toDevice && !fromDevice) {
+                MemorySegment.copy(src.heldSegment(), 0, heldSegment(), 0, bytes);
+            } else if (toDevice && !fromDevice) {
+                MemorySegment source = src.heldSegment();
+                if (source.isMapped()) {
+                    MappedStaging.toDevice(stream.device(), heldPointer(), source, stream);
+                } else {
+                    CudaDriver.memcpyHtoDAsync(heldPointer(), source, bytes, stream.handle());
+                }
+            } else if (!toDevice) {
+                CudaDriver.memcpyDtoHAsync(heldSegment(), src.heldPointer(), bytes, stream.handle());
+            } else {
+                CudaDriver.memcpyDtoDAsync(heldPointer(), src.heldPointer(), bytes, stream.handle());
+            }
+        }
+    }
+
+    /** Sets every byte of this tensor to {@code value} (0xFF poisons a float tensor with NaNs). */
+    @SuppressWarnings("try") // an access held by try-with-resources, not named in its body
+    public void fillBytes(byte value) {
+        try (Memory.Access use = acquire()) {
+            if (memory instanceof DeviceBuffer) {
+                cudaDevice().makeCurrent();
+                CudaDriver.memsetD8(heldPointer(), value, byteSize());
+            } else {
+                heldSegment().fill(value);
+            }
+        }
+    }
+
+    /** The elements as floats, copied to the host if needed. */
+    @SuppressWarnings("try") // an access held by try-with-resources, not named in its body
+    public float[] toFloatArray() {
+        if (numel > Integer.MAX_VALUE - 8) {
+            throw new IllegalStateException("tensor " + describe() + " is too large for a Java array");
+        }
+        if (device().isCuda()) {
+            try (Tensor host = copyTo(Device.CPU)) {
+                return host.toFloatArray();
+            }
+        }
+        try (Memory.Access use = acquire()) {
+            MemorySegment s = heldSegment();
+            float[] out = new float[(int) numel];
+            for (int i = 0; i < out.length; i++) {
+                out[i] = dtype.getFloat(s, i);
+            }
+            return out;
+        }
+    }
+
+    /**
+     * Frees the memory if this tensor owns it, once the uses in flight on other threads are done (later uses, of
+     * the tensor or its views, fail at once); does nothing for views and wrappers. Closing twice is harmless.
+     */
+    @Override
+    public void close() {
+        if (owner) {
+            memory.close();
+        }
+    }
+
+    private void checkSameLayout(Tensor src, String op) {
+        if (src.dtype != dtype || !Arrays.equals(src.shape, shape)) {
+            throw new IllegalArgumentException(op + ": source " + src.describe() + " and destination " + describe()
+                    + " differ in shape or dtype");
+        }
+    }
+
+    private static long[] checkedShape(long[] shape) {
+        for (long d : shape) {
+            if (d < 0) {
+                throw new IllegalArgumentException("negative dimension in shape " + Arrays.toString(shape));
+            }
+        }
+        numel(shape); // overflow check
+        return shape.clone();
+    }
+
+    private static long numel(long[] shape) {
+        long n = 1;
+        for (long d : shape) {
+            try {
+                n = Math.multiplyExact(n, d);
+            } catch (ArithmeticException e) {
+                throw new IllegalArgumentException("shape " + Arrays.toString(shape) + " has more than 2^63 elements");
+            }
+        }
+        return n;
+    }
+}

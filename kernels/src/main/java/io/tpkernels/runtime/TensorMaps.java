@@ -1,0 +1,49 @@
+package io.tpkernels.runtime;
+
+import io.tpkernels.ffm.cuda.CudaDriver;
+import io.tpkernels.ffm.cuda.CudaDriverApi;
+import java.lang.foreign.MemorySegment;
+
+/**
+ * Tensor maps ({@code CUtensorMap}) for Hopper's tensor-memory accelerator: the descriptor of a global tensor and
+ * of the box a kernel's bulk tensor copy ({@code cp.async.bulk.tensor}) moves into shared memory, passed to the
+ * kernel by value ({@link KernelArgs#struct}).
+ */
+public final class TensorMaps {
+    /** Bytes of one map, and its alignment. */
+    public static final long BYTES = CudaDriver.TENSOR_MAP_BYTES;
+    public static final long ALIGNMENT = CudaDriver.TENSOR_MAP_ALIGNMENT;
+
+    private TensorMaps() {
+    }
+
+    /**
+     * Encodes into {@code map} the row-major matrix {@code [rows, cols]} of {@code dtype} at device address
+     * {@code address} (rows contiguous, {@code cols·size} bytes apart) with boxes of {@code boxRows × boxCols}
+     * elements laid out in shared memory with the 128-byte swizzle (so {@code boxCols·size} is 128 bytes); elements
+     * outside the matrix read as zeros. The driver checks the rest: a 16-byte aligned address, a row pitch that is
+     * a multiple of 16 bytes.
+     */
+    public static void rowMajorSwizzled128(MemorySegment map, DType dtype, long address, long rows, long cols,
+                                           int boxRows, int boxCols) {
+        if (boxCols * dtype.byteSize() != 128) {
+            throw new IllegalArgumentException("a 128-byte swizzled box row is 128 bytes, not " + boxCols + " x "
+                    + dtype + " = " + boxCols * dtype.byteSize());
+        }
+        if (rows <= 0 || cols <= 0) {
+            throw new IllegalArgumentException("a tensor map of an empty matrix [" + rows + ", " + cols + "]");
+        }
+        CudaDriver.tensorMapEncodeTiled(map, dataType(dtype), address, new long[] {cols, rows},
+                new long[] {cols * dtype.byteSize()}, new int[] {boxCols, boxRows}, CudaDriverApi.CU_TENSOR_MAP_SWIZZLE_128B,
+                CudaDriverApi.CU_TENSOR_MAP_L2_PROMOTION_L2_256B);
+    }
+
+    private static int dataType(DType dtype) {
+        return switch (dtype) {
+            case F16 -> CudaDriverApi.CU_TENSOR_MAP_DATA_TYPE_FLOAT16;
+            case BF16 -> CudaDriverApi.CU_TENSOR_MAP_DATA_TYPE_BFLOAT16;
+            case F32 -> CudaDriverApi.CU_TENSOR_MAP_DATA_TYPE_FLOAT32;
+            default -> throw new IllegalArgumentException("no tensor map element type for " + dtype);
+        };
+    }
+}
