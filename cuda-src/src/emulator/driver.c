@@ -803,6 +803,23 @@ CUresult CUDAAPI cuEventRecord(CUevent hEvent, CUstream hStream) {
     return e != NULL ? CUDA_SUCCESS : fail("cuEventRecord", CUDA_ERROR_INVALID_HANDLE);
 }
 
+/* Work on the emulator runs at the call, so the event's work is already done: the wait only checks its handles.
+ * A live event that was never recorded is no error on a GPU either (the wait is a no-op). */
+CUresult CUDAAPI cuStreamWaitEvent(CUstream hStream, CUevent hEvent, unsigned int flags) {
+    trace("cuStreamWaitEvent(stream=%p, event=%p, flags=%u)", (void*)hStream, (void*)hEvent, flags);
+    REQUIRE(need_init("cuStreamWaitEvent"));
+    if (!is_stream(hStream)) {
+        return fail("cuStreamWaitEvent", CUDA_ERROR_INVALID_HANDLE);
+    }
+    if (flags != 0) {
+        return fail("cuStreamWaitEvent", CUDA_ERROR_INVALID_VALUE);
+    }
+    pthread_mutex_lock(&g_obj_lock);
+    int ok = as(hEvent, EVENT) != NULL;
+    pthread_mutex_unlock(&g_obj_lock);
+    return ok ? CUDA_SUCCESS : fail("cuStreamWaitEvent", CUDA_ERROR_INVALID_HANDLE);
+}
+
 CUresult CUDAAPI cuEventSynchronize(CUevent hEvent) {
     trace("cuEventSynchronize(event=%p)", (void*)hEvent);
     REQUIRE(need_init("cuEventSynchronize"));

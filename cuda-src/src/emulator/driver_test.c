@@ -183,6 +183,15 @@ static void test_memory(void) {
     EXPECT(CUDA_SUCCESS, cuMemcpyDtoH(back, a, 1000));
     CHECK(memcmp(host, back, 1000) == 0);
 
+    /* A stream may wait for an event of another stream; bad handles and flags are refused. */
+    CUevent ready = NULL;
+    EXPECT(CUDA_SUCCESS, cuEventCreate(&ready, CU_EVENT_DISABLE_TIMING));
+    EXPECT(CUDA_SUCCESS, cuEventRecord(ready, s));
+    EXPECT(CUDA_SUCCESS, cuStreamWaitEvent(NULL, ready, 0));
+    EXPECT(CUDA_ERROR_INVALID_VALUE, cuStreamWaitEvent(s, ready, 7));
+    EXPECT(CUDA_ERROR_INVALID_HANDLE, cuStreamWaitEvent(s, (CUevent)s, 0));
+    EXPECT(CUDA_SUCCESS, cuEventDestroy(ready));
+
     /* Stream-ordered allocation: a live stream (or the legacy one), the memory usable at once, freed once. */
     CUdeviceptr q = 0;
     EXPECT(CUDA_SUCCESS, cuMemAllocAsync(&q, 64, s));

@@ -3,6 +3,7 @@ package io.tpkernels.bench;
 import io.tpkernels.cli.bench.RandomTensors;
 import io.tpkernels.ops.VocabArgmax;
 import io.tpkernels.runtime.DType;
+import io.tpkernels.runtime.ExecutionContext;
 import io.tpkernels.runtime.Tensor;
 import io.tpkernels.shard.VocabShard;
 import java.util.SplittableRandom;
@@ -56,7 +57,7 @@ public class ArgmaxBenchmark {
 
     @Benchmark
     public long argmaxCpu() {
-        try (VocabArgmax.Local local = VocabArgmax.local(logits, shard.validRows(), shard.start())) {
+        try (VocabArgmax.Local local = VocabArgmax.local(ExecutionContext.cpu(), logits, shard.validRows(), shard.start())) {
             return DType.I64.getLong(local.ids().hostSegment(), 0);
         }
     }

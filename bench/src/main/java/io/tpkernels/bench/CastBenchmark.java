@@ -4,6 +4,7 @@ import io.tpkernels.cli.bench.RandomTensors;
 import io.tpkernels.ops.Cast;
 import io.tpkernels.runtime.DType;
 import io.tpkernels.runtime.Device;
+import io.tpkernels.runtime.ExecutionContext;
 import io.tpkernels.runtime.KernelArgs;
 import io.tpkernels.runtime.Tensor;
 import java.util.SplittableRandom;
@@ -58,7 +59,7 @@ public class CastBenchmark {
 
     @Benchmark
     public Tensor castCpu() {
-        Cast.into(src, dst);
+        Cast.into(ExecutionContext.cpu(), src, dst);
         return dst;
     }
 

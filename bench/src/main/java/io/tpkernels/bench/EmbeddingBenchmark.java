@@ -4,6 +4,7 @@ import io.tpkernels.cli.bench.RandomTensors;
 import io.tpkernels.ops.EmbeddingLookup;
 import io.tpkernels.runtime.DType;
 import io.tpkernels.runtime.Device;
+import io.tpkernels.runtime.ExecutionContext;
 import io.tpkernels.runtime.Tensor;
 import io.tpkernels.shard.VocabShard;
 import java.util.SplittableRandom;
@@ -63,7 +64,7 @@ public class EmbeddingBenchmark {
 
     @Benchmark
     public Tensor maskedLookupCpu() {
-        EmbeddingLookup.masked(ids, weight, shard.start(), shard.validRows(), shard.vocabSize(), out);
+        EmbeddingLookup.masked(ExecutionContext.cpu(), ids, weight, shard.start(), shard.validRows(), shard.vocabSize(), out);
         return out;
     }
 }

@@ -4,6 +4,7 @@ import io.tpkernels.cli.bench.RandomTensors;
 import io.tpkernels.ops.LmHead;
 import io.tpkernels.runtime.DType;
 import io.tpkernels.runtime.Device;
+import io.tpkernels.runtime.ExecutionContext;
 import io.tpkernels.runtime.Tensor;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
@@ -58,7 +59,7 @@ public class GemmBenchmark {
 
     @Benchmark
     public Tensor gemm1024() {
-        LmHead.logits(x, w, out);
+        LmHead.logits(ExecutionContext.cpu(), x, w, out);
         return out;
     }
 }

@@ -4,6 +4,7 @@ import io.tpkernels.cli.bench.RandomTensors;
 import io.tpkernels.ops.LmHead;
 import io.tpkernels.runtime.DType;
 import io.tpkernels.runtime.Device;
+import io.tpkernels.runtime.ExecutionContext;
 import io.tpkernels.runtime.Tensor;
 import io.tpkernels.shard.VocabShard;
 import java.util.SplittableRandom;
@@ -63,7 +64,7 @@ public class LmHeadBenchmark {
 
     @Benchmark
     public Tensor paddedLogitsCpu() {
-        LmHead.logits(x, weight, logits);
+        LmHead.logits(ExecutionContext.cpu(), x, weight, logits);
         return logits;
     }
 }

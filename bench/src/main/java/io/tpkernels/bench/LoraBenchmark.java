@@ -5,6 +5,7 @@ import io.tpkernels.ops.LmHead;
 import io.tpkernels.ops.LoraLinear;
 import io.tpkernels.runtime.DType;
 import io.tpkernels.runtime.Device;
+import io.tpkernels.runtime.ExecutionContext;
 import io.tpkernels.runtime.Tensor;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
@@ -67,13 +68,13 @@ public class LoraBenchmark {
 
     @Benchmark
     public Tensor fusedLoraCpu() {
-        LoraLinear.forward(x, w, a, b, 2f, null, y);
+        LoraLinear.forward(ExecutionContext.cpu(), x, w, a, b, 2f, null, y);
         return y;
     }
 
     @Benchmark
     public Tensor baseGemmCpu() {
-        LmHead.logits(x, w, y);
+        LmHead.logits(ExecutionContext.cpu(), x, w, y);
         return y;
     }
 }

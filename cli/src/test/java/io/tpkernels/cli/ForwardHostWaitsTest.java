@@ -19,11 +19,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The emulator's counts (TPK_EMU_STATS=1, cuda-src/src/emulator/driver.c) of a whole {@code tpk forward --backend
- * cuda} of the demo model, in a process of its own (the driver prints its line at exit): the line is there, and
- * the launches grow with the layers. Host waits grow with the layers too as long as every op synchronises; the
- * goal is that they stop growing once the runtime is stream-ordered, so they are reported, not asserted
- * (cuda-src/PERF-NOTES.md, "Host waits per forward (emulator counts)").
+ * The emulator's counts (TPK_EMU_STATS=1) of a whole {@code tpk forward --backend cuda} of the demo model, in a
+ * process of its own (the driver prints its line at exit): the launches grow with the layers, the host waits do not.
+ * A layer's ops and its collective are queued on the rank's stream; the host waits only where it reads (the ids in,
+ * the logits out, the deferred bad-id check), a fixed number of times per forward however deep the model.
  */
 @GpuTest
 class ForwardHostWaitsTest {
@@ -37,7 +36,7 @@ class ForwardHostWaitsTest {
     }
 
     @Test
-    void theEmulatorCountsTheLaunchesAndHostWaitsOfAForward() throws Exception {
+    void aForwardWaitsOnTheHostAsOftenForTwoLayersAsForEight() throws Exception {
         assumeTrue(CudaDevice.of(0).isEmulator(), "the counts are the CPU emulator's; CUDA device 0 is a GPU");
         assumeFalse("reverse".equals(System.getenv("TPK_EMU_BLOCK_ORDER")), "counted once, with blocks in order");
         Counts two = forward(2);
@@ -46,6 +45,7 @@ class ForwardHostWaitsTest {
                 + "2 layers %s, 8 layers %s%n", two, eight);
         assertTrue(two.launches() > 0 && two.hostWaits() > 0, two.toString());
         assertTrue(eight.launches() > two.launches(), two + " then " + eight);
+        assertEquals(two.hostWaits(), eight.hostWaits(), "host waits per forward: " + two + " then " + eight);
     }
 
     /** The counts of one forward of the demo model's sizes with that many layers, 8 tokens, tp 1, no adapter. */

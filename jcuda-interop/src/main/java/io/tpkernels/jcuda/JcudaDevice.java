@@ -5,6 +5,7 @@ import static io.tpkernels.jcuda.JcudaStatus.check;
 import io.tpkernels.ffm.cuda.CudaDriver;
 import io.tpkernels.runtime.CudaDevice;
 import io.tpkernels.runtime.ModuleCache;
+import io.tpkernels.runtime.Tuning;
 import java.util.concurrent.ConcurrentHashMap;
 import jcuda.driver.CUcontext;
 import jcuda.driver.CUdevice;
@@ -31,6 +32,8 @@ public final class JcudaDevice {
     private final CUcontext context = new CUcontext();
     private final ConcurrentHashMap<String, CUmodule> modules = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, CUfunction> functions = new ConcurrentHashMap<>();
+    /** Where its kernel code comes from, decided when the device is opened, as tpkernels' own loads decide it. */
+    private final Tuning.PtxSource ptxSource = Tuning.fromSystemProperties().ptxSource();
 
     private JcudaDevice(CudaDevice cuda) {
         this.cuda = cuda;
@@ -95,7 +98,7 @@ public final class JcudaDevice {
     }
 
     private CUmodule module(String module) {
-        return modules.computeIfAbsent(module, m -> cuda.modules().loadWith(m, (choice, ptx) -> {
+        return modules.computeIfAbsent(module, m -> cuda.modules().loadWith(m, ptxSource, (choice, ptx) -> {
             CUmodule loaded = new CUmodule();
             makeCurrent();
             // JCuda appends the NUL the driver reads PTX up to.

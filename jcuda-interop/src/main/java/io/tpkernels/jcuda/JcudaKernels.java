@@ -1,8 +1,12 @@
 package io.tpkernels.jcuda;
 
 import io.tpkernels.ops.EmbeddingLookup;
+import io.tpkernels.runtime.CudaDevice;
+import io.tpkernels.runtime.CudaStream;
+import io.tpkernels.runtime.ExecutionContext;
 import io.tpkernels.runtime.KernelLauncher;
 import io.tpkernels.runtime.Tensor;
+import io.tpkernels.runtime.Tuning;
 
 /**
  * The project's kernels launched through JCuda instead of the FFM binding: the same packaged PTX, chosen the same
@@ -22,15 +26,28 @@ public final class JcudaKernels {
     }
 
     /**
-     * The masked embedding lookup of {@link EmbeddingLookup#masked(Tensor, Tensor, long, long, long, Tensor)} into
-     * {@code out}, its kernel ({@code embedding.cu}) launched through JCuda on the legacy default stream; returns
-     * when done. Tensors from JCuda memory come from {@link JcudaPointers#wrap}.
+     * An execution context whose kernels launch through JCuda: on {@code device}'s legacy default stream (the one
+     * stream JCuda and tpkernels share), tuned by the {@code tpk.*} system properties now.
+     */
+    public static ExecutionContext context(CudaDevice device) {
+        return ExecutionContext.onStream(CudaStream.legacyDefault(device), Tuning.fromSystemProperties())
+                .withLauncher(JcudaLauncher.INSTANCE);
+    }
+
+    /**
+     * The masked embedding lookup of {@link EmbeddingLookup#masked(ExecutionContext, Tensor, Tensor, long, long, long,
+     * Tensor)} into {@code out}, its kernel ({@code embedding.cu}) launched through JCuda on the legacy default
+     * stream; returns when done. Tensors from JCuda memory come from {@link JcudaPointers#wrap}.
      *
      * @throws IllegalArgumentException for bad shapes, dtypes or devices, host tensors, or an id outside
      *                                  {@code [0, vocabSize)} (naming the first position), as the FFM launch does
      * @throws IllegalStateException    when JCuda's natives or the CUDA driver cannot be loaded
      */
     public static void embeddingLookup(Tensor ids, Tensor weight, long start, long valid, long vocabSize, Tensor out) {
-        EmbeddingLookup.masked(ids, weight, start, valid, vocabSize, out, JcudaLauncher.INSTANCE);
+        // Host tensors: the checks run (bad shapes are named first), then the launcher refuses the host.
+        ExecutionContext ctx = weight.device().isCuda() ? context(weight.cudaDevice())
+                : ExecutionContext.cpu().withLauncher(JcudaLauncher.INSTANCE);
+        EmbeddingLookup.masked(ctx, ids, weight, start, valid, vocabSize, out);
+        ctx.synchronize();
     }
 }

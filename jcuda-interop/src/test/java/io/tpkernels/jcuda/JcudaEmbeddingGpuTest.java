@@ -9,6 +9,7 @@ import io.tpkernels.runtime.CudaDevice;
 import io.tpkernels.runtime.CudaStream;
 import io.tpkernels.runtime.DType;
 import io.tpkernels.runtime.Device;
+import io.tpkernels.runtime.ExecutionContext;
 import io.tpkernels.runtime.KernelArgs;
 import io.tpkernels.runtime.Tensor;
 import io.tpkernels.shard.VocabShard;
@@ -57,13 +58,13 @@ class JcudaEmbeddingGpuTest {
         long seed = tokens * 31L + h;
         try (Tensor idHost = Tensor.ofLongs(idType, ids(seed, tokens, shard.vocabSize()), tokens);
              Tensor wHost = EmbeddingReference.randomWeight(dtype, seed, valid + offset, h);
-             Tensor cpu = EmbeddingLookup.vocabParallel(idHost, wHost.rows(offset, valid + offset), shard);
+             Tensor cpu = EmbeddingLookup.vocabParallel(ExecutionContext.defaultFor(idHost.device()), idHost, wHost.rows(offset, valid + offset), shard);
              Tensor idGpu = idHost.copyTo(GPU);
              Tensor wAll = wHost.copyTo(GPU);
              Tensor ffm = Poison.poison(Tensor.allocate(GPU, dtype, tokens, h));
              Tensor jcuda = Poison.poison(Tensor.allocate(GPU, dtype, tokens, h))) {
             Tensor w = wAll.rows(offset, valid + offset);
-            EmbeddingLookup.masked(idGpu, w, shard.start(), valid, shard.vocabSize(), ffm);
+            EmbeddingLookup.masked(ExecutionContext.defaultFor(idGpu.device()), idGpu, w, shard.start(), valid, shard.vocabSize(), ffm);
             JcudaKernels.embeddingLookup(idGpu, w, shard.start(), valid, shard.vocabSize(), jcuda);
             assertSameBytes(ffm, jcuda, "JCuda launch against FFM launch");
             assertSameBytes(cpu, jcuda, "JCuda launch against the CPU reference");
@@ -77,7 +78,7 @@ class JcudaEmbeddingGpuTest {
         CudaDevice device = CudaDevice.of(0);
         try (Tensor idHost = Tensor.ofLongs(DType.I64, ids(7, tokens, 1000), tokens);
              Tensor wHost = EmbeddingReference.randomWeight(DType.F32, 7, 1000, h);
-             Tensor expected = EmbeddingLookup.hiddenParallel(idHost, wHost);
+             Tensor expected = EmbeddingLookup.hiddenParallel(ExecutionContext.defaultFor(idHost.device()), idHost, wHost);
              JcudaMemory idMem = JcudaMemory.allocate(idHost.byteSize());
              JcudaMemory wMem = JcudaMemory.allocate(wHost.byteSize());
              JcudaMemory outMem = JcudaMemory.allocate((long) tokens * h * 4)) {

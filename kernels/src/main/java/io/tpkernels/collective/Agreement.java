@@ -39,6 +39,16 @@ final class Agreement {
                     t == null ? null : t.device().toString(), root, dim, dim2, reduce);
         }
 
+        /**
+         * What {@link #problem} would say if every one of {@code size} ranks passed this call: the checks one rank can
+         * make alone (dimensions in range, splits that divide, a root in the group).
+         */
+        String localProblem(int size) {
+            Call[] same = new Call[size];
+            Arrays.fill(same, this);
+            return problem(same);
+        }
+
         /** The tensor as messages name it: {@code [4, 5] F32 on cpu}, as {@link Tensor#describe()} does. */
         String describe() {
             return shape == null ? "no tensor"

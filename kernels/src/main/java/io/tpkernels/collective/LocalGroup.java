@@ -2,7 +2,8 @@ package io.tpkernels.collective;
 
 import static io.tpkernels.collective.Agreement.NO_DIM;
 
-import io.tpkernels.runtime.CudaStream;
+import io.tpkernels.runtime.CudaEvent;
+import io.tpkernels.runtime.ExecutionContext;
 import io.tpkernels.runtime.Slabs;
 import io.tpkernels.runtime.Tensor;
 import java.time.Duration;
@@ -10,9 +11,11 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.BrokenBarrierException;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.IntFunction;
 import java.util.function.Supplier;
@@ -24,8 +27,10 @@ import java.util.function.Supplier;
  * <p>A collective is a rendezvous: every rank posts its tensor, waits for the others (up to the timeout), checks
  * that all posted alike, computes its own result from everyone's tensors (reductions in rank order 0..n−1, so
  * results are bitwise reproducible), waits again so no tensor changes while another rank reads it, then writes
- * in-place results. On a GPU the ranks' tensors must share one device; each rank synchronizes the device around
- * the rendezvous, so no stream ordering is assumed between ranks.
+ * in-place results. On a GPU the ranks' tensors must share one device, and the host waits for nothing: each rank
+ * records an event on its context's stream when it posts and when it has read what it needs, and the other ranks'
+ * streams wait for those events before they read its tensor or write theirs (the barriers order the host calls,
+ * the events the device work).
  *
  * <p>One rank's exception aborts the group: ranks waiting in or entering a collective get a
  * {@link CollectiveException} naming the failed rank. A rank that does not arrive within the timeout aborts the
@@ -45,7 +50,7 @@ public final class LocalGroup implements ProcessGroup {
     }
 
     /** What one rank posted for one collective: its arguments, and the tensor the others read. */
-    private record Post(long sequence, Agreement.Call call, Tensor tensor) {
+    private record Post(long sequence, Agreement.Call call, Tensor tensor, CudaEvent ready) {
     }
 
     /**
@@ -67,6 +72,14 @@ public final class LocalGroup implements ProcessGroup {
         final Post[] posts;
         /** Each rank's slab of an all-reduce's result, read by every rank between two barriers. */
         final Tensor[] reduced;
+        /** Each rank's event recorded after it has read what it needs, waited for before in-place results are written. */
+        final CudaEvent[] done;
+        /**
+         * Every rank's ordering events, destroyed when the last rank closes its group: a rank that returns from its
+         * last collective first must not destroy an event a slower rank is about to queue a wait on.
+         */
+        final ConcurrentLinkedQueue<CudaEvent> events = new ConcurrentLinkedQueue<>();
+        final AtomicInteger open;
         final AtomicReference<CollectiveException> abort;
         final AtomicReference<Throwable> cause;
         final LinkedBlockingQueue<Tensor>[][] mail;
@@ -79,6 +92,8 @@ public final class LocalGroup implements ProcessGroup {
             this.barrier = new AbortableBarrier(size);
             this.posts = new Post[size];
             this.reduced = new Tensor[size];
+            this.done = new CudaEvent[size];
+            this.open = new AtomicInteger(size);
             this.fate = fate;
             this.abort = fate.abort;
             this.cause = fate.cause;
@@ -107,6 +122,12 @@ public final class LocalGroup implements ProcessGroup {
     private final int rank;
     private long sequence;
     private boolean closed;
+    /**
+     * This rank's two ordering events on a GPU, created with its first collective there and re-recorded by each: the
+     * others queue their waits between the two barriers of a collective, before this rank can record again.
+     */
+    private CudaEvent ready;
+    private CudaEvent done;
     /** The thread inside one of this rank's collectives, if any: a rank's group belongs to one thread at a time. */
     private final AtomicReference<Thread> user = new AtomicReference<>();
 
@@ -275,12 +296,18 @@ public final class LocalGroup implements ProcessGroup {
      * Posts, waits for everyone, checks that all posted alike (the {@link Agreement}, on every rank, so a bad
      * argument fails every rank with the same message); returns everyone's posts.
      */
-    private Post[] rendezvous(String op, Tensor tensor, int root, int dim, int dim2, ReduceOp reduce) {
+    private Post[] rendezvous(ExecutionContext ctx, String op, Tensor tensor, int root, int dim, int dim2,
+                              ReduceOp reduce) {
         checkUsable();
-        if (tensor != null && tensor.device().isCuda()) {
-            tensor.cudaDevice().synchronize(); // this rank's earlier work on the tensor is done before others read it
+        if (tensor != null) {
+            ctx.requireOn(op, tensor);
         }
-        Post mine = new Post(++sequence, Agreement.Call.of(op, tensor, root, dim, dim2, reduce), tensor);
+        CudaEvent posted = null;
+        if (ctx != null && ctx.isCuda()) {
+            posted = events(ctx)[0];
+            posted.record(ctx.stream()); // the work that wrote this rank's tensor, which the others wait for
+        }
+        Post mine = new Post(++sequence, Agreement.Call.of(op, tensor, root, dim, dim2, reduce), tensor, posted);
         shared.posts[rank] = mine;
         await(op, mine.sequence());
         Post[] all = shared.posts.clone();
@@ -290,15 +317,46 @@ public final class LocalGroup implements ProcessGroup {
             shared.abort(e);
             throw e;
         }
+        if (posted != null) {
+            for (Post p : all) {
+                if (p.ready() != null && p.ready() != posted) {
+                    ctx.waitFor(p.ready());
+                }
+            }
+        }
         return all;
     }
 
-    /** The second wait: everyone has read what they need; in-place results may now be written. */
-    private void release(String op, Tensor written) {
-        if (written != null && written.device().isCuda()) {
-            written.cudaDevice().synchronize();
+    /** This rank's ordering events, {@code {ready, done}}, created on first use. */
+    private CudaEvent[] events(ExecutionContext ctx) {
+        if (ready == null) {
+            ready = CudaEvent.createUntimed(ctx.cudaDevice());
+            shared.events.add(ready);
+            done = CudaEvent.createUntimed(ctx.cudaDevice());
+            shared.events.add(done);
+        }
+        return new CudaEvent[] {ready, done};
+    }
+
+    /**
+     * The second wait: everyone has read what they need (on a GPU: queued it, with an event behind it that this
+     * rank's stream then waits for); in-place results may now be written, and inputs freed.
+     */
+    private void release(ExecutionContext ctx, String op) {
+        boolean device = ctx != null && ctx.isCuda();
+        if (device) {
+            CudaEvent mine = events(ctx)[1];
+            mine.record(ctx.stream());
+            shared.done[rank] = mine;
         }
         await(op, sequence);
+        if (device) {
+            for (int q = 0; q < shared.size; q++) {
+                if (q != rank) {
+                    ctx.waitFor(shared.done[q]);
+                }
+            }
+        }
     }
 
     private void await(String op, long seq) {
@@ -334,10 +392,6 @@ public final class LocalGroup implements ProcessGroup {
         return e != null ? e.getMessage() : "the group was broken while rank " + rank + " waited in " + op;
     }
 
-    private static CudaStream streamFor(Tensor t) {
-        return t.device().isCuda() ? CudaStream.legacyDefault(t.cudaDevice()) : null;
-    }
-
     // ---- the collectives
 
     /**
@@ -346,28 +400,37 @@ public final class LocalGroup implements ProcessGroup {
      * once, not once per rank.
      */
     @Override
-    public void allReduce(Tensor tensor, ReduceOp op) {
+    public void allReduce(ExecutionContext ctx, Tensor tensor, ReduceOp op) {
         exclusive("allReduce", () -> {
-            Post[] all = rendezvous("allReduce", tensor, -1, NO_DIM, NO_DIM, op);
+            Post[] all = rendezvous(ctx, "allReduce", tensor, -1, NO_DIM, NO_DIM, op);
             long n = tensor.numel();
-            CudaStream stream = streamFor(tensor);
-            try (Tensor mine = Tensor.allocate(tensor.device(), tensor.dtype(), slabEnd(n, rank) - slabStart(n, rank))) {
+            try (Tensor mine = Tensor.allocate(ctx, tensor.dtype(), slabEnd(n, rank) - slabStart(n, rank))) {
                 List<Tensor> inputs = new ArrayList<>(all.length);
                 for (Post p : all) {
                     inputs.add(slab(p.tensor(), n, rank));
                 }
-                Reductions.reduce(inputs, mine, op, stream); // views of the posted tensors: nothing to free
+                Reductions.reduce(inputs, mine, op, ctx); // views of the posted tensors: nothing to free
                 shared.reduced[rank] = mine;
-                release("allReduce", mine); // every slab reduced and every input read: results may be written
+                release(ctx, "allReduce"); // every slab reduced and every input read: results may be written
                 for (int q = 0; q < size(); q++) {
                     try (Tensor into = slab(tensor, n, q)) {
-                        into.copyFrom(shared.reduced[q]);
+                        copy(ctx, shared.reduced[q], into);
                     }
                 }
-                release("allReduce", tensor); // everyone has copied: the slabs may be freed
+                release(ctx, "allReduce"); // everyone has copied: the slabs may be freed
             }
             return null;
         });
+    }
+
+    /** {@code into := from}, queued on {@code ctx} on a GPU. */
+    private static void copy(ExecutionContext ctx, Tensor from, Tensor into) {
+        if (ctx.isCuda()) {
+            into.copyFromAsync(from, ctx.stream());
+            ctx.wrote(into);
+        } else {
+            into.copyFrom(from);
+        }
     }
 
     private long slabStart(long n, int r) {
@@ -383,16 +446,16 @@ public final class LocalGroup implements ProcessGroup {
         return t.reshape(n).rows(slabStart(n, r), slabEnd(n, r));
     }
 
-    private Tensor allGatherOwned(Tensor tensor, int dim) {
-        Post[] all = rendezvous("allGather", tensor, -1, dim, NO_DIM, null);
+    private Tensor allGatherOwned(ExecutionContext ctx, Tensor tensor, int dim) {
+        Post[] all = rendezvous(ctx, "allGather", tensor, -1, dim, NO_DIM, null);
         int d = Agreement.normalize(dim, tensor.rank()); // in range: the agreement checked it
         long len = tensor.dim(d);
-        Tensor out = Tensor.allocate(tensor.device(), tensor.dtype(), Slabs.withDim(tensor, d, len * size()));
+        Tensor out = Tensor.allocate(ctx, tensor.dtype(), Slabs.withDim(tensor, d, len * size()));
         try {
             for (int r = 0; r < size(); r++) {
-                Slabs.copy(all[r].tensor(), d, 0, out, r * len, len, streamFor(tensor));
+                Slabs.copy(ctx, all[r].tensor(), d, 0, out, r * len, len);
             }
-            release("allGather", out);
+            release(ctx, "allGather");
             return out;
         } catch (RuntimeException e) {
             out.close();
@@ -400,11 +463,11 @@ public final class LocalGroup implements ProcessGroup {
         }
     }
 
-    private Tensor reduceScatterOwned(Tensor tensor, int dim, ReduceOp op) {
-        Post[] all = rendezvous("reduceScatter", tensor, -1, dim, NO_DIM, op);
+    private Tensor reduceScatterOwned(ExecutionContext ctx, Tensor tensor, int dim, ReduceOp op) {
+        Post[] all = rendezvous(ctx, "reduceScatter", tensor, -1, dim, NO_DIM, op);
         int d = Agreement.normalize(dim, tensor.rank()); // in range and divisible: the agreement checked it
         long len = tensor.dim(d) / size();
-        Tensor out = Tensor.allocate(tensor.device(), tensor.dtype(), Slabs.withDim(tensor, d, len));
+        Tensor out = Tensor.allocate(ctx, tensor.dtype(), Slabs.withDim(tensor, d, len));
         List<Tensor> slabs = new ArrayList<>();
         try {
             for (Post p : all) {
@@ -412,12 +475,12 @@ public final class LocalGroup implements ProcessGroup {
                     slabs.add(p.tensor().rows(rank * len, (rank + 1) * len)); // contiguous: a view, no copy
                     continue;
                 }
-                Tensor slab = Tensor.allocate(tensor.device(), tensor.dtype(), Slabs.withDim(tensor, d, len));
+                Tensor slab = Tensor.allocate(ctx, tensor.dtype(), Slabs.withDim(tensor, d, len));
                 slabs.add(slab);
-                Slabs.copy(p.tensor(), d, rank * len, slab, 0, len, streamFor(tensor));
+                Slabs.copy(ctx, p.tensor(), d, rank * len, slab, 0, len);
             }
-            Reductions.reduce(slabs, out, op, streamFor(tensor));
-            release("reduceScatter", out);
+            Reductions.reduce(slabs, out, op, ctx);
+            release(ctx, "reduceScatter");
             return out;
         } catch (RuntimeException e) {
             out.close();
@@ -427,19 +490,19 @@ public final class LocalGroup implements ProcessGroup {
         }
     }
 
-    private Tensor allToAllOwned(Tensor tensor, int splitDim, int concatDim) {
-        Post[] all = rendezvous("allToAll", tensor, -1, splitDim, concatDim, null);
+    private Tensor allToAllOwned(ExecutionContext ctx, Tensor tensor, int splitDim, int concatDim) {
+        Post[] all = rendezvous(ctx, "allToAll", tensor, -1, splitDim, concatDim, null);
         int s = Agreement.normalize(splitDim, tensor.rank()); // in range and divisible: the agreement checked it
         int c = Agreement.normalize(concatDim, tensor.rank());
         long len = tensor.dim(s) / size();
         long[] slabShape = Slabs.withDim(tensor, s, len);
-        Tensor out = Tensor.allocate(tensor.device(), tensor.dtype(), AllToAllShape.of(slabShape, c, size()));
-        try (Tensor slab = Tensor.allocate(tensor.device(), tensor.dtype(), slabShape)) {
+        Tensor out = Tensor.allocate(ctx, tensor.dtype(), AllToAllShape.of(slabShape, c, size()));
+        try (Tensor slab = Tensor.allocate(ctx, tensor.dtype(), slabShape)) {
             for (int i = 0; i < size(); i++) {
-                Slabs.copy(all[i].tensor(), s, rank * len, slab, 0, len, streamFor(tensor));
-                Slabs.copy(slab, c, 0, out, i * slabShape[c], slabShape[c], streamFor(tensor));
+                Slabs.copy(ctx, all[i].tensor(), s, rank * len, slab, 0, len);
+                Slabs.copy(ctx, slab, c, 0, out, i * slabShape[c], slabShape[c]);
             }
-            release("allToAll", out);
+            release(ctx, "allToAll");
             return out;
         } catch (RuntimeException e) {
             out.close();
@@ -447,28 +510,28 @@ public final class LocalGroup implements ProcessGroup {
         }
     }
 
-    private void broadcastOwned(Tensor tensor, int root) {
-        Post[] all = rendezvous("broadcast", tensor, root, NO_DIM, NO_DIM, null);
+    private void broadcastOwned(ExecutionContext ctx, Tensor tensor, int root) {
+        Post[] all = rendezvous(ctx, "broadcast", tensor, root, NO_DIM, NO_DIM, null);
         if (rank != root) {
-            tensor.copyFrom(all[root].tensor());
+            copy(ctx, all[root].tensor(), tensor);
         }
-        release("broadcast", tensor);
+        release(ctx, "broadcast");
     }
 
-    private Tensor scatterFromRankOwned(Tensor fullOnRoot, int root, int dim) {
-        Post[] all = rendezvous("scatterFromRank", rank == root ? fullOnRoot : null, root, dim, NO_DIM, null);
+    private Tensor scatterFromRankOwned(ExecutionContext ctx, Tensor fullOnRoot, int root, int dim) {
+        Post[] all = rendezvous(ctx, "scatterFromRank", rank == root ? fullOnRoot : null, root, dim, NO_DIM, null);
         Tensor full = all[root].tensor();
         int d = Agreement.normalize(dim, full.rank()); // in range and divisible: the agreement checked it
         long len = full.dim(d) / size();
         if (rank == root && d == 0) {
             Tensor view = full.rows(rank * len, (rank + 1) * len); // the root's slab: no copy
-            release("scatterFromRank", null);
+            release(ctx, "scatterFromRank");
             return view;
         }
-        Tensor out = Tensor.allocate(full.device(), full.dtype(), Slabs.withDim(full, d, len));
+        Tensor out = Tensor.allocate(ctx, full.dtype(), Slabs.withDim(full, d, len));
         try {
-            Slabs.copy(full, d, rank * len, out, 0, len, streamFor(full));
-            release("scatterFromRank", out);
+            Slabs.copy(ctx, full, d, rank * len, out, 0, len);
+            release(ctx, "scatterFromRank");
             return out;
         } catch (RuntimeException e) {
             out.close();
@@ -476,13 +539,16 @@ public final class LocalGroup implements ProcessGroup {
         }
     }
 
-    private void sendOwned(Tensor tensor, int dst) {
+    private void sendOwned(ExecutionContext ctx, Tensor tensor, int dst) {
         checkPeer(dst);
         checkUsable();
+        ctx.requireOn("send", tensor);
+        // A synchronous copy: it waits for the work that wrote the tensor, and the message outlives both streams.
         shared.mail[rank][dst].add(tensor.copyTo(tensor.device()));
     }
 
-    private void recvOwned(Tensor into, int src) {
+    private void recvOwned(ExecutionContext ctx, Tensor into, int src) {
+        ctx.requireOn("recv", into);
         checkPeer(src);
         long deadline = System.nanoTime() + shared.timeoutNanos;
         Tensor message = null;
@@ -509,57 +575,57 @@ public final class LocalGroup implements ProcessGroup {
             if (mismatch != null) {
                 throw new CollectiveException(mismatch); // the sender learns it from the abort this causes
             }
-            into.copyFrom(m);
+            into.copyFrom(m); // synchronous: the message is freed right after
         }
     }
 
     private void barrierOwned() {
-        rendezvous("barrier", null, -1, NO_DIM, NO_DIM, null);
+        rendezvous(null, "barrier", null, -1, NO_DIM, NO_DIM, null);
         // Everyone has read the posts only after this second wait; without it a fast rank's next post could
         // overwrite its barrier post while a slow rank still checks them (seen as a false mismatch).
-        release("barrier", null);
+        release(null, "barrier");
     }
 
     @Override
-    public Tensor allGather(Tensor tensor, int dim) {
-        return exclusive("allGather", () -> allGatherOwned(tensor, dim));
+    public Tensor allGather(ExecutionContext ctx, Tensor tensor, int dim) {
+        return exclusive("allGather", () -> allGatherOwned(ctx, tensor, dim));
     }
 
     @Override
-    public Tensor reduceScatter(Tensor tensor, int dim, ReduceOp op) {
-        return exclusive("reduceScatter", () -> reduceScatterOwned(tensor, dim, op));
+    public Tensor reduceScatter(ExecutionContext ctx, Tensor tensor, int dim, ReduceOp op) {
+        return exclusive("reduceScatter", () -> reduceScatterOwned(ctx, tensor, dim, op));
     }
 
     @Override
-    public Tensor allToAll(Tensor tensor, int splitDim, int concatDim) {
-        return exclusive("allToAll", () -> allToAllOwned(tensor, splitDim, concatDim));
+    public Tensor allToAll(ExecutionContext ctx, Tensor tensor, int splitDim, int concatDim) {
+        return exclusive("allToAll", () -> allToAllOwned(ctx, tensor, splitDim, concatDim));
     }
 
     @Override
-    public void broadcast(Tensor tensor, int root) {
+    public void broadcast(ExecutionContext ctx, Tensor tensor, int root) {
         exclusive("broadcast", () -> {
-            broadcastOwned(tensor, root);
+            broadcastOwned(ctx, tensor, root);
             return null;
         });
     }
 
     @Override
-    public Tensor scatterFromRank(Tensor fullOnRoot, int root, int dim) {
-        return exclusive("scatterFromRank", () -> scatterFromRankOwned(fullOnRoot, root, dim));
+    public Tensor scatterFromRank(ExecutionContext ctx, Tensor fullOnRoot, int root, int dim) {
+        return exclusive("scatterFromRank", () -> scatterFromRankOwned(ctx, fullOnRoot, root, dim));
     }
 
     @Override
-    public void send(Tensor tensor, int dst) {
+    public void send(ExecutionContext ctx, Tensor tensor, int dst) {
         exclusive("send", () -> {
-            sendOwned(tensor, dst);
+            sendOwned(ctx, tensor, dst);
             return null;
         });
     }
 
     @Override
-    public void recv(Tensor into, int src) {
+    public void recv(ExecutionContext ctx, Tensor into, int src) {
         exclusive("recv", () -> {
-            recvOwned(into, src);
+            recvOwned(ctx, into, src);
             return null;
         });
     }
@@ -596,7 +662,13 @@ public final class LocalGroup implements ProcessGroup {
 
     @Override
     public void close() {
+        if (closed) {
+            return;
+        }
         closed = true;
+        if (shared.open.decrementAndGet() == 0) {
+            shared.events.forEach(CudaEvent::close);
+        }
     }
 
     private void checkPeer(int peer) {

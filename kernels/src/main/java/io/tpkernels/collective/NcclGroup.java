@@ -9,6 +9,7 @@ import io.tpkernels.runtime.CudaDevice;
 import io.tpkernels.runtime.CudaStream;
 import io.tpkernels.runtime.DType;
 import io.tpkernels.runtime.Device;
+import io.tpkernels.runtime.ExecutionContext;
 import io.tpkernels.runtime.Slabs;
 import io.tpkernels.runtime.Tensor;
 import java.lang.foreign.MemorySegment;
@@ -24,10 +25,13 @@ import java.util.concurrent.locks.LockSupport;
  * A {@link ProcessGroup} over NCCL: one rank per GPU, in one process ({@link #initAll}) or one process per GPU
  * across hosts ({@link #fromEnvironment}, with the {@link Rendezvous}). Tensors live on this rank's device.
  *
- * <p>Before each collective the ranks all-gather a small header (operation, dtype, shape, arguments) and run the
- * {@link Agreement} on it, so a mismatch is an error on every rank naming the rank and both shapes, and non-root
- * ranks learn the shape of a scatter; a send and its recv swap headers the same way, so a mismatch fails both
- * ends instead of hanging.
+ * <p>Collectives run on the caller's context's stream and return once queued. With the context's
+ * {@link io.tpkernels.runtime.Tuning#collectiveChecks()} on, each first all-gathers a small header (operation,
+ * dtype, shape, arguments) on the group's own stream and runs the {@link Agreement} on it, so a mismatch is an
+ * error on every rank naming the rank and both shapes; a send and its recv swap headers the same way, so a mismatch
+ * fails both ends instead of hanging; and the call waits for its work (bounded by the timeout below). That costs a
+ * round trip per collective, so it is off by default: then a mismatch is NCCL's to find. A scatter always exchanges
+ * headers, since the ranks other than the root learn the shape from them.
  *
  * <p>Nothing waits past the timeout. NCCL's host calls run on a helper thread of this rank ({@link BoundedCalls}):
  * a blocking one that does not return in time ({@code ncclCommInitRank} or {@code ncclCommInitAll} waiting for a
@@ -236,11 +240,28 @@ public final class NcclGroup implements ProcessGroup {
                 .toMillis() + " ms; the communicator was aborted"), null);
     }
 
-    /** Waits for the stream, polling NCCL's asynchronous error; aborts the communicator past the timeout. */
-    private void await(String op) {
+    /** With collective checks on, waits for the work this collective queued on {@code ctx}. */
+    private void finish(ExecutionContext ctx, String op) {
+        if (ctx.tuning().collectiveChecks()) {
+            await(ctx.stream(), op);
+        }
+    }
+
+    private void requireContext(ExecutionContext ctx, String op, Tensor t) {
+        if (!ctx.isCuda() || ctx.cudaDevice() != device) {
+            throw new IllegalArgumentException(op + ": rank " + rank + "'s NCCL group is on " + device
+                    + ", the context on " + ctx.device());
+        }
+        if (t != null) {
+            ctx.requireOn(op, t);
+        }
+    }
+
+    /** Waits for {@code on}, polling NCCL's asynchronous error; aborts the communicator past the timeout. */
+    private void await(CudaStream on, String op) {
         long deadline = System.nanoTime() + timeoutNanos;
         device.makeCurrent();
-        while (!CudaDriver.streamQuery(stream.handle())) {
+        while (!CudaDriver.streamQuery(on.handle())) {
             int error = Nccl.commAsyncError(comm);
             if (error != 0 && error != NcclApi.ncclInProgress) {
                 fail("rank " + rank + ": " + op + " failed in NCCL: " + Nccl.resultName(error) + " "
@@ -327,7 +348,7 @@ public final class NcclGroup implements ProcessGroup {
         writeHeader(NcclHeader.encode(op, t, device.device(), root, dim, dim2, reduce));
         enqueue(op + " (header exchange)", () -> Nccl.allGather(header.devicePointer(), headers.devicePointer(),
                 HEADER, NcclApi.ncclInt64, comm, stream.handle()));
-        await(op + " (header exchange)");
+        await(stream, op + " (header exchange)");
         long[][] all = readHeaders(size);
         Agreement.Call[] decoded = new Agreement.Call[size];
         for (int r = 0; r < size; r++) {
@@ -361,7 +382,7 @@ public final class NcclGroup implements ProcessGroup {
             Nccl.recv(headers.devicePointer(), HEADER, NcclApi.ncclInt64, peer, comm, stream.handle());
             Nccl.groupEnd();
         });
-        await(op + " (header exchange with rank " + peer + ")");
+        await(stream, op + " (header exchange with rank " + peer + ")");
         long[] mine = NcclHeader.encode(op, t, device.device(), peer, NO_DIM, NO_DIM, null);
         long[] theirs = readHeaders(1)[0];
         String problem = NcclHeader.unusable(mine, rank);
@@ -381,35 +402,61 @@ public final class NcclGroup implements ProcessGroup {
 
     // ---- collectives
 
+    /**
+     * The checks before a collective: the context is this rank's device, and with collective checks on, every rank
+     * passed alike (the header exchange).
+     */
+    private void check(ExecutionContext ctx, String op, Tensor t, int root, int dim, int dim2, ReduceOp reduce) {
+        requireContext(ctx, op, t);
+        usable();
+        if (ctx.tuning().collectiveChecks()) {
+            exchangeHeaders(op, t, root, dim, dim2, reduce);
+        } else if (t != null) {
+            String problem = Agreement.Call.of(op, t, root, dim, dim2, reduce).localProblem(size);
+            if (problem != null) {
+                throw new CollectiveException("rank " + rank + ": " + problem);
+            }
+        }
+    }
+
+    private void checkPeer(String op, int peer) {
+        if (peer < 0 || peer >= size || peer == rank) {
+            throw new IllegalArgumentException("rank " + rank + " cannot " + op + " with rank " + peer
+                    + " in a group of " + size);
+        }
+        usable();
+    }
+
+
     @Override
-    public void allReduce(Tensor tensor, ReduceOp op) {
-        exchangeHeaders("allReduce", tensor, -1, NO_DIM, NO_DIM, op);
+    public void allReduce(ExecutionContext ctx, Tensor tensor, ReduceOp op) {
+        check(ctx, "allReduce", tensor, -1, NO_DIM, NO_DIM, op);
         enqueue("ncclAllReduce", () -> Nccl.allReduce(tensor.devicePointer(), tensor.devicePointer(), tensor.numel(),
-                ncclType(tensor.dtype()), ncclOp(op), comm, stream.handle()));
-        await("allReduce");
+                ncclType(tensor.dtype()), ncclOp(op), comm, ctx.stream().handle()));
+        finish(ctx, "allReduce");
     }
 
     @Override
-    public Tensor allGather(Tensor tensor, int dim) {
-        exchangeHeaders("allGather", tensor, -1, dim, NO_DIM, null);
+    public Tensor allGather(ExecutionContext ctx, Tensor tensor, int dim) {
+        check(ctx, "allGather", tensor, -1, dim, NO_DIM, null);
         int d = Agreement.normalize(dim, tensor.rank());
         long len = tensor.dim(d);
-        Tensor out = Tensor.allocate(tensor.device(), tensor.dtype(), Slabs.withDim(tensor, d, len * size));
+        Tensor out = Tensor.allocate(ctx, tensor.dtype(), Slabs.withDim(tensor, d, len * size));
         try {
             if (d == 0) {
                 enqueue("ncclAllGather", () -> Nccl.allGather(tensor.devicePointer(), out.devicePointer(),
-                        tensor.numel(), ncclType(tensor.dtype()), comm, stream.handle()));
-                await("allGather");
+                        tensor.numel(), ncclType(tensor.dtype()), comm, ctx.stream().handle()));
+                finish(ctx, "allGather");
                 return out;
             }
             // NCCL gathers along a new leading dimension; move each rank's block to its place along dim.
-            try (Tensor gathered = Tensor.allocate(tensor.device(), tensor.dtype(), prepend(size, tensor.shape()))) {
+            try (Tensor gathered = Tensor.allocate(ctx, tensor.dtype(), prepend(size, tensor.shape()))) {
                 enqueue("ncclAllGather", () -> Nccl.allGather(tensor.devicePointer(), gathered.devicePointer(),
-                        tensor.numel(), ncclType(tensor.dtype()), comm, stream.handle()));
+                        tensor.numel(), ncclType(tensor.dtype()), comm, ctx.stream().handle()));
                 for (int r = 0; r < size; r++) {
-                    Slabs.copy(gathered.rows(r, r + 1).reshape(tensor.shape()), d, 0, out, r * len, len, stream);
+                    Slabs.copy(ctx, gathered.rows(r, r + 1).reshape(tensor.shape()), d, 0, out, r * len, len);
                 }
-                await("allGather"); // before `gathered` is freed
+                finish(ctx, "allGather");
             }
             return out;
         } catch (RuntimeException e) {
@@ -419,25 +466,25 @@ public final class NcclGroup implements ProcessGroup {
     }
 
     @Override
-    public Tensor reduceScatter(Tensor tensor, int dim, ReduceOp op) {
-        exchangeHeaders("reduceScatter", tensor, -1, dim, NO_DIM, op);
+    public Tensor reduceScatter(ExecutionContext ctx, Tensor tensor, int dim, ReduceOp op) {
+        check(ctx, "reduceScatter", tensor, -1, dim, NO_DIM, op);
         int d = Agreement.normalize(dim, tensor.rank());
         long len = tensor.dim(d) / size;
         long[] slab = Slabs.withDim(tensor, d, len);
-        Tensor out = Tensor.allocate(tensor.device(), tensor.dtype(), slab);
+        Tensor out = Tensor.allocate(ctx, tensor.dtype(), slab);
         try {
             if (d == 0) {
                 enqueue("ncclReduceScatter", () -> Nccl.reduceScatter(tensor.devicePointer(), out.devicePointer(),
-                        out.numel(), ncclType(tensor.dtype()), ncclOp(op), comm, stream.handle()));
-                await("reduceScatter");
+                        out.numel(), ncclType(tensor.dtype()), ncclOp(op), comm, ctx.stream().handle()));
+                finish(ctx, "reduceScatter");
             } else {
-                try (Tensor stacked = Tensor.allocate(tensor.device(), tensor.dtype(), prepend(size, slab))) {
+                try (Tensor stacked = Tensor.allocate(ctx, tensor.dtype(), prepend(size, slab))) {
                     for (int r = 0; r < size; r++) {
-                        Slabs.copy(tensor, d, r * len, stacked.rows(r, r + 1).reshape(slab), 0, len, stream);
+                        Slabs.copy(ctx, tensor, d, r * len, stacked.rows(r, r + 1).reshape(slab), 0, len);
                     }
                     enqueue("ncclReduceScatter", () -> Nccl.reduceScatter(stacked.devicePointer(), out.devicePointer(),
-                            out.numel(), ncclType(tensor.dtype()), ncclOp(op), comm, stream.handle()));
-                    await("reduceScatter");
+                            out.numel(), ncclType(tensor.dtype()), ncclOp(op), comm, ctx.stream().handle()));
+                    finish(ctx, "reduceScatter");
                 }
             }
             return out;
@@ -448,15 +495,15 @@ public final class NcclGroup implements ProcessGroup {
     }
 
     @Override
-    public Tensor allToAll(Tensor tensor, int splitDim, int concatDim) {
-        exchangeHeaders("allToAll", tensor, -1, splitDim, concatDim, null);
+    public Tensor allToAll(ExecutionContext ctx, Tensor tensor, int splitDim, int concatDim) {
+        check(ctx, "allToAll", tensor, -1, splitDim, concatDim, null);
         int s = Agreement.normalize(splitDim, tensor.rank());
         int c = Agreement.normalize(concatDim, tensor.rank());
         long len = tensor.dim(s) / size;
         long[] slab = Slabs.withDim(tensor, s, len);
-        Tensor out = Tensor.allocate(tensor.device(), tensor.dtype(), AllToAllShape.of(slab, c, size));
-        try (Tensor send = Tensor.allocate(tensor.device(), tensor.dtype(), prepend(size, slab));
-             Tensor recv = Tensor.allocate(tensor.device(), tensor.dtype(), prepend(size, slab))) {
+        Tensor out = Tensor.allocate(ctx, tensor.dtype(), AllToAllShape.of(slab, c, size));
+        try (Tensor send = Tensor.allocate(ctx, tensor.dtype(), prepend(size, slab));
+             Tensor recv = Tensor.allocate(ctx, tensor.dtype(), prepend(size, slab))) {
             long count = 1;
             for (long x : slab) {
                 count *= x;
@@ -464,22 +511,22 @@ public final class NcclGroup implements ProcessGroup {
             long elements = count;
             long bytes = count * tensor.dtype().byteSize();
             for (int r = 0; r < size; r++) {
-                Slabs.copy(tensor, s, r * len, send.rows(r, r + 1).reshape(slab), 0, len, stream);
+                Slabs.copy(ctx, tensor, s, r * len, send.rows(r, r + 1).reshape(slab), 0, len);
             }
             enqueue("allToAll's ncclSend/ncclRecv group", () -> {
                 Nccl.groupStart();
                 for (int r = 0; r < size; r++) {
                     Nccl.send(send.devicePointer() + r * bytes, elements, ncclType(tensor.dtype()), r, comm,
-                            stream.handle());
+                            ctx.stream().handle());
                     Nccl.recv(recv.devicePointer() + r * bytes, elements, ncclType(tensor.dtype()), r, comm,
-                            stream.handle());
+                            ctx.stream().handle());
                 }
                 Nccl.groupEnd();
             });
             for (int r = 0; r < size; r++) {
-                Slabs.copy(recv.rows(r, r + 1).reshape(slab), c, 0, out, r * slab[c], slab[c], stream);
+                Slabs.copy(ctx, recv.rows(r, r + 1).reshape(slab), c, 0, out, r * slab[c], slab[c]);
             }
-            await("allToAll");
+            finish(ctx, "allToAll");
             return out;
         } catch (RuntimeException e) {
             out.close();
@@ -488,11 +535,11 @@ public final class NcclGroup implements ProcessGroup {
     }
 
     @Override
-    public void broadcast(Tensor tensor, int root) {
-        exchangeHeaders("broadcast", tensor, root, NO_DIM, NO_DIM, null);
+    public void broadcast(ExecutionContext ctx, Tensor tensor, int root) {
+        check(ctx, "broadcast", tensor, root, NO_DIM, NO_DIM, null);
         enqueue("ncclBroadcast", () -> Nccl.broadcast(tensor.devicePointer(), tensor.devicePointer(), tensor.numel(),
-                ncclType(tensor.dtype()), root, comm, stream.handle()));
-        await("broadcast");
+                ncclType(tensor.dtype()), root, comm, ctx.stream().handle()));
+        finish(ctx, "broadcast");
     }
 
     /**
@@ -504,7 +551,8 @@ public final class NcclGroup implements ProcessGroup {
      * slabs, never its own and never the full tensor.
      */
     @Override
-    public Tensor scatterFromRank(Tensor fullOnRoot, int root, int dim) {
+    public Tensor scatterFromRank(ExecutionContext ctx, Tensor fullOnRoot, int root, int dim) {
+        requireContext(ctx, "scatterFromRank", rank == root ? fullOnRoot : null);
         Agreement.Call[] all = exchangeHeaders("scatterFromRank", rank == root ? fullOnRoot : null, root, dim, NO_DIM,
                 null);
         long[] full = all[root].shape();
@@ -521,22 +569,22 @@ public final class NcclGroup implements ProcessGroup {
                 for (int r = 0; r < size; r++) {
                     if (r != root) {
                         Nccl.send(fullOnRoot.devicePointer() + r * bytes, bytes / dtype.byteSize(), ncclType(dtype), r,
-                                comm, stream.handle());
+                                comm, ctx.stream().handle());
                     }
                 }
                 Nccl.groupEnd();
             });
-            await("scatterFromRank");
+            finish(ctx, "scatterFromRank");
             return fullOnRoot.rows(rank * len, (rank + 1) * len);
         }
-        Tensor out = Tensor.allocate(device.device(), dtype, slab);
+        Tensor out = Tensor.allocate(ctx, dtype, slab);
         try {
             if (rank == root) {
-                sendSlabsToOthers(fullOnRoot, d, len, slab, out);
+                sendSlabsToOthers(ctx, fullOnRoot, d, len, slab, out);
             } else {
                 enqueue("scatterFromRank's ncclRecv", () -> Nccl.recv(out.devicePointer(), out.numel(), ncclType(dtype),
-                        root, comm, stream.handle()));
-                await("scatterFromRank");
+                        root, comm, ctx.stream().handle()));
+                finish(ctx, "scatterFromRank");
             }
             return out;
         } catch (RuntimeException e) {
@@ -546,18 +594,18 @@ public final class NcclGroup implements ProcessGroup {
     }
 
     /** The root along {@code d != 0}: its own slab straight into {@code mine}, the others' staged and sent. */
-    private void sendSlabsToOthers(Tensor full, int d, long len, long[] slab, Tensor mine) {
-        Slabs.copy(full, d, rank * len, mine, 0, len, stream);
+    private void sendSlabsToOthers(ExecutionContext ctx, Tensor full, int d, long len, long[] slab, Tensor mine) {
+        Slabs.copy(ctx, full, d, rank * len, mine, 0, len);
         if (size == 1) {
-            await("scatterFromRank");
+            finish(ctx, "scatterFromRank");
             return;
         }
         DType dtype = full.dtype();
-        try (Tensor staged = Tensor.allocate(device.device(), dtype, prepend(size - 1, slab))) {
+        try (Tensor staged = Tensor.allocate(ctx, dtype, prepend(size - 1, slab))) {
             long count = mine.numel();
             for (int r = 0, row = 0; r < size; r++) {
                 if (r != rank) {
-                    Slabs.copy(full, d, r * len, staged.rows(row, row + 1).reshape(slab), 0, len, stream);
+                    Slabs.copy(ctx, full, d, r * len, staged.rows(row, row + 1).reshape(slab), 0, len);
                     row++;
                 }
             }
@@ -566,30 +614,40 @@ public final class NcclGroup implements ProcessGroup {
                 for (int r = 0, row = 0; r < size; r++) {
                     if (r != rank) {
                         Nccl.send(staged.rows(row, row + 1).devicePointer(), count, ncclType(dtype), r, comm,
-                                stream.handle());
+                                ctx.stream().handle());
                         row++;
                     }
                 }
                 Nccl.groupEnd();
             });
-            await("scatterFromRank"); // before `staged` is freed
+            finish(ctx, "scatterFromRank");
         }
     }
 
     @Override
-    public void send(Tensor tensor, int dst) {
-        exchangeWithPeer("send", tensor, dst);
+    public void send(ExecutionContext ctx, Tensor tensor, int dst) {
+        requireContext(ctx, "send", tensor);
+        if (ctx.tuning().collectiveChecks()) {
+            exchangeWithPeer("send", tensor, dst);
+        } else {
+            checkPeer("send", dst);
+        }
         enqueue("ncclSend to rank " + dst, () -> Nccl.send(tensor.devicePointer(), tensor.numel(),
-                ncclType(tensor.dtype()), dst, comm, stream.handle()));
-        await("send");
+                ncclType(tensor.dtype()), dst, comm, ctx.stream().handle()));
+        finish(ctx, "send");
     }
 
     @Override
-    public void recv(Tensor into, int src) {
-        exchangeWithPeer("recv", into, src);
+    public void recv(ExecutionContext ctx, Tensor into, int src) {
+        requireContext(ctx, "recv", into);
+        if (ctx.tuning().collectiveChecks()) {
+            exchangeWithPeer("recv", into, src);
+        } else {
+            checkPeer("recv", src);
+        }
         enqueue("ncclRecv from rank " + src, () -> Nccl.recv(into.devicePointer(), into.numel(),
-                ncclType(into.dtype()), src, comm, stream.handle()));
-        await("recv");
+                ncclType(into.dtype()), src, comm, ctx.stream().handle()));
+        finish(ctx, "recv");
     }
 
     @Override

@@ -1,8 +1,8 @@
 package io.tpkernels.collective;
 
 import io.tpkernels.runtime.CudaDevice;
-import io.tpkernels.runtime.CudaStream;
 import io.tpkernels.runtime.DType;
+import io.tpkernels.runtime.ExecutionContext;
 import io.tpkernels.runtime.KernelArgs;
 import io.tpkernels.runtime.Memory;
 import io.tpkernels.runtime.Tensor;
@@ -33,9 +33,9 @@ final class Reductions {
     }
 
     /** {@code out[i] = op over r of inputs.get(r)[i]}; {@code out} may be any tensor of the same shape and dtype. */
-    static void reduce(List<Tensor> inputs, Tensor out, ReduceOp op, CudaStream stream) {
+    static void reduce(List<Tensor> inputs, Tensor out, ReduceOp op, ExecutionContext ctx) {
         if (out.device().isCuda()) {
-            device(inputs, out, op, stream);
+            device(inputs, out, op, ctx);
         } else {
             host(inputs, out, op);
         }
@@ -74,7 +74,7 @@ final class Reductions {
     }
 
     @SuppressWarnings("try") // an access held by try-with-resources, not named in its body
-    private static void device(List<Tensor> inputs, Tensor out, ReduceOp op, CudaStream stream) {
+    private static void device(List<Tensor> inputs, Tensor out, ReduceOp op, ExecutionContext ctx) {
         try (Memory.Access held = Tensor.acquireAll(inputs.toArray(Tensor[]::new)); Memory.Access use = out.acquire()) {
             if (inputs.size() > MAX_DEVICE_INPUTS) {
                 throw new IllegalArgumentException("an in-process group reduces at most " + MAX_DEVICE_INPUTS
@@ -91,7 +91,7 @@ final class Reductions {
                 args.ptr(r < inputs.size() ? inputs.get(r).devicePointer() : 0);
             }
             int blocks = (int) Math.max(1, Math.min((n + 255) / 256, (long) device.multiprocessors() * 8));
-            device.modules().kernel("collective", name).launch(stream, blocks, 256, 0, args);
+            ctx.kernel("collective", name).launch(ctx, blocks, 256, 0, args);
         }
     }
 }

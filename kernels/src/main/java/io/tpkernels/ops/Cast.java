@@ -1,7 +1,7 @@
 package io.tpkernels.ops;
 
-import io.tpkernels.runtime.CudaStream;
 import io.tpkernels.runtime.DType;
+import io.tpkernels.runtime.ExecutionContext;
 import io.tpkernels.runtime.Tensor;
 import java.util.Arrays;
 
@@ -14,11 +14,11 @@ public final class Cast {
     private Cast() {
     }
 
-    /** A new tensor on {@code src}'s device holding {@code src} converted to {@code dtype}. */
-    public static Tensor to(Tensor src, DType dtype) {
-        Tensor dst = Tensor.allocate(src.device(), dtype, src.shape());
+    /** A new tensor holding {@code src} converted to {@code dtype}, allocated on {@code ctx} and queued there. */
+    public static Tensor to(ExecutionContext ctx, Tensor src, DType dtype) {
+        Tensor dst = Tensor.allocate(ctx, dtype, src.shape());
         try {
-            into(src, dst);
+            into(ctx, src, dst);
         } catch (RuntimeException e) {
             dst.close();
             throw e;
@@ -26,26 +26,16 @@ public final class Cast {
         return dst;
     }
 
-    /** Converts {@code src} into {@code dst}; on a GPU, on the device's default stream, and returns when done. */
-    public static void into(Tensor src, Tensor dst) {
+    /** Queues the conversion of {@code src} into {@code dst} on {@code ctx} (both on its device). */
+    public static void into(ExecutionContext ctx, Tensor src, Tensor dst) {
         check(src, dst);
-        if (src.device().isCuda()) {
-            CudaStream stream = CudaStream.legacyDefault(src.cudaDevice());
-            CastCuda.run(src, dst, stream);
-            stream.synchronize();
+        ctx.requireOn("cast", src);
+        if (ctx.isCuda()) {
+            CastCuda.run(src, dst, ctx);
+            ctx.wrote(dst);
         } else {
             CastCpu.run(src, dst);
         }
-    }
-
-    /** Queues the conversion on {@code stream} (both tensors on its device). */
-    public static void into(Tensor src, Tensor dst, CudaStream stream) {
-        check(src, dst);
-        if (!src.device().isCuda() || src.cudaDevice() != stream.device()) {
-            throw new IllegalArgumentException("cast: tensors on " + src.device() + " with a stream on "
-                    + stream.device());
-        }
-        CastCuda.run(src, dst, stream);
     }
 
     private static void check(Tensor src, Tensor dst) {

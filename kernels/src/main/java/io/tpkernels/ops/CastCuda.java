@@ -2,8 +2,8 @@ package io.tpkernels.ops;
 
 import io.tpkernels.runtime.CudaDevice;
 import io.tpkernels.runtime.CudaKernel;
-import io.tpkernels.runtime.CudaStream;
 import io.tpkernels.runtime.DType;
+import io.tpkernels.runtime.ExecutionContext;
 import io.tpkernels.runtime.KernelArgs;
 import io.tpkernels.runtime.Memory;
 import io.tpkernels.runtime.Tensor;
@@ -32,21 +32,21 @@ final class CastCuda {
     }
 
     @SuppressWarnings("try") // an access held by try-with-resources, not named in its body
-    static void run(Tensor src, Tensor dst, CudaStream stream) {
+    static void run(Tensor src, Tensor dst, ExecutionContext ctx) {
         long n = src.numel();
         if (src.dtype() == dst.dtype()) {
-            dst.copyFromAsync(src, stream);
+            dst.copyFromAsync(src, ctx.stream());
             return;
         }
         if (n == 0) {
             return;
         }
         CudaDevice device = src.cudaDevice();
-        CudaKernel kernel = device.modules().kernel("cast", KERNEL_NAMES[src.dtype().ordinal()][dst.dtype().ordinal()]);
+        CudaKernel kernel = ctx.kernel("cast", KERNEL_NAMES[src.dtype().ordinal()][dst.dtype().ordinal()]);
         long needed = (n + (long) THREADS * ELEMENTS_PER_THREAD - 1) / ((long) THREADS * ELEMENTS_PER_THREAD);
         int blocks = (int) Math.max(1, Math.min(needed, (long) device.multiprocessors() * BLOCKS_PER_SM));
         try (Memory.Access use = Tensor.acquireAll(src, dst)) {
-            kernel.launch(stream, blocks, THREADS, 0,
+            kernel.launch(ctx, blocks, THREADS, 0,
                     KernelArgs.begin().ptr(dst.devicePointer()).ptr(src.devicePointer()).i64(n));
         }
     }

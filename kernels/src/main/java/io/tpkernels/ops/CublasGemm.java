@@ -3,8 +3,8 @@ package io.tpkernels.ops;
 import io.tpkernels.ffm.cublas.Cublas;
 import io.tpkernels.ffm.cublas.CublasApi;
 import io.tpkernels.runtime.CudaDevice;
-import io.tpkernels.runtime.CudaStream;
 import io.tpkernels.runtime.DType;
+import io.tpkernels.runtime.ExecutionContext;
 import io.tpkernels.runtime.Memory;
 import io.tpkernels.runtime.Tensor;
 import java.lang.foreign.Arena;
@@ -30,7 +30,7 @@ public final class CublasGemm {
      */
     private static final Map<StreamKey, Queue<MemorySegment>> IDLE = new ConcurrentHashMap<>();
 
-    private record StreamKey(CudaDevice device, long stream) {
+    private record StreamKey(CudaDevice device, long ctx) {
     }
 
     private CublasGemm() {
@@ -58,17 +58,17 @@ public final class CublasGemm {
      * columns are left alone. {@code x}, {@code w} F32, F16 or BF16 (the same), {@code out} as {@link #supports}
      * says, all on the stream's device.
      */
-    public static void multiplyNT(Tensor x, Tensor w, Tensor out, CudaStream stream) {
-        multiplyNT(x, w, out, ONE, ZERO, stream);
+    public static void multiplyNT(ExecutionContext ctx, Tensor x, Tensor w, Tensor out) {
+        multiplyNT(ctx, x, w, out, ONE, ZERO);
     }
 
     /** {@code out = alpha·x·wᵀ + beta·out} on the valid columns; {@code alpha}, {@code beta} f32 in host memory. */
     @SuppressWarnings("try") // an access held by try-with-resources, not named in its body
-    public static void multiplyNT(Tensor x, Tensor w, Tensor out, MemorySegment alpha, MemorySegment beta,
-                                  CudaStream stream) {
+    public static void multiplyNT(ExecutionContext ctx, Tensor x, Tensor w, Tensor out, MemorySegment alpha,
+                                  MemorySegment beta) {
         try (Memory.Access use = Tensor.acquireAll(x, w, out)) {
-            check(x, w, out, stream);
-            CudaDevice device = stream.device();
+            check(x, w, out, ctx);
+            CudaDevice device = ctx.cudaDevice();
             device.makeCurrent();
             int t = Math.toIntExact(x.dim(0));
             int k = Math.toIntExact(x.dim(1));
@@ -76,14 +76,14 @@ public final class CublasGemm {
             if (t == 0 || n == 0) {
                 return;
             }
-            Queue<MemorySegment> idle = IDLE.computeIfAbsent(new StreamKey(device, stream.handle().address()),
+            Queue<MemorySegment> idle = IDLE.computeIfAbsent(new StreamKey(device, ctx.stream().handle().address()),
                     key -> new ConcurrentLinkedQueue<>());
             MemorySegment handle = idle.poll();
             if (handle == null) {
                 handle = Cublas.create();
             }
             try {
-                Cublas.setStream(handle, stream.handle());
+                Cublas.setStream(handle, ctx.stream().handle());
                 // Row-major out[T, S] is column-major [S, T]: out = W·Xᵀ there, with W read transposed.
                 Cublas.gemmEx(handle, CublasApi.CUBLAS_OP_T, CublasApi.CUBLAS_OP_N, n, t, k, alpha,
                         w.devicePointer(), type(w.dtype()), Math.max(1, k), x.devicePointer(), type(x.dtype()),
@@ -96,7 +96,7 @@ public final class CublasGemm {
     }
 
     /** Shapes, dtypes and devices, checked here: cuBLAS would write past {@code out} without a word. */
-    private static void check(Tensor x, Tensor w, Tensor out, CudaStream stream) {
+    private static void check(Tensor x, Tensor w, Tensor out, ExecutionContext ctx) {
         if (x.rank() != 2 || w.rank() != 2 || out.rank() != 2 || w.dim(1) != x.dim(1) || out.dim(0) != x.dim(0)
                 || out.dim(1) < w.dim(0)) {
             throw new IllegalArgumentException("cuBLAS GEMM: x [T, K], w [N, K] and out [T, >= N], got x "
@@ -108,14 +108,14 @@ public final class CublasGemm {
                     + out.describe());
         }
         for (Tensor t : new Tensor[] {x, w, out}) {
-            if (!t.device().isCuda() || t.cudaDevice() != stream.device()) {
+            if (!t.device().isCuda() || t.cudaDevice() != ctx.cudaDevice()) {
                 throw new IllegalArgumentException("cuBLAS GEMM: every tensor on the stream's device "
-                        + stream.device() + ", got " + t.describe() + " on " + t.device());
+                        + ctx.cudaDevice() + ", got " + t.describe() + " on " + t.device());
             }
         }
     }
 
-    /** A host f32 scalar for {@link #multiplyNT(Tensor, Tensor, Tensor, MemorySegment, MemorySegment, CudaStream)}. */
+    /** A host f32 scalar for {@link #multiplyNT(ExecutionContext, Tensor, Tensor, Tensor, MemorySegment, MemorySegment)}. */
     public static MemorySegment scalar(float v) {
         return Arena.global().allocateFrom(ValueLayout.JAVA_FLOAT, v);
     }

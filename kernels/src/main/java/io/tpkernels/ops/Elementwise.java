@@ -1,8 +1,8 @@
 package io.tpkernels.ops;
 
 import io.tpkernels.runtime.CudaDevice;
-import io.tpkernels.runtime.CudaStream;
 import io.tpkernels.runtime.DType;
+import io.tpkernels.runtime.ExecutionContext;
 import io.tpkernels.runtime.KernelArgs;
 import io.tpkernels.runtime.Memory;
 import io.tpkernels.runtime.Tensor;
@@ -42,12 +42,12 @@ public final class Elementwise {
     }
 
     /** A new tensor {@code silu(gate)·up}; both of one shape, dtype and device. */
-    public static Tensor siluMul(Tensor gate, Tensor up) {
-        requireAlike("silu·up", gate, up);
-        Tensor out = Tensor.allocate(gate.device(), gate.dtype(), gate.shape());
+    public static Tensor siluMul(ExecutionContext ctx, Tensor gate, Tensor up) {
+        requireAlike(ctx, "silu·up", gate, up);
+        Tensor out = Tensor.allocate(ctx, gate.dtype(), gate.shape());
         try {
-            if (gate.device().isCuda()) {
-                launch(Kernel.SILU_MUL, out, gate, up, 0);
+            if (ctx.isCuda()) {
+                launch(ctx, Kernel.SILU_MUL, out, gate, up, 0);
             } else {
                 DType d = gate.dtype();
                 MemorySegment g = gate.hostSegment();
@@ -66,10 +66,10 @@ public final class Elementwise {
     }
 
     /** {@code a += b}; both of one shape, dtype and device. */
-    public static void addInPlace(Tensor a, Tensor b) {
-        requireAlike("add", a, b);
-        if (a.device().isCuda()) {
-            launch(Kernel.ADD, a, a, b, 0);
+    public static void addInPlace(ExecutionContext ctx, Tensor a, Tensor b) {
+        requireAlike(ctx, "add", a, b);
+        if (ctx.isCuda()) {
+            launch(ctx, Kernel.ADD, a, a, b, 0);
             return;
         }
         DType d = a.dtype();
@@ -81,14 +81,15 @@ public final class Elementwise {
     }
 
     /** {@code a[t, :] += bias} for every row {@code t} of the 2-D {@code a}; bias {@code [N]} like a. */
-    public static void addBiasInPlace(Tensor a, Tensor bias) {
+    public static void addBiasInPlace(ExecutionContext ctx, Tensor a, Tensor bias) {
+        ctx.requireOn("add bias", a);
         if (a.rank() != 2 || bias.rank() != 1 || bias.dim(0) != a.dim(1) || bias.dtype() != a.dtype()
                 || !bias.device().equals(a.device()) || !a.dtype().isFloatingPoint()) {
             throw new IllegalArgumentException("add bias: need a [T, N] float tensor and a bias [N] like it, got "
                     + a.describe() + " and " + bias.describe());
         }
-        if (a.device().isCuda()) {
-            launch(Kernel.ADD_BIAS, a, a, bias, a.dim(1));
+        if (ctx.isCuda()) {
+            launch(ctx, Kernel.ADD_BIAS, a, a, bias, a.dim(1));
             return;
         }
         DType d = a.dtype();
@@ -108,15 +109,16 @@ public final class Elementwise {
      * @param y           {@code [T, N]} F32, F16 or BF16
      * @param columnScale F32 {@code [N]} on y's device
      */
-    public static void scaleColumnsInPlace(Tensor y, Tensor columnScale) {
+    public static void scaleColumnsInPlace(ExecutionContext ctx, Tensor y, Tensor columnScale) {
+        ctx.requireOn("scale columns", y);
         if (y.rank() != 2 || !y.dtype().isFloatingPoint() || columnScale.rank() != 1
                 || columnScale.dim(0) != y.dim(1) || columnScale.dtype() != DType.F32
                 || !columnScale.device().equals(y.device())) {
             throw new IllegalArgumentException("scale columns: need a [T, N] float tensor and an F32 column scale [N] "
                     + "on its device, got " + y.describe() + " and " + columnScale.describe());
         }
-        if (y.device().isCuda()) {
-            launch(Kernel.SCALE_COLUMNS, y, y, columnScale, y.dim(1));
+        if (ctx.isCuda()) {
+            launch(ctx, Kernel.SCALE_COLUMNS, y, y, columnScale, y.dim(1));
             return;
         }
         DType d = y.dtype();
@@ -128,35 +130,34 @@ public final class Elementwise {
         }
     }
 
-    private static void requireAlike(String op, Tensor a, Tensor b) {
+    private static void requireAlike(ExecutionContext ctx, String op, Tensor a, Tensor b) {
         if (!a.dtype().isFloatingPoint() || a.dtype() != b.dtype() || !Arrays.equals(a.shape(), b.shape())
                 || !a.device().equals(b.device())) {
             throw new IllegalArgumentException(op + ": needs two float tensors of one shape, dtype and device, got "
                     + a.describe() + " and " + b.describe());
         }
+        ctx.requireOn(op, a);
     }
 
     /**
-     * One launch of {@code kernel} for out's dtype over {@code out}'s elements; {@code cols} is read by the bias and
+     * Queues one launch of {@code kernel} for out's dtype over {@code out}'s elements; {@code cols} is read by the bias and
      * column-scale kernels only.
      */
     @SuppressWarnings("try") // an access held by try-with-resources, not named in its body
-    private static void launch(Kernel kernel, Tensor out, Tensor a, Tensor b, long cols) {
+    private static void launch(ExecutionContext ctx, Kernel kernel, Tensor out, Tensor a, Tensor b, long cols) {
         try (Memory.Access use = Tensor.acquireAll(out, a, b)) {
             long n = out.numel();
             if (n == 0) {
                 return;
             }
-            CudaDevice device = out.cudaDevice();
-            CudaStream stream = CudaStream.legacyDefault(device);
+            CudaDevice device = ctx.cudaDevice();
             int blocks = (int) Math.max(1, Math.min((n + THREADS - 1) / THREADS, (long) device.multiprocessors() * BLOCKS_PER_SM));
             KernelArgs args = KernelArgs.begin().ptr(out.devicePointer()).ptr(a.devicePointer()).ptr(b.devicePointer()).i64(n);
             if (kernel == Kernel.ADD_BIAS || kernel == Kernel.SCALE_COLUMNS) {
                 args.i64(cols);
             }
-            device.modules().kernel("elementwise", kernel.names[out.dtype().ordinal()])
-                    .launch(stream, blocks, THREADS, 0, args);
-            stream.synchronize();
+            ctx.kernel("elementwise", kernel.names[out.dtype().ordinal()]).launch(ctx, blocks, THREADS, 0, args);
+            ctx.wrote(out);
         }
     }
 }

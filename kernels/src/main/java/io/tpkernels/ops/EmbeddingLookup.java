@@ -1,7 +1,7 @@
 package io.tpkernels.ops;
 
-import io.tpkernels.runtime.CudaStream;
 import io.tpkernels.runtime.DType;
+import io.tpkernels.runtime.ExecutionContext;
 import io.tpkernels.runtime.KernelLauncher;
 import io.tpkernels.runtime.Tensor;
 import io.tpkernels.shard.VocabShard;
@@ -17,23 +17,26 @@ import io.tpkernels.shard.VocabShard;
  *       its own kernel, the masked one with the shard compare and zero-fill compiled out).</li>
  * </ul>
  * An id {@code < 0} or {@code ≥ V} is an {@link IllegalArgumentException} naming the first offending position
- * and its value, on both backends; the output is then not valid (on the CPU it is left untouched).
+ * and its value, on both backends; the output is then not valid (on the CPU it is left untouched). On the CPU it is
+ * thrown by the call; on a GPU the kernel reports it through a device flag that the context reads as a deferred
+ * check ({@link ExecutionContext#defer}): at the context's next synchronization or host read of any tensor it wrote,
+ * so before any result derived from the lookup reaches the caller.
  */
 public final class EmbeddingLookup {
     private EmbeddingLookup() {
     }
 
-    /** The masked lookup of this rank's shard into a new {@code [T, H]} tensor on the weight's device. */
-    public static Tensor vocabParallel(Tensor ids, Tensor weightShard, VocabShard shard) {
-        return masked(ids, weightShard, shard.start(), shard.validRows(), shard.vocabSize());
+    /** The masked lookup of this rank's shard into a new {@code [T, H]} tensor, allocated on {@code ctx}. */
+    public static Tensor vocabParallel(ExecutionContext ctx, Tensor ids, Tensor weightShard, VocabShard shard) {
+        return masked(ctx, ids, weightShard, shard.start(), shard.validRows(), shard.vocabSize());
     }
 
     /** The hidden-parallel lookup: {@code weightColumns} is {@code [V, H/tp]}, all rows; the plain lookup. */
-    public static Tensor hiddenParallel(Tensor ids, Tensor weightColumns) {
-        checkPlain(ids, weightColumns, null);
-        Tensor out = Tensor.allocate(weightColumns.device(), weightColumns.dtype(), ids.dim(0), weightColumns.dim(1));
+    public static Tensor hiddenParallel(ExecutionContext ctx, Tensor ids, Tensor weightColumns) {
+        checkPlain(ctx, ids, weightColumns, null);
+        Tensor out = Tensor.allocate(ctx, weightColumns.dtype(), ids.dim(0), weightColumns.dim(1));
         try {
-            plain(ids, weightColumns, out);
+            runPlain(ctx, ids, weightColumns, out);
             return out;
         } catch (RuntimeException e) {
             out.close();
@@ -42,33 +45,30 @@ public final class EmbeddingLookup {
     }
 
     /**
-     * The plain lookup into {@code out}: {@code out[t,:] = weight[ids[t], :]}, {@code V} = the weight's rows;
-     * returns when done. An id outside {@code [0, V)} throws as in the masked lookup.
+     * The plain lookup into {@code out}: {@code out[t,:] = weight[ids[t], :]}, {@code V} = the weight's rows, queued
+     * on {@code ctx}. An id outside {@code [0, V)} throws as in the masked lookup.
      */
-    public static void plain(Tensor ids, Tensor weight, Tensor out) {
-        checkPlain(ids, weight, out);
-        long vocab = weight.dim(0);
-        if (weight.device().isCuda()) {
-            CudaStream stream = CudaStream.legacyDefault(weight.cudaDevice());
-            EmbeddingLookupCuda.launchPlain(ids, weight, out, stream, KernelLauncher.FFM).await();
+    public static void plain(ExecutionContext ctx, Tensor ids, Tensor weight, Tensor out) {
+        checkPlain(ctx, ids, weight, out);
+        runPlain(ctx, ids, weight, out);
+    }
+
+    private static void runPlain(ExecutionContext ctx, Tensor ids, Tensor weight, Tensor out) {
+        if (ctx.isCuda()) {
+            EmbeddingLookupCuda.launchPlain(ids, weight, out, ctx);
         } else {
+            long vocab = weight.dim(0);
             EmbeddingLookupCpu.run(ids, weight, 0, vocab, vocab, out);
         }
     }
 
-    /** Queues {@link #plain(Tensor, Tensor, Tensor)} on {@code stream}, as {@link #maskedAsync} does the masked one. */
-    public static Pending plainAsync(Tensor ids, Tensor weight, Tensor out, CudaStream stream) {
-        checkPlain(ids, weight, out);
-        checkStream(weight, stream);
-        return EmbeddingLookupCuda.launchPlain(ids, weight, out, stream, KernelLauncher.FFM);
-    }
-
-    /** The masked lookup into a new {@code [T, H]} tensor; closed again if the lookup fails. */
-    public static Tensor masked(Tensor ids, Tensor weight, long start, long valid, long vocabSize) {
-        check(ids, weight, start, valid, vocabSize, null);
-        Tensor out = Tensor.allocate(weight.device(), weight.dtype(), ids.dim(0), weight.dim(1));
+    /** The masked lookup into a new {@code [T, H]} tensor allocated on {@code ctx}; closed again if it fails. */
+    public static Tensor masked(ExecutionContext ctx, Tensor ids, Tensor weight, long start, long valid,
+                                long vocabSize) {
+        check(ctx, ids, weight, start, valid, vocabSize, null);
+        Tensor out = Tensor.allocate(ctx, weight.dtype(), ids.dim(0), weight.dim(1));
         try {
-            masked(ids, weight, start, valid, vocabSize, out);
+            runMasked(ctx, ids, weight, start, valid, vocabSize, out);
             return out;
         } catch (RuntimeException e) {
             out.close();
@@ -76,48 +76,27 @@ public final class EmbeddingLookup {
         }
     }
 
-    /** The masked lookup into {@code out} ({@code [T, H]}, the weight's dtype and device); returns when done. */
-    public static void masked(Tensor ids, Tensor weight, long start, long valid, long vocabSize, Tensor out) {
-        check(ids, weight, start, valid, vocabSize, out);
-        if (weight.device().isCuda()) {
-            CudaStream stream = CudaStream.legacyDefault(weight.cudaDevice());
-            EmbeddingLookupCuda.launch(ids, weight, start, valid, vocabSize, out, stream, KernelLauncher.FFM).await();
-        } else {
-            EmbeddingLookupCpu.run(ids, weight, start, valid, vocabSize, out);
-        }
+    /**
+     * The masked lookup into {@code out} ({@code [T, H]}, the weight's dtype and device), queued on {@code ctx}; on a
+     * GPU through the context's {@linkplain ExecutionContext#launcher() launcher}.
+     */
+    public static void masked(ExecutionContext ctx, Tensor ids, Tensor weight, long start, long valid, long vocabSize,
+                              Tensor out) {
+        check(ctx, ids, weight, start, valid, vocabSize, out);
+        runMasked(ctx, ids, weight, start, valid, vocabSize, out);
     }
 
-    /**
-     * The masked lookup into {@code out} on a GPU, its kernel launched on the device's legacy default stream by
-     * {@code launcher} (another binding of the driver, such as {@code tpkernels-jcuda}'s); returns when done.
-     * Checks, kernel, grid and parameters are those of {@link #masked(Tensor, Tensor, long, long, long, Tensor)}.
-     */
-    public static void masked(Tensor ids, Tensor weight, long start, long valid, long vocabSize, Tensor out,
-                              KernelLauncher launcher) {
-        check(ids, weight, start, valid, vocabSize, out);
-        if (!weight.device().isCuda()) {
+    private static void runMasked(ExecutionContext ctx, Tensor ids, Tensor weight, long start, long valid,
+                                  long vocabSize, Tensor out) {
+        if (!ctx.isCuda() && ctx.launcher() != KernelLauncher.FFM) {
             throw new IllegalArgumentException("embedding lookup: a kernel launcher needs tensors on a CUDA device, got "
                     + weight.describe());
         }
-        CudaStream stream = CudaStream.legacyDefault(weight.cudaDevice());
-        EmbeddingLookupCuda.launch(ids, weight, start, valid, vocabSize, out, stream, launcher).await();
-    }
-
-    /**
-     * Queues the masked lookup on {@code stream}; {@link Pending#await()} waits for it and throws if an id was
-     * out of range. Until then {@code out} must not be read.
-     */
-    public static Pending maskedAsync(Tensor ids, Tensor weight, long start, long valid, long vocabSize, Tensor out,
-                                      CudaStream stream) {
-        check(ids, weight, start, valid, vocabSize, out);
-        checkStream(weight, stream);
-        return EmbeddingLookupCuda.launch(ids, weight, start, valid, vocabSize, out, stream, KernelLauncher.FFM);
-    }
-
-    /** A queued lookup whose bad-id check is still to be read. */
-    public interface Pending {
-        /** Waits for the lookup; throws {@link IllegalArgumentException} naming the first bad id if there was one. */
-        void await();
+        if (ctx.isCuda()) {
+            EmbeddingLookupCuda.launch(ids, weight, start, valid, vocabSize, out, ctx);
+        } else {
+            EmbeddingLookupCpu.run(ids, weight, start, valid, vocabSize, out);
+        }
     }
 
     static IllegalArgumentException badId(long position, long id, long vocabSize) {
@@ -125,24 +104,18 @@ public final class EmbeddingLookup {
                 + " is outside [0, " + vocabSize + ")");
     }
 
-    private static void checkStream(Tensor weight, CudaStream stream) {
-        if (!weight.device().isCuda() || weight.cudaDevice() != stream.device()) {
-            throw new IllegalArgumentException("embedding lookup: tensors on " + weight.device() + " with a stream on "
-                    + stream.device());
-        }
-    }
-
     /** The plain lookup's checks: the masked lookup's with one shard of all the weight's rows. */
-    private static void checkPlain(Tensor ids, Tensor weight, Tensor out) {
+    private static void checkPlain(ExecutionContext ctx, Tensor ids, Tensor weight, Tensor out) {
         long vocab = weight.rank() == 2 ? weight.dim(0) : -1; // a weight of another rank fails its own check first
         if (weight.rank() == 2 && vocab == 0) {
             throw new IllegalArgumentException("embedding lookup: a plain lookup needs a weight with rows, got "
                     + weight.describe());
         }
-        check(ids, weight, 0, vocab, vocab, out);
+        check(ctx, ids, weight, 0, vocab, vocab, out);
     }
 
-    private static void check(Tensor ids, Tensor weight, long start, long valid, long vocabSize, Tensor out) {
+    private static void check(ExecutionContext ctx, Tensor ids, Tensor weight, long start, long valid, long vocabSize,
+                              Tensor out) {
         if ((ids.dtype() != DType.I32 && ids.dtype() != DType.I64) || ids.rank() != 1) {
             throw new IllegalArgumentException("embedding lookup: ids must be I32 or I64 of shape [T], got "
                     + ids.describe());
@@ -169,5 +142,6 @@ public final class EmbeddingLookup {
             throw new IllegalArgumentException("embedding lookup: out must be [" + ids.dim(0) + ", " + weight.dim(1)
                     + "] " + weight.dtype() + " on " + weight.device() + ", got " + out.describe());
         }
+        ctx.requireOn("embedding lookup", weight);
     }
 }

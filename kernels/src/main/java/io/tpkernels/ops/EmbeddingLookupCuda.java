@@ -3,16 +3,15 @@ package io.tpkernels.ops;
 import io.tpkernels.runtime.CudaDevice;
 import io.tpkernels.runtime.CudaStream;
 import io.tpkernels.runtime.DType;
-import io.tpkernels.runtime.Device;
 import io.tpkernels.runtime.ErrorFlags;
+import io.tpkernels.runtime.ExecutionContext;
 import io.tpkernels.runtime.KernelArgs;
-import io.tpkernels.runtime.KernelLauncher;
 import io.tpkernels.runtime.Memory;
 import io.tpkernels.runtime.Tensor;
 
 /**
- * {@link EmbeddingLookup} on a GPU: one launch of {@code embedding.cu} (through the given launcher), then the
- * device-side bad-id flag. The masked lookup runs {@code tpk_embedding_*}, the plain one
+ * {@link EmbeddingLookup} on a GPU: one launch of {@code embedding.cu} (through the context's launcher), then the
+ * device-side bad-id flag, read as a deferred check. The masked lookup runs {@code tpk_embedding_*}, the plain one
  * {@code tpk_embedding_plain_*} (the same body with the mask compiled out).
  */
 final class EmbeddingLookupCuda {
@@ -27,21 +26,20 @@ final class EmbeddingLookupCuda {
     }
 
     /** The masked lookup. */
-    static EmbeddingLookup.Pending launch(Tensor ids, Tensor weight, long start, long valid, long vocabSize, Tensor out,
-                                          CudaStream stream, KernelLauncher launcher) {
+    static void launch(Tensor ids, Tensor weight, long start, long valid, long vocabSize, Tensor out,
+                       ExecutionContext ctx) {
         int word = wordBytes(weight, out);
         // valid = 0 leaves a 1-byte buffer behind the weight: the kernel never reads it.
-        return launch(ids, weight, out, vocabSize, stream, launcher, "tpk_embedding_w" + word, flag -> KernelArgs.begin()
+        launch(ids, weight, out, vocabSize, ctx, "tpk_embedding_w" + word, flag -> KernelArgs.begin()
                 .ptr(out.devicePointer()).ptr(weight.devicePointer()).ptr(ids.devicePointer()).i64(ids.dim(0))
                 .i64(start).i64(valid).i64(vocabSize).i64(rowBytes(weight) / word).ptr(flag.pointer()));
     }
 
     /** The plain lookup: every row of {@code weight} present, {@code V} = its rows. */
-    static EmbeddingLookup.Pending launchPlain(Tensor ids, Tensor weight, Tensor out, CudaStream stream,
-                                               KernelLauncher launcher) {
+    static void launchPlain(Tensor ids, Tensor weight, Tensor out, ExecutionContext ctx) {
         int word = wordBytes(weight, out);
         long vocabSize = weight.dim(0);
-        return launch(ids, weight, out, vocabSize, stream, launcher, "tpk_embedding_plain_w" + word, flag ->
+        launch(ids, weight, out, vocabSize, ctx, "tpk_embedding_plain_w" + word, flag ->
                 KernelArgs.begin().ptr(out.devicePointer()).ptr(weight.devicePointer()).ptr(ids.devicePointer())
                         .i64(ids.dim(0)).i64(vocabSize).i64(rowBytes(weight) / word).ptr(flag.pointer()));
     }
@@ -72,37 +70,42 @@ final class EmbeddingLookupCuda {
     }
 
     @SuppressWarnings("try") // an access held by try-with-resources, not named in its body
-    private static EmbeddingLookup.Pending launch(Tensor ids, Tensor weight, Tensor out, long vocabSize,
-                                                  CudaStream stream, KernelLauncher launcher, String kernelPrefix,
-                                                  Args args) {
+    /**
+     * Queues the lookup and, behind it, the read of its bad-id flag as a check deferred to {@code ctx}: read at the
+     * context's next synchronization or host read of a tensor it wrote, before any result derived from the lookup.
+     */
+    private static void launch(Tensor ids, Tensor weight, Tensor out, long vocabSize, ExecutionContext ctx,
+                               String kernelPrefix, Args args) {
         long tokens = ids.dim(0);
         if (tokens == 0) {
-            return () -> { };
+            return;
         }
         // H = 0 still launches: no row is copied, but every id is checked, as on the CPU.
         String kernel = kernelPrefix + (ids.dtype() == DType.I32 ? "_i32" : "_i64");
         CudaDevice device = weight.cudaDevice();
         long blocksNeeded = (tokens + WARPS_PER_BLOCK - 1) / WARPS_PER_BLOCK;
         int blocks = (int) Math.max(1, Math.min(blocksNeeded, (long) device.multiprocessors() * BLOCKS_PER_SM));
-        ErrorFlags.Flag flag = device.errorFlags().borrow(stream);
+        ErrorFlags.Flag flag = device.errorFlags().borrow(ctx.stream());
+        int idBytes = ids.dtype().byteSize();
         try (Memory.Access use = Tensor.acquireAll(ids, weight, out)) {
-            launcher.launch(stream, "embedding", kernel, blocks, THREADS, 0, args.of(flag));
+            ctx.launcher().launch(ctx.stream(), "embedding", kernel, blocks, THREADS, 0, args.of(flag));
+            // The ids as the kernel saw them, for the report: the caller may free or reuse them before it is read.
+            flag.keep(ids.devicePointer(), tokens * idBytes, ctx.stream());
         } catch (RuntimeException e) {
             flag.close(); // nothing was queued that could write it: back to the pool
             throw e;
         }
-        return () -> {
-            long position;
+        ctx.wrote(out);
+        CudaStream stream = ctx.stream();
+        ctx.defer(() -> {
             try {
-                position = flag.read(stream);
+                long position = flag.read(stream);
+                if (position != ErrorFlags.NONE) {
+                    throw EmbeddingLookup.badId(position, flag.keptLong(position * idBytes, idBytes), vocabSize);
+                }
             } finally {
                 flag.close();
             }
-            if (position != ErrorFlags.NONE) {
-                try (Tensor bad = ids.rows(position, position + 1).copyTo(Device.CPU)) {
-                    throw EmbeddingLookup.badId(position, ids.dtype().getLong(bad.hostSegment(), 0), vocabSize);
-                }
-            }
-        };
+        });
     }
 }

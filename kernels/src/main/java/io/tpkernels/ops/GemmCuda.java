@@ -2,12 +2,13 @@ package io.tpkernels.ops;
 
 import io.tpkernels.runtime.CudaDevice;
 import io.tpkernels.runtime.CudaKernel;
-import io.tpkernels.runtime.CudaStream;
 import io.tpkernels.runtime.DType;
+import io.tpkernels.runtime.ExecutionContext;
 import io.tpkernels.runtime.KernelArgs;
 import io.tpkernels.runtime.Memory;
 import io.tpkernels.runtime.Tensor;
 import io.tpkernels.runtime.TensorMaps;
+import io.tpkernels.runtime.Tuning;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.Locale;
@@ -21,7 +22,7 @@ import java.util.Locale;
  * with the kernel body chosen by shape and dtype: for {@code T ≤ 16} with 16-byte rows the decode bodies stream
  * the weights once (on tensor cores for F16/BF16); larger F16/BF16 GEMMs with {@code K} and {@code R}
  * multiples of 8 run on tensor cores: on an sm_90 device through TMA and wgmma ({@code gemm_sm90.cu}, or its
- * persistent ping-pong v2 {@code gemm_sm90_pingpong.cu}, as {@link HopperGemm} says), elsewhere through mma.sync,
+ * persistent ping-pong v2 {@code gemm_sm90_pingpong.cu}, as the context's {@link io.tpkernels.runtime.Tuning#hopperGemm()} says), elsewhere through mma.sync,
  * and narrow outputs ({@code S ≤ 16}, no padding, bias or column scale: LoRA's shrink) through the decode body
  * transposed; anything else takes the SIMT body. {@code xa}, {@code b}, {@code bias} and the column scale
  * {@code c} (F32 {@code [valid]}, DoRA's) may be {@code null}; without {@code c} the result is bit for bit what it
@@ -95,8 +96,8 @@ final class GemmCuda {
             return path == Path.WGMMA ? V1 : PINGPONG;
         }
 
-        static Hopper of(HopperGemm.Variant variant) {
-            return variant == HopperGemm.Variant.V1 ? V1 : PINGPONG;
+        static Hopper of(Tuning.HopperGemm variant) {
+            return variant == Tuning.HopperGemm.PINGPONG ? PINGPONG : V1;
         }
     }
 
@@ -117,7 +118,7 @@ final class GemmCuda {
     /** Queues the GEMM on {@code stream}; all tensors on {@code out}'s device, shapes checked by the caller. */
     @SuppressWarnings("try") // an access held by try-with-resources, not named in its body
     static void launch(Tensor x, Tensor w, Tensor xa, Tensor b, Tensor bias, Tensor columnScale, long valid,
-                       float alpha, Tensor out, CudaStream stream) {
+                       float alpha, Tensor out, ExecutionContext ctx) {
         try (Memory.Access use = Tensor.acquireAll(x, w, xa, b, bias, columnScale, out)) {
             long t = x.dim(0);
             long k = x.dim(1);
@@ -133,36 +134,36 @@ final class GemmCuda {
             long bPtr = r == 0 || valid == 0 ? 0 : b.devicePointer();
             Path path = r == 0 ? path(x.dtype(), t, k, 0, xPtr, wPtr) : path(x.dtype(), t, k, r, xPtr, wPtr, xaPtr, bPtr);
             if (path == Path.MMA) {
-                path = tensorCoreBody(device, x.dtype(), out.dtype(), k, r, bias != null || columnScale != null, valid, s);
+                path = tensorCoreBody(ctx, x.dtype(), out.dtype(), k, r, bias != null || columnScale != null, valid, s);
             }
             String name = NAMES[path.ordinal()][x.dtype().ordinal()][out.dtype().ordinal()];
             if (path == Path.MMA_DECODE_T) {
-                launchNarrow(device.modules().kernel("gemm", name), x, w, alpha, out, stream);
+                launchNarrow(ctx.kernel("gemm", name), x, w, alpha, out, ctx);
                 return;
             }
             if (path == Path.WGMMA || path == Path.WGMMA_PP) {
                 Hopper hopper = Hopper.of(path);
-                launchWgmma(hopper, device.modules().kernel(hopper.module(), name), x, w, xa, b, bias, columnScale, valid,
-                        alpha, out, stream);
+                launchWgmma(hopper, ctx.kernel(hopper.module(), name), x, w, xa, b, bias, columnScale, valid,
+                        alpha, out, ctx);
                 return;
             }
-            CudaKernel kernel = device.modules().kernel("gemm", name);
+            CudaKernel kernel = ctx.kernel("gemm", name);
             KernelArgs args = KernelArgs.begin().ptr(out.devicePointer()).ptr(xPtr).ptr(wPtr).ptr(xaPtr).ptr(bPtr)
                     .ptr(pointer(bias)).ptr(pointer(columnScale)).i32(Math.toIntExact(t)).i32(Math.toIntExact(k))
                     .i32(Math.toIntExact(r)).i64(valid).i64(s).f32(alpha);
             switch (path) {
-                case MMA_DECODE -> kernel.launch(stream, blocks(s, MMA_DECODE_COLUMNS), MMA_DECODE_THREADS, 0, args);
+                case MMA_DECODE -> kernel.launch(ctx, blocks(s, MMA_DECODE_COLUMNS), MMA_DECODE_THREADS, 0, args);
                 case DECODE -> {
                     long blocks = Math.min((s + THREADS / 32 - 1) / (THREADS / 32),
                             (long) device.multiprocessors() * DECODE_BLOCKS_PER_SM);
-                    kernel.launch(stream, (int) blocks, THREADS, 0, args);
+                    kernel.launch(ctx, (int) blocks, THREADS, 0, args);
                 }
                 case WGMMA, WGMMA_PP, MMA_DECODE_T -> throw new AssertionError(path + " is launched above");
                 case MMA -> {
                     kernel.allowDynamicSharedBytes(MMA_SHARED_BYTES);
-                    kernel.launch(stream, blocks(s, MMA_TILE), blocks(t, MMA_TILE), 1, THREADS, 1, 1, MMA_SHARED_BYTES, args);
+                    kernel.launch(ctx, blocks(s, MMA_TILE), blocks(t, MMA_TILE), 1, THREADS, 1, 1, MMA_SHARED_BYTES, args);
                 }
-                case SIMT -> kernel.launch(stream, blocks(s, SIMT_TILE), blocks(t, SIMT_TILE), 1, THREADS, 1, 1, 0, args);
+                case SIMT -> kernel.launch(ctx, blocks(s, SIMT_TILE), blocks(t, SIMT_TILE), 1, THREADS, 1, 1, 0, args);
             }
         }
     }
@@ -170,19 +171,19 @@ final class GemmCuda {
     /**
      * Which tensor-core body takes a shape the mma.sync body could: narrow outputs without padding, bias or column
      * scale ({@code epilogue} false: LoRA's shrink) the transposed decode body, whose store applies neither; on an
-     * sm_90 device with the Hopper module loadable (and {@link HopperGemm} not saying otherwise) the wgmma body
-     * {@link HopperGemm#variant()} names, except for outputs of one 128-wide tile or less and for {@code K = 0},
+     * sm_90 device with the Hopper module loadable (and the context's tuning not saying otherwise) the wgmma body
+     * the tuning names, except for outputs of one 128-wide tile or less and for {@code K = 0},
      * which a tensor map cannot describe; else mma.sync.
      */
-    private static Path tensorCoreBody(CudaDevice device, DType in, DType out, long k, long r, boolean epilogue,
+    private static Path tensorCoreBody(ExecutionContext ctx, DType in, DType out, long k, long r, boolean epilogue,
                                        long valid, long s) {
         if (r == 0 && !epilogue && valid == s && s <= DECODE_MAX_T) {
             return Path.MMA_DECODE_T;
         }
-        if (hopperTakes(device, k, s)) {
-            Hopper hopper = Hopper.of(HopperGemm.variant());
+        if (hopperTakes(ctx, k, s)) {
+            Hopper hopper = Hopper.of(ctx.tuning().hopperGemm());
             String name = NAMES[hopper.path().ordinal()][in.ordinal()][out.ordinal()];
-            if (device.modules().kernelIfAvailable(hopper.module(), name).isPresent()) {
+            if (ctx.cudaDevice().modules().kernelIfAvailable(hopper.module(), name, ctx.tuning().ptxSource()).isPresent()) {
                 return hopper.path();
             }
         }
@@ -194,8 +195,9 @@ final class GemmCuda {
      * {@code device}: not for outputs of one 128-wide tile or less, nor for {@code K = 0}, which a tensor map cannot
      * describe.
      */
-    private static boolean hopperTakes(CudaDevice device, long k, long s) {
-        return k > 0 && s > MMA_TILE && HopperGemm.enabled() && device.computeCapability() == 90;
+    private static boolean hopperTakes(ExecutionContext ctx, long k, long s) {
+        return k > 0 && s > MMA_TILE && ctx.tuning().hopperGemm() != Tuning.HopperGemm.OFF
+                && ctx.cudaDevice().computeCapability() == 90;
     }
 
     /**
@@ -205,7 +207,7 @@ final class GemmCuda {
      */
     @SuppressWarnings("try") // an access held by try-with-resources, not named in its body
     static void launchLoraOnChip(CudaKernel kernel, Tensor x, Tensor w, Tensor a, Tensor b, float scale,
-                                 Tensor columnScale, Tensor bias, Tensor out, CudaStream stream) {
+                                 Tensor columnScale, Tensor bias, Tensor out, ExecutionContext ctx) {
         try (Memory.Access use = Tensor.acquireAll(x, w, a, b, columnScale, bias, out)) {
             long t = x.dim(0);
             long k = x.dim(1);
@@ -216,7 +218,7 @@ final class GemmCuda {
             KernelArgs args = KernelArgs.begin().ptr(out.devicePointer()).ptr(pointer(bias)).ptr(pointer(columnScale))
                     .i32(Math.toIntExact(t)).i32(Math.toIntExact(k)).i32(Math.toIntExact(r)).i64(n).f32(scale);
             launchHopper(V1, kernel, maps, args, t, n, V1.sharedBytes() + V1_STAGES * rb * WG_BK * 2, out.cudaDevice(),
-                    stream);
+                    ctx);
         }
     }
 
@@ -226,18 +228,18 @@ final class GemmCuda {
      * F16/BF16 with 16-byte rows and pointers, more than 16 tokens, more than 128 output columns and {@code R} up to
      * what {@link LoraShrink} allows now (at most 64).
      */
-    static CudaKernel loraOnChipKernel(Tensor x, Tensor w, Tensor a, Tensor b, Tensor out) {
+    static CudaKernel loraOnChipKernel(Tensor x, Tensor w, Tensor a, Tensor b, Tensor out, ExecutionContext ctx) {
         long t = x.dim(0);
         long k = x.dim(1);
         long r = a.dim(0);
         DType dtype = x.dtype();
-        if (r > LoraShrink.maxOnChipRank(ON_CHIP_MAX_RANK)
+        if (r > LoraShrink.maxOnChipRank(ctx.tuning().loraShrink(), ON_CHIP_MAX_RANK)
                 || path(dtype, t, k, r, x.devicePointer(), w.devicePointer(), a.devicePointer(), b.devicePointer()) != Path.MMA
-                || !hopperTakes(out.cudaDevice(), k, w.dim(0))) {
+                || !hopperTakes(ctx, k, w.dim(0))) {
             return null;
         }
         String name = LORA_NAMES[onChipRankIndex(r)][dtype.ordinal()][out.dtype().ordinal()];
-        return out.cudaDevice().modules().kernelIfAvailable(V1.module(), name).orElse(null);
+        return ctx.cudaDevice().modules().kernelIfAvailable(V1.module(), name, ctx.tuning().ptxSource()).orElse(null);
     }
 
     /** The index in {@link #ON_CHIP_RANKS} of the narrowest on-chip kernel for rank {@code r ≤ 64}. */
@@ -254,13 +256,13 @@ final class GemmCuda {
      * shrink at prefill), as {@code outᵀ = w·xᵀ}: the decode body with {@code w} as its tokens, streaming the rows of
      * {@code x}, storing transposed.
      */
-    private static void launchNarrow(CudaKernel kernel, Tensor x, Tensor w, float alpha, Tensor out, CudaStream stream) {
+    private static void launchNarrow(CudaKernel kernel, Tensor x, Tensor w, float alpha, Tensor out, ExecutionContext ctx) {
         long t = x.dim(0);
         long n = out.dim(1);
         KernelArgs args = KernelArgs.begin().ptr(out.devicePointer()).ptr(w.devicePointer()).ptr(x.devicePointer())
                 .ptr(0).ptr(0).ptr(0).ptr(0).i32(Math.toIntExact(n)).i32(Math.toIntExact(x.dim(1))).i32(0).i64(t).i64(t)
                 .f32(alpha);
-        kernel.launch(stream, blocks(t, MMA_DECODE_COLUMNS), MMA_DECODE_THREADS, 0, args);
+        kernel.launch(ctx, blocks(t, MMA_DECODE_COLUMNS), MMA_DECODE_THREADS, 0, args);
     }
 
     /**
@@ -270,7 +272,7 @@ final class GemmCuda {
      */
     private static void launchWgmma(Hopper hopper, CudaKernel kernel, Tensor x, Tensor w, Tensor xa, Tensor b,
                                     Tensor bias, Tensor columnScale, long valid, float alpha, Tensor out,
-                                    CudaStream stream) {
+                                    ExecutionContext ctx) {
         long t = x.dim(0);
         long k = x.dim(1);
         long r = xa == null ? 0 : xa.dim(1);
@@ -283,7 +285,7 @@ final class GemmCuda {
                 : encodeMaps(x, wOrX, wRows, null, 0, null, hopper); // no LoRA segment: never read
         KernelArgs args = KernelArgs.begin().ptr(out.devicePointer()).ptr(pointer(bias)).ptr(pointer(columnScale))
                 .i32(Math.toIntExact(t)).i32(Math.toIntExact(k)).i32(Math.toIntExact(r)).i64(valid).i64(s).f32(alpha);
-        launchHopper(hopper, kernel, maps, args, t, s, hopper.sharedBytes(), out.cudaDevice(), stream);
+        launchHopper(hopper, kernel, maps, args, t, s, hopper.sharedBytes(), out.cudaDevice(), ctx);
     }
 
     /**
@@ -320,19 +322,19 @@ final class GemmCuda {
      * or for a persistent kernel one per tile up to one per SM.
      */
     private static void launchHopper(Hopper hopper, CudaKernel kernel, MemorySegment maps, KernelArgs args, long t,
-                                     long s, int sharedBytes, CudaDevice device, CudaStream stream) {
+                                     long s, int sharedBytes, CudaDevice device, ExecutionContext ctx) {
         for (int i = 0; i < 4; i++) {
             args.struct(maps.asSlice(i * TensorMaps.BYTES, TensorMaps.BYTES), TensorMaps.ALIGNMENT);
         }
         int tiles = Math.multiplyExact(blocks(t, hopper.bm()), blocks(s, hopper.bn()));
         int grid = hopper.persistent() ? Math.min(tiles, device.multiprocessors()) : tiles;
         kernel.allowDynamicSharedBytes(sharedBytes);
-        kernel.launch(stream, grid, WG_THREADS, sharedBytes, args);
+        kernel.launch(ctx, grid, WG_THREADS, sharedBytes, args);
     }
 
     /** Writes −∞ into columns {@code [valid, S)} of {@code out} (after a GEMM that wrote only the valid ones). */
     @SuppressWarnings("try") // an access held by try-with-resources, not named in its body
-    static void padColumns(Tensor out, long valid, CudaStream stream) {
+    static void padColumns(Tensor out, long valid, ExecutionContext ctx) {
         try (Memory.Access use = Tensor.acquireAll(out)) {
             long t = out.dim(0);
             long s = out.dim(1);
@@ -346,7 +348,7 @@ final class GemmCuda {
             CudaDevice device = out.cudaDevice();
             String name = out.dtype() == DType.F32 ? "tpk_pad_columns_f32" : "tpk_pad_columns_bf16";
             long blocks = Math.min((t * (s - valid) + THREADS - 1) / THREADS, (long) device.multiprocessors() * 8);
-            device.modules().kernel("gemm", name).launch(stream, (int) blocks, THREADS, 0,
+            ctx.kernel("gemm", name).launch(ctx, (int) blocks, THREADS, 0,
                     KernelArgs.begin().ptr(out.devicePointer()).i64(t).i64(valid).i64(s));
         }
     }

@@ -1,7 +1,7 @@
 package io.tpkernels.ops;
 
 import io.tpkernels.ops.cpu.CpuGemm;
-import io.tpkernels.runtime.CudaStream;
+import io.tpkernels.runtime.ExecutionContext;
 import io.tpkernels.runtime.Tensor;
 import java.util.List;
 
@@ -17,12 +17,12 @@ public final class Linear {
     private Linear() {
     }
 
-    /** {@code y} in x's dtype on x's device; {@code bias} may be {@code null}. */
-    public static Tensor forward(Tensor x, Tensor w, Tensor bias) {
-        check(x, w, bias);
-        Tensor y = Tensor.allocate(x.device(), x.dtype(), x.dim(0), w.dim(0));
+    /** {@code y} in x's dtype, allocated on {@code ctx} and queued there; {@code bias} may be {@code null}. */
+    public static Tensor forward(ExecutionContext ctx, Tensor x, Tensor w, Tensor bias) {
+        check(ctx, x, w, bias);
+        Tensor y = Tensor.allocate(ctx, x.dtype(), x.dim(0), w.dim(0));
         try {
-            forward(x, w, bias, y);
+            run(ctx, x, w, bias, y);
             return y;
         } catch (RuntimeException e) {
             y.close();
@@ -30,18 +30,21 @@ public final class Linear {
         }
     }
 
-    /** Writes {@code y} into {@code out} ({@code [T, N]}, any float dtype, x's device); returns when done. */
-    public static void forward(Tensor x, Tensor w, Tensor bias, Tensor out) {
-        check(x, w, bias);
+    /** Queues {@code y} into {@code out} ({@code [T, N]}, any float dtype, on {@code ctx}'s device). */
+    public static void forward(ExecutionContext ctx, Tensor x, Tensor w, Tensor bias, Tensor out) {
+        check(ctx, x, w, bias);
         if (!out.dtype().isFloatingPoint() || out.rank() != 2 || out.dim(0) != x.dim(0) || out.dim(1) != w.dim(0)
                 || !out.device().equals(x.device())) {
             throw new IllegalArgumentException("linear: y must be [" + x.dim(0) + ", " + w.dim(0) + "] on "
                     + x.device() + ", got " + out.describe());
         }
-        if (x.device().isCuda()) {
-            CudaStream stream = CudaStream.legacyDefault(x.cudaDevice());
-            GemmCuda.launch(x, w, null, null, bias, null, w.dim(0), 1f, out, stream);
-            stream.synchronize();
+        run(ctx, x, w, bias, out);
+    }
+
+    private static void run(ExecutionContext ctx, Tensor x, Tensor w, Tensor bias, Tensor out) {
+        if (ctx.isCuda()) {
+            GemmCuda.launch(x, w, null, null, bias, null, w.dim(0), 1f, out, ctx);
+            ctx.wrote(out);
         } else {
             CpuGemm.multiplyNT(List.of(new CpuGemm.Product(operand(x), operand(w))), 1f,
                     bias == null ? null : new CpuGemm.Bias(bias.hostSegment(), bias.dtype()),
@@ -53,7 +56,7 @@ public final class Linear {
         return new CpuGemm.Operand(t.hostSegment(), t.dtype(), t.dim(0), t.dim(1), t.dim(1));
     }
 
-    private static void check(Tensor x, Tensor w, Tensor bias) {
+    private static void check(ExecutionContext ctx, Tensor x, Tensor w, Tensor bias) {
         if (!x.dtype().isFloatingPoint() || x.rank() != 2) {
             throw new IllegalArgumentException("linear: x must be F32, F16 or BF16 of shape [T, K], got "
                     + x.describe());
@@ -67,5 +70,6 @@ public final class Linear {
             throw new IllegalArgumentException("linear: bias must be [" + w.dim(0) + "] " + x.dtype() + " on "
                     + x.device() + ", got " + bias.describe());
         }
+        ctx.requireOn("linear", x);
     }
 }

@@ -1,7 +1,7 @@
 package io.tpkernels.ops;
 
-import io.tpkernels.runtime.CudaStream;
 import io.tpkernels.runtime.DType;
+import io.tpkernels.runtime.ExecutionContext;
 import io.tpkernels.runtime.Tensor;
 
 /**
@@ -18,20 +18,20 @@ public final class LmHead {
     private LmHead() {
     }
 
-    /** F32 logits {@code [T, S]} on the weight's device. */
-    public static Tensor logits(Tensor x, Tensor weightShard, long shardSize) {
-        return logits(x, weightShard, shardSize, DType.F32);
+    /** F32 logits {@code [T, S]}, allocated on {@code ctx} and queued there. */
+    public static Tensor logits(ExecutionContext ctx, Tensor x, Tensor weightShard, long shardSize) {
+        return logits(ctx, x, weightShard, shardSize, DType.F32);
     }
 
-    /** Logits {@code [T, S]} of {@code outDtype} (F32 or BF16) on the weight's device. */
-    public static Tensor logits(Tensor x, Tensor weightShard, long shardSize, DType outDtype) {
-        check(x, weightShard, shardSize);
+    /** Logits {@code [T, S]} of {@code outDtype} (F32 or BF16), allocated on {@code ctx} and queued there. */
+    public static Tensor logits(ExecutionContext ctx, Tensor x, Tensor weightShard, long shardSize, DType outDtype) {
+        check(ctx, x, weightShard, shardSize);
         if (outDtype != DType.F32 && outDtype != DType.BF16) {
             throw new IllegalArgumentException("LM head: logits are F32 or BF16, not " + outDtype);
         }
-        Tensor out = Tensor.allocate(weightShard.device(), outDtype, x.dim(0), shardSize);
+        Tensor out = Tensor.allocate(ctx, outDtype, x.dim(0), shardSize);
         try {
-            logits(x, weightShard, out);
+            run(ctx, x, weightShard, out);
             return out;
         } catch (RuntimeException e) {
             out.close();
@@ -39,30 +39,23 @@ public final class LmHead {
         }
     }
 
-    /** Writes the logits into {@code out} ({@code [T, S]}, F32 or BF16); returns when done. */
-    public static void logits(Tensor x, Tensor weightShard, Tensor out) {
-        checkOut(x, weightShard, out);
-        if (out.device().isCuda()) {
-            CudaStream stream = CudaStream.legacyDefault(out.cudaDevice());
-            LmHeadCuda.run(x, weightShard, out, stream);
-            stream.synchronize();
+    /** Queues the logits into {@code out} ({@code [T, S]}, F32 or BF16) on {@code ctx}. */
+    public static void logits(ExecutionContext ctx, Tensor x, Tensor weightShard, Tensor out) {
+        checkOut(ctx, x, weightShard, out);
+        run(ctx, x, weightShard, out);
+    }
+
+    private static void run(ExecutionContext ctx, Tensor x, Tensor weightShard, Tensor out) {
+        if (ctx.isCuda()) {
+            LmHeadCuda.run(x, weightShard, out, ctx);
+            ctx.wrote(out);
         } else {
             LmHeadCpu.run(x, weightShard, out);
         }
     }
 
-    /** Queues the logits on {@code stream}. */
-    public static void logits(Tensor x, Tensor weightShard, Tensor out, CudaStream stream) {
-        checkOut(x, weightShard, out);
-        if (!out.device().isCuda() || out.cudaDevice() != stream.device()) {
-            throw new IllegalArgumentException("LM head: tensors on " + out.device() + " with a stream on "
-                    + stream.device());
-        }
-        LmHeadCuda.run(x, weightShard, out, stream);
-    }
-
-    private static void checkOut(Tensor x, Tensor w, Tensor out) {
-        check(x, w, out.rank() == 2 ? out.dim(1) : -1);
+    private static void checkOut(ExecutionContext ctx, Tensor x, Tensor w, Tensor out) {
+        check(ctx, x, w, out.rank() == 2 ? out.dim(1) : -1);
         if ((out.dtype() != DType.F32 && out.dtype() != DType.BF16) || out.rank() != 2 || out.dim(0) != x.dim(0)
                 || !out.device().equals(w.device())) {
             throw new IllegalArgumentException("LM head: logits must be [" + x.dim(0) + ", S] F32 or BF16 on "
@@ -70,7 +63,7 @@ public final class LmHead {
         }
     }
 
-    static void check(Tensor x, Tensor w, long shardSize) {
+    static void check(ExecutionContext ctx, Tensor x, Tensor w, long shardSize) {
         if (!x.dtype().isFloatingPoint() || x.rank() != 2) {
             throw new IllegalArgumentException("LM head: X must be F32, F16 or BF16 of shape [T, H], got " + x.describe());
         }
@@ -86,5 +79,6 @@ public final class LmHead {
             throw new IllegalArgumentException("LM head: shard size " + shardSize + " is smaller than the "
                     + w.dim(0) + " valid rows of W");
         }
+        ctx.requireOn("LM head", w);
     }
 }

@@ -2,6 +2,7 @@ package io.tpkernels.ops;
 
 import io.tpkernels.runtime.CudaStream;
 import io.tpkernels.runtime.DType;
+import io.tpkernels.runtime.ExecutionContext;
 import io.tpkernels.runtime.KernelArgs;
 import io.tpkernels.runtime.Memory;
 import io.tpkernels.runtime.Tensor;
@@ -59,12 +60,12 @@ final class LoraDecodeCuda {
      * stream that is not being captured into a CUDA graph (a replay would reuse the launch's epoch, whose
      * {@code ready} flag the first replay already set, and read the previous call's {@code xa}).
      */
-    static boolean takes(Tensor x, Tensor w, Tensor a, Tensor b, CudaStream stream) {
+    static boolean takes(Tensor x, Tensor w, Tensor a, Tensor b, ExecutionContext ctx) {
         DType dtype = x.dtype();
         return dtype != DType.F32 && x.dim(0) <= GemmCuda.DECODE_MAX_T && x.dim(1) > 0
                 && GemmCuda.path(dtype, x.dim(0), x.dim(1), a.dim(0), x.devicePointer(), w.devicePointer(),
                         a.devicePointer(), b.devicePointer()) == GemmCuda.Path.MMA_DECODE
-                && !stream.isCapturing();
+                && !ctx.stream().isCapturing();
     }
 
     /**
@@ -73,7 +74,7 @@ final class LoraDecodeCuda {
      */
     @SuppressWarnings("try") // an access held by try-with-resources, not named in its body
     static void launch(Tensor x, Tensor w, Tensor a, Tensor b, float scale, Tensor columnScale, Tensor bias, Tensor out,
-                       CudaStream stream) {
+                       ExecutionContext ctx) {
         try (Memory.Access use = Tensor.acquireAll(x, w, a, b, columnScale, bias, out)) {
             int t = Math.toIntExact(x.dim(0));
             int k = Math.toIntExact(x.dim(1));
@@ -82,7 +83,7 @@ final class LoraDecodeCuda {
             int splits = Math.clamp(Math.min(k / MIN_KSLICE, MAX_PARTIALS / (t * r)), 1, MAX_SPLITS);
             int kslice = ceilDiv(ceilDiv(k, splits), KSTEP) * KSTEP;
             splits = ceilDiv(k, kslice); // no empty split
-            long scratch = stream.scratch().pointer();
+            long scratch = ctx.stream().scratch().pointer();
             int epoch;
             do {
                 epoch = EPOCHS.incrementAndGet();
@@ -93,7 +94,7 @@ final class LoraDecodeCuda {
                     .ptr(GemmCuda.pointer(columnScale)).i32(t).i32(k).i32(r).i64(n).f32(scale).ptr(scratch + PARTIALS).ptr(scratch + XA).ptr(scratch + ARRIVED)
                     .ptr(scratch + READY).ptr(scratch + CLAIMS).i32(epoch).i32(splits).i32(kslice);
             int blocks = Math.toIntExact(ceilDiv(r, COLS) * (long) splits + ceilDiv(n, COLS));
-            out.cudaDevice().modules().kernel("lora_decode", name).launch(stream, blocks, THREADS, 0, args);
+            ctx.kernel("lora_decode", name).launch(ctx, blocks, THREADS, 0, args);
         }
     }
 

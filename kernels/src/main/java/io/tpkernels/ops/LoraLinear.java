@@ -1,7 +1,7 @@
 package io.tpkernels.ops;
 
-import io.tpkernels.runtime.CudaStream;
 import io.tpkernels.runtime.DType;
+import io.tpkernels.runtime.ExecutionContext;
 import io.tpkernels.runtime.Slabs;
 import io.tpkernels.runtime.Tensor;
 
@@ -41,25 +41,26 @@ public final class LoraLinear {
         return (float) (rsLora ? alpha / Math.sqrt(rank) : alpha / rank);
     }
 
-    /** {@code y} in x's dtype on x's device; {@code bias} may be {@code null}. */
-    public static Tensor forward(Tensor x, Tensor w, Tensor a, Tensor b, float scale, Tensor bias) {
-        return forwardColumnScaled(x, w, a, b, scale, null, bias);
+    /** {@code y} in x's dtype, allocated on {@code ctx} and queued there; {@code bias} may be {@code null}. */
+    public static Tensor forward(ExecutionContext ctx, Tensor x, Tensor w, Tensor a, Tensor b, float scale,
+                                 Tensor bias) {
+        return forwardColumnScaled(ctx, x, w, a, b, scale, null, bias);
     }
 
     /**
-     * {@code y = columnScale ⊙ (x·Wᵀ + s·(x·Aᵀ)·Bᵀ) + bias} in x's dtype on x's device (DoRA's forward, see the class
-     * comment). Named apart from {@code forward} because {@code forward(x, w, a, b, scale, bias, out)} already has
-     * this parameter list.
+     * {@code y = columnScale ⊙ (x·Wᵀ + s·(x·Aᵀ)·Bᵀ) + bias} in x's dtype, allocated on {@code ctx} and queued there
+     * (DoRA's forward, see the class comment). Named apart from {@code forward} because
+     * {@code forward(ctx, x, w, a, b, scale, bias, out)} already has this parameter list.
      *
      * @param columnScale F32 {@code [N]} on x's device, or {@code null} for the plain LoRA result
      * @param bias        {@code [N]} in x's dtype, or {@code null}
      */
-    public static Tensor forwardColumnScaled(Tensor x, Tensor w, Tensor a, Tensor b, float scale, Tensor columnScale,
-                                             Tensor bias) {
-        check(x, w, a, b, columnScale, bias);
-        Tensor y = Tensor.allocate(x.device(), x.dtype(), x.dim(0), w.dim(0));
+    public static Tensor forwardColumnScaled(ExecutionContext ctx, Tensor x, Tensor w, Tensor a, Tensor b, float scale,
+                                             Tensor columnScale, Tensor bias) {
+        check(ctx, x, w, a, b, columnScale, bias);
+        Tensor y = Tensor.allocate(ctx, x.dtype(), x.dim(0), w.dim(0));
         try {
-            forward(x, w, a, b, scale, columnScale, bias, y);
+            run(ctx, x, w, a, b, scale, columnScale, bias, y);
             return y;
         } catch (RuntimeException e) {
             y.close();
@@ -67,54 +68,38 @@ public final class LoraLinear {
         }
     }
 
-    /** Writes {@code y} into {@code out} ({@code [T, N]}, any float dtype); returns when done. */
-    public static void forward(Tensor x, Tensor w, Tensor a, Tensor b, float scale, Tensor bias, Tensor out) {
-        forward(x, w, a, b, scale, null, bias, out);
+    /** Queues {@code y} into {@code out} ({@code [T, N]}, any float dtype) on {@code ctx}. */
+    public static void forward(ExecutionContext ctx, Tensor x, Tensor w, Tensor a, Tensor b, float scale, Tensor bias,
+                               Tensor out) {
+        forward(ctx, x, w, a, b, scale, null, bias, out);
     }
 
     /**
-     * Writes {@code y = columnScale ⊙ (x·Wᵀ + s·(x·Aᵀ)·Bᵀ) + bias} into {@code out} ({@code [T, N]}, any float dtype);
-     * returns when done.
+     * Queues {@code y = columnScale ⊙ (x·Wᵀ + s·(x·Aᵀ)·Bᵀ) + bias} into {@code out} ({@code [T, N]}, any float dtype)
+     * on {@code ctx}.
      *
      * @param columnScale F32 {@code [N]} on x's device, or {@code null} for the plain LoRA result
      * @param bias        {@code [N]} in x's dtype, or {@code null}
      */
-    public static void forward(Tensor x, Tensor w, Tensor a, Tensor b, float scale, Tensor columnScale, Tensor bias,
-                               Tensor out) {
-        checkOut(x, w, a, b, columnScale, bias, out);
-        if (x.device().isCuda()) {
-            CudaStream stream = CudaStream.legacyDefault(x.cudaDevice());
-            LoraLinearCuda.run(x, w, a, b, scale, columnScale, bias, out, stream);
-            stream.synchronize();
+    public static void forward(ExecutionContext ctx, Tensor x, Tensor w, Tensor a, Tensor b, float scale,
+                               Tensor columnScale, Tensor bias, Tensor out) {
+        checkOut(ctx, x, w, a, b, columnScale, bias, out);
+        run(ctx, x, w, a, b, scale, columnScale, bias, out);
+    }
+
+    private static void run(ExecutionContext ctx, Tensor x, Tensor w, Tensor a, Tensor b, float scale,
+                            Tensor columnScale, Tensor bias, Tensor out) {
+        if (ctx.isCuda()) {
+            LoraLinearCuda.run(x, w, a, b, scale, columnScale, bias, out, ctx);
+            ctx.wrote(out);
         } else {
             LoraLinearCpu.run(x, w, a, b, scale, columnScale, bias, out);
         }
     }
 
-    /** Queues the forward on {@code stream}. */
-    public static void forward(Tensor x, Tensor w, Tensor a, Tensor b, float scale, Tensor bias, Tensor out,
-                               CudaStream stream) {
-        forward(x, w, a, b, scale, null, bias, out, stream);
-    }
-
-    /**
-     * Queues {@code y = columnScale ⊙ (x·Wᵀ + s·(x·Aᵀ)·Bᵀ) + bias} into {@code out} on {@code stream}.
-     *
-     * @param columnScale F32 {@code [N]} on x's device, or {@code null} for the plain LoRA result
-     * @param bias        {@code [N]} in x's dtype, or {@code null}
-     */
-    public static void forward(Tensor x, Tensor w, Tensor a, Tensor b, float scale, Tensor columnScale, Tensor bias,
-                               Tensor out, CudaStream stream) {
-        checkOut(x, w, a, b, columnScale, bias, out);
-        if (!x.device().isCuda() || x.cudaDevice() != stream.device()) {
-            throw new IllegalArgumentException("LoRA linear: tensors on " + x.device() + " with a stream on "
-                    + stream.device());
-        }
-        LoraLinearCuda.run(x, w, a, b, scale, columnScale, bias, out, stream);
-    }
-
-    private static void checkOut(Tensor x, Tensor w, Tensor a, Tensor b, Tensor columnScale, Tensor bias, Tensor out) {
-        check(x, w, a, b, columnScale, bias);
+    private static void checkOut(ExecutionContext ctx, Tensor x, Tensor w, Tensor a, Tensor b, Tensor columnScale,
+                                 Tensor bias, Tensor out) {
+        check(ctx, x, w, a, b, columnScale, bias);
         if (!out.dtype().isFloatingPoint() || out.rank() != 2 || out.dim(0) != x.dim(0) || out.dim(1) != w.dim(0)
                 || !out.device().equals(x.device())) {
             throw new IllegalArgumentException("LoRA linear: y must be [" + x.dim(0) + ", " + w.dim(0) + "] on "
@@ -122,7 +107,8 @@ public final class LoraLinear {
         }
     }
 
-    private static void check(Tensor x, Tensor w, Tensor a, Tensor b, Tensor columnScale, Tensor bias) {
+    private static void check(ExecutionContext ctx, Tensor x, Tensor w, Tensor a, Tensor b, Tensor columnScale,
+                              Tensor bias) {
         if (!x.dtype().isFloatingPoint() || x.rank() != 2) {
             throw new IllegalArgumentException("LoRA linear: x must be F32, F16 or BF16 of shape [T, K], got "
                     + x.describe());
@@ -150,6 +136,7 @@ public final class LoraLinear {
         if (columnScale != null && w.dim(0) > Integer.MAX_VALUE) { // the kernels index the scale in 32 bits
             throw new IllegalArgumentException("LoRA linear: a column scale needs N < 2^31, got N = " + w.dim(0));
         }
+        ctx.requireOn("LoRA linear", x);
     }
 
     private static void expect(String name, Tensor t, Tensor x, long rows, long cols) {
@@ -181,19 +168,19 @@ public final class LoraLinear {
         return (r + perRow - 1) / perRow * perRow;
     }
 
-    /** {@link Padded} copies of {@code a} and {@code b} on their device; returns when they are written. */
-    public static Padded padRank(Tensor a, Tensor b) {
+    /**
+     * {@link Padded} copies of {@code a} and {@code b}, allocated on {@code ctx} and written in its order. They are
+     * kept beyond the context's stream (a layer's adapter), so they are allocated to outlive it.
+     */
+    public static Padded padRank(ExecutionContext ctx, Tensor a, Tensor b) {
+        ctx.requireOn("LoRA pad rank", a);
         long r = a.dim(0);
         long rp = paddedRank(r, a.dtype());
         Tensor ap = Tensor.zeros(a.device(), a.dtype(), rp, a.dim(1));
         try {
             Tensor bp = Tensor.zeros(b.device(), b.dtype(), b.dim(0), rp);
             try {
-                CudaStream stream = a.device().isCuda() ? CudaStream.legacyDefault(a.cudaDevice()) : null;
-                copyIntoPadded(a, b, ap, bp, stream);
-                if (stream != null) {
-                    stream.synchronize();
-                }
+                copyIntoPadded(a, b, ap, bp, ctx);
                 return new Padded(ap, bp);
             } catch (RuntimeException e) {
                 bp.close();
@@ -206,9 +193,9 @@ public final class LoraLinear {
     }
 
     /** {@code A} into the first R rows of {@code ap}, {@code B} into the first R columns of {@code bp} (both zeroed). */
-    static void copyIntoPadded(Tensor a, Tensor b, Tensor ap, Tensor bp, CudaStream stream) {
-        Slabs.copy(a, 0, 0, ap, 0, a.dim(0), stream);
-        Slabs.copy(b, 1, 0, bp, 0, a.dim(0), stream);
+    static void copyIntoPadded(Tensor a, Tensor b, Tensor ap, Tensor bp, ExecutionContext ctx) {
+        Slabs.copy(ctx, a, 0, 0, ap, 0, a.dim(0));
+        Slabs.copy(ctx, b, 1, 0, bp, 0, a.dim(0));
     }
 
     static DType intermediateDtype(Tensor x) {

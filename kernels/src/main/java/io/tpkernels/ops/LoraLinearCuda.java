@@ -2,9 +2,9 @@ package io.tpkernels.ops;
 
 import io.tpkernels.ffm.cuda.CudaDriver;
 import io.tpkernels.runtime.CudaKernel;
-import io.tpkernels.runtime.CudaStream;
 import io.tpkernels.runtime.DType;
 import io.tpkernels.runtime.DeviceBuffer;
+import io.tpkernels.runtime.ExecutionContext;
 import io.tpkernels.runtime.Tensor;
 import java.util.function.LongConsumer;
 
@@ -41,19 +41,19 @@ final class LoraLinearCuda {
     }
 
     static void run(Tensor x, Tensor w, Tensor a, Tensor b, float scale, Tensor columnScale, Tensor bias, Tensor out,
-                    CudaStream stream) {
+                    ExecutionContext ctx) {
         long t = x.dim(0);
         long n = w.dim(0);
         if (t == 0 || n == 0) {
             return;
         }
-        Route route = route(x, w, a, b, out, stream);
+        Route route = route(x, w, a, b, out, ctx);
         switch (route.way()) {
-            case STAGED -> runStaged(x, w, a, b, scale, columnScale, bias, out, stream);
-            case DECODE -> LoraDecodeCuda.launch(x, w, a, b, scale, columnScale, bias, out, stream);
+            case STAGED -> runStaged(x, w, a, b, scale, columnScale, bias, out, ctx);
+            case DECODE -> LoraDecodeCuda.launch(x, w, a, b, scale, columnScale, bias, out, ctx);
             case SHRINK_ON_CHIP ->
-                    GemmCuda.launchLoraOnChip(route.onChip(), x, w, a, b, scale, columnScale, bias, out, stream);
-            case SHRINK_SEPARATE -> runShrinkThenFused(x, w, a, b, scale, columnScale, bias, out, stream);
+                    GemmCuda.launchLoraOnChip(route.onChip(), x, w, a, b, scale, columnScale, bias, out, ctx);
+            case SHRINK_SEPARATE -> runShrinkThenFused(x, w, a, b, scale, columnScale, bias, out, ctx);
         }
     }
 
@@ -65,14 +65,14 @@ final class LoraLinearCuda {
     }
 
     /** How a forward with these (non-empty) operands runs now, on this thread and stream. */
-    static Route route(Tensor x, Tensor w, Tensor a, Tensor b, Tensor out, CudaStream stream) {
+    static Route route(Tensor x, Tensor w, Tensor a, Tensor b, Tensor out, ExecutionContext ctx) {
         if (needsStaging(a, b)) {
             return new Route(Way.STAGED, null);
         }
-        if (LoraDecodeCuda.takes(x, w, a, b, stream)) {
+        if (LoraDecodeCuda.takes(x, w, a, b, ctx)) {
             return new Route(Way.DECODE, null);
         }
-        CudaKernel onChip = GemmCuda.loraOnChipKernel(x, w, a, b, out);
+        CudaKernel onChip = GemmCuda.loraOnChipKernel(x, w, a, b, out, ctx);
         return new Route(onChip != null ? Way.SHRINK_ON_CHIP : Way.SHRINK_SEPARATE, onChip);
     }
 
@@ -84,7 +84,7 @@ final class LoraLinearCuda {
 
     /** {@code A' = [A; 0]} ({@code [R', K]}) and {@code B' = [B | 0]} ({@code [N, R']}), then the aligned forward. */
     private static void runStaged(Tensor x, Tensor w, Tensor a, Tensor b, float scale, Tensor columnScale,
-                                  Tensor bias, Tensor out, CudaStream stream) {
+                                  Tensor bias, Tensor out, ExecutionContext ctx) {
         DType dtype = a.dtype();
         long r = a.dim(0);
         long k = a.dim(1);
@@ -93,29 +93,29 @@ final class LoraLinearCuda {
         long aBytes = rp * k * dtype.byteSize();
         long bOffset = (aBytes + PART_ALIGNMENT - 1) / PART_ALIGNMENT * PART_ALIGNMENT;
         long bytes = Math.max(1, bOffset + n * rp * dtype.byteSize());
-        withScratch(stream, bytes, pointer -> {
-            DeviceBuffer staging = DeviceBuffer.wrap(stream.device(), pointer, bytes);
+        withScratch(ctx, bytes, pointer -> {
+            DeviceBuffer staging = DeviceBuffer.wrap(ctx.cudaDevice(), pointer, bytes);
             try (Tensor ap = Tensor.view(staging, 0, dtype, rp, k);
                  Tensor bp = Tensor.view(staging, bOffset, dtype, n, rp)) {
-                CudaDriver.memsetD8Async(pointer, (byte) 0, bytes, stream.handle());
-                LoraLinear.copyIntoPadded(a, b, ap, bp, stream);
-                run(x, w, ap, bp, scale, columnScale, bias, out, stream);
+                CudaDriver.memsetD8Async(pointer, (byte) 0, bytes, ctx.stream().handle());
+                LoraLinear.copyIntoPadded(a, b, ap, bp, ctx);
+                run(x, w, ap, bp, scale, columnScale, bias, out, ctx);
             }
         });
     }
 
     private static void runShrinkThenFused(Tensor x, Tensor w, Tensor a, Tensor b, float scale, Tensor columnScale,
-                                           Tensor bias, Tensor out, CudaStream stream) {
+                                           Tensor bias, Tensor out, ExecutionContext ctx) {
         long t = x.dim(0);
         long r = a.dim(0);
         long n = w.dim(0);
         DType dtype = LoraLinear.intermediateDtype(x);
         long bytes = Math.max(1, t * r * dtype.byteSize());
-        withScratch(stream, bytes, pointer -> {
-            try (Tensor xa = Tensor.view(DeviceBuffer.wrap(stream.device(), pointer, bytes), 0, dtype, t, r)) {
+        withScratch(ctx, bytes, pointer -> {
+            try (Tensor xa = Tensor.view(DeviceBuffer.wrap(ctx.cudaDevice(), pointer, bytes), 0, dtype, t, r)) {
                 // The column scale belongs to y's columns: the fused step's, never the shrink's.
-                GemmCuda.launch(x, a, null, null, null, null, r, scale, xa, stream);
-                GemmCuda.launch(x, w, xa, b, bias, columnScale, n, 1f, out, stream);
+                GemmCuda.launch(x, a, null, null, null, null, r, scale, xa, ctx);
+                GemmCuda.launch(x, w, xa, b, bias, columnScale, n, 1f, out, ctx);
             }
         });
     }
@@ -124,19 +124,19 @@ final class LoraLinearCuda {
      * Runs {@code body} with {@code bytes} of device memory allocated and freed in {@code stream}'s order. If the body
      * fails, a failure to free (likely after a sticky CUDA error) is attached to its exception, not thrown instead.
      */
-    private static void withScratch(CudaStream stream, long bytes, LongConsumer body) {
-        stream.device().makeCurrent();
-        long pointer = CudaDriver.memAllocAsync(bytes, stream.handle());
+    private static void withScratch(ExecutionContext ctx, long bytes, LongConsumer body) {
+        ctx.cudaDevice().makeCurrent();
+        long pointer = CudaDriver.memAllocAsync(bytes, ctx.stream().handle());
         try {
             body.accept(pointer);
         } catch (RuntimeException e) {
             try {
-                CudaDriver.memFreeAsync(pointer, stream.handle());
+                CudaDriver.memFreeAsync(pointer, ctx.stream().handle());
             } catch (RuntimeException f) {
                 e.addSuppressed(f);
             }
             throw e;
         }
-        CudaDriver.memFreeAsync(pointer, stream.handle());
+        CudaDriver.memFreeAsync(pointer, ctx.stream().handle());
     }
 }

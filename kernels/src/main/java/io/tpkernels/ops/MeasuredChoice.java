@@ -1,7 +1,7 @@
 package io.tpkernels.ops;
 
 import io.tpkernels.runtime.CudaEvent;
-import io.tpkernels.runtime.CudaStream;
+import io.tpkernels.runtime.ExecutionContext;
 import io.tpkernels.runtime.SpinLead;
 import java.util.Arrays;
 import java.util.Map;
@@ -29,7 +29,7 @@ final class MeasuredChoice<K> {
     private final Object timing = new Object();
 
     /** Whether the alternative is to run for {@code key}, timing both on {@code stream} if this key is new. */
-    boolean useAlternative(K key, CudaStream stream, Runnable own, Runnable alternative) {
+    boolean useAlternative(K key, ExecutionContext ctx, Runnable own, Runnable alternative) {
         Boolean known = alternativeWins.get(key);
         if (known != null) {
             return known;
@@ -39,7 +39,7 @@ final class MeasuredChoice<K> {
             if (known != null) {
                 return known;
             }
-            boolean wins = alternativeIsFaster(medianMillis(own, stream), medianMillis(alternative, stream));
+            boolean wins = alternativeIsFaster(medianMillis(own, ctx), medianMillis(alternative, ctx));
             alternativeWins.put(key, wins);
             return wins;
         }
@@ -60,17 +60,17 @@ final class MeasuredChoice<K> {
         return alternativeWins.size();
     }
 
-    private static double medianMillis(Runnable run, CudaStream stream) {
+    private static double medianMillis(Runnable run, ExecutionContext ctx) {
         for (int i = 0; i < WARMUPS; i++) {
             run.run();
         }
         double[] ms = new double[RUNS];
-        try (CudaEvent start = CudaEvent.create(stream.device()); CudaEvent end = CudaEvent.create(stream.device())) {
+        try (CudaEvent start = CudaEvent.create(ctx.cudaDevice()); CudaEvent end = CudaEvent.create(ctx.cudaDevice())) {
             for (int i = 0; i < RUNS; i++) {
-                SpinLead.queue(stream);
-                start.record(stream);
+                SpinLead.queue(ctx.stream());
+                start.record(ctx.stream());
                 run.run();
-                end.record(stream);
+                end.record(ctx.stream());
                 end.synchronize();
                 ms[i] = end.millisSince(start);
             }

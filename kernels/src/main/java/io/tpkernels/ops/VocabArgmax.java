@@ -1,8 +1,8 @@
 package io.tpkernels.ops;
 
-import io.tpkernels.runtime.CudaStream;
 import io.tpkernels.runtime.DType;
 import io.tpkernels.runtime.Device;
+import io.tpkernels.runtime.ExecutionContext;
 import io.tpkernels.runtime.Tensor;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
@@ -51,15 +51,15 @@ public final class VocabArgmax {
 
     /**
      * The argmax of {@code logits} ({@code [T, S]}) over columns {@code [0, valid)}, as global ids
-     * {@code start + j}, on the logits' device.
+     * {@code start + j}, allocated on {@code ctx} and queued there.
      */
-    public static Local local(Tensor logits, long valid, long start) {
-        check(logits, valid, start);
+    public static Local local(ExecutionContext ctx, Tensor logits, long valid, long start) {
+        check(ctx, logits, valid, start);
         long t = logits.dim(0);
-        Tensor values = Tensor.allocate(logits.device(), DType.F32, t);
-        Tensor ids = Tensor.allocate(logits.device(), DType.I64, t);
+        Tensor values = Tensor.allocate(ctx, DType.F32, t);
+        Tensor ids = Tensor.allocate(ctx, DType.I64, t);
         try {
-            compute(logits, valid, start, values, ids);
+            compute(ctx, logits, valid, start, values, ids);
             return new Local(values, ids);
         } catch (RuntimeException e) {
             values.close();
@@ -69,35 +69,31 @@ public final class VocabArgmax {
     }
 
     /**
-     * Queues {@link #local(Tensor, long, long)} on {@code stream} into {@code out}, which the caller owns and
-     * may reuse: F32 values and I64 ids of shape {@code [T]}, on the stream's device like the logits.
+     * Queues {@link #local(ExecutionContext, Tensor, long, long)} on {@code ctx} into {@code out}, which the caller
+     * owns and may reuse: F32 values and I64 ids of shape {@code [T]}, on the logits' device.
      */
-    public static void local(Tensor logits, long valid, long start, Local out, CudaStream stream) {
-        check(logits, valid, start);
+    public static void local(ExecutionContext ctx, Tensor logits, long valid, long start, Local out) {
+        check(ctx, logits, valid, start);
         long t = logits.dim(0);
-        for (Tensor o : new Tensor[] {logits, out.values(), out.ids()}) {
-            if (!o.device().isCuda() || o.cudaDevice() != stream.device()) {
-                throw new IllegalArgumentException("argmax: " + o.describe() + " with a stream on " + stream.device());
-            }
-        }
         if (out.values().dtype() != DType.F32 || out.values().rank() != 1 || out.values().dim(0) != t
-                || out.ids().dtype() != DType.I64 || out.ids().rank() != 1 || out.ids().dim(0) != t) {
-            throw new IllegalArgumentException("argmax: out must be F32 and I64 [" + t + "], got values "
-                    + out.values().describe() + " and ids " + out.ids().describe());
+                || out.ids().dtype() != DType.I64 || out.ids().rank() != 1 || out.ids().dim(0) != t
+                || !out.values().device().equals(logits.device()) || !out.ids().device().equals(logits.device())) {
+            throw new IllegalArgumentException("argmax: out must be F32 and I64 [" + t + "] on " + logits.device()
+                    + ", got values " + out.values().describe() + " and ids " + out.ids().describe());
         }
-        VocabArgmaxCuda.run(logits, valid, start, out.values(), out.ids(), stream);
+        compute(ctx, logits, valid, start, out.values(), out.ids());
     }
 
     /**
-     * {@link #local(Tensor, long, long)} packed into one I64 tensor of {@link #packedLength(long)} elements, so that
+     * {@link #local(ExecutionContext, Tensor, long, long)} packed into one I64 tensor of {@link #packedLength(long)} elements, so that
      * one collective carries values and ids together: the ids in its first {@code 8T} bytes, the F32 values in the
      * {@code 4T} after them. {@link #unpack} reads it (or any rank's copy of it) back.
      */
-    public static Tensor localPacked(Tensor logits, long valid, long start) {
-        check(logits, valid, start);
-        Tensor packed = Tensor.allocate(logits.device(), DType.I64, packedLength(logits.dim(0)));
+    public static Tensor localPacked(ExecutionContext ctx, Tensor logits, long valid, long start) {
+        check(ctx, logits, valid, start);
+        Tensor packed = Tensor.allocate(ctx, DType.I64, packedLength(logits.dim(0)));
         try (Local views = unpack(packed, logits.dim(0))) {
-            compute(logits, valid, start, views.values(), views.ids());
+            compute(ctx, logits, valid, start, views.values(), views.ids());
             return packed;
         } catch (RuntimeException e) {
             packed.close();
@@ -119,7 +115,7 @@ public final class VocabArgmax {
         return new Local(packed.viewBytes(8 * t, DType.F32, t), packed.viewBytes(0, DType.I64, t));
     }
 
-    private static void check(Tensor logits, long valid, long start) {
+    private static void check(ExecutionContext ctx, Tensor logits, long valid, long start) {
         if ((logits.dtype() != DType.F32 && logits.dtype() != DType.BF16) || logits.rank() != 2) {
             throw new IllegalArgumentException("argmax: logits must be [T, S] F32 or BF16, got " + logits.describe());
         }
@@ -127,14 +123,16 @@ public final class VocabArgmax {
             throw new IllegalArgumentException("argmax: valid " + valid + " and start " + start
                     + " do not fit logits " + logits.describe());
         }
+        ctx.requireOn("argmax", logits);
     }
 
-    /** Into {@code values} and {@code ids} on the logits' device; returns when done. */
-    private static void compute(Tensor logits, long valid, long start, Tensor values, Tensor ids) {
-        if (logits.device().isCuda()) {
-            CudaStream stream = CudaStream.legacyDefault(logits.cudaDevice());
-            VocabArgmaxCuda.run(logits, valid, start, values, ids, stream);
-            stream.synchronize();
+    /** Into {@code values} and {@code ids} on the logits' device, queued on {@code ctx}. */
+    private static void compute(ExecutionContext ctx, Tensor logits, long valid, long start, Tensor values,
+                                Tensor ids) {
+        if (ctx.isCuda()) {
+            VocabArgmaxCuda.run(logits, valid, start, values, ids, ctx);
+            ctx.wrote(values);
+            ctx.wrote(ids);
         } else {
             cpu(logits, valid, start, values, ids);
         }

@@ -1,7 +1,7 @@
 package io.tpkernels.ops;
 
-import io.tpkernels.runtime.CudaStream;
 import io.tpkernels.runtime.DType;
+import io.tpkernels.runtime.ExecutionContext;
 import io.tpkernels.runtime.KernelArgs;
 import io.tpkernels.runtime.Memory;
 import io.tpkernels.runtime.Tensor;
@@ -12,14 +12,14 @@ final class VocabArgmaxCuda {
     }
 
     @SuppressWarnings("try") // an access held by try-with-resources, not named in its body
-    static void run(Tensor logits, long valid, long start, Tensor values, Tensor ids, CudaStream stream) {
+    static void run(Tensor logits, long valid, long start, Tensor values, Tensor ids, ExecutionContext ctx) {
         try (Memory.Access use = Tensor.acquireAll(logits, values, ids)) {
             long t = logits.dim(0);
             if (t == 0) {
                 return;
             }
             String name = logits.dtype() == DType.F32 ? "tpk_argmax_f32" : "tpk_argmax_bf16";
-            logits.cudaDevice().modules().kernel("argmax", name).launch(stream, Math.toIntExact(t), 256, 0,
+            ctx.kernel("argmax", name).launch(ctx, Math.toIntExact(t), 256, 0,
                     KernelArgs.begin().ptr(values.devicePointer()).ptr(ids.devicePointer()).ptr(logits.devicePointer())
                             .i64(logits.dim(1)).i64(valid).i64(start));
         }

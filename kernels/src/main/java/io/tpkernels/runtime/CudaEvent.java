@@ -20,7 +20,13 @@ public final class CudaEvent implements AutoCloseable {
         return new CudaEvent(device, CudaDriver.eventCreate(CudaDriverApi.CU_EVENT_DEFAULT));
     }
 
-    private MemorySegment handle() {
+    /** A new event without timing (cheaper to record and wait for): for ordering streams. */
+    public static CudaEvent createUntimed(CudaDevice device) {
+        device.makeCurrent();
+        return new CudaEvent(device, CudaDriver.eventCreate(CudaDriverApi.CU_EVENT_DISABLE_TIMING));
+    }
+
+    MemorySegment handle() {
         MemorySegment h = handle;
         if (h == null) {
             throw new IllegalStateException("event on " + device + " was already closed");

@@ -52,6 +52,17 @@ public final class CudaKernel {
         allowedDynamicShared = bytes;
     }
 
+    /** Queues a 1-D grid of {@code blocks} blocks of {@code threads} threads on {@code context}'s stream. */
+    public void launch(ExecutionContext context, int blocks, int threads, int sharedBytes, KernelArgs args) {
+        launch(context.stream(), blocks, 1, 1, threads, 1, 1, sharedBytes, args);
+    }
+
+    /** Queues a 3-D grid on {@code context}'s stream; {@code args} must hold exactly the kernel's parameters. */
+    public void launch(ExecutionContext context, int gridX, int gridY, int gridZ, int blockX, int blockY, int blockZ,
+                       int sharedBytes, KernelArgs args) {
+        launch(context.stream(), gridX, gridY, gridZ, blockX, blockY, blockZ, sharedBytes, args);
+    }
+
     /** Launches a 1-D grid of {@code blocks} blocks of {@code threads} threads on {@code stream}. */
     public void launch(CudaStream stream, int blocks, int threads, int sharedBytes, KernelArgs args) {
         launch(stream, blocks, 1, 1, threads, 1, 1, sharedBytes, args);

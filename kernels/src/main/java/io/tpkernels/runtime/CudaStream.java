@@ -30,6 +30,15 @@ public final class CudaStream implements AutoCloseable {
         return new CudaStream(device, CudaDriver.streamCreate(CudaDriverApi.CU_STREAM_NON_BLOCKING), true);
     }
 
+    /**
+     * A new stream that is ordered with the legacy default stream: work on it waits for earlier legacy-stream work
+     * and the other way round, so a synchronous copy sees everything queued here before it.
+     */
+    public static CudaStream createBlocking(CudaDevice device) {
+        device.makeCurrent();
+        return new CudaStream(device, CudaDriver.streamCreate(CudaDriverApi.CU_STREAM_DEFAULT), true);
+    }
+
     /** The device's legacy default (NULL) stream. Closing it does nothing. */
     public static CudaStream legacyDefault(CudaDevice device) {
         return new CudaStream(device, MemorySegment.NULL, false);
@@ -64,6 +73,32 @@ public final class CudaStream implements AutoCloseable {
     public boolean isCapturing() {
         device.makeCurrent();
         return CudaDriver.streamIsCapturing(handle());
+    }
+
+    /** Work queued here after this call waits for the work {@code event} recorded; the host does not wait. */
+    public void waitFor(CudaEvent event) {
+        device.makeCurrent();
+        CudaDriver.streamWaitEvent(handle(), event.handle());
+    }
+
+    /**
+     * Frees device memory in this stream's order ({@code cuMemFreeAsync}): after the work queued here before it. Once
+     * the stream is closed, frees at once ({@code cuMemFree}, which waits for the device).
+     */
+    synchronized void free(long pointer) {
+        device.makeCurrent();
+        MemorySegment h = handle;
+        if (h != null) {
+            CudaDriver.memFreeAsync(pointer, h);
+        } else {
+            CudaDriver.memFree(pointer);
+        }
+    }
+
+    /** Allocates {@code bytes} in this stream's order ({@code cuMemAllocAsync}). */
+    long allocate(long bytes) {
+        device.makeCurrent();
+        return CudaDriver.memAllocAsync(bytes, handle());
     }
 
     /** Waits for all work queued on this stream; an asynchronous kernel error surfaces here. */

@@ -20,14 +20,20 @@ public final class DeviceBuffer implements Memory {
     private final boolean owner;
     private final MemoryMeter.Charge charge;
     private final Lifetime lifetime = new Lifetime();
+    /** The stream it was allocated in the order of, and is freed in the order of; {@code null}: at once. */
+    private final CudaStream stream;
     private volatile long pointer;
+    /** The context that last queued a write to it, whose deferred checks a host read must read first. */
+    private volatile ExecutionContext writer;
 
-    private DeviceBuffer(CudaDevice device, long bytes, long pointer, boolean owner, MemoryMeter.Charge charge) {
+    private DeviceBuffer(CudaDevice device, long bytes, long pointer, boolean owner, MemoryMeter.Charge charge,
+                         CudaStream stream) {
         this.device = device;
         this.bytes = bytes;
         this.pointer = pointer;
         this.owner = owner;
         this.charge = charge;
+        this.stream = stream;
     }
 
     static DeviceBuffer allocate(CudaDevice device, long bytes) {
@@ -37,7 +43,38 @@ public final class DeviceBuffer implements Memory {
         device.makeCurrent();
         // cuMemAlloc rejects 0 bytes; a 1-byte allocation keeps empty tensors valid and distinct.
         long pointer = CudaDriver.memAlloc(Math.max(bytes, 1));
-        return new DeviceBuffer(device, bytes, pointer, true, MemoryMeter.charge(device.device(), bytes));
+        return new DeviceBuffer(device, bytes, pointer, true, MemoryMeter.charge(device.device(), bytes), null);
+    }
+
+    /**
+     * {@code bytes} allocated in {@code stream}'s order, and freed in it by {@link #close()}: no host wait either way.
+     * Work on other streams that uses it must be ordered with that stream by events.
+     */
+    static DeviceBuffer allocate(CudaStream stream, long bytes) {
+        if (bytes < 0) {
+            throw new IllegalArgumentException("cannot allocate " + bytes + " bytes on " + stream.device());
+        }
+        long pointer = stream.allocate(Math.max(bytes, 1));
+        return new DeviceBuffer(stream.device(), bytes, pointer, true, MemoryMeter.charge(stream.device().device(),
+                bytes), stream);
+    }
+
+    void writtenBy(ExecutionContext context) {
+        if (writer != context) {
+            writer = context;
+        }
+    }
+
+    /** Reads the deferred checks of the context that wrote this buffer, if it has any (waiting for its stream). */
+    void verifyWriter() {
+        ExecutionContext w = writer;
+        if (w != null && w.hasDeferredChecks()) {
+            w.synchronize();
+        }
+    }
+
+    ExecutionContext writer() {
+        return writer;
     }
 
     /**
@@ -54,7 +91,7 @@ public final class DeviceBuffer implements Memory {
             throw new IllegalArgumentException("cannot wrap " + bytes + " bytes of device memory at 0x"
                     + Long.toHexString(pointer) + " on " + device + ": need a non-null pointer and a size >= 0");
         }
-        return new DeviceBuffer(device, bytes, pointer, false, MemoryMeter.Charge.NONE);
+        return new DeviceBuffer(device, bytes, pointer, false, MemoryMeter.Charge.NONE, null);
     }
 
     /**
@@ -109,8 +146,12 @@ public final class DeviceBuffer implements Memory {
         if (p != 0) {
             pointer = 0;
             if (owner) {
-                device.makeCurrent();
-                CudaDriver.memFree(p);
+                if (stream != null) {
+                    stream.free(p);
+                } else {
+                    device.makeCurrent();
+                    CudaDriver.memFree(p);
+                }
                 charge.release();
             }
         }

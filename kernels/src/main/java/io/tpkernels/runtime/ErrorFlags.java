@@ -22,13 +22,42 @@ public final class ErrorFlags {
         this.device = device;
     }
 
-    /** A borrowed flag: reset on {@link #borrow}, read with {@link #read}, given back with {@link #close}. */
+    /**
+     * A borrowed flag: reset on {@link #borrow}, read with {@link #read}, given back with {@link #close}. It can also
+     * keep a copy of the input it checks ({@link #keep}), taken in stream order, so that a report read later names
+     * the offending value even if the caller has freed or overwritten the input by then.
+     */
     public final class Flag implements AutoCloseable {
         private final DeviceBuffer word;
         private final MemorySegment host = Arena.ofAuto().allocate(8, 8);
+        private DeviceBuffer kept;
+        private long keptBytes;
 
         private Flag(DeviceBuffer word) {
             this.word = word;
+        }
+
+        /** Queues on {@code stream} a copy of {@code bytes} at device address {@code from}, for {@link #keptLong}. */
+        public void keep(long from, long bytes, CudaStream stream) {
+            if (kept == null || kept.byteSize() < bytes) {
+                if (kept != null) {
+                    kept.close();
+                }
+                kept = device.allocate(Math.max(bytes, 64));
+            }
+            keptBytes = bytes;
+            device.makeCurrent();
+            CudaDriver.memcpyDtoDAsync(kept.pointer(), from, bytes, stream.handle());
+        }
+
+        /** The 8 bytes at {@code byteOffset} of what {@link #keep} copied, once the stream has passed the copy. */
+        public long keptLong(long byteOffset, int size) {
+            if (kept == null || byteOffset + size > keptBytes) {
+                throw new IllegalStateException("no kept input covers byte " + byteOffset);
+            }
+            device.makeCurrent();
+            CudaDriver.memcpyDtoH(host, kept.pointer() + byteOffset, size);
+            return size == 4 ? host.get(ValueLayout.JAVA_INT, 0) : host.get(ValueLayout.JAVA_LONG, 0);
         }
 
         /** The device address the kernel writes. */

@@ -17,8 +17,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  *
  * <p>Which code is loaded: the choices of {@link PtxLibrary#choices}, tried in order. A packaged PTX that the
  * driver rejects (PTX from CUDA 13 is ISA 9.0 and needs a driver of 580 or newer) falls through to the
- * next choice and finally to compiling the packaged source with NVRTC for this device. Setting the system
- * property {@code tpk.ptx.source=nvrtc} skips the packaged PTX. Another binding of the driver in the process
+ * next choice and finally to compiling the packaged source with NVRTC for this device.
+ * {@link Tuning.PtxSource#NVRTC} skips the packaged PTX (each source is cached apart). Another binding of the driver in the process
  * (JCuda, in {@code tpkernels-jcuda}) loads the same code the same way through {@link #loadWith}.
  */
 public final class ModuleCache {
@@ -53,9 +53,18 @@ public final class ModuleCache {
         this.library = PtxLibrary.packaged();
     }
 
-    /** The kernel {@code kernel} of module {@code module} ({@code cast.cu} is module {@code cast}). */
+    /** The kernel {@code kernel} of module {@code module} ({@code cast.cu} is module {@code cast}), packaged PTX first. */
     public CudaKernel kernel(String module, String kernel) {
-        return kernels.computeIfAbsent(module + "/" + kernel, k -> kernelOf(module(module), kernel));
+        return kernel(module, kernel, Tuning.PtxSource.PACKAGED);
+    }
+
+    /** The kernel {@code kernel} of module {@code module}, from the code {@code source} names. */
+    public CudaKernel kernel(String module, String kernel, Tuning.PtxSource source) {
+        return kernels.computeIfAbsent(key(source, module) + "/" + kernel, k -> kernelOf(module(module, source), kernel));
+    }
+
+    private static String key(Tuning.PtxSource source, String module) {
+        return source == Tuning.PtxSource.NVRTC ? "nvrtc:" + module : module;
     }
 
     /**
@@ -63,15 +72,16 @@ public final class ModuleCache {
      * modules such as {@code gemm_sm90} run on one architecture only), else empty. Whether it can is decided once:
      * a module with no usable code is reported once on the {@code io.tpkernels.runtime} logger and not tried again.
      */
-    public Optional<CudaKernel> kernelIfAvailable(String module, String kernel) {
-        if (unavailable.containsKey(module)) {
+    public Optional<CudaKernel> kernelIfAvailable(String module, String kernel, Tuning.PtxSource source) {
+        String key = key(source, module);
+        if (unavailable.containsKey(key)) {
             return Optional.empty();
         }
         try {
-            return Optional.of(kernel(module, kernel));
+            return Optional.of(kernel(module, kernel, source));
         } catch (IllegalStateException e) {
-            if (unavailable.putIfAbsent(module, e.getMessage()) == null && !library.choices(module,
-                    device.computeCapability(), nvrtcOnly()).isEmpty()) {
+            if (unavailable.putIfAbsent(key, e.getMessage()) == null && !library.choices(module,
+                    device.computeCapability(), source == Tuning.PtxSource.NVRTC).isEmpty()) {
                 System.getLogger("io.tpkernels.runtime").log(System.Logger.Level.WARNING, "kernel module " + module
                         + " could not be loaded, its kernels are not used on " + device + ": " + e.getMessage());
             }
@@ -79,11 +89,16 @@ public final class ModuleCache {
         }
     }
 
-    /** The module, loaded on first request. */
+    /** The module from packaged PTX first, loaded on first request. */
     public Loaded module(String module) {
-        return modules.computeIfAbsent(module, m -> {
-            Loaded loaded = load(m, nvrtcOnly(), this::loadHere);
-            loads.computeIfAbsent(m, k -> new AtomicInteger()).incrementAndGet();
+        return module(module, Tuning.PtxSource.PACKAGED);
+    }
+
+    /** The module from the code {@code source} names, loaded on first request. */
+    public Loaded module(String module, Tuning.PtxSource source) {
+        return modules.computeIfAbsent(key(source, module), k -> {
+            Loaded loaded = load(module, source == Tuning.PtxSource.NVRTC, this::loadHere);
+            loads.computeIfAbsent(module, n -> new AtomicInteger()).incrementAndGet();
             return loaded;
         });
     }
@@ -93,8 +108,8 @@ public final class ModuleCache {
      * order; the caller owns (unloads) what it returns. For other bindings of the driver, so that they run exactly
      * the code this library runs.
      */
-    public <M> M loadWith(String module, PtxLoader<M> loader) {
-        return load(module, nvrtcOnly(), loader);
+    public <M> M loadWith(String module, Tuning.PtxSource source, PtxLoader<M> loader) {
+        return load(module, source == Tuning.PtxSource.NVRTC, loader);
     }
 
     /** Loads {@code module} afresh, outside the cache (the caller unloads it); for tests of each path. */
@@ -112,10 +127,6 @@ public final class ModuleCache {
     public int loadCount(String module) {
         AtomicInteger n = loads.get(module);
         return n == null ? 0 : n.get();
-    }
-
-    private static boolean nvrtcOnly() {
-        return "nvrtc".equals(System.getProperty("tpk.ptx.source"));
     }
 
     private Loaded loadHere(PtxLibrary.Choice choice, String ptx) {

@@ -50,10 +50,12 @@ public final class Slabs {
 
     /**
      * Copies slab {@code [srcStart, srcStart+length)} of {@code src} along {@code dim} into slab
-     * {@code [dstStart, dstStart+length)} of {@code dst}; both on one device, equal in every other dimension.
+     * {@code [dstStart, dstStart+length)} of {@code dst}; both on {@code ctx}'s device, equal in every other
+     * dimension. Queued on {@code ctx}.
      */
     @SuppressWarnings("try") // an access held by try-with-resources, not named in its body
-    public static void copy(Tensor src, int dim, long srcStart, Tensor dst, long dstStart, long length, CudaStream stream) {
+    public static void copy(ExecutionContext ctx, Tensor src, int dim, long srcStart, Tensor dst, long dstStart,
+                            long length) {
         long[] a = src.shape();
         long[] b = dst.shape();
         a[dim] = 0;
@@ -61,6 +63,7 @@ public final class Slabs {
         if (!Arrays.equals(a, b) || src.dtype() != dst.dtype() || !src.device().equals(dst.device())) {
             throw new IllegalArgumentException("slab copy between " + src.describe() + " and " + dst.describe());
         }
+        ctx.requireOn("slab copy", src);
         long e = src.dtype().byteSize();
         long innerBytes = inner(src, dim) * e;
         long rows = outer(src, dim);
@@ -84,32 +87,29 @@ public final class Slabs {
             long sp = src.devicePointer() + srcStart * innerBytes;
             long dp = dst.devicePointer() + dstStart * innerBytes;
             device.makeCurrent();
+            ctx.wrote(dst);
             if (rows == 1) {
-                CudaDriver.memcpyDtoDAsync(dp, sp, rowBytes, stream.handle());
+                CudaDriver.memcpyDtoDAsync(dp, sp, rowBytes, ctx.stream().handle());
                 return;
             }
             boolean words = (sp | dp | srcStride | dstStride | rowBytes) % 4 == 0;
             long total = rows * (rowBytes / (words ? 4 : 1));
             int blocks = (int) Math.max(1, Math.min((total + 255) / 256, (long) device.multiprocessors() * 8));
-            device.modules().kernel("collective", words ? "tpk_copy_rows_b4" : "tpk_copy_rows_b1").launch(stream, blocks,
+            ctx.kernel("collective", words ? "tpk_copy_rows_b4" : "tpk_copy_rows_b1").launch(ctx, blocks,
                     256, 0, KernelArgs.begin().ptr(dp).i64(dstStride).ptr(sp).i64(srcStride).i64(rowBytes).i64(rows));
         }
     }
 
-    /** A new tensor holding slab {@code [start, start+length)} of {@code src} along {@code dim}; returns when done. */
-    public static Tensor narrow(Tensor src, int dim, long start, long length) {
+    /** A new tensor holding slab {@code [start, start+length)} of {@code src} along {@code dim}, queued on {@code ctx}. */
+    public static Tensor narrow(ExecutionContext ctx, Tensor src, int dim, long start, long length) {
         int d = normalize(src, dim);
         if (start < 0 || length < 0 || start + length > src.dim(d)) {
             throw new IllegalArgumentException("slab [" + start + ", " + (start + length) + ") of dimension " + dim
                     + " of " + src.describe());
         }
-        Tensor out = Tensor.allocate(src.device(), src.dtype(), withDim(src, d, length));
+        Tensor out = Tensor.allocate(ctx, src.dtype(), withDim(src, d, length));
         try {
-            CudaStream stream = src.device().isCuda() ? CudaStream.legacyDefault(src.cudaDevice()) : null;
-            copy(src, d, start, out, 0, length, stream);
-            if (stream != null) {
-                stream.synchronize();
-            }
+            copy(ctx, src, d, start, out, 0, length);
             return out;
         } catch (RuntimeException e) {
             out.close();

@@ -58,6 +58,41 @@ public final class Tensor implements AutoCloseable {
         return new Tensor(dtype, s, memory, 0, true);
     }
 
+    /**
+     * A new tensor on {@code context}'s device: on a GPU allocated in the order of its stream and freed in it when
+     * closed (no host wait either way), unspecified until written; zeroed on the host.
+     */
+    public static Tensor allocate(ExecutionContext context, DType dtype, long... shape) {
+        if (!context.isCuda()) {
+            return allocate(Device.CPU, dtype, shape);
+        }
+        long[] s = checkedShape(shape);
+        long bytes = Math.multiplyExact(numel(s), (long) dtype.byteSize());
+        return new Tensor(dtype, s, DeviceBuffer.allocate(context.stream(), bytes), 0, true);
+    }
+
+    /** A new tensor of zeros on {@code context}'s device, zeroed in its stream's order. */
+    @SuppressWarnings("try") // an access held by try-with-resources, not named in its body
+    public static Tensor zeros(ExecutionContext context, DType dtype, long... shape) {
+        Tensor t = allocate(context, dtype, shape);
+        if (context.isCuda()) {
+            try (Memory.Access use = t.acquire()) {
+                CudaDriver.memsetD8Async(t.heldPointer(), (byte) 0, t.byteSize(), context.stream().handle());
+            } catch (RuntimeException e) {
+                t.close();
+                throw e;
+            }
+        }
+        return t;
+    }
+
+    /** Marks this tensor's memory as written by {@code context}'s queued work (see {@link ExecutionContext#wrote}). */
+    void writtenBy(ExecutionContext context) {
+        if (memory instanceof DeviceBuffer buffer) {
+            buffer.writtenBy(context);
+        }
+    }
+
     /** A new tensor of zeros on {@code device}. */
     public static Tensor zeros(Device device, DType dtype, long... shape) {
         Tensor t = allocate(device, dtype, shape);
@@ -380,11 +415,16 @@ public final class Tensor implements AutoCloseable {
                     CudaDriver.memcpyHtoD(heldPointer(), source, bytes);
                 }
             } else if (!toDevice) {
+                ((DeviceBuffer) src.memory).verifyWriter(); // a device check on the source's inputs throws first
                 src.cudaDevice().makeCurrent();
                 CudaDriver.memcpyDtoH(heldSegment(), src.heldPointer(), bytes);
             } else {
                 cudaDevice().makeCurrent();
                 CudaDriver.memcpyDtoD(heldPointer(), src.heldPointer(), bytes);
+                ExecutionContext writer = ((DeviceBuffer) src.memory).writer();
+                if (writer != null) {
+                    writtenBy(writer);
+                }
             }
         }
     }

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.tpkernels.runtime.DType;
 import io.tpkernels.runtime.Device;
+import io.tpkernels.runtime.ExecutionContext;
 import io.tpkernels.runtime.Tensor;
 import io.tpkernels.testing.GpuTest;
 import java.util.List;
@@ -23,13 +24,13 @@ class LocalGroupCudaTest {
             long[] shape = {size * 2L, 3L * size};
             try (Tensor host = LocalGroupPropertiesTest.input(dtype, 5, g.rank(), shape);
                  Tensor t = host.copyTo(device)) {
-                g.allReduce(t, ReduceOp.SUM);
-                try (Tensor gathered = g.allGather(t, 1);
-                     Tensor scattered = g.reduceScatter(t, 0, ReduceOp.MAX);
-                     Tensor exchanged = g.allToAll(t, 1, 0);
+                g.allReduce(ExecutionContext.defaultFor(t.device()), t, ReduceOp.SUM);
+                try (Tensor gathered = g.allGather(ExecutionContext.defaultFor(t.device()), t, 1);
+                     Tensor scattered = g.reduceScatter(ExecutionContext.defaultFor(t.device()), t, 0, ReduceOp.MAX);
+                     Tensor exchanged = g.allToAll(ExecutionContext.defaultFor(t.device()), t, 1, 0);
                      Tensor full = g.rank() == 1 % size ? t.copyTo(device) : null;
-                     Tensor slab = g.scatterFromRank(full, 1 % size, 1)) {
-                    g.broadcast(t, size - 1);
+                     Tensor slab = g.scatterFromRank(ExecutionContext.defaultFor(device), full, 1 % size, 1)) {
+                    g.broadcast(ExecutionContext.defaultFor(t.device()), t, size - 1);
                     double[] all = concat(t, gathered, scattered, exchanged, slab);
                     return all;
                 }

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tpkernels.runtime.DType;
 import io.tpkernels.runtime.Device;
+import io.tpkernels.runtime.ExecutionContext;
 import io.tpkernels.runtime.Tensor;
 import java.time.Duration;
 import java.util.concurrent.ConcurrentHashMap;
@@ -27,7 +28,7 @@ class LocalGroupFaultTest {
                     throw new IllegalStateException("rank 2 broke on purpose");
                 }
                 try {
-                    g.allReduce(t, ReduceOp.SUM);
+                    g.allReduce(ExecutionContext.defaultFor(t.device()), t, ReduceOp.SUM);
                 } catch (CollectiveException c) {
                     seen.put(g.rank(), c.getMessage());
                     throw c;
@@ -51,7 +52,7 @@ class LocalGroupFaultTest {
                 Thread.sleep(Duration.ofMinutes(10)); // never arrives
             }
             try (Tensor t = Tensor.allocate(Device.CPU, DType.F32, 8)) {
-                g.allReduce(t, ReduceOp.SUM);
+                g.allReduce(ExecutionContext.defaultFor(t.device()), t, ReduceOp.SUM);
             } catch (CollectiveException c) {
                 threw.incrementAndGet();
                 throw c;
@@ -69,7 +70,7 @@ class LocalGroupFaultTest {
         ConcurrentHashMap<Integer, String> seen = new ConcurrentHashMap<>();
         assertThrows(CollectiveException.class, () -> LocalGroup.run(3, Duration.ofSeconds(10), g -> {
             try (Tensor t = Tensor.allocate(Device.CPU, DType.F32, 4, g.rank() == 2 ? 5 : 4)) {
-                g.allReduce(t, ReduceOp.SUM);
+                g.allReduce(ExecutionContext.defaultFor(t.device()), t, ReduceOp.SUM);
             } catch (CollectiveException c) {
                 seen.put(g.rank(), c.getMessage());
                 throw c;
@@ -87,7 +88,7 @@ class LocalGroupFaultTest {
                 g.barrier();
             } else {
                 try (Tensor t = Tensor.allocate(Device.CPU, DType.F32, 2)) {
-                    g.allReduce(t, ReduceOp.SUM);
+                    g.allReduce(ExecutionContext.defaultFor(t.device()), t, ReduceOp.SUM);
                 }
             }
             return null;
@@ -100,7 +101,7 @@ class LocalGroupFaultTest {
         var e = assertThrows(CollectiveException.class, () -> LocalGroup.run(2, TIMEOUT, g -> {
             if (g.rank() == 1) {
                 try (Tensor t = Tensor.allocate(Device.CPU, DType.F32, 2)) {
-                    g.recv(t, 0);
+                    g.recv(ExecutionContext.defaultFor(t.device()), t, 0);
                 }
             }
             return null;
@@ -112,8 +113,8 @@ class LocalGroupFaultTest {
     void aSingleRankGroupIsTheIdentity() {
         var out = LocalGroup.run(1, g -> {
             try (Tensor t = Tensor.ofFloats(DType.F32, new float[] {1, 2, 3}, 3)) {
-                g.allReduce(t, ReduceOp.SUM);
-                try (Tensor gathered = g.allGather(t, 0)) {
+                g.allReduce(ExecutionContext.defaultFor(t.device()), t, ReduceOp.SUM);
+                try (Tensor gathered = g.allGather(ExecutionContext.defaultFor(t.device()), t, 0)) {
                     return gathered.toFloatArray();
                 }
             }

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tpkernels.runtime.DType;
 import io.tpkernels.runtime.Device;
+import io.tpkernels.runtime.ExecutionContext;
 import io.tpkernels.runtime.Tensor;
 import java.time.Duration;
 import java.util.List;
@@ -25,13 +26,13 @@ class LocalGroupMeshTest {
             assertEquals(pp, mesh.pipeline().size());
             try (Tensor t = Tensor.ofFloats(DType.F32, new float[] {mesh.stage() * 100 + mesh.tpRank()}, 1);
                  Tensor carried = Tensor.zeros(Device.CPU, DType.F32, 1)) {
-                mesh.tensorParallel().allReduce(t, ReduceOp.SUM); // stage·100·tp + (0 + 1 + 2)
+                mesh.tensorParallel().allReduce(ExecutionContext.defaultFor(t.device()), t, ReduceOp.SUM); // stage·100·tp + (0 + 1 + 2)
                 if (mesh.stage() > 0) {
-                    mesh.pipeline().recv(carried, mesh.stage() - 1);
+                    mesh.pipeline().recv(ExecutionContext.defaultFor(carried.device()), carried, mesh.stage() - 1);
                 }
                 Elementwise.add(carried, t);
                 if (mesh.stage() < pp - 1) {
-                    mesh.pipeline().send(carried, mesh.stage() + 1);
+                    mesh.pipeline().send(ExecutionContext.defaultFor(carried.device()), carried, mesh.stage() + 1);
                 }
                 return carried.toFloatArray();
             }
@@ -56,7 +57,7 @@ class LocalGroupMeshTest {
             }
             try (Tensor t = Tensor.allocate(Device.CPU, DType.F32, 4)) {
                 if (mesh.stage() < 2) {
-                    mesh.pipeline().recv(t, mesh.stage() + 1); // nobody sends: only the abort can end this
+                    mesh.pipeline().recv(ExecutionContext.defaultFor(t.device()), t, mesh.stage() + 1); // nobody sends: only the abort can end this
                 } else {
                     mesh.tensorParallel().barrier(); // its partner has thrown
                 }

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tpkernels.runtime.DType;
 import io.tpkernels.runtime.Device;
+import io.tpkernels.runtime.ExecutionContext;
 import io.tpkernels.runtime.Tensor;
 import java.time.Duration;
 import java.util.Arrays;
@@ -62,7 +63,7 @@ class LocalGroupMismatchTest {
         long[][] shapes = {{4}, {4}, {4}};
         DType[] dtypes = {DType.F32, DType.BF16, DType.F32};
         assertEveryRankSays("allReduce: rank 1 has [4] BF16 on cpu but rank 0 has [4] F32 on cpu",
-                errors(3, shapes, dtypes, (g, t) -> g.allReduce(t, ReduceOp.SUM)));
+                errors(3, shapes, dtypes, (g, t) -> g.allReduce(ExecutionContext.cpu(), t, ReduceOp.SUM)));
     }
 
     @Test
@@ -70,24 +71,24 @@ class LocalGroupMismatchTest {
         // Rank 2's [4, 5] does not split in 3; checked alone first, only rank 2 would have known why.
         long[][] shapes = {{4, 6}, {4, 6}, {4, 5}};
         assertEveryRankSays("reduceScatter: rank 2 has [4, 5] F32 on cpu but rank 0 has [4, 6] F32 on cpu",
-                errors(3, shapes, (g, t) -> g.reduceScatter(t, 1, ReduceOp.SUM).close()));
+                errors(3, shapes, (g, t) -> g.reduceScatter(ExecutionContext.cpu(), t, 1, ReduceOp.SUM).close()));
     }
 
     @Test
     void reduceScatterIndivisibleOnEveryRankIsTheSameErrorOnEveryRank() {
         long[][] shapes = {{4, 5}, {4, 5}, {4, 5}};
         assertEveryRankSays("reduceScatter: dimension 1 of [4, 5] F32 on cpu (5) on every rank is not divisible by 3"
-                + " ranks", errors(3, shapes, (g, t) -> g.reduceScatter(t, -1, ReduceOp.MAX).close()));
+                + " ranks", errors(3, shapes, (g, t) -> g.reduceScatter(ExecutionContext.cpu(), t, -1, ReduceOp.MAX).close()));
     }
 
     @Test
     void allToAllWithOneRanksSplitIndivisibleIsAMismatchOnEveryRank() {
         long[][] shapes = {{6, 3}, {5, 3}};
         assertEveryRankSays("allToAll: rank 1 has [5, 3] F32 on cpu but rank 0 has [6, 3] F32 on cpu",
-                errors(2, shapes, (g, t) -> g.allToAll(t, 0, 1).close()));
+                errors(2, shapes, (g, t) -> g.allToAll(ExecutionContext.cpu(), t, 0, 1).close()));
         long[][] alike = {{5, 3}, {5, 3}};
         assertEveryRankSays("allToAll: dimension 0 of [5, 3] F32 on cpu (5) on every rank is not divisible by 2 ranks",
-                errors(2, alike, (g, t) -> g.allToAll(t, 0, 1).close()));
+                errors(2, alike, (g, t) -> g.allToAll(ExecutionContext.cpu(), t, 0, 1).close()));
     }
 
     @Test
@@ -95,33 +96,33 @@ class LocalGroupMismatchTest {
         // Rank 2 passes a rank-1 tensor: dim 1 does not exist there, but the shapes disagree first.
         long[][] shapes = {{4, 4}, {4, 4}, {4}};
         assertEveryRankSays("allGather: rank 2 has [4] F32 on cpu but rank 0 has [4, 4] F32 on cpu",
-                errors(3, shapes, (g, t) -> g.allGather(t, 1).close()));
+                errors(3, shapes, (g, t) -> g.allGather(ExecutionContext.cpu(), t, 1).close()));
     }
 
     @Test
     void aDimensionOutsideTheTensorOrDifferentOnOneRankIsAnErrorOnEveryRank() {
         long[][] shapes = {{4}, {4}};
         assertEveryRankSays("allGather: rank 0 passed dimension 1, outside the rank-1 tensor [4] F32 on cpu",
-                errors(2, shapes, (g, t) -> g.allGather(t, 1).close()));
+                errors(2, shapes, (g, t) -> g.allGather(ExecutionContext.cpu(), t, 1).close()));
         long[][] square = {{2, 2}, {2, 2}};
         assertEveryRankSays("allGather: rank 1 passed dimension 0 but rank 0 passed -1, of the rank-2 tensor [2, 2] F32"
-                + " on cpu", errors(2, square, (g, t) -> g.allGather(t, g.rank() == 0 ? -1 : 0).close()));
+                + " on cpu", errors(2, square, (g, t) -> g.allGather(ExecutionContext.cpu(), t, g.rank() == 0 ? -1 : 0).close()));
         assertEveryRankSays("allToAll: rank 1 passed concat dimension 2, outside the rank-2 tensor [2, 2] F32 on cpu",
-                errors(2, square, (g, t) -> g.allToAll(t, 0, g.rank() == 0 ? 1 : 2).close()));
+                errors(2, square, (g, t) -> g.allToAll(ExecutionContext.cpu(), t, 0, g.rank() == 0 ? 1 : 2).close()));
     }
 
     @Test
     void scatterChecksTheRootsTensorOnEveryRank() {
         long[][] shapes = {null, {5, 2}};
         assertEveryRankSays("scatterFromRank: dimension 0 of [5, 2] F32 on cpu (5) on the root, rank 1, is not"
-                + " divisible by 2 ranks", errors(2, shapes, (g, t) -> g.scatterFromRank(t, 1, 0).close()));
+                + " divisible by 2 ranks", errors(2, shapes, (g, t) -> g.scatterFromRank(ExecutionContext.cpu(), t, 1, 0).close()));
         long[][] none = {null, null};
         assertEveryRankSays("scatterFromRank: the root, rank 1, passed no tensor",
-                errors(2, none, (g, t) -> g.scatterFromRank(t, 1, 0).close()));
+                errors(2, none, (g, t) -> g.scatterFromRank(ExecutionContext.cpu(), t, 1, 0).close()));
         assertEveryRankSays("broadcast: root 2 (passed by every rank) is outside [0, 2)",
-                errors(2, shapes, (g, t) -> g.broadcast(t, 2)));
+                errors(2, shapes, (g, t) -> g.broadcast(ExecutionContext.cpu(), t, 2)));
         assertEveryRankSays("broadcast: rank 1 passed root 1 but rank 0 passed root 0",
-                errors(2, new long[][] {{3}, {3}}, (g, t) -> g.broadcast(t, g.rank())));
+                errors(2, new long[][] {{3}, {3}}, (g, t) -> g.broadcast(ExecutionContext.cpu(), t, g.rank())));
     }
 
     @Test
@@ -132,10 +133,10 @@ class LocalGroupMismatchTest {
         assertThrows(CollectiveException.class, () -> LocalGroup.run(2, Duration.ofSeconds(20), g -> {
             try (Tensor t = Tensor.zeros(Device.CPU, dtypes[g.rank()], shapes[g.rank()])) {
                 if (g.rank() == 0) {
-                    g.send(t, 1);
+                    g.send(ExecutionContext.cpu(), t, 1);
                     g.barrier(); // the sender learns of the mismatch at its next call
                 } else {
-                    g.recv(t, 0);
+                    g.recv(ExecutionContext.cpu(), t, 0);
                 }
             } catch (CollectiveException e) {
                 seen.put(g.rank(), e.getMessage());
@@ -169,10 +170,10 @@ class LocalGroupMismatchTest {
             shapes[odd] = new long[] {2L * size + extra, 3};
         }
         Collective collective = switch (which) {
-            case 0 -> (g, t) -> g.allReduce(t, ReduceOp.MAX);
-            case 1 -> (g, t) -> g.allGather(t, 0).close();
-            case 2 -> (g, t) -> g.reduceScatter(t, 0, ReduceOp.SUM).close();
-            default -> (g, t) -> g.allToAll(t, 0, 1).close();
+            case 0 -> (g, t) -> g.allReduce(ExecutionContext.cpu(), t, ReduceOp.MAX);
+            case 1 -> (g, t) -> g.allGather(ExecutionContext.cpu(), t, 0).close();
+            case 2 -> (g, t) -> g.reduceScatter(ExecutionContext.cpu(), t, 0, ReduceOp.SUM).close();
+            default -> (g, t) -> g.allToAll(ExecutionContext.cpu(), t, 0, 1).close();
         };
         Map<Integer, String> seen = errors(size, shapes, dtypes, collective);
         String expectedOdd = Arrays.toString(shapes[odd]) + " " + dtypes[odd] + " on cpu";

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tpkernels.runtime.DType;
 import io.tpkernels.runtime.Device;
+import io.tpkernels.runtime.ExecutionContext;
 import io.tpkernels.runtime.Tensor;
 import java.time.Duration;
 import java.util.List;
@@ -33,17 +34,17 @@ class LocalGroupOwnershipTest {
                         try {
                             Thread.sleep(150);
                             try (Tensor u = Tensor.allocate(Device.CPU, DType.F32, 2)) {
-                                g.allReduce(u, ReduceOp.SUM);
+                                g.allReduce(ExecutionContext.defaultFor(u.device()), u, ReduceOp.SUM);
                             }
                         } catch (Throwable e) {
                             intruder.set(e);
                         }
                     });
-                    g.allReduce(t, ReduceOp.SUM);
+                    g.allReduce(ExecutionContext.defaultFor(t.device()), t, ReduceOp.SUM);
                     second.join();
                     return t.toFloatArray();
                 }
-                g.allReduce(t, ReduceOp.SUM);
+                g.allReduce(ExecutionContext.defaultFor(t.device()), t, ReduceOp.SUM);
                 return t.toFloatArray();
             }
         });
@@ -83,7 +84,7 @@ class LocalGroupOwnershipTest {
         }
         List<float[]> got = LocalGroup.run(tp, Duration.ofSeconds(30), g -> {
             try (Tensor t = Tensor.ofFloats(DType.F32, inputs[g.rank()], n)) {
-                g.allReduce(t, ReduceOp.SUM);
+                g.allReduce(ExecutionContext.defaultFor(t.device()), t, ReduceOp.SUM);
                 return t.toFloatArray();
             }
         });

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.tpkernels.runtime.DType;
+import io.tpkernels.runtime.ExecutionContext;
 import io.tpkernels.runtime.Tensor;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -112,7 +113,7 @@ class LocalGroupPropertiesTest {
         ReduceOp op = max ? ReduceOp.MAX : ReduceOp.SUM;
         List<double[]> results = LocalGroup.run(size, g -> {
             try (Tensor t = input(dtype, seed, g.rank(), shape)) {
-                g.allReduce(t, op);
+                g.allReduce(ExecutionContext.defaultFor(t.device()), t, op);
                 return values(t);
             }
         });
@@ -136,7 +137,7 @@ class LocalGroupPropertiesTest {
         long[] shape = rank3 == 1 ? new long[] {a, b, c} : new long[] {a, b};
         int dim = dimRaw % shape.length;
         List<double[]> results = LocalGroup.run(size, g -> {
-            try (Tensor t = input(dtype, seed, g.rank(), shape); Tensor out = g.allGather(t, dim)) {
+            try (Tensor t = input(dtype, seed, g.rank(), shape); Tensor out = g.allGather(ExecutionContext.defaultFor(t.device()), t, dim)) {
                 return values(out);
             }
         });
@@ -162,7 +163,7 @@ class LocalGroupPropertiesTest {
         long[] shape = shape(size, rank3, a, b, c, dimRaw);
         int dim = dimRaw % shape.length;
         List<double[]> results = LocalGroup.run(size, g -> {
-            try (Tensor t = input(dtype, seed, g.rank(), shape); Tensor out = g.reduceScatter(t, dim, ReduceOp.SUM)) {
+            try (Tensor t = input(dtype, seed, g.rank(), shape); Tensor out = g.reduceScatter(ExecutionContext.defaultFor(t.device()), t, dim, ReduceOp.SUM)) {
                 return values(out);
             }
         });
@@ -193,7 +194,7 @@ class LocalGroupPropertiesTest {
         int split = splitRaw;
         int concat = concatRaw;
         List<double[]> results = LocalGroup.run(size, g -> {
-            try (Tensor t = input(dtype, seed, g.rank(), shape); Tensor out = g.allToAll(t, split, concat)) {
+            try (Tensor t = input(dtype, seed, g.rank(), shape); Tensor out = g.allToAll(ExecutionContext.defaultFor(t.device()), t, split, concat)) {
                 return values(out);
             }
         });
@@ -227,8 +228,8 @@ class LocalGroupPropertiesTest {
         List<double[][]> results = LocalGroup.run(size, g -> {
             try (Tensor t = input(dtype, seed, g.rank(), shape);
                  Tensor whole = g.rank() == root ? input(dtype, seed, 99, full) : null) {
-                g.broadcast(t, root);
-                try (Tensor mine = g.scatterFromRank(whole, root, dim)) {
+                g.broadcast(ExecutionContext.defaultFor(t.device()), t, root);
+                try (Tensor mine = g.scatterFromRank(ExecutionContext.cpu(), whole, root, dim)) {
                     return new double[][] {values(t), values(mine)};
                 }
             }
@@ -248,13 +249,13 @@ class LocalGroupPropertiesTest {
         List<double[]> results = LocalGroup.run(size, g -> {
             try (Tensor t = input(DType.BF16, seed, 0, new long[] {3, 5})) {
                 if (g.rank() > 0) {
-                    g.recv(t, g.rank() - 1);
+                    g.recv(ExecutionContext.defaultFor(t.device()), t, g.rank() - 1);
                     for (int i = 0; i < t.numel(); i++) {
                         DType.BF16.setFloat(t.hostSegment(), i, DType.BF16.getFloat(t.hostSegment(), i) + 1);
                     }
                 }
                 if (g.rank() < g.size() - 1) {
-                    g.send(t, g.rank() + 1);
+                    g.send(ExecutionContext.defaultFor(t.device()), t, g.rank() + 1);
                 }
                 return values(t);
             }
@@ -280,7 +281,7 @@ class LocalGroupPropertiesTest {
                 v[i] = (float) r.nextGaussian();
             }
             try (Tensor t = Tensor.ofFloats(DType.F32, v, v.length)) {
-                g.allReduce(t, ReduceOp.SUM);
+                g.allReduce(ExecutionContext.defaultFor(t.device()), t, ReduceOp.SUM);
                 return t.toFloatArray();
             }
         }).get(0);

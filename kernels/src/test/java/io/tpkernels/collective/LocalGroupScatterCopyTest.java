@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.tpkernels.runtime.DType;
 import io.tpkernels.runtime.Device;
+import io.tpkernels.runtime.ExecutionContext;
 import io.tpkernels.runtime.MemoryMeter;
 import io.tpkernels.runtime.Tensor;
 import java.util.List;
@@ -26,7 +27,7 @@ class LocalGroupScatterCopyTest {
         return LocalGroup.run(RANKS, g -> {
             try (Tensor whole = g.rank() == ROOT ? LocalGroupPropertiesTest.input(DType.F32, 3, 0, full) : null;
                  MemoryMeter meter = MemoryMeter.start();
-                 Tensor mine = g.scatterFromRank(whole, ROOT, dim)) {
+                 Tensor mine = g.scatterFromRank(ExecutionContext.cpu(), whole, ROOT, dim)) {
                 long offset = -1;
                 if (whole != null) {
                     long at = mine.hostSegment().address() - whole.hostSegment().address();

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.tpkernels.runtime.DType;
 import io.tpkernels.runtime.Device;
+import io.tpkernels.runtime.ExecutionContext;
 import io.tpkernels.runtime.Tensor;
 import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
@@ -105,7 +106,7 @@ class LocalGroupSpecialValuesTest {
     static List<int[]> allReduceBits(Device device, DType d, ReduceOp op, int[][] bitsByRank) {
         return LocalGroup.run(bitsByRank.length, g -> {
             try (Tensor host = fromBits(d, bitsByRank[g.rank()]); Tensor t = host.copyTo(device)) {
-                g.allReduce(t, op);
+                g.allReduce(ExecutionContext.defaultFor(t.device()), t, op);
                 return toBits(t);
             }
         });

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.tpkernels.runtime.DType;
 import io.tpkernels.runtime.Device;
+import io.tpkernels.runtime.ExecutionContext;
 import io.tpkernels.runtime.Tensor;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -58,7 +59,7 @@ class LocalGroupSumOrderTest {
         return LocalGroup.run(size, g -> {
             try (Tensor host = Tensor.ofFloats(dtype, inputs(seed, g.rank(), count), count);
                  Tensor t = host.copyTo(device)) {
-                g.allReduce(t, ReduceOp.SUM);
+                g.allReduce(ExecutionContext.defaultFor(t.device()), t, ReduceOp.SUM);
                 return t.toFloatArray();
             }
         });
@@ -69,7 +70,7 @@ class LocalGroupSumOrderTest {
         List<float[]> slabs = LocalGroup.run(size, g -> {
             try (Tensor host = Tensor.ofFloats(dtype, inputs(seed, g.rank(), size * count), size, count);
                  Tensor t = host.copyTo(device);
-                 Tensor mine = g.reduceScatter(t, 0, ReduceOp.SUM)) {
+                 Tensor mine = g.reduceScatter(ExecutionContext.defaultFor(t.device()), t, 0, ReduceOp.SUM)) {
                 return mine.toFloatArray();
             }
         });

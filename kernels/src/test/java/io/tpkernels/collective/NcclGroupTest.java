@@ -8,6 +8,7 @@ import io.tpkernels.ffm.nccl.Nccl;
 import io.tpkernels.runtime.CudaDevice;
 import io.tpkernels.runtime.DType;
 import io.tpkernels.runtime.Device;
+import io.tpkernels.runtime.ExecutionContext;
 import io.tpkernels.runtime.Tensor;
 import io.tpkernels.testing.GpuTest;
 import java.time.Duration;
@@ -26,12 +27,12 @@ class NcclGroupTest {
         try (NcclGroup g = NcclGroup.initRank(device, 0, 1, Nccl.uniqueId(), Duration.ofSeconds(30));
              Tensor host = Tensor.ofFloats(DType.BF16, new float[] {1, 2, 3, 4, 5, 6}, 2, 3);
              Tensor t = host.copyTo(device.device())) {
-            g.allReduce(t, ReduceOp.SUM);
-            g.broadcast(t, 0);
-            try (Tensor gathered = g.allGather(t, 1);
-                 Tensor scattered = g.reduceScatter(t, 0, ReduceOp.MAX);
-                 Tensor exchanged = g.allToAll(t, 0, 1);
-                 Tensor slab = g.scatterFromRank(t, 0, 1)) {
+            g.allReduce(ExecutionContext.defaultFor(t.device()), t, ReduceOp.SUM);
+            g.broadcast(ExecutionContext.defaultFor(t.device()), t, 0);
+            try (Tensor gathered = g.allGather(ExecutionContext.defaultFor(t.device()), t, 1);
+                 Tensor scattered = g.reduceScatter(ExecutionContext.defaultFor(t.device()), t, 0, ReduceOp.MAX);
+                 Tensor exchanged = g.allToAll(ExecutionContext.defaultFor(t.device()), t, 0, 1);
+                 Tensor slab = g.scatterFromRank(ExecutionContext.defaultFor(t.device()), t, 0, 1)) {
                 for (Tensor r : List.of(t, gathered, scattered, exchanged, slab)) {
                     assertArrayEquals(host.toFloatArray(), r.toFloatArray());
                 }
@@ -42,7 +43,7 @@ class NcclGroupTest {
             // Each group of initAll is driven from its own thread, as NCCL requires (runEach starts them).
             List<float[]> out = NcclGroup.runEach(groups.items(), g -> {
                 try (Tensor t = Tensor.ofFloats(DType.F32, new float[] {7}, 1).copyTo(Device.cuda(0))) {
-                    g.allReduce(t, ReduceOp.SUM);
+                    g.allReduce(ExecutionContext.defaultFor(t.device()), t, ReduceOp.SUM);
                     return t.toFloatArray();
                 }
             });

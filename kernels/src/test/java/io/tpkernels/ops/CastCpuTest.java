@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tpkernels.runtime.DType;
 import io.tpkernels.runtime.Device;
+import io.tpkernels.runtime.ExecutionContext;
 import io.tpkernels.runtime.Tensor;
 import io.tpkernels.testing.RandomData;
 import java.lang.foreign.Arena;
@@ -39,7 +40,7 @@ class CastCpuTest {
     void matchesTheScalarReference(@ForAll @IntRange(min = 0, max = 2) int from, @ForAll @IntRange(min = 0, max = 2) int to,
                                    @ForAll @IntRange(min = 0, max = 3000) int n, @ForAll long seed) {
         float[] values = RandomData.floats(seed, n);
-        try (Tensor src = Tensor.ofFloats(FLOATS[from], values, n); Tensor dst = Cast.to(src, FLOATS[to])) {
+        try (Tensor src = Tensor.ofFloats(FLOATS[from], values, n); Tensor dst = Cast.to(ExecutionContext.defaultFor(src.device()), src, FLOATS[to])) {
             float[] in = src.toFloatArray();
             float[] out = dst.toFloatArray();
             for (int i = 0; i < n; i++) {
@@ -132,7 +133,7 @@ class CastCpuTest {
         try (Tensor src = Tensor.ofFloats(DType.F32, values, n);
              Tensor dst = Tensor.allocate(Device.CPU, DType.BF16, n)) {
             dst.fillBytes((byte) 0xFF);
-            Cast.into(src, dst);
+            Cast.into(ExecutionContext.defaultFor(src.device()), src, dst);
             float[] out = dst.toFloatArray();
             for (int i = 0; i < n; i++) {
                 assertEquals(reference(values[i], DType.BF16), out[i], 0f, "element " + i);
@@ -145,9 +146,9 @@ class CastCpuTest {
         try (Tensor a = Tensor.allocate(Device.CPU, DType.F32, 4);
              Tensor b = Tensor.allocate(Device.CPU, DType.BF16, 5);
              Tensor i = Tensor.allocate(Device.CPU, DType.I32, 4)) {
-            var e = assertThrows(IllegalArgumentException.class, () -> Cast.into(a, b));
+            var e = assertThrows(IllegalArgumentException.class, () -> Cast.into(ExecutionContext.defaultFor(a.device()), a, b));
             assertTrue(e.getMessage().contains("[4]") && e.getMessage().contains("[5]"), e.getMessage());
-            assertThrows(IllegalArgumentException.class, () -> Cast.into(a, i));
+            assertThrows(IllegalArgumentException.class, () -> Cast.into(ExecutionContext.defaultFor(a.device()), a, i));
         }
     }
 }

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tpkernels.runtime.DType;
 import io.tpkernels.runtime.Device;
+import io.tpkernels.runtime.ExecutionContext;
 import io.tpkernels.runtime.Tensor;
 import io.tpkernels.testing.GpuTest;
 import io.tpkernels.testing.Poison;
@@ -29,13 +30,13 @@ class CastCudaTest {
     }
 
     private static void assertSameAsCpu(Tensor hostSrc, DType to, long from, long count) {
-        try (Tensor cpu = Cast.to(hostSrc, to);
+        try (Tensor cpu = Cast.to(ExecutionContext.defaultFor(hostSrc.device()), hostSrc, to);
              Tensor gpuSrc = hostSrc.copyTo(GPU);
              Tensor gpuDst = Poison.poison(Tensor.allocate(GPU, to, hostSrc.shape()))) {
             // A row view starting at `from` exercises unaligned (scalar) paths when from % 4 != 0.
             Tensor srcView = gpuSrc.rows(from, from + count);
             Tensor dstView = gpuDst.rows(from, from + count);
-            Cast.into(srcView, dstView);
+            Cast.into(ExecutionContext.defaultFor(srcView.device()), srcView, dstView);
             try (Tensor back = gpuDst.copyTo(Device.CPU)) {
                 MemorySegment expected = cpu.hostSegment();
                 MemorySegment actual = back.hostSegment();

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tpkernels.runtime.DType;
 import io.tpkernels.runtime.Device;
+import io.tpkernels.runtime.ExecutionContext;
 import io.tpkernels.runtime.Tensor;
 import io.tpkernels.testing.RandomData;
 import java.util.Arrays;
@@ -57,8 +58,8 @@ class ElementwiseTest {
              Tensor unscaled = yh.copyTo(device);
              Tensor scale = Tensor.ofFloats(DType.F32, c, cols).copyTo(device);
              Tensor one = Tensor.ofFloats(DType.F32, ones, cols).copyTo(device)) {
-            Elementwise.scaleColumnsInPlace(y, scale);
-            Elementwise.scaleColumnsInPlace(unscaled, one);
+            Elementwise.scaleColumnsInPlace(ExecutionContext.defaultFor(y.device()), y, scale);
+            Elementwise.scaleColumnsInPlace(ExecutionContext.defaultFor(unscaled.device()), unscaled, one);
             float[] before = yh.toFloatArray();
             float[] got = y.toFloatArray();
             float[] same = unscaled.toFloatArray();
@@ -76,7 +77,7 @@ class ElementwiseTest {
              Tensor uh = Tensor.ofFloats(dtype, RandomData.moderate(n + 1L, n), n);
              Tensor g = gh.copyTo(device);
              Tensor u = uh.copyTo(device);
-             Tensor out = Elementwise.siluMul(g, u)) {
+             Tensor out = Elementwise.siluMul(ExecutionContext.defaultFor(g.device()), g, u)) {
             float[] gate = gh.toFloatArray();
             float[] up = uh.toFloatArray();
             float[] got = out.toFloatArray();
@@ -99,8 +100,8 @@ class ElementwiseTest {
              Tensor a2 = ah.copyTo(device);
              Tensor b = bh.copyTo(device);
              Tensor bias = biash.copyTo(device)) {
-            Elementwise.addInPlace(a, b);
-            Elementwise.addBiasInPlace(a2, bias);
+            Elementwise.addInPlace(ExecutionContext.defaultFor(a.device()), a, b);
+            Elementwise.addBiasInPlace(ExecutionContext.defaultFor(a2.device()), a2, bias);
             float[] x = ah.toFloatArray();
             float[] y = bh.toFloatArray();
             float[] z = biash.toFloatArray();
@@ -143,8 +144,8 @@ class ElementwiseTest {
     void tensorsOfDifferentShapesAreRejected() {
         try (Tensor a = Tensor.ofFloats(DType.F32, RandomData.floats(1, 6), 2, 3);
              Tensor b = Tensor.ofFloats(DType.F32, RandomData.floats(2, 6), 3, 2)) {
-            assertThrows(IllegalArgumentException.class, () -> Elementwise.addInPlace(a, b));
-            assertThrows(IllegalArgumentException.class, () -> Elementwise.siluMul(a, b));
+            assertThrows(IllegalArgumentException.class, () -> Elementwise.addInPlace(ExecutionContext.defaultFor(a.device()), a, b));
+            assertThrows(IllegalArgumentException.class, () -> Elementwise.siluMul(ExecutionContext.defaultFor(a.device()), a, b));
         }
     }
 
@@ -155,11 +156,11 @@ class ElementwiseTest {
              Tensor bf16 = Tensor.ofFloats(DType.BF16, RandomData.floats(3, 3), 3);
              Tensor vector = Tensor.ofFloats(DType.F32, RandomData.floats(4, 6), 6)) {
             for (Tensor wrong : new Tensor[] {longer, bf16}) {
-                var e = assertThrows(IllegalArgumentException.class, () -> Elementwise.scaleColumnsInPlace(y, wrong));
+                var e = assertThrows(IllegalArgumentException.class, () -> Elementwise.scaleColumnsInPlace(ExecutionContext.defaultFor(y.device()), y, wrong));
                 assertTrue(e.getMessage().contains("F32 column scale [N]") && e.getMessage().contains(wrong.describe()),
                         e.getMessage());
             }
-            assertThrows(IllegalArgumentException.class, () -> Elementwise.scaleColumnsInPlace(vector, vector));
+            assertThrows(IllegalArgumentException.class, () -> Elementwise.scaleColumnsInPlace(ExecutionContext.defaultFor(vector.device()), vector, vector));
         }
     }
 }

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tpkernels.runtime.DType;
 import io.tpkernels.runtime.Device;
+import io.tpkernels.runtime.ExecutionContext;
 import io.tpkernels.runtime.Tensor;
 import io.tpkernels.shard.VocabShard;
 import io.tpkernels.testing.EmbeddingReference;
@@ -46,7 +47,7 @@ class EmbeddingLookupCpuTest {
              Tensor w = EmbeddingReference.randomWeight(dtype, seed, (int) shard.validRows(), h);
              Tensor out = Poison.poison(Tensor.allocate(Device.CPU, dtype, tokens, h))) {
             // Into NaN bytes, not fresh zeros: a masked row that is not zero-filled fails.
-            EmbeddingLookup.masked(idT, w, shard.start(), shard.validRows(), shard.vocabSize(), out);
+            EmbeddingLookup.masked(ExecutionContext.defaultFor(idT.device()), idT, w, shard.start(), shard.validRows(), shard.vocabSize(), out);
             float[][] expected = EmbeddingReference.masked(ids, EmbeddingReference.rows(w), h, shard.start(), shard.validRows());
             float[][] actual = EmbeddingReference.rows(out);
             for (int t = 0; t < tokens; t++) {
@@ -64,10 +65,10 @@ class EmbeddingLookupCpuTest {
              Tensor contained = Tensor.ofLongs(DType.I64, new long[] {6}, 1);
              Tensor elsewhere = Tensor.ofLongs(DType.I32, new long[] {4}, 1);
              Tensor out = Poison.poison(Tensor.allocate(Device.CPU, DType.F32, 1, 3))) {
-            EmbeddingLookup.masked(contained, w, shard.start(), shard.validRows(), 10, out);
+            EmbeddingLookup.masked(ExecutionContext.defaultFor(contained.device()), contained, w, shard.start(), shard.validRows(), 10, out);
             assertArrayEquals(new float[] {-0.25f, 8f, 0.5f}, out.toFloatArray());
             Poison.poison(out);
-            EmbeddingLookup.masked(elsewhere, w, shard.start(), shard.validRows(), 10, out);
+            EmbeddingLookup.masked(ExecutionContext.defaultFor(elsewhere.device()), elsewhere, w, shard.start(), shard.validRows(), 10, out);
             assertArrayEquals(new float[] {0f, 0f, 0f}, out.toFloatArray());
         }
     }
@@ -78,7 +79,7 @@ class EmbeddingLookupCpuTest {
         try (Tensor ids = Tensor.ofLongs(DType.I32, new long[] {0, 9, 5}, 3);
              Tensor w = Tensor.allocate(Device.CPU, DType.BF16, 0, 8);
              Tensor out = Poison.poison(Tensor.allocate(Device.CPU, DType.BF16, 3, 8))) {
-            EmbeddingLookup.masked(ids, w, empty.start(), empty.validRows(), 10, out);
+            EmbeddingLookup.masked(ExecutionContext.defaultFor(ids.device()), ids, w, empty.start(), empty.validRows(), 10, out);
             for (float v : out.toFloatArray()) {
                 assertEquals(0f, v);
             }
@@ -90,17 +91,17 @@ class EmbeddingLookupCpuTest {
         long[] idValues = {6, 0, 3, 3};
         try (Tensor w = EmbeddingReference.randomWeight(DType.F32, 3, 7, 5);
              Tensor ids = Tensor.ofLongs(DType.I64, idValues, 4);
-             Tensor out = EmbeddingLookup.hiddenParallel(ids, w);
+             Tensor out = EmbeddingLookup.hiddenParallel(ExecutionContext.defaultFor(ids.device()), ids, w);
              Tensor into = Poison.poison(Tensor.allocate(Device.CPU, DType.F32, 4, 5));
              Tensor badIds = Tensor.ofLongs(DType.I32, new long[] {2, 7}, 2)) {
-            EmbeddingLookup.plain(ids, w, into);
+            EmbeddingLookup.plain(ExecutionContext.defaultFor(ids.device()), ids, w, into);
             float[][] rows = EmbeddingReference.rows(w);
             for (float[][] got : new float[][][] {EmbeddingReference.rows(out), EmbeddingReference.rows(into)}) {
                 for (int t = 0; t < idValues.length; t++) {
                     assertArrayEquals(rows[(int) idValues[t]], got[t], "token " + t);
                 }
             }
-            var e = assertThrows(IllegalArgumentException.class, () -> EmbeddingLookup.plain(badIds, w, into.rows(0, 2)));
+            var e = assertThrows(IllegalArgumentException.class, () -> EmbeddingLookup.plain(ExecutionContext.defaultFor(badIds.device()), badIds, w, into.rows(0, 2)));
             assertEquals("embedding lookup: token id 7 at position 1 is outside [0, 7)", e.getMessage());
         }
     }
@@ -111,9 +112,9 @@ class EmbeddingLookupCpuTest {
         try (Tensor ids = Tensor.ofLongs(DType.I32, new long[] {1, 99, -1}, 3);
              Tensor w = Tensor.allocate(Device.CPU, DType.BF16, 50, 0);
              Tensor out = Tensor.allocate(Device.CPU, DType.BF16, 3, 0)) {
-            var e = assertThrows(IllegalArgumentException.class, () -> EmbeddingLookup.masked(ids, w, 0, 50, 100, out));
+            var e = assertThrows(IllegalArgumentException.class, () -> EmbeddingLookup.masked(ExecutionContext.defaultFor(ids.device()), ids, w, 0, 50, 100, out));
             assertEquals("embedding lookup: token id -1 at position 2 is outside [0, 100)", e.getMessage());
-            e = assertThrows(IllegalArgumentException.class, () -> EmbeddingLookup.plain(ids, w, out));
+            e = assertThrows(IllegalArgumentException.class, () -> EmbeddingLookup.plain(ExecutionContext.defaultFor(ids.device()), ids, w, out));
             assertEquals("embedding lookup: token id 99 at position 1 is outside [0, 50)", e.getMessage());
         }
     }
@@ -125,7 +126,7 @@ class EmbeddingLookupCpuTest {
              Tensor w = EmbeddingReference.randomWeight(DType.F32, 1, 50, 4);
              Tensor out = Poison.poison(Tensor.allocate(Device.CPU, DType.F32, 5, 4))) {
             var e = assertThrows(IllegalArgumentException.class,
-                    () -> EmbeddingLookup.masked(ids, w, shard.start(), shard.validRows(), 100, out));
+                    () -> EmbeddingLookup.masked(ExecutionContext.defaultFor(ids.device()), ids, w, shard.start(), shard.validRows(), 100, out));
             assertEquals("embedding lookup: token id 100 at position 2 is outside [0, 100)", e.getMessage());
             for (float v : out.toFloatArray()) {
                 assertTrue(Float.isNaN(v), "nothing written");
@@ -133,7 +134,7 @@ class EmbeddingLookupCpuTest {
         }
         try (Tensor ids = Tensor.ofLongs(DType.I32, new long[] {-1}, 1);
              Tensor w = EmbeddingReference.randomWeight(DType.F32, 1, 50, 4)) {
-            var e = assertThrows(IllegalArgumentException.class, () -> EmbeddingLookup.masked(ids, w, 0, 50, 100));
+            var e = assertThrows(IllegalArgumentException.class, () -> EmbeddingLookup.masked(ExecutionContext.defaultFor(ids.device()), ids, w, 0, 50, 100));
             assertTrue(e.getMessage().contains("token id -1 at position 0"), e.getMessage());
         }
     }
@@ -144,14 +145,14 @@ class EmbeddingLookupCpuTest {
              Tensor f = Tensor.allocate(Device.CPU, DType.F32, 2);
              Tensor w = Tensor.allocate(Device.CPU, DType.F32, 10, 4);
              Tensor wrongOut = Tensor.allocate(Device.CPU, DType.F32, 2, 5)) {
-            assertMessage(() -> EmbeddingLookup.masked(f, w, 0, 10, 10), "ids must be I32 or I64 of shape [T], got [2] F32");
-            assertMessage(() -> EmbeddingLookup.masked(ids, w, 0, 9, 10), "must hold the 9 valid rows");
-            assertMessage(() -> EmbeddingLookup.masked(ids, w, 5, 10, 10), "shard start 5 and valid 10 do not fit in vocab 10");
-            assertMessage(() -> EmbeddingLookup.masked(ids, w, 0, 10, 10, wrongOut), "out must be [2, 4] F32 on cpu, got [2, 5]");
-            assertMessage(() -> EmbeddingLookup.plain(ids, w, wrongOut), "out must be [2, 4] F32 on cpu, got [2, 5]");
-            assertMessage(() -> EmbeddingLookup.hiddenParallel(ids, f), "weight must be F32, F16 or BF16 of shape [rows, H]");
+            assertMessage(() -> EmbeddingLookup.masked(ExecutionContext.defaultFor(f.device()), f, w, 0, 10, 10), "ids must be I32 or I64 of shape [T], got [2] F32");
+            assertMessage(() -> EmbeddingLookup.masked(ExecutionContext.defaultFor(ids.device()), ids, w, 0, 9, 10), "must hold the 9 valid rows");
+            assertMessage(() -> EmbeddingLookup.masked(ExecutionContext.defaultFor(ids.device()), ids, w, 5, 10, 10), "shard start 5 and valid 10 do not fit in vocab 10");
+            assertMessage(() -> EmbeddingLookup.masked(ExecutionContext.defaultFor(ids.device()), ids, w, 0, 10, 10, wrongOut), "out must be [2, 4] F32 on cpu, got [2, 5]");
+            assertMessage(() -> EmbeddingLookup.plain(ExecutionContext.defaultFor(ids.device()), ids, w, wrongOut), "out must be [2, 4] F32 on cpu, got [2, 5]");
+            assertMessage(() -> EmbeddingLookup.hiddenParallel(ExecutionContext.defaultFor(ids.device()), ids, f), "weight must be F32, F16 or BF16 of shape [rows, H]");
             try (Tensor noRows = Tensor.allocate(Device.CPU, DType.F32, 0, 4)) {
-                assertMessage(() -> EmbeddingLookup.hiddenParallel(ids, noRows), "a plain lookup needs a weight with rows");
+                assertMessage(() -> EmbeddingLookup.hiddenParallel(ExecutionContext.defaultFor(ids.device()), ids, noRows), "a plain lookup needs a weight with rows");
             }
         }
     }

@@ -4,10 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
-import io.tpkernels.runtime.CudaDevice;
-import io.tpkernels.runtime.CudaStream;
 import io.tpkernels.runtime.DType;
 import io.tpkernels.runtime.Device;
+import io.tpkernels.runtime.ExecutionContext;
 import io.tpkernels.runtime.Tensor;
 import io.tpkernels.shard.VocabShard;
 import io.tpkernels.testing.EmbeddingReference;
@@ -24,6 +23,17 @@ import org.junit.jupiter.params.provider.CsvSource;
  */
 @GpuTest
 class EmbeddingLookupCudaTest {
+    private static ExecutionContext gpu() {
+        return ExecutionContext.defaultFor(Device.cuda(0));
+    }
+
+    /** Reads {@code t} to the host (where a queued lookup reports a bad id), then closes it. */
+    private static void read(Tensor t) {
+        try (t) {
+            t.toFloatArray();
+        }
+    }
+
 
     private static final Device GPU = Device.cuda(0);
 
@@ -60,11 +70,11 @@ class EmbeddingLookupCudaTest {
         int valid = (int) shard.validRows();
         try (Weight w = Weight.of(dtype, seed, valid, h, weightByteOffset);
              Tensor idHost = Tensor.ofLongs(idType, ids, tokens);
-             Tensor expected = EmbeddingLookup.vocabParallel(idHost, w.host(), shard);
+             Tensor expected = EmbeddingLookup.vocabParallel(ExecutionContext.defaultFor(idHost.device()), idHost, w.host(), shard);
              Tensor idGpu = idHost.copyTo(GPU);
              Tensor out = Poison.poison(Tensor.allocate(GPU, dtype, tokens, h))) {
             assertEquals(word, EmbeddingLookupCuda.wordBytes(w.gpu(), out), "word bytes");
-            EmbeddingLookup.masked(idGpu, w.gpu(), shard.start(), valid, shard.vocabSize(), out);
+            EmbeddingLookup.masked(ExecutionContext.defaultFor(idGpu.device()), idGpu, w.gpu(), shard.start(), valid, shard.vocabSize(), out);
             assertRowsEqual(expected, out, ids);
         }
     }
@@ -109,11 +119,11 @@ class EmbeddingLookupCudaTest {
              Tensor expected = Poison.poison(Tensor.allocate(Device.CPU, dtype, tokens, h));
              Tensor idGpu = idHost.copyTo(GPU);
              Tensor out = Poison.poison(Tensor.allocate(GPU, dtype, tokens, h))) {
-            EmbeddingLookup.plain(idHost, w.host(), expected);
+            EmbeddingLookup.plain(ExecutionContext.defaultFor(idHost.device()), idHost, w.host(), expected);
             assertEquals(word, EmbeddingLookupCuda.wordBytes(w.gpu(), out), "word bytes");
-            EmbeddingLookup.plain(idGpu, w.gpu(), out);
+            EmbeddingLookup.plain(ExecutionContext.defaultFor(idGpu.device()), idGpu, w.gpu(), out);
             assertRowsEqual(expected, out, ids);
-            try (Tensor allocated = EmbeddingLookup.hiddenParallel(idGpu, w.gpu())) {
+            try (Tensor allocated = EmbeddingLookup.hiddenParallel(ExecutionContext.defaultFor(idGpu.device()), idGpu, w.gpu())) {
                 assertRowsEqual(expected, allocated, ids);
             }
         }
@@ -123,14 +133,16 @@ class EmbeddingLookupCudaTest {
     void badIdsAreFlaggedOnTheDeviceWithTheFirstPosition() {
         try (Tensor ids = Tensor.ofLongs(DType.I32, new long[] {1, 2, 3, 70_000, 5, -4}, 6).copyTo(GPU);
              Tensor w = EmbeddingReference.randomWeight(DType.BF16, 2, 100, 64).copyTo(GPU)) {
-            var e = assertThrows(IllegalArgumentException.class, () -> EmbeddingLookup.masked(ids, w, 0, 100, 50_000));
+            // Queued: the report comes where the result is read.
+            var e = assertThrows(IllegalArgumentException.class, () -> read(EmbeddingLookup.masked(gpu(), ids, w, 0,
+                    100, 50_000)));
             assertEquals("embedding lookup: token id 70000 at position 3 is outside [0, 50000)", e.getMessage());
-            e = assertThrows(IllegalArgumentException.class, () -> EmbeddingLookup.hiddenParallel(ids, w));
+            e = assertThrows(IllegalArgumentException.class, () -> read(EmbeddingLookup.hiddenParallel(gpu(), ids, w)));
             assertEquals("embedding lookup: token id 70000 at position 3 is outside [0, 100)", e.getMessage());
             // The flag is reset for the next launch: good ids pass afterwards.
             try (Tensor good = Tensor.ofLongs(DType.I32, new long[] {1, 2}, 2).copyTo(GPU);
-                 Tensor out = EmbeddingLookup.masked(good, w, 0, 100, 50_000);
-                 Tensor plain = EmbeddingLookup.hiddenParallel(good, w)) {
+                 Tensor out = EmbeddingLookup.masked(ExecutionContext.defaultFor(good.device()), good, w, 0, 100, 50_000);
+                 Tensor plain = EmbeddingLookup.hiddenParallel(ExecutionContext.defaultFor(good.device()), good, w)) {
                 assertEquals(2, out.dim(0));
                 assertEquals(2, plain.dim(0));
             }
@@ -143,30 +155,49 @@ class EmbeddingLookupCudaTest {
         try (Tensor ids = Tensor.ofLongs(DType.I64, new long[] {1, 99, -1}, 3).copyTo(GPU);
              Tensor w = Tensor.allocate(GPU, DType.BF16, 50, 0);
              Tensor out = Tensor.allocate(GPU, DType.BF16, 3, 0)) {
-            var e = assertThrows(IllegalArgumentException.class, () -> EmbeddingLookup.masked(ids, w, 0, 50, 100, out));
+            var e = assertThrows(IllegalArgumentException.class, () -> {
+                EmbeddingLookup.masked(gpu(), ids, w, 0, 50, 100, out);
+                gpu().synchronize();
+            });
             assertEquals("embedding lookup: token id -1 at position 2 is outside [0, 100)", e.getMessage());
-            e = assertThrows(IllegalArgumentException.class, () -> EmbeddingLookup.plain(ids, w, out));
+            e = assertThrows(IllegalArgumentException.class, () -> {
+                EmbeddingLookup.plain(gpu(), ids, w, out);
+                gpu().synchronize();
+            });
             assertEquals("embedding lookup: token id 99 at position 1 is outside [0, 50)", e.getMessage());
             try (Tensor good = Tensor.ofLongs(DType.I32, new long[] {0, 49}, 2).copyTo(GPU)) {
-                EmbeddingLookup.masked(good, w, 0, 50, 100, out.rows(0, 2));
-                EmbeddingLookup.plain(good, w, out.rows(0, 2));
+                EmbeddingLookup.masked(gpu(), good, w, 0, 50, 100, out.rows(0, 2));
+                EmbeddingLookup.plain(gpu(), good, w, out.rows(0, 2));
+                gpu().synchronize(); // good ids: nothing to report
             }
         }
     }
 
+    /**
+     * On a stream of its own the lookups queue and return; the bad id is reported where the result is read: when the
+     * context synchronizes, or when a tensor it wrote (the lookup's output, or anything computed from it on the same
+     * context) is copied to the host. The error names the first bad position either way.
+     */
     @Test
-    void theAsyncFormsReportOnAwait() {
-        CudaDevice device = CudaDevice.of(0);
-        try (CudaStream stream = CudaStream.create(device);
+    void queuedLookupsReportABadIdWhereTheResultIsRead() {
+        try (ExecutionContext ctx = ExecutionContext.create(GPU);
              Tensor ids = Tensor.ofLongs(DType.I64, new long[] {3, 1 << 20}, 2).copyTo(GPU);
              Tensor w = EmbeddingReference.randomWeight(DType.F32, 2, 10, 8).copyTo(GPU);
              Tensor out = Tensor.allocate(GPU, DType.F32, 2, 8)) {
-            EmbeddingLookup.Pending pending = EmbeddingLookup.maskedAsync(ids, w, 0, 10, 1000, out, stream);
-            var e = assertThrows(IllegalArgumentException.class, pending::await);
+            EmbeddingLookup.masked(ctx, ids, w, 0, 10, 1000, out); // queued: no error yet
+            var e = assertThrows(IllegalArgumentException.class, ctx::synchronize);
             assertEquals("embedding lookup: token id 1048576 at position 1 is outside [0, 1000)", e.getMessage());
-            EmbeddingLookup.Pending plain = EmbeddingLookup.plainAsync(ids, w, out, stream);
-            e = assertThrows(IllegalArgumentException.class, plain::await);
+            ctx.synchronize(); // the check was read once: nothing is pending any more
+
+            EmbeddingLookup.plain(ctx, ids, w, out);
+            e = assertThrows(IllegalArgumentException.class, out::toFloatArray);
             assertEquals("embedding lookup: token id 1048576 at position 1 is outside [0, 10)", e.getMessage());
+
+            EmbeddingLookup.plain(ctx, ids, w, out);
+            try (Tensor derived = Elementwise.siluMul(ctx, out, out)) {
+                e = assertThrows(IllegalArgumentException.class, derived::toFloatArray);
+                assertEquals("embedding lookup: token id 1048576 at position 1 is outside [0, 10)", e.getMessage());
+            }
         }
     }
 }

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tpkernels.runtime.DType;
 import io.tpkernels.runtime.Device;
+import io.tpkernels.runtime.ExecutionContext;
 import io.tpkernels.runtime.Tensor;
 import io.tpkernels.testing.GemmReference;
 import io.tpkernels.testing.Poison;
@@ -41,7 +42,7 @@ class LinearTest {
              Tensor w = wh.copyTo(device);
              Tensor b = bh.copyTo(device);
              Tensor y = Poison.poison(Tensor.allocate(device, DType.F32, t, n))) {
-            Linear.forward(x, w, withBias ? b : null, y);
+            Linear.forward(ExecutionContext.defaultFor(x.device()), x, w, withBias ? b : null, y);
             double[][][] ref = GemmReference.multiplyNT(xh.toFloatArray(), wh.toFloatArray(), t, n, k);
             if (withBias) {
                 float[] rounded = bh.toFloatArray();
@@ -61,7 +62,7 @@ class LinearTest {
         try (Tensor x = Tensor.ofFloats(DType.F32, RandomData.floats(1, 6), 2, 3);
              Tensor w = Tensor.ofFloats(DType.F32, RandomData.floats(2, 12), 4, 3);
              Tensor b = Tensor.ofFloats(DType.F32, RandomData.floats(3, 5), 5)) {
-            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Linear.forward(x, w, b));
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Linear.forward(ExecutionContext.defaultFor(x.device()), x, w, b));
             assertTrue(e.getMessage().contains("[4]") && e.getMessage().contains("[5]"), e.getMessage());
         }
     }

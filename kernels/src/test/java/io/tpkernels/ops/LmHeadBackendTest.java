@@ -12,15 +12,6 @@ import org.junit.jupiter.api.Test;
 class LmHeadBackendTest {
 
     @Test
-    void theBackendIsNamedByThePropertyAndABadNameSaysWhatIsAccepted() {
-        assertEquals(LmHeadCuda.Backend.KERNEL, LmHeadCuda.backend("kernel"));
-        assertEquals(LmHeadCuda.Backend.CUBLAS, LmHeadCuda.backend(" cuBLAS "));
-        assertEquals(LmHeadCuda.Backend.AUTO, LmHeadCuda.backend("auto"));
-        var e = assertThrows(IllegalArgumentException.class, () -> LmHeadCuda.backend("fastest"));
-        assertEquals("tpk.lmhead.backend must be kernel, cublas or auto, got 'fastest'", e.getMessage());
-    }
-
-    @Test
     void theOwnKernelStaysUnlessItIsMoreThanTenPercentSlower() {
         assertFalse(MeasuredChoice.alternativeIsFaster(1.0, 1.0));
         assertFalse(MeasuredChoice.alternativeIsFaster(1.10, 1.0));   // exactly 10% slower: still the own kernel

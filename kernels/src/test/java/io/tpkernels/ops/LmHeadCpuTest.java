@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tpkernels.runtime.DType;
 import io.tpkernels.runtime.Device;
+import io.tpkernels.runtime.ExecutionContext;
 import io.tpkernels.runtime.Tensor;
 import io.tpkernels.testing.GemmReference;
 import io.tpkernels.testing.RandomData;
@@ -22,7 +23,7 @@ class LmHeadCpuTest {
     static void check(DType dtype, DType outDtype, int t, int h, int valid, int s, long seed) {
         try (Tensor x = Tensor.ofFloats(dtype, RandomData.floats(seed, t * h), t, h);
              Tensor w = Tensor.ofFloats(dtype, RandomData.floats(seed + 1, valid * h), valid, h);
-             Tensor logits = LmHead.logits(x, w, s, outDtype)) {
+             Tensor logits = LmHead.logits(ExecutionContext.defaultFor(x.device()), x, w, s, outDtype)) {
             // The reference sees the inputs as rounded to dtype, so only accumulation error remains.
             double[][][] ref = GemmReference.multiplyNT(x.toFloatArray(), w.toFloatArray(), t, valid, h);
             float[] got = logits.toFloatArray();
@@ -57,11 +58,11 @@ class LmHeadCpuTest {
              Tensor wWrongH = Tensor.allocate(Device.CPU, DType.BF16, 4, 9);
              Tensor wF32 = Tensor.allocate(Device.CPU, DType.F32, 4, 8);
              Tensor xInt = Tensor.allocate(Device.CPU, DType.I32, 2, 8)) {
-            assertMessage(() -> LmHead.logits(x, wWrongH, 8), "W must be [valid, 8] BF16");
-            assertMessage(() -> LmHead.logits(x, wF32, 8), "W must be [valid, 8] BF16");
-            assertMessage(() -> LmHead.logits(xInt, w, 8), "X must be F32, F16 or BF16");
-            assertMessage(() -> LmHead.logits(x, w, 3), "shard size 3 is smaller than the 4 valid rows");
-            assertMessage(() -> LmHead.logits(x, w, 8, DType.F16), "logits are F32 or BF16, not F16");
+            assertMessage(() -> LmHead.logits(ExecutionContext.defaultFor(x.device()), x, wWrongH, 8), "W must be [valid, 8] BF16");
+            assertMessage(() -> LmHead.logits(ExecutionContext.defaultFor(x.device()), x, wF32, 8), "W must be [valid, 8] BF16");
+            assertMessage(() -> LmHead.logits(ExecutionContext.defaultFor(xInt.device()), xInt, w, 8), "X must be F32, F16 or BF16");
+            assertMessage(() -> LmHead.logits(ExecutionContext.defaultFor(x.device()), x, w, 3), "shard size 3 is smaller than the 4 valid rows");
+            assertMessage(() -> LmHead.logits(ExecutionContext.defaultFor(x.device()), x, w, 8, DType.F16), "logits are F32 or BF16, not F16");
         }
     }
 
@@ -82,8 +83,8 @@ class LmHeadCpuTest {
         int token = (int) Math.floorMod(seed, t);
         try (Tensor x = Tensor.ofFloats(DType.BF16, RandomData.floats(seed, t * h), t, h);
              Tensor w = Tensor.ofFloats(DType.BF16, RandomData.floats(seed + 1, valid * h), valid, h);
-             Tensor all = LmHead.logits(x, w, valid);
-             Tensor alone = LmHead.logits(x.rows(token, token + 1), w, valid)) {
+             Tensor all = LmHead.logits(ExecutionContext.defaultFor(x.device()), x, w, valid);
+             Tensor alone = LmHead.logits(ExecutionContext.defaultFor(x.rows(token, token + 1).device()), x.rows(token, token + 1), w, valid)) {
             float[] batch = all.toFloatArray();
             float[] single = alone.toFloatArray();
             for (int j = 0; j < valid; j++) {

@@ -9,7 +9,9 @@ import io.tpkernels.runtime.CudaDevice;
 import io.tpkernels.runtime.CudaStream;
 import io.tpkernels.runtime.DType;
 import io.tpkernels.runtime.Device;
+import io.tpkernels.runtime.ExecutionContext;
 import io.tpkernels.runtime.Tensor;
+import io.tpkernels.runtime.Tuning;
 import io.tpkernels.testing.GemmReference;
 import io.tpkernels.testing.GpuTest;
 import io.tpkernels.testing.Poison;
@@ -48,9 +50,9 @@ class LmHeadCublasCudaTest {
              Tensor x = xh.copyTo(GPU);
              Tensor w = wh.copyTo(GPU);
              Tensor logits = Poison.poison(Tensor.allocate(GPU, out, t, s))) {
-            CudaStream stream = CudaStream.legacyDefault(logits.cudaDevice());
-            LmHeadCuda.runCublas(x, w, logits, stream);
-            stream.synchronize();
+            ExecutionContext ctx = ExecutionContext.onStream(CudaStream.legacyDefault(logits.cudaDevice()), Tuning.defaults());
+            LmHeadCuda.runCublas(x, w, logits, ctx);
+            ctx.synchronize();
             float[] got = logits.toFloatArray();
             GemmReference.assertClose(GemmReference.multiplyNT(xh.toFloatArray(), wh.toFloatArray(), t, valid, h), got,
                     s, out != DType.F32, "cuBLAS " + in + " -> " + out);
@@ -75,21 +77,21 @@ class LmHeadCublasCudaTest {
 
     @Test
     void aShapeIsTimedOnceAndTheFasterSideKeptOnlyBeyondTheMargin() {
-        CudaStream stream = CudaStream.legacyDefault(CudaDevice.of(GPU));
+        ExecutionContext ctx = ExecutionContext.onStream(CudaStream.legacyDefault(CudaDevice.of(GPU)), Tuning.defaults());
         MeasuredChoice<String> choice = new MeasuredChoice<>();
         AtomicInteger own = new AtomicInteger();
         AtomicInteger alternative = new AtomicInteger();
 
-        assertTrue(choice.useAlternative("slow own kernel", stream, costing(30, own), costing(0, alternative)));
+        assertTrue(choice.useAlternative("slow own kernel", ctx, costing(30, own), costing(0, alternative)));
         int timed = MeasuredChoice.WARMUPS + MeasuredChoice.RUNS;
         assertEquals(timed, own.get());
         assertEquals(timed, alternative.get());
 
-        assertTrue(choice.useAlternative("slow own kernel", stream, costing(30, own), costing(0, alternative)));
+        assertTrue(choice.useAlternative("slow own kernel", ctx, costing(30, own), costing(0, alternative)));
         assertEquals(timed, own.get(), "a decided shape runs nothing");
         assertEquals(timed, alternative.get());
 
-        assertFalse(choice.useAlternative("slow alternative", stream, costing(0, own), costing(30, alternative)));
+        assertFalse(choice.useAlternative("slow alternative", ctx, costing(0, own), costing(30, alternative)));
         assertEquals(2, choice.decided());
     }
 
@@ -97,34 +99,34 @@ class LmHeadCublasCudaTest {
     @Test
     void theLmHeadTakesCublasOnlyForTheTypeCombinationsItTakes() {
         org.junit.jupiter.api.Assumptions.assumeTrue(CublasGemm.isAvailable(), "cuBLAS not found");
-        CudaStream stream = CudaStream.legacyDefault(CudaDevice.of(GPU));
+        ExecutionContext ctx = ExecutionContext.onStream(CudaStream.legacyDefault(CudaDevice.of(GPU)), Tuning.defaults());
         try (Tensor x = Tensor.allocate(GPU, DType.F16, 4, 64);
              Tensor w = Tensor.allocate(GPU, DType.F16, 10, 64);
              Tensor f32Out = Tensor.allocate(GPU, DType.F32, 4, 16);
              Tensor bf16Out = Tensor.allocate(GPU, DType.BF16, 4, 16)) {
-            assertTrue(LmHeadCuda.usesCublas(LmHeadCuda.Backend.CUBLAS, x, w, f32Out, stream));
-            assertFalse(LmHeadCuda.usesCublas(LmHeadCuda.Backend.CUBLAS, x, w, bf16Out, stream));
-            assertFalse(LmHeadCuda.usesCublas(LmHeadCuda.Backend.KERNEL, x, w, f32Out, stream));
-            assertFalse(LmHeadCuda.usesCublas(LmHeadCuda.Backend.AUTO, x, w, bf16Out, stream));
+            assertTrue(LmHeadCuda.usesCublas(Tuning.LmHeadBackend.CUBLAS, x, w, f32Out, ctx));
+            assertFalse(LmHeadCuda.usesCublas(Tuning.LmHeadBackend.CUBLAS, x, w, bf16Out, ctx));
+            assertFalse(LmHeadCuda.usesCublas(Tuning.LmHeadBackend.KERNEL, x, w, f32Out, ctx));
+            assertFalse(LmHeadCuda.usesCublas(Tuning.LmHeadBackend.AUTO, x, w, bf16Out, ctx));
         }
     }
 
     @Test
     void cublasArgumentsAreCheckedBeforeAnythingRuns() {
-        CudaStream stream = CudaStream.legacyDefault(CudaDevice.of(GPU));
+        ExecutionContext ctx = ExecutionContext.onStream(CudaStream.legacyDefault(CudaDevice.of(GPU)), Tuning.defaults());
         try (Tensor x = Tensor.allocate(GPU, DType.BF16, 4, 64);
              Tensor w = Tensor.allocate(GPU, DType.BF16, 10, 64);
              Tensor shortOut = Tensor.allocate(GPU, DType.F32, 3, 10);
              Tensor narrowOut = Tensor.allocate(GPU, DType.F32, 4, 9);
              Tensor f16Out = Tensor.allocate(GPU, DType.F16, 4, 10);
              Tensor hostOut = Tensor.allocate(Device.CPU, DType.F32, 4, 10)) {
-            var rows = assertThrows(IllegalArgumentException.class, () -> CublasGemm.multiplyNT(x, w, shortOut, stream));
+            var rows = assertThrows(IllegalArgumentException.class, () -> CublasGemm.multiplyNT(ctx, x, w, shortOut));
             assertTrue(rows.getMessage().contains("out [3, 10] F32"), rows.getMessage());
-            var cols = assertThrows(IllegalArgumentException.class, () -> CublasGemm.multiplyNT(x, w, narrowOut, stream));
+            var cols = assertThrows(IllegalArgumentException.class, () -> CublasGemm.multiplyNT(ctx, x, w, narrowOut));
             assertTrue(cols.getMessage().contains("out [4, 9] F32"), cols.getMessage());
-            var type = assertThrows(IllegalArgumentException.class, () -> CublasGemm.multiplyNT(x, w, f16Out, stream));
+            var type = assertThrows(IllegalArgumentException.class, () -> CublasGemm.multiplyNT(ctx, x, w, f16Out));
             assertTrue(type.getMessage().contains("out [4, 10] F16"), type.getMessage());
-            var device = assertThrows(IllegalArgumentException.class, () -> CublasGemm.multiplyNT(x, w, hostOut, stream));
+            var device = assertThrows(IllegalArgumentException.class, () -> CublasGemm.multiplyNT(ctx, x, w, hostOut));
             assertTrue(device.getMessage().contains("on cpu"), device.getMessage());
         }
     }

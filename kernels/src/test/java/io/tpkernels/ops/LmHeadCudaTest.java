@@ -6,7 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import io.tpkernels.runtime.CudaDevice;
 import io.tpkernels.runtime.DType;
 import io.tpkernels.runtime.Device;
+import io.tpkernels.runtime.ExecutionContext;
 import io.tpkernels.runtime.Tensor;
+import io.tpkernels.runtime.Tuning;
 import io.tpkernels.testing.GemmReference;
 import io.tpkernels.testing.GpuTest;
 import io.tpkernels.testing.Poison;
@@ -61,11 +63,11 @@ class LmHeadCudaTest {
              Tensor w = wh.copyTo(GPU);
              Tensor out = Poison.poison(Tensor.allocate(GPU, outDtype, t, s))) {
             if (path.contains("Hopper off")) {
-                HopperGemm.disabledDuring(() -> LmHead.logits(x, w, out));
+                LmHead.logits(ExecutionContext.defaultFor(GPU).withTuning(Tuning.defaults().withHopperGemm(Tuning.HopperGemm.OFF)), x, w, out);
             } else if (path.startsWith("pingpong")) {
-                HopperGemm.variantDuring(HopperGemm.Variant.PINGPONG, () -> LmHead.logits(x, w, out));
+                LmHead.logits(ExecutionContext.defaultFor(GPU).withTuning(Tuning.defaults().withHopperGemm(Tuning.HopperGemm.PINGPONG)), x, w, out);
             } else {
-                LmHead.logits(x, w, out);
+                LmHead.logits(ExecutionContext.defaultFor(x.device()), x, w, out);
             }
             float[] got = out.toFloatArray();
             GemmReference.assertClose(GemmReference.multiplyNT(xh.toFloatArray(), wh.toFloatArray(), t, valid, h), got,
@@ -91,9 +93,9 @@ class LmHeadCudaTest {
              Tensor w = Tensor.ofFloats(DType.BF16, RandomData.floats(22, valid * h), valid, h).copyTo(GPU);
              Tensor hopper = Poison.poison(Tensor.allocate(GPU, DType.F32, t, s));
              Tensor mmaSync = Poison.poison(Tensor.allocate(GPU, DType.F32, t, s))) {
-            LmHead.logits(x, w, hopper);
+            LmHead.logits(ExecutionContext.defaultFor(x.device()), x, w, hopper);
             assertEquals(1, device.modules().loadCount("gemm_sm90"), "the Hopper module was loaded and used");
-            HopperGemm.disabledDuring(() -> LmHead.logits(x, w, mmaSync));
+            LmHead.logits(ExecutionContext.defaultFor(GPU).withTuning(Tuning.defaults().withHopperGemm(Tuning.HopperGemm.OFF)), x, w, mmaSync);
             float[] a = hopper.toFloatArray();
             float[] b = mmaSync.toFloatArray();
             for (int i = 0; i < a.length; i++) {
@@ -120,9 +122,9 @@ class LmHeadCudaTest {
              Tensor w = Tensor.ofFloats(DType.BF16, RandomData.floats(32, valid * h), valid, h).copyTo(GPU);
              Tensor pingpong = Poison.poison(Tensor.allocate(GPU, DType.F32, t, s));
              Tensor v1 = Poison.poison(Tensor.allocate(GPU, DType.F32, t, s))) {
-            HopperGemm.variantDuring(HopperGemm.Variant.PINGPONG, () -> LmHead.logits(x, w, pingpong));
+            LmHead.logits(ExecutionContext.defaultFor(GPU).withTuning(Tuning.defaults().withHopperGemm(Tuning.HopperGemm.PINGPONG)), x, w, pingpong);
             assertEquals(1, device.modules().loadCount("gemm_sm90_pingpong"), "the ping-pong module was loaded and used");
-            HopperGemm.variantDuring(HopperGemm.Variant.V1, () -> LmHead.logits(x, w, v1));
+            LmHead.logits(ExecutionContext.defaultFor(GPU).withTuning(Tuning.defaults().withHopperGemm(Tuning.HopperGemm.V1)), x, w, v1);
             float[] a = pingpong.toFloatArray();
             float[] b = v1.toFloatArray();
             for (int i = 0; i < a.length; i++) {

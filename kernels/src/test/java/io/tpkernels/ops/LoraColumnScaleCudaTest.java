@@ -9,7 +9,9 @@ import io.tpkernels.runtime.CudaDevice;
 import io.tpkernels.runtime.CudaStream;
 import io.tpkernels.runtime.DType;
 import io.tpkernels.runtime.Device;
+import io.tpkernels.runtime.ExecutionContext;
 import io.tpkernels.runtime.Tensor;
+import io.tpkernels.runtime.Tuning;
 import io.tpkernels.testing.GpuTest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -44,27 +46,21 @@ class LoraColumnScaleCudaTest {
         "STAGED,          AUTO,     DEFAULT,  F16,  9,   1000, 100, 3,  false",    // then the decode kernel
         "STAGED,          AUTO,     DEFAULT,  F32,  50,  300,  100, 7,  true",     // then SIMT
     })
-    void everyWayMatchesTheReference(LoraLinearCuda.Way way, LoraShrink.Mode mode, Hopper hopper, DType dtype, int t,
+    void everyWayMatchesTheReference(LoraLinearCuda.Way way, Tuning.LoraShrink mode, Hopper hopper, DType dtype, int t,
                                      int k, int n, int r, boolean bias) {
         assumeTrue(way != LoraLinearCuda.Way.SHRINK_ON_CHIP || CudaDevice.of(GPU).computeCapability() == 90,
                 "the on-chip shrink is a Hopper (sm_90) kernel");
-        assertEquals(way, under(mode, hopper, () -> route(dtype, t, k, n, r)));
-        under(mode, hopper, () -> {
-            LoraLinearCpuTest.check(GPU, dtype, t, k, n, r, 1.5f, bias, true, t * 29L + r, LoraLinear::forward);
-            LoraLinearCpuTest.assertNoScaleIsOnesIsThePlainForward(GPU, dtype, t, k, n, r, bias);
-            return null;
-        });
+        ExecutionContext ctx = tuned(mode, hopper);
+        assertEquals(way, route(ctx, dtype, t, k, n, r));
+        LoraLinearCpuTest.check(GPU, dtype, t, k, n, r, 1.5f, bias, true, t * 29L + r, LoraLinearCpuTest.on(ctx));
+        LoraLinearCpuTest.assertNoScaleIsOnesIsThePlainForward(ctx, dtype, t, k, n, r, bias);
     }
 
     /** The queued form, on a stream of its own. */
     @Test
     void theStreamFormMatchesTheReference() {
-        try (CudaStream stream = CudaStream.create(CudaDevice.of(GPU))) {
-            LoraLinearCpuTest.check(GPU, DType.BF16, 40, 256, 200, 16, 1.5f, true, true, 3,
-                    (x, w, a, b, s, scale, bias, y) -> {
-                        LoraLinear.forward(x, w, a, b, s, scale, bias, y, stream);
-                        stream.synchronize();
-                    });
+        try (ExecutionContext ctx = ExecutionContext.create(GPU)) {
+            LoraLinearCpuTest.check(GPU, DType.BF16, 40, 256, 200, 16, 1.5f, true, true, 3, LoraLinearCpuTest.on(ctx));
         }
     }
 
@@ -77,27 +73,30 @@ class LoraColumnScaleCudaTest {
              Tensor y = Tensor.allocate(GPU, DType.F32, 2, 4);
              Tensor onCpu = Tensor.allocate(Device.CPU, DType.F32, 4)) {
             var e = assertThrows(IllegalArgumentException.class,
-                    () -> LoraLinear.forward(x, w, a, b, 1f, onCpu, null, y));
+                    () -> LoraLinear.forward(ExecutionContext.defaultFor(x.device()), x, w, a, b, 1f, onCpu, null, y));
             assertTrue(e.getMessage().contains("column scale must be [4] F32 on " + GPU), e.getMessage());
         }
     }
 
     /** The way a forward of this shape takes now (operands uninitialised: routing reads no data). */
-    private static LoraLinearCuda.Way route(DType dtype, int t, int k, int n, int r) {
+    private static LoraLinearCuda.Way route(ExecutionContext ctx, DType dtype, int t, int k, int n, int r) {
         try (Tensor x = Tensor.allocate(GPU, dtype, t, k);
              Tensor w = Tensor.allocate(GPU, dtype, n, k);
              Tensor a = Tensor.allocate(GPU, dtype, r, k);
              Tensor b = Tensor.allocate(GPU, dtype, n, r);
              Tensor y = Tensor.allocate(GPU, DType.F32, t, n)) {
-            return LoraLinearCuda.route(x, w, a, b, y, CudaStream.legacyDefault(CudaDevice.of(GPU))).way();
+            return LoraLinearCuda.route(x, w, a, b, y, ctx).way();
         }
     }
 
-    private static <T> T under(LoraShrink.Mode mode, Hopper hopper, java.util.function.Supplier<T> body) {
-        return LoraShrink.modeDuring(mode, () -> switch (hopper) {
-            case DEFAULT -> body.get();
-            case PINGPONG -> HopperGemm.variantDuring(HopperGemm.Variant.PINGPONG, body);
-            case OFF -> HopperGemm.disabledDuring(body);
-        });
+    /** A context on the GPU's legacy default stream with this shrink mode and Hopper choice. */
+    private static ExecutionContext tuned(Tuning.LoraShrink mode, Hopper hopper) {
+        Tuning t = Tuning.defaults().withLoraShrink(mode);
+        t = switch (hopper) {
+            case DEFAULT -> t;
+            case PINGPONG -> t.withHopperGemm(Tuning.HopperGemm.PINGPONG);
+            case OFF -> t.withHopperGemm(Tuning.HopperGemm.OFF);
+        };
+        return ExecutionContext.onStream(CudaStream.legacyDefault(CudaDevice.of(GPU)), t);
     }
 }

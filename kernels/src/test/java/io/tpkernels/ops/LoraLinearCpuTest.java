@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tpkernels.runtime.DType;
 import io.tpkernels.runtime.Device;
+import io.tpkernels.runtime.ExecutionContext;
 import io.tpkernels.runtime.Tensor;
 import io.tpkernels.testing.GemmReference;
 import io.tpkernels.testing.RandomData;
@@ -79,8 +80,26 @@ class LoraLinearCpuTest {
     }
 
     static void check(Device device, DType dtype, int t, int k, int n, int r, float s, boolean withBias, long seed) {
-        check(device, dtype, t, k, n, r, s, withBias, false, seed, LoraLinear::forward);
+        check(ExecutionContext.defaultFor(device), dtype, t, k, n, r, s, withBias, seed);
     }
+
+    /** As above, on {@code ctx} (its device, its tuning). */
+    static void check(ExecutionContext ctx, DType dtype, int t, int k, int n, int r, float s, boolean withBias,
+                      long seed) {
+        check(ctx.device(), dtype, t, k, n, r, s, withBias, false, seed, on(ctx));
+    }
+
+    /** {@link LoraLinear}'s forward queued on {@code ctx}, waited for. */
+    static Forward on(ExecutionContext ctx) {
+        return (x, w, a, b, s, c, bias, y) -> {
+            LoraLinear.forward(ctx, x, w, a, b, s, c, bias, y);
+            ctx.synchronize();
+        };
+    }
+
+    /** {@link LoraLinear}'s forward on the default context of the tensors' device. */
+    static final Forward FORWARD = (x, w, a, b, s, c, bias, y) -> on(ExecutionContext.defaultFor(x.device()))
+            .run(x, w, a, b, s, c, bias, y);
 
     static void check(Device device, DType dtype, int t, int k, int n, int r, float s, boolean withBias, long seed,
                       Forward forward) {
@@ -117,6 +136,13 @@ class LoraLinearCpuTest {
      */
     static void assertNoScaleIsOnesIsThePlainForward(Device device, DType dtype, int t, int k, int n, int r,
                                                      boolean withBias) {
+        assertNoScaleIsOnesIsThePlainForward(ExecutionContext.defaultFor(device), dtype, t, k, n, r, withBias);
+    }
+
+    /** As above, on {@code ctx} (its device, its tuning). */
+    static void assertNoScaleIsOnesIsThePlainForward(ExecutionContext ctx, DType dtype, int t, int k, int n, int r,
+                                                     boolean withBias) {
+        Device device = ctx.device();
         float[] ones = new float[n];
         java.util.Arrays.fill(ones, 1f);
         try (Tensor x = Tensor.ofFloats(dtype, RandomData.moderate(1, t * k), t, k).copyTo(device);
@@ -129,9 +155,9 @@ class LoraLinearCpuTest {
              Tensor none = Tensor.allocate(device, DType.F32, t, n);
              Tensor unit = Tensor.allocate(device, DType.F32, t, n)) {
             Tensor b0 = withBias ? bias : null;
-            LoraLinear.forward(x, w, a, b, 1.5f, b0, plain);
-            LoraLinear.forward(x, w, a, b, 1.5f, null, b0, none);
-            LoraLinear.forward(x, w, a, b, 1.5f, one, b0, unit);
+            LoraLinear.forward(ctx, x, w, a, b, 1.5f, b0, plain);
+            LoraLinear.forward(ctx, x, w, a, b, 1.5f, null, b0, none);
+            LoraLinear.forward(ctx, x, w, a, b, 1.5f, one, b0, unit);
             float[] expected = plain.toFloatArray();
             float[] got = none.toFloatArray();
             float[] gotOnes = unit.toFloatArray();
@@ -158,14 +184,14 @@ class LoraLinearCpuTest {
                                                    @ForAll @IntRange(min = 1, max = 40) int r,
                                                    @ForAll @FloatRange(min = -4, max = 4) float s, @ForAll boolean bias,
                                                    @ForAll @IntRange(min = 0, max = 2) int dtype, @ForAll long seed) {
-        check(Device.CPU, DTYPES[dtype], t, k, n, r, s, bias, true, seed, LoraLinear::forward);
+        check(Device.CPU, DTYPES[dtype], t, k, n, r, s, bias, true, seed, FORWARD);
     }
 
     @Test
     void withAColumnScaleEveryDtypeWithAndWithoutBias() {
         for (DType dtype : DTYPES) {
-            check(Device.CPU, dtype, 37, 700, 300, 16, 2f, true, true, 7, LoraLinear::forward);   // several tiles
-            check(Device.CPU, dtype, 5, 130, 70, 3, -0.5f, false, true, 8, LoraLinear::forward);
+            check(Device.CPU, dtype, 37, 700, 300, 16, 2f, true, true, 7, FORWARD);   // several tiles
+            check(Device.CPU, dtype, 5, 130, 70, 3, -0.5f, false, true, 8, FORWARD);
         }
     }
 
@@ -188,7 +214,7 @@ class LoraLinearCpuTest {
                  Tensor b = Tensor.ofFloats(dtype, RandomData.moderate(4, n * r), n, r);
                  Tensor bias = Tensor.ofFloats(dtype, RandomData.moderate(5, n), n);
                  Tensor scale = Tensor.ofFloats(DType.F32, RandomData.columnScale(6, n), n);
-                 Tensor y = LoraLinear.forwardColumnScaled(x, w, a, b, 0.75f, scale, bias)) {
+                 Tensor y = LoraLinear.forwardColumnScaled(ExecutionContext.defaultFor(x.device()), x, w, a, b, 0.75f, scale, bias)) {
                 assertEquals(dtype, y.dtype());
                 double[][][] ref = reference(dtype, x.toFloatArray(), w.toFloatArray(), a.toFloatArray(),
                         b.toFloatArray(), 0.75f, scale.toFloatArray(), bias.toFloatArray(), t, k, n, r);
@@ -215,11 +241,11 @@ class LoraLinearCpuTest {
              Tensor matrix = Tensor.allocate(Device.CPU, DType.F32, 1, 4)) {
             for (Tensor wrong : new Tensor[] {longer, bf16, matrix}) {
                 var e = assertThrows(IllegalArgumentException.class,
-                        () -> LoraLinear.forward(x, w, a, b, 1f, wrong, null, y));
+                        () -> LoraLinear.forward(ExecutionContext.defaultFor(x.device()), x, w, a, b, 1f, wrong, null, y));
                 assertTrue(e.getMessage().contains("column scale must be [4] F32 on cpu, got " + wrong.describe()),
                         e.getMessage());
                 var f = assertThrows(IllegalArgumentException.class,
-                        () -> LoraLinear.forwardColumnScaled(x, w, a, b, 1f, wrong, null));
+                        () -> LoraLinear.forwardColumnScaled(ExecutionContext.defaultFor(x.device()), x, w, a, b, 1f, wrong, null));
                 assertTrue(f.getMessage().contains("column scale must be [4] F32"), f.getMessage());
             }
         }
@@ -246,12 +272,12 @@ class LoraLinearCpuTest {
         }
     }
 
-    /** {@code LoraLinear.forward(x, w, a, b)} (b zero) against {@link LmHead}'s {@code x·wᵀ}, bit for bit. */
+    /** {@code LoraLinear.forward(ExecutionContext.defaultFor(x.device()), x, w, a, b)} (b zero) against {@link LmHead}'s {@code x·wᵀ}, bit for bit. */
     static void assertLoraIsTheBase(Tensor x, Tensor w, Tensor a, Tensor b, String what) {
         try (Tensor y = Tensor.allocate(x.device(), DType.F32, x.dim(0), w.dim(0));
-             Tensor base = LmHead.logits(x, w, w.dim(0))) {
+             Tensor base = LmHead.logits(ExecutionContext.defaultFor(x.device()), x, w, w.dim(0))) {
             y.fillBytes((byte) 0xFF);
-            LoraLinear.forward(x, w, a, b, 2f, null, y);
+            LoraLinear.forward(ExecutionContext.defaultFor(x.device()), x, w, a, b, 2f, null, y);
             float[] got = y.toFloatArray();
             float[] expected = base.toFloatArray();
             for (int i = 0; i < got.length; i++) {
@@ -290,11 +316,11 @@ class LoraLinearCpuTest {
              Tensor bWrong = Tensor.allocate(Device.CPU, DType.BF16, 4, 2);
              Tensor aHuge = Tensor.allocate(Device.CPU, DType.BF16, 300, 8);
              Tensor bias = Tensor.allocate(Device.CPU, DType.BF16, 5)) {
-            var e = assertThrows(IllegalArgumentException.class, () -> LoraLinear.forward(x, w, a, bWrong, 1f, null));
+            var e = assertThrows(IllegalArgumentException.class, () -> LoraLinear.forward(ExecutionContext.defaultFor(x.device()), x, w, a, bWrong, 1f, null));
             assertTrue(e.getMessage().contains("B must be [4, 3] BF16 on cpu, got [4, 2]"), e.getMessage());
-            var r = assertThrows(IllegalArgumentException.class, () -> LoraLinear.forward(x, w, aHuge, b, 1f, null));
+            var r = assertThrows(IllegalArgumentException.class, () -> LoraLinear.forward(ExecutionContext.defaultFor(x.device()), x, w, aHuge, b, 1f, null));
             assertTrue(r.getMessage().contains("rank 300"), r.getMessage());
-            var bi = assertThrows(IllegalArgumentException.class, () -> LoraLinear.forward(x, w, a, b, 1f, bias));
+            var bi = assertThrows(IllegalArgumentException.class, () -> LoraLinear.forward(ExecutionContext.defaultFor(x.device()), x, w, a, b, 1f, bias));
             assertTrue(bi.getMessage().contains("bias must be [4]"), bi.getMessage());
         }
     }

@@ -6,7 +6,9 @@ import io.tpkernels.runtime.CudaDevice;
 import io.tpkernels.runtime.CudaStream;
 import io.tpkernels.runtime.DType;
 import io.tpkernels.runtime.Device;
+import io.tpkernels.runtime.ExecutionContext;
 import io.tpkernels.runtime.Tensor;
+import io.tpkernels.runtime.Tuning;
 import io.tpkernels.testing.GpuTest;
 import io.tpkernels.testing.RandomData;
 import org.junit.jupiter.api.Test;
@@ -46,7 +48,7 @@ class LoraLinearCudaTest {
         "BF16, 150, 200, 600, 72",
     })
     void theMmaSyncBodyMatchesTheReferenceWithTheHopperKernelOff(DType dtype, int t, int k, int n, int r) {
-        HopperGemm.disabledDuring(() -> LoraLinearCpuTest.check(GPU, dtype, t, k, n, r, 1.5f, true, t * 17L + k));
+        LoraLinearCpuTest.check(hopper(Tuning.HopperGemm.OFF), dtype, t, k, n, r, 1.5f, true, t * 17L + k);
     }
 
     @ParameterizedTest(name = "pingpong (Hopper v2) {0}: T={1} K={2} N={3} R={4}")
@@ -57,8 +59,7 @@ class LoraLinearCudaTest {
         "BF16, 300, 392, 8000, 24",   // 189 tiles on 132 SMs: blocks take 1 or 2 tiles, one per consumer; 8 k-tiles
     })
     void thePingpongKernelMatchesTheReference(DType dtype, int t, int k, int n, int r) {
-        HopperGemm.variantDuring(HopperGemm.Variant.PINGPONG,
-                () -> LoraLinearCpuTest.check(GPU, dtype, t, k, n, r, 1.5f, true, t * 19L + k));
+        LoraLinearCpuTest.check(hopper(Tuning.HopperGemm.PINGPONG), dtype, t, k, n, r, 1.5f, true, t * 19L + k);
     }
 
     @Test
@@ -125,18 +126,24 @@ class LoraLinearCudaTest {
              Tensor a = Tensor.ofFloats(DType.BF16, RandomData.moderate(13, r * k), r, k).copyTo(GPU);
              Tensor b = Tensor.ofFloats(DType.BF16, RandomData.moderate(14, n * r), n, r).copyTo(GPU);
              Tensor y = Tensor.allocate(GPU, DType.F32, t, n);
-             CudaStream stream = CudaStream.create(CudaDevice.of(GPU))) {
-            LoraLinear.forward(x, w, a, b, 1.5f, null, y);
+             ExecutionContext ctx = ExecutionContext.create(GPU)) {
+            LoraLinear.forward(ExecutionContext.defaultFor(x.device()), x, w, a, b, 1.5f, null, y);
             float[] first = y.toFloatArray();
             for (int run = 0; run < 2; run++) {
                 y.fillBytes((byte) 0xFF);
-                LoraLinear.forward(x, w, a, b, 1.5f, null, y, stream);
-                stream.synchronize();
+                LoraLinear.forward(ctx, x, w, a, b, 1.5f, null, y);
+                ctx.synchronize();
                 float[] again = y.toFloatArray();
                 for (int i = 0; i < first.length; i++) {
                     assertEquals(Float.floatToIntBits(first[i]), Float.floatToIntBits(again[i]), "run " + run + ", element " + i);
                 }
             }
         }
+    }
+
+    /** A context on the GPU's legacy default stream with this Hopper choice. */
+    private static ExecutionContext hopper(Tuning.HopperGemm variant) {
+        return ExecutionContext.onStream(CudaStream.legacyDefault(CudaDevice.of(GPU)),
+                Tuning.defaults().withHopperGemm(variant));
     }
 }

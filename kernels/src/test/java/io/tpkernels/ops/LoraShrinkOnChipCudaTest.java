@@ -10,7 +10,9 @@ import io.tpkernels.runtime.CudaKernel;
 import io.tpkernels.runtime.CudaStream;
 import io.tpkernels.runtime.DType;
 import io.tpkernels.runtime.Device;
+import io.tpkernels.runtime.ExecutionContext;
 import io.tpkernels.runtime.Tensor;
+import io.tpkernels.runtime.Tuning;
 import io.tpkernels.testing.GpuTest;
 import io.tpkernels.testing.RandomData;
 import org.junit.jupiter.api.BeforeAll;
@@ -36,11 +38,16 @@ class LoraShrinkOnChipCudaTest {
     /** {@link GemmCuda#launchLoraOnChip} with every rank it is built for, asserted to take the shape. */
     private static void onChip(Tensor x, Tensor w, Tensor a, Tensor b, float s, Tensor columnScale, Tensor bias,
                                Tensor y) {
-        CudaStream stream = CudaStream.legacyDefault(y.cudaDevice());
-        CudaKernel kernel = LoraShrink.modeDuring(LoraShrink.Mode.ON_CHIP, () -> GemmCuda.loraOnChipKernel(x, w, a, b, y));
+        ExecutionContext ctx = tuned(Tuning.defaults().withLoraShrink(Tuning.LoraShrink.ON_CHIP));
+        CudaKernel kernel = GemmCuda.loraOnChipKernel(x, w, a, b, y, ctx);
         assertTrue(kernel != null, "the on-chip kernel takes this shape");
-        GemmCuda.launchLoraOnChip(kernel, x, w, a, b, s, columnScale, bias, y, stream);
-        stream.synchronize();
+        GemmCuda.launchLoraOnChip(kernel, x, w, a, b, s, columnScale, bias, y, ctx);
+        ctx.synchronize();
+    }
+
+    /** A context on the GPU's legacy default stream with {@code tuning}. */
+    private static ExecutionContext tuned(Tuning tuning) {
+        return ExecutionContext.onStream(CudaStream.legacyDefault(CudaDevice.of(GPU)), tuning);
     }
 
     @ParameterizedTest(name = "{0}: T={1} K={2} N={3} R={4}")
@@ -70,7 +77,7 @@ class LoraShrinkOnChipCudaTest {
              Tensor a = Tensor.ofFloats(DType.BF16, RandomData.moderate(3, r * k), r, k).copyTo(GPU);
              Tensor b = Tensor.zeros(GPU, DType.BF16, n, r);
              Tensor y = Tensor.allocate(GPU, DType.F32, t, n);
-             Tensor base = HopperGemm.variantDuring(HopperGemm.Variant.V1, () -> LmHead.logits(x, w, n))) {
+             Tensor base = LmHead.logits(tuned(Tuning.defaults().withHopperGemm(Tuning.HopperGemm.V1)), x, w, n)) {
             y.fillBytes((byte) 0xFF);
             onChip(x, w, a, b, 2f, null, null, y);
             float[] got = y.toFloatArray();
@@ -95,7 +102,7 @@ class LoraShrinkOnChipCudaTest {
         "SEPARATE, 100, 16, SHRINK_SEPARATE",
         "AUTO, 16, 16, DECODE",
     })
-    void routesEachShape(LoraShrink.Mode mode, int t, int r, LoraLinearCuda.Way expected) {
+    void routesEachShape(Tuning.LoraShrink mode, int t, int r, LoraLinearCuda.Way expected) {
         int k = 256;
         int n = 260;
         try (Tensor x = Tensor.allocate(GPU, DType.BF16, t, k);
@@ -103,8 +110,8 @@ class LoraShrinkOnChipCudaTest {
              Tensor a = Tensor.allocate(GPU, DType.BF16, r, k);
              Tensor b = Tensor.allocate(GPU, DType.BF16, n, r);
              Tensor y = Tensor.allocate(GPU, DType.F32, t, n)) {
-            CudaStream stream = CudaStream.legacyDefault(CudaDevice.of(GPU));
-            assertEquals(expected, LoraShrink.modeDuring(mode, () -> LoraLinearCuda.route(x, w, a, b, y, stream)).way());
+            ExecutionContext ctx = tuned(Tuning.defaults().withLoraShrink(mode));
+            assertEquals(expected, LoraLinearCuda.route(x, w, a, b, y, ctx).way());
         }
     }
 
@@ -115,37 +122,36 @@ class LoraShrinkOnChipCudaTest {
      */
     @Test
     void declinesWhatItIsNotBuiltForAndTheForwardStillMatches() {
-        assertTrue(launchable(DType.BF16, 64, 256, 384, 16, LoraShrink.Mode.AUTO, true));
-        assertFalse(launchable(DType.BF16, 64, 256, 384, 24, LoraShrink.Mode.AUTO, true));
-        assertTrue(launchable(DType.BF16, 64, 256, 384, 24, LoraShrink.Mode.ON_CHIP, true));
-        assertFalse(launchable(DType.BF16, 64, 256, 384, 16, LoraShrink.Mode.SEPARATE, true));
-        assertFalse(launchable(DType.BF16, 64, 256, 384, 72, LoraShrink.Mode.ON_CHIP, true));
-        assertFalse(launchable(DType.BF16, 16, 256, 384, 16, LoraShrink.Mode.ON_CHIP, true));
-        assertFalse(launchable(DType.BF16, 64, 256, 384, 16, LoraShrink.Mode.ON_CHIP, false));
-        assertFalse(launchable(DType.F32, 64, 256, 384, 16, LoraShrink.Mode.ON_CHIP, true));
-        assertFalse(launchable(DType.F16, 64, 256, 128, 16, LoraShrink.Mode.ON_CHIP, true));
-        assertTrue(launchable(DType.F16, 64, 256, 136, 16, LoraShrink.Mode.ON_CHIP, true));
-        LoraShrink.modeDuring(LoraShrink.Mode.SEPARATE,
-                () -> LoraLinearCpuTest.check(GPU, DType.BF16, 100, 256, 260, 24, 1.5f, true, 5));
+        assertTrue(launchable(DType.BF16, 64, 256, 384, 16, Tuning.LoraShrink.AUTO, true));
+        assertFalse(launchable(DType.BF16, 64, 256, 384, 24, Tuning.LoraShrink.AUTO, true));
+        assertTrue(launchable(DType.BF16, 64, 256, 384, 24, Tuning.LoraShrink.ON_CHIP, true));
+        assertFalse(launchable(DType.BF16, 64, 256, 384, 16, Tuning.LoraShrink.SEPARATE, true));
+        assertFalse(launchable(DType.BF16, 64, 256, 384, 72, Tuning.LoraShrink.ON_CHIP, true));
+        assertFalse(launchable(DType.BF16, 16, 256, 384, 16, Tuning.LoraShrink.ON_CHIP, true));
+        assertFalse(launchable(DType.BF16, 64, 256, 384, 16, Tuning.LoraShrink.ON_CHIP, false));
+        assertFalse(launchable(DType.F32, 64, 256, 384, 16, Tuning.LoraShrink.ON_CHIP, true));
+        assertFalse(launchable(DType.F16, 64, 256, 128, 16, Tuning.LoraShrink.ON_CHIP, true));
+        assertTrue(launchable(DType.F16, 64, 256, 136, 16, Tuning.LoraShrink.ON_CHIP, true));
+        LoraLinearCpuTest.check(tuned(Tuning.defaults().withLoraShrink(Tuning.LoraShrink.SEPARATE)), DType.BF16, 100,
+                256, 260, 24, 1.5f, true, 5);
     }
 
     /** Whether the on-chip kernel takes the shape; if it does not, y is left as it was (all bytes 0xFF). */
-    private static boolean launchable(DType dtype, int t, int k, int n, int r, LoraShrink.Mode mode, boolean hopper) {
+    private static boolean launchable(DType dtype, int t, int k, int n, int r, Tuning.LoraShrink mode, boolean hopper) {
         try (Tensor x = Tensor.ofFloats(dtype, RandomData.moderate(1, t * k), t, k).copyTo(GPU);
              Tensor w = Tensor.ofFloats(dtype, RandomData.moderate(2, n * k), n, k).copyTo(GPU);
              Tensor a = Tensor.ofFloats(dtype, RandomData.moderate(3, r * k), r, k).copyTo(GPU);
              Tensor b = Tensor.ofFloats(dtype, RandomData.moderate(4, n * r), n, r).copyTo(GPU);
              Tensor y = Tensor.allocate(GPU, DType.F32, t, n)) {
             y.fillBytes((byte) 0xFF);
-            CudaStream stream = CudaStream.legacyDefault(CudaDevice.of(GPU));
-            CudaKernel kernel = LoraShrink.modeDuring(mode, () -> hopper
-                    ? GemmCuda.loraOnChipKernel(x, w, a, b, y)
-                    : HopperGemm.disabledDuring(() -> GemmCuda.loraOnChipKernel(x, w, a, b, y)));
+            ExecutionContext ctx = tuned(Tuning.defaults().withLoraShrink(mode)
+                    .withHopperGemm(hopper ? Tuning.HopperGemm.V1 : Tuning.HopperGemm.OFF));
+            CudaKernel kernel = GemmCuda.loraOnChipKernel(x, w, a, b, y, ctx);
             boolean taken = kernel != null;
             if (taken) {
-                GemmCuda.launchLoraOnChip(kernel, x, w, a, b, 1f, null, null, y, stream);
+                GemmCuda.launchLoraOnChip(kernel, x, w, a, b, 1f, null, null, y, ctx);
             }
-            stream.synchronize();
+            ctx.synchronize();
             if (!taken) {
                 for (float v : y.toFloatArray()) {
                     assertEquals(0xFFFFFFFF, Float.floatToRawIntBits(v), "a declined call wrote y");

@@ -9,7 +9,9 @@ import io.tpkernels.runtime.CudaDevice;
 import io.tpkernels.runtime.CudaStream;
 import io.tpkernels.runtime.DType;
 import io.tpkernels.runtime.Device;
+import io.tpkernels.runtime.ExecutionContext;
 import io.tpkernels.runtime.Tensor;
+import io.tpkernels.runtime.Tuning;
 import io.tpkernels.testing.GpuTest;
 import io.tpkernels.testing.Poison;
 import io.tpkernels.testing.RandomData;
@@ -37,9 +39,9 @@ class VocabArgmaxCudaTest {
         try (Tensor logits = hostLogits.copyTo(GPU);
              VocabArgmax.Local out = new VocabArgmax.Local(Poison.poison(Tensor.allocate(GPU, DType.F32, t)),
                      Poison.poison(Tensor.allocate(GPU, DType.I64, t)))) {
-            CudaStream stream = CudaStream.legacyDefault(CudaDevice.of(GPU));
-            VocabArgmax.local(logits, valid, start, out, stream);
-            stream.synchronize();
+            ExecutionContext ctx = ExecutionContext.onStream(CudaStream.legacyDefault(CudaDevice.of(GPU)), Tuning.defaults());
+            VocabArgmax.local(ctx, logits, valid, start, out);
+            ctx.synchronize();
             return new VocabArgmax.Local(out.values().copyTo(Device.CPU), out.ids().copyTo(Device.CPU));
         }
     }
@@ -57,7 +59,7 @@ class VocabArgmaxCudaTest {
     /** GPU and CPU agree bit for bit (values compared by their bits: {@code −0 ≠ +0}); returns the GPU's result. */
     private static VocabArgmax.Local assertSameAsCpu(Tensor hostLogits, long valid, long start) {
         VocabArgmax.Local gpu = onGpu(hostLogits, valid, start);
-        try (VocabArgmax.Local cpu = VocabArgmax.local(hostLogits, valid, start)) {
+        try (VocabArgmax.Local cpu = VocabArgmax.local(ExecutionContext.cpu(), hostLogits, valid, start)) {
             assertArrayEquals(ids(cpu), ids(gpu), "ids");
             float[] c = cpu.values().toFloatArray();
             float[] g = gpu.values().toFloatArray();
@@ -101,7 +103,7 @@ class VocabArgmaxCudaTest {
             assertTrue(ids[5] >= 1000 && ids[5] < 5000, "a valid column: " + ids[5]);
             assertEquals(4999, ids[6]);
             // The allocating form runs the same kernel.
-            try (Tensor logits = host.copyTo(GPU); VocabArgmax.Local allocated = VocabArgmax.local(logits, 4000, 1000)) {
+            try (Tensor logits = host.copyTo(GPU); VocabArgmax.Local allocated = VocabArgmax.local(ExecutionContext.defaultFor(GPU), logits, 4000, 1000)) {
                 assertArrayEquals(ids, ids(allocated));
                 assertArrayEquals(gpu.values().toFloatArray(), allocated.values().toFloatArray());
             }
@@ -213,7 +215,7 @@ class VocabArgmaxCudaTest {
             for (int r = 3; r >= 0; r--) { // the order ranks arrive in does not matter
                 try (Tensor host = Tensor.ofFloats(DType.F32, logits[r], t, s)) {
                     gpu.add(onGpu(host, valid[r], 300L * r));
-                    cpu.add(VocabArgmax.local(host, valid[r], 300L * r));
+                    cpu.add(VocabArgmax.local(ExecutionContext.cpu(), host, valid[r], 300L * r));
                 }
             }
             long[] expected = {599, 250, 1000, 303, 0};
@@ -231,26 +233,26 @@ class VocabArgmaxCudaTest {
         int s = 3000;
         try (Tensor host = Tensor.ofFloats(DType.F32, RandomData.floats(12, t * s), t, s);
              Tensor gpu = host.copyTo(GPU);
-             VocabArgmax.Local cpu = VocabArgmax.local(host, 2900, 500);
+             VocabArgmax.Local cpu = VocabArgmax.local(ExecutionContext.cpu(), host, 2900, 500);
              VocabArgmax.Local out = new VocabArgmax.Local(Tensor.allocate(GPU, DType.F32, t),
                      Tensor.allocate(GPU, DType.I64, t));
-             CudaStream stream = CudaStream.create(CudaDevice.of(GPU))) {
+             ExecutionContext ctx = ExecutionContext.create(GPU)) {
             for (int run = 0; run < 2; run++) {
                 Poison.poison(out.values());
                 Poison.poison(out.ids());
-                VocabArgmax.local(gpu, 2900, 500, out, stream);
-                stream.synchronize();
+                VocabArgmax.local(ctx, gpu, 2900, 500, out);
+                ctx.synchronize();
                 assertArrayEquals(cpu.values().toFloatArray(), out.values().toFloatArray());
                 assertArrayEquals(ids(cpu), ids(out));
             }
             try (VocabArgmax.Local shortOut = new VocabArgmax.Local(Tensor.allocate(GPU, DType.F32, t - 1),
                     Tensor.allocate(GPU, DType.I64, t - 1))) {
                 IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                        () -> VocabArgmax.local(gpu, 2900, 500, shortOut, stream));
+                        () -> VocabArgmax.local(ctx, gpu, 2900, 500, shortOut));
                 assertTrue(e.getMessage().contains("[" + t + "]"), e.getMessage());
             }
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                    () -> VocabArgmax.local(host, 2900, 500, out, stream));
+                    () -> VocabArgmax.local(ctx, host, 2900, 500, out));
             assertTrue(e.getMessage().contains("on cpu"), e.getMessage());
         }
     }

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tpkernels.runtime.DType;
+import io.tpkernels.runtime.ExecutionContext;
 import io.tpkernels.runtime.Tensor;
 import io.tpkernels.testing.RandomData;
 import java.util.List;
@@ -24,7 +25,7 @@ class VocabArgmaxTest {
     void largestValueWinsAndTiesGoToTheSmallestId() {
         float[] logits = {1, 5, 5, 2, NEG, NEG,   // tie between columns 1 and 2: column 1
                           -3, -1, -2, -1, NEG, NEG};
-        try (Tensor l = Tensor.ofFloats(DType.F32, logits, 2, 6); VocabArgmax.Local r = VocabArgmax.local(l, 4, 100)) {
+        try (Tensor l = Tensor.ofFloats(DType.F32, logits, 2, 6); VocabArgmax.Local r = VocabArgmax.local(ExecutionContext.defaultFor(l.device()), l, 4, 100)) {
             assertArrayEquals(new float[] {5, -1}, r.values().toFloatArray());
             assertEquals(101, DType.I64.getLong(r.ids().hostSegment(), 0));
             assertEquals(101, DType.I64.getLong(r.ids().hostSegment(), 1));
@@ -34,10 +35,10 @@ class VocabArgmaxTest {
     @Test
     void paddingNeverWinsEvenWhenEveryRealLogitIsMinusInfinity() {
         float[] logits = {NEG, NEG, NEG, NEG};
-        try (Tensor l = Tensor.ofFloats(DType.F32, logits, 1, 4); VocabArgmax.Local r = VocabArgmax.local(l, 2, 10)) {
+        try (Tensor l = Tensor.ofFloats(DType.F32, logits, 1, 4); VocabArgmax.Local r = VocabArgmax.local(ExecutionContext.defaultFor(l.device()), l, 2, 10)) {
             assertEquals(10, DType.I64.getLong(r.ids().hostSegment(), 0), "a real column, not padding");
         }
-        try (Tensor l = Tensor.ofFloats(DType.F32, logits, 1, 4); VocabArgmax.Local r = VocabArgmax.local(l, 0, 10)) {
+        try (Tensor l = Tensor.ofFloats(DType.F32, logits, 1, 4); VocabArgmax.Local r = VocabArgmax.local(ExecutionContext.defaultFor(l.device()), l, 0, 10)) {
             assertEquals(VocabArgmax.NO_ID, DType.I64.getLong(r.ids().hostSegment(), 0));
         }
     }
@@ -46,7 +47,7 @@ class VocabArgmaxTest {
     void aNanIsSurfacedNotHiddenAndNansTieToTheSmallestId() {
         float nan = Float.NaN;
         float[] logits = {1, nan, 3, Float.POSITIVE_INFINITY, /* t1 */ 2, nan, nan, 7, /* t2: NaN in padding */ 4, 1, 2, nan};
-        try (Tensor l = Tensor.ofFloats(DType.F32, logits, 3, 4); VocabArgmax.Local r = VocabArgmax.local(l, 3, 0)) {
+        try (Tensor l = Tensor.ofFloats(DType.F32, logits, 3, 4); VocabArgmax.Local r = VocabArgmax.local(ExecutionContext.defaultFor(l.device()), l, 3, 0)) {
             assertArrayEquals(new long[] {1, 1, 0}, ids(r));
             float[] values = r.values().toFloatArray();
             assertTrue(Float.isNaN(values[0]) && Float.isNaN(values[1]) && values[2] == 4, java.util.Arrays.toString(values));
@@ -63,7 +64,7 @@ class VocabArgmaxTest {
         assertTrue(VocabArgmax.beats(-0f, 1, 0f, 5));
         assertTrue(VocabArgmax.beats(0f, 1, -0f, 5));
         float[] logits = {-1, -0f, 0f, -3, /* t1 */ -2, 0f, -0f, -0f, /* t2: +0 in padding */ -5, -0f, -1, 0f};
-        try (Tensor l = Tensor.ofFloats(DType.F32, logits, 3, 4); VocabArgmax.Local r = VocabArgmax.local(l, 3, 10)) {
+        try (Tensor l = Tensor.ofFloats(DType.F32, logits, 3, 4); VocabArgmax.Local r = VocabArgmax.local(ExecutionContext.defaultFor(l.device()), l, 3, 10)) {
             assertArrayEquals(new long[] {11, 11, 11}, ids(r));
             float[] values = r.values().toFloatArray();
             assertEquals(Float.floatToRawIntBits(-0f), Float.floatToRawIntBits(values[0]), "the winner's -0");
@@ -78,9 +79,9 @@ class VocabArgmaxTest {
         try (Tensor l0 = Tensor.ofFloats(DType.F32, new float[] {-1, -2, /* t1 */ -1, 0f}, 2, 2);
              Tensor l1 = Tensor.ofFloats(DType.F32, new float[] {-1, -0f, /* t1 */ -3, -4}, 2, 2);
              Tensor l2 = Tensor.ofFloats(DType.F32, new float[] {0f, -5, /* t1 */ -6, -0f}, 2, 2);
-             VocabArgmax.Local r0 = VocabArgmax.local(l0, 2, 0);
-             VocabArgmax.Local r1 = VocabArgmax.local(l1, 2, 2);
-             VocabArgmax.Local r2 = VocabArgmax.local(l2, 2, 4)) {
+             VocabArgmax.Local r0 = VocabArgmax.local(ExecutionContext.defaultFor(l0.device()), l0, 2, 0);
+             VocabArgmax.Local r1 = VocabArgmax.local(ExecutionContext.defaultFor(l1.device()), l1, 2, 2);
+             VocabArgmax.Local r2 = VocabArgmax.local(ExecutionContext.defaultFor(l2.device()), l2, 2, 4)) {
             assertArrayEquals(new long[] {3, 1}, VocabArgmax.combine(List.of(r2, r0, r1)));
             assertArrayEquals(new long[] {3, 1}, VocabArgmax.combine(List.of(r0, r1, r2)));
         }
@@ -96,7 +97,7 @@ class VocabArgmaxTest {
         try (Tensor gathered = Tensor.allocate(io.tpkernels.runtime.Device.CPU, DType.I64, 3 * n)) {
             for (int r = 0; r < 3; r++) {
                 try (Tensor l = Tensor.ofFloats(DType.F32, logits[r], t, 2);
-                     Tensor packed = VocabArgmax.localPacked(l, 2, 2L * r);
+                     Tensor packed = VocabArgmax.localPacked(ExecutionContext.defaultFor(l.device()), l, 2, 2L * r);
                      Tensor into = gathered.rows(r * n, (r + 1) * n)) {
                     into.copyFrom(packed);
                 }
@@ -111,7 +112,7 @@ class VocabArgmaxTest {
     void bf16LogitsAreReadAsTheirValues() {
         // 1.00390625 is 1 + 2^-8, between two BF16 values: it rounds to 1, a tie with column 0.
         float[] logits = {1, 0.5f, 1.00390625f, -2, /* t1 */ -0.75f, 3.5f, 3.5f, 100};
-        try (Tensor l = Tensor.ofFloats(DType.BF16, logits, 2, 4); VocabArgmax.Local r = VocabArgmax.local(l, 3, 7)) {
+        try (Tensor l = Tensor.ofFloats(DType.BF16, logits, 2, 4); VocabArgmax.Local r = VocabArgmax.local(ExecutionContext.defaultFor(l.device()), l, 3, 7)) {
             assertArrayEquals(new long[] {7, 8}, ids(r));
             assertArrayEquals(new float[] {1, 3.5f}, r.values().toFloatArray());
         }
@@ -123,7 +124,7 @@ class VocabArgmaxTest {
                                    @ForAll @IntRange(min = 0, max = 300) int valid, @ForAll long seed) {
         Assume.that(valid <= s);
         try (Tensor l = Tensor.ofFloats(DType.BF16, RandomData.moderate(seed, t * s), t, s);
-             VocabArgmax.Local r = VocabArgmax.local(l, valid, 64)) {
+             VocabArgmax.Local r = VocabArgmax.local(ExecutionContext.defaultFor(l.device()), l, valid, 64)) {
             float[] rounded = l.toFloatArray();
             long[] expected = new long[t];
             for (int i = 0; i < t; i++) {
@@ -153,8 +154,8 @@ class VocabArgmaxTest {
         // Two ranks of S = 3: rank 0 ids 0..2, rank 1 ids 3..5 (valid 2, one padding column).
         try (Tensor l0 = Tensor.ofFloats(DType.F32, new float[] {1, 7, 2, /* t1 */ 4, 4, 0}, 2, 3);
              Tensor l1 = Tensor.ofFloats(DType.F32, new float[] {7, 3, NEG, /* t1 */ 9, 1, NEG}, 2, 3);
-             VocabArgmax.Local r0 = VocabArgmax.local(l0, 3, 0);
-             VocabArgmax.Local r1 = VocabArgmax.local(l1, 2, 3)) {
+             VocabArgmax.Local r0 = VocabArgmax.local(ExecutionContext.defaultFor(l0.device()), l0, 3, 0);
+             VocabArgmax.Local r1 = VocabArgmax.local(ExecutionContext.defaultFor(l1.device()), l1, 2, 3)) {
             long[] ids = VocabArgmax.combine(List.of(r1, r0));
             assertArrayEquals(new long[] {1, 3}, ids, "token 0: 7 at ids 1 and 3 goes to 1; token 1: 9 at id 3");
         }
@@ -169,8 +170,8 @@ class VocabArgmaxTest {
                                              @ForAll @IntRange(min = 0, max = 12) int valid, @ForAll long seed) {
         Assume.that(valid <= s);
         try (Tensor l = Tensor.ofFloats(DType.F32, RandomData.moderate(seed, t * s), t, s);
-             VocabArgmax.Local expected = VocabArgmax.local(l, valid, 1000);
-             Tensor packed = VocabArgmax.localPacked(l, valid, 1000);
+             VocabArgmax.Local expected = VocabArgmax.local(ExecutionContext.defaultFor(l.device()), l, valid, 1000);
+             Tensor packed = VocabArgmax.localPacked(ExecutionContext.defaultFor(l.device()), l, valid, 1000);
              VocabArgmax.Local got = VocabArgmax.unpack(packed, t)) {
             assertEquals(VocabArgmax.packedLength(t), packed.dim(0));
             assertArrayEquals(expected.values().toFloatArray(), got.values().toFloatArray());

@@ -74,7 +74,7 @@ class CudaRuntimeTest {
              Tensor gpuSrc = src.copyTo(device.device());
              Tensor gpuDst = Tensor.allocate(device.device(), DType.BF16, 1 << 20)) {
             start.record(stream);
-            Cast.into(gpuSrc, gpuDst, stream);
+            Cast.into(ExecutionContext.onStream(stream, Tuning.defaults()), gpuSrc, gpuDst);
             end.record(stream);
             end.synchronize();
             float ms = end.millisSince(start);
@@ -121,7 +121,7 @@ class CudaRuntimeTest {
         try (Tensor src = Tensor.ofFloats(DType.F32, values, values.length);
              Tensor gpuSrc = src.copyTo(device.device());
              Tensor gpuDst = Tensor.allocate(device.device(), DType.BF16, values.length);
-             Tensor expected = Cast.to(src, DType.BF16)) {
+             Tensor expected = Cast.to(ExecutionContext.defaultFor(src.device()), src, DType.BF16)) {
             gpuDst.fillBytes((byte) 0xFF);
             CudaStream stream = CudaStream.legacyDefault(device);
             kernel.launch(stream, 8, 256, 0,

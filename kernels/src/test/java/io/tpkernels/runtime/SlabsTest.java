@@ -21,7 +21,7 @@ class SlabsTest {
         int length = (seed / 7) % (shape[dim] - start + 1);
         float[] v = RandomData.floats(seed, a * b * c);
         try (Tensor t = Tensor.ofFloats(DType.F32, v, a, b, c);
-             Tensor n = Slabs.narrow(t, dim, start, length)) {
+             Tensor n = Slabs.narrow(ExecutionContext.defaultFor(t.device()), t, dim, start, length)) {
             int[] s = shape.clone();
             s[dim] = length;
             float[] expected = new float[s[0] * s[1] * s[2]];
@@ -41,7 +41,7 @@ class SlabsTest {
     @Test
     void aSlabPastTheEndIsRejected() {
         try (Tensor t = Tensor.ofFloats(DType.F32, RandomData.floats(1, 6), 2, 3)) {
-            assertThrows(IllegalArgumentException.class, () -> Slabs.narrow(t, 1, 2, 2));
+            assertThrows(IllegalArgumentException.class, () -> Slabs.narrow(ExecutionContext.defaultFor(t.device()), t, 1, 2, 2));
         }
     }
 }

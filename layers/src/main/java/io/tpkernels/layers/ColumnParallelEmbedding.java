@@ -40,9 +40,9 @@ public final class ColumnParallelEmbedding implements AutoCloseable {
         if (output == Tokens.SHARDED) {
             Activations.shardedTokens("ColumnParallelEmbedding", ids.numel(), ctx);
         }
-        Tensor slice = Ids.lookup("ColumnParallelEmbedding", ids, ctx, i -> EmbeddingLookup.hiddenParallel(i, weight));
+        Tensor slice = Ids.lookup("ColumnParallelEmbedding", ids, ctx, i -> EmbeddingLookup.hiddenParallel(ctx.exec(), i, weight));
         try (slice) {
-            return output == Tokens.REPLICATED ? ctx.tp().allGather(slice, 1) : ctx.tp().allToAll(slice, 0, 1);
+            return output == Tokens.REPLICATED ? ctx.tp().allGather(ctx.exec(), slice, 1) : ctx.tp().allToAll(ctx.exec(), slice, 0, 1);
         }
     }
 

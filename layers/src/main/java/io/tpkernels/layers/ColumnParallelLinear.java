@@ -57,14 +57,14 @@ public class ColumnParallelLinear implements AutoCloseable {
      * when the input is token-sharded); the caller owns the result. */
     public Tensor forward(Tensor x) {
         Activations.require(getClass().getSimpleName(), x, -1, inFeatures, ctx);
-        Tensor full = input == Tokens.SHARDED ? ctx.tp().allGather(x, 0) : x;
+        Tensor full = input == Tokens.SHARDED ? ctx.tp().allGather(ctx.exec(), x, 0) : x;
         try {
             Tensor local = localProduct(full);
             if (!gatherOutput) {
                 return local;
             }
             try (local) {
-                return ctx.tp().allGather(local, 1);
+                return ctx.tp().allGather(ctx.exec(), local, 1);
             }
         } finally {
             if (full != x) {
@@ -75,7 +75,7 @@ public class ColumnParallelLinear implements AutoCloseable {
 
     /** {@code y_r = x·W_rᵀ + b_r}: this rank's columns of the output. */
     Tensor localProduct(Tensor x) {
-        return Linear.forward(x, weight, bias);
+        return Linear.forward(ctx.exec(), x, weight, bias);
     }
 
     /** The full output size N. */

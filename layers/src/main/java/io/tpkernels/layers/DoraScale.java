@@ -39,7 +39,7 @@ final class DoraScale {
         float[] total;
         try (Tensor host = Tensor.ofFloats(DType.F32, asFloats, asFloats.length);
              Tensor sums = host.copyTo(ctx.device())) {
-            ctx.tp().allReduce(sums, ReduceOp.SUM);
+            ctx.tp().allReduce(ctx.exec(), sums, ReduceOp.SUM);
             total = sums.toFloatArray();
         }
         double[] squares = new double[total.length];

@@ -1,6 +1,7 @@
 package io.tpkernels.layers;
 
 import io.tpkernels.layers.weights.WeightSource;
+import io.tpkernels.ops.LoraLinear;
 import io.tpkernels.runtime.Tensor;
 import io.tpkernels.shard.ShardRange;
 
@@ -37,15 +38,18 @@ public final class LoRAColumnParallelLinear extends ColumnParallelLinear {
 
     @Override
     Tensor localProduct(Tensor x) {
-        return lora.forward(x, weight, bias, true);
+        return lora.forward(ctx.exec(), x, weight, bias, true);
     }
 
-    /** This rank's {@code A} ({@code [R, K]}, all of it). Not a copy: do not close. */
+    /**
+     * This rank's {@code A} ({@code [R, K]}, all of it; on a GPU with a rank whose rows are not a multiple of 16 bytes,
+     * {@code [R', K]} zero-padded, see {@link LoraLinear#padRank}). Not a copy: do not close.
+     */
     public Tensor loraA() {
         return lora.a();
     }
 
-    /** This rank's rows of {@code B} ({@code [N/tp, R]}). Not a copy: do not close. */
+    /** This rank's rows of {@code B} ({@code [N/tp, R]}, or {@code [N/tp, R']} padded as A is). Not a copy: do not close. */
     public Tensor loraB() {
         return lora.b();
     }

@@ -2,6 +2,7 @@ package io.tpkernels.layers;
 
 import io.tpkernels.layers.weights.WeightSource;
 import io.tpkernels.ops.Elementwise;
+import io.tpkernels.ops.LoraLinear;
 import io.tpkernels.runtime.Tensor;
 
 /**
@@ -36,22 +37,25 @@ public final class LoRARowParallelLinear extends RowParallelLinear {
 
     @Override
     Tensor localProduct(Tensor x) {
-        return lora.forward(x, weight, null, false);
+        return lora.forward(ctx.exec(), x, weight, null, false);
     }
 
     @Override
     void scaleReduced(Tensor y) {
         if (lora.doraScale() != null) {
-            Elementwise.scaleColumnsInPlace(y, lora.doraScale());
+            Elementwise.scaleColumnsInPlace(ctx.exec(), y, lora.doraScale());
         }
     }
 
-    /** This rank's columns of {@code A} ({@code [R, K/tp]}). Not a copy: do not close. */
+    /**
+     * This rank's columns of {@code A} ({@code [R, K/tp]}; on a GPU with a rank whose rows are not a multiple of 16
+     * bytes, {@code [R', K/tp]} zero-padded, see {@link LoraLinear#padRank}). Not a copy: do not close.
+     */
     public Tensor loraA() {
         return lora.a();
     }
 
-    /** This rank's {@code B} ({@code [N, R]}, all of it). Not a copy: do not close. */
+    /** This rank's {@code B} ({@code [N, R]}, all of it, or {@code [N, R']} padded as A is). Not a copy: do not close. */
     public Tensor loraB() {
         return lora.b();
     }

@@ -5,6 +5,7 @@ import io.tpkernels.layers.weights.ShardLoader;
 import io.tpkernels.layers.weights.WeightException;
 import io.tpkernels.ops.Cast;
 import io.tpkernels.ops.LoraLinear;
+import io.tpkernels.runtime.ExecutionContext;
 import io.tpkernels.runtime.Tensor;
 import io.tpkernels.shard.ShardRange;
 import java.util.Arrays;
@@ -17,36 +18,44 @@ import java.util.Arrays;
  * applied in the fused kernel's epilogue; for a row-parallel one all of it, applied after the layer's collective.
  */
 final class LoraShard implements AutoCloseable {
+    /**
+     * {@code A} and {@code B} as the kernels take them: on a GPU, for a rank whose rows are not a multiple of 16
+     * bytes, zero-padded once here to the next rank that is ({@link LoraLinear#padRank}: the same product), with the
+     * copies as loaded freed, so that the device holds one copy of the adapter and no forward stages it again.
+     */
     private final Tensor a;
     private final Tensor b;
     private final float scale;
     /** DoRA's F32 output scale ({@code [N_r]} column-parallel, {@code [N]} row-parallel), or {@code null}. */
     private final Tensor doraScale;
-    /**
-     * On a GPU, for a rank whose rows are not a multiple of 16 bytes: {@code A} and {@code B} zero-padded once here,
-     * so that no forward stages them again ({@link LoraLinear#padRank}); otherwise {@code null}.
-     */
-    private final LoraLinear.Padded padded;
 
-    LoraShard(Tensor a, Tensor b, float scale) {
-        this(a, b, scale, null);
+    LoraShard(Tensor a, Tensor b, float scale, ExecutionContext exec) {
+        this(a, b, scale, null, exec);
     }
 
-    LoraShard(Tensor a, Tensor b, float scale, Tensor doraScale) {
-        this.a = a;
-        this.b = b;
+    LoraShard(Tensor a, Tensor b, float scale, Tensor doraScale, ExecutionContext exec) {
         this.scale = scale;
         this.doraScale = doraScale;
         boolean unaligned = LoraLinear.paddedRank(a.dim(0), a.dtype()) != a.dim(0);
-        this.padded = a.device().isCuda() && unaligned ? LoraLinear.padRank(a, b) : null;
+        if (a.device().isCuda() && unaligned) {
+            LoraLinear.Padded padded = LoraLinear.padRank(exec, a, b);
+            exec.synchronize(); // the copies are read before the originals are freed
+            a.close();
+            b.close();
+            this.a = padded.a();
+            this.b = padded.b();
+        } else {
+            this.a = a;
+            this.b = b;
+        }
     }
 
-    /** This rank's {@code A} as loaded. */
+    /** This rank's {@code A} ({@code [R', K]} with rows past R zero where it was padded). */
     Tensor a() {
         return a;
     }
 
-    /** This rank's {@code B} as loaded. */
+    /** This rank's {@code B} ({@code [N, R']} with columns past R zero where it was padded). */
     Tensor b() {
         return b;
     }
@@ -61,13 +70,12 @@ final class LoraShard implements AutoCloseable {
     }
 
     /**
-     * {@code g ⊙ (x·Wᵀ + s·(x·Aᵀ)·Bᵀ) (+ bias)} with this shard's adapter, padded or as loaded; {@code g} is DoRA's
+     * {@code g ⊙ (x·Wᵀ + s·(x·Aᵀ)·Bᵀ) (+ bias)} with this shard's adapter; {@code g} is DoRA's
      * scale when {@code scaled} (a column-parallel layer), else none.
      */
-    Tensor forward(Tensor x, Tensor weight, Tensor bias, boolean scaled) {
+    Tensor forward(ExecutionContext exec, Tensor x, Tensor weight, Tensor bias, boolean scaled) {
         Tensor g = scaled ? doraScale : null;
-        return padded == null ? LoraLinear.forwardColumnScaled(x, weight, a, b, scale, g, bias)
-                : LoraLinear.forwardColumnScaled(x, weight, padded.a(), padded.b(), scale, g, bias);
+        return LoraLinear.forwardColumnScaled(exec, x, weight, a, b, scale, g, bias);
     }
 
     /**
@@ -80,10 +88,10 @@ final class LoraShard implements AutoCloseable {
                 Tensor a = Tensor.allocate(ctx.device(), ctx.precision().dtype(), init.rank(), k);
                 try {
                     if (ctx.rank() == 0) {
-                        fillFromSeed(a, init.seed());
+                        fillFromSeed(a, init.seed(), ctx.exec());
                     }
-                    ctx.tp().broadcast(a, 0); // replicated A: rank 0's draws everywhere
-                    yield new LoraShard(a, zeros(ctx, outputs.length(), init.rank()), init.scale());
+                    ctx.tp().broadcast(ctx.exec(), a, 0); // replicated A: rank 0's draws everywhere
+                    yield new LoraShard(a, zeros(ctx, outputs.length(), init.rank()), init.scale(), ctx.exec());
                 } catch (RuntimeException e) {
                     a.close();
                     throw e;
@@ -110,10 +118,10 @@ final class LoraShard implements AutoCloseable {
                 try {
                     if (ctx.rank() == 0) {
                         full = Tensor.allocate(ctx.device(), ctx.precision().dtype(), init.rank(), inputs.size());
-                        fillFromSeed(full, init.seed());
+                        fillFromSeed(full, init.seed(), ctx.exec());
                     }
-                    Tensor a = ctx.tp().scatterFromRank(full, 0, 1);
-                    yield new LoraShard(a, zeros(ctx, n, init.rank()), init.scale());
+                    Tensor a = ctx.tp().scatterFromRank(ctx.exec(), full, 0, 1);
+                    yield new LoraShard(a, zeros(ctx, n, init.rank()), init.scale(), ctx.exec());
                 } finally {
                     if (full != null) {
                         full.close();
@@ -158,12 +166,12 @@ final class LoraShard implements AutoCloseable {
                     rows == null ? 0 : rows.start(), rows == null ? fullB[0] : rows.end(), ctx.size(), ctx.rank(),
                     ctx.device(), ctx.precision().dtype());
             if (!ad.isDora()) {
-                return new LoraShard(a, b, ad.scale());
+                return new LoraShard(a, b, ad.scale(), ctx.exec());
             }
             float[] m = magnitude(ad, fullB[0], rows, ctx);
             Tensor g = rows != null ? DoraScale.forColumn(weight, a, b, ad.scale(), m, ctx)
                     : DoraScale.forRow(weight, a, b, ad.scale(), m, ctx);
-            return new LoraShard(a, b, ad.scale(), g);
+            return new LoraShard(a, b, ad.scale(), g, ctx.exec());
         } catch (RuntimeException e) {
             a.close();
             if (b != null) {
@@ -183,14 +191,14 @@ final class LoraShard implements AutoCloseable {
         }
     }
 
-    private static void fillFromSeed(Tensor target, long seed) {
+    private static void fillFromSeed(Tensor target, long seed, ExecutionContext exec) {
         try (Tensor drawn = LoraInit.kaimingUniform(seed, (int) target.dim(0), target.dim(1))) {
             if (!target.device().isCuda()) {
-                Cast.into(drawn, target);
+                Cast.into(exec, drawn, target);
                 return;
             }
             try (Tensor moved = drawn.copyTo(target.device())) {
-                Cast.into(moved, target);
+                Cast.into(exec, moved, target); // queued: `moved` is freed in the device's order by cuMemFree
             }
         }
     }
@@ -203,9 +211,6 @@ final class LoraShard implements AutoCloseable {
     public void close() {
         a.close();
         b.close();
-        if (padded != null) {
-            padded.close();
-        }
         if (doraScale != null) {
             doraScale.close();
         }

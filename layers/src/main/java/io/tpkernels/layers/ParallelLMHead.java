@@ -63,13 +63,13 @@ public final class ParallelLMHead implements AutoCloseable {
             tiedTo.requireOpen("ParallelLMHead on rank " + ctx.rank() + " (tied)");
         }
         Activations.require("ParallelLMHead", x, -1, hidden, ctx);
-        return LmHead.logits(x, weight, shard.shardSize());
+        return LmHead.logits(ctx.exec(), x, weight, shard.shardSize());
     }
 
     /** {@code [T, V]} F32 logits on every rank: the shards all-gathered, padding columns dropped. */
     public Tensor logits(Tensor x) {
-        try (Tensor local = localLogits(x); Tensor padded = ctx.tp().allGather(local, 1)) {
-            return Slabs.narrow(padded, 1, 0, shard.vocabSize());
+        try (Tensor local = localLogits(x); Tensor padded = ctx.tp().allGather(ctx.exec(), local, 1)) {
+            return Slabs.narrow(ctx.exec(), padded, 1, 0, shard.vocabSize());
         }
     }
 
@@ -81,8 +81,8 @@ public final class ParallelLMHead implements AutoCloseable {
     public long[] argmax(Tensor x) {
         long t = x.dim(0);
         try (Tensor local = localLogits(x);
-             Tensor mine = VocabArgmax.localPacked(local, shard.validRows(), shard.start());
-             Tensor all = ctx.tp().allGather(mine, 0)) {
+             Tensor mine = VocabArgmax.localPacked(ctx.exec(), local, shard.validRows(), shard.start());
+             Tensor all = ctx.tp().allGather(ctx.exec(), mine, 0)) {
             return VocabArgmax.combineGathered(all, ctx.size(), t);
         }
     }

@@ -66,7 +66,7 @@ public class RowParallelLinear implements AutoCloseable {
         if (output == Tokens.SHARDED) {
             Activations.shardedTokens(layer, x.dim(0), ctx);
         }
-        Tensor mine = inputIsParallel ? x : Slabs.narrow(x, 1, inputs.start(), inputs.length());
+        Tensor mine = inputIsParallel ? x : Slabs.narrow(ctx.exec(), x, 1, inputs.start(), inputs.length());
         Tensor y;
         try {
             Tensor partial = localProduct(mine);
@@ -79,7 +79,7 @@ public class RowParallelLinear implements AutoCloseable {
         try {
             scaleReduced(y);
             if (bias != null) {
-                Elementwise.addBiasInPlace(y, bias);
+                Elementwise.addBiasInPlace(ctx.exec(), y, bias);
             }
         } catch (RuntimeException e) {
             y.close();
@@ -96,10 +96,10 @@ public class RowParallelLinear implements AutoCloseable {
     private Tensor reduce(Tensor partial) {
         try {
             if (output == Tokens.REPLICATED) {
-                ctx.tp().allReduce(partial, ReduceOp.SUM);
+                ctx.tp().allReduce(ctx.exec(), partial, ReduceOp.SUM);
                 return partial;
             }
-            Tensor mine = ctx.tp().reduceScatter(partial, 0, ReduceOp.SUM);
+            Tensor mine = ctx.tp().reduceScatter(ctx.exec(), partial, 0, ReduceOp.SUM);
             partial.close();
             return mine;
         } catch (RuntimeException e) {
@@ -110,7 +110,7 @@ public class RowParallelLinear implements AutoCloseable {
 
     /** {@code x_r·W_rᵀ}, this rank's partial sum, without the bias. */
     Tensor localProduct(Tensor x) {
-        return Linear.forward(x, weight, null);
+        return Linear.forward(ctx.exec(), x, weight, null);
     }
 
     /** N. */

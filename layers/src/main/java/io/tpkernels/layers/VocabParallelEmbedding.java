@@ -57,14 +57,14 @@ public final class VocabParallelEmbedding implements AutoCloseable {
         if (output == Tokens.SHARDED) {
             Activations.shardedTokens("VocabParallelEmbedding", ids.numel(), ctx);
         }
-        Tensor rows = Ids.lookup("VocabParallelEmbedding", ids, ctx, i -> EmbeddingLookup.vocabParallel(i, weight, shard));
+        Tensor rows = Ids.lookup("VocabParallelEmbedding", ids, ctx, i -> EmbeddingLookup.vocabParallel(ctx.exec(), i, weight, shard));
         try {
             if (output == Tokens.REPLICATED) {
-                ctx.tp().allReduce(rows, ReduceOp.SUM);
+                ctx.tp().allReduce(ctx.exec(), rows, ReduceOp.SUM);
                 return rows;
             }
             try (rows) {
-                return ctx.tp().reduceScatter(rows, 0, ReduceOp.SUM);
+                return ctx.tp().reduceScatter(ctx.exec(), rows, 0, ReduceOp.SUM);
             }
         } catch (RuntimeException e) {
             rows.close();

@@ -66,7 +66,7 @@ class DoraScaleTest {
         try (WeightSource base = open("base"); WeightSource adapter = open("dora/adapter_model.safetensors")) {
             List<List<String>> calls = Harness.onRanks(3, Device.CPU, Precision.F32, ctx -> {
                 RecordingGroup rec = new RecordingGroup(ctx.tp());
-                RankContext recorded = new RankContext(rec, ctx.device(), ctx.precision());
+                RankContext recorded = new RankContext(rec, ctx.exec(), ctx.precision());
                 try (LoRARowParallelLinear down = LoRARowParallelLinear.load(base, DOWN + ".weight", null, 12, 24,
                         recorded, false, Tokens.REPLICATED, source(adapter, DOWN));
                      LoRAColumnParallelLinear up = LoRAColumnParallelLinear.load(base, UP + ".weight", null, 24, 12,

@@ -4,6 +4,7 @@ import io.tpkernels.collective.LocalGroup;
 import io.tpkernels.layers.weights.InMemoryWeights;
 import io.tpkernels.runtime.DType;
 import io.tpkernels.runtime.Device;
+import io.tpkernels.runtime.ExecutionContext;
 import io.tpkernels.runtime.Tensor;
 import io.tpkernels.testing.RandomData;
 import java.time.Duration;
@@ -22,9 +23,16 @@ public final class Harness {
         T run(RankContext ctx) throws Exception;
     }
 
-    /** Runs {@code work} on {@code tp} rank threads sharing {@code device}; results in rank order. */
+    /**
+     * Runs {@code work} on {@code tp} rank threads sharing {@code device}, each with an execution context of its own
+     * (closed after its work, which waits for what it queued and reads its deferred checks); results in rank order.
+     */
     public static <T> List<T> onRanks(int tp, Device device, Precision precision, RankWork<T> work) {
-        return LocalGroup.run(tp, Duration.ofSeconds(60), g -> work.run(new RankContext(g, device, precision)));
+        return LocalGroup.run(tp, Duration.ofSeconds(60), g -> {
+            try (ExecutionContext exec = ExecutionContext.create(device)) {
+                return work.run(new RankContext(g, exec, precision));
+            }
+        });
     }
 
     /** A weight source of random (never zero) tensors of these shapes, stored as {@code dtype}. */

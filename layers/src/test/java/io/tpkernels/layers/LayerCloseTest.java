@@ -11,6 +11,7 @@ import io.tpkernels.layers.model.MlpBlock;
 import io.tpkernels.layers.weights.InMemoryWeights;
 import io.tpkernels.runtime.DType;
 import io.tpkernels.runtime.Device;
+import io.tpkernels.runtime.ExecutionContext;
 import io.tpkernels.runtime.MemoryMeter;
 import io.tpkernels.runtime.Tensor;
 import java.util.Arrays;
@@ -109,7 +110,7 @@ class LayerCloseTest {
                 yield new Loaded(x -> {
                     Tensor h = x.copyTo(x.device());
                     try {
-                        block.forwardInPlace(h);
+                        block.forwardInPlace(ExecutionContext.defaultFor(h.device()), h);
                         return h;
                     } catch (RuntimeException e) {
                         h.close();

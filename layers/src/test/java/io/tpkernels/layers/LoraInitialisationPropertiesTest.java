@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import io.tpkernels.layers.weights.InMemoryWeights;
 import io.tpkernels.runtime.DType;
 import io.tpkernels.runtime.Device;
+import io.tpkernels.runtime.Slabs;
+import io.tpkernels.runtime.Tensor;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
@@ -74,20 +76,39 @@ class LoraInitialisationPropertiesTest {
         }
     }
 
-    /** Per rank: {A gathered to [R, K], B as the rank holds it}. */
+    /**
+     * Per rank: {A gathered to [R, K], B as the rank holds it}, as loaded: on a GPU a layer keeps an adapter whose rank
+     * is not 16-byte aligned zero-padded (A's rows past R, B's columns past R), and those must be zeros.
+     */
     private static List<float[][]> initialised(Device device, Precision precision, InMemoryWeights weights, int tp,
                                                int n, int k, LoraSource init, boolean rowParallel) {
+        int r = ((LoraSource.Initialized) init).rank();
         return Harness.onRanks(tp, device, precision, ctx -> {
             if (rowParallel) {
                 try (LoRARowParallelLinear l = LoRARowParallelLinear.load(weights, "w", null, n, k, ctx, true,
-                        Tokens.REPLICATED, init)) {
-                    return new float[][] {Harness.drain(ctx.tp().allGather(l.loraA(), 1)), l.loraB().toFloatArray()};
+                        Tokens.REPLICATED, init);
+                     Tensor a = unpadded(ctx, l.loraA(), 0, r);
+                     Tensor b = unpadded(ctx, l.loraB(), 1, r)) {
+                    return new float[][] {Harness.drain(ctx.tp().allGather(ctx.exec(), a, 1)), b.toFloatArray()};
                 }
             }
             try (LoRAColumnParallelLinear l = LoRAColumnParallelLinear.load(weights, "w", null, n, k, ctx,
-                    Tokens.REPLICATED, false, init)) {
-                return new float[][] {l.loraA().toFloatArray(), l.loraB().toFloatArray()};
+                    Tokens.REPLICATED, false, init);
+                 Tensor a = unpadded(ctx, l.loraA(), 0, r);
+                 Tensor b = unpadded(ctx, l.loraB(), 1, r)) {
+                return new float[][] {a.toFloatArray(), b.toFloatArray()};
             }
         });
+    }
+
+    /** The first {@code r} slabs of {@code t} along {@code dim} (a copy), after checking that the rest are zeros. */
+    private static Tensor unpadded(RankContext ctx, Tensor t, int dim, int r) {
+        long extra = t.dim(dim) - r;
+        if (extra > 0) {
+            try (Tensor pad = Slabs.narrow(ctx.exec(), t, dim, r, extra)) {
+                assertArrayEquals(new float[(int) pad.numel()], pad.toFloatArray(), "the padding is zeros");
+            }
+        }
+        return Slabs.narrow(ctx.exec(), t, dim, 0, r);
     }
 }

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import io.tpkernels.layers.weights.InMemoryWeights;
 import io.tpkernels.runtime.DType;
 import io.tpkernels.runtime.Device;
+import io.tpkernels.runtime.ExecutionContext;
 import io.tpkernels.runtime.Slabs;
 import io.tpkernels.runtime.Tensor;
 import io.tpkernels.testing.GemmReference;
@@ -100,10 +101,10 @@ class LoraLayersPropertiesTest {
     static InMemoryWeights localAdapter(InMemoryWeights full, RankContext ctx, boolean rowParallel, int n, int k) {
         Tensor a = full.view("a");
         Tensor b = full.view("b");
-        Tensor localA = rowParallel ? Slabs.narrow(a, 1, ctx.rank() * (k / ctx.size()), k / ctx.size())
+        Tensor localA = rowParallel ? Slabs.narrow(ExecutionContext.defaultFor(a.device()), a, 1, ctx.rank() * (k / ctx.size()), k / ctx.size())
                 : a.copyTo(Device.CPU);
         Tensor localB = rowParallel ? b.copyTo(Device.CPU)
-                : Slabs.narrow(b, 0, ctx.rank() * (n / ctx.size()), n / ctx.size());
+                : Slabs.narrow(ExecutionContext.defaultFor(b.device()), b, 0, ctx.rank() * (n / ctx.size()), n / ctx.size());
         return new InMemoryWeights("rank " + ctx.rank() + "'s adapter", Map.of("a", localA, "b", localB));
     }
 }

@@ -2,6 +2,7 @@ package io.tpkernels.layers;
 
 import io.tpkernels.layers.weights.WeightSource;
 import io.tpkernels.runtime.DType;
+import io.tpkernels.runtime.ExecutionContext;
 import io.tpkernels.runtime.Slabs;
 import io.tpkernels.runtime.Tensor;
 import java.util.Arrays;
@@ -90,7 +91,7 @@ record LoraLayout(boolean rowParallel, boolean tokensSharded, boolean featuresSh
             return Tensor.ofFloats(dtype, x, t, k);
         }
         try (Tensor full = Tensor.ofFloats(dtype, x, t, k)) {
-            return Slabs.narrow(full, 1, (long) rank * (k / tp), k / tp);
+            return Slabs.narrow(ExecutionContext.defaultFor(full.device()), full, 1, (long) rank * (k / tp), k / tp);
         }
     }
 

@@ -7,6 +7,7 @@ import io.tpkernels.collective.LocalGroup;
 import io.tpkernels.layers.weights.InMemoryWeights;
 import io.tpkernels.runtime.DType;
 import io.tpkernels.runtime.Device;
+import io.tpkernels.runtime.ExecutionContext;
 import io.tpkernels.runtime.Tensor;
 import io.tpkernels.testkit.ShardedLinearShape;
 import java.time.Duration;
@@ -63,8 +64,8 @@ class LoraWithZeroBPropertiesTest {
             List<Out> outs = LocalGroup.run(tp, Duration.ofSeconds(60), g -> {
                 RecordingGroup base = new RecordingGroup(g);
                 RecordingGroup lora = new RecordingGroup(g);
-                RankContext baseCtx = new RankContext(base, device, precision);
-                RankContext loraCtx = new RankContext(lora, device, precision);
+                RankContext baseCtx = new RankContext(base, ExecutionContext.defaultFor(device), precision);
+                RankContext loraCtx = new RankContext(lora, ExecutionContext.defaultFor(device), precision);
                 var init = new LoraSource.Initialized(loraRank, 3f, 42);
                 try (Tensor xh = layout.input(x, t, k, dtype, g.rank(), tp); Tensor xr = xh.copyTo(device);
                      LoraLayout.Layer plain = layout.load(weights, bias, n, k, baseCtx, null);

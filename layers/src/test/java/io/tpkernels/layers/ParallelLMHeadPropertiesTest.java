@@ -8,6 +8,7 @@ import io.tpkernels.collective.LocalGroup;
 import io.tpkernels.layers.weights.InMemoryWeights;
 import io.tpkernels.runtime.DType;
 import io.tpkernels.runtime.Device;
+import io.tpkernels.runtime.ExecutionContext;
 import io.tpkernels.runtime.MemoryMeter;
 import io.tpkernels.runtime.Tensor;
 import io.tpkernels.shard.VocabShard;
@@ -57,7 +58,7 @@ class ParallelLMHeadPropertiesTest {
             float[] x = Harness.drain(Harness.activations(t, DType.F32, Device.CPU, t, hidden));
             List<List<String>> calls = LocalGroup.run(tp, Duration.ofSeconds(60), g -> {
                 RecordingGroup recording = new RecordingGroup(g);
-                RankContext ctx = new RankContext(recording, Device.CPU, Precision.F32);
+                RankContext ctx = new RankContext(recording, ExecutionContext.cpu(), Precision.F32);
                 try (ParallelLMHead head = ParallelLMHead.load(weights, "head", vocab, hidden, 4, ctx);
                      Tensor xr = Tensor.ofFloats(DType.F32, x, t, hidden)) {
                     recording.calls.clear(); // loading is not part of the call

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import io.tpkernels.layers.weights.InMemoryWeights;
 import io.tpkernels.runtime.DType;
 import io.tpkernels.runtime.Device;
+import io.tpkernels.runtime.ExecutionContext;
 import io.tpkernels.runtime.Tensor;
 import io.tpkernels.testing.GemmReference;
 import java.util.List;
@@ -100,7 +101,7 @@ class ParallelLinearPropertiesTest {
                         inputIsParallel, reduceScatter ? Tokens.SHARDED : Tokens.REPLICATED);
                      Tensor full = Tensor.ofFloats(dtype, x, t, k);
                      Tensor xh = inputIsParallel
-                             ? io.tpkernels.runtime.Slabs.narrow(full, 1, ctx.rank() * (k / tp), k / tp) : full.copyTo(Device.CPU);
+                             ? io.tpkernels.runtime.Slabs.narrow(ExecutionContext.defaultFor(full.device()), full, 1, ctx.rank() * (k / tp), k / tp) : full.copyTo(Device.CPU);
                      Tensor xr = xh.copyTo(device)) {
                     return Harness.drain(layer.forward(xr));
                 }

@@ -2,6 +2,7 @@ package io.tpkernels.layers;
 
 import io.tpkernels.collective.ProcessGroup;
 import io.tpkernels.collective.ReduceOp;
+import io.tpkernels.runtime.ExecutionContext;
 import io.tpkernels.runtime.Tensor;
 import java.util.ArrayList;
 import java.util.List;
@@ -26,51 +27,51 @@ final class RecordingGroup implements ProcessGroup {
     }
 
     @Override
-    public void allReduce(Tensor tensor, ReduceOp op) {
+    public void allReduce(ExecutionContext ctx, Tensor tensor, ReduceOp op) {
         calls.add("allReduce");
-        inner.allReduce(tensor, op);
+        inner.allReduce(ctx, tensor, op);
     }
 
     @Override
-    public Tensor allGather(Tensor tensor, int dim) {
+    public Tensor allGather(ExecutionContext ctx, Tensor tensor, int dim) {
         calls.add("allGather");
-        return inner.allGather(tensor, dim);
+        return inner.allGather(ctx, tensor, dim);
     }
 
     @Override
-    public Tensor reduceScatter(Tensor tensor, int dim, ReduceOp op) {
+    public Tensor reduceScatter(ExecutionContext ctx, Tensor tensor, int dim, ReduceOp op) {
         calls.add("reduceScatter");
-        return inner.reduceScatter(tensor, dim, op);
+        return inner.reduceScatter(ctx, tensor, dim, op);
     }
 
     @Override
-    public Tensor allToAll(Tensor tensor, int splitDim, int concatDim) {
+    public Tensor allToAll(ExecutionContext ctx, Tensor tensor, int splitDim, int concatDim) {
         calls.add("allToAll");
-        return inner.allToAll(tensor, splitDim, concatDim);
+        return inner.allToAll(ctx, tensor, splitDim, concatDim);
     }
 
     @Override
-    public void broadcast(Tensor tensor, int root) {
+    public void broadcast(ExecutionContext ctx, Tensor tensor, int root) {
         calls.add("broadcast");
-        inner.broadcast(tensor, root);
+        inner.broadcast(ctx, tensor, root);
     }
 
     @Override
-    public Tensor scatterFromRank(Tensor fullOnRoot, int root, int dim) {
+    public Tensor scatterFromRank(ExecutionContext ctx, Tensor fullOnRoot, int root, int dim) {
         calls.add("scatterFromRank");
-        return inner.scatterFromRank(fullOnRoot, root, dim);
+        return inner.scatterFromRank(ctx, fullOnRoot, root, dim);
     }
 
     @Override
-    public void send(Tensor tensor, int dst) {
+    public void send(ExecutionContext ctx, Tensor tensor, int dst) {
         calls.add("send");
-        inner.send(tensor, dst);
+        inner.send(ctx, tensor, dst);
     }
 
     @Override
-    public void recv(Tensor into, int src) {
+    public void recv(ExecutionContext ctx, Tensor into, int src) {
         calls.add("recv");
-        inner.recv(into, src);
+        inner.recv(ctx, into, src);
     }
 
     @Override

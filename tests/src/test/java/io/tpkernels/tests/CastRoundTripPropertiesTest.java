@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tpkernels.ops.Cast;
 import io.tpkernels.runtime.DType;
+import io.tpkernels.runtime.ExecutionContext;
 import io.tpkernels.runtime.Tensor;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
@@ -19,9 +20,9 @@ class CastRoundTripPropertiesTest {
     void narrowingIsIdempotent(@ForAll @Size(min = 1, max = 64) float[] values) {
         for (DType narrow : new DType[] {DType.BF16, DType.F16}) {
             try (Tensor f32 = Tensor.ofFloats(DType.F32, values, values.length);
-                 Tensor once = Cast.to(f32, narrow);
-                 Tensor wide = Cast.to(once, DType.F32);
-                 Tensor twice = Cast.to(wide, narrow)) {
+                 Tensor once = Cast.to(ExecutionContext.defaultFor(f32.device()), f32, narrow);
+                 Tensor wide = Cast.to(ExecutionContext.defaultFor(once.device()), once, DType.F32);
+                 Tensor twice = Cast.to(ExecutionContext.defaultFor(wide.device()), wide, narrow)) {
                 float[] a = once.toFloatArray();
                 float[] b = twice.toFloatArray();
                 for (int i = 0; i < a.length; i++) {
@@ -37,7 +38,7 @@ class CastRoundTripPropertiesTest {
                              @ForAll @FloatRange(min = -1e30f, max = 1e30f) float y) {
         float lo = Math.min(x, y);
         float hi = Math.max(x, y);
-        try (Tensor t = Tensor.ofFloats(DType.F32, new float[] {lo, hi}, 2); Tensor b = Cast.to(t, DType.BF16)) {
+        try (Tensor t = Tensor.ofFloats(DType.F32, new float[] {lo, hi}, 2); Tensor b = Cast.to(ExecutionContext.defaultFor(t.device()), t, DType.BF16)) {
             float[] r = b.toFloatArray();
             assertTrue(r[0] <= r[1], lo + " -> " + r[0] + " but " + hi + " -> " + r[1]);
         }

@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.tpkernels.ops.EmbeddingLookup;
 import io.tpkernels.runtime.DType;
-import io.tpkernels.runtime.Device;
+import io.tpkernels.runtime.ExecutionContext;
 import io.tpkernels.runtime.Tensor;
 import io.tpkernels.shard.ShardRange;
 import io.tpkernels.shard.VocabShard;
@@ -43,12 +43,12 @@ class EmbeddingShardingPropertiesTest {
         long[] ids = r.longs(tokens, 0, vocab).toArray();
         try (Tensor full = Tensor.ofFloats(dtype, randomNonZero(r, vocab * h), vocab, h);
              Tensor idT = Tensor.ofLongs(DType.I64, ids, tokens);
-             Tensor expected = EmbeddingLookup.masked(idT, full, 0, vocab, vocab)) {
+             Tensor expected = EmbeddingLookup.masked(ExecutionContext.defaultFor(idT.device()), idT, full, 0, vocab, vocab)) {
             float[] sum = new float[tokens * h];
             for (VocabShard shard : spec.shards()) {
                 // The rank loads only its valid rows: a view of the full table, no copy.
                 Tensor rows = full.rows(Math.min(shard.start(), vocab), Math.min(shard.start() + shard.validRows(), vocab));
-                try (Tensor part = EmbeddingLookup.vocabParallel(idT, rows, shard)) {
+                try (Tensor part = EmbeddingLookup.vocabParallel(ExecutionContext.defaultFor(idT.device()), idT, rows, shard)) {
                     float[] p = part.toFloatArray();
                     for (int i = 0; i < sum.length; i++) {
                         sum[i] += p[i];
@@ -79,7 +79,7 @@ class EmbeddingShardingPropertiesTest {
                     System.arraycopy(table, (int) (v * h + cols.start()), slice, v * columnsPerRank, columnsPerRank);
                 }
                 try (Tensor w = Tensor.ofFloats(DType.F32, slice, vocab, columnsPerRank);
-                     Tensor out = EmbeddingLookup.hiddenParallel(idT, w)) {
+                     Tensor out = EmbeddingLookup.hiddenParallel(ExecutionContext.defaultFor(idT.device()), idT, w)) {
                     float[] o = out.toFloatArray();
                     for (int t = 0; t < tokens; t++) {
                         for (int c = 0; c < columnsPerRank; c++) {

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import io.tpkernels.ops.LmHead;
 import io.tpkernels.ops.VocabArgmax;
 import io.tpkernels.runtime.DType;
+import io.tpkernels.runtime.ExecutionContext;
 import io.tpkernels.runtime.Tensor;
 import io.tpkernels.shard.VocabShard;
 import io.tpkernels.testkit.VocabShardSpec;
@@ -40,14 +41,14 @@ class LmHeadShardingPropertiesTest {
         }
         try (Tensor xt = Tensor.ofFloats(DType.F32, x, tokens, h);
              Tensor full = Tensor.ofFloats(DType.F32, w, vocab, h);
-             Tensor expected = LmHead.logits(xt, full, vocab)) {
+             Tensor expected = LmHead.logits(ExecutionContext.defaultFor(xt.device()), xt, full, vocab)) {
             float[] e = expected.toFloatArray();
             List<VocabArgmax.Local> locals = new ArrayList<>();
             try {
                 for (VocabShard shard : spec.shards()) {
                     long from = Math.min(shard.start(), vocab);
                     Tensor rows = full.rows(from, from + shard.validRows());
-                    try (Tensor logits = LmHead.logits(xt, rows, shard.shardSize())) {
+                    try (Tensor logits = LmHead.logits(ExecutionContext.defaultFor(xt.device()), xt, rows, shard.shardSize())) {
                         float[] l = logits.toFloatArray();
                         int s = (int) shard.shardSize();
                         for (int t = 0; t < tokens; t++) {
@@ -56,7 +57,7 @@ class LmHeadShardingPropertiesTest {
                                         Float.floatToIntBits(l[t * s + j]), "token " + t + " id " + (shard.start() + j));
                             }
                         }
-                        locals.add(VocabArgmax.local(logits, shard.validRows(), shard.start()));
+                        locals.add(VocabArgmax.local(ExecutionContext.defaultFor(logits.device()), logits, shard.validRows(), shard.start()));
                     }
                 }
                 long[] ids = VocabArgmax.combine(locals);

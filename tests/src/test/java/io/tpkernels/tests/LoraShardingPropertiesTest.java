@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.tpkernels.ops.LoraLinear;
 import io.tpkernels.runtime.DType;
+import io.tpkernels.runtime.ExecutionContext;
 import io.tpkernels.runtime.Tensor;
 import io.tpkernels.shard.ShardRange;
 import java.util.SplittableRandom;
@@ -61,7 +62,7 @@ class LoraShardingPropertiesTest {
         try (Tensor xt = Tensor.ofFloats(DType.F32, x, t, k); Tensor wt = Tensor.ofFloats(DType.F32, w, n, k);
              Tensor at = Tensor.ofFloats(DType.F32, a, r, k); Tensor bt = Tensor.ofFloats(DType.F32, b, n, r);
              Tensor biasT = Tensor.ofFloats(DType.F32, bias, n);
-             Tensor full = LoraLinear.forward(xt, wt, at, bt, s, biasT)) {
+             Tensor full = LoraLinear.forward(ExecutionContext.defaultFor(xt.device()), xt, wt, at, bt, s, biasT)) {
             float[] expected = full.toFloatArray();
             float[] rowSum = new float[t * n];
             for (int rank = 0; rank < tp; rank++) {
@@ -69,7 +70,7 @@ class LoraShardingPropertiesTest {
                 ShardRange rows = ShardRange.of(n, tp, rank);
                 try (Tensor biasR = Tensor.ofFloats(DType.F32, java.util.Arrays.copyOfRange(bias, (int) rows.start(),
                         (int) rows.end()), rows.length());
-                     Tensor y = LoraLinear.forward(xt, wt.rows(rows.start(), rows.end()), at,
+                     Tensor y = LoraLinear.forward(ExecutionContext.defaultFor(xt.device()), xt, wt.rows(rows.start(), rows.end()), at,
                              bt.rows(rows.start(), rows.end()), s, biasR)) {
                     float[] got = y.toFloatArray();
                     for (int i = 0; i < t; i++) {
@@ -84,7 +85,7 @@ class LoraShardingPropertiesTest {
                 try (Tensor xr = Tensor.ofFloats(DType.F32, columns(x, t, k, cols.start(), cols.end()), t, cols.length());
                      Tensor wr = Tensor.ofFloats(DType.F32, columns(w, n, k, cols.start(), cols.end()), n, cols.length());
                      Tensor ar = Tensor.ofFloats(DType.F32, columns(a, r, k, cols.start(), cols.end()), r, cols.length());
-                     Tensor p = LoraLinear.forward(xr, wr, ar, bt, s, null)) {
+                     Tensor p = LoraLinear.forward(ExecutionContext.defaultFor(xr.device()), xr, wr, ar, bt, s, null)) {
                     float[] part = p.toFloatArray();
                     for (int i = 0; i < part.length; i++) {
                         rowSum[i] += part[i];

@@ -10,7 +10,7 @@ import java.util.List;
 /**
  * The vocab-parallel argmax (docs/contract.md section 5) over the last rank's F32 logits {@code [T, S]}, valid
  * columns only: bandwidth-bound, one comparison per valid logit; no baseline but the copy. On the CPU the
- * timing includes allocating the two small result tensors, as {@link VocabArgmax#local(Tensor, long, long)}
+ * timing includes allocating the two small result tensors, as {@link VocabArgmax#local(io.tpkernels.runtime.ExecutionContext, Tensor, long, long)}
  * does for its callers; on a GPU the results go to buffers reused across runs.
  */
 final class ArgmaxCase implements KernelCase {
@@ -49,9 +49,9 @@ final class ArgmaxCase implements KernelCase {
         double ms;
         if (bench.isCuda()) {
             VocabArgmax.Local out = new VocabArgmax.Local(mem.empty(DType.F32, t), mem.empty(DType.I64, t));
-            ms = bench.medianMillis(i -> VocabArgmax.local(sets.get(i), valid, shard.start(), out, bench.stream()));
+            ms = bench.medianMillis(i -> VocabArgmax.local(bench.exec(), sets.get(i), valid, shard.start(), out));
         } else {
-            ms = bench.medianMillis(i -> VocabArgmax.local(sets.get(i), valid, shard.start()).close());
+            ms = bench.medianMillis(i -> VocabArgmax.local(bench.exec(), sets.get(i), valid, shard.start()).close());
         }
         return new Result(name(), Result.Role.kernel, bench.backend(), "F32",
                 Shape.of("T", t).and("S", s).and("valid", valid), ms, bytes, (double) t * valid, List.of());

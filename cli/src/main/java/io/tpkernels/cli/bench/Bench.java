@@ -2,8 +2,8 @@ package io.tpkernels.cli.bench;
 
 import io.tpkernels.ffm.cuda.CudaDriver;
 import io.tpkernels.runtime.CudaDevice;
-import io.tpkernels.runtime.CudaStream;
 import io.tpkernels.runtime.Device;
+import io.tpkernels.runtime.ExecutionContext;
 
 /**
  * One {@code tpk bench} run's way of measuring: the backend and its device, the stream GPU work is queued on,
@@ -21,17 +21,17 @@ final class Bench implements AutoCloseable {
 
     private final Backend backend;
     private final CudaDevice gpu;
-    private final CudaStream stream;
+    private final ExecutionContext exec;
     private final Stopwatch stopwatch;
     private final int warmup;
     private final int runs;
     private final boolean quick;
 
-    private Bench(Backend backend, CudaDevice gpu, CudaStream stream, Stopwatch stopwatch, int warmup, int runs,
+    private Bench(Backend backend, CudaDevice gpu, ExecutionContext exec, Stopwatch stopwatch, int warmup, int runs,
                   boolean quick) {
         this.backend = backend;
         this.gpu = gpu;
-        this.stream = stream;
+        this.exec = exec;
         this.stopwatch = stopwatch;
         this.warmup = warmup;
         this.runs = runs;
@@ -39,21 +39,22 @@ final class Bench implements AutoCloseable {
     }
 
     /**
-     * Opens the backend: on {@code cuda}, device 0 and a stream of its own.
+     * Opens the backend: on {@code cuda}, device 0 and an execution context (a stream) of its own, tuned by the
+     * {@code tpk.*} system properties.
      *
      * @throws IllegalArgumentException for {@code cuda} where no GPU is found (the message says why)
      */
     static Bench open(Backend backend, int warmup, int runs, boolean quick) {
         if (backend == Backend.cpu) {
-            return new Bench(backend, null, null, new CpuStopwatch(), warmup, runs, quick);
+            return new Bench(backend, null, ExecutionContext.cpu(), new CpuStopwatch(), warmup, runs, quick);
         }
         String why = whyNoGpu();
         if (why != null) {
             throw new IllegalArgumentException("--backend cuda: " + why);
         }
         CudaDevice gpu = CudaDevice.of(0);
-        CudaStream stream = CudaStream.create(gpu);
-        return new Bench(backend, gpu, stream, new GpuStopwatch(stream), warmup, runs, quick);
+        ExecutionContext exec = ExecutionContext.create(gpu.device());
+        return new Bench(backend, gpu, exec, new GpuStopwatch(exec.stream()), warmup, runs, quick);
     }
 
     private static String whyNoGpu() {
@@ -82,12 +83,9 @@ final class Bench implements AutoCloseable {
         return isCuda() ? gpu.device() : Device.CPU;
     }
 
-    /** The stream every GPU run is queued on. */
-    CudaStream stream() {
-        if (stream == null) {
-            throw new IllegalStateException("the CPU backend has no stream");
-        }
-        return stream;
+    /** The context every run is queued on (on a GPU, its stream). */
+    ExecutionContext exec() {
+        return exec;
     }
 
     /** The device in words, for the report's header. */
@@ -157,8 +155,8 @@ final class Bench implements AutoCloseable {
     @Override
     public void close() {
         stopwatch.close();
-        if (stream != null) {
-            stream.close();
+        if (gpu != null) {
+            exec.close();
         }
     }
 }

@@ -47,11 +47,7 @@ final class CastCase implements KernelCase {
                 i -> new Inputs(src.rows(i * n, (i + 1) * n), dst.rows(i * n, (i + 1) * n)));
         double ms = bench.medianMillis(i -> {
             Inputs in = sets.get(i);
-            if (bench.isCuda()) {
-                Cast.into(in.src(), in.dst(), bench.stream());
-            } else {
-                Cast.into(in.src(), in.dst());
-            }
+            Cast.into(bench.exec(), in.src(), in.dst());
         });
         return new Result(name(), Result.Role.kernel, bench.backend(), from + "->" + to, Shape.of("elements", n), ms,
                 bytes, n, List.of());

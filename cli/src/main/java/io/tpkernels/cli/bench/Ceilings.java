@@ -58,7 +58,7 @@ final class Ceilings {
             Tensor dst = mem.empty(DType.F32, bytes / DType.F32.byteSize());
             double ms = bench.medianMillis(bench.isCuda()
                     ? i -> CudaDriver.memcpyDtoDAsync(dst.devicePointer(), src.devicePointer(), bytes,
-                            bench.stream().handle())
+                            bench.exec().stream().handle())
                     : i -> copyOnEveryCore(src.hostSegment(), dst.hostSegment()));
             return new Result("copy", Result.Role.ceiling, bench.backend(), "-", Shape.of("bytes", bytes), ms,
                     2.0 * bytes, 0, List.of());
@@ -85,8 +85,8 @@ final class Ceilings {
             Tensor w = mem.floats(DType.BF16, n, n);
             Tensor product = mem.empty(out, n, n);
             double ms = bench.medianMillis(bench.isCuda()
-                    ? i -> CublasGemm.multiplyNT(x, w, product, bench.stream())
-                    : i -> LmHead.logits(x, w, product));
+                    ? i -> CublasGemm.multiplyNT(bench.exec(), x, w, product)
+                    : i -> LmHead.logits(bench.exec(), x, w, product));
             return new Result("gemm", Result.Role.ceiling, bench.backend(), "BF16->" + out,
                     Shape.of("M", n).and("N", n).and("K", n), ms, x.byteSize() + w.byteSize() + product.byteSize(),
                     2.0 * n * n * n, List.of());

@@ -107,32 +107,21 @@ final class EmbeddingCase implements KernelCase {
      * rows are ids {@code [0, valid)}: the same rows as the shard's when it starts at 0, as rank 0's does.
      */
     private static Work lookup(Bench bench, Rotation<Inputs> sets, Tensor weight, VocabShard shard, boolean masked) {
-        if (!bench.isCuda()) {
-            return i -> {
-                Inputs in = sets.get(i);
-                if (masked) {
-                    EmbeddingLookup.masked(in.ids(), weight, shard.start(), shard.validRows(), shard.vocabSize(),
-                            in.out());
-                } else {
-                    EmbeddingLookup.plain(in.ids(), weight, in.out());
-                }
-            };
-        }
         return new Work() {
-            private EmbeddingLookup.Pending pending;
-
             @Override
             public void run(int i) {
                 Inputs in = sets.get(i);
-                pending = masked
-                        ? EmbeddingLookup.maskedAsync(in.ids(), weight, shard.start(), shard.validRows(),
-                                shard.vocabSize(), in.out(), bench.stream())
-                        : EmbeddingLookup.plainAsync(in.ids(), weight, in.out(), bench.stream());
+                if (masked) {
+                    EmbeddingLookup.masked(bench.exec(), in.ids(), weight, shard.start(), shard.validRows(),
+                            shard.vocabSize(), in.out());
+                } else {
+                    EmbeddingLookup.plain(bench.exec(), in.ids(), weight, in.out());
+                }
             }
 
             @Override
             public void settle(int i) {
-                pending.await(); // returns the bad-id flag to its pool, so the next run allocates none
+                bench.exec().synchronize(); // reads the bad-id flag, returning it to its pool for the next run
             }
         };
     }

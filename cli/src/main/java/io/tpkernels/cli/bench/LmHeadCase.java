@@ -1,11 +1,11 @@
 package io.tpkernels.cli.bench;
 
 import io.tpkernels.ops.CublasGemm;
-import io.tpkernels.ops.HopperGemm;
 import io.tpkernels.ops.LmHead;
-import io.tpkernels.runtime.CudaDevice;
 import io.tpkernels.runtime.DType;
+import io.tpkernels.runtime.ExecutionContext;
 import io.tpkernels.runtime.Tensor;
+import io.tpkernels.runtime.Tuning;
 import io.tpkernels.shard.VocabShard;
 import java.util.ArrayList;
 import java.util.List;
@@ -61,40 +61,37 @@ final class LmHeadCase implements KernelCase {
         long bytes = weight.byteSize() + t * h * DType.BF16.byteSize() + t * s * DType.F32.byteSize();
         Rotation<Inputs> sets = Rotation.of(bench.setsFor(bytes), i -> new Inputs(i == 0 ? weight : mem.copyOf(weight),
                 mem.floats(DType.BF16, t, h), mem.empty(DType.F32, t, s)));
-        double ms = bench.medianMillis(i -> {
-            Inputs in = sets.get(i);
-            if (bench.isCuda()) {
-                LmHead.logits(in.x(), in.weight(), in.logits(), bench.stream());
-            } else {
-                LmHead.logits(in.x(), in.weight(), in.logits());
-            }
-        });
+        double ms = tuned(bench, sets, bench.exec().tuning());
         List<Result.Baseline> baselines = new ArrayList<>();
         if (bench.isCuda() && CublasGemm.isAvailable()) {
             baselines.add(new Result.Baseline("cublas", bench.medianMillis(i -> {
                 Inputs in = sets.get(i);
-                CublasGemm.multiplyNT(in.x(), in.weight(), in.logits(), bench.stream());
+                CublasGemm.multiplyNT(bench.exec(), in.x(), in.weight(), in.logits());
             })));
         }
         if (bench.isCuda() && t > 16) { // the portable tensor-core kernel on the same shape (on sm_90 the default is wgmma)
-            baselines.add(new Result.Baseline("mma.sync", HopperGemm.disabledDuring(() -> bench.medianMillis(i -> {
-                Inputs in = sets.get(i);
-                LmHead.logits(in.x(), in.weight(), in.logits(), bench.stream());
-            }))));
+            baselines.add(new Result.Baseline("mma.sync", tuned(bench, sets, hopper(bench, Tuning.HopperGemm.OFF))));
         }
-        if (bench.isCuda() && t > 16 && HopperGemm.enabled() && CudaDevice.of(bench.device()).computeCapability() == 90) {
-            baselines.add(new Result.Baseline("wgmma v1", hopper(bench, sets, HopperGemm.Variant.V1)));
-            baselines.add(new Result.Baseline("pingpong", hopper(bench, sets, HopperGemm.Variant.PINGPONG)));
+        if (bench.isCuda() && t > 16 && bench.exec().tuning().hopperGemm() != Tuning.HopperGemm.OFF
+                && bench.exec().cudaDevice().computeCapability() == 90) {
+            baselines.add(new Result.Baseline("wgmma v1", tuned(bench, sets, hopper(bench, Tuning.HopperGemm.V1))));
+            baselines.add(new Result.Baseline("pingpong", tuned(bench, sets,
+                    hopper(bench, Tuning.HopperGemm.PINGPONG))));
         }
         return new Result(name(), Result.Role.kernel, bench.backend(), "BF16->F32",
                 Shape.of("M", t).and("N", valid).and("K", h).and("S", s), ms, bytes, 2.0 * t * valid * h, baselines);
     }
 
-    /** The median of the LM head through one Hopper kernel, named rather than the default. */
-    private static double hopper(Bench bench, Rotation<Inputs> sets, HopperGemm.Variant variant) {
-        return HopperGemm.variantDuring(variant, () -> bench.medianMillis(i -> {
+    private static Tuning hopper(Bench bench, Tuning.HopperGemm variant) {
+        return bench.exec().tuning().withHopperGemm(variant);
+    }
+
+    /** The median of the LM head on the bench's stream with {@code tuning}. */
+    private static double tuned(Bench bench, Rotation<Inputs> sets, Tuning tuning) {
+        ExecutionContext exec = bench.exec().withTuning(tuning);
+        return bench.medianMillis(i -> {
             Inputs in = sets.get(i);
-            LmHead.logits(in.x(), in.weight(), in.logits(), bench.stream());
-        }));
+            LmHead.logits(exec, in.x(), in.weight(), in.logits());
+        });
     }
 }

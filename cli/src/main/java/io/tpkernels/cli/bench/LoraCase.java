@@ -3,9 +3,10 @@ package io.tpkernels.cli.bench;
 import io.tpkernels.ops.CublasGemm;
 import io.tpkernels.ops.LmHead;
 import io.tpkernels.ops.LoraLinear;
-import io.tpkernels.ops.LoraShrink;
 import io.tpkernels.runtime.DType;
+import io.tpkernels.runtime.ExecutionContext;
 import io.tpkernels.runtime.Tensor;
+import io.tpkernels.runtime.Tuning;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.List;
@@ -78,7 +79,7 @@ final class LoraCase implements KernelCase {
         return rows;
     }
 
-    /** The largest token count the decode path takes (one launch whatever {@link LoraShrink} says). */
+    /** The largest token count the decode path takes (one launch whatever the tuning says of the shrink). */
     private static final long DECODE_MAX_T = 16;
 
     private Result measure(Bench bench, Tensors mem, Weights weights, long t) {
@@ -88,36 +89,28 @@ final class LoraCase implements KernelCase {
         long bytes = (n * k + r * k + n * r + t * k + t * n) * DType.BF16.byteSize();
         Rotation<Inputs> sets = Rotation.of(bench.setsFor(bytes), i -> new Inputs(
                 i == 0 ? weights : weights.copiedInto(mem), mem.floats(DType.BF16, t, k), mem.empty(DType.BF16, t, n)));
-        double fusedMs = fusedMillis(bench, sets);
+        double fusedMs = fusedMillis(bench.exec(), bench, sets);
         List<Result.Baseline> baselines = new ArrayList<>();
         if (bench.isCuda() && CublasGemm.isAvailable()) {
             baselines.add(new Result.Baseline("unfused-cublas", unfusedMillis(bench, mem, sets, t, r)));
         }
         baselines.add(new Result.Baseline("base-gemm", bench.medianMillis(i -> {
             Inputs in = sets.get(i);
-            if (bench.isCuda()) {
-                LmHead.logits(in.x(), in.w(), in.y(), bench.stream());
-            } else {
-                LmHead.logits(in.x(), in.w(), in.y());
-            }
+            LmHead.logits(bench.exec(), in.x(), in.w(), in.y());
         })));
         if (bench.isCuda() && t > DECODE_MAX_T) {
-            baselines.add(new Result.Baseline("separate-shrink",
-                    LoraShrink.modeDuring(LoraShrink.Mode.SEPARATE, () -> fusedMillis(bench, sets))));
+            baselines.add(new Result.Baseline("separate-shrink", fusedMillis(bench.exec().withTuning(
+                    bench.exec().tuning().withLoraShrink(Tuning.LoraShrink.SEPARATE)), bench, sets)));
         }
         return new Result(name(), Result.Role.kernel, bench.backend(), "BF16",
                 Shape.of("M", t).and("N", n).and("K", k).and("R", r), fusedMs, bytes,
                 2.0 * t * (n * k + r * k + n * r), baselines);
     }
 
-    private static double fusedMillis(Bench bench, Rotation<Inputs> sets) {
+    private static double fusedMillis(ExecutionContext exec, Bench bench, Rotation<Inputs> sets) {
         return bench.medianMillis(i -> {
             Inputs in = sets.get(i);
-            if (bench.isCuda()) {
-                LoraLinear.forward(in.x(), in.w(), in.a(), in.b(), SCALE, null, in.y(), bench.stream());
-            } else {
-                LoraLinear.forward(in.x(), in.w(), in.a(), in.b(), SCALE, null, in.y());
-            }
+            LoraLinear.forward(exec, in.x(), in.w(), in.a(), in.b(), SCALE, null, in.y());
         });
     }
 
@@ -128,9 +121,9 @@ final class LoraCase implements KernelCase {
         Tensor xa = mem.empty(DType.BF16, t, r);
         return bench.medianMillis(i -> {
             Inputs in = sets.get(i);
-            CublasGemm.multiplyNT(in.x(), in.w(), in.y(), bench.stream());
-            CublasGemm.multiplyNT(in.x(), in.a(), xa, scale, zero, bench.stream());
-            CublasGemm.multiplyNT(xa, in.b(), in.y(), one, one, bench.stream());
+            CublasGemm.multiplyNT(bench.exec(), in.x(), in.w(), in.y());
+            CublasGemm.multiplyNT(bench.exec(), in.x(), in.a(), xa, scale, zero);
+            CublasGemm.multiplyNT(bench.exec(), xa, in.b(), in.y(), one, one);
         });
     }
 }

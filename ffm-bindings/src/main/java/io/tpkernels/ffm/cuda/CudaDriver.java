@@ -62,6 +62,7 @@ public final class CudaDriver {
     private static final MethodHandle cuStreamDestroy_v2 = LIB.downcall(CudaDriverApi.cuStreamDestroy_v2);
     private static final MethodHandle cuStreamSynchronize = LIB.downcall(CudaDriverApi.cuStreamSynchronize);
     private static final MethodHandle cuStreamQuery = LIB.downcall(CudaDriverApi.cuStreamQuery);
+    private static final MethodHandle cuStreamWaitEvent = LIB.downcall(CudaDriverApi.cuStreamWaitEvent);
     private static final MethodHandle cuStreamIsCapturing = LIB.downcall(CudaDriverApi.cuStreamIsCapturing);
     private static final MethodHandle cuEventCreate = LIB.downcall(CudaDriverApi.cuEventCreate);
     private static final MethodHandle cuEventDestroy_v2 = LIB.downcall(CudaDriverApi.cuEventDestroy_v2);
@@ -508,6 +509,16 @@ public final class CudaDriver {
         try {
             check((int) cuEventRecord.invokeExact(event, stream),
                     "cuEventRecord(event=" + event.address() + ", stream=" + stream.address() + ")");
+        } catch (Throwable t) {
+            throw OutParams.rethrow(t);
+        }
+    }
+
+    /** {@code cuStreamWaitEvent}: work queued on {@code stream} after this waits for the event's recorded work. */
+    public static void streamWaitEvent(MemorySegment stream, MemorySegment event) {
+        try {
+            check((int) cuStreamWaitEvent.invokeExact(stream, event, 0),
+                    "cuStreamWaitEvent(stream=" + stream.address() + ", event=" + event.address() + ")");
         } catch (Throwable t) {
             throw OutParams.rethrow(t);
         }

@@ -106,6 +106,8 @@ public final class CudaDriverApi {
     public static final CFunction cuStreamDestroy_v2 = CFunction.of("cuStreamDestroy_v2", CURESULT, CUSTREAM);
     public static final CFunction cuStreamSynchronize = CFunction.of("cuStreamSynchronize", CURESULT, CUSTREAM);
     public static final CFunction cuStreamQuery = CFunction.of("cuStreamQuery", CURESULT, CUSTREAM);
+    public static final CFunction cuStreamWaitEvent =
+            CFunction.of("cuStreamWaitEvent", CURESULT, CUSTREAM, CUEVENT, UINT);
     public static final CFunction cuStreamIsCapturing =
             CFunction.of("cuStreamIsCapturing", CURESULT, CUSTREAM, CUSTREAM_CAPTURE_STATUS_PTR);
     public static final CFunction cuEventCreate = CFunction.of("cuEventCreate", CURESULT, CUEVENT_PTR, UINT);
@@ -140,7 +142,7 @@ public final class CudaDriverApi {
             cuMemAlloc_v2, cuMemFree_v2, cuMemAllocAsync, cuMemFreeAsync, cuMemGetInfo_v2, cuMemsetD8_v2, cuMemsetD8Async,
             cuMemcpyHtoD_v2, cuMemcpyDtoH_v2, cuMemcpyDtoD_v2,
             cuMemcpyHtoDAsync_v2, cuMemcpyDtoHAsync_v2, cuMemcpyDtoDAsync_v2,
-            cuStreamCreate, cuStreamDestroy_v2, cuStreamSynchronize, cuStreamQuery, cuStreamIsCapturing,
+            cuStreamCreate, cuStreamDestroy_v2, cuStreamSynchronize, cuStreamQuery, cuStreamWaitEvent, cuStreamIsCapturing,
             cuEventCreate, cuEventDestroy_v2, cuEventRecord, cuEventSynchronize, cuEventElapsedTime_v2,
             cuModuleLoadData, cuModuleUnload, cuModuleGetFunction, cuLaunchKernel,
             cuFuncGetAttribute, cuFuncSetAttribute, cuTensorMapEncodeTiled);

@@ -10,6 +10,7 @@ import io.tpkernels.layers.Tokens;
 import io.tpkernels.layers.model.DemoModelNames.Projection;
 import io.tpkernels.layers.weights.WeightSource;
 import io.tpkernels.ops.Elementwise;
+import io.tpkernels.runtime.ExecutionContext;
 import io.tpkernels.runtime.Tensor;
 import java.util.Optional;
 
@@ -65,13 +66,16 @@ public final class MlpBlock implements AutoCloseable {
                 : ColumnParallelLinear.load(source, name, null, intermediate, hidden, ctx, Tokens.REPLICATED, false);
     }
 
-    /** {@code h += down(silu(gate(h)) ⊙ up(h))}, in place; {@code h} is {@code [T, H]} replicated. */
-    public void forwardInPlace(Tensor h) {
+    /**
+     * {@code h += down(silu(gate(h)) ⊙ up(h))}, in place, queued on {@code exec}; {@code h} is {@code [T, H]}
+     * replicated.
+     */
+    public void forwardInPlace(ExecutionContext exec, Tensor h) {
         try (Tensor g = gate.forward(h);
              Tensor u = up.forward(h);
-             Tensor act = Elementwise.siluMul(g, u);
+             Tensor act = Elementwise.siluMul(exec, g, u);
              Tensor d = down.forward(act)) {
-            Elementwise.addInPlace(h, d);
+            Elementwise.addInPlace(exec, h, d);
         }
     }
 

@@ -9,6 +9,7 @@ import io.tpkernels.layers.VocabParallelEmbedding;
 import io.tpkernels.layers.config.ModelConfig;
 import io.tpkernels.layers.weights.WeightSource;
 import io.tpkernels.runtime.Device;
+import io.tpkernels.runtime.ExecutionContext;
 import io.tpkernels.runtime.Tensor;
 import io.tpkernels.shard.PipelinePartition;
 import java.util.ArrayList;
@@ -57,10 +58,13 @@ public final class PipelineStage implements AutoCloseable {
             throw new IllegalArgumentException("the partition has " + spec.partition().stages() + " stages but the mesh "
                     + mesh.pipeline().size());
         }
-        RankContext ctx = new RankContext(mesh.tensorParallel(), spec.device(), spec.precision());
+        // The stage's own context: its stream and its tuning (the tpk.* properties now), closed with the stage.
+        ExecutionContext exec = ExecutionContext.create(spec.device());
+        RankContext ctx = new RankContext(mesh.tensorParallel(), exec, spec.precision());
         boolean first = stage == 0;
         boolean last = stage == spec.partition().stages() - 1;
         List<AutoCloseable> loaded = new ArrayList<>();
+        loaded.add(exec);
         try {
             VocabParallelEmbedding embedding = null;
             if (first) {
@@ -117,19 +121,19 @@ public final class PipelineStage implements AutoCloseable {
         if (embedding != null) {
             h = embedding.forward(ids);
         } else {
-            h = Tensor.allocate(ctx.device(), ctx.precision().dtype(), tokens, hidden);
+            h = Tensor.allocate(ctx.exec(), ctx.precision().dtype(), tokens, hidden);
         }
         try {
             if (embedding == null) {
-                mesh.pipeline().recv(h, mesh.stage() - 1);
+                mesh.pipeline().recv(ctx.exec(), h, mesh.stage() - 1);
             }
             for (MlpBlock block : blocks) {
-                block.forwardInPlace(h);
+                block.forwardInPlace(ctx.exec(), h);
             }
             if (head != null) {
                 return h;
             }
-            mesh.pipeline().send(h, mesh.stage() + 1);
+            mesh.pipeline().send(ctx.exec(), h, mesh.stage() + 1);
             h.close();
             return null;
         } catch (RuntimeException e) {
@@ -148,6 +152,7 @@ public final class PipelineStage implements AutoCloseable {
         if (embedding != null) {
             all.add(embedding);
         }
+        all.add(ctx.exec()); // last: it waits for the queued work, which reads the layers' weights
         closeAll(all, null);
     }
 

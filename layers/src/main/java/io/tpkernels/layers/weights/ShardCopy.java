@@ -3,6 +3,7 @@ package io.tpkernels.layers.weights;
 import io.tpkernels.ops.Cast;
 import io.tpkernels.runtime.DType;
 import io.tpkernels.runtime.Device;
+import io.tpkernels.runtime.ExecutionContext;
 import io.tpkernels.runtime.Tensor;
 import java.lang.foreign.MemorySegment;
 
@@ -66,10 +67,21 @@ public final class ShardCopy {
             return src.copyTo(device);
         }
         if (!device.isCuda()) {
-            return Cast.to(src, dtype);
+            return Cast.to(ExecutionContext.cpu(), src, dtype);
         }
+        // The shard outlives any one stream, so it is allocated (and freed) outside stream order, and loading waits
+        // for its conversion: it is used next on whichever stream the rank's context has.
+        ExecutionContext loader = ExecutionContext.defaultFor(device);
         try (Tensor staged = src.copyTo(device)) {
-            return Cast.to(staged, dtype);
+            Tensor converted = Tensor.allocate(device, dtype, src.shape());
+            try {
+                Cast.into(loader, staged, converted);
+                loader.synchronize();
+                return converted;
+            } catch (RuntimeException e) {
+                converted.close();
+                throw e;
+            }
         }
     }
 }

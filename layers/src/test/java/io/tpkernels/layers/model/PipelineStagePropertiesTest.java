@@ -148,14 +148,10 @@ class PipelineStagePropertiesTest {
                         }
                     }
                 }
+                // On a GPU an adapter whose rank's rows are not 16-byte multiples is kept zero-padded instead, one copy.
+                long r = device.isCuda() ? LoraLinear.paddedRank(loraRank, DType.F32) : loraRank;
                 long perLayer = 3L * inter * hidden / tp
-                        + (withLora ? (long) loraRank * hidden + (long) inter / tp * loraRank
-                        + (long) loraRank * inter / tp + (long) hidden * loraRank : 0);
-                // On a GPU an adapter whose rank's rows are not 16-byte multiples is also kept zero-padded.
-                long padded = device.isCuda() ? LoraLinear.paddedRank(loraRank, DType.F32) : loraRank;
-                if (withLora && padded != loraRank) {
-                    perLayer += padded * hidden + (long) inter / tp * padded + padded * inter / tp + hidden * padded;
-                }
+                        + (withLora ? r * hidden + (long) inter / tp * r + r * inter / tp + (long) hidden * r : 0);
                 long vocabRows = VocabShard.of(vocab, tp, rank, multiple).validRows() * hidden;
                 long expected = perLayer * partition.layers(stage) + (first ? vocabRows : 0)
                         + (last && !(tied && first) ? vocabRows : 0);

@@ -1,0 +1,156 @@
+package io.tpkernels.runtime;
+
+import java.util.Locale;
+import java.util.Objects;
+import java.util.function.UnaryOperator;
+
+/**
+ * The choices an {@link ExecutionContext} makes for the kernels it runs, decided when the context is built and read
+ * from it on every call (never from system properties or thread-locals on a hot path). Two contexts in one JVM may be
+ * tuned differently: two ranks, or a benchmark running one shape through each kernel.
+ *
+ * @param hopperGemm       which Hopper GEMM (TMA, mbarriers, wgmma) the large tensor-core GEMMs use on an sm_90 device
+ * @param loraShrink       where a fused LoRA forward at prefill computes its shrink {@code s·x·Aᵀ}, where both can run
+ * @param lmHeadBackend    who computes the LM head's valid columns on a GPU
+ * @param ptxSource        where a device's kernel code comes from
+ * @param collectiveChecks whether NCCL collectives first exchange what each rank passed (operation, dtype, shape) and
+ *                         wait, so that a mismatch is an error naming both ranks instead of a hang or garbage; a
+ *                         round trip per collective, so off by default, on in tests and for debugging
+ */
+public record Tuning(HopperGemm hopperGemm, LoraShrink loraShrink, LmHeadBackend lmHeadBackend, PtxSource ptxSource,
+                     boolean collectiveChecks) {
+
+    /** The Hopper GEMM kernels, or none. */
+    public enum HopperGemm {
+        /** Never a Hopper kernel: mma.sync on every device. */
+        OFF,
+        /** {@code gemm_sm90.cu}: one 128 × 256 tile per block. */
+        V1,
+        /** {@code gemm_sm90_pingpong.cu}: persistent, two consumer warpgroups taking turns. */
+        PINGPONG
+    }
+
+    /**
+     * Where the LoRA shrink runs at prefill when both forms can (sm_90, Hopper on, F16/BF16, {@code R ≤ 64},
+     * {@code T > 16}): inside the fused kernel, recomputed by every 256-wide column tile ({@code R/256} more tensor
+     * work), or as a GEMM of its own into a {@code [T, R]} scratch (one more pass over {@code x}).
+     */
+    public enum LoraShrink {
+        /** On chip up to rank 16, where the two are predicted to cost about the same; separate above. */
+        AUTO,
+        /** On chip up to rank 64. */
+        ON_CHIP,
+        /** Always a separate shrink. */
+        SEPARATE
+    }
+
+    /** Who computes the LM head on a GPU. */
+    public enum LmHeadBackend {
+        /** The hand-written kernels. */
+        KERNEL,
+        /** cuBLAS for the valid columns (where present and it takes the dtypes), a kernel for the padding. */
+        CUBLAS,
+        /** Times both once per shape and takes cuBLAS only where the kernel is more than 10% slower. */
+        AUTO
+    }
+
+    /** Where kernel code comes from. */
+    public enum PtxSource {
+        /** The PTX packaged for the device's architecture, else NVRTC from the packaged source. */
+        PACKAGED,
+        /** NVRTC only, from the packaged source. */
+        NVRTC
+    }
+
+    public Tuning {
+        Objects.requireNonNull(hopperGemm, "hopperGemm");
+        Objects.requireNonNull(loraShrink, "loraShrink");
+        Objects.requireNonNull(lmHeadBackend, "lmHeadBackend");
+        Objects.requireNonNull(ptxSource, "ptxSource");
+    }
+
+    /** The defaults: Hopper v1, LoRA shrink auto, hand-written LM head, packaged PTX, no collective checks. */
+    public static Tuning defaults() {
+        return new Tuning(HopperGemm.V1, LoraShrink.AUTO, LmHeadBackend.KERNEL, PtxSource.PACKAGED, false);
+    }
+
+    /**
+     * The defaults as overridden by the {@code tpk.*} system properties now: {@code tpk.gemm.hopper} ({@code v1},
+     * {@code pingpong}, {@code false} for none; {@code true} means v1), {@code tpk.lora.shrink} ({@code auto},
+     * {@code on-chip}, {@code separate}), {@code tpk.lmhead.backend} ({@code kernel}, {@code cublas}, {@code auto}),
+     * {@code tpk.ptx.source} ({@code packaged}, {@code nvrtc}), {@code tpk.collective.checks} ({@code true},
+     * {@code false}). Read once, by whoever builds a context.
+     *
+     * @throws IllegalArgumentException naming the property and the values it takes, for a value it does not
+     */
+    public static Tuning fromSystemProperties() {
+        return fromProperties(System::getProperty);
+    }
+
+    /** As {@link #fromSystemProperties()}, from {@code properties} (a property's value, or {@code null}). */
+    public static Tuning fromProperties(UnaryOperator<String> properties) {
+        Tuning d = defaults();
+        return new Tuning(
+                parse(properties, "tpk.gemm.hopper", d.hopperGemm(), v -> switch (v) {
+                    case "v1", "true" -> HopperGemm.V1;
+                    case "pingpong" -> HopperGemm.PINGPONG;
+                    case "false", "off" -> HopperGemm.OFF;
+                    default -> null;
+                }, "v1, pingpong or false"),
+                parse(properties, "tpk.lora.shrink", d.loraShrink(), v -> switch (v) {
+                    case "auto" -> LoraShrink.AUTO;
+                    case "on-chip" -> LoraShrink.ON_CHIP;
+                    case "separate" -> LoraShrink.SEPARATE;
+                    default -> null;
+                }, "auto, on-chip or separate"),
+                parse(properties, "tpk.lmhead.backend", d.lmHeadBackend(), v -> switch (v) {
+                    case "kernel" -> LmHeadBackend.KERNEL;
+                    case "cublas" -> LmHeadBackend.CUBLAS;
+                    case "auto" -> LmHeadBackend.AUTO;
+                    default -> null;
+                }, "kernel, cublas or auto"),
+                parse(properties, "tpk.ptx.source", d.ptxSource(), v -> switch (v) {
+                    case "packaged" -> PtxSource.PACKAGED;
+                    case "nvrtc" -> PtxSource.NVRTC;
+                    default -> null;
+                }, "packaged or nvrtc"),
+                parse(properties, "tpk.collective.checks", d.collectiveChecks(), v -> switch (v) {
+                    case "true" -> Boolean.TRUE;
+                    case "false" -> Boolean.FALSE;
+                    default -> null;
+                }, "true or false"));
+    }
+
+    private static <T> T parse(UnaryOperator<String> properties, String key, T fallback,
+                               java.util.function.Function<String, T> values, String expected) {
+        String raw = properties.apply(key);
+        if (raw == null) {
+            return fallback;
+        }
+        T value = values.apply(raw.trim().toLowerCase(Locale.ROOT));
+        if (value == null) {
+            throw new IllegalArgumentException(key + "=" + raw + ": expected " + expected);
+        }
+        return value;
+    }
+
+    public Tuning withHopperGemm(HopperGemm value) {
+        return new Tuning(value, loraShrink, lmHeadBackend, ptxSource, collectiveChecks);
+    }
+
+    public Tuning withLoraShrink(LoraShrink value) {
+        return new Tuning(hopperGemm, value, lmHeadBackend, ptxSource, collectiveChecks);
+    }
+
+    public Tuning withLmHeadBackend(LmHeadBackend value) {
+        return new Tuning(hopperGemm, loraShrink, value, ptxSource, collectiveChecks);
+    }
+
+    public Tuning withPtxSource(PtxSource value) {
+        return new Tuning(hopperGemm, loraShrink, lmHeadBackend, value, collectiveChecks);
+    }
+
+    public Tuning withCollectiveChecks(boolean value) {
+        return new Tuning(hopperGemm, loraShrink, lmHeadBackend, ptxSource, value);
+    }
+}
