@@ -6,6 +6,7 @@ import static io.tpkernels.layers.checkpoint.CheckpointJson.quote;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.tpkernels.layers.weights.TensorInfo;
+import io.tpkernels.layers.weights.TensorRead;
 import io.tpkernels.layers.weights.WeightSource;
 import io.tpkernels.runtime.Tensor;
 import java.io.IOException;
@@ -194,6 +195,12 @@ public final class SafetensorsCheckpoint implements WeightSource {
     @Override
     public Tensor view(String name) {
         return fileOf(name).view(name);
+    }
+
+    /** A read of {@code name} in its mapped file, which releases the file's pages as it goes. */
+    @Override
+    public TensorRead read(String name, long firstByte, long endByte) {
+        return fileOf(name).read(name, firstByte, endByte);
     }
 
     /** The error of the file holding {@code name}, naming that file (not the index). */

@@ -1,6 +1,7 @@
 package io.tpkernels.layers.checkpoint;
 
 import io.tpkernels.layers.weights.TensorInfo;
+import io.tpkernels.layers.weights.TensorRead;
 import io.tpkernels.layers.weights.WeightSource;
 import io.tpkernels.runtime.Tensor;
 import java.io.IOException;
@@ -22,8 +23,9 @@ import java.util.Set;
  * opened, before any tensor is read, so every view lies inside the file and shares no byte with another view.
  *
  * <p>Views are zero-copy slices of one mapping in a shared arena: every rank thread of a process reads the same
- * pages, and reads are thread-safe. Closing unmaps the file; a view used afterwards throws
- * {@link IllegalStateException}.
+ * pages, and reads are thread-safe. A copy that reads through {@link #read} lets the pages it has passed go
+ * ({@link MappedReads}); the header's pages go once it is parsed. Closing unmaps the file; a view used afterwards
+ * throws {@link IllegalStateException}.
  */
 public final class SafetensorsFile implements WeightSource {
     /** The largest header accepted, as in the reference implementation: anything larger is corrupt or hostile. */
@@ -41,13 +43,17 @@ public final class SafetensorsFile implements WeightSource {
     private final SafetensorsHeader header;
     /** The file's size when it was mapped. */
     private final long mappedBytes;
+    /** The reads of the mapping, whose pages they release; null for bytes in memory (not mapped). */
+    private final MappedReads reads;
 
-    private SafetensorsFile(Path path, Arena arena, MemorySegment data, SafetensorsHeader header, long mappedBytes) {
+    private SafetensorsFile(Path path, Arena arena, MemorySegment data, SafetensorsHeader header, long mappedBytes,
+                            MappedReads reads) {
         this.path = path;
         this.arena = arena;
         this.data = data;
         this.header = header;
         this.mappedBytes = mappedBytes;
+        this.reads = reads;
     }
 
     /**
@@ -104,7 +110,12 @@ public final class SafetensorsFile implements WeightSource {
         byte[] json = mapped.asSlice(LENGTH_FIELD_BYTES, headerBytes).toArray(ValueLayout.JAVA_BYTE);
         MemorySegment data = mapped.asSlice(LENGTH_FIELD_BYTES + headerBytes);
         SafetensorsHeader header = SafetensorsHeader.parse(json, data.byteSize(), file.toString());
-        return new SafetensorsFile(file, arena, data, header, size);
+        MappedReads reads = null;
+        if (mapped.isMapped()) {
+            reads = new MappedReads(mapped);
+            reads.release(0, LENGTH_FIELD_BYTES + headerBytes); // read once, into the header's objects
+        }
+        return new SafetensorsFile(file, arena, data, header, size, reads);
     }
 
     private static MemorySegment map(Path file, Arena arena) {
@@ -158,6 +169,24 @@ public final class SafetensorsFile implements WeightSource {
     }
 
     /**
+     * A read of {@code name}'s view over its bytes {@code [firstByte, endByte)}, which releases the pages behind
+     * it as every read in flight over them passes them ({@link MappedReads}).
+     */
+    @Override
+    public TensorRead read(String name, long firstByte, long endByte) {
+        Tensor view = view(name);
+        if (firstByte < 0 || endByte < firstByte || endByte > view.byteSize()) {
+            throw new IllegalArgumentException("bytes [" + firstByte + ", " + endByte + ") of " + path + ": "
+                    + entry(name).info().describe());
+        }
+        if (reads == null) {
+            return TensorRead.of(view);
+        }
+        long dataStart = mappedBytes - data.byteSize(); // the data follow the header, to the end of the file
+        return reads.open(view, dataStart + entry(name).begin(), firstByte, endByte);
+    }
+
+    /**
      * The file's error for a view of {@code name} that could not be read: the JVM's {@link InternalError} for a
      * page of the mapping that no longer has bytes behind it, the file having been cut short (or replaced) since it
      * was opened.
@@ -191,7 +220,11 @@ public final class SafetensorsFile implements WeightSource {
     @Override
     public synchronized void close() {
         if (arena.scope().isAlive()) {
-            arena.close();
+            if (reads == null) {
+                arena.close();
+            } else {
+                reads.closing(arena::close); // never while a release is under way
+            }
         }
     }
 }

@@ -1,6 +1,7 @@
 package io.tpkernels.layers.model;
 
 import io.tpkernels.layers.weights.TensorInfo;
+import io.tpkernels.layers.weights.TensorRead;
 import io.tpkernels.layers.weights.WeightSource;
 import io.tpkernels.runtime.Tensor;
 import java.util.Map;
@@ -43,6 +44,12 @@ final class SavedModules implements WeightSource {
     public Tensor view(String name) {
         String copy = replaced.get(name);
         return copy == null ? base.view(name) : adapter.view(copy);
+    }
+
+    @Override
+    public TensorRead read(String name, long firstByte, long endByte) {
+        String copy = replaced.get(name);
+        return copy == null ? base.read(name, firstByte, endByte) : adapter.read(copy, firstByte, endByte);
     }
 
     @Override

@@ -7,9 +7,10 @@ import java.util.Arrays;
 
 /**
  * Loads one rank's shard of a named weight: checks the tensor's full shape and dtype against what the layer
- * expects, then copies only the shard ({@link ShardCopy}) to the rank's device in the layer's dtype. A view that
- * cannot be read (a mapped file cut short while in use, which the JVM reports as an {@link InternalError}) is
- * the source's own error naming the file and the tensor ({@link WeightSource#unreadable}).
+ * expects, then copies only the shard ({@link ShardCopy}) to the rank's device in the layer's dtype, releasing a
+ * mapped file's pages as it goes. A view that cannot be read (a mapped file cut short while in use, which the JVM
+ * reports as an {@link InternalError}) is the source's own error naming the file and the tensor
+ * ({@link WeightSource#unreadable}).
  */
 public final class ShardLoader {
     private ShardLoader() {
@@ -33,12 +34,11 @@ public final class ShardLoader {
                               Device device, DType dtype) {
         TensorInfo info = source.require(name, fullShape);
         requireFloat(source, info);
-        Tensor view = source.view(name);
         try {
             return switch (split) {
-                case REPLICATED -> ShardCopy.whole(view, device, dtype);
-                case ROWS -> ShardCopy.rows(view, from, to, device, dtype);
-                case COLUMNS -> ShardCopy.columns(view, from, to, device, dtype);
+                case REPLICATED -> ShardCopy.whole(source, name, device, dtype);
+                case ROWS -> ShardCopy.rows(source, name, from, to, device, dtype);
+                case COLUMNS -> ShardCopy.columns(source, name, from, to, device, dtype);
             };
         } catch (InternalError fault) {
             throw source.unreadable(name, fault);
@@ -63,7 +63,7 @@ public final class ShardLoader {
         }
         if (info.hasShape(local)) {
             try {
-                return ShardCopy.whole(source.view(name), device, dtype);
+                return ShardCopy.whole(source, name, device, dtype);
             } catch (InternalError fault) {
                 throw source.unreadable(name, fault);
             }

@@ -25,6 +25,15 @@ public record TensorInfo(String name, DType dtype, long[] shape) {
         return Arrays.equals(shape, expected);
     }
 
+    /** Bytes of its data. */
+    public long byteSize() {
+        long n = dtype.byteSize();
+        for (long d : shape) {
+            n = Math.multiplyExact(n, d);
+        }
+        return n;
+    }
+
     /** "model.embed_tokens.weight [32000, 4096] BF16", for messages. */
     public String describe() {
         return name + " " + Arrays.toString(shape) + " " + dtype;

@@ -6,7 +6,8 @@ import java.util.Set;
 /**
  * Where layers find their weights: full (unsharded) tensors by name, read as zero-copy host views (a mapped
  * safetensors file, or tensors held in memory). A layer asks for a tensor by name and full shape and copies
- * only its own shard out of the view to its device ({@link ShardCopy}); nothing here allocates a full tensor.
+ * only its own shard out of the view to its device ({@link ShardCopy}); nothing here allocates a full tensor. A copy
+ * reads through {@link #read}, so that a mapped file's pages are released once copied.
  *
  * <p>A source is shared by every rank of the process (one mapping for all) and is safe to read from several
  * threads. Views stay valid until the source is closed.
@@ -37,6 +38,18 @@ public interface WeightSource extends AutoCloseable {
      * @throws WeightException naming the tensor and the source if there is no such tensor
      */
     Tensor view(String name);
+
+    /**
+     * A read of {@code name}'s view by a copy that takes its bytes {@code [firstByte, endByte)} (the span of a shard:
+     * a row shard's rows, or for a column shard from its first element to its last), to close when the copy is done.
+     * Reads of a mapped file release the pages behind what every read in flight over them has passed
+     * ({@link TensorRead#passed}); the default releases nothing.
+     *
+     * @throws WeightException naming the tensor and the source if there is no such tensor
+     */
+    default TensorRead read(String name, long firstByte, long endByte) {
+        return TensorRead.of(view(name));
+    }
 
     /**
      * {@link #info} of {@code name}, checked to have {@code fullShape}.

@@ -25,7 +25,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 /**
  * Loading a rank's shard straight from a mapped safetensors file: the values are the shard's, and the peak memory
  * the loading thread allocates is the shard (in the target dtype, plus the stored-dtype staging of a column
- * gather), never the tensor.
+ * gather, one copy window: here all of the shard), never the tensor.
  */
 class ShardLoaderTest {
     private static final int ROWS = 512;
@@ -77,7 +77,7 @@ class ShardLoaderTest {
                     }
                 }
                 long shardBytes = (long) rows * cols * dtype.byteSize();
-                // A column gather in another dtype stages the shard in its stored F32 first.
+                // A column gather in another dtype stages a window of the shard (here all of it) in its stored F32.
                 long staging = split == Split.COLUMNS && dtype != DType.F32 ? (long) rows * cols * 4 : 0;
                 assertEquals(shardBytes + staging, meter.peakBytes(Device.CPU), "peak allocation is the shard");
                 assertTrue(meter.peakBytes(Device.CPU) < (long) ROWS * COLS * 4 || split == Split.REPLICATED
