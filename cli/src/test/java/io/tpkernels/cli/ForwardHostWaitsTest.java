@@ -19,11 +19,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The emulator's counts (TPK_EMU_STATS=1, cuda-src/src/emulator/driver.c) of a whole {@code tpk forward --backend
- * cuda} of the demo model, in a process of its own (the driver prints its line at exit): the line is there, and
- * the launches grow with the layers. Host waits grow with the layers too as long as every op synchronises; the
- * goal is that they stop growing once the runtime is stream-ordered, so they are reported, not asserted
- * (cuda-src/PERF-NOTES.md, "Host waits per forward (emulator counts)").
+ * The emulator's counts (TPK_EMU_STATS=1, cuda-emulator/src/main/native/driver.c) of a whole
+ * {@code tpk forward --backend cuda} of the demo model, in a process of its own (the driver prints its line at
+ * exit): the line is there, and the launches grow with the layers. Host waits grow with the layers too as long as
+ * every op synchronises; the goal is that they stop growing once the runtime is stream-ordered, so they are
+ * reported, not asserted (cuda-src/PERF-NOTES.md, "Host waits per forward (emulator counts)").
  */
 @GpuTest
 class ForwardHostWaitsTest {
