@@ -9,11 +9,14 @@
 #     kernel go to REPORT, and a kernel that spills fails the build unless its file says
 #       // tpk-allow-spills: KERNEL_NAME
 #     as does a wgmma that ptxas serializes or a setmaxnreg it ignores;
+#   - the .entry names of each PTX must be exactly the kernels its file declares on its "// tpk-kernels:" lines
+#     (kernel-names.sh), the names the Java side gets as constants (generate-java.sh);
 # Output: OUT_DIR/tpkernels-ptx/NAME.ARCH.ptx, OUT_DIR/tpkernels-ptx/index.txt ("NAME ARCH" lines), and the
 # sources (for NVRTC) in OUT_DIR/tpkernels-cu/. Without nvcc (or with TPK_NVCC=none) it copies the sources, says so once, and
 # succeeds: the runtime then compiles the sources with NVRTC.
 set -euo pipefail
 src=$1 out=$2 report=$3
+. "$(dirname "$0")/kernel-names.sh"
 mkdir -p "$out/tpkernels-ptx" "$out/tpkernels-cu" "$(dirname "$report")"
 cp "$src"/*.cu "$out/tpkernels-cu/"
 ls "$src"/*.cuh >/dev/null 2>&1 && cp "$src"/*.cuh "$out/tpkernels-cu/"
@@ -44,10 +47,18 @@ for cu in "$src"/*.cu; do
   archs=$(sed -n 's#^// tpk-arch: *\(compute_[0-9a-z]*\).*#\1#p' "$cu")
   [ -n "$archs" ] || archs=compute_80
   allowed=$(sed -n 's#^// tpk-allow-spills: *\([A-Za-z0-9_]*\).*#\1#p' "$cu")
+  declared=$(tpk_declared_kernels "$cu" | LC_ALL=C sort)
   for arch in $archs; do
     ptx="$out/tpkernels-ptx/$name.$arch.ptx"
     "$nvcc" -ptx -arch="$arch" -O3 -std=c++17 -lineinfo -I "$src" -o "$ptx" "$cu"
     echo "$name $arch" >> "$out/tpkernels-ptx/index.txt"
+    entries=$(sed -n 's/^\(\.visible \)\{0,1\}\.entry \([A-Za-z0-9_]*\).*/\2/p' "$ptx" | LC_ALL=C sort)
+    if [ "$entries" != "$declared" ]; then
+      undeclared=$(LC_ALL=C comm -23 <(echo "$entries") <(echo "$declared") | grep . | paste -sd' ' - || true)
+      absent=$(LC_ALL=C comm -13 <(echo "$entries") <(echo "$declared") | grep . | paste -sd' ' - || true)
+      echo "[tpk] ERROR: $name.$arch.ptx does not define the kernels $name.cu declares on its '// tpk-kernels:' lines${undeclared:+; not declared: $undeclared}${absent:+; declared, not in the PTX: $absent}" >&2
+      failed=1
+    fi
     case $arch in
       compute_80) sms="sm_80 sm_90" ;;
       *) sms="sm_${arch#compute_}" ;;

@@ -11,6 +11,8 @@
 // One block of 256 threads per token: each thread scans a strided share of the row, then warp shuffles and
 // one shared-memory step reduce the 256 candidates. Versions: v1 (this); not yet timed on a GPU.
 
+// tpk-kernels: tpk_argmax_{f32,bf16}
+
 #include "tpk_common.cuh"
 
 __device__ __forceinline__ bool tpk_is_nan(float v) { return (__float_as_uint(v) & 0x7fffffffu) > 0x7f800000u; }
@@ -27,8 +29,8 @@ __device__ __forceinline__ bool tpk_beats(float v1, long long i1, float v2, long
 template <typename E>
 __device__ __forceinline__ void argmax_rows(float* values, long long* ids, const typename E::T* logits, long long S,
                                             long long valid, long long start) {
-    __shared__ float best_v[8];
-    __shared__ long long best_i[8];
+    __shared__ float best_v[TPK_ARGMAX_THREADS / 32];
+    __shared__ long long best_i[TPK_ARGMAX_THREADS / 32];
     const long long t = blockIdx.x;
     const typename E::T* row = logits + t * S;
     float v = tpk_neg_inf();
@@ -67,12 +69,12 @@ __device__ __forceinline__ void argmax_rows(float* values, long long* ids, const
     }
 }
 
-extern "C" __global__ void __launch_bounds__(256)
+extern "C" __global__ void __launch_bounds__(TPK_ARGMAX_THREADS)
 tpk_argmax_f32(float* values, long long* ids, const float* logits, long long S, long long valid, long long start) {
     argmax_rows<TpkF32>(values, ids, logits, S, valid, start);
 }
 
-extern "C" __global__ void __launch_bounds__(256)
+extern "C" __global__ void __launch_bounds__(TPK_ARGMAX_THREADS)
 tpk_argmax_bf16(float* values, long long* ids, const u16* logits, long long S, long long valid, long long start) {
     argmax_rows<TpkBF16>(values, ids, logits, S, valid, start);
 }

@@ -16,6 +16,8 @@
 // No CUDA headers: halves are carried as unsigned short and converted with the PTX cvt helpers of
 // tpk_common.cuh, so NVRTC compiles this file without cuda_fp16.h.
 
+// tpk-kernels: tpk_cast_f32_to_{f16,bf16} tpk_cast_{f16,bf16}_to_f32 tpk_cast_f16_to_bf16 tpk_cast_bf16_to_f16
+
 #include "tpk_common.cuh"
 
 // Vector types of our own (alignas is standard C++), so the file needs no CUDA header under NVRTC either.
@@ -50,8 +52,11 @@ struct BF16 : U16Storage {
 template <typename S, typename D>
 __device__ __forceinline__ void cast(typename D::T* __restrict__ dst, const typename S::T* __restrict__ src,
                                      long long n) {
-    const long long stride = (long long)gridDim.x * blockDim.x * 4;
-    long long i = ((long long)blockIdx.x * blockDim.x + threadIdx.x) * 4;
+    static_assert(sizeof(typename S::V) == TPK_CAST_ELEMENTS_PER_THREAD * sizeof(typename S::T) &&
+                      sizeof(typename D::V) == TPK_CAST_ELEMENTS_PER_THREAD * sizeof(typename D::T),
+                  "a step is one vector of each");
+    const long long stride = (long long)gridDim.x * blockDim.x * TPK_CAST_ELEMENTS_PER_THREAD;
+    long long i = ((long long)blockIdx.x * blockDim.x + threadIdx.x) * TPK_CAST_ELEMENTS_PER_THREAD;
     const bool vec = ((unsigned long long)src % sizeof(typename S::V) == 0)
                   && ((unsigned long long)dst % sizeof(typename D::V) == 0);
     if (vec) {
@@ -75,7 +80,7 @@ __device__ __forceinline__ void cast(typename D::T* __restrict__ dst, const type
 
 // Kernel names say what they read and write; parameters are (dst, src, n) for all of them.
 #define TPK_CAST(NAME, S, D)                                                                           \
-    extern "C" __global__ void __launch_bounds__(256)                                                  \
+    extern "C" __global__ void __launch_bounds__(TPK_CAST_THREADS)                                     \
     NAME(D::T* __restrict__ dst, const S::T* __restrict__ src, long long n) { cast<S, D>(dst, src, n); }
 
 TPK_CAST(tpk_cast_f32_to_f16, F32, F16)

@@ -14,9 +14,12 @@
 // Versions: v2 (this: MAX orders -0 below +0, NaN results canonical); v1: `x > acc` MAX, NaNs as computed.
 // Not yet run on a GPU.
 
+// tpk-kernels: tpk_reduce_{sum,max}_{f32,f16,bf16,i32,i64} tpk_copy_rows_{b4,b1}
+
 #include "tpk_common.cuh"
 
-constexpr int MAX_INPUTS = 16;
+constexpr int MAX_INPUTS = TPK_COLLECTIVE_MAX_INPUTS;
+static_assert(MAX_INPUTS == 16, "TPK_PTRS and TPK_PTR_ARRAY below list 16 pointers");
 
 // The canonical quiet NaN of each float element type (see the top of the file).
 template <typename E>
@@ -78,12 +81,14 @@ __device__ __forceinline__ void reduce_int(T* out, long long count, int n, const
 #define TPK_PTR_ARRAY {p0, p1, p2, p3, p4, p5, p6, p7, p8, p9, p10, p11, p12, p13, p14, p15}
 
 #define TPK_REDUCE_FLOAT(NAME, E, MAX)                                                                         \
-    extern "C" __global__ void __launch_bounds__(256) NAME(E::T* out, long long count, int n, TPK_PTRS(E::T)) { \
+    extern "C" __global__ void __launch_bounds__(TPK_COLLECTIVE_THREADS)                                      \
+    NAME(E::T* out, long long count, int n, TPK_PTRS(E::T)) {                                                 \
         const E::T* const p[MAX_INPUTS] = TPK_PTR_ARRAY;                                                      \
         reduce_float<E, MAX>(out, count, n, p);                                                               \
     }
 #define TPK_REDUCE_INT(NAME, T, MAX)                                                                           \
-    extern "C" __global__ void __launch_bounds__(256) NAME(T* out, long long count, int n, TPK_PTRS(T)) {     \
+    extern "C" __global__ void __launch_bounds__(TPK_COLLECTIVE_THREADS)                                      \
+    NAME(T* out, long long count, int n, TPK_PTRS(T)) {                                                       \
         const T* const p[MAX_INPUTS] = TPK_PTR_ARRAY;                                                         \
         reduce_int<T, MAX>(out, count, n, p);                                                                 \
     }
@@ -111,11 +116,13 @@ __device__ __forceinline__ void copy_rows(unsigned char* dst, long long dstStrid
     }
 }
 
-extern "C" __global__ void __launch_bounds__(256) tpk_copy_rows_b4(unsigned char* dst, long long dstStride,
-        const unsigned char* src, long long srcStride, long long rowBytes, long long rows) {
+extern "C" __global__ void __launch_bounds__(TPK_COLLECTIVE_THREADS)
+tpk_copy_rows_b4(unsigned char* dst, long long dstStride, const unsigned char* src, long long srcStride,
+                 long long rowBytes, long long rows) {
     copy_rows<unsigned int>(dst, dstStride, src, srcStride, rowBytes, rows);
 }
-extern "C" __global__ void __launch_bounds__(256) tpk_copy_rows_b1(unsigned char* dst, long long dstStride,
-        const unsigned char* src, long long srcStride, long long rowBytes, long long rows) {
+extern "C" __global__ void __launch_bounds__(TPK_COLLECTIVE_THREADS)
+tpk_copy_rows_b1(unsigned char* dst, long long dstStride, const unsigned char* src, long long srcStride,
+                 long long rowBytes, long long rows) {
     copy_rows<unsigned char>(dst, dstStride, src, srcStride, rowBytes, rows);
 }

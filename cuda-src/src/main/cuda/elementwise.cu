@@ -11,6 +11,8 @@
 //
 // Versions: v1 (this) scalar grid-stride loop; not yet timed on a GPU.
 
+// tpk-kernels: tpk_{silu_mul,add,add_bias,scale_columns}_{f32,f16,bf16}
+
 #include "tpk_common.cuh"
 
 template <typename E>
@@ -49,17 +51,17 @@ __device__ __forceinline__ void scale_columns(typename E::T* out, const typename
 }
 
 #define TPK_ELEMENTWISE(SUFFIX, E)                                                                          \
-    extern "C" __global__ void __launch_bounds__(256)                                                       \
+    extern "C" __global__ void __launch_bounds__(TPK_ELEMENTWISE_THREADS)                                   \
     tpk_silu_mul_##SUFFIX(E::T* out, const E::T* gate, const E::T* up, long long n) {                       \
         silu_mul<E>(out, gate, up, n);                                                                      \
     }                                                                                                       \
-    extern "C" __global__ void __launch_bounds__(256)                                                       \
+    extern "C" __global__ void __launch_bounds__(TPK_ELEMENTWISE_THREADS)                                   \
     tpk_add_##SUFFIX(E::T* out, const E::T* a, const E::T* b, long long n) { add<E>(out, a, b, n); }        \
-    extern "C" __global__ void __launch_bounds__(256)                                                       \
+    extern "C" __global__ void __launch_bounds__(TPK_ELEMENTWISE_THREADS)                                   \
     tpk_add_bias_##SUFFIX(E::T* out, const E::T* a, const E::T* bias, long long n, long long cols) {        \
         add_bias<E>(out, a, bias, n, cols);                                                                 \
     }                                                                                                       \
-    extern "C" __global__ void __launch_bounds__(256)                                                       \
+    extern "C" __global__ void __launch_bounds__(TPK_ELEMENTWISE_THREADS)                                   \
     tpk_scale_columns_##SUFFIX(E::T* out, const E::T* a, const float* scale, long long n, long long cols) { \
         scale_columns<E>(out, a, scale, n, cols);                                                           \
     }

@@ -29,6 +29,10 @@
 // Versions: v1 warp per row, 16-byte words, 4 loads in flight per lane; v2 (this) adds 8-byte words and the
 // plain lookup; not yet timed on a GPU.
 
+// tpk-kernels: tpk_embedding{,_plain}_w{16,8,4,2}_{i32,i64}
+
+#include "tpk_constants.cuh"
+
 typedef unsigned long long u64;
 struct alignas(16) w16 { unsigned int a, b, c, d; };
 
@@ -94,18 +98,18 @@ __device__ __forceinline__ void lookup(Word* __restrict__ out, const Word* __res
     }
 }
 
-#define TPK_LOOKUP(NAME, WORD, ID)                                                                     \
-    extern "C" __global__ void __launch_bounds__(256, 6)                                              \
-    NAME(WORD* out, const WORD* weight, const ID* ids, long long tokens, long long start,             \
-         long long valid, long long vocab, long long rowWords, u64* bad) {                            \
-        lookup<WORD, ID, true>(out, weight, ids, tokens, start, valid, vocab, rowWords, bad);         \
+#define TPK_LOOKUP(NAME, WORD, ID)                                                                       \
+    extern "C" __global__ void __launch_bounds__(TPK_EMBEDDING_THREADS, TPK_EMBEDDING_MIN_BLOCKS_PER_SM) \
+    NAME(WORD* out, const WORD* weight, const ID* ids, long long tokens, long long start,                \
+         long long valid, long long vocab, long long rowWords, u64* bad) {                               \
+        lookup<WORD, ID, true>(out, weight, ids, tokens, start, valid, vocab, rowWords, bad);            \
     }
 
-#define TPK_PLAIN_LOOKUP(NAME, WORD, ID)                                                               \
-    extern "C" __global__ void __launch_bounds__(256, 6)                                              \
-    NAME(WORD* out, const WORD* weight, const ID* ids, long long tokens, long long vocab,             \
-         long long rowWords, u64* bad) {                                                              \
-        lookup<WORD, ID, false>(out, weight, ids, tokens, 0, vocab, vocab, rowWords, bad);            \
+#define TPK_PLAIN_LOOKUP(NAME, WORD, ID)                                                                 \
+    extern "C" __global__ void __launch_bounds__(TPK_EMBEDDING_THREADS, TPK_EMBEDDING_MIN_BLOCKS_PER_SM) \
+    NAME(WORD* out, const WORD* weight, const ID* ids, long long tokens, long long vocab,                \
+         long long rowWords, u64* bad) {                                                                 \
+        lookup<WORD, ID, false>(out, weight, ids, tokens, 0, vocab, vocab, rowWords, bad);               \
     }
 
 TPK_LOOKUP(tpk_embedding_w16_i32, w16, int)

@@ -8,6 +8,10 @@
 // Versions: v1 (this): mma.sync 128x128x32 3-stage, warp-per-column decode, SIMT fallback; not yet timed on
 // a GPU. Next: Hopper wgmma with TMA for prefill.
 
+// tpk-kernels: tpk_gemm_{simt,decode}_{f32,bf16,f16}_{f32,bf16,f16}
+// tpk-kernels: tpk_gemm_{mma,mma_decode,mma_decode_t}_{bf16,f16}_{f32,bf16,f16}
+// tpk-kernels: tpk_pad_columns_{f32,bf16}
+
 #include "gemm.cuh"
 
 TPK_GEMM_FAMILY(tpk_gemm)
@@ -22,9 +26,11 @@ __device__ __forceinline__ void pad_columns(typename O::T* out, long long T, lon
     }
 }
 
-extern "C" __global__ void __launch_bounds__(256) tpk_pad_columns_f32(float* out, long long T, long long valid, long long S) {
+extern "C" __global__ void __launch_bounds__(TPK_GEMM_PAD_THREADS)
+tpk_pad_columns_f32(float* out, long long T, long long valid, long long S) {
     pad_columns<TpkF32>(out, T, valid, S);
 }
-extern "C" __global__ void __launch_bounds__(256) tpk_pad_columns_bf16(u16* out, long long T, long long valid, long long S) {
+extern "C" __global__ void __launch_bounds__(TPK_GEMM_PAD_THREADS)
+tpk_pad_columns_bf16(u16* out, long long T, long long valid, long long S) {
     pad_columns<TpkBF16>(out, T, valid, S);
 }

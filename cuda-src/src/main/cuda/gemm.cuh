@@ -87,12 +87,14 @@ __device__ void gemm_fill_padding(const GemmArgs<E, O>& a, int m0, int bm, long 
 // =====================================================================================================
 
 namespace mma_tile {
-constexpr int BM = 128;       // tokens per block
-constexpr int BN = 128;       // output columns per block
-constexpr int BK = 32;        // k per stage
-constexpr int STAGES = 3;
-constexpr int LDS = BK + 8;   // padded shared row: 80 bytes
-constexpr int THREADS = 256;  // 8 warps: 2 (m) x 4 (n), each 64 x 32
+constexpr int BM = TPK_GEMM_MMA_BM;            // tokens per block
+constexpr int BN = TPK_GEMM_MMA_BN;            // output columns per block
+constexpr int BK = TPK_GEMM_MMA_BK;            // k per stage
+constexpr int STAGES = TPK_GEMM_MMA_STAGES;
+constexpr int LDS = TPK_GEMM_MMA_LDS;          // padded shared row: 80 bytes
+constexpr int THREADS = TPK_GEMM_MMA_THREADS;  // 8 warps: 2 (m) x 4 (n), each 64 x 32
+// The layout below (As, then Bs) is what the host's dynamic shared memory must hold.
+static_assert(STAGES * (BM + BN) * LDS * 2 == TPK_GEMM_MMA_SMEM_BYTES, "the stages' X and W tiles");
 }  // namespace mma_tile
 
 template <typename E, typename O>
@@ -208,7 +210,7 @@ __device__ __forceinline__ void gemm_mma(const GemmArgs<E, O>& g) {
 // Decode: T <= 16 tokens; W (and B) streamed once.
 // =====================================================================================================
 
-constexpr int DECODE_MAX_T = 16;
+constexpr int DECODE_MAX_T = TPK_GEMM_DECODE_MAX_T;
 constexpr int DECODE_UNROLL = 4;
 
 // A 16-byte chunk of E as floats: 8 halves or 4 floats.
@@ -289,11 +291,11 @@ __device__ __forceinline__ void gemm_decode(const GemmArgs<E, O>& g) {
 // =====================================================================================================
 
 namespace mma_decode {
-constexpr int WARPS = 4;            // split-K over the warps of a block
-constexpr int THREADS = 32 * WARPS;
-constexpr int COLS = 64;            // output columns per block: 4 m16 tiles, each warp all four
+constexpr int WARPS = TPK_GEMM_MMA_DECODE_WARPS;  // split-K over the warps of a block
+constexpr int THREADS = TPK_GEMM_MMA_DECODE_THREADS;
+constexpr int COLS = TPK_GEMM_MMA_DECODE_COLS;    // output columns per block: 4 m16 tiles, each warp all four
 constexpr int MT = COLS / 16;
-constexpr int KSTEP = 32;           // k per step: one 16-byte load per lane and row
+constexpr int KSTEP = TPK_GEMM_MMA_DECODE_KSTEP;  // k per step: one 16-byte load per lane and row
 }  // namespace mma_decode
 
 // The sum over k is order-free, so the k of a 32-wide step may be dealt to fragment slots in any order as
@@ -468,10 +470,10 @@ __device__ __forceinline__ void gemm_mma_decode(const GemmArgs<E, O>& g) {
 // =====================================================================================================
 
 namespace simt_tile {
-constexpr int BM = 64;
-constexpr int BN = 64;
+constexpr int BM = TPK_GEMM_SIMT_BM;
+constexpr int BN = TPK_GEMM_SIMT_BN;
 constexpr int BK = 16;
-constexpr int THREADS = 256;
+constexpr int THREADS = TPK_GEMM_SIMT_THREADS;
 }  // namespace simt_tile
 
 template <typename E, typename O>
@@ -537,7 +539,7 @@ __device__ __forceinline__ void gemm_simt(const GemmArgs<E, O>& g) {
 #define TPK_GEMM_KERNELS(PREFIX, SUFFIX, E, O)                                                                 \
     extern "C" __global__ void __launch_bounds__(simt_tile::THREADS, 2)                                       \
         PREFIX##_simt_##SUFFIX(TPK_GEMM_ARGS(E, O)) { gemm_simt(TPK_GEMM_PACK(E, O)); }                        \
-    extern "C" __global__ void __launch_bounds__(256)                                                         \
+    extern "C" __global__ void __launch_bounds__(TPK_GEMM_DECODE_THREADS)                                     \
         PREFIX##_decode_##SUFFIX(TPK_GEMM_ARGS(E, O)) { gemm_decode(TPK_GEMM_PACK(E, O)); }
 
 #define TPK_GEMM_MMA_KERNEL(PREFIX, SUFFIX, E, O)                                                              \

@@ -44,25 +44,33 @@
 // overlapping the other's main loop. Next once measured: stores staged through shared memory.
 
 // tpk-arch: compute_90a
+// tpk-kernels: tpk_gemm_wgmma_{bf16,f16}_{f32,bf16,f16} tpk_gemm_wgmma_lora{16,32,64}_{bf16,f16}_{f32,bf16,f16}
 
 #include "gemm_sm90.cuh"
 
 namespace wg {
-constexpr int BM = 128;           // tokens per block: 64 per consumer warpgroup
-constexpr int BN = 256;           // output columns per block: one wgmma N
-constexpr int BK = 64;            // k per stage: one 128-byte swizzled row
-constexpr int STAGES = 4;
-constexpr int CONSUMERS = 2;      // warpgroups
-constexpr int THREADS = 128 * (1 + CONSUMERS);
-constexpr int GROUP_M = 16;       // row tiles per group of the block order
+constexpr int BM = TPK_SM90_V1_BM;             // tokens per block: 64 per consumer warpgroup
+constexpr int BN = TPK_SM90_V1_BN;             // output columns per block: one wgmma N
+constexpr int BK = TPK_SM90_BK;                // k per stage: one 128-byte swizzled row
+constexpr int STAGES = TPK_SM90_V1_STAGES;
+constexpr int CONSUMERS = TPK_SM90_CONSUMERS;  // warpgroups
+constexpr int THREADS = TPK_SM90_THREADS;
+constexpr int GROUP_M = 16;                    // row tiles per group of the block order
 constexpr int A_BYTES = BM * BK * 2;
 constexpr int B_BYTES = BN * BK * 2;
-constexpr int ALIGN = 1024;       // the 128-byte swizzle repeats every 8 rows of 128 bytes
+constexpr int ALIGN = TPK_SM90_ALIGN;          // the 128-byte swizzle repeats every 8 rows of 128 bytes
 // A stage: the X tile, the W tile (or XA's and B's), and with the shrink on chip (RB > 0) A's RB x 64 tile.
 __host__ __device__ constexpr int stage_bytes(int rb) { return A_BYTES + B_BYTES + rb * BK * 2; }
-// The launch's dynamic shared memory: the stages, 2 mbarriers per stage, and slack to align the stages.
-__host__ __device__ constexpr int smem_bytes(int rb) { return STAGES * stage_bytes(rb) + 2 * STAGES * 8 + ALIGN; }
-constexpr int PRODUCER_REGS = 40;  // setmaxnreg: 128 x 40 + 256 x 232 <= 65536
+// The launch's dynamic shared memory (what the host passes): the stages, 2 mbarriers per stage, and slack to
+// align the stages.
+__host__ __device__ constexpr int smem_bytes(int rb) {
+    return TPK_SM90_V1_SMEM_BYTES + rb * TPK_SM90_V1_SMEM_BYTES_PER_RANK;
+}
+static_assert(THREADS == 128 * (1 + CONSUMERS), "a producer warpgroup and the consumers");
+static_assert(smem_bytes(0) == STAGES * stage_bytes(0) + 2 * STAGES * 8 + ALIGN &&
+                  smem_bytes(64) == STAGES * stage_bytes(64) + 2 * STAGES * 8 + ALIGN,
+              "the layout gemm_wgmma uses: the stages, then the mbarriers");
+constexpr int PRODUCER_REGS = 40;              // setmaxnreg: 128 x 40 + 256 x 232 <= 65536
 constexpr int CONSUMER_REGS = 232;
 static_assert(smem_bytes(64) <= 232448, "over the 227 KB of shared memory a Hopper block may opt into");
 }  // namespace wg

@@ -29,25 +29,29 @@
 // Versions: v2 (this), not yet run on a GPU: see PERF-NOTES.md for the prediction against v1.
 
 // tpk-arch: compute_90a
+// tpk-kernels: tpk_gemm_wgmma_pp_{bf16,f16}_{f32,bf16,f16}
 
 #include "gemm_sm90.cuh"
 
 namespace pp {
-constexpr int BM = 128;           // rows of a tile: two m64 wgmma
-constexpr int BN = 128;           // columns of a tile: the wgmma's N
-constexpr int BK = 64;            // k per stage: one 128-byte swizzled row
-constexpr int STAGES = 6;
-constexpr int CONSUMERS = 2;      // warpgroups, taking turns
-constexpr int THREADS = 128 * (1 + CONSUMERS);
-constexpr int GROUP_M = 16;       // row tiles per group of the tile order (v1's)
+constexpr int BM = TPK_SM90_PP_BM;                // rows of a tile: two m64 wgmma
+constexpr int BN = TPK_SM90_PP_BN;                // columns of a tile: the wgmma's N
+constexpr int BK = TPK_SM90_BK;                   // k per stage: one 128-byte swizzled row
+constexpr int STAGES = TPK_SM90_PP_STAGES;
+constexpr int CONSUMERS = TPK_SM90_CONSUMERS;     // warpgroups, taking turns
+constexpr int THREADS = TPK_SM90_THREADS;
+constexpr int GROUP_M = 16;                       // row tiles per group of the tile order (v1's)
 constexpr int A_BYTES = BM * BK * 2;
 constexpr int B_BYTES = BN * BK * 2;
 constexpr int STAGE_BYTES = A_BYTES + B_BYTES;
-constexpr int ALIGN = 1024;       // the 128-byte swizzle repeats every 8 rows of 128 bytes
+constexpr int ALIGN = TPK_SM90_ALIGN;             // the 128-byte swizzle repeats every 8 rows of 128 bytes
 constexpr int BARRIERS = 2 * STAGES + CONSUMERS;  // full and empty per stage, a turn per consumer
-// The launch's dynamic shared memory: the stages, the mbarriers, and slack to align the stages.
-constexpr int SMEM_BYTES = STAGES * STAGE_BYTES + 8 * BARRIERS + ALIGN;
-constexpr int PRODUCER_REGS = 40;  // setmaxnreg: 128 x 40 + 256 x 232 <= 65536
+// The launch's dynamic shared memory (what the host passes): the stages, the mbarriers, and slack to align the
+// stages.
+constexpr int SMEM_BYTES = TPK_SM90_PP_SMEM_BYTES;
+static_assert(THREADS == 128 * (1 + CONSUMERS), "a producer warpgroup and the consumers");
+static_assert(SMEM_BYTES == STAGES * STAGE_BYTES + 8 * BARRIERS + ALIGN, "the layout PpRing uses");
+constexpr int PRODUCER_REGS = 40;                 // setmaxnreg: 128 x 40 + 256 x 232 <= 65536
 constexpr int CONSUMER_REGS = 232;
 static_assert(SMEM_BYTES <= 232448, "over the 227 KB of shared memory a Hopper block may opt into");
 }  // namespace pp

@@ -31,6 +31,8 @@
 //
 // Versions: v1 (this): not yet run on a GPU. Prediction: base time + under 2% at K = N = 8192, R = 16.
 
+// tpk-kernels: tpk_lora_decode_{bf16,f16}_{f32,bf16,f16}
+
 #include "gemm.cuh"
 
 template <typename E, typename O>

@@ -9,6 +9,8 @@
 //
 // Versions: v1 (this); not yet run on a GPU.
 
+// tpk-kernels: tpk_spin
+
 #include "tpk_common.cuh"
 
 extern "C" __global__ void tpk_spin(unsigned long long ns) {

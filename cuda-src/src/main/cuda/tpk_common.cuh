@@ -1,8 +1,9 @@
-// tpk_common.cuh: element types and conversions shared by the kernels. No CUDA headers, so NVRTC compiles
-// every kernel file as is: halves are carried as unsigned short and converted with the PTX cvt helpers of
-// tpk_ptx.cuh.
+// tpk_common.cuh: element types and conversions shared by the kernels, with the constants they share with
+// their launches (tpk_constants.cuh). No CUDA headers, so NVRTC compiles every kernel file as is: halves are
+// carried as unsigned short and converted with the PTX cvt helpers of tpk_ptx.cuh.
 #pragma once
 
+#include "tpk_constants.cuh"
 #include "tpk_ptx.cuh"
 
 __device__ __forceinline__ float tpk_bf16_to_f32(u16 b) { return __uint_as_float(((u32)b) << 16); }

@@ -1,7 +1,7 @@
 // tpk_ptx.cuh: every inline-PTX primitive the kernels use, and nothing else: conversions, the 16-byte
 // read-only and L2 loads, the counter and flag blocks coordinate with, cp.async, ldmatrix, mma.sync and the
 // dynamic shared-memory window. Kernels call these functions and never write asm themselves, so the CPU
-// emulator (cuda-src/src/emulator) can swap this one file for host implementations (TPK_EMULATION) and run
+// emulator (the cuda-emulator module) can swap this one file for host implementations (TPK_EMULATION) and run
 // the kernels' own index math on a machine without a GPU. No CUDA headers: NVRTC compiles it as is.
 #pragma once
 

@@ -1,5 +1,6 @@
 package io.tpkernels.bench;
 
+import io.tpkernels.cuda.sources.KernelNames;
 import io.tpkernels.jcuda.JcudaDevice;
 import io.tpkernels.jcuda.JcudaKernels;
 import io.tpkernels.jcuda.JcudaPointers;
@@ -53,8 +54,8 @@ import org.openjdk.jmh.annotations.Warmup;
 @Measurement(iterations = 5, time = 1)
 @Fork(value = 1, jvmArgsAppend = {"--enable-native-access=ALL-UNNAMED"})
 public class JcudaLaunchBenchmark {
-    private static final String MODULE = "cast";
-    private static final String KERNEL = "tpk_cast_f32_to_bf16";
+    private static final String MODULE = KernelNames.MODULE_CAST;
+    private static final String KERNEL = KernelNames.TPK_CAST_F32_TO_BF16;
 
     private final Owned owned = new Owned();
     private JcudaDevice device;

@@ -1,5 +1,6 @@
 package io.tpkernels.bench;
 
+import io.tpkernels.cuda.sources.KernelNames;
 import io.tpkernels.ffm.cuda.CudaDriver;
 import io.tpkernels.runtime.CudaDevice;
 import io.tpkernels.runtime.CudaKernel;
@@ -51,7 +52,7 @@ public class LaunchOverheadBenchmark {
         }
         CudaDevice device = CudaDevice.of(0);
         stream = CudaStream.create(device);
-        kernel = device.modules().kernel("cast", "tpk_cast_f32_to_bf16");
+        kernel = device.modules().kernel(KernelNames.MODULE_CAST, KernelNames.TPK_CAST_F32_TO_BF16);
         src = Tensor.zeros(device.device(), DType.F32, 1);
         dst = Tensor.allocate(device.device(), DType.BF16, 1);
         srcPointer = src.devicePointer();

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.tpkernels.cuda.sources.KernelNames;
 import io.tpkernels.ops.EmbeddingLookup;
 import io.tpkernels.runtime.CudaDevice;
 import io.tpkernels.runtime.CudaStream;
@@ -109,7 +110,8 @@ class JcudaEmbeddingGpuTest {
         CudaDevice device = CudaDevice.of(0);
         try (CudaStream stream = CudaStream.create(device)) {
             var e = assertThrows(IllegalArgumentException.class, () -> JcudaKernels.launcher().launch(stream,
-                    "embedding", "tpk_embedding_w4_i32", 1, 32, 0, KernelArgs.begin().i64(0)));
+                    KernelNames.MODULE_EMBEDDING, KernelNames.TPK_EMBEDDING_W4_I32, 1, 32, 0,
+                    KernelArgs.begin().i64(0)));
             assertTrue(e.getMessage().contains("legacy default stream"), e.getMessage());
         }
     }

@@ -1,5 +1,7 @@
 package io.tpkernels.collective;
 
+import io.tpkernels.cuda.sources.KernelConstants;
+import io.tpkernels.cuda.sources.KernelNames;
 import io.tpkernels.runtime.CudaDevice;
 import io.tpkernels.runtime.DType;
 import io.tpkernels.runtime.ExecutionContext;
@@ -24,7 +26,7 @@ import java.util.stream.LongStream;
  */
 final class Reductions {
     /** The most inputs the GPU kernel takes in one launch. */
-    static final int MAX_DEVICE_INPUTS = 16;
+    static final int MAX_DEVICE_INPUTS = KernelConstants.COLLECTIVE_MAX_INPUTS;
     private static final long BLOCK = 1 << 15;
     /** The quiet NaN every NaN result is stored as: written as F32, F16 ({@code 0x7E00}) or BF16 ({@code 0x7FC0}). */
     static final float CANONICAL_NAN_F32 = Float.intBitsToFloat(0x7FC0_0000);
@@ -90,8 +92,9 @@ final class Reductions {
             for (int r = 0; r < MAX_DEVICE_INPUTS; r++) {
                 args.ptr(r < inputs.size() ? inputs.get(r).devicePointer() : 0);
             }
-            int blocks = (int) Math.max(1, Math.min((n + 255) / 256, (long) device.multiprocessors() * 8));
-            ctx.kernel("collective", name).launch(ctx, blocks, 256, 0, args);
+            int threads = KernelConstants.COLLECTIVE_THREADS;
+            int blocks = (int) Math.max(1, Math.min((n + threads - 1) / threads, (long) device.multiprocessors() * 8));
+            ctx.kernel(KernelNames.MODULE_COLLECTIVE, name).launch(ctx, blocks, threads, 0, args);
         }
     }
 }

@@ -1,5 +1,7 @@
 package io.tpkernels.ops;
 
+import io.tpkernels.cuda.sources.KernelConstants;
+import io.tpkernels.cuda.sources.KernelNames;
 import io.tpkernels.runtime.CudaDevice;
 import io.tpkernels.runtime.CudaKernel;
 import io.tpkernels.runtime.DType;
@@ -11,8 +13,8 @@ import java.util.Locale;
 
 /** {@link Cast} on a GPU: one launch of {@code cast.cu}'s kernel for the dtype pair. */
 final class CastCuda {
-    private static final int THREADS = 256;
-    private static final int ELEMENTS_PER_THREAD = 4;
+    private static final int THREADS = KernelConstants.CAST_THREADS;
+    private static final int ELEMENTS_PER_THREAD = KernelConstants.CAST_ELEMENTS_PER_THREAD;
     /** Resident blocks per multiprocessor to aim for: enough loads in flight to saturate memory bandwidth. */
     private static final int BLOCKS_PER_SM = 8;
 
@@ -42,7 +44,8 @@ final class CastCuda {
             return;
         }
         CudaDevice device = src.cudaDevice();
-        CudaKernel kernel = ctx.kernel("cast", KERNEL_NAMES[src.dtype().ordinal()][dst.dtype().ordinal()]);
+        CudaKernel kernel = ctx.kernel(KernelNames.MODULE_CAST,
+                KERNEL_NAMES[src.dtype().ordinal()][dst.dtype().ordinal()]);
         long needed = (n + (long) THREADS * ELEMENTS_PER_THREAD - 1) / ((long) THREADS * ELEMENTS_PER_THREAD);
         int blocks = (int) Math.max(1, Math.min(needed, (long) device.multiprocessors() * BLOCKS_PER_SM));
         try (Memory.Access use = Tensor.acquireAll(src, dst)) {

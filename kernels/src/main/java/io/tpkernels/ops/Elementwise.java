@@ -1,5 +1,7 @@
 package io.tpkernels.ops;
 
+import io.tpkernels.cuda.sources.KernelConstants;
+import io.tpkernels.cuda.sources.KernelNames;
 import io.tpkernels.runtime.CudaDevice;
 import io.tpkernels.runtime.DType;
 import io.tpkernels.runtime.ExecutionContext;
@@ -22,7 +24,7 @@ import java.util.Locale;
  * </ul>
  */
 public final class Elementwise {
-    private static final int THREADS = 256;
+    private static final int THREADS = KernelConstants.ELEMENTWISE_THREADS;
     private static final int BLOCKS_PER_SM = 8;
 
     /** The kernels of {@code elementwise.cu}; names by dtype built once, so a launch builds no strings. */
@@ -156,7 +158,8 @@ public final class Elementwise {
             if (kernel == Kernel.ADD_BIAS || kernel == Kernel.SCALE_COLUMNS) {
                 args.i64(cols);
             }
-            ctx.kernel("elementwise", kernel.names[out.dtype().ordinal()]).launch(ctx, blocks, THREADS, 0, args);
+            ctx.kernel(KernelNames.MODULE_ELEMENTWISE, kernel.names[out.dtype().ordinal()])
+                    .launch(ctx, blocks, THREADS, 0, args);
             ctx.wrote(out);
         }
     }

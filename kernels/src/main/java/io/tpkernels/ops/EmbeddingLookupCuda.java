@@ -1,5 +1,7 @@
 package io.tpkernels.ops;
 
+import io.tpkernels.cuda.sources.KernelConstants;
+import io.tpkernels.cuda.sources.KernelNames;
 import io.tpkernels.runtime.CudaDevice;
 import io.tpkernels.runtime.CudaStream;
 import io.tpkernels.runtime.DType;
@@ -15,10 +17,10 @@ import io.tpkernels.runtime.Tensor;
  * {@code tpk_embedding_plain_*} (the same body with the mask compiled out).
  */
 final class EmbeddingLookupCuda {
-    private static final int THREADS = 256;
+    private static final int THREADS = KernelConstants.EMBEDDING_THREADS;
     private static final int WARPS_PER_BLOCK = THREADS / 32;
     /** Blocks per multiprocessor: two waves of the kernel's occupancy (its launch bounds ask for 6 per SM). */
-    private static final int BLOCKS_PER_SM = 12;
+    private static final int BLOCKS_PER_SM = 2 * KernelConstants.EMBEDDING_MIN_BLOCKS_PER_SM;
     /** The word sizes, widest first: a row is copied in the widest that divides it and both pointers' alignment. */
     private static final int[] WORDS = {16, 8, 4, 2};
 
@@ -88,7 +90,7 @@ final class EmbeddingLookupCuda {
         ErrorFlags.Flag flag = device.errorFlags().borrow(ctx.stream());
         int idBytes = ids.dtype().byteSize();
         try (Memory.Access use = Tensor.acquireAll(ids, weight, out)) {
-            ctx.launcher().launch(ctx.stream(), "embedding", kernel, blocks, THREADS, 0, args.of(flag));
+            launcher.launch(ctx, KernelNames.MODULE_EMBEDDING, kernel, blocks, THREADS, 0, args.of(flag));
             // The ids as the kernel saw them, for the report: the caller may free or reuse them before it is read.
             flag.keep(ids.devicePointer(), tokens * idBytes, ctx.stream());
         } catch (RuntimeException e) {

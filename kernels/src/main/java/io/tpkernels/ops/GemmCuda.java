@@ -1,5 +1,28 @@
 package io.tpkernels.ops;
 
+import static io.tpkernels.cuda.sources.KernelConstants.GEMM_DECODE_MAX_T;
+import static io.tpkernels.cuda.sources.KernelConstants.GEMM_DECODE_THREADS;
+import static io.tpkernels.cuda.sources.KernelConstants.GEMM_MMA_BM;
+import static io.tpkernels.cuda.sources.KernelConstants.GEMM_MMA_BN;
+import static io.tpkernels.cuda.sources.KernelConstants.GEMM_MMA_DECODE_COLS;
+import static io.tpkernels.cuda.sources.KernelConstants.GEMM_MMA_DECODE_THREADS;
+import static io.tpkernels.cuda.sources.KernelConstants.GEMM_MMA_SMEM_BYTES;
+import static io.tpkernels.cuda.sources.KernelConstants.GEMM_MMA_THREADS;
+import static io.tpkernels.cuda.sources.KernelConstants.GEMM_PAD_THREADS;
+import static io.tpkernels.cuda.sources.KernelConstants.GEMM_SIMT_BM;
+import static io.tpkernels.cuda.sources.KernelConstants.GEMM_SIMT_BN;
+import static io.tpkernels.cuda.sources.KernelConstants.GEMM_SIMT_THREADS;
+import static io.tpkernels.cuda.sources.KernelConstants.SM90_BK;
+import static io.tpkernels.cuda.sources.KernelConstants.SM90_PP_BM;
+import static io.tpkernels.cuda.sources.KernelConstants.SM90_PP_BN;
+import static io.tpkernels.cuda.sources.KernelConstants.SM90_PP_SMEM_BYTES;
+import static io.tpkernels.cuda.sources.KernelConstants.SM90_THREADS;
+import static io.tpkernels.cuda.sources.KernelConstants.SM90_V1_BM;
+import static io.tpkernels.cuda.sources.KernelConstants.SM90_V1_BN;
+import static io.tpkernels.cuda.sources.KernelConstants.SM90_V1_SMEM_BYTES;
+import static io.tpkernels.cuda.sources.KernelConstants.SM90_V1_SMEM_BYTES_PER_RANK;
+
+import io.tpkernels.cuda.sources.KernelNames;
 import io.tpkernels.runtime.CudaDevice;
 import io.tpkernels.runtime.CudaKernel;
 import io.tpkernels.runtime.DType;
@@ -30,28 +53,17 @@ import java.util.Locale;
  */
 final class GemmCuda {
     /** Largest T the decode body takes. */
-    static final int DECODE_MAX_T = 16;
-    private static final int THREADS = 256;
-    private static final int MMA_TILE = 128;
-    private static final int MMA_SHARED_BYTES = 3 * (128 + 128) * 40 * 2;
-    private static final int SIMT_TILE = 64;
+    static final int DECODE_MAX_T = GEMM_DECODE_MAX_T;
     private static final int DECODE_BLOCKS_PER_SM = 16;
-    private static final int MMA_DECODE_COLUMNS = 64;
-    private static final int MMA_DECODE_THREADS = 128;
-    /** k per stage of both Hopper kernels (one 128-byte swizzled row), and their three warpgroups. */
-    private static final int WG_BK = 64;
-    private static final int WG_THREADS = 384;
-    /** wg::STAGES of gemm_sm90.cu. With the shrink on chip each stage also holds A's RB × 64 tile. */
-    private static final int V1_STAGES = 4;
     /** gemm_sm90.cu (wg:: there): one block per 128 x 256 tile, 4 stages of 48 KB, 2 mbarriers per stage. */
-    private static final Hopper V1 = new Hopper("gemm_sm90", Path.WGMMA, 128, 256,
-            V1_STAGES * (128 + 256) * WG_BK * 2 + 2 * V1_STAGES * 8 + 1024, false);
+    private static final Hopper V1 = new Hopper(KernelNames.MODULE_GEMM_SM90, Path.WGMMA, SM90_V1_BM, SM90_V1_BN,
+            SM90_V1_SMEM_BYTES, false);
     /**
      * gemm_sm90_pingpong.cu (pp:: there): persistent blocks over 128 x 128 tiles, 6 stages of 32 KB, 2 mbarriers per
      * stage and one turn per consumer.
      */
-    private static final Hopper PINGPONG = new Hopper("gemm_sm90_pingpong", Path.WGMMA_PP, 128, 128,
-            6 * (128 + 128) * WG_BK * 2 + (2 * 6 + 2) * 8 + 1024, true);
+    private static final Hopper PINGPONG = new Hopper(KernelNames.MODULE_GEMM_SM90_PINGPONG, Path.WGMMA_PP,
+            SM90_PP_BM, SM90_PP_BN, SM90_PP_SMEM_BYTES, true);
     /** The ranks the on-chip shrink is built for ({@code tpk_gemm_wgmma_lora<RB>_*}): a rank R takes the first RB ≥ R. */
     private static final int[] ON_CHIP_RANKS = {16, 32, 64};
     /** The largest LoRA rank whose shrink the fused Hopper kernel computes on chip. */
@@ -138,7 +150,7 @@ final class GemmCuda {
             }
             String name = NAMES[path.ordinal()][x.dtype().ordinal()][out.dtype().ordinal()];
             if (path == Path.MMA_DECODE_T) {
-                launchNarrow(ctx.kernel("gemm", name), x, w, alpha, out, ctx);
+                launchNarrow(ctx.kernel(KernelNames.MODULE_GEMM, name), x, w, alpha, out, ctx);
                 return;
             }
             if (path == Path.WGMMA || path == Path.WGMMA_PP) {
@@ -147,23 +159,27 @@ final class GemmCuda {
                         alpha, out, ctx);
                 return;
             }
-            CudaKernel kernel = ctx.kernel("gemm", name);
+            CudaKernel kernel = ctx.kernel(KernelNames.MODULE_GEMM, name);
             KernelArgs args = KernelArgs.begin().ptr(out.devicePointer()).ptr(xPtr).ptr(wPtr).ptr(xaPtr).ptr(bPtr)
                     .ptr(pointer(bias)).ptr(pointer(columnScale)).i32(Math.toIntExact(t)).i32(Math.toIntExact(k))
                     .i32(Math.toIntExact(r)).i64(valid).i64(s).f32(alpha);
             switch (path) {
-                case MMA_DECODE -> kernel.launch(ctx, blocks(s, MMA_DECODE_COLUMNS), MMA_DECODE_THREADS, 0, args);
+                case MMA_DECODE ->
+                        kernel.launch(ctx, blocks(s, GEMM_MMA_DECODE_COLS), GEMM_MMA_DECODE_THREADS, 0, args);
                 case DECODE -> {
-                    long blocks = Math.min((s + THREADS / 32 - 1) / (THREADS / 32),
+                    int warps = GEMM_DECODE_THREADS / 32; // a warp per output column
+                    long blocks = Math.min((s + warps - 1) / warps,
                             (long) device.multiprocessors() * DECODE_BLOCKS_PER_SM);
-                    kernel.launch(ctx, (int) blocks, THREADS, 0, args);
+                    kernel.launch(ctx, (int) blocks, GEMM_DECODE_THREADS, 0, args);
                 }
                 case WGMMA, WGMMA_PP, MMA_DECODE_T -> throw new AssertionError(path + " is launched above");
                 case MMA -> {
-                    kernel.allowDynamicSharedBytes(MMA_SHARED_BYTES);
-                    kernel.launch(ctx, blocks(s, MMA_TILE), blocks(t, MMA_TILE), 1, THREADS, 1, 1, MMA_SHARED_BYTES, args);
+                    kernel.allowDynamicSharedBytes(GEMM_MMA_SMEM_BYTES);
+                    kernel.launch(ctx, blocks(s, GEMM_MMA_BN), blocks(t, GEMM_MMA_BM), 1, GEMM_MMA_THREADS, 1, 1,
+                            GEMM_MMA_SMEM_BYTES, args);
                 }
-                case SIMT -> kernel.launch(ctx, blocks(s, SIMT_TILE), blocks(t, SIMT_TILE), 1, THREADS, 1, 1, 0, args);
+                case SIMT -> kernel.launch(ctx, blocks(s, GEMM_SIMT_BN), blocks(t, GEMM_SIMT_BM), 1,
+                        GEMM_SIMT_THREADS, 1, 1, 0, args);
             }
         }
     }
@@ -196,7 +212,7 @@ final class GemmCuda {
      * describe.
      */
     private static boolean hopperTakes(ExecutionContext ctx, long k, long s) {
-        return k > 0 && s > MMA_TILE && ctx.tuning().hopperGemm() != Tuning.HopperGemm.OFF
+        return k > 0 && s > GEMM_MMA_BN && ctx.tuning().hopperGemm() != Tuning.HopperGemm.OFF
                 && ctx.cudaDevice().computeCapability() == 90;
     }
 
@@ -217,8 +233,8 @@ final class GemmCuda {
             MemorySegment maps = encodeMaps(x, w, n, a, rb, b, V1);
             KernelArgs args = KernelArgs.begin().ptr(out.devicePointer()).ptr(pointer(bias)).ptr(pointer(columnScale))
                     .i32(Math.toIntExact(t)).i32(Math.toIntExact(k)).i32(Math.toIntExact(r)).i64(n).f32(scale);
-            launchHopper(V1, kernel, maps, args, t, n, V1.sharedBytes() + V1_STAGES * rb * WG_BK * 2, out.cudaDevice(),
-                    ctx);
+            launchHopper(V1, kernel, maps, args, t, n, V1.sharedBytes() + rb * SM90_V1_SMEM_BYTES_PER_RANK,
+                    out.cudaDevice(), ctx);
         }
     }
 
@@ -262,7 +278,7 @@ final class GemmCuda {
         KernelArgs args = KernelArgs.begin().ptr(out.devicePointer()).ptr(w.devicePointer()).ptr(x.devicePointer())
                 .ptr(0).ptr(0).ptr(0).ptr(0).i32(Math.toIntExact(n)).i32(Math.toIntExact(x.dim(1))).i32(0).i64(t).i64(t)
                 .f32(alpha);
-        kernel.launch(ctx, blocks(t, MMA_DECODE_COLUMNS), MMA_DECODE_THREADS, 0, args);
+        kernel.launch(ctx, blocks(t, GEMM_MMA_DECODE_COLS), GEMM_MMA_DECODE_THREADS, 0, args);
     }
 
     /**
@@ -304,15 +320,15 @@ final class GemmCuda {
         MemorySegment mapB = maps.asSlice(3 * TensorMaps.BYTES, TensorMaps.BYTES);
         DType dtype = x.dtype();
         long k = x.dim(1);
-        TensorMaps.rowMajorSwizzled128(mapX, dtype, x.devicePointer(), x.dim(0), k, hopper.bm(), WG_BK);
-        TensorMaps.rowMajorSwizzled128(mapW, dtype, w.devicePointer(), wRows, k, hopper.bn(), WG_BK);
+        TensorMaps.rowMajorSwizzled128(mapX, dtype, x.devicePointer(), x.dim(0), k, hopper.bm(), SM90_BK);
+        TensorMaps.rowMajorSwizzled128(mapW, dtype, w.devicePointer(), wRows, k, hopper.bn(), SM90_BK);
         if (third == null) {
             MemorySegment.copy(mapX, 0, mapThird, 0, TensorMaps.BYTES);
             MemorySegment.copy(mapW, 0, mapB, 0, TensorMaps.BYTES);
         } else {
             TensorMaps.rowMajorSwizzled128(mapThird, dtype, third.devicePointer(), third.dim(0), third.dim(1),
-                    thirdBoxRows, WG_BK);
-            TensorMaps.rowMajorSwizzled128(mapB, dtype, b.devicePointer(), b.dim(0), b.dim(1), hopper.bn(), WG_BK);
+                    thirdBoxRows, SM90_BK);
+            TensorMaps.rowMajorSwizzled128(mapB, dtype, b.devicePointer(), b.dim(0), b.dim(1), hopper.bn(), SM90_BK);
         }
         return maps;
     }
@@ -329,7 +345,7 @@ final class GemmCuda {
         int tiles = Math.multiplyExact(blocks(t, hopper.bm()), blocks(s, hopper.bn()));
         int grid = hopper.persistent() ? Math.min(tiles, device.multiprocessors()) : tiles;
         kernel.allowDynamicSharedBytes(sharedBytes);
-        kernel.launch(ctx, grid, WG_THREADS, sharedBytes, args);
+        kernel.launch(ctx, grid, SM90_THREADS, sharedBytes, args);
     }
 
     /** Writes −∞ into columns {@code [valid, S)} of {@code out} (after a GEMM that wrote only the valid ones). */
@@ -346,9 +362,10 @@ final class GemmCuda {
                         + out.describe()); // BF16's −∞ bits would be a NaN in F16
             }
             CudaDevice device = out.cudaDevice();
-            String name = out.dtype() == DType.F32 ? "tpk_pad_columns_f32" : "tpk_pad_columns_bf16";
-            long blocks = Math.min((t * (s - valid) + THREADS - 1) / THREADS, (long) device.multiprocessors() * 8);
-            ctx.kernel("gemm", name).launch(ctx, (int) blocks, THREADS, 0,
+            String name = out.dtype() == DType.F32 ? KernelNames.TPK_PAD_COLUMNS_F32 : KernelNames.TPK_PAD_COLUMNS_BF16;
+            int threads = GEMM_PAD_THREADS;
+            long blocks = Math.min((t * (s - valid) + threads - 1) / threads, (long) device.multiprocessors() * 8);
+            ctx.kernel(KernelNames.MODULE_GEMM, name).launch(ctx, (int) blocks, threads, 0,
                     KernelArgs.begin().ptr(out.devicePointer()).i64(t).i64(valid).i64(s));
         }
     }

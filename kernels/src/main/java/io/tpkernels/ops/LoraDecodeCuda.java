@@ -1,5 +1,7 @@
 package io.tpkernels.ops;
 
+import io.tpkernels.cuda.sources.KernelConstants;
+import io.tpkernels.cuda.sources.KernelNames;
 import io.tpkernels.runtime.CudaStream;
 import io.tpkernels.runtime.DType;
 import io.tpkernels.runtime.ExecutionContext;
@@ -22,9 +24,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  * is mistaken for its own.
  */
 final class LoraDecodeCuda {
-    private static final int COLS = 64;    // rows of A per shrink block, columns of y per base block
-    private static final int THREADS = 128;
-    private static final int KSTEP = 32;   // the decode body's k per step
+    /** Rows of A per shrink block, columns of y per base block. */
+    private static final int COLS = KernelConstants.GEMM_MMA_DECODE_COLS;
+    private static final int THREADS = KernelConstants.GEMM_MMA_DECODE_THREADS;
+    private static final int KSTEP = KernelConstants.GEMM_MMA_DECODE_KSTEP; // the decode body's k per step
     /** The shortest k-range worth a shrink block (8 steps of the decode body): shorter, it is mostly latency. */
     private static final int MIN_KSLICE = 256;
     private static final int MAX_SPLITS = 32;
@@ -94,7 +97,8 @@ final class LoraDecodeCuda {
                     .ptr(GemmCuda.pointer(columnScale)).i32(t).i32(k).i32(r).i64(n).f32(scale).ptr(scratch + PARTIALS).ptr(scratch + XA).ptr(scratch + ARRIVED)
                     .ptr(scratch + READY).ptr(scratch + CLAIMS).i32(epoch).i32(splits).i32(kslice);
             int blocks = Math.toIntExact(ceilDiv(r, COLS) * (long) splits + ceilDiv(n, COLS));
-            ctx.kernel("lora_decode", name).launch(ctx, blocks, THREADS, 0, args);
+            ctx.kernel(KernelNames.MODULE_LORA_DECODE, name)
+                    .launch(ctx, blocks, THREADS, 0, args);
         }
     }
 

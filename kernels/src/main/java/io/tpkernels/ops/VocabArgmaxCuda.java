@@ -1,5 +1,7 @@
 package io.tpkernels.ops;
 
+import io.tpkernels.cuda.sources.KernelConstants;
+import io.tpkernels.cuda.sources.KernelNames;
 import io.tpkernels.runtime.DType;
 import io.tpkernels.runtime.ExecutionContext;
 import io.tpkernels.runtime.KernelArgs;
@@ -18,8 +20,9 @@ final class VocabArgmaxCuda {
             if (t == 0) {
                 return;
             }
-            String name = logits.dtype() == DType.F32 ? "tpk_argmax_f32" : "tpk_argmax_bf16";
-            ctx.kernel("argmax", name).launch(ctx, Math.toIntExact(t), 256, 0,
+            String name = logits.dtype() == DType.F32 ? KernelNames.TPK_ARGMAX_F32 : KernelNames.TPK_ARGMAX_BF16;
+            ctx.kernel(KernelNames.MODULE_ARGMAX, name).launch(ctx, Math.toIntExact(t),
+                    KernelConstants.ARGMAX_THREADS, 0,
                     KernelArgs.begin().ptr(values.devicePointer()).ptr(ids.devicePointer()).ptr(logits.devicePointer())
                             .i64(logits.dim(1)).i64(valid).i64(start));
         }

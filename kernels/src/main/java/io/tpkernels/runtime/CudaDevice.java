@@ -165,7 +165,7 @@ public final class CudaDevice {
     }
 
     /**
-     * Whether this is tpkernels' CPU emulator of a CUDA device (cuda-src/src/emulator, loaded only when
+     * Whether this is tpkernels' CPU emulator of a CUDA device (the cuda-emulator module, loaded only when
      * {@code TPK_CUDA_LIBRARY_PATH} points at it) rather than a GPU: kernels run correctly there, slowly, and
      * its timings mean nothing.
      */

@@ -1,5 +1,6 @@
 package io.tpkernels.runtime;
 
+import io.tpkernels.cuda.sources.KernelConstants;
 import io.tpkernels.ffm.cuda.CudaDriver;
 import io.tpkernels.ffm.cuda.CudaDriverApi;
 import java.lang.foreign.MemorySegment;
@@ -12,7 +13,7 @@ import java.lang.foreign.MemorySegment;
  */
 public final class CudaStream implements AutoCloseable {
     /** The size of {@link #scratch()}. */
-    public static final long SCRATCH_BYTES = 128 << 10;
+    public static final long SCRATCH_BYTES = KernelConstants.STREAM_SCRATCH_BYTES;
 
     private final CudaDevice device;
     private final boolean owned;

@@ -1,5 +1,7 @@
 package io.tpkernels.runtime;
 
+import io.tpkernels.cuda.sources.KernelConstants;
+import io.tpkernels.cuda.sources.KernelNames;
 import io.tpkernels.ffm.cuda.CudaDriver;
 import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
@@ -94,9 +96,12 @@ public final class Slabs {
             }
             boolean words = (sp | dp | srcStride | dstStride | rowBytes) % 4 == 0;
             long total = rows * (rowBytes / (words ? 4 : 1));
-            int blocks = (int) Math.max(1, Math.min((total + 255) / 256, (long) device.multiprocessors() * 8));
-            ctx.kernel("collective", words ? "tpk_copy_rows_b4" : "tpk_copy_rows_b1").launch(ctx, blocks,
-                    256, 0, KernelArgs.begin().ptr(dp).i64(dstStride).ptr(sp).i64(srcStride).i64(rowBytes).i64(rows));
+            int threads = KernelConstants.COLLECTIVE_THREADS;
+            int blocks = (int) Math.max(1, Math.min((total + threads - 1) / threads,
+                    (long) device.multiprocessors() * 8));
+            String kernel = words ? KernelNames.TPK_COPY_ROWS_B4 : KernelNames.TPK_COPY_ROWS_B1;
+            ctx.kernel(KernelNames.MODULE_COLLECTIVE, kernel).launch(ctx, blocks, threads, 0,
+                    KernelArgs.begin().ptr(dp).i64(dstStride).ptr(sp).i64(srcStride).i64(rowBytes).i64(rows));
         }
     }
 

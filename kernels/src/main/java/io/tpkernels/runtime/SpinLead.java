@@ -1,5 +1,7 @@
 package io.tpkernels.runtime;
 
+import io.tpkernels.cuda.sources.KernelNames;
+
 /**
  * Keeps a stream's GPU busy for a while ({@code tpk_spin} of {@code timing.cu}), queued ahead of a start event, so
  * that events time the work after it and not the host's launch latency. A timed run usually waits for the one
@@ -15,6 +17,7 @@ public final class SpinLead {
 
     /** Queues the spin on {@code stream}; record the start event right after. */
     public static void queue(CudaStream stream) {
-        stream.device().modules().kernel("timing", "tpk_spin").launch(stream, 1, 1, 0, KernelArgs.begin().i64(NANOS));
+        stream.device().modules().kernel(KernelNames.MODULE_TIMING, KernelNames.TPK_SPIN).launch(stream, 1, 1, 0,
+                KernelArgs.begin().i64(NANOS));
     }
 }

@@ -3,6 +3,7 @@ package io.tpkernels.ops;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import io.tpkernels.cuda.sources.KernelNames;
 import io.tpkernels.runtime.CudaDevice;
 import io.tpkernels.runtime.DType;
 import io.tpkernels.runtime.Device;
@@ -94,7 +95,7 @@ class LmHeadCudaTest {
              Tensor hopper = Poison.poison(Tensor.allocate(GPU, DType.F32, t, s));
              Tensor mmaSync = Poison.poison(Tensor.allocate(GPU, DType.F32, t, s))) {
             LmHead.logits(ExecutionContext.defaultFor(x.device()), x, w, hopper);
-            assertEquals(1, device.modules().loadCount("gemm_sm90"), "the Hopper module was loaded and used");
+            assertEquals(1, device.modules().loadCount(KernelNames.MODULE_GEMM_SM90), "the Hopper module was loaded and used");
             LmHead.logits(ExecutionContext.defaultFor(GPU).withTuning(Tuning.defaults().withHopperGemm(Tuning.HopperGemm.OFF)), x, w, mmaSync);
             float[] a = hopper.toFloatArray();
             float[] b = mmaSync.toFloatArray();
@@ -123,7 +124,7 @@ class LmHeadCudaTest {
              Tensor pingpong = Poison.poison(Tensor.allocate(GPU, DType.F32, t, s));
              Tensor v1 = Poison.poison(Tensor.allocate(GPU, DType.F32, t, s))) {
             LmHead.logits(ExecutionContext.defaultFor(GPU).withTuning(Tuning.defaults().withHopperGemm(Tuning.HopperGemm.PINGPONG)), x, w, pingpong);
-            assertEquals(1, device.modules().loadCount("gemm_sm90_pingpong"), "the ping-pong module was loaded and used");
+            assertEquals(1, device.modules().loadCount(KernelNames.MODULE_GEMM_SM90_PINGPONG), "the ping-pong module was loaded and used");
             LmHead.logits(ExecutionContext.defaultFor(GPU).withTuning(Tuning.defaults().withHopperGemm(Tuning.HopperGemm.V1)), x, w, v1);
             float[] a = pingpong.toFloatArray();
             float[] b = v1.toFloatArray();

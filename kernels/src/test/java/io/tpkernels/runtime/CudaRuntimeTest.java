@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.tpkernels.cuda.sources.KernelNames;
 import io.tpkernels.ffm.cuda.CudaDriver;
 import io.tpkernels.ffm.cuda.CudaException;
 import io.tpkernels.ffm.nvrtc.Nvrtc;
@@ -93,7 +94,7 @@ class CudaRuntimeTest {
             for (int i = 0; i < threads; i++) {
                 futures.add(pool.submit(() -> {
                     go.await();
-                    return device.modules().kernel("cast", "tpk_cast_f32_to_bf16");
+                    return device.modules().kernel(KernelNames.MODULE_CAST, KernelNames.TPK_CAST_F32_TO_BF16);
                 }));
             }
             go.countDown();
@@ -104,9 +105,9 @@ class CudaRuntimeTest {
         } finally {
             pool.shutdownNow();
         }
-        device.modules().kernel("cast", "tpk_cast_bf16_to_f32");
-        assertEquals(1, device.modules().loadCount("cast"), "the cast module was loaded exactly once");
-        CudaKernel k = device.modules().kernel("cast", "tpk_cast_f32_to_bf16");
+        device.modules().kernel(KernelNames.MODULE_CAST, KernelNames.TPK_CAST_BF16_TO_F32);
+        assertEquals(1, device.modules().loadCount(KernelNames.MODULE_CAST), "the cast module was loaded exactly once");
+        CudaKernel k = device.modules().kernel(KernelNames.MODULE_CAST, KernelNames.TPK_CAST_F32_TO_BF16);
         assertTrue(k.registers() > 0);
         assertEquals(0, k.localBytes(), "no spills");
     }
@@ -114,9 +115,9 @@ class CudaRuntimeTest {
     @Test
     void theNvrtcPathCompilesAndRunsTheSameKernel() {
         assumeTrue(Nvrtc.isAvailable(), () -> "NVRTC not found: " + Nvrtc.library().reason().orElse(""));
-        ModuleCache.Loaded nvrtc = device.modules().loadUncached("cast", true);
+        ModuleCache.Loaded nvrtc = device.modules().loadUncached(KernelNames.MODULE_CAST, true);
         assertTrue(nvrtc.source().nvrtc(), "compiled by NVRTC: " + nvrtc.source());
-        CudaKernel kernel = device.modules().kernelOf(nvrtc, "tpk_cast_f32_to_bf16");
+        CudaKernel kernel = device.modules().kernelOf(nvrtc, KernelNames.TPK_CAST_F32_TO_BF16);
         float[] values = RandomData.floats(11, 4099);
         try (Tensor src = Tensor.ofFloats(DType.F32, values, values.length);
              Tensor gpuSrc = src.copyTo(device.device());

@@ -3,6 +3,7 @@ package io.tpkernels.runtime;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.tpkernels.cuda.sources.KernelNames;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -60,8 +61,7 @@ class PtxLibraryTest {
         PtxLibrary packaged = PtxLibrary.packaged();
         assertTrue(packaged.hasSource("cast"), "cast.cu is packaged for NVRTC");
         String source = packaged.source("cast");
-        for (String kernel : List.of("tpk_cast_f32_to_f16", "tpk_cast_f32_to_bf16", "tpk_cast_f16_to_f32",
-                "tpk_cast_bf16_to_f32", "tpk_cast_f16_to_bf16", "tpk_cast_bf16_to_f16")) {
+        for (String kernel : KernelNames.KERNELS.get(KernelNames.MODULE_CAST)) {
             assertTrue(source.contains(kernel), kernel + " in cast.cu");
             for (String arch : packaged.archs("cast")) {
                 assertTrue(packaged.ptx("cast", arch).contains(".entry " + kernel), kernel + " in cast." + arch + ".ptx");

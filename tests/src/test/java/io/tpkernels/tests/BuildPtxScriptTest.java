@@ -18,7 +18,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The kernel build script {@code cuda-src/build-ptx.sh}, driven with a stand-in nvcc and ptxas so that the
- * spill check, the per-file architectures and the no-nvcc path are exercised the same way on every machine.
+ * spill check, the check of the declared kernel names, the per-file architectures and the no-nvcc path are
+ * exercised the same way on every machine.
  */
 class BuildPtxScriptTest {
 
@@ -82,6 +83,7 @@ class BuildPtxScriptTest {
     @Test
     void aKernelThatSpillsFailsTheBuildNamingIt() throws Exception {
         Files.writeString(src.resolve("k.cu"), """
+                // tpk-kernels: tpk_fine tpk_spills_a_lot
                 extern "C" __global__ void tpk_fine(float* x) {}
                 extern "C" __global__ void tpk_spills_a_lot(float* x) {}
                 """);
@@ -95,6 +97,7 @@ class BuildPtxScriptTest {
     void aSpillTheFileAllowsIsReportedNotFatal() throws Exception {
         Files.writeString(src.resolve("k.cu"), """
                 // tpk-allow-spills: tpk_spills_a_lot
+                // tpk-kernels: tpk_spills_a_lot
                 extern "C" __global__ void tpk_spills_a_lot(float* x) {}
                 """);
         Result r = build(Map.of());
@@ -106,9 +109,13 @@ class BuildPtxScriptTest {
 
     @Test
     void eachFileGetsItsArchitecturesAndPtxasChecksTheMatchingSms() throws Exception {
-        Files.writeString(src.resolve("generic.cu"), "extern \"C\" __global__ void tpk_a(float* x) {}\n");
+        Files.writeString(src.resolve("generic.cu"), """
+                // tpk-kernels: tpk_a
+                extern "C" __global__ void tpk_a(float* x) {}
+                """);
         Files.writeString(src.resolve("hopper.cu"), """
                 // tpk-arch: compute_90a
+                // tpk-kernels: tpk_b
                 extern "C" __global__ void tpk_b(float* x) {}
                 """);
         Result r = build(Map.of());
@@ -121,6 +128,54 @@ class BuildPtxScriptTest {
         assertTrue(calls.contains("-arch=sm_80") && calls.contains("-arch=sm_90 ") && calls.contains("-arch=sm_90a"),
                 calls);
         assertTrue(Files.exists(out.resolve("tpkernels-cu/hopper.cu")), "sources packaged for NVRTC");
+    }
+
+    @Test
+    void kernelsDeclaredByPatternsPass() throws Exception {
+        Files.writeString(src.resolve("k.cu"), """
+                // tpk-kernels: tpk_add_{f32,bf16}
+                // tpk-kernels: tpk_spin
+                extern "C" __global__ void tpk_add_f32(float* x) {}
+                extern "C" __global__ void tpk_add_bf16(float* x) {}
+                extern "C" __global__ void tpk_spin(float* x) {}
+                """);
+        Result r = build(Map.of());
+        assertEquals(0, r.exit(), r.output());
+    }
+
+    @Test
+    void aKernelItsFileDoesNotDeclareFailsTheBuildNamingIt() throws Exception {
+        Files.writeString(src.resolve("k.cu"), """
+                // tpk-kernels: tpk_a
+                extern "C" __global__ void tpk_a(float* x) {}
+                extern "C" __global__ void tpk_new(float* x) {}
+                """);
+        Result r = build(Map.of());
+        assertNotEquals(0, r.exit(), r.output());
+        assertTrue(r.output().contains("k.compute_80.ptx does not define the kernels k.cu declares")
+                && r.output().contains("not declared: tpk_new"), r.output());
+    }
+
+    @Test
+    void aDeclaredKernelThePtxLacksFailsTheBuildNamingIt() throws Exception {
+        Files.writeString(src.resolve("k.cu"), """
+                // tpk-kernels: tpk_{a,renamed}
+                extern "C" __global__ void tpk_a(float* x) {}
+                """);
+        Result r = build(Map.of());
+        assertNotEquals(0, r.exit(), r.output());
+        assertTrue(r.output().contains("declared, not in the PTX: tpk_renamed"), r.output());
+    }
+
+    @Test
+    void aDeclarationThatIsNeitherANameNorAPatternFailsTheBuild() throws Exception {
+        Files.writeString(src.resolve("k.cu"), """
+                // tpk-kernels: tpk_a $(date)
+                extern "C" __global__ void tpk_a(float* x) {}
+                """);
+        Result r = build(Map.of());
+        assertNotEquals(0, r.exit(), r.output());
+        assertTrue(r.output().contains("is neither a kernel name nor a {a,b} pattern"), r.output());
     }
 
     @Test

@@ -1,6 +1,6 @@
 /* tpk_emu.h: the seam between the emulated CUDA driver (driver.c) and the emulated device (device.cpp).
  *
- * The emulator runs the project's own kernel sources (cuda-src/src/main/cuda, every .cu file), compiled for the host,
+ * The emulator runs the project's own kernel sources (every .cu file of the cuda-src module), compiled for the host,
  * one CUDA thread per fiber, warps, warpgroups and blocks in lock-step at every collective (__syncthreads,
  * shuffles, ldmatrix, mma, wgmma), with mbarrier waits and TMA loads as on sm_90a. It exists so the CUDA paths
  * of the Java code (bindings, launch arguments, kernel choice, the kernels' index math) can be tested on a

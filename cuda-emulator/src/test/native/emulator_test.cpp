@@ -5,7 +5,7 @@
 // The Hopper primitives likewise: a warp-specialized TMA + mbarrier + wgmma GEMM against a double reference,
 // a cross-check of the swizzle, descriptor and fragment layouts through one-hot operands, TMA's zero fill,
 // and the pipeline's rules broken one at a time (races, deadlocks, unwaited or unfenced wgmma).
-// Run by the cuda-src module's test phase; exit status 0 when every case passes.
+// Run by test-emulator.sh in the test phase; exit status 0 when every case passes.
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>

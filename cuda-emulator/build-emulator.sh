@@ -1,22 +1,28 @@
 #!/usr/bin/env bash
 # build-emulator.sh CUDA_SRC_DIR PTX_DIR OUT_DIR
 #
-# Builds OUT_DIR/libcuda.so.1: the CUDA driver API (driver.c) over an emulated device that runs the kernels of
-# CUDA_SRC_DIR/*.cu compiled for the host (device.cpp, device_sm90.cpp). The kernels registered are exactly the
-# .entry names of each file's PTX in PTX_DIR (built by build-ptx.sh): its compute_80 PTX, or for a file built
+# Builds OUT_DIR/libcuda.so.1: the CUDA driver API (src/main/native/driver.c) over an emulated device that runs
+# the kernels of CUDA_SRC_DIR/*.cu compiled for the host (device.cpp, device_sm90.cpp). CUDA_SRC_DIR and PTX_DIR
+# are what the cuda-src module packages (tpkernels-cu/ and tpkernels-ptx/ of its build output). The kernels
+# registered are exactly the .entry names of each file's PTX in PTX_DIR: its compute_80 PTX, or for a file built
 # only for other targets (// tpk-arch: compute_90a) those PTX files, so the emulator and the PTX the Java code
-# loads always agree. Beside it OUT_DIR/libcublas.so.13, an emulated cuBLAS (cublas.c), and OUT_DIR/libnccl.so.2,
-# an emulated NCCL of one-rank communicators (nccl.c). Tests point
-# TPK_CUDA_LIBRARY_PATH at OUT_DIR to run their CUDA paths, cuBLAS's included, without a GPU.
+# loads always agree. Beside it OUT_DIR/libcublas.so.13, an emulated cuBLAS (cublas.c), OUT_DIR/libnccl.so.2, an
+# emulated NCCL of one-rank communicators (nccl.c), and OUT_DIR/libtpk_emu_device.a, the device alone, which
+# test-emulator.sh links its self-test against. Tests point TPK_CUDA_LIBRARY_PATH at OUT_DIR to run their CUDA
+# paths, cuBLAS's included, without a GPU.
 # Needs x86-64 Linux and g++/gcc; without them (or without PTX) it says so once and succeeds, building nothing.
 set -euo pipefail
 src=$1 ptx=$2 out=$3
-here=$(cd "$(dirname "$0")" && pwd)
+here=$(cd "$(dirname "$0")/src/main/native" && pwd)
 mkdir -p "$out"
-rm -f "$out/libcuda.so.1"
+rm -f "$out/libcuda.so.1" "$out/libcublas.so.13" "$out/libnccl.so.2" "$out/libtpk_emu_device.a"
 if [ "$(uname -s)-$(uname -m)" != Linux-x86_64 ] || ! command -v g++ >/dev/null || ! command -v gcc >/dev/null; then
   echo "[tpk] emulator not built: it needs x86-64 Linux with gcc and g++"
   exit 0
+fi
+if ! ls "$src"/*.cu >/dev/null 2>&1; then
+  echo "[tpk] ERROR: no kernel sources in $src: build the cuda-src module first (./mvnw -pl cuda-emulator -am ...)" >&2
+  exit 1
 fi
 if ! ls "$ptx"/*.ptx >/dev/null 2>&1; then
   echo "[tpk] emulator not built: no PTX in $ptx (nvcc was not found), and the emulator registers the PTX's kernels"
@@ -65,20 +71,11 @@ if [ -f "$cuda_include/cuda.h" ]; then
 else
   echo "[tpk] emulated driver not built: no cuda.h in $cuda_include (set CUDA_HOME)"
 fi
-# An emulated cuBLAS beside it (cublasGemmEx on the emulated device's memory), and that one's test.
-rm -f "$out/libcublas.so.13"
-cflags=(-std=c11 -O2 -g -Wall -Wextra -Werror)
-gcc "${cflags[@]}" -fPIC -fvisibility=hidden -shared -Wl,-soname,libcublas.so.13 -Wl,--no-undefined \
-    -o "$out/libcublas.so.13" "$here/cublas.c" -lm
-gcc "${cflags[@]}" -o "$out/cublas_test" "$here/cublas_test.c" "$out/libcublas.so.13" -Wl,-rpath,"$out" -lm
-# An emulated NCCL (communicators of one rank), and its test.
-rm -f "$out/libnccl.so.2"
-gcc "${cflags[@]}" -fPIC -fvisibility=hidden -shared -Wl,-soname,libnccl.so.2 -Wl,--no-undefined \
-    -o "$out/libnccl.so.2" "$here/nccl.c"
-gcc "${cflags[@]}" -o "$out/nccl_test" "$here/nccl_test.c" "$out/libnccl.so.2" -Wl,-rpath,"$out"
-# The device alone, and its self-test (run-emulator-test.sh runs it in the test phase).
+cflags=(-std=c11 -O2 -g -Wall -Wextra -Werror -fPIC -fvisibility=hidden -shared -Wl,--no-undefined)
+# An emulated cuBLAS beside it (cublasGemmEx on the emulated device's memory).
+gcc "${cflags[@]}" -Wl,-soname,libcublas.so.13 -o "$out/libcublas.so.13" "$here/cublas.c" -lm
+# An emulated NCCL (communicators of one rank).
+gcc "${cflags[@]}" -Wl,-soname,libnccl.so.2 -o "$out/libnccl.so.2" "$here/nccl.c"
+# The device alone, for the self-test.
 ar rcs "$out/libtpk_emu_device.a" "${objs[@]}"
-"${cxx[@]}" -fvisibility=default -c -x c++ "$here/emulator_test_kernels.cu" -o "$obj/emulator_test_kernels.o"
-g++ -std=c++17 -O1 -g -I "$here" "$here/emulator_test.cpp" "$obj/emulator_test_kernels.o" \
-    -Wl,--whole-archive "$out/libtpk_emu_device.a" -Wl,--no-whole-archive -o "$out/emulator_test"
 echo "[tpk] emulator built: $(ls "$out"/libcuda.so.1 2>/dev/null || echo "device only: $out/libtpk_emu_device.a")"
