@@ -1,6 +1,6 @@
 import io.tpkernels.layers.checkpoint.SafetensorsWriter;
-import io.tpkernels.layers.model.DemoModelNames;
 import io.tpkernels.layers.model.DemoModelNames.Projection;
+import io.tpkernels.layers.model.DemoModelNames;
 import io.tpkernels.runtime.DType;
 import io.tpkernels.runtime.Device;
 import io.tpkernels.runtime.Tensor;

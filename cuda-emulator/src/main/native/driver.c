@@ -93,6 +93,18 @@ static CUresult count_host_wait(CUresult r) {
     return r;
 }
 
+/* Not a CUDA call: the counts so far, so that a test in the process can measure a stretch of its own work (a
+ * forward without the loading before it). Either pointer may be NULL. */
+__attribute__((visibility("default"))) void tpk_emu_counts(unsigned long long* launches,
+                                                            unsigned long long* host_waits) {
+    if (launches != NULL) {
+        *launches = __atomic_load_n(&g_launches, __ATOMIC_RELAXED);
+    }
+    if (host_waits != NULL) {
+        *host_waits = __atomic_load_n(&g_host_waits, __ATOMIC_RELAXED);
+    }
+}
+
 /* At exit (or at dlclose, which a process that loaded the driver never does): one fprintf, one line. */
 __attribute__((destructor)) static void print_counts(void) {
     if (g_stats) {

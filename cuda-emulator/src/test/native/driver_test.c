@@ -18,6 +18,9 @@
 
 #include "tensor_map.h"
 
+/* The emulator's own export (driver.c): its launch and host-wait counts so far. */
+void tpk_emu_counts(unsigned long long* launches, unsigned long long* host_waits);
+
 #undef cuEventElapsedTime
 CUresult CUDAAPI cuEventElapsedTime(float* pMilliseconds, CUevent hStart, CUevent hEnd);
 
@@ -191,6 +194,14 @@ static void test_memory(void) {
     EXPECT(CUDA_ERROR_INVALID_VALUE, cuStreamWaitEvent(s, ready, 7));
     EXPECT(CUDA_ERROR_INVALID_HANDLE, cuStreamWaitEvent(s, (CUevent)s, 0));
     EXPECT(CUDA_SUCCESS, cuEventDestroy(ready));
+
+    /* The counts read in-process: a stream synchronization is one host wait, a stream wait for an event none. */
+    unsigned long long launches0, waits0, launches1, waits1;
+    tpk_emu_counts(&launches0, &waits0);
+    EXPECT(CUDA_SUCCESS, cuStreamSynchronize(s));
+    tpk_emu_counts(&launches1, &waits1);
+    CHECK(launches1 == launches0 && waits1 == waits0 + 1);
+    tpk_emu_counts(NULL, NULL);
 
     /* Stream-ordered allocation: a live stream (or the legacy one), the memory usable at once, freed once. */
     CUdeviceptr q = 0;

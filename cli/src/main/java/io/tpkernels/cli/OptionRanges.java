@@ -1,9 +1,9 @@
 package io.tpkernels.cli;
 
 import java.util.Map;
-import picocli.CommandLine;
 import picocli.CommandLine.Model.OptionSpec;
 import picocli.CommandLine.ParseResult;
+import picocli.CommandLine;
 
 /**
  * The range of every numeric option of every command, checked as soon as the command line is parsed, before the

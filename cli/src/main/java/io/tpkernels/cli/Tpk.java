@@ -1,8 +1,8 @@
 package io.tpkernels.cli;
 
 import io.tpkernels.cli.bench.BenchCommand;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine;
 
 /** {@code tpk}: the command-line entry point. */
 @Command(name = "tpk", mixinStandardHelpOptions = true, versionProvider = Tpk.Version.class,

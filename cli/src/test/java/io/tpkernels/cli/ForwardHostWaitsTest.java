@@ -5,34 +5,51 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeFalse;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.tpkernels.collective.LocalGroup;
+import io.tpkernels.ffm.cuda.CudaDriver;
+import io.tpkernels.layers.Precision;
+import io.tpkernels.layers.checkpoint.SafetensorsCheckpoint;
+import io.tpkernels.layers.config.ModelConfig;
+import io.tpkernels.layers.model.LoraAdapters;
+import io.tpkernels.layers.model.PipelineStage;
+import io.tpkernels.layers.weights.WeightSource;
 import io.tpkernels.runtime.CudaDevice;
+import io.tpkernels.runtime.DType;
+import io.tpkernels.runtime.Device;
+import io.tpkernels.runtime.Tensor;
+import io.tpkernels.shard.PipelinePartition;
+import io.tpkernels.shard.VocabShard;
 import io.tpkernels.testing.GpuTest;
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SymbolLookup;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
-import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
+import java.time.Duration;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The emulator's counts (TPK_EMU_STATS=1) of a whole {@code tpk forward --backend cuda} of the demo model, in a
- * process of its own (the driver prints its line at exit): the launches grow with the layers, the host waits do not.
- * A layer's ops and its collective are queued on the rank's stream; the host waits only where it reads (the ids in,
- * the logits out, the deferred bad-id check), a fixed number of times per forward however deep the model.
+ * The emulator's counts of one forward of the demo model on CUDA (tp 1, pp 1, 8 tokens, f32), read in the process
+ * before and after it (the emulator's {@code tpk_emu_counts}; loading and the first forward, which loads the kernel
+ * modules, come before): the launches grow with the layers, the host waits do not. A layer's ops and its collective
+ * are queued on the rank's stream; the host waits only where it reads (the ids in, the logits out, the deferred
+ * bad-id check), the same number of times however deep the model.
  */
 @GpuTest
 class ForwardHostWaitsTest {
-
-    private static final Pattern COUNTS = Pattern.compile("(?m)^tpk-emulator: launches=(\\d+) host-waits=(\\d+)$");
 
     @TempDir
     Path tmp;
 
     private record Counts(long launches, long hostWaits) {
+        Counts minus(Counts o) {
+            return new Counts(launches - o.launches, hostWaits - o.hostWaits);
+        }
     }
 
     @Test
@@ -41,43 +58,57 @@ class ForwardHostWaitsTest {
         assumeFalse("reverse".equals(System.getenv("TPK_EMU_BLOCK_ORDER")), "counted once, with blocks in order");
         Counts two = forward(2);
         Counts eight = forward(8);
-        System.out.printf("emulator counts of tpk forward --backend cuda, demo model, 8 tokens: "
-                + "2 layers %s, 8 layers %s%n", two, eight);
+        System.out.printf("emulator counts of one forward on CUDA, demo model, 8 tokens: 2 layers %s, 8 layers %s%n",
+                two, eight);
         assertTrue(two.launches() > 0 && two.hostWaits() > 0, two.toString());
+        assertEquals(0, (eight.launches() - two.launches()) % 6, "the same launches for each layer: " + two + " then "
+                + eight);
         assertTrue(eight.launches() > two.launches(), two + " then " + eight);
         assertEquals(two.hostWaits(), eight.hostWaits(), "host waits per forward: " + two + " then " + eight);
     }
 
-    /** The counts of one forward of the demo model's sizes with that many layers, 8 tokens, tp 1, no adapter. */
+    /** The counts of the second forward of a demo model of that many layers. */
     private Counts forward(int layers) throws Exception {
         var sizes = new DemoModelWriter.Sizes(1003, 64, 192, layers, 8, 16, false);
         Path model = Files.createDirectories(tmp.resolve("model-" + layers));
         DemoModelWriter.writeModel(model, sizes, 2026);
-        Path out = tmp.resolve("logits-" + layers + ".safetensors");
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        ProcessBuilder pb = new ProcessBuilder(List.of(java, "--enable-native-access=ALL-UNNAMED",
-                "--add-modules", "jdk.incubator.vector", "-cp", System.getProperty("java.class.path"),
-                Tpk.class.getName(), "forward", "--model", model.toString(), "--tokens", "0,17,511,1002,64,999,3,128",
-                "--backend", "cuda", "--out", out.toString()));
-        pb.environment().put("TPK_EMU_STATS", "1");
-        pb.environment().remove("TPK_EMU_TRACE");
-        Path log = tmp.resolve("forward-" + layers + ".log");
-        Process p = pb.redirectErrorStream(true).redirectOutput(log.toFile()).start();
-        if (!p.waitFor(5, TimeUnit.MINUTES)) {
-            p.destroyForcibly();
-            throw new AssertionError("tpk forward with " + layers + " layers did not finish in 5 minutes");
-        }
-        String output = read(log);
-        assertEquals(0, p.exitValue(), output);
-        assertTrue(Files.exists(out), output);
-        Matcher m = COUNTS.matcher(output);
-        assertTrue(m.find(), "no counts line in:\n" + output);
-        Counts counts = new Counts(Long.parseLong(m.group(1)), Long.parseLong(m.group(2)));
-        assertTrue(!m.find(), "one counts line only:\n" + output);
-        return counts;
+        ModelConfig config = ModelConfig.read(model.resolve("config.json"));
+        MethodHandle counts = countsHandle();
+        return LocalGroup.runMesh(1, 1, Duration.ofMinutes(2), mesh -> {
+            var spec = new PipelineStage.Spec(config, PipelinePartition.balanced(layers, 1,
+                    PipelinePartition.Remainder.FIRST), Device.cuda(0), Precision.F32, VocabShard.DEFAULT_MULTIPLE);
+            try (WeightSource weights = SafetensorsCheckpoint.open(model);
+                 PipelineStage stage = PipelineStage.load(weights, spec, mesh, LoraAdapters.NONE, layer -> { });
+                 Tensor ids = Tensor.ofLongs(DType.I64, new long[] {0, 17, 511, 1002, 64, 999, 3, 128}, 8)) {
+                read(stage, ids);
+                Counts before = counts(counts);
+                read(stage, ids);
+                return counts(counts).minus(before);
+            }
+        }).get(0);
     }
 
-    private static String read(Path log) throws IOException {
-        return Files.readString(log, StandardCharsets.UTF_8);
+    private static void read(PipelineStage stage, Tensor ids) {
+        try (Tensor logits = stage.logits(ids)) {
+            logits.toFloatArray();
+        }
+    }
+
+    private static MethodHandle countsHandle() {
+        Path driver = Path.of(CudaDriver.library().location().orElseThrow());
+        MemorySegment symbol = SymbolLookup.libraryLookup(driver, Arena.global()).find("tpk_emu_counts").orElseThrow();
+        return Linker.nativeLinker().downcallHandle(symbol, FunctionDescriptor.ofVoid(ValueLayout.ADDRESS,
+                ValueLayout.ADDRESS));
+    }
+
+    private static Counts counts(MethodHandle handle) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment launches = arena.allocate(ValueLayout.JAVA_LONG);
+            MemorySegment waits = arena.allocate(ValueLayout.JAVA_LONG);
+            handle.invokeExact(launches, waits);
+            return new Counts(launches.get(ValueLayout.JAVA_LONG, 0), waits.get(ValueLayout.JAVA_LONG, 0));
+        } catch (Throwable t) {
+            throw new AssertionError("tpk_emu_counts failed", t);
+        }
     }
 }

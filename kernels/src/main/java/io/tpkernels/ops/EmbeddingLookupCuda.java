@@ -90,7 +90,7 @@ final class EmbeddingLookupCuda {
         ErrorFlags.Flag flag = device.errorFlags().borrow(ctx.stream());
         int idBytes = ids.dtype().byteSize();
         try (Memory.Access use = Tensor.acquireAll(ids, weight, out)) {
-            launcher.launch(ctx, KernelNames.MODULE_EMBEDDING, kernel, blocks, THREADS, 0, args.of(flag));
+            ctx.launcher().launch(ctx.stream(), KernelNames.MODULE_EMBEDDING, kernel, blocks, THREADS, 0, args.of(flag));
             // The ids as the kernel saw them, for the report: the caller may free or reuse them before it is read.
             flag.keep(ids.devicePointer(), tokens * idBytes, ctx.stream());
         } catch (RuntimeException e) {

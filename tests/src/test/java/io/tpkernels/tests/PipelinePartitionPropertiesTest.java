@@ -6,8 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tpkernels.shard.MemoryBalancedPartition;
-import io.tpkernels.shard.PipelinePartition;
 import io.tpkernels.shard.PipelinePartition.Remainder;
+import io.tpkernels.shard.PipelinePartition;
 import io.tpkernels.testkit.PartitionSpec;
 import java.util.ArrayList;
 import java.util.Arrays;

@@ -1,6 +1,5 @@
 package io.tpkernels.cli.bench;
 
-import io.tpkernels.cli.CliRun;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -10,6 +9,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.tpkernels.cli.CliRun;
 import io.tpkernels.testing.GpuCondition;
 import java.awt.image.BufferedImage;
 import java.nio.file.Files;

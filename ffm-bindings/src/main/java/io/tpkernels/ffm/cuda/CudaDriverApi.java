@@ -1,8 +1,8 @@
 package io.tpkernels.ffm.cuda;
 
+import static io.tpkernels.ffm.CType.CHAR_PTR;
 import static io.tpkernels.ffm.CType.CONST_CHAR_PTR;
 import static io.tpkernels.ffm.CType.CONST_VOID_PTR;
-import static io.tpkernels.ffm.CType.CHAR_PTR;
 import static io.tpkernels.ffm.CType.INT;
 import static io.tpkernels.ffm.CType.SIZE_T;
 import static io.tpkernels.ffm.CType.UCHAR;

@@ -1,8 +1,8 @@
 package io.tpkernels.layers.model;
 
 import io.tpkernels.layers.LoraSource;
-import io.tpkernels.layers.config.AdapterConfig;
 import io.tpkernels.layers.config.AdapterConfig.ModuleLora;
+import io.tpkernels.layers.config.AdapterConfig;
 import io.tpkernels.layers.config.ModelConfig;
 import io.tpkernels.layers.model.DemoModelNames.Kind;
 import io.tpkernels.layers.model.DemoModelNames.Module;

@@ -3,8 +3,8 @@ package io.tpkernels.layers.checkpoint;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import io.tpkernels.layers.weights.ShardLoader;
 import io.tpkernels.layers.weights.ShardLoader.Split;
+import io.tpkernels.layers.weights.ShardLoader;
 import io.tpkernels.layers.weights.TensorRead;
 import io.tpkernels.runtime.DType;
 import io.tpkernels.runtime.Device;

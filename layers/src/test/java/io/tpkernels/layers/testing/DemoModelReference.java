@@ -1,7 +1,7 @@
 package io.tpkernels.layers.testing;
 
-import io.tpkernels.layers.model.DemoModelNames;
 import io.tpkernels.layers.model.DemoModelNames.Projection;
+import io.tpkernels.layers.model.DemoModelNames;
 import io.tpkernels.layers.weights.WeightSource;
 
 /**
