@@ -44,7 +44,9 @@ public final class ModuleCache {
     private final CudaDevice device;
     private final PtxLibrary library;
     private final ConcurrentHashMap<String, Loaded> modules = new ConcurrentHashMap<>();
-    private final ConcurrentHashMap<String, CudaKernel> kernels = new ConcurrentHashMap<>();
+    /** Kernels by source, module and name: a launch looks its kernel up without building a key. */
+    private final ConcurrentHashMap<Tuning.PtxSource, ConcurrentHashMap<String, ConcurrentHashMap<String, CudaKernel>>>
+            kernels = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, AtomicInteger> loads = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, String> unavailable = new ConcurrentHashMap<>();
 
@@ -60,7 +62,10 @@ public final class ModuleCache {
 
     /** The kernel {@code kernel} of module {@code module}, from the code {@code source} names. */
     public CudaKernel kernel(String module, String kernel, Tuning.PtxSource source) {
-        return kernels.computeIfAbsent(key(source, module) + "/" + kernel, k -> kernelOf(module(module, source), kernel));
+        ConcurrentHashMap<String, CudaKernel> ofModule = kernels.computeIfAbsent(source, k -> new ConcurrentHashMap<>())
+                .computeIfAbsent(module, k -> new ConcurrentHashMap<>());
+        CudaKernel found = ofModule.get(kernel);
+        return found != null ? found : ofModule.computeIfAbsent(kernel, k -> kernelOf(module(module, source), kernel));
     }
 
     private static String key(Tuning.PtxSource source, String module) {
