@@ -31,7 +31,7 @@ class DoraScaleTest {
         try (WeightSource base = open("base"); WeightSource adapter = open("dora/adapter_model.safetensors")) {
             double[] expected = unshardedScale(base, adapter, DOWN);
             List<float[]> got = Harness.onRanks(tp, Device.CPU, Precision.F32, ctx -> {
-                try (LoRARowParallelLinear layer = LoRARowParallelLinear.load(base, DOWN + ".weight", null, 12, 24, ctx,
+                try (LoraRowParallelLinear layer = LoraRowParallelLinear.load(base, DOWN + ".weight", null, 12, 24, ctx,
                         true, Tokens.REPLICATED, source(adapter, DOWN))) {
                     return layer.doraScale().toFloatArray();
                 }
@@ -48,7 +48,7 @@ class DoraScaleTest {
         try (WeightSource base = open("base"); WeightSource adapter = open("dora/adapter_model.safetensors")) {
             double[] expected = unshardedScale(base, adapter, UP);
             List<float[]> got = Harness.onRanks(tp, Device.CPU, Precision.F32, ctx -> {
-                try (LoRAColumnParallelLinear layer = LoRAColumnParallelLinear.load(base, UP + ".weight", null, 24, 12,
+                try (LoraColumnParallelLinear layer = LoraColumnParallelLinear.load(base, UP + ".weight", null, 24, 12,
                         ctx, Tokens.REPLICATED, false, source(adapter, UP))) {
                     return layer.doraScale().toFloatArray();
                 }
@@ -67,9 +67,9 @@ class DoraScaleTest {
             List<List<String>> calls = Harness.onRanks(3, Device.CPU, Precision.F32, ctx -> {
                 RecordingGroup rec = new RecordingGroup(ctx.tp());
                 RankContext recorded = new RankContext(rec, ctx.exec(), ctx.precision());
-                try (LoRARowParallelLinear down = LoRARowParallelLinear.load(base, DOWN + ".weight", null, 12, 24,
+                try (LoraRowParallelLinear down = LoraRowParallelLinear.load(base, DOWN + ".weight", null, 12, 24,
                         recorded, false, Tokens.REPLICATED, source(adapter, DOWN));
-                     LoRAColumnParallelLinear up = LoRAColumnParallelLinear.load(base, UP + ".weight", null, 24, 12,
+                     LoraColumnParallelLinear up = LoraColumnParallelLinear.load(base, UP + ".weight", null, 24, 12,
                              recorded, Tokens.REPLICATED, false, source(adapter, UP));
                      Tensor x = Harness.activations(5, io.tpkernels.runtime.DType.F32, Device.CPU, 3, 24);
                      Tensor h = Harness.activations(6, io.tpkernels.runtime.DType.F32, Device.CPU, 3, 12)) {

@@ -85,13 +85,13 @@ class LayerCloseTest {
             case COLUMN_PARALLEL_LINEAR -> linear(ColumnParallelLinear.load(w, "w", "bias", H, H, ctx, Tokens.REPLICATED,
                     true));
             case ROW_PARALLEL_LINEAR -> linear(RowParallelLinear.load(w, "w", "bias", H, H, ctx, false, Tokens.REPLICATED));
-            case LORA_COLUMN_INITIALISED -> linear(LoRAColumnParallelLinear.load(w, "w", "bias", H, H, ctx,
+            case LORA_COLUMN_INITIALISED -> linear(LoraColumnParallelLinear.load(w, "w", "bias", H, H, ctx,
                     Tokens.REPLICATED, true, init));
-            case LORA_ROW_INITIALISED -> linear(LoRARowParallelLinear.load(w, "w", "bias", H, H, ctx, false,
+            case LORA_ROW_INITIALISED -> linear(LoraRowParallelLinear.load(w, "w", "bias", H, H, ctx, false,
                     Tokens.REPLICATED, init));
-            case LORA_COLUMN_FROM_ADAPTER -> linear(LoRAColumnParallelLinear.load(w, "w", null, H, H, ctx,
+            case LORA_COLUMN_FROM_ADAPTER -> linear(LoraColumnParallelLinear.load(w, "w", null, H, H, ctx,
                     Tokens.REPLICATED, true, adapter));
-            case LORA_ROW_FROM_ADAPTER -> linear(LoRARowParallelLinear.load(w, "w", null, H, H, ctx, false,
+            case LORA_ROW_FROM_ADAPTER -> linear(LoraRowParallelLinear.load(w, "w", null, H, H, ctx, false,
                     Tokens.REPLICATED, adapter));
             case VOCAB_PARALLEL_EMBEDDING -> {
                 VocabParallelEmbedding e = VocabParallelEmbedding.load(w, "emb", VOCAB, H, 8, ctx, Tokens.REPLICATED);

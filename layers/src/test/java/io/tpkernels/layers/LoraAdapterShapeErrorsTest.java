@@ -22,8 +22,8 @@ class LoraAdapterShapeErrorsTest {
                 "lora_a", aShape, "lora_b", bShape))) {
             var adapter = new LoraSource.FromAdapter(weights, "lora_a", "lora_b", 1f);
             return AdapterErrors.messages(TP, ctx -> rowParallel
-                    ? LoRARowParallelLinear.load(weights, "w", null, N, K, ctx, false, Tokens.REPLICATED, adapter)
-                    : LoRAColumnParallelLinear.load(weights, "w", null, N, K, ctx, Tokens.REPLICATED, true, adapter));
+                    ? LoraRowParallelLinear.load(weights, "w", null, N, K, ctx, false, Tokens.REPLICATED, adapter)
+                    : LoraColumnParallelLinear.load(weights, "w", null, N, K, ctx, Tokens.REPLICATED, true, adapter));
         }
     }
 

@@ -85,14 +85,14 @@ class LoraInitialisationPropertiesTest {
         int r = ((LoraSource.Initialized) init).rank();
         return Harness.onRanks(tp, device, precision, ctx -> {
             if (rowParallel) {
-                try (LoRARowParallelLinear l = LoRARowParallelLinear.load(weights, "w", null, n, k, ctx, true,
+                try (LoraRowParallelLinear l = LoraRowParallelLinear.load(weights, "w", null, n, k, ctx, true,
                         Tokens.REPLICATED, init);
                      Tensor a = unpadded(ctx, l.loraA(), 0, r);
                      Tensor b = unpadded(ctx, l.loraB(), 1, r)) {
                     return new float[][] {Harness.drain(ctx.tp().allGather(ctx.exec(), a, 1)), b.toFloatArray()};
                 }
             }
-            try (LoRAColumnParallelLinear l = LoRAColumnParallelLinear.load(weights, "w", null, n, k, ctx,
+            try (LoraColumnParallelLinear l = LoraColumnParallelLinear.load(weights, "w", null, n, k, ctx,
                     Tokens.REPLICATED, false, init);
                  Tensor a = unpadded(ctx, l.loraA(), 0, r);
                  Tensor b = unpadded(ctx, l.loraB(), 1, r)) {

@@ -16,7 +16,7 @@ import java.util.function.UnaryOperator;
  * {@code tokensSharded} reduce-scatters the output over tokens and {@code featuresSharded} hands the layer its
  * slice of the input ({@code inputIsParallel = true}).
  *
- * @param rowParallel     {@link LoRARowParallelLinear} rather than {@link LoRAColumnParallelLinear}
+ * @param rowParallel     {@link LoraRowParallelLinear} rather than {@link LoraColumnParallelLinear}
  * @param tokensSharded   sequence parallel: the column layer's input, or the row layer's output, is token-sharded
  * @param featuresSharded the column layer's output, or the row layer's input, is its feature slice
  */
@@ -72,12 +72,12 @@ record LoraLayout(boolean rowParallel, boolean tokensSharded, boolean featuresSh
         if (rowParallel) {
             RowParallelLinear l = lora == null
                     ? RowParallelLinear.load(weights, "w", biasName, n, k, ctx, featuresSharded, tokens())
-                    : LoRARowParallelLinear.load(weights, "w", biasName, n, k, ctx, featuresSharded, tokens(), lora);
+                    : LoraRowParallelLinear.load(weights, "w", biasName, n, k, ctx, featuresSharded, tokens(), lora);
             return new Layer(l::forward, l);
         }
         ColumnParallelLinear l = lora == null
                 ? ColumnParallelLinear.load(weights, "w", biasName, n, k, ctx, tokens(), !featuresSharded)
-                : LoRAColumnParallelLinear.load(weights, "w", biasName, n, k, ctx, tokens(), !featuresSharded, lora);
+                : LoraColumnParallelLinear.load(weights, "w", biasName, n, k, ctx, tokens(), !featuresSharded, lora);
         return new Layer(l::forward, l);
     }
 

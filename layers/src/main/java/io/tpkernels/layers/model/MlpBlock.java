@@ -1,8 +1,8 @@
 package io.tpkernels.layers.model;
 
 import io.tpkernels.layers.ColumnParallelLinear;
-import io.tpkernels.layers.LoRAColumnParallelLinear;
-import io.tpkernels.layers.LoRARowParallelLinear;
+import io.tpkernels.layers.LoraColumnParallelLinear;
+import io.tpkernels.layers.LoraRowParallelLinear;
 import io.tpkernels.layers.LoraSource;
 import io.tpkernels.layers.RankContext;
 import io.tpkernels.layers.RowParallelLinear;
@@ -41,7 +41,7 @@ public final class MlpBlock implements AutoCloseable {
             String name = DemoModelNames.weight(layer, Projection.DOWN);
             Optional<LoraSource> lora = adapters.forProjection(layer, Projection.DOWN);
             RowParallelLinear down = lora.isPresent()
-                    ? LoRARowParallelLinear.load(source, name, null, hidden, intermediate, ctx, true, Tokens.REPLICATED,
+                    ? LoraRowParallelLinear.load(source, name, null, hidden, intermediate, ctx, true, Tokens.REPLICATED,
                     lora.get())
                     : RowParallelLinear.load(source, name, null, hidden, intermediate, ctx, true, Tokens.REPLICATED);
             return new MlpBlock(gate, up, down);
@@ -61,7 +61,7 @@ public final class MlpBlock implements AutoCloseable {
         String name = DemoModelNames.weight(layer, p);
         Optional<LoraSource> lora = adapters.forProjection(layer, p);
         return lora.isPresent()
-                ? LoRAColumnParallelLinear.load(source, name, null, intermediate, hidden, ctx, Tokens.REPLICATED, false,
+                ? LoraColumnParallelLinear.load(source, name, null, intermediate, hidden, ctx, Tokens.REPLICATED, false,
                 lora.get())
                 : ColumnParallelLinear.load(source, name, null, intermediate, hidden, ctx, Tokens.REPLICATED, false);
     }

@@ -12,23 +12,23 @@ import io.tpkernels.shard.ShardRange;
  * DoRA the kernel's epilogue multiplies each output column by this rank's part of the scale {@code g} before the
  * bias: {@code y_r = g_r ⊙ (x·W_rᵀ + s·(x·Aᵀ)·B_rᵀ) + b_r}.
  */
-public final class LoRAColumnParallelLinear extends ColumnParallelLinear {
+public final class LoraColumnParallelLinear extends ColumnParallelLinear {
     private final LoraShard lora;
 
-    private LoRAColumnParallelLinear(ColumnParallelLinear base, Tokens input, boolean gatherOutput, LoraShard lora) {
+    private LoraColumnParallelLinear(ColumnParallelLinear base, Tokens input, boolean gatherOutput, LoraShard lora) {
         super(base.ctx, base.outputs, base.inFeatures(), base.weight, base.bias, input, gatherOutput);
         this.lora = lora;
     }
 
     /** Like {@link ColumnParallelLinear#load}, plus this rank's part of the adapter from {@code lora}. */
-    public static LoRAColumnParallelLinear load(WeightSource source, String weightName, String biasName,
+    public static LoraColumnParallelLinear load(WeightSource source, String weightName, String biasName,
                                                 long outFeatures, long inFeatures, RankContext ctx, Tokens input,
                                                 boolean gatherOutput, LoraSource lora) {
         ColumnParallelLinear base = ColumnParallelLinear.load(source, weightName, biasName, outFeatures, inFeatures, ctx,
                 input, gatherOutput);
         try {
             ShardRange outputs = base.outputShard();
-            return new LoRAColumnParallelLinear(base, input, gatherOutput,
+            return new LoraColumnParallelLinear(base, input, gatherOutput,
                     LoraShard.forColumn(lora, outputs, inFeatures, base.weight, ctx));
         } catch (RuntimeException e) {
             base.close();

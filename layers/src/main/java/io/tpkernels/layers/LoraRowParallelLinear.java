@@ -12,22 +12,22 @@ import io.tpkernels.runtime.Tensor;
  * the summed output's columns are multiplied by the scale {@code g} between the collective and the bias (its norms
  * were summed over the ranks once, at load).
  */
-public final class LoRARowParallelLinear extends RowParallelLinear {
+public final class LoraRowParallelLinear extends RowParallelLinear {
     private final LoraShard lora;
 
-    private LoRARowParallelLinear(RowParallelLinear base, boolean inputIsParallel, Tokens output, LoraShard lora) {
+    private LoraRowParallelLinear(RowParallelLinear base, boolean inputIsParallel, Tokens output, LoraShard lora) {
         super(base.ctx, base.inputs, base.outFeatures(), base.weight, base.bias, inputIsParallel, output);
         this.lora = lora;
     }
 
     /** Like {@link RowParallelLinear#load}, plus this rank's part of the adapter from {@code lora}. */
-    public static LoRARowParallelLinear load(WeightSource source, String weightName, String biasName, long outFeatures,
+    public static LoraRowParallelLinear load(WeightSource source, String weightName, String biasName, long outFeatures,
                                              long inFeatures, RankContext ctx, boolean inputIsParallel, Tokens output,
                                              LoraSource lora) {
         RowParallelLinear base = RowParallelLinear.load(source, weightName, biasName, outFeatures, inFeatures, ctx,
                 inputIsParallel, output);
         try {
-            return new LoRARowParallelLinear(base, inputIsParallel, output,
+            return new LoraRowParallelLinear(base, inputIsParallel, output,
                     LoraShard.forRow(lora, base.inputShard(), outFeatures, base.weight, ctx));
         } catch (RuntimeException e) {
             base.close();
