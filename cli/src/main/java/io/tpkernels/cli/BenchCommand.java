@@ -1,18 +1,18 @@
 package io.tpkernels.cli;
 
-import io.tpkernels.cli.OptionRanges;
-import java.io.PrintWriter;
+import io.tpkernels.bench.cases.Backend;
+import io.tpkernels.bench.cases.BenchRun;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
  * {@code tpk bench}: times the kernels on the issues' shapes against the ceilings and the baselines, all
- * measured in the same run, and prints a table, JSON, or draws a roofline chart.
+ * measured in the same run, and prints a table, JSON, or draws a roofline chart. The measuring is the bench
+ * module's ({@link BenchRun}); this is its command line.
  */
 @Command(name = "bench", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Time the kernels against the machine's ceilings (copy bandwidth, GEMM rate)",
@@ -39,12 +39,9 @@ public final class BenchCommand implements Runnable {
     @Option(names = "--plot", paramLabel = "FILE.png|FILE.svg", description = "draw the roofline chart into FILE")
     Path plot;
 
-    /** The fewest timed runs a measurement's median is taken over. */
-    static final int MIN_RUNS = 20;
-
     @Option(names = "--runs", defaultValue = "25", paramLabel = "N",
             description = "timed runs per measurement, of which the median is reported (default: ${DEFAULT-VALUE}; at"
-                    + " least 20, or 1 with --quick; at most " + OptionRanges.RUNS_MAX + ")")
+                    + " least " + BenchRun.MIN_RUNS + ", or 1 with --quick; at most " + OptionRanges.RUNS_MAX + ")")
     int runs;
 
     @Option(names = "--warmup", defaultValue = "3", paramLabel = "N",
@@ -57,35 +54,6 @@ public final class BenchCommand implements Runnable {
 
     @Override
     public void run() {
-        List<KernelCase> cases = kernels.isEmpty() ? KernelCase.all() : KernelCase.named(kernels);
-        PlotFile plotFile = plot == null ? null : PlotFile.of(plot);
-        // A median of fewer runs moves with one slow run; --quick only checks that every path runs.
-        int leastRuns = quick ? 1 : MIN_RUNS;
-        if (runs < leastRuns || warmup < 0) {
-            throw new IllegalArgumentException("--runs must be at least " + leastRuns + (quick ? "" : " (1 with --quick)")
-                    + " and --warmup at least 0, got " + runs + " and " + warmup);
-        }
-        Report report;
-        try (Bench bench = Bench.open(backend != null ? backend : Backend.detect(), warmup, runs, quick)) {
-            Roofline roofline = Ceilings.measure(bench);
-            List<Result> rows = new ArrayList<>();
-            for (KernelCase c : cases) {
-                rows.addAll(c.measure(bench));
-            }
-            String method = String.format(Locale.ROOT, "median of %d runs after at least %d warm-ups and %.2f s,"
-                    + " input sets cycled over at least %d MiB%s", runs, warmup, bench.warmupSeconds(),
-                    bench.rotationBytes() >> 20, quick ? " (--quick: tiny shapes, not a measurement)" : "");
-            report = new Report(bench.describe(), bench.backend(), method, Ceilings.describe(bench), roofline, rows);
-        }
-        PrintWriter out = spec.commandLine().getOut();
-        if (json) {
-            out.println(JsonReport.toJson(report));
-        } else {
-            TableReport.print(out, report);
-        }
-        out.flush();
-        if (plotFile != null) {
-            RooflinePlot.write(plotFile, report);
-        }
+        BenchRun.of(backend, kernels, plot, runs, warmup, quick).run(spec.commandLine().getOut(), json);
     }
 }

@@ -1,6 +1,5 @@
 package io.tpkernels.cli;
 
-import io.tpkernels.cli.CliRun;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;

@@ -7,39 +7,43 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
 
-/** The tensors one shape's measurement holds on the bench's device, freed together by {@link #close()}. */
-final class Tensors implements AutoCloseable {
+/**
+ * The tensors one shape's measurement holds on the bench's device, freed together by {@link #close()}: in
+ * {@code tpk bench} and in the JMH benchmarks alike.
+ */
+public final class Tensors implements AutoCloseable {
     private final Device device;
     private final SplittableRandom random;
     private final List<Tensor> owned = new ArrayList<>();
 
-    Tensors(Device device, long seed) {
+    /** An empty scope for tensors on {@code device}, whose random inputs are drawn from {@code seed}. */
+    public Tensors(Device device, long seed) {
         this.device = device;
         this.random = new SplittableRandom(seed);
     }
 
     /** The random source of this shape's inputs (token ids are drawn by the caller, who counts them). */
-    SplittableRandom random() {
+    public SplittableRandom random() {
         return random;
     }
 
     /** Random floats of {@code dtype} (see {@link RandomTensors}). */
-    Tensor floats(DType dtype, long... shape) {
+    public Tensor floats(DType dtype, long... shape) {
         return onDevice(RandomTensors.floats(dtype, random, shape));
     }
 
     /** These token ids as an I32 tensor. */
-    Tensor ids(long[] values) {
+    public Tensor ids(long[] values) {
         return onDevice(Tensor.ofLongs(DType.I32, values, values.length));
     }
 
     /** An uninitialised tensor (an output). */
-    Tensor empty(DType dtype, long... shape) {
+    public Tensor empty(DType dtype, long... shape) {
         return keep(Tensor.allocate(device, dtype, shape));
     }
 
     /** Another copy of {@code t} at another address: a further input set holding the same values. */
-    Tensor copyOf(Tensor t) {
+    public Tensor copyOf(Tensor t) {
         return keep(t.copyTo(device));
     }
 
