@@ -1,6 +1,7 @@
 package io.tpkernels.bench;
 
-import io.tpkernels.cli.bench.RandomTensors;
+import io.tpkernels.bench.cases.RandomTensors;
+import io.tpkernels.bench.cases.Vocab;
 import io.tpkernels.ops.VocabArgmax;
 import io.tpkernels.runtime.DType;
 import io.tpkernels.runtime.ExecutionContext;
@@ -46,7 +47,7 @@ public class ArgmaxBenchmark {
 
     @Setup(Level.Trial)
     public void setUp() {
-        shard = Llama3Vocab.lastShard();
+        shard = Vocab.lastShard();
         logits = RandomTensors.floats(DType.valueOf(dtype), new SplittableRandom(5), tokens, shard.shardSize());
     }
 

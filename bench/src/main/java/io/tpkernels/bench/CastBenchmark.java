@@ -1,6 +1,6 @@
 package io.tpkernels.bench;
 
-import io.tpkernels.cli.bench.RandomTensors;
+import io.tpkernels.bench.cases.RandomTensors;
 import io.tpkernels.ops.Cast;
 import io.tpkernels.runtime.DType;
 import io.tpkernels.runtime.Device;

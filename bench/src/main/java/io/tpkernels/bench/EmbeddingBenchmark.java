@@ -1,6 +1,7 @@
 package io.tpkernels.bench;
 
-import io.tpkernels.cli.bench.RandomTensors;
+import io.tpkernels.bench.cases.RandomTensors;
+import io.tpkernels.bench.cases.Vocab;
 import io.tpkernels.ops.EmbeddingLookup;
 import io.tpkernels.runtime.DType;
 import io.tpkernels.runtime.Device;
@@ -48,9 +49,9 @@ public class EmbeddingBenchmark {
 
     @Setup(Level.Trial)
     public void setUp() {
-        shard = Llama3Vocab.firstShard();
+        shard = Vocab.firstShard();
         SplittableRandom r = new SplittableRandom(1);
-        ids = Tensor.ofLongs(DType.I32, r.longs(tokens, 0, Llama3Vocab.SIZE).toArray(), tokens);
+        ids = Tensor.ofLongs(DType.I32, r.longs(tokens, 0, Vocab.LLAMA3).toArray(), tokens);
         weight = RandomTensors.floats(DType.BF16, r, shard.validRows(), hidden);
         out = Tensor.allocate(Device.CPU, DType.BF16, tokens, hidden);
     }

@@ -1,5 +1,6 @@
 package io.tpkernels.bench;
 
+import io.tpkernels.bench.cases.Tensors;
 import io.tpkernels.cuda.sources.KernelNames;
 import io.tpkernels.jcuda.JcudaDevice;
 import io.tpkernels.jcuda.JcudaKernels;
@@ -57,7 +58,7 @@ public class JcudaLaunchBenchmark {
     private static final String MODULE = KernelNames.MODULE_CAST;
     private static final String KERNEL = KernelNames.TPK_CAST_F32_TO_BF16;
 
-    private final Owned owned = new Owned();
+    private Tensors owned;
     private JcudaDevice device;
     private CUfunction function;
     private CudaKernel ffmKernel;
@@ -74,8 +75,11 @@ public class JcudaLaunchBenchmark {
         function = device.function(MODULE, KERNEL);
         ffmKernel = cuda.modules().kernel(MODULE, KERNEL);
         legacyDefault = CudaStream.legacyDefault(cuda);
-        src = owned.add(owned.add(Tensor.ofFloats(DType.F32, new float[] {1.5f}, 1)).copyTo(gpu)).devicePointer();
-        dst = owned.add(Tensor.allocate(gpu, DType.BF16, 1)).devicePointer();
+        owned = new Tensors(gpu, 0);
+        try (Tensor one = Tensor.ofFloats(DType.F32, new float[] {1.5f}, 1)) {
+            src = owned.copyOf(one).devicePointer();
+        }
+        dst = owned.empty(DType.BF16, 1).devicePointer();
         prebuilt = kernelParams();
         device.makeCurrent();
     }
@@ -124,6 +128,8 @@ public class JcudaLaunchBenchmark {
 
     @TearDown(Level.Trial)
     public void tearDown() {
-        owned.close();
+        if (owned != null) { // null where setUp found no GPU
+            owned.close();
+        }
     }
 }

@@ -1,6 +1,7 @@
 package io.tpkernels.bench;
 
-import io.tpkernels.cli.bench.RandomTensors;
+import io.tpkernels.bench.cases.RandomTensors;
+import io.tpkernels.bench.cases.Vocab;
 import io.tpkernels.ops.LmHead;
 import io.tpkernels.runtime.DType;
 import io.tpkernels.runtime.Device;
@@ -48,7 +49,7 @@ public class LmHeadBenchmark {
 
     @Setup(Level.Trial)
     public void setUp() {
-        VocabShard shard = Llama3Vocab.lastShard();
+        VocabShard shard = Vocab.lastShard();
         SplittableRandom r = new SplittableRandom(7);
         x = RandomTensors.floats(DType.BF16, r, tokens, hidden);
         weight = RandomTensors.floats(DType.BF16, r, shard.validRows(), hidden);

@@ -1,6 +1,6 @@
 package io.tpkernels.bench;
 
-import io.tpkernels.cli.bench.RandomTensors;
+import io.tpkernels.bench.cases.RandomTensors;
 import io.tpkernels.ops.LmHead;
 import io.tpkernels.ops.LoraLinear;
 import io.tpkernels.runtime.DType;

@@ -1,5 +1,6 @@
 package io.tpkernels.cli;
 
+import io.tpkernels.bench.cases.Backend;
 import io.tpkernels.layers.checkpoint.SafetensorsFile;
 import io.tpkernels.runtime.Tensor;
 import java.io.IOException;

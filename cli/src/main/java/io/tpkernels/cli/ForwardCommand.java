@@ -1,5 +1,6 @@
 package io.tpkernels.cli;
 
+import io.tpkernels.bench.cases.Backend;
 import io.tpkernels.layers.Precision;
 import io.tpkernels.layers.checkpoint.ModelFolder;
 import io.tpkernels.layers.checkpoint.SafetensorsCheckpoint;

@@ -11,9 +11,8 @@ import picocli.CommandLine;
  * are wide enough for any real model and narrow enough that no value can ask for more memory or threads than a
  * machine has ({@code --vocab-multiple 2147483647} padded the vocabulary to two billion rows). An option of the same
  * name has the same range in every command. {@code OptionRangesTest} checks that every numeric option has one.
- * Public only for the commands of {@code io.tpkernels.cli.bench}.
  */
-public final class OptionRanges {
+final class OptionRanges {
     /** Tensor-parallel size: GPUs of one tensor-parallel group (ranks, as threads, in {@code tpk forward}). */
     static final int TP_MAX = 1024;
     /** Pipeline stages. */
@@ -25,13 +24,13 @@ public final class OptionRanges {
     /** LoRA rank in {@code tpk plan} (0: none). */
     static final int LORA_RANK_MAX = io.tpkernels.ops.LoraLinear.MAX_RANK; // what an adapter may have
     /** Timed runs and warm-up runs of {@code tpk bench}. */
-    public static final int RUNS_MAX = 1_000_000;
+    static final int RUNS_MAX = 1_000_000;
 
     static final String TP_RANGE = "1 to " + TP_MAX;
     static final String PP_RANGE = "1 to " + PP_MAX;
     static final String MULTIPLE_RANGE = "1 to " + MULTIPLE_MAX;
     static final String LORA_RANK_RANGE = "0 to " + LORA_RANK_MAX;
-    public static final String WARMUP_RANGE = "0 to " + RUNS_MAX;
+    static final String WARMUP_RANGE = "0 to " + RUNS_MAX;
 
     /** An inclusive range. */
     record Range(long min, long max) {

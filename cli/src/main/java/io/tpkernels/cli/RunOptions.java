@@ -1,5 +1,6 @@
 package io.tpkernels.cli;
 
+import io.tpkernels.bench.cases.Backend;
 import io.tpkernels.layers.Precision;
 import java.util.Locale;
 import picocli.CommandLine.Option;

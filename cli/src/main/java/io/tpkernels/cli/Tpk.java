@@ -1,6 +1,5 @@
 package io.tpkernels.cli;
 
-import io.tpkernels.cli.bench.BenchCommand;
 import picocli.CommandLine.Command;
 import picocli.CommandLine;
 

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.tpkernels.bench.cases.Backend;
 import io.tpkernels.layers.checkpoint.SafetensorsFile;
 import io.tpkernels.layers.model.DemoModelNames.Projection;
 import io.tpkernels.layers.model.DemoModelNames;
@@ -109,7 +110,7 @@ class ForwardCommandTest {
         "bad dtype | --tokens 1 --dtype f64 | --dtype must be f32 or bf16",
     })
     void badInputIsExitTwoAndOneLineAndNoOutput(String what, String extra, String expected) throws Exception {
-        org.junit.jupiter.api.Assumptions.assumeFalse(what.startsWith("cuda") && Backend.resolve(null) == Backend.CUDA,
+        org.junit.jupiter.api.Assumptions.assumeFalse(what.startsWith("cuda") && Backend.detect() == Backend.cuda,
                 "a GPU is present");
         var sizes = new DemoModelWriter.Sizes(101, 24, 48, 4, 4, 8, false);
         Path model = Files.createDirectories(tmp.resolve("model"));

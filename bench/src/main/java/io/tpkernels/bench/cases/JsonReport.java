@@ -1,0 +1,58 @@
+package io.tpkernels.bench.cases;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * {@code tpk bench --json}: an array of rows, the ceilings first, each
+ * <pre>
+ *   {"kernel", "role": "kernel"|"ceiling", "backend", "dtype", "shape": {"M", "N", "K", ...} or {"T", "H", ...},
+ *    "medianMs", "gbPerS", "gflopPerS", "percentOfCeiling", "ceiling": "copy"|"gemm",
+ *    "baseline", "ratio", "baselines": [{"name", "medianMs", "ratio"}]}
+ * </pre>
+ * {@code baseline} and {@code ratio} are the first of {@code baselines} (ratio = baseline time / kernel time:
+ * above 1 the kernel is faster); they and the ceiling fields are {@code null} where they do not apply.
+ */
+final class JsonReport {
+    private JsonReport() {
+    }
+
+    static String toJson(Report report) {
+        List<Map<String, Object>> rows = new ArrayList<>();
+        for (Result r : report.rows()) {
+            boolean kernel = r.role() == Result.Role.kernel;
+            Map<String, Object> row = new LinkedHashMap<>();
+            row.put("kernel", r.kernel());
+            row.put("role", r.role().name());
+            row.put("backend", r.backend().name());
+            row.put("dtype", r.dtype());
+            row.put("shape", r.shape().sizes());
+            row.put("medianMs", r.medianMs());
+            row.put("gbPerS", r.gbPerS());
+            row.put("gflopPerS", r.gflopPerS());
+            row.put("percentOfCeiling", kernel ? report.roofline().percentOfCeiling(r) : null);
+            row.put("ceiling", kernel ? report.roofline().bound(r).name() : null);
+            List<Map<String, Object>> baselines = new ArrayList<>();
+            for (Result.Baseline b : r.baselines()) {
+                Map<String, Object> m = new LinkedHashMap<>();
+                m.put("name", b.name());
+                m.put("medianMs", b.medianMs());
+                m.put("ratio", r.speedupOver(b));
+                baselines.add(m);
+            }
+            row.put("baseline", baselines.isEmpty() ? null : baselines.get(0).get("name"));
+            row.put("ratio", baselines.isEmpty() ? null : baselines.get(0).get("ratio"));
+            row.put("baselines", baselines);
+            rows.add(row);
+        }
+        try {
+            return new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(rows);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("cannot write the benchmark results as JSON", e);
+        }
+    }
+}

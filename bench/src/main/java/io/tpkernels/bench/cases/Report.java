@@ -1,0 +1,29 @@
+package io.tpkernels.bench.cases;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * What one {@code tpk bench} run measured and how: the table, the JSON and the chart are all drawn from it.
+ *
+ * @param device   the device in words
+ * @param method   how runs were timed, in words
+ * @param ceilings how the ceilings were measured, in words
+ */
+record Report(String device, Backend backend, String method, String ceilings, Roofline roofline, List<Result> kernels) {
+
+    Report {
+        kernels = List.copyOf(kernels);
+    }
+
+    /** The ceiling rows (the copy, then the GEMM where one was measured), then the kernel rows. */
+    List<Result> rows() {
+        List<Result> rows = new ArrayList<>();
+        rows.add(roofline.copy());
+        if (roofline.gemm() != null) {
+            rows.add(roofline.gemm());
+        }
+        rows.addAll(kernels);
+        return rows;
+    }
+}

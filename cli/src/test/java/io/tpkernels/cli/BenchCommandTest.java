@@ -1,0 +1,256 @@
+package io.tpkernels.cli;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.tpkernels.cli.CliRun;
+import io.tpkernels.testing.GpuCondition;
+import java.awt.image.BufferedImage;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.stream.Stream;
+import javax.imageio.ImageIO;
+import javax.xml.parsers.DocumentBuilderFactory;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.w3c.dom.Document;
+
+/**
+ * {@code tpk bench} on the CPU end to end, on the tiny {@code --quick} shapes: the table, the JSON, the plots and
+ * bad input. The expected shapes, bytes and FLOPs are worked out by hand from the quick shapes: a vocabulary of
+ * 4000 over tp 8 at multiple 64 pads to 4096, S = 512, and the last rank starts at 3584 with 416 real rows.
+ */
+class BenchCommandTest {
+
+    private static final String[] QUICK = {"bench", "--quick", "--runs", "3", "--warmup", "1"};
+
+    @TempDir
+    Path tmp;
+
+    private static CliRun bench(String... more) {
+        return quick(Stream.concat(Stream.of("--backend", "cpu"), Arrays.stream(more)).toArray(String[]::new));
+    }
+
+    private static CliRun quick(String... more) {
+        return CliRun.tpk(Stream.concat(Arrays.stream(QUICK), Arrays.stream(more)).toArray(String[]::new));
+    }
+
+    private static double number(String cell) {
+        return Double.parseDouble(cell);
+    }
+
+    @Test
+    void theTableHasARowPerCeilingAndKernelShapeWithPositiveNumbers() {
+        CliRun r = bench();
+        assertEquals(0, r.exit(), r.err());
+        List<String> lines = r.out().lines().toList();
+        assertTrue(lines.get(0).startsWith("cpu (") && lines.get(0).contains("median of 3 runs"), lines.get(0));
+        assertTrue(lines.get(1).startsWith("ceilings: copy = "), lines.get(1));
+        int header = lines.indexOf(lines.stream().filter(l -> l.startsWith("kernel")).findFirst().orElseThrow());
+        assertEquals(List.of("kernel", "shape", "dtype", "median ms", "GB/s", "GFLOP/s", "of ceiling", "vs baseline"),
+                List.of(lines.get(header).split("\\s{2,}")));
+        Map<String, Integer> rowsPerKernel = new TreeMap<>();
+        for (String line : lines.subList(header + 1, lines.size())) {
+            String[] c = line.split("\\s{2,}");
+            rowsPerKernel.merge(c[0], 1, Integer::sum);
+            assertTrue(number(c[3]) > 0 && number(c[4]) > 0, line);
+            boolean ceiling = c[0].equals("copy") || c[0].equals("gemm");
+            if (ceiling) {
+                assertEquals("ceiling", c[6], line);
+            } else {
+                assertTrue(number(c[5]) > 0, line);
+                assertTrue(c[6].matches("\\d+\\.\\d% (copy|gemm)"), line);
+            }
+            switch (c[0]) {
+                case "embedding-in-shard" -> assertTrue(c[7].matches("\\d+\\.\\d\\dx plain-lookup"), line);
+                case "lora" -> assertTrue(c[7].matches("\\d+\\.\\d\\dx base-gemm"), line);
+                default -> assertEquals(7, c.length, "no baseline: " + line);
+            }
+        }
+        assertEquals(Map.of("copy", 1, "gemm", 1, "cast", 2, "embedding", 1, "embedding-in-shard", 1, "lm-head", 1,
+                "lora", 1, "argmax", 1), rowsPerKernel);
+    }
+
+    @Test
+    void jsonRowsCarryTheDocumentedFieldsAndGemmRowsTheirMnk() throws Exception {
+        CliRun r = bench("--json");
+        assertEquals(0, r.exit(), r.err());
+        JsonNode rows = new ObjectMapper().readTree(r.out());
+        assertTrue(rows.isArray() && rows.size() == 9, r.out());
+        for (JsonNode row : rows) {
+            for (String field : List.of("kernel", "role", "backend", "dtype", "shape", "medianMs", "gbPerS", "gflopPerS",
+                    "percentOfCeiling", "ceiling", "baseline", "ratio", "baselines")) {
+                assertTrue(row.has(field), field + " in " + row);
+            }
+            assertEquals("cpu", row.get("backend").asText());
+            assertTrue(row.get("medianMs").asDouble() > 0 && row.get("gbPerS").asDouble() > 0, row.toString());
+            if (row.get("role").asText().equals("kernel")) {
+                assertTrue(row.get("gflopPerS").asDouble() > 0, row.toString());
+                assertTrue(row.get("percentOfCeiling").asDouble() > 0, row.toString());
+                assertTrue(List.of("copy", "gemm").contains(row.get("ceiling").asText()), row.toString());
+            } else {
+                assertTrue(row.get("percentOfCeiling").isNull() && row.get("baseline").isNull(), row.toString());
+            }
+        }
+        JsonNode lmHead = only(rows, "lm-head");
+        assertShape(lmHead, Map.of("M", 2L, "N", 416L, "K", 64L, "S", 512L));
+        assertTraffic(lmHead, 416 * 64 * 2 + 2 * 64 * 2 + 2 * 512 * 4, 2.0 * 2 * 416 * 64);
+        assertTrue(lmHead.get("baseline").isNull(), "no cuBLAS on the CPU");
+
+        JsonNode lora = only(rows, "lora");
+        assertShape(lora, Map.of("M", 2L, "N", 64L, "K", 64L, "R", 4L));
+        assertTraffic(lora, (64 * 64 + 4 * 64 + 64 * 4 + 2 * 64 + 2 * 64) * 2, 2.0 * 2 * (64 * 64 + 4 * 64 + 64 * 4));
+        assertEquals("base-gemm", lora.get("baseline").asText());
+        JsonNode base = lora.get("baselines").get(0);
+        assertEquals(base.get("medianMs").asDouble() / lora.get("medianMs").asDouble(), lora.get("ratio").asDouble(),
+                1e-12, "ratio = baseline time / kernel time");
+
+        // Ids uniform over the vocabulary against the copy alone; ids all in the shard against the plain lookup.
+        JsonNode embedding = only(rows, "embedding");
+        assertShape(embedding, Map.of("T", 4L, "H", 64L));
+        assertTrue(embedding.get("baseline").isNull() && embedding.get("baselines").isEmpty(), embedding.toString());
+        JsonNode inShard = only(rows, "embedding-in-shard");
+        assertShape(inShard, Map.of("T", 4L, "H", 64L));
+        assertTraffic(inShard, 2 * 4 * 64 * 2 + 4 * 4, 4 * 64);
+        assertEquals("plain-lookup", inShard.get("baseline").asText());
+        assertTrue(inShard.get("ratio").asDouble() > 0);
+
+        JsonNode argmax = only(rows, "argmax");
+        assertShape(argmax, Map.of("T", 2L, "S", 512L, "valid", 416L));
+        assertTraffic(argmax, 2 * 416 * 4 + 2 * (4 + 8), 2 * 416);
+
+        List<String> casts = new ArrayList<>();
+        for (JsonNode row : rows) {
+            if (row.get("kernel").asText().equals("cast")) {
+                casts.add(row.get("dtype").asText());
+                assertShape(row, Map.of("elements", 1000L));
+                assertTraffic(row, 1000 * (4 + 2), 1000);
+            }
+        }
+        assertEquals(List.of("F32->BF16", "BF16->F32"), casts);
+
+        assertShape(only(rows, "gemm"), Map.of("M", 64L, "N", 64L, "K", 64L));
+        assertTraffic(only(rows, "copy"), 2 << 20, 0);
+    }
+
+    private static JsonNode only(JsonNode rows, String kernel) {
+        List<JsonNode> found = new ArrayList<>();
+        rows.forEach(row -> {
+            if (row.get("kernel").asText().equals(kernel)) {
+                found.add(row);
+            }
+        });
+        assertEquals(1, found.size(), kernel + " rows in " + rows);
+        return found.get(0);
+    }
+
+    private static void assertShape(JsonNode row, Map<String, Long> expected) {
+        Map<String, Long> shape = new TreeMap<>();
+        row.get("shape").properties().forEach(e -> shape.put(e.getKey(), e.getValue().asLong()));
+        assertEquals(new TreeMap<>(expected), shape, row.toString());
+    }
+
+    /** The rates times the median give back the bytes and FLOPs one run must move and compute. */
+    private static void assertTraffic(JsonNode row, double bytes, double flops) {
+        double ms = row.get("medianMs").asDouble();
+        assertEquals(bytes, row.get("gbPerS").asDouble() * ms * 1e6, bytes * 1e-9, row.toString());
+        assertEquals(flops, row.get("gflopPerS").asDouble() * ms * 1e6, Math.max(flops, 1) * 1e-9, row.toString());
+    }
+
+    @Test
+    void kernelsAreTimedInTheOrderNamedAndOnlyThose() throws Exception {
+        for (String[] selection : List.of(new String[] {"--kernel", "lora,argmax"},
+                new String[] {"--kernel", "lora", "--kernel", "argmax"})) {
+            CliRun r = bench(Stream.concat(Stream.of("--json"), Arrays.stream(selection)).toArray(String[]::new));
+            assertEquals(0, r.exit(), r.err());
+            List<String> kernels = new ArrayList<>();
+            new ObjectMapper().readTree(r.out()).forEach(row -> kernels.add(row.get("kernel").asText()));
+            assertEquals(List.of("copy", "gemm", "lora", "argmax"), kernels);
+        }
+    }
+
+    @Test
+    void plotWritesAPngThatImageIoReadsAndNothingElse() throws Exception {
+        Path png = tmp.resolve("roofline.PNG");
+        CliRun r = bench("--kernel", "lm-head,cast", "--plot", png.toString());
+        assertEquals(0, r.exit(), r.err());
+        byte[] bytes = Files.readAllBytes(png);
+        assertArrayEquals(new byte[] {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'}, Arrays.copyOf(bytes, 8));
+        BufferedImage image = ImageIO.read(png.toFile());
+        assertNotNull(image, "ImageIO reads it");
+        assertEquals(1200, image.getWidth());
+        assertEquals(800, image.getHeight());
+        try (Stream<Path> files = Files.list(tmp)) {
+            assertEquals(List.of(png), files.toList(), "no temporary file left beside it");
+        }
+    }
+
+    @Test
+    void plotWritesAnSvgThatParsesAsXmlWithEachKernelInItsColour() throws Exception {
+        Path svg = tmp.resolve("roofline.svg");
+        CliRun r = bench("--kernel", "lm-head,lora", "--plot", svg.toString());
+        assertEquals(0, r.exit(), r.err());
+        DocumentBuilderFactory factory = DocumentBuilderFactory.newInstance();
+        // The SVG names its DTD by URL: parse without fetching it.
+        factory.setFeature("http://apache.org/xml/features/nonvalidating/load-external-dtd", false);
+        Document doc = factory.newDocumentBuilder().parse(svg.toFile());
+        assertEquals("svg", doc.getDocumentElement().getTagName());
+        assertEquals("1200px", doc.getDocumentElement().getAttribute("width"));
+        assertTrue(doc.getElementsByTagName("path").getLength() > 0, "text and markers are drawn as paths");
+        String text = Files.readString(svg);
+        // The first kernels' colours (0x1F77B4, 0xD62728) mark the two series drawn; the third's (0x2CA02C) is unused.
+        assertTrue(text.contains("rgb(31,119,180)") && text.contains("rgb(214,39,40)"), "both kernels drawn");
+        assertFalse(text.contains("rgb(44,160,44)"), "no third kernel");
+    }
+
+    private void assertBadInput(String expected, String... args) {
+        CliRun r = CliRun.tpk(Stream.concat(Stream.of("bench", "--quick"), Arrays.stream(args)).toArray(String[]::new));
+        assertEquals(2, r.exit(), r.out() + r.err());
+        assertEquals(1, r.err().strip().lines().count(), "one line: " + r.err());
+        assertTrue(r.err().contains(expected), r.err());
+        assertTrue(!r.err().contains("Exception") && !r.err().contains("\tat "), "no stack trace: " + r.err());
+        assertTrue(r.out().isEmpty(), "nothing measured: " + r.out());
+    }
+
+    @Test
+    void badInputIsExitCodeTwoAndOneLineAndNoPlotFile() throws Exception {
+        assertBadInput("unknown kernel 'nope' (known: cast, embedding, lm-head, lora, argmax)", "--kernel", "lora,nope");
+        assertBadInput("Invalid value for option '--backend'", "--backend", "tpu");
+        Path jpg = tmp.resolve("roofline.jpg");
+        assertBadInput("the file name must end in .png or .svg", "--plot", jpg.toString());
+        assertFalse(Files.exists(jpg));
+        assertBadInput("the file name must end in .png or .svg", "--plot", tmp.resolve("png").toString());
+        assertBadInput("does not exist", "--plot", tmp.resolve("missing/roofline.png").toString());
+        Path file = Files.writeString(tmp.resolve("file"), "x");
+        assertBadInput("is not a folder", "--plot", file.resolve("roofline.png").toString());
+        Path folder = Files.createDirectory(tmp.resolve("folder.svg"));
+        assertBadInput("is a folder", "--plot", folder.toString());
+        assertBadInput("--runs must be 1 to 1000000, got 0", "--runs", "0");
+        CliRun fewRuns = CliRun.tpk("bench", "--backend", "cpu", "--runs", "19");
+        assertEquals(2, fewRuns.exit(), fewRuns.out() + fewRuns.err());
+        assertEquals("tpk bench: --runs must be at least 20 (1 with --quick) and --warmup at least 0, got 19 and 3",
+                fewRuns.err().strip());
+        assertTrue(fewRuns.out().isEmpty(), "nothing measured: " + fewRuns.out());
+        assertBadInput("--warmup must be 0 to 1000000, got -1", "--warmup", "-1");
+        try (Stream<Path> files = Files.list(tmp)) {
+            assertEquals(List.of("file", "folder.svg"), files.map(p -> p.getFileName().toString()).sorted().toList());
+        }
+    }
+
+    @Test
+    void cudaWithoutAGpuIsBadInputSayingWhy() {
+        assumeTrue(GpuCondition.whyNoGpu() != null, "this machine has a GPU");
+        assertBadInput("--backend cuda: no GPU was found", "--backend", "cuda");
+    }
+}
