@@ -6,7 +6,8 @@
 #   tools/loading-rss/measure.sh DIR [PYTHON]
 #
 # DIR receives the models (written once; about 1.1 GB). Build first: ./mvnw -B -o -q package -DskipTests.
-# tpk runs twice: with the JVM's default heap (G1), and with a small serial heap (TPK_JAVA_OPTS), which keeps the
+# tpk runs twice: with G1 (the JVM's default; bin/tpk's own default is the serial collector), and with a small serial
+# heap (TPK_JAVA_OPTS), which keeps the
 # CPU forward's short-lived garbage from growing the heap's resident pages by a varying 100 to 300 MiB.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -44,13 +45,13 @@ write big 32000 1024 4096 16
 write tiny 1003 64 192 6
 weights=$(( 4 * (2 * 32000 * 1024 + 3 * 16 * 1024 * 4096) >> 20 ))
 echo "weights: $weights MiB of F32, all held by the ranks at any tp (every tensor is split)"
-for opts in "" "-XX:+UseSerialGC -Xmx128m"; do
+for opts in "-XX:+UseG1GC" "-XX:+UseSerialGC -Xmx128m"; do
   for tp in 1 2; do
     read -r big bigfile < <(TPK_JAVA_OPTS="$opts" peak "$root/bin/tpk" forward --backend cpu --model "$dir/big" \
         --tokens $tokens --tp $tp --out "$dir/out.safetensors")
     read -r tiny tinyfile < <(TPK_JAVA_OPTS="$opts" peak "$root/bin/tpk" forward --backend cpu --model "$dir/tiny" \
         --tokens $tokens --tp $tp --out "$dir/out.safetensors")
-    echo "tpk tp $tp ${opts:-(default heap)}: peak $big MiB ($(ratio "$big")), mapped files at most $bigfile MiB;" \
+    echo "tpk tp $tp $opts: peak $big MiB ($(ratio "$big")), mapped files at most $bigfile MiB;" \
         "1.4 MB model: peak $tiny MiB, mapped files $tinyfile MiB"
   done
 done
