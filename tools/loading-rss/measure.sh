@@ -6,9 +6,9 @@
 #   tools/loading-rss/measure.sh DIR [PYTHON]
 #
 # DIR receives the models (written once; about 1.1 GB). Build first: ./mvnw -B -o -q package -DskipTests.
-# tpk runs twice: with G1 (the JVM's default; bin/tpk's own default is the serial collector), and with a small serial
-# heap (TPK_JAVA_OPTS), which keeps the
-# CPU forward's short-lived garbage from growing the heap's resident pages by a varying 100 to 300 MiB.
+# tpk runs twice (through TPK_JAVA_OPTS): with G1, the JVM's default, and with a small serial heap, which keeps the
+# CPU forward's short-lived garbage from growing the heap's resident pages by a varying 100 to 300 MiB (bin/tpk's
+# own default is the serial collector).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 dir=${1:?usage: measure.sh DIR [PYTHON]}
