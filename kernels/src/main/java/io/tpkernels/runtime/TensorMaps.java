@@ -3,16 +3,31 @@ package io.tpkernels.runtime;
 import io.tpkernels.ffm.cuda.CudaDriver;
 import io.tpkernels.ffm.cuda.CudaDriverApi;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Tensor maps ({@code CUtensorMap}) for Hopper's tensor-memory accelerator: the descriptor of a global tensor and
  * of the box a kernel's bulk tensor copy ({@code cp.async.bulk.tensor}) moves into shared memory, passed to the
  * kernel by value ({@link KernelArgs#struct}).
+ *
+ * <p>A map is a pure function of what it describes (address, dtype, shape, box), so each is encoded once and copied
+ * from then on: a layer's weight is described by the same map on every forward, and so is an activation that the
+ * stream-ordered allocator hands the same address again. The cache is bounded (cleared past
+ * {@value #CACHED_MOST} maps).
  */
 public final class TensorMaps {
     /** Bytes of one map, and its alignment. */
     public static final long BYTES = CudaDriver.TENSOR_MAP_BYTES;
     public static final long ALIGNMENT = CudaDriver.TENSOR_MAP_ALIGNMENT;
+    private static final int CACHED_MOST = 4096;
+
+    private record Described(DType dtype, long address, long rows, long cols, int boxRows, int boxCols) {
+    }
+
+    private static final ConcurrentHashMap<Described, byte[]> ENCODED = new ConcurrentHashMap<>();
+    private static final AtomicLong ENCODES = new AtomicLong();
 
     private TensorMaps() {
     }
@@ -33,9 +48,25 @@ public final class TensorMaps {
         if (rows <= 0 || cols <= 0) {
             throw new IllegalArgumentException("a tensor map of an empty matrix [" + rows + ", " + cols + "]");
         }
+        Described key = new Described(dtype, address, rows, cols, boxRows, boxCols);
+        byte[] known = ENCODED.get(key);
+        if (known != null) {
+            MemorySegment.copy(known, 0, map, ValueLayout.JAVA_BYTE, 0, known.length);
+            return;
+        }
         CudaDriver.tensorMapEncodeTiled(map, dataType(dtype), address, new long[] {cols, rows},
                 new long[] {cols * dtype.byteSize()}, new int[] {boxCols, boxRows}, CudaDriverApi.CU_TENSOR_MAP_SWIZZLE_128B,
                 CudaDriverApi.CU_TENSOR_MAP_L2_PROMOTION_L2_256B);
+        ENCODES.incrementAndGet();
+        if (ENCODED.size() >= CACHED_MOST) {
+            ENCODED.clear();
+        }
+        ENCODED.put(key, map.asSlice(0, BYTES).toArray(ValueLayout.JAVA_BYTE));
+    }
+
+    /** How many maps the driver has encoded in this process (the rest were copies of one it had). */
+    static long encodes() {
+        return ENCODES.get();
     }
 
     private static int dataType(DType dtype) {
