@@ -49,6 +49,13 @@ public final class LocalGroup implements ProcessGroup {
         T run(ProcessGroup group) throws Exception;
     }
 
+    /**
+     * A sent tensor's copy, and on a GPU the event behind the copy on the sender's stream, which the receiver's stream
+     * waits for before it reads the copy.
+     */
+    private record Message(Tensor tensor, CudaEvent sent) {
+    }
+
     /** What one rank posted for one collective: its arguments, and the tensor the others read. */
     private record Post(long sequence, Agreement.Call call, Tensor tensor, CudaEvent ready) {
     }
@@ -82,7 +89,7 @@ public final class LocalGroup implements ProcessGroup {
         final AtomicInteger open;
         final AtomicReference<CollectiveException> abort;
         final AtomicReference<Throwable> cause;
-        final LinkedBlockingQueue<Tensor>[][] mail;
+        final LinkedBlockingQueue<Message>[][] mail;
         private final Fate fate;
 
         @SuppressWarnings("unchecked")
@@ -99,7 +106,7 @@ public final class LocalGroup implements ProcessGroup {
             this.cause = fate.cause;
             fate.barriers.add(barrier);
             this.mail = new LinkedBlockingQueue[size][size];
-            for (LinkedBlockingQueue<Tensor>[] row : mail) {
+            for (LinkedBlockingQueue<Message>[] row : mail) {
                 for (int i = 0; i < row.length; i++) {
                     row[i] = new LinkedBlockingQueue<>();
                 }
@@ -543,15 +550,29 @@ public final class LocalGroup implements ProcessGroup {
         checkPeer(dst);
         checkUsable();
         ctx.requireOn("send", tensor);
-        // A synchronous copy: it waits for the work that wrote the tensor, and the message outlives both streams.
-        shared.mail[rank][dst].add(tensor.copyTo(tensor.device()));
+        if (!ctx.isCuda()) {
+            shared.mail[rank][dst].add(new Message(tensor.copyTo(tensor.device()), null));
+            return;
+        }
+        // What is sent leaves this context: a device check on its inputs (a bad token id) is read first.
+        ctx.readDeferredChecks();
+        // Queued: a copy in this stream's order, and an event behind it for the receiver's stream to wait for. The
+        // receiver frees the copy in its own stream's order, after its read.
+        Tensor copy = Tensor.allocate(ctx, tensor.dtype(), tensor.shape());
+        try {
+            copy.copyFromAsync(tensor, ctx.stream());
+            shared.mail[rank][dst].add(new Message(copy, ctx.recordEvent()));
+        } catch (RuntimeException e) {
+            copy.close();
+            throw e;
+        }
     }
 
     private void recvOwned(ExecutionContext ctx, Tensor into, int src) {
         ctx.requireOn("recv", into);
         checkPeer(src);
         long deadline = System.nanoTime() + shared.timeoutNanos;
-        Tensor message = null;
+        Message message = null;
         while (message == null) {
             checkUsable();
             long left = deadline - System.nanoTime();
@@ -569,13 +590,28 @@ public final class LocalGroup implements ProcessGroup {
                 checkUsable();
             }
         }
-        try (Tensor m = message) {
+        Tensor m = message.tensor();
+        CudaEvent sent = message.sent();
+        try {
             String mismatch = Agreement.pairProblem(Agreement.Call.of("send", m, rank, NO_DIM, NO_DIM, null), src,
                     Agreement.Call.of("recv", into, src, NO_DIM, NO_DIM, null), rank);
             if (mismatch != null) {
                 throw new CollectiveException(mismatch); // the sender learns it from the abort this causes
             }
-            into.copyFrom(m); // synchronous: the message is freed right after
+            if (sent == null) {
+                into.copyFrom(m);
+            } else {
+                ctx.waitFor(sent);
+                into.copyFromAsync(m, ctx.stream());
+                ctx.wrote(into);
+            }
+        } finally {
+            if (sent != null) {
+                sent.close(); // the wait is queued; the driver keeps what it needs of the event
+                m.closeOn(ctx); // after the read, in this stream's order
+            } else {
+                m.close();
+            }
         }
     }
 

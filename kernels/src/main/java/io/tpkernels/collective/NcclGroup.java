@@ -627,6 +627,7 @@ public final class NcclGroup implements ProcessGroup {
     @Override
     public void send(ExecutionContext ctx, Tensor tensor, int dst) {
         requireContext(ctx, "send", tensor);
+        ctx.readDeferredChecks(); // what is sent leaves this context: a device check on its inputs is read first
         if (ctx.tuning().collectiveChecks()) {
             exchangeWithPeer("send", tensor, dst);
         } else {

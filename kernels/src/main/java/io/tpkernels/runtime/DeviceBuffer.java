@@ -140,14 +140,23 @@ public final class DeviceBuffer implements Memory {
      * marked closed.
      */
     @Override
-    public synchronized void close() {
+    public void close() {
+        closeOn(stream);
+    }
+
+    /**
+     * As {@link #close()}, but memory allocated in stream order is freed in {@code other}'s order instead of its own
+     * stream's: for a buffer handed to another stream (ordered after the allocating one by an event), whose last use
+     * is queued there.
+     */
+    synchronized void closeOn(CudaStream other) {
         lifetime.close();
         long p = pointer;
         if (p != 0) {
             pointer = 0;
             if (owner) {
                 if (stream != null) {
-                    stream.free(p);
+                    (other != null ? other : stream).free(p);
                 } else {
                     device.makeCurrent();
                     CudaDriver.memFree(p);

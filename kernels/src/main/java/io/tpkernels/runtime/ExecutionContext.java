@@ -188,6 +188,16 @@ public final class ExecutionContext implements AutoCloseable {
     }
 
     /**
+     * If checks wait to be read, synchronizes (reading them, throwing the first error); else returns at once. For
+     * results about to leave this context other than through a host read: a pipeline stage's activations sent on.
+     */
+    public void readDeferredChecks() {
+        if (hasDeferredChecks()) {
+            synchronize();
+        }
+    }
+
+    /**
      * Waits until the work queued on this context is done, then reads the deferred checks: the first that reports
      * an error throws it (the others are dropped: their inputs fed the same failed computation).
      */

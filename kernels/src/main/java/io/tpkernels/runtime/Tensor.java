@@ -507,6 +507,19 @@ public final class Tensor implements AutoCloseable {
         }
     }
 
+    /**
+     * Closes this tensor, freeing memory that was allocated in stream order ({@link #allocate(ExecutionContext,
+     * DType, long...)}) in {@code context}'s stream order rather than its allocating context's: for a tensor whose
+     * last use was queued on another context, ordered after the allocating one by an event.
+     */
+    public void closeOn(ExecutionContext context) {
+        if (owner && memory instanceof DeviceBuffer buffer && context.isCuda()) {
+            buffer.closeOn(context.stream());
+        } else {
+            close();
+        }
+    }
+
     private void checkSameLayout(Tensor src, String op) {
         if (src.dtype != dtype || !Arrays.equals(src.shape, shape)) {
             throw new IllegalArgumentException(op + ": source " + src.describe() + " and destination " + describe()
