@@ -311,7 +311,8 @@ public final class LocalGroup implements ProcessGroup {
         }
         CudaEvent posted = null;
         if (ctx != null && ctx.isCuda()) {
-            posted = events(ctx)[0];
+            ensureEvents(ctx);
+            posted = ready;
             posted.record(ctx.stream()); // the work that wrote this rank's tensor, which the others wait for
         }
         Post mine = new Post(++sequence, Agreement.Call.of(op, tensor, root, dim, dim2, reduce), tensor, posted);
@@ -334,15 +335,14 @@ public final class LocalGroup implements ProcessGroup {
         return all;
     }
 
-    /** This rank's ordering events, {@code {ready, done}}, created on first use. */
-    private CudaEvent[] events(ExecutionContext ctx) {
+    /** Creates this rank's ordering events, {@link #ready} and {@link #done}, on first use. */
+    private void ensureEvents(ExecutionContext ctx) {
         if (ready == null) {
             ready = CudaEvent.createUntimed(ctx.cudaDevice());
             shared.events.add(ready);
             done = CudaEvent.createUntimed(ctx.cudaDevice());
             shared.events.add(done);
         }
-        return new CudaEvent[] {ready, done};
     }
 
     /**
@@ -352,9 +352,9 @@ public final class LocalGroup implements ProcessGroup {
     private void release(ExecutionContext ctx, String op) {
         boolean device = ctx != null && ctx.isCuda();
         if (device) {
-            CudaEvent mine = events(ctx)[1];
-            mine.record(ctx.stream());
-            shared.done[rank] = mine;
+            ensureEvents(ctx);
+            done.record(ctx.stream());
+            shared.done[rank] = done;
         }
         await(op, sequence);
         if (device) {

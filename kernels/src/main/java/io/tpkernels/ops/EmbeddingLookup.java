@@ -88,10 +88,6 @@ public final class EmbeddingLookup {
 
     private static void runMasked(ExecutionContext ctx, Tensor ids, Tensor weight, long start, long valid,
                                   long vocabSize, Tensor out) {
-        if (!ctx.isCuda() && ctx.launcher() != KernelLauncher.FFM) {
-            throw new IllegalArgumentException("embedding lookup: a kernel launcher needs tensors on a CUDA device, got "
-                    + weight.describe());
-        }
         if (ctx.isCuda()) {
             EmbeddingLookupCuda.launch(ids, weight, start, valid, vocabSize, out, ctx);
         } else {
@@ -143,5 +139,9 @@ public final class EmbeddingLookup {
                     + "] " + weight.dtype() + " on " + weight.device() + ", got " + out.describe());
         }
         ctx.requireOn("embedding lookup", weight);
+        if (!ctx.isCuda() && ctx.launcher() != KernelLauncher.FFM) { // another binding's launcher launches kernels only
+            throw new IllegalArgumentException("embedding lookup: a kernel launcher needs tensors on a CUDA device, got "
+                    + weight.describe());
+        }
     }
 }

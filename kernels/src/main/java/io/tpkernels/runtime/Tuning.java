@@ -2,6 +2,7 @@ package io.tpkernels.runtime;
 
 import java.util.Locale;
 import java.util.Objects;
+import java.util.function.Function;
 import java.util.function.UnaryOperator;
 
 /**
@@ -122,7 +123,7 @@ public record Tuning(HopperGemm hopperGemm, LoraShrink loraShrink, LmHeadBackend
     }
 
     private static <T> T parse(UnaryOperator<String> properties, String key, T fallback,
-                               java.util.function.Function<String, T> values, String expected) {
+                               Function<String, T> values, String expected) {
         String raw = properties.apply(key);
         if (raw == null) {
             return fallback;
