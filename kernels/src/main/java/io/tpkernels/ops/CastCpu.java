@@ -26,7 +26,6 @@ final class CastCpu {
     /** Elements per staged chunk: its float[] and short[] (12 KiB) stay in L1; 1024 to 8192 measured. */
     private static final int CHUNK = 2048;
     /** Each thread's staging arrays: allocating them per block cost half a microsecond. */
-    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
     // Unaligned, as in DType: checkpoint data mapped from a file need not be aligned.
     private static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED;
     private static final ValueLayout.OfShort SHORT = ValueLayout.JAVA_SHORT_UNALIGNED;
@@ -55,9 +54,8 @@ final class CastCpu {
     /** Converts elements {@code [start, end)} of {@code in} ({@code from}) into {@code out} ({@code to}). */
     static void convert(DType from, DType to, MemorySegment in, MemorySegment out, long start, long end,
                         boolean vectorApi) {
-        Scratch scratch = SCRATCH.get();
-        float[] floats = scratch.floats;
-        short[] halves = scratch.halves;
+        float[] floats = new float[CHUNK]; // per block of BLOCK elements: small beside the block's work
+        short[] halves = new short[CHUNK];
         for (long i = start; i < end; i += CHUNK) {
             int n = (int) Math.min(CHUNK, end - i);
             switch (from) {
@@ -93,11 +91,6 @@ final class CastCpu {
                 default -> throw unsupported(from, to);
             }
         }
-    }
-
-    private static final class Scratch {
-        final float[] floats = new float[CHUNK];
-        final short[] halves = new short[CHUNK];
     }
 
     private static IllegalArgumentException unsupported(DType from, DType to) {

@@ -32,8 +32,6 @@ import io.tpkernels.runtime.Memory;
 import io.tpkernels.runtime.Tensor;
 import io.tpkernels.runtime.TensorMaps;
 import io.tpkernels.runtime.Tuning;
-import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
 import java.util.Locale;
 
 /**
@@ -68,9 +66,6 @@ final class GemmCuda {
     private static final int[] ON_CHIP_RANKS = {16, 32, 64};
     /** The largest LoRA rank whose shrink the fused Hopper kernel computes on chip. */
     static final int ON_CHIP_MAX_RANK = ON_CHIP_RANKS[ON_CHIP_RANKS.length - 1];
-    /** Room for the Hopper body's four tensor maps, per thread, so a launch allocates no native memory. */
-    private static final ThreadLocal<MemorySegment> MAPS =
-            ThreadLocal.withInitial(() -> Arena.ofAuto().allocate(4 * TensorMaps.BYTES, TensorMaps.ALIGNMENT));
 
     /** {@code tpk_gemm_<path>_<in>_<out>} by ordinals, built once so a launch builds no strings. */
     private static final String[][][] NAMES = new String[Path.values().length][DType.values().length][DType.values().length];
@@ -114,10 +109,21 @@ final class GemmCuda {
     }
 
     static Path path(DType dtype, long tokens, long k, long r, long... pointers) {
-        boolean aligned = (k * dtype.byteSize()) % 16 == 0 && (r * dtype.byteSize()) % 16 == 0;
+        return path(dtype, tokens, k, r, aligned(pointers));
+    }
+
+    /** Whether every pointer is 16-byte aligned, as the tensor-core and decode bodies load 16 bytes at a time. */
+    static boolean aligned(long... pointers) {
+        boolean aligned = true;
         for (long p : pointers) {
             aligned &= p % 16 == 0;
         }
+        return aligned;
+    }
+
+    /** The body for this shape by the rules of the class comment, given whether the operands' pointers are aligned. */
+    static Path path(DType dtype, long tokens, long k, long r, boolean pointersAligned) {
+        boolean aligned = pointersAligned && (k * dtype.byteSize()) % 16 == 0 && (r * dtype.byteSize()) % 16 == 0;
         if (tokens <= DECODE_MAX_T && aligned) {
             return dtype == DType.F32 ? Path.DECODE : Path.MMA_DECODE;
         }
@@ -127,10 +133,40 @@ final class GemmCuda {
         return Path.SIMT;
     }
 
-    /** Queues the GEMM on {@code stream}; all tensors on {@code out}'s device, shapes checked by the caller. */
-    @SuppressWarnings("try") // an access held by try-with-resources, not named in its body
+    /** A GEMM's body and its kernel, as chosen for a shape, its dtypes and a context. */
+    record Choice(Path path, CudaKernel kernel) {
+    }
+
+    /**
+     * The body and kernel for {@code t} tokens of {@code x [t, k]} by {@code w}'s first {@code valid} rows into
+     * {@code s} output columns of {@code out}, with a LoRA term of rank {@code r} (0 for none), an epilogue (bias or
+     * column scale) or not, and operand pointers aligned or not. The choice depends on {@code t} only through
+     * {@code t ≤ }{@link #DECODE_MAX_T}: a layer chooses once per side of it ({@link GemmRoute}).
+     */
+    static Choice choose(ExecutionContext ctx, DType in, DType out, long t, long k, long r, boolean epilogue,
+                         long valid, long s, boolean pointersAligned) {
+        Path path = path(in, t, k, r, pointersAligned);
+        if (path == Path.MMA) {
+            path = tensorCoreBody(ctx, in, out, k, r, epilogue, valid, s);
+        }
+        String module = path == Path.WGMMA || path == Path.WGMMA_PP ? Hopper.of(path).module() : KernelNames.MODULE_GEMM;
+        return new Choice(path, ctx.kernel(module, NAMES[path.ordinal()][in.ordinal()][out.ordinal()]));
+    }
+
+    /** Queues the GEMM on {@code ctx}'s stream, its body chosen now; shapes checked by the caller. */
     static void launch(Tensor x, Tensor w, Tensor xa, Tensor b, Tensor bias, Tensor columnScale, long valid,
                        float alpha, Tensor out, ExecutionContext ctx) {
+        launch(null, x, w, xa, b, bias, columnScale, valid, alpha, out, ctx);
+    }
+
+    /**
+     * Queues the GEMM through {@code planned}, a {@link #choose choice} made earlier for this shape and side of
+     * {@link #DECODE_MAX_T} with aligned pointers (or {@code null}: choose now). Operands whose pointers turn out
+     * not to be aligned are chosen for now, whatever was planned.
+     */
+    @SuppressWarnings("try") // an access held by try-with-resources, not named in its body
+    static void launch(Choice planned, Tensor x, Tensor w, Tensor xa, Tensor b, Tensor bias, Tensor columnScale,
+                       long valid, float alpha, Tensor out, ExecutionContext ctx) {
         try (Memory.Access use = Tensor.acquireAll(x, w, xa, b, bias, columnScale, out)) {
             long t = x.dim(0);
             long k = x.dim(1);
@@ -144,22 +180,20 @@ final class GemmCuda {
             long wPtr = valid == 0 ? xPtr : w.devicePointer(); // no valid rows: W is never read
             long xaPtr = r == 0 ? 0 : xa.devicePointer();
             long bPtr = r == 0 || valid == 0 ? 0 : b.devicePointer();
-            Path path = r == 0 ? path(x.dtype(), t, k, 0, xPtr, wPtr) : path(x.dtype(), t, k, r, xPtr, wPtr, xaPtr, bPtr);
-            if (path == Path.MMA) {
-                path = tensorCoreBody(ctx, x.dtype(), out.dtype(), k, r, bias != null || columnScale != null, valid, s);
-            }
-            String name = NAMES[path.ordinal()][x.dtype().ordinal()][out.dtype().ordinal()];
+            boolean aligned = aligned(xPtr, wPtr, xaPtr, bPtr);
+            Choice choice = planned != null && aligned ? planned
+                    : choose(ctx, x.dtype(), out.dtype(), t, k, r, bias != null || columnScale != null, valid, s,
+                            aligned);
+            Path path = choice.path();
+            CudaKernel kernel = choice.kernel();
             if (path == Path.MMA_DECODE_T) {
-                launchNarrow(ctx.kernel(KernelNames.MODULE_GEMM, name), x, w, alpha, out, ctx);
+                launchNarrow(kernel, x, w, alpha, out, ctx);
                 return;
             }
             if (path == Path.WGMMA || path == Path.WGMMA_PP) {
-                Hopper hopper = Hopper.of(path);
-                launchWgmma(hopper, ctx.kernel(hopper.module(), name), x, w, xa, b, bias, columnScale, valid,
-                        alpha, out, ctx);
+                launchWgmma(Hopper.of(path), kernel, x, w, xa, b, bias, columnScale, valid, alpha, out, ctx);
                 return;
             }
-            CudaKernel kernel = ctx.kernel(KernelNames.MODULE_GEMM, name);
             KernelArgs args = KernelArgs.begin().ptr(out.devicePointer()).ptr(xPtr).ptr(wPtr).ptr(xaPtr).ptr(bPtr)
                     .ptr(pointer(bias)).ptr(pointer(columnScale)).i32(Math.toIntExact(t)).i32(Math.toIntExact(k))
                     .i32(Math.toIntExact(r)).i64(valid).i64(s).f32(alpha);
@@ -230,7 +264,7 @@ final class GemmCuda {
             long r = a.dim(0);
             long n = w.dim(0);
             int rb = ON_CHIP_RANKS[onChipRankIndex(r)];
-            MemorySegment maps = encodeMaps(x, w, n, a, rb, b, V1);
+            byte[][] maps = encodeMaps(x, w, n, a, rb, b, V1);
             KernelArgs args = KernelArgs.begin().ptr(out.devicePointer()).ptr(pointer(bias)).ptr(pointer(columnScale))
                     .i32(Math.toIntExact(t)).i32(Math.toIntExact(k)).i32(Math.toIntExact(r)).i64(n).f32(scale);
             launchHopper(V1, kernel, maps, args, t, n, V1.sharedBytes() + rb * SM90_V1_SMEM_BYTES_PER_RANK,
@@ -245,16 +279,18 @@ final class GemmCuda {
      * what {@link LoraShrink} allows now (at most 64).
      */
     static CudaKernel loraOnChipKernel(Tensor x, Tensor w, Tensor a, Tensor b, Tensor out, ExecutionContext ctx) {
-        long t = x.dim(0);
-        long k = x.dim(1);
-        long r = a.dim(0);
-        DType dtype = x.dtype();
+        return loraOnChipKernel(ctx, x.dtype(), out.dtype(), x.dim(0), x.dim(1), a.dim(0), w.dim(0),
+                aligned(x.devicePointer(), w.devicePointer(), a.devicePointer(), b.devicePointer()));
+    }
+
+    /** {@link #loraOnChipKernel(Tensor, Tensor, Tensor, Tensor, Tensor, ExecutionContext)} by shape. */
+    static CudaKernel loraOnChipKernel(ExecutionContext ctx, DType in, DType out, long t, long k, long r, long n,
+                                       boolean pointersAligned) {
         if (r > LoraShrink.maxOnChipRank(ctx.tuning().loraShrink(), ON_CHIP_MAX_RANK)
-                || path(dtype, t, k, r, x.devicePointer(), w.devicePointer(), a.devicePointer(), b.devicePointer()) != Path.MMA
-                || !hopperTakes(ctx, k, w.dim(0))) {
+                || path(in, t, k, r, pointersAligned) != Path.MMA || !hopperTakes(ctx, k, n)) {
             return null;
         }
-        String name = LORA_NAMES[onChipRankIndex(r)][dtype.ordinal()][out.dtype().ordinal()];
+        String name = LORA_NAMES[onChipRankIndex(r)][in.ordinal()][out.ordinal()];
         return ctx.cudaDevice().modules().kernelIfAvailable(V1.module(), name, ctx.tuning().ptxSource()).orElse(null);
     }
 
@@ -296,7 +332,7 @@ final class GemmCuda {
         // With no valid rows every tile is padding and W is never read: any valid map will do.
         Tensor wOrX = valid == 0 ? x : w;
         long wRows = valid == 0 ? t : valid;
-        MemorySegment maps = r > 0
+        byte[][] maps = r > 0
                 ? encodeMaps(x, wOrX, wRows, xa, hopper.bm(), valid == 0 ? xa : b, hopper)
                 : encodeMaps(x, wOrX, wRows, null, 0, null, hopper); // no LoRA segment: never read
         KernelArgs args = KernelArgs.begin().ptr(out.devicePointer()).ptr(pointer(bias)).ptr(pointer(columnScale))
@@ -305,42 +341,36 @@ final class GemmCuda {
     }
 
     /**
-     * This thread's four tensor maps of a Hopper kernel, encoded: X ({@code [T, K]}) in boxes of 64 k × bm rows, the
-     * first {@code wRows} rows of W in boxes of 64 × bn, the third operand (XA or LoRA's A, whole) in boxes of 64 ×
-     * {@code thirdBoxRows} and B (whole) in boxes of 64 × bn, all 128-byte swizzled. Without a third operand (null)
-     * the third and fourth maps repeat X's and W's.
+     * The four tensor maps of a Hopper kernel: X ({@code [T, K]}) in boxes of 64 k × bm rows, the first {@code wRows}
+     * rows of W in boxes of 64 × bn, the third operand (XA or LoRA's A, whole) in boxes of 64 × {@code thirdBoxRows}
+     * and B (whole) in boxes of 64 × bn, all 128-byte swizzled. Without a third operand (null) the third and fourth
+     * maps repeat X's and W's.
      */
-    private static MemorySegment encodeMaps(Tensor x, Tensor w, long wRows, Tensor third, int thirdBoxRows, Tensor b,
-                                            Hopper hopper) {
-        x.cudaDevice().makeCurrent(); // cuTensorMapEncodeTiled needs a current context
-        MemorySegment maps = MAPS.get(); // KernelArgs copies them: this thread's four may be reused at once
-        MemorySegment mapX = maps.asSlice(0, TensorMaps.BYTES);
-        MemorySegment mapW = maps.asSlice(TensorMaps.BYTES, TensorMaps.BYTES);
-        MemorySegment mapThird = maps.asSlice(2 * TensorMaps.BYTES, TensorMaps.BYTES);
-        MemorySegment mapB = maps.asSlice(3 * TensorMaps.BYTES, TensorMaps.BYTES);
+    private static byte[][] encodeMaps(Tensor x, Tensor w, long wRows, Tensor third, int thirdBoxRows, Tensor b,
+                                       Hopper hopper) {
+        CudaDevice device = x.cudaDevice();
         DType dtype = x.dtype();
         long k = x.dim(1);
-        TensorMaps.rowMajorSwizzled128(mapX, dtype, x.devicePointer(), x.dim(0), k, hopper.bm(), SM90_BK);
-        TensorMaps.rowMajorSwizzled128(mapW, dtype, w.devicePointer(), wRows, k, hopper.bn(), SM90_BK);
+        byte[] mapX = TensorMaps.rowMajorSwizzled128(device, dtype, x.devicePointer(), x.dim(0), k, hopper.bm(), SM90_BK);
+        byte[] mapW = TensorMaps.rowMajorSwizzled128(device, dtype, w.devicePointer(), wRows, k, hopper.bn(), SM90_BK);
         if (third == null) {
-            MemorySegment.copy(mapX, 0, mapThird, 0, TensorMaps.BYTES);
-            MemorySegment.copy(mapW, 0, mapB, 0, TensorMaps.BYTES);
-        } else {
-            TensorMaps.rowMajorSwizzled128(mapThird, dtype, third.devicePointer(), third.dim(0), third.dim(1),
-                    thirdBoxRows, SM90_BK);
-            TensorMaps.rowMajorSwizzled128(mapB, dtype, b.devicePointer(), b.dim(0), b.dim(1), hopper.bn(), SM90_BK);
+            return new byte[][] {mapX, mapW, mapX, mapW};
         }
-        return maps;
+        return new byte[][] {mapX, mapW,
+                TensorMaps.rowMajorSwizzled128(device, dtype, third.devicePointer(), third.dim(0), third.dim(1),
+                        thirdBoxRows, SM90_BK),
+                TensorMaps.rowMajorSwizzled128(device, dtype, b.devicePointer(), b.dim(0), b.dim(1), hopper.bn(),
+                        SM90_BK)};
     }
 
     /**
      * Appends the four maps to {@code args} and launches: one block per bm × bn tile of the {@code t × s} output,
      * or for a persistent kernel one per tile up to one per SM.
      */
-    private static void launchHopper(Hopper hopper, CudaKernel kernel, MemorySegment maps, KernelArgs args, long t,
+    private static void launchHopper(Hopper hopper, CudaKernel kernel, byte[][] maps, KernelArgs args, long t,
                                      long s, int sharedBytes, CudaDevice device, ExecutionContext ctx) {
-        for (int i = 0; i < 4; i++) {
-            args.struct(maps.asSlice(i * TensorMaps.BYTES, TensorMaps.BYTES), TensorMaps.ALIGNMENT);
+        for (byte[] map : maps) {
+            args.struct(map, (int) TensorMaps.ALIGNMENT);
         }
         int tiles = Math.multiplyExact(blocks(t, hopper.bm()), blocks(s, hopper.bn()));
         int grid = hopper.persistent() ? Math.min(tiles, device.multiprocessors()) : tiles;

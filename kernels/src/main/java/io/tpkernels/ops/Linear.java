@@ -32,18 +32,92 @@ public final class Linear {
 
     /** Queues {@code y} into {@code out} ({@code [T, N]}, any float dtype, on {@code ctx}'s device). */
     public static void forward(ExecutionContext ctx, Tensor x, Tensor w, Tensor bias, Tensor out) {
+        checkOut(ctx, x, w, bias, out);
+        run(ctx, x, w, bias, out);
+    }
+
+    private static void checkOut(ExecutionContext ctx, Tensor x, Tensor w, Tensor bias, Tensor out) {
         check(ctx, x, w, bias);
         if (!out.dtype().isFloatingPoint() || out.rank() != 2 || out.dim(0) != x.dim(0) || out.dim(1) != w.dim(0)
                 || !out.device().equals(x.device())) {
             throw new IllegalArgumentException("linear: y must be [" + x.dim(0) + ", " + w.dim(0) + "] on "
                     + x.device() + ", got " + out.describe());
         }
-        run(ctx, x, w, bias, out);
+    }
+
+    /**
+     * {@code W} and {@code bias} (may be {@code null}) bound to {@code ctx}, with the GEMM each forward runs decided
+     * now, once: on a GPU the kernel body and its kernel for decode-sized inputs ({@code T ≤ 16}) and for larger ones,
+     * its module loaded here. On the CPU there is nothing to decide (the GEMM reads W as stored).
+     */
+    public static Plan plan(ExecutionContext ctx, Tensor w, Tensor bias) {
+        if (!w.dtype().isFloatingPoint() || w.rank() != 2) {
+            throw new IllegalArgumentException("linear: W must be F32, F16 or BF16 of shape [N, K], got "
+                    + w.describe());
+        }
+        check(ctx, w, w, bias);
+        return new Plan(ctx, w, bias);
+    }
+
+    /** A linear map with fixed W and bias on one context, its kernels chosen when built ({@link #plan}). */
+    public static final class Plan {
+        private final ExecutionContext ctx;
+        private final Tensor w;
+        private final Tensor bias;
+        /** By side of the decode bound (see {@link GemmCuda#choose}), for outputs in W's dtype; null on the CPU. */
+        private final GemmCuda.Choice[] choices;
+
+        private Plan(ExecutionContext ctx, Tensor w, Tensor bias) {
+            this.ctx = ctx;
+            this.w = w;
+            this.bias = bias;
+            this.choices = ctx.isCuda() ? choices(ctx, w, bias) : null;
+        }
+
+        private static GemmCuda.Choice[] choices(ExecutionContext ctx, Tensor w, Tensor bias) {
+            long n = w.dim(0);
+            boolean aligned = GemmCuda.aligned(w.devicePointer());
+            return new GemmCuda.Choice[] {
+                    GemmCuda.choose(ctx, w.dtype(), w.dtype(), 1, w.dim(1), 0, bias != null, n, n, aligned),
+                    GemmCuda.choose(ctx, w.dtype(), w.dtype(), GemmCuda.DECODE_MAX_T + 1, w.dim(1), 0, bias != null,
+                            n, n, aligned)};
+        }
+
+        /** {@code y = x·Wᵀ + bias} in x's dtype, allocated on the plan's context and queued there. */
+        public Tensor forward(Tensor x) {
+            check(ctx, x, w, bias);
+            Tensor y = Tensor.allocate(ctx, x.dtype(), x.dim(0), w.dim(0));
+            try {
+                run(ctx, choiceFor(x, y), x, w, bias, y);
+                return y;
+            } catch (RuntimeException e) {
+                y.close();
+                throw e;
+            }
+        }
+
+        /** Queues {@code y} into {@code out} ({@code [T, N]}, any float dtype, on the plan's device). */
+        public void forward(Tensor x, Tensor out) {
+            checkOut(ctx, x, w, bias, out);
+            run(ctx, choiceFor(x, out), x, w, bias, out);
+        }
+
+        private GemmCuda.Choice choiceFor(Tensor x, Tensor out) {
+            if (choices == null || out.dtype() != w.dtype()) {
+                return null;
+            }
+            return choices[x.dim(0) <= GemmCuda.DECODE_MAX_T ? 0 : 1];
+        }
     }
 
     private static void run(ExecutionContext ctx, Tensor x, Tensor w, Tensor bias, Tensor out) {
+        run(ctx, null, x, w, bias, out);
+    }
+
+    private static void run(ExecutionContext ctx, GemmCuda.Choice planned, Tensor x, Tensor w, Tensor bias,
+                            Tensor out) {
         if (ctx.isCuda()) {
-            GemmCuda.launch(x, w, null, null, bias, null, w.dim(0), 1f, out, ctx);
+            GemmCuda.launch(planned, x, w, null, null, bias, null, w.dim(0), 1f, out, ctx);
             ctx.wrote(out);
         } else {
             CpuGemm.multiplyNT(List.of(new CpuGemm.Product(operand(x), operand(w))), 1f,

@@ -2,6 +2,7 @@ package io.tpkernels.ops;
 
 import io.tpkernels.cuda.sources.KernelConstants;
 import io.tpkernels.cuda.sources.KernelNames;
+import io.tpkernels.runtime.CudaKernel;
 import io.tpkernels.runtime.CudaStream;
 import io.tpkernels.runtime.DType;
 import io.tpkernels.runtime.ExecutionContext;
@@ -64,20 +65,36 @@ final class LoraDecodeCuda {
      * {@code ready} flag the first replay already set, and read the previous call's {@code xa}).
      */
     static boolean takes(Tensor x, Tensor w, Tensor a, Tensor b, ExecutionContext ctx) {
-        DType dtype = x.dtype();
-        return dtype != DType.F32 && x.dim(0) <= GemmCuda.DECODE_MAX_T && x.dim(1) > 0
-                && GemmCuda.path(dtype, x.dim(0), x.dim(1), a.dim(0), x.devicePointer(), w.devicePointer(),
-                        a.devicePointer(), b.devicePointer()) == GemmCuda.Path.MMA_DECODE
+        return takesShape(x.dtype(), x.dim(0), x.dim(1), a.dim(0),
+                GemmCuda.aligned(x.devicePointer(), w.devicePointer(), a.devicePointer(), b.devicePointer()))
                 && !ctx.stream().isCapturing();
+    }
+
+    /** The shape and alignment part of {@link #takes}, which a layer decides once. */
+    static boolean takesShape(DType dtype, long t, long k, long r, boolean pointersAligned) {
+        return dtype != DType.F32 && t <= GemmCuda.DECODE_MAX_T && k > 0
+                && GemmCuda.path(dtype, t, k, r, pointersAligned) == GemmCuda.Path.MMA_DECODE;
+    }
+
+    /** The decode kernel for these dtypes, loaded on {@code ctx}'s device. */
+    static CudaKernel kernel(ExecutionContext ctx, DType in, DType out) {
+        return ctx.kernel(KernelNames.MODULE_LORA_DECODE, NAMES[in.ordinal()][out.ordinal()]);
     }
 
     /**
      * Queues {@code out = c ⊙ (x·Wᵀ + round(s·x·Aᵀ)·Bᵀ) + bias} on {@code stream}, the column scale {@code c} (F32
      * {@code [N]}) and {@code bias} each possibly {@code null}; shapes checked by the caller.
      */
-    @SuppressWarnings("try") // an access held by try-with-resources, not named in its body
     static void launch(Tensor x, Tensor w, Tensor a, Tensor b, float scale, Tensor columnScale, Tensor bias, Tensor out,
                        ExecutionContext ctx) {
+        launch(kernel(ctx, x.dtype(), out.dtype()), x, w, a, b, scale, columnScale, bias, out, ctx);
+    }
+
+    /** As {@link #launch(Tensor, Tensor, Tensor, Tensor, float, Tensor, Tensor, Tensor, ExecutionContext)}, through
+     * {@code kernel}, what {@link #kernel} gave for these dtypes. */
+    @SuppressWarnings("try") // an access held by try-with-resources, not named in its body
+    static void launch(CudaKernel kernel, Tensor x, Tensor w, Tensor a, Tensor b, float scale, Tensor columnScale,
+                       Tensor bias, Tensor out, ExecutionContext ctx) {
         try (Memory.Access use = Tensor.acquireAll(x, w, a, b, columnScale, bias, out)) {
             int t = Math.toIntExact(x.dim(0));
             int k = Math.toIntExact(x.dim(1));
@@ -91,14 +108,12 @@ final class LoraDecodeCuda {
             do {
                 epoch = EPOCHS.incrementAndGet();
             } while (epoch == 0); // ready starts at 0
-            String name = NAMES[x.dtype().ordinal()][out.dtype().ordinal()];
             KernelArgs args = KernelArgs.begin().ptr(out.devicePointer()).ptr(x.devicePointer()).ptr(w.devicePointer())
                     .ptr(a.devicePointer()).ptr(b.devicePointer()).ptr(GemmCuda.pointer(bias))
                     .ptr(GemmCuda.pointer(columnScale)).i32(t).i32(k).i32(r).i64(n).f32(scale).ptr(scratch + PARTIALS).ptr(scratch + XA).ptr(scratch + ARRIVED)
                     .ptr(scratch + READY).ptr(scratch + CLAIMS).i32(epoch).i32(splits).i32(kslice);
             int blocks = Math.toIntExact(ceilDiv(r, COLS) * (long) splits + ceilDiv(n, COLS));
-            ctx.kernel(KernelNames.MODULE_LORA_DECODE, name)
-                    .launch(ctx, blocks, THREADS, 0, args);
+            kernel.launch(ctx, blocks, THREADS, 0, args);
         }
     }
 

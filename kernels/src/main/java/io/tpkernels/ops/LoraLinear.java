@@ -87,10 +87,76 @@ public final class LoraLinear {
         run(ctx, x, w, a, b, scale, columnScale, bias, out);
     }
 
+    /**
+     * {@code W}, {@code A}, {@code B}, the scale, the column scale and the bias (each of the last two may be
+     * {@code null}) bound to {@code ctx}, with the way each forward runs decided now, once: on a GPU the route (one
+     * decode launch, the shrink on chip, or shrink then fused GEMM) and its kernels, for decode-sized inputs
+     * ({@code T ≤ 16}) and for larger ones, their modules loaded here. On the CPU there is nothing to decide.
+     */
+    public static Plan plan(ExecutionContext ctx, Tensor w, Tensor a, Tensor b, float scale, Tensor columnScale,
+                            Tensor bias) {
+        check(ctx, a, w, a, b, columnScale, bias); // A stands in for x: same dtype, device and K
+        return new Plan(ctx, w, a, b, scale, columnScale, bias);
+    }
+
+    /** A LoRA linear with fixed operands on one context, its route chosen when built ({@link #plan}). */
+    public static final class Plan {
+        private final ExecutionContext ctx;
+        private final Tensor w;
+        private final Tensor a;
+        private final Tensor b;
+        private final float scale;
+        private final Tensor columnScale;
+        private final Tensor bias;
+        /** By side of the decode bound, for outputs in W's dtype; null on the CPU. */
+        private final LoraLinearCuda.Route[] routes;
+
+        private Plan(ExecutionContext ctx, Tensor w, Tensor a, Tensor b, float scale, Tensor columnScale,
+                     Tensor bias) {
+            this.ctx = ctx;
+            this.w = w;
+            this.a = a;
+            this.b = b;
+            this.scale = scale;
+            this.columnScale = columnScale;
+            this.bias = bias;
+            this.routes = ctx.isCuda()
+                    ? LoraLinearCuda.plan(ctx, w, a, b, columnScale != null || bias != null, w.dtype()) : null;
+        }
+
+        /** {@code y} in x's dtype, allocated on the plan's context and queued there. */
+        public Tensor forward(Tensor x) {
+            check(ctx, x, w, a, b, columnScale, bias);
+            Tensor y = Tensor.allocate(ctx, x.dtype(), x.dim(0), w.dim(0));
+            try {
+                run(ctx, routesFor(y), x, w, a, b, scale, columnScale, bias, y);
+                return y;
+            } catch (RuntimeException e) {
+                y.close();
+                throw e;
+            }
+        }
+
+        /** Queues {@code y} into {@code out} ({@code [T, N]}, any float dtype) on the plan's context. */
+        public void forward(Tensor x, Tensor out) {
+            checkOut(ctx, x, w, a, b, columnScale, bias, out);
+            run(ctx, routesFor(out), x, w, a, b, scale, columnScale, bias, out);
+        }
+
+        private LoraLinearCuda.Route[] routesFor(Tensor out) {
+            return out.dtype() == w.dtype() ? routes : null;
+        }
+    }
+
     private static void run(ExecutionContext ctx, Tensor x, Tensor w, Tensor a, Tensor b, float scale,
                             Tensor columnScale, Tensor bias, Tensor out) {
+        run(ctx, null, x, w, a, b, scale, columnScale, bias, out);
+    }
+
+    private static void run(ExecutionContext ctx, LoraLinearCuda.Route[] planned, Tensor x, Tensor w, Tensor a,
+                            Tensor b, float scale, Tensor columnScale, Tensor bias, Tensor out) {
         if (ctx.isCuda()) {
-            LoraLinearCuda.run(x, w, a, b, scale, columnScale, bias, out, ctx);
+            LoraLinearCuda.run(planned, x, w, a, b, scale, columnScale, bias, out, ctx);
             ctx.wrote(out);
         } else {
             LoraLinearCpu.run(x, w, a, b, scale, columnScale, bias, out);
@@ -198,7 +264,8 @@ public final class LoraLinear {
         Slabs.copy(ctx, b, 1, 0, bp, 0, a.dim(0));
     }
 
-    static DType intermediateDtype(Tensor x) {
-        return x.dtype();
+    /** The dtype {@code s·x·Aᵀ} is rounded to: x's, as PEFT's matmul in that dtype does. */
+    static DType intermediateDtype(DType x) {
+        return x;
     }
 }

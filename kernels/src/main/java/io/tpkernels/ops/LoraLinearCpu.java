@@ -22,7 +22,7 @@ final class LoraLinearCpu {
         long r = a.dim(0);
         long n = w.dim(0);
         Operand xs = new Operand(x.hostSegment(), x.dtype(), t, k, k);
-        try (Tensor xa = Tensor.allocate(Device.CPU, LoraLinear.intermediateDtype(x), t, r)) {
+        try (Tensor xa = Tensor.allocate(Device.CPU, LoraLinear.intermediateDtype(x.dtype()), t, r)) {
             CpuGemm.multiplyNT(List.of(new Product(xs, new Operand(a.hostSegment(), a.dtype(), r, k, k))), scale, null,
                     xa.hostSegment(), xa.dtype(), r);
             CpuGemm.multiplyNT(List.of(new Product(xs, new Operand(w.hostSegment(), w.dtype(), n, k, k)),

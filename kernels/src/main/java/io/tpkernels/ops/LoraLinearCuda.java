@@ -42,38 +42,100 @@ final class LoraLinearCuda {
 
     static void run(Tensor x, Tensor w, Tensor a, Tensor b, float scale, Tensor columnScale, Tensor bias, Tensor out,
                     ExecutionContext ctx) {
+        run(null, x, w, a, b, scale, columnScale, bias, out, ctx);
+    }
+
+    /**
+     * The forward through {@code planned}, the routes a layer chose when it was built ({@link #plan}; {@code null}:
+     * choose now). A call the plan does not fit (x not 16-byte aligned, or a stream being captured, where the decode
+     * kernel cannot run) is routed now.
+     */
+    static void run(Route[] planned, Tensor x, Tensor w, Tensor a, Tensor b, float scale, Tensor columnScale,
+                    Tensor bias, Tensor out, ExecutionContext ctx) {
         long t = x.dim(0);
         long n = w.dim(0);
         if (t == 0 || n == 0) {
             return;
         }
-        Route route = route(x, w, a, b, out, ctx);
+        Route route = planned == null ? null : planned[bucket(t)];
+        if (route == null || !GemmCuda.aligned(x.devicePointer())
+                || (route.way() == Way.DECODE && ctx.stream().isCapturing())) {
+            route = route(x, w, a, b, out, ctx);
+        }
         switch (route.way()) {
             case STAGED -> runStaged(x, w, a, b, scale, columnScale, bias, out, ctx);
-            case DECODE -> LoraDecodeCuda.launch(x, w, a, b, scale, columnScale, bias, out, ctx);
+            case DECODE -> LoraDecodeCuda.launch(route.kernel(), x, w, a, b, scale, columnScale, bias, out, ctx);
             case SHRINK_ON_CHIP ->
-                    GemmCuda.launchLoraOnChip(route.onChip(), x, w, a, b, scale, columnScale, bias, out, ctx);
-            case SHRINK_SEPARATE -> runShrinkThenFused(x, w, a, b, scale, columnScale, bias, out, ctx);
+                    GemmCuda.launchLoraOnChip(route.kernel(), x, w, a, b, scale, columnScale, bias, out, ctx);
+            case SHRINK_SEPARATE -> runShrinkThenFused(route, x, w, a, b, scale, columnScale, bias, out, ctx);
         }
     }
 
     /** The ways a forward runs: see the class comment. */
     enum Way { STAGED, DECODE, SHRINK_ON_CHIP, SHRINK_SEPARATE }
 
-    /** How a forward runs, and for {@link Way#SHRINK_ON_CHIP} the kernel ({@code null} otherwise). */
-    record Route(Way way, CudaKernel onChip) {
+    /**
+     * How a forward runs: for {@link Way#DECODE} and {@link Way#SHRINK_ON_CHIP} the kernel, for
+     * {@link Way#SHRINK_SEPARATE} the choices of its two GEMMs (each {@code null} where not decided ahead).
+     */
+    record Route(Way way, CudaKernel kernel, GemmCuda.Choice shrink, GemmCuda.Choice fused) {
+        static Route of(Way way, CudaKernel kernel) {
+            return new Route(way, kernel, null, null);
+        }
+    }
+
+    /** Which of a plan's routes serves {@code t} tokens: 0 up to {@link GemmCuda#DECODE_MAX_T}, 1 above. */
+    private static int bucket(long t) {
+        return t <= GemmCuda.DECODE_MAX_T ? 0 : 1;
+    }
+
+    /**
+     * A layer's routes, decided once for its fixed operands ({@code w}, {@code a}, {@code b}, an epilogue or not,
+     * the output dtype) on {@code ctx}, one per side of the decode bound, for inputs whose pointers are aligned: the
+     * kernels are looked up (and their modules loaded) here, not on every forward.
+     */
+    static Route[] plan(ExecutionContext ctx, Tensor w, Tensor a, Tensor b, boolean epilogue, DType out) {
+        Route[] routes = new Route[2];
+        long[] tokens = {1, GemmCuda.DECODE_MAX_T + 1};
+        for (int i = 0; i < routes.length; i++) {
+            routes[i] = plannedRoute(ctx, tokens[i], w, a, b, epilogue, out);
+        }
+        return routes;
+    }
+
+    private static Route plannedRoute(ExecutionContext ctx, long t, Tensor w, Tensor a, Tensor b, boolean epilogue,
+                                      DType out) {
+        if (needsStaging(a, b)) {
+            return Route.of(Way.STAGED, null);
+        }
+        DType in = w.dtype();
+        long k = w.dim(1);
+        long r = a.dim(0);
+        long n = w.dim(0);
+        boolean aligned = GemmCuda.aligned(w.devicePointer(), a.devicePointer(), b.devicePointer());
+        if (LoraDecodeCuda.takesShape(in, t, k, r, aligned)) {
+            return Route.of(Way.DECODE, LoraDecodeCuda.kernel(ctx, in, out));
+        }
+        CudaKernel onChip = GemmCuda.loraOnChipKernel(ctx, in, out, t, k, r, n, aligned);
+        if (onChip != null) {
+            return Route.of(Way.SHRINK_ON_CHIP, onChip);
+        }
+        DType mid = LoraLinear.intermediateDtype(in);
+        return new Route(Way.SHRINK_SEPARATE, null,
+                GemmCuda.choose(ctx, in, mid, t, k, 0, false, r, r, aligned),
+                GemmCuda.choose(ctx, in, out, t, k, r, epilogue, n, n, aligned));
     }
 
     /** How a forward with these (non-empty) operands runs now, on this thread and stream. */
     static Route route(Tensor x, Tensor w, Tensor a, Tensor b, Tensor out, ExecutionContext ctx) {
         if (needsStaging(a, b)) {
-            return new Route(Way.STAGED, null);
+            return Route.of(Way.STAGED, null);
         }
         if (LoraDecodeCuda.takes(x, w, a, b, ctx)) {
-            return new Route(Way.DECODE, null);
+            return Route.of(Way.DECODE, LoraDecodeCuda.kernel(ctx, x.dtype(), out.dtype()));
         }
         CudaKernel onChip = GemmCuda.loraOnChipKernel(x, w, a, b, out, ctx);
-        return new Route(onChip != null ? Way.SHRINK_ON_CHIP : Way.SHRINK_SEPARATE, onChip);
+        return onChip != null ? Route.of(Way.SHRINK_ON_CHIP, onChip) : Route.of(Way.SHRINK_SEPARATE, null);
     }
 
     private static boolean needsStaging(Tensor a, Tensor b) {
@@ -104,18 +166,18 @@ final class LoraLinearCuda {
         });
     }
 
-    private static void runShrinkThenFused(Tensor x, Tensor w, Tensor a, Tensor b, float scale, Tensor columnScale,
-                                           Tensor bias, Tensor out, ExecutionContext ctx) {
+    private static void runShrinkThenFused(Route route, Tensor x, Tensor w, Tensor a, Tensor b, float scale,
+                                           Tensor columnScale, Tensor bias, Tensor out, ExecutionContext ctx) {
         long t = x.dim(0);
         long r = a.dim(0);
         long n = w.dim(0);
-        DType dtype = LoraLinear.intermediateDtype(x);
+        DType dtype = LoraLinear.intermediateDtype(x.dtype());
         long bytes = Math.max(1, t * r * dtype.byteSize());
         withScratch(ctx, bytes, pointer -> {
             try (Tensor xa = Tensor.view(DeviceBuffer.wrap(ctx.cudaDevice(), pointer, bytes), 0, dtype, t, r)) {
                 // The column scale belongs to y's columns: the fused step's, never the shrink's.
-                GemmCuda.launch(x, a, null, null, null, null, r, scale, xa, ctx);
-                GemmCuda.launch(x, w, xa, b, bias, columnScale, n, 1f, out, ctx);
+                GemmCuda.launch(route.shrink(), x, a, null, null, null, null, r, scale, xa, ctx);
+                GemmCuda.launch(route.fused(), x, w, xa, b, bias, columnScale, n, 1f, out, ctx);
             }
         });
     }

@@ -74,10 +74,8 @@ public final class CudaKernel {
         if (stream.device() != device) {
             throw new IllegalArgumentException(name + " lives on " + device + " but the stream is on " + stream.device());
         }
-        device.makeCurrent();
         try {
-            CudaDriver.launchKernel(function, gridX, gridY, gridZ, blockX, blockY, blockZ, sharedBytes,
-                    stream.handle(), args.pointerArray());
+            stream.launch(function, gridX, gridY, gridZ, blockX, blockY, blockZ, sharedBytes, args);
         } catch (CudaException e) {
             throw new CudaException(e.status(), "launch of " + name + ": " + e.call());
         }

@@ -3,6 +3,7 @@ package io.tpkernels.runtime;
 import io.tpkernels.cuda.sources.KernelConstants;
 import io.tpkernels.ffm.cuda.CudaDriver;
 import io.tpkernels.ffm.cuda.CudaDriverApi;
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 
 /**
@@ -18,6 +19,8 @@ public final class CudaStream implements AutoCloseable {
     private final CudaDevice device;
     private final boolean owned;
     private volatile MemorySegment handle;
+    /** Where launches on this stream marshal their parameters, one launch at a time; allocated on first launch. */
+    private MemorySegment launchBlock;
 
     private CudaStream(CudaDevice device, MemorySegment handle, boolean owned) {
         this.device = device;
@@ -94,6 +97,21 @@ public final class CudaStream implements AutoCloseable {
         } else {
             CudaDriver.memFree(pointer);
         }
+    }
+
+    /**
+     * Queues {@code function} with {@code args} on this stream. The parameters are marshalled into this stream's own
+     * native block, held for the call (the driver copies them before it returns): threads that share a stream take
+     * turns here, and no launch allocates native memory.
+     */
+    synchronized void launch(MemorySegment function, int gridX, int gridY, int gridZ, int blockX, int blockY,
+                             int blockZ, int sharedBytes, KernelArgs args) {
+        if (launchBlock == null) {
+            launchBlock = Arena.ofAuto().allocate(KernelArgs.BLOCK_BYTES, KernelArgs.BLOCK_ALIGNMENT);
+        }
+        MemorySegment params = args.marshal(launchBlock);
+        device.makeCurrent();
+        CudaDriver.launchKernel(function, gridX, gridY, gridZ, blockX, blockY, blockZ, sharedBytes, handle(), params);
     }
 
     /** Allocates {@code bytes} in this stream's order ({@code cuMemAllocAsync}). */

@@ -1,19 +1,19 @@
 package io.tpkernels.runtime;
 
-import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
-import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
-import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
+import java.util.Arrays;
 
 /**
- * Kernel parameters marshalled for {@code cuLaunchKernel}: a {@code void*[]} whose entries point at the values,
- * each scalar in an 8-byte slot, each by-value struct (a {@code CUtensorMap}) in a slot of its own size and
- * alignment. One instance per thread, allocated once and reused for every launch (the driver copies the values
- * during the call), so a launch allocates no native memory.
+ * A kernel's parameters, in order, as {@code cuLaunchKernel} takes them: each scalar in an 8-byte slot, each
+ * by-value struct (a {@code CUtensorMap}) in a slot of its own size and alignment. The values are collected on the
+ * Java heap, one small list per launch; the launch {@linkplain #marshal marshals} them into native memory its stream
+ * owns, so a list is never shared between threads and a launch allocates no native memory.
  *
  * <pre>{@code KernelArgs.begin().ptr(dst).ptr(src).i64(n)}</pre>
  */
@@ -22,43 +22,44 @@ public final class KernelArgs {
     public static final int MAX = 32;
     /** The most bytes all of one kernel's parameter values may take (CUDA allows 4 KB of parameters). */
     public static final int MAX_BYTES = 4096;
-    private static final long SLOT = 8;
+    /** Native bytes {@link #marshal} needs: the values, then the {@code void*[]} pointing at them. */
+    static final long BLOCK_BYTES = MAX_BYTES + MAX * 8L;
+    /** The alignment of that native block: the widest a struct parameter asks for. */
+    static final long BLOCK_ALIGNMENT = 64;
+    private static final int SLOT = 8;
 
-    private static final ThreadLocal<KernelArgs> PER_THREAD = ThreadLocal.withInitial(KernelArgs::new);
+    private static final VarHandle LONG = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+    private static final VarHandle INT = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
 
-    private final MemorySegment pointers;
-    private final MemorySegment values;
-    private final long[] offsets = new long[MAX];
-    private final long[] sizes = new long[MAX];
+    /** The values, little-endian as the device reads them; grows past the scalar slots only for structs. */
+    private byte[] values = new byte[MAX * SLOT / 2];
+    private final int[] offsets = new int[MAX];
+    private final int[] sizes = new int[MAX];
     private int count;
-    private long used;
+    private int used;
 
     private KernelArgs() {
-        MemorySegment block = Arena.ofAuto().allocate(MAX * ADDRESS.byteSize() + MAX_BYTES, 64);
-        values = block.asSlice(0, MAX_BYTES);
-        pointers = block.asSlice(MAX_BYTES, MAX * ADDRESS.byteSize());
     }
 
-    /** This thread's instance, emptied. */
+    /** A new, empty parameter list. */
     public static KernelArgs begin() {
-        KernelArgs a = PER_THREAD.get();
-        a.count = 0;
-        a.used = 0;
-        return a;
+        return new KernelArgs();
     }
 
     /** Reserves the next parameter's slot of {@code size} bytes at {@code alignment}; its offset in the values. */
-    private long next(long size, long alignment) {
+    private int next(int size, int alignment) {
         if (count == MAX) {
             throw new IllegalStateException("a kernel takes at most " + MAX + " parameters");
         }
-        long offset = (used + alignment - 1) / alignment * alignment;
+        int offset = (used + alignment - 1) / alignment * alignment;
         if (offset + size > MAX_BYTES) {
             throw new IllegalStateException("kernel parameters over " + MAX_BYTES + " bytes");
         }
+        if (offset + size > values.length) {
+            values = Arrays.copyOf(values, Math.min(MAX_BYTES, Math.max(2 * values.length, offset + size)));
+        }
         offsets[count] = offset;
         sizes[count] = size;
-        pointers.setAtIndex(ADDRESS, count, values.asSlice(offset, size));
         count++;
         used = offset + size;
         return offset;
@@ -66,35 +67,38 @@ public final class KernelArgs {
 
     /** Appends a device pointer ({@code T*}). */
     public KernelArgs ptr(long devicePointer) {
-        values.set(JAVA_LONG, next(SLOT, SLOT), devicePointer);
-        return this;
+        return i64(devicePointer);
     }
 
-    /** Appends an {@code int}. */
+    /** Appends an {@code int} (in the low 4 bytes of its slot). */
     public KernelArgs i32(int value) {
-        values.set(JAVA_INT, next(SLOT, SLOT), value);
+        int at = next(SLOT, SLOT); // first: it may grow the array
+        INT.set(values, at, value);
         return this;
     }
 
     /** Appends a {@code long long}. */
     public KernelArgs i64(long value) {
-        values.set(JAVA_LONG, next(SLOT, SLOT), value);
+        int at = next(SLOT, SLOT); // first: it may grow the array
+        LONG.set(values, at, value);
         return this;
     }
 
-    /** Appends a {@code float}. */
+    /** Appends a {@code float} (in the low 4 bytes of its slot). */
     public KernelArgs f32(float value) {
-        values.set(JAVA_FLOAT, next(SLOT, SLOT), value);
+        return i32(Float.floatToRawIntBits(value));
+    }
+
+    /** Appends a struct passed by value (a {@code __grid_constant__ CUtensorMap}): its bytes, copied, at {@code alignment}. */
+    public KernelArgs struct(byte[] value, int alignment) {
+        int at = next(value.length, alignment); // first: it may grow the array
+        System.arraycopy(value, 0, values, at, value.length);
         return this;
     }
 
-    /**
-     * Appends a struct passed by value (a {@code __grid_constant__ CUtensorMap}): its bytes, copied, at
-     * {@code alignment}.
-     */
-    public KernelArgs struct(MemorySegment value, long alignment) {
-        MemorySegment.copy(value, 0, values, next(value.byteSize(), alignment), value.byteSize());
-        return this;
+    /** As {@link #struct(byte[], int)}, from a segment. */
+    public KernelArgs struct(MemorySegment value, int alignment) {
+        return struct(value.toArray(JAVA_BYTE), alignment);
     }
 
     /** How many parameters were appended. */
@@ -102,25 +106,34 @@ public final class KernelArgs {
         return count;
     }
 
-    /** The {@code void*[]} to hand to {@code cuLaunchKernel}. */
-    public MemorySegment pointerArray() {
-        return pointers;
-    }
-
     /**
      * The 8 bytes of scalar parameter {@code index} as a {@code long}, for a launcher that marshals the parameters
      * itself: an {@code int} or {@code float} parameter is in the low 4 bytes (the slot's first bytes,
-     * little-endian), which is all the driver reads for it.
+     * little-endian), which is all the driver reads for it; the high 4 are zero.
      */
     public long slot(int index) {
         checkIndex(index);
-        return values.get(JAVA_LONG, offsets[index]);
+        return (long) LONG.get(values, offsets[index]);
     }
 
     /** A copy of the value bytes of parameter {@code index} (a scalar's 8-byte slot, or a struct's bytes). */
     public byte[] bytes(int index) {
         checkIndex(index);
-        return values.asSlice(offsets[index], sizes[index]).toArray(JAVA_BYTE);
+        return Arrays.copyOfRange(values, offsets[index], offsets[index] + sizes[index]);
+    }
+
+    /**
+     * Writes the parameters into {@code block} ({@link #BLOCK_BYTES}, aligned to {@link #BLOCK_ALIGNMENT}): the
+     * values at its start, at their offsets, then the {@code void*[]} of their addresses, which it returns for
+     * {@code cuLaunchKernel}. The caller holds the block for the duration of the launch.
+     */
+    MemorySegment marshal(MemorySegment block) {
+        MemorySegment.copy(values, 0, block, JAVA_BYTE, 0, used);
+        long base = block.address();
+        for (int i = 0; i < count; i++) {
+            block.set(JAVA_LONG, MAX_BYTES + 8L * i, base + offsets[i]);
+        }
+        return block.asSlice(MAX_BYTES, 8L * MAX);
     }
 
     private void checkIndex(int index) {

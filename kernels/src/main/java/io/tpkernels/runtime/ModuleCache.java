@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * The PTX modules loaded into one device's context, each loaded once however many threads ask at once, and
@@ -49,6 +50,7 @@ public final class ModuleCache {
             kernels = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, AtomicInteger> loads = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, String> unavailable = new ConcurrentHashMap<>();
+    private final LongAdder lookups = new LongAdder();
 
     ModuleCache(CudaDevice device) {
         this.device = device;
@@ -62,10 +64,19 @@ public final class ModuleCache {
 
     /** The kernel {@code kernel} of module {@code module}, from the code {@code source} names. */
     public CudaKernel kernel(String module, String kernel, Tuning.PtxSource source) {
+        lookups.increment();
         ConcurrentHashMap<String, CudaKernel> ofModule = kernels.computeIfAbsent(source, k -> new ConcurrentHashMap<>())
                 .computeIfAbsent(module, k -> new ConcurrentHashMap<>());
         CudaKernel found = ofModule.get(kernel);
         return found != null ? found : ofModule.computeIfAbsent(kernel, k -> kernelOf(module(module, source), kernel));
+    }
+
+    /**
+     * How many kernel lookups this cache has answered: a diagnostic showing that a planned forward
+     * ({@code Linear.plan}, {@code LoraLinear.plan}) looks nothing up, its kernels chosen when it was built.
+     */
+    public long kernelLookups() {
+        return lookups.sum();
     }
 
     private static String key(Tuning.PtxSource source, String module) {

@@ -2,6 +2,7 @@ package io.tpkernels.runtime;
 
 import io.tpkernels.ffm.cuda.CudaDriver;
 import io.tpkernels.ffm.cuda.CudaDriverApi;
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.concurrent.ConcurrentHashMap;
@@ -28,19 +29,21 @@ public final class TensorMaps {
 
     private static final ConcurrentHashMap<Described, byte[]> ENCODED = new ConcurrentHashMap<>();
     private static final AtomicLong ENCODES = new AtomicLong();
+    /** Where the driver writes a new map; encodes take turns on it (they are rare: the cache answers the rest). */
+    private static final MemorySegment ENCODE_BUFFER = Arena.ofAuto().allocate(BYTES, ALIGNMENT);
 
     private TensorMaps() {
     }
 
     /**
-     * Encodes into {@code map} the row-major matrix {@code [rows, cols]} of {@code dtype} at device address
-     * {@code address} (rows contiguous, {@code cols·size} bytes apart) with boxes of {@code boxRows × boxCols}
+     * The map of the row-major matrix {@code [rows, cols]} of {@code dtype} at address {@code address} on
+     * {@code device} (rows contiguous, {@code cols·size} bytes apart) with boxes of {@code boxRows × boxCols}
      * elements laid out in shared memory with the 128-byte swizzle (so {@code boxCols·size} is 128 bytes); elements
      * outside the matrix read as zeros. The driver checks the rest: a 16-byte aligned address, a row pitch that is
-     * a multiple of 16 bytes.
+     * a multiple of 16 bytes. The bytes returned are shared: the caller copies them ({@link KernelArgs#struct}).
      */
-    public static void rowMajorSwizzled128(MemorySegment map, DType dtype, long address, long rows, long cols,
-                                           int boxRows, int boxCols) {
+    public static byte[] rowMajorSwizzled128(CudaDevice device, DType dtype, long address, long rows, long cols,
+                                             int boxRows, int boxCols) {
         if (boxCols * dtype.byteSize() != 128) {
             throw new IllegalArgumentException("a 128-byte swizzled box row is 128 bytes, not " + boxCols + " x "
                     + dtype + " = " + boxCols * dtype.byteSize());
@@ -50,18 +53,25 @@ public final class TensorMaps {
         }
         Described key = new Described(dtype, address, rows, cols, boxRows, boxCols);
         byte[] known = ENCODED.get(key);
-        if (known != null) {
-            MemorySegment.copy(known, 0, map, ValueLayout.JAVA_BYTE, 0, known.length);
-            return;
+        return known != null ? known : encode(device, key);
+    }
+
+    /** Encodes a map the cache does not hold, in the one native buffer encodes share, and caches it. */
+    private static byte[] encode(CudaDevice device, Described d) {
+        synchronized (ENCODE_BUFFER) {
+            device.makeCurrent(); // cuTensorMapEncodeTiled needs a current context
+            CudaDriver.tensorMapEncodeTiled(ENCODE_BUFFER, dataType(d.dtype()), d.address(),
+                    new long[] {d.cols(), d.rows()}, new long[] {d.cols() * d.dtype().byteSize()},
+                    new int[] {d.boxCols(), d.boxRows()}, CudaDriverApi.CU_TENSOR_MAP_SWIZZLE_128B,
+                    CudaDriverApi.CU_TENSOR_MAP_L2_PROMOTION_L2_256B);
+            ENCODES.incrementAndGet();
+            byte[] map = ENCODE_BUFFER.toArray(ValueLayout.JAVA_BYTE);
+            if (ENCODED.size() >= CACHED_MOST) {
+                ENCODED.clear();
+            }
+            ENCODED.put(d, map);
+            return map;
         }
-        CudaDriver.tensorMapEncodeTiled(map, dataType(dtype), address, new long[] {cols, rows},
-                new long[] {cols * dtype.byteSize()}, new int[] {boxCols, boxRows}, CudaDriverApi.CU_TENSOR_MAP_SWIZZLE_128B,
-                CudaDriverApi.CU_TENSOR_MAP_L2_PROMOTION_L2_256B);
-        ENCODES.incrementAndGet();
-        if (ENCODED.size() >= CACHED_MOST) {
-            ENCODED.clear();
-        }
-        ENCODED.put(key, map.asSlice(0, BYTES).toArray(ValueLayout.JAVA_BYTE));
     }
 
     /** How many maps the driver has encoded in this process (the rest were copies of one it had). */

@@ -5,9 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 
 import io.tpkernels.testing.GpuTest;
-import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
 import org.junit.jupiter.api.Test;
 
@@ -19,20 +16,19 @@ class TensorMapsCudaTest {
     void theSameDescriptionIsEncodedOnceAndCopiedAfterwards() {
         CudaDevice device = CudaDevice.of(0);
         device.makeCurrent();
-        try (Arena arena = Arena.ofConfined(); Tensor w = Tensor.allocate(device.device(), DType.BF16, 300, 512);
+        try (Tensor w = Tensor.allocate(device.device(), DType.BF16, 300, 512);
              Tensor other = Tensor.allocate(device.device(), DType.BF16, 300, 512)) {
-            MemorySegment first = arena.allocate(TensorMaps.BYTES, TensorMaps.ALIGNMENT);
-            MemorySegment again = arena.allocate(TensorMaps.BYTES, TensorMaps.ALIGNMENT);
-            MemorySegment elsewhere = arena.allocate(TensorMaps.BYTES, TensorMaps.ALIGNMENT);
             long before = TensorMaps.encodes();
-            TensorMaps.rowMajorSwizzled128(first, DType.BF16, w.devicePointer(), 300, 512, 128, 64);
+            byte[] first = TensorMaps.rowMajorSwizzled128(device, DType.BF16, w.devicePointer(), 300, 512, 128, 64);
             assertEquals(before + 1, TensorMaps.encodes(), "a new description is encoded by the driver");
-            TensorMaps.rowMajorSwizzled128(again, DType.BF16, w.devicePointer(), 300, 512, 128, 64);
+            assertEquals(TensorMaps.BYTES, first.length);
+            byte[] again = TensorMaps.rowMajorSwizzled128(device, DType.BF16, w.devicePointer(), 300, 512, 128, 64);
             assertEquals(before + 1, TensorMaps.encodes(), "the same description again is a copy");
-            assertArrayEquals(first.toArray(ValueLayout.JAVA_BYTE), again.toArray(ValueLayout.JAVA_BYTE));
-            TensorMaps.rowMajorSwizzled128(elsewhere, DType.BF16, other.devicePointer(), 300, 512, 128, 64);
+            assertArrayEquals(first, again);
+            byte[] elsewhere = TensorMaps.rowMajorSwizzled128(device, DType.BF16, other.devicePointer(), 300, 512,
+                    128, 64);
             assertEquals(before + 2, TensorMaps.encodes(), "another address is another map");
-            assertFalse(Arrays.equals(first.toArray(ValueLayout.JAVA_BYTE), elsewhere.toArray(ValueLayout.JAVA_BYTE)));
+            assertFalse(Arrays.equals(first, elsewhere));
         }
     }
 }

@@ -22,6 +22,7 @@ public class ColumnParallelLinear implements AutoCloseable {
     private final long inFeatures;
     private final Tokens input;
     private final boolean gatherOutput;
+    private final Linear.Plan plan;
 
     ColumnParallelLinear(RankContext ctx, ShardRange outputs, long inFeatures, Tensor weight, Tensor bias, Tokens input,
                          boolean gatherOutput) {
@@ -32,6 +33,7 @@ public class ColumnParallelLinear implements AutoCloseable {
         this.bias = bias;
         this.input = input;
         this.gatherOutput = gatherOutput;
+        this.plan = Linear.plan(ctx.exec(), weight, bias);
     }
 
     /**
@@ -46,7 +48,14 @@ public class ColumnParallelLinear implements AutoCloseable {
         try {
             Tensor b = biasName == null ? null : ShardLoader.load(source, biasName, new long[] {outFeatures},
                     Split.ROWS, outputs.start(), outputs.end(), ctx.device(), ctx.precision().dtype());
-            return new ColumnParallelLinear(ctx, outputs, inFeatures, w, b, input, gatherOutput);
+            try {
+                return new ColumnParallelLinear(ctx, outputs, inFeatures, w, b, input, gatherOutput);
+            } catch (RuntimeException e) {
+                if (b != null) {
+                    b.close();
+                }
+                throw e;
+            }
         } catch (RuntimeException e) {
             w.close();
             throw e;
@@ -75,7 +84,7 @@ public class ColumnParallelLinear implements AutoCloseable {
 
     /** {@code y_r = x·W_rᵀ + b_r}: this rank's columns of the output. */
     Tensor localProduct(Tensor x) {
-        return Linear.forward(ctx.exec(), x, weight, bias);
+        return plan.forward(x);
     }
 
     /** The full output size N. */

@@ -14,10 +14,12 @@ import io.tpkernels.shard.ShardRange;
  */
 public final class LoraColumnParallelLinear extends ColumnParallelLinear {
     private final LoraShard lora;
+    private final LoraLinear.Plan plan;
 
     private LoraColumnParallelLinear(ColumnParallelLinear base, Tokens input, boolean gatherOutput, LoraShard lora) {
         super(base.ctx, base.outputs, base.inFeatures(), base.weight, base.bias, input, gatherOutput);
         this.lora = lora;
+        this.plan = lora.plan(ctx.exec(), weight, bias, true);
     }
 
     /** Like {@link ColumnParallelLinear#load}, plus this rank's part of the adapter from {@code lora}. */
@@ -27,9 +29,13 @@ public final class LoraColumnParallelLinear extends ColumnParallelLinear {
         ColumnParallelLinear base = ColumnParallelLinear.load(source, weightName, biasName, outFeatures, inFeatures, ctx,
                 input, gatherOutput);
         try {
-            ShardRange outputs = base.outputShard();
-            return new LoraColumnParallelLinear(base, input, gatherOutput,
-                    LoraShard.forColumn(lora, outputs, inFeatures, base.weight, ctx));
+            LoraShard shard = LoraShard.forColumn(lora, base.outputShard(), inFeatures, base.weight, ctx);
+            try {
+                return new LoraColumnParallelLinear(base, input, gatherOutput, shard);
+            } catch (RuntimeException e) {
+                shard.close();
+                throw e;
+            }
         } catch (RuntimeException e) {
             base.close();
             throw e;
@@ -38,7 +44,7 @@ public final class LoraColumnParallelLinear extends ColumnParallelLinear {
 
     @Override
     Tensor localProduct(Tensor x) {
-        return lora.forward(ctx.exec(), x, weight, bias, true);
+        return plan.forward(x);
     }
 
     /**

@@ -14,10 +14,12 @@ import io.tpkernels.runtime.Tensor;
  */
 public final class LoraRowParallelLinear extends RowParallelLinear {
     private final LoraShard lora;
+    private final LoraLinear.Plan plan;
 
     private LoraRowParallelLinear(RowParallelLinear base, boolean inputIsParallel, Tokens output, LoraShard lora) {
         super(base.ctx, base.inputs, base.outFeatures(), base.weight, base.bias, inputIsParallel, output);
         this.lora = lora;
+        this.plan = lora.plan(ctx.exec(), weight, null, false);
     }
 
     /** Like {@link RowParallelLinear#load}, plus this rank's part of the adapter from {@code lora}. */
@@ -27,8 +29,13 @@ public final class LoraRowParallelLinear extends RowParallelLinear {
         RowParallelLinear base = RowParallelLinear.load(source, weightName, biasName, outFeatures, inFeatures, ctx,
                 inputIsParallel, output);
         try {
-            return new LoraRowParallelLinear(base, inputIsParallel, output,
-                    LoraShard.forRow(lora, base.inputShard(), outFeatures, base.weight, ctx));
+            LoraShard shard = LoraShard.forRow(lora, base.inputShard(), outFeatures, base.weight, ctx);
+            try {
+                return new LoraRowParallelLinear(base, inputIsParallel, output, shard);
+            } catch (RuntimeException e) {
+                shard.close();
+                throw e;
+            }
         } catch (RuntimeException e) {
             base.close();
             throw e;
@@ -37,7 +44,7 @@ public final class LoraRowParallelLinear extends RowParallelLinear {
 
     @Override
     Tensor localProduct(Tensor x) {
-        return lora.forward(ctx.exec(), x, weight, null, false);
+        return plan.forward(x);
     }
 
     @Override

@@ -70,12 +70,11 @@ final class LoraShard implements AutoCloseable {
     }
 
     /**
-     * {@code g ⊙ (x·Wᵀ + s·(x·Aᵀ)·Bᵀ) (+ bias)} with this shard's adapter; {@code g} is DoRA's
-     * scale when {@code scaled} (a column-parallel layer), else none.
+     * The layer's product {@code g ⊙ (x·Wᵀ + s·(x·Aᵀ)·Bᵀ) (+ bias)} with this shard's adapter, its route decided
+     * now; {@code g} is DoRA's scale when {@code scaled} (a column-parallel layer), else none.
      */
-    Tensor forward(ExecutionContext exec, Tensor x, Tensor weight, Tensor bias, boolean scaled) {
-        Tensor g = scaled ? doraScale : null;
-        return LoraLinear.forwardColumnScaled(exec, x, weight, a, b, scale, g, bias);
+    LoraLinear.Plan plan(ExecutionContext exec, Tensor weight, Tensor bias, boolean scaled) {
+        return LoraLinear.plan(exec, weight, a, b, scale, scaled ? doraScale : null, bias);
     }
 
     /**

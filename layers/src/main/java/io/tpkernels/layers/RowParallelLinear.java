@@ -25,6 +25,7 @@ public class RowParallelLinear implements AutoCloseable {
     final Tensor bias;
     private final boolean inputIsParallel;
     private final Tokens output;
+    private final Linear.Plan plan;
 
     RowParallelLinear(RankContext ctx, ShardRange inputs, long outFeatures, Tensor weight, Tensor bias,
                       boolean inputIsParallel, Tokens output) {
@@ -35,6 +36,7 @@ public class RowParallelLinear implements AutoCloseable {
         this.bias = bias;
         this.inputIsParallel = inputIsParallel;
         this.output = output;
+        this.plan = Linear.plan(ctx.exec(), weight, null);
     }
 
     /**
@@ -49,7 +51,14 @@ public class RowParallelLinear implements AutoCloseable {
         try {
             Tensor b = biasName == null ? null : ShardLoader.load(source, biasName, new long[] {outFeatures},
                     Split.REPLICATED, 0, outFeatures, ctx.device(), ctx.precision().dtype());
-            return new RowParallelLinear(ctx, inputs, outFeatures, w, b, inputIsParallel, output);
+            try {
+                return new RowParallelLinear(ctx, inputs, outFeatures, w, b, inputIsParallel, output);
+            } catch (RuntimeException e) {
+                if (b != null) {
+                    b.close();
+                }
+                throw e;
+            }
         } catch (RuntimeException e) {
             w.close();
             throw e;
@@ -110,7 +119,7 @@ public class RowParallelLinear implements AutoCloseable {
 
     /** {@code x_r·W_rᵀ}, this rank's partial sum, without the bias. */
     Tensor localProduct(Tensor x) {
-        return Linear.forward(ctx.exec(), x, weight, null);
+        return plan.forward(x);
     }
 
     /** N. */

@@ -190,7 +190,10 @@ public final class CudaDriver {
         requireAvailable();
         MemorySegment out = OutParams.get();
         try {
-            check((int) cuDeviceGet.invokeExact(out, ordinal), "cuDeviceGet(ordinal=" + ordinal + ")");
+            int status = (int) cuDeviceGet.invokeExact(out, ordinal);
+            if (status != 0) {
+                throw new CudaException(status, "cuDeviceGet(ordinal=" + ordinal + ")");
+            }
         } catch (Throwable t) {
             throw OutParams.rethrow(t);
         }
@@ -201,7 +204,10 @@ public final class CudaDriver {
     public static String deviceName(int device) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment name = arena.allocate(256);
-            check((int) cuDeviceGetName.invokeExact(name, 256, device), "cuDeviceGetName(device=" + device + ")");
+            int status = (int) cuDeviceGetName.invokeExact(name, 256, device);
+            if (status != 0) {
+                throw new CudaException(status, "cuDeviceGetName(device=" + device + ")");
+            }
             return name.getString(0);
         } catch (Throwable t) {
             throw OutParams.rethrow(t);
@@ -212,8 +218,11 @@ public final class CudaDriver {
     public static int deviceAttribute(int attribute, int device) {
         MemorySegment out = OutParams.get();
         try {
-            check((int) cuDeviceGetAttribute.invokeExact(out, attribute, device),
-                    "cuDeviceGetAttribute(attribute=" + attribute + ", device=" + device + ")");
+            int status = (int) cuDeviceGetAttribute.invokeExact(out, attribute, device);
+            if (status != 0) {
+                throw new CudaException(status, "cuDeviceGetAttribute(attribute=" + attribute + ", device="
+                        + device + ")");
+            }
         } catch (Throwable t) {
             throw OutParams.rethrow(t);
         }
@@ -224,7 +233,10 @@ public final class CudaDriver {
     public static long deviceTotalMem(int device) {
         MemorySegment out = OutParams.get();
         try {
-            check((int) cuDeviceTotalMem_v2.invokeExact(out, device), "cuDeviceTotalMem_v2(device=" + device + ")");
+            int status = (int) cuDeviceTotalMem_v2.invokeExact(out, device);
+            if (status != 0) {
+                throw new CudaException(status, "cuDeviceTotalMem_v2(device=" + device + ")");
+            }
         } catch (Throwable t) {
             throw OutParams.rethrow(t);
         }
@@ -237,8 +249,10 @@ public final class CudaDriver {
     public static MemorySegment primaryCtxRetain(int device) {
         MemorySegment out = OutParams.get();
         try {
-            check((int) cuDevicePrimaryCtxRetain.invokeExact(out, device),
-                    "cuDevicePrimaryCtxRetain(device=" + device + ")");
+            int status = (int) cuDevicePrimaryCtxRetain.invokeExact(out, device);
+            if (status != 0) {
+                throw new CudaException(status, "cuDevicePrimaryCtxRetain(device=" + device + ")");
+            }
         } catch (Throwable t) {
             throw OutParams.rethrow(t);
         }
@@ -248,8 +262,10 @@ public final class CudaDriver {
     /** {@code cuDevicePrimaryCtxRelease_v2}. */
     public static void primaryCtxRelease(int device) {
         try {
-            check((int) cuDevicePrimaryCtxRelease_v2.invokeExact(device),
-                    "cuDevicePrimaryCtxRelease_v2(device=" + device + ")");
+            int status = (int) cuDevicePrimaryCtxRelease_v2.invokeExact(device);
+            if (status != 0) {
+                throw new CudaException(status, "cuDevicePrimaryCtxRelease_v2(device=" + device + ")");
+            }
         } catch (Throwable t) {
             throw OutParams.rethrow(t);
         }
@@ -258,7 +274,10 @@ public final class CudaDriver {
     /** {@code cuCtxSetCurrent}: binds {@code context} to the calling thread. */
     public static void ctxSetCurrent(MemorySegment context) {
         try {
-            check((int) cuCtxSetCurrent.invokeExact(context), "cuCtxSetCurrent(context=" + context.address() + ")");
+            int status = (int) cuCtxSetCurrent.invokeExact(context);
+            if (status != 0) {
+                throw new CudaException(status, "cuCtxSetCurrent(context=" + context.address() + ")");
+            }
         } catch (Throwable t) {
             throw OutParams.rethrow(t);
         }
@@ -290,7 +309,10 @@ public final class CudaDriver {
     public static long memAlloc(long bytes) {
         MemorySegment out = OutParams.get();
         try {
-            check((int) cuMemAlloc_v2.invokeExact(out, bytes), "cuMemAlloc_v2(bytes=" + bytes + ")");
+            int status = (int) cuMemAlloc_v2.invokeExact(out, bytes);
+            if (status != 0) {
+                throw new CudaException(status, "cuMemAlloc_v2(bytes=" + bytes + ")");
+            }
         } catch (Throwable t) {
             throw OutParams.rethrow(t);
         }
@@ -300,7 +322,10 @@ public final class CudaDriver {
     /** {@code cuMemFree_v2}. */
     public static void memFree(long pointer) {
         try {
-            check((int) cuMemFree_v2.invokeExact(pointer), "cuMemFree_v2(pointer=0x" + Long.toHexString(pointer) + ")");
+            int status = (int) cuMemFree_v2.invokeExact(pointer);
+            if (status != 0) {
+                throw new CudaException(status, "cuMemFree_v2(pointer=0x" + Long.toHexString(pointer) + ")");
+            }
         } catch (Throwable t) {
             throw OutParams.rethrow(t);
         }
@@ -313,7 +338,10 @@ public final class CudaDriver {
     public static long memAllocAsync(long bytes, MemorySegment stream) {
         MemorySegment out = OutParams.get();
         try {
-            check((int) cuMemAllocAsync.invokeExact(out, bytes, stream), "cuMemAllocAsync(bytes=" + bytes + ")");
+            int status = (int) cuMemAllocAsync.invokeExact(out, bytes, stream);
+            if (status != 0) {
+                throw new CudaException(status, "cuMemAllocAsync(bytes=" + bytes + ")");
+            }
         } catch (Throwable t) {
             throw OutParams.rethrow(t);
         }
@@ -323,8 +351,10 @@ public final class CudaDriver {
     /** {@code cuMemFreeAsync}: returns the memory to its pool once the work queued on {@code stream} so far is done. */
     public static void memFreeAsync(long pointer, MemorySegment stream) {
         try {
-            check((int) cuMemFreeAsync.invokeExact(pointer, stream),
-                    "cuMemFreeAsync(pointer=0x" + Long.toHexString(pointer) + ")");
+            int status = (int) cuMemFreeAsync.invokeExact(pointer, stream);
+            if (status != 0) {
+                throw new CudaException(status, "cuMemFreeAsync(pointer=0x" + Long.toHexString(pointer) + ")");
+            }
         } catch (Throwable t) {
             throw OutParams.rethrow(t);
         }
@@ -344,8 +374,11 @@ public final class CudaDriver {
     /** {@code cuMemsetD8_v2}: sets {@code count} bytes at {@code pointer} to {@code value}. */
     public static void memsetD8(long pointer, byte value, long count) {
         try {
-            check((int) cuMemsetD8_v2.invokeExact(pointer, value, count),
-                    "cuMemsetD8_v2(pointer=0x" + Long.toHexString(pointer) + ", value=" + value + ", count=" + count + ")");
+            int status = (int) cuMemsetD8_v2.invokeExact(pointer, value, count);
+            if (status != 0) {
+                throw new CudaException(status, "cuMemsetD8_v2(pointer=0x" + Long.toHexString(pointer) + ", value="
+                        + value + ", count=" + count + ")");
+            }
         } catch (Throwable t) {
             throw OutParams.rethrow(t);
         }
@@ -354,8 +387,11 @@ public final class CudaDriver {
     /** {@code cuMemsetD8Async} on {@code stream}. */
     public static void memsetD8Async(long pointer, byte value, long count, MemorySegment stream) {
         try {
-            check((int) cuMemsetD8Async.invokeExact(pointer, value, count, stream),
-                    "cuMemsetD8Async(pointer=0x" + Long.toHexString(pointer) + ", value=" + value + ", count=" + count + ")");
+            int status = (int) cuMemsetD8Async.invokeExact(pointer, value, count, stream);
+            if (status != 0) {
+                throw new CudaException(status, "cuMemsetD8Async(pointer=0x" + Long.toHexString(pointer)
+                        + ", value=" + value + ", count=" + count + ")");
+            }
         } catch (Throwable t) {
             throw OutParams.rethrow(t);
         }
@@ -364,8 +400,11 @@ public final class CudaDriver {
     /** {@code cuMemcpyHtoD_v2}: {@code bytes} from host {@code src} to device {@code dst}. */
     public static void memcpyHtoD(long dst, MemorySegment src, long bytes) {
         try {
-            check((int) cuMemcpyHtoD_v2.invokeExact(dst, src, bytes),
-                    "cuMemcpyHtoD_v2(dst=0x" + Long.toHexString(dst) + ", bytes=" + bytes + ")");
+            int status = (int) cuMemcpyHtoD_v2.invokeExact(dst, src, bytes);
+            if (status != 0) {
+                throw new CudaException(status, "cuMemcpyHtoD_v2(dst=0x" + Long.toHexString(dst) + ", bytes="
+                        + bytes + ")");
+            }
         } catch (Throwable t) {
             throw OutParams.rethrow(t);
         }
@@ -374,8 +413,11 @@ public final class CudaDriver {
     /** {@code cuMemcpyDtoH_v2}: {@code bytes} from device {@code src} to host {@code dst}. */
     public static void memcpyDtoH(MemorySegment dst, long src, long bytes) {
         try {
-            check((int) cuMemcpyDtoH_v2.invokeExact(dst, src, bytes),
-                    "cuMemcpyDtoH_v2(src=0x" + Long.toHexString(src) + ", bytes=" + bytes + ")");
+            int status = (int) cuMemcpyDtoH_v2.invokeExact(dst, src, bytes);
+            if (status != 0) {
+                throw new CudaException(status, "cuMemcpyDtoH_v2(src=0x" + Long.toHexString(src) + ", bytes="
+                        + bytes + ")");
+            }
         } catch (Throwable t) {
             throw OutParams.rethrow(t);
         }
@@ -384,8 +426,11 @@ public final class CudaDriver {
     /** {@code cuMemcpyDtoD_v2}. */
     public static void memcpyDtoD(long dst, long src, long bytes) {
         try {
-            check((int) cuMemcpyDtoD_v2.invokeExact(dst, src, bytes), "cuMemcpyDtoD_v2(dst=0x" + Long.toHexString(dst)
+            int status = (int) cuMemcpyDtoD_v2.invokeExact(dst, src, bytes);
+            if (status != 0) {
+                throw new CudaException(status, "cuMemcpyDtoD_v2(dst=0x" + Long.toHexString(dst)
                     + ", src=0x" + Long.toHexString(src) + ", bytes=" + bytes + ")");
+            }
         } catch (Throwable t) {
             throw OutParams.rethrow(t);
         }
@@ -394,8 +439,11 @@ public final class CudaDriver {
     /** {@code cuMemcpyHtoDAsync_v2}. The host memory must stay alive until the stream reaches the copy. */
     public static void memcpyHtoDAsync(long dst, MemorySegment src, long bytes, MemorySegment stream) {
         try {
-            check((int) cuMemcpyHtoDAsync_v2.invokeExact(dst, src, bytes, stream),
-                    "cuMemcpyHtoDAsync_v2(dst=0x" + Long.toHexString(dst) + ", bytes=" + bytes + ")");
+            int status = (int) cuMemcpyHtoDAsync_v2.invokeExact(dst, src, bytes, stream);
+            if (status != 0) {
+                throw new CudaException(status, "cuMemcpyHtoDAsync_v2(dst=0x" + Long.toHexString(dst) + ", bytes="
+                        + bytes + ")");
+            }
         } catch (Throwable t) {
             throw OutParams.rethrow(t);
         }
@@ -404,8 +452,11 @@ public final class CudaDriver {
     /** {@code cuMemcpyDtoHAsync_v2}. The host memory must stay alive until the stream reaches the copy. */
     public static void memcpyDtoHAsync(MemorySegment dst, long src, long bytes, MemorySegment stream) {
         try {
-            check((int) cuMemcpyDtoHAsync_v2.invokeExact(dst, src, bytes, stream),
-                    "cuMemcpyDtoHAsync_v2(src=0x" + Long.toHexString(src) + ", bytes=" + bytes + ")");
+            int status = (int) cuMemcpyDtoHAsync_v2.invokeExact(dst, src, bytes, stream);
+            if (status != 0) {
+                throw new CudaException(status, "cuMemcpyDtoHAsync_v2(src=0x" + Long.toHexString(src) + ", bytes="
+                        + bytes + ")");
+            }
         } catch (Throwable t) {
             throw OutParams.rethrow(t);
         }
@@ -414,8 +465,11 @@ public final class CudaDriver {
     /** {@code cuMemcpyDtoDAsync_v2}. */
     public static void memcpyDtoDAsync(long dst, long src, long bytes, MemorySegment stream) {
         try {
-            check((int) cuMemcpyDtoDAsync_v2.invokeExact(dst, src, bytes, stream), "cuMemcpyDtoDAsync_v2(dst=0x"
+            int status = (int) cuMemcpyDtoDAsync_v2.invokeExact(dst, src, bytes, stream);
+            if (status != 0) {
+                throw new CudaException(status, "cuMemcpyDtoDAsync_v2(dst=0x"
                     + Long.toHexString(dst) + ", src=0x" + Long.toHexString(src) + ", bytes=" + bytes + ")");
+            }
         } catch (Throwable t) {
             throw OutParams.rethrow(t);
         }
@@ -427,7 +481,10 @@ public final class CudaDriver {
     public static MemorySegment streamCreate(int flags) {
         MemorySegment out = OutParams.get();
         try {
-            check((int) cuStreamCreate.invokeExact(out, flags), "cuStreamCreate(flags=" + flags + ")");
+            int status = (int) cuStreamCreate.invokeExact(out, flags);
+            if (status != 0) {
+                throw new CudaException(status, "cuStreamCreate(flags=" + flags + ")");
+            }
         } catch (Throwable t) {
             throw OutParams.rethrow(t);
         }
@@ -437,7 +494,10 @@ public final class CudaDriver {
     /** {@code cuStreamDestroy_v2}. */
     public static void streamDestroy(MemorySegment stream) {
         try {
-            check((int) cuStreamDestroy_v2.invokeExact(stream), "cuStreamDestroy_v2(stream=" + stream.address() + ")");
+            int status = (int) cuStreamDestroy_v2.invokeExact(stream);
+            if (status != 0) {
+                throw new CudaException(status, "cuStreamDestroy_v2(stream=" + stream.address() + ")");
+            }
         } catch (Throwable t) {
             throw OutParams.rethrow(t);
         }
@@ -446,7 +506,10 @@ public final class CudaDriver {
     /** {@code cuStreamSynchronize}: waits for the stream; reports asynchronous errors of its work. */
     public static void streamSynchronize(MemorySegment stream) {
         try {
-            check((int) cuStreamSynchronize.invokeExact(stream), "cuStreamSynchronize(stream=" + stream.address() + ")");
+            int status = (int) cuStreamSynchronize.invokeExact(stream);
+            if (status != 0) {
+                throw new CudaException(status, "cuStreamSynchronize(stream=" + stream.address() + ")");
+            }
         } catch (Throwable t) {
             throw OutParams.rethrow(t);
         }
@@ -474,7 +537,10 @@ public final class CudaDriver {
     public static boolean streamIsCapturing(MemorySegment stream) {
         MemorySegment out = OutParams.get();
         try {
-            check((int) cuStreamIsCapturing.invokeExact(stream, out), "cuStreamIsCapturing(stream=" + stream.address() + ")");
+            int status = (int) cuStreamIsCapturing.invokeExact(stream, out);
+            if (status != 0) {
+                throw new CudaException(status, "cuStreamIsCapturing(stream=" + stream.address() + ")");
+            }
         } catch (Throwable t) {
             throw OutParams.rethrow(t);
         }
@@ -488,7 +554,10 @@ public final class CudaDriver {
     public static MemorySegment eventCreate(int flags) {
         MemorySegment out = OutParams.get();
         try {
-            check((int) cuEventCreate.invokeExact(out, flags), "cuEventCreate(flags=" + flags + ")");
+            int status = (int) cuEventCreate.invokeExact(out, flags);
+            if (status != 0) {
+                throw new CudaException(status, "cuEventCreate(flags=" + flags + ")");
+            }
         } catch (Throwable t) {
             throw OutParams.rethrow(t);
         }
@@ -498,7 +567,10 @@ public final class CudaDriver {
     /** {@code cuEventDestroy_v2}. */
     public static void eventDestroy(MemorySegment event) {
         try {
-            check((int) cuEventDestroy_v2.invokeExact(event), "cuEventDestroy_v2(event=" + event.address() + ")");
+            int status = (int) cuEventDestroy_v2.invokeExact(event);
+            if (status != 0) {
+                throw new CudaException(status, "cuEventDestroy_v2(event=" + event.address() + ")");
+            }
         } catch (Throwable t) {
             throw OutParams.rethrow(t);
         }
@@ -507,8 +579,11 @@ public final class CudaDriver {
     /** {@code cuEventRecord} on {@code stream}. */
     public static void eventRecord(MemorySegment event, MemorySegment stream) {
         try {
-            check((int) cuEventRecord.invokeExact(event, stream),
-                    "cuEventRecord(event=" + event.address() + ", stream=" + stream.address() + ")");
+            int status = (int) cuEventRecord.invokeExact(event, stream);
+            if (status != 0) {
+                throw new CudaException(status, "cuEventRecord(event=" + event.address() + ", stream="
+                        + stream.address() + ")");
+            }
         } catch (Throwable t) {
             throw OutParams.rethrow(t);
         }
@@ -517,8 +592,11 @@ public final class CudaDriver {
     /** {@code cuStreamWaitEvent}: work queued on {@code stream} after this waits for the event's recorded work. */
     public static void streamWaitEvent(MemorySegment stream, MemorySegment event) {
         try {
-            check((int) cuStreamWaitEvent.invokeExact(stream, event, 0),
-                    "cuStreamWaitEvent(stream=" + stream.address() + ", event=" + event.address() + ")");
+            int status = (int) cuStreamWaitEvent.invokeExact(stream, event, 0);
+            if (status != 0) {
+                throw new CudaException(status, "cuStreamWaitEvent(stream=" + stream.address() + ", event="
+                        + event.address() + ")");
+            }
         } catch (Throwable t) {
             throw OutParams.rethrow(t);
         }
@@ -527,7 +605,10 @@ public final class CudaDriver {
     /** {@code cuEventSynchronize}. */
     public static void eventSynchronize(MemorySegment event) {
         try {
-            check((int) cuEventSynchronize.invokeExact(event), "cuEventSynchronize(event=" + event.address() + ")");
+            int status = (int) cuEventSynchronize.invokeExact(event);
+            if (status != 0) {
+                throw new CudaException(status, "cuEventSynchronize(event=" + event.address() + ")");
+            }
         } catch (Throwable t) {
             throw OutParams.rethrow(t);
         }
@@ -550,7 +631,10 @@ public final class CudaDriver {
     public static MemorySegment moduleLoadData(MemorySegment image) {
         MemorySegment out = OutParams.get();
         try {
-            check((int) cuModuleLoadData.invokeExact(out, image), "cuModuleLoadData(bytes=" + image.byteSize() + ")");
+            int status = (int) cuModuleLoadData.invokeExact(out, image);
+            if (status != 0) {
+                throw new CudaException(status, "cuModuleLoadData(bytes=" + image.byteSize() + ")");
+            }
         } catch (Throwable t) {
             throw OutParams.rethrow(t);
         }
@@ -560,7 +644,10 @@ public final class CudaDriver {
     /** {@code cuModuleUnload}. */
     public static void moduleUnload(MemorySegment module) {
         try {
-            check((int) cuModuleUnload.invokeExact(module), "cuModuleUnload(module=" + module.address() + ")");
+            int status = (int) cuModuleUnload.invokeExact(module);
+            if (status != 0) {
+                throw new CudaException(status, "cuModuleUnload(module=" + module.address() + ")");
+            }
         } catch (Throwable t) {
             throw OutParams.rethrow(t);
         }
@@ -570,8 +657,10 @@ public final class CudaDriver {
     public static MemorySegment moduleGetFunction(MemorySegment module, String name) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment out = OutParams.get();
-            check((int) cuModuleGetFunction.invokeExact(out, module, arena.allocateFrom(name)),
-                    "cuModuleGetFunction(name=" + name + ")");
+            int status = (int) cuModuleGetFunction.invokeExact(out, module, arena.allocateFrom(name));
+            if (status != 0) {
+                throw new CudaException(status, "cuModuleGetFunction(name=" + name + ")");
+            }
             return out.get(ADDRESS, 0);
         } catch (Throwable t) {
             throw OutParams.rethrow(t);
@@ -602,8 +691,10 @@ public final class CudaDriver {
     public static int funcGetAttribute(int attribute, MemorySegment function) {
         MemorySegment out = OutParams.get();
         try {
-            check((int) cuFuncGetAttribute.invokeExact(out, attribute, function),
-                    "cuFuncGetAttribute(attribute=" + attribute + ")");
+            int status = (int) cuFuncGetAttribute.invokeExact(out, attribute, function);
+            if (status != 0) {
+                throw new CudaException(status, "cuFuncGetAttribute(attribute=" + attribute + ")");
+            }
         } catch (Throwable t) {
             throw OutParams.rethrow(t);
         }
@@ -613,8 +704,10 @@ public final class CudaDriver {
     /** {@code cuFuncSetAttribute}, e.g. the maximum dynamic shared memory a kernel may use. */
     public static void funcSetAttribute(MemorySegment function, int attribute, int value) {
         try {
-            check((int) cuFuncSetAttribute.invokeExact(function, attribute, value),
-                    "cuFuncSetAttribute(attribute=" + attribute + ", value=" + value + ")");
+            int status = (int) cuFuncSetAttribute.invokeExact(function, attribute, value);
+            if (status != 0) {
+                throw new CudaException(status, "cuFuncSetAttribute(attribute=" + attribute + ", value=" + value + ")");
+            }
         } catch (Throwable t) {
             throw OutParams.rethrow(t);
         }
@@ -645,12 +738,15 @@ public final class CudaDriver {
             int[] ones = new int[rank];
             Arrays.fill(ones, 1);
             MemorySegment elementStrides = arena.allocateFrom(JAVA_INT, ones);
-            check((int) cuTensorMapEncodeTiled.invokeExact(map, dataType, rank, MemorySegment.ofAddress(address),
+            int status = (int) cuTensorMapEncodeTiled.invokeExact(map, dataType, rank, MemorySegment.ofAddress(address),
                     dimsSeg, stridesSeg, boxSeg, elementStrides, CudaDriverApi.CU_TENSOR_MAP_INTERLEAVE_NONE, swizzle,
-                    l2Promotion, CudaDriverApi.CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE),
-                    "cuTensorMapEncodeTiled(dataType=" + dataType + ", address=0x" + Long.toHexString(address)
+                    l2Promotion, CudaDriverApi.CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE);
+            if (status != 0) {
+                throw new CudaException(status, "cuTensorMapEncodeTiled(dataType=" + dataType + ", address=0x"
+                        + Long.toHexString(address)
                             + ", dims=" + Arrays.toString(dims) + ", strides=" + Arrays.toString(strides)
                             + ", box=" + Arrays.toString(box) + ", swizzle=" + swizzle + ")");
+            }
         } catch (Throwable t) {
             throw OutParams.rethrow(t);
         }

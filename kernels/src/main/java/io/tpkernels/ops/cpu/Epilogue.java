@@ -12,8 +12,8 @@ import java.lang.foreign.ValueLayout;
 record Epilogue(float alpha, MemorySegment columnScale, CpuGemm.Bias bias, MemorySegment out, DType outDtype,
                 long ldOut) {
 
-    /** Per thread: a row's column scales, biases, results, and results rounded to 16 bits. */
-    private static final ThreadLocal<Rows> ROWS = ThreadLocal.withInitial(Rows::new);
+    /** Per running task: a row's column scales, biases, results, and results rounded to 16 bits. */
+    private static final ScratchPool<Rows> ROWS = new ScratchPool<>(Rows::new);
 
     private static final class Rows {
         float[] scale = new float[0];
@@ -36,7 +36,15 @@ record Epilogue(float alpha, MemorySegment columnScale, CpuGemm.Bias bias, Memor
      * (r and j counted from the first row and column).
      */
     void write(int t0, int rows, int j0, int cols, float[] sums, int ld) {
-        Rows row = ROWS.get();
+        Rows row = ROWS.take();
+        try {
+            write(t0, rows, j0, cols, sums, ld, row);
+        } finally {
+            ROWS.give(row);
+        }
+    }
+
+    private void write(int t0, int rows, int j0, int cols, float[] sums, int ld, Rows row) {
         row.fit(cols);
         for (int j = 0; j < cols; j++) {
             row.scale[j] = columnScale == null ? 1f : columnScale.getAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, j0 + j);

@@ -22,8 +22,8 @@ final class GemmTile {
     /** Where in the sums array {@link DotKernels#sum16} leaves 16 sums, after the task's {@code MC·NC}. */
     private static final int SUM16 = MC * CpuGemm.NC;
 
-    /** Per thread: the widened block of W, the lanes of 4 rows of W's sums, and the task's sums (then 16 more). */
-    private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[][] {
+    /** Per running task: the widened block of W, the lanes of 4 rows of W's sums, and the task's sums (then 16 more). */
+    private static final ScratchPool<float[][]> SCRATCH = new ScratchPool<>(() -> new float[][] {
             new float[4 * KC], new float[MC * 4 * LANES], new float[SUM16 + 16]});
 
     private GemmTile() {
@@ -35,7 +35,16 @@ final class GemmTile {
      */
     static void run(DotKernels kernels, List<CpuGemm.Product> products, float[][] xs, int xRow0, Epilogue epilogue,
                     int t0, int rows, int j0, int j1) {
-        float[][] scratch = SCRATCH.get();
+        float[][] scratch = SCRATCH.take();
+        try {
+            run(kernels, products, xs, xRow0, epilogue, t0, rows, j0, j1, scratch);
+        } finally {
+            SCRATCH.give(scratch);
+        }
+    }
+
+    private static void run(DotKernels kernels, List<CpuGemm.Product> products, float[][] xs, int xRow0,
+                            Epilogue epilogue, int t0, int rows, int j0, int j1, float[][] scratch) {
         float[] block = scratch[0];
         float[] acc = scratch[1];
         float[] sums = scratch[2];

@@ -10,8 +10,6 @@ import java.util.Arrays;
  * call, and W a few rows and one k-block at a time, straight from its stored layout into the L1 cache.
  */
 final class Widening {
-    private static final ThreadLocal<short[]> BITS = ThreadLocal.withInitial(() -> new short[0]);
-
     private Widening() {
     }
 
@@ -27,10 +25,8 @@ final class Widening {
                 case F32 -> MemorySegment.copy(op.data(), ValueLayout.JAVA_FLOAT_UNALIGNED, src * 4, dst, off, valid);
                 case BF16 -> kernels.widenBf16(op.data(), src * 2, dst, off, valid);
                 case F16 -> {
-                    short[] bits = bits(valid);
-                    MemorySegment.copy(op.data(), ValueLayout.JAVA_SHORT_UNALIGNED, src * 2, bits, 0, valid);
                     for (int q = 0; q < valid; q++) {
-                        dst[off + q] = Float.float16ToFloat(bits[q]);
+                        dst[off + q] = Float.float16ToFloat(op.data().get(ValueLayout.JAVA_SHORT_UNALIGNED, (src + q) * 2));
                     }
                 }
                 default -> {
@@ -51,14 +47,5 @@ final class Widening {
             row(kernels, op, r, 0, ld, dst, (r - r0) * ld);
         }
         return dst;
-    }
-
-    private static short[] bits(int n) {
-        short[] b = BITS.get();
-        if (b.length < n) {
-            b = new short[n];
-            BITS.set(b);
-        }
-        return b;
     }
 }
