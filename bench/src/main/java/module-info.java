@@ -14,4 +14,5 @@ module io.tpkernels.bench {
     requires org.knowm.xchart;
 
     exports io.tpkernels.bench.cases;
+    exports io.tpkernels.bench.verify;
 }

@@ -7,7 +7,7 @@ import picocli.CommandLine;
 @Command(name = "tpk", mixinStandardHelpOptions = true, versionProvider = Tpk.Version.class,
         description = "Tensor-parallel GPU building blocks for LLMs: inspect, plan, run and benchmark.",
         subcommands = {InfoCommand.class, PlanCommand.class, ForwardCommand.class, DemoCommand.class,
-                BenchCommand.class, CommandLine.HelpCommand.class})
+                BenchCommand.class, VerifyCommand.class, CommandLine.HelpCommand.class})
 public final class Tpk implements Runnable {
 
     @CommandLine.Spec

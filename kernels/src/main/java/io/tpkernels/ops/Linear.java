@@ -102,6 +102,14 @@ public final class Linear {
             run(ctx, choiceFor(x, out), x, w, bias, out);
         }
 
+        /**
+         * The kernel a forward of {@code t} tokens (into W's dtype, from aligned inputs) runs: its name, as the PTX
+         * names it ({@code tpk_gemm_<body>_<in>_<out>}), or {@code "cpu"} on the CPU. For diagnostics and checks.
+         */
+        public String kernelFor(long t) {
+            return choices == null ? "cpu" : choices[t <= GemmCuda.DECODE_MAX_T ? 0 : 1].kernel().name();
+        }
+
         private GemmCuda.Choice choiceFor(Tensor x, Tensor out) {
             if (choices == null || out.dtype() != w.dtype()) {
                 return null;

@@ -4,6 +4,7 @@ import io.tpkernels.runtime.DType;
 import io.tpkernels.runtime.ExecutionContext;
 import io.tpkernels.runtime.Slabs;
 import io.tpkernels.runtime.Tensor;
+import java.util.List;
 
 /**
  * The fused LoRA-plus-base linear of docs/contract.md section 8, one entry point for both backends:
@@ -141,6 +142,23 @@ public final class LoraLinear {
         public void forward(Tensor x, Tensor out) {
             checkOut(ctx, x, w, a, b, columnScale, bias, out);
             run(ctx, routesFor(out), x, w, a, b, scale, columnScale, bias, out);
+        }
+
+        /**
+         * The kernels a forward of {@code t} tokens (into W's dtype, from aligned inputs, on a stream not being
+         * captured) runs, in order, as the PTX names them; {@code ["cpu"]} on the CPU and {@code ["staged"]} for an
+         * adapter whose rank must be padded on every call. For diagnostics and checks.
+         */
+        public List<String> kernelsFor(long t) {
+            if (routes == null) {
+                return List.of("cpu");
+            }
+            LoraLinearCuda.Route route = routes[t <= GemmCuda.DECODE_MAX_T ? 0 : 1];
+            return switch (route.way()) {
+                case STAGED -> List.of("staged");
+                case DECODE, SHRINK_ON_CHIP -> List.of(route.kernel().name());
+                case SHRINK_SEPARATE -> List.of(route.shrink().kernel().name(), route.fused().kernel().name());
+            };
         }
 
         private LoraLinearCuda.Route[] routesFor(Tensor out) {
