@@ -4,8 +4,8 @@ import io.tpkernels.ops.VocabArgmax;
 import io.tpkernels.runtime.DType;
 import io.tpkernels.runtime.Tensor;
 import io.tpkernels.shard.VocabShard;
-import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Consumer;
 
 /**
  * The vocab-parallel argmax (docs/contract.md section 5) over the last rank's F32 logits {@code [T, S]}, valid
@@ -28,15 +28,13 @@ final class ArgmaxCase implements KernelCase {
     }
 
     @Override
-    public List<Result> measure(Bench bench) {
+    public void measure(Bench bench, Consumer<Result> out) {
         VocabShard shard = Vocab.lastShard(bench);
-        List<Result> rows = new ArrayList<>();
         for (long t : tokens(bench)) {
             try (Tensors mem = bench.tensors(t)) {
-                rows.add(measure(bench, mem, shard, t));
+                out.accept(measure(bench, mem, shard, t));
             }
         }
-        return rows;
     }
 
     private Result measure(Bench bench, Tensors mem, VocabShard shard, long t) {

@@ -9,7 +9,8 @@ import java.util.Locale;
 /**
  * One {@code tpk bench} run as asked for: which kernels, where, how many runs, and where the roofline chart goes.
  * Everything that can be checked before measuring is checked by {@link #of}, so bad input never waits for a
- * measurement; {@link #run} measures the ceilings and the kernels and writes the report, then the chart.
+ * measurement; {@link #run} measures the ceilings and the kernels, writing each row as it is measured, then draws
+ * the chart.
  */
 public final class BenchRun {
     /** The fewest timed runs a measurement's median is taken over. */
@@ -59,22 +60,24 @@ public final class BenchRun {
     public void run(PrintWriter out, boolean json) {
         Report report;
         try (Bench bench = Bench.open(backend != null ? backend : Backend.detect(), warmup, runs, quick)) {
-            Roofline roofline = Ceilings.measure(bench);
-            List<Result> rows = new ArrayList<>();
-            for (KernelCase c : cases) {
-                rows.addAll(c.measure(bench));
-            }
             String method = String.format(Locale.ROOT, "median of %d runs after at least %d warm-ups and %.2f s,"
                     + " input sets cycled over at least %d MiB%s", runs, warmup, bench.warmupSeconds(),
                     bench.rotationBytes() >> 20, quick ? " (--quick: tiny shapes, not a measurement)" : "");
-            report = new Report(bench.describe(), bench.backend(), method, Ceilings.describe(bench), roofline, rows);
+            String ceilings = Ceilings.describe(bench);
+            ReportStream stream = json ? JsonReport.stream(out)
+                    : TableReport.stream(out, bench.describe(), method, ceilings, bench.backend());
+            Roofline roofline = Ceilings.measure(bench);
+            stream.ceilings(roofline);
+            List<Result> rows = new ArrayList<>();
+            for (KernelCase c : cases) {
+                c.measure(bench, r -> {
+                    rows.add(r);
+                    stream.row(r);
+                });
+            }
+            stream.end();
+            report = new Report(bench.describe(), bench.backend(), method, ceilings, roofline, rows);
         }
-        if (json) {
-            out.println(JsonReport.toJson(report));
-        } else {
-            TableReport.print(out, report);
-        }
-        out.flush();
         if (plotFile != null) {
             RooflinePlot.write(plotFile, report);
         }

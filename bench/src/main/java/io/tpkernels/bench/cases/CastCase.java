@@ -3,8 +3,8 @@ package io.tpkernels.bench.cases;
 import io.tpkernels.ops.Cast;
 import io.tpkernels.runtime.DType;
 import io.tpkernels.runtime.Tensor;
-import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Consumer;
 
 /** The dtype cast, F32 to BF16 and back: bandwidth-bound, one rounding per element; no baseline but the copy. */
 final class CastCase implements KernelCase {
@@ -26,16 +26,14 @@ final class CastCase implements KernelCase {
     }
 
     @Override
-    public List<Result> measure(Bench bench) {
-        List<Result> rows = new ArrayList<>();
+    public void measure(Bench bench, Consumer<Result> out) {
         for (DType[] pair : PAIRS) {
             for (long n : elements(bench)) {
                 try (Tensors mem = bench.tensors(n)) {
-                    rows.add(measure(bench, mem, pair[0], pair[1], n));
+                    out.accept(measure(bench, mem, pair[0], pair[1], n));
                 }
             }
         }
-        return rows;
     }
 
     private Result measure(Bench bench, Tensors mem, DType from, DType to, long n) {

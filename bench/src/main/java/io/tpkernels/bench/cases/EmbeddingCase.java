@@ -7,6 +7,7 @@ import io.tpkernels.shard.VocabShard;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.function.Consumer;
 
 /**
  * The masked vocab-parallel lookup (docs/contract.md section 4) on rank 0's shard, BF16, two rows per shape:
@@ -54,15 +55,13 @@ final class EmbeddingCase implements KernelCase {
     }
 
     @Override
-    public List<Result> measure(Bench bench) {
+    public void measure(Bench bench, Consumer<Result> out) {
         VocabShard shard = Vocab.firstShard(bench);
-        List<Result> rows = new ArrayList<>();
         for (Size size : sizes(bench)) {
             try (Tensors mem = bench.tensors(size.tokens() * 31 + size.hidden())) {
-                rows.addAll(measure(bench, mem, shard, size.tokens(), size.hidden()));
+                measure(bench, mem, shard, size.tokens(), size.hidden()).forEach(out);
             }
         }
-        return rows;
     }
 
     private List<Result> measure(Bench bench, Tensors mem, VocabShard shard, long t, long h) {

@@ -2,13 +2,14 @@ package io.tpkernels.bench.cases;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
 /**
- * {@code tpk bench --json}: an array of rows, the ceilings first, each
+ * {@code tpk bench --json}: an array of rows, the ceilings first, each object written as soon as it is measured,
  * <pre>
  *   {"kernel", "role": "kernel"|"ceiling", "backend", "dtype", "shape": {"M", "N", "K", ...} or {"T", "H", ...},
  *    "medianMs", "gbPerS", "gflopPerS", "percentOfCeiling", "ceiling": "copy"|"gemm",
@@ -21,38 +22,67 @@ final class JsonReport {
     private JsonReport() {
     }
 
-    static String toJson(Report report) {
-        List<Map<String, Object>> rows = new ArrayList<>();
-        for (Result r : report.rows()) {
-            boolean kernel = r.role() == Result.Role.kernel;
-            Map<String, Object> row = new LinkedHashMap<>();
-            row.put("kernel", r.kernel());
-            row.put("role", r.role().name());
-            row.put("backend", r.backend().name());
-            row.put("dtype", r.dtype());
-            row.put("shape", r.shape().sizes());
-            row.put("medianMs", r.medianMs());
-            row.put("gbPerS", r.gbPerS());
-            row.put("gflopPerS", r.gflopPerS());
-            row.put("percentOfCeiling", kernel ? report.roofline().percentOfCeiling(r) : null);
-            row.put("ceiling", kernel ? report.roofline().bound(r).name() : null);
-            List<Map<String, Object>> baselines = new ArrayList<>();
-            for (Result.Baseline b : r.baselines()) {
-                Map<String, Object> m = new LinkedHashMap<>();
-                m.put("name", b.name());
-                m.put("medianMs", b.medianMs());
-                m.put("ratio", r.speedupOver(b));
-                baselines.add(m);
+    /** A JSON array written object by object: {@code [} now, each row as it comes, {@code ]} at the end. */
+    static ReportStream stream(PrintWriter out) {
+        out.println("[");
+        out.flush();
+        ObjectMapper json = new ObjectMapper();
+        return new ReportStream() {
+            private Roofline roofline;
+            private boolean first = true;
+
+            @Override
+            public void ceilings(Roofline measured) {
+                roofline = measured;
+                row(measured.copy());
+                if (measured.gemm() != null) {
+                    row(measured.gemm());
+                }
             }
-            row.put("baseline", baselines.isEmpty() ? null : baselines.get(0).get("name"));
-            row.put("ratio", baselines.isEmpty() ? null : baselines.get(0).get("ratio"));
-            row.put("baselines", baselines);
-            rows.add(row);
+
+            @Override
+            public void row(Result r) {
+                try {
+                    out.print((first ? "  " : ",\n  ") + json.writeValueAsString(fields(roofline, r)));
+                } catch (JsonProcessingException e) {
+                    throw new IllegalStateException("cannot write a benchmark row as JSON", e);
+                }
+                first = false;
+                out.flush();
+            }
+
+            @Override
+            public void end() {
+                out.println(first ? "]" : "\n]");
+                out.flush();
+            }
+        };
+    }
+
+    private static Map<String, Object> fields(Roofline roofline, Result r) {
+        boolean kernel = r.role() == Result.Role.kernel;
+        Map<String, Object> row = new LinkedHashMap<>();
+        row.put("kernel", r.kernel());
+        row.put("role", r.role().name());
+        row.put("backend", r.backend().name());
+        row.put("dtype", r.dtype());
+        row.put("shape", r.shape().sizes());
+        row.put("medianMs", r.medianMs());
+        row.put("gbPerS", r.gbPerS());
+        row.put("gflopPerS", r.gflopPerS());
+        row.put("percentOfCeiling", kernel ? roofline.percentOfCeiling(r) : null);
+        row.put("ceiling", kernel ? roofline.bound(r).name() : null);
+        List<Map<String, Object>> baselines = new ArrayList<>();
+        for (Result.Baseline b : r.baselines()) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("name", b.name());
+            m.put("medianMs", b.medianMs());
+            m.put("ratio", r.speedupOver(b));
+            baselines.add(m);
         }
-        try {
-            return new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(rows);
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException("cannot write the benchmark results as JSON", e);
-        }
+        row.put("baseline", baselines.isEmpty() ? null : baselines.get(0).get("name"));
+        row.put("ratio", baselines.isEmpty() ? null : baselines.get(0).get("ratio"));
+        row.put("baselines", baselines);
+        return row;
     }
 }

@@ -2,6 +2,7 @@ package io.tpkernels.bench.cases;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Consumer;
 import java.util.stream.Collectors;
 
 /** One kernel's measurement: the kernel and its baselines timed on each shape of the bench, one row per shape. */
@@ -10,8 +11,8 @@ interface KernelCase {
     /** The name {@code --kernel} takes. */
     String name();
 
-    /** Times the kernel and its baselines on every shape of {@code bench}. */
-    List<Result> measure(Bench bench);
+    /** Times the kernel and its baselines on every shape of {@code bench}, handing each row on as it is measured. */
+    void measure(Bench bench, Consumer<Result> out);
 
     /** Every kernel, in the order the report lists them. */
     static List<KernelCase> all() {

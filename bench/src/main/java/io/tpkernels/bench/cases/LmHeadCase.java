@@ -9,6 +9,7 @@ import io.tpkernels.runtime.Tuning;
 import io.tpkernels.shard.VocabShard;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Consumer;
 
 /**
  * The vocab-padded LM-head GEMM (docs/contract.md section 5) on the last rank's shard, the one with padding rows:
@@ -40,19 +41,17 @@ final class LmHeadCase implements KernelCase {
     }
 
     @Override
-    public List<Result> measure(Bench bench) {
+    public void measure(Bench bench, Consumer<Result> out) {
         VocabShard shard = Vocab.lastShard(bench);
         long h = hidden(bench);
-        List<Result> rows = new ArrayList<>();
         try (Tensors weights = bench.tensors(7)) {
             Tensor weight = weights.floats(DType.BF16, shard.validRows(), h);
             for (long t : tokens(bench)) {
                 try (Tensors mem = bench.tensors(t)) {
-                    rows.add(measure(bench, mem, weight, shard.shardSize(), t));
+                    out.accept(measure(bench, mem, weight, shard.shardSize(), t));
                 }
             }
         }
-        return rows;
     }
 
     private Result measure(Bench bench, Tensors mem, Tensor weight, long s, long t) {

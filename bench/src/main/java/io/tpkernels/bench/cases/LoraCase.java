@@ -10,6 +10,7 @@ import io.tpkernels.runtime.Tuning;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Consumer;
 
 /**
  * The fused LoRA linear (docs/contract.md section 8), {@code y = x·Wᵀ + s·(x·Aᵀ)·Bᵀ}, BF16, against two baselines:
@@ -64,19 +65,17 @@ final class LoraCase implements KernelCase {
     }
 
     @Override
-    public List<Result> measure(Bench bench) {
+    public void measure(Bench bench, Consumer<Result> out) {
         Size size = size(bench);
-        List<Result> rows = new ArrayList<>();
         try (Tensors weights = bench.tensors(11)) {
             Weights w = new Weights(weights.floats(DType.BF16, size.n(), size.k()),
                     weights.floats(DType.BF16, size.r(), size.k()), weights.floats(DType.BF16, size.n(), size.r()));
             for (long t : tokens(bench)) {
                 try (Tensors mem = bench.tensors(t)) {
-                    rows.add(measure(bench, mem, w, t));
+                    out.accept(measure(bench, mem, w, t));
                 }
             }
         }
-        return rows;
     }
 
     /** The largest token count the decode path takes (one launch whatever the tuning says of the shrink). */

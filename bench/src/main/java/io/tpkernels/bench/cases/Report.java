@@ -15,15 +15,4 @@ record Report(String device, Backend backend, String method, String ceilings, Ro
     Report {
         kernels = List.copyOf(kernels);
     }
-
-    /** The ceiling rows (the copy, then the GEMM where one was measured), then the kernel rows. */
-    List<Result> rows() {
-        List<Result> rows = new ArrayList<>();
-        rows.add(roofline.copy());
-        if (roofline.gemm() != null) {
-            rows.add(roofline.gemm());
-        }
-        rows.addAll(kernels);
-        return rows;
-    }
 }

@@ -10,41 +10,61 @@ import java.util.stream.Collectors;
 
 /**
  * The table {@code tpk bench} prints: a header saying where and how it measured, then one line per ceiling and
- * per kernel shape with the median time, the rates, the percent of the ceiling that bounds it and its speed
+ * per kernel shape, each printed as soon as it is measured, with the median time, the rates, the percent of the ceiling that bounds it and its speed
  * against each baseline ({@code 1.25x cublas}: 1.25 times as fast as cuBLAS).
  */
 final class TableReport {
     private TableReport() {
     }
 
-    static void print(PrintWriter out, Report report) {
-        out.println(report.device() + ": " + report.method());
-        out.println("ceilings: " + report.ceilings());
+    /** Column widths: wide enough for the issues' shapes; a longer cell widens its line only. */
+    private static final int[] WIDTHS = {18, 30, 10, 9, 8, 8, 20};
+
+    /** A table written line by line: the header now, each row as it comes. */
+    static ReportStream stream(PrintWriter out, String device, String method, String ceilings, Backend backend) {
+        out.println(device + ": " + method);
+        out.println("ceilings: " + ceilings);
         out.println();
-        List<String[]> lines = new ArrayList<>();
-        lines.add(new String[] {"kernel", "shape", "dtype", "median ms", "GB/s", report.backend().flopUnit(),
-            "of ceiling", "vs baseline"});
-        for (Result r : report.rows()) {
-            lines.add(new String[] {r.kernel(), r.shape().toString(), r.dtype(), significant(r.medianMs()),
-                significant(r.gbPerS()), r.flops() == 0 ? "-" : significant(report.backend().inFlopUnit(r.flopPerS())),
-                ofCeiling(report.roofline(), r), versus(r)});
-        }
-        int[] widths = new int[lines.get(0).length];
-        for (String[] line : lines) {
-            for (int c = 0; c < line.length; c++) {
-                widths[c] = Math.max(widths[c], line[c].length());
+        line(out, new String[] {"kernel", "shape", "dtype", "median ms", "GB/s", backend.flopUnit(), "of ceiling",
+            "vs baseline"});
+        out.flush();
+        return new ReportStream() {
+            private Roofline roofline;
+
+            @Override
+            public void ceilings(Roofline measured) {
+                roofline = measured;
+                row(measured.copy());
+                if (measured.gemm() != null) {
+                    row(measured.gemm());
+                }
             }
-        }
-        for (String[] line : lines) {
-            StringBuilder b = new StringBuilder();
-            for (int c = 0; c < line.length; c++) {
-                boolean number = c >= 3 && c <= 5;
-                String cell = number ? " ".repeat(widths[c] - line[c].length()) + line[c]
-                        : line[c] + " ".repeat(widths[c] - line[c].length());
-                b.append(c == 0 ? "" : "  ").append(cell);
+
+            @Override
+            public void row(Result r) {
+                line(out, new String[] {r.kernel(), r.shape().toString(), r.dtype(), significant(r.medianMs()),
+                    significant(r.gbPerS()), r.flops() == 0 ? "-" : significant(backend.inFlopUnit(r.flopPerS())),
+                    ofCeiling(roofline, r), versus(r)});
+                out.flush();
             }
-            out.println(b.toString().stripTrailing());
+
+            @Override
+            public void end() {
+                out.flush();
+            }
+        };
+    }
+
+    /** One line: text columns left-aligned, the three numbers right-aligned, two spaces between columns. */
+    private static void line(PrintWriter out, String[] cells) {
+        StringBuilder b = new StringBuilder();
+        for (int c = 0; c < cells.length; c++) {
+            int width = c < WIDTHS.length ? WIDTHS[c] : 0;
+            String pad = " ".repeat(Math.max(0, width - cells[c].length()));
+            boolean number = c >= 3 && c <= 5;
+            b.append(c == 0 ? "" : "  ").append(number ? pad + cells[c] : cells[c] + pad);
         }
+        out.println(b.toString().stripTrailing());
     }
 
     private static String ofCeiling(Roofline roofline, Result r) {
