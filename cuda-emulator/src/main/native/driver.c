@@ -17,6 +17,12 @@
  *   - TPK_EMU_TRACE=1 prints every call and every failure to stderr.
  *   - TPK_EMU_STATS=1 prints one line to stderr at process exit, `tpk-emulator: launches=N host-waits=M`: how
  *     often the process launched a kernel and how often the host waited for the device (see "counts" below).
+ *   - TPK_EMU_SKIP_KERNELS=1 makes cuLaunchKernel check its arguments as always (the function, the stream,
+ *     the launch shape and shared memory, kernelParams and no extra) and count the launch, then return CUDA_SUCCESS
+ *     without running the kernel: what it would write is left as it was, so results are meaningless. It is for
+ *     timing the host side alone (the caller's argument marshalling and driver calls, without the CPU running the
+ *     kernels), never for tests of results. Memory calls and copies still run. When set, the driver says so once
+ *     on stderr as it loads.
  *
  * Build (see test-driver.sh, which builds it with the stub device of the tests):
  *   gcc -std=c11 -O2 -fPIC -fvisibility=hidden -I/usr/local/cuda/include -c driver.c
@@ -64,6 +70,7 @@ CUresult CUDAAPI cuEventElapsedTime(float* pMilliseconds, CUevent hStart, CUeven
 
 static int g_trace;
 static int g_stats; /* TPK_EMU_STATS=1 */
+static int g_skip_kernels; /* TPK_EMU_SKIP_KERNELS=1 */
 
 /* ---- counts
  *
@@ -118,6 +125,12 @@ __attribute__((constructor)) static void read_environment(void) {
     g_trace = t != NULL && *t != '\0' && strcmp(t, "0") != 0;
     const char* s = getenv("TPK_EMU_STATS");
     g_stats = s != NULL && strcmp(s, "1") == 0;
+    const char* k = getenv("TPK_EMU_SKIP_KERNELS");
+    g_skip_kernels = k != NULL && strcmp(k, "1") == 0;
+    if (g_skip_kernels) { /* a run whose results are meaningless must not pass for a real one */
+        fputs("tpk-emulator: TPK_EMU_SKIP_KERNELS=1: launches are checked and counted, kernels are not run\n",
+              stderr);
+    }
 }
 
 __attribute__((format(printf, 1, 2))) static void trace(const char* fmt, ...) {
@@ -1146,7 +1159,8 @@ CUresult CUDAAPI cuFuncSetAttribute(CUfunction hfunc, CUfunction_attribute attri
     return ok ? CUDA_SUCCESS : fail("cuFuncSetAttribute", CUDA_ERROR_INVALID_VALUE);
 }
 
-/* Checks the launch shape as a GPU would (CUDA_ERROR_INVALID_VALUE), then runs the kernel to completion. */
+/* Checks the launch shape as a GPU would (CUDA_ERROR_INVALID_VALUE), then runs the kernel to completion (or, under
+ * TPK_EMU_SKIP_KERNELS=1, counts it without running it). */
 CUresult CUDAAPI cuLaunchKernel(CUfunction f, unsigned int gridDimX, unsigned int gridDimY, unsigned int gridDimZ,
                                 unsigned int blockDimX, unsigned int blockDimY, unsigned int blockDimZ,
                                 unsigned int sharedMemBytes, CUstream hStream, void** kernelParams, void** extra) {
@@ -1176,6 +1190,9 @@ CUresult CUDAAPI cuLaunchKernel(CUfunction f, unsigned int gridDimX, unsigned in
                   gridDimZ <= 65535;
     if (!block_ok || !grid_ok || sharedMemBytes > (unsigned)max_smem) {
         return fail("cuLaunchKernel", CUDA_ERROR_INVALID_VALUE);
+    }
+    if (g_skip_kernels) {
+        return count_launch(CUDA_SUCCESS);
     }
 
     unsigned grid[3] = {gridDimX, gridDimY, gridDimZ};

@@ -555,11 +555,14 @@ static void test_release(CUcontext ctx) {
     EXPECT(CUDA_ERROR_INVALID_CONTEXT, cuCtxSynchronize());
 }
 
-/* The counts of TPK_EMU_STATS=1: driver_test --counts SEQUENCE makes a known sequence of calls in a process of its
- * own (the driver reads the variable when it is loaded, and prints at exit) and exits 0 if every call did as
- * expected. Sequence "launches": 3 launches, 2 stream synchronizations and 1 synchronous copy, among calls that
- * do not count (a refused launch, a synchronization of a destroyed stream, an async copy and memset, a stream
- * query, an event record). Sequence "waits": one of each other host wait, and a refused synchronous copy. */
+/* The counts of TPK_EMU_STATS=1 and the launches of TPK_EMU_SKIP_KERNELS=1: driver_test --counts SEQUENCE makes a
+ * known sequence of calls in a process of its own (the driver reads the variables when it is loaded, and prints at
+ * exit) and exits 0 if every call did as expected. Sequence "launches": 3 launches, 2 stream synchronizations and
+ * 1 synchronous copy, among calls that do not count (a refused launch, a synchronization of a destroyed stream, an
+ * async copy and memset, a stream query, an event record). Sequence "waits": one of each other host wait, and a
+ * refused synchronous copy. Sequence "skip": one launch of the fill over zeroed memory, which the kernel fills
+ * unless TPK_EMU_SKIP_KERNELS is "1" (then it stays zero); counted either way, and refused as always where the
+ * launch is wrong. */
 static int run_counts_sequence(const char* sequence) {
     CUcontext ctx = NULL;
     CUmodule m = NULL;
@@ -597,6 +600,27 @@ static int run_counts_sequence(const char* sequence) {
         EXPECT(CUDA_SUCCESS, cuMemcpyDtoH(host, out, sizeof host));
         CHECK(host[0] == 1.5f && host[63] == 1.5f);
         EXPECT(CUDA_SUCCESS, cuModuleUnload(m));
+    } else if (strcmp(sequence, "skip") == 0) {
+        const char* skip = getenv("TPK_EMU_SKIP_KERNELS");
+        int skipped = skip != NULL && strcmp(skip, "1") == 0;
+        EXPECT(CUDA_SUCCESS, cuModuleLoadData(&m, PTX));
+        EXPECT(CUDA_SUCCESS, cuModuleGetFunction(&f, m, "tpk_test_fill"));
+        long long n = 64;
+        float value = 1.5f;
+        void* params[] = {&out, &n, &value};
+        EXPECT(CUDA_SUCCESS, cuMemsetD8(out, 0, sizeof host));
+        unsigned long long before = 0, after = 0;
+        tpk_emu_counts(&before, NULL);
+        EXPECT(CUDA_SUCCESS, cuLaunchKernel(f, 1, 1, 1, 64, 1, 1, 0, s, params, NULL));
+        EXPECT(CUDA_ERROR_INVALID_VALUE, cuLaunchKernel(f, 1, 1, 1, 2048, 1, 1, 0, s, params, NULL));
+        EXPECT(CUDA_ERROR_INVALID_VALUE, cuLaunchKernel(f, 1, 1, 1, 64, 1, 1, 49153, s, params, NULL));
+        EXPECT(CUDA_ERROR_INVALID_HANDLE, cuLaunchKernel((CUfunction)m, 1, 1, 1, 64, 1, 1, 0, s, params, NULL));
+        tpk_emu_counts(&after, NULL);
+        CHECK(after == before + 1);
+        EXPECT(CUDA_SUCCESS, cuMemcpyDtoH(host, out, sizeof host));
+        float expected = skipped ? 0.0f : 1.5f;
+        CHECK(host[0] == expected && host[63] == expected);
+        EXPECT(CUDA_SUCCESS, cuModuleUnload(m));
     } else if (strcmp(sequence, "waits") == 0) {
         EXPECT(CUDA_SUCCESS, cuEventRecord(e, s));
         EXPECT(CUDA_SUCCESS, cuEventSynchronize(e));
@@ -617,9 +641,18 @@ static int run_counts_sequence(const char* sequence) {
     return g_failed == 0 ? 0 : 1;
 }
 
-/* What driver_test --counts SEQUENCE writes to stderr, with TPK_EMU_STATS set to stats (or unset: NULL), and
- * whether it exited 0. */
-static int counts_run(const char* sequence, const char* stats, char* err, size_t cap) {
+/* Sets or (value NULL) unsets an environment variable. */
+static void set_or_unset(const char* name, const char* value) {
+    if (value != NULL) {
+        setenv(name, value, 1);
+    } else {
+        unsetenv(name);
+    }
+}
+
+/* What driver_test --counts SEQUENCE writes to stderr, with TPK_EMU_STATS set to stats and TPK_EMU_SKIP_KERNELS to
+ * skip (NULL: unset), and whether it exited 0. */
+static int counts_run(const char* sequence, const char* stats, const char* skip, char* err, size_t cap) {
     int fds[2];
     if (pipe(fds) != 0) {
         return 0;
@@ -630,11 +663,8 @@ static int counts_run(const char* sequence, const char* stats, char* err, size_t
         dup2(fds[1], STDERR_FILENO);
         close(fds[0]);
         close(fds[1]);
-        if (stats != NULL) {
-            setenv("TPK_EMU_STATS", stats, 1);
-        } else {
-            unsetenv("TPK_EMU_STATS");
-        }
+        set_or_unset("TPK_EMU_STATS", stats);
+        set_or_unset("TPK_EMU_SKIP_KERNELS", skip);
         unsetenv("TPK_EMU_TRACE");
         execl("/proc/self/exe", "driver_test", "--counts", sequence, (char*)NULL);
         _exit(127);
@@ -664,16 +694,31 @@ static const char* last_line(char* text) {
 
 static void test_counts(void) {
     char err[4096];
-    CHECK(counts_run("launches", "1", err, sizeof err));
+    CHECK(counts_run("launches", "1", NULL, err, sizeof err));
     CHECK(strcmp(err, "tpk-emulator: launches=3 host-waits=3\n") == 0); /* exactly one line, nothing else */
-    CHECK(counts_run("waits", "1", err, sizeof err));
+    CHECK(counts_run("waits", "1", NULL, err, sizeof err));
     CHECK(strstr(err, "cuMemcpyHtoD_v2 refused") != NULL);
     const char* last = last_line(err);
     CHECK(strcmp(last, "tpk-emulator: launches=0 host-waits=5") == 0);
     CHECK(strstr(err, "tpk-emulator:") == last); /* once */
     for (int i = 0; i < 3; i++) { /* unset, "0" and anything but "1": nothing */
         const char* stats = i == 0 ? NULL : i == 1 ? "0" : "yes";
-        CHECK(counts_run("launches", stats, err, sizeof err));
+        CHECK(counts_run("launches", stats, NULL, err, sizeof err));
+        CHECK(err[0] == '\0');
+    }
+}
+
+/* TPK_EMU_SKIP_KERNELS=1: a launch is counted and leaves memory as it was; unset or anything but "1", it runs. */
+static void test_skip_kernels(void) {
+    char err[4096];
+    CHECK(counts_run("skip", NULL, "1", err, sizeof err));
+    CHECK(strcmp(err, "tpk-emulator: TPK_EMU_SKIP_KERNELS=1: launches are checked and counted, kernels are not "
+                      "run\n") == 0);
+    CHECK(counts_run("skip", "1", "1", err, sizeof err));
+    CHECK(strcmp(last_line(err), "tpk-emulator: launches=1 host-waits=2") == 0);
+    for (int i = 0; i < 3; i++) {
+        const char* skip = i == 0 ? NULL : i == 1 ? "0" : "yes";
+        CHECK(counts_run("skip", NULL, skip, err, sizeof err));
         CHECK(err[0] == '\0');
     }
 }
@@ -683,6 +728,7 @@ int main(int argc, char** argv) {
         return run_counts_sequence(argv[2]);
     }
     test_counts();
+    test_skip_kernels();
     test_before_init();
     if (cuInit(0) != CUDA_SUCCESS) {
         fprintf(stderr, "FAILED: cuInit(0)\n");
