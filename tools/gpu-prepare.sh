@@ -2,7 +2,7 @@
 # tools/gpu-prepare.sh: builds .gpu-bundle/ (../shared/tools/gpu-bundle) and leaves out what the GPU host does not
 # need, so that it fits what a device call may carry (64 MiB with the working tree): the javadoc and sources
 # jars, and the shaded benchmarks jar (its classes are in the other jars; JMH runs from them by its main class).
-# Then, from the project root: run(command="bash tools/gpu-session.sh", carry=[".gpu-bundle"]).
+# Then, from the project root: run(command="OUT=$OUT bash tools/gpu-first.sh", carry=[".gpu-bundle"]) (DEVELOPERS.md).
 set -euo pipefail
 cd "$(git rev-parse --show-toplevel)"
 ../shared/tools/gpu-bundle "$@"
