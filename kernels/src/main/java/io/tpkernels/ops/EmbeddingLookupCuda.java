@@ -23,6 +23,16 @@ final class EmbeddingLookupCuda {
     private static final int BLOCKS_PER_SM = 2 * KernelConstants.EMBEDDING_MIN_BLOCKS_PER_SM;
     /** The word sizes, widest first: a row is copied in the widest that divides it and both pointers' alignment. */
     private static final int[] WORDS = {16, 8, 4, 2};
+    /** {@code tpk_embedding_w<word>} and {@code tpk_embedding_plain_w<word>} by word size, built once. */
+    private static final String[] MASKED = new String[17];
+    private static final String[] PLAIN = new String[17];
+
+    static {
+        for (int word : WORDS) {
+            MASKED[word] = "tpk_embedding_w" + word;
+            PLAIN[word] = "tpk_embedding_plain_w" + word;
+        }
+    }
 
     private EmbeddingLookupCuda() {
     }
@@ -32,7 +42,7 @@ final class EmbeddingLookupCuda {
                        ExecutionContext ctx) {
         int word = wordBytes(weight, out);
         // valid = 0 leaves a 1-byte buffer behind the weight: the kernel never reads it.
-        launch(ids, weight, out, vocabSize, ctx, "tpk_embedding_w" + word, flag -> KernelArgs.begin()
+        launch(ids, weight, out, vocabSize, ctx, MASKED[word], flag -> KernelArgs.begin()
                 .ptr(out.devicePointer()).ptr(weight.devicePointer()).ptr(ids.devicePointer()).i64(ids.dim(0))
                 .i64(start).i64(valid).i64(vocabSize).i64(rowBytes(weight) / word).ptr(flag.pointer()));
     }
@@ -41,7 +51,7 @@ final class EmbeddingLookupCuda {
     static void launchPlain(Tensor ids, Tensor weight, Tensor out, ExecutionContext ctx) {
         int word = wordBytes(weight, out);
         long vocabSize = weight.dim(0);
-        launch(ids, weight, out, vocabSize, ctx, "tpk_embedding_plain_w" + word, flag ->
+        launch(ids, weight, out, vocabSize, ctx, PLAIN[word], flag ->
                 KernelArgs.begin().ptr(out.devicePointer()).ptr(weight.devicePointer()).ptr(ids.devicePointer())
                         .i64(ids.dim(0)).i64(vocabSize).i64(rowBytes(weight) / word).ptr(flag.pointer()));
     }

@@ -149,6 +149,25 @@ final class GemmCuda {
         if (path == Path.MMA) {
             path = tensorCoreBody(ctx, in, out, k, r, epilogue, valid, s);
         }
+        Choice choice = choice(ctx, path, in, out);
+        if (!ctx.tuning().selfCheck()) {
+            return choice;
+        }
+        // A body that fails its self-check gives way to a simpler one: Hopper to mma.sync, tensor cores to SIMT.
+        while (choice.path() != Path.SIMT) {
+            Choice tried = choice;
+            Path simpler = tried.path() == Path.WGMMA || tried.path() == Path.WGMMA_PP ? Path.MMA : Path.SIMT;
+            String fallback = NAMES[simpler.ordinal()][in.ordinal()][out.ordinal()];
+            if (ctx.cudaDevice().kernelHealth().usable(tried.kernel().name(), fallback,
+                    checking -> SelfChecks.gemm(checking, tried, in, out))) {
+                break;
+            }
+            choice = choice(ctx, simpler, in, out);
+        }
+        return choice;
+    }
+
+    private static Choice choice(ExecutionContext ctx, Path path, DType in, DType out) {
         String module = path == Path.WGMMA || path == Path.WGMMA_PP ? Hopper.of(path).module() : KernelNames.MODULE_GEMM;
         return new Choice(path, ctx.kernel(module, NAMES[path.ordinal()][in.ordinal()][out.ordinal()]));
     }

@@ -114,10 +114,13 @@ final class LoraLinearCuda {
         long n = w.dim(0);
         boolean aligned = GemmCuda.aligned(w.devicePointer(), a.devicePointer(), b.devicePointer());
         if (LoraDecodeCuda.takesShape(in, t, k, r, aligned)) {
-            return Route.of(Way.DECODE, LoraDecodeCuda.kernel(ctx, in, out));
+            CudaKernel decode = LoraDecodeCuda.kernel(ctx, in, out);
+            if (passes(ctx, decode, in, out, 0)) {
+                return Route.of(Way.DECODE, decode);
+            }
         }
         CudaKernel onChip = GemmCuda.loraOnChipKernel(ctx, in, out, t, k, r, n, aligned);
-        if (onChip != null) {
+        if (onChip != null && passes(ctx, onChip, in, out, Math.toIntExact(r))) {
             return Route.of(Way.SHRINK_ON_CHIP, onChip);
         }
         DType mid = LoraLinear.intermediateDtype(in);
@@ -132,10 +135,26 @@ final class LoraLinearCuda {
             return Route.of(Way.STAGED, null);
         }
         if (LoraDecodeCuda.takes(x, w, a, b, ctx)) {
-            return Route.of(Way.DECODE, LoraDecodeCuda.kernel(ctx, x.dtype(), out.dtype()));
+            CudaKernel decode = LoraDecodeCuda.kernel(ctx, x.dtype(), out.dtype());
+            if (passes(ctx, decode, x.dtype(), out.dtype(), 0)) {
+                return Route.of(Way.DECODE, decode);
+            }
         }
         CudaKernel onChip = GemmCuda.loraOnChipKernel(x, w, a, b, out, ctx);
-        return onChip != null ? Route.of(Way.SHRINK_ON_CHIP, onChip) : Route.of(Way.SHRINK_SEPARATE, null);
+        return onChip != null && passes(ctx, onChip, x.dtype(), out.dtype(), Math.toIntExact(a.dim(0)))
+                ? Route.of(Way.SHRINK_ON_CHIP, onChip) : Route.of(Way.SHRINK_SEPARATE, null);
+    }
+
+    /**
+     * Whether the one-launch kernel {@code kernel} may run: the decode one ({@code onChipRank} 0), or the Hopper one
+     * with the shrink on chip, chosen for that rank. Always without self-checks, else once it has passed its own
+     * ({@link SelfChecks}); if it fails, the forward takes the shrink and the fused GEMM as two launches.
+     */
+    private static boolean passes(ExecutionContext ctx, CudaKernel kernel, DType in, DType out, int onChipRank) {
+        return !ctx.tuning().selfCheck() || ctx.cudaDevice().kernelHealth().usable(kernel.name(),
+                "the shrink and the fused GEMM as two launches", checking -> onChipRank == 0
+                        ? SelfChecks.loraDecode(checking, kernel, in, out)
+                        : SelfChecks.loraOnChip(checking, kernel, in, out, onChipRank));
     }
 
     private static boolean needsStaging(Tensor a, Tensor b) {

@@ -33,6 +33,7 @@ public final class CudaDevice {
     private final int maxSharedBytesPerBlock;
     private final ModuleCache modules;
     private final ErrorFlags errorFlags;
+    private final KernelHealth kernelHealth;
     /** {@link CudaStream#scratch()} by stream handle address. */
     private final ConcurrentHashMap<Long, DeviceBuffer> streamScratch = new ConcurrentHashMap<>();
 
@@ -50,6 +51,7 @@ public final class CudaDevice {
                 handle);
         this.modules = new ModuleCache(this);
         this.errorFlags = new ErrorFlags(this);
+        this.kernelHealth = new KernelHealth(this);
     }
 
     /** The number of CUDA devices visible, or 0 when the driver is not available. */
@@ -141,6 +143,11 @@ public final class CudaDevice {
     /** The PTX modules loaded on this device. */
     public ModuleCache modules() {
         return modules;
+    }
+
+    /** What this process knows of each hand-written kernel on this device (its self-check's verdict). */
+    public KernelHealth kernelHealth() {
+        return kernelHealth;
     }
 
     /** The pool of device-side error flags kernels report bad input through. */

@@ -3,6 +3,7 @@ package io.tpkernels.runtime;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
 
 /**
  * Counts the memory allocated on one thread while it is open: live and peak bytes per device. It answers
@@ -29,6 +30,22 @@ public final class MemoryMeter implements AutoCloseable {
         MemoryMeter m = new MemoryMeter(CURRENT.get());
         CURRENT.set(m);
         return m;
+    }
+
+    /**
+     * {@code work}'s result, with no meter open on this thread while it runs: what it allocates is charged to no
+     * one (a kernel's self-check, which belongs to the process, not to whatever was being loaded).
+     */
+    static <T> T uncharged(Supplier<T> work) {
+        MemoryMeter open = CURRENT.get();
+        CURRENT.remove();
+        try {
+            return work.get();
+        } finally {
+            if (open != null) {
+                CURRENT.set(open);
+            }
+        }
     }
 
     /** Bytes allocated while open and not yet freed, on {@code device}. */

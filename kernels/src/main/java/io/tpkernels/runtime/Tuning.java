@@ -17,9 +17,13 @@ import java.util.function.UnaryOperator;
  * @param collectiveChecks whether NCCL collectives first exchange what each rank passed (operation, dtype, shape) and
  *                         wait, so that a mismatch is an error naming both ranks instead of a hang or garbage; a
  *                         round trip per collective, so off by default, on in tests and for debugging
+ * @param selfCheck        whether each hand-written GEMM and LoRA kernel is checked against the CPU reference on a
+ *                         small shape the first time a context chooses it on a device, and replaced by a simpler
+ *                         body if it fails (a warning names both); on by default, off where the kernels themselves
+ *                         are being measured or checked ({@code tpk bench}, {@code tpk verify})
  */
 public record Tuning(HopperGemm hopperGemm, LoraShrink loraShrink, LmHeadBackend lmHeadBackend, PtxSource ptxSource,
-                     boolean collectiveChecks) {
+                     boolean collectiveChecks, boolean selfCheck) {
 
     /** The Hopper GEMM kernels, or none. */
     public enum HopperGemm {
@@ -70,9 +74,12 @@ public record Tuning(HopperGemm hopperGemm, LoraShrink loraShrink, LmHeadBackend
         Objects.requireNonNull(ptxSource, "ptxSource");
     }
 
-    /** The defaults: Hopper v1, LoRA shrink auto, hand-written LM head, packaged PTX, no collective checks. */
+    /**
+     * The defaults: Hopper v1, LoRA shrink auto, hand-written LM head, packaged PTX, no collective checks, kernels
+     * checked on first use.
+     */
     public static Tuning defaults() {
-        return new Tuning(HopperGemm.V1, LoraShrink.AUTO, LmHeadBackend.KERNEL, PtxSource.PACKAGED, false);
+        return new Tuning(HopperGemm.V1, LoraShrink.AUTO, LmHeadBackend.KERNEL, PtxSource.PACKAGED, false, true);
     }
 
     /**
@@ -80,7 +87,7 @@ public record Tuning(HopperGemm hopperGemm, LoraShrink loraShrink, LmHeadBackend
      * {@code pingpong}, {@code false} for none; {@code true} means v1), {@code tpk.lora.shrink} ({@code auto},
      * {@code on-chip}, {@code separate}), {@code tpk.lmhead.backend} ({@code kernel}, {@code cublas}, {@code auto}),
      * {@code tpk.ptx.source} ({@code packaged}, {@code nvrtc}), {@code tpk.collective.checks} ({@code true},
-     * {@code false}). Read once, by whoever builds a context.
+     * {@code false}), {@code tpk.selfcheck} ({@code true}, {@code false}). Read once, by whoever builds a context.
      *
      * @throws IllegalArgumentException naming the property and the values it takes, for a value it does not
      */
@@ -115,11 +122,16 @@ public record Tuning(HopperGemm hopperGemm, LoraShrink loraShrink, LmHeadBackend
                     case "nvrtc" -> PtxSource.NVRTC;
                     default -> null;
                 }, "packaged or nvrtc"),
-                parse(properties, "tpk.collective.checks", d.collectiveChecks(), v -> switch (v) {
-                    case "true" -> Boolean.TRUE;
-                    case "false" -> Boolean.FALSE;
-                    default -> null;
-                }, "true or false"));
+                parse(properties, "tpk.collective.checks", d.collectiveChecks(), Tuning::bool, "true or false"),
+                parse(properties, "tpk.selfcheck", d.selfCheck(), Tuning::bool, "true or false"));
+    }
+
+    private static Boolean bool(String v) {
+        return switch (v) {
+            case "true" -> Boolean.TRUE;
+            case "false" -> Boolean.FALSE;
+            default -> null;
+        };
     }
 
     private static <T> T parse(UnaryOperator<String> properties, String key, T fallback,
@@ -136,22 +148,26 @@ public record Tuning(HopperGemm hopperGemm, LoraShrink loraShrink, LmHeadBackend
     }
 
     public Tuning withHopperGemm(HopperGemm value) {
-        return new Tuning(value, loraShrink, lmHeadBackend, ptxSource, collectiveChecks);
+        return new Tuning(value, loraShrink, lmHeadBackend, ptxSource, collectiveChecks, selfCheck);
     }
 
     public Tuning withLoraShrink(LoraShrink value) {
-        return new Tuning(hopperGemm, value, lmHeadBackend, ptxSource, collectiveChecks);
+        return new Tuning(hopperGemm, value, lmHeadBackend, ptxSource, collectiveChecks, selfCheck);
     }
 
     public Tuning withLmHeadBackend(LmHeadBackend value) {
-        return new Tuning(hopperGemm, loraShrink, value, ptxSource, collectiveChecks);
+        return new Tuning(hopperGemm, loraShrink, value, ptxSource, collectiveChecks, selfCheck);
     }
 
     public Tuning withPtxSource(PtxSource value) {
-        return new Tuning(hopperGemm, loraShrink, lmHeadBackend, value, collectiveChecks);
+        return new Tuning(hopperGemm, loraShrink, lmHeadBackend, value, collectiveChecks, selfCheck);
     }
 
     public Tuning withCollectiveChecks(boolean value) {
-        return new Tuning(hopperGemm, loraShrink, lmHeadBackend, ptxSource, value);
+        return new Tuning(hopperGemm, loraShrink, lmHeadBackend, ptxSource, value, selfCheck);
+    }
+
+    public Tuning withSelfCheck(boolean value) {
+        return new Tuning(hopperGemm, loraShrink, lmHeadBackend, ptxSource, collectiveChecks, value);
     }
 }

@@ -110,12 +110,6 @@ class PlansCudaTest {
     }
 
     private static Tensor random(DType dtype, long seed, long... shape) {
-        long n = 1;
-        for (long d : shape) {
-            n *= d;
-        }
-        try (Tensor host = Tensor.ofFloats(dtype, RandomData.moderate(seed, Math.toIntExact(n)), shape)) {
-            return host.copyTo(GPU);
-        }
+        return RandomData.moderateOn(GPU, dtype, seed, shape);
     }
 }

@@ -24,14 +24,15 @@ class TuningTest {
         assertEquals(Tuning.LmHeadBackend.KERNEL, t.lmHeadBackend());
         assertEquals(Tuning.PtxSource.PACKAGED, t.ptxSource());
         assertEquals(false, t.collectiveChecks());
+        assertEquals(true, t.selfCheck());
     }
 
     @Test
     void eachPropertySetsItsChoiceWhateverItsCaseAndSpaces() {
         Tuning t = parse(Map.of("tpk.gemm.hopper", "PingPong", "tpk.lora.shrink", " on-chip", "tpk.lmhead.backend",
-                "cuBLAS", "tpk.ptx.source", "nvrtc", "tpk.collective.checks", "TRUE"));
+                "cuBLAS", "tpk.ptx.source", "nvrtc", "tpk.collective.checks", "TRUE", "tpk.selfcheck", "false"));
         assertEquals(new Tuning(Tuning.HopperGemm.PINGPONG, Tuning.LoraShrink.ON_CHIP, Tuning.LmHeadBackend.CUBLAS,
-                Tuning.PtxSource.NVRTC, true), t);
+                Tuning.PtxSource.NVRTC, true, false), t);
         assertEquals(Tuning.HopperGemm.OFF, parse(Map.of("tpk.gemm.hopper", "false")).hopperGemm());
         assertEquals(Tuning.HopperGemm.V1, parse(Map.of("tpk.gemm.hopper", "true")).hopperGemm());
         assertEquals(Tuning.LoraShrink.SEPARATE, parse(Map.of("tpk.lora.shrink", "separate")).loraShrink());
@@ -51,6 +52,8 @@ class TuningTest {
                 () -> parse(Map.of("tpk.ptx.source", "disk"))).getMessage());
         assertEquals("tpk.collective.checks=yes: expected true or false", assertThrows(IllegalArgumentException.class,
                 () -> parse(Map.of("tpk.collective.checks", "yes"))).getMessage());
+        assertEquals("tpk.selfcheck=maybe: expected true or false", assertThrows(IllegalArgumentException.class,
+                () -> parse(Map.of("tpk.selfcheck", "maybe"))).getMessage());
     }
 
     @Test
@@ -62,6 +65,8 @@ class TuningTest {
         assertEquals(Tuning.LmHeadBackend.AUTO, d.withLmHeadBackend(Tuning.LmHeadBackend.AUTO).lmHeadBackend());
         assertEquals(Tuning.PtxSource.NVRTC, d.withPtxSource(Tuning.PtxSource.NVRTC).ptxSource());
         assertEquals(true, d.withCollectiveChecks(true).collectiveChecks());
+        assertEquals(false, d.withSelfCheck(false).selfCheck());
+        assertEquals(d.hopperGemm(), d.withSelfCheck(false).hopperGemm());
     }
 
     @Test

@@ -1,5 +1,8 @@
 package io.tpkernels.testing;
 
+import io.tpkernels.runtime.DType;
+import io.tpkernels.runtime.Device;
+import io.tpkernels.runtime.Tensor;
 import java.util.SplittableRandom;
 
 /** Random test data: never zeros, with a spread of magnitudes and signs. */
@@ -48,5 +51,16 @@ public final class RandomData {
             out[i] = v;
         }
         return out;
+    }
+
+    /** A tensor of {@link #moderate} values of {@code dtype} (rounded to it) on {@code device}. */
+    public static Tensor moderateOn(Device device, DType dtype, long seed, long... shape) {
+        long n = 1;
+        for (long d : shape) {
+            n *= d;
+        }
+        try (Tensor host = Tensor.ofFloats(dtype, moderate(seed, Math.toIntExact(n)), shape)) {
+            return host.copyTo(device);
+        }
     }
 }

@@ -4,6 +4,7 @@ import io.tpkernels.ffm.cuda.CudaDriver;
 import io.tpkernels.runtime.CudaDevice;
 import io.tpkernels.runtime.Device;
 import io.tpkernels.runtime.ExecutionContext;
+import io.tpkernels.runtime.Tuning;
 
 /**
  * One {@code tpk bench} run's way of measuring: the backend and its device, the stream GPU work is queued on,
@@ -53,7 +54,8 @@ final class Bench implements AutoCloseable {
             throw new IllegalArgumentException("--backend cuda: " + why);
         }
         CudaDevice gpu = CudaDevice.of(0);
-        ExecutionContext exec = ExecutionContext.create(gpu.device());
+        // The kernels as they are: no self-check may swap a slow or broken one for another behind the numbers.
+        ExecutionContext exec = ExecutionContext.create(gpu.device(), Tuning.fromSystemProperties().withSelfCheck(false));
         return new Bench(backend, gpu, exec, new GpuStopwatch(exec.stream()), warmup, runs, quick);
     }
 
