@@ -5,23 +5,28 @@
 #   - PTX: compute_80 (generic, runs on sm_80 and newer) unless the file says otherwise with a line
 #       // tpk-arch: compute_90a          (Hopper-only instructions: wgmma, TMA, setmaxnreg)
 #     (several such lines give several PTX files);
-#   - ptxas: compute_80 PTX for sm_80 and sm_90, compute_90a PTX for sm_90a; registers and spills of every
-#     kernel go to REPORT, and a kernel that spills fails the build unless its file says
+#   - ptxas: compute_80 PTX for sm_80 and sm_90, compute_90a PTX for sm_90a; the machine code it produces is
+#     packaged (a device of those architectures then loads it without the driver compiling the PTX), and the
+#     registers and spills of every kernel go to REPORT, and a kernel that spills fails the build unless its file says
 #       // tpk-allow-spills: KERNEL_NAME
 #     as does a wgmma that ptxas serializes or a setmaxnreg it ignores;
 #   - the .entry names of each PTX must be exactly the kernels its file declares on its "// tpk-kernels:" lines
 #     (kernel-names.sh), the names the Java side gets as constants (generate-java.sh);
-# Output: OUT_DIR/tpkernels-ptx/NAME.ARCH.ptx, OUT_DIR/tpkernels-ptx/index.txt ("NAME ARCH" lines), and the
-# sources (for NVRTC) in OUT_DIR/tpkernels-cu/. Without nvcc (or with TPK_NVCC=none) it copies the sources, says so once, and
-# succeeds: the runtime then compiles the sources with NVRTC.
+# Output: OUT_DIR/tpkernels-ptx/NAME.ARCH.ptx, OUT_DIR/tpkernels-ptx/index.txt ("NAME ARCH" lines),
+# OUT_DIR/tpkernels-cubin/NAME.SM.cubin, OUT_DIR/tpkernels-cubin/index.txt ("NAME SM" lines: sm_80, sm_90, sm_90a),
+# and the sources (for NVRTC) in OUT_DIR/tpkernels-cu/. Without nvcc (or with TPK_NVCC=none) it copies the
+# sources, says so once, and succeeds with empty indexes: the runtime then compiles the sources with NVRTC.
 set -euo pipefail
 src=$1 out=$2 report=$3
 . "$(dirname "$0")/kernel-names.sh"
-mkdir -p "$out/tpkernels-ptx" "$out/tpkernels-cu" "$(dirname "$report")"
+mkdir -p "$out/tpkernels-ptx" "$out/tpkernels-cubin" "$out/tpkernels-cu" "$(dirname "$report")"
 cp "$src"/*.cu "$out/tpkernels-cu/"
 ls "$src"/*.cuh >/dev/null 2>&1 && cp "$src"/*.cuh "$out/tpkernels-cu/"
 (cd "$src" && ls *.cu *.cuh 2>/dev/null || true) > "$out/tpkernels-cu/index.txt"
 : > "$out/tpkernels-ptx/index.txt"
+: > "$out/tpkernels-cubin/index.txt"
+# Stale code from an earlier build with other targets must not be packaged.
+rm -f "$out/tpkernels-ptx/"*.ptx "$out/tpkernels-cubin/"*.cubin
 
 # TPK_NVCC picks the compiler (a path), or "none" to build no PTX; otherwise PATH, CUDA_HOME, /usr/local/cuda.
 nvcc=""
@@ -64,7 +69,9 @@ for cu in "$src"/*.cu; do
       *) sms="sm_${arch#compute_}" ;;
     esac
     for sm in $sms; do
-      log=$("$ptxas" -arch="$sm" -v "$ptx" -o /dev/null 2>&1)
+      cubin="$out/tpkernels-cubin/$name.$sm.cubin"
+      log=$("$ptxas" -arch="$sm" -v "$ptx" -o "$cubin" 2>&1) || { echo "$log" >&2; exit 1; }
+      echo "$name $sm" >> "$out/tpkernels-cubin/index.txt"
       echo "## $name.$arch.ptx on $sm" >> "$report"
       echo "$log" | grep -E 'Compiling entry|registers|spill|Performance Loss|C7508|C751[79]' >> "$report"
       # ptxas serializes wgmma it cannot pipeline ("Potential Performance Loss: wgmma.mma_async instructions are
@@ -90,4 +97,4 @@ for cu in "$src"/*.cu; do
   done
 done
 [ $failed = 0 ] || exit 1
-echo "[tpk] PTX built for $(wc -l < "$out/tpkernels-ptx/index.txt") kernel file(s); report in $report"
+echo "[tpk] PTX built for $(wc -l < "$out/tpkernels-ptx/index.txt") kernel file(s), $(wc -l < "$out/tpkernels-cubin/index.txt") cubin(s); report in $report"

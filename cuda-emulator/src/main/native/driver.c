@@ -991,12 +991,19 @@ CUresult CUDAAPI cuModuleLoadData(CUmodule* module, const void* image) {
         return fail("cuModuleLoadData", CUDA_ERROR_INVALID_VALUE);
     }
     /* Binary images (a cubin is ELF; a fatbin starts 50 ed 55 ba) are not NUL-terminated text: do not scan them.
-     * Byte by byte, so that a short text stops at its NUL. */
+     * The emulated GPU runs no machine code, so a cubin is refused as a GPU refuses one built for another
+     * architecture, and the caller goes on to the PTX; a fatbin likewise (the emulator reads no PTX inside one).
+     * Byte by byte, so that a short text stops at its NUL: the 8 identification bytes of a CUDA ELF (64-bit,
+     * little-endian, OS/ABI 0x33 or 0x41) hold no NUL, and only after them is the rest of a header read. */
     const unsigned char* b = image;
-    if ((b[0] == 0x7f && b[1] == 'E' && b[2] == 'L' && b[3] == 'F') ||
-        (b[0] == 0x50 && b[1] == 0xed && b[2] == 0x55 && b[3] == 0xba)) {
-        trace("  a cubin or fatbin: the emulator reads only PTX");
-        return fail("cuModuleLoadData", CUDA_ERROR_INVALID_IMAGE);
+    if (b[0] == 0x7f && b[1] == 'E' && b[2] == 'L' && b[3] == 'F') {
+        int cuda_elf = b[4] == 2 && b[5] == 1 && b[6] == 1 && b[7] != 0 && b[18] == 190 && b[19] == 0; /* EM_CUDA */
+        trace(cuda_elf ? "  a cubin: the emulated GPU runs no machine code" : "  an ELF image that is no cubin");
+        return fail("cuModuleLoadData", cuda_elf ? CUDA_ERROR_NO_BINARY_FOR_GPU : CUDA_ERROR_INVALID_IMAGE);
+    }
+    if (b[0] == 0x50 && b[1] == 0xed && b[2] == 0x55 && b[3] == 0xba) {
+        trace("  a fatbin: the emulator reads only PTX text");
+        return fail("cuModuleLoadData", CUDA_ERROR_NO_BINARY_FOR_GPU);
     }
     char** entries = NULL;
     int count = 0, version = 0;

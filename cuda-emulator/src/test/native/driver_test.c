@@ -366,6 +366,14 @@ static void test_modules_and_launches(void) {
     EXPECT(CUDA_ERROR_INVALID_PTX, cuModuleLoadData(&other, ".version 9.0\n.target sm_100a\n"));
     EXPECT(CUDA_ERROR_INVALID_PTX, cuModuleLoadData(&other, ".version 9.0\n.target sm_80a\n"));
     EXPECT(CUDA_ERROR_INVALID_IMAGE, cuModuleLoadData(&other, "\177ELF\2\1\1"));
+    /* An ELF header as ptxas writes one (EM_CUDA): refused as machine code for another GPU; another machine's ELF
+     * is no module at all. */
+    unsigned char elf[64] = {0x7f, 'E', 'L', 'F', 2, 1, 1, 0x41, 8, [16] = 2, [18] = 190};
+    EXPECT(CUDA_ERROR_NO_BINARY_FOR_GPU, cuModuleLoadData(&other, elf));
+    elf[18] = 62; /* EM_X86_64 */
+    EXPECT(CUDA_ERROR_INVALID_IMAGE, cuModuleLoadData(&other, elf));
+    const unsigned char fatbin[16] = {0x50, 0xed, 0x55, 0xba, 1, 0, 0x10, 0};
+    EXPECT(CUDA_ERROR_NO_BINARY_FOR_GPU, cuModuleLoadData(&other, fatbin));
     EXPECT(CUDA_ERROR_INVALID_IMAGE, cuModuleLoadData(&other, "not ptx"));
     EXPECT(CUDA_ERROR_INVALID_IMAGE, cuModuleLoadData(&other, ""));
 

@@ -5,8 +5,15 @@ import io.tpkernels.ffm.LibraryName;
 import io.tpkernels.ffm.NativeLibrary;
 import io.tpkernels.ffm.cuda.CudaDriver;
 import io.tpkernels.runtime.CudaDevice;
+import io.tpkernels.runtime.PtxLibrary;
+import io.tpkernels.runtime.Tuning;
 import java.io.PrintWriter;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.stream.Collectors;
 import picocli.CommandLine.Command;
 import picocli.CommandLine;
 
@@ -65,10 +72,38 @@ final class InfoCommand implements Runnable {
                 out.printf("  %-12s %s, compute capability %d.%d, %s, %d multiprocessors%n", "cuda:" + i, d.name(),
                         d.computeCapabilityMajor(), d.computeCapabilityMinor(), gib(d.totalMemory()),
                         d.multiprocessors());
+                out.printf("  %-12s %s%n", "", "kernels tried first from " + firstChoices(d.computeCapability()));
             } catch (RuntimeException e) {
                 out.printf("  %-12s cannot be opened: %s%n", "cuda:" + i, e.getMessage());
             }
         }
+    }
+
+    /**
+     * The code each kernel module tries first on a device of compute capability {@code cc}, under
+     * {@code -Dtpk.ptx.source}: modules grouped by that choice. Read from the packaged index, so nothing is loaded or
+     * compiled; code the driver refuses falls through to the next choice when a module is loaded.
+     */
+    private static String firstChoices(int cc) {
+        Tuning.PtxSource source;
+        try {
+            source = Tuning.fromSystemProperties().ptxSource();
+        } catch (IllegalArgumentException e) {
+            return "? (" + e.getMessage() + ")";
+        }
+        PtxLibrary library = PtxLibrary.packaged();
+        Map<String, List<String>> modules = new TreeMap<>();
+        for (String module : library.modules()) {
+            List<PtxLibrary.Choice> choices = library.choices(module, cc, source);
+            String first = choices.isEmpty() ? "no code for this architecture" : switch (choices.get(0).form()) {
+                case CUBIN -> choices.get(0).arch() + " cubin";
+                case PTX -> choices.get(0).arch() + " PTX";
+                case NVRTC -> "NVRTC for " + choices.get(0).arch();
+            };
+            modules.computeIfAbsent(first, k -> new ArrayList<>()).add(module);
+        }
+        return modules.entrySet().stream().map(e -> e.getKey() + " (" + String.join(" ", e.getValue()) + ")")
+                .collect(Collectors.joining("; "));
     }
 
     private static String gib(long bytes) {

@@ -4,8 +4,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tpkernels.ffm.cuda.CudaDriver;
+import io.tpkernels.runtime.CudaDevice;
+import io.tpkernels.runtime.PtxLibrary;
+import io.tpkernels.runtime.Tuning;
+import io.tpkernels.testing.GpuTest;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
 
@@ -32,6 +37,21 @@ class InfoCommandTest {
         } else {
             assertTrue(out.contains("no GPU was found"), out);
         }
+    }
+
+    @Test
+    @GpuTest
+    void eachDeviceSaysWhichCodeItsKernelsTryFirst() {
+        String out = run("info");
+        int cc = CudaDevice.of(0).computeCapability();
+        PtxLibrary.Choice cast = PtxLibrary.packaged().choices("cast", cc, Tuning.PtxSource.PACKAGED).get(0);
+        String expected = switch (cast.form()) {
+            case CUBIN -> cast.arch() + " cubin (";
+            case PTX -> cast.arch() + " PTX (";
+            case NVRTC -> "NVRTC for " + cast.arch() + " (";
+        };
+        Pattern line = Pattern.compile("kernels tried first from .*" + Pattern.quote(expected) + "[a-z0-9_ ]*\\bcast\\b");
+        assertTrue(line.matcher(out).find(), "cast from " + expected + " in:\n" + out);
     }
 
     @Test

@@ -98,11 +98,11 @@ public final class JcudaDevice {
     }
 
     private CUmodule module(String module) {
-        return modules.computeIfAbsent(module, m -> cuda.modules().loadWith(m, ptxSource, (choice, ptx) -> {
+        return modules.computeIfAbsent(module, m -> cuda.modules().loadWith(m, ptxSource, (choice, image) -> {
             CUmodule loaded = new CUmodule();
             makeCurrent();
-            // JCuda appends the NUL the driver reads PTX up to.
-            check(JCudaDriver.cuModuleLoadData(loaded, ptx), "cuModuleLoadData(" + choice + ")");
+            // A cubin, or PTX already ending in the NUL the driver reads it up to: passed as it is.
+            check(JCudaDriver.cuModuleLoadData(loaded, image), "cuModuleLoadData(" + choice + ")");
             return loaded;
         }));
     }

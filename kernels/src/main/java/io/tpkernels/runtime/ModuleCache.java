@@ -5,7 +5,10 @@ import io.tpkernels.ffm.cuda.CudaException;
 import io.tpkernels.ffm.nvrtc.Nvrtc;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
@@ -13,18 +16,20 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
- * The PTX modules loaded into one device's context, each loaded once however many threads ask at once, and
+ * The kernel modules loaded into one device's context, each loaded once however many threads ask at once, and
  * their kernels, each looked up once.
  *
- * <p>Which code is loaded: the choices of {@link PtxLibrary#choices}, tried in order. A packaged PTX that the
- * driver rejects (PTX from CUDA 13 is ISA 9.0 and needs a driver of 580 or newer) falls through to the
- * next choice and finally to compiling the packaged source with NVRTC for this device.
- * {@link Tuning.PtxSource#NVRTC} skips the packaged PTX (each source is cached apart). Another binding of the driver in the process
- * (JCuda, in {@code tpkernels-jcuda}) loads the same code the same way through {@link #loadWith}.
+ * <p>Which code is loaded: the choices of {@link PtxLibrary#choices}, tried in order: the packaged machine code
+ * (cubin) built for this device's architecture, which the driver loads without compiling, then the packaged PTX,
+ * which the driver compiles, then the packaged source compiled with NVRTC for this device. Code that the driver
+ * rejects (a cubin for another GPU, PTX from CUDA 13, which is ISA 9.0 and needs a driver of 580 or newer) falls
+ * through to the next choice. {@link Tuning.PtxSource#PTX} skips the cubins and {@link Tuning.PtxSource#NVRTC} all
+ * packaged code (each source is cached apart). Another binding of the driver in the process (JCuda, in
+ * {@code tpkernels-jcuda}) loads the same code the same way through {@link #loadWith}.
  */
 public final class ModuleCache {
-    /** Driver statuses that mean "this PTX cannot be used here, try another": the others are real errors. */
-    private static final List<String> REJECTED_PTX = List.of("CUDA_ERROR_UNSUPPORTED_PTX_VERSION",
+    /** Driver statuses that mean "this code cannot be used here, try another": the others are real errors. */
+    private static final List<String> REJECTED_CODE = List.of("CUDA_ERROR_UNSUPPORTED_PTX_VERSION",
             "CUDA_ERROR_INVALID_PTX", "CUDA_ERROR_NO_BINARY_FOR_GPU", "CUDA_ERROR_INVALID_IMAGE",
             "CUDA_ERROR_JIT_COMPILER_NOT_FOUND");
 
@@ -32,14 +37,15 @@ public final class ModuleCache {
     public record Loaded(String name, PtxLibrary.Choice source, MemorySegment module) {
     }
 
-    /** Loads PTX text into this device's context through some binding of the driver. */
+    /** Loads a module image into this device's context through some binding of the driver. */
     @FunctionalInterface
-    public interface PtxLoader<M> {
+    public interface ImageLoader<M> {
         /**
-         * The loaded module; a {@link CudaException} when the driver refuses the code, and when its status says the
-         * PTX is unusable here (too new an ISA, say), the next choice is tried.
+         * The module loaded from {@code image}, the bytes {@code cuModuleLoadData} reads: a cubin, or PTX text
+         * ending in a NUL. A {@link CudaException} when the driver refuses the code; when its status says the code
+         * is unusable here (a cubin for another GPU, too new a PTX ISA), the next choice is tried.
          */
-        M load(PtxLibrary.Choice choice, String ptx);
+        M load(PtxLibrary.Choice choice, byte[] image);
     }
 
     private final CudaDevice device;
@@ -57,7 +63,7 @@ public final class ModuleCache {
         this.library = PtxLibrary.packaged();
     }
 
-    /** The kernel {@code kernel} of module {@code module} ({@code cast.cu} is module {@code cast}), packaged PTX first. */
+    /** The kernel {@code kernel} of module {@code module} ({@code cast.cu} is module {@code cast}), packaged code first. */
     public CudaKernel kernel(String module, String kernel) {
         return kernel(module, kernel, Tuning.PtxSource.PACKAGED);
     }
@@ -80,7 +86,11 @@ public final class ModuleCache {
     }
 
     private static String key(Tuning.PtxSource source, String module) {
-        return source == Tuning.PtxSource.NVRTC ? "nvrtc:" + module : module;
+        return switch (source) {
+            case PACKAGED -> module;
+            case PTX -> "ptx:" + module;
+            case NVRTC -> "nvrtc:" + module;
+        };
     }
 
     /**
@@ -96,8 +106,8 @@ public final class ModuleCache {
         try {
             return Optional.of(kernel(module, kernel, source));
         } catch (IllegalStateException e) {
-            if (unavailable.putIfAbsent(key, e.getMessage()) == null && !library.choices(module,
-                    device.computeCapability(), source == Tuning.PtxSource.NVRTC).isEmpty()) {
+            if (unavailable.putIfAbsent(key, e.getMessage()) == null
+                    && !library.choices(module, device.computeCapability(), source).isEmpty()) {
                 System.getLogger("io.tpkernels.runtime").log(System.Logger.Level.WARNING, "kernel module " + module
                         + " could not be loaded, its kernels are not used on " + device + ": " + e.getMessage());
             }
@@ -105,7 +115,7 @@ public final class ModuleCache {
         }
     }
 
-    /** The module from packaged PTX first, loaded on first request. */
+    /** The module from packaged code first, loaded on first request. */
     public Loaded module(String module) {
         return module(module, Tuning.PtxSource.PACKAGED);
     }
@@ -113,7 +123,7 @@ public final class ModuleCache {
     /** The module from the code {@code source} names, loaded on first request. */
     public Loaded module(String module, Tuning.PtxSource source) {
         return modules.computeIfAbsent(key(source, module), k -> {
-            Loaded loaded = load(module, source == Tuning.PtxSource.NVRTC, this::loadHere);
+            Loaded loaded = load(module, source, this::loadHere);
             loads.computeIfAbsent(module, n -> new AtomicInteger()).incrementAndGet();
             return loaded;
         });
@@ -124,13 +134,13 @@ public final class ModuleCache {
      * order; the caller owns (unloads) what it returns. For other bindings of the driver, so that they run exactly
      * the code this library runs.
      */
-    public <M> M loadWith(String module, Tuning.PtxSource source, PtxLoader<M> loader) {
-        return load(module, source == Tuning.PtxSource.NVRTC, loader);
+    public <M> M loadWith(String module, Tuning.PtxSource source, ImageLoader<M> loader) {
+        return load(module, source, loader);
     }
 
     /** Loads {@code module} afresh, outside the cache (the caller unloads it); for tests of each path. */
-    Loaded loadUncached(String module, boolean nvrtcOnly) {
-        return load(module, nvrtcOnly, this::loadHere);
+    Loaded loadUncached(String module, Tuning.PtxSource source) {
+        return load(module, source, this::loadHere);
     }
 
     /** A kernel of a module loaded by {@link #loadUncached}. */
@@ -145,18 +155,30 @@ public final class ModuleCache {
         return n == null ? 0 : n.get();
     }
 
-    private Loaded loadHere(PtxLibrary.Choice choice, String ptx) {
+    /** Loads {@code image} into this device's context, for the choice it came from. */
+    Loaded loadHere(PtxLibrary.Choice choice, byte[] image) {
         try (Arena arena = Arena.ofConfined()) {
-            return new Loaded(choice.module(), choice, CudaDriver.moduleLoadData(arena.allocateFrom(ptx)));
+            // Aligned as a linker would place an ELF image: the driver reads the cubin's 64-bit header fields in place.
+            MemorySegment copy = arena.allocate(image.length, 16);
+            MemorySegment.copy(image, 0, copy, ValueLayout.JAVA_BYTE, 0, image.length);
+            return new Loaded(choice.module(), choice, CudaDriver.moduleLoadData(copy));
         }
     }
 
-    private <M> M load(String module, boolean nvrtcOnly, PtxLoader<M> loader) {
+    /** PTX text as the driver reads it: UTF-8 up to a NUL. */
+    private static byte[] ptxImage(String ptx) {
+        byte[] text = ptx.getBytes(StandardCharsets.UTF_8);
+        return Arrays.copyOf(text, text.length + 1);
+    }
+
+    private <M> M load(String module, Tuning.PtxSource source, ImageLoader<M> loader) {
         List<String> failures = new ArrayList<>();
         device.makeCurrent();
-        for (PtxLibrary.Choice choice : library.choices(module, device.computeCapability(), nvrtcOnly)) {
-            String ptx;
-            if (choice.nvrtc()) {
+        for (PtxLibrary.Choice choice : library.choices(module, device.computeCapability(), source)) {
+            byte[] image;
+            if (choice.form() == PtxLibrary.Form.CUBIN) {
+                image = library.cubin(module, choice.arch());
+            } else if (choice.nvrtc()) {
                 if (!library.hasSource(module)) {
                     failures.add(choice + ": the source is not packaged");
                     continue;
@@ -165,15 +187,15 @@ public final class ModuleCache {
                     failures.add(choice + ": " + Nvrtc.library().reason().orElse("NVRTC is not available"));
                     continue;
                 }
-                ptx = Nvrtc.compile(library.source(module), module + ".cu", library.headers(),
-                        List.of("--gpu-architecture=" + choice.arch(), "--std=c++17", "-lineinfo"));
+                image = ptxImage(Nvrtc.compile(library.source(module), module + ".cu", library.headers(),
+                        List.of("--gpu-architecture=" + choice.arch(), "--std=c++17", "-lineinfo")));
             } else {
-                ptx = library.ptx(module, choice.arch());
+                image = ptxImage(library.ptx(module, choice.arch()));
             }
             try {
-                return loader.load(choice, ptx);
+                return loader.load(choice, image);
             } catch (CudaException e) {
-                if (!REJECTED_PTX.contains(e.statusName())) {
+                if (!REJECTED_CODE.contains(e.statusName())) {
                     throw e;
                 }
                 failures.add(choice + ": " + e.getMessage());

@@ -13,27 +13,51 @@ import java.util.Optional;
 
 /**
  * The kernels packaged by {@code tpkernels-cuda-src}: PTX per kernel file and target architecture
- * ({@code tpkernels-ptx/NAME.ARCH.ptx}, listed in {@code tpkernels-ptx/index.txt}) and the {@code .cu} sources
- * ({@code tpkernels-cu/}) for NVRTC.
+ * ({@code tpkernels-ptx/NAME.ARCH.ptx}, listed in {@code tpkernels-ptx/index.txt}), the machine code {@code ptxas}
+ * built from it ({@code tpkernels-cubin/NAME.SM.cubin}, listed in {@code tpkernels-cubin/index.txt}) and the
+ * {@code .cu} sources ({@code tpkernels-cu/}) for NVRTC.
  */
 public final class PtxLibrary {
 
-    /** One way to get a module's code for a device: a packaged PTX for {@code arch}, or NVRTC. */
-    public record Choice(String module, String arch, boolean nvrtc) {
+    /** The form of a module's code: what the driver is given, or what compiles it first. */
+    public enum Form {
+        /** Machine code for one SASS target ({@code sm_90}): the driver loads it without compiling. */
+        CUBIN,
+        /** PTX for a virtual architecture ({@code compute_80}): the driver compiles it for the device. */
+        PTX,
+        /** The source, compiled to PTX by NVRTC for this device, then by the driver. */
+        NVRTC
+    }
+
+    /** One way to get a module's code for a device: a packaged cubin or PTX for {@code arch}, or NVRTC. */
+    public record Choice(String module, String arch, Form form) {
+        /** Whether NVRTC compiles this choice's code. */
+        public boolean nvrtc() {
+            return form == Form.NVRTC;
+        }
+
         @Override
         public String toString() {
-            return nvrtc ? module + ".cu via NVRTC for " + arch : module + "." + arch + ".ptx";
+            return switch (form) {
+                case CUBIN -> module + "." + arch + ".cubin";
+                case PTX -> module + "." + arch + ".ptx";
+                case NVRTC -> module + ".cu via NVRTC for " + arch;
+            };
         }
     }
 
     private static final String PTX_DIR = "tpkernels-ptx/";
+    private static final String CUBIN_DIR = "tpkernels-cubin/";
     private static final String CU_DIR = "tpkernels-cu/";
 
     private final Map<String, List<String>> archsByModule;
+    private final Map<String, List<String>> cubinsByModule;
     private final List<String> sourceFiles;
 
-    private PtxLibrary(Map<String, List<String>> archsByModule, List<String> sourceFiles) {
+    private PtxLibrary(Map<String, List<String>> archsByModule, Map<String, List<String>> cubinsByModule,
+                       List<String> sourceFiles) {
         this.archsByModule = archsByModule;
+        this.cubinsByModule = cubinsByModule;
         this.sourceFiles = sourceFiles;
     }
 
@@ -47,25 +71,45 @@ public final class PtxLibrary {
     }
 
     private static PtxLibrary load() {
-        Map<String, List<String>> archs = new LinkedHashMap<>();
-        for (String line : lines(PTX_DIR + "index.txt")) {
-            String[] parts = line.strip().split("\\s+");
-            if (parts.length == 2) {
-                archs.computeIfAbsent(parts[0], k -> new ArrayList<>()).add(parts[1]);
-            }
-        }
         List<String> sources = lines(CU_DIR + "index.txt").stream().map(String::strip).filter(s -> !s.isEmpty()).toList();
-        return new PtxLibrary(archs, sources);
+        return new PtxLibrary(index(PTX_DIR), index(CUBIN_DIR), sources);
     }
 
-    /** A library with the given PTX index and no resources behind it (for tests of {@link #choices}). */
+    /** The {@code index.txt} of {@code dir}: its "NAME TARGET" lines as targets by module. */
+    private static Map<String, List<String>> index(String dir) {
+        Map<String, List<String>> targets = new LinkedHashMap<>();
+        for (String line : lines(dir + "index.txt")) {
+            String[] parts = line.strip().split("\\s+");
+            if (parts.length == 2) {
+                targets.computeIfAbsent(parts[0], k -> new ArrayList<>()).add(parts[1]);
+            }
+        }
+        return targets;
+    }
+
+    /** A library with the given PTX index, no cubins and no resources behind it (for tests of {@link #choices}). */
     static PtxLibrary ofIndex(Map<String, List<String>> archsByModule) {
-        return new PtxLibrary(Map.copyOf(archsByModule), List.of());
+        return ofIndex(archsByModule, Map.of());
+    }
+
+    /** A library with the given PTX and cubin indexes and no resources behind it (for tests of {@link #choices}). */
+    static PtxLibrary ofIndex(Map<String, List<String>> archsByModule, Map<String, List<String>> cubinsByModule) {
+        return new PtxLibrary(Map.copyOf(archsByModule), Map.copyOf(cubinsByModule), List.of());
     }
 
     /** The architectures packaged as PTX for {@code module} ({@code compute_80}, {@code compute_90a}). */
     public List<String> archs(String module) {
         return archsByModule.getOrDefault(module, List.of());
+    }
+
+    /** The SASS targets packaged as cubins for {@code module} ({@code sm_80}, {@code sm_90}, {@code sm_90a}). */
+    public List<String> cubins(String module) {
+        return cubinsByModule.getOrDefault(module, List.of());
+    }
+
+    /** The packaged kernel modules, one per {@code .cu} file, in the order of its index. */
+    public List<String> modules() {
+        return sourceFiles.stream().filter(f -> f.endsWith(".cu")).map(f -> f.substring(0, f.length() - 3)).toList();
     }
 
     /** Whether the source of {@code module} is packaged. */
@@ -75,29 +119,60 @@ public final class PtxLibrary {
 
     /**
      * The ways to obtain {@code module} for a device of compute capability {@code cc} ({@code 10·major+minor}),
-     * best first: the PTX specific to exactly this architecture ({@code compute_90a} on sm_90), then generic PTX
-     * for the newest architecture not above {@code cc}, then the source through NVRTC for {@code compute_cc}.
-     * PTX for an architecture above the device is never chosen. With {@code nvrtcOnly}, only the last.
+     * best first:
+     * <ol>
+     * <li>the cubins this device can run ({@link #runsCubin}): the one specific to exactly this architecture
+     * ({@code sm_90a} on 9.0), then generic ones of its major version, the newest first ({@code sm_80} on 8.6);
+     * <li>the PTX specific to exactly this architecture ({@code compute_90a} on 9.0), then generic PTX for the
+     * newest architecture not above {@code cc} ({@code compute_80} on 12.0);
+     * <li>the source through NVRTC for {@code compute_cc}.
+     * </ol>
+     * Code for an architecture above the device is never chosen. {@link Tuning.PtxSource#PTX} leaves out the
+     * cubins, {@link Tuning.PtxSource#NVRTC} all but the last.
      *
      * <p>A module built only for architecture-specific targets (its source says {@code // tpk-arch: compute_90a};
      * Hopper's wgmma and setmaxnreg exist nowhere else) has no choice at all on other devices, and NVRTC compiles
      * it for {@code compute_cc} with the {@code a} suffix.
      */
-    public List<Choice> choices(String module, int cc, boolean nvrtcOnly) {
+    public List<Choice> choices(String module, int cc, Tuning.PtxSource source) {
         List<Choice> out = new ArrayList<>();
-        if (!nvrtcOnly) {
+        if (source == Tuning.PtxSource.PACKAGED) {
+            cubins(module).stream()
+                    .filter(sm -> runsCubin(sm, cc))
+                    .sorted(specificFirstThenNewest())
+                    .forEach(sm -> out.add(new Choice(module, sm, Form.CUBIN)));
+        }
+        if (source != Tuning.PtxSource.NVRTC) {
             archs(module).stream()
                     .filter(a -> isUsableOn(a, cc))
-                    .sorted(Comparator.comparing((String a) -> !a.endsWith("a")).thenComparing(a -> -archNumber(a)))
-                    .forEach(a -> out.add(new Choice(module, a, false)));
+                    .sorted(specificFirstThenNewest())
+                    .forEach(a -> out.add(new Choice(module, a, Form.PTX)));
         }
         List<String> specific = archSpecificTargets(module);
         if (specific.isEmpty()) {
-            out.add(new Choice(module, "compute_" + cc, true));
+            out.add(new Choice(module, "compute_" + cc, Form.NVRTC));
         } else if (specific.stream().anyMatch(a -> archNumber(a) == cc)) {
-            out.add(new Choice(module, "compute_" + cc + "a", true));
+            out.add(new Choice(module, "compute_" + cc + "a", Form.NVRTC));
         }
         return out;
+    }
+
+    private static Comparator<String> specificFirstThenNewest() {
+        return Comparator.comparing((String a) -> !a.endsWith("a")).thenComparing(a -> -archNumber(a));
+    }
+
+    /**
+     * Whether machine code for the SASS target {@code sm} ({@code sm_80}, {@code sm_90a}) runs on a device of compute
+     * capability {@code cc}. SASS is binary compatible only within one major version and only forward: sm_80 code
+     * runs on 8.0, 8.6 and 8.9, never on 9.0 or 12.0, and sm_86 code not on 8.0. Architecture-specific code
+     * ({@code sm_90a}) runs on exactly its architecture; a target with another suffix is never taken.
+     */
+    static boolean runsCubin(String sm, int cc) {
+        if (!sm.matches("sm_[0-9]+a?")) {
+            return false;
+        }
+        int n = archNumber(sm);
+        return sm.endsWith("a") ? n == cc : n / 10 == cc / 10 && n <= cc;
     }
 
     /**
@@ -137,6 +212,12 @@ public final class PtxLibrary {
                 .orElseThrow(() -> new IllegalStateException("packaged PTX " + module + "." + arch + ".ptx is missing"));
     }
 
+    /** The machine code of {@code module} for the SASS target {@code sm}, as {@code ptxas} wrote it. */
+    public byte[] cubin(String module, String sm) {
+        return bytes(CUBIN_DIR + module + "." + sm + ".cubin").orElseThrow(
+                () -> new IllegalStateException("packaged cubin " + module + "." + sm + ".cubin is missing"));
+    }
+
     /** The CUDA source of {@code module}. */
     public String source(String module) {
         return text(CU_DIR + module + ".cu").orElseThrow(() -> new IllegalStateException(
@@ -159,10 +240,14 @@ public final class PtxLibrary {
     }
 
     private static Optional<String> text(String resource) {
+        return bytes(resource).map(b -> new String(b, StandardCharsets.UTF_8));
+    }
+
+    private static Optional<byte[]> bytes(String resource) {
         ClassLoader loader = PtxLibrary.class.getClassLoader();
         try (InputStream in = loader == null ? ClassLoader.getSystemResourceAsStream(resource)
                 : loader.getResourceAsStream(resource)) {
-            return in == null ? Optional.empty() : Optional.of(new String(in.readAllBytes(), StandardCharsets.UTF_8));
+            return in == null ? Optional.empty() : Optional.of(in.readAllBytes());
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read resource " + resource, e);
         }

@@ -61,8 +61,13 @@ public record Tuning(HopperGemm hopperGemm, LoraShrink loraShrink, LmHeadBackend
 
     /** Where kernel code comes from. */
     public enum PtxSource {
-        /** The PTX packaged for the device's architecture, else NVRTC from the packaged source. */
+        /**
+         * The machine code (cubin) packaged for the device's architecture, else the packaged PTX, else NVRTC from the
+         * packaged source.
+         */
         PACKAGED,
+        /** The packaged PTX, compiled by the driver, else NVRTC: never the packaged machine code. */
+        PTX,
         /** NVRTC only, from the packaged source. */
         NVRTC
     }
@@ -86,8 +91,9 @@ public record Tuning(HopperGemm hopperGemm, LoraShrink loraShrink, LmHeadBackend
      * The defaults as overridden by the {@code tpk.*} system properties now: {@code tpk.gemm.hopper} ({@code v1},
      * {@code pingpong}, {@code false} for none; {@code true} means v1), {@code tpk.lora.shrink} ({@code auto},
      * {@code on-chip}, {@code separate}), {@code tpk.lmhead.backend} ({@code kernel}, {@code cublas}, {@code auto}),
-     * {@code tpk.ptx.source} ({@code packaged}, {@code nvrtc}), {@code tpk.collective.checks} ({@code true},
-     * {@code false}), {@code tpk.selfcheck} ({@code true}, {@code false}). Read once, by whoever builds a context.
+     * {@code tpk.ptx.source} ({@code packaged}, {@code ptx}, {@code nvrtc}), {@code tpk.collective.checks}
+     * ({@code true}, {@code false}), {@code tpk.selfcheck} ({@code true}, {@code false}). Read once, by whoever
+     * builds a context.
      *
      * @throws IllegalArgumentException naming the property and the values it takes, for a value it does not
      */
@@ -119,9 +125,10 @@ public record Tuning(HopperGemm hopperGemm, LoraShrink loraShrink, LmHeadBackend
                 }, "kernel, cublas or auto"),
                 parse(properties, "tpk.ptx.source", d.ptxSource(), v -> switch (v) {
                     case "packaged" -> PtxSource.PACKAGED;
+                    case "ptx" -> PtxSource.PTX;
                     case "nvrtc" -> PtxSource.NVRTC;
                     default -> null;
-                }, "packaged or nvrtc"),
+                }, "packaged, ptx or nvrtc"),
                 parse(properties, "tpk.collective.checks", d.collectiveChecks(), Tuning::bool, "true or false"),
                 parse(properties, "tpk.selfcheck", d.selfCheck(), Tuning::bool, "true or false"));
     }

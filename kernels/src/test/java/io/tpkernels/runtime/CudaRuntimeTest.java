@@ -115,7 +115,7 @@ class CudaRuntimeTest {
     @Test
     void theNvrtcPathCompilesAndRunsTheSameKernel() {
         assumeTrue(Nvrtc.isAvailable(), () -> "NVRTC not found: " + Nvrtc.library().reason().orElse(""));
-        ModuleCache.Loaded nvrtc = device.modules().loadUncached(KernelNames.MODULE_CAST, true);
+        ModuleCache.Loaded nvrtc = device.modules().loadUncached(KernelNames.MODULE_CAST, Tuning.PtxSource.NVRTC);
         assertTrue(nvrtc.source().nvrtc(), "compiled by NVRTC: " + nvrtc.source());
         CudaKernel kernel = device.modules().kernelOf(nvrtc, KernelNames.TPK_CAST_F32_TO_BF16);
         float[] values = RandomData.floats(11, 4099);

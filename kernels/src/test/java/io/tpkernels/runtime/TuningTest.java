@@ -37,6 +37,7 @@ class TuningTest {
         assertEquals(Tuning.HopperGemm.V1, parse(Map.of("tpk.gemm.hopper", "true")).hopperGemm());
         assertEquals(Tuning.LoraShrink.SEPARATE, parse(Map.of("tpk.lora.shrink", "separate")).loraShrink());
         assertEquals(Tuning.LmHeadBackend.AUTO, parse(Map.of("tpk.lmhead.backend", "auto")).lmHeadBackend());
+        assertEquals(Tuning.PtxSource.PTX, parse(Map.of("tpk.ptx.source", "PTX")).ptxSource());
     }
 
     @Test
@@ -48,8 +49,8 @@ class TuningTest {
         assertEquals("tpk.lmhead.backend=fastest: expected kernel, cublas or auto",
                 assertThrows(IllegalArgumentException.class, () -> parse(Map.of("tpk.lmhead.backend", "fastest")))
                         .getMessage());
-        assertEquals("tpk.ptx.source=disk: expected packaged or nvrtc", assertThrows(IllegalArgumentException.class,
-                () -> parse(Map.of("tpk.ptx.source", "disk"))).getMessage());
+        assertEquals("tpk.ptx.source=disk: expected packaged, ptx or nvrtc",
+                assertThrows(IllegalArgumentException.class, () -> parse(Map.of("tpk.ptx.source", "disk"))).getMessage());
         assertEquals("tpk.collective.checks=yes: expected true or false", assertThrows(IllegalArgumentException.class,
                 () -> parse(Map.of("tpk.collective.checks", "yes"))).getMessage());
         assertEquals("tpk.selfcheck=maybe: expected true or false", assertThrows(IllegalArgumentException.class,
