@@ -1,6 +1,7 @@
 /**
  * Devices, dtypes, tensors and their memory lifetimes, CUDA contexts, streams, events and the PTX module
- * cache, and the kernel operations, each with a CPU implementation (the reference) and a CUDA one.
+ * cache, and the kernel operations, each with a CPU implementation (the reference) and a CUDA one; the
+ * fine-tuning pieces, the vocab-parallel loss and the optimizer, on the CPU so far.
  */
 module io.tpkernels.kernels {
     requires transitive io.tpkernels.ffm;
@@ -12,4 +13,5 @@ module io.tpkernels.kernels {
     exports io.tpkernels.ops;
     exports io.tpkernels.shard;
     exports io.tpkernels.collective;
+    exports io.tpkernels.train;
 }

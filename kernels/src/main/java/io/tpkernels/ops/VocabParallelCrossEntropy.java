@@ -1,0 +1,134 @@
+package io.tpkernels.ops;
+
+import io.tpkernels.collective.ProcessGroup;
+import io.tpkernels.collective.ReduceOp;
+import io.tpkernels.runtime.DType;
+import io.tpkernels.runtime.ExecutionContext;
+import io.tpkernels.runtime.Tensor;
+import io.tpkernels.shard.VocabShard;
+
+/**
+ * The loss of docs/contract.md, "Vocab-parallel cross-entropy", computed without gathering the logits. Each rank holds
+ * its padded shard {@code z_r[T, S]} of the logits ({@code −∞} in the padding columns, as {@link LmHead} writes
+ * them); for the target {@code y_t} of token {@code t} ({@link #IGNORE_INDEX} = ignored):
+ * <pre>
+ *   loss_t = log Σ_j exp(z_tj) − z_{t, y_t}
+ *   loss   = (1/N) Σ_{t not ignored} loss_t          N = the number of non-ignored tokens
+ *   dz_r   = (softmax_r − onehot_r) / N              0 in ignored rows and in padding columns
+ * </pre>
+ * The forward issues exactly two collectives: the row maximum {@code M_t} by one all-reduce MAX, then for every row
+ * the sum {@code Σ_j exp(z_tj − M_t)} and the target logit {@code z_{t, y_t}}, packed as {@code [T, 3]}, in one
+ * all-reduce SUM. The target logit comes from the one rank whose valid columns hold {@code y_t}; the others add 0.
+ * The sum travels as two terms, {@code ties_t} (the columns equal to {@code M_t}, each {@code exp(0) = 1}, counted
+ * exactly) and {@code rest_t} (the others), so that {@code log(ties_t + rest_t)} keeps its relative accuracy when the
+ * target is the maximum and the loss is tiny (a confident, right prediction). Every rank then computes
+ * {@code loss_t = log(ties_t + rest_t) + (M_t − z_{t, y_t})} from the same reduced values, in the same order, so the
+ * loss is identical on every rank. {@link Forward} keeps {@code M} and the sums, so the backward is local: no
+ * collective.
+ *
+ * <p>With every token ignored ({@code N = 0}) the loss is NaN, as PyTorch's mean over no elements, and the gradient
+ * is 0 everywhere: a step with nothing to learn from changes nothing, and its NaN loss is seen rather than hidden.
+ * A target outside {@code [0, V)} other than {@link #IGNORE_INDEX} is an error naming its position and value.
+ *
+ * <p>The CPU computes a rank's {@code rest_t} in double, rounded once to F32 before the reduction, and the loss and
+ * the gradient in double; each gradient element is rounded once to F32. The CUDA path is not built yet.
+ */
+public final class VocabParallelCrossEntropy {
+    /** The target that marks a token to leave out of the loss and its mean, as PyTorch's default. */
+    public static final long IGNORE_INDEX = -100;
+
+    private VocabParallelCrossEntropy() {
+    }
+
+    /**
+     * What the forward found, and what its backward needs: the mean loss (identical on every rank), the count
+     * {@code N} of non-ignored tokens, and per row the global maximum {@code M_t} (F32 {@code [T]}) and
+     * {@code Σ_j exp(z_tj − M_t)} as its two terms {@code (ties_t, rest_t)} (F32 {@code [T, 2]}), owned by this
+     * record. Ignored rows hold {@code (0, 0)}.
+     */
+    public record Forward(double loss, long count, VocabShard shard, Tensor rowMax, Tensor sumExp)
+            implements AutoCloseable {
+        @Override
+        public void close() {
+            rowMax.close();
+            sumExp.close();
+        }
+    }
+
+    /**
+     * The mean loss of this rank's logits shard {@code [T, S]} (F32, {@code S = shard.shardSize()}) against the
+     * targets ({@code [T]}, I64 or I32, global ids), with exactly two collectives on {@code group}, whose rank and size
+     * must be the shard's.
+     */
+    public static Forward forward(ExecutionContext ctx, ProcessGroup group, VocabShard shard, Tensor logits,
+                                  Tensor targets) {
+        check(ctx, shard, logits, targets);
+        if (group.rank() != shard.rank() || group.size() != shard.tpSize()) {
+            throw new IllegalArgumentException("cross-entropy: group rank " + group.rank() + " of " + group.size()
+                    + " does not hold shard " + shard);
+        }
+        long t = logits.dim(0);
+        long count = VocabParallelCrossEntropyCpu.countTargets(targets, shard.vocabSize());
+        Tensor rowMax = Tensor.allocate(ctx, DType.F32, t);
+        Tensor sumExp = Tensor.allocate(ctx, DType.F32, t, 2);
+        try (Tensor packed = Tensor.allocate(ctx, DType.F32, t, 3)) {
+            VocabParallelCrossEntropyCpu.rowMax(logits, shard.validRows(), rowMax);
+            group.allReduce(ctx, rowMax, ReduceOp.MAX);
+            VocabParallelCrossEntropyCpu.sumAndTarget(logits, targets, shard, rowMax, packed);
+            group.allReduce(ctx, packed, ReduceOp.SUM);
+            double loss = VocabParallelCrossEntropyCpu.meanLoss(targets, rowMax, packed, sumExp, count);
+            return new Forward(loss, count, shard, rowMax, sumExp);
+        } catch (RuntimeException e) {
+            rowMax.close();
+            sumExp.close();
+            throw e;
+        }
+    }
+
+    /** {@code dz_r = (softmax_r − onehot_r) / N}, F32 {@code [T, S]}, allocated on {@code ctx}; no collective. */
+    public static Tensor backward(ExecutionContext ctx, Forward saved, Tensor logits, Tensor targets) {
+        return backward(ctx, saved, logits, targets, 1.0);
+    }
+
+    /**
+     * {@code dz_r = g · (softmax_r − onehot_r) / N} for the gradient {@code g} of what the loss feeds (1 for the
+     * loss itself; {@code N_micro / N_step} when micro-batches share one mean), F32 {@code [T, S]}, allocated on
+     * {@code ctx}; no collective. {@code logits} and {@code targets} are those the forward saw.
+     */
+    public static Tensor backward(ExecutionContext ctx, Forward saved, Tensor logits, Tensor targets,
+                                  double gradOutput) {
+        check(ctx, saved.shard(), logits, targets);
+        if (saved.rowMax().dim(0) != logits.dim(0)) {
+            throw new IllegalArgumentException("cross-entropy: the forward saw " + saved.rowMax().dim(0)
+                    + " tokens, the backward's logits are " + logits.describe());
+        }
+        Tensor dz = Tensor.allocate(ctx, DType.F32, logits.dim(0), logits.dim(1));
+        try {
+            VocabParallelCrossEntropyCpu.gradient(logits, targets, saved, gradOutput, dz);
+            return dz;
+        } catch (RuntimeException e) {
+            dz.close();
+            throw e;
+        }
+    }
+
+    private static void check(ExecutionContext ctx, VocabShard shard, Tensor logits, Tensor targets) {
+        if (logits.dtype() != DType.F32 || logits.rank() != 2 || logits.dim(1) != shard.shardSize()) {
+            throw new IllegalArgumentException("cross-entropy: logits must be F32 [T, " + shard.shardSize()
+                    + "] (the padded shard), got " + logits.describe());
+        }
+        if (targets.dtype().isFloatingPoint() || targets.rank() != 1 || targets.dim(0) != logits.dim(0)) {
+            throw new IllegalArgumentException("cross-entropy: targets must be I64 or I32 [" + logits.dim(0)
+                    + "], got " + targets.describe());
+        }
+        if (ctx.isCuda() || logits.device().isCuda() || targets.device().isCuda()) {
+            throw new UnsupportedOperationException("cross-entropy: only the CPU path is built; got logits "
+                    + logits.describe() + " and targets " + targets.describe() + " on " + ctx);
+        }
+    }
+
+    static IllegalArgumentException badTarget(long position, long target, long vocabSize) {
+        return new IllegalArgumentException("cross-entropy: target " + target + " at position " + position
+                + " is outside [0, " + vocabSize + ") and is not the ignore index " + IGNORE_INDEX);
+    }
+}

@@ -1,0 +1,110 @@
+package io.tpkernels.train;
+
+import io.tpkernels.collective.ProcessGroup;
+import io.tpkernels.collective.ReduceOp;
+import io.tpkernels.runtime.DType;
+import io.tpkernels.runtime.ExecutionContext;
+import io.tpkernels.runtime.Memory;
+import io.tpkernels.runtime.Tensor;
+import java.lang.foreign.MemorySegment;
+import java.util.List;
+
+/**
+ * Global-norm gradient clipping across a tensor-parallel group (docs/contract.md, "AdamW and gradient clipping"):
+ * <pre>
+ *   n = √(Σ g²)                           over all parameters, each counted once
+ *   g ← g · min(1, c / (n + 1e-6))        every gradient, when clipping to c
+ * </pre>
+ * "Once" is what {@link Placement} is for. A {@link Placement#SHARDED} parameter's square-sum is split over the
+ * ranks: the partial sums are added by one all-reduce SUM. A {@link Placement#REPLICATED} one is whole on every rank,
+ * with the same gradient: its square-sum is computed locally and added after the reduction, so it counts once and
+ * not {@code tp} times. Every rank then holds the same {@code n} and scales by the same factor, so replicated
+ * gradients stay bit-identical across ranks. The square-sums are taken in double (a rank's sharded partial is
+ * rounded once to F32 for the reduction), the factor in double, and each scaled gradient is rounded once to F32.
+ * A NaN or infinite gradient makes {@code n} NaN or infinite, and the scaled gradients show it. CPU only for now.
+ */
+public final class GradClipping {
+    /** Added to the norm before dividing, as PyTorch's {@code clip_grad_norm_}. */
+    public static final double EPSILON = 1e-6;
+
+    private GradClipping() {
+    }
+
+    /**
+     * {@code n = √(Σ g²)} over {@code parameters}, each counted once, identical on every rank of {@code group}: one
+     * all-reduce SUM when any parameter is sharded, none otherwise. Every rank passes its parameters in the same
+     * order with the same placements.
+     */
+    public static double globalNorm(ExecutionContext ctx, ProcessGroup group, List<Parameter> parameters) {
+        double replicated = 0;
+        double sharded = 0;
+        boolean anySharded = false;
+        for (Parameter p : parameters) {
+            requireHost(ctx, "gradient clipping", p);
+            if (p.placement() == Placement.SHARDED) {
+                sharded += squareSum(p.grad());
+                anySharded = true;
+            } else {
+                replicated += squareSum(p.grad());
+            }
+        }
+        if (anySharded) {
+            try (Tensor partial = Tensor.ofFloats(DType.F32, new float[] {(float) sharded}, 1)) {
+                group.allReduce(ctx, partial, ReduceOp.SUM);
+                sharded = partial.toFloatArray()[0];
+            }
+        }
+        return Math.sqrt(replicated + sharded);
+    }
+
+    /**
+     * Scales every gradient by {@code min(1, maxNorm / (n + 1e-6))} and returns {@code n}, the global norm before
+     * scaling ({@link #globalNorm}). A factor of 1 leaves the gradients untouched.
+     */
+    public static double clip(ExecutionContext ctx, ProcessGroup group, List<Parameter> parameters, double maxNorm) {
+        if (!(maxNorm > 0) || Double.isInfinite(maxNorm)) {
+            throw new IllegalArgumentException("gradient clipping: the maximum norm must be finite and > 0, got "
+                    + maxNorm);
+        }
+        double norm = globalNorm(ctx, group, parameters);
+        double factor = Math.min(1, maxNorm / (norm + EPSILON));
+        if (!(factor >= 1)) { // a NaN factor goes through, so that a NaN norm shows in every gradient
+            for (Parameter p : parameters) {
+                scale(p.grad(), factor);
+            }
+        }
+        return norm;
+    }
+
+    /** {@code Σ g²} in double, in element order. */
+    @SuppressWarnings("try") // an access held by try-with-resources, not named in its body
+    private static double squareSum(Tensor g) {
+        try (Memory.Access use = g.acquire()) {
+            MemorySegment s = g.hostSegment();
+            double sum = 0;
+            for (long i = 0; i < g.numel(); i++) {
+                double x = DType.F32.getFloat(s, i);
+                sum += x * x;
+            }
+            return sum;
+        }
+    }
+
+    @SuppressWarnings("try")
+    private static void scale(Tensor g, double factor) {
+        try (Memory.Access use = g.acquire()) {
+            MemorySegment s = g.hostSegment();
+            for (long i = 0; i < g.numel(); i++) {
+                DType.F32.setFloat(s, i, (float) (DType.F32.getFloat(s, i) * factor));
+            }
+        }
+    }
+
+    /** Throws unless {@code p} and {@code ctx} are on the host: the CUDA path is not built yet. */
+    static void requireHost(ExecutionContext ctx, String op, Parameter p) {
+        if (ctx.isCuda() || p.value().device().isCuda()) {
+            throw new UnsupportedOperationException(op + ": only the CPU path is built; parameter " + p.name()
+                    + " is " + p.value().describe() + " on " + ctx);
+        }
+    }
+}
