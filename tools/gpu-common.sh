@@ -32,6 +32,16 @@ tpk_with
 
 left() { echo $((BUDGET - (SECONDS - T0))); }
 
+# start_summary NAME: an empty $out/summary.txt (S) with its first line; quick=(--quick) on a dry run.
+start_summary() {
+  S=$out/summary.txt
+  : > "$S"
+  quick=()
+  [ $DRY = 1 ] && quick=(--quick)
+  echo "$1: $(date -u +%FT%TZ), budget $BUDGET s$([ $DRY = 1 ] && echo ', DRY RUN on the CPU emulator: no speed')" \
+    | tee -a "$S"
+}
+
 # step NAME CAP LOG COMMAND...: COMMAND for at most min(CAP, time left - 10) s, its output appended to LOG as it
 # comes. At the cap: SIGQUIT first (a JVM prints every thread's stack into LOG: where it hung), SIGKILL 10 s later.
 # One line per step in the summary $S; returns the command's status (99: skipped for lack of time).

@@ -17,12 +17,7 @@
 # Device tool: run(command="OUT=\$OUT bash tools/gpu-first.sh", carry=[".gpu-bundle"], timeout_s=570).
 set -uo pipefail
 . "$(dirname "$0")/gpu-common.sh"
-S=$out/summary.txt
-: > "$S"
-quick=()
-[ $DRY = 1 ] && quick=(--quick)
-echo "gpu-first: $(date -u +%FT%TZ), budget $BUDGET s$([ $DRY = 1 ] && echo ', DRY RUN on the CPU emulator: no speed')" \
-  | tee -a "$S"
+start_summary gpu-first
 
 # 1. the host
 {

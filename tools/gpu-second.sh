@@ -10,12 +10,7 @@
 # "skipped" line. Run as gpu-first.sh is (same OUT conventions; a dry run with TPK_CUDA_LIBRARY_PATH set).
 set -uo pipefail
 . "$(dirname "$0")/gpu-common.sh"
-S=$out/summary.txt
-: > "$S"
-quick=()
-[ $DRY = 1 ] && quick=(--quick)
-echo "gpu-second: $(date -u +%FT%TZ), budget $BUDGET s$([ $DRY = 1 ] && echo ', DRY RUN on the CPU emulator: no speed')" \
-  | tee -a "$S"
+start_summary gpu-second
 
 # 1. memory and race errors in every kernel path
 if command -v compute-sanitizer > /dev/null; then

@@ -28,20 +28,10 @@ final class JsonReport {
         out.flush();
         ObjectMapper json = new ObjectMapper();
         return new ReportStream() {
-            private Roofline roofline;
             private boolean first = true;
 
             @Override
-            public void ceilings(Roofline measured) {
-                roofline = measured;
-                row(measured.copy());
-                if (measured.gemm() != null) {
-                    row(measured.gemm());
-                }
-            }
-
-            @Override
-            public void row(Result r) {
+            void row(Result r) {
                 try {
                     out.print((first ? "  " : ",\n  ") + json.writeValueAsString(fields(roofline, r)));
                 } catch (JsonProcessingException e) {
@@ -52,7 +42,7 @@ final class JsonReport {
             }
 
             @Override
-            public void end() {
+            void end() {
                 out.println(first ? "]" : "\n]");
                 out.flush();
             }

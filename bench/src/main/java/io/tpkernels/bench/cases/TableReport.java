@@ -29,19 +29,9 @@ final class TableReport {
             "vs baseline"});
         out.flush();
         return new ReportStream() {
-            private Roofline roofline;
 
             @Override
-            public void ceilings(Roofline measured) {
-                roofline = measured;
-                row(measured.copy());
-                if (measured.gemm() != null) {
-                    row(measured.gemm());
-                }
-            }
-
-            @Override
-            public void row(Result r) {
+            void row(Result r) {
                 line(out, new String[] {r.kernel(), r.shape().toString(), r.dtype(), significant(r.medianMs()),
                     significant(r.gbPerS()), r.flops() == 0 ? "-" : significant(backend.inFlopUnit(r.flopPerS())),
                     ofCeiling(roofline, r), versus(r)});
@@ -49,7 +39,7 @@ final class TableReport {
             }
 
             @Override
-            public void end() {
+            void end() {
                 out.flush();
             }
         };
