@@ -21,7 +21,7 @@ mkdir -p "$bin"
 cxx=(g++ -std=c++17 -O2 -g -fPIC -Wall -Wno-unknown-pragmas -Wno-unused-function -Wno-psabi
      -include "$main/cuda_host.h" -I "$main" -I "$src")
 "${cxx[@]}" -c -x c++ "$tests/emulator_test_kernels.cu" -o "$bin/emulator_test_kernels.o"
-g++ -std=c++17 -O1 -g -I "$main" "$tests/emulator_test.cpp" "$bin/emulator_test_kernels.o" \
+g++ -std=c++17 -O1 -g -I "$main" -I "$src" "$tests/emulator_test.cpp" "$bin/emulator_test_kernels.o" \
     -Wl,--whole-archive "$out/libtpk_emu_device.a" -Wl,--no-whole-archive -o "$bin/emulator_test"
 cflags=(-std=c11 -O2 -g -Wall -Wextra -Werror)
 gcc "${cflags[@]}" -o "$bin/cublas_test" "$tests/cublas_test.c" "$out/libcublas.so.13" -Wl,-rpath,"$out" -lm

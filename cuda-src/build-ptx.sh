@@ -73,7 +73,11 @@ for cu in "$src"/*.cu; do
       log=$("$ptxas" -arch="$sm" -v "$ptx" -o "$cubin" 2>&1) || { echo "$log" >&2; exit 1; }
       echo "$name $sm" >> "$out/tpkernels-cubin/index.txt"
       echo "## $name.$arch.ptx on $sm" >> "$report"
-      echo "$log" | grep -E 'Compiling entry|registers|spill|Performance Loss|C7508|C751[79]' >> "$report"
+      # A device function's properties (tpk_ptx.cuh's out-of-line tpk_trap) keep their heading, so that its stack
+      # line is not read as the kernel's above it.
+      echo "$log" | awk '/Compiling entry/ { entry = $7; gsub(/\047/, "", entry) }
+                         /Function properties for/ && $NF != entry { print; next }
+                         /Compiling entry|registers|spill|Performance Loss|C7508|C751[79]/' >> "$report"
       # ptxas serializes wgmma it cannot pipeline ("Potential Performance Loss: wgmma.mma_async instructions are
       # serialized ..."), injects waits around wgmma registers (C7517, C7519) or ignores setmaxnreg it cannot
       # honour (C7508): all silent slow paths, so errors.

@@ -1,11 +1,17 @@
 // device.cpp: the emulated device. Runs a kernel of the project's own sources, compiled for the host, with one
 // fiber per CUDA thread. Blocks run one after another (in index order, or reversed: TPK_EMU_BLOCK_ORDER); inside a block a fiber runs until it reaches a
-// barrier, a warp or warpgroup collective or an mbarrier wait, then the next one runs; when none can run,
-// the TMA unit (a fiber of its own) lands the loads in flight. That is one legal CUDA schedule, and every
-// synchronisation point is checked: a __syncthreads that not every thread reaches, a collective with lanes
-// missing or lanes at different collectives, a cp.async never waited for, a misaligned vector or
-// shared-memory access: each fails the launch with a message instead of hanging or guessing. The Hopper
-// primitives (mbarrier, TMA, wgmma) and their checks are in device_sm90.cpp.
+// barrier, a warp or warpgroup collective, an mbarrier try_wait or a poll of global memory, then the next one
+// runs; when none can run, the TMA unit (a fiber of its own) lands the loads in flight. That is one legal CUDA
+// schedule, and every synchronisation point is checked: a __syncthreads that not every thread reaches, a
+// collective with lanes missing or lanes at different collectives, a cp.async never waited for, a misaligned
+// vector or shared-memory access: each fails the launch with a message instead of hanging or guessing. The
+// Hopper primitives (mbarrier, TMA, wgmma) and their checks are in device_sm90.cpp.
+//
+// Time: %globaltimer is the host's monotonic clock plus a virtual offset that jumps whenever a block cannot
+// progress but has threads in a bounded wait (an mbarrier try_wait, a spin on a flag): their tries fail, time
+// passes, and the waits' own loop (tpk_bounded_wait of tpk_ptx.cuh) traps within some tens of such rounds, as
+// it would after TPK_WAIT_BOUND_MS on a GPU. A block stuck with no such wait (only barriers and collectives) is
+// a deadlock, reported at once.
 //
 // Speed is not a goal beyond keeping tests quick: context switches are a few instructions (fiber_switch.S),
 // not swapcontext's system calls.
@@ -35,6 +41,11 @@ void yield() { tpk_emu_switch(&me().sp, g_launch->scheduler_sp); }
 namespace {
 
 constexpr size_t STACK_BYTES = 64 * 1024;  // kernel frames are small; 1024 threads need 64 MiB
+// The virtual time a round in which no thread of the block can progress stands for: long, so that a bounded wait
+// expires in some tens of rounds rather than in seconds of the host's time.
+constexpr u64 STALL_NS = 100000000;
+
+u64 g_virtual_ns = 0;  // added to the host's clock; only grows (under g_launch_lock, like everything here)
 
 std::mutex g_launch_lock;
 
@@ -53,6 +64,28 @@ std::mutex g_launch_lock;
 }
 
 }  // namespace
+
+u64 globaltimer_ns() {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (u64)ts.tv_sec * 1000000000ull + (u64)ts.tv_nsec + g_virtual_ns;
+}
+
+void poll(const u32* addr) {
+    Fiber& f = me();
+    const u32 v = *addr;
+    f.spinning = f.poll_addr == addr && f.poll_value == v;
+    f.poll_addr = addr;
+    f.poll_value = v;
+    f.at_poll = true;
+    yield();
+}
+
+void trap() {
+    const Launch& l = *g_launch;
+    if (l.stuck.empty()) fail("trap");
+    fail("trap: a bounded wait expired, the block having stopped: %s", l.stuck.c_str());
+}
 
 const uint3& thread_idx() { return g_launch->current->tid; }
 const uint3& block_idx() { return g_launch->block_idx; }
@@ -296,9 +329,10 @@ void mma_16816(float (&d)[4], const u32 (&a)[4], u32 b0, u32 b1, bool bf16) {
 
 namespace {
 
+// What the threads of a block that cannot progress are doing.
 std::string describe_stuck(const Launch& l) {
-    int done = 0, barrier = 0, collective = 0, mbarrier = 0;
-    std::string first;
+    int done = 0, barrier = 0, collective = 0, mbarrier = 0, spinning = 0;
+    std::string first, poll;
     for (const Fiber& f : l.fibers) {
         switch (f.state) {
             case State::DONE: done++; break;
@@ -308,16 +342,44 @@ std::string describe_stuck(const Launch& l) {
                 if (first.empty()) first = std::string(" (first: thread ") + std::to_string(f.linear) + " at " + f.op + ")";
                 break;
             case State::AT_MBARRIER: mbarrier++; break;
-            default: break;
+            case State::READY:
+                if (f.at_poll && f.spinning && spinning++ == 0) {
+                    char buf[200];
+                    snprintf(buf, sizeof buf, " (first: thread %d, at %p, which holds %u; blocks run one after another "
+                             "here, so only a block that ran before can have set it)", f.linear, (const void*)f.poll_addr,
+                             f.poll_value);
+                    poll = buf;
+                }
+                break;
         }
     }
-    char buf[256];
+    char buf[512];
     snprintf(buf, sizeof buf,
-             "%s block (%u,%u,%u): deadlock: %d threads at __syncthreads, %d at a warp or warpgroup collective%s, "
-             "%d waiting on an mbarrier, %d exited",
-             l.kernel->name, l.block_idx.x, l.block_idx.y, l.block_idx.z, barrier, collective, first.c_str(), mbarrier,
-             done);
+             "deadlock: %d threads at __syncthreads, %d at a warp or warpgroup collective%s, %d waiting on an mbarrier, "
+             "%d spinning on global memory%s, %d exited",
+             barrier, collective, first.c_str(), mbarrier, spinning, poll.c_str(), done);
     return buf + sm90_describe_waits(l);
+}
+
+// A round in which no thread can progress and no load is in flight: if some threads are in a bounded wait, time
+// passes and their tries fail (true); otherwise nothing ever can change (false).
+bool stall(Launch& l) {
+    bool spinning = false;
+    for (const Fiber& f : l.fibers) spinning |= f.state == State::READY && f.at_poll && f.spinning;
+    if (sm90_time_out_waits(l) == 0 && !spinning) return false;
+    g_virtual_ns += STALL_NS;
+    l.stalled_ns += STALL_NS;
+    return true;
+}
+
+// Fails the launch: the block cannot progress (stuck says how).
+bool stopped(Launch& l, const std::string& stuck) {
+    char where[160];
+    snprintf(where, sizeof where, "%s block (%u,%u,%u): ", l.kernel->name, l.block_idx.x, l.block_idx.y,
+             l.block_idx.z);
+    l.failed = true;
+    l.error = where + stuck;
+    return false;
 }
 
 // A fresh frame for tpk_emu_switch: 8 bytes of mxcsr/x87 control words, six callee-saved registers, then the
@@ -327,6 +389,9 @@ void start_fiber(Fiber& f) {
     f.state = State::READY;
     f.groups.clear();
     f.open.clear();
+    f.wait_bar = -1;  // a failed launch leaves its threads wherever they were
+    f.timed_out = f.retrying = f.at_poll = f.spinning = false;
+    f.poll_addr = nullptr;
     uintptr_t top = (reinterpret_cast<uintptr_t>(f.stack.data()) + f.stack.size()) & ~uintptr_t(15);
     void** sp = reinterpret_cast<void**>(top);
     *--sp = nullptr;  // padding: the trampoline starts with rsp % 16 == 8, like any function entry
@@ -347,9 +412,10 @@ bool run_fiber(Launch& l, Fiber& f) {
     return !l.failed;
 }
 
-// Sweeps over the ready threads until all have exited. When none can run, the TMA unit lands the loads in
-// flight (as late as a GPU may: a stage read too early still holds poison), which may complete mbarrier
-// phases and wake their waiters; if nothing is in flight either, the block is deadlocked.
+// Sweeps over the ready threads until all have exited. When none can progress (every thread waits, or spins
+// on memory that does not change), the TMA unit lands the loads in flight (as late as a GPU may: a stage read too
+// early still holds poison), which may complete mbarrier phases and wake their waiters; if nothing is in flight
+// either, time passes for the bounded waits (stall), and without any the block is deadlocked.
 bool run_block(Launch& l) {
     const int n = (int)l.fibers.size();
     for (Fiber& f : l.fibers) start_fiber(f);
@@ -361,23 +427,38 @@ bool run_block(Launch& l) {
     for (Group& g : l.warps) g.arrived = 0;
     for (Group& g : l.warpgroups) g.arrived = 0;
     sm90_begin_block(l);
+    l.stuck.clear();
+    l.stalled_ns = 0;
     int done = 0;
     while (done < n) {
-        bool ran = false;
+        bool progressed = false;
         for (Fiber& f : l.fibers) {
             if (f.state != State::READY) continue;
-            ran = true;
+            const bool retrying = f.retrying;
+            f.retrying = f.at_poll = false;
             if (!run_fiber(l, f)) return false;
+            if (!f.at_poll) f.poll_addr = nullptr;  // a spin is polls in a row
+            progressed |= !retrying && (!f.at_poll || !f.spinning);
             if (f.state == State::DONE) done++;
         }
-        if (ran || done == n) continue;
+        if (done == n) break;
+        if (progressed) {
+            l.stuck.clear();
+            l.stalled_ns = 0;
+            continue;
+        }
         l.engine.state = State::DONE;  // the engine says READY when it landed something
         if (!run_fiber(l, l.engine)) return false;
-        if (l.engine.state != State::READY) {
-            l.failed = true;
-            l.error = describe_stuck(l);
-            return false;
+        if (l.engine.state == State::READY) continue;
+        std::string stuck = describe_stuck(l);
+        if (!stall(l)) return stopped(l, stuck);
+        // A wait still spinning long past the bound is one that does not trap: fail rather than hang.
+        if (l.stalled_ns > 4ull * TPK_WAIT_BOUND_MS * 1000000) {
+            return stopped(l, "still waiting " + std::to_string(l.stalled_ns / 1000000) + " ms past the last progress, "
+                              "far beyond the bound of a device-side wait (TPK_WAIT_BOUND_MS): a wait that does not "
+                              "trap (every wait must be a tpk_bounded_wait); " + stuck);
         }
+        l.stuck = std::move(stuck);
     }
     sm90_end_block(l);
     return !l.failed;

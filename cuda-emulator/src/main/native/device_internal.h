@@ -43,7 +43,8 @@ struct Copy {
     int issued;  // the barrier interval it was issued in
 };
 
-// AT_MBARRIER: in mbar_wait until a phase of that barrier completes (device_sm90.cpp wakes it).
+// AT_MBARRIER: in mbar_try_wait until a phase of that barrier completes (device_sm90.cpp wakes it) or the block
+// cannot progress (run_block times the try out).
 enum class State { READY, AT_BARRIER, AT_COLLECTIVE, AT_MBARRIER, DONE };
 
 struct Fiber {
@@ -65,6 +66,13 @@ struct Fiber {
     // g ordered before it (through mbarrier arrive/wait pairs and __syncthreads).
     int wait_bar = -1;
     u32 wait_parity = 0;
+    bool timed_out = false;  // its last mbar_try_wait ended because the block could not progress
+    bool retrying = false;   // ... and it has not run since: when it does, it can only try again
+    // Polls of global memory (tpk_load_acquire), each a yield: the last address and value, whether the fiber
+    // stopped at a poll the last time it ran, and whether that poll saw what the one before it saw (a spin).
+    const u32* poll_addr = nullptr;
+    u32 poll_value = 0;
+    bool at_poll = false, spinning = false;
     std::vector<unsigned long long> seen;
     std::array<int, MAX_WARPGROUPS> knows;
 };
@@ -96,6 +104,8 @@ struct Launch {
     void* scheduler_sp = nullptr;
     bool failed = false;
     std::string error;
+    std::string stuck;                // why the block could not progress, since its last progress (for trap)
+    u64 stalled_ns = 0;               // virtual time that passed since its last progress
 };
 
 extern Launch* g_launch;
@@ -121,5 +131,6 @@ void sm90_join_at_barrier(Launch& l);            // __syncthreads: every thread 
 void sm90_check_read(u32 addr, int reader);      // an ldmatrix read of a chunk a TMA may write
 void sm90_check_async_write(u32 addr);           // a cp.async into a chunk a TMA or a wgmma may be using
 std::string sm90_describe_waits(const Launch& l);  // the mbarrier waits of a deadlock
+int sm90_time_out_waits(Launch& l);              // ends every mbar_try_wait in progress with false; how many
 
 }  // namespace tpk_emu

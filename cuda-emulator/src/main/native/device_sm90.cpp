@@ -4,8 +4,9 @@
 //
 //   - mbarrier (PTX ISA "mbarrier"): the emulator keeps each barrier's state (pending arrivals, expected count,
 //     tx-count, phase) by shared address. A phase completes when its pending arrivals and its tx-count are both
-//     zero. mbar_wait(bar, parity) returns once the phase of that parity has completed, i.e. while the current
-//     phase's parity differs; otherwise the thread sleeps until a phase completes. Use before mbar_init, a
+//     zero. mbar_try_wait(bar, parity) returns true once the phase of that parity has completed, i.e. while the
+//     current phase's parity differs; otherwise the thread sleeps until a phase completes (true) or the block can
+//     do nothing else (false; the bounded loop of mbar_wait tries again or traps). Use before mbar_init, a
 //     misaligned barrier, more arrivals than the count, a tx-count out of its range and TMA bytes beyond what
 //     expect_tx announced all fail, and so does using a barrier another thread initialised before that thread
 //     published it (mbar_fence_init, then __syncthreads).
@@ -255,21 +256,25 @@ void mbar_arrive_expect_tx(u32 bar, u32 bytes) {
     arrive_on(index, "mbar_arrive_expect_tx");
 }
 
-void mbar_wait(u32 bar, u32 parity) {
-    if (parity > 1) fail("mbar_wait: parity %u is not 0 or 1", parity);
-    const int index = barrier_at(bar, "mbar_wait");
+// As on a GPU, a try that finds the phase incomplete suspends the thread until the phase completes or a time limit
+// passes: here the limit is the block having nothing else to do (sm90_time_out_waits).
+bool mbar_try_wait(u32 bar, u32 parity) {
+    if (parity > 1) fail("mbar_try_wait: parity %u is not 0 or 1", parity);
+    const int index = barrier_at(bar, "mbar_try_wait");
     Mbarrier& b = block().barriers[index];
     Fiber& f = me();
     if ((b.phase & 1) != parity) {  // the last completed phase has this parity
         observe(f, index, b.phase);
-        return;
+        return true;
     }
     f.state = State::AT_MBARRIER;
     f.wait_bar = index;
     f.wait_parity = parity;
+    f.timed_out = false;
     b.waiters++;
-    yield();  // try_complete wakes it, having recorded what it observed
+    yield();  // try_complete wakes it, having recorded what it observed, or sm90_time_out_waits does
     f.wait_bar = -1;
+    return !f.timed_out;
 }
 
 // ---- TMA
@@ -832,6 +837,18 @@ void sm90_check_async_write(u32 addr) {
         fail("race: cp.async into shared bytes [%u, %u) that a wgmma of warpgroup %d still reads", addr, addr + 16,
              k.wgmma_pending_wg);
     }
+}
+
+int sm90_time_out_waits(Launch& l) {
+    int woken = 0;
+    for (Fiber& f : l.fibers) {
+        if (f.state != State::AT_MBARRIER) continue;
+        l.sm90->barriers[f.wait_bar].waiters--;
+        f.timed_out = f.retrying = true;
+        f.state = State::READY;
+        woken++;
+    }
+    return woken;
 }
 
 std::string sm90_describe_waits(const Launch& l) {

@@ -20,8 +20,8 @@ int tpk_emu_has_kernel(const char* name);
 /* Runs the kernel to completion on the calling thread (launches are serialized: one at a time per process).
  * params is cuLaunchKernel's kernelParams: params[i] points at the i-th argument's value.
  * Returns 0 on success. On failure (unknown kernel, bad launch shape, a deadlock at a barrier, collective or
- * mbarrier, a collective with missing lanes, a race on shared memory) returns nonzero and writes a one-line
- * reason into err. */
+ * mbarrier, a trap (a bounded wait that expired), a collective with missing lanes, a race on shared memory)
+ * returns nonzero and writes a one-line reason into err. */
 int tpk_emu_launch(const char* name, const unsigned grid[3], const unsigned block[3], unsigned dynamic_smem_bytes,
                    void** params, char* err, unsigned long errlen);
 

@@ -53,6 +53,14 @@ void cp_async_commit_group();
 void cp_async_wait_groups(int allowed_in_flight);
 u32 shared_window_address(const void* p);
 
+// %globaltimer: the host's monotonic clock, plus the time that passed while blocks could not progress.
+u64 globaltimer_ns();
+// Yields to the other threads of the block, noting the value at addr (device.cpp: a spin is polls that see the
+// same value).
+void poll(const u32* addr);
+// Fails the launch: the kernel executed trap.
+[[noreturn]] void trap();
+
 void ldmatrix_x4(u32 (&r)[4], u32 addr);
 void mma_16816(float (&d)[4], const u32 (&a)[4], u32 b0, u32 b1, bool bf16);
 
@@ -81,8 +89,8 @@ __device__ __forceinline__ float tpk_ldcg_f32(const float* p) {
 }
 
 // One launch runs on one OS thread, block after block in index order, so there is nothing to order and the
-// counter needs no atomicity; a wait for a flag no earlier block published could never end (on a GPU it might
-// or might not), so it fails the launch instead.
+// counter needs no atomicity. A wait for a flag no earlier block published never ends here (on a GPU it might or
+// might not): its bounded loop traps once the emulated %globaltimer has passed the bound (device.cpp).
 __device__ __forceinline__ u32 tpk_arrive_inc(u32* p, u32 limit) {
     tpk_emu::check_global_alignment(p, 4, "atom.acq_rel.gpu.global.inc.u32");
     const u32 old = *p;
@@ -95,26 +103,19 @@ __device__ __forceinline__ u64 tpk_atomic_cas64(u64* p, u64 expected, u64 desire
     if (old == expected) *p = desired;
     return old;
 }
-// The host's monotonic clock stands for %globaltimer: both count nanoseconds from an arbitrary start.
-__device__ __forceinline__ u64 tpk_globaltimer_ns() {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (u64)ts.tv_sec * 1000000000ull + (u64)ts.tv_nsec;
-}
+__device__ __forceinline__ u64 tpk_globaltimer_ns() { return tpk_emu::globaltimer_ns(); }
+// A poll: the other threads of the block run before it reads, so that one spinning on a flag lets the others
+// progress (and the scheduler sees the spin).
 __device__ __forceinline__ u32 tpk_load_acquire(const u32* flag) {
     tpk_emu::check_global_alignment(flag, 4, "ld.acquire.gpu.u32");
+    tpk_emu::poll(flag);
     return *flag;
 }
 __device__ __forceinline__ void tpk_publish(u32* flag, u32 value) {
     tpk_emu::check_global_alignment(flag, 4, "st.release.gpu.u32");
     *flag = value;
 }
-__device__ __forceinline__ void tpk_wait_flag(const u32* flag, u32 value) {
-    tpk_emu::check_global_alignment(flag, 4, "ld.acquire.gpu.u32");
-    if (*flag != value)
-        tpk_emu::fail("waits for flag %p to become %u, but it is %u and no block that ran before set it: a block "
-                      "that waits on one not yet started may wait forever on a GPU", (const void*)flag, value, *flag);
-}
+[[noreturn]] __device__ __forceinline__ void tpk_trap() { tpk_emu::trap(); }
 
 __device__ __forceinline__ unsigned char* tpk_dynamic_smem() { return tpk_emu::dynamic_smem(); }
 __device__ __forceinline__ u32 smem_addr(const void* p) { return tpk_emu::shared_window_address(p); }

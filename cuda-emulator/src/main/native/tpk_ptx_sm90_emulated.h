@@ -10,7 +10,7 @@ void mbar_init(u32 bar, u32 count);
 void mbar_fence_init();
 void mbar_arrive(u32 bar);
 void mbar_arrive_expect_tx(u32 bar, u32 bytes);
-void mbar_wait(u32 bar, u32 parity);
+bool mbar_try_wait(u32 bar, u32 parity);
 void tma_load_2d(u32 dst, const void* map, int c0, int c1, u32 bar);
 void setmaxnreg(bool increase, int registers);
 void wgmma_fence();
@@ -26,7 +26,7 @@ __device__ __forceinline__ void mbar_init(u32 bar, u32 count) { tpk_emu::mbar_in
 __device__ __forceinline__ void mbar_fence_init() { tpk_emu::mbar_fence_init(); }
 __device__ __forceinline__ void mbar_arrive(u32 bar) { tpk_emu::mbar_arrive(bar); }
 __device__ __forceinline__ void mbar_arrive_expect_tx(u32 bar, u32 bytes) { tpk_emu::mbar_arrive_expect_tx(bar, bytes); }
-__device__ __forceinline__ void mbar_wait(u32 bar, u32 parity) { tpk_emu::mbar_wait(bar, parity); }
+__device__ __forceinline__ bool mbar_try_wait(u32 bar, u32 parity) { return tpk_emu::mbar_try_wait(bar, parity); }
 
 __device__ __forceinline__ void tma_load_2d(u32 dst, const tpk_tensor_map* map, int c0, int c1, u32 bar) {
     tpk_emu::tma_load_2d(dst, map, c0, c1, bar);

@@ -4,9 +4,14 @@
 // (emulator_test_kernels.cu: a race on shared memory, a divergent barrier and shuffle, a misaligned load).
 // The Hopper primitives likewise: a warp-specialized TMA + mbarrier + wgmma GEMM against a double reference,
 // a cross-check of the swizzle, descriptor and fragment layouts through one-hot operands, TMA's zero fill,
-// and the pipeline's rules broken one at a time (races, deadlocks, unwaited or unfenced wgmma).
+// and the pipeline's rules broken one at a time (races, deadlocks, unwaited or unfenced wgmma). Waits that can never
+// end (an mbarrier phase, a flag) trap instead of hanging, in a fraction of a second of the host's time.
 // Run by test-emulator.sh in the test phase; exit status 0 when every case passes.
+#include <unistd.h>
+
+#include <chrono>
 #include <cmath>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -15,6 +20,7 @@
 #include <vector>
 
 #include "tensor_map.h"
+#include "tpk_constants.cuh"
 #include "tpk_emu.h"
 
 namespace {
@@ -154,11 +160,51 @@ void flag_waits_follow_the_block_order() {
             int* d = data.data();
             void* params[] = {&f, &d, &waiter};
             const bool runs_after = (waiter == 1) != (reverse == 1);
-            launch_expect("emu_test_flag_handoff", params, 32, 0, runs_after ? nullptr : "no block that ran before set it", 2);
+            launch_expect("emu_test_flag_handoff", params, 32, 0,
+                          runs_after ? nullptr : "only a block that ran before can have set it", 2);
             if (runs_after) check(data[32] == 42 && flag == 7, "the waiting block sees what the other wrote before publishing");
         }
     }
     unsetenv("TPK_EMU_BLOCK_ORDER");
+}
+
+// A launch still running after this many seconds hangs: the bound of a wait did not expire.
+void watch_for_hangs(unsigned seconds) {
+    std::signal(SIGALRM, [](int) {
+        static const char msg[] = "FAIL a launch hung: a device-side wait never reached its bound\n";
+        (void)!write(2, msg, sizeof msg - 1);
+        _exit(1);
+    });
+    alarm(seconds);
+}
+
+// Every device-side wait is bounded: one that can never end traps, and the launch fails saying so (with what the
+// block was doing), well before TPK_WAIT_BOUND_MS of the host's time: the emulated %globaltimer jumps while no
+// thread can progress. A flag another thread of the block publishes is seen, without a trap.
+void bounded_waits_trap() {
+    watch_for_hangs(30);
+    unsigned flag = 0;
+    unsigned* f = &flag;
+    struct {
+        int kind;
+        unsigned threads;
+        const char* expected;
+    } cases[] = {{0, 64, "64 spinning on global memory (first: thread 0"},
+                 {1, 64, "64 waiting on an mbarrier, 0 spinning on global memory, 0 exited; 64 threads wait for parity 0"}};
+    for (auto& c : cases) {
+        void* params[] = {&f, &c.kind};
+        const auto start = std::chrono::steady_clock::now();
+        launch_expect("emu_test_wait", params, c.threads, 64, "trap: a bounded wait expired");
+        launch_expect("emu_test_wait", params, c.threads, 64, c.expected);
+        const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+        check(ms < TPK_WAIT_BOUND_MS / 4, "emu_test_wait kind " + std::to_string(c.kind) + ": two launches took " +
+                                              std::to_string(ms) + " ms of the host's time");
+    }
+    int handoff = 2;
+    void* params[] = {&f, &handoff};
+    launch_expect("emu_test_wait", params, 32, 64, nullptr);
+    check(flag == 1, "emu_test_wait kind 2: the flag is published");
+    alarm(0);
 }
 
 void rule_breakers_fail() {
@@ -421,6 +467,7 @@ int main() {
     gemm_case("mma_decode", 9, 8, 8, 64, 64, false, 9);
     gemm_case("mma_decode", 5, 1000, 0, 61, 61, true, 10);
     misaligned_load_fails();
+    bounded_waits_trap();
     rule_breakers_fail();
     // Hopper: the warp-specialized GEMM with bf16 and f16, ragged in every dimension, the 3-stage ring wrapping
     // (4 and 7 k tiles), several blocks; the layout cross-check; TMA's zero fill; the rules.

@@ -46,6 +46,26 @@ extern "C" __global__ void emu_test_flag_handoff(u32* flag, int* data, int waite
     data[1 + threadIdx.x] = data[0];
 }
 
+// Bounded waits (tpk_bounded_wait of tpk_ptx.cuh). kind 0: every thread waits for a flag nobody publishes; kind 1:
+// every thread waits for phase 0 of an mbarrier nobody arrives on; kind 2: thread 0 waits for the flag the block's
+// last thread publishes (a poll lets the other threads run).
+extern "C" __global__ void emu_test_wait(u32* flag, int kind) {
+    if (kind == 0) {
+        tpk_wait_flag(flag, 1);
+    } else if (kind == 1) {
+        const u32 bar = (smem_addr(tpk_dynamic_smem()) + 7) & ~7u;
+        if (threadIdx.x == 0) {
+            mbar_init(bar, 1);
+            mbar_fence_init();
+        }
+        __syncthreads();
+        mbar_wait(bar, 0);
+    } else {
+        if (threadIdx.x == 0) tpk_wait_flag(flag, 1);
+        if (threadIdx.x == blockDim.x - 1) tpk_publish(flag, 1);
+    }
+}
+
 // ---- Hopper: TMA, mbarriers, wgmma
 
 // A warp-specialized GEMM in the shape of gemm_sm90.cu: out[t][n] = sum_k X[t][k] W[n][k], one 128 x 256 tile
@@ -290,6 +310,7 @@ static const tpk_emu::KernelEntry emu_test_kernels[] = {
     tpk_emu::kernel_entry("emu_test_divergent_barrier", &emu_test_divergent_barrier),
     tpk_emu::kernel_entry("emu_test_divergent_shuffle", &emu_test_divergent_shuffle),
     tpk_emu::kernel_entry("emu_test_flag_handoff", &emu_test_flag_handoff),
+    tpk_emu::kernel_entry("emu_test_wait", &emu_test_wait),
     tpk_emu::kernel_entry("emu_test_sm90_gemm", &emu_test_sm90_gemm),
     tpk_emu::kernel_entry("emu_test_sm90_layout", &emu_test_sm90_layout),
     tpk_emu::kernel_entry("emu_test_sm90_a_regs_changed", &emu_test_sm90_a_regs_changed),

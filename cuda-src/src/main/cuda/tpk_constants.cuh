@@ -95,3 +95,9 @@
 // A stream's scratch (CudaStream.scratch()): memory the kernels queued on one stream share from launch to launch,
 // zeroed once. lora_decode.cu's workspace lives there.
 #define TPK_STREAM_SCRATCH_BYTES (128 << 10)
+
+// ---- device-side waits (tpk_ptx.cuh: tpk_bounded_wait, behind mbar_wait and tpk_wait_flag)
+
+// How long a kernel waits for an mbarrier phase or a flag of another block, in milliseconds of %globaltimer, before
+// it traps (the launch fails instead of hanging): far beyond any wait of a working kernel, which lasts microseconds.
+#define TPK_WAIT_BOUND_MS 4000

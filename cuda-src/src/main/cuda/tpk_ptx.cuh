@@ -1,9 +1,12 @@
 // tpk_ptx.cuh: every inline-PTX primitive the kernels use, and nothing else: conversions, the 16-byte
 // read-only and L2 loads, the counter and flag blocks coordinate with, cp.async, ldmatrix, mma.sync and the
-// dynamic shared-memory window. Kernels call these functions and never write asm themselves, so the CPU
-// emulator (the cuda-emulator module) can swap this one file for host implementations (TPK_EMULATION) and run
-// the kernels' own index math on a machine without a GPU. No CUDA headers: NVRTC compiles it as is.
+// dynamic shared-memory window, and the bounded wait built on them. Kernels call these functions and never write asm
+// themselves, so the CPU emulator (the cuda-emulator module) can swap the primitives for host implementations
+// (TPK_EMULATION) and run the kernels' own index math, and the wait loop below, on a machine without a GPU. No CUDA
+// headers: NVRTC compiles it as is.
 #pragma once
+
+#include "tpk_constants.cuh"
 
 typedef unsigned short u16;
 typedef unsigned int u32;
@@ -88,19 +91,17 @@ __device__ __forceinline__ void tpk_publish(u32* flag, u32 value) {
     asm volatile("st.release.gpu.global.u32 [%0], %1;" ::"l"(flag), "r"(value) : "memory");
 }
 
-// Spins until *flag == value (acquire). Only for a flag that a block which is running, or has finished,
-// publishes: a block that has not started might never be scheduled while this one spins.
-__device__ __forceinline__ void tpk_wait_flag(const u32* flag, u32 value) {
-    while (tpk_load_acquire(flag) != value) {
-    }
-}
-
 // The GPU's global nanosecond timer (%globaltimer; its resolution is about a microsecond).
 __device__ __forceinline__ u64 tpk_globaltimer_ns() {
     u64 t;
     asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(t));
     return t;
 }
+
+// Aborts the kernel: the launch fails with CUDA_ERROR_LAUNCH_FAILED, and the context with it. A call, not inline:
+// inline, ptxas sees a kernel exit where wgmma may be in flight (a consumer's mbar_wait) and serializes the
+// wgmma and spills; a call to a .noreturn function keeps no register alive and leaves the kernel body as it was.
+__device__ __noinline__ __attribute__((noreturn)) void tpk_trap() { __trap(); }
 
 // The block's dynamic shared memory (the launch's sharedMemBytes), 16-byte aligned.
 __device__ __forceinline__ unsigned char* tpk_dynamic_smem() {
@@ -145,3 +146,26 @@ __device__ __forceinline__ void mma_16816(float (&d)[4], const u32 (&a)[4], u32 
 }
 
 #endif  // TPK_EMULATION
+
+// ---- bounded waits: the same code in the PTX build and in the emulator, which supplies the primitives it calls
+
+// Spins until done() (one try: an acquire load, an mbarrier try_wait) returns true, and traps once the wait has
+// lasted TPK_WAIT_BOUND_MS: a kernel that would hang (a phase that never completes, a flag nobody publishes) fails
+// its launch instead. A wait whose first try succeeds costs what an unbounded one does: the try and a branch. The
+// timer is read after each failed try, not every so many: a try lasts long anyway (try_wait may suspend the
+// thread, an acquire load goes to L2), and a spin counter would hold one more register at the Hopper consumers'
+// waits, where 160 accumulators are live, and make the LoRA kernels spill.
+template <typename Try>
+__device__ __forceinline__ void tpk_bounded_wait(Try done) {
+    if (done()) return;
+    const u64 start = tpk_globaltimer_ns();
+    while (!done()) {
+        if (tpk_globaltimer_ns() - start > (u64)TPK_WAIT_BOUND_MS * 1000000) tpk_trap();
+    }
+}
+
+// Waits until *flag == value (acquire). Only for a flag that a block which is running, or has finished,
+// publishes: a block that has not started might never be scheduled while this one spins.
+__device__ __forceinline__ void tpk_wait_flag(const u32* flag, u32 value) {
+    tpk_bounded_wait([&] { return tpk_load_acquire(flag) == value; });
+}

@@ -1,7 +1,8 @@
 // tpk_ptx_sm90.cuh: the Hopper (sm_90a) inline-PTX primitives: mbarriers, the tensor-memory accelerator
 // (TMA, cp.async.bulk.tensor) and warpgroup MMA (wgmma). Only kernels built for compute_90a include it
 // (gemm_sm90.cu, gemm_sm90_pingpong.cu). As with tpk_ptx.cuh, kernels call these functions and never write asm themselves, and
-// under TPK_EMULATION the CPU emulator supplies host implementations (tpk_ptx_sm90_emulated.h).
+// under TPK_EMULATION the CPU emulator supplies host implementations (tpk_ptx_sm90_emulated.h); mbar_wait, the
+// bounded loop over mbar_try_wait, is the same code in both.
 //
 // Shared-memory operands are 32-bit shared-window addresses (smem_addr of tpk_ptx.cuh). An mbarrier is 8
 // bytes of shared memory, 8-byte aligned.
@@ -50,15 +51,14 @@ __device__ __forceinline__ void mbar_arrive(u32 bar) {
 __device__ __forceinline__ void mbar_arrive_expect_tx(u32 bar, u32 bytes) {
     asm volatile("mbarrier.arrive.expect_tx.shared::cta.b64 _, [%0], %1;" ::"r"(bar), "r"(bytes) : "memory");
 }
-// Waits until the phase of parity `parity` has completed: the current phase's parity differs from it. A
-// freshly initialised barrier (phase 0 in progress) passes parity 1 at once and blocks on parity 0.
-__device__ __forceinline__ void mbar_wait(u32 bar, u32 parity) {
-    u32 done = 0;
-    while (!done) {
-        asm volatile(
-            "{\n.reg .pred p;\nmbarrier.try_wait.parity.shared::cta.b64 p, [%1], %2;\nselp.u32 %0, 1, 0, p;\n}"
-            : "=r"(done) : "r"(bar), "r"(parity) : "memory");
-    }
+// Whether the phase of parity `parity` has completed (the current phase's parity differs from it). A potentially
+// blocking test: the thread may be suspended a while (a time limit of the hardware's) before it says no.
+__device__ __forceinline__ bool mbar_try_wait(u32 bar, u32 parity) {
+    u32 done;
+    asm volatile(
+        "{\n.reg .pred p;\nmbarrier.try_wait.parity.shared::cta.b64 p, [%1], %2;\nselp.u32 %0, 1, 0, p;\n}"
+        : "=r"(done) : "r"(bar), "r"(parity) : "memory");
+    return done != 0;
 }
 
 // ---- TMA (PTX ISA "cp.async.bulk.tensor")
@@ -189,3 +189,9 @@ __device__ __forceinline__ void wgmma_m64n256k16_rs(float (&d)[128], const u32 (
 }
 
 #endif  // TPK_EMULATION
+
+// Waits until the phase of parity `parity` has completed; traps past TPK_WAIT_BOUND_MS (tpk_bounded_wait). A
+// freshly initialised barrier (phase 0 in progress) passes parity 1 at once and blocks on parity 0.
+__device__ __forceinline__ void mbar_wait(u32 bar, u32 parity) {
+    tpk_bounded_wait([&] { return mbar_try_wait(bar, parity); });
+}

@@ -2,7 +2,6 @@ package io.tpkernels.runtime;
 
 import io.tpkernels.ffm.cuda.CudaDriver;
 import io.tpkernels.ffm.cuda.CudaDriverApi;
-import io.tpkernels.ffm.cuda.CudaException;
 import java.lang.foreign.MemorySegment;
 
 /** One kernel ({@code CUfunction}) of a loaded module, and its launch. */
@@ -74,10 +73,6 @@ public final class CudaKernel {
         if (stream.device() != device) {
             throw new IllegalArgumentException(name + " lives on " + device + " but the stream is on " + stream.device());
         }
-        try {
-            stream.launch(function, gridX, gridY, gridZ, blockX, blockY, blockZ, sharedBytes, args);
-        } catch (CudaException e) {
-            throw new CudaException(e.status(), "launch of " + name + ": " + e.call());
-        }
+        stream.launch(name, function, gridX, gridY, gridZ, blockX, blockY, blockZ, sharedBytes, args);
     }
 }

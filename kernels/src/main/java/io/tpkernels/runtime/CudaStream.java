@@ -3,6 +3,7 @@ package io.tpkernels.runtime;
 import io.tpkernels.cuda.sources.KernelConstants;
 import io.tpkernels.ffm.cuda.CudaDriver;
 import io.tpkernels.ffm.cuda.CudaDriverApi;
+import io.tpkernels.ffm.cuda.CudaException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 
@@ -11,6 +12,10 @@ import java.lang.foreign.MemorySegment;
  * which synchronizes with every other blocking stream and is never destroyed.
  *
  * <p>Each stream has a {@link #scratch()}: device memory its kernels share from launch to launch.
+ *
+ * <p>A kernel that traps (a device-side wait past its bound, {@code KernelConstants.WAIT_BOUND_MS}) or faults fails
+ * the next {@link #synchronize()} or launch; its error names the kernels queued on this stream object since its last
+ * successful {@link #synchronize()} (the most recent of them).
  */
 public final class CudaStream implements AutoCloseable {
     /** The size of {@link #scratch()}. */
@@ -21,6 +26,8 @@ public final class CudaStream implements AutoCloseable {
     private volatile MemorySegment handle;
     /** Where launches on this stream marshal their parameters, one launch at a time; allocated on first launch. */
     private MemorySegment launchBlock;
+    /** Guarded by this stream's lock. */
+    private final QueuedKernels queued = new QueuedKernels();
 
     private CudaStream(CudaDevice device, MemorySegment handle, boolean owned) {
         this.device = device;
@@ -100,18 +107,27 @@ public final class CudaStream implements AutoCloseable {
     }
 
     /**
-     * Queues {@code function} with {@code args} on this stream. The parameters are marshalled into this stream's own
-     * native block, held for the call (the driver copies them before it returns): threads that share a stream take
-     * turns here, and no launch allocates native memory.
+     * Queues {@code function}, the kernel {@code name}, with {@code args} on this stream. The parameters are marshalled
+     * into this stream's own native block, held for the call (the driver copies them before it returns): threads that
+     * share a stream take turns here, and no launch allocates native memory.
      */
-    synchronized void launch(MemorySegment function, int gridX, int gridY, int gridZ, int blockX, int blockY,
-                             int blockZ, int sharedBytes, KernelArgs args) {
+    synchronized void launch(String name, MemorySegment function, int gridX, int gridY, int gridZ, int blockX,
+                             int blockY, int blockZ, int sharedBytes, KernelArgs args) {
         if (launchBlock == null) {
             launchBlock = Arena.ofAuto().allocate(KernelArgs.BLOCK_BYTES, KernelArgs.BLOCK_ALIGNMENT);
         }
         MemorySegment params = args.marshal(launchBlock);
         device.makeCurrent();
-        CudaDriver.launchKernel(function, gridX, gridY, gridZ, blockX, blockY, blockZ, sharedBytes, handle(), params);
+        try {
+            CudaDriver.launchKernel(function, gridX, gridY, gridZ, blockX, blockY, blockZ, sharedBytes, handle(),
+                    params);
+        } catch (CudaException e) {
+            String call = "launch of " + name + ": " + e.call();
+            throw QueuedKernels.isKernelFault(e.status())
+                    ? new CudaException(e.status(), call, queued.describeFault(name))
+                    : new CudaException(e.status(), call);
+        }
+        queued.add(name);
     }
 
     /** Allocates {@code bytes} in this stream's order ({@code cuMemAllocAsync}). */
@@ -120,10 +136,29 @@ public final class CudaStream implements AutoCloseable {
         return CudaDriver.memAllocAsync(bytes, handle());
     }
 
-    /** Waits for all work queued on this stream; an asynchronous kernel error surfaces here. */
+    /**
+     * Waits for all work queued on this stream; an asynchronous kernel error surfaces here, naming the kernels queued
+     * since the last successful wait.
+     */
     public void synchronize() {
+        long mark;
+        synchronized (this) {
+            mark = queued.mark();
+        }
         device.makeCurrent();
-        CudaDriver.streamSynchronize(handle());
+        try {
+            CudaDriver.streamSynchronize(handle());
+        } catch (CudaException e) {
+            if (!QueuedKernels.isKernelFault(e.status())) {
+                throw e;
+            }
+            synchronized (this) {
+                throw new CudaException(e.status(), e.call(), queued.describeFault(null));
+            }
+        }
+        synchronized (this) {
+            queued.waitedFor(mark);
+        }
     }
 
     @Override

@@ -19,9 +19,23 @@ public final class CudaException extends RuntimeException {
         this(status, CudaDriver.errorName(status), CudaDriver.errorString(status), call);
     }
 
+    /**
+     * @param status the {@code CUresult}
+     * @param call   the function and its key arguments
+     * @param detail what the caller knows beyond the driver, appended to the message
+     */
+    public CudaException(int status, String call, String detail) {
+        this(status, CudaDriver.errorName(status), CudaDriver.errorString(status), call, detail);
+    }
+
     CudaException(int status, String statusName, String description, String call) {
+        this(status, statusName, description, call, null);
+    }
+
+    private CudaException(int status, String statusName, String description, String call, String detail) {
         super(call + " failed: " + statusName + " (" + status + ")"
-                + (description == null || description.isEmpty() ? "" : ": " + description));
+                + (description == null || description.isEmpty() ? "" : ": " + description)
+                + (detail == null ? "" : "; " + detail));
         this.status = status;
         this.statusName = statusName;
         this.call = call;
