@@ -11,8 +11,9 @@ import java.util.SplittableRandom;
 
 /**
  * Prints which kernels this JVM runs and a fingerprint of the bits of a few fixed GEMMs (every dtype, decode and
- * prefill row counts, two products, column scale and bias), for {@link LaneWidthTest} to compare across JVMs with
- * other vector widths and without the Vector API. Heap memory only, so it needs no native access.
+ * prefill row counts, two products, column scale and bias; and the backward's NN and TN), for {@link LaneWidthTest}
+ * to compare across JVMs with other vector widths and without the Vector API. Heap memory only, so it needs no
+ * native access.
  */
 public final class LaneWidthProbe {
     private LaneWidthProbe() {
@@ -30,7 +31,23 @@ public final class LaneWidthProbe {
                 sb.append(dtype).append(" T=").append(t).append(": ").append(run(dtype, t, 37, 1041, 19)).append('\n');
             }
         }
+        for (DType dtype : new DType[] {DType.F32, DType.F16, DType.BF16}) {
+            sb.append(dtype).append(" backward: ").append(backward(dtype, 70, 300, 45)).append('\n');
+        }
         return sb.toString().strip();
+    }
+
+    /** The backward's GEMM ({@link CpuGemmRows}): {@code a·b + 0.75·cᵀ·d}, more than one task each way. */
+    private static int backward(DType dtype, int rows, int cols, int depth) {
+        SplittableRandom random = new SplittableRandom(dtype.ordinal() * 37L + depth);
+        Operand a = operand(dtype, random, rows, depth);
+        Operand b = operand(dtype, random, depth, cols);
+        Operand c = operand(dtype, random, depth, rows);
+        Operand d = operand(dtype, random, depth, cols);
+        float[] out = new float[rows * cols];
+        CpuGemmRows.multiply(List.of(CpuGemmRows.Term.nn(1f, a, b), CpuGemmRows.Term.tn(0.75f, c, d)),
+                MemorySegment.ofArray(out), cols);
+        return hash(out);
     }
 
     private static int run(DType dtype, int t, int n, int k, int k2) {
@@ -47,6 +64,10 @@ public final class LaneWidthProbe {
         float[] out = new float[t * n];
         CpuGemm.multiplyNT(List.of(new Product(x, w), new Product(x2, w2)), 0.75f, MemorySegment.ofArray(scale),
                 new Bias(bias.data(), dtype), MemorySegment.ofArray(out), DType.F32, n);
+        return hash(out);
+    }
+
+    private static int hash(float[] out) {
         int[] bits = new int[out.length];
         for (int i = 0; i < out.length; i++) {
             bits[i] = Float.floatToIntBits(out[i]);

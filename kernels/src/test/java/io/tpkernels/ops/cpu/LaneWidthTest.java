@@ -11,9 +11,10 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /**
- * The CPU GEMM's sums are the same bits whatever the machine's vectors: in JVMs limited to 256- and 128-bit
- * vectors ({@code tpk.cpu.vectorBits}), where each kernel runs in parts, and in one without the Vector API, where
- * the scalar kernels run, the fingerprint of {@link LaneWidthProbe}'s GEMMs is this JVM's.
+ * The CPU GEMMs' sums (the forward's and the backward's) are the same bits whatever the machine's vectors: in JVMs
+ * limited to 256- and 128-bit vectors ({@code tpk.cpu.vectorBits}), where each kernel runs in parts, and in one
+ * without the Vector API, where the scalar kernels run, the fingerprint of {@link LaneWidthProbe}'s GEMMs is this
+ * JVM's.
  */
 class LaneWidthTest {
 
