@@ -20,8 +20,8 @@ import java.util.concurrent.ConcurrentLinkedQueue;
  * measured against, and an optional LM-head path. Handles are pooled per device and stream (see {@link #IDLE}).
  */
 public final class CublasGemm {
-    private static final MemorySegment ONE = Arena.global().allocateFrom(ValueLayout.JAVA_FLOAT, 1f);
-    private static final MemorySegment ZERO = Arena.global().allocateFrom(ValueLayout.JAVA_FLOAT, 0f);
+    static final MemorySegment ONE = Arena.global().allocateFrom(ValueLayout.JAVA_FLOAT, 1f);
+    static final MemorySegment ZERO = Arena.global().allocateFrom(ValueLayout.JAVA_FLOAT, 0f);
     /**
      * Idle handles per device and stream. A handle must not be used by two threads at once, but may pass from one
      * thread to another: each call takes one and gives it back, so there are never more than the most calls made

@@ -32,6 +32,8 @@ import io.tpkernels.runtime.Memory;
 import io.tpkernels.runtime.Tensor;
 import io.tpkernels.runtime.TensorMaps;
 import io.tpkernels.runtime.Tuning;
+import java.lang.foreign.Arena;
+import java.lang.foreign.ValueLayout;
 import java.util.Locale;
 
 /**
@@ -90,8 +92,11 @@ final class GemmCuda {
     private GemmCuda() {
     }
 
-    /** The kernel bodies. WGMMA is gemm_sm90.cu's, WGMMA_PP gemm_sm90_pingpong.cu's; the others are gemm.cuh's. */
-    enum Path { MMA_DECODE, MMA_DECODE_T, DECODE, WGMMA, WGMMA_PP, MMA, SIMT }
+    /**
+     * The kernel bodies. WGMMA is gemm_sm90.cu's, WGMMA_PP gemm_sm90_pingpong.cu's; the others are gemm.cuh's, but
+     * CUBLAS, which is cuBLAS's GEMM: taken only in place of a body that failed its self-check.
+     */
+    enum Path { MMA_DECODE, MMA_DECODE_T, DECODE, WGMMA, WGMMA_PP, MMA, SIMT, CUBLAS }
 
     /**
      * A Hopper kernel's launch: its module and path, its output tile (X and XA in boxes of 64 k × bm rows, W and B in
@@ -133,15 +138,20 @@ final class GemmCuda {
         return Path.SIMT;
     }
 
-    /** A GEMM's body and its kernel, as chosen for a shape, its dtypes and a context. */
+    /** A GEMM's body and its kernel (none for {@link Path#CUBLAS}), as chosen for a shape, its dtypes and a context. */
     record Choice(Path path, CudaKernel kernel) {
+        /** The kernel's name, as the PTX names it, or {@link #CUBLAS_NAME}. */
+        String kernelName() {
+            return kernel == null ? CUBLAS_NAME : kernel.name();
+        }
     }
 
     /**
      * The body and kernel for {@code t} tokens of {@code x [t, k]} by {@code w}'s first {@code valid} rows into
      * {@code s} output columns of {@code out}, with a LoRA term of rank {@code r} (0 for none), an epilogue (bias or
      * column scale) or not, and operand pointers aligned or not. The choice depends on {@code t} only through
-     * {@code t ≤ }{@link #DECODE_MAX_T}: a layer chooses once per side of it ({@link GemmRoute}).
+     * {@code t ≤ }{@link #DECODE_MAX_T}: a layer chooses once per side of it ({@link Linear#plan},
+     * {@link LoraLinear#plan}).
      */
     static Choice choose(ExecutionContext ctx, DType in, DType out, long t, long k, long r, boolean epilogue,
                          long valid, long s, boolean pointersAligned) {
@@ -153,21 +163,40 @@ final class GemmCuda {
         if (!ctx.tuning().selfCheck()) {
             return choice;
         }
-        // A body that fails its self-check gives way to a simpler one: Hopper to mma.sync, tensor cores to SIMT.
-        while (choice.path() != Path.SIMT) {
+        // A body that fails its self-check gives way: to cuBLAS where it computes the same (below), else to a
+        // simpler body of ours, Hopper to mma.sync, tensor cores to SIMT.
+        boolean cublas = cublasTakes(in, out, r, epilogue, valid, s);
+        while (choice.path() != Path.SIMT && choice.path() != Path.CUBLAS) {
             Choice tried = choice;
-            Path simpler = tried.path() == Path.WGMMA || tried.path() == Path.WGMMA_PP ? Path.MMA : Path.SIMT;
-            String fallback = NAMES[simpler.ordinal()][in.ordinal()][out.ordinal()];
+            Path next = cublas ? Path.CUBLAS
+                    : tried.path() == Path.WGMMA || tried.path() == Path.WGMMA_PP ? Path.MMA : Path.SIMT;
+            String fallback = next == Path.CUBLAS ? CUBLAS_NAME : NAMES[next.ordinal()][in.ordinal()][out.ordinal()];
             if (ctx.cudaDevice().kernelHealth().usable(tried.kernel().name(), fallback,
                     checking -> SelfChecks.gemm(checking, tried, in, out))) {
                 break;
             }
-            choice = choice(ctx, simpler, in, out);
+            choice = choice(ctx, next, in, out);
         }
         return choice;
     }
 
+    /** What a {@link Path#CUBLAS} choice names as its kernel. */
+    static final String CUBLAS_NAME = "cublasGemmEx";
+
+    /**
+     * Whether cuBLAS computes what the bodies would, with the one rounding the contract asks: a plain product (no
+     * LoRA term, no bias or column scale, which would each round once more) in dtypes cuBLAS takes, its padding
+     * columns, if any, in F32 or BF16 logits ({@link #padColumns} writes them).
+     */
+    private static boolean cublasTakes(DType in, DType out, long r, boolean epilogue, long valid, long s) {
+        return r == 0 && !epilogue && CublasGemm.isAvailable() && CublasGemm.supports(in, out)
+                && (valid == s || out == DType.F32 || out == DType.BF16);
+    }
+
     private static Choice choice(ExecutionContext ctx, Path path, DType in, DType out) {
+        if (path == Path.CUBLAS) {
+            return new Choice(path, null);
+        }
         String module = path == Path.WGMMA || path == Path.WGMMA_PP ? Hopper.of(path).module() : KernelNames.MODULE_GEMM;
         return new Choice(path, ctx.kernel(module, NAMES[path.ordinal()][in.ordinal()][out.ordinal()]));
     }
@@ -205,6 +234,10 @@ final class GemmCuda {
                             aligned);
             Path path = choice.path();
             CudaKernel kernel = choice.kernel();
+            if (path == Path.CUBLAS) {
+                launchCublas(x, w, valid, alpha, out, ctx);
+                return;
+            }
             if (path == Path.MMA_DECODE_T) {
                 launchNarrow(kernel, x, w, alpha, out, ctx);
                 return;
@@ -225,7 +258,7 @@ final class GemmCuda {
                             (long) device.multiprocessors() * DECODE_BLOCKS_PER_SM);
                     kernel.launch(ctx, (int) blocks, GEMM_DECODE_THREADS, 0, args);
                 }
-                case WGMMA, WGMMA_PP, MMA_DECODE_T -> throw new AssertionError(path + " is launched above");
+                case WGMMA, WGMMA_PP, MMA_DECODE_T, CUBLAS -> throw new AssertionError(path + " is launched above");
                 case MMA -> {
                     kernel.allowDynamicSharedBytes(GEMM_MMA_SMEM_BYTES);
                     kernel.launch(ctx, blocks(s, GEMM_MMA_BN), blocks(t, GEMM_MMA_BM), 1, GEMM_MMA_THREADS, 1, 1,
@@ -235,6 +268,21 @@ final class GemmCuda {
                         GEMM_SIMT_THREADS, 1, 1, 0, args);
             }
         }
+    }
+
+    /**
+     * {@code out[:, :valid] = alpha·x·W[:valid]ᵀ} by cuBLAS, then {@code −∞} in the padding columns: a plain product
+     * ({@link #cublasTakes}).
+     */
+    private static void launchCublas(Tensor x, Tensor w, long valid, float alpha, Tensor out, ExecutionContext ctx) {
+        if (valid > 0) {
+            try (Tensor rows = valid == w.dim(0) ? null : w.rows(0, valid)) {
+                CublasGemm.multiplyNT(ctx, x, rows == null ? w : rows, out,
+                        alpha == 1f ? CublasGemm.ONE : Arena.ofAuto().allocateFrom(ValueLayout.JAVA_FLOAT, alpha),
+                        CublasGemm.ZERO);
+            }
+        }
+        padColumns(out, valid, ctx);
     }
 
     /**

@@ -104,10 +104,11 @@ public final class Linear {
 
         /**
          * The kernel a forward of {@code t} tokens (into W's dtype, from aligned inputs) runs: its name, as the PTX
-         * names it ({@code tpk_gemm_<body>_<in>_<out>}), or {@code "cpu"} on the CPU. For diagnostics and checks.
+         * names it ({@code tpk_gemm_<body>_<in>_<out>}), {@code "cublasGemmEx"} where cuBLAS stands in for a body
+         * that failed its self-check, or {@code "cpu"} on the CPU. For diagnostics and checks.
          */
         public String kernelFor(long t) {
-            return choices == null ? "cpu" : choices[t <= GemmCuda.DECODE_MAX_T ? 0 : 1].kernel().name();
+            return choices == null ? "cpu" : choices[t <= GemmCuda.DECODE_MAX_T ? 0 : 1].kernelName();
         }
 
         private GemmCuda.Choice choiceFor(Tensor x, Tensor out) {

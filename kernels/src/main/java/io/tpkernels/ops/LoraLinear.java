@@ -157,7 +157,7 @@ public final class LoraLinear {
             return switch (route.way()) {
                 case STAGED -> List.of("staged");
                 case DECODE, SHRINK_ON_CHIP -> List.of(route.kernel().name());
-                case SHRINK_SEPARATE -> List.of(route.shrink().kernel().name(), route.fused().kernel().name());
+                case SHRINK_SEPARATE -> List.of(route.shrink().kernelName(), route.fused().kernelName());
             };
         }
 

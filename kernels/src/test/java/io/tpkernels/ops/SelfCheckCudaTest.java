@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.tpkernels.cuda.sources.KernelNames;
 import io.tpkernels.runtime.CudaDevice;
@@ -75,32 +76,53 @@ class SelfCheckCudaTest {
     }
 
     @Test
-    void aBrokenKernelGivesWayToTheNextSimplerOneAndTheResultIsStillRight() {
+    void aBrokenKernelWithABiasGivesWayToTheNextSimplerOneAndTheResultIsStillRight() {
+        try (ExecutionContext ctx = checking(Tuning.HopperGemm.V1);
+             Tensor w = random(DType.BF16, 2, 300, 128);
+             Tensor bias = random(DType.BF16, 4, 300);
+             Tensor x = random(DType.BF16, 3, 140, 128)) {
+            health().markBroken(WGMMA, "marked by a test");
+            assertEquals(MMA, Linear.plan(ctx, w, bias).kernelFor(140), "a bias keeps cuBLAS out: it would round twice");
+            health().markBroken(MMA, "marked by a test");
+            Linear.Plan simt = Linear.plan(ctx, w, bias);
+            assertEquals(SIMT, simt.kernelFor(140));
+            assertMatchesTheCpu(x, w, bias, simt);
+        } finally {
+            List.of(WGMMA, MMA).forEach(health()::forget);
+        }
+    }
+
+    @Test
+    void aBrokenKernelOfAPlainProductGivesWayToCublasWhereItIsInstalled() {
+        assumeTrue(CublasGemm.isAvailable(), "cuBLAS is not installed");
         try (ExecutionContext ctx = checking(Tuning.HopperGemm.V1);
              Tensor w = random(DType.BF16, 2, 300, 128);
              Tensor x = random(DType.BF16, 3, 140, 128)) {
             health().markBroken(WGMMA, "marked by a test");
-            Linear.Plan mmaInstead = Linear.plan(ctx, w, null);
-            assertEquals(MMA, mmaInstead.kernelFor(140));
-            health().markBroken(MMA, "marked by a test");
-            Linear.Plan simtInstead = Linear.plan(ctx, w, null);
-            assertEquals(SIMT, simtInstead.kernelFor(140));
-            float[] want;
-            try (Tensor y = Linear.forward(ExecutionContext.cpu(), x.copyTo(Device.CPU), w.copyTo(Device.CPU), null)) {
-                want = y.toFloatArray();
-            }
-            try (Tensor y = simtInstead.forward(x)) {
-                float[] got = y.toFloatArray();
-                double scale = 0;
-                for (float v : want) {
-                    scale = Math.max(scale, Math.abs(v));
-                }
-                for (int i = 0; i < want.length; i++) {
-                    assertEquals(want[i], got[i], 1e-2 * scale, "element " + i);
-                }
-            }
+            Linear.Plan cublas = Linear.plan(ctx, w, null);
+            assertEquals(GemmCuda.CUBLAS_NAME, cublas.kernelFor(140));
+            assertMatchesTheCpu(x, w, null, cublas);
         } finally {
-            List.of(WGMMA, MMA).forEach(health()::forget);
+            health().forget(WGMMA);
+        }
+    }
+
+    private static void assertMatchesTheCpu(Tensor x, Tensor w, Tensor bias, Linear.Plan plan) {
+        float[] want;
+        try (Tensor xh = x.copyTo(Device.CPU); Tensor wh = w.copyTo(Device.CPU);
+             Tensor bh = bias == null ? null : bias.copyTo(Device.CPU);
+             Tensor y = Linear.forward(ExecutionContext.cpu(), xh, wh, bh)) {
+            want = y.toFloatArray();
+        }
+        try (Tensor y = plan.forward(x)) {
+            float[] got = y.toFloatArray();
+            double scale = 0;
+            for (float v : want) {
+                scale = Math.max(scale, Math.abs(v));
+            }
+            for (int i = 0; i < want.length; i++) {
+                assertEquals(want[i], got[i], 1e-2 * scale, "element " + i);
+            }
         }
     }
 
