@@ -8,6 +8,7 @@ import io.tpkernels.layers.weights.WeightSource;
 import io.tpkernels.runtime.Device;
 import io.tpkernels.runtime.Tensor;
 import io.tpkernels.shard.ShardRange;
+import io.tpkernels.testing.RecordingGroup;
 import java.net.URISyntaxException;
 import java.nio.file.Path;
 import java.util.List;
@@ -81,8 +82,8 @@ class DoraScaleTest {
                 }
             });
             for (List<String> rank : calls) {
-                assertEquals("allReduce", rank.get(0), "loading: the row-parallel norm's one all-reduce, nothing else");
-                assertEquals("allReduce", rank.get(1), "a forward: the row-parallel layer's one collective, nothing else");
+                assertEquals("allReduce SUM", rank.get(0), "loading: the row-parallel norm's one all-reduce, nothing else");
+                assertEquals("allReduce SUM", rank.get(1), "a forward: the row-parallel layer's one collective, nothing else");
             }
         }
     }

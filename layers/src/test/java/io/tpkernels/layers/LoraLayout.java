@@ -42,7 +42,7 @@ record LoraLayout(boolean rowParallel, boolean tokensSharded, boolean featuresSh
     /** The collectives one forward of the layer issues, in order (the base layer's; LoRA adds none). */
     List<String> collectives() {
         if (rowParallel) {
-            return List.of(tokensSharded ? "reduceScatter" : "allReduce");
+            return List.of(tokensSharded ? "reduceScatter SUM" : "allReduce SUM");
         }
         if (tokensSharded) {
             return featuresSharded ? List.of("allGather") : List.of("allGather", "allGather");

@@ -9,6 +9,7 @@ import io.tpkernels.runtime.DType;
 import io.tpkernels.runtime.Device;
 import io.tpkernels.runtime.ExecutionContext;
 import io.tpkernels.runtime.Tensor;
+import io.tpkernels.testing.RecordingGroup;
 import io.tpkernels.testkit.ShardedLinearShape;
 import java.time.Duration;
 import java.util.List;

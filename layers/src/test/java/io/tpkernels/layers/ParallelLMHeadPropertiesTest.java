@@ -14,6 +14,7 @@ import io.tpkernels.runtime.Tensor;
 import io.tpkernels.shard.VocabShard;
 import io.tpkernels.testing.GemmReference;
 import io.tpkernels.testing.RandomData;
+import io.tpkernels.testing.RecordingGroup;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
