@@ -1,0 +1,65 @@
+package io.tpkernels.cli;
+
+/**
+ * The token batches of a fine-tuning run (docs/contract.md, fine-tuning steps): step {@code k} (from 0) reads
+ * {@code B} rows of {@code T + 1} ids starting at offset {@code o = k·B·(T + 1)}, wrapping around the end of the
+ * data; row {@code b} is ids {@code o + b·(T + 1) + j} for {@code j = 0..T}, its inputs the first {@code T} of them
+ * and its targets the last {@code T}. Every step's loss is the mean over its {@code B·T} targets.
+ */
+final class FinetuneBatches {
+    private final long[] ids;
+    private final int seqLen;
+    private final int batch;
+
+    private FinetuneBatches(long[] ids, int seqLen, int batch) {
+        this.ids = ids;
+        this.seqLen = seqLen;
+        this.batch = batch;
+    }
+
+    /**
+     * The batches of {@code ids} (from {@code source}, named in errors) for a model of {@code vocab} tokens.
+     *
+     * @throws IllegalArgumentException for no ids, an id outside {@code [0, vocab)} (its position and value named),
+     *                                  or a sequence length or batch below 1
+     */
+    static FinetuneBatches of(long[] ids, String source, long vocab, int seqLen, int batch) {
+        if (seqLen < 1 || batch < 1) {
+            throw new IllegalArgumentException("--seq-len and --batch must be at least 1, got " + seqLen + " and "
+                    + batch);
+        }
+        if (ids.length == 0) {
+            throw new IllegalArgumentException(source + ": no token ids to train on");
+        }
+        for (int i = 0; i < ids.length; i++) {
+            if (ids[i] < 0 || ids[i] >= vocab) {
+                throw new IllegalArgumentException(source + ": token id " + ids[i] + " at position " + i
+                        + " is outside the model's vocabulary [0, " + vocab + ")");
+            }
+        }
+        return new FinetuneBatches(ids.clone(), seqLen, batch);
+    }
+
+    /** Step {@code step}'s inputs, row after row: {@code [B·T]}. */
+    long[] inputs(long step) {
+        return rows(step, 0);
+    }
+
+    /** Step {@code step}'s targets, row after row: {@code [B·T]}, each the id after its input. */
+    long[] targets(long step) {
+        return rows(step, 1);
+    }
+
+    private long[] rows(long step, int shift) {
+        long row = seqLen + 1L;
+        long offset = Math.floorMod(Math.multiplyExact(Math.multiplyExact(step, batch), row), (long) ids.length);
+        long[] out = new long[Math.multiplyExact(batch, seqLen)];
+        for (int b = 0; b < batch; b++) {
+            long start = offset + b * row + shift;
+            for (int j = 0; j < seqLen; j++) {
+                out[b * seqLen + j] = ids[(int) ((start + j) % ids.length)];
+            }
+        }
+        return out;
+    }
+}
