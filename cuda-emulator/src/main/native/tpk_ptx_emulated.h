@@ -3,6 +3,8 @@
 // TPK_EMULATION is defined (cuda_host.h defines it); never part of the PTX build.
 #pragma once
 
+#include <cmath>
+
 namespace tpk_emu {
 
 // ---- conversions: round to nearest, ties to even; NaN -> the canonical NaN 0x7fff, as cvt.rn does.
@@ -65,6 +67,14 @@ void ldmatrix_x4(u32 (&r)[4], u32 addr);
 void mma_16816(float (&d)[4], const u32 (&a)[4], u32 b0, u32 b1, bool bf16);
 
 }  // namespace tpk_emu
+
+// IEEE double operations, each rounded to nearest (x86-64's SSE2 without FMA: no contraction).
+__device__ __forceinline__ double tpk_dmul(double a, double b) { return a * b; }
+__device__ __forceinline__ double tpk_dadd(double a, double b) { return a + b; }
+__device__ __forceinline__ double tpk_dsub(double a, double b) { return a - b; }
+__device__ __forceinline__ double tpk_ddiv(double a, double b) { return a / b; }
+__device__ __forceinline__ double tpk_dsqrt(double a) { return std::sqrt(a); }
+__device__ __forceinline__ float tpk_d2f(double a) { return (float)a; }
 
 __device__ __forceinline__ float tpk_f16_to_f32(u16 h) { return tpk_emu::f16_to_f32(h); }
 __device__ __forceinline__ u16 tpk_f32_to_f16(float f) { return tpk_emu::f32_to_f16(f); }

@@ -35,6 +35,15 @@ __device__ __forceinline__ u16 tpk_f32_to_bf16(float f) {
     return b;
 }
 
+// Double arithmetic rounded as written and never contracted into a fused multiply-add: what the JVM computes, so
+// that a kernel written with these gives the CPU path's bits (the optimizer step).
+__device__ __forceinline__ double tpk_dmul(double a, double b) { return __dmul_rn(a, b); }
+__device__ __forceinline__ double tpk_dadd(double a, double b) { return __dadd_rn(a, b); }
+__device__ __forceinline__ double tpk_dsub(double a, double b) { return __dsub_rn(a, b); }
+__device__ __forceinline__ double tpk_ddiv(double a, double b) { return __ddiv_rn(a, b); }
+__device__ __forceinline__ double tpk_dsqrt(double a) { return __dsqrt_rn(a); }
+__device__ __forceinline__ float tpk_d2f(double a) { return __double2float_rn(a); }
+
 // 16 bytes through the read-only (non-coherent) path.
 __device__ __forceinline__ tpk_u32x4 tpk_ldg16(const void* p) {
     tpk_u32x4 v;

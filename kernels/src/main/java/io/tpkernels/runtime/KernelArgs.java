@@ -84,6 +84,11 @@ public final class KernelArgs {
         return this;
     }
 
+    /** Appends a {@code double}. */
+    public KernelArgs f64(double value) {
+        return i64(Double.doubleToRawLongBits(value));
+    }
+
     /** Appends a {@code float} (in the low 4 bytes of its slot). */
     public KernelArgs f32(float value) {
         return i32(Float.floatToRawIntBits(value));

@@ -21,7 +21,11 @@ import java.util.List;
  * stored F32 values and each of {@code m}, {@code v} and {@code p} is rounded to F32 once per step, so the stored
  * state alone determines the next step. The arithmetic depends on nothing but the element's own values and the
  * step, so a {@link Placement#REPLICATED} parameter with the same gradient on every rank stays bit-identical on
- * every rank. No collective: clip first ({@link GradClipping}), then step. CPU only for now.
+ * every rank. No collective: clip first ({@link GradClipping}), then step.
+ *
+ * <p>On a GPU the step is one kernel per parameter ({@code tpk_adamw_f32}, queued on the context's stream) doing the
+ * same double operations in the same order, each rounded as written (no fused multiply-adds), so it gives the CPU's
+ * bits.
  */
 public final class AdamW implements AutoCloseable {
     private final AdamWConfig config;
@@ -36,7 +40,7 @@ public final class AdamW implements AutoCloseable {
         this.parameters = List.copyOf(parameters);
         try {
             for (Parameter p : this.parameters) {
-                GradClipping.requireHost(ctx, "AdamW", p);
+                requireOn(ctx, p);
                 firstMoments.add(Tensor.zeros(ctx, DType.F32, p.value().shape()));
                 secondMoments.add(Tensor.zeros(ctx, DType.F32, p.value().shape()));
             }
@@ -77,13 +81,23 @@ public final class AdamW implements AutoCloseable {
             throw new IllegalArgumentException("AdamW: learning rate must be finite and >= 0, got " + lr);
         }
         for (Parameter p : parameters) {
-            GradClipping.requireHost(ctx, "AdamW", p);
+            requireOn(ctx, p);
         }
         long t = steps + 1;
         for (int i = 0; i < parameters.size(); i++) {
-            update(parameters.get(i), firstMoments.get(i), secondMoments.get(i), lr, t);
+            if (ctx.isCuda()) {
+                AdamWCuda.update(ctx, parameters.get(i), firstMoments.get(i), secondMoments.get(i), config, lr, t);
+            } else {
+                update(parameters.get(i), firstMoments.get(i), secondMoments.get(i), lr, t);
+            }
         }
         steps = t;
+    }
+
+    /** The parameter and its gradient: F32 (as {@link Parameter} requires) on the context's device. */
+    private static void requireOn(ExecutionContext ctx, Parameter p) {
+        ctx.requireOn("AdamW " + p.name(), p.value());
+        ctx.requireOn("AdamW " + p.name() + " gradient", p.grad());
     }
 
     @SuppressWarnings("try") // an access held by try-with-resources, not named in its body

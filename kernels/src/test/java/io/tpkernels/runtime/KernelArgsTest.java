@@ -61,6 +61,7 @@ class KernelArgsTest {
         assertEquals(-5, (int) a.slot(1));
         assertEquals(0, a.slot(1) >>> 32, "a 4-byte value's slot is zero above it");
         assertEquals(2.5f, Float.intBitsToFloat((int) a.slot(2)));
+        assertEquals(-0.1, Double.longBitsToDouble(KernelArgs.begin().f64(-0.1).slot(0)), "a double fills its slot");
         assertThrows(IllegalArgumentException.class, () -> a.slot(3));
         assertThrows(IllegalArgumentException.class, () -> a.slot(-1));
     }
