@@ -1,9 +1,12 @@
 package io.tpkernels.layers;
 
+import io.tpkernels.collective.ReduceOp;
 import io.tpkernels.layers.weights.ShardLoader.Split;
 import io.tpkernels.layers.weights.ShardLoader;
 import io.tpkernels.layers.weights.WeightSource;
 import io.tpkernels.ops.Linear;
+import io.tpkernels.ops.LinearBackward;
+import io.tpkernels.runtime.Slabs;
 import io.tpkernels.runtime.Tensor;
 import io.tpkernels.shard.ShardRange;
 
@@ -13,6 +16,9 @@ import io.tpkernels.shard.ShardRange;
  * With {@code gatherOutput} the slices are all-gathered along the last dimension into {@code [T, N]};
  * otherwise the output stays sharded ({@code [T, N/tp]}), ready for a row-parallel layer. With a
  * token-sharded input (sequence parallel) the tokens are all-gathered first.
+ *
+ * <p>Its {@link #backward} (docs/contract.md P1) gives the gradient of the input through the frozen weight,
+ * {@code dx = Σ_r dy_r·W_r}, a sum over ranks reduced by the layer's one collective.
  */
 public class ColumnParallelLinear implements AutoCloseable {
     final RankContext ctx;
@@ -20,7 +26,7 @@ public class ColumnParallelLinear implements AutoCloseable {
     final Tensor weight;
     final Tensor bias;
     private final long inFeatures;
-    private final Tokens input;
+    final Tokens input;
     private final boolean gatherOutput;
     private final Linear.Plan plan;
 
@@ -85,6 +91,71 @@ public class ColumnParallelLinear implements AutoCloseable {
     /** {@code y_r = x·W_rᵀ + b_r}: this rank's columns of the output. */
     Tensor localProduct(Tensor x) {
         return plan.forward(x);
+    }
+
+    /**
+     * The gradient of the forward's input from {@code dy}, the gradient of its output (docs/contract.md P1): this
+     * rank's partial {@code dx_r = dy_r·W_r} in F32, summed over the ranks by ONE all-reduce, or by one
+     * reduce-scatter over tokens when the input was token-sharded. The weight and bias are frozen: no gradient.
+     *
+     * <p>{@code dx} is F32 whatever the precision, and stays F32: the partials are summed in F32 and the sum is
+     * not rounded to the layer's dtype (the next backward takes a {@code dy} of any float dtype, and a rounding here
+     * would only lose bits of the gradient).
+     *
+     * @param x  the forward's input, as it was passed to {@link #forward}: the caller keeps it for the backward.
+     *           This plain layer does not read it ({@code dy·W} needs only {@code dy}), so {@code null} will do and
+     *           nothing need be kept; a LoRA layer needs it
+     * @param dy the gradient of the output as {@link #forward} returned it: {@code [T, N]} with
+     *           {@code gatherOutput} (this rank reads its columns {@code ShardRange(N)}), else {@code [T, N/tp]}; any
+     *           float dtype
+     * @return {@code dx}, F32: {@code [T, K]} replicated, or {@code [T/tp, K]} (this rank's tokens) for a
+     *         token-sharded input; the caller owns it
+     * @throws UnsupportedOperationException on a GPU context (the CUDA backward is not built)
+     */
+    public Tensor backward(Tensor x, Tensor dy) {
+        String layer = getClass().getSimpleName();
+        GradientChecks.requireCpu(layer, ctx);
+        long tokens = -1;
+        if (x != null) {
+            Activations.require(layer, x, -1, inFeatures, ctx);
+            tokens = input == Tokens.SHARDED ? x.dim(0) * ctx.size() : x.dim(0);
+        }
+        GradientChecks.requireOutputGradient(layer, dy, tokens, gatherOutput ? outputs.size() : outputs.length(), ctx);
+        if (input == Tokens.SHARDED) {
+            Activations.shardedTokens(layer, dy.dim(0), ctx);
+        }
+        Tensor mine = gatherOutput ? Slabs.narrow(ctx.exec(), dy, 1, outputs.start(), outputs.length()) : dy;
+        try {
+            return inputGradient(x, mine);
+        } finally {
+            if (mine != dy) {
+                mine.close();
+            }
+        }
+    }
+
+    /** {@code dx = Σ_r dy_r·W_r} from this rank's columns {@code dy_r} of dy ({@code [T, N/tp]}). */
+    Tensor inputGradient(Tensor x, Tensor dy) {
+        return sumOverRanks(LinearBackward.inputGradient(ctx.exec(), dy, weight));
+    }
+
+    /**
+     * The ranks' partial input gradients {@code [T, K]} summed: in place by an all-reduce for a replicated input, or
+     * reduce-scattered over tokens for a token-sharded one (this rank's {@code [T/tp, K]}). Takes {@code partial}.
+     */
+    final Tensor sumOverRanks(Tensor partial) {
+        try {
+            if (input == Tokens.REPLICATED) {
+                ctx.tp().allReduce(ctx.exec(), partial, ReduceOp.SUM);
+                return partial;
+            }
+            Tensor mine = ctx.tp().reduceScatter(ctx.exec(), partial, 0, ReduceOp.SUM);
+            partial.close();
+            return mine;
+        } catch (RuntimeException e) {
+            partial.close();
+            throw e;
+        }
     }
 
     /** The full output size N. */

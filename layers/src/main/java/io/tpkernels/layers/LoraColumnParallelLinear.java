@@ -1,7 +1,10 @@
 package io.tpkernels.layers;
 
+import io.tpkernels.collective.ReduceOp;
 import io.tpkernels.layers.weights.WeightSource;
 import io.tpkernels.ops.LoraLinear;
+import io.tpkernels.ops.LoraLinearBackward;
+import io.tpkernels.runtime.DType;
 import io.tpkernels.runtime.Tensor;
 import io.tpkernels.shard.ShardRange;
 
@@ -11,15 +14,29 @@ import io.tpkernels.shard.ShardRange;
  * followed by the same collectives as the base layer and no other: the LoRA term never adds a collective. With
  * DoRA the kernel's epilogue multiplies each output column by this rank's part of the scale {@code g} before the
  * bias: {@code y_r = g_r ⊙ (x·W_rᵀ + s·(x·Aᵀ)·B_rᵀ) + b_r}.
+ *
+ * <p>The backward (docs/contract.md P1) trains the adapter on the frozen base: with {@code dy_r} this rank's columns
+ * of the output's gradient,
+ * <pre>
+ *   dx_r = dy_r·W_r + s·(dy_r·B_r)·A      partial over ranks
+ *   dA_r = s·(dy_r·B_r)ᵀ·x                partial over ranks (A is replicated)
+ *   dB_r = s·dy_rᵀ·(x·Aᵀ)                 local: this rank's rows of dB
+ * </pre>
+ * With a replicated input {@code dx} and {@code dA} travel packed in ONE all-reduce, so the backward, like the
+ * forward, issues one collective; under sequence parallelism {@code x} is all-gathered over tokens again (as the
+ * forward did, rather than kept), {@code dx} is reduce-scattered over tokens and {@code dA} all-reduced. Summed in
+ * rank order, {@code dA} is bitwise the same on every rank, and so is the gradient it is added into.
  */
 public final class LoraColumnParallelLinear extends ColumnParallelLinear {
     private final LoraShard lora;
     private final LoraLinear.Plan plan;
+    private final LoraGradients grads;
 
     private LoraColumnParallelLinear(ColumnParallelLinear base, Tokens input, boolean gatherOutput, LoraShard lora) {
         super(base.ctx, base.outputs, base.inFeatures(), base.weight, base.bias, input, gatherOutput);
         this.lora = lora;
         this.plan = lora.plan(ctx.exec(), weight, bias, true);
+        this.grads = new LoraGradients(lora, ctx.exec());
     }
 
     /** Like {@link ColumnParallelLinear#load}, plus this rank's part of the adapter from {@code lora}. */
@@ -48,6 +65,75 @@ public final class LoraColumnParallelLinear extends ColumnParallelLinear {
     }
 
     /**
+     * As {@link ColumnParallelLinear#backward}, and adds this backward's {@code dA} and {@code dB} into
+     * {@link #loraGradA()} and {@link #loraGradB()}. {@code x} is required: the forward's input as it was passed
+     * ({@code [T, K]}, or this rank's tokens {@code [T/tp, K]} under sequence parallelism). A DoRA adapter is
+     * refused (its training is out of scope).
+     */
+    @Override
+    public Tensor backward(Tensor x, Tensor dy) {
+        return super.backward(x, dy);
+    }
+
+    @Override
+    Tensor inputGradient(Tensor x, Tensor dy) {
+        GradientChecks.requireLoraTrainable(getClass().getSimpleName(), lora, x, ctx);
+        if (input == Tokens.REPLICATED) {
+            return packedBackward(x, dy);
+        }
+        try (Tensor full = ctx.tp().allGather(ctx.exec(), x, 0)) {
+            return sequenceParallelBackward(full, dy);
+        }
+    }
+
+    /** Replicated input: {@code dx} and {@code dA} as the rows of one F32 {@code [T + R, K]}, ONE all-reduce. */
+    private Tensor packedBackward(Tensor x, Tensor dy) {
+        long t = x.dim(0);
+        long k = x.dim(1);
+        long r = lora.a().dim(0);
+        try (Tensor packed = Tensor.allocate(ctx.exec(), DType.F32, t + r, k);
+             Tensor dB = Tensor.allocate(ctx.exec(), DType.F32, outputs.length(), r)) {
+            Tensor dx = packed.rows(0, t);
+            Tensor dA = packed.rows(t, t + r);
+            LoraLinearBackward.backward(ctx.exec(), x, weight, lora.a(), lora.b(), lora.scale(), dy, dx, dA, dB);
+            ctx.tp().allReduce(ctx.exec(), packed, ReduceOp.SUM);
+            grads.accumulate(dA, dB);
+            Tensor out = Tensor.allocate(ctx.exec(), DType.F32, t, k);
+            try {
+                out.copyFrom(dx);
+                return out;
+            } catch (RuntimeException e) {
+                out.close();
+                throw e;
+            }
+        }
+    }
+
+    /** Token-sharded input ({@code x} gathered): {@code dx} reduce-scattered over tokens, {@code dA} all-reduced. */
+    private Tensor sequenceParallelBackward(Tensor x, Tensor dy) {
+        long r = lora.a().dim(0);
+        Tensor dx = Tensor.allocate(ctx.exec(), DType.F32, x.dim(0), x.dim(1));
+        try (Tensor dA = Tensor.allocate(ctx.exec(), DType.F32, r, x.dim(1));
+             Tensor dB = Tensor.allocate(ctx.exec(), DType.F32, outputs.length(), r)) {
+            try {
+                LoraLinearBackward.backward(ctx.exec(), x, weight, lora.a(), lora.b(), lora.scale(), dy, dx, dA, dB);
+            } catch (RuntimeException e) {
+                dx.close();
+                throw e;
+            }
+            Tensor mine = sumOverRanks(dx);
+            try {
+                ctx.tp().allReduce(ctx.exec(), dA, ReduceOp.SUM);
+                grads.accumulate(dA, dB);
+                return mine;
+            } catch (RuntimeException e) {
+                mine.close();
+                throw e;
+            }
+        }
+    }
+
+    /**
      * This rank's {@code A} ({@code [R, K]}, all of it; on a GPU with a rank whose rows are not a multiple of 16 bytes,
      * {@code [R', K]} zero-padded, see {@link LoraLinear#padRank}). Not a copy: do not close.
      */
@@ -60,6 +146,27 @@ public final class LoraColumnParallelLinear extends ColumnParallelLinear {
         return lora.b();
     }
 
+    /**
+     * The gradient of {@link #loraA()} (F32, its shape), summed over the backwards since {@link #zeroGrad()}: the
+     * full {@code dA}, reduced over the ranks, bitwise the same on every rank. Not a copy: do not close.
+     */
+    public Tensor loraGradA() {
+        return grads.a();
+    }
+
+    /** The gradient of {@link #loraB()} (F32, its shape: this rank's rows of {@code dB}). Not a copy: do not close. */
+    public Tensor loraGradB() {
+        return grads.b();
+    }
+
+    /**
+     * Sets {@link #loraGradA()} and {@link #loraGradB()} to zero, as before the first backward. (They are allocated,
+     * as zeros, at their first use: a layer used only for inference holds none.)
+     */
+    public void zeroGrad() {
+        grads.zero();
+    }
+
     /** DoRA's output scale {@code g} as this rank holds it (F32), or {@code null} for plain LoRA. Do not close. */
     Tensor doraScale() {
         return lora.doraScale();
@@ -67,7 +174,7 @@ public final class LoraColumnParallelLinear extends ColumnParallelLinear {
 
     @Override
     public void close() {
-        try (lora) {
+        try (lora; grads) {
             super.close();
         }
     }

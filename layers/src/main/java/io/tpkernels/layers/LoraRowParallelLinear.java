@@ -1,8 +1,11 @@
 package io.tpkernels.layers;
 
+import io.tpkernels.collective.ReduceOp;
 import io.tpkernels.layers.weights.WeightSource;
 import io.tpkernels.ops.Elementwise;
 import io.tpkernels.ops.LoraLinear;
+import io.tpkernels.ops.LoraLinearBackward;
+import io.tpkernels.runtime.DType;
 import io.tpkernels.runtime.Tensor;
 
 /**
@@ -11,15 +14,26 @@ import io.tpkernels.runtime.Tensor;
  * the base and LoRA parts are summed across ranks by the base layer's ONE collective; the bias after it. With DoRA
  * the summed output's columns are multiplied by the scale {@code g} between the collective and the bias (its norms
  * were summed over the ranks once, at load).
+ *
+ * <p>The backward (docs/contract.md P1) trains the adapter on the frozen base: with {@code dy} replicated
+ * (all-gathered over tokens under sequence parallelism),
+ * <pre>
+ *   dx_r = dy·W_r + s·(dy·B)·A_r          local: this rank's columns of dx
+ *   dA_r = s·(dy·B)ᵀ·x_r                  local: this rank's columns of dA
+ *   dB   = s·dyᵀ·Σ_r (x_r·A_rᵀ)           ONE all-reduce of the partials s·dyᵀ·(x_r·A_rᵀ)
+ * </pre>
+ * Summed in rank order, {@code dB} is bitwise the same on every rank, and so is the gradient it is added into.
  */
 public final class LoraRowParallelLinear extends RowParallelLinear {
     private final LoraShard lora;
     private final LoraLinear.Plan plan;
+    private final LoraGradients grads;
 
     private LoraRowParallelLinear(RowParallelLinear base, boolean inputIsParallel, Tokens output, LoraShard lora) {
         super(base.ctx, base.inputs, base.outFeatures(), base.weight, base.bias, inputIsParallel, output);
         this.lora = lora;
         this.plan = lora.plan(ctx.exec(), weight, null, false);
+        this.grads = new LoraGradients(lora, ctx.exec());
     }
 
     /** Like {@link RowParallelLinear#load}, plus this rank's part of the adapter from {@code lora}. */
@@ -55,6 +69,42 @@ public final class LoraRowParallelLinear extends RowParallelLinear {
     }
 
     /**
+     * As {@link RowParallelLinear#backward}, and adds this backward's {@code dA} and {@code dB} into
+     * {@link #loraGradA()} and {@link #loraGradB()}. {@code x} is required: the forward's input as it was passed
+     * ({@code [T, K/tp]} parallel, else {@code [T, K]}). A DoRA adapter is refused (its training is out of scope).
+     */
+    @Override
+    public Tensor backward(Tensor x, Tensor dy) {
+        return super.backward(x, dy);
+    }
+
+    @Override
+    Tensor localInputGradient(Tensor x, Tensor dy) {
+        GradientChecks.requireLoraTrainable(getClass().getSimpleName(), lora, x, ctx);
+        Tensor mine = localInput(x);
+        try {
+            long t = dy.dim(0);
+            long r = lora.a().dim(0);
+            Tensor dx = Tensor.allocate(ctx.exec(), DType.F32, t, mine.dim(1));
+            try (Tensor dA = Tensor.allocate(ctx.exec(), DType.F32, r, mine.dim(1));
+                 Tensor dB = Tensor.allocate(ctx.exec(), DType.F32, outFeatures(), r)) {
+                LoraLinearBackward.backward(ctx.exec(), mine, weight, lora.a(), lora.b(), lora.scale(), dy, dx, dA,
+                        dB);
+                ctx.tp().allReduce(ctx.exec(), dB, ReduceOp.SUM);
+                grads.accumulate(dA, dB);
+                return dx;
+            } catch (RuntimeException e) {
+                dx.close();
+                throw e;
+            }
+        } finally {
+            if (mine != x) {
+                mine.close();
+            }
+        }
+    }
+
+    /**
      * This rank's columns of {@code A} ({@code [R, K/tp]}; on a GPU with a rank whose rows are not a multiple of 16
      * bytes, {@code [R', K/tp]} zero-padded, see {@link LoraLinear#padRank}). Not a copy: do not close.
      */
@@ -67,6 +117,27 @@ public final class LoraRowParallelLinear extends RowParallelLinear {
         return lora.b();
     }
 
+    /** The gradient of {@link #loraA()} (F32, its shape: this rank's columns of {@code dA}). Not a copy: do not close. */
+    public Tensor loraGradA() {
+        return grads.a();
+    }
+
+    /**
+     * The gradient of {@link #loraB()} (F32, its shape), summed over the backwards since {@link #zeroGrad()}: the
+     * full {@code dB}, reduced over the ranks, bitwise the same on every rank. Not a copy: do not close.
+     */
+    public Tensor loraGradB() {
+        return grads.b();
+    }
+
+    /**
+     * Sets {@link #loraGradA()} and {@link #loraGradB()} to zero, as before the first backward. (They are allocated,
+     * as zeros, at their first use: a layer used only for inference holds none.)
+     */
+    public void zeroGrad() {
+        grads.zero();
+    }
+
     /** DoRA's output scale {@code g} as this rank holds it (F32), or {@code null} for plain LoRA. Do not close. */
     Tensor doraScale() {
         return lora.doraScale();
@@ -74,7 +145,7 @@ public final class LoraRowParallelLinear extends RowParallelLinear {
 
     @Override
     public void close() {
-        try (lora) {
+        try (lora; grads) {
             super.close();
         }
     }

@@ -6,6 +6,7 @@ import io.tpkernels.layers.weights.ShardLoader;
 import io.tpkernels.layers.weights.WeightSource;
 import io.tpkernels.ops.Elementwise;
 import io.tpkernels.ops.Linear;
+import io.tpkernels.ops.LinearBackward;
 import io.tpkernels.runtime.Slabs;
 import io.tpkernels.runtime.Tensor;
 import io.tpkernels.shard.ShardRange;
@@ -16,6 +17,9 @@ import io.tpkernels.shard.ShardRange;
  * one all-reduce (replicated output) or one reduce-scatter over tokens (sequence parallel). The bias is
  * added once, after the collective. The input is the matching slice {@code x_r} ({@code inputIsParallel},
  * e.g. a column-parallel layer's sharded output) or the full {@code x}, sliced here.
+ *
+ * <p>Its {@link #backward} (docs/contract.md P1) gives the gradient of the input through the frozen weight: with
+ * {@code dy} replicated, {@code dx_r = dy·W_r} is local, this rank's columns of {@code dx}, and needs no collective.
  */
 public class RowParallelLinear implements AutoCloseable {
     final RankContext ctx;
@@ -23,8 +27,8 @@ public class RowParallelLinear implements AutoCloseable {
     final Tensor weight;
     private final long outFeatures;
     final Tensor bias;
-    private final boolean inputIsParallel;
-    private final Tokens output;
+    final boolean inputIsParallel;
+    final Tokens output;
     private final Linear.Plan plan;
 
     RowParallelLinear(RankContext ctx, ShardRange inputs, long outFeatures, Tensor weight, Tensor bias,
@@ -120,6 +124,59 @@ public class RowParallelLinear implements AutoCloseable {
     /** {@code x_r·W_rᵀ}, this rank's partial sum, without the bias. */
     Tensor localProduct(Tensor x) {
         return plan.forward(x);
+    }
+
+    /**
+     * The gradient of the forward's input from {@code dy}, the gradient of its output (docs/contract.md P1).
+     * {@code dy} is replicated, or all-gathered over tokens first when the output was token-sharded; then this rank's
+     * columns {@code dx_r = dy·W_r} ({@code [T, K/tp]}, F32) are local: with a parallel input that is the whole
+     * answer and the plain layer issues no collective. A full input was sliced by the forward, so its gradient is
+     * the ranks' column blocks all-gathered ({@code [T, K]}, the slicing's backward). The weight and bias are frozen.
+     *
+     * <p>{@code dx} is F32 whatever the precision, and is not rounded to the layer's dtype: the next backward takes
+     * a {@code dy} of any float dtype.
+     *
+     * @param x  the forward's input as it was passed to {@link #forward} ({@code [T, K/tp]} parallel, else
+     *           {@code [T, K]}): the caller keeps it for the backward. This plain layer does not read it, so
+     *           {@code null} will do and nothing need be kept; a LoRA layer needs it
+     * @param dy the gradient of the output as {@link #forward} returned it: {@code [T, N]}, or {@code [T/tp, N]}
+     *           (this rank's tokens) under sequence parallelism; any float dtype
+     * @return {@code dx}, F32, shaped as {@code x}; the caller owns it
+     * @throws UnsupportedOperationException on a GPU context (the CUDA backward is not built)
+     */
+    public Tensor backward(Tensor x, Tensor dy) {
+        String layer = getClass().getSimpleName();
+        GradientChecks.requireCpu(layer, ctx);
+        long rows = -1;
+        if (x != null) {
+            Activations.require(layer, x, -1, inputIsParallel ? inputs.length() : inputs.size(), ctx);
+            rows = output == Tokens.SHARDED ? Activations.shardedTokens(layer, x.dim(0), ctx) : x.dim(0);
+        }
+        GradientChecks.requireOutputGradient(layer, dy, rows, outFeatures, ctx);
+        Tensor full = output == Tokens.SHARDED ? ctx.tp().allGather(ctx.exec(), dy, 0) : dy;
+        try {
+            Tensor local = localInputGradient(x, full);
+            if (inputIsParallel) {
+                return local;
+            }
+            try (local) {
+                return ctx.tp().allGather(ctx.exec(), local, 1);
+            }
+        } finally {
+            if (full != dy) {
+                full.close();
+            }
+        }
+    }
+
+    /** {@code dx_r = dy·W_r}, F32 {@code [T, K/tp]}, from the replicated {@code dy}; {@code x} as the forward had it. */
+    Tensor localInputGradient(Tensor x, Tensor dy) {
+        return LinearBackward.inputGradient(ctx.exec(), dy, weight);
+    }
+
+    /** This rank's columns {@code x_r} of the forward's input: {@code x} itself when it is parallel, else a copy. */
+    final Tensor localInput(Tensor x) {
+        return inputIsParallel ? x : Slabs.narrow(ctx.exec(), x, 1, inputs.start(), inputs.length());
     }
 
     /** N. */
