@@ -138,6 +138,21 @@ public final class LoraRowParallelLinear extends RowParallelLinear {
         grads.zero();
     }
 
+    /** The adapter's rank R: the rows of {@link #loraA()} and columns of {@link #loraB()} before any padding. */
+    public int loraRank() {
+        return lora.rank();
+    }
+
+    /** The scale {@code s} of the LoRA term. */
+    public float loraScale() {
+        return lora.scale();
+    }
+
+    /** Whether the adapter is DoRA (it then has an output scale besides A and B). */
+    public boolean isDora() {
+        return lora.doraScale() != null;
+    }
+
     /** DoRA's output scale {@code g} as this rank holds it (F32), or {@code null} for plain LoRA. Do not close. */
     Tensor doraScale() {
         return lora.doraScale();

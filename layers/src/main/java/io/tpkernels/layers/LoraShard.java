@@ -26,6 +26,8 @@ final class LoraShard implements AutoCloseable {
     private final Tensor a;
     private final Tensor b;
     private final float scale;
+    /** The adapter's rank R: {@code A}'s rows before any padding. */
+    private final int rank;
     /** DoRA's F32 output scale ({@code [N_r]} column-parallel, {@code [N]} row-parallel), or {@code null}. */
     private final Tensor doraScale;
 
@@ -35,6 +37,7 @@ final class LoraShard implements AutoCloseable {
 
     LoraShard(Tensor a, Tensor b, float scale, Tensor doraScale, ExecutionContext exec) {
         this.scale = scale;
+        this.rank = Math.toIntExact(a.dim(0));
         this.doraScale = doraScale;
         boolean unaligned = LoraLinear.paddedRank(a.dim(0), a.dtype()) != a.dim(0);
         if (a.device().isCuda() && unaligned) {
@@ -62,6 +65,11 @@ final class LoraShard implements AutoCloseable {
 
     float scale() {
         return scale;
+    }
+
+    /** The adapter's rank R, whatever padding {@link #a()} and {@link #b()} carry past it. */
+    int rank() {
+        return rank;
     }
 
     /** DoRA's output scale, or {@code null} for plain LoRA. Not a copy: do not close. */

@@ -66,6 +66,15 @@ public final class MlpBlock implements AutoCloseable {
                 : ColumnParallelLinear.load(source, name, null, intermediate, hidden, ctx, Tokens.REPLICATED, false);
     }
 
+    /** The layer of projection {@code p}: a column-parallel one for gate and up, the row-parallel one for down. */
+    Object projection(Projection p) {
+        return switch (p) {
+            case GATE -> gate;
+            case UP -> up;
+            case DOWN -> down;
+        };
+    }
+
     /**
      * {@code h += down(silu(gate(h)) ⊙ up(h))}, in place, queued on {@code exec}; {@code h} is {@code [T, H]}
      * replicated.

@@ -24,15 +24,17 @@ import java.util.function.IntConsumer;
  */
 public final class PipelineStage implements AutoCloseable {
     private final Mesh mesh;
+    private final Spec spec;
     private final RankContext ctx;
     private final long hidden;
     private final VocabParallelEmbedding embedding;
     private final List<MlpBlock> blocks;
     private final ParallelLMHead head;
 
-    private PipelineStage(Mesh mesh, RankContext ctx, long hidden, VocabParallelEmbedding embedding,
+    private PipelineStage(Mesh mesh, Spec spec, RankContext ctx, long hidden, VocabParallelEmbedding embedding,
                           List<MlpBlock> blocks, ParallelLMHead head) {
         this.mesh = mesh;
+        this.spec = spec;
         this.ctx = ctx;
         this.hidden = hidden;
         this.embedding = embedding;
@@ -85,11 +87,31 @@ public final class PipelineStage implements AutoCloseable {
                         : ParallelLMHead.load(source, c.tieWordEmbeddings() ? DemoModelNames.EMBED : DemoModelNames.LM_HEAD,
                         c.vocabSize(), c.hiddenSize(), spec.vocabMultiple(), ctx);
             }
-            return new PipelineStage(mesh, ctx, c.hiddenSize(), embedding, blocks, head);
+            return new PipelineStage(mesh, spec, ctx, c.hiddenSize(), embedding, blocks, head);
         } catch (RuntimeException e) {
             closeAll(loaded, e);
             throw e;
         }
+    }
+
+    /** This rank's place: its stage's tensor-parallel group and its pipeline group. */
+    Mesh mesh() {
+        return mesh;
+    }
+
+    /** What the stage was built from: the model's config and the partition of its layers among the stages. */
+    Spec spec() {
+        return spec;
+    }
+
+    /** The stage's own context (its device, stream and precision). */
+    RankContext ctx() {
+        return ctx;
+    }
+
+    /** The stage's layers, the first being global layer {@code spec().partition().start(mesh().stage())}. */
+    List<MlpBlock> blocks() {
+        return blocks;
     }
 
     /** Whether this stage holds the LM head (and so returns results). */

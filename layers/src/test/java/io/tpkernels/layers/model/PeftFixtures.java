@@ -88,14 +88,19 @@ final class PeftFixtures {
 
     /** The logits of fixture {@code name}'s adapter on the base model, run as {@code tpk forward} runs it. */
     static float[] forward(String name, int tp, int pp, int deviceOrdinal, Precision precision) {
+        return forward(root().resolve(name), ids(name), tp, pp, deviceOrdinal, precision);
+    }
+
+    /** The logits of the adapter in {@code folder} on the base model for {@code ids}, as {@code tpk forward} runs it. */
+    static float[] forward(Path folder, long[] ids, int tp, int pp, int deviceOrdinal, Precision precision) {
         ModelConfig config = modelConfig();
-        AdapterConfig adapterConfig = AdapterConfig.read(root().resolve(name).resolve("adapter_config.json"));
+        AdapterConfig adapterConfig = AdapterConfig.read(folder.resolve("adapter_config.json"));
         try (WeightSource base = SafetensorsCheckpoint.open(root().resolve("base"));
-             WeightSource adapter = SafetensorsCheckpoint.open(root().resolve(name).resolve("adapter_model.safetensors"))) {
+             WeightSource adapter = SafetensorsCheckpoint.open(folder.resolve("adapter_model.safetensors"))) {
             PeftAdapter peft = PeftAdapter.resolve(adapterConfig, adapter, config, base);
             var options = new DemoForward.Options(tp, pp, stage -> deviceOrdinal, precision,
                     VocabShard.DEFAULT_MULTIPLE, false, Duration.ofMinutes(1));
-            try (DemoForward.Result r = DemoForward.run(config, peft.weightsOver(base, adapter), peft, ids(name),
+            try (DemoForward.Result r = DemoForward.run(config, peft.weightsOver(base, adapter), peft, ids,
                     options, (done, total) -> { })) {
                 return r.logits().toFloatArray();
             }
