@@ -141,6 +141,7 @@ class KernelSourcesTest {
                 }
                 throw new AssertionError("no launch constant known for " + kernel + ": add it to this test");
             }
+            case KernelNames.MODULE_TRAIN -> KernelConstants.ELEMENTWISE_THREADS; // AdamWCuda launches these blocks
             case KernelNames.MODULE_TIMING -> null; // tpk_spin: one thread, no bound
             default -> throw new AssertionError("no launch constant known for module " + module + ": add it to this test");
         };
