@@ -1,8 +1,12 @@
 package io.tpkernels.cli;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.tpkernels.bench.verify.VerifyRow;
 import java.io.PrintWriter;
+import java.util.LinkedHashMap;
 import java.util.Locale;
+import java.util.Map;
 
 /**
  * How {@code tpk verify} prints its rows: each one written and flushed as soon as its check ends, as a line of a
@@ -51,18 +55,28 @@ abstract class VerifyOutput {
     static VerifyOutput json(PrintWriter out) {
         out.println("[");
         out.flush();
+        ObjectMapper json = new ObjectMapper();
         return new VerifyOutput(out) {
             private boolean first = true;
 
             @Override
             void row(VerifyRow r) {
-                out.print(first ? "  " : ",\n  ");
+                Map<String, Object> fields = new LinkedHashMap<>();
+                fields.put("path", r.path());
+                fields.put("kernel", r.kernel());
+                fields.put("shape", r.shape());
+                fields.put("dtype", r.dtype());
+                fields.put("maxError", jsonNumber(r.maxError()));
+                fields.put("tolerance", jsonNumber(r.tolerance()));
+                fields.put("pass", r.status() == VerifyRow.Status.pass);
+                fields.put("status", r.status().name());
+                fields.put("note", r.note());
+                try {
+                    out.print((first ? "  " : ",\n  ") + json.writeValueAsString(fields));
+                } catch (JsonProcessingException e) {
+                    throw new IllegalStateException("cannot write a verify row as JSON", e);
+                }
                 first = false;
-                out.print("{\"path\": " + string(r.path()) + ", \"kernel\": " + string(r.kernel()) + ", \"shape\": "
-                        + string(r.shape()) + ", \"dtype\": " + string(r.dtype()) + ", \"maxError\": "
-                        + jsonNumber(r.maxError()) + ", \"tolerance\": " + jsonNumber(r.tolerance()) + ", \"pass\": "
-                        + (r.status() == VerifyRow.Status.pass) + ", \"status\": " + string(r.status().name())
-                        + ", \"note\": " + string(r.note()) + "}");
                 out.flush();
             }
 
@@ -79,30 +93,10 @@ abstract class VerifyOutput {
     }
 
     /** A JSON number, or null for NaN (JSON has none) and a string for an infinity. */
-    private static String jsonNumber(double v) {
+    private static Object jsonNumber(double v) {
         if (Double.isNaN(v)) {
-            return "null";
+            return null;
         }
-        return Double.isInfinite(v) ? string(v > 0 ? "Infinity" : "-Infinity") : Double.toString(v);
-    }
-
-    /** {@code s} as a JSON string: quotes, backslashes and control characters escaped. */
-    static String string(String s) {
-        StringBuilder b = new StringBuilder("\"");
-        for (char c : s.toCharArray()) {
-            switch (c) {
-                case '"' -> b.append("\\\"");
-                case '\\' -> b.append("\\\\");
-                case '\n' -> b.append("\\n");
-                default -> {
-                    if (c < 0x20) {
-                        b.append(String.format(Locale.ROOT, "\\u%04x", (int) c));
-                    } else {
-                        b.append(c);
-                    }
-                }
-            }
-        }
-        return b.append('"').toString();
+        return Double.isInfinite(v) ? (v > 0 ? "Infinity" : "-Infinity") : v;
     }
 }

@@ -113,10 +113,6 @@ final class GemmCuda {
         }
     }
 
-    static Path path(DType dtype, long tokens, long k, long r, long... pointers) {
-        return path(dtype, tokens, k, r, aligned(pointers));
-    }
-
     /** Whether every pointer is 16-byte aligned, as the tensor-core and decode bodies load 16 bytes at a time. */
     static boolean aligned(long... pointers) {
         boolean aligned = true;
@@ -276,9 +272,10 @@ final class GemmCuda {
      */
     private static void launchCublas(Tensor x, Tensor w, long valid, float alpha, Tensor out, ExecutionContext ctx) {
         if (valid > 0) {
-            try (Tensor rows = valid == w.dim(0) ? null : w.rows(0, valid)) {
+            // cuBLAS reads a host alpha during the call: the arena may close when it returns.
+            try (Arena scalars = Arena.ofConfined(); Tensor rows = valid == w.dim(0) ? null : w.rows(0, valid)) {
                 CublasGemm.multiplyNT(ctx, x, rows == null ? w : rows, out,
-                        alpha == 1f ? CublasGemm.ONE : Arena.ofAuto().allocateFrom(ValueLayout.JAVA_FLOAT, alpha),
+                        alpha == 1f ? CublasGemm.ONE : scalars.allocateFrom(ValueLayout.JAVA_FLOAT, alpha),
                         CublasGemm.ZERO);
             }
         }

@@ -101,11 +101,6 @@ public final class KernelArgs {
         return this;
     }
 
-    /** As {@link #struct(byte[], int)}, from a segment. */
-    public KernelArgs struct(MemorySegment value, int alignment) {
-        return struct(value.toArray(JAVA_BYTE), alignment);
-    }
-
     /** How many parameters were appended. */
     public int count() {
         return count;
