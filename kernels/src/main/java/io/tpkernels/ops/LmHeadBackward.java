@@ -1,0 +1,57 @@
+package io.tpkernels.ops;
+
+import io.tpkernels.ops.cpu.CpuGemm.Operand;
+import io.tpkernels.ops.cpu.CpuGemmRows;
+import io.tpkernels.runtime.DType;
+import io.tpkernels.runtime.ExecutionContext;
+import io.tpkernels.runtime.Tensor;
+
+/**
+ * The backward of the vocab-padded LM head ({@link LmHead}) through its frozen weight shard: with {@code dz} the
+ * gradient of this rank's padded logits {@code [T, S]},
+ * <pre>
+ *   dx_r[t, k] = Σ_{j &lt; valid} dz[t, j]·W_r[j, k]          [T, H], a partial sum over the ranks
+ * </pre>
+ * The padding columns {@code valid ≤ j < S} take no part: their rows of {@code W_r} do not exist, and the loss gives
+ * them zero gradient anyway. A shard with no valid row contributes zeros. The caller sums the partials over the
+ * tensor-parallel group (one all-reduce). F32 whatever the weight's dtype; each element one f32 chain over
+ * {@code j} ascending, as {@link LinearBackward}.
+ */
+public final class LmHeadBackward {
+    private static final String OP = "LM head backward";
+
+    private LmHeadBackward() {
+    }
+
+    /** {@code dx_r}, F32 {@code [T, H]}, allocated on {@code ctx}. */
+    public static Tensor inputGradient(ExecutionContext ctx, Tensor dz, Tensor weightShard) {
+        check(ctx, dz, weightShard);
+        Tensor dx = Tensor.allocate(ctx, DType.F32, dz.dim(0), weightShard.dim(1));
+        try {
+            run(dz, weightShard, dx);
+            return dx;
+        } catch (RuntimeException e) {
+            dx.close();
+            throw e;
+        }
+    }
+
+    private static void run(Tensor dz, Tensor w, Tensor dx) {
+        long valid = w.dim(0);
+        Operand grad = new Operand(dz.hostSegment(), DType.F32, dz.dim(0), valid, dz.dim(1));
+        CpuGemmRows.multiplyNN(grad, BackwardChecks.operand(w), 1f, dx.hostSegment(), dx.dim(1));
+    }
+
+    private static void check(ExecutionContext ctx, Tensor dz, Tensor w) {
+        BackwardChecks.requireCpu(OP, ctx);
+        if (!w.dtype().isFloatingPoint() || w.rank() != 2) {
+            throw new IllegalArgumentException(OP + ": the weight shard must be F32, F16 or BF16 [valid, H], got "
+                    + w.describe());
+        }
+        if (dz.dtype() != DType.F32 || dz.rank() != 2 || dz.dim(1) < w.dim(0) || !dz.device().equals(w.device())) {
+            throw new IllegalArgumentException(OP + ": dz must be F32 [T, S] with S >= " + w.dim(0)
+                    + " (the shard's valid rows) on " + w.device() + ", got " + dz.describe());
+        }
+        ctx.requireOn(OP, dz);
+    }
+}
