@@ -62,11 +62,44 @@ public final class GradClipping {
      * scaling ({@link #globalNorm}). A factor of 1 leaves the gradients untouched.
      */
     public static double clip(ExecutionContext ctx, ProcessGroup group, List<Parameter> parameters, double maxNorm) {
+        requireMaxNorm(maxNorm);
+        return scaleToNorm(parameters, globalNorm(ctx, group, parameters), maxNorm);
+    }
+
+    /**
+     * {@code n} over the parameters of every pipeline stage: this stage's {@code n_s} over its tensor-parallel
+     * {@code group} ({@link #globalNorm(ExecutionContext, ProcessGroup, List)}), then {@code n = √(Σ_s n_s²)} by one
+     * all-reduce SUM over {@code pipeline} (the ranks of the other stages with this rank's place in their groups,
+     * which hold the same {@code n_s} as their group's other ranks). Identical on every rank of the mesh.
+     */
+    public static double globalNorm(ExecutionContext ctx, ProcessGroup group, ProcessGroup pipeline,
+                                    List<Parameter> parameters) {
+        double stage = globalNorm(ctx, group, parameters);
+        if (pipeline.size() == 1) {
+            return stage;
+        }
+        try (Tensor squares = Tensor.ofFloats(DType.F32, new float[] {(float) (stage * stage)}, 1)) {
+            pipeline.allReduce(ctx, squares, ReduceOp.SUM);
+            return Math.sqrt(squares.toFloatArray()[0]);
+        }
+    }
+
+    /** As {@link #clip(ExecutionContext, ProcessGroup, List, double)}, with the norm taken over every pipeline stage. */
+    public static double clip(ExecutionContext ctx, ProcessGroup group, ProcessGroup pipeline,
+                              List<Parameter> parameters, double maxNorm) {
+        requireMaxNorm(maxNorm);
+        return scaleToNorm(parameters, globalNorm(ctx, group, pipeline, parameters), maxNorm);
+    }
+
+    private static void requireMaxNorm(double maxNorm) {
         if (!(maxNorm > 0) || Double.isInfinite(maxNorm)) {
             throw new IllegalArgumentException("gradient clipping: the maximum norm must be finite and > 0, got "
                     + maxNorm);
         }
-        double norm = globalNorm(ctx, group, parameters);
+    }
+
+    /** Scales every gradient by {@code min(1, maxNorm / (norm + 1e-6))}; returns {@code norm}. */
+    private static double scaleToNorm(List<Parameter> parameters, double norm, double maxNorm) {
         double factor = Math.min(1, maxNorm / (norm + EPSILON));
         if (!(factor >= 1)) { // a NaN factor goes through, so that a NaN norm shows in every gradient
             for (Parameter p : parameters) {

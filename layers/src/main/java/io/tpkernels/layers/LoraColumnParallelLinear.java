@@ -7,6 +7,7 @@ import io.tpkernels.ops.LoraLinearBackward;
 import io.tpkernels.runtime.DType;
 import io.tpkernels.runtime.Tensor;
 import io.tpkernels.shard.ShardRange;
+import io.tpkernels.train.Placement;
 
 /**
  * A {@link ColumnParallelLinear} with LoRA (docs/contract.md section 8): {@code A} replicated, {@code B} sharded by
@@ -27,7 +28,7 @@ import io.tpkernels.shard.ShardRange;
  * forward did, rather than kept), {@code dx} is reduce-scattered over tokens and {@code dA} all-reduced. Summed in
  * rank order, {@code dA} is bitwise the same on every rank, and so is the gradient it is added into.
  */
-public final class LoraColumnParallelLinear extends ColumnParallelLinear {
+public final class LoraColumnParallelLinear extends ColumnParallelLinear implements LoraLayer {
     private final LoraShard lora;
     private final LoraLinear.Plan plan;
     private final LoraGradients grads;
@@ -137,11 +138,13 @@ public final class LoraColumnParallelLinear extends ColumnParallelLinear {
      * This rank's {@code A} ({@code [R, K]}, all of it; on a GPU with a rank whose rows are not a multiple of 16 bytes,
      * {@code [R', K]} zero-padded, see {@link LoraLinear#padRank}). Not a copy: do not close.
      */
+    @Override
     public Tensor loraA() {
         return lora.a();
     }
 
     /** This rank's rows of {@code B} ({@code [N/tp, R]}, or {@code [N/tp, R']} padded as A is). Not a copy: do not close. */
+    @Override
     public Tensor loraB() {
         return lora.b();
     }
@@ -150,11 +153,13 @@ public final class LoraColumnParallelLinear extends ColumnParallelLinear {
      * The gradient of {@link #loraA()} (F32, its shape), summed over the backwards since {@link #zeroGrad()}: the
      * full {@code dA}, reduced over the ranks, bitwise the same on every rank. Not a copy: do not close.
      */
+    @Override
     public Tensor loraGradA() {
         return grads.a();
     }
 
     /** The gradient of {@link #loraB()} (F32, its shape: this rank's rows of {@code dB}). Not a copy: do not close. */
+    @Override
     public Tensor loraGradB() {
         return grads.b();
     }
@@ -163,21 +168,25 @@ public final class LoraColumnParallelLinear extends ColumnParallelLinear {
      * Sets {@link #loraGradA()} and {@link #loraGradB()} to zero, as before the first backward. (They are allocated,
      * as zeros, at their first use: a layer used only for inference holds none.)
      */
+    @Override
     public void zeroGrad() {
         grads.zero();
     }
 
     /** The adapter's rank R: the rows of {@link #loraA()} and columns of {@link #loraB()} before any padding. */
+    @Override
     public int loraRank() {
         return lora.rank();
     }
 
     /** The scale {@code s} of the LoRA term. */
+    @Override
     public float loraScale() {
         return lora.scale();
     }
 
     /** Whether the adapter is DoRA (it then has an output scale besides A and B). */
+    @Override
     public boolean isDora() {
         return lora.doraScale() != null;
     }
@@ -185,6 +194,21 @@ public final class LoraColumnParallelLinear extends ColumnParallelLinear {
     /** DoRA's output scale {@code g} as this rank holds it (F32), or {@code null} for plain LoRA. Do not close. */
     Tensor doraScale() {
         return lora.doraScale();
+    }
+
+    @Override
+    public Placement placementOfA() {
+        return Placement.REPLICATED;
+    }
+
+    @Override
+    public Placement placementOfB() {
+        return Placement.SHARDED;
+    }
+
+    @Override
+    public RankContext rankContext() {
+        return ctx;
     }
 
     @Override

@@ -7,6 +7,7 @@ import io.tpkernels.ops.LoraLinear;
 import io.tpkernels.ops.LoraLinearBackward;
 import io.tpkernels.runtime.DType;
 import io.tpkernels.runtime.Tensor;
+import io.tpkernels.train.Placement;
 
 /**
  * A {@link RowParallelLinear} with LoRA (docs/contract.md section 8): {@code A} sharded by columns like {@code W},
@@ -24,7 +25,7 @@ import io.tpkernels.runtime.Tensor;
  * </pre>
  * Summed in rank order, {@code dB} is bitwise the same on every rank, and so is the gradient it is added into.
  */
-public final class LoraRowParallelLinear extends RowParallelLinear {
+public final class LoraRowParallelLinear extends RowParallelLinear implements LoraLayer {
     private final LoraShard lora;
     private final LoraLinear.Plan plan;
     private final LoraGradients grads;
@@ -108,16 +109,19 @@ public final class LoraRowParallelLinear extends RowParallelLinear {
      * This rank's columns of {@code A} ({@code [R, K/tp]}; on a GPU with a rank whose rows are not a multiple of 16
      * bytes, {@code [R', K/tp]} zero-padded, see {@link LoraLinear#padRank}). Not a copy: do not close.
      */
+    @Override
     public Tensor loraA() {
         return lora.a();
     }
 
     /** This rank's {@code B} ({@code [N, R]}, all of it, or {@code [N, R']} padded as A is). Not a copy: do not close. */
+    @Override
     public Tensor loraB() {
         return lora.b();
     }
 
     /** The gradient of {@link #loraA()} (F32, its shape: this rank's columns of {@code dA}). Not a copy: do not close. */
+    @Override
     public Tensor loraGradA() {
         return grads.a();
     }
@@ -126,6 +130,7 @@ public final class LoraRowParallelLinear extends RowParallelLinear {
      * The gradient of {@link #loraB()} (F32, its shape), summed over the backwards since {@link #zeroGrad()}: the
      * full {@code dB}, reduced over the ranks, bitwise the same on every rank. Not a copy: do not close.
      */
+    @Override
     public Tensor loraGradB() {
         return grads.b();
     }
@@ -134,21 +139,25 @@ public final class LoraRowParallelLinear extends RowParallelLinear {
      * Sets {@link #loraGradA()} and {@link #loraGradB()} to zero, as before the first backward. (They are allocated,
      * as zeros, at their first use: a layer used only for inference holds none.)
      */
+    @Override
     public void zeroGrad() {
         grads.zero();
     }
 
     /** The adapter's rank R: the rows of {@link #loraA()} and columns of {@link #loraB()} before any padding. */
+    @Override
     public int loraRank() {
         return lora.rank();
     }
 
     /** The scale {@code s} of the LoRA term. */
+    @Override
     public float loraScale() {
         return lora.scale();
     }
 
     /** Whether the adapter is DoRA (it then has an output scale besides A and B). */
+    @Override
     public boolean isDora() {
         return lora.doraScale() != null;
     }
@@ -156,6 +165,21 @@ public final class LoraRowParallelLinear extends RowParallelLinear {
     /** DoRA's output scale {@code g} as this rank holds it (F32), or {@code null} for plain LoRA. Do not close. */
     Tensor doraScale() {
         return lora.doraScale();
+    }
+
+    @Override
+    public Placement placementOfA() {
+        return Placement.SHARDED;
+    }
+
+    @Override
+    public Placement placementOfB() {
+        return Placement.REPLICATED;
+    }
+
+    @Override
+    public RankContext rankContext() {
+        return ctx;
     }
 
     @Override

@@ -1,7 +1,9 @@
 package io.tpkernels.layers;
 
+import io.tpkernels.collective.ReduceOp;
 import io.tpkernels.layers.weights.WeightSource;
 import io.tpkernels.ops.LmHead;
+import io.tpkernels.ops.LmHeadBackward;
 import io.tpkernels.ops.VocabArgmax;
 import io.tpkernels.runtime.Slabs;
 import io.tpkernels.runtime.Tensor;
@@ -56,12 +58,7 @@ public final class ParallelLMHead implements AutoCloseable {
 
     /** This rank's {@code [T, S]} F32 logits, {@code −∞} in its padding columns. */
     public Tensor localLogits(Tensor x) {
-        if (closed) {
-            throw new IllegalStateException("ParallelLMHead on rank " + ctx.rank() + " was used after it was closed");
-        }
-        if (tiedTo != null) {
-            tiedTo.requireOpen("ParallelLMHead on rank " + ctx.rank() + " (tied)");
-        }
+        requireUsable();
         Activations.require("ParallelLMHead", x, -1, hidden, ctx);
         return LmHead.logits(ctx.exec(), x, weight, shard.shardSize());
     }
@@ -87,6 +84,25 @@ public final class ParallelLMHead implements AutoCloseable {
         }
     }
 
+    /**
+     * The gradient of the head's input from {@code dz}, the gradient of this rank's padded logits {@code [T, S]}
+     * (F32, as {@link io.tpkernels.ops.VocabParallelCrossEntropy#backward} gives it): {@code dx = Σ_r dz_r·W_r}, each
+     * rank's partial over its valid columns ({@link LmHeadBackward}) summed by ONE all-reduce. The weight is frozen:
+     * no gradient. Returns F32 {@code [T, H]}, replicated; the caller owns it.
+     */
+    public Tensor backward(Tensor dz) {
+        requireUsable();
+        GradientChecks.requireOutputGradient("ParallelLMHead", dz, -1, shard.shardSize(), ctx);
+        Tensor dx = LmHeadBackward.inputGradient(ctx.exec(), dz, weight);
+        try {
+            ctx.tp().allReduce(ctx.exec(), dx, ReduceOp.SUM);
+            return dx;
+        } catch (RuntimeException e) {
+            dx.close();
+            throw e;
+        }
+    }
+
     /** This rank's vocab shard. */
     public VocabShard shard() {
         return shard;
@@ -95,6 +111,15 @@ public final class ParallelLMHead implements AutoCloseable {
     /** Whether the weight shard is the tied embedding's. */
     public boolean isTied() {
         return tiedTo != null;
+    }
+
+    private void requireUsable() {
+        if (closed) {
+            throw new IllegalStateException("ParallelLMHead on rank " + ctx.rank() + " was used after it was closed");
+        }
+        if (tiedTo != null) {
+            tiedTo.requireOpen("ParallelLMHead on rank " + ctx.rank() + " (tied)");
+        }
     }
 
     /** Frees the weight shard, unless it is the tied embedding's; any later use is an {@link IllegalStateException}. */

@@ -137,7 +137,7 @@ public final class DemoForward {
         return unused;
     }
 
-    private static void validate(ModelConfig config, long[] ids, Options options) {
+    static void validate(ModelConfig config, long[] ids, Options options) {
         if (ids.length == 0) {
             throw new IllegalArgumentException("no token ids were given");
         }

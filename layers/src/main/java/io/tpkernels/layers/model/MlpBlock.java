@@ -2,6 +2,7 @@ package io.tpkernels.layers.model;
 
 import io.tpkernels.layers.ColumnParallelLinear;
 import io.tpkernels.layers.LoraColumnParallelLinear;
+import io.tpkernels.layers.LoraLayer;
 import io.tpkernels.layers.LoraRowParallelLinear;
 import io.tpkernels.layers.LoraSource;
 import io.tpkernels.layers.RankContext;
@@ -10,8 +11,11 @@ import io.tpkernels.layers.Tokens;
 import io.tpkernels.layers.model.DemoModelNames.Projection;
 import io.tpkernels.layers.weights.WeightSource;
 import io.tpkernels.ops.Elementwise;
+import io.tpkernels.ops.SwiGluBackward;
 import io.tpkernels.runtime.ExecutionContext;
 import io.tpkernels.runtime.Tensor;
+import java.util.EnumMap;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -86,6 +90,88 @@ public final class MlpBlock implements AutoCloseable {
              Tensor d = down.forward(act)) {
             Elementwise.addInPlace(exec, h, d);
         }
+    }
+
+    /**
+     * What a training forward keeps for the backward, and only that: the block's input when gate or up carries LoRA
+     * (their {@code dA} reads it), the gate and up products (SwiGLU's backward), and their product {@code act} when
+     * down carries LoRA. Owns them.
+     */
+    public record Saved(Tensor input, Tensor gate, Tensor up, Tensor act) implements AutoCloseable {
+        @Override
+        public void close() {
+            try (Tensor i = input; Tensor g = gate; Tensor u = up; Tensor a = act) {
+                // all four closed; the absent ones are null
+            }
+        }
+    }
+
+    /** The block's output and what its backward needs. */
+    public record Traced(Tensor output, Saved saved) {
+    }
+
+    /**
+     * {@code h + down(silu(gate(h)) ⊙ up(h))} as a new tensor, keeping what {@link #backward} needs; takes {@code h}
+     * (kept as the saved input, or closed). The output is the same bits as {@link #forwardInPlace}'s.
+     */
+    public Traced forwardTraced(ExecutionContext exec, Tensor h) {
+        boolean inputNeeded = gate instanceof LoraColumnParallelLinear || up instanceof LoraColumnParallelLinear;
+        Tensor g = null;
+        Tensor u = null;
+        Tensor act = null;
+        try {
+            g = gate.forward(h);
+            u = up.forward(h);
+            act = Elementwise.siluMul(exec, g, u);
+            Tensor out = down.forward(act);
+            Elementwise.addInPlace(exec, out, h); // d + h: the same sum as h + d
+            if (!(down instanceof LoraRowParallelLinear)) {
+                act.close();
+                act = null;
+            }
+            if (!inputNeeded) {
+                h.close();
+            }
+            return new Traced(out, new Saved(inputNeeded ? h : null, g, u, act));
+        } catch (RuntimeException e) {
+            try (Tensor a = act; Tensor uu = u; Tensor gg = g; Tensor hh = h) {
+                throw e;
+            }
+        }
+    }
+
+    /**
+     * The gradient of the block's input from {@code dh}, that of its output (F32 {@code [T, H]}): the residual's
+     * {@code dh} plus what flows back through down, SwiGLU, gate and up; the LoRA layers add their {@code dA} and
+     * {@code dB} into their gradients. Collectives: each layer's own (down's, then gate's and up's). Closes
+     * {@code saved}; {@code dh} stays the caller's. Returns F32 {@code [T, H]}, the caller's.
+     */
+    public Tensor backward(ExecutionContext exec, Saved saved, Tensor dh) {
+        try (saved;
+             Tensor dAct = down.backward(saved.act(), dh);
+             SwiGluBackward.Gradients d = SwiGluBackward.backward(exec, saved.gate(), saved.up(), dAct);
+             Tensor dUp = up.backward(saved.input(), d.dUp())) {
+            Tensor dIn = gate.backward(saved.input(), d.dGate());
+            try {
+                Elementwise.addInPlace(exec, dIn, dh);
+                Elementwise.addInPlace(exec, dIn, dUp);
+                return dIn;
+            } catch (RuntimeException e) {
+                dIn.close();
+                throw e;
+            }
+        }
+    }
+
+    /** The block's LoRA layers by projection, in the order gate, up, down. */
+    public Map<Projection, LoraLayer> loraLayers() {
+        Map<Projection, LoraLayer> out = new EnumMap<>(Projection.class);
+        for (Projection p : Projection.values()) {
+            if (projection(p) instanceof LoraLayer l) {
+                out.put(p, l);
+            }
+        }
+        return out;
     }
 
     @Override

@@ -114,6 +114,21 @@ public final class PipelineStage implements AutoCloseable {
         return blocks;
     }
 
+    /** The model's hidden size H: the width of the activations between the layers. */
+    long hiddenSize() {
+        return hidden;
+    }
+
+    /** The embedding, on stage 0; {@code null} elsewhere. */
+    VocabParallelEmbedding embedding() {
+        return embedding;
+    }
+
+    /** The LM head, on the last stage; {@code null} elsewhere. */
+    ParallelLMHead head() {
+        return head;
+    }
+
     /** Whether this stage holds the LM head (and so returns results). */
     public boolean isLast() {
         return head != null;

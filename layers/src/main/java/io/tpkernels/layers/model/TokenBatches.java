@@ -1,4 +1,4 @@
-package io.tpkernels.cli;
+package io.tpkernels.layers.model;
 
 /**
  * The token batches of a fine-tuning run (docs/contract.md, fine-tuning steps): step {@code k} (from 0) reads
@@ -6,12 +6,12 @@ package io.tpkernels.cli;
  * data; row {@code b} is ids {@code o + b·(T + 1) + j} for {@code j = 0..T}, its inputs the first {@code T} of them
  * and its targets the last {@code T}. Every step's loss is the mean over its {@code B·T} targets.
  */
-final class FinetuneBatches {
+public final class TokenBatches {
     private final long[] ids;
     private final int seqLen;
     private final int batch;
 
-    private FinetuneBatches(long[] ids, int seqLen, int batch) {
+    private TokenBatches(long[] ids, int seqLen, int batch) {
         this.ids = ids;
         this.seqLen = seqLen;
         this.batch = batch;
@@ -23,7 +23,7 @@ final class FinetuneBatches {
      * @throws IllegalArgumentException for no ids, an id outside {@code [0, vocab)} (its position and value named),
      *                                  or a sequence length or batch below 1
      */
-    static FinetuneBatches of(long[] ids, String source, long vocab, int seqLen, int batch) {
+    public static TokenBatches of(long[] ids, String source, long vocab, int seqLen, int batch) {
         if (seqLen < 1 || batch < 1) {
             throw new IllegalArgumentException("--seq-len and --batch must be at least 1, got " + seqLen + " and "
                     + batch);
@@ -37,17 +37,27 @@ final class FinetuneBatches {
                         + " is outside the model's vocabulary [0, " + vocab + ")");
             }
         }
-        return new FinetuneBatches(ids.clone(), seqLen, batch);
+        return new TokenBatches(ids.clone(), seqLen, batch);
     }
 
     /** Step {@code step}'s inputs, row after row: {@code [B·T]}. */
-    long[] inputs(long step) {
+    public long[] inputs(long step) {
         return rows(step, 0);
     }
 
     /** Step {@code step}'s targets, row after row: {@code [B·T]}, each the id after its input. */
-    long[] targets(long step) {
+    public long[] targets(long step) {
         return rows(step, 1);
+    }
+
+    /** B, the rows of a step. */
+    public int rows() {
+        return batch;
+    }
+
+    /** T, the tokens of a row. */
+    public int seqLen() {
+        return seqLen;
     }
 
     private long[] rows(long step, int shift) {
