@@ -22,12 +22,18 @@ final class ProgressBar {
 
     /** Reports {@code done} of {@code total}; safe to call from several threads. */
     synchronized void update(int done, int total) {
+        update(done, total, "");
+    }
+
+    /** Reports {@code done} of {@code total} followed by {@code note} (a running value). */
+    synchronized void update(int done, int total, String note) {
         if (System.nanoTime() - started < DELAY_NANOS && !shown) {
             return;
         }
         shown = true;
         int filled = total == 0 ? WIDTH : (int) ((long) WIDTH * done / total);
-        err.print("\r" + label + " [" + "#".repeat(filled) + ".".repeat(WIDTH - filled) + "] " + done + "/" + total);
+        err.print("\r" + label + " [" + "#".repeat(filled) + ".".repeat(WIDTH - filled) + "] " + done + "/" + total
+                + (note.isEmpty() ? "" : " " + note));
         err.flush();
     }
 

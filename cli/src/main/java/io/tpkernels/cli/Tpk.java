@@ -6,7 +6,7 @@ import picocli.CommandLine;
 /** {@code tpk}: the command-line entry point. */
 @Command(name = "tpk", mixinStandardHelpOptions = true, versionProvider = Tpk.Version.class,
         description = "Tensor-parallel GPU building blocks for LLMs: inspect, plan, run and benchmark.",
-        subcommands = {InfoCommand.class, PlanCommand.class, ForwardCommand.class, DemoCommand.class,
+        subcommands = {InfoCommand.class, PlanCommand.class, ForwardCommand.class, FinetuneCommand.class, DemoCommand.class,
                 BenchCommand.class, VerifyCommand.class, CommandLine.HelpCommand.class})
 public final class Tpk implements Runnable {
 

@@ -37,6 +37,7 @@ public final class AdapterConfig {
     private final Map<String, Double> alphaPattern;
     private final List<String> modulesToSave;
     private final boolean fanInFanOutIgnored;
+    private final double dropout;
 
     private AdapterConfig(Builder b) {
         this.source = b.source;
@@ -52,6 +53,7 @@ public final class AdapterConfig {
         this.alphaPattern = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(b.alphaPattern));
         this.modulesToSave = List.copyOf(b.modulesToSave);
         this.fanInFanOutIgnored = b.fanInFanOut;
+        this.dropout = b.dropout;
     }
 
     /**
@@ -86,6 +88,7 @@ public final class AdapterConfig {
         b.rsLora = flag(root, "use_rslora", source);
         b.dora = flag(root, "use_dora", source);
         b.fanInFanOut = flag(root, "fan_in_fan_out", source);
+        b.dropout = number(root, "lora_dropout", source).orElse(0.0);
         b.targets = targets(root.get("target_modules"), source);
         b.excluded = selector(root.get("exclude_modules"), "exclude_modules", source);
         b.layersToTransform = layers(root.get("layers_to_transform"), source);
@@ -148,6 +151,14 @@ public final class AdapterConfig {
     /** {@code use_dora}. */
     public boolean dora() {
         return dora;
+    }
+
+    /**
+     * {@code lora_dropout}: the dropout PEFT applies to the LoRA path's input while training (0 when absent). It does
+     * not change a forward at inference, where it is ignored; a trainer must honour or refuse it.
+     */
+    public double loraDropout() {
+        return dropout;
     }
 
     /** {@code modules_to_save}, as written. */
@@ -247,6 +258,7 @@ public final class AdapterConfig {
         boolean rsLora;
         boolean dora;
         boolean fanInFanOut;
+        double dropout;
         ModulePatterns.Selector targets;
         ModulePatterns.Selector excluded = ModulePatterns.Selector.NONE;
         List<Integer> layersToTransform = List.of();
