@@ -12,7 +12,10 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -21,14 +24,19 @@ import picocli.CommandLine;
 /**
  * {@code tpk demo}: writes a small random model and adapter to a temporary folder, runs {@code tpk forward}
  * unsharded and at tp 4 × pp 2, with and without the adapter, checks that the layouts agree (and that the
- * adapter changes the result), and prints a table. Runs anywhere, GPU or not. Exit code 1 if anything disagrees.
+ * adapter changes the result), and prints a table; then fine-tunes the adapter for 20 steps at tp 1, tp 2 and
+ * tp 4 × pp 2 and prints the three loss curves side by side with their largest relative difference. Runs anywhere,
+ * GPU or not. Exit code 1 if anything disagrees.
  */
 @Command(name = "demo", mixinStandardHelpOptions = true,
-        description = "Write a random model and adapter, run forward at tp 1 and tp 4 x pp 2 with and without the adapter, and compare.")
+        description = "Write a random model and adapter, run forward at tp 1 and tp 4 x pp 2 with and without the adapter,"
+                + " compare, then fine-tune the adapter at tp 1, tp 2 and tp 4 x pp 2 and compare the loss curves.")
 final class DemoCommand implements Callable<Integer> {
     /** Largest difference allowed between layouts, relative to the largest logit: a few roundings of the dtype. */
     private static final double F32_AGREEMENT = 1e-5;
     private static final double BF16_AGREEMENT = 1e-2;
+    private static final int FINETUNE_STEPS = 20;
+    private static final Pattern LOSS = Pattern.compile("\"loss\": ([-0-9.eE]+|NaN)");
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -64,12 +72,74 @@ final class DemoCommand implements Callable<Integer> {
                     runs.add(forward(dir, model, withAdapter ? adapter : null, layout[0], layout[1], ids, resolved));
                 }
             }
-            return report(out, runs) ? 0 : 1;
+            boolean agrees = report(out, runs);
+            return finetune(out, dir, model, adapter, resolved) && agrees ? 0 : 1;
         } finally {
             if (!keep) {
                 deleteTree(dir);
             }
         }
+    }
+
+    /**
+     * Fine-tunes the demo adapter for {@link #FINETUNE_STEPS} steps at tp 1, tp 2 and tp 4 x pp 2 with {@code tpk
+     * finetune} and prints the three loss curves side by side; true when they agree and the loss falls.
+     */
+    private boolean finetune(PrintWriter out, Path dir, Path model, Path adapter, Backend resolved) throws IOException {
+        int seqLen = 16;
+        int batch = 4;
+        SplittableRandom random = new SplittableRandom(7);
+        StringBuilder text = new StringBuilder();
+        for (int i = 0; i < batch * (seqLen + 1); i++) { // one batch, read again by every step: it is learned
+            text.append(random.nextInt(1003)).append(' ');
+        }
+        Path data = Files.writeString(dir.resolve("finetune-ids.txt"), text);
+        int[][] layouts = {{1, 1}, {2, 1}, {4, 2}};
+        List<double[]> curves = new ArrayList<>();
+        for (int[] layout : layouts) {
+            String name = "finetune-tp" + layout[0] + "-pp" + layout[1];
+            Path log = dir.resolve(name + ".jsonl");
+            List<String> args = List.of("finetune", "--model", model.toString(), "--data", data.toString(), "--seq-len",
+                    "" + seqLen, "--batch", "" + batch, "--steps", "" + FINETUNE_STEPS, "--lr", "1e-3", "--clip-norm",
+                    "1", "--lora-init", adapter.toString(), "--tp", "" + layout[0], "--pp", "" + layout[1],
+                    "--micro-batches", "" + layout[1], "--backend", resolved.name().toLowerCase(), "--dtype",
+                    run.dtype, "--out", dir.resolve(name).toString(), "--log", log.toString());
+            StringWriter output = new StringWriter();
+            CommandLine cl = Tpk.commandLine();
+            cl.setOut(new PrintWriter(output));
+            cl.setErr(new PrintWriter(output));
+            if (cl.execute(args.toArray(String[]::new)) != 0) {
+                throw new IllegalStateException("tpk " + String.join(" ", args) + " failed: " + output);
+            }
+            curves.add(Files.readAllLines(log).stream().mapToDouble(DemoCommand::loss).toArray());
+        }
+        double tolerance = run.precision() == io.tpkernels.layers.Precision.BF16 ? BF16_AGREEMENT : F32_AGREEMENT;
+        double worst = 0;
+        out.printf("%nfine-tuning the adapter, %d steps of %d x %d tokens (AdamW lr 1e-3, clip 1):%n", FINETUNE_STEPS,
+                batch, seqLen);
+        out.printf("%-6s %-12s %-12s %-12s%n", "step", "tp 1", "tp 2", "tp 4 x pp 2");
+        for (int k = 0; k < FINETUNE_STEPS; k++) {
+            double ref = curves.get(0)[k];
+            for (double[] c : curves) {
+                worst = Math.max(worst, Math.abs(c[k] - ref) / Math.abs(ref));
+            }
+            out.printf("%-6d %-12.6f %-12.6f %-12.6f%n", k + 1, ref, curves.get(1)[k], curves.get(2)[k]);
+        }
+        boolean agree = worst <= tolerance;
+        boolean learns = curves.get(0)[FINETUNE_STEPS - 1] < curves.get(0)[0];
+        out.printf("largest relative difference from tp 1: %.2e %s; the loss %s%n", worst, agree ? "ok" : "TOO LARGE",
+                learns ? "falls" : "DOES NOT FALL");
+        out.flush();
+        return agree && learns;
+    }
+
+    /** The loss of one line of a {@code --log} file. */
+    private static double loss(String line) {
+        Matcher m = LOSS.matcher(line);
+        if (!m.find()) {
+            throw new IllegalStateException("no loss in the log line " + line);
+        }
+        return Double.parseDouble(m.group(1));
     }
 
     private Run forward(Path dir, Path model, Path adapter, int tp, int pp, long[] ids, Backend resolved) {
