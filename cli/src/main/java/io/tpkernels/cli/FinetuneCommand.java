@@ -47,13 +47,13 @@ final class FinetuneCommand implements Callable<Integer> {
             description = "Token ids to train on, in the format of forward's --tokens-file.")
     Path data;
 
-    @Option(names = "--seq-len", required = true, paramLabel = "T", description = "Tokens per row.")
+    @Option(names = "--seq-len", required = true, paramLabel = "T", description = "Tokens per row, " + OptionRanges.SIZE_RANGE + ".")
     int seqLen;
 
-    @Option(names = "--batch", required = true, paramLabel = "B", description = "Rows per step.")
+    @Option(names = "--batch", required = true, paramLabel = "B", description = "Rows per step, " + OptionRanges.SIZE_RANGE + ".")
     int batch;
 
-    @Option(names = "--steps", required = true, paramLabel = "N", description = "Optimizer steps.")
+    @Option(names = "--steps", required = true, paramLabel = "N", description = "Optimizer steps, 1 to " + OptionRanges.STEPS_MAX + ".")
     int steps;
 
     @Option(names = "--lr", required = true, paramLabel = "LR", description = "AdamW's learning rate.")
@@ -89,7 +89,8 @@ final class FinetuneCommand implements Callable<Integer> {
     }
 
     static final class Fresh {
-        @Option(names = "--lora-rank", required = true, paramLabel = "R", description = "A new adapter of rank R.")
+        @Option(names = "--lora-rank", required = true, paramLabel = "R", description = "A new adapter of rank R, 1 to " + OptionRanges.LORA_RANK_MAX
+                + ".")
         int rank;
 
         @Option(names = "--lora-alpha", paramLabel = "A", description = "lora_alpha (default: 2 x rank).")
@@ -100,7 +101,7 @@ final class FinetuneCommand implements Callable<Integer> {
         List<String> targets;
 
         @Option(names = "--seed", defaultValue = "0", paramLabel = "S",
-                description = "Seed of A's draws (default ${DEFAULT-VALUE}).")
+                description = "Seed of A's draws, 0 to " + OptionRanges.SEED_MAX + " (default ${DEFAULT-VALUE}).")
         long seed;
     }
 
@@ -113,7 +114,8 @@ final class FinetuneCommand implements Callable<Integer> {
     int pp;
 
     @Option(names = "--micro-batches", defaultValue = "1", paramLabel = "M",
-            description = "Micro-batches per step, a divisor of --batch (default ${DEFAULT-VALUE}).")
+            description = "Micro-batches per step, a divisor of --batch, " + OptionRanges.SIZE_RANGE
+                    + " (default ${DEFAULT-VALUE}).")
     int microBatches;
 
     @CommandLine.Mixin

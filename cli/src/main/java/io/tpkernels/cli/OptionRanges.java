@@ -26,6 +26,10 @@ final class OptionRanges {
     /** Timed runs and warm-up runs of {@code tpk bench}. */
     static final int RUNS_MAX = 1_000_000;
 
+    static final int SIZE_MAX = 1 << 24;
+    static final int STEPS_MAX = 1_000_000_000;
+    static final int SEED_MAX = 1_000_000_000;
+    static final String SIZE_RANGE = "1 to " + SIZE_MAX;
     static final String TP_RANGE = "1 to " + TP_MAX;
     static final String PP_RANGE = "1 to " + PP_MAX;
     static final String MULTIPLE_RANGE = "1 to " + MULTIPLE_MAX;
@@ -45,14 +49,23 @@ final class OptionRanges {
     }
 
     /** By option name. */
-    static final Map<String, Range> RANGES = Map.of(
-            "--tp", new Range(1, TP_MAX),
-            "--pp", new Range(1, PP_MAX),
-            "--vocab-multiple", new Range(1, MULTIPLE_MAX),
-            "--pad-multiple", new Range(1, MULTIPLE_MAX),
-            "--lora-rank", new Range(0, LORA_RANK_MAX),
-            "--runs", new Range(1, RUNS_MAX),
-            "--warmup", new Range(0, RUNS_MAX));
+    static final Map<String, Range> RANGES = Map.ofEntries(
+            Map.entry("--tp", new Range(1, TP_MAX)),
+            Map.entry("--pp", new Range(1, PP_MAX)),
+            Map.entry("--vocab-multiple", new Range(1, MULTIPLE_MAX)),
+            Map.entry("--pad-multiple", new Range(1, MULTIPLE_MAX)),
+            Map.entry("--lora-rank", new Range(0, LORA_RANK_MAX)),
+            Map.entry("--runs", new Range(1, RUNS_MAX)),
+            Map.entry("--warmup", new Range(0, RUNS_MAX)),
+            Map.entry("--seq-len", new Range(1, SIZE_MAX)),
+            Map.entry("--batch", new Range(1, SIZE_MAX)),
+            Map.entry("--micro-batches", new Range(1, SIZE_MAX)),
+            Map.entry("--steps", new Range(1, STEPS_MAX)),
+            Map.entry("--seed", new Range(0, SEED_MAX)));
+
+    /** Where a command's option of a shared name has its own range: "command --option". */
+    static final Map<String, Range> BY_COMMAND = Map.of(
+            "finetune --lora-rank", new Range(1, LORA_RANK_MAX));
 
     private OptionRanges() {
     }
@@ -60,6 +73,12 @@ final class OptionRanges {
     /** The range of the option {@code name}, or null if it is not numeric. */
     static Range of(String name) {
         return RANGES.get(name);
+    }
+
+    /** The range of {@code command}'s option {@code name}: its own, else the shared one; null if not numeric. */
+    static Range of(String command, String name) {
+        Range own = BY_COMMAND.get(command + " " + name);
+        return own != null ? own : of(name);
     }
 
     /**
@@ -73,7 +92,7 @@ final class OptionRanges {
             command = command.subcommand();
         }
         for (OptionSpec option : command.commandSpec().options()) {
-            Range range = of(option.longestName());
+            Range range = of(command.commandSpec().name(), option.longestName());
             Object value = option.getValue();
             if (range != null && value instanceof Number n && !range.contains(n.longValue())) {
                 throw new CommandLine.ParameterException(command.commandSpec().commandLine(), option.longestName()

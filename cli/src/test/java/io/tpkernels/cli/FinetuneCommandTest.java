@@ -145,11 +145,11 @@ class FinetuneCommandTest {
         cases.put("missing.txt", replace(args(dir.resolve("missing.txt"), "--lora-rank", "2"), "--out", out));
         cases.put("no token ids", replace(args(empty, "--lora-rank", "2"), "--out", out));
         cases.put("outside the model's vocabulary", replace(args(outside, "--lora-rank", "2"), "--out", out));
-        cases.put("--seq-len must be at least 1", set(replace(args(data, "--lora-rank", "2"), "--out", out),
+        cases.put("--seq-len must be 1 to", set(replace(args(data, "--lora-rank", "2"), "--out", out),
                 "--seq-len", "0"));
-        cases.put("--batch must be at least 1", set(replace(args(data, "--lora-rank", "2"), "--out", out), "--batch",
+        cases.put("--batch must be 1 to", set(replace(args(data, "--lora-rank", "2"), "--out", out), "--batch",
                 "-1"));
-        cases.put("--steps must be at least 1", set(replace(args(data, "--lora-rank", "2"), "--out", out), "--steps",
+        cases.put("--steps must be 1 to", set(replace(args(data, "--lora-rank", "2"), "--out", out), "--steps",
                 "0"));
         cases.put("lora_dropout", replace(args(data, "--lora-init", noTargets.toString()), "--out", out));
         cases.put("not a module of the demo model", replace(args(data, "--lora-rank", "2", "--target-modules",
