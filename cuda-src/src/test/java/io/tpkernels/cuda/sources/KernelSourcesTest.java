@@ -124,6 +124,7 @@ class KernelSourcesTest {
             case KernelNames.MODULE_BACKWARD_GEMM -> KernelConstants.BACKWARD_GEMM_THREADS;
             case KernelNames.MODULE_CAST -> KernelConstants.CAST_THREADS;
             case KernelNames.MODULE_COLLECTIVE -> KernelConstants.COLLECTIVE_THREADS;
+            case KernelNames.MODULE_CROSS_ENTROPY -> KernelConstants.CROSS_ENTROPY_THREADS;
             case KernelNames.MODULE_ELEMENTWISE -> KernelConstants.ELEMENTWISE_THREADS;
             case KernelNames.MODULE_EMBEDDING -> KernelConstants.EMBEDDING_THREADS;
             case KernelNames.MODULE_LORA_DECODE -> KernelConstants.GEMM_MMA_DECODE_THREADS;
