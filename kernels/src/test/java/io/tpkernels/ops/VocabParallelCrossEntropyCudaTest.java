@@ -66,12 +66,17 @@ class VocabParallelCrossEntropyCudaTest {
 
     /** Random logits times 4 (softmaxes far from uniform), with a tie for the maximum in row 1. */
     private static float[] logits(int tokens, int vocab) {
+        return logits(tokens, vocab, 4);
+    }
+
+    /** Random logits times {@code scale}, with a tie for the maximum in row 1. */
+    private static float[] logits(int tokens, int vocab, float scale) {
         float[] z = RandomData.moderate(7, tokens * vocab);
         for (int i = 0; i < z.length; i++) {
-            z[i] *= 4;
+            z[i] *= scale;
         }
         if (tokens > 1 && vocab > 2) {
-            z[vocab] = z[vocab + 2] = 30f;
+            z[vocab] = z[vocab + 2] = 7.5f * scale;
         }
         return z;
     }
@@ -84,16 +89,17 @@ class VocabParallelCrossEntropyCudaTest {
         return y;
     }
 
-    @ParameterizedTest(name = "tp={0} multiple={1} V={2} T={3} targets {4}")
+    @ParameterizedTest(name = "tp={0} multiple={1} V={2} T={3} targets {4}, logits times {5}")
     @CsvSource({
-        "2, 8, 37, 9, I64",
-        "2, 8, 37, 9, I32",
-        "3, 4, 1000, 20, I64",
-        "2, 8, 5, 6, I32",   // rank 1 holds no valid column: only padding
-        "1, 16, 300, 300, I64", // more rows than blocks: the grid-stride loops
+        "2, 8, 37, 9, I64, 4",
+        "2, 8, 37, 9, I32, 4",
+        "3, 4, 1000, 20, I64, 4",
+        "2, 8, 5, 6, I32, 4",     // rank 1 holds no valid column: only padding
+        "1, 16, 300, 300, I64, 4", // more rows than blocks: the grid-stride loops
+        "2, 8, 37, 9, I64, 1000", // exp overflows but for the row maximum: the maximum must be the true one
     })
-    void matchesTheCpu(int tp, int multiple, int vocab, int tokens, DType targetType) {
-        float[] full = logits(tokens, vocab);
+    void matchesTheCpu(int tp, int multiple, int vocab, int tokens, DType targetType, float scale) {
+        float[] full = logits(tokens, vocab, scale);
         long[] y = targets(tokens, vocab);
         double gradOutput = 0.625;
         List<Rank> cpu = run(Device.CPU, tp, multiple, vocab, full, y, targetType, gradOutput);
