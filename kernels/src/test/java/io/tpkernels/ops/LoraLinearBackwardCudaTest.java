@@ -35,9 +35,13 @@ class LoraLinearBackwardCudaTest {
              Tensor a = RandomData.moderateOn(GPU, dtype, 3, r, k);
              Tensor b = RandomData.moderateOn(GPU, dtype, 4, n, r);
              Tensor dy = RandomData.moderateOn(GPU, dyType, 5, t, n);
-             LoraLinearBackward.Gradients want = LoraLinearBackward.backward(ExecutionContext.cpu(),
-                     x.copyTo(Device.CPU), w.copyTo(Device.CPU), a.copyTo(Device.CPU), b.copyTo(Device.CPU), scale,
-                     dy.copyTo(Device.CPU));
+             Tensor xh = x.copyTo(Device.CPU);
+             Tensor wh = w.copyTo(Device.CPU);
+             Tensor ah = a.copyTo(Device.CPU);
+             Tensor bh = b.copyTo(Device.CPU);
+             Tensor dyh = dy.copyTo(Device.CPU);
+             LoraLinearBackward.Gradients want = LoraLinearBackward.backward(ExecutionContext.cpu(), xh, wh, ah, bh,
+                     scale, dyh);
              LoraLinearBackward.Gradients got = LoraLinearBackward.backward(ctx, x, w, a, b, scale, dy);
              Tensor packed = Tensor.allocate(ctx, DType.F32, t * k + r * k + n * r)) {
             Tensor dx = packed.viewBytes(0, DType.F32, t, k);
