@@ -74,12 +74,21 @@
     (TPK_SM90_PP_STAGES * (TPK_SM90_PP_BM + TPK_SM90_PP_BN) * TPK_SM90_BK * 2 +                                  \
      8 * (2 * TPK_SM90_PP_STAGES + TPK_SM90_CONSUMERS) + TPK_SM90_ALIGN)
 
+// ---- backward_gemm.cu: the backward's GEMMs where cuBLAS is absent or the operands' dtypes differ
+
+// A block per 64 x 64 output tile, k in steps of 16, 4 x 4 outputs per thread.
+#define TPK_BACKWARD_GEMM_BM 64
+#define TPK_BACKWARD_GEMM_BN 64
+#define TPK_BACKWARD_GEMM_THREADS 256
+
 // ---- the memory-bound kernels: grid-stride loops, so any grid covers any size; threads per block
 
 #define TPK_CAST_THREADS 256
 // Elements a cast thread moves per step: one 4-wide vector load and store where both pointers allow.
 #define TPK_CAST_ELEMENTS_PER_THREAD 4
 #define TPK_ELEMENTWISE_THREADS 256
+// cross_entropy.cu: a block per token row; its threads' partial maxima and sums meet in shared memory.
+#define TPK_CROSS_ENTROPY_THREADS 256
 #define TPK_COLLECTIVE_THREADS 256
 // The inputs one reduction adds up (its pointer parameters p0..p15): ranks of one group sharing a GPU.
 #define TPK_COLLECTIVE_MAX_INPUTS 16

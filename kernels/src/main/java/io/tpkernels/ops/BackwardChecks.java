@@ -2,20 +2,11 @@ package io.tpkernels.ops;
 
 import io.tpkernels.ops.cpu.CpuGemm.Operand;
 import io.tpkernels.runtime.DType;
-import io.tpkernels.runtime.ExecutionContext;
 import io.tpkernels.runtime.Tensor;
 
-/** What the backward operations check alike: where they run, their F32 gradient outputs, and their operands. */
+/** What the backward operations check alike: their F32 gradient outputs, and their operands on the host. */
 final class BackwardChecks {
     private BackwardChecks() {
-    }
-
-    /** The backward runs on the CPU only so far: a GPU context is refused before anything is read. */
-    static void requireCpu(String op, ExecutionContext ctx) {
-        if (ctx.isCuda()) {
-            throw new UnsupportedOperationException(op + ": runs on the CPU only so far, got a context on "
-                    + ctx.device());
-        }
     }
 
     /** {@code out} must be an F32 {@code [rows, cols]} gradient on {@code like}'s device. */

@@ -14,6 +14,7 @@ import java.util.Map;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.function.Consumer;
 
 /**
  * cuBLAS's GEMM on tensors ({@code cublasGemmEx}, f32 compute): the yardstick the hand-written kernels are
@@ -76,22 +77,47 @@ public final class CublasGemm {
             if (t == 0 || n == 0) {
                 return;
             }
-            Queue<MemorySegment> idle = IDLE.computeIfAbsent(new StreamKey(device, ctx.stream().handle().address()),
-                    key -> new ConcurrentLinkedQueue<>());
-            MemorySegment handle = idle.poll();
-            if (handle == null) {
-                handle = Cublas.create();
-            }
-            try {
-                Cublas.setStream(handle, ctx.stream().handle());
-                // Row-major out[T, S] is column-major [S, T]: out = W·Xᵀ there, with W read transposed.
-                Cublas.gemmEx(handle, CublasApi.CUBLAS_OP_T, CublasApi.CUBLAS_OP_N, n, t, k, alpha,
-                        w.devicePointer(), type(w.dtype()), Math.max(1, k), x.devicePointer(), type(x.dtype()),
-                        Math.max(1, k), beta, out.devicePointer(), type(out.dtype()), Math.toIntExact(out.dim(1)),
-                        CublasApi.CUBLAS_COMPUTE_32F, CublasApi.CUBLAS_GEMM_DEFAULT);
-            } finally {
-                idle.add(handle);
-            }
+            withHandle(ctx, handle ->
+                    // Row-major out[T, S] is column-major [S, T]: out = W·Xᵀ there, with W read transposed.
+                    Cublas.gemmEx(handle, CublasApi.CUBLAS_OP_T, CublasApi.CUBLAS_OP_N, n, t, k, alpha,
+                            w.devicePointer(), type(w.dtype()), Math.max(1, k), x.devicePointer(), type(x.dtype()),
+                            Math.max(1, k), beta, out.devicePointer(), type(out.dtype()), Math.toIntExact(out.dim(1)),
+                            CublasApi.CUBLAS_COMPUTE_32F, CublasApi.CUBLAS_GEMM_DEFAULT));
+        }
+    }
+
+    /**
+     * Queues, on row-major matrices given by device pointer and row stride (elements), the F32
+     * {@code c[M, N] = alpha·op(a)·b + beta·c}: {@code op(a) = a} stored {@code [M, K]}, or {@code aᵀ} with {@code a}
+     * stored {@code [K, M]} when {@code transposeA}; {@code b} stored {@code [K, N]}; {@code a} and {@code b} of one
+     * dtype. The caller has checked shapes, strides and devices and holds the memory; {@code alpha}, {@code beta}
+     * are host f32.
+     */
+    static void multiplyRowMajor(ExecutionContext ctx, boolean transposeA, int m, int n, int k, DType dtype, long a,
+                                 long lda, long b, long ldb, MemorySegment alpha, MemorySegment beta, long c,
+                                 long ldc) {
+        ctx.cudaDevice().makeCurrent();
+        // Row-major c[M, N] is column-major cᵀ [N, M] = bᵀ·op(a)ᵀ: b as stored is column-major bᵀ, and a as stored is
+        // column-major aᵀ, read as it is (op(a)ᵀ = aᵀ) or transposed back (op(a)ᵀ = a).
+        withHandle(ctx, handle -> Cublas.gemmEx(handle, CublasApi.CUBLAS_OP_N,
+                transposeA ? CublasApi.CUBLAS_OP_T : CublasApi.CUBLAS_OP_N, n, m, k, alpha, b, type(dtype),
+                Math.toIntExact(ldb), a, type(dtype), Math.toIntExact(lda), beta, c, CublasApi.CUDA_R_32F,
+                Math.toIntExact(ldc), CublasApi.CUBLAS_COMPUTE_32F, CublasApi.CUBLAS_GEMM_DEFAULT));
+    }
+
+    /** Runs {@code call} with an idle handle of {@code ctx}'s device and stream (see {@link #IDLE}), bound to it. */
+    private static void withHandle(ExecutionContext ctx, Consumer<MemorySegment> call) {
+        Queue<MemorySegment> idle = IDLE.computeIfAbsent(new StreamKey(ctx.cudaDevice(),
+                ctx.stream().handle().address()), key -> new ConcurrentLinkedQueue<>());
+        MemorySegment handle = idle.poll();
+        if (handle == null) {
+            handle = Cublas.create();
+        }
+        try {
+            Cublas.setStream(handle, ctx.stream().handle());
+            call.accept(handle);
+        } finally {
+            idle.add(handle);
         }
     }
 

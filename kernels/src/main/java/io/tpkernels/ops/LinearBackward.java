@@ -1,5 +1,6 @@
 package io.tpkernels.ops;
 
+import io.tpkernels.ops.BackwardGemmCuda.Matrix;
 import io.tpkernels.ops.cpu.CpuGemmRows;
 import io.tpkernels.runtime.DType;
 import io.tpkernels.runtime.ExecutionContext;
@@ -15,7 +16,10 @@ import io.tpkernels.runtime.Tensor;
  * column-parallel layer's {@code dx_r = dy_r·W_r} is a partial sum that the layer reduces over ranks before any
  * rounding. Each element is summed over {@code n} ascending, one f32 chain ({@link CpuGemmRows}), so a row-parallel
  * shard's {@code dx_r} (W sliced by columns) is the unsharded {@code dx}'s column block bit for bit.
- * On the CPU only, so far.
+ *
+ * <p>On a GPU the product is queued on the context's stream, with no host wait: cuBLAS (f32 compute) when it is
+ * found and dy and W share a dtype, else a tiled kernel that reads each in its own dtype (backward_gemm.cu); f32
+ * accumulation either way, in another order than the CPU's, so the two agree to f32 rounding, not bit for bit.
  */
 public final class LinearBackward {
     private LinearBackward() {
@@ -26,7 +30,7 @@ public final class LinearBackward {
         check(ctx, dy, w);
         Tensor dx = Tensor.allocate(ctx, DType.F32, dy.dim(0), w.dim(1));
         try {
-            run(dy, w, dx);
+            run(ctx, dy, w, dx);
             return dx;
         } catch (RuntimeException e) {
             dx.close();
@@ -38,15 +42,19 @@ public final class LinearBackward {
     public static void inputGradient(ExecutionContext ctx, Tensor dy, Tensor w, Tensor dx) {
         check(ctx, dy, w);
         BackwardChecks.requireF32("linear backward", "dx", dx, dy, dy.dim(0), w.dim(1));
-        run(dy, w, dx);
+        run(ctx, dy, w, dx);
     }
 
-    private static void run(Tensor dy, Tensor w, Tensor dx) {
-        CpuGemmRows.multiplyNN(BackwardChecks.operand(dy), BackwardChecks.operand(w), 1f, dx.hostSegment(), dx.dim(1));
+    private static void run(ExecutionContext ctx, Tensor dy, Tensor w, Tensor dx) {
+        if (ctx.isCuda()) {
+            BackwardGemmCuda.nn(ctx, Matrix.of(dy), Matrix.of(w), 1f, false, dx);
+        } else {
+            CpuGemmRows.multiplyNN(BackwardChecks.operand(dy), BackwardChecks.operand(w), 1f, dx.hostSegment(),
+                    dx.dim(1));
+        }
     }
 
     private static void check(ExecutionContext ctx, Tensor dy, Tensor w) {
-        BackwardChecks.requireCpu("linear backward", ctx);
         if (!w.dtype().isFloatingPoint() || w.rank() != 2) {
             throw new IllegalArgumentException("linear backward: W must be F32, F16 or BF16 of shape [N, K], got "
                     + w.describe());

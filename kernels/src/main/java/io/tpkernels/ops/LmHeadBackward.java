@@ -1,5 +1,6 @@
 package io.tpkernels.ops;
 
+import io.tpkernels.ops.BackwardGemmCuda.Matrix;
 import io.tpkernels.ops.cpu.CpuGemm.Operand;
 import io.tpkernels.ops.cpu.CpuGemmRows;
 import io.tpkernels.runtime.DType;
@@ -14,8 +15,9 @@ import io.tpkernels.runtime.Tensor;
  * </pre>
  * The padding columns {@code valid ≤ j < S} take no part: their rows of {@code W_r} do not exist, and the loss gives
  * them zero gradient anyway. A shard with no valid row contributes zeros. The caller sums the partials over the
- * tensor-parallel group (one all-reduce). F32 whatever the weight's dtype; each element one f32 chain over
- * {@code j} ascending, as {@link LinearBackward}.
+ * tensor-parallel group (one all-reduce). F32 whatever the weight's dtype. On the CPU each element is one f32 chain
+ * over {@code j} ascending, as {@link LinearBackward}; on a GPU the product is queued on the context's stream as
+ * {@link LinearBackward}'s is, reading {@code dz}'s first {@code valid} columns in place (rows {@code S} apart).
  */
 public final class LmHeadBackward {
     private static final String OP = "LM head backward";
@@ -28,7 +30,7 @@ public final class LmHeadBackward {
         check(ctx, dz, weightShard);
         Tensor dx = Tensor.allocate(ctx, DType.F32, dz.dim(0), weightShard.dim(1));
         try {
-            run(dz, weightShard, dx);
+            run(ctx, dz, weightShard, dx);
             return dx;
         } catch (RuntimeException e) {
             dx.close();
@@ -36,14 +38,17 @@ public final class LmHeadBackward {
         }
     }
 
-    private static void run(Tensor dz, Tensor w, Tensor dx) {
+    private static void run(ExecutionContext ctx, Tensor dz, Tensor w, Tensor dx) {
         long valid = w.dim(0);
+        if (ctx.isCuda()) {
+            BackwardGemmCuda.nn(ctx, new Matrix(dz, dz.dim(0), valid, dz.dim(1)), Matrix.of(w), 1f, false, dx);
+            return;
+        }
         Operand grad = new Operand(dz.hostSegment(), DType.F32, dz.dim(0), valid, dz.dim(1));
         CpuGemmRows.multiplyNN(grad, BackwardChecks.operand(w), 1f, dx.hostSegment(), dx.dim(1));
     }
 
     private static void check(ExecutionContext ctx, Tensor dz, Tensor w) {
-        BackwardChecks.requireCpu(OP, ctx);
         if (!w.dtype().isFloatingPoint() || w.rank() != 2) {
             throw new IllegalArgumentException(OP + ": the weight shard must be F32, F16 or BF16 [valid, H], got "
                     + w.describe());

@@ -40,7 +40,12 @@ import java.util.List;
  * a partial sum in the column-parallel form, summed over ranks before any rounding (a layer may write {@code dx}
  * and {@code dA} into one packed buffer, {@link Tensor#viewBytes}, for its one all-reduce). x, W, A and B share the
  * forward's dtype; dy may be any float dtype. DoRA's column scale is not taken: its training is not built.
- * On the CPU only, so far.
+ *
+ * <p>On a GPU ({@link LoraLinearBackwardCuda}) the same steps are queued on the context's stream with no host wait:
+ * {@code xs} by the forward's shrink GEMM, the other products by cuBLAS (f32 compute) where it is found and both
+ * operands share a dtype, else by a tiled kernel that reads each operand in its own dtype (backward_gemm.cu); F32
+ * accumulation throughout, {@code dx} as {@code dy·W} then {@code + s·g·A}. The sums run in other orders than the
+ * CPU's: the two agree to f32 rounding, and the bit-for-bit sharding identities above are the CPU path's.
  */
 public final class LoraLinearBackward {
     private static final String OP = "LoRA linear backward";
@@ -79,7 +84,7 @@ public final class LoraLinearBackward {
         try {
             dA = Tensor.allocate(ctx, DType.F32, a.dim(0), k);
             dB = Tensor.allocate(ctx, DType.F32, w.dim(0), a.dim(0));
-            run(x, w, a, b, scale, dy, dx, dA, dB);
+            run(ctx, x, w, a, b, scale, dy, dx, dA, dB);
             return new Gradients(dx, dA, dB);
         } catch (RuntimeException e) {
             dx.close();
@@ -100,11 +105,15 @@ public final class LoraLinearBackward {
         BackwardChecks.requireF32(OP, "dx", dx, x, x.dim(0), x.dim(1));
         BackwardChecks.requireF32(OP, "dA", dA, x, a.dim(0), x.dim(1));
         BackwardChecks.requireF32(OP, "dB", dB, x, w.dim(0), a.dim(0));
-        run(x, w, a, b, scale, dy, dx, dA, dB);
+        run(ctx, x, w, a, b, scale, dy, dx, dA, dB);
     }
 
-    private static void run(Tensor x, Tensor w, Tensor a, Tensor b, float scale, Tensor dy, Tensor dx, Tensor dA,
-                            Tensor dB) {
+    private static void run(ExecutionContext ctx, Tensor x, Tensor w, Tensor a, Tensor b, float scale, Tensor dy,
+                            Tensor dx, Tensor dA, Tensor dB) {
+        if (ctx.isCuda()) {
+            LoraLinearBackwardCuda.run(ctx, x, w, a, b, scale, dy, dx, dA, dB);
+            return;
+        }
         long t = x.dim(0);
         long r = a.dim(0);
         try (Tensor xs = Tensor.allocate(Device.CPU, LoraLinear.intermediateDtype(x.dtype()), t, r);
@@ -119,7 +128,6 @@ public final class LoraLinearBackward {
     }
 
     private static void check(ExecutionContext ctx, Tensor x, Tensor w, Tensor a, Tensor b, float scale, Tensor dy) {
-        BackwardChecks.requireCpu(OP, ctx);
         if (!x.dtype().isFloatingPoint() || x.rank() != 2) {
             throw new IllegalArgumentException(OP + ": x must be F32, F16 or BF16 of shape [T, K], got "
                     + x.describe());

@@ -31,7 +31,11 @@ import io.tpkernels.shard.VocabShard;
  * A target outside {@code [0, V)} other than {@link #IGNORE_INDEX} is an error naming its position and value.
  *
  * <p>The CPU computes a rank's {@code rest_t} in double, rounded once to F32 before the reduction, and the loss and
- * the gradient in double; each gradient element is rounded once to F32. The CUDA path is not built yet.
+ * the gradient in double; each gradient element is rounded once to F32. On a GPU
+ * ({@link VocabParallelCrossEntropyCuda}) the same arithmetic runs as kernels queued on the context's stream, with the
+ * collectives on device memory; a row's sums are taken as a tree rather than left to right, so the two paths agree to
+ * f32 rounding. Its forward waits on the host once, for the loss (a host value), and checks the targets there, after
+ * the collectives; its backward does not wait. Logits and targets live on the context's device.
  */
 public final class VocabParallelCrossEntropy {
     /** The target that marks a token to leave out of the loss and its mean, as PyTorch's default. */
@@ -66,6 +70,9 @@ public final class VocabParallelCrossEntropy {
         if (group.rank() != shard.rank() || group.size() != shard.tpSize()) {
             throw new IllegalArgumentException("cross-entropy: group rank " + group.rank() + " of " + group.size()
                     + " does not hold shard " + shard);
+        }
+        if (ctx.isCuda()) {
+            return VocabParallelCrossEntropyCuda.forward(ctx, group, shard, logits, targets);
         }
         long t = logits.dim(0);
         long count = VocabParallelCrossEntropyCpu.countTargets(targets, shard.vocabSize());
@@ -104,7 +111,11 @@ public final class VocabParallelCrossEntropy {
         }
         Tensor dz = Tensor.allocate(ctx, DType.F32, logits.dim(0), logits.dim(1));
         try {
-            VocabParallelCrossEntropyCpu.gradient(logits, targets, saved, gradOutput, dz);
+            if (ctx.isCuda()) {
+                VocabParallelCrossEntropyCuda.gradient(ctx, logits, targets, saved, gradOutput, dz);
+            } else {
+                VocabParallelCrossEntropyCpu.gradient(logits, targets, saved, gradOutput, dz);
+            }
             return dz;
         } catch (RuntimeException e) {
             dz.close();
@@ -121,10 +132,8 @@ public final class VocabParallelCrossEntropy {
             throw new IllegalArgumentException("cross-entropy: targets must be I64 or I32 [" + logits.dim(0)
                     + "], got " + targets.describe());
         }
-        if (ctx.isCuda() || logits.device().isCuda() || targets.device().isCuda()) {
-            throw new UnsupportedOperationException("cross-entropy: only the CPU path is built; got logits "
-                    + logits.describe() + " and targets " + targets.describe() + " on " + ctx);
-        }
+        ctx.requireOn("cross-entropy", logits);
+        ctx.requireOn("cross-entropy", targets);
     }
 
     static IllegalArgumentException badTarget(long position, long target, long vocabSize) {

@@ -21,7 +21,14 @@ import java.util.List;
  * not {@code tp} times. Every rank then holds the same {@code n} and scales by the same factor, so replicated
  * gradients stay bit-identical across ranks. The square-sums are taken in double (a rank's sharded partial is
  * rounded once to F32 for the reduction), the factor in double, and each scaled gradient is rounded once to F32.
- * A NaN or infinite gradient makes {@code n} NaN or infinite, and the scaled gradients show it. CPU only for now.
+ * A NaN or infinite gradient makes {@code n} NaN or infinite, and the scaled gradients show it.
+ *
+ * <p>On a GPU ({@link GradClippingCuda}) the same sums are taken in double by kernels queued on the context's stream,
+ * each a tree in an order fixed by the gradient's size (so a replicated parameter's square-sum, the norm and the
+ * factor are the same on every rank), the sharded partial reduced on device memory; the norm, a host value, costs one
+ * host wait, and the scaling none. The trees add in another order than the CPU's loop: the two paths agree to the
+ * last bits of a double sum (and of its F32 rounding, for the sharded partial). Gradients live on the context's
+ * device.
  */
 public final class GradClipping {
     /** Added to the norm before dividing, as PyTorch's {@code clip_grad_norm_}. */
@@ -36,11 +43,16 @@ public final class GradClipping {
      * order with the same placements.
      */
     public static double globalNorm(ExecutionContext ctx, ProcessGroup group, List<Parameter> parameters) {
+        for (Parameter p : parameters) {
+            ctx.requireOn("gradient clipping: parameter " + p.name(), p.grad());
+        }
+        if (ctx.isCuda()) {
+            return GradClippingCuda.globalNorm(ctx, group, parameters);
+        }
         double replicated = 0;
         double sharded = 0;
         boolean anySharded = false;
         for (Parameter p : parameters) {
-            requireHost(ctx, "gradient clipping", p);
             if (p.placement() == Placement.SHARDED) {
                 sharded += squareSum(p.grad());
                 anySharded = true;
@@ -103,7 +115,11 @@ public final class GradClipping {
         double factor = Math.min(1, maxNorm / (norm + EPSILON));
         if (!(factor >= 1)) { // a NaN factor goes through, so that a NaN norm shows in every gradient
             for (Parameter p : parameters) {
-                scale(p.grad(), factor);
+                if (ctx.isCuda()) {
+                    GradClippingCuda.scale(ctx, p.grad(), factor);
+                } else {
+                    scale(p.grad(), factor);
+                }
             }
         }
         return norm;
@@ -130,14 +146,6 @@ public final class GradClipping {
             for (long i = 0; i < g.numel(); i++) {
                 DType.F32.setFloat(s, i, (float) (DType.F32.getFloat(s, i) * factor));
             }
-        }
-    }
-
-    /** Throws unless {@code p} and {@code ctx} are on the host: the CUDA path is not built yet. */
-    static void requireHost(ExecutionContext ctx, String op, Parameter p) {
-        if (ctx.isCuda() || p.value().device().isCuda()) {
-            throw new UnsupportedOperationException(op + ": only the CPU path is built; parameter " + p.name()
-                    + " is " + p.value().describe() + " on " + ctx);
         }
     }
 }

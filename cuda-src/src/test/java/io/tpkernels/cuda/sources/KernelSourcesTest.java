@@ -121,8 +121,10 @@ class KernelSourcesTest {
     private static Integer threads(String module, String kernel) {
         return switch (module) {
             case KernelNames.MODULE_ARGMAX -> KernelConstants.ARGMAX_THREADS;
+            case KernelNames.MODULE_BACKWARD_GEMM -> KernelConstants.BACKWARD_GEMM_THREADS;
             case KernelNames.MODULE_CAST -> KernelConstants.CAST_THREADS;
             case KernelNames.MODULE_COLLECTIVE -> KernelConstants.COLLECTIVE_THREADS;
+            case KernelNames.MODULE_CROSS_ENTROPY -> KernelConstants.CROSS_ENTROPY_THREADS;
             case KernelNames.MODULE_ELEMENTWISE -> KernelConstants.ELEMENTWISE_THREADS;
             case KernelNames.MODULE_EMBEDDING -> KernelConstants.EMBEDDING_THREADS;
             case KernelNames.MODULE_LORA_DECODE -> KernelConstants.GEMM_MMA_DECODE_THREADS;
@@ -142,6 +144,7 @@ class KernelSourcesTest {
                 throw new AssertionError("no launch constant known for " + kernel + ": add it to this test");
             }
             case KernelNames.MODULE_TRAIN -> KernelConstants.ELEMENTWISE_THREADS; // AdamWCuda launches these blocks
+            case KernelNames.MODULE_SWIGLU_BACKWARD -> KernelConstants.ELEMENTWISE_THREADS; // as the forward's
             case KernelNames.MODULE_TIMING -> null; // tpk_spin: one thread, no bound
             default -> throw new AssertionError("no launch constant known for module " + module + ": add it to this test");
         };
