@@ -462,7 +462,25 @@ public final class Tensor implements AutoCloseable {
         }
     }
 
-    /** Sets every byte of this tensor to {@code value} (0xFF poisons a float tensor with NaNs). */
+    /**
+     * Sets every byte of this tensor to {@code value} in {@code context}'s stream order: queued after the work
+     * already queued there (which may still read the old bytes), with no host wait; at once on the host.
+     */
+    @SuppressWarnings("try") // an access held by try-with-resources, not named in its body
+    public void fillBytes(ExecutionContext context, byte value) {
+        if (!(memory instanceof DeviceBuffer)) {
+            fillBytes(value);
+            return;
+        }
+        context.requireOn("fillBytes", this);
+        try (Memory.Access use = acquire()) {
+            context.stream().device().makeCurrent();
+            CudaDriver.memsetD8Async(heldPointer(), value, byteSize(), context.stream().handle());
+        }
+        writtenBy(context);
+    }
+
+    /** Sets every byte of this tensor to {@code value} (0xFF poisons a float tensor with NaNs); returns when done. */
     @SuppressWarnings("try") // an access held by try-with-resources, not named in its body
     public void fillBytes(byte value) {
         try (Memory.Access use = acquire()) {

@@ -75,7 +75,7 @@ public final class GradClipping {
      */
     public static double clip(ExecutionContext ctx, ProcessGroup group, List<Parameter> parameters, double maxNorm) {
         requireMaxNorm(maxNorm);
-        return scaleToNorm(parameters, globalNorm(ctx, group, parameters), maxNorm);
+        return scaleToNorm(ctx, parameters, globalNorm(ctx, group, parameters), maxNorm);
     }
 
     /**
@@ -90,8 +90,9 @@ public final class GradClipping {
         if (pipeline.size() == 1) {
             return stage;
         }
-        try (Tensor squares = Tensor.ofFloats(DType.F32, new float[] {(float) (stage * stage)}, 1)) {
-            pipeline.allReduce(ctx, squares, ReduceOp.SUM);
+        try (Tensor host = Tensor.ofFloats(DType.F32, new float[] {(float) (stage * stage)}, 1);
+             Tensor squares = ctx.isCuda() ? host.copyTo(ctx.device()) : host) {
+            pipeline.allReduce(ctx, squares, ReduceOp.SUM); // on the device where there is one, as NCCL needs
             return Math.sqrt(squares.toFloatArray()[0]);
         }
     }
@@ -100,7 +101,7 @@ public final class GradClipping {
     public static double clip(ExecutionContext ctx, ProcessGroup group, ProcessGroup pipeline,
                               List<Parameter> parameters, double maxNorm) {
         requireMaxNorm(maxNorm);
-        return scaleToNorm(parameters, globalNorm(ctx, group, pipeline, parameters), maxNorm);
+        return scaleToNorm(ctx, parameters, globalNorm(ctx, group, pipeline, parameters), maxNorm);
     }
 
     private static void requireMaxNorm(double maxNorm) {
@@ -111,7 +112,8 @@ public final class GradClipping {
     }
 
     /** Scales every gradient by {@code min(1, maxNorm / (norm + 1e-6))}; returns {@code norm}. */
-    private static double scaleToNorm(List<Parameter> parameters, double norm, double maxNorm) {
+    private static double scaleToNorm(ExecutionContext ctx, List<Parameter> parameters, double norm,
+                                      double maxNorm) {
         double factor = Math.min(1, maxNorm / (norm + EPSILON));
         if (!(factor >= 1)) { // a NaN factor goes through, so that a NaN norm shows in every gradient
             for (Parameter p : parameters) {

@@ -110,11 +110,9 @@ public class ColumnParallelLinear implements AutoCloseable {
      *           float dtype
      * @return {@code dx}, F32: {@code [T, K]} replicated, or {@code [T/tp, K]} (this rank's tokens) for a
      *         token-sharded input; the caller owns it
-     * @throws UnsupportedOperationException on a GPU context (the CUDA backward is not built)
      */
     public Tensor backward(Tensor x, Tensor dy) {
         String layer = getClass().getSimpleName();
-        GradientChecks.requireCpu(layer, ctx);
         long tokens = -1;
         if (x != null) {
             Activations.require(layer, x, -1, inFeatures, ctx);

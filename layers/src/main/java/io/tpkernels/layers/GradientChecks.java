@@ -10,14 +10,6 @@ final class GradientChecks {
     private GradientChecks() {
     }
 
-    /** The backward runs on the CPU only so far: a GPU context is refused, naming the layer. */
-    static void requireCpu(String layer, RankContext ctx) {
-        if (ctx.exec().isCuda()) {
-            throw new UnsupportedOperationException(layer + " backward: runs on the CPU only so far (the CUDA backward"
-                    + " is not built), got a context on " + ctx.device());
-        }
-    }
-
     /**
      * {@code dy} must be a float {@code [rows?, cols]} (rows any when negative) on the context's device: the
      * gradient of the output, in any float dtype (F32 from the next layer's backward, or the precision's).

@@ -43,14 +43,13 @@ final class LoraGradients implements AutoCloseable {
         Elementwise.addInPlace(exec, b(), dB);
     }
 
-    /** Both gradients back to +0, once the work queued (which may read them) is done. */
+    /** Both gradients back to +0, in the stream's order: after the queued work that may read them, no host wait. */
     void zero() {
         if (a == null) {
             return; // never used: zero already, when it is
         }
-        exec.synchronize();
-        a.fillBytes((byte) 0);
-        b.fillBytes((byte) 0);
+        a.fillBytes(exec, (byte) 0);
+        b.fillBytes(exec, (byte) 0);
     }
 
     private void allocate() {

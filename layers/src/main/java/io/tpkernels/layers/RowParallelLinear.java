@@ -142,11 +142,9 @@ public class RowParallelLinear implements AutoCloseable {
      * @param dy the gradient of the output as {@link #forward} returned it: {@code [T, N]}, or {@code [T/tp, N]}
      *           (this rank's tokens) under sequence parallelism; any float dtype
      * @return {@code dx}, F32, shaped as {@code x}; the caller owns it
-     * @throws UnsupportedOperationException on a GPU context (the CUDA backward is not built)
      */
     public Tensor backward(Tensor x, Tensor dy) {
         String layer = getClass().getSimpleName();
-        GradientChecks.requireCpu(layer, ctx);
         long rows = -1;
         if (x != null) {
             Activations.require(layer, x, -1, inputIsParallel ? inputs.length() : inputs.size(), ctx);

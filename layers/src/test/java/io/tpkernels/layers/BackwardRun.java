@@ -44,14 +44,19 @@ record BackwardRun(List<float[]> dx, List<float[]> gradA, List<float[]> gradB, L
         }
     }
 
-    /** Runs {@code p} in {@code layout}, with LoRA when {@code lora}, on {@code tp} ranks. */
+    /** Runs {@code p} in {@code layout}, with LoRA when {@code lora}, on {@code tp} CPU ranks. */
     static BackwardRun run(Problem p, LoraLayout layout, boolean lora, int tp) {
+        return run(p, layout, lora, tp, Device.CPU);
+    }
+
+    /** Runs {@code p} in {@code layout}, with LoRA when {@code lora}, on {@code tp} ranks sharing {@code device}. */
+    static BackwardRun run(Problem p, LoraLayout layout, boolean lora, int tp, Device device) {
         float[] x = p.x();
         float[] dy = p.dy();
         try (InMemoryWeights weights = p.weights()) {
             List<Rank> ranks = LocalGroup.run(tp, Duration.ofSeconds(60), g -> {
                 RecordingGroup recording = new RecordingGroup(g);
-                try (ExecutionContext exec = ExecutionContext.create(Device.CPU)) {
+                try (ExecutionContext exec = ExecutionContext.create(device)) {
                     RankContext ctx = new RankContext(recording, exec, Precision.F32);
                     return onRank(p, layout, lora, ctx, weights, x, dy, recording);
                 }
@@ -72,8 +77,10 @@ record BackwardRun(List<float[]> dx, List<float[]> gradA, List<float[]> gradB, L
         int tp = ctx.size();
         LoraSource source = lora ? new LoraSource.FromAdapter(weights, "a", "b", SCALE) : null;
         try (LoraLayout.Layer layer = layout.load(weights, "bias", p.n(), p.k(), ctx, source);
-             Tensor xr = layout.input(x, p.t(), p.k(), DType.F32, ctx.rank(), tp);
-             Tensor dyr = outputGradient(layout, dy, p, ctx.rank(), tp)) {
+             Tensor xh = layout.input(x, p.t(), p.k(), DType.F32, ctx.rank(), tp);
+             Tensor xr = xh.copyTo(ctx.device());
+             Tensor dyh = outputGradient(layout, dy, p, ctx.rank(), tp);
+             Tensor dyr = dyh.copyTo(ctx.device())) {
             Harness.drain(layer.forward().apply(xr));
             recording.calls.clear();
             float[] dx = Harness.drain(backward(layer.owner(), xr, dyr));
