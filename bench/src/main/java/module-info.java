@@ -8,6 +8,7 @@
  */
 module io.tpkernels.bench {
     requires transitive io.tpkernels.kernels;
+    requires io.tpkernels.layers; // the finetune-step case trains the demo model
     requires com.fasterxml.jackson.databind;
     // The roofline chart, drawn by XChart (an automatic module) with AWT and written as PNG or SVG.
     requires java.desktop;

@@ -30,7 +30,8 @@ public final class BenchCommand implements Runnable {
     Backend backend;
 
     @Option(names = "--kernel", paramLabel = "NAME", split = ",",
-            description = "a kernel to time, repeatable (default: all): cast, embedding, lm-head, lora, argmax")
+            description = "a kernel to time, repeatable (default: all): cast, embedding, lm-head, lora, argmax,"
+                    + " finetune-step")
     List<String> kernels = new ArrayList<>();
 
     @Option(names = "--json", description = "print JSON instead of a table")

@@ -75,11 +75,13 @@ class BenchCommandTest {
             switch (c[0]) {
                 case "embedding-in-shard" -> assertTrue(c[7].matches("\\d+\\.\\d\\dx plain-lookup"), line);
                 case "lora" -> assertTrue(c[7].matches("\\d+\\.\\d\\dx base-gemm"), line);
+                case "finetune-step" -> assertTrue(c[7].matches("\\d+\\.\\d\\dx base-dx, \\d+\\.\\d\\dx lora-backward"),
+                        line);
                 default -> assertEquals(7, c.length, "no baseline: " + line);
             }
         }
         assertEquals(Map.of("copy", 1, "gemm", 1, "cast", 2, "embedding", 1, "embedding-in-shard", 1, "lm-head", 1,
-                "lora", 1, "argmax", 1), rowsPerKernel);
+                "lora", 1, "argmax", 1, "finetune-step", 1), rowsPerKernel);
     }
 
     @Test
@@ -87,7 +89,7 @@ class BenchCommandTest {
         CliRun r = bench("--json");
         assertEquals(0, r.exit(), r.err());
         JsonNode rows = new ObjectMapper().readTree(r.out());
-        assertTrue(rows.isArray() && rows.size() == 9, r.out());
+        assertTrue(rows.isArray() && rows.size() == 10, r.out());
         for (JsonNode row : rows) {
             for (String field : List.of("kernel", "role", "backend", "dtype", "shape", "medianMs", "gbPerS", "gflopPerS",
                     "percentOfCeiling", "ceiling", "baseline", "ratio", "baselines")) {
@@ -139,6 +141,14 @@ class BenchCommandTest {
             }
         }
         assertEquals(List.of("F32->BF16", "BF16->F32"), casts);
+
+        // One step of a one-layer model, K = N = 64, 2 rows of 4 tokens: the layer's three weights read forward and
+        // backward; its GEMMs forward and dx backward, and the head's (V = 1024) both ways.
+        JsonNode step = only(rows, "finetune-step");
+        assertShape(step, Map.of("M", 8L, "N", 64L, "K", 64L, "R", 16L, "V", 1024L));
+        assertTraffic(step, 2 * 3 * 64 * 64 * 2, 2 * (2.0 * 8 * 3 * 64 * 64) + 2 * 2.0 * 8 * 1024 * 64);
+        assertEquals(List.of("base-dx", "lora-backward"), List.of(step.get("baselines").get(0).get("name").asText(),
+                step.get("baselines").get(1).get("name").asText()));
 
         assertShape(only(rows, "gemm"), Map.of("M", 64L, "N", 64L, "K", 64L));
         assertTraffic(only(rows, "copy"), 2 << 20, 0);

@@ -39,6 +39,7 @@ class BenchCudaTest {
         assertEquals("plain-lookup", rows(r, "embedding-in-shard").get(0).get("baseline").asText());
         assertEquals(1, rows(r, "argmax").size());
         assertEquals(2, rows(r, "cast").size());
+        assertEquals(1, rows(r, "finetune-step").size());
     }
 
     @Test

@@ -16,7 +16,8 @@ interface KernelCase {
 
     /** Every kernel, in the order the report lists them. */
     static List<KernelCase> all() {
-        return List.of(new CastCase(), new EmbeddingCase(), new LmHeadCase(), new LoraCase(), new ArgmaxCase());
+        return List.of(new CastCase(), new EmbeddingCase(), new LmHeadCase(), new LoraCase(), new ArgmaxCase(),
+                new FinetuneStepCase());
     }
 
     /**
