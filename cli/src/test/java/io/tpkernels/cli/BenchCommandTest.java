@@ -235,7 +235,7 @@ class BenchCommandTest {
 
     @Test
     void badInputIsExitCodeTwoAndOneLineAndNoPlotFile() throws Exception {
-        assertBadInput("unknown kernel 'nope' (known: cast, embedding, lm-head, lora, argmax)", "--kernel", "lora,nope");
+        assertBadInput("unknown kernel 'nope' (known: cast, embedding, lm-head, lora, argmax, finetune-step)", "--kernel", "lora,nope");
         assertBadInput("Invalid value for option '--backend'", "--backend", "tpu");
         Path jpg = tmp.resolve("roofline.jpg");
         assertBadInput("the file name must end in .png or .svg", "--plot", jpg.toString());
