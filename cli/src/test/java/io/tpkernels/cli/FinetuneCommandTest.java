@@ -16,8 +16,6 @@ import io.tpkernels.layers.testing.DemoModelReference;
 import io.tpkernels.layers.testing.DemoTrainingReference;
 import io.tpkernels.layers.weights.WeightSource;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -46,25 +44,9 @@ class FinetuneCommandTest {
     @TempDir
     static Path copied;
 
-    /**
-     * The PEFT fixtures this test uses (the layers module's test resources, in its test jar), copied out as folders.
-     */
+    /** The PEFT fixtures, copied out once for the class. */
     static Path fixtures() {
-        Path root = copied.resolve("peft");
-        if (!Files.isDirectory(root)) {
-            for (String file : List.of("base/config.json", "base/model.safetensors",
-                    "rank_alpha_pattern/adapter_config.json", "rank_alpha_pattern/adapter_model.safetensors",
-                    "rslora/adapter_config.json", "rslora/adapter_model.safetensors")) {
-                try (InputStream in = FinetuneCommandTest.class.getResourceAsStream("/peft/" + file)) {
-                    Path to = root.resolve(file);
-                    Files.createDirectories(to.getParent());
-                    Files.copy(in, to);
-                } catch (IOException e) {
-                    throw new UncheckedIOException(e);
-                }
-            }
-        }
-        return root;
+        return PeftFixtureFiles.in(copied);
     }
 
     private Path data() throws IOException {

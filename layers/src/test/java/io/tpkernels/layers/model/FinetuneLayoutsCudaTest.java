@@ -13,7 +13,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Fine-tuning on a GPU: tp 1 on the GPU follows tp 1 on the CPU (F32: within 1e-5 relative per step; BF16: within
- * 1e-2), and tp 2 and tp 2 × pp 2 on the GPU follow tp 1 on the GPU as on the CPU, with replicated factors the same
+ * 1e-2), and tp 2, tp 4 and tp 2 × pp 2 on the GPU follow tp 1 on the GPU as on the CPU, with replicated factors the same
  * bits on every rank after every step.
  */
 @GpuTest
@@ -33,7 +33,8 @@ class FinetuneLayoutsCudaTest {
     }
 
     static Stream<Layout> layouts() {
-        return Stream.of(new Layout(2, 1, 1, GPU, Precision.F32), new Layout(2, 2, 2, GPU, Precision.F32));
+        return Stream.of(new Layout(2, 1, 1, GPU, Precision.F32), new Layout(4, 1, 1, GPU, Precision.F32),
+                new Layout(2, 2, 2, GPU, Precision.F32));
     }
 
     @ParameterizedTest
