@@ -8,22 +8,11 @@ import java.util.ArrayList;
 import java.util.List;
 
 /** A {@link ProcessGroup} that passes every call on and records the collective's name (with the reduction). */
-public final class RecordingGroup implements ProcessGroup {
-    private final ProcessGroup inner;
+public final class RecordingGroup extends ForwardingGroup {
     public final List<String> calls = new ArrayList<>();
 
     public RecordingGroup(ProcessGroup inner) {
-        this.inner = inner;
-    }
-
-    @Override
-    public int rank() {
-        return inner.rank();
-    }
-
-    @Override
-    public int size() {
-        return inner.size();
+        super(inner);
     }
 
     @Override
@@ -78,10 +67,5 @@ public final class RecordingGroup implements ProcessGroup {
     public void barrier() {
         calls.add("barrier");
         inner.barrier();
-    }
-
-    @Override
-    public void close() {
-        inner.close();
     }
 }

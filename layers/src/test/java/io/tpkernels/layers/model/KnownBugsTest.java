@@ -15,6 +15,7 @@ import io.tpkernels.layers.weights.InMemoryWeights;
 import io.tpkernels.runtime.DType;
 import io.tpkernels.runtime.ExecutionContext;
 import io.tpkernels.runtime.Tensor;
+import io.tpkernels.testing.ForwardingGroup;
 import io.tpkernels.testing.RecordingGroup;
 import java.util.ArrayList;
 import java.util.Collections;

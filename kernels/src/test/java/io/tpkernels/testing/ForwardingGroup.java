@@ -1,4 +1,4 @@
-package io.tpkernels.layers.model;
+package io.tpkernels.testing;
 
 import io.tpkernels.collective.ProcessGroup;
 import io.tpkernels.collective.ReduceOp;
@@ -6,10 +6,11 @@ import io.tpkernels.runtime.ExecutionContext;
 import io.tpkernels.runtime.Tensor;
 
 /** A {@link ProcessGroup} that passes every call on; a test overrides the one it means to break. */
-class ForwardingGroup implements ProcessGroup {
-    final ProcessGroup inner;
+public class ForwardingGroup implements ProcessGroup {
+    /** The group every call goes to. */
+    protected final ProcessGroup inner;
 
-    ForwardingGroup(ProcessGroup inner) {
+    public ForwardingGroup(ProcessGroup inner) {
         this.inner = inner;
     }
 
