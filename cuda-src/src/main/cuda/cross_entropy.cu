@@ -8,6 +8,9 @@
 //                       if this rank holds y_t, else 0; (0, 0, 0) for an ignored token (y_t = −100)
 //   tpk_ce_finish:      sum_exp[t] = (ties, rest); loss[t] = log(ties + rest) + (M_t − target) in double (0 if
 //                       ignored) and ids[t] = y_t, for the host to check the targets and take the mean in token order
+//   tpk_ce_rebase:      the fused form's step between its two collectives (io.tpkernels.ops.LmHeadCrossEntropy):
+//                       packed[t] was taken against this rank's own maximum m_t; against the global M_t it is
+//                       (ties, rest) if m_t = M_t, else (0, (ties + rest)·exp(m_t − M_t)) in double rounded once
 //   tpk_ce_gradient:    dz[t, j] = scale · (exp(z − M_t) / (ties + rest) − [j = y_t − start]) in double rounded once,
 //                       the target's as ((e − ties) − rest) / (ties + rest) so that 1 − softmax keeps its relative
 //                       accuracy; exactly 0 in padding columns, in ignored rows, and everywhere when live = 0
@@ -19,7 +22,7 @@
 //
 // Versions: v1 (this); not yet timed on a GPU.
 
-// tpk-kernels: tpk_ce_row_max tpk_ce_sum_target tpk_ce_finish tpk_ce_gradient
+// tpk-kernels: tpk_ce_row_max tpk_ce_sum_target tpk_ce_finish tpk_ce_gradient tpk_ce_rebase
 
 #include "tpk_common.cuh"
 
@@ -131,5 +134,17 @@ tpk_ce_gradient(float* dz, const float* __restrict__ z, const void* targets, int
             }
             dz[t * S + j] = g;
         }
+    }
+}
+
+extern "C" __global__ void __launch_bounds__(TPK_CROSS_ENTROPY_THREADS)
+tpk_ce_rebase(float* packed, const float* __restrict__ local_max, const float* __restrict__ row_max, long long T) {
+    for (long long t = (long long)blockIdx.x * blockDim.x + threadIdx.x; t < T; t += (long long)gridDim.x * blockDim.x) {
+        const float m = local_max[t];
+        const float M = row_max[t];
+        if (m == M) continue;  // this rank holds the maximum: its ties are the row's
+        const double both = (double)packed[3 * t] + (double)packed[3 * t + 1];
+        packed[3 * t] = 0.0f;
+        packed[3 * t + 1] = (float)(both * exp((double)m - (double)M));  // NaN when either maximum is NaN
     }
 }

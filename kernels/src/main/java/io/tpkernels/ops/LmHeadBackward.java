@@ -38,6 +38,39 @@ public final class LmHeadBackward {
         }
     }
 
+    /** {@code dx_r} into {@code dx}, F32 {@code [T, H]} (a view of a larger buffer's rows will do). */
+    public static void inputGradient(ExecutionContext ctx, Tensor dz, Tensor weightShard, Tensor dx) {
+        check(ctx, dz, weightShard);
+        BackwardChecks.requireF32(OP, "dx", dx, dz, dz.dim(0), weightShard.dim(1));
+        run(ctx, dz, weightShard, dx);
+    }
+
+    /**
+     * The gradient of a trainable head's weight shard, added into {@code dW}: {@code dW[j, k] += Σ_t dz[t, j]·x[t, k]}
+     * for the valid rows {@code j < valid} ({@code dW} F32 {@code [valid, H]}); the padding columns take no part.
+     * Each rank's rows are its own: no collective.
+     */
+    public static void addWeightGradient(ExecutionContext ctx, Tensor dz, Tensor x, Tensor dW) {
+        if (dz.dtype() != DType.F32 || dz.rank() != 2 || x.rank() != 2 || !x.dtype().isFloatingPoint()
+                || x.dim(0) != dz.dim(0) || dz.dim(1) < dW.dim(0)) {
+            throw new IllegalArgumentException(OP + ": dz must be F32 [T, S] and x [T, H] of a float dtype, got "
+                    + dz.describe() + " and " + x.describe());
+        }
+        BackwardChecks.requireF32(OP, "dW", dW, dz, dW.dim(0), x.dim(1));
+        ctx.requireOn(OP, dz);
+        ctx.requireOn(OP, x);
+        long valid = dW.dim(0);
+        if (ctx.isCuda()) {
+            BackwardGemmCuda.tn(ctx, new Matrix(dz, dz.dim(0), valid, dz.dim(1)), Matrix.of(x), 1f, true, dW);
+            return;
+        }
+        Operand grad = new Operand(dz.hostSegment(), DType.F32, dz.dim(0), valid, dz.dim(1));
+        try (Tensor part = Tensor.allocate(ctx, DType.F32, valid, x.dim(1))) {
+            CpuGemmRows.multiplyTN(grad, BackwardChecks.operand(x), 1f, part.hostSegment(), x.dim(1));
+            Elementwise.addInPlace(ctx, dW, part);
+        }
+    }
+
     private static void run(ExecutionContext ctx, Tensor dz, Tensor w, Tensor dx) {
         long valid = w.dim(0);
         if (ctx.isCuda()) {

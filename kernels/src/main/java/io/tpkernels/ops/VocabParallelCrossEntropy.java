@@ -71,23 +71,17 @@ public final class VocabParallelCrossEntropy {
             throw new IllegalArgumentException("cross-entropy: group rank " + group.rank() + " of " + group.size()
                     + " does not hold shard " + shard);
         }
-        if (ctx.isCuda()) {
-            return VocabParallelCrossEntropyCuda.forward(ctx, group, shard, logits, targets);
-        }
         long t = logits.dim(0);
-        long count = VocabParallelCrossEntropyCpu.countTargets(targets, shard.vocabSize());
+        long count = ctx.isCuda() ? -1 : VocabParallelCrossEntropyCpu.countTargets(targets, shard.vocabSize());
         Tensor rowMax = Tensor.allocate(ctx, DType.F32, t);
-        Tensor sumExp = Tensor.allocate(ctx, DType.F32, t, 2);
         try (Tensor packed = Tensor.allocate(ctx, DType.F32, t, 3)) {
-            VocabParallelCrossEntropyCpu.rowMax(logits, shard.validRows(), rowMax);
+            CrossEntropySteps.rowMax(ctx, logits, shard.validRows(), rowMax);
             group.allReduce(ctx, rowMax, ReduceOp.MAX);
-            VocabParallelCrossEntropyCpu.sumAndTarget(logits, targets, shard, rowMax, packed);
+            CrossEntropySteps.sumAndTarget(ctx, logits, targets, shard, rowMax, packed);
             group.allReduce(ctx, packed, ReduceOp.SUM);
-            double loss = VocabParallelCrossEntropyCpu.meanLoss(targets, rowMax, packed, sumExp, count);
-            return new Forward(loss, count, shard, rowMax, sumExp);
+            return CrossEntropySteps.finish(ctx, shard, targets, rowMax, packed, count);
         } catch (RuntimeException e) {
             rowMax.close();
-            sumExp.close();
             throw e;
         }
     }
@@ -111,11 +105,7 @@ public final class VocabParallelCrossEntropy {
         }
         Tensor dz = Tensor.allocate(ctx, DType.F32, logits.dim(0), logits.dim(1));
         try {
-            if (ctx.isCuda()) {
-                VocabParallelCrossEntropyCuda.gradient(ctx, logits, targets, saved, gradOutput, dz);
-            } else {
-                VocabParallelCrossEntropyCpu.gradient(logits, targets, saved, gradOutput, dz);
-            }
+            CrossEntropySteps.gradient(ctx, logits, targets, saved, gradOutput, dz);
             return dz;
         } catch (RuntimeException e) {
             dz.close();

@@ -96,6 +96,30 @@ final class VocabParallelCrossEntropyCpu {
     }
 
     /**
+     * The fused form's step between its collectives: {@code packed[t] = (ties, rest, target)} was taken against this
+     * rank's own maximum {@code localMax[t]}; against the global {@code rowMax[t]} it is {@code (ties, rest)} where
+     * the two are equal, else {@code (0, (ties + rest)·exp(m − M))} in double rounded once (a NaN maximum gives NaN).
+     */
+    @SuppressWarnings("try")
+    static void rebase(Tensor localMax, Tensor rowMax, Tensor packed) {
+        try (Memory.Access use = Tensor.acquireAll(localMax, rowMax, packed)) {
+            MemorySegment local = localMax.hostSegment();
+            MemorySegment global = rowMax.hostSegment();
+            MemorySegment p = packed.hostSegment();
+            for (long t = 0; t < rowMax.dim(0); t++) {
+                float m = DType.F32.getFloat(local, t);
+                float max = DType.F32.getFloat(global, t);
+                if (m == max) {
+                    continue; // this rank holds the maximum: its ties are the row's
+                }
+                double both = (double) DType.F32.getFloat(p, 3 * t) + DType.F32.getFloat(p, 3 * t + 1);
+                DType.F32.setFloat(p, 3 * t, 0f);
+                DType.F32.setFloat(p, 3 * t + 1, (float) (both * Math.exp((double) m - max)));
+            }
+        }
+    }
+
+    /**
      * The mean of {@code loss_t = log(ties_t + rest_t) + (M_t − z_{t, y_t})} over the {@code count} non-ignored tokens,
      * in double and in token order (NaN when {@code count = 0}); copies {@code (ties, rest)} into {@code sumExp}.
      */

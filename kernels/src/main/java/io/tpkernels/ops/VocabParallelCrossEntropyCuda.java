@@ -2,8 +2,6 @@ package io.tpkernels.ops;
 
 import static io.tpkernels.ops.VocabParallelCrossEntropy.IGNORE_INDEX;
 
-import io.tpkernels.collective.ProcessGroup;
-import io.tpkernels.collective.ReduceOp;
 import io.tpkernels.cuda.sources.KernelConstants;
 import io.tpkernels.cuda.sources.KernelNames;
 import io.tpkernels.runtime.CudaKernel;
@@ -30,44 +28,72 @@ final class VocabParallelCrossEntropyCuda {
     private VocabParallelCrossEntropyCuda() {
     }
 
-    @SuppressWarnings("try") // an access held by try-with-resources, not named in its body
-    static VocabParallelCrossEntropy.Forward forward(ExecutionContext ctx, ProcessGroup group, VocabShard shard,
-                                                     Tensor logits, Tensor targets) {
+    /** {@code out[t] = max_{j < valid} z[t, j]} ({@code tpk_ce_row_max}), queued. */
+    @SuppressWarnings("try")
+    static void rowMax(ExecutionContext ctx, Tensor logits, long valid, Tensor out) {
         long t = logits.dim(0);
-        long s = logits.dim(1);
-        long valid = shard.validRows();
+        if (t == 0) {
+            return;
+        }
+        try (Memory.Access use = Tensor.acquireAll(logits, out)) {
+            kernel(ctx, KernelNames.TPK_CE_ROW_MAX).launch(ctx, rowBlocks(ctx, t), THREADS, 0,
+                    KernelArgs.begin().ptr(out.devicePointer()).ptr(logits.devicePointer()).i64(t).i64(logits.dim(1))
+                            .i64(valid));
+        }
+        ctx.wrote(out);
+    }
+
+    /** {@code packed[t] = (ties, rest, target)} against {@code rowMax} ({@code tpk_ce_sum_target}), queued. */
+    @SuppressWarnings("try")
+    static void sumAndTarget(ExecutionContext ctx, Tensor logits, Tensor targets, VocabShard shard, Tensor rowMax,
+                             Tensor packed) {
+        long t = logits.dim(0);
+        if (t == 0) {
+            return;
+        }
         int i64 = targets.dtype() == DType.I64 ? 1 : 0;
-        Tensor rowMax = Tensor.allocate(ctx, DType.F32, t);
+        try (Memory.Access use = Tensor.acquireAll(logits, targets, rowMax, packed)) {
+            kernel(ctx, KernelNames.TPK_CE_SUM_TARGET).launch(ctx, rowBlocks(ctx, t), THREADS, 0,
+                    KernelArgs.begin().ptr(packed.devicePointer()).ptr(logits.devicePointer())
+                            .ptr(targets.devicePointer()).i32(i64).ptr(rowMax.devicePointer()).i64(t)
+                            .i64(logits.dim(1)).i64(shard.validRows()).i64(shard.start()));
+        }
+        ctx.wrote(packed);
+    }
+
+    /** {@code packed}, taken against each row's {@code localMax}, rebased on the global {@code rowMax}, queued. */
+    @SuppressWarnings("try")
+    static void rebase(ExecutionContext ctx, Tensor localMax, Tensor rowMax, Tensor packed) {
+        long t = rowMax.dim(0);
+        if (t == 0) {
+            return;
+        }
+        try (Memory.Access use = Tensor.acquireAll(localMax, rowMax, packed)) {
+            kernel(ctx, KernelNames.TPK_CE_REBASE).launch(ctx, elementBlocks(ctx, t), THREADS, 0,
+                    KernelArgs.begin().ptr(packed.devicePointer()).ptr(localMax.devicePointer())
+                            .ptr(rowMax.devicePointer()).i64(t));
+        }
+        ctx.wrote(packed);
+    }
+
+    /**
+     * After the two collectives: the per-token losses ({@code tpk_ce_finish}), one copy to the host and the one host
+     * wait, the targets checked and the mean taken there. Takes {@code rowMax} into the returned record.
+     */
+    @SuppressWarnings("try")
+    static VocabParallelCrossEntropy.Forward finish(ExecutionContext ctx, VocabShard shard, Tensor targets,
+                                                    Tensor rowMax, Tensor packed) {
+        long t = rowMax.dim(0);
+        int i64 = targets.dtype() == DType.I64 ? 1 : 0;
         Tensor sumExp = Tensor.allocate(ctx, DType.F32, t, 2);
+        if (t == 0) {
+            return new VocabParallelCrossEntropy.Forward(Double.NaN, 0, shard, rowMax, sumExp);
+        }
         // Per token, the loss (a double, in the first T slots) and the target: one buffer, so one copy to the host.
-        try (Tensor packed = Tensor.allocate(ctx, DType.F32, t, 3);
-             Tensor rows = Tensor.allocate(ctx, DType.I64, 2, t);
+        try (Tensor rows = Tensor.allocate(ctx, DType.I64, 2, t);
              Tensor host = Tensor.allocate(Device.CPU, DType.I64, 2, t)) {
-            if (t > 0) {
-                try (Memory.Access use = Tensor.acquireAll(logits, rowMax)) {
-                    kernel(ctx, KernelNames.TPK_CE_ROW_MAX).launch(ctx, rowBlocks(ctx, t), THREADS, 0,
-                            KernelArgs.begin().ptr(rowMax.devicePointer()).ptr(logits.devicePointer()).i64(t).i64(s)
-                                    .i64(valid));
-                }
-                ctx.wrote(rowMax);
-            }
-            group.allReduce(ctx, rowMax, ReduceOp.MAX);
-            if (t > 0) {
-                try (Memory.Access use = Tensor.acquireAll(logits, targets, rowMax, packed)) {
-                    kernel(ctx, KernelNames.TPK_CE_SUM_TARGET).launch(ctx, rowBlocks(ctx, t), THREADS, 0,
-                            KernelArgs.begin().ptr(packed.devicePointer()).ptr(logits.devicePointer())
-                                    .ptr(targets.devicePointer()).i32(i64).ptr(rowMax.devicePointer()).i64(t).i64(s)
-                                    .i64(valid).i64(shard.start()));
-                }
-                ctx.wrote(packed);
-            }
-            group.allReduce(ctx, packed, ReduceOp.SUM);
-            if (t == 0) {
-                return new VocabParallelCrossEntropy.Forward(Double.NaN, 0, shard, rowMax, sumExp);
-            }
             try (Memory.Access use = Tensor.acquireAll(targets, rowMax, packed, sumExp, rows)) {
-                int blocks = (int) Math.min((t + THREADS - 1) / THREADS, ctx.cudaDevice().multiprocessors() * 8L);
-                kernel(ctx, KernelNames.TPK_CE_FINISH).launch(ctx, blocks, THREADS, 0,
+                kernel(ctx, KernelNames.TPK_CE_FINISH).launch(ctx, elementBlocks(ctx, t), THREADS, 0,
                         KernelArgs.begin().ptr(sumExp.devicePointer()).ptr(rows.devicePointer())
                                 .ptr(rows.devicePointer() + 8 * t).ptr(packed.devicePointer())
                                 .ptr(rowMax.devicePointer()).ptr(targets.devicePointer()).i32(i64).i64(t));
@@ -80,7 +106,6 @@ final class VocabParallelCrossEntropyCuda {
                 return mean(host.hostSegment(), t, shard, rowMax, sumExp);
             }
         } catch (RuntimeException e) {
-            rowMax.close();
             sumExp.close();
             throw e;
         }
@@ -131,6 +156,11 @@ final class VocabParallelCrossEntropyCuda {
 
     private static CudaKernel kernel(ExecutionContext ctx, String name) {
         return ctx.kernel(KernelNames.MODULE_CROSS_ENTROPY, name);
+    }
+
+    /** A thread per element, at most 8 blocks per SM: the elements beyond are taken in a grid-stride loop. */
+    private static int elementBlocks(ExecutionContext ctx, long elements) {
+        return (int) Math.min((elements + THREADS - 1) / THREADS, ctx.cudaDevice().multiprocessors() * 8L);
     }
 
     /** A block per row, at most a few per SM: the rows beyond are taken in a grid-stride loop. */

@@ -21,9 +21,11 @@ import java.util.function.UnaryOperator;
  *                         small shape the first time a context chooses it on a device, and replaced by a simpler
  *                         body if it fails (a warning names both); on by default, off where the kernels themselves
  *                         are being measured or checked ({@code tpk bench}, {@code tpk verify})
+ * @param lmHeadLoss       how a training step computes the LM head's cross-entropy: fused (a few rows of logits at a
+ *                         time, never all of them) or the unfused reference (all {@code [T, S]} logits at once)
  */
 public record Tuning(HopperGemm hopperGemm, LoraShrink loraShrink, LmHeadBackend lmHeadBackend, PtxSource ptxSource,
-                     boolean collectiveChecks, boolean selfCheck) {
+                     boolean collectiveChecks, boolean selfCheck, LmHeadLoss lmHeadLoss) {
 
     /** The Hopper GEMM kernels, or none. */
     public enum HopperGemm {
@@ -72,7 +74,22 @@ public record Tuning(HopperGemm hopperGemm, LoraShrink loraShrink, LmHeadBackend
         NVRTC
     }
 
+    /** How the LM head's loss and its gradient are computed in training. */
+    public enum LmHeadLoss {
+        /** {@code LmHeadCrossEntropy}: logits a chunk of rows at a time, recomputed in the backward. */
+        FUSED,
+        /** The LM head's {@code [T, S]} logits, then {@code VocabParallelCrossEntropy}: the reference. */
+        UNFUSED
+    }
+
+    /** As the canonical constructor, with the fused LM-head loss. */
+    public Tuning(HopperGemm hopperGemm, LoraShrink loraShrink, LmHeadBackend lmHeadBackend, PtxSource ptxSource,
+                  boolean collectiveChecks, boolean selfCheck) {
+        this(hopperGemm, loraShrink, lmHeadBackend, ptxSource, collectiveChecks, selfCheck, LmHeadLoss.FUSED);
+    }
+
     public Tuning {
+        Objects.requireNonNull(lmHeadLoss, "lmHeadLoss");
         Objects.requireNonNull(hopperGemm, "hopperGemm");
         Objects.requireNonNull(loraShrink, "loraShrink");
         Objects.requireNonNull(lmHeadBackend, "lmHeadBackend");
@@ -81,7 +98,7 @@ public record Tuning(HopperGemm hopperGemm, LoraShrink loraShrink, LmHeadBackend
 
     /**
      * The defaults: Hopper v1, LoRA shrink auto, hand-written LM head, packaged PTX, no collective checks, kernels
-     * checked on first use.
+     * checked on first use, the fused LM-head loss.
      */
     public static Tuning defaults() {
         return new Tuning(HopperGemm.V1, LoraShrink.AUTO, LmHeadBackend.KERNEL, PtxSource.PACKAGED, false, true);
@@ -92,7 +109,8 @@ public record Tuning(HopperGemm hopperGemm, LoraShrink loraShrink, LmHeadBackend
      * {@code pingpong}, {@code false} for none; {@code true} means v1), {@code tpk.lora.shrink} ({@code auto},
      * {@code on-chip}, {@code separate}), {@code tpk.lmhead.backend} ({@code kernel}, {@code cublas}, {@code auto}),
      * {@code tpk.ptx.source} ({@code packaged}, {@code ptx}, {@code nvrtc}), {@code tpk.collective.checks}
-     * ({@code true}, {@code false}), {@code tpk.selfcheck} ({@code true}, {@code false}). Read once, by whoever
+     * ({@code true}, {@code false}), {@code tpk.selfcheck} ({@code true}, {@code false}), {@code tpk.lmhead.loss}
+     * ({@code fused}, {@code unfused}). Read once, by whoever
      * builds a context.
      *
      * @throws IllegalArgumentException naming the property and the values it takes, for a value it does not
@@ -130,7 +148,12 @@ public record Tuning(HopperGemm hopperGemm, LoraShrink loraShrink, LmHeadBackend
                     default -> null;
                 }, "packaged, ptx or nvrtc"),
                 parse(properties, "tpk.collective.checks", d.collectiveChecks(), Tuning::bool, "true or false"),
-                parse(properties, "tpk.selfcheck", d.selfCheck(), Tuning::bool, "true or false"));
+                parse(properties, "tpk.selfcheck", d.selfCheck(), Tuning::bool, "true or false"),
+                parse(properties, "tpk.lmhead.loss", d.lmHeadLoss(), v -> switch (v) {
+                    case "fused" -> LmHeadLoss.FUSED;
+                    case "unfused" -> LmHeadLoss.UNFUSED;
+                    default -> null;
+                }, "fused or unfused"));
     }
 
     private static Boolean bool(String v) {
@@ -155,26 +178,30 @@ public record Tuning(HopperGemm hopperGemm, LoraShrink loraShrink, LmHeadBackend
     }
 
     public Tuning withHopperGemm(HopperGemm value) {
-        return new Tuning(value, loraShrink, lmHeadBackend, ptxSource, collectiveChecks, selfCheck);
+        return new Tuning(value, loraShrink, lmHeadBackend, ptxSource, collectiveChecks, selfCheck, lmHeadLoss);
     }
 
     public Tuning withLoraShrink(LoraShrink value) {
-        return new Tuning(hopperGemm, value, lmHeadBackend, ptxSource, collectiveChecks, selfCheck);
+        return new Tuning(hopperGemm, value, lmHeadBackend, ptxSource, collectiveChecks, selfCheck, lmHeadLoss);
     }
 
     public Tuning withLmHeadBackend(LmHeadBackend value) {
-        return new Tuning(hopperGemm, loraShrink, value, ptxSource, collectiveChecks, selfCheck);
+        return new Tuning(hopperGemm, loraShrink, value, ptxSource, collectiveChecks, selfCheck, lmHeadLoss);
     }
 
     public Tuning withPtxSource(PtxSource value) {
-        return new Tuning(hopperGemm, loraShrink, lmHeadBackend, value, collectiveChecks, selfCheck);
+        return new Tuning(hopperGemm, loraShrink, lmHeadBackend, value, collectiveChecks, selfCheck, lmHeadLoss);
     }
 
     public Tuning withCollectiveChecks(boolean value) {
-        return new Tuning(hopperGemm, loraShrink, lmHeadBackend, ptxSource, value, selfCheck);
+        return new Tuning(hopperGemm, loraShrink, lmHeadBackend, ptxSource, value, selfCheck, lmHeadLoss);
     }
 
     public Tuning withSelfCheck(boolean value) {
-        return new Tuning(hopperGemm, loraShrink, lmHeadBackend, ptxSource, collectiveChecks, value);
+        return new Tuning(hopperGemm, loraShrink, lmHeadBackend, ptxSource, collectiveChecks, value, lmHeadLoss);
+    }
+
+    public Tuning withLmHeadLoss(LmHeadLoss value) {
+        return new Tuning(hopperGemm, loraShrink, lmHeadBackend, ptxSource, collectiveChecks, selfCheck, value);
     }
 }
