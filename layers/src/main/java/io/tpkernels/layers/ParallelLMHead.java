@@ -4,10 +4,14 @@ import io.tpkernels.collective.ReduceOp;
 import io.tpkernels.layers.weights.WeightSource;
 import io.tpkernels.ops.LmHead;
 import io.tpkernels.ops.LmHeadBackward;
+import io.tpkernels.ops.LmHeadCrossEntropy;
+import io.tpkernels.ops.VocabParallelCrossEntropy;
 import io.tpkernels.ops.VocabArgmax;
 import io.tpkernels.runtime.Slabs;
 import io.tpkernels.runtime.Tensor;
+import io.tpkernels.runtime.Tuning;
 import io.tpkernels.shard.VocabShard;
+import java.util.function.LongToDoubleFunction;
 
 /**
  * The LM head (docs/contract.md section 5): column-parallel over the padded vocabulary. Rank r holds the
@@ -93,12 +97,66 @@ public final class ParallelLMHead implements AutoCloseable {
     public Tensor backward(Tensor dz) {
         requireUsable();
         GradientChecks.requireOutputGradient("ParallelLMHead", dz, -1, shard.shardSize(), ctx);
-        Tensor dx = LmHeadBackward.inputGradient(ctx.exec(), dz, weight);
+        return reduced(LmHeadBackward.inputGradient(ctx.exec(), dz, weight));
+    }
+
+    /**
+     * The loss of this head's logits on {@code x} against {@code targets} and the gradient of the head's input, in one
+     * call (docs/contract.md section 16): the loss as {@link VocabParallelCrossEntropy} gives it (every rank the same),
+     * and {@code dx = Σ_r dz_r·W_r} after one all-reduce, with {@code dz} the gradient of {@code g·loss}, {@code g =}
+     * {@code gradOutput.applyAsDouble(count)} for the forward's count of non-ignored targets (1 for the loss itself;
+     * {@code count / N_step} when micro-batches share one mean). The context's {@link Tuning#lmHeadLoss()} decides
+     * how: fused ({@link LmHeadCrossEntropy}: never the {@code [T, S]} logits) or unfused (the logits, then the loss).
+     *
+     * @param targets {@code [T]}, I64 or I32, on the context's device
+     */
+    public LossAndGradient lossAndGradient(Tensor x, Tensor targets, LongToDoubleFunction gradOutput) {
+        requireUsable();
+        Activations.require("ParallelLMHead", x, -1, hidden, ctx);
+        var exec = ctx.exec();
+        if (exec.tuning().lmHeadLoss() == Tuning.LmHeadLoss.FUSED) {
+            VocabParallelCrossEntropy.Forward loss = LmHeadCrossEntropy.forward(exec, ctx.tp(), shard, x, weight,
+                    targets);
+            try {
+                Tensor dx = LmHeadCrossEntropy.backward(exec, loss, x, weight, targets,
+                        gradOutput.applyAsDouble(loss.count()), null);
+                return new LossAndGradient(loss, reduced(dx));
+            } catch (RuntimeException e) {
+                loss.close();
+                throw e;
+            }
+        }
+        try (Tensor logits = localLogits(x)) {
+            VocabParallelCrossEntropy.Forward loss = VocabParallelCrossEntropy.forward(exec, ctx.tp(), shard, logits,
+                    targets);
+            try (Tensor dz = VocabParallelCrossEntropy.backward(exec, loss, logits, targets,
+                    gradOutput.applyAsDouble(loss.count()))) {
+                return new LossAndGradient(loss, backward(dz));
+            } catch (RuntimeException e) {
+                loss.close();
+                throw e;
+            }
+        }
+    }
+
+    /** The loss (its statistics, which it owns) and the gradient of the head's input (F32 {@code [T, H]}). */
+    public record LossAndGradient(VocabParallelCrossEntropy.Forward loss, Tensor inputGradient)
+            implements AutoCloseable {
+        @Override
+        public void close() {
+            try (Tensor g = inputGradient) {
+                loss.close();
+            }
+        }
+    }
+
+    /** {@code partial} summed over the group in place (one all-reduce); closed on failure. */
+    private Tensor reduced(Tensor partial) {
         try {
-            ctx.tp().allReduce(ctx.exec(), dx, ReduceOp.SUM);
-            return dx;
+            ctx.tp().allReduce(ctx.exec(), partial, ReduceOp.SUM);
+            return partial;
         } catch (RuntimeException e) {
-            dx.close();
+            partial.close();
             throw e;
         }
     }

@@ -150,13 +150,12 @@ public final class StageTrainer implements AutoCloseable {
             }
             return 0;
         }
-        ParallelLMHead head = stage.head();
-        try (output; Tensor logits = head.localLogits(output); Tensor t = onDevice(targets, exec);
-             VocabParallelCrossEntropy.Forward loss = VocabParallelCrossEntropy.forward(exec, ctx.tp(), head.shard(),
-                     logits, t);
-             Tensor dz = VocabParallelCrossEntropy.backward(exec, loss, logits, t,
-                     counted == 0 ? 0 : (double) loss.count() / counted)) {
-            pass.outputGradient = head.backward(dz);
+        ParallelLMHead.LossAndGradient step;
+        try (output; Tensor t = onDevice(targets, exec)) {
+            step = stage.head().lossAndGradient(output, t, count -> counted == 0 ? 0 : (double) count / counted);
+        }
+        pass.outputGradient = step.inputGradient(); // kept for the backward; the loss's statistics are not
+        try (VocabParallelCrossEntropy.Forward loss = step.loss()) {
             return loss.count() == 0 ? 0 : loss.loss() * loss.count();
         }
     }

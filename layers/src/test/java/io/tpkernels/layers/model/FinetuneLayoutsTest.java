@@ -36,6 +36,28 @@ class FinetuneLayoutsTest {
         assertReplicatedAgree(got, layout.toString());
     }
 
+    @ParameterizedTest
+    @MethodSource("unfusedLayouts")
+    void theUnfusedLmHeadLossTrainsAsTheFusedOne(Layout layout) {
+        Outcome fused = TrainingRun.run(TrainingRun.adapter(), STEPS, layout, CLIP, Faults.NONE);
+        Outcome unfused;
+        String before = System.setProperty("tpk.lmhead.loss", "unfused"); // read when each stage builds its context
+        try {
+            unfused = TrainingRun.run(TrainingRun.adapter(), STEPS, layout, CLIP, Faults.NONE);
+        } finally {
+            if (before == null) {
+                System.clearProperty("tpk.lmhead.loss");
+            } else {
+                System.setProperty("tpk.lmhead.loss", before);
+            }
+        }
+        assertLossesMatch(unfused, fused, 1e-6, layout + ", fused against unfused");
+    }
+
+    static Stream<Layout> unfusedLayouts() {
+        return Stream.of(Layout.cpu(1, 1, 1), Layout.cpu(2, 2, 2));
+    }
+
     /** Step by step, the losses within {@code relative}; the run must learn (the loss falls), and no NaN passes. */
     static void assertLossesMatch(Outcome reference, Outcome got, double relative, String what) {
         assertEquals(reference.losses().length, got.losses().length);
