@@ -8,6 +8,9 @@
 //                       if this rank holds y_t, else 0; (0, 0, 0) for an ignored token (y_t = −100)
 //   tpk_ce_finish:      sum_exp[t] = (ties, rest); loss[t] = log(ties + rest) + (M_t − target) in double (0 if
 //                       ignored) and ids[t] = y_t, for the host to check the targets and take the mean in token order
+//   tpk_ce_merge:       the fused form's fold of one chunk of columns into the running statistics (max, ties, rest,
+//                       target): ties and rest added where the maxima are equal, else the smaller side's ties + rest
+//                       times exp(m_small − m_large) into the rest, in double rounded once; targets added
 //   tpk_ce_rebase:      the fused form's step between its two collectives (io.tpkernels.ops.LmHeadCrossEntropy):
 //                       packed[t] was taken against this rank's own maximum m_t; against the global M_t it is
 //                       (ties, rest) if m_t = M_t, else (0, (ties + rest)·exp(m_t − M_t)) in double rounded once
@@ -22,7 +25,7 @@
 //
 // Versions: v1 (this); not yet timed on a GPU.
 
-// tpk-kernels: tpk_ce_row_max tpk_ce_sum_target tpk_ce_finish tpk_ce_gradient tpk_ce_rebase
+// tpk-kernels: tpk_ce_row_max tpk_ce_sum_target tpk_ce_finish tpk_ce_gradient tpk_ce_rebase tpk_ce_merge
 
 #include "tpk_common.cuh"
 
@@ -146,5 +149,40 @@ tpk_ce_rebase(float* packed, const float* __restrict__ local_max, const float* _
         const double both = (double)packed[3 * t] + (double)packed[3 * t + 1];
         packed[3 * t] = 0.0f;
         packed[3 * t + 1] = (float)(both * exp((double)m - (double)M));  // NaN when either maximum is NaN
+    }
+}
+
+extern "C" __global__ void __launch_bounds__(TPK_CROSS_ENTROPY_THREADS)
+tpk_ce_merge(float* run_max, float* run_packed, const float* __restrict__ max, const float* __restrict__ packed,
+             long long T) {
+    for (long long t = (long long)blockIdx.x * blockDim.x + threadIdx.x; t < T; t += (long long)gridDim.x * blockDim.x) {
+        const float a = run_max[t];
+        const float b = max[t];
+        const double a_ties = run_packed[3 * t], a_rest = run_packed[3 * t + 1];
+        const double b_ties = packed[3 * t], b_rest = packed[3 * t + 1];
+        const float target = run_packed[3 * t + 2] + packed[3 * t + 2];  // at most one side holds it
+        float m;
+        double ties, rest;
+        if (a != a || b != b) {
+            m = __uint_as_float(0x7fc00000u);  // the canonical quiet NaN
+            ties = 0;
+            rest = m;
+        } else if (a == b) {
+            m = a;
+            ties = tpk_dadd(a_ties, b_ties);
+            rest = tpk_dadd(a_rest, b_rest);
+        } else if (a > b) {
+            m = a;
+            ties = a_ties;
+            rest = tpk_dadd(a_rest, tpk_dmul(tpk_dadd(b_ties, b_rest), exp(tpk_dsub((double)b, (double)a))));
+        } else {
+            m = b;
+            ties = b_ties;
+            rest = tpk_dadd(b_rest, tpk_dmul(tpk_dadd(a_ties, a_rest), exp(tpk_dsub((double)a, (double)b))));
+        }
+        run_max[t] = m;
+        run_packed[3 * t] = (float)ties;
+        run_packed[3 * t + 1] = tpk_d2f(rest);
+        run_packed[3 * t + 2] = target;
     }
 }

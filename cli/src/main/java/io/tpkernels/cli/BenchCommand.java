@@ -31,7 +31,7 @@ public final class BenchCommand implements Runnable {
 
     @Option(names = "--kernel", paramLabel = "NAME", split = ",",
             description = "a kernel to time, repeatable (default: all): cast, embedding, lm-head, lora, argmax,"
-                    + " finetune-step")
+                    + " lm-head-ce, finetune-step")
     List<String> kernels = new ArrayList<>();
 
     @Option(names = "--json", description = "print JSON instead of a table")

@@ -33,6 +33,25 @@ final class CrossEntropySteps {
         }
     }
 
+    /** {@code packed[t] = (ties, rest, target)} against {@code rowMax} for columns that are ids {@code start + j}. */
+    static void sumAndTarget(ExecutionContext ctx, Tensor logits, Tensor targets, long start, long valid,
+                             Tensor rowMax, Tensor packed) {
+        if (ctx.isCuda()) {
+            VocabParallelCrossEntropyCuda.sumAndTarget(ctx, logits, targets, start, valid, rowMax, packed);
+        } else {
+            VocabParallelCrossEntropyCpu.sumAndTarget(logits, targets, start, valid, rowMax, packed);
+        }
+    }
+
+    /** One chunk's {@code (max, packed)} folded into the running {@code (runMax, runPacked)}. */
+    static void merge(ExecutionContext ctx, Tensor runMax, Tensor runPacked, Tensor max, Tensor packed) {
+        if (ctx.isCuda()) {
+            VocabParallelCrossEntropyCuda.merge(ctx, runMax, runPacked, max, packed);
+        } else {
+            VocabParallelCrossEntropyCpu.merge(runMax, runPacked, max, packed);
+        }
+    }
+
     /** {@code packed}, taken against each row's {@code localMax}, rebased on the global {@code rowMax}. */
     static void rebase(ExecutionContext ctx, Tensor localMax, Tensor rowMax, Tensor packed) {
         if (ctx.isCuda()) {
@@ -68,6 +87,16 @@ final class CrossEntropySteps {
         } catch (RuntimeException e) {
             sumExp.close();
             throw e;
+        }
+    }
+
+    /** {@code dz} of logits whose columns are ids {@code start + j}, the first {@code valid} of them real. */
+    static void gradient(ExecutionContext ctx, Tensor logits, Tensor targets, VocabParallelCrossEntropy.Forward saved,
+                         double gradOutput, Tensor dz, long start, long valid) {
+        if (ctx.isCuda()) {
+            VocabParallelCrossEntropyCuda.gradient(ctx, logits, targets, saved, gradOutput, dz, start, valid);
+        } else {
+            VocabParallelCrossEntropyCpu.gradient(logits, targets, saved, gradOutput, dz, start, valid);
         }
     }
 

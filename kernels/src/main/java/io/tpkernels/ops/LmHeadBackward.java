@@ -3,9 +3,11 @@ package io.tpkernels.ops;
 import io.tpkernels.ops.BackwardGemmCuda.Matrix;
 import io.tpkernels.ops.cpu.CpuGemm.Operand;
 import io.tpkernels.ops.cpu.CpuGemmRows;
+import io.tpkernels.ops.cpu.CpuGemmRows.Term;
 import io.tpkernels.runtime.DType;
 import io.tpkernels.runtime.ExecutionContext;
 import io.tpkernels.runtime.Tensor;
+import java.util.List;
 
 /**
  * The backward of the vocab-padded LM head ({@link LmHead}) through its frozen weight shard: with {@code dz} the
@@ -38,11 +40,14 @@ public final class LmHeadBackward {
         }
     }
 
-    /** {@code dx_r} into {@code dx}, F32 {@code [T, H]} (a view of a larger buffer's rows will do). */
-    public static void inputGradient(ExecutionContext ctx, Tensor dz, Tensor weightShard, Tensor dx) {
+    /**
+     * {@code dx += dz[:, :valid]·W_r} into F32 {@code [T, H]}: each element's sum continues from its value, so that
+     * the products of chunks of the shard's rows add up to the whole one.
+     */
+    public static void addInputGradient(ExecutionContext ctx, Tensor dz, Tensor weightShard, Tensor dx) {
         check(ctx, dz, weightShard);
         BackwardChecks.requireF32(OP, "dx", dx, dz, dz.dim(0), weightShard.dim(1));
-        run(ctx, dz, weightShard, dx);
+        run(ctx, dz, weightShard, dx, true);
     }
 
     /**
@@ -65,20 +70,22 @@ public final class LmHeadBackward {
             return;
         }
         Operand grad = new Operand(dz.hostSegment(), DType.F32, dz.dim(0), valid, dz.dim(1));
-        try (Tensor part = Tensor.allocate(ctx, DType.F32, valid, x.dim(1))) {
-            CpuGemmRows.multiplyTN(grad, BackwardChecks.operand(x), 1f, part.hostSegment(), x.dim(1));
-            Elementwise.addInPlace(ctx, dW, part);
-        }
+        CpuGemmRows.multiply(List.of(Term.tn(1f, grad, BackwardChecks.operand(x))), dW.hostSegment(), x.dim(1), true);
     }
 
     private static void run(ExecutionContext ctx, Tensor dz, Tensor w, Tensor dx) {
+        run(ctx, dz, w, dx, false);
+    }
+
+    private static void run(ExecutionContext ctx, Tensor dz, Tensor w, Tensor dx, boolean accumulate) {
         long valid = w.dim(0);
         if (ctx.isCuda()) {
-            BackwardGemmCuda.nn(ctx, new Matrix(dz, dz.dim(0), valid, dz.dim(1)), Matrix.of(w), 1f, false, dx);
+            BackwardGemmCuda.nn(ctx, new Matrix(dz, dz.dim(0), valid, dz.dim(1)), Matrix.of(w), 1f, accumulate, dx);
             return;
         }
         Operand grad = new Operand(dz.hostSegment(), DType.F32, dz.dim(0), valid, dz.dim(1));
-        CpuGemmRows.multiplyNN(grad, BackwardChecks.operand(w), 1f, dx.hostSegment(), dx.dim(1));
+        CpuGemmRows.multiply(List.of(Term.nn(1f, grad, BackwardChecks.operand(w))), dx.hostSegment(), dx.dim(1),
+                accumulate);
     }
 
     private static void check(ExecutionContext ctx, Tensor dz, Tensor w) {

@@ -9,32 +9,34 @@ import io.tpkernels.shard.VocabShard;
 
 /**
  * The LM head fused with the vocab-parallel cross-entropy (docs/contract.md section 16, "fused form"): the loss of
- * {@code logits_r = X·W_rᵀ} ({@code −∞} in the padding columns) against the targets, and its gradient {@code dX},
- * without ever holding the {@code [T, S]} logits. The logits are computed a chunk of {@link #chunkRows} rows at a
- * time by the LM head's own GEMM ({@link LmHead}) and folded at once into per-row statistics; the backward computes
- * each chunk again and turns it into {@code dz} and then {@code dX}'s rows. Scratch: {@code O(T)} statistics and at
- * most two chunks of logits.
+ * {@code logits_r = X·W_rᵀ} against the targets, and its gradient {@code dX}, without ever holding the {@code [T, S]}
+ * logits. The shard's valid columns are taken a chunk of {@link #chunkColumns} at a time: the LM head's own GEMM
+ * ({@link LmHead}) on that chunk of {@code W_r}'s rows gives {@code [T, C]} logits, which are folded at once into
+ * per-row running statistics (maximum, and against it the ties, the rest of the sum of exponentials, the target
+ * logit) and dropped; the backward computes each chunk again, turns it into {@code dz} and adds {@code dz·W_chunk}
+ * into {@code dX}. {@code W_r} is read once per pass, {@code X} once per chunk; the padding columns are never
+ * computed. Scratch: {@code O(T)} statistics and two {@code [T, C]} chunks.
  *
  * <p>The same collectives as {@link VocabParallelCrossEntropy}, whose {@link VocabParallelCrossEntropy.Forward} the
- * forward returns: each chunk's rows give this rank's own maximum {@code m_t} and, against it, {@code (ties, rest,
- * target)}; then the global maximum {@code M_t} by one all-reduce MAX; the partials are rebased on it ({@code (ties,
- * rest)} where {@code m_t = M_t}, else {@code (0, (ties + rest)·exp(m_t − M_t))}) and summed by one all-reduce SUM.
- * The loss is then the unfused form's to within F32 rounding (the rebase rounds the rest once more), and the
- * gradient follows from the same {@code M} and sums. {@code dX} is this rank's partial (the caller sums it over the
- * group, as the unfused head's backward does); a trainable head also gets {@code dW_r = dz_rᵀ·X} on request.
+ * forward returns: this rank's running maximum {@code m_t} and its statistics against it, then the global maximum
+ * {@code M_t} by one all-reduce MAX; the statistics are rebased on it ({@code (ties, rest)} where {@code m_t = M_t},
+ * else {@code (0, (ties + rest)·exp(m_t − M_t))}) and summed by one all-reduce SUM. The loss is then the unfused
+ * form's to within F32 rounding (each chunk's rest is rounded once more), and the gradient follows from the same
+ * {@code M} and sums. {@code dX} is this rank's partial (the caller sums it over the group, as the unfused head's
+ * backward does); a trainable head also gets {@code dW_r = dz_rᵀ·X} on request.
  */
 public final class LmHeadCrossEntropy {
-    /** The logits are taken at most about 1/64 of the rows at a time. */
+    /** The valid columns are taken in about this many chunks... */
     static final int CHUNKS = 64;
-    /** ... but at least this many rows, so that each chunk's GEMM is not a sliver. */
-    static final int MIN_CHUNK_ROWS = 8;
+    /** ... of at least this many columns, so that each chunk's GEMM is not a sliver. */
+    static final int MIN_CHUNK_COLUMNS = 64;
 
     private LmHeadCrossEntropy() {
     }
 
-    /** The rows of logits computed at once for {@code t} tokens. */
-    static long chunkRows(long t) {
-        return Math.max(Math.min(t, MIN_CHUNK_ROWS), (t + CHUNKS - 1) / CHUNKS);
+    /** The columns of logits computed at once for a shard of {@code valid} real columns. */
+    static long chunkColumns(long valid) {
+        return Math.max(Math.min(valid, MIN_CHUNK_COLUMNS), (valid + CHUNKS - 1) / CHUNKS);
     }
 
     /**
@@ -49,23 +51,27 @@ public final class LmHeadCrossEntropy {
                                                             Tensor x, Tensor weightShard, Tensor targets) {
         check(ctx, group, shard, x, weightShard, targets);
         long t = x.dim(0);
+        long valid = shard.validRows();
         long count = ctx.isCuda() ? -1 : VocabParallelCrossEntropyCpu.countTargets(targets, shard.vocabSize());
-        long chunk = chunkRows(t);
+        long chunk = chunkColumns(valid);
         Tensor rowMax = Tensor.allocate(ctx, DType.F32, t);
-        try (Tensor localMax = Tensor.allocate(ctx, DType.F32, t);
-             Tensor packed = Tensor.allocate(ctx, DType.F32, t, 3);
-             Tensor logits = Tensor.allocate(ctx, DType.F32, Math.max(chunk, 1), shard.shardSize())) {
-            for (long from = 0; from < t; from += chunk) {
-                long to = Math.min(t, from + chunk);
-                Tensor z = logits.rows(0, to - from);
-                LmHead.logits(ctx, x.rows(from, to), weightShard, z);
-                Tensor m = localMax.rows(from, to);
-                CrossEntropySteps.rowMax(ctx, z, shard.validRows(), m);
-                CrossEntropySteps.sumAndTarget(ctx, z, targets.rows(from, to), shard, m, packed.rows(from, to));
+        try (Tensor runMax = filled(ctx, t, Float.NEGATIVE_INFINITY);
+             Tensor packed = Tensor.zeros(ctx, DType.F32, t, 3);
+             Tensor chunkMax = Tensor.allocate(ctx, DType.F32, t);
+             Tensor chunkPacked = Tensor.allocate(ctx, DType.F32, t, 3);
+             Tensor logits = Tensor.allocate(ctx, DType.F32, t, Math.max(chunk, 1))) {
+            for (long from = 0; from < valid; from += chunk) {
+                long to = Math.min(valid, from + chunk);
+                Tensor z = columns(logits, t, to - from);
+                LmHead.logits(ctx, x, weightShard.rows(from, to), z);
+                CrossEntropySteps.rowMax(ctx, z, to - from, chunkMax);
+                CrossEntropySteps.sumAndTarget(ctx, z, targets, shard.start() + from, to - from, chunkMax,
+                        chunkPacked);
+                CrossEntropySteps.merge(ctx, runMax, packed, chunkMax, chunkPacked);
             }
-            CrossEntropySteps.copy(ctx, localMax, rowMax);
+            CrossEntropySteps.copy(ctx, runMax, rowMax);
             group.allReduce(ctx, rowMax, ReduceOp.MAX);
-            CrossEntropySteps.rebase(ctx, localMax, rowMax, packed);
+            CrossEntropySteps.rebase(ctx, runMax, rowMax, packed);
             group.allReduce(ctx, packed, ReduceOp.SUM);
             return CrossEntropySteps.finish(ctx, shard, targets, rowMax, packed, count);
         } catch (RuntimeException e) {
@@ -76,8 +82,8 @@ public final class LmHeadCrossEntropy {
 
     /**
      * This rank's partial {@code dX = Σ_{j < valid} dz[:, j]·W_r[j, :]}, F32 {@code [T, H]}, with
-     * {@code dz = gradOutput·(softmax − onehot)/N} computed a chunk at a time from the logits recomputed; no
-     * collective. With {@code dW} not null ({@code [valid, H]} F32), also adds {@code dz_rᵀ·X} into it.
+     * {@code dz = gradOutput·(softmax − onehot)/N} computed a chunk of columns at a time from the logits recomputed;
+     * no collective. With {@code dW} not null ({@code [valid, H]} F32), also adds {@code dz_rᵀ·X} into it.
      */
     public static Tensor backward(ExecutionContext ctx, VocabParallelCrossEntropy.Forward saved, Tensor x,
                                   Tensor weightShard, Tensor targets, double gradOutput, Tensor dW) {
@@ -88,27 +94,41 @@ public final class LmHeadCrossEntropy {
         }
         checkOperands(ctx, shard, x, weightShard, targets);
         long t = x.dim(0);
-        long chunk = chunkRows(t);
-        Tensor dx = Tensor.allocate(ctx, DType.F32, t, x.dim(1));
-        try (Tensor logits = Tensor.allocate(ctx, DType.F32, Math.max(chunk, 1), shard.shardSize());
-             Tensor grads = Tensor.allocate(ctx, DType.F32, Math.max(chunk, 1), shard.shardSize())) {
-            for (long from = 0; from < t; from += chunk) {
-                long to = Math.min(t, from + chunk);
-                Tensor z = logits.rows(0, to - from);
-                Tensor dz = grads.rows(0, to - from);
-                LmHead.logits(ctx, x.rows(from, to), weightShard, z);
-                var rows = new VocabParallelCrossEntropy.Forward(saved.loss(), saved.count(), shard,
-                        saved.rowMax().rows(from, to), saved.sumExp().rows(from, to));
-                CrossEntropySteps.gradient(ctx, z, targets.rows(from, to), rows, gradOutput, dz);
-                LmHeadBackward.inputGradient(ctx, dz, weightShard, dx.rows(from, to));
+        long valid = shard.validRows();
+        long chunk = chunkColumns(valid);
+        Tensor dx = Tensor.zeros(ctx, DType.F32, t, x.dim(1));
+        try (Tensor logits = Tensor.allocate(ctx, DType.F32, t, Math.max(chunk, 1));
+             Tensor grads = Tensor.allocate(ctx, DType.F32, t, Math.max(chunk, 1))) {
+            for (long from = 0; from < valid; from += chunk) {
+                long to = Math.min(valid, from + chunk);
+                Tensor w = weightShard.rows(from, to);
+                Tensor z = columns(logits, t, to - from);
+                Tensor dz = columns(grads, t, to - from);
+                LmHead.logits(ctx, x, w, z);
+                CrossEntropySteps.gradient(ctx, z, targets, saved, gradOutput, dz, shard.start() + from, to - from);
+                LmHeadBackward.addInputGradient(ctx, dz, w, dx);
                 if (dW != null) {
-                    LmHeadBackward.addWeightGradient(ctx, dz, x.rows(from, to), dW);
+                    LmHeadBackward.addWeightGradient(ctx, dz, x, dW.rows(from, to));
                 }
             }
             return dx;
         } catch (RuntimeException e) {
             dx.close();
             throw e;
+        }
+    }
+
+    /** The first {@code t·c} elements of {@code buffer} as a {@code [t, c]} tensor (the last chunk may be narrower). */
+    private static Tensor columns(Tensor buffer, long t, long c) {
+        return buffer.viewBytes(0, DType.F32, t, c);
+    }
+
+    /** A new F32 {@code [t]} of {@code value}. */
+    private static Tensor filled(ExecutionContext ctx, long t, float value) {
+        float[] v = new float[Math.toIntExact(t)];
+        java.util.Arrays.fill(v, value);
+        try (Tensor host = Tensor.ofFloats(DType.F32, v, t)) {
+            return host.copyTo(ctx.device());
         }
     }
 

@@ -62,13 +62,18 @@ final class VocabParallelCrossEntropyCpu {
      */
     @SuppressWarnings("try")
     static void sumAndTarget(Tensor logits, Tensor targets, VocabShard shard, Tensor rowMax, Tensor packed) {
+        sumAndTarget(logits, targets, shard.start(), shard.validRows(), rowMax, packed);
+    }
+
+    /** As above, for logits whose columns are global ids {@code start + j}, the first {@code valid} of them real. */
+    @SuppressWarnings("try")
+    static void sumAndTarget(Tensor logits, Tensor targets, long start, long valid, Tensor rowMax, Tensor packed) {
         try (Memory.Access use = Tensor.acquireAll(logits, targets, rowMax, packed)) {
             MemorySegment z = logits.hostSegment();
             MemorySegment y = targets.hostSegment();
             MemorySegment m = rowMax.hostSegment();
             MemorySegment p = packed.hostSegment();
             long s = logits.dim(1);
-            long valid = shard.validRows();
             for (long t = 0; t < logits.dim(0); t++) {
                 long id = targets.dtype().getLong(y, t);
                 long ties = 0;
@@ -84,13 +89,63 @@ final class VocabParallelCrossEntropyCpu {
                             rest += Math.exp((double) v - max); // NaN when the maximum is NaN or infinite
                         }
                     }
-                    if (shard.contains(id)) {
-                        target = DType.F32.getFloat(z, t * s + (id - shard.start()));
+                    if (id >= start && id < start + valid) {
+                        target = DType.F32.getFloat(z, t * s + (id - start));
                     }
                 }
                 DType.F32.setFloat(p, 3 * t, ties);
                 DType.F32.setFloat(p, 3 * t + 1, (float) rest);
                 DType.F32.setFloat(p, 3 * t + 2, target);
+            }
+        }
+    }
+
+    /**
+     * The fused form's fold of one chunk of columns into the running statistics: {@code (runMax, runPacked)} and
+     * {@code (max, packed)} each hold a row's maximum and {@code (ties, rest, target)} against it; afterwards the
+     * running ones hold those of both column sets, against the larger maximum: ties and rest added where the two
+     * maxima are equal, else the smaller side's {@code ties + rest} scaled by {@code exp(m_small − m_large)} into the
+     * rest (double, rounded once); the target logits added (at most one side holds the target). A NaN maximum gives NaN.
+     */
+    @SuppressWarnings("try")
+    static void merge(Tensor runMax, Tensor runPacked, Tensor max, Tensor packed) {
+        try (Memory.Access use = Tensor.acquireAll(runMax, runPacked, max, packed)) {
+            MemorySegment rm = runMax.hostSegment();
+            MemorySegment rp = runPacked.hostSegment();
+            MemorySegment cm = max.hostSegment();
+            MemorySegment cp = packed.hostSegment();
+            for (long t = 0; t < runMax.dim(0); t++) {
+                float a = DType.F32.getFloat(rm, t);
+                float b = DType.F32.getFloat(cm, t);
+                double aTies = DType.F32.getFloat(rp, 3 * t);
+                double aRest = DType.F32.getFloat(rp, 3 * t + 1);
+                double bTies = DType.F32.getFloat(cp, 3 * t);
+                double bRest = DType.F32.getFloat(cp, 3 * t + 1);
+                float target = DType.F32.getFloat(rp, 3 * t + 2) + DType.F32.getFloat(cp, 3 * t + 2);
+                float m;
+                double ties;
+                double rest;
+                if (Float.isNaN(a) || Float.isNaN(b)) {
+                    m = Float.NaN;
+                    ties = 0;
+                    rest = Double.NaN;
+                } else if (a == b) {
+                    m = a;
+                    ties = aTies + bTies;
+                    rest = aRest + bRest;
+                } else if (a > b) {
+                    m = a;
+                    ties = aTies;
+                    rest = aRest + (bTies + bRest) * Math.exp((double) b - a);
+                } else {
+                    m = b;
+                    ties = bTies;
+                    rest = bRest + (aTies + aRest) * Math.exp((double) a - b);
+                }
+                DType.F32.setFloat(rm, t, m);
+                DType.F32.setFloat(rp, 3 * t, (float) ties);
+                DType.F32.setFloat(rp, 3 * t + 1, (float) rest);
+                DType.F32.setFloat(rp, 3 * t + 2, target);
             }
         }
     }
@@ -155,7 +210,16 @@ final class VocabParallelCrossEntropyCpu {
     @SuppressWarnings("try")
     static void gradient(Tensor logits, Tensor targets, VocabParallelCrossEntropy.Forward saved, double gradOutput,
                          Tensor dz) {
-        VocabShard shard = saved.shard();
+        gradient(logits, targets, saved, gradOutput, dz, saved.shard().start(), saved.shard().validRows());
+    }
+
+    /**
+     * As {@link #gradient(Tensor, Tensor, VocabParallelCrossEntropy.Forward, double, Tensor)} for logits whose columns
+     * are global ids {@code start + j}, the first {@code valid} of them real: a shard, or a chunk of a shard's columns.
+     */
+    @SuppressWarnings("try")
+    static void gradient(Tensor logits, Tensor targets, VocabParallelCrossEntropy.Forward saved, double gradOutput,
+                         Tensor dz, long start, long valid) {
         try (Memory.Access use = Tensor.acquireAll(logits, targets, saved.rowMax(), saved.sumExp(), dz)) {
             MemorySegment z = logits.hostSegment();
             MemorySegment y = targets.hostSegment();
@@ -163,7 +227,6 @@ final class VocabParallelCrossEntropyCpu {
             MemorySegment sums = saved.sumExp().hostSegment();
             MemorySegment out = dz.hostSegment();
             long s = logits.dim(1);
-            long valid = shard.validRows();
             double scale = saved.count() == 0 ? 0 : gradOutput / saved.count();
             for (long t = 0; t < logits.dim(0); t++) {
                 long id = targets.dtype().getLong(y, t);
@@ -172,7 +235,7 @@ final class VocabParallelCrossEntropyCpu {
                 double ties = DType.F32.getFloat(sums, 2 * t);
                 double rest = DType.F32.getFloat(sums, 2 * t + 1);
                 double sum = ties + rest;
-                long hot = live && shard.contains(id) ? id - shard.start() : -1;
+                long hot = live && id >= start && id < start + valid ? id - start : -1;
                 for (long j = 0; j < s; j++) {
                     float g = 0f;
                     if (live && j < valid) {

@@ -47,6 +47,13 @@ final class VocabParallelCrossEntropyCuda {
     @SuppressWarnings("try")
     static void sumAndTarget(ExecutionContext ctx, Tensor logits, Tensor targets, VocabShard shard, Tensor rowMax,
                              Tensor packed) {
+        sumAndTarget(ctx, logits, targets, shard.start(), shard.validRows(), rowMax, packed);
+    }
+
+    /** As above, for logits whose columns are global ids {@code start + j}, the first {@code valid} of them real. */
+    @SuppressWarnings("try")
+    static void sumAndTarget(ExecutionContext ctx, Tensor logits, Tensor targets, long start, long valid,
+                             Tensor rowMax, Tensor packed) {
         long t = logits.dim(0);
         if (t == 0) {
             return;
@@ -56,9 +63,25 @@ final class VocabParallelCrossEntropyCuda {
             kernel(ctx, KernelNames.TPK_CE_SUM_TARGET).launch(ctx, rowBlocks(ctx, t), THREADS, 0,
                     KernelArgs.begin().ptr(packed.devicePointer()).ptr(logits.devicePointer())
                             .ptr(targets.devicePointer()).i32(i64).ptr(rowMax.devicePointer()).i64(t)
-                            .i64(logits.dim(1)).i64(shard.validRows()).i64(shard.start()));
+                            .i64(logits.dim(1)).i64(valid).i64(start));
         }
         ctx.wrote(packed);
+    }
+
+    /** One chunk's {@code (max, packed)} folded into the running {@code (runMax, runPacked)} ({@code tpk_ce_merge}). */
+    @SuppressWarnings("try")
+    static void merge(ExecutionContext ctx, Tensor runMax, Tensor runPacked, Tensor max, Tensor packed) {
+        long t = runMax.dim(0);
+        if (t == 0) {
+            return;
+        }
+        try (Memory.Access use = Tensor.acquireAll(runMax, runPacked, max, packed)) {
+            kernel(ctx, KernelNames.TPK_CE_MERGE).launch(ctx, elementBlocks(ctx, t), THREADS, 0,
+                    KernelArgs.begin().ptr(runMax.devicePointer()).ptr(runPacked.devicePointer())
+                            .ptr(max.devicePointer()).ptr(packed.devicePointer()).i64(t));
+        }
+        ctx.wrote(runMax);
+        ctx.wrote(runPacked);
     }
 
     /** {@code packed}, taken against each row's {@code localMax}, rebased on the global {@code rowMax}, queued. */
@@ -138,18 +161,24 @@ final class VocabParallelCrossEntropyCuda {
     @SuppressWarnings("try")
     static void gradient(ExecutionContext ctx, Tensor logits, Tensor targets, VocabParallelCrossEntropy.Forward saved,
                          double gradOutput, Tensor dz) {
+        gradient(ctx, logits, targets, saved, gradOutput, dz, saved.shard().start(), saved.shard().validRows());
+    }
+
+    /** As above, for logits whose columns are global ids {@code start + j}, the first {@code valid} of them real. */
+    @SuppressWarnings("try")
+    static void gradient(ExecutionContext ctx, Tensor logits, Tensor targets, VocabParallelCrossEntropy.Forward saved,
+                         double gradOutput, Tensor dz, long start, long valid) {
         long t = logits.dim(0);
         if (t == 0) {
             return;
         }
-        VocabShard shard = saved.shard();
         double scale = saved.count() == 0 ? 0 : gradOutput / saved.count();
         try (Memory.Access use = Tensor.acquireAll(logits, targets, saved.rowMax(), saved.sumExp(), dz)) {
             kernel(ctx, KernelNames.TPK_CE_GRADIENT).launch(ctx, rowBlocks(ctx, t), THREADS, 0,
                     KernelArgs.begin().ptr(dz.devicePointer()).ptr(logits.devicePointer()).ptr(targets.devicePointer())
                             .i32(targets.dtype() == DType.I64 ? 1 : 0).ptr(saved.rowMax().devicePointer())
-                            .ptr(saved.sumExp().devicePointer()).i64(t).i64(logits.dim(1)).i64(shard.validRows())
-                            .i64(shard.start()).f64(scale).i32(saved.count() > 0 ? 1 : 0));
+                            .ptr(saved.sumExp().devicePointer()).i64(t).i64(logits.dim(1)).i64(valid)
+                            .i64(start).f64(scale).i32(saved.count() > 0 ? 1 : 0));
         }
         ctx.wrote(dz);
     }

@@ -32,8 +32,8 @@ class LmHeadCrossEntropyCudaTest {
 
     @Test
     void theFusedFormNeverHoldsTheLogitsOnTheDevice() {
-        FusedLossRun.Problem p = new FusedLossRun.Problem(1024, 8, 500, 512, DType.F32,
-                FusedLossRun.targets(1024, 500, 11, 5));
+        FusedLossRun.Problem p = new FusedLossRun.Problem(1024, 8, 8000, 512, DType.F32,
+                FusedLossRun.targets(1024, 8000, 11, 5));
         FusedLossRun fused = FusedLossRun.run(p, 1, GPU, true);
         long logits = fused.shardBytes().get(0);
         assertTrue(fused.peakBytes().get(0) > 0, "the meter sees the device allocations");

@@ -13,7 +13,7 @@ import java.util.Map;
  * <pre>
  *   {"kernel", "role": "kernel"|"ceiling", "backend", "dtype", "shape": {"M", "N", "K", ...} or {"T", "H", ...},
  *    "medianMs", "gbPerS", "gflopPerS", "percentOfCeiling", "ceiling": "copy"|"gemm",
- *    "baseline", "ratio", "baselines": [{"name", "medianMs", "ratio"}]}
+ *    "baseline", "ratio", "baselines": [{"name", "medianMs", "ratio"}], ...the kernel's own fields}
  * </pre>
  * {@code baseline} and {@code ratio} are the first of {@code baselines} (ratio = baseline time / kernel time:
  * above 1 the kernel is faster); they and the ceiling fields are {@code null} where they do not apply.
@@ -73,6 +73,7 @@ final class JsonReport {
         row.put("baseline", baselines.isEmpty() ? null : baselines.get(0).get("name"));
         row.put("ratio", baselines.isEmpty() ? null : baselines.get(0).get("ratio"));
         row.put("baselines", baselines);
+        row.putAll(r.extras());
         return row;
     }
 }

@@ -17,7 +17,7 @@ interface KernelCase {
     /** Every kernel, in the order the report lists them. */
     static List<KernelCase> all() {
         return List.of(new CastCase(), new EmbeddingCase(), new LmHeadCase(), new LoraCase(), new ArgmaxCase(),
-                new FinetuneStepCase());
+                new LmHeadCeCase(), new FinetuneStepCase());
     }
 
     /**

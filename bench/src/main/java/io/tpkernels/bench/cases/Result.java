@@ -1,6 +1,9 @@
 package io.tpkernels.bench.cases;
 
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * One measured row: a kernel on one shape, or one of the ceilings.
@@ -12,9 +15,11 @@ import java.util.List;
  *
  * @param baselines the same work done another way, timed in the same run; the first is the one reported as
  *                  {@code baseline} and {@code ratio}
+ * @param extras    a kernel's own measurements besides its time (the fused LM-head loss's peak memory), written
+ *                  as fields of its JSON row after the common ones
  */
 record Result(String kernel, Role role, Backend backend, String dtype, Shape shape, double medianMs, double bytes,
-              double flops, List<Baseline> baselines) {
+              double flops, List<Baseline> baselines, Map<String, Object> extras) {
 
     /** A kernel row, or a ceiling row (the copy bandwidth, the GEMM rate). */
     enum Role { kernel, ceiling }
@@ -25,6 +30,13 @@ record Result(String kernel, Role role, Backend backend, String dtype, Shape sha
 
     Result {
         baselines = List.copyOf(baselines);
+        extras = Collections.unmodifiableMap(new LinkedHashMap<>(extras));
+    }
+
+    /** A row with no fields of its own beyond the common ones. */
+    Result(String kernel, Role role, Backend backend, String dtype, Shape shape, double medianMs, double bytes,
+           double flops, List<Baseline> baselines) {
+        this(kernel, role, backend, dtype, shape, medianMs, bytes, flops, baselines, Map.of());
     }
 
     double gbPerS() {

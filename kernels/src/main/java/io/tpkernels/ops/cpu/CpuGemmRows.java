@@ -85,6 +85,15 @@ public final class CpuGemmRows {
      * has the same {@code I} and {@code J}. With no {@code q} at all (every {@code Q = 0}) the output is +0.
      */
     public static void multiply(List<Term> terms, MemorySegment out, long ldOut) {
+        multiply(terms, out, ldOut, false);
+    }
+
+    /**
+     * As {@link #multiply(List, MemorySegment, long)}, with {@code accumulate}: each element's chain starts from its
+     * value in {@code out} instead of +0 ({@code out += Σ ...}), so that partial products summed over chunks of
+     * {@code q} are one chain per element.
+     */
+    public static void multiply(List<Term> terms, MemorySegment out, long ldOut, boolean accumulate) {
         int rows = Math.toIntExact(terms.get(0).rows());
         int cols = Math.toIntExact(terms.get(0).b().cols());
         for (Term term : terms) {
@@ -107,7 +116,7 @@ public final class CpuGemmRows {
             int i0 = (task / colBlocks) * MC;
             int j0 = (task % colBlocks) * NC;
             RowTile.run(rowKernels, widening, terms, out, ldOut, i0, Math.min(MC, rows - i0), j0,
-                    Math.min(NC, cols - j0));
+                    Math.min(NC, cols - j0), accumulate);
         });
     }
 }

@@ -29,23 +29,29 @@ final class RowTile {
     }
 
     static void run(RowKernels kernels, DotKernels widening, List<CpuGemmRows.Term> terms, MemorySegment out,
-                    long ldOut, int i0, int rows, int j0, int cols) {
+                    long ldOut, int i0, int rows, int j0, int cols, boolean accumulate) {
         float[][] scratch = SCRATCH.take();
         try {
-            run(kernels, widening, terms, out, ldOut, i0, rows, j0, cols, scratch);
+            run(kernels, widening, terms, out, ldOut, i0, rows, j0, cols, accumulate, scratch);
         } finally {
             SCRATCH.give(scratch);
         }
     }
 
     private static void run(RowKernels kernels, DotKernels widening, List<CpuGemmRows.Term> terms, MemorySegment out,
-                            long ldOut, int i0, int rows, int j0, int cols, float[][] scratch) {
+                            long ldOut, int i0, int rows, int j0, int cols, boolean accumulate, float[][] scratch) {
         float[] acc = scratch[0];
         float[] block = scratch[1];
         float[] coef = scratch[2];
         float[] row = scratch[3];
         int width = Lanes.padded(cols);
         Arrays.fill(acc, 0, rows * width, 0f);
+        if (accumulate) { // each chain starts from the element's value instead of +0
+            for (int i = 0; i < rows; i++) {
+                long at = ((i0 + i) * ldOut + j0) * 4;
+                MemorySegment.copy(out, ValueLayout.JAVA_FLOAT_UNALIGNED, at, acc, i * width, cols);
+            }
+        }
         for (CpuGemmRows.Term term : terms) {
             int depth = Math.toIntExact(term.depth());
             for (int q0 = 0; q0 < depth; q0 += QB) {
