@@ -75,13 +75,14 @@ class BenchCommandTest {
             switch (c[0]) {
                 case "embedding-in-shard" -> assertTrue(c[7].matches("\\d+\\.\\d\\dx plain-lookup"), line);
                 case "lora" -> assertTrue(c[7].matches("\\d+\\.\\d\\dx base-gemm"), line);
+                case "lm-head-ce" -> assertTrue(c[7].matches("\\d+\\.\\d\\dx unfused"), line);
                 case "finetune-step" -> assertTrue(c[7].matches("\\d+\\.\\d\\dx base-dx, \\d+\\.\\d\\dx lora-backward"),
                         line);
                 default -> assertEquals(7, c.length, "no baseline: " + line);
             }
         }
         assertEquals(Map.of("copy", 1, "gemm", 1, "cast", 2, "embedding", 1, "embedding-in-shard", 1, "lm-head", 1,
-                "lora", 1, "argmax", 1, "finetune-step", 1), rowsPerKernel);
+                "lora", 1, "argmax", 1, "lm-head-ce", 1, "finetune-step", 1), rowsPerKernel);
     }
 
     @Test
@@ -89,7 +90,7 @@ class BenchCommandTest {
         CliRun r = bench("--json");
         assertEquals(0, r.exit(), r.err());
         JsonNode rows = new ObjectMapper().readTree(r.out());
-        assertTrue(rows.isArray() && rows.size() == 10, r.out());
+        assertTrue(rows.isArray() && rows.size() == 11, r.out());
         for (JsonNode row : rows) {
             for (String field : List.of("kernel", "role", "backend", "dtype", "shape", "medianMs", "gbPerS", "gflopPerS",
                     "percentOfCeiling", "ceiling", "baseline", "ratio", "baselines")) {
@@ -141,6 +142,17 @@ class BenchCommandTest {
             }
         }
         assertEquals(List.of("F32->BF16", "BF16->F32"), casts);
+
+        // The fused loss on the quick vocabulary's last shard, T = 40, H = 64: three passes over the valid columns;
+        // its peak extra memory and the unfused form's, against the logits' bytes.
+        JsonNode ce = only(rows, "lm-head-ce");
+        assertShape(ce, Map.of("T", 40L, "H", 64L, "S", 512L, "valid", 416L));
+        assertTraffic(ce, 416 * 64 * 2.0 * 2 + 40 * 64 * 2.0 + 40 * 64 * 4.0 + 40 * 8.0, 3 * 2.0 * 40 * 416 * 64);
+        assertEquals("unfused", ce.get("baseline").asText());
+        assertEquals(40 * 512 * 4, ce.get("logitsBytes").asLong());
+        assertTrue(ce.get("unfusedPeakBytes").asLong() >= ce.get("logitsBytes").asLong(), ce.toString());
+        assertTrue(ce.get("fusedPeakBytes").asLong() > 0
+                && ce.get("fusedPeakBytes").asLong() < ce.get("logitsBytes").asLong(), ce.toString());
 
         // One step of a one-layer model, K = N = 64, 2 rows of 4 tokens: the layer's three weights read forward and
         // backward; its GEMMs forward and dx backward, and the head's (V = 1024) both ways.
@@ -235,7 +247,8 @@ class BenchCommandTest {
 
     @Test
     void badInputIsExitCodeTwoAndOneLineAndNoPlotFile() throws Exception {
-        assertBadInput("unknown kernel 'nope' (known: cast, embedding, lm-head, lora, argmax, finetune-step)", "--kernel", "lora,nope");
+        assertBadInput("unknown kernel 'nope' (known: cast, embedding, lm-head, lora, argmax, lm-head-ce,"
+                + " finetune-step)", "--kernel", "lora,nope");
         assertBadInput("Invalid value for option '--backend'", "--backend", "tpu");
         Path jpg = tmp.resolve("roofline.jpg");
         assertBadInput("the file name must end in .png or .svg", "--plot", jpg.toString());

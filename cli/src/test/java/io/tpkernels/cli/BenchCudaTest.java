@@ -40,6 +40,7 @@ class BenchCudaTest {
         assertEquals(1, rows(r, "argmax").size());
         assertEquals(2, rows(r, "cast").size());
         assertEquals(1, rows(r, "finetune-step").size());
+        assertEquals(1, rows(r, "lm-head-ce").size());
     }
 
     @Test
