@@ -118,6 +118,7 @@ class LaunchEnvironmentTest {
     void theDeviceIsTheLocalRankModuloTheVisibleDevices() {
         Rendezvous.Config third = new Rendezvous.Config(6, 8, "h", 1, 2);
         assertEquals(2, third.device(4));
+        assertEquals(2, third.device(8), "the local rank, not the rank (6)");
         assertEquals(0, third.device(1), "srun --gpus-per-task=1 shows each task its own GPU only");
         assertEquals(3, new Rendezvous.Config(3, 4, "h", 1).device(8), "no local rank: all on one host");
         assertThrows(IllegalArgumentException.class, () -> third.device(0));
