@@ -59,8 +59,15 @@ final class LaunchEnvironment {
     /**
      * {@code TPK_MASTER_PORT}, else {@code MASTER_PORT}, with no default: the handshake does not say which group a
      * rank belongs to, so two groups whose rank 0 shared a host and a default port could hand each other's ids out.
+     * Where torchrun's agent serves its own store on {@code MASTER_PORT} (it says so in
+     * {@code TORCHELASTIC_USE_AGENT_STORE}), rank 0 could not listen there, and the others would talk to that store.
      */
     private static int masterPort(Map<String, String> env) {
+        if (!Launcher.isSet(env, "TPK_MASTER_PORT") && "True".equals(env.get("TORCHELASTIC_USE_AGENT_STORE"))) {
+            throw new IllegalArgumentException("MASTER_PORT=" + env.get("MASTER_PORT") + " is torchrun's own store"
+                    + " (TORCHELASTIC_USE_AGENT_STORE=True): set TPK_MASTER_PORT to another free port, the same for"
+                    + " every rank");
+        }
         for (String name : List.of("TPK_MASTER_PORT", "MASTER_PORT")) {
             if (Launcher.isSet(env, name)) {
                 int port = integer(env, name);

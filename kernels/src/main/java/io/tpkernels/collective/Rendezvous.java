@@ -78,7 +78,9 @@ public final class Rendezvous {
          * {@code MASTER_ADDR}, else, under Slurm, the first host of {@code SLURM_STEP_NODELIST},
          * {@code SLURM_JOB_NODELIST} or {@code SLURM_NODELIST} (where srun places task 0). The port is
          * {@code TPK_MASTER_PORT}, else {@code MASTER_PORT}, with no default: two groups sharing a host and a
-         * default port would hand each other's ids out. Every error names the variable and its value.
+         * default port would hand each other's ids out. Where torchrun's agent serves its own store on
+         * {@code MASTER_PORT} ({@code TORCHELASTIC_USE_AGENT_STORE=True}), {@code TPK_MASTER_PORT} must be set. Every
+         * error names the variable and its value.
          *
          * @param env the environment, e.g. {@link System#getenv()}
          * @return the configuration it describes

@@ -40,6 +40,18 @@ class LaunchEnvironmentTest {
                 "LOCAL_RANK", "1", "MASTER_ADDR", "10.0.0.1", "MASTER_PORT", "29500"));
     }
 
+    /** torchrun's agent serves its own store on MASTER_PORT: the id goes through another port, TPK_MASTER_PORT. */
+    @Test
+    void underTorchrunsAgentStoreTheIdTakesItsOwnPort() {
+        assertEquals("MASTER_PORT=29500 is torchrun's own store (TORCHELASTIC_USE_AGENT_STORE=True): set"
+                + " TPK_MASTER_PORT to another free port, the same for every rank", error("RANK", "0", "WORLD_SIZE",
+                "2", "MASTER_ADDR", "h", "MASTER_PORT", "29500", "TORCHELASTIC_USE_AGENT_STORE", "True"));
+        assertEquals(29501, read("RANK", "0", "WORLD_SIZE", "2", "MASTER_ADDR", "h", "MASTER_PORT", "29500",
+                "TORCHELASTIC_USE_AGENT_STORE", "True", "TPK_MASTER_PORT", "29501").masterPort());
+        assertEquals(29500, read("RANK", "0", "WORLD_SIZE", "2", "MASTER_ADDR", "h", "MASTER_PORT", "29500",
+                "TORCHELASTIC_USE_AGENT_STORE", "False").masterPort(), "a port the agent only found free");
+    }
+
     @Test
     void slurmTakesTheMasterFromTheFirstHostOfTheStepsNodes() {
         assertEquals(new Rendezvous.Config(3, 4, "node003", 29500, 1), read("SLURM_PROCID", "3", "SLURM_NTASKS", "4",
