@@ -27,7 +27,8 @@ final class ProbeProcesses {
                 RendezvousProbe.class.getName()).redirectErrorStream(true);
         // Tests run under a launcher too (a CI job in a Slurm allocation): its variables would be read first.
         pb.environment().keySet().removeIf(k -> k.startsWith("TPK_") || k.startsWith("SLURM_") || k.startsWith("OMPI_")
-                || k.endsWith("RANK") || k.endsWith("WORLD_SIZE") || k.contains("MASTER_"));
+                || k.startsWith("TORCHELASTIC_") || k.endsWith("RANK") || k.endsWith("WORLD_SIZE")
+                || k.contains("MASTER_"));
         pb.environment().putAll(env);
         return pb.start();
     }
