@@ -19,8 +19,8 @@ public final class RendezvousProbe {
             new java.security.SecureRandom().nextBytes(b);
             return b;
         }, Duration.ofSeconds(Long.parseLong(System.getenv().getOrDefault("PROBE_TIMEOUT_S", "20"))));
-        System.out.println("rank " + config.rank() + " of " + config.worldSize() + " master " + config.masterAddr() + ":"
-                + config.masterPort() + " local " + config.localRank() + " id " + HexFormat.of().formatHex(id));
+        System.out.println("rank " + config.rank() + " of " + config.worldSize() + " master " + config.masterAddr()
+                + ":" + config.masterPort() + " local " + config.localRank() + " id " + HexFormat.of().formatHex(id));
     }
 
     static Map<String, String> env(int rank, int world, int port, boolean torchrunNames) {

@@ -76,7 +76,7 @@ class SlurmHostListTest {
         return Arbitraries.strings().withCharRange('a', 'z').withChars("-.0123456789").ofMinLength(1).ofMaxLength(6);
     }
 
-    /** {@code [lo-hi,n,...]}, each number zero-padded to its own width; the first host takes the first one's low end. */
+    /** {@code [lo-hi,n,...]}, each number zero-padded to its own width; the first host takes the first low end. */
     private static Arbitrary<Host> brackets() {
         Arbitrary<String> number = Combinators.combine(Arbitraries.integers().between(0, 999),
                 Arbitraries.integers().between(1, 4)).as((n, width) -> String.format("%0" + width + "d", n));
