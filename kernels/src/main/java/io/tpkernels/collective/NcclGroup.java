@@ -18,7 +18,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.locks.LockSupport;
 
 /**
@@ -192,15 +191,15 @@ public final class NcclGroup implements ProcessGroup {
     }
 
     /**
-     * One process per GPU: rank and world size from {@code TPK_RANK}/{@code RANK} and
-     * {@code TPK_WORLD_SIZE}/{@code WORLD_SIZE}, the unique id from rank 0 through the {@link Rendezvous}; the
-     * device is {@code TPK_LOCAL_RANK}/{@code LOCAL_RANK}, else the rank modulo the visible devices.
+     * One process per GPU: rank, world size and local rank from the launcher's variables
+     * ({@link Rendezvous.Config#fromEnvironment}: the {@code TPK_} names, torchrun, mpirun or srun), the unique id
+     * from rank 0 through the {@link Rendezvous}; the device is the local rank modulo the visible devices
+     * ({@link Rendezvous.Config#device}).
      */
     public static NcclGroup fromEnvironment(Duration timeout) {
-        Map<String, String> env = System.getenv();
-        Rendezvous.Config config = Rendezvous.Config.fromEnvironment(env);
-        String local = env.getOrDefault("TPK_LOCAL_RANK", env.get("LOCAL_RANK"));
-        int ordinal = local != null ? Integer.parseInt(local.strip()) : config.rank() % Math.max(1, CudaDevice.count());
+        Rendezvous.Config config = Rendezvous.Config.fromEnvironment(System.getenv());
+        // With no device visible, ordinal 0: opening it says why (no driver, or no device).
+        int ordinal = config.device(Math.max(1, CudaDevice.count()));
         byte[] id = Rendezvous.exchange(config, Nccl::uniqueId, timeout);
         return initRank(CudaDevice.of(ordinal), config.rank(), config.worldSize(), id, timeout);
     }

@@ -17,9 +17,8 @@ import java.util.function.Supplier;
  * retries until the timeout, and fetches it. Rank 0 listens on every interface (the wildcard address), as
  * torchrun's store does: {@code MASTER_ADDR} is how the others reach it, which need not be an address rank 0
  * would bind by resolving that name itself (Debian resolves a host's own name to 127.0.1.1, which no other host
- * can reach). The configuration comes from the environment: {@code TPK_RANK},
- * {@code TPK_WORLD_SIZE}, {@code TPK_MASTER_ADDR}, {@code TPK_MASTER_PORT}, or torchrun's {@code RANK},
- * {@code WORLD_SIZE}, {@code MASTER_ADDR}, {@code MASTER_PORT}.
+ * can reach). The configuration comes from the environment ({@link Config#fromEnvironment}): the variables of the
+ * {@code TPK_} names, torchrun, Open MPI's mpirun or Slurm's srun.
  */
 public final class Rendezvous {
     private static final int MAGIC = 0x54504B31; // "TPK1"
@@ -27,41 +26,84 @@ public final class Rendezvous {
     private Rendezvous() {
     }
 
-    /** Where this process stands in the group. */
-    public record Config(int rank, int worldSize, String masterAddr, int masterPort) {
+    /**
+     * Where this process stands in the group.
+     *
+     * @param rank this process's rank, in [0, {@code worldSize})
+     * @param worldSize how many processes the group has
+     * @param masterAddr the host the other ranks reach rank 0 at
+     * @param masterPort the port rank 0 serves the id on
+     * @param localRank this process's index among the group's processes on its host, which picks its GPU
+     */
+    public record Config(int rank, int worldSize, String masterAddr, int masterPort, int localRank) {
+        /** Checks the ranks and the port. */
         public Config {
             if (worldSize < 1 || rank < 0 || rank >= worldSize) {
                 throw new IllegalArgumentException("rank " + rank + " is outside [0, " + worldSize + ")");
+            }
+            if (localRank < 0 || localRank >= worldSize) {
+                throw new IllegalArgumentException("local rank " + localRank + " is outside [0, " + worldSize + ")");
             }
             if (masterPort < 1 || masterPort > 65535) {
                 throw new IllegalArgumentException("master port " + masterPort + " is outside [1, 65535]");
             }
         }
 
-        /** Read from {@code env}, the {@code TPK_} names first, then torchrun's. */
+        /**
+         * A group whose processes all share one host, so the local rank is the rank.
+         *
+         * @param rank this process's rank, in [0, {@code worldSize})
+         * @param worldSize how many processes the group has
+         * @param masterAddr the host the other ranks reach rank 0 at
+         * @param masterPort the port rank 0 serves the id on
+         */
+        public Config(int rank, int worldSize, String masterAddr, int masterPort) {
+            this(rank, worldSize, masterAddr, masterPort, rank);
+        }
+
+        /**
+         * Read from {@code env}. The rank, the world size and the local rank come from one launcher's variables, the
+         * first of these that set a rank or a world size (the launcher that started the process comes first, as
+         * they nest: torchrun under srun, mpirun inside an sbatch script):
+         * <ol>
+         * <li>{@code TPK_RANK}, {@code TPK_WORLD_SIZE} ({@code TPK_LOCAL_RANK});
+         * <li>torchrun's {@code RANK}, {@code WORLD_SIZE} ({@code LOCAL_RANK});
+         * <li>Open MPI's {@code OMPI_COMM_WORLD_RANK}, {@code OMPI_COMM_WORLD_SIZE}
+         * ({@code OMPI_COMM_WORLD_LOCAL_RANK});
+         * <li>Slurm's {@code SLURM_PROCID}, {@code SLURM_NTASKS} ({@code SLURM_LOCALID}).
+         * </ol>
+         * A launcher that set one of its rank and world size but not the other is an error naming both: the two are
+         * never taken from different launchers. {@code TPK_LOCAL_RANK}, when set, is the local rank whatever the
+         * launcher; with no local rank at all it is the rank. The master address is {@code TPK_MASTER_ADDR}, else
+         * {@code MASTER_ADDR}, else, under Slurm, the first host of {@code SLURM_STEP_NODELIST},
+         * {@code SLURM_JOB_NODELIST} or {@code SLURM_NODELIST} (where srun places task 0). The port is
+         * {@code TPK_MASTER_PORT}, else {@code MASTER_PORT}, with no default: two groups sharing a host and a
+         * default port would hand each other's ids out. Where torchrun's agent serves its own store on
+         * {@code MASTER_PORT} ({@code TORCHELASTIC_USE_AGENT_STORE=True}), {@code TPK_MASTER_PORT} must be set. Every
+         * error names the variable and its value.
+         *
+         * @param env the environment, e.g. {@link System#getenv()}
+         * @return the configuration it describes
+         * @throws IllegalArgumentException when a variable is missing, not an integer or out of range
+         */
         public static Config fromEnvironment(Map<String, String> env) {
-            return new Config(intVar(env, "RANK"), intVar(env, "WORLD_SIZE"), var(env, "MASTER_ADDR"),
-                    intVar(env, "MASTER_PORT"));
+            return LaunchEnvironment.read(env);
         }
 
-        private static String var(Map<String, String> env, String name) {
-            String v = env.get("TPK_" + name);
-            if (v == null || v.isBlank()) {
-                v = env.get(name);
+        /**
+         * The CUDA device ordinal this process uses: its local rank modulo the devices it sees. The modulo keeps
+         * a launcher that shows each process only its own GPU (srun's {@code --gpus-per-task=1} sets
+         * {@code CUDA_VISIBLE_DEVICES} per task) working: there every process sees one device, ordinal 0.
+         *
+         * @param deviceCount how many CUDA devices this process sees, at least 1
+         * @return the ordinal, in [0, {@code deviceCount})
+         */
+        public int device(int deviceCount) {
+            if (deviceCount < 1) {
+                throw new IllegalArgumentException("rank " + rank + " sees " + deviceCount + " CUDA devices: it needs"
+                        + " at least one");
             }
-            if (v == null || v.isBlank()) {
-                throw new IllegalArgumentException("neither TPK_" + name + " nor " + name + " is set");
-            }
-            return v.strip();
-        }
-
-        private static int intVar(Map<String, String> env, String name) {
-            String v = var(env, name);
-            try {
-                return Integer.parseInt(v);
-            } catch (NumberFormatException e) {
-                throw new IllegalArgumentException(name + " must be an integer, got \"" + v + "\"");
-            }
+            return localRank % deviceCount;
         }
     }
 

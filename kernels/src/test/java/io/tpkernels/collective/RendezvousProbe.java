@@ -4,7 +4,10 @@ import java.time.Duration;
 import java.util.HexFormat;
 import java.util.Map;
 
-/** A stand-in for a rank process: reads the group from the environment, exchanges a 128-byte id, prints it. */
+/**
+ * A stand-in for a rank process: reads the group from the environment, exchanges a 128-byte id (the size of NCCL's
+ * unique id), prints where it stands and the id.
+ */
 public final class RendezvousProbe {
     private RendezvousProbe() {
     }
@@ -16,7 +19,8 @@ public final class RendezvousProbe {
             new java.security.SecureRandom().nextBytes(b);
             return b;
         }, Duration.ofSeconds(Long.parseLong(System.getenv().getOrDefault("PROBE_TIMEOUT_S", "20"))));
-        System.out.println("rank " + config.rank() + " id " + HexFormat.of().formatHex(id));
+        System.out.println("rank " + config.rank() + " of " + config.worldSize() + " master " + config.masterAddr()
+                + ":" + config.masterPort() + " local " + config.localRank() + " id " + HexFormat.of().formatHex(id));
     }
 
     static Map<String, String> env(int rank, int world, int port, boolean torchrunNames) {

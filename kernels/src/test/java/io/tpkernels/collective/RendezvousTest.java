@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
@@ -12,8 +11,6 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -27,45 +24,20 @@ import org.junit.jupiter.api.Test;
 /** The rendezvous between separate JVM processes on loopback, exchanging a stand-in id (no GPU needed). */
 class RendezvousTest {
 
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        }
-    }
-
-    private static Process start(Map<String, String> env) throws IOException {
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        ProcessBuilder pb = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
-                RendezvousProbe.class.getName()).redirectErrorStream(true);
-        pb.environment().keySet().removeIf(k -> k.endsWith("RANK") || k.endsWith("WORLD_SIZE") || k.contains("MASTER_"));
-        pb.environment().putAll(env);
-        return pb.start();
-    }
-
-    /** A rank process's output once it ended; one still running at the deadline is killed, and the test fails. */
-    private static String finish(Process p, long deadline) throws Exception {
-        long left = Math.max(0, deadline - System.nanoTime());
-        if (!p.waitFor(left, TimeUnit.NANOSECONDS)) {
-            p.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-            fail("a rank process was still running at the deadline and was killed");
-        }
-        return new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
-    }
-
     @Test
     void everyProcessGetsRankZerosId() throws Exception {
-        int port = freePort();
+        int port = ProbeProcesses.freePort();
         int world = 4;
         List<Process> ps = new ArrayList<>();
         try {
             // Start the peers first: they retry until rank 0 listens.
             for (int r = world - 1; r >= 0; r--) {
-                ps.add(start(RendezvousProbe.env(r, world, port, r % 2 == 1)));
+                ps.add(ProbeProcesses.start(RendezvousProbe.env(r, world, port, r % 2 == 1)));
             }
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
             Set<String> ids = new HashSet<>();
             for (Process p : ps) {
-                String out = finish(p, deadline);
+                String out = ProbeProcesses.finish(p, deadline);
                 assertEquals(0, p.exitValue(), out);
                 ids.add(out.substring(out.indexOf(" id ") + 4));
             }
@@ -78,7 +50,7 @@ class RendezvousTest {
 
     @Test
     void rankZeroListensOnEveryInterfaceNotOnlyOnTheAddressItsNameResolvesTo() throws Exception {
-        int port = freePort();
+        int port = ProbeProcesses.freePort();
         // Rank 0's MASTER_ADDR is a name only the others resolve (here: none does): it binds the wildcard address.
         Rendezvous.Config root = new Rendezvous.Config(0, 2, "rank-zero.invalid", port);
         // The peer reaches it on another loopback address than 127.0.0.1, which a bind to 127.0.0.1 would refuse.
@@ -93,7 +65,7 @@ class RendezvousTest {
     /** Strays on rank 0's port (one closing at once, one sending garbage) are dropped; the real rank is served. */
     @Test
     void strayConnectionsDoNotFailRankZero() throws Exception {
-        int port = freePort();
+        int port = ProbeProcesses.freePort();
         Rendezvous.Config root = new Rendezvous.Config(0, 2, "127.0.0.1", port);
         CompletableFuture<byte[]> served = new CompletableFuture<>();
         Thread.ofPlatform().daemon().start(() -> {
@@ -147,7 +119,7 @@ class RendezvousTest {
 
     @Test
     void aMissingRankZeroIsATimeoutNamingTheAddress() throws Exception {
-        int port = freePort();
+        int port = ProbeProcesses.freePort();
         Rendezvous.Config peer = new Rendezvous.Config(1, 2, "127.0.0.1", port);
         long start = System.nanoTime();
         var e = assertThrows(CollectiveException.class,
@@ -158,7 +130,7 @@ class RendezvousTest {
 
     @Test
     void rankZeroTimesOutNamingTheRanksThatNeverCame() throws Exception {
-        Rendezvous.Config root = new Rendezvous.Config(0, 3, "127.0.0.1", freePort());
+        Rendezvous.Config root = new Rendezvous.Config(0, 3, "127.0.0.1", ProbeProcesses.freePort());
         var e = assertThrows(CollectiveException.class,
                 () -> Rendezvous.exchange(root, () -> new byte[] {1, 2}, Duration.ofMillis(500)));
         assertTrue(e.getMessage().contains("waiting for ranks [1, 2]"), e.getMessage());
@@ -172,7 +144,8 @@ class RendezvousTest {
                 "TPK_MASTER_ADDR", "h", "TPK_MASTER_PORT", "1")).rank(), "TPK_ names win");
         var missing = assertThrows(IllegalArgumentException.class,
                 () -> Rendezvous.Config.fromEnvironment(Map.of("RANK", "0", "WORLD_SIZE", "1", "MASTER_PORT", "1")));
-        assertEquals("neither TPK_MASTER_ADDR nor MASTER_ADDR is set", missing.getMessage());
+        assertEquals("no master address: neither TPK_MASTER_ADDR nor MASTER_ADDR is set (RANK and WORLD_SIZE name no"
+                + " host)", missing.getMessage());
         var bad = assertThrows(IllegalArgumentException.class, () -> Rendezvous.Config.fromEnvironment(
                 Map.of("RANK", "x", "WORLD_SIZE", "1", "MASTER_ADDR", "h", "MASTER_PORT", "1")));
         assertEquals("RANK must be an integer, got \"x\"", bad.getMessage());
