@@ -2,7 +2,6 @@ package io.tpkernels.cli;
 
 import io.tpkernels.bench.cases.Backend;
 import io.tpkernels.bench.verify.Verifier;
-import io.tpkernels.ffm.cuda.CudaDriver;
 import io.tpkernels.runtime.CudaDevice;
 import io.tpkernels.runtime.Tuning;
 import java.io.PrintWriter;
@@ -42,10 +41,8 @@ final class VerifyCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--backend " + backend + ": verify checks the GPU kernels against the"
                     + " CPU reference, so there is nothing to check on the CPU");
         }
-        if (!CudaDriver.isAvailable() || CudaDevice.count() == 0) {
-            throw new IllegalArgumentException("no GPU was found: " + (!CudaDriver.isAvailable()
-                    ? CudaDriver.unavailableReason().orElse("the CUDA driver (libcuda.so.1) is not installed")
-                    : "the CUDA driver reports no devices"));
+        if (CudaDevice.count() == 0) {
+            throw new IllegalArgumentException("no GPU can be used: " + CudaDevice.unavailableReason().orElseThrow());
         }
         PrintWriter out = spec.commandLine().getOut();
         CudaDevice device = CudaDevice.of(0);
