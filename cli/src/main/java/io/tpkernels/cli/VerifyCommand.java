@@ -16,10 +16,10 @@ import picocli.CommandLine.Option;
  * no GPU to check.
  */
 @Command(name = "verify", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Check every kernel path on the GPU against the CPU reference on random data:",
-                "each GEMM body, LoRA route, the LM head, the embedding lookups and their bad-id flag,",
-                "argmax, casts, elementwise kernels and the collectives, one row per path as it",
-                "finishes. Run it on a new GPU, driver or CUDA version. Exit 1 if any path fails."})
+        description = {"Check every kernel path on the GPU against the CPU reference on random data.",
+                "Each GEMM body, LoRA route, the LM head, the embedding lookups and their bad-id flag, argmax, casts,"
+                        + " elementwise kernels and the collectives: one row per path as it finishes. Run it on a new"
+                        + " GPU, driver or CUDA version. Exit 1 if any path fails."})
 final class VerifyCommand implements Callable<Integer> {
 
     @CommandLine.Spec
