@@ -1,7 +1,5 @@
 package io.tpkernels.cli;
 
-import java.util.Locale;
-
 /** A count with its noun, singular for one: "1 rank", "2 ranks". */
 final class Plural {
     private Plural() {
@@ -10,10 +8,5 @@ final class Plural {
     /** {@code n} and {@code noun}, with an "s" unless {@code n} is 1. */
     static String of(long n, String noun) {
         return n + " " + (n == 1 ? noun : noun + "s");
-    }
-
-    /** {@link #of} with thousands separators ("1,024 tokens"). */
-    static String grouped(long n, String noun) {
-        return String.format(Locale.ROOT, "%,d %s", n, n == 1 ? noun : noun + "s");
     }
 }
