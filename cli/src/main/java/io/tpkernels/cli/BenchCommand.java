@@ -15,11 +15,10 @@ import picocli.CommandLine;
  * module's ({@link BenchRun}); this is its command line.
  */
 @Command(name = "bench", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Time the kernels against the machine's ceilings (copy bandwidth, GEMM rate)",
-                "and against baselines (the plain lookup, cuBLAS, the unfused LoRA),",
-                "all measured in this run: the median of the timed runs after warm-ups, with",
-                "input sets cycled so that no run finds its inputs in a cache. On a GPU, CUDA",
-                "events time each run."})
+        description = {"Time the kernels against the machine's ceilings (copy bandwidth, GEMM rate) and against"
+                + " baselines (the plain lookup, cuBLAS, the unfused LoRA).",
+                "All are measured in this run: the median of the timed runs after warm-ups, with input sets cycled"
+                        + " so that no run finds its inputs in a cache. On a GPU, CUDA events time each run."})
 public final class BenchCommand implements Runnable {
 
     @CommandLine.Spec

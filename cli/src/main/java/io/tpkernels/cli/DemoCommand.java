@@ -44,7 +44,7 @@ final class DemoCommand implements Callable<Integer> {
     @CommandLine.Mixin
     RunOptions run;
 
-    @Option(names = "--keep", description = "Keep the temporary folder (its path is printed).")
+    @Option(names = "--keep", description = "keep the temporary folder (its path is printed)")
     boolean keep;
 
     private record Run(String layout, boolean adapter, float[] logits, long[] argmax, String summary) {

@@ -40,40 +40,40 @@ final class FinetuneCommand implements Callable<Integer> {
     CommandLine.Model.CommandSpec spec;
 
     @Option(names = "--model", required = true, paramLabel = "DIR",
-            description = "Folder with config.json and model.safetensors (or model.safetensors.index.json).")
+            description = "folder with config.json and model.safetensors (or model.safetensors.index.json)")
     Path model;
 
     @Option(names = "--data", required = true, paramLabel = "FILE",
-            description = "Token ids to train on, in the format of forward's --tokens-file.")
+            description = "token ids to train on, in the format of forward's --tokens-file")
     Path data;
 
-    @Option(names = "--seq-len", required = true, paramLabel = "T", description = "Tokens per row, " + OptionRanges.SIZE_RANGE + ".")
+    @Option(names = "--seq-len", required = true, paramLabel = "T", description = "tokens per row, " + OptionRanges.SIZE_RANGE)
     int seqLen;
 
-    @Option(names = "--batch", required = true, paramLabel = "B", description = "Rows per step, " + OptionRanges.SIZE_RANGE + ".")
+    @Option(names = "--batch", required = true, paramLabel = "B", description = "rows per step, " + OptionRanges.SIZE_RANGE)
     int batch;
 
-    @Option(names = "--steps", required = true, paramLabel = "N", description = "Optimizer steps, 1 to " + OptionRanges.STEPS_MAX + ".")
+    @Option(names = "--steps", required = true, paramLabel = "N", description = "optimizer steps, 1 to " + OptionRanges.STEPS_MAX)
     int steps;
 
-    @Option(names = "--lr", required = true, paramLabel = "LR", description = "AdamW's learning rate.")
+    @Option(names = "--lr", required = true, paramLabel = "LR", description = "AdamW's learning rate")
     double lr;
 
     @Option(names = "--weight-decay", defaultValue = "0", paramLabel = "W",
-            description = "AdamW's decoupled weight decay (default ${DEFAULT-VALUE}).")
+            description = "AdamW's decoupled weight decay (default ${DEFAULT-VALUE})")
     double weightDecay;
 
-    @Option(names = "--beta1", defaultValue = "0.9", paramLabel = "B1", description = "Default ${DEFAULT-VALUE}.")
+    @Option(names = "--beta1", defaultValue = "0.9", paramLabel = "B1", description = "AdamW's beta1 (default ${DEFAULT-VALUE})")
     double beta1;
 
-    @Option(names = "--beta2", defaultValue = "0.999", paramLabel = "B2", description = "Default ${DEFAULT-VALUE}.")
+    @Option(names = "--beta2", defaultValue = "0.999", paramLabel = "B2", description = "AdamW's beta2 (default ${DEFAULT-VALUE})")
     double beta2;
 
-    @Option(names = "--eps", defaultValue = "1e-8", paramLabel = "E", description = "Default ${DEFAULT-VALUE}.")
+    @Option(names = "--eps", defaultValue = "1e-8", paramLabel = "E", description = "AdamW's epsilon (default ${DEFAULT-VALUE})")
     double eps;
 
     @Option(names = "--clip-norm", defaultValue = "0", paramLabel = "C",
-            description = "Clip the global gradient norm to C (default: no clipping).")
+            description = "clip the global gradient norm to C (default: no clipping)")
     double clipNorm;
 
     @ArgGroup(exclusive = true, multiplicity = "1")
@@ -81,7 +81,7 @@ final class FinetuneCommand implements Callable<Integer> {
 
     static final class Start {
         @Option(names = "--lora-init", paramLabel = "ADAPTER_DIR",
-                description = "Start from this PEFT adapter (its config gives rank, alpha, targets and layers).")
+                description = "start from this PEFT adapter (its config gives rank, alpha, targets and layers)")
         Path adapter;
 
         @ArgGroup(exclusive = false)
@@ -89,46 +89,46 @@ final class FinetuneCommand implements Callable<Integer> {
     }
 
     static final class Fresh {
-        @Option(names = "--lora-rank", required = true, paramLabel = "R", description = "A new adapter of rank R, 1 to " + OptionRanges.LORA_RANK_MAX
-                + ".")
+        @Option(names = "--lora-rank", required = true, paramLabel = "R", description = "a new adapter of rank R, 1 to "
+                + OptionRanges.LORA_RANK_MAX)
         int rank;
 
-        @Option(names = "--lora-alpha", paramLabel = "A", description = "lora_alpha (default: 2 x rank).")
+        @Option(names = "--lora-alpha", paramLabel = "A", description = "lora_alpha (default: 2 x rank)")
         Double alpha;
 
         @Option(names = "--target-modules", split = ",", defaultValue = "gate_proj,up_proj,down_proj",
-                paramLabel = "NAMES", description = "Projections that get LoRA (default ${DEFAULT-VALUE}).")
+                paramLabel = "NAMES", description = "projections that get LoRA (default ${DEFAULT-VALUE})")
         List<String> targets;
 
         @Option(names = "--seed", defaultValue = "0", paramLabel = "S",
-                description = "Seed of A's draws, 0 to " + OptionRanges.SEED_MAX + " (default ${DEFAULT-VALUE}).")
+                description = "seed of A's draws, 0 to " + OptionRanges.SEED_MAX + " (default ${DEFAULT-VALUE})")
         long seed;
     }
 
     @Option(names = "--tp", defaultValue = "1",
-            description = "Tensor-parallel size, " + OptionRanges.TP_RANGE + " (default ${DEFAULT-VALUE}).")
+            description = "tensor-parallel size, " + OptionRanges.TP_RANGE + " (default ${DEFAULT-VALUE})")
     int tp;
 
-    @Option(names = "--pp", defaultValue = "1", description = "Pipeline stages, " + OptionRanges.PP_RANGE
-            + " (default ${DEFAULT-VALUE}).")
+    @Option(names = "--pp", defaultValue = "1", description = "pipeline stages, " + OptionRanges.PP_RANGE
+            + " (default ${DEFAULT-VALUE})")
     int pp;
 
     @Option(names = "--micro-batches", defaultValue = "1", paramLabel = "M",
-            description = "Micro-batches per step, a divisor of --batch, " + OptionRanges.SIZE_RANGE
-                    + " (default ${DEFAULT-VALUE}).")
+            description = "micro-batches per step, a divisor of --batch, " + OptionRanges.SIZE_RANGE
+                    + " (default ${DEFAULT-VALUE})")
     int microBatches;
 
     @CommandLine.Mixin
     RunOptions run;
 
-    @Option(names = "--out", required = true, paramLabel = "DIR", description = "New folder for the trained adapter.")
+    @Option(names = "--out", required = true, paramLabel = "DIR", description = "new folder for the trained adapter")
     Path out;
 
     @Option(names = "--log", paramLabel = "FILE.jsonl",
-            description = "Write one JSON object per step: step, loss, gradNorm (before clipping), lr.")
+            description = "write one JSON object per step: step, loss, gradNorm (before clipping), lr")
     Path log;
 
-    @Option(names = "--debug", description = "Show the stack trace of an error.")
+    @Option(names = "--debug", description = "show the stack trace of an error")
     boolean debug;
 
     @Override

@@ -40,50 +40,50 @@ final class ForwardCommand implements Callable<Integer> {
     CommandLine.Model.CommandSpec spec;
 
     @Option(names = "--model", required = true, paramLabel = "DIR",
-            description = "Folder with config.json and model.safetensors (or model.safetensors.index.json).")
+            description = "folder with config.json and model.safetensors (or model.safetensors.index.json)")
     Path model;
 
     @ArgGroup(exclusive = true, multiplicity = "1")
     Tokens tokens;
 
     static final class Tokens {
-        @Option(names = "--tokens", paramLabel = "IDS", description = "Token ids separated by commas, each ASCII digits"
+        @Option(names = "--tokens", paramLabel = "IDS", description = "token ids separated by commas, each ASCII digits"
                 + " 0-9 (no sign), optionally with spaces or tabs around it: 1,2,3 or \"1, 2, 3\"; at most "
-                + TokenIds.MAX_IDS + ".")
+                + TokenIds.MAX_IDS)
         String inline;
 
-        @Option(names = "--tokens-file", paramLabel = "FILE", description = "An ASCII file of token ids (ASCII digits"
+        @Option(names = "--tokens-file", paramLabel = "FILE", description = "an ASCII file of token ids (ASCII digits"
                 + " 0-9) separated by whitespace, commas or both, at most one comma between two ids: one per line,"
-                + " or 1, 2, 3; at most " + TokenIds.MAX_IDS + ".")
+                + " or 1, 2, 3; at most " + TokenIds.MAX_IDS)
         Path file;
     }
 
     @Option(names = "--tp", defaultValue = "1",
-            description = "Tensor-parallel size, " + OptionRanges.TP_RANGE + " (default ${DEFAULT-VALUE}).")
+            description = "tensor-parallel size, " + OptionRanges.TP_RANGE + " (default ${DEFAULT-VALUE})")
     int tp;
 
-    @Option(names = "--pp", defaultValue = "1", description = "Pipeline stages, " + OptionRanges.PP_RANGE
-            + " (default ${DEFAULT-VALUE}); tp x pp at most " + OptionRanges.FORWARD_RANKS_MAX + " ranks.")
+    @Option(names = "--pp", defaultValue = "1", description = "pipeline stages, " + OptionRanges.PP_RANGE
+            + " (default ${DEFAULT-VALUE}); tp x pp at most " + OptionRanges.FORWARD_RANKS_MAX + " ranks")
     int pp;
 
-    @Option(names = "--lora", paramLabel = "DIR", description = "A PEFT adapter folder (adapter_config.json, adapter_model.safetensors).")
+    @Option(names = "--lora", paramLabel = "DIR", description = "a PEFT adapter folder (adapter_config.json, adapter_model.safetensors)")
     Path lora;
 
     @CommandLine.Mixin
     RunOptions run;
 
-    @Option(names = "--argmax", description = "Write the greedy token ids (tensor argmax, I64 [T]) instead of logits.")
+    @Option(names = "--argmax", description = "write the greedy token ids (tensor argmax, I64 [T]) instead of logits")
     boolean argmax;
 
     @Option(names = "--vocab-multiple", defaultValue = "" + VocabShard.DEFAULT_MULTIPLE,
-            description = "Pad the vocab to a multiple of this times tp, " + OptionRanges.MULTIPLE_RANGE
-                    + " (default ${DEFAULT-VALUE}).")
+            description = "pad the vocab to a multiple of this times tp, " + OptionRanges.MULTIPLE_RANGE
+                    + " (default ${DEFAULT-VALUE})")
     int vocabMultiple;
 
-    @Option(names = "--out", required = true, paramLabel = "FILE.safetensors", description = "Where to write the result.")
+    @Option(names = "--out", required = true, paramLabel = "FILE.safetensors", description = "where to write the result")
     Path out;
 
-    @Option(names = "--debug", description = "Show the stack trace of an error.")
+    @Option(names = "--debug", description = "show the stack trace of an error")
     boolean debug;
 
     @Override
@@ -122,8 +122,8 @@ final class ForwardCommand implements Callable<Integer> {
                 bar.finish();
                 warnOfUnusedTensors(err, config, base);
                 write(result);
-                out.printf("forward: %d ranks (tp %d x pp %d), %d tokens, %s %s, %.2f s -> %s (%s)%n", result.ranks(), tp,
-                        pp, ids.length, resolved.name().toLowerCase(Locale.ROOT), precision.name().toLowerCase(Locale.ROOT),
+                out.printf("forward: %s (tp %d x pp %d), %s, %s %s, %.2f s -> %s (%s)%n", Plural.of(result.ranks(), "rank"),
+                        tp, pp, Plural.of(ids.length, "token"), resolved.name().toLowerCase(Locale.ROOT), precision.name().toLowerCase(Locale.ROOT),
                         result.elapsed().toNanos() / 1e9, this.out, argmax ? "argmax I64 [" + ids.length + "]"
                                 : "logits F32 [" + ids.length + ", " + config.vocabSize() + "]");
                 out.flush();
@@ -140,7 +140,7 @@ final class ForwardCommand implements Callable<Integer> {
     private static void warnOfUnusedTensors(PrintWriter err, ModelConfig config, WeightSource weights) {
         List<String> unused = DemoForward.unusedTensors(config, weights);
         if (!unused.isEmpty()) {
-            err.println("tpk forward: warning: " + unused.size() + (unused.size() == 1 ? " tensor" : " tensors") + " of "
+            err.println(Tpk.prefix("forward") + "warning: " + Plural.of(unused.size(), "tensor") + " of "
                     + weights.describe() + " not used by the model of config.json (num_hidden_layers "
                     + config.numHiddenLayers() + "), the first \"" + unused.get(0).replaceAll("\\p{Cntrl}", "?") + "\"");
             err.flush();

@@ -58,14 +58,14 @@ final class InfoCommand implements Runnable {
 
     private static void cuda(PrintWriter out) {
         if (!CudaDriver.isAvailable()) {
-            out.printf("  %-12s no GPU was found: %s%n", "cuda", CudaDriver.library().isMissing()
-                    ? "the CUDA driver (libcuda.so.1) is not installed" : CudaDriver.unavailableReason().orElseThrow());
+            out.printf("  %-12s no GPU can be used: %s%n", "cuda", CudaDevice.unavailableReason().orElseThrow());
             return;
         }
         int version = CudaDriver.driverVersion();
         int count = CudaDevice.count();
-        out.printf("  %-12s driver API %d.%d, %d device(s)%s%n", "cuda", version / 1000, (version % 1000) / 10, count,
-                count == 0 ? ": no GPU was found" : "");
+        out.printf("  %-12s driver API %d.%d, %s%s%n", "cuda", version / 1000, (version % 1000) / 10,
+                Plural.of(count, "device"), count == 0
+                        ? ": no GPU can be used: " + CudaDevice.unavailableReason().orElseThrow() : "");
         for (int i = 0; i < count; i++) {
             try {
                 CudaDevice d = CudaDevice.of(i);

@@ -24,10 +24,10 @@ import picocli.CommandLine;
 
 /** {@code tpk plan}: vocab shards, pipeline stages and memory per rank for a Hugging Face config. */
 @Command(name = "plan", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Place a model's parameters on tensor-parallel ranks and pipeline stages:",
-                "the vocab shard of each rank, the layers of each stage and the bytes each rank holds.",
-                "Counts LLaMA, Mistral, Qwen2/3, Mixtral, Qwen2/3-MoE and DeepSeek-V2/V3 (MLA, experts, fp8 blocks)",
-                "as Hugging Face transformers instantiates them."})
+        description = {"Place a model's parameters on tensor-parallel ranks and pipeline stages: the vocab shard of"
+                + " each rank, the layers of each stage and the bytes each rank holds.",
+                "Counts LLaMA, Mistral, Qwen2/3, Mixtral, Qwen2/3-MoE and DeepSeek-V2/V3 (MLA, experts, fp8 blocks)"
+                        + " as Hugging Face transformers instantiates them."})
 final class PlanCommand implements Callable<Integer> {
 
     /** Parameter dtypes for the byte counts; {@code auto} is the config's {@code torch_dtype} (else BF16). */
@@ -83,7 +83,7 @@ final class PlanCommand implements Callable<Integer> {
     @Option(names = "--json", description = "print JSON instead of a table")
     boolean json;
 
-    @Option(names = "--debug", description = "Show the stack trace of an error.")
+    @Option(names = "--debug", description = "show the stack trace of an error")
     boolean debug;
 
     @Override
@@ -154,8 +154,8 @@ final class PlanCommand implements Callable<Integer> {
         ModelConfig m = plan.config();
         ArchitectureConfig a = plan.architecture();
         ParallelPlan.Options o = plan.options();
-        out.printf(Locale.ROOT, "model   %s: vocab %,d, hidden %,d, %d layers, %s; %s%s%n", a.architecture().label(),
-                m.vocabSize(), m.hiddenSize(), m.numHiddenLayers(), attention(a), mlp(a),
+        out.printf(Locale.ROOT, "model   %s: vocab %,d, hidden %,d, %s, %s; %s%s%n", a.architecture().label(),
+                m.vocabSize(), m.hiddenSize(), Plural.of(m.numHiddenLayers(), "layer"), attention(a), mlp(a),
                 m.tieWordEmbeddings() ? ", tied embeddings" : "");
         out.printf(Locale.ROOT, "plan    tp %d x pp %d, %s, pad multiple %d, %s%s%n", o.tp(), o.pp(),
                 plan.format().describe(), o.padMultiple(), o.partition() != null ? "partition " + o.partition()
@@ -200,11 +200,11 @@ final class PlanCommand implements Callable<Integer> {
             return "MLP-only";
         }
         if (a.mla() != null) {
-            return String.format(Locale.ROOT, "MLA with %d heads (q_lora_rank %s, kv_lora_rank %d)",
-                    m.numAttentionHeads(), a.mla().lowRankQ() ? Long.toString(a.mla().qLoraRank()) : "none",
+            return String.format(Locale.ROOT, "MLA with %s (q_lora_rank %s, kv_lora_rank %d)",
+                    Plural.of(m.numAttentionHeads(), "head"), a.mla().lowRankQ() ? Long.toString(a.mla().qLoraRank()) : "none",
                     a.mla().kvLoraRank());
         }
-        return m.numAttentionHeads() + " heads (" + m.numKeyValueHeads() + " kv, head_dim " + m.headDim() + ")";
+        return Plural.of(m.numAttentionHeads(), "head") + " (" + m.numKeyValueHeads() + " kv, head_dim " + m.headDim() + ")";
     }
 
     private static String mlp(ArchitectureConfig a) {
@@ -215,7 +215,8 @@ final class PlanCommand implements Callable<Integer> {
         if (moeLayers == 0) {
             return dense;
         }
-        String experts = String.format(Locale.ROOT, "%d MoE layers of %d experts x %,d%s", moeLayers, moe.experts(),
+        String experts = String.format(Locale.ROOT, "%s of %s x %,d%s", Plural.of(moeLayers, "MoE layer"),
+                Plural.of(moe.experts(), "expert"),
                 moe.expertIntermediate(), moe.sharedIntermediate() > 0
                         ? String.format(Locale.ROOT, " + shared %,d", moe.sharedIntermediate()) : "");
         return moeLayers == layers ? experts : experts + ", " + (layers - moeLayers) + " dense of " + dense;

@@ -22,10 +22,11 @@ public final class Tpk implements Runnable {
     public static CommandLine commandLine() {
         CommandLine cl = new CommandLine(new Tpk());
         cl.setCaseInsensitiveEnumValuesAllowed(true);
+        HelpText.apply(cl);
         // Bad input is one line naming the problem and exit code 2, never a stack trace.
         cl.setParameterExceptionHandler((e, args) -> {
             CommandLine c = e.getCommandLine();
-            c.getErr().println("tpk " + c.getCommandName() + ": " + e.getMessage() + " (see --help)");
+            c.getErr().println(prefix(c) + e.getMessage() + " (see --help)");
             c.getErr().flush();
             return USAGE_ERROR;
         });
@@ -40,13 +41,26 @@ public final class Tpk implements Runnable {
         });
         cl.setExecutionExceptionHandler((e, c, parsed) -> {
             if (e instanceof IllegalArgumentException) {
-                c.getErr().println("tpk " + c.getCommandName() + ": " + e.getMessage());
+                c.getErr().println(prefix(c) + e.getMessage());
                 c.getErr().flush();
                 return USAGE_ERROR;
             }
             throw e;
         });
         return cl;
+    }
+
+    /**
+     * "tpk plan: ", the one prefix of every message a command prints about itself; "tpk: " for the top level, whose
+     * name is already "tpk".
+     */
+    static String prefix(CommandLine c) {
+        return c.getCommandSpec().qualifiedName() + ": ";
+    }
+
+    /** {@link #prefix(CommandLine)} for the subcommand {@code command}. */
+    static String prefix(String command) {
+        return "tpk " + command + ": ";
     }
 
     /** Exit code for bad input. */
@@ -60,7 +74,7 @@ public final class Tpk implements Runnable {
         if (debug) {
             e.printStackTrace(err);
         }
-        err.println("tpk " + command + ": " + e.getMessage());
+        err.println(prefix(command) + e.getMessage());
         err.flush();
         return USAGE_ERROR;
     }

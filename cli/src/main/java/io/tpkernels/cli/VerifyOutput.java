@@ -45,8 +45,8 @@ abstract class VerifyOutput {
 
             @Override
             void end(int failed) {
-                out.println(failed == 0 ? rows + " paths checked: none failed" : failed + " of " + rows
-                        + " paths FAILED");
+                out.println(failed == 0 ? Plural.of(rows, "path") + " checked: none failed" : failed + " of "
+                        + Plural.of(rows, "path") + " FAILED");
                 out.flush();
             }
         };

@@ -59,7 +59,7 @@ class ForwardCommandTest {
             }
             CliRun run = CliRun.tpk(args.toArray(String[]::new));
             assertEquals(0, run.exit(), run.err());
-            assertTrue(run.out().contains((tp * pp) + " ranks") && run.out().contains(IDS.length + " tokens"), run.out());
+            assertTrue(run.out().contains(Plural.of(tp * pp, "rank") + " (") && run.out().contains(IDS.length + " tokens"), run.out());
         }
         double[][] ref;
         try (SafetensorsFile weights = SafetensorsFile.open(model.resolve("model.safetensors"));

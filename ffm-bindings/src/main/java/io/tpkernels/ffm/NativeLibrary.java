@@ -103,8 +103,20 @@ public final class NativeLibrary {
     }
 
     static String nativeAccessDenied() {
-        return "native access is not enabled for module " + NativeLibrary.class.getModule()
-                + ": start the JVM with --enable-native-access=io.tpkernels.ffm (or ALL-UNNAMED on the class path)";
+        return nativeAccessDenied(NativeLibrary.class.getModule());
+    }
+
+    /**
+     * The sentence for {@code module} without native access, naming the flag value that grants it: the module's
+     * name, or {@code ALL-UNNAMED} on the class path. {@link Module#toString()} already says "module", and says
+     * "unnamed module @1a2b3c" on the class path, so the name is spelled out here.
+     */
+    static String nativeAccessDenied(Module module) {
+        return module.isNamed()
+                ? "native access is not enabled for module " + module.getName() + ": start the JVM with"
+                        + " --enable-native-access=" + module.getName()
+                : "native access is not enabled for the class path: start the JVM with"
+                        + " --enable-native-access=ALL-UNNAMED";
     }
 
     /** Whether the library was loaded. */

@@ -8,6 +8,7 @@ import static io.tpkernels.ffm.cuda.CudaDriverApi.CU_DEVICE_ATTRIBUTE_MULTIPROCE
 
 import io.tpkernels.ffm.cuda.CudaDriver;
 import java.lang.foreign.MemorySegment;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -54,9 +55,26 @@ public final class CudaDevice {
         this.kernelHealth = new KernelHealth(this);
     }
 
-    /** The number of CUDA devices visible, or 0 when the driver is not available. */
+    /**
+     * The number of CUDA devices visible, or 0 when the driver is not available. When there are none, the first call
+     * in the process logs why ({@link #unavailableReason()}) on the {@link System.Logger} {@code io.tpkernels.runtime}:
+     * at {@code INFO} on a machine without the driver or a device, at {@code WARNING} when a driver is there but
+     * cannot be used (native access denied, {@code cuInit} failing).
+     */
     public static int count() {
-        return CudaDriver.isAvailable() ? CudaDriver.deviceCount() : 0;
+        int count = CudaDriver.isAvailable() ? CudaDriver.deviceCount() : 0;
+        if (count == 0) {
+            GpuAbsence.here().ifPresent(NoGpuNotice.JVM::tell);
+        }
+        return count;
+    }
+
+    /**
+     * Why no CUDA device can be used, in one sentence (the driver library not found, native access denied,
+     * {@code cuInit} failing, no device); empty when there is at least one. {@code tpk info} prints this sentence.
+     */
+    public static Optional<String> unavailableReason() {
+        return GpuAbsence.here().map(GpuAbsence::reason);
     }
 
     /**

@@ -32,7 +32,8 @@ public final class MemoryBalancedPartition {
     public static PipelinePartition split(long[] layerBytes, int stages, long firstStageExtra, long lastStageExtra) {
         int n = layerBytes.length;
         if (stages < 1 || n < stages) {
-            throw new IllegalArgumentException(n + " layers cannot fill " + stages + " pipeline stages");
+            throw new IllegalArgumentException(Counts.of(n, "layer") + " cannot fill " + Counts.of(stages,
+                    "pipeline stage"));
         }
         if (firstStageExtra < 0 || lastStageExtra < 0) {
             throw new IllegalArgumentException("stage extras must be >= 0, got " + firstStageExtra + " and "
@@ -129,8 +130,8 @@ public final class MemoryBalancedPartition {
     public static long[] stageBytes(PipelinePartition partition, long[] layerBytes, long firstStageExtra,
                                     long lastStageExtra) {
         if (partition.totalLayers() != layerBytes.length) {
-            throw new IllegalArgumentException("partition of " + partition.totalLayers() + " layers for "
-                    + layerBytes.length + " layer sizes");
+            throw new IllegalArgumentException("partition of " + Counts.of(partition.totalLayers(), "layer") + " for "
+                    + Counts.of(layerBytes.length, "layer size"));
         }
         long[] out = new long[partition.stages()];
         for (int s = 0; s < out.length; s++) {

@@ -60,8 +60,8 @@ public final class PipelinePartition {
         }
         String[] parts = spec.split(",", -1);
         if (parts.length != stages) {
-            throw new IllegalArgumentException("partition \"" + spec + "\" has " + parts.length + " entries for "
-                    + stages + " stages");
+            throw new IllegalArgumentException("partition \"" + spec + "\" has " + Counts.of(parts.length, "entry", "entries")
+                    + " for " + Counts.of(stages, "stage"));
         }
         int[] counts = new int[stages];
         for (int i = 0; i < stages; i++) {
@@ -82,7 +82,7 @@ public final class PipelinePartition {
         }
         long sum = Arrays.stream(counts).asLongStream().sum();
         if (sum != layers) {
-            throw new IllegalArgumentException("partition \"" + spec + "\" sums to " + sum + " layers, not " + layers);
+            throw new IllegalArgumentException("partition \"" + spec + "\" sums to " + Counts.of(sum, "layer") + ", not " + layers);
         }
         return new PipelinePartition(counts);
     }
@@ -101,8 +101,8 @@ public final class PipelinePartition {
             throw new IllegalArgumentException("pipeline stages must be >= 1, got " + stages);
         }
         if (layers < stages) {
-            throw new IllegalArgumentException(layers + " layers cannot fill " + stages
-                    + " pipeline stages: every stage needs at least one layer");
+            throw new IllegalArgumentException(Counts.of(layers, "layer") + " cannot fill " + Counts.of(stages,
+                    "pipeline stage") + ": every stage needs at least one layer");
         }
     }
 

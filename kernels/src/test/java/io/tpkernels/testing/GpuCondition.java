@@ -1,6 +1,5 @@
 package io.tpkernels.testing;
 
-import io.tpkernels.ffm.cuda.CudaDriver;
 import io.tpkernels.runtime.CudaDevice;
 import org.junit.jupiter.api.extension.ConditionEvaluationResult;
 import org.junit.jupiter.api.extension.ExecutionCondition;
@@ -12,10 +11,7 @@ public final class GpuCondition implements ExecutionCondition {
 
     /** Why GPU tests cannot run here, or {@code null} when they can. */
     public static String whyNoGpu() {
-        if (!CudaDriver.isAvailable()) {
-            return "no GPU: " + CudaDriver.unavailableReason().orElse("the CUDA driver is not available");
-        }
-        return CudaDevice.count() == 0 ? "no GPU: the CUDA driver reports no devices" : null;
+        return CudaDevice.count() == 0 ? "no GPU: " + CudaDevice.unavailableReason().orElseThrow() : null;
     }
 
     @Override

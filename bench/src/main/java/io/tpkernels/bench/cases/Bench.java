@@ -1,6 +1,5 @@
 package io.tpkernels.bench.cases;
 
-import io.tpkernels.ffm.cuda.CudaDriver;
 import io.tpkernels.runtime.CudaDevice;
 import io.tpkernels.runtime.Device;
 import io.tpkernels.runtime.ExecutionContext;
@@ -60,11 +59,7 @@ final class Bench implements AutoCloseable {
     }
 
     private static String whyNoGpu() {
-        if (!CudaDriver.isAvailable()) {
-            return "no GPU was found: " + (CudaDriver.library().isMissing()
-                    ? "the CUDA driver (libcuda.so.1) is not installed" : CudaDriver.unavailableReason().orElseThrow());
-        }
-        return CudaDevice.count() == 0 ? "no GPU was found: the CUDA driver reports no devices" : null;
+        return CudaDevice.count() == 0 ? "no GPU can be used: " + CudaDevice.unavailableReason().orElseThrow() : null;
     }
 
     Backend backend() {

@@ -56,14 +56,17 @@ public interface DotKernels {
         }
 
         private static DotKernels choose() {
-            if (ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent()) {
+            boolean loaded = VectorApiNotice.moduleLoaded();
+            Throwable refused = null;
+            if (loaded) {
                 try {
                     return (DotKernels) Class.forName("io.tpkernels.ops.cpu.VectorDotKernels")
                             .getDeclaredConstructor().newInstance();
                 } catch (ReflectiveOperationException | LinkageError e) { // also: vectors too narrow to use
-                    return new ScalarDotKernels();
+                    refused = e;
                 }
             }
+            VectorApiNotice.JVM.tellScalar(loaded, refused);
             return new ScalarDotKernels();
         }
     }

@@ -44,14 +44,17 @@ interface RowKernels {
         }
 
         private static RowKernels choose() {
-            if (ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent()) {
+            boolean loaded = VectorApiNotice.moduleLoaded();
+            Throwable refused = null;
+            if (loaded) {
                 try {
                     return (RowKernels) Class.forName("io.tpkernels.ops.cpu.VectorRowKernels")
                             .getDeclaredConstructor().newInstance();
                 } catch (ReflectiveOperationException | LinkageError e) { // also: vectors too narrow to use
-                    return new ScalarRowKernels();
+                    refused = e;
                 }
             }
+            VectorApiNotice.JVM.tellScalar(loaded, refused);
             return new ScalarRowKernels();
         }
     }

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -14,11 +15,15 @@ import org.junit.jupiter.api.Test;
  * The CPU GEMMs' sums (the forward's and the backward's) are the same bits whatever the machine's vectors: in JVMs
  * limited to 256- and 128-bit vectors ({@code tpk.cpu.vectorBits}), where each kernel runs in parts, and in one
  * without the Vector API, where the scalar kernels run, the fingerprint of {@link LaneWidthProbe}'s GEMMs is this
- * JVM's.
+ * JVM's. The JVM without it says so once on its standard error, with the flag that adds it.
  */
 class LaneWidthTest {
 
-    private static String probe(boolean vectorModule, String vectorBits) throws Exception {
+    /** The probe's standard output and standard error. */
+    private record Probe(String out, String err) {
+    }
+
+    private static Probe probe(boolean vectorModule, String vectorBits) throws Exception {
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         if (vectorModule) {
@@ -29,13 +34,18 @@ class LaneWidthTest {
             command.add("-Dtpk.cpu.vectorBits=" + vectorBits);
         }
         command.addAll(List.of("-cp", System.getProperty("java.class.path"), LaneWidthProbe.class.getName()));
-        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-        byte[] output = p.getInputStream().readAllBytes();
-        assertTrue(p.waitFor(2, TimeUnit.MINUTES), "the probe ended");
-        String text = new String(output, StandardCharsets.UTF_8).strip();
-        assertEquals(0, p.exitValue(), text);
-        // Drop the JVM's warning about the incubator module.
-        return String.join("\n", text.lines().filter(l -> !l.startsWith("WARNING")).toList());
+        Path err = Files.createTempFile("lane-width-probe", ".err");
+        try {
+            Process p = new ProcessBuilder(command).redirectError(err.toFile()).start();
+            byte[] output = p.getInputStream().readAllBytes();
+            assertTrue(p.waitFor(2, TimeUnit.MINUTES), "the probe ended");
+            String text = new String(output, StandardCharsets.UTF_8).strip();
+            String errText = Files.readString(err);
+            assertEquals(0, p.exitValue(), text + "\n" + errText);
+            return new Probe(text, errText);
+        } finally {
+            Files.deleteIfExists(err);
+        }
     }
 
     private static int lanes(String describe) {
@@ -48,14 +58,18 @@ class LaneWidthTest {
         String expected = LaneWidthProbe.fingerprint();
         int lanesHere = lanes(here);
         for (String bits : new String[] {"256", "128"}) {
-            String[] got = probe(true, bits).split("\n", 2);
+            String[] got = probe(true, bits).out().split("\n", 2);
             int lanesThere = lanes(got[0]);
             assertEquals(lanesHere == 0 ? 0 : Math.min(lanesHere, Integer.parseInt(bits) / 32), lanesThere,
                     "kernels with " + bits + "-bit vectors: " + got[0]);
             assertEquals(expected, got[1], got[0] + " against " + here);
         }
-        String[] scalar = probe(false, null).split("\n", 2);
+        Probe withoutModule = probe(false, null);
+        String[] scalar = withoutModule.out().split("\n", 2);
         assertEquals("scalar", scalar[0]);
         assertEquals(expected, scalar[1], "scalar against " + here);
+        // Both kernel families fell back; the warning comes once.
+        assertEquals(1, withoutModule.err().split("--add-modules jdk.incubator.vector", -1).length - 1,
+                withoutModule.err());
     }
 }

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
+import io.tpkernels.layers.json.JsonErrors;
 import java.nio.ByteBuffer;
 import java.nio.CharBuffer;
 import java.nio.charset.CharsetDecoder;
@@ -52,10 +53,9 @@ final class CheckpointJson {
         return out.flip().toString();
     }
 
-    /** "Unexpected character ... (line 1, column 7)": Jackson's reason without its dump of the source. */
+    /** "line 1, column 7: expected ',' or '}', found '\"'" (see {@link JsonErrors}). */
     static String reason(JsonProcessingException e) {
-        return e.getOriginalMessage() + (e.getLocation() == null ? ""
-                : " (line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr() + ")");
+        return JsonErrors.describe(e);
     }
 
     /** {@code node} as JSON text, cut short for a message. */

@@ -155,7 +155,7 @@ class SafetensorsCheckpointTest {
                 new String[] {"{\"weight_map\": [\"a.safetensors\"]}", index + " has no \"weight_map\" object"},
                 new String[] {"{\"weight_map\": {\"w\": 3}}", index + ": tensor \"w\" is mapped to 3, not the name of a file beside the index"},
                 new String[] {"{\"weight_map\": {\"w\": \"../a.safetensors\"}}", index + ": tensor \"w\" is mapped to \"../a.safetensors\", not the name"},
-                new String[] {"{\"weight_map\": {\"w\": \"a.safetensors\", \"w\": \"b.safetensors\"}}", index + " is not valid JSON: Duplicate field 'w'"});
+                new String[] {"{\"weight_map\": {\"w\": \"a.safetensors\", \"w\": \"b.safetensors\"}}", index + " is not valid JSON: line 1, column 44: the field \"w\" appears twice"});
         for (String[] c : cases) {
             Files.writeString(index, c[0]);
             var e = assertThrows(CheckpointException.class, () -> SafetensorsCheckpoint.open(dir), c[0]);

@@ -77,7 +77,7 @@ class SafetensorsFileRejectionTest {
             rule("duplicate names", "{'w': {'dtype': 'F32', 'shape': [1], 'data_offsets': [0, 4]}, 'w': {'dtype': 'F32', 'shape': [1], 'data_offsets': [4, 8]}}", 8,
                     "tensor \"w\"", "appears twice"),
             rule("duplicate key inside an entry", "{'w': {'dtype': 'F32', 'dtype': 'I32', 'shape': [1], 'data_offsets': [0, 4]}}", 4,
-                    "tensor \"w\"", "Duplicate field 'dtype'"),
+                    "tensor \"w\"", "the field \"dtype\" appears twice"),
             rule("metadata not an object", "{'__metadata__': ['format', 'pt']}", 0, "\"__metadata__\"", "must be an object of strings"),
             rule("metadata value not a string", "{'__metadata__': {'format': 'pt', 'step': 5}}", 0, "\"__metadata__\" key \"step\"", "must be a string, not 5"),
             rule("metadata twice", "{'__metadata__': {}, '__metadata__': {}}", 0, "\"__metadata__\"", "appears twice"));
