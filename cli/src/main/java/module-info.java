@@ -4,6 +4,8 @@ module io.tpkernels.cli {
     // tpk bench's measuring, and the Backend that forward and demo take too.
     requires io.tpkernels.bench;
     requires info.picocli;
+    // The library's own notices kept at WARNING in the command line's JVM (Tpk.main).
+    requires java.logging;
     requires com.fasterxml.jackson.databind;
 
     // picocli reads the command classes reflectively.

@@ -15,7 +15,17 @@ public final class Tpk implements Runnable {
 
     /** Runs the command line and exits with its status. */
     public static void main(String[] args) {
+        quietLibraryNotices();
         System.exit(commandLine().execute(args));
+    }
+
+    /**
+     * The library logs, once, why no GPU is used (INFO) for applications that route System.Logger to their own
+     * logging; the command line says so itself where it matters ({@code tpk info}, {@code --backend cuda}), so its
+     * JVM shows the library's warnings only.
+     */
+    private static void quietLibraryNotices() {
+        java.util.logging.Logger.getLogger("io.tpkernels").setLevel(java.util.logging.Level.WARNING);
     }
 
     /** The configured command line (for tests). */
