@@ -9,6 +9,8 @@
 #               base GEMM and the unfused cuBLAS sequence                                           bench.log
 #   4 oracle    torch float64 against `tpk forward` over several layouts (tpk_oracle.py)            oracle.log
 #   5 tests     the rest of the gpu-tagged tests (with the bundle only), JUnit XML packed           tests.log, junit.tgz
+#   6 training  if time is left: the fused LM-head loss against the unfused one (times, peak memory)
+#               and one fine-tuning step of a K = N = 8192 layer (tokens/s)                        bench.log
 # and summary.txt: one line per step, then the verify summary, the headline rows and the oracle lines. 7 files,
 # each written as its step goes (the device tool returns at most 8).
 #
@@ -59,12 +61,19 @@ else
   skip "tests: every gpu-tagged test" "no .gpu-bundle (./mvnw verify runs them on the emulator)"
 fi
 
+# 6. fine-tuning's speed, after everything above: only with time left
+for kernel in lm-head-ce finetune-step; do
+  step "bench: $kernel" 100 "$out/bench.log" "${TPK[@]}" bench --backend cuda --kernel "$kernel" --json \
+    ${quick[@]+"${quick[@]}"} $([ $DRY = 1 ] && echo --runs 1)
+done
+
 {
   echo
   echo "== verify"
   grep -E "^(fail|skip) |paths checked|FAILED" "$out/verify.log" | sed 's/^/  /'
   echo "== headline rows (vs baseline: baseline time / kernel time; above 1 the kernel is faster)"
   grep -E "^(copy|gemm|embedding-in-shard|lm-head|lora) " "$out/bench.log" 2>/dev/null | sed 's/^/  /'
+  grep -E '"kernel":"(lm-head-ce|finetune-step)"' "$out/bench.log" 2>/dev/null | sed 's/^/  /'
   echo "== oracle"
   grep -E "^(layout|oracle)" "$out/oracle.log" 2>/dev/null | sed 's/^/  /'
   grep -E "tests (successful|failed)" "$out/tests.log" 2>/dev/null | sed 's/^/  /'
