@@ -105,11 +105,11 @@ final class FinetuneCommand implements Callable<Integer> {
         long seed;
     }
 
-    @Option(names = "--tp", defaultValue = "1",
+    @Option(names = "--tp", defaultValue = "1", paramLabel = "N",
             description = "tensor-parallel size, " + OptionRanges.TP_RANGE + " (default ${DEFAULT-VALUE})")
     int tp;
 
-    @Option(names = "--pp", defaultValue = "1", description = "pipeline stages, " + OptionRanges.PP_RANGE
+    @Option(names = "--pp", defaultValue = "1", paramLabel = "P", description = "pipeline stages, " + OptionRanges.PP_RANGE
             + " (default ${DEFAULT-VALUE})")
     int pp;
 

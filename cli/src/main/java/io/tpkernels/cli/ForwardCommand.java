@@ -58,11 +58,11 @@ final class ForwardCommand implements Callable<Integer> {
         Path file;
     }
 
-    @Option(names = "--tp", defaultValue = "1",
+    @Option(names = "--tp", defaultValue = "1", paramLabel = "N",
             description = "tensor-parallel size, " + OptionRanges.TP_RANGE + " (default ${DEFAULT-VALUE})")
     int tp;
 
-    @Option(names = "--pp", defaultValue = "1", description = "pipeline stages, " + OptionRanges.PP_RANGE
+    @Option(names = "--pp", defaultValue = "1", paramLabel = "P", description = "pipeline stages, " + OptionRanges.PP_RANGE
             + " (default ${DEFAULT-VALUE}); tp x pp at most " + OptionRanges.FORWARD_RANKS_MAX + " ranks")
     int pp;
 
@@ -75,7 +75,7 @@ final class ForwardCommand implements Callable<Integer> {
     @Option(names = "--argmax", description = "write the greedy token ids (tensor argmax, I64 [T]) instead of logits")
     boolean argmax;
 
-    @Option(names = "--vocab-multiple", defaultValue = "" + VocabShard.DEFAULT_MULTIPLE,
+    @Option(names = "--vocab-multiple", defaultValue = "" + VocabShard.DEFAULT_MULTIPLE, paramLabel = "M",
             description = "pad the vocab to a multiple of this times tp, " + OptionRanges.MULTIPLE_RANGE
                     + " (default ${DEFAULT-VALUE})")
     int vocabMultiple;

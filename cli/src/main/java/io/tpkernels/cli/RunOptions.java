@@ -8,10 +8,10 @@ import picocli.CommandLine.Option;
 /** The options every command that runs the model shares: where (backend) and in what precision (dtype). */
 final class RunOptions {
 
-    @Option(names = "--backend", description = "cpu or cuda (default: cuda when a GPU is found, else cpu)")
+    @Option(names = "--backend", paramLabel = "cpu|cuda", description = "cpu or cuda (default: cuda when a GPU is found, else cpu)")
     Backend backend;
 
-    @Option(names = "--dtype", defaultValue = "f32", description = "f32 or bf16: weights and activations (default ${DEFAULT-VALUE})")
+    @Option(names = "--dtype", defaultValue = "f32", paramLabel = "f32|bf16", description = "f32 or bf16: weights and activations (default ${DEFAULT-VALUE})")
     String dtype;
 
     /** The backend asked for, or the default; an error for CUDA without a GPU. */
