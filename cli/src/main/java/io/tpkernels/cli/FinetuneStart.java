@@ -52,7 +52,7 @@ record FinetuneStart(LoraAdapters adapters, List<ModuleLora> modules, WeightSour
         try {
             PeftAdapter peft = PeftAdapter.resolve(config, weights, model, base);
             if (peft.modules().isEmpty()) {
-                throw new IllegalArgumentException(config.source() + ": target_modules " + "matches no module of the"
+                throw new IllegalArgumentException(config.source() + ": target_modules matches no module of the"
                         + " model: nothing to train");
             }
             return new FinetuneStart(peft, peft.modules(), weights, peft);

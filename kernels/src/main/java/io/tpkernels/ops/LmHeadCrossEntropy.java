@@ -55,20 +55,30 @@ public final class LmHeadCrossEntropy {
         long count = ctx.isCuda() ? -1 : VocabParallelCrossEntropyCpu.countTargets(targets, shard.vocabSize());
         long chunk = chunkColumns(valid);
         Tensor rowMax = Tensor.allocate(ctx, DType.F32, t);
-        try (Tensor runMax = filled(ctx, t, Float.NEGATIVE_INFINITY);
-             Tensor packed = Tensor.zeros(ctx, DType.F32, t, 3);
+        try (Tensor runMax = Tensor.allocate(ctx, DType.F32, t);
+             Tensor packed = Tensor.allocate(ctx, DType.F32, t, 3);
              Tensor chunkMax = Tensor.allocate(ctx, DType.F32, t);
              Tensor chunkPacked = Tensor.allocate(ctx, DType.F32, t, 3);
              Tensor logits = Tensor.allocate(ctx, DType.F32, t, Math.max(chunk, 1))) {
-            for (long from = 0; from < valid; from += chunk) {
+            // The first chunk's statistics are the running ones; a shard without valid columns folds an empty chunk,
+            // whose maximum is −∞ and sums 0.
+            long from = 0;
+            do {
                 long to = Math.min(valid, from + chunk);
                 Tensor z = columns(logits, t, to - from);
-                LmHead.logits(ctx, x, weightShard.rows(from, to), z);
-                CrossEntropySteps.rowMax(ctx, z, to - from, chunkMax);
-                CrossEntropySteps.sumAndTarget(ctx, z, targets, shard.start() + from, to - from, chunkMax,
-                        chunkPacked);
-                CrossEntropySteps.merge(ctx, runMax, packed, chunkMax, chunkPacked);
-            }
+                if (to > from) {
+                    LmHead.logits(ctx, x, weightShard.rows(from, to), z);
+                }
+                boolean first = from == 0;
+                Tensor m = first ? runMax : chunkMax;
+                Tensor p = first ? packed : chunkPacked;
+                CrossEntropySteps.rowMax(ctx, z, to - from, m);
+                CrossEntropySteps.sumAndTarget(ctx, z, targets, shard.start() + from, to - from, m, p);
+                if (!first) {
+                    CrossEntropySteps.merge(ctx, runMax, packed, chunkMax, chunkPacked);
+                }
+                from = to;
+            } while (from < valid);
             CrossEntropySteps.copy(ctx, runMax, rowMax);
             group.allReduce(ctx, rowMax, ReduceOp.MAX);
             CrossEntropySteps.rebase(ctx, runMax, rowMax, packed);
@@ -121,15 +131,6 @@ public final class LmHeadCrossEntropy {
     /** The first {@code t·c} elements of {@code buffer} as a {@code [t, c]} tensor (the last chunk may be narrower). */
     private static Tensor columns(Tensor buffer, long t, long c) {
         return buffer.viewBytes(0, DType.F32, t, c);
-    }
-
-    /** A new F32 {@code [t]} of {@code value}. */
-    private static Tensor filled(ExecutionContext ctx, long t, float value) {
-        float[] v = new float[Math.toIntExact(t)];
-        java.util.Arrays.fill(v, value);
-        try (Tensor host = Tensor.ofFloats(DType.F32, v, t)) {
-            return host.copyTo(ctx.device());
-        }
     }
 
     private static void check(ExecutionContext ctx, ProcessGroup group, VocabShard shard, Tensor x, Tensor w,

@@ -1,6 +1,5 @@
 package io.tpkernels.layers;
 
-import io.tpkernels.collective.ReduceOp;
 import io.tpkernels.layers.weights.ShardLoader.Split;
 import io.tpkernels.layers.weights.ShardLoader;
 import io.tpkernels.layers.weights.WeightSource;
@@ -142,18 +141,7 @@ public class ColumnParallelLinear implements AutoCloseable {
      * reduce-scattered over tokens for a token-sharded one (this rank's {@code [T/tp, K]}). Takes {@code partial}.
      */
     final Tensor sumOverRanks(Tensor partial) {
-        try {
-            if (input == Tokens.REPLICATED) {
-                ctx.tp().allReduce(ctx.exec(), partial, ReduceOp.SUM);
-                return partial;
-            }
-            Tensor mine = ctx.tp().reduceScatter(ctx.exec(), partial, 0, ReduceOp.SUM);
-            partial.close();
-            return mine;
-        } catch (RuntimeException e) {
-            partial.close();
-            throw e;
-        }
+        return PartialSums.sum(ctx, partial, input);
     }
 
     /** The full output size N. */

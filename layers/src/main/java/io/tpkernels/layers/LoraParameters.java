@@ -65,6 +65,11 @@ public final class LoraParameters implements AutoCloseable {
         }
     }
 
+    /** The layer's gradients back to zero, for the next step. */
+    public void zeroGrad() {
+        layer.zeroGrad();
+    }
+
     /** All the parameters of {@code layers}, in order. */
     public static List<Parameter> all(List<LoraParameters> layers) {
         List<Parameter> out = new ArrayList<>();

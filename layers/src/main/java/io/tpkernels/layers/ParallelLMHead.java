@@ -1,6 +1,5 @@
 package io.tpkernels.layers;
 
-import io.tpkernels.collective.ReduceOp;
 import io.tpkernels.layers.weights.WeightSource;
 import io.tpkernels.ops.LmHead;
 import io.tpkernels.ops.LmHeadBackward;
@@ -97,7 +96,7 @@ public final class ParallelLMHead implements AutoCloseable {
     public Tensor backward(Tensor dz) {
         requireUsable();
         GradientChecks.requireOutputGradient("ParallelLMHead", dz, -1, shard.shardSize(), ctx);
-        return reduced(LmHeadBackward.inputGradient(ctx.exec(), dz, weight));
+        return PartialSums.sum(ctx, LmHeadBackward.inputGradient(ctx.exec(), dz, weight), Tokens.REPLICATED);
     }
 
     /**
@@ -120,7 +119,7 @@ public final class ParallelLMHead implements AutoCloseable {
             try {
                 Tensor dx = LmHeadCrossEntropy.backward(exec, loss, x, weight, targets,
                         gradOutput.applyAsDouble(loss.count()), null);
-                return new LossAndGradient(loss, reduced(dx));
+                return new LossAndGradient(loss, PartialSums.sum(ctx, dx, Tokens.REPLICATED));
             } catch (RuntimeException e) {
                 loss.close();
                 throw e;
@@ -147,17 +146,6 @@ public final class ParallelLMHead implements AutoCloseable {
             try (Tensor g = inputGradient) {
                 loss.close();
             }
-        }
-    }
-
-    /** {@code partial} summed over the group in place (one all-reduce); closed on failure. */
-    private Tensor reduced(Tensor partial) {
-        try {
-            ctx.tp().allReduce(ctx.exec(), partial, ReduceOp.SUM);
-            return partial;
-        } catch (RuntimeException e) {
-            partial.close();
-            throw e;
         }
     }
 

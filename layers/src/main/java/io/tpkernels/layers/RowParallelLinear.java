@@ -1,6 +1,5 @@
 package io.tpkernels.layers;
 
-import io.tpkernels.collective.ReduceOp;
 import io.tpkernels.layers.weights.ShardLoader.Split;
 import io.tpkernels.layers.weights.ShardLoader;
 import io.tpkernels.layers.weights.WeightSource;
@@ -107,18 +106,7 @@ public class RowParallelLinear implements AutoCloseable {
 
     /** The one collective: the partials summed in place (replicated) or reduce-scattered over tokens. */
     private Tensor reduce(Tensor partial) {
-        try {
-            if (output == Tokens.REPLICATED) {
-                ctx.tp().allReduce(ctx.exec(), partial, ReduceOp.SUM);
-                return partial;
-            }
-            Tensor mine = ctx.tp().reduceScatter(ctx.exec(), partial, 0, ReduceOp.SUM);
-            partial.close();
-            return mine;
-        } catch (RuntimeException e) {
-            partial.close();
-            throw e;
-        }
+        return PartialSums.sum(ctx, partial, output);
     }
 
     /** {@code x_r·W_rᵀ}, this rank's partial sum, without the bias. */

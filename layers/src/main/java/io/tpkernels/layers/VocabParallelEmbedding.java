@@ -1,6 +1,5 @@
 package io.tpkernels.layers;
 
-import io.tpkernels.collective.ReduceOp;
 import io.tpkernels.layers.weights.ShardLoader.Split;
 import io.tpkernels.layers.weights.ShardLoader;
 import io.tpkernels.layers.weights.WeightSource;
@@ -58,18 +57,7 @@ public final class VocabParallelEmbedding implements AutoCloseable {
             Activations.shardedTokens("VocabParallelEmbedding", ids.numel(), ctx);
         }
         Tensor rows = Ids.lookup("VocabParallelEmbedding", ids, ctx, i -> EmbeddingLookup.vocabParallel(ctx.exec(), i, weight, shard));
-        try {
-            if (output == Tokens.REPLICATED) {
-                ctx.tp().allReduce(ctx.exec(), rows, ReduceOp.SUM);
-                return rows;
-            }
-            try (rows) {
-                return ctx.tp().reduceScatter(ctx.exec(), rows, 0, ReduceOp.SUM);
-            }
-        } catch (RuntimeException e) {
-            rows.close();
-            throw e;
-        }
+        return PartialSums.sum(ctx, rows, output);
     }
 
     /** This rank's vocab shard. */

@@ -221,9 +221,7 @@ public final class StageTrainer implements AutoCloseable {
         optimizer.step(exec);
         for (LoraParameters l : layers) {
             l.publish();
-        }
-        for (MlpBlock block : stage.blocks()) {
-            block.loraLayers().values().forEach(LoraLayer::zeroGrad);
+            l.zeroGrad();
         }
         return norm;
     }
