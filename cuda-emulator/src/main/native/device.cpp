@@ -271,6 +271,28 @@ void ldmatrix_x4_compute(const void* const* ins, void* const* outs, int lanes) {
     }
 }
 
+// Transposed: lane l holds, of matrix m, column l/4 of rows 2(l%4) and 2(l%4)+1, the lower row in the low half.
+void ldmatrix_x4_trans_compute(const void* const* ins, void* const* outs, int lanes) {
+    if (lanes != 32) fail("ldmatrix.trans over %d lanes", lanes);
+    for (int m = 0; m < 4; m++) {
+        for (int row = 0; row < 8; row++) {
+            const int source = 8 * m + row;
+            note_read(*static_cast<const u32*>(ins[source]), g_launch->collective_first + source);
+        }
+    }
+    for (int l = 0; l < 32; l++) {
+        u32* r = static_cast<u32*>(outs[l]);
+        for (int m = 0; m < 4; m++) {
+            u16 half[2];
+            for (int h = 0; h < 2; h++) {
+                const u32 row_addr = *static_cast<const u32*>(ins[8 * m + 2 * (l % 4) + h]);
+                std::memcpy(&half[h], shared_bytes(row_addr, 16, "ldmatrix.trans row") + 2 * (l / 4), 2);
+            }
+            r[m] = (u32)half[0] | ((u32)half[1] << 16);
+        }
+    }
+}
+
 struct MmaIn {
     u32 a[4], b[2];
     float c[4];
@@ -317,6 +339,9 @@ void mma_16816_compute(const void* const* ins, void* const* outs, int lanes) {
 }  // namespace
 
 void ldmatrix_x4(u32 (&r)[4], u32 addr) { warp_collective("ldmatrix.x4", &ldmatrix_x4_compute, &addr, r); }
+void ldmatrix_x4_trans(u32 (&r)[4], u32 addr) {
+    warp_collective("ldmatrix.x4.trans", &ldmatrix_x4_trans_compute, &addr, r);
+}
 
 void mma_16816(float (&d)[4], const u32 (&a)[4], u32 b0, u32 b1, bool bf16) {
     MmaIn in{{a[0], a[1], a[2], a[3]}, {b0, b1}, {d[0], d[1], d[2], d[3]}, bf16};

@@ -64,6 +64,7 @@ void poll(const u32* addr);
 [[noreturn]] void trap();
 
 void ldmatrix_x4(u32 (&r)[4], u32 addr);
+void ldmatrix_x4_trans(u32 (&r)[4], u32 addr);
 void mma_16816(float (&d)[4], const u32 (&a)[4], u32 b0, u32 b1, bool bf16);
 
 }  // namespace tpk_emu
@@ -136,6 +137,13 @@ template <int N>
 __device__ __forceinline__ void cp_async_wait() { tpk_emu::cp_async_wait_groups(N); }
 
 __device__ __forceinline__ void ldmatrix_x4(u32 (&r)[4], u32 addr) { tpk_emu::ldmatrix_x4(r, addr); }
+__device__ __forceinline__ void ldmatrix_x4_trans(u32 (&r)[4], u32 addr) { tpk_emu::ldmatrix_x4_trans(r, addr); }
+
+// Blocks run one after another on one OS thread: the reduction is a plain add.
+__device__ __forceinline__ void tpk_red_add_f32(float* p, float v) {
+    tpk_emu::check_global_alignment(p, 4, "red.global.add.f32");
+    *p += v;
+}
 
 template <bool BF16>
 __device__ __forceinline__ void mma_16816(float (&d)[4], const u32 (&a)[4], u32 b0, u32 b1) {

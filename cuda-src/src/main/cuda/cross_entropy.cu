@@ -27,20 +27,7 @@
 
 // tpk-kernels: tpk_ce_row_max tpk_ce_sum_target tpk_ce_finish tpk_ce_gradient tpk_ce_rebase tpk_ce_merge
 
-#include "tpk_common.cuh"
-
-#define TPK_CE_IGNORE_INDEX (-100LL)
-
-__device__ __forceinline__ long long ce_target(const void* targets, int i64, long long t) {
-    return i64 ? ((const long long*)targets)[t] : (long long)((const int*)targets)[t];
-}
-
-// Java's Math.max on floats: a NaN wins, and +0 over −0 (the and of equal values' bits clears a lone sign).
-__device__ __forceinline__ float ce_max(float a, float b) {
-    if (a != a) return a;
-    if (b != b) return b;
-    return a > b ? a : a < b ? b : __uint_as_float(__float_as_uint(a) & __float_as_uint(b));
-}
+#include "cross_entropy.cuh"
 
 // The block's values combined by op in a fixed tree order; every thread gets the result. blockDim.x is
 // TPK_CROSS_ENTROPY_THREADS, a power of two. Every thread of the block must call it.
@@ -156,33 +143,12 @@ extern "C" __global__ void __launch_bounds__(TPK_CROSS_ENTROPY_THREADS)
 tpk_ce_merge(float* run_max, float* run_packed, const float* __restrict__ max, const float* __restrict__ packed,
              long long T) {
     for (long long t = (long long)blockIdx.x * blockDim.x + threadIdx.x; t < T; t += (long long)gridDim.x * blockDim.x) {
-        const float a = run_max[t];
-        const float b = max[t];
-        const double a_ties = run_packed[3 * t], a_rest = run_packed[3 * t + 1];
-        const double b_ties = packed[3 * t], b_rest = packed[3 * t + 1];
-        const float target = run_packed[3 * t + 2] + packed[3 * t + 2];  // at most one side holds it
-        float m;
-        double ties, rest;
-        if (a != a || b != b) {
-            m = __uint_as_float(0x7fc00000u);  // the canonical quiet NaN
-            ties = 0;
-            rest = m;
-        } else if (a == b) {
-            m = a;
-            ties = tpk_dadd(a_ties, b_ties);
-            rest = tpk_dadd(a_rest, b_rest);
-        } else if (a > b) {
-            m = a;
-            ties = a_ties;
-            rest = tpk_dadd(a_rest, tpk_dmul(tpk_dadd(b_ties, b_rest), exp(tpk_dsub((double)b, (double)a))));
-        } else {
-            m = b;
-            ties = b_ties;
-            rest = tpk_dadd(b_rest, tpk_dmul(tpk_dadd(a_ties, a_rest), exp(tpk_dsub((double)a, (double)b))));
-        }
-        run_max[t] = m;
-        run_packed[3 * t] = (float)ties;
-        run_packed[3 * t + 1] = tpk_d2f(rest);
-        run_packed[3 * t + 2] = target;
+        const CeStats a = {run_max[t], run_packed[3 * t], run_packed[3 * t + 1]};
+        const CeStats b = {max[t], packed[3 * t], packed[3 * t + 1]};
+        const CeStats m = ce_fold(a, b);
+        run_max[t] = m.max;
+        run_packed[3 * t] = (float)m.ties;
+        run_packed[3 * t + 1] = tpk_d2f(m.rest);
+        run_packed[3 * t + 2] += packed[3 * t + 2];  // at most one side holds the target
     }
 }

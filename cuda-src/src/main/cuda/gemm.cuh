@@ -97,22 +97,19 @@ constexpr int THREADS = TPK_GEMM_MMA_THREADS;  // 8 warps: 2 (m) x 4 (n), each 6
 static_assert(STAGES * (BM + BN) * LDS * 2 == TPK_GEMM_MMA_SMEM_BYTES, "the stages' X and W tiles");
 }  // namespace mma_tile
 
+// acc = X[m0 .. m0+BM-1, :]·W[n0 .. n0+BN-1, :]ᵀ (+ XA·B[n0 ..]ᵀ, LoRA's segment) by the block, in the m16n8
+// fragments of its warps (warp w owns rows wm = (w/4)·64 .. +63 and columns wn = (w%4)·32 .. +31: acc[mi][ni][q] is
+// row wm + 16mi + lane/4 + 8(q/2), column wn + 8ni + 2(lane%4) + q%2). As and Bs are the stages' tiles in dynamic
+// shared memory. Rows past T and columns past valid read zeros. Ends with every cp.async retired, but without a
+// barrier: a caller that refills As or Bs first synchronises the block.
 template <typename E, typename O>
-__device__ __forceinline__ void gemm_mma(const GemmArgs<E, O>& g) {
+__device__ __forceinline__ void gemm_mma_mainloop(const GemmArgs<E, O>& g, int m0, long long n0, u16* As, u16* Bs,
+                                                  float (&acc)[4][4][4]) {
     using namespace mma_tile;
     constexpr bool BF16 = sizeof(typename E::T) == 2 && E::IS_BF16;
-    u16* As = reinterpret_cast<u16*>(tpk_dynamic_smem());
-    u16* Bs = As + STAGES * BM * LDS;
-
     const int tid = threadIdx.x;
     const int warp = tid >> 5;
     const int lane = tid & 31;
-    const int m0 = blockIdx.y * BM;
-    const long long n0 = (long long)blockIdx.x * BN;
-    if (n0 >= g.valid) {  // all padding: -inf, and W is never touched
-        gemm_fill_padding(g, m0, BM, n0, BN);
-        return;
-    }
     const int wm = (warp >> 2) * 64;
     const int wn = (warp & 3) * 32;
     const int tiles1 = (g.K + BK - 1) / BK;              // the base product's k-tiles
@@ -140,7 +137,6 @@ __device__ __forceinline__ void gemm_mma(const GemmArgs<E, O>& g) {
         }
     };
 
-    float acc[4][4][4];
 #pragma unroll
     for (int mi = 0; mi < 4; mi++)
 #pragma unroll
@@ -190,6 +186,25 @@ __device__ __forceinline__ void gemm_mma(const GemmArgs<E, O>& g) {
         }
     }
     cp_async_wait<0>();
+}
+
+template <typename E, typename O>
+__device__ __forceinline__ void gemm_mma(const GemmArgs<E, O>& g) {
+    using namespace mma_tile;
+    u16* As = reinterpret_cast<u16*>(tpk_dynamic_smem());
+    u16* Bs = As + STAGES * BM * LDS;
+    const int warp = threadIdx.x >> 5;
+    const int lane = threadIdx.x & 31;
+    const int m0 = blockIdx.y * BM;
+    const long long n0 = (long long)blockIdx.x * BN;
+    if (n0 >= g.valid) {  // all padding: -inf, and W is never touched
+        gemm_fill_padding(g, m0, BM, n0, BN);
+        return;
+    }
+    const int wm = (warp >> 2) * 64;
+    const int wn = (warp & 3) * 32;
+    float acc[4][4][4];
+    gemm_mma_mainloop(g, m0, n0, As, Bs, acc);
 
     // m16n8 accumulators: d0,d1 at (row lane/4, cols 2*(lane%4) + 0/1), d2,d3 eight rows below.
 #pragma unroll

@@ -81,6 +81,18 @@
 #define TPK_BACKWARD_GEMM_BN 64
 #define TPK_BACKWARD_GEMM_THREADS 256
 
+// ---- lm_head_ce.cu: the LM head fused with the cross-entropy, on the mma.sync tiles (TPK_GEMM_MMA_*)
+
+// The backward's products dX += dz·W_tile and dW_tile += dzᵀ·X go through H a slice of this many columns at a time.
+#define TPK_LMHEAD_CE_HN 64
+// dz's tile in shared memory, [BM][BN] in the input dtype, rows padded to 136 halves so ldmatrix rows fall in
+// distinct banks; the slices of W and X, [BN][HN] and [BM][HN], padded to 72 halves.
+#define TPK_LMHEAD_CE_LDD (TPK_GEMM_MMA_BN + 8)
+#define TPK_LMHEAD_CE_LDH (TPK_LMHEAD_CE_HN + 8)
+// Two stages of both slices (over the main loop's stages, which they outlast), then dz's tile.
+#define TPK_LMHEAD_CE_SLICES_BYTES (2 * (TPK_GEMM_MMA_BM + TPK_GEMM_MMA_BN) * TPK_LMHEAD_CE_LDH * 2)
+#define TPK_LMHEAD_CE_BACKWARD_SMEM_BYTES (TPK_LMHEAD_CE_SLICES_BYTES + TPK_GEMM_MMA_BM * TPK_LMHEAD_CE_LDD * 2)
+
 // ---- the memory-bound kernels: grid-stride loops, so any grid covers any size; threads per block
 
 #define TPK_CAST_THREADS 256

@@ -138,6 +138,18 @@ __device__ __forceinline__ void ldmatrix_x4(u32 (&r)[4], u32 addr) {
                  : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3]) : "r"(addr));
 }
 
+// The same four matrices transposed: register i of lane l holds column l/4, rows 2(l%4) and 2(l%4)+1 of matrix i
+// (an mma's B fragment from a tile stored k-major, n contiguous; its A fragment from one stored k-major, m contiguous).
+__device__ __forceinline__ void ldmatrix_x4_trans(u32 (&r)[4], u32 addr) {
+    asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0, %1, %2, %3}, [%4];"
+                 : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3]) : "r"(addr));
+}
+
+// *p += v at the GPU's L2, atomically, returning nothing (red.global.add.f32): partial sums from many blocks.
+__device__ __forceinline__ void tpk_red_add_f32(float* p, float v) {
+    asm volatile("red.relaxed.gpu.global.add.f32 [%0], %1;" ::"l"(p), "f"(v) : "memory");
+}
+
 // d += A[16x16] * B[16x8] with f32 accumulators; fragments as in the PTX ISA's m16n8k16 tables.
 template <bool BF16>
 __device__ __forceinline__ void mma_16816(float (&d)[4], const u32 (&a)[4], u32 b0, u32 b1) {

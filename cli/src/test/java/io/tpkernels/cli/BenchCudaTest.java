@@ -41,6 +41,9 @@ class BenchCudaTest {
         assertEquals(2, rows(r, "cast").size());
         assertEquals(1, rows(r, "finetune-step").size());
         assertEquals(1, rows(r, "lm-head-ce").size());
+        List<String> lossBaselines = new ArrayList<>();
+        rows(r, "lm-head-ce").get(0).get("baselines").forEach(b -> lossBaselines.add(b.get("name").asText()));
+        assertEquals(List.of("unfused", "chunked"), lossBaselines, "the epilogue fusion against both forms");
     }
 
     @Test

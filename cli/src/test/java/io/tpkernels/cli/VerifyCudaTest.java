@@ -21,7 +21,7 @@ class VerifyCudaTest {
             "lora decode, one launch", "lora shrink on chip", "lora shrink then fused", "lora staged rank",
             "lm head, padded", "cublas", "embedding plain w2", "embedding masked w16", "embedding bad-id flag",
             "argmax", "cast", "elementwise (silu·mul, add, bias, column scale)", "collective all-reduce, in process",
-            "collective all-gather, in process", "nccl all-reduce");
+            "collective all-gather, in process", "nccl all-reduce", "lm-head loss tiles", "lm-head loss chunked");
 
     @Test
     void everyPathHasARowAndNoneFails() throws Exception {

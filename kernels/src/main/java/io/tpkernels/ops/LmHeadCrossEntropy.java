@@ -5,25 +5,35 @@ import io.tpkernels.collective.ReduceOp;
 import io.tpkernels.runtime.DType;
 import io.tpkernels.runtime.ExecutionContext;
 import io.tpkernels.runtime.Tensor;
+import io.tpkernels.runtime.Tuning;
 import io.tpkernels.shard.VocabShard;
 
 /**
  * The LM head fused with the vocab-parallel cross-entropy (docs/contract.md section 16, "fused form"): the loss of
  * {@code logits_r = X·W_rᵀ} against the targets, and its gradient {@code dX}, without ever holding the {@code [T, S]}
- * logits. The shard's valid columns are taken a chunk of {@link #chunkColumns} at a time: the LM head's own GEMM
- * ({@link LmHead}) on that chunk of {@code W_r}'s rows gives {@code [T, C]} logits, which are folded at once into
- * per-row running statistics (maximum, and against it the ties, the rest of the sum of exponentials, the target
- * logit) and dropped; the backward computes each chunk again, turns it into {@code dz} and adds {@code dz·W_chunk}
- * into {@code dX}. {@code W_r} is read once per pass, {@code X} once per chunk; the padding columns are never
- * computed. Scratch: {@code O(T)} statistics and two {@code [T, C]} chunks.
+ * logits. Two forms, one result:
+ * <ul>
+ *   <li>On a GPU, for F16 and BF16 ({@link Tuning.LmHeadLoss#FUSED}): the LM head's tensor-core GEMM folds each
+ *   128 × 128 tile of logits, in its epilogue, into its rows' running statistics, which stay on chip; the backward
+ *   computes each tile again, forms {@code dz} in registers and adds {@code dz·W_tile} into {@code dX} on tensor
+ *   cores. Scratch: {@code O(T)} statistics per group of column tiles (a few groups, so that the GPU is full).</li>
+ *   <li>Elsewhere (the CPU, F32, or {@link Tuning.LmHeadLoss#CHUNKED}): the shard's valid columns a chunk of
+ *   {@link #chunkColumns} at a time: the LM head's own GEMM ({@link LmHead}) on that chunk of {@code W_r}'s rows gives
+ *   {@code [T, C]} logits, folded at once into the running statistics and dropped; the backward computes each chunk
+ *   again, turns it into {@code dz} and adds {@code dz·W_chunk} into {@code dX}. Scratch: {@code O(T)} and two
+ *   {@code [T, C]} chunks, {@code C} about 1/64 of the shard.</li>
+ * </ul>
+ * Either way {@code W_r} is read once per pass and the padding columns are never computed.
  *
  * <p>The same collectives as {@link VocabParallelCrossEntropy}, whose {@link VocabParallelCrossEntropy.Forward} the
- * forward returns: this rank's running maximum {@code m_t} and its statistics against it, then the global maximum
- * {@code M_t} by one all-reduce MAX; the statistics are rebased on it ({@code (ties, rest)} where {@code m_t = M_t},
- * else {@code (0, (ties + rest)·exp(m_t − M_t))}) and summed by one all-reduce SUM. The loss is then the unfused
- * form's to within F32 rounding (each chunk's rest is rounded once more), and the gradient follows from the same
- * {@code M} and sums. {@code dX} is this rank's partial (the caller sums it over the group, as the unfused head's
- * backward does); a trainable head also gets {@code dW_r = dz_rᵀ·X} on request.
+ * forward returns: this rank's running maximum {@code m_t} and its statistics against it (maximum; against it the
+ * ties, the rest of the sum of exponentials, the target logit), then the global maximum {@code M_t} by one all-reduce
+ * MAX; the statistics are rebased on it ({@code (ties, rest)} where {@code m_t = M_t}, else
+ * {@code (0, (ties + rest)·exp(m_t − M_t))}) and summed by one all-reduce SUM. The loss is then the unfused form's to
+ * within F32 rounding (each chunk's or group's rest is rounded once more), and the gradient follows from the same
+ * {@code M} and sums; the tile kernels round {@code dz} to the input dtype before its products, so their gradients
+ * agree with the unfused ones to that dtype's precision. {@code dX} is this rank's partial (the caller sums it over
+ * the group, as the unfused head's backward does); a trainable head also gets {@code dW_r = dz_rᵀ·X} on request.
  */
 public final class LmHeadCrossEntropy {
     /** The valid columns are taken in about this many chunks... */
@@ -51,13 +61,37 @@ public final class LmHeadCrossEntropy {
                                                             Tensor x, Tensor weightShard, Tensor targets) {
         check(ctx, group, shard, x, weightShard, targets);
         long t = x.dim(0);
-        long valid = shard.validRows();
         long count = ctx.isCuda() ? -1 : VocabParallelCrossEntropyCpu.countTargets(targets, shard.vocabSize());
-        long chunk = chunkColumns(valid);
         Tensor rowMax = Tensor.allocate(ctx, DType.F32, t);
-        try (Tensor runMax = Tensor.allocate(ctx, DType.F32, t);
-             Tensor packed = Tensor.allocate(ctx, DType.F32, t, 3);
-             Tensor chunkMax = Tensor.allocate(ctx, DType.F32, t);
+        try (Tensor localMax = Tensor.allocate(ctx, DType.F32, t);
+             Tensor packed = Tensor.allocate(ctx, DType.F32, t, 3)) {
+            if (LmHeadCrossEntropyCuda.takes(ctx, x, weightShard)) {
+                LmHeadCrossEntropyCuda.statistics(ctx, x, weightShard, targets, shard.start(), localMax, rowMax,
+                        packed);
+            } else {
+                chunkedStatistics(ctx, shard, x, weightShard, targets, localMax, packed);
+                CrossEntropySteps.copy(ctx, localMax, rowMax);
+            }
+            group.allReduce(ctx, rowMax, ReduceOp.MAX);
+            CrossEntropySteps.rebase(ctx, localMax, rowMax, packed);
+            group.allReduce(ctx, packed, ReduceOp.SUM);
+            return CrossEntropySteps.finish(ctx, shard, targets, rowMax, packed, count);
+        } catch (RuntimeException e) {
+            rowMax.close();
+            throw e;
+        }
+    }
+
+    /**
+     * This rank's running statistics over its valid columns, a chunk of {@link #chunkColumns} at a time: the LM head's
+     * GEMM on the chunk into a {@code [T, C]} buffer, then its row statistics folded into the running ones.
+     */
+    static void chunkedStatistics(ExecutionContext ctx, VocabShard shard, Tensor x, Tensor weightShard,
+                                          Tensor targets, Tensor runMax, Tensor packed) {
+        long t = x.dim(0);
+        long valid = shard.validRows();
+        long chunk = chunkColumns(valid);
+        try (Tensor chunkMax = Tensor.allocate(ctx, DType.F32, t);
              Tensor chunkPacked = Tensor.allocate(ctx, DType.F32, t, 3);
              Tensor logits = Tensor.allocate(ctx, DType.F32, t, Math.max(chunk, 1))) {
             // The first chunk's statistics are the running ones; a shard without valid columns folds an empty chunk,
@@ -79,14 +113,6 @@ public final class LmHeadCrossEntropy {
                 }
                 from = to;
             } while (from < valid);
-            CrossEntropySteps.copy(ctx, runMax, rowMax);
-            group.allReduce(ctx, rowMax, ReduceOp.MAX);
-            CrossEntropySteps.rebase(ctx, runMax, rowMax, packed);
-            group.allReduce(ctx, packed, ReduceOp.SUM);
-            return CrossEntropySteps.finish(ctx, shard, targets, rowMax, packed, count);
-        } catch (RuntimeException e) {
-            rowMax.close();
-            throw e;
         }
     }
 
@@ -107,6 +133,15 @@ public final class LmHeadCrossEntropy {
         long valid = shard.validRows();
         long chunk = chunkColumns(valid);
         Tensor dx = Tensor.zeros(ctx, DType.F32, t, x.dim(1));
+        if (LmHeadCrossEntropyCuda.takes(ctx, x, weightShard)) {
+            try {
+                LmHeadCrossEntropyCuda.backward(ctx, saved, x, weightShard, targets, gradOutput, dx, dW);
+                return dx;
+            } catch (RuntimeException e) {
+                dx.close();
+                throw e;
+            }
+        }
         try (Tensor logits = Tensor.allocate(ctx, DType.F32, t, Math.max(chunk, 1));
              Tensor grads = Tensor.allocate(ctx, DType.F32, t, Math.max(chunk, 1))) {
             for (long from = 0; from < valid; from += chunk) {

@@ -21,8 +21,9 @@ import java.util.function.UnaryOperator;
  *                         small shape the first time a context chooses it on a device, and replaced by a simpler
  *                         body if it fails (a warning names both); on by default, off where the kernels themselves
  *                         are being measured or checked ({@code tpk bench}, {@code tpk verify})
- * @param lmHeadLoss       how a training step computes the LM head's cross-entropy: fused (a few rows of logits at a
- *                         time, never all of them) or the unfused reference (all {@code [T, S]} logits at once)
+ * @param lmHeadLoss       how a training step computes the LM head's cross-entropy: fused (tiles of logits in a GEMM's
+ *                         epilogue on a GPU, chunks of columns elsewhere; never all of them), chunked everywhere, or
+ *                         the unfused reference (all {@code [T, S]} logits at once)
  */
 public record Tuning(HopperGemm hopperGemm, LoraShrink loraShrink, LmHeadBackend lmHeadBackend, PtxSource ptxSource,
                      boolean collectiveChecks, boolean selfCheck, LmHeadLoss lmHeadLoss) {
@@ -76,8 +77,13 @@ public record Tuning(HopperGemm hopperGemm, LoraShrink loraShrink, LmHeadBackend
 
     /** How the LM head's loss and its gradient are computed in training. */
     public enum LmHeadLoss {
-        /** {@code LmHeadCrossEntropy}: logits a chunk of rows at a time, recomputed in the backward. */
+        /**
+         * {@code LmHeadCrossEntropy}: on a GPU, for F16 and BF16, each tile of logits folded into the loss in the LM
+         * head GEMM's epilogue and recomputed in the backward; elsewhere (the CPU, F32) a chunk of columns at a time.
+         */
         FUSED,
+        /** {@code LmHeadCrossEntropy} a chunk of columns at a time on every backend: the epilogue fusion's baseline. */
+        CHUNKED,
         /** The LM head's {@code [T, S]} logits, then {@code VocabParallelCrossEntropy}: the reference. */
         UNFUSED
     }
@@ -151,9 +157,10 @@ public record Tuning(HopperGemm hopperGemm, LoraShrink loraShrink, LmHeadBackend
                 parse(properties, "tpk.selfcheck", d.selfCheck(), Tuning::bool, "true or false"),
                 parse(properties, "tpk.lmhead.loss", d.lmHeadLoss(), v -> switch (v) {
                     case "fused" -> LmHeadLoss.FUSED;
+                    case "chunked" -> LmHeadLoss.CHUNKED;
                     case "unfused" -> LmHeadLoss.UNFUSED;
                     default -> null;
-                }, "fused or unfused"));
+                }, "fused, chunked or unfused"));
     }
 
     private static Boolean bool(String v) {

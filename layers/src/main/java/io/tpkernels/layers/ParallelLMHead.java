@@ -113,7 +113,7 @@ public final class ParallelLMHead implements AutoCloseable {
         requireUsable();
         Activations.require("ParallelLMHead", x, -1, hidden, ctx);
         var exec = ctx.exec();
-        if (exec.tuning().lmHeadLoss() == Tuning.LmHeadLoss.FUSED) {
+        if (exec.tuning().lmHeadLoss() != Tuning.LmHeadLoss.UNFUSED) {
             VocabParallelCrossEntropy.Forward loss = LmHeadCrossEntropy.forward(exec, ctx.tp(), shard, x, weight,
                     targets);
             try {

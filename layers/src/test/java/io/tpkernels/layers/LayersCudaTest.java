@@ -41,6 +41,15 @@ class LayersCudaTest {
         ParallelLMHeadPropertiesTest.check(GPU, Precision.F16, tp, 90, 6, 4, 4, 5);
     }
 
+    /** BF16 and F16 with H a multiple of 8 take the tile kernels; F32 and H = 12 the chunked form. */
+    @ParameterizedTest
+    @ValueSource(ints = {1, 2, 3})
+    void theLmHeadLossInEveryForm(int tp) {
+        LmHeadLossFormsTest.check(GPU, Precision.BF16, tp, 300, 24, 37, 1e-2);
+        LmHeadLossFormsTest.check(GPU, Precision.F16, tp, 300, 16, 130, 2e-3);
+        LmHeadLossFormsTest.check(GPU, Precision.F32, tp, 300, 12, 37, 1e-5);
+    }
+
     @ParameterizedTest
     @ValueSource(ints = {1, 2, 3, 4, 8})
     void theVocabParallelEmbeddingAllocatesOnlyItsValidRows(int tp) {

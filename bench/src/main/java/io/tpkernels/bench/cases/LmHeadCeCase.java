@@ -5,18 +5,22 @@ import io.tpkernels.ops.LmHeadBackward;
 import io.tpkernels.ops.LmHeadCrossEntropy;
 import io.tpkernels.ops.VocabParallelCrossEntropy;
 import io.tpkernels.runtime.DType;
+import io.tpkernels.runtime.ExecutionContext;
 import io.tpkernels.runtime.MemoryMeter;
 import io.tpkernels.runtime.Tensor;
+import io.tpkernels.runtime.Tuning;
 import io.tpkernels.shard.VocabShard;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
 
 /**
- * The LM head's loss and input gradient, forward and backward, fused ({@link LmHeadCrossEntropy}: a chunk of rows of
- * logits at a time, recomputed in the backward) against the unfused form (the {@code [T, S]} logits, then
- * {@link VocabParallelCrossEntropy}, then {@link LmHeadBackward}), on the last rank's shard of LLaMA-3's vocabulary
+ * The LM head's loss and input gradient, forward and backward, fused ({@link LmHeadCrossEntropy}: on a GPU each tile
+ * of logits folded into the loss in the GEMM's epilogue, on the CPU a chunk of columns at a time; recomputed in the
+ * backward) against the unfused form (the {@code [T, S]} logits, then {@link VocabParallelCrossEntropy}, then
+ * {@link LmHeadBackward}) and, on a GPU, against the chunked form ({@link Tuning.LmHeadLoss#CHUNKED}), on the last rank's shard of LLaMA-3's vocabulary
  * at tp 8 (15808 real rows of S = 16064), BF16. One rank's work: its collectives ({@code O(T)} values) are left out
  * ({@link OneRankOfMany}). Besides the times, each row carries the peak extra memory each form allocated on the
  * device (on the CPU, native memory) during one forward and backward, measured with the allocation meter, beyond the
@@ -44,19 +48,16 @@ final class LmHeadCeCase implements KernelCase {
         VocabShard shard = Vocab.lastShard(bench);
         long h = hidden(bench);
         var group = new OneRankOfMany(shard.rank(), shard.tpSize());
+        // The same stream, so the same stopwatch, with the chunks the epilogue fusion replaces.
+        var chunkedExec = bench.exec().withTuning(bench.exec().tuning().withLmHeadLoss(Tuning.LmHeadLoss.CHUNKED));
         try (Tensors weights = bench.tensors(13)) {
             Tensor w = weights.floats(DType.BF16, shard.validRows(), h);
             for (long t : tokens(bench)) {
                 try (Tensors mem = bench.tensors(t)) {
                     Tensor x = mem.floats(DType.BF16, t, h);
                     Tensor y = mem.ids(mem.random().longs(t, 0, shard.vocabSize()).toArray());
-                    Runnable fused = () -> {
-                        try (VocabParallelCrossEntropy.Forward f = LmHeadCrossEntropy.forward(bench.exec(), group, shard,
-                                x, w, y);
-                             Tensor dx = LmHeadCrossEntropy.backward(bench.exec(), f, x, w, y, 1.0, null)) {
-                            // freed in the stream's order
-                        }
-                    };
+                    Runnable fused = () -> fusedPass(bench.exec(), group, shard, x, w, y);
+                    Runnable chunked = () -> fusedPass(chunkedExec, group, shard, x, w, y);
                     Runnable unfused = () -> {
                         try (Tensor z = LmHead.logits(bench.exec(), x, w, shard.shardSize());
                              VocabParallelCrossEntropy.Forward f = VocabParallelCrossEntropy.forward(bench.exec(), group,
@@ -71,6 +72,10 @@ final class LmHeadCeCase implements KernelCase {
                     long unfusedPeak = peak(bench, unfused) - output;
                     double fusedMs = bench.medianMillis(i -> fused.run());
                     double unfusedMs = bench.medianMillis(i -> unfused.run());
+                    List<Result.Baseline> baselines = new ArrayList<>(List.of(new Result.Baseline("unfused", unfusedMs)));
+                    if (bench.isCuda()) {
+                        baselines.add(new Result.Baseline("chunked", bench.medianMillis(i -> chunked.run())));
+                    }
                     long valid = shard.validRows();
                     double bytes = valid * h * 2.0 * 2 + t * h * 2.0 + t * h * 4.0 + t * 8.0;
                     double flops = 3 * 2.0 * t * valid * h; // the logits, again in the backward, then dX
@@ -80,9 +85,18 @@ final class LmHeadCeCase implements KernelCase {
                     memory.put("logitsBytes", t * shard.shardSize() * 4);
                     out.accept(new Result(name(), Result.Role.kernel, bench.backend(), "BF16",
                             Shape.of("T", t).and("H", h).and("S", shard.shardSize()).and("valid", valid), fusedMs,
-                            bytes, flops, List.of(new Result.Baseline("unfused", unfusedMs)), memory));
+                            bytes, flops, baselines, memory));
                 }
             }
+        }
+    }
+
+    /** One forward and backward of {@link LmHeadCrossEntropy} on {@code exec}, its outputs freed in stream order. */
+    private static void fusedPass(ExecutionContext exec, OneRankOfMany group, VocabShard shard, Tensor x, Tensor w,
+                                  Tensor y) {
+        try (VocabParallelCrossEntropy.Forward f = LmHeadCrossEntropy.forward(exec, group, shard, x, w, y);
+             Tensor dx = LmHeadCrossEntropy.backward(exec, f, x, w, y, 1.0, null)) {
+            // freed in the stream's order
         }
     }
 

@@ -28,6 +28,7 @@ public final class Verifier {
             List<Check> checks = new ArrayList<>(GemmChecks.checks(gpu, quick));
             checks.addAll(DataChecks.checks(gpu, quick));
             checks.addAll(CollectiveChecks.checks(gpu, quick));
+            checks.addAll(LossChecks.checks(gpu, quick));
             for (Check check : checks) {
                 VerifyRow row;
                 try {
