@@ -84,10 +84,10 @@ public final class CudaDevice {
     /**
      * The device with this ordinal, opened on first use.
      *
-     * @throws IllegalStateException    when the CUDA driver is not available (the message says why)
-     * @throws IllegalArgumentException when there is no such device
      * @param ordinal the driver's ordinal, in {@code [0, count())}
      * @return the device, the same object for every call with this ordinal
+     * @throws IllegalStateException    when the CUDA driver is not available (the message says why)
+     * @throws IllegalArgumentException when there is no such device
      */
     public static CudaDevice of(int ordinal) {
         CudaDevice d = OPENED.get(ordinal);

@@ -83,11 +83,11 @@ public final class DeviceBuffer implements Memory {
      * use of this buffer an {@link IllegalStateException}. The owner must keep the memory allocated while this
      * buffer is used; that cannot be checked here.
      *
-     * @throws IllegalArgumentException when {@code pointer} is 0 or {@code bytes} is negative
      * @param device the device whose context the memory belongs to
      * @param pointer the device address, not 0
      * @param bytes the size, {@code >= 0}
      * @return a buffer that frees nothing when closed
+     * @throws IllegalArgumentException when {@code pointer} is 0 or {@code bytes} is negative
      */
     public static DeviceBuffer wrap(CudaDevice device, long pointer, long bytes) {
         Objects.requireNonNull(device, "device");

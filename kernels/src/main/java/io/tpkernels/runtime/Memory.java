@@ -36,8 +36,8 @@ public interface Memory extends AutoCloseable {
     /**
      * Holds the memory open until the returned access is closed: {@link #close()} waits for it.
      *
-     * @throws IllegalStateException once closing began (the memory was used after close)
      * @return the access, to close when the use is done
+     * @throws IllegalStateException once closing began (the memory was used after close)
      */
     Access acquire();
 

@@ -322,8 +322,8 @@ public final class Tensor implements AutoCloseable {
      * {@link #hostSegment()} is read until the memory's use (a copy, a native call, a queued launch) is done. The
      * access belongs to this thread; close it once (a second close does nothing).
      *
-     * @throws IllegalStateException when the memory was closed, or closing began: the tensor was used after close
      * @return the access, to close (with try-with-resources) when the use is done
+     * @throws IllegalStateException when the memory was closed, or closing began: the tensor was used after close
      */
     public Memory.Access acquire() {
         try {
@@ -338,9 +338,9 @@ public final class Tensor implements AutoCloseable {
      * (optional operands), and a tensor may appear more than once. When one fails, those already acquired are
      * released before the exception.
      *
-     * @throws IllegalStateException when one of them was used after close
      * @param tensors the tensors to hold open; {@code null} entries are skipped
      * @return one access that releases all of them, in reverse order, when closed
+     * @throws IllegalStateException when one of them was used after close
      */
     public static Memory.Access acquireAll(Tensor... tensors) {
         Memory.Access[] held = new Memory.Access[tensors.length];
@@ -380,8 +380,8 @@ public final class Tensor implements AutoCloseable {
      * The host memory of the elements. The segment is usable until the memory is freed; to keep a concurrent
      * {@link #close()} from freeing it during a use, hold an {@link #acquire() access} around the use.
      *
-     * @throws IllegalStateException when the tensor is not in host memory, or its memory was freed
      * @return the elements' bytes, a slice of the owner's segment
+     * @throws IllegalStateException when the tensor is not in host memory, or its memory was freed
      */
     public MemorySegment hostSegment() {
         if (!(memory instanceof HostMemory)) {
@@ -395,8 +395,8 @@ public final class Tensor implements AutoCloseable {
      * {@link #close()} from freeing it before the driver is done with it, read it and use it while holding an
      * {@link #acquire() access}.
      *
-     * @throws IllegalStateException when the tensor is not in device memory, or its memory was freed
      * @return the address of the first element on its device
+     * @throws IllegalStateException when the tensor is not in device memory, or its memory was freed
      */
     public long devicePointer() {
         if (!(memory instanceof DeviceBuffer)) {

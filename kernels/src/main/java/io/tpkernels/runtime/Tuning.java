@@ -136,8 +136,8 @@ public record Tuning(HopperGemm hopperGemm, LoraShrink loraShrink, LmHeadBackend
      * ({@code fused}, {@code unfused}). Read once, by whoever
      * builds a context.
      *
-     * @throws IllegalArgumentException naming the property and the values it takes, for a value it does not
      * @return the tuning the properties set now, the defaults where none is set
+     * @throws IllegalArgumentException naming the property and the values it takes, for a value it does not
      */
     public static Tuning fromSystemProperties() {
         return fromProperties(System::getProperty);
