@@ -25,7 +25,15 @@ public final class LinearBackward {
     private LinearBackward() {
     }
 
-    /** {@code dx = dy·W}, F32 {@code [T, K]}, allocated on {@code ctx}; dy in any float dtype, W as the forward's. */
+    /**
+     * {@code dx = dy·W}, F32 {@code [T, K]}, allocated on {@code ctx}; dy in any float dtype, W as the forward's.
+     *
+     * @param ctx the context the result is allocated on and the product queued on; the tensors live on its device
+     * @param dy the gradient of the output, {@code [T, N]} in any float dtype
+     * @param w the frozen weight, {@code [N, K]} F32, F16 or BF16
+     * @return {@code dx}, F32 {@code [T, K]}, owned by the caller
+     * @throws IllegalArgumentException when a shape, dtype or device does not fit
+     */
     public static Tensor inputGradient(ExecutionContext ctx, Tensor dy, Tensor w) {
         check(ctx, dy, w);
         Tensor dx = Tensor.allocate(ctx, DType.F32, dy.dim(0), w.dim(1));
@@ -38,7 +46,15 @@ public final class LinearBackward {
         }
     }
 
-    /** {@code dx = dy·W} into {@code dx} (F32 {@code [T, K]}: a view into a packed buffer will do). */
+    /**
+     * {@code dx = dy·W} into {@code dx} (F32 {@code [T, K]}: a view into a packed buffer will do).
+     *
+     * @param ctx the context the product is queued on; the tensors live on its device
+     * @param dy the gradient of the output, {@code [T, N]} in any float dtype
+     * @param w the frozen weight, {@code [N, K]} F32, F16 or BF16
+     * @param dx F32 {@code [T, K]} on the same device, overwritten
+     * @throws IllegalArgumentException when a shape, dtype or device does not fit
+     */
     public static void inputGradient(ExecutionContext ctx, Tensor dy, Tensor w, Tensor dx) {
         check(ctx, dy, w);
         BackwardChecks.requireF32("linear backward", "dx", dx, dy, dy.dim(0), w.dim(1));
