@@ -44,6 +44,18 @@ public class ColumnParallelLinear implements AutoCloseable {
     /**
      * This rank's shard of {@code weightName} ({@code [outFeatures, inFeatures]}) and of {@code biasName}
      * ({@code [outFeatures]}, or {@code null} for none) from {@code source}.
+     *
+     * @param source where the weights are
+     * @param weightName W's name, {@code [outFeatures, inFeatures]}
+     * @param biasName the bias's name, {@code [outFeatures]}, or {@code null} for none
+     * @param outFeatures {@code N}, divisible by tp
+     * @param inFeatures {@code K}
+     * @param ctx this rank's group, device and precision
+     * @param input how the input's tokens are laid out: replicated, or sequence-parallel (all-gathered first)
+     * @param gatherOutput whether the output is all-gathered into {@code [T, N]} (else it stays {@code [T, N/tp]})
+     * @return the layer, owning its shards; the caller closes it
+     * @throws IllegalArgumentException when {@code N} does not divide by tp; a
+     *     {@link io.tpkernels.layers.weights.WeightException} when a tensor is missing, of another shape or not float
      */
     public static ColumnParallelLinear load(WeightSource source, String weightName, String biasName, long outFeatures,
                                             long inFeatures, RankContext ctx, Tokens input, boolean gatherOutput) {
@@ -67,8 +79,17 @@ public class ColumnParallelLinear implements AutoCloseable {
         }
     }
 
-    /** {@code [T, N]} gathered or {@code [T, N/tp]} sharded, from {@code x} ({@code [T, K]}, or {@code [T/tp, K]}
-     * when the input is token-sharded); the caller owns the result. */
+    /**
+     * {@code [T, N]} gathered or {@code [T, N/tp]} sharded, from {@code x} ({@code [T, K]}, or {@code [T/tp, K]}
+     * when the input is token-sharded); the caller owns the result.
+     *
+     * @param x the input in the layer's precision on the rank's device
+     * @return the output in the layer's precision, owned by the caller
+     * @throws IllegalArgumentException when {@code x}'s shape, dtype or device does not fit (the message names the
+     *     layer, the rank and both shapes)
+     * @throws IllegalStateException when the layer was closed
+     * @throws io.tpkernels.collective.CollectiveException when the group fails or the ranks' calls disagree
+     */
     public Tensor forward(Tensor x) {
         Activations.require(getClass().getSimpleName(), x, -1, inFeatures, ctx);
         Tensor full = input == Tokens.SHARDED ? ctx.tp().allGather(ctx.exec(), x, 0) : x;
@@ -109,6 +130,10 @@ public class ColumnParallelLinear implements AutoCloseable {
      *           float dtype
      * @return {@code dx}, F32: {@code [T, K]} replicated, or {@code [T/tp, K]} (this rank's tokens) for a
      *         token-sharded input; the caller owns it
+     * @throws IllegalArgumentException when {@code x} or {@code dy} has the wrong shape, dtype or device, or a
+     *     token-sharded {@code T} does not divide by tp; checked before any collective
+     * @throws IllegalStateException when the layer was closed
+     * @throws io.tpkernels.collective.CollectiveException when the group fails or the ranks' calls disagree
      */
     public Tensor backward(Tensor x, Tensor dy) {
         String layer = getClass().getSimpleName();
@@ -144,17 +169,29 @@ public class ColumnParallelLinear implements AutoCloseable {
         return PartialSums.sum(ctx, partial, input);
     }
 
-    /** The full output size N. */
+    /**
+     * The full output size N.
+     *
+     * @return {@code N}
+     */
     public long outFeatures() {
         return outputs.size();
     }
 
-    /** K. */
+    /**
+     * K.
+     *
+     * @return {@code K}
+     */
     public long inFeatures() {
         return inFeatures;
     }
 
-    /** The output rows of W this rank holds. */
+    /**
+     * The output rows of W this rank holds.
+     *
+     * @return {@code ShardRange(N, tp, r)}
+     */
     public ShardRange outputShard() {
         return outputs;
     }

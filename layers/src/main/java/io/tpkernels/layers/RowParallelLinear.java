@@ -45,6 +45,19 @@ public class RowParallelLinear implements AutoCloseable {
     /**
      * This rank's columns of {@code weightName} ({@code [outFeatures, inFeatures]}) and all of {@code biasName}
      * ({@code [outFeatures]}, or {@code null} for none) from {@code source}.
+     *
+     * @param source where the weights are
+     * @param weightName W's name, {@code [outFeatures, inFeatures]}
+     * @param biasName the bias's name, {@code [outFeatures]}, or {@code null} for none
+     * @param outFeatures {@code N}
+     * @param inFeatures {@code K}, divisible by tp
+     * @param ctx this rank's group, device and precision
+     * @param inputIsParallel whether the input is this rank's slice {@code [T, K/tp]} (else the full {@code [T, K]},
+     *     sliced here)
+     * @param output how the output's tokens are laid out: replicated (all-reduce) or sequence-parallel (reduce-scatter)
+     * @return the layer, owning its shards; the caller closes it
+     * @throws IllegalArgumentException when {@code K} does not divide by tp; a
+     *     {@link io.tpkernels.layers.weights.WeightException} when a tensor is missing, of another shape or not float
      */
     public static RowParallelLinear load(WeightSource source, String weightName, String biasName, long outFeatures,
                                          long inFeatures, RankContext ctx, boolean inputIsParallel, Tokens output) {
@@ -71,6 +84,13 @@ public class RowParallelLinear implements AutoCloseable {
     /**
      * {@code [T, N]} (or {@code [T/tp, N]} token-sharded) from {@code x}: {@code [T, K/tp]} when the input is
      * parallel, else {@code [T, K]}. The caller owns the result.
+     *
+     * @param x the input in the layer's precision on the rank's device
+     * @return the output in the layer's precision, owned by the caller
+     * @throws IllegalArgumentException when {@code x}'s shape, dtype or device does not fit, or a token-sharded
+     *     output's {@code T} does not divide by tp
+     * @throws IllegalStateException when the layer was closed
+     * @throws io.tpkernels.collective.CollectiveException when the group fails or the ranks' calls disagree
      */
     public Tensor forward(Tensor x) {
         String layer = getClass().getSimpleName();
@@ -130,6 +150,10 @@ public class RowParallelLinear implements AutoCloseable {
      * @param dy the gradient of the output as {@link #forward} returned it: {@code [T, N]}, or {@code [T/tp, N]}
      *           (this rank's tokens) under sequence parallelism; any float dtype
      * @return {@code dx}, F32, shaped as {@code x}; the caller owns it
+     * @throws IllegalArgumentException when {@code x} or {@code dy} has the wrong shape, dtype or device, or a
+     *     token-sharded {@code T} does not divide by tp; checked before any collective
+     * @throws IllegalStateException when the layer was closed
+     * @throws io.tpkernels.collective.CollectiveException when the group fails or the ranks' calls disagree
      */
     public Tensor backward(Tensor x, Tensor dy) {
         String layer = getClass().getSimpleName();
@@ -165,17 +189,29 @@ public class RowParallelLinear implements AutoCloseable {
         return inputIsParallel ? x : Slabs.narrow(ctx.exec(), x, 1, inputs.start(), inputs.length());
     }
 
-    /** N. */
+    /**
+     * N.
+     *
+     * @return {@code N}
+     */
     public long outFeatures() {
         return outFeatures;
     }
 
-    /** The full input size K. */
+    /**
+     * The full input size K.
+     *
+     * @return {@code K}
+     */
     public long inFeatures() {
         return inputs.size();
     }
 
-    /** The input columns of W this rank holds. */
+    /**
+     * The input columns of W this rank holds.
+     *
+     * @return {@code ShardRange(K, tp, r)}
+     */
     public ShardRange inputShard() {
         return inputs;
     }
