@@ -42,11 +42,14 @@ public final class AdapterExport {
      *
      * @param modules every module of the model that carries LoRA, with its rank and alpha (a loaded adapter's
      *                {@link PeftAdapter#modules()}); each layer's rank and scale must be the module's
+     * @param stage this rank's stage of the model, whose LoRA layers are exported
+     * @param folder the folder to create; it must not exist
      * @return whether this rank wrote the folder (stage 0's tp rank 0)
      * @throws IllegalArgumentException on every rank, before any collective, when {@code modules} cannot be written as
      *                                  PEFT's configuration or does not match the layers
      * @throws io.tpkernels.layers.checkpoint.CheckpointException on the writing rank when the folder exists or cannot
      *                                  be written; nothing is then left behind
+     * @throws io.tpkernels.collective.CollectiveException when a group fails or the ranks' calls disagree
      */
     public static boolean export(PipelineStage stage, List<ModuleLora> modules, Path folder) {
         ModelConfig c = stage.spec().config();

@@ -20,6 +20,12 @@ public final class TokenBatches {
     /**
      * The batches of {@code ids} (from {@code source}, named in errors) for a model of {@code vocab} tokens.
      *
+     * @param ids the token ids, in order; copied
+     * @param source where the ids came from, as messages name it
+     * @param vocab {@code V}, the model's vocabulary size
+     * @param seqLen {@code T}, the tokens of a row
+     * @param batch {@code B}, the rows of a step
+     * @return the batches
      * @throws IllegalArgumentException for no ids, an id outside {@code [0, vocab)} (its position and value named),
      *                                  or a sequence length or batch below 1
      */
@@ -40,22 +46,40 @@ public final class TokenBatches {
         return new TokenBatches(ids.clone(), seqLen, batch);
     }
 
-    /** Step {@code step}'s inputs, row after row: {@code [B·T]}. */
+    /**
+     * Step {@code step}'s inputs, row after row: {@code [B·T]}.
+     *
+     * @param step {@code k}, counted from 0
+     * @return the inputs, a new array of {@code B·T} ids
+     */
     public long[] inputs(long step) {
         return rows(step, 0);
     }
 
-    /** Step {@code step}'s targets, row after row: {@code [B·T]}, each the id after its input. */
+    /**
+     * Step {@code step}'s targets, row after row: {@code [B·T]}, each the id after its input.
+     *
+     * @param step {@code k}, counted from 0
+     * @return the targets, a new array of {@code B·T} ids
+     */
     public long[] targets(long step) {
         return rows(step, 1);
     }
 
-    /** B, the rows of a step. */
+    /**
+     * B, the rows of a step.
+     *
+     * @return {@code B}
+     */
     public int rows() {
         return batch;
     }
 
-    /** T, the tokens of a row. */
+    /**
+     * T, the tokens of a row.
+     *
+     * @return {@code T}
+     */
     public int seqLen() {
         return seqLen;
     }
