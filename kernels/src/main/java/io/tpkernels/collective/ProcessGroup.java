@@ -4,10 +4,12 @@ import io.tpkernels.runtime.ExecutionContext;
 import io.tpkernels.runtime.Tensor;
 
 /**
- * The collectives of docs/contract.md section 12 among the {@link #size()} ranks of a group. Every rank calls the
- * same collectives in the same order with tensors of the same shape and dtype (checked: a mismatch is an error
- * on every rank naming the rank and both shapes). Every rank sees identical results. A failure or timeout on one
- * rank surfaces as a {@link CollectiveException} on every rank within the group's timeout.
+ * The collectives of the contract,
+ * <a href="https://github.com/tpkernels/tpkernels/blob/main/docs/contract.md#12-collectives">section 12</a>, among the
+ * {@link #size()} ranks of a group. Every rank calls the same collectives in the same order with tensors of the same
+ * shape and dtype (checked: a mismatch is an error on every rank naming the rank and both shapes). Every rank sees
+ * identical results. A failure or timeout on one rank surfaces as a {@link CollectiveException} on every rank within
+ * the group's timeout.
  *
  * <p>Every collective takes the calling rank's {@link ExecutionContext}: on a GPU it is queued on the context's stream
  * and ordered with the other ranks' streams by events, not host waits (the host returns once the work is queued);

@@ -13,8 +13,12 @@ import java.util.Arrays;
 import java.util.Locale;
 
 /**
- * The element-wise steps of the demo model (docs/contract.md sections 7 and 13), one entry point for both backends
- * ({@code elementwise.cu} on a GPU). Each computes in f32 and rounds once to the tensors' dtype.
+ * The element-wise steps of the demo model (the contract, sections
+ * <a href="https://github.com/tpkernels/tpkernels/blob/main/docs/contract.md#7-parallel-linear-layers">7</a>,
+ * <a href="https://github.com/tpkernels/tpkernels/blob/main/docs/contract.md#10-dora">10</a> and
+ * <a href="https://github.com/tpkernels/tpkernels/blob/main/docs/contract.md#13-the-demo-model">13</a>), one entry
+ * point for both backends ({@code elementwise.cu} on a GPU). Each computes in f32 and rounds once to the tensors'
+ * dtype.
  * <ul>
  *   <li>{@link #siluMul}: {@code silu(gate)·up}, {@code silu(g) = g / (1 + e^−g)}, the SwiGLU gate;</li>
  *   <li>{@link #addInPlace}: {@code a += b}, the residual update;</li>

@@ -7,7 +7,9 @@ import io.tpkernels.runtime.Tensor;
 import io.tpkernels.shard.VocabShard;
 
 /**
- * The embedding lookups of docs/contract.md section 4, one entry point for both backends.
+ * The embedding lookups of the contract,
+ * <a href="https://github.com/tpkernels/tpkernels/blob/main/docs/contract.md#4-embedding">section 4</a>, one entry
+ * point for both backends.
  * <ul>
  *   <li><b>Vocab-parallel (masked):</b> {@code out[t,:] = W_r[ids[t] − start, :]} if
  *       {@code start ≤ ids[t] < start + valid}, else {@code 0}. {@code W_r} holds only the shard's valid rows;

@@ -6,7 +6,9 @@ import io.tpkernels.runtime.Tensor;
 import java.util.List;
 
 /**
- * The plain linear map of docs/contract.md section 7, one entry point for both backends:
+ * The plain linear map of the contract,
+ * <a href="https://github.com/tpkernels/tpkernels/blob/main/docs/contract.md#7-parallel-linear-layers">section 7</a>,
+ * one entry point for both backends:
  * <pre>
  *   y[t, n] = Σ_k x[t, k]·W[n, k] (+ bias[n])        x [T, K], W [N, K], y [T, N]
  * </pre>

@@ -7,8 +7,9 @@ import io.tpkernels.runtime.ExecutionContext;
 import io.tpkernels.runtime.Tensor;
 
 /**
- * The backward of {@link Linear} through a frozen weight (docs/contract.md, the backward): base weights get no
- * gradient, only the input does,
+ * The backward of {@link Linear} through a frozen weight (the contract,
+ * <a href="https://github.com/tpkernels/tpkernels/blob/main/docs/contract.md#p1-backward-lora-on-a-frozen-base">P1</a>):
+ * base weights get no gradient, only the input does,
  * <pre>
  *   dx[t, k] = Σ_n dy[t, n]·W[n, k]        dy [T, N], W [N, K], dx [T, K]
  * </pre>

@@ -5,7 +5,9 @@ import io.tpkernels.runtime.ExecutionContext;
 import io.tpkernels.runtime.Tensor;
 
 /**
- * The vocab-padded LM-head GEMM of docs/contract.md section 5, one entry point for both backends:
+ * The vocab-padded LM-head GEMM of the contract,
+ * <a href="https://github.com/tpkernels/tpkernels/blob/main/docs/contract.md#5-lm-head-the-vocab-padded-gemm">section 5</a>,
+ * one entry point for both backends:
  * <pre>
  *   logits[t, j] = Σ_k X[t, k] · W_r[j, k]     for j &lt; valid        (f32 accumulation)
  *   logits[t, j] = −∞                          for valid ≤ j &lt; S

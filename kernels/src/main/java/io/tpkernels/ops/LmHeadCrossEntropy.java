@@ -8,14 +8,17 @@ import io.tpkernels.runtime.Tensor;
 import io.tpkernels.shard.VocabShard;
 
 /**
- * The LM head fused with the vocab-parallel cross-entropy (docs/contract.md section 16, "fused form"): the loss of
- * {@code logits_r = X·W_rᵀ} against the targets, and its gradient {@code dX}, without ever holding the {@code [T, S]}
- * logits. The shard's valid columns are taken a chunk of {@link #chunkColumns} at a time: the LM head's own GEMM
- * ({@link LmHead}) on that chunk of {@code W_r}'s rows gives {@code [T, C]} logits, which are folded at once into
- * per-row running statistics (maximum, and against it the ties, the rest of the sum of exponentials, the target
- * logit) and dropped; the backward computes each chunk again, turns it into {@code dz} and adds {@code dz·W_chunk}
- * into {@code dX}. {@code W_r} is read once per pass, {@code X} once per chunk; the padding columns are never
- * computed. Scratch: {@code O(T)} statistics and two {@code [T, C]} chunks.
+ * The LM head fused with the vocab-parallel cross-entropy (the contract,
+ * <a href="https://github.com/tpkernels/tpkernels/blob/main/docs/contract.md#p2-the-lm-heads-gradient-and-the-fused-cross-entropy">P2</a>,
+ * the fused form of
+ * <a href="https://github.com/tpkernels/tpkernels/blob/main/docs/contract.md#16-vocab-parallel-cross-entropy">section 16</a>):
+ * the loss of {@code logits_r = X·W_rᵀ} against the targets, and its gradient {@code dX}, without ever holding the
+ * {@code [T, S]} logits. The shard's valid columns are taken a chunk of {@link #chunkColumns} at a time: the LM head's
+ * own GEMM ({@link LmHead}) on that chunk of {@code W_r}'s rows gives {@code [T, C]} logits, which are folded at once
+ * into per-row running statistics (maximum, and against it the ties, the rest of the sum of exponentials, the target
+ * logit) and dropped; the backward computes each chunk again, turns it into {@code dz} and adds {@code dz·W_chunk} into
+ * {@code dX}. {@code W_r} is read once per pass, {@code X} once per chunk; the padding columns are never computed.
+ * Scratch: {@code O(T)} statistics and two {@code [T, C]} chunks.
  *
  * <p>The same collectives as {@link VocabParallelCrossEntropy}, whose {@link VocabParallelCrossEntropy.Forward} the
  * forward returns: this rank's running maximum {@code m_t} and its statistics against it, then the global maximum

@@ -7,7 +7,9 @@ import io.tpkernels.runtime.Tensor;
 import java.util.List;
 
 /**
- * The fused LoRA-plus-base linear of docs/contract.md section 8, one entry point for both backends:
+ * The fused LoRA-plus-base linear of the contract,
+ * <a href="https://github.com/tpkernels/tpkernels/blob/main/docs/contract.md#8-lora-under-tensor-parallelism">section 8</a>,
+ * one entry point for both backends:
  * <pre>
  *   y = x·Wᵀ + s·(x·Aᵀ)·Bᵀ (+ bias)        x [T, K], W [N, K], A [R, K], B [N, R], y [T, N]
  * </pre>

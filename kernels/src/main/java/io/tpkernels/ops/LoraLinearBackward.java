@@ -11,8 +11,9 @@ import io.tpkernels.runtime.Tensor;
 import java.util.List;
 
 /**
- * The backward of {@link LoraLinear} on a frozen base (docs/contract.md, the backward): for
- * {@code y = x·Wᵀ + s·(x·Aᵀ)·Bᵀ} and {@code dy} the gradient of {@code y},
+ * The backward of {@link LoraLinear} on a frozen base (the contract,
+ * <a href="https://github.com/tpkernels/tpkernels/blob/main/docs/contract.md#p1-backward-lora-on-a-frozen-base">P1</a>):
+ * for {@code y = x·Wᵀ + s·(x·Aᵀ)·Bᵀ} and {@code dy} the gradient of {@code y},
  * <pre>
  *   dx = dy·W + s·(dy·B)·A        [T, K]
  *   dB = s·dyᵀ·xa                 [N, R]        xa = x·Aᵀ

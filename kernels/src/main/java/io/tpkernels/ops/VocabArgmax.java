@@ -9,12 +9,13 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The vocab-parallel argmax of docs/contract.md section 5, without gathering logits: each rank reduces its valid
- * columns to a per-token {@code (max, argmax)} with global ids, and the ranks' results combine by one rule,
- * {@link #beats}: the larger value wins, and equal values go to the smaller global id. Equal is IEEE's, so
- * {@code +0} and {@code −0} tie. A NaN logit is above every number, so that it wins and is seen rather than
- * hidden, and NaNs tie among themselves. Padding columns never take part; a rank without valid columns reports
- * {@code (−∞, Long.MAX_VALUE)}, which loses to any real column.
+ * The vocab-parallel argmax of the contract,
+ * <a href="https://github.com/tpkernels/tpkernels/blob/main/docs/contract.md#6-vocab-parallel-argmax">section 6</a>,
+ * without gathering logits: each rank reduces its valid columns to a per-token {@code (max, argmax)} with global ids,
+ * and the ranks' results combine by one rule, {@link #beats}: the larger value wins, and equal values go to the smaller
+ * global id. Equal is IEEE's, so {@code +0} and {@code −0} tie. A NaN logit is above every number, so that it wins and
+ * is seen rather than hidden, and NaNs tie among themselves. Padding columns never take part; a rank without valid
+ * columns reports {@code (−∞, Long.MAX_VALUE)}, which loses to any real column.
  */
 public final class VocabArgmax {
     /** The id a rank without valid columns reports. */

@@ -8,9 +8,11 @@ import io.tpkernels.runtime.Tensor;
 import io.tpkernels.shard.VocabShard;
 
 /**
- * The loss of docs/contract.md, "Vocab-parallel cross-entropy", computed without gathering the logits. Each rank holds
- * its padded shard {@code z_r[T, S]} of the logits ({@code −∞} in the padding columns, as {@link LmHead} writes
- * them); for the target {@code y_t} of token {@code t} ({@link #IGNORE_INDEX} = ignored):
+ * The loss of the contract,
+ * <a href="https://github.com/tpkernels/tpkernels/blob/main/docs/contract.md#16-vocab-parallel-cross-entropy">section 16</a>,
+ * computed without gathering the logits. Each rank holds its padded shard {@code z_r[T, S]} of the logits ({@code −∞}
+ * in the padding columns, as {@link LmHead} writes them); for the target {@code y_t} of token {@code t}
+ * ({@link #IGNORE_INDEX} = ignored):
  * <pre>
  *   loss_t = log Σ_j exp(z_tj) − z_{t, y_t}
  *   loss   = (1/N) Σ_{t not ignored} loss_t          N = the number of non-ignored tokens

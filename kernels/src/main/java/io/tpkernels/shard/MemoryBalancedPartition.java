@@ -3,13 +3,14 @@ package io.tpkernels.shard;
 import java.util.Arrays;
 
 /**
- * The memory-balanced pipeline split of docs/contract.md section 11: layers are weighed by their bytes, stage 0 also
- * carries the embedding and the last stage the LM head (and final norm). Among the splits whose largest stage is
- * smallest, it picks the one whose stage sizes, sorted in decreasing order, are lexicographically smallest: after
- * the largest stage, the second largest is as small as it can be, then the third, and so on. So it is never more
- * lopsided than any other split, the even split by layer count included. Splits with the same sorted sizes are
- * told apart by their layer counts read from stage 0: the one with more layers on earlier stages wins (as the
- * default remainder rule puts the extra layers first).
+ * The memory-balanced pipeline split of the contract,
+ * <a href="https://github.com/tpkernels/tpkernels/blob/main/docs/contract.md#11-pipeline-partition-and-the-parallel-plan">section 11</a>:
+ * layers are weighed by their bytes, stage 0 also carries the embedding and the last stage the LM head (and final
+ * norm). Among the splits whose largest stage is smallest, it picks the one whose stage sizes, sorted in decreasing
+ * order, are lexicographically smallest: after the largest stage, the second largest is as small as it can be, then the
+ * third, and so on. So it is never more lopsided than any other split, the even split by layer count included. Splits
+ * with the same sorted sizes are told apart by their layer counts read from stage 0: the one with more layers on
+ * earlier stages wins (as the default remainder rule puts the extra layers first).
  *
  * <p>Exact, by dynamic programming over contiguous splits: the best split of the first {@code j} layers over
  * {@code s} stages, compared by its sorted sizes and then its counts, extends to the best split of all layers,

@@ -5,9 +5,11 @@ import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 
 /**
- * A split of {@code L} decoder layers over {@code P} pipeline stages into contiguous ranges, each of at
- * least one layer (docs/contract.md section 11). Stage {@code i} owns layers {@code [start(i), end(i))}; the
- * embedding lives on stage 0 only, the LM head on stage {@code P−1} only. Immutable; equal splits are equal.
+ * A split of {@code L} decoder layers over {@code P} pipeline stages into contiguous ranges, each of at least one layer
+ * (the contract,
+ * <a href="https://github.com/tpkernels/tpkernels/blob/main/docs/contract.md#11-pipeline-partition-and-the-parallel-plan">section 11</a>).
+ * Stage {@code i} owns layers {@code [start(i), end(i))}; the embedding lives on stage 0 only, the LM head on stage
+ * {@code P−1} only. Immutable; equal splits are equal.
  */
 public final class PipelinePartition {
 

@@ -1,9 +1,11 @@
 package io.tpkernels.shard;
 
 /**
- * An even split of one dimension (docs/contract.md section 3): part {@code index} of {@code parts} covers
- * {@code [index·size/parts, (index+1)·size/parts)}. {@code size % parts == 0} is required. Used for hidden
- * and intermediate dimensions and LoRA. Immutable; equal inputs give equal values.
+ * An even split of one dimension (the contract,
+ * <a href="https://github.com/tpkernels/tpkernels/blob/main/docs/contract.md#3-even-sharding-of-other-dimensions">section 3</a>):
+ * part {@code index} of {@code parts} covers {@code [index·size/parts, (index+1)·size/parts)}.
+ * {@code size % parts == 0} is required. Used for hidden and intermediate dimensions and LoRA. Immutable; equal inputs
+ * give equal values.
  *
  * @param size  the dimension's length
  * @param parts how many equal parts

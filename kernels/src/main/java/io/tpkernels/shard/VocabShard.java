@@ -1,8 +1,9 @@
 package io.tpkernels.shard;
 
 /**
- * One tensor-parallel rank's share of a padded vocabulary (docs/contract.md section 2), the one place in the
- * code where the padding formula lives:
+ * One tensor-parallel rank's share of a padded vocabulary (the contract,
+ * <a href="https://github.com/tpkernels/tpkernels/blob/main/docs/contract.md#2-vocabulary-padding">section 2</a>), the
+ * one place in the code where the padding formula lives:
  * <pre>
  *   padded(V) = ceil(V / (m·tp)) · (m·tp)
  *   S         = padded / tp                   rows per shard (a multiple of m)

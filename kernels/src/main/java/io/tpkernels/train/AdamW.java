@@ -9,8 +9,9 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * AdamW as PyTorch defines it (docs/contract.md, "AdamW and gradient clipping"), per parameter {@code p} with
- * gradient {@code g} at step {@code t}, counted from 1:
+ * AdamW as PyTorch defines it (the contract,
+ * <a href="https://github.com/tpkernels/tpkernels/blob/main/docs/contract.md#17-adamw-and-gradient-clipping">section 17</a>),
+ * per parameter {@code p} with gradient {@code g} at step {@code t}, counted from 1:
  * <pre>
  *   p ← p·(1 − lr·wd)
  *   m ← β1·m + (1 − β1)·g

@@ -10,7 +10,8 @@ import java.lang.foreign.MemorySegment;
 import java.util.List;
 
 /**
- * Global-norm gradient clipping across a tensor-parallel group (docs/contract.md, "AdamW and gradient clipping"):
+ * Global-norm gradient clipping across a tensor-parallel group (the contract,
+ * <a href="https://github.com/tpkernels/tpkernels/blob/main/docs/contract.md#17-adamw-and-gradient-clipping">section 17</a>):
  * <pre>
  *   n = √(Σ g²)                           over all parameters, each counted once
  *   g ← g · min(1, c / (n + 1e-6))        every gradient, when clipping to c

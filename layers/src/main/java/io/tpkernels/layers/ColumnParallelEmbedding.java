@@ -8,9 +8,10 @@ import io.tpkernels.runtime.Tensor;
 import io.tpkernels.shard.ShardRange;
 
 /**
- * The column-wise (hidden-parallel) embedding of docs/contract.md section 4: rank r holds all {@code V} rows and
- * columns {@code ShardRange(H, tp, r)}; a plain lookup, then an all-gather along the hidden dimension
- * (replicated {@code [T, H]}) or an all-to-all that trades hidden columns for tokens (sequence-parallel
+ * The column-wise (hidden-parallel) embedding of the contract,
+ * <a href="https://github.com/tpkernels/tpkernels/blob/main/docs/contract.md#4-embedding">section 4</a>: rank r holds
+ * all {@code V} rows and columns {@code ShardRange(H, tp, r)}; a plain lookup, then an all-gather along the hidden
+ * dimension (replicated {@code [T, H]}) or an all-to-all that trades hidden columns for tokens (sequence-parallel
  * {@code [T/tp, H]}).
  */
 public final class ColumnParallelEmbedding implements AutoCloseable {

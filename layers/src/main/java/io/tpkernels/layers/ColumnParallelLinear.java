@@ -10,14 +10,17 @@ import io.tpkernels.runtime.Tensor;
 import io.tpkernels.shard.ShardRange;
 
 /**
- * Megatron's column-parallel linear (docs/contract.md section 7): {@code W[N, K]}, rank r holds rows
- * {@code ShardRange(N, tp, r)} and the matching bias slice, and computes {@code y_r = x·W_rᵀ + b_r}.
- * With {@code gatherOutput} the slices are all-gathered along the last dimension into {@code [T, N]};
- * otherwise the output stays sharded ({@code [T, N/tp]}), ready for a row-parallel layer. With a
+ * Megatron's column-parallel linear (the contract,
+ * <a href="https://github.com/tpkernels/tpkernels/blob/main/docs/contract.md#7-parallel-linear-layers">section 7</a>):
+ * {@code W[N, K]}, rank r holds rows {@code ShardRange(N, tp, r)} and the matching bias slice, and computes
+ * {@code y_r = x·W_rᵀ + b_r}. With {@code gatherOutput} the slices are all-gathered along the last dimension into
+ * {@code [T, N]}; otherwise the output stays sharded ({@code [T, N/tp]}), ready for a row-parallel layer. With a
  * token-sharded input (sequence parallel) the tokens are all-gathered first.
  *
- * <p>Its {@link #backward} (docs/contract.md P1) gives the gradient of the input through the frozen weight,
- * {@code dx = Σ_r dy_r·W_r}, a sum over ranks reduced by the layer's one collective.
+ * <p>Its {@link #backward} (the contract,
+ * <a href="https://github.com/tpkernels/tpkernels/blob/main/docs/contract.md#p1-backward-lora-on-a-frozen-base">P1</a>)
+ * gives the gradient of the input through the frozen weight, {@code dx = Σ_r dy_r·W_r}, a sum over ranks reduced by the
+ * layer's one collective.
  */
 public class ColumnParallelLinear implements AutoCloseable {
     final RankContext ctx;
@@ -114,8 +117,9 @@ public class ColumnParallelLinear implements AutoCloseable {
     }
 
     /**
-     * The gradient of the forward's input from {@code dy}, the gradient of its output (docs/contract.md P1): this
-     * rank's partial {@code dx_r = dy_r·W_r} in F32, summed over the ranks by ONE all-reduce, or by one
+     * The gradient of the forward's input from {@code dy}, the gradient of its output (the contract,
+     * <a href="https://github.com/tpkernels/tpkernels/blob/main/docs/contract.md#p1-backward-lora-on-a-frozen-base">P1</a>):
+     * this rank's partial {@code dx_r = dy_r·W_r} in F32, summed over the ranks by ONE all-reduce, or by one
      * reduce-scatter over tokens when the input was token-sharded. The weight and bias are frozen: no gradient.
      *
      * <p>{@code dx} is F32 whatever the precision, and stays F32: the partials are summed in F32 and the sum is

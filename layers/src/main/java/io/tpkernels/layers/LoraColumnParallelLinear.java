@@ -10,14 +10,16 @@ import io.tpkernels.shard.ShardRange;
 import io.tpkernels.train.Placement;
 
 /**
- * A {@link ColumnParallelLinear} with LoRA (docs/contract.md section 8): {@code A} replicated, {@code B} sharded by
- * rows like {@code W}; {@code y_r = x·W_rᵀ + s·(x·Aᵀ)·B_rᵀ + b_r} in one fused kernel with one output write,
- * followed by the same collectives as the base layer and no other: the LoRA term never adds a collective. With
- * DoRA the kernel's epilogue multiplies each output column by this rank's part of the scale {@code g} before the
- * bias: {@code y_r = g_r ⊙ (x·W_rᵀ + s·(x·Aᵀ)·B_rᵀ) + b_r}.
+ * A {@link ColumnParallelLinear} with LoRA (the contract,
+ * <a href="https://github.com/tpkernels/tpkernels/blob/main/docs/contract.md#8-lora-under-tensor-parallelism">section 8</a>):
+ * {@code A} replicated, {@code B} sharded by rows like {@code W}; {@code y_r = x·W_rᵀ + s·(x·Aᵀ)·B_rᵀ + b_r} in one
+ * fused kernel with one output write, followed by the same collectives as the base layer and no other: the LoRA term
+ * never adds a collective. With DoRA the kernel's epilogue multiplies each output column by this rank's part of the
+ * scale {@code g} before the bias: {@code y_r = g_r ⊙ (x·W_rᵀ + s·(x·Aᵀ)·B_rᵀ) + b_r}.
  *
- * <p>The backward (docs/contract.md P1) trains the adapter on the frozen base: with {@code dy_r} this rank's columns
- * of the output's gradient,
+ * <p>The backward (the contract,
+ * <a href="https://github.com/tpkernels/tpkernels/blob/main/docs/contract.md#p1-backward-lora-on-a-frozen-base">P1</a>)
+ * trains the adapter on the frozen base: with {@code dy_r} this rank's columns of the output's gradient,
  * <pre>
  *   dx_r = dy_r·W_r + s·(dy_r·B_r)·A      partial over ranks
  *   dA_r = s·(dy_r·B_r)ᵀ·x                partial over ranks (A is replicated)

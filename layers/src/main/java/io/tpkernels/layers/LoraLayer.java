@@ -5,9 +5,10 @@ import io.tpkernels.train.Placement;
 
 /**
  * What the two LoRA layers share for training and export: this rank's factors {@code A} and {@code B}, their F32
- * gradients, and how the tensor-parallel group holds each (docs/contract.md section 8): a column-parallel layer
- * replicates {@code A} and shards {@code B} by rows; a row-parallel one shards {@code A} by columns and replicates
- * {@code B}.
+ * gradients, and how the tensor-parallel group holds each (the contract,
+ * <a href="https://github.com/tpkernels/tpkernels/blob/main/docs/contract.md#8-lora-under-tensor-parallelism">section 8</a>):
+ * a column-parallel layer replicates {@code A} and shards {@code B} by rows; a row-parallel one shards {@code A} by
+ * columns and replicates {@code B}.
  */
 public sealed interface LoraLayer permits LoraColumnParallelLinear, LoraRowParallelLinear {
 

@@ -8,10 +8,11 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * One LoRA layer's factors as an optimizer trains them (docs/contract.md, "AdamW and gradient clipping"): F32 master
- * weights whatever the layer computes in. In F32 the masters are the layer's own {@code A} and {@code B}, updated in
- * place; in F16 or BF16 they are F32 copies made here, and {@link #publish()} rounds them into the layer's tensors
- * after each optimizer step (the forward reads those). The gradients are the layer's own.
+ * One LoRA layer's factors as an optimizer trains them (the contract,
+ * <a href="https://github.com/tpkernels/tpkernels/blob/main/docs/contract.md#17-adamw-and-gradient-clipping">section 17</a>):
+ * F32 master weights whatever the layer computes in. In F32 the masters are the layer's own {@code A} and {@code B},
+ * updated in place; in F16 or BF16 they are F32 copies made here, and {@link #publish()} rounds them into the layer's
+ * tensors after each optimizer step (the forward reads those). The gradients are the layer's own.
  */
 public final class LoraParameters implements AutoCloseable {
     private final LoraLayer layer;

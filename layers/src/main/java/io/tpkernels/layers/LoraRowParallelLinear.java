@@ -10,14 +10,17 @@ import io.tpkernels.runtime.Tensor;
 import io.tpkernels.train.Placement;
 
 /**
- * A {@link RowParallelLinear} with LoRA (docs/contract.md section 8): {@code A} sharded by columns like {@code W},
- * {@code B} replicated; the partial {@code p_r = x_r·W_rᵀ + s·(x_r·A_rᵀ)·Bᵀ} comes from one fused kernel, and
- * the base and LoRA parts are summed across ranks by the base layer's ONE collective; the bias after it. With DoRA
- * the summed output's columns are multiplied by the scale {@code g} between the collective and the bias (its norms
- * were summed over the ranks once, at load).
+ * A {@link RowParallelLinear} with LoRA (the contract,
+ * <a href="https://github.com/tpkernels/tpkernels/blob/main/docs/contract.md#8-lora-under-tensor-parallelism">section 8</a>):
+ * {@code A} sharded by columns like {@code W}, {@code B} replicated; the partial
+ * {@code p_r = x_r·W_rᵀ + s·(x_r·A_rᵀ)·Bᵀ} comes from one fused kernel, and the base and LoRA parts are summed across
+ * ranks by the base layer's ONE collective; the bias after it. With DoRA the summed output's columns are multiplied by
+ * the scale {@code g} between the collective and the bias (its norms were summed over the ranks once, at load).
  *
- * <p>The backward (docs/contract.md P1) trains the adapter on the frozen base: with {@code dy} replicated
- * (all-gathered over tokens under sequence parallelism),
+ * <p>The backward (the contract,
+ * <a href="https://github.com/tpkernels/tpkernels/blob/main/docs/contract.md#p1-backward-lora-on-a-frozen-base">P1</a>)
+ * trains the adapter on the frozen base: with {@code dy} replicated (all-gathered over tokens under sequence
+ * parallelism),
  * <pre>
  *   dx_r = dy·W_r + s·(dy·B)·A_r          local: this rank's columns of dx
  *   dA_r = s·(dy·B)ᵀ·x_r                  local: this rank's columns of dA

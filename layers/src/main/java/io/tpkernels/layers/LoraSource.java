@@ -15,8 +15,9 @@ public sealed interface LoraSource {
     float scale();
 
     /**
-     * A fresh adapter of rank {@code rank}: {@code A} drawn Kaiming-uniform ({@code a = √5}, as PEFT) from
-     * {@code seed} on rank 0 and shared with the others, {@code B} zero (docs/contract.md section 8).
+     * A fresh adapter of rank {@code rank}: {@code A} drawn Kaiming-uniform ({@code a = √5}, as PEFT) from {@code seed}
+     * on rank 0 and shared with the others, {@code B} zero (the contract,
+     * <a href="https://github.com/tpkernels/tpkernels/blob/main/docs/contract.md#8-lora-under-tensor-parallelism">section 8</a>).
      *
      * @param rank {@code R}, in {@code [1, 256]}
      * @param scale {@code s}

@@ -13,10 +13,12 @@ import io.tpkernels.shard.VocabShard;
 import java.util.function.LongToDoubleFunction;
 
 /**
- * The LM head (docs/contract.md section 5): column-parallel over the padded vocabulary. Rank r holds the
- * {@code valid(r)} real rows of its shard; its kernel writes {@code −∞} logits for the padding columns without
- * any memory behind them. {@link #logits} all-gathers the shards and drops the padding ({@code [T, V]} F32);
- * {@link #argmax} reduces each shard to {@code (max, argmax)} and combines the ranks without gathering logits.
+ * The LM head (the contract,
+ * <a href="https://github.com/tpkernels/tpkernels/blob/main/docs/contract.md#5-lm-head-the-vocab-padded-gemm">section 5</a>):
+ * column-parallel over the padded vocabulary. Rank r holds the {@code valid(r)} real rows of its shard; its kernel
+ * writes {@code −∞} logits for the padding columns without any memory behind them. {@link #logits} all-gathers the
+ * shards and drops the padding ({@code [T, V]} F32); {@link #argmax} reduces each shard to {@code (max, argmax)} and
+ * combines the ranks without gathering logits.
  *
  * <p>Never quantized: its weights are stored in the context's {@link Precision}, a float type by
  * construction, and nothing else reaches it. It shares the embedding's weight shard when the model ties them
@@ -145,11 +147,15 @@ public final class ParallelLMHead implements AutoCloseable {
 
     /**
      * The loss of this head's logits on {@code x} against {@code targets} and the gradient of the head's input, in one
-     * call (docs/contract.md section 16): the loss as {@link VocabParallelCrossEntropy} gives it (every rank the same),
-     * and {@code dx = Σ_r dz_r·W_r} after one all-reduce, with {@code dz} the gradient of {@code g·loss}, {@code g =}
+     * call (the contract,
+     * <a href="https://github.com/tpkernels/tpkernels/blob/main/docs/contract.md#16-vocab-parallel-cross-entropy">section 16</a>
+     * and
+     * <a href="https://github.com/tpkernels/tpkernels/blob/main/docs/contract.md#p2-the-lm-heads-gradient-and-the-fused-cross-entropy">P2</a>):
+     * the loss as {@link VocabParallelCrossEntropy} gives it (every rank the same), and {@code dx = Σ_r dz_r·W_r} after
+     * one all-reduce, with {@code dz} the gradient of {@code g·loss}, {@code g =}
      * {@code gradOutput.applyAsDouble(count)} for the forward's count of non-ignored targets (1 for the loss itself;
-     * {@code count / N_step} when micro-batches share one mean). The context's {@link Tuning#lmHeadLoss()} decides
-     * how: fused ({@link LmHeadCrossEntropy}: never the {@code [T, S]} logits) or unfused (the logits, then the loss).
+     * {@code count / N_step} when micro-batches share one mean). The context's {@link Tuning#lmHeadLoss()} decides how:
+     * fused ({@link LmHeadCrossEntropy}: never the {@code [T, S]} logits) or unfused (the logits, then the loss).
      *
      * @param targets {@code [T]}, I64 or I32, on the context's device
      * @param x the hidden states {@code [T, H]} in the layer's precision on the rank's device

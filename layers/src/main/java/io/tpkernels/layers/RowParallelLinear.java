@@ -11,14 +11,17 @@ import io.tpkernels.runtime.Tensor;
 import io.tpkernels.shard.ShardRange;
 
 /**
- * Megatron's row-parallel linear (docs/contract.md section 7): {@code W[N, K]}, rank r holds columns
- * {@code ShardRange(K, tp, r)} and computes the partial product {@code x_r·W_rᵀ}; the partials are summed by
- * one all-reduce (replicated output) or one reduce-scatter over tokens (sequence parallel). The bias is
- * added once, after the collective. The input is the matching slice {@code x_r} ({@code inputIsParallel},
+ * Megatron's row-parallel linear (the contract,
+ * <a href="https://github.com/tpkernels/tpkernels/blob/main/docs/contract.md#7-parallel-linear-layers">section 7</a>):
+ * {@code W[N, K]}, rank r holds columns {@code ShardRange(K, tp, r)} and computes the partial product {@code x_r·W_rᵀ};
+ * the partials are summed by one all-reduce (replicated output) or one reduce-scatter over tokens (sequence parallel).
+ * The bias is added once, after the collective. The input is the matching slice {@code x_r} ({@code inputIsParallel},
  * e.g. a column-parallel layer's sharded output) or the full {@code x}, sliced here.
  *
- * <p>Its {@link #backward} (docs/contract.md P1) gives the gradient of the input through the frozen weight: with
- * {@code dy} replicated, {@code dx_r = dy·W_r} is local, this rank's columns of {@code dx}, and needs no collective.
+ * <p>Its {@link #backward} (the contract,
+ * <a href="https://github.com/tpkernels/tpkernels/blob/main/docs/contract.md#p1-backward-lora-on-a-frozen-base">P1</a>)
+ * gives the gradient of the input through the frozen weight: with {@code dy} replicated, {@code dx_r = dy·W_r} is
+ * local, this rank's columns of {@code dx}, and needs no collective.
  */
 public class RowParallelLinear implements AutoCloseable {
     final RankContext ctx;
@@ -135,11 +138,12 @@ public class RowParallelLinear implements AutoCloseable {
     }
 
     /**
-     * The gradient of the forward's input from {@code dy}, the gradient of its output (docs/contract.md P1).
+     * The gradient of the forward's input from {@code dy}, the gradient of its output (the contract,
+     * <a href="https://github.com/tpkernels/tpkernels/blob/main/docs/contract.md#p1-backward-lora-on-a-frozen-base">P1</a>).
      * {@code dy} is replicated, or all-gathered over tokens first when the output was token-sharded; then this rank's
-     * columns {@code dx_r = dy·W_r} ({@code [T, K/tp]}, F32) are local: with a parallel input that is the whole
-     * answer and the plain layer issues no collective. A full input was sliced by the forward, so its gradient is
-     * the ranks' column blocks all-gathered ({@code [T, K]}, the slicing's backward). The weight and bias are frozen.
+     * columns {@code dx_r = dy·W_r} ({@code [T, K/tp]}, F32) are local: with a parallel input that is the whole answer
+     * and the plain layer issues no collective. A full input was sliced by the forward, so its gradient is the ranks'
+     * column blocks all-gathered ({@code [T, K]}, the slicing's backward). The weight and bias are frozen.
      *
      * <p>{@code dx} is F32 whatever the precision, and is not rounded to the layer's dtype: the next backward takes
      * a {@code dy} of any float dtype.

@@ -8,12 +8,12 @@ import io.tpkernels.runtime.Tensor;
 import io.tpkernels.shard.VocabShard;
 
 /**
- * The row-wise (vocab-parallel) embedding of docs/contract.md section 4. Rank r holds only the {@code valid(r)}
- * real rows of its padded vocab shard: padding rows are never allocated. One fused kernel looks up the ids
- * that fall in the shard and writes zeros for the rest; one SUM collective combines the ranks, either an
- * all-reduce (replicated {@code [T, H]}) or a reduce-scatter over tokens (sequence-parallel
- * {@code [T/tp, H]}). Exactly one rank contributes each row, so the result equals the unsharded lookup bit
- * for bit.
+ * The row-wise (vocab-parallel) embedding of the contract,
+ * <a href="https://github.com/tpkernels/tpkernels/blob/main/docs/contract.md#4-embedding">section 4</a>. Rank r holds
+ * only the {@code valid(r)} real rows of its padded vocab shard: padding rows are never allocated. One fused kernel
+ * looks up the ids that fall in the shard and writes zeros for the rest; one SUM collective combines the ranks, either
+ * an all-reduce (replicated {@code [T, H]}) or a reduce-scatter over tokens (sequence-parallel {@code [T/tp, H]}).
+ * Exactly one rank contributes each row, so the result equals the unsharded lookup bit for bit.
  */
 public final class VocabParallelEmbedding implements AutoCloseable {
     private final RankContext ctx;

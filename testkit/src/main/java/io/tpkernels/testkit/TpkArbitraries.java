@@ -17,7 +17,11 @@ import net.jqwik.api.RandomDistribution;
 public final class TpkArbitraries {
     /** Largest vocabulary generated: above every real tokenizer's 2^18 or so. */
     public static final long MAX_VOCAB = 1L << 20;
-    /** Largest tensor-parallel size generated (docs/contract.md section 2 states the invariants up to 1024). */
+    /**
+     * Largest tensor-parallel size generated (the contract,
+     * <a href="https://github.com/tpkernels/tpkernels/blob/main/docs/contract.md#2-vocabulary-padding">section 2</a>,
+     * states the invariants up to 1024).
+     */
     public static final int MAX_TP = 1024;
     /** Largest padding multiple generated. */
     public static final int MAX_MULTIPLE = 512;

@@ -21,7 +21,9 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Exports the demo model's LoRA adapter as PEFT writes one (docs/contract.md section 9, "Export"), from any tp × pp:
+ * Exports the demo model's LoRA adapter as PEFT writes one (the contract,
+ * <a href="https://github.com/tpkernels/tpkernels/blob/main/docs/contract.md#9-peft-adapters">section 9</a>,
+ * <a href="https://github.com/tpkernels/tpkernels/blob/main/docs/contract.md#export">Export</a>), from any tp × pp:
  * {@code adapter_config.json} with the keys PEFT 0.21 writes ({@link AdapterConfigWriter}) and
  * {@code adapter_model.safetensors} with PEFT's tensor names, full F32 tensors, written all or nothing
  * ({@link AdapterFolder}). The folder loads with {@code tpk forward --lora} at any other tp × pp.

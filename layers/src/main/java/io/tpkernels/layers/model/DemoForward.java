@@ -34,7 +34,8 @@ public final class DemoForward {
      * @param pp            pipeline stages
      * @param devices       the device of each stage's ranks (a stage's tp group shares one device)
      * @param precision     weights' and activations' float type
-     * @param vocabMultiple the vocab padding multiple m of docs/contract.md section 2
+     * @param vocabMultiple the vocab padding multiple m of the contract,
+     *     <a href="https://github.com/tpkernels/tpkernels/blob/main/docs/contract.md#2-vocabulary-padding">section 2</a>
      * @param argmax        whether to return greedy token ids instead of logits
      * @param timeout       the collectives' timeout
      */

@@ -4,8 +4,9 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The Hugging Face / LLaMA tensor names of the demo model (docs/contract.md section 13) and PEFT's names for its
- * adapters.
+ * The Hugging Face / LLaMA tensor names of the demo model (the contract,
+ * <a href="https://github.com/tpkernels/tpkernels/blob/main/docs/contract.md#13-the-demo-model">section 13</a>) and
+ * PEFT's names for its adapters.
  */
 public final class DemoModelNames {
     /** The embedding, {@code [V, H]}. */

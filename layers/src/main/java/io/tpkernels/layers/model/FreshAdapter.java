@@ -13,8 +13,11 @@ import java.util.Set;
 /**
  * A new LoRA adapter for the demo model, as PEFT makes one: rank {@code r}, {@code lora_alpha}, on the projections
  * named in {@code target_modules} of every layer; each module's {@code A} drawn Kaiming-uniform from its own seed and
- * {@code B} zero (docs/contract.md section 8). Module {@code i} of the model's order (layer by layer, gate, up, down)
- * draws from {@link #moduleSeed}{@code (seed, i)}, so one seed gives one adapter whatever the tp × pp layout.
+ * {@code B} zero (the contract,
+ * <a href="https://github.com/tpkernels/tpkernels/blob/main/docs/contract.md#8-lora-under-tensor-parallelism">section 8</a>,
+ * and <a href="https://github.com/tpkernels/tpkernels/blob/main/docs/contract.md#p3-fine-tuning-steps">P3</a>). Module
+ * {@code i} of the model's order (layer by layer, gate, up, down) draws from {@link #moduleSeed}{@code (seed, i)}, so
+ * one seed gives one adapter whatever the tp × pp layout.
  */
 public final class FreshAdapter implements LoraAdapters {
     private final int rank;

@@ -19,9 +19,11 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * One layer of the demo model (docs/contract.md section 13): {@code h = h + down(silu(gate(h)) ⊙ up(h))}, with
- * gate and up column-parallel (output left sharded, no collective) and down row-parallel (its input is the
- * sharded product; one all-reduce). With LoRA on any projection the layer still issues that one collective.
+ * One layer of the demo model (the contract,
+ * <a href="https://github.com/tpkernels/tpkernels/blob/main/docs/contract.md#13-the-demo-model">section 13</a>):
+ * {@code h = h + down(silu(gate(h)) ⊙ up(h))}, with gate and up column-parallel (output left sharded, no collective)
+ * and down row-parallel (its input is the sharded product; one all-reduce). With LoRA on any projection the layer still
+ * issues that one collective.
  */
 public final class MlpBlock implements AutoCloseable {
     private final ColumnParallelLinear gate;

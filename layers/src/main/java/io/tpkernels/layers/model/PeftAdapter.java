@@ -19,11 +19,13 @@ import java.util.Optional;
 import java.util.Set;
 
 /**
- * A PEFT adapter resolved against the demo model (docs/contract.md sections 8 and 13): which projections get LoRA (or
- * DoRA) with which rank and scale, decided from {@code adapter_config.json} as PEFT decides it, and which base
- * tensors {@code modules_to_save} replaces. Resolving checks the tensors against the decision: every targeted
- * module has its {@code lora_A}, {@code lora_B} (and DoRA's {@code lora_magnitude_vector}), every saved module its
- * copy with the base's shape, and every tensor of the file is used; anything else is an error naming the tensor.
+ * A PEFT adapter resolved against the demo model (the contract, sections
+ * <a href="https://github.com/tpkernels/tpkernels/blob/main/docs/contract.md#9-peft-adapters">9</a> and
+ * <a href="https://github.com/tpkernels/tpkernels/blob/main/docs/contract.md#13-the-demo-model">13</a>): which
+ * projections get LoRA (or DoRA) with which rank and scale, decided from {@code adapter_config.json} as PEFT decides
+ * it, and which base tensors {@code modules_to_save} replaces. Resolving checks the tensors against the decision: every
+ * targeted module has its {@code lora_A}, {@code lora_B} (and DoRA's {@code lora_magnitude_vector}), every saved module
+ * its copy with the base's shape, and every tensor of the file is used; anything else is an error naming the tensor.
  * {@code A}'s rank is checked against the module's {@code r} where each rank loads its layer, so that the error names
  * tp and the rank too.
  */

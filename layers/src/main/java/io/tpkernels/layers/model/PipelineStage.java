@@ -17,10 +17,12 @@ import java.util.List;
 import java.util.function.IntConsumer;
 
 /**
- * One rank's part of the demo model (docs/contract.md sections 11 and 13): the layers
+ * One rank's part of the demo model (the contract, sections
+ * <a href="https://github.com/tpkernels/tpkernels/blob/main/docs/contract.md#11-pipeline-partition-and-the-parallel-plan">11</a>
+ * and <a href="https://github.com/tpkernels/tpkernels/blob/main/docs/contract.md#13-the-demo-model">13</a>): the layers
  * {@code [partition.start(stage), partition.end(stage))} of its pipeline stage, sharded over the stage's
- * tensor-parallel group; the embedding only on stage 0 and the LM head only on the last stage (the other
- * stages allocate neither). Activations {@code [T, H]} travel from stage to stage with send/recv.
+ * tensor-parallel group; the embedding only on stage 0 and the LM head only on the last stage (the other stages
+ * allocate neither). Activations {@code [T, H]} travel from stage to stage with send/recv.
  */
 public final class PipelineStage implements AutoCloseable {
     private final Mesh mesh;

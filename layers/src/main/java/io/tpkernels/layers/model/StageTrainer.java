@@ -20,13 +20,14 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * One rank's part of fine-tuning the demo model's LoRA adapter on its frozen base (docs/contract.md sections 11 to
- * 13). A {@link #step} runs the step's micro-batches through the pipeline, all forwards and then all backwards in
- * reverse order (GPipe): a stage receives its input activations from the previous stage and sends its output on,
- * and in the backward receives the gradient of its output from the next stage and sends that of its input back.
- * The last stage computes the vocab-parallel cross-entropy on its sharded logits and the LM head's input gradient
- * at once, so that its logits live for one micro-batch only. Gradients sum over the micro-batches; then the global
- * gradient norm over every stage, the optional clipping, and AdamW on the adapter's F32 master weights.
+ * One rank's part of fine-tuning the demo model's LoRA adapter on its frozen base (the contract,
+ * <a href="https://github.com/tpkernels/tpkernels/blob/main/docs/contract.md#p3-fine-tuning-steps">P3</a>). A
+ * {@link #step} runs the step's micro-batches through the pipeline, all forwards and then all backwards in reverse
+ * order (GPipe): a stage receives its input activations from the previous stage and sends its output on, and in the
+ * backward receives the gradient of its output from the next stage and sends that of its input back. The last stage
+ * computes the vocab-parallel cross-entropy on its sharded logits and the LM head's input gradient at once, so that its
+ * logits live for one micro-batch only. Gradients sum over the micro-batches; then the global gradient norm over every
+ * stage, the optional clipping, and AdamW on the adapter's F32 master weights.
  *
  * <p>Every rank of the mesh calls {@link #step} with the same arguments. Frozen weights have no gradient buffer;
  * stage 0 computes no gradient for the embedding (its input is token ids).

@@ -1,10 +1,11 @@
 package io.tpkernels.layers.model;
 
 /**
- * The token batches of a fine-tuning run (docs/contract.md, fine-tuning steps): step {@code k} (from 0) reads
- * {@code B} rows of {@code T + 1} ids starting at offset {@code o = k·B·(T + 1)}, wrapping around the end of the
- * data; row {@code b} is ids {@code o + b·(T + 1) + j} for {@code j = 0..T}, its inputs the first {@code T} of them
- * and its targets the last {@code T}. Every step's loss is the mean over its {@code B·T} targets.
+ * The token batches of a fine-tuning run (the contract,
+ * <a href="https://github.com/tpkernels/tpkernels/blob/main/docs/contract.md#p3-fine-tuning-steps">P3</a>): step
+ * {@code k} (from 0) reads {@code B} rows of {@code T + 1} ids starting at offset {@code o = k·B·(T + 1)}, wrapping
+ * around the end of the data; row {@code b} is ids {@code o + b·(T + 1) + j} for {@code j = 0..T}, its inputs the first
+ * {@code T} of them and its targets the last {@code T}. Every step's loss is the mean over its {@code B·T} targets.
  */
 public final class TokenBatches {
     private final long[] ids;

@@ -13,13 +13,16 @@ import java.util.List;
 import java.util.stream.IntStream;
 
 /**
- * Where a decoder's parameters live under tensor parallelism {@code tp} and pipeline parallelism {@code pp}: the
- * vocab shard of each TP rank, the layer range of each stage, and the parameters and bytes one rank of each
- * stage holds, counted as {@link ParamCount} says (docs/contract.md section 11: GQA, MLA, experts, biases, fp8
- * blocks). The embedding (stage 0) and the LM head (last stage) hold the valid rows of their vocab shard, padding
- * rows being virtual; a tied LM head shares the embedding's shard when both are on one stage. LoRA adds {@code A}
- * and {@code B} per projection, replicated or sharded as section 6 says. Per-rank figures are for the largest
- * rank (rank 0, which holds the most vocab rows). Memory balancing weighs layers by their bytes.
+ * Where a decoder's parameters live under tensor parallelism {@code tp} and pipeline parallelism {@code pp}: the vocab
+ * shard of each TP rank, the layer range of each stage, and the parameters and bytes one rank of each stage holds,
+ * counted as {@link ParamCount} says (the contract,
+ * <a href="https://github.com/tpkernels/tpkernels/blob/main/docs/contract.md#11-pipeline-partition-and-the-parallel-plan">section 11</a>:
+ * GQA, MLA, experts, biases, fp8 blocks). The embedding (stage 0) and the LM head (last stage) hold the valid rows of
+ * their vocab shard, padding rows being virtual; a tied LM head shares the embedding's shard when both are on one
+ * stage. LoRA adds {@code A} and {@code B} per projection, replicated or sharded as
+ * <a href="https://github.com/tpkernels/tpkernels/blob/main/docs/contract.md#8-lora-under-tensor-parallelism">section 8</a>
+ * says. Per-rank figures are for the largest rank (rank 0, which holds the most vocab rows). Memory balancing weighs
+ * layers by their bytes.
  */
 public final class ParallelPlan {
 

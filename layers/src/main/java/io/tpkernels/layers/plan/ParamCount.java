@@ -11,13 +11,14 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The parameters of a decoder as Hugging Face transformers instantiates its architecture (docs/contract.md section
- * 7), weight by weight, whole and as one tensor-parallel rank holds them: the embedding, each layer (attention,
- * norms, dense MLP or experts, LoRA factors), the final norm and the LM head. Attention heads, the MLP and every
- * expert's intermediate dimension split over {@code tp} like the dense layers (column-parallel q/k/v/gate/up,
- * row-parallel o/down); KV heads fewer than {@code tp} are replicated, one head per rank; norms, routers and the
- * low-rank MLA projections ({@code q_a_proj}, {@code kv_a_proj_with_mqa}) are whole on every rank. The embedding
- * and head hold {@code vocabRowsPerRank} rows. Multi-token-prediction layers are not part of the model.
+ * The parameters of a decoder as Hugging Face transformers instantiates its architecture (the contract,
+ * <a href="https://github.com/tpkernels/tpkernels/blob/main/docs/contract.md#11-pipeline-partition-and-the-parallel-plan">section 11</a>),
+ * weight by weight, whole and as one tensor-parallel rank holds them: the embedding, each layer (attention, norms,
+ * dense MLP or experts, LoRA factors), the final norm and the LM head. Attention heads, the MLP and every expert's
+ * intermediate dimension split over {@code tp} like the dense layers (column-parallel q/k/v/gate/up, row-parallel
+ * o/down); KV heads fewer than {@code tp} are replicated, one head per rank; norms, routers and the low-rank MLA
+ * projections ({@code q_a_proj}, {@code kv_a_proj_with_mqa}) are whole on every rank. The embedding and head hold
+ * {@code vocabRowsPerRank} rows. Multi-token-prediction layers are not part of the model.
  */
 public final class ParamCount {
     private final ArchitectureConfig config;
@@ -246,9 +247,10 @@ public final class ParamCount {
     }
 
     /**
-     * LoRA on {@code target} [N, K] (docs/contract.md section 8): on a column-parallel (or replicated) layer A [R, K]
-     * is whole and B [N, R] splits like the layer's rows; on a row-parallel layer A [R, K] splits its columns
-     * and B [N, R] is whole.
+     * LoRA on {@code target} [N, K] (the contract,
+     * <a href="https://github.com/tpkernels/tpkernels/blob/main/docs/contract.md#8-lora-under-tensor-parallelism">section 8</a>):
+     * on a column-parallel (or replicated) layer A [R, K] is whole and B [N, R] splits like the layer's rows; on a
+     * row-parallel layer A [R, K] splits its columns and B [N, R] is whole.
      */
     private void lora(List<Weight> w, Weight target) {
         long r = loraRank;

@@ -3,11 +3,12 @@ package io.tpkernels.layers.plan;
 import io.tpkernels.layers.config.WeightFormat;
 
 /**
- * One parameter tensor of a model, or {@code count} alike ones (the experts of a layer): its shape
- * {@code [rows, cols]} and the part of it one tensor-parallel rank holds, {@code [rankRows, rankCols]}. A
- * column-parallel weight splits its rows into {@code rowParts} equal parts, a row-parallel one its columns into
- * {@code colParts}; a replicated one is whole on every rank. Only {@link Kind#LINEAR} weights are quantized when
- * the format says so (docs/contract.md section 11); everything else is in the unquantized dtype.
+ * One parameter tensor of a model, or {@code count} alike ones (the experts of a layer): its shape {@code [rows, cols]}
+ * and the part of it one tensor-parallel rank holds, {@code [rankRows, rankCols]}. A column-parallel weight splits its
+ * rows into {@code rowParts} equal parts, a row-parallel one its columns into {@code colParts}; a replicated one is
+ * whole on every rank. Only {@link Kind#LINEAR} weights are quantized when the format says so (the contract,
+ * <a href="https://github.com/tpkernels/tpkernels/blob/main/docs/contract.md#11-pipeline-partition-and-the-parallel-plan">section 11</a>);
+ * everything else is in the unquantized dtype.
  *
  * @param name     the module's name in a layer, for messages
  * @param kind     what it is

@@ -59,9 +59,11 @@ public final class ShardLoader {
     }
 
     /**
-     * An adapter tensor (docs/contract.md section 8): one whose shape is the full logical {@code fullShape} is cut to
-     * this rank's part {@code [from, to)} along {@code split}; one whose shape is already the local shard's is
-     * taken as is; any other shape is an error naming the tensor, both shapes, tp and the rank.
+     * An adapter tensor (the contract,
+     * <a href="https://github.com/tpkernels/tpkernels/blob/main/docs/contract.md#8-lora-under-tensor-parallelism">section 8</a>):
+     * one whose shape is the full logical {@code fullShape} is cut to this rank's part {@code [from, to)} along
+     * {@code split}; one whose shape is already the local shard's is taken as is; any other shape is an error naming
+     * the tensor, both shapes, tp and the rank.
      *
      * @param source where the adapter's tensors are
      * @param name the tensor's name
