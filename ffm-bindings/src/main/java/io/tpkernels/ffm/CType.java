@@ -35,26 +35,52 @@ public record CType(String spelling, MemoryLayout layout) {
     /** {@code void *}. */
     public static final CType VOID_PTR = pointer("void *");
 
+    /**
+     * Checks the spelling.
+     *
+     * @param spelling the C spelling
+     * @param layout the layout, {@code null} for {@code void}
+     * @throws NullPointerException when the spelling is {@code null}
+     */
     public CType {
         Objects.requireNonNull(spelling, "spelling");
     }
 
-    /** A pointer type (or an opaque handle that is a pointer, such as {@code CUstream}). */
+    /**
+     * A pointer type (or an opaque handle that is a pointer, such as {@code CUstream}).
+     *
+     * @param spelling the C spelling
+     * @return the type, carried as an address
+     */
     public static CType pointer(String spelling) {
         return new CType(spelling, ValueLayout.ADDRESS);
     }
 
-    /** A 32-bit integer type or enum under its C name ({@code CUresult}, {@code CUdevice}). */
+    /**
+     * A 32-bit integer type or enum under its C name ({@code CUresult}, {@code CUdevice}).
+     *
+     * @param spelling the C spelling
+     * @return the type, carried as a Java {@code int}
+     */
     public static CType int32(String spelling) {
         return new CType(spelling, ValueLayout.JAVA_INT);
     }
 
-    /** A 64-bit integer type under its C name ({@code CUdeviceptr}). */
+    /**
+     * A 64-bit integer type under its C name ({@code CUdeviceptr}).
+     *
+     * @param spelling the C spelling
+     * @return the type, carried as a Java {@code long}
+     */
     public static CType int64(String spelling) {
         return new CType(spelling, ValueLayout.JAVA_LONG);
     }
 
-    /** Whether this is {@code void}. */
+    /**
+     * Whether this is {@code void}.
+     *
+     * @return {@code true} for {@link #VOID}
+     */
     public boolean isVoid() {
         return layout == null;
     }

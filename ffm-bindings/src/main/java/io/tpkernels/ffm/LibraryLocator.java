@@ -26,7 +26,12 @@ import java.util.Set;
  */
 public final class LibraryLocator {
 
-    /** The folders to search, in order, each with the source that named it. */
+    /**
+     * The folders to search, in order, each with the source that named it.
+     *
+     * @param folder the folder
+     * @param source what named it ({@code "CUDA_HOME"}, {@code "standard folder"}, ...)
+     */
     public record Candidate(Path folder, String source) {
     }
 
@@ -43,13 +48,22 @@ public final class LibraryLocator {
         this(System.getenv(), Path.of(System.getProperty("user.home", "/")));
     }
 
-    /** A locator over the given environment (for tests). */
+    /**
+     * A locator over the given environment (for tests).
+     *
+     * @param env the environment variables
+     * @param userHome the user's home, under which Python environments are looked for
+     */
     public LibraryLocator(Map<String, String> env, Path userHome) {
         this.env = Map.copyOf(env);
         this.userHome = userHome;
     }
 
-    /** The folders searched before the loader's own search, in order. */
+    /**
+     * The folders searched before the loader's own search, in order.
+     *
+     * @return the candidates
+     */
     public List<Candidate> explicitFolders() {
         List<Candidate> out = new ArrayList<>();
         for (String dir : pathList("TPK_CUDA_LIBRARY_PATH")) {
@@ -74,7 +88,11 @@ public final class LibraryLocator {
         return out;
     }
 
-    /** The folders searched after the loader's own search, in order. */
+    /**
+     * The folders searched after the loader's own search, in order.
+     *
+     * @return the candidates
+     */
     public List<Candidate> fallbackFolders() {
         List<Candidate> out = new ArrayList<>();
         for (String dir : STANDARD_FOLDERS) {
@@ -88,7 +106,13 @@ public final class LibraryLocator {
         return out;
     }
 
-    /** The first existing file for {@code name} in {@code folders}, in folder order then file-name order. */
+    /**
+     * The first existing file for {@code name} in {@code folders}, in folder order then file-name order.
+     *
+     * @param folders the folders, in search order
+     * @param name the library and its file names
+     * @return the file, or empty when no folder holds one
+     */
     public static Optional<Path> firstIn(List<Candidate> folders, LibraryName name) {
         for (Candidate c : folders) {
             for (String file : name.fileNames()) {
@@ -101,7 +125,11 @@ public final class LibraryLocator {
         return Optional.empty();
     }
 
-    /** A short description of everything searched, for the one-sentence "not found" message. */
+    /**
+     * A short description of everything searched, for the one-sentence "not found" message.
+     *
+     * @return the description
+     */
     public String describeSearch() {
         List<String> parts = new ArrayList<>();
         parts.add("TPK_CUDA_LIBRARY_PATH" + shown("TPK_CUDA_LIBRARY_PATH"));

@@ -29,6 +29,13 @@ public record LibraryName(String display, List<String> fileNames) {
     /** Every library the project may use, in the order {@code tpk info} reports them. */
     public static final List<LibraryName> ALL = List.of(CUDA_DRIVER, NVRTC, CUBLAS, CUBLAS_LT, NCCL);
 
+    /**
+     * Copies the file names.
+     *
+     * @param display what messages call it
+     * @param fileNames the file names to try, at least one
+     * @throws IllegalArgumentException when there is no file name
+     */
     public LibraryName {
         fileNames = List.copyOf(fileNames);
         if (fileNames.isEmpty()) {

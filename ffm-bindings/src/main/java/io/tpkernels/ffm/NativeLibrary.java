@@ -45,12 +45,23 @@ public final class NativeLibrary {
         this.missing = missing;
     }
 
-    /** Finds and loads {@code name} with the process environment's search order. */
+    /**
+     * Finds and loads {@code name} with the process environment's search order.
+     *
+     * @param name the library
+     * @return the library, loaded or with the reason it is not; loading never throws
+     */
     public static NativeLibrary load(LibraryName name) {
         return load(name, new LibraryLocator());
     }
 
-    /** Finds and loads {@code name}, searching where {@code locator} says (see {@link LibraryLocator}). */
+    /**
+     * Finds and loads {@code name}, searching where {@code locator} says (see {@link LibraryLocator}).
+     *
+     * @param name the library
+     * @param locator where to search
+     * @return the library, loaded or with the reason it is not; loading never throws
+     */
     public static NativeLibrary load(LibraryName name, LibraryLocator locator) {
         List<String> failures = new ArrayList<>();
         Optional<Path> explicit = LibraryLocator.firstIn(locator.explicitFolders(), name);
@@ -97,7 +108,13 @@ public final class NativeLibrary {
         }
     }
 
-    /** An instance standing for a library that could not be loaded, for the given reason. */
+    /**
+     * An instance standing for a library that could not be loaded, for the given reason.
+     *
+     * @param name the library
+     * @param reason why it is not loaded, one sentence
+     * @return an unloaded library whose bindings throw with {@code reason}
+     */
     public static NativeLibrary unavailable(LibraryName name, String reason) {
         return new NativeLibrary(name, null, null, reason, false);
     }
@@ -119,32 +136,57 @@ public final class NativeLibrary {
                         + " --enable-native-access=ALL-UNNAMED";
     }
 
-    /** Whether the library was loaded. */
+    /**
+     * Whether the library was loaded.
+     *
+     * @return {@code true} when loaded
+     */
     public boolean isLoaded() {
         return lookup != null;
     }
 
-    /** Which library this is. */
+    /**
+     * Which library this is.
+     *
+     * @return the name
+     */
     public LibraryName name() {
         return name;
     }
 
-    /** Where it was loaded from (a path, or the bare name the loader resolved), when loaded. */
+    /**
+     * Where it was loaded from (a path, or the bare name the loader resolved), when loaded.
+     *
+     * @return the location, or empty when not loaded
+     */
     public Optional<String> location() {
         return Optional.ofNullable(location);
     }
 
-    /** Why it is not loaded, in one sentence, when not loaded. */
+    /**
+     * Why it is not loaded, in one sentence, when not loaded.
+     *
+     * @return the reason, or empty when loaded
+     */
     public Optional<String> reason() {
         return Optional.ofNullable(reason);
     }
 
-    /** Whether no file of the library was found at all (as opposed to found but not loadable). */
+    /**
+     * Whether no file of the library was found at all (as opposed to found but not loadable).
+     *
+     * @return {@code true} when nothing was found
+     */
     public boolean isMissing() {
         return missing;
     }
 
-    /** Whether the library exports {@code symbol}. */
+    /**
+     * Whether the library exports {@code symbol}.
+     *
+     * @param symbol the exported name
+     * @return {@code false} when the library is not loaded or lacks it
+     */
     public boolean has(String symbol) {
         return lookup != null && lookup.find(symbol).isPresent();
     }
@@ -153,6 +195,9 @@ public final class NativeLibrary {
      * A downcall handle for {@code function}. When the library or the symbol (and every fallback name)
      * is missing, or native access is denied, the handle has the same type and throws
      * {@link NativeLibraryUnavailableException} naming the cause each time it is called.
+     *
+     * @param function the function's C prototype
+     * @return the handle, of the method type the prototype gives
      */
     public MethodHandle downcall(CFunction function) {
         MethodType type = function.descriptor().toMethodType();

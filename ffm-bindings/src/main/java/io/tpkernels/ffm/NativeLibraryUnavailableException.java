@@ -7,7 +7,11 @@ package io.tpkernels.ffm;
 public final class NativeLibraryUnavailableException extends IllegalStateException {
     private static final long serialVersionUID = 1L;
 
-    /** An exception with the given one-sentence reason. */
+    /**
+     * An exception with the given one-sentence reason.
+     *
+     * @param reason one sentence: what was looked for, and where
+     */
     public NativeLibraryUnavailableException(String reason) {
         super(reason);
     }

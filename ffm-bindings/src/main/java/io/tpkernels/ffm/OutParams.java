@@ -18,12 +18,23 @@ public final class OutParams {
     private OutParams() {
     }
 
-    /** This thread's buffer, {@value #BYTES} bytes, 16-byte aligned. */
+    /**
+     * This thread's buffer, {@value #BYTES} bytes, 16-byte aligned.
+     *
+     * @return the buffer, valid on this thread only
+     */
     public static MemorySegment get() {
         return BUFFER.get();
     }
 
-    /** Rethrows what a downcall threw: unchecked as is, anything else wrapped (a downcall declares Throwable). */
+    /**
+     * Rethrows what a downcall threw: unchecked as is, anything else wrapped (a downcall declares Throwable).
+     *
+     * @param t what the downcall threw
+     * @return {@code t} when it is unchecked, else an {@link IllegalStateException} wrapping it, for the caller to
+     *     throw
+     * @throws Error when {@code t} is an error, rethrown as is
+     */
     public static RuntimeException rethrow(Throwable t) {
         if (t instanceof RuntimeException r) {
             return r;

@@ -20,9 +20,10 @@ import jcuda.driver.JCudaDriver;
  * bindings talk to the same loaded {@code libcuda.so.1}. Then device pointers, modules and streams of either side
  * are valid on the other.
  *
- * <p>The driver's current context is per thread. tpkernels notes per thread which context it made current and does
- * not ask the driver again, so code that makes another context current through JCuda ({@code cuCtxCreate},
- * {@code cuCtxSetCurrent}) must call {@link #makeCurrent()} before it uses tpkernels again on that thread.
+ * <p>The driver's current context is per thread. tpkernels makes the primary context current right before each of
+ * its driver calls, so JCuda code that makes another context current ({@code cuCtxCreate}, {@code cuCtxSetCurrent})
+ * does not disturb it; JCuda's own calls run in whatever context is current on the thread, which
+ * {@link #makeCurrent()} sets back to the primary one.
  */
 public final class JcudaDevice {
     private static final ConcurrentHashMap<Integer, JcudaDevice> OPENED = new ConcurrentHashMap<>();
@@ -54,7 +55,15 @@ public final class JcudaDevice {
         cuda.makeCurrent();
     }
 
-    /** The JCuda view of CUDA device {@code ordinal}, opened on first use. */
+    /**
+     * The JCuda view of CUDA device {@code ordinal}, opened on first use.
+     *
+     * @param ordinal the driver's ordinal of the device
+     * @return the device, the same object for every call with this ordinal
+     * @throws IllegalArgumentException when there is no such device
+     * @throws IllegalStateException when JCuda's natives or the CUDA driver cannot be loaded, or when JCuda and
+     *     tpkernels use different drivers
+     */
     public static JcudaDevice of(int ordinal) {
         return of(CudaDevice.of(ordinal));
     }
@@ -62,6 +71,8 @@ public final class JcudaDevice {
     /**
      * The JCuda view of {@code cuda}, opened on first use.
      *
+     * @param cuda the device as tpkernels opened it
+     * @return the device, the same object for every call with this device
      * @throws IllegalStateException when JCuda's natives or the CUDA driver cannot be loaded (the message says
      *                               which, in one sentence), or when JCuda and tpkernels use different drivers
      */
@@ -75,8 +86,10 @@ public final class JcudaDevice {
     }
 
     /**
-     * Makes the primary context current on the calling thread, through JCuda and in tpkernels' per-thread note of
-     * it, so that JCuda's calls and tpkernels' run in it however the thread's context was changed before.
+     * Makes the primary context current on the calling thread, so that the JCuda calls that follow run in it however
+     * the thread's context was changed before.
+     *
+     * @throws io.tpkernels.ffm.cuda.CudaException when the driver refuses the context
      */
     public void makeCurrent() {
         check(JCudaDriver.cuCtxSetCurrent(context), "cuCtxSetCurrent(primary context of " + cuda + ")");
@@ -86,6 +99,12 @@ public final class JcudaDevice {
     /**
      * Kernel {@code kernel} of the packaged module {@code module} ({@code embedding.cu} is module {@code embedding}),
      * loaded through JCuda from the code tpkernels itself chooses ({@link ModuleCache#loadWith}), each module once.
+     *
+     * @param module the packaged module, the {@code .cu} file's name without extension
+     * @param kernel the kernel's name
+     * @return the function, looked up once
+     * @throws IllegalStateException when no code of the module loads on this device
+     * @throws io.tpkernels.ffm.cuda.CudaException when the driver refuses the code or the module lacks the kernel
      */
     public CUfunction function(String module, String kernel) {
         return functions.computeIfAbsent(module + "/" + kernel, k -> {
@@ -107,17 +126,29 @@ public final class JcudaDevice {
         }));
     }
 
-    /** The device as tpkernels opened it. */
+    /**
+     * The device as tpkernels opened it.
+     *
+     * @return the device
+     */
     public CudaDevice cudaDevice() {
         return cuda;
     }
 
-    /** The JCuda handle of the device. */
+    /**
+     * The JCuda handle of the device.
+     *
+     * @return the handle
+     */
     public CUdevice device() {
         return device;
     }
 
-    /** The JCuda handle of the primary context, the one tpkernels uses. */
+    /**
+     * The JCuda handle of the primary context, the one tpkernels uses.
+     *
+     * @return the handle, retained for the life of the process
+     */
     public CUcontext context() {
         return context;
     }

@@ -24,6 +24,8 @@ public final class JcudaPointers {
      * is the device pointers inside a {@code CUDA_RESOURCE_DESC} (texture and surface objects), where JCuda reads the
      * native value alone: use a pointer from {@code cuMemAlloc} there.
      *
+     * @param address a device address in the primary context
+     * @return a pointer JCuda passes as that address; it owns nothing
      * @throws IllegalArgumentException for address 0
      */
     public static CUdeviceptr toCUdeviceptr(long address) {
@@ -36,6 +38,8 @@ public final class JcudaPointers {
     /**
      * The device address {@code pointer} stands for (see {@link DeviceAddress} for how it is read).
      *
+     * @param pointer a JCuda pointer
+     * @return its device address, offset included
      * @throws IllegalArgumentException when the pointer is null or was never allocated
      */
     public static long address(CUdeviceptr pointer) {
@@ -51,6 +55,8 @@ public final class JcudaPointers {
      * The first element of {@code tensor} as a {@code CUdeviceptr}: no copy, and the pointer owns nothing. Do not
      * {@code cuMemFree} it; it is valid while the tensor's memory is open.
      *
+     * @param tensor a tensor in device memory
+     * @return a pointer to its first element
      * @throws IllegalStateException when the tensor is not in device memory or its memory was closed
      */
     public static CUdeviceptr of(Tensor tensor) {
@@ -62,6 +68,12 @@ public final class JcudaPointers {
      * (the size given to {@code cuMemAlloc}, or less): no copy, and closing the tensor frees nothing. The memory
      * stays JCuda's: whoever allocated it frees it, after the tensor's last use.
      *
+     * @param pointer JCuda's device memory
+     * @param bytes how many bytes of it the tensor may use
+     * @param device the device the memory is on
+     * @param dtype the element type
+     * @param shape the dimensions
+     * @return a tensor over the memory, freeing nothing when closed
      * @throws IllegalArgumentException when the pointer is null, or the shape does not fit in {@code bytes}
      */
     public static Tensor wrap(CUdeviceptr pointer, long bytes, CudaDevice device, DType dtype, long... shape) {

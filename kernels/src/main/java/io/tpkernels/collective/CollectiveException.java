@@ -8,12 +8,21 @@ package io.tpkernels.collective;
 public final class CollectiveException extends RuntimeException {
     private static final long serialVersionUID = 1L;
 
-    /** An exception with this message. */
+    /**
+     * An exception with this message.
+     *
+     * @param message what failed, naming the rank and the collective
+     */
     public CollectiveException(String message) {
         super(message);
     }
 
-    /** An exception with this message and cause. */
+    /**
+     * An exception with this message and cause.
+     *
+     * @param message what failed, naming the rank and the collective
+     * @param cause the failure behind it, such as the failing rank's own exception
+     */
     public CollectiveException(String message, Throwable cause) {
         super(message, cause);
     }

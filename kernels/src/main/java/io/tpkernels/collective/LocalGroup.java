@@ -42,10 +42,20 @@ public final class LocalGroup implements ProcessGroup {
     /** How long {@link #run} waits past a failure for ranks stuck outside any collective before giving up on them. */
     private static final Duration STRAGGLER_SLACK = Duration.ofSeconds(2);
 
-    /** The work of one rank. */
+    /**
+     * The work of one rank.
+     *
+     * @param <T> what a rank returns
+     */
     @FunctionalInterface
     public interface RankTask<T> {
-        /** Runs rank {@code group.rank()}'s part. */
+        /**
+         * Runs rank {@code group.rank()}'s part.
+         *
+         * @param group this rank's group
+         * @return the rank's result
+         * @throws Exception anything the rank's work throws; it aborts the group
+         */
         T run(ProcessGroup group) throws Exception;
     }
 
@@ -143,7 +153,17 @@ public final class LocalGroup implements ProcessGroup {
         this.rank = rank;
     }
 
-    /** Runs {@code task} on {@code size} ranks with the default timeout of 60 s. */
+    /**
+     * Runs {@code task} on {@code size} ranks with the default timeout of 60 s.
+     *
+     * @param <T> what a rank returns
+     * @param size the number of ranks, at least 1
+     * @param task each rank's work
+     * @return the ranks' results, in rank order
+     * @throws IllegalArgumentException when {@code size < 1}
+     * @throws RuntimeException the first rank's failure (a checked one wrapped in a {@link CollectiveException}), the
+     *     others' attached as suppressed
+     */
     public static <T> List<T> run(int size, RankTask<T> task) {
         return run(size, DEFAULT_TIMEOUT, task);
     }
@@ -152,6 +172,15 @@ public final class LocalGroup implements ProcessGroup {
      * Runs {@code task} on {@code size} rank threads and returns their results in rank order. If any rank fails,
      * throws the first failure (other ranks' exceptions attached as suppressed) once every rank has ended, or
      * {@code timeout} plus a short slack after the failure for ranks that never reach a collective again.
+     *
+     * @param <T> what a rank returns
+     * @param size the number of ranks, at least 1
+     * @param timeout how long a rank waits for the others in a collective, positive
+     * @param task each rank's work
+     * @return the ranks' results, in rank order
+     * @throws IllegalArgumentException when {@code size < 1} or the timeout is not positive
+     * @throws RuntimeException the first rank's failure (a checked one wrapped in a {@link CollectiveException}), the
+     *     others' attached as suppressed
      */
     public static <T> List<T> run(int size, Duration timeout, RankTask<T> task) {
         if (size < 1) {
@@ -166,10 +195,20 @@ public final class LocalGroup implements ProcessGroup {
         });
     }
 
-    /** The work of one rank of a mesh. */
+    /**
+     * The work of one rank of a mesh.
+     *
+     * @param <T> what a rank returns
+     */
     @FunctionalInterface
     public interface MeshTask<T> {
-        /** Runs the part of the rank at {@code mesh.stage()}, {@code mesh.tpRank()}. */
+        /**
+         * Runs the part of the rank at {@code mesh.stage()}, {@code mesh.tpRank()}.
+         *
+         * @param mesh this rank's two groups
+         * @return the rank's result
+         * @throws Exception anything the rank's work throws; it aborts every group of the mesh
+         */
         T run(Mesh mesh) throws Exception;
     }
 
@@ -178,6 +217,16 @@ public final class LocalGroup implements ProcessGroup {
      * group of {@code tp} ranks, and the ranks of equal tensor-parallel rank across the stages form a pipeline
      * group of {@code pp} ranks. Results come back in world-rank order ({@code stage·tp + tpRank}). A failure in
      * any group aborts all of them, as in {@link #run(int, Duration, RankTask)}.
+     *
+     * @param <T> what a rank returns
+     * @param tp the ranks of each pipeline stage, at least 1
+     * @param pp the pipeline stages, at least 1
+     * @param timeout how long a rank waits for the others in a collective, positive
+     * @param task each rank's work
+     * @return the ranks' results, in world-rank order
+     * @throws IllegalArgumentException when {@code tp} or {@code pp} is below 1, or the timeout is not positive
+     * @throws RuntimeException the first rank's failure (a checked one wrapped in a {@link CollectiveException}), the
+     *     others' attached as suppressed
      */
     public static <T> List<T> runMesh(int tp, int pp, Duration timeout, MeshTask<T> task) {
         if (tp < 1 || pp < 1) {

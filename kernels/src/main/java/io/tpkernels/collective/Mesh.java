@@ -10,12 +10,20 @@ package io.tpkernels.collective;
  */
 public record Mesh(ProcessGroup tensorParallel, ProcessGroup pipeline) {
 
-    /** This rank's pipeline stage. */
+    /**
+     * This rank's pipeline stage.
+     *
+     * @return the stage, in {@code [0, pp)}
+     */
     public int stage() {
         return pipeline.rank();
     }
 
-    /** This rank's tensor-parallel rank. */
+    /**
+     * This rank's tensor-parallel rank.
+     *
+     * @return the tp rank, in {@code [0, tp)}
+     */
     public int tpRank() {
         return tensorParallel.rank();
     }

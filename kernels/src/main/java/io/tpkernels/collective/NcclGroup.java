@@ -69,7 +69,11 @@ public final class NcclGroup implements ProcessGroup {
         this.headers = Tensor.allocate(device.device(), DType.I64, size, HEADER);
     }
 
-    /** Whether NCCL was found. */
+    /**
+     * Whether NCCL was found.
+     *
+     * @return whether the NCCL library was found and loaded
+     */
     public static boolean isAvailable() {
         return Nccl.isAvailable();
     }
@@ -79,6 +83,15 @@ public final class NcclGroup implements ProcessGroup {
      * {@code ncclCommInitRank} waits for every rank; if they are not all there within {@code timeout} this throws
      * a {@link CollectiveException} naming the call, the rank and the timeout (the stuck call is left on a daemon
      * thread, and a communicator it returns late is aborted).
+     *
+     * @param device this rank's device
+     * @param rank this rank, in {@code [0, size)}
+     * @param size the number of ranks
+     * @param uniqueId NCCL's unique id, made by rank 0 and shared with the others (a {@link Rendezvous})
+     * @param timeout how long blocking NCCL calls and stream waits may take, positive
+     * @return the group, which the caller closes
+     * @throws CollectiveException when the ranks do not all join within the timeout
+     * @throws io.tpkernels.ffm.nccl.NcclException when NCCL refuses the communicator
      */
     public static NcclGroup initRank(CudaDevice device, int rank, int size, byte[] uniqueId, Duration timeout) {
         BoundedCalls calls = new BoundedCalls("rank " + rank, timeout, device::makeCurrent);
@@ -100,6 +113,13 @@ public final class NcclGroup implements ProcessGroup {
      * GPUs without group calls: a collective returns only once every rank has joined it, so one thread calling
      * rank 0's collective and then rank 1's would wait for rank 1 forever (here: until the timeout, which aborts
      * the group). {@link #runEach} does this.
+     *
+     * @param devices the devices, one per rank in rank order
+     * @param timeout how long blocking NCCL calls and stream waits may take, positive
+     * @return the groups in rank order, each closed by its owner
+     * @throws IllegalArgumentException when {@code devices} is empty
+     * @throws CollectiveException when initialization does not finish within the timeout
+     * @throws io.tpkernels.ffm.nccl.NcclException when NCCL refuses the communicators
      */
     public static List<NcclGroup> initAll(List<CudaDevice> devices, Duration timeout) {
         if (devices.isEmpty()) {
@@ -146,6 +166,13 @@ public final class NcclGroup implements ProcessGroup {
      * {@link #initAll}), and returns the results in rank order; if any fails, throws the first failure once every
      * thread has ended (the others' failures suppressed in it). Ranks waiting for a failed one end by their
      * groups' timeout.
+     *
+     * @param <T> what a rank returns
+     * @param groups the groups, one per rank
+     * @param task each rank's work
+     * @return the ranks' results, in rank order
+     * @throws RuntimeException the first rank's failure (a checked one wrapped in a {@link CollectiveException}), the
+     *     others' attached as suppressed
      */
     public static <T> List<T> runEach(List<NcclGroup> groups, LocalGroup.RankTask<T> task) {
         int n = groups.size();
@@ -195,6 +222,12 @@ public final class NcclGroup implements ProcessGroup {
      * ({@link Rendezvous.Config#fromEnvironment}: the {@code TPK_} names, torchrun, mpirun or srun), the unique id
      * from rank 0 through the {@link Rendezvous}; the device is the local rank modulo the visible devices
      * ({@link Rendezvous.Config#device}).
+     *
+     * @param timeout how long the rendezvous, blocking NCCL calls and stream waits may take, positive
+     * @return this process's group, which the caller closes
+     * @throws IllegalArgumentException when the launcher's variables are missing, malformed or out of range
+     * @throws IllegalStateException when the CUDA driver is not available
+     * @throws CollectiveException when the rendezvous or the communicator's set-up does not finish within the timeout
      */
     public static NcclGroup fromEnvironment(Duration timeout) {
         Rendezvous.Config config = Rendezvous.Config.fromEnvironment(System.getenv());
@@ -214,7 +247,13 @@ public final class NcclGroup implements ProcessGroup {
         return size;
     }
 
-    /** The stream this group's collectives run on. */
+    /**
+     * The group's own stream, on which the argument checks exchange their headers when
+     * {@link io.tpkernels.runtime.Tuning#collectiveChecks()} is on; the collectives themselves run on the caller's
+     * context's stream.
+     *
+     * @return the stream, owned by the group
+     */
     public CudaStream stream() {
         return stream;
     }

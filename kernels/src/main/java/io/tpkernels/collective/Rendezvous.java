@@ -110,6 +110,12 @@ public final class Rendezvous {
     /**
      * Rank 0 serves {@code payloadOnRank0.get()} to the other {@code worldSize − 1} ranks and returns it; the
      * others fetch and return it. Fails with a {@link CollectiveException} naming what did not happen in time.
+     *
+     * @param config where this process stands and where rank 0 serves
+     * @param payloadOnRank0 makes the payload; called on rank 0 only
+     * @param timeout how long to wait for the other ranks, in all
+     * @return the payload, the same bytes on every rank
+     * @throws CollectiveException when a rank does not connect or answer in time, or the connection fails
      */
     public static byte[] exchange(Config config, Supplier<byte[]> payloadOnRank0, Duration timeout) {
         long deadline = System.nanoTime() + timeout.toNanos();

@@ -14,7 +14,15 @@ public final class Cast {
     private Cast() {
     }
 
-    /** A new tensor holding {@code src} converted to {@code dtype}, allocated on {@code ctx} and queued there. */
+    /**
+     * A new tensor holding {@code src} converted to {@code dtype}, allocated on {@code ctx} and queued there.
+     *
+     * @param ctx the context the result is allocated on and the conversion queued on; {@code src} lives on its device
+     * @param src an F32, F16 or BF16 tensor
+     * @param dtype F32, F16 or BF16
+     * @return a new tensor of {@code src}'s shape, owned by the caller
+     * @throws IllegalArgumentException when a dtype is an integer one or {@code src} is not on {@code ctx}'s device
+     */
     public static Tensor to(ExecutionContext ctx, Tensor src, DType dtype) {
         Tensor dst = Tensor.allocate(ctx, dtype, src.shape());
         try {
@@ -26,7 +34,15 @@ public final class Cast {
         return dst;
     }
 
-    /** Queues the conversion of {@code src} into {@code dst} on {@code ctx} (both on its device). */
+    /**
+     * Queues the conversion of {@code src} into {@code dst} on {@code ctx} (both on its device).
+     *
+     * @param ctx the context the conversion is queued on (on the host it runs at the call)
+     * @param src an F32, F16 or BF16 tensor
+     * @param dst a float tensor of {@code src}'s shape on its device; it may have the same dtype (a copy)
+     * @throws IllegalArgumentException when a dtype is an integer one, or the shapes or devices differ, or the tensors
+     *     are not on {@code ctx}'s device
+     */
     public static void into(ExecutionContext ctx, Tensor src, Tensor dst) {
         check(src, dst);
         ctx.requireOn("cast", src);

@@ -37,7 +37,11 @@ public final class CublasGemm {
     private CublasGemm() {
     }
 
-    /** Whether cuBLAS was found. */
+    /**
+     * Whether cuBLAS was found.
+     *
+     * @return whether the cuBLAS library was found and loaded
+     */
     public static boolean isAvailable() {
         return Cublas.isAvailable();
     }
@@ -45,6 +49,10 @@ public final class CublasGemm {
     /**
      * Whether {@code cublasGemmEx} with f32 compute takes inputs of {@code in} and an output of {@code out}: F16 and
      * BF16 into their own type or F32, F32 into F32 (cuBLAS's table of {@code CUBLAS_COMPUTE_32F} type combinations).
+     *
+     * @param in the dtype of both inputs
+     * @param out the output's dtype
+     * @return whether the combination is supported
      */
     public static boolean supports(DType in, DType out) {
         return switch (in) {
@@ -58,12 +66,32 @@ public final class CublasGemm {
      * Queues {@code out[t, j] = Σ_k x[t, k]·w[j, k]} for {@code j < w.rows} on {@code stream}; {@code out}'s other
      * columns are left alone. {@code x}, {@code w} F32, F16 or BF16 (the same), {@code out} as {@link #supports}
      * says, all on the stream's device.
+     *
+     * @param ctx the context whose stream the GEMM is queued on; every tensor lives on its device
+     * @param x {@code [T, K]} F32, F16 or BF16
+     * @param w {@code [N, K]} of x's dtype
+     * @param out {@code [T, S]} with {@code S >= N}, of a dtype {@link #supports} accepts
+     * @throws IllegalArgumentException when a shape, dtype or device does not fit
+     * @throws IllegalStateException on the CPU context, or when cuBLAS is not available
+     * @throws io.tpkernels.ffm.cublas.CublasException when cuBLAS fails the call
      */
     public static void multiplyNT(ExecutionContext ctx, Tensor x, Tensor w, Tensor out) {
         multiplyNT(ctx, x, w, out, ONE, ZERO);
     }
 
-    /** {@code out = alpha·x·wᵀ + beta·out} on the valid columns; {@code alpha}, {@code beta} f32 in host memory. */
+    /**
+     * {@code out = alpha·x·wᵀ + beta·out} on the valid columns; {@code alpha}, {@code beta} f32 in host memory.
+     *
+     * @param ctx the context whose stream the GEMM is queued on; every tensor lives on its device
+     * @param x {@code [T, K]} F32, F16 or BF16
+     * @param w {@code [N, K]} of x's dtype
+     * @param out {@code [T, S]} with {@code S >= N}, of a dtype {@link #supports} accepts
+     * @param alpha the product's factor, a host f32 ({@link #scalar})
+     * @param beta the factor of {@code out}'s old values, a host f32 ({@link #scalar})
+     * @throws IllegalArgumentException when a shape, dtype or device does not fit
+     * @throws IllegalStateException on the CPU context, or when cuBLAS is not available
+     * @throws io.tpkernels.ffm.cublas.CublasException when cuBLAS fails the call
+     */
     @SuppressWarnings("try") // an access held by try-with-resources, not named in its body
     public static void multiplyNT(ExecutionContext ctx, Tensor x, Tensor w, Tensor out, MemorySegment alpha,
                                   MemorySegment beta) {
@@ -141,7 +169,13 @@ public final class CublasGemm {
         }
     }
 
-    /** A host f32 scalar for {@link #multiplyNT(ExecutionContext, Tensor, Tensor, Tensor, MemorySegment, MemorySegment)}. */
+    /**
+     * A host f32 scalar for
+     * {@link #multiplyNT(ExecutionContext, Tensor, Tensor, Tensor, MemorySegment, MemorySegment)}.
+     *
+     * @param v the value
+     * @return host memory holding {@code v}, kept for the life of the process (make such scalars once, not per call)
+     */
     public static MemorySegment scalar(float v) {
         return Arena.global().allocateFrom(ValueLayout.JAVA_FLOAT, v);
     }

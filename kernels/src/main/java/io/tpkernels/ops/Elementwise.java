@@ -13,8 +13,12 @@ import java.util.Arrays;
 import java.util.Locale;
 
 /**
- * The element-wise steps of the demo model (docs/contract.md sections 7 and 13), one entry point for both backends
- * ({@code elementwise.cu} on a GPU). Each computes in f32 and rounds once to the tensors' dtype.
+ * The element-wise steps of the demo model (the contract, sections
+ * <a href="https://github.com/tpkernels/tpkernels/blob/main/docs/contract.md#7-parallel-linear-layers">7</a>,
+ * <a href="https://github.com/tpkernels/tpkernels/blob/main/docs/contract.md#10-dora">10</a> and
+ * <a href="https://github.com/tpkernels/tpkernels/blob/main/docs/contract.md#13-the-demo-model">13</a>), one entry
+ * point for both backends ({@code elementwise.cu} on a GPU). Each computes in f32 and rounds once to the tensors'
+ * dtype.
  * <ul>
  *   <li>{@link #siluMul}: {@code silu(gate)·up}, {@code silu(g) = g / (1 + e^−g)}, the SwiGLU gate;</li>
  *   <li>{@link #addInPlace}: {@code a += b}, the residual update;</li>
@@ -43,7 +47,16 @@ public final class Elementwise {
     private Elementwise() {
     }
 
-    /** A new tensor {@code silu(gate)·up}; both of one shape, dtype and device. */
+    /**
+     * A new tensor {@code silu(gate)·up}; both of one shape, dtype and device.
+     *
+     * @param ctx the context the result is allocated on and the work queued on
+     * @param gate the gate projection's output, F32, F16 or BF16
+     * @param up the up projection's output, of {@code gate}'s shape and dtype
+     * @return a new tensor of their shape and dtype, owned by the caller
+     * @throws IllegalArgumentException when the tensors are not float, differ in shape, dtype or device, or are not on
+     *     {@code ctx}'s device
+     */
     public static Tensor siluMul(ExecutionContext ctx, Tensor gate, Tensor up) {
         requireAlike(ctx, "silu·up", gate, up);
         Tensor out = Tensor.allocate(ctx, gate.dtype(), gate.shape());
@@ -67,7 +80,15 @@ public final class Elementwise {
         }
     }
 
-    /** {@code a += b}; both of one shape, dtype and device. */
+    /**
+     * {@code a += b}; both of one shape, dtype and device.
+     *
+     * @param ctx the context the work is queued on
+     * @param a the tensor to add to, F32, F16 or BF16
+     * @param b the tensor to add, of {@code a}'s shape and dtype
+     * @throws IllegalArgumentException when the tensors are not float, differ in shape, dtype or device, or are not on
+     *     {@code ctx}'s device
+     */
     public static void addInPlace(ExecutionContext ctx, Tensor a, Tensor b) {
         requireAlike(ctx, "add", a, b);
         if (ctx.isCuda()) {
@@ -82,7 +103,15 @@ public final class Elementwise {
         }
     }
 
-    /** {@code a[t, :] += bias} for every row {@code t} of the 2-D {@code a}; bias {@code [N]} like a. */
+    /**
+     * {@code a[t, :] += bias} for every row {@code t} of the 2-D {@code a}; bias {@code [N]} like a.
+     *
+     * @param ctx the context the work is queued on
+     * @param a {@code [T, N]} F32, F16 or BF16
+     * @param bias {@code [N]}, of {@code a}'s dtype and device
+     * @throws IllegalArgumentException when the shapes, dtypes or devices do not fit, or {@code a} is not on
+     *     {@code ctx}'s device
+     */
     public static void addBiasInPlace(ExecutionContext ctx, Tensor a, Tensor bias) {
         ctx.requireOn("add bias", a);
         if (a.rank() != 2 || bias.rank() != 1 || bias.dim(0) != a.dim(1) || bias.dtype() != a.dtype()
@@ -110,6 +139,9 @@ public final class Elementwise {
      *
      * @param y           {@code [T, N]} F32, F16 or BF16
      * @param columnScale F32 {@code [N]} on y's device
+     * @param ctx the context the work is queued on
+     * @throws IllegalArgumentException when the shapes, dtypes or devices do not fit, or {@code y} is not on
+     *     {@code ctx}'s device
      */
     public static void scaleColumnsInPlace(ExecutionContext ctx, Tensor y, Tensor columnScale) {
         ctx.requireOn("scale columns", y);

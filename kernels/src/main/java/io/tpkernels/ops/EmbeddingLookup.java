@@ -7,7 +7,9 @@ import io.tpkernels.runtime.Tensor;
 import io.tpkernels.shard.VocabShard;
 
 /**
- * The embedding lookups of docs/contract.md section 4, one entry point for both backends.
+ * The embedding lookups of the contract,
+ * <a href="https://github.com/tpkernels/tpkernels/blob/main/docs/contract.md#4-embedding">section 4</a>, one entry
+ * point for both backends.
  * <ul>
  *   <li><b>Vocab-parallel (masked):</b> {@code out[t,:] = W_r[ids[t] − start, :]} if
  *       {@code start ≤ ids[t] < start + valid}, else {@code 0}. {@code W_r} holds only the shard's valid rows;
@@ -26,12 +28,33 @@ public final class EmbeddingLookup {
     private EmbeddingLookup() {
     }
 
-    /** The masked lookup of this rank's shard into a new {@code [T, H]} tensor, allocated on {@code ctx}. */
+    /**
+     * The masked lookup of this rank's shard into a new {@code [T, H]} tensor, allocated on {@code ctx}.
+     *
+     * @param ctx the context the result is allocated on and the lookup queued on; the tensors live on its device
+     * @param ids the token ids, I32 or I64 {@code [T]}, global ids in {@code [0, V)}
+     * @param weightShard the shard's {@code valid(r)} real rows, {@code [valid, H]} F32, F16 or BF16
+     * @param shard this rank's share of the vocabulary
+     * @return the rank's partial {@code [T, H]} in the weight's dtype, owned by the caller; summed over the ranks (one
+     *     all-reduce or reduce-scatter) it is the lookup
+     * @throws IllegalArgumentException when a shape, dtype or device is wrong, or an id is outside {@code [0, V)} (on
+     *     the CPU at the call, on a GPU at the context's next synchronization or host read of a tensor it wrote)
+     */
     public static Tensor vocabParallel(ExecutionContext ctx, Tensor ids, Tensor weightShard, VocabShard shard) {
         return masked(ctx, ids, weightShard, shard.start(), shard.validRows(), shard.vocabSize());
     }
 
-    /** The hidden-parallel lookup: {@code weightColumns} is {@code [V, H/tp]}, all rows; the plain lookup. */
+    /**
+     * The hidden-parallel lookup: {@code weightColumns} is {@code [V, H/tp]}, all rows; the plain lookup.
+     *
+     * @param ctx the context the result is allocated on and the lookup queued on; the tensors live on its device
+     * @param ids the token ids, I32 or I64 {@code [T]}, in {@code [0, V)}
+     * @param weightColumns the rank's columns of every row, {@code [V, H/tp]} F32, F16 or BF16
+     * @return the rank's columns of the lookup, {@code [T, H/tp]} in the weight's dtype, owned by the caller; gathered
+     *     along the hidden dimension (one all-gather, or an all-to-all for sequence parallelism) it is the lookup
+     * @throws IllegalArgumentException when a shape, dtype or device is wrong, the weight has no rows, or an id is
+     *     outside {@code [0, V)} (on the CPU at the call, on a GPU at the context's next synchronization or host read)
+     */
     public static Tensor hiddenParallel(ExecutionContext ctx, Tensor ids, Tensor weightColumns) {
         checkPlain(ctx, ids, weightColumns, null);
         Tensor out = Tensor.allocate(ctx, weightColumns.dtype(), ids.dim(0), weightColumns.dim(1));
@@ -47,6 +70,13 @@ public final class EmbeddingLookup {
     /**
      * The plain lookup into {@code out}: {@code out[t,:] = weight[ids[t], :]}, {@code V} = the weight's rows, queued
      * on {@code ctx}. An id outside {@code [0, V)} throws as in the masked lookup.
+     *
+     * @param ctx the context the lookup is queued on; the tensors live on its device
+     * @param ids the token ids, I32 or I64 {@code [T]}
+     * @param weight {@code [V, H]} F32, F16 or BF16, at least one row
+     * @param out {@code [T, H]} of the weight's dtype and device, overwritten
+     * @throws IllegalArgumentException when a shape, dtype or device is wrong, the weight has no rows, or an id is
+     *     outside {@code [0, V)} (on the CPU at the call, on a GPU at the context's next synchronization or host read)
      */
     public static void plain(ExecutionContext ctx, Tensor ids, Tensor weight, Tensor out) {
         checkPlain(ctx, ids, weight, out);
@@ -62,7 +92,21 @@ public final class EmbeddingLookup {
         }
     }
 
-    /** The masked lookup into a new {@code [T, H]} tensor allocated on {@code ctx}; closed again if it fails. */
+    /**
+     * The masked lookup into a new {@code [T, H]} tensor allocated on {@code ctx}; closed again if it fails.
+     *
+     * @param ctx the context the result is allocated on and the lookup queued on; the tensors live on its device
+     * @param ids the token ids, I32 or I64 {@code [T]}, global ids
+     * @param weight the shard's real rows, {@code [valid, H]} F32, F16 or BF16
+     * @param start the shard's first global id, {@code >= 0}
+     * @param valid the shard's real rows, {@code >= 0}; a shard with rows must end within the vocabulary
+     * @param vocabSize {@code V}, the real vocabulary size, {@code >= 1}
+     * @return the rank's partial {@code [T, H]} in the weight's dtype, owned by the caller: zero rows for ids outside
+     *     the shard
+     * @throws IllegalArgumentException when a shape, dtype or device is wrong, the shard does not fit the vocabulary,
+     *     or an id is outside {@code [0, V)} (on the CPU at the call, on a GPU at the context's next synchronization or
+     *     host read)
+     */
     public static Tensor masked(ExecutionContext ctx, Tensor ids, Tensor weight, long start, long valid,
                                 long vocabSize) {
         check(ctx, ids, weight, start, valid, vocabSize, null);
@@ -79,6 +123,17 @@ public final class EmbeddingLookup {
     /**
      * The masked lookup into {@code out} ({@code [T, H]}, the weight's dtype and device), queued on {@code ctx}; on a
      * GPU through the context's {@linkplain ExecutionContext#launcher() launcher}.
+     *
+     * @param ctx the context the lookup is queued on; the tensors live on its device
+     * @param ids the token ids, I32 or I64 {@code [T]}, global ids
+     * @param weight the shard's real rows, {@code [valid, H]} F32, F16 or BF16
+     * @param start the shard's first global id, {@code >= 0}
+     * @param valid the shard's real rows, {@code >= 0}; a shard with rows must end within the vocabulary
+     * @param vocabSize {@code V}, the real vocabulary size, {@code >= 1}
+     * @param out {@code [T, H]} of the weight's dtype and device, overwritten
+     * @throws IllegalArgumentException when a shape, dtype or device is wrong, the shard does not fit the vocabulary, a
+     *     launcher other than the FFM one is given with CPU tensors, or an id is outside {@code [0, V)} (on the CPU at
+     *     the call, on a GPU at the context's next synchronization or host read)
      */
     public static void masked(ExecutionContext ctx, Tensor ids, Tensor weight, long start, long valid, long vocabSize,
                               Tensor out) {

@@ -6,7 +6,9 @@ import io.tpkernels.runtime.Tensor;
 import java.util.List;
 
 /**
- * The plain linear map of docs/contract.md section 7, one entry point for both backends:
+ * The plain linear map of the contract,
+ * <a href="https://github.com/tpkernels/tpkernels/blob/main/docs/contract.md#7-parallel-linear-layers">section 7</a>,
+ * one entry point for both backends:
  * <pre>
  *   y[t, n] = Σ_k x[t, k]·W[n, k] (+ bias[n])        x [T, K], W [N, K], y [T, N]
  * </pre>
@@ -17,7 +19,16 @@ public final class Linear {
     private Linear() {
     }
 
-    /** {@code y} in x's dtype, allocated on {@code ctx} and queued there; {@code bias} may be {@code null}. */
+    /**
+     * {@code y} in x's dtype, allocated on {@code ctx} and queued there; {@code bias} may be {@code null}.
+     *
+     * @param ctx the context the result is allocated on and the GEMM queued on; the tensors live on its device
+     * @param x the input, {@code [T, K]} F32, F16 or BF16
+     * @param w the weight, {@code [N, K]} of x's dtype
+     * @param bias {@code [N]} of x's dtype, or {@code null}
+     * @return {@code y}, {@code [T, N]} in x's dtype, owned by the caller
+     * @throws IllegalArgumentException when a shape, dtype or device does not fit (the message names both shapes)
+     */
     public static Tensor forward(ExecutionContext ctx, Tensor x, Tensor w, Tensor bias) {
         check(ctx, x, w, bias);
         Tensor y = Tensor.allocate(ctx, x.dtype(), x.dim(0), w.dim(0));
@@ -30,7 +41,16 @@ public final class Linear {
         }
     }
 
-    /** Queues {@code y} into {@code out} ({@code [T, N]}, any float dtype, on {@code ctx}'s device). */
+    /**
+     * Queues {@code y} into {@code out} ({@code [T, N]}, any float dtype, on {@code ctx}'s device).
+     *
+     * @param ctx the context the GEMM is queued on; the tensors live on its device
+     * @param x the input, {@code [T, K]} F32, F16 or BF16
+     * @param w the weight, {@code [N, K]} of x's dtype
+     * @param bias {@code [N]} of x's dtype, or {@code null}
+     * @param out {@code [T, N]} in any float dtype, overwritten with {@code y} rounded to its dtype
+     * @throws IllegalArgumentException when a shape, dtype or device does not fit
+     */
     public static void forward(ExecutionContext ctx, Tensor x, Tensor w, Tensor bias, Tensor out) {
         checkOut(ctx, x, w, bias, out);
         run(ctx, x, w, bias, out);
@@ -49,6 +69,12 @@ public final class Linear {
      * {@code W} and {@code bias} (may be {@code null}) bound to {@code ctx}, with the GEMM each forward runs decided
      * now, once: on a GPU the kernel body and its kernel for decode-sized inputs ({@code T ≤ 16}) and for larger ones,
      * its module loaded here. On the CPU there is nothing to decide (the GEMM reads W as stored).
+     *
+     * @param ctx the context every forward of the plan runs on; {@code w} lives on its device
+     * @param w the weight, {@code [N, K]} F32, F16 or BF16; it must stay open while the plan is used
+     * @param bias {@code [N]} of W's dtype, or {@code null}; it must stay open while the plan is used
+     * @return the plan, which owns nothing
+     * @throws IllegalArgumentException when a shape, dtype or device does not fit
      */
     public static Plan plan(ExecutionContext ctx, Tensor w, Tensor bias) {
         if (!w.dtype().isFloatingPoint() || w.rank() != 2) {
@@ -83,7 +109,13 @@ public final class Linear {
                             n, n, aligned)};
         }
 
-        /** {@code y = x·Wᵀ + bias} in x's dtype, allocated on the plan's context and queued there. */
+        /**
+         * {@code y = x·Wᵀ + bias} in x's dtype, allocated on the plan's context and queued there.
+         *
+         * @param x the input, {@code [T, K]} of W's dtype, on the plan's device
+         * @return {@code y}, {@code [T, N]} in x's dtype, owned by the caller
+         * @throws IllegalArgumentException when x's shape, dtype or device does not fit
+         */
         public Tensor forward(Tensor x) {
             check(ctx, x, w, bias);
             Tensor y = Tensor.allocate(ctx, x.dtype(), x.dim(0), w.dim(0));
@@ -96,7 +128,13 @@ public final class Linear {
             }
         }
 
-        /** Queues {@code y} into {@code out} ({@code [T, N]}, any float dtype, on the plan's device). */
+        /**
+         * Queues {@code y} into {@code out} ({@code [T, N]}, any float dtype, on the plan's device).
+         *
+         * @param x the input, {@code [T, K]} of W's dtype, on the plan's device
+         * @param out {@code [T, N]} in any float dtype, overwritten
+         * @throws IllegalArgumentException when a shape, dtype or device does not fit
+         */
         public void forward(Tensor x, Tensor out) {
             checkOut(ctx, x, w, bias, out);
             run(ctx, choiceFor(x, out), x, w, bias, out);
@@ -106,6 +144,9 @@ public final class Linear {
          * The kernel a forward of {@code t} tokens (into W's dtype, from aligned inputs) runs: its name, as the PTX
          * names it ({@code tpk_gemm_<body>_<in>_<out>}), {@code "cublasGemmEx"} where cuBLAS stands in for a body
          * that failed its self-check, or {@code "cpu"} on the CPU. For diagnostics and checks.
+         *
+         * @param t the number of tokens
+         * @return the kernel's name
          */
         public String kernelFor(long t) {
             return choices == null ? "cpu" : choices[t <= GemmCuda.DECODE_MAX_T ? 0 : 1].kernelName();

@@ -7,8 +7,9 @@ import io.tpkernels.runtime.ExecutionContext;
 import io.tpkernels.runtime.Tensor;
 
 /**
- * The backward of {@link Linear} through a frozen weight (docs/contract.md, the backward): base weights get no
- * gradient, only the input does,
+ * The backward of {@link Linear} through a frozen weight (the contract,
+ * <a href="https://github.com/tpkernels/tpkernels/blob/main/docs/contract.md#p1-backward-lora-on-a-frozen-base">P1</a>):
+ * base weights get no gradient, only the input does,
  * <pre>
  *   dx[t, k] = Σ_n dy[t, n]·W[n, k]        dy [T, N], W [N, K], dx [T, K]
  * </pre>
@@ -25,7 +26,15 @@ public final class LinearBackward {
     private LinearBackward() {
     }
 
-    /** {@code dx = dy·W}, F32 {@code [T, K]}, allocated on {@code ctx}; dy in any float dtype, W as the forward's. */
+    /**
+     * {@code dx = dy·W}, F32 {@code [T, K]}, allocated on {@code ctx}; dy in any float dtype, W as the forward's.
+     *
+     * @param ctx the context the result is allocated on and the product queued on; the tensors live on its device
+     * @param dy the gradient of the output, {@code [T, N]} in any float dtype
+     * @param w the frozen weight, {@code [N, K]} F32, F16 or BF16
+     * @return {@code dx}, F32 {@code [T, K]}, owned by the caller
+     * @throws IllegalArgumentException when a shape, dtype or device does not fit
+     */
     public static Tensor inputGradient(ExecutionContext ctx, Tensor dy, Tensor w) {
         check(ctx, dy, w);
         Tensor dx = Tensor.allocate(ctx, DType.F32, dy.dim(0), w.dim(1));
@@ -38,7 +47,15 @@ public final class LinearBackward {
         }
     }
 
-    /** {@code dx = dy·W} into {@code dx} (F32 {@code [T, K]}: a view into a packed buffer will do). */
+    /**
+     * {@code dx = dy·W} into {@code dx} (F32 {@code [T, K]}: a view into a packed buffer will do).
+     *
+     * @param ctx the context the product is queued on; the tensors live on its device
+     * @param dy the gradient of the output, {@code [T, N]} in any float dtype
+     * @param w the frozen weight, {@code [N, K]} F32, F16 or BF16
+     * @param dx F32 {@code [T, K]} on the same device, overwritten
+     * @throws IllegalArgumentException when a shape, dtype or device does not fit
+     */
     public static void inputGradient(ExecutionContext ctx, Tensor dy, Tensor w, Tensor dx) {
         check(ctx, dy, w);
         BackwardChecks.requireF32("linear backward", "dx", dx, dy, dy.dim(0), w.dim(1));

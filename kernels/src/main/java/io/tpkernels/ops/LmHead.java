@@ -5,7 +5,9 @@ import io.tpkernels.runtime.ExecutionContext;
 import io.tpkernels.runtime.Tensor;
 
 /**
- * The vocab-padded LM-head GEMM of docs/contract.md section 5, one entry point for both backends:
+ * The vocab-padded LM-head GEMM of the contract,
+ * <a href="https://github.com/tpkernels/tpkernels/blob/main/docs/contract.md#5-lm-head-the-vocab-padded-gemm">section 5</a>,
+ * one entry point for both backends:
  * <pre>
  *   logits[t, j] = Σ_k X[t, k] · W_r[j, k]     for j &lt; valid        (f32 accumulation)
  *   logits[t, j] = −∞                          for valid ≤ j &lt; S
@@ -18,12 +20,32 @@ public final class LmHead {
     private LmHead() {
     }
 
-    /** F32 logits {@code [T, S]}, allocated on {@code ctx} and queued there. */
+    /**
+     * F32 logits {@code [T, S]}, allocated on {@code ctx} and queued there.
+     *
+     * @param ctx the context the logits are allocated on and the GEMM queued on; the tensors live on its device
+     * @param x the hidden states, {@code [T, H]} F32, F16 or BF16
+     * @param weightShard the shard's real rows, {@code [valid, H]} of x's dtype (no padding rows)
+     * @param shardSize {@code S}, the shard's padded size, at least {@code valid}
+     * @return the rank's logits, F32 {@code [T, S]} with {@code −∞} in the padding columns, owned by the caller
+     * @throws IllegalArgumentException when a shape, dtype or device does not fit, or {@code S < valid}
+     */
     public static Tensor logits(ExecutionContext ctx, Tensor x, Tensor weightShard, long shardSize) {
         return logits(ctx, x, weightShard, shardSize, DType.F32);
     }
 
-    /** Logits {@code [T, S]} of {@code outDtype} (F32 or BF16), allocated on {@code ctx} and queued there. */
+    /**
+     * Logits {@code [T, S]} of {@code outDtype} (F32 or BF16), allocated on {@code ctx} and queued there.
+     *
+     * @param ctx the context the logits are allocated on and the GEMM queued on; the tensors live on its device
+     * @param x the hidden states, {@code [T, H]} F32, F16 or BF16
+     * @param weightShard the shard's real rows, {@code [valid, H]} of x's dtype (no padding rows)
+     * @param shardSize {@code S}, the shard's padded size, at least {@code valid}
+     * @param outDtype F32 or BF16 (F16 has no room for the padding's {@code −∞} bit pattern of BF16)
+     * @return the rank's logits {@code [T, S]} with {@code −∞} in the padding columns, owned by the caller
+     * @throws IllegalArgumentException when a shape, dtype or device does not fit, {@code S < valid}, or
+     *     {@code outDtype} is neither F32 nor BF16
+     */
     public static Tensor logits(ExecutionContext ctx, Tensor x, Tensor weightShard, long shardSize, DType outDtype) {
         check(ctx, x, weightShard, shardSize);
         if (outDtype != DType.F32 && outDtype != DType.BF16) {
@@ -39,7 +61,15 @@ public final class LmHead {
         }
     }
 
-    /** Queues the logits into {@code out} ({@code [T, S]}, F32 or BF16) on {@code ctx}. */
+    /**
+     * Queues the logits into {@code out} ({@code [T, S]}, F32 or BF16) on {@code ctx}.
+     *
+     * @param ctx the context the GEMM is queued on; the tensors live on its device
+     * @param x the hidden states, {@code [T, H]} F32, F16 or BF16
+     * @param weightShard the shard's real rows, {@code [valid, H]} of x's dtype
+     * @param out {@code [T, S]} F32 or BF16 with {@code S >= valid}, overwritten
+     * @throws IllegalArgumentException when a shape, dtype or device does not fit
+     */
     public static void logits(ExecutionContext ctx, Tensor x, Tensor weightShard, Tensor out) {
         checkOut(ctx, x, weightShard, out);
         run(ctx, x, weightShard, out);

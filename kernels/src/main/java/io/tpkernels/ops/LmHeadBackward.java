@@ -27,7 +27,15 @@ public final class LmHeadBackward {
     private LmHeadBackward() {
     }
 
-    /** {@code dx_r}, F32 {@code [T, H]}, allocated on {@code ctx}. */
+    /**
+     * {@code dx_r}, F32 {@code [T, H]}, allocated on {@code ctx}.
+     *
+     * @param ctx the context the result is allocated on and the product queued on; the tensors live on its device
+     * @param dz the gradient of the rank's padded logits, F32 {@code [T, S]}
+     * @param weightShard the frozen shard's real rows, {@code [valid, H]} F32, F16 or BF16, {@code valid <= S}
+     * @return this rank's partial {@code dx_r}, F32 {@code [T, H]}, owned by the caller
+     * @throws IllegalArgumentException when a shape, dtype or device does not fit
+     */
     public static Tensor inputGradient(ExecutionContext ctx, Tensor dz, Tensor weightShard) {
         check(ctx, dz, weightShard);
         Tensor dx = Tensor.allocate(ctx, DType.F32, dz.dim(0), weightShard.dim(1));
@@ -43,6 +51,13 @@ public final class LmHeadBackward {
     /**
      * {@code dx += dz[:, :valid]·W_r} into F32 {@code [T, H]}: each element's sum continues from its value, so that
      * the products of chunks of the shard's rows add up to the whole one.
+     *
+     * @param ctx the context the product is queued on; the tensors live on its device
+     * @param dz the gradient of a chunk of padded logits, F32 {@code [T, S]}; only its first {@code valid} columns are
+     *     read
+     * @param weightShard the rows the chunk's valid columns belong to, {@code [valid, H]} F32, F16 or BF16
+     * @param dx F32 {@code [T, H]} on the same device, added to
+     * @throws IllegalArgumentException when a shape, dtype or device does not fit
      */
     public static void addInputGradient(ExecutionContext ctx, Tensor dz, Tensor weightShard, Tensor dx) {
         check(ctx, dz, weightShard);
@@ -54,6 +69,12 @@ public final class LmHeadBackward {
      * The gradient of a trainable head's weight shard, added into {@code dW}: {@code dW[j, k] += Σ_t dz[t, j]·x[t, k]}
      * for the valid rows {@code j < valid} ({@code dW} F32 {@code [valid, H]}); the padding columns take no part.
      * Each rank's rows are its own: no collective.
+     *
+     * @param ctx the context the product is queued on; the tensors live on its device
+     * @param dz the gradient of the rank's padded logits, F32 {@code [T, S]} with {@code S >= valid}
+     * @param x the head's input, {@code [T, H]} F32, F16 or BF16
+     * @param dW F32 {@code [valid, H]} on the same device, added to
+     * @throws IllegalArgumentException when a shape, dtype or device does not fit
      */
     public static void addWeightGradient(ExecutionContext ctx, Tensor dz, Tensor x, Tensor dW) {
         if (dz.dtype() != DType.F32 || dz.rank() != 2 || x.rank() != 2 || !x.dtype().isFloatingPoint()

@@ -9,9 +9,12 @@ import io.tpkernels.runtime.Tuning;
 import io.tpkernels.shard.VocabShard;
 
 /**
- * The LM head fused with the vocab-parallel cross-entropy (docs/contract.md section 16, "fused form"): the loss of
- * {@code logits_r = X·W_rᵀ} against the targets, and its gradient {@code dX}, without ever holding the {@code [T, S]}
- * logits. Two forms, one result:
+ * The LM head fused with the vocab-parallel cross-entropy (the contract,
+ * <a href="https://github.com/tpkernels/tpkernels/blob/main/docs/contract.md#p2-the-lm-heads-gradient-and-the-fused-cross-entropy">P2</a>,
+ * the fused form of
+ * <a href="https://github.com/tpkernels/tpkernels/blob/main/docs/contract.md#16-vocab-parallel-cross-entropy">section 16</a>):
+ * the loss of {@code logits_r = X·W_rᵀ} against the targets, and its gradient {@code dX}, without ever holding the
+ * {@code [T, S]} logits. Two forms, one result:
  * <ul>
  *   <li>On a GPU, for F16 and BF16 ({@link Tuning.LmHeadLoss#FUSED}): the LM head's tensor-core GEMM folds each
  *   128 × 128 tile of logits, in its epilogue, into its rows' running statistics, which stay on chip; the backward
@@ -56,6 +59,14 @@ public final class LmHeadCrossEntropy {
      * @param x           {@code [T, H]}, F32, F16 or BF16, on the context's device
      * @param weightShard this rank's valid rows {@code W_r [valid, H]}, x's dtype
      * @param targets     {@code [T]}, I64 or I32, global ids or {@link VocabParallelCrossEntropy#IGNORE_INDEX}
+     * @param ctx this rank's context; the tensors live on its device
+     * @param group the tensor-parallel group, whose rank and size are the shard's
+     * @param shard this rank's share of the vocabulary
+     * @return what the forward found, as the unfused form returns it, owned by the caller (close it after the
+     *     backward); on a GPU this call waits for the stream once, to read the loss
+     * @throws IllegalArgumentException when a shape, dtype or device does not fit, the group does not hold the shard,
+     *     or a target is outside {@code [0, V)} and not the ignore index
+     * @throws io.tpkernels.collective.CollectiveException when the group fails or the ranks' calls disagree
      */
     public static VocabParallelCrossEntropy.Forward forward(ExecutionContext ctx, ProcessGroup group, VocabShard shard,
                                                             Tensor x, Tensor weightShard, Tensor targets) {
@@ -118,8 +129,19 @@ public final class LmHeadCrossEntropy {
 
     /**
      * This rank's partial {@code dX = Σ_{j < valid} dz[:, j]·W_r[j, :]}, F32 {@code [T, H]}, with
-     * {@code dz = gradOutput·(softmax − onehot)/N} computed a chunk of columns at a time from the logits recomputed;
+     * {@code dz = gradOutput·(softmax − onehot)/N} computed from the logits recomputed, a tile or a chunk at a time;
      * no collective. With {@code dW} not null ({@code [valid, H]} F32), also adds {@code dz_rᵀ·X} into it.
+     *
+     * @param ctx this rank's context; the tensors live on its device
+     * @param saved what {@link #forward} returned for the same {@code x} and targets
+     * @param x the head's input the forward saw, {@code [T, H]}
+     * @param weightShard this rank's valid rows {@code W_r [valid, H]}, x's dtype
+     * @param targets the targets the forward saw
+     * @param gradOutput {@code g}, the gradient of what the loss feeds (1 for the loss itself)
+     * @param dW F32 {@code [valid, H]} to add the weight's gradient into, or {@code null} for a frozen head
+     * @return this rank's partial {@code dX}, F32 {@code [T, H]}, owned by the caller
+     * @throws IllegalArgumentException when a shape, dtype or device does not fit, or the forward saw another number of
+     *     tokens
      */
     public static Tensor backward(ExecutionContext ctx, VocabParallelCrossEntropy.Forward saved, Tensor x,
                                   Tensor weightShard, Tensor targets, double gradOutput, Tensor dW) {

@@ -7,7 +7,9 @@ import io.tpkernels.runtime.Tensor;
 import java.util.List;
 
 /**
- * The fused LoRA-plus-base linear of docs/contract.md section 8, one entry point for both backends:
+ * The fused LoRA-plus-base linear of the contract,
+ * <a href="https://github.com/tpkernels/tpkernels/blob/main/docs/contract.md#8-lora-under-tensor-parallelism">section 8</a>,
+ * one entry point for both backends:
  * <pre>
  *   y = x·Wᵀ + s·(x·Aᵀ)·Bᵀ (+ bias)        x [T, K], W [N, K], A [R, K], B [N, R], y [T, N]
  * </pre>
@@ -34,7 +36,15 @@ public final class LoraLinear {
     private LoraLinear() {
     }
 
-    /** PEFT's scale: {@code alpha / R}, or {@code alpha / √R} for rsLoRA. */
+    /**
+     * PEFT's scale: {@code alpha / R}, or {@code alpha / √R} for rsLoRA.
+     *
+     * @param alpha {@code lora_alpha}
+     * @param rank {@code R}, at least 1
+     * @param rsLora whether the adapter uses rsLoRA ({@code use_rslora})
+     * @return {@code s}, computed in double and rounded to f32
+     * @throws IllegalArgumentException when {@code rank < 1}
+     */
     public static float scale(double alpha, int rank, boolean rsLora) {
         if (rank < 1) {
             throw new IllegalArgumentException("LoRA rank must be >= 1, got " + rank);
@@ -42,7 +52,20 @@ public final class LoraLinear {
         return (float) (rsLora ? alpha / Math.sqrt(rank) : alpha / rank);
     }
 
-    /** {@code y} in x's dtype, allocated on {@code ctx} and queued there; {@code bias} may be {@code null}. */
+    /**
+     * {@code y} in x's dtype, allocated on {@code ctx} and queued there; {@code bias} may be {@code null}.
+     *
+     * @param ctx the context the result is allocated on and the work queued on; the tensors live on its device
+     * @param x the input, {@code [T, K]} F32, F16 or BF16
+     * @param w the base weight, {@code [N, K]} of x's dtype
+     * @param a LoRA's {@code A}, {@code [R, K]} of x's dtype, {@code 1 <= R <= 256}
+     * @param b LoRA's {@code B}, {@code [N, R]} of x's dtype
+     * @param scale {@code s}, as {@link #scale} computes it
+     * @param bias {@code [N]} of x's dtype, or {@code null}
+     * @return {@code y}, {@code [T, N]} in x's dtype, owned by the caller
+     * @throws IllegalArgumentException when a shape, dtype or device does not fit, or {@code R} is outside
+     *     {@code [1, 256]}
+     */
     public static Tensor forward(ExecutionContext ctx, Tensor x, Tensor w, Tensor a, Tensor b, float scale,
                                  Tensor bias) {
         return forwardColumnScaled(ctx, x, w, a, b, scale, null, bias);
@@ -55,6 +78,15 @@ public final class LoraLinear {
      *
      * @param columnScale F32 {@code [N]} on x's device, or {@code null} for the plain LoRA result
      * @param bias        {@code [N]} in x's dtype, or {@code null}
+     * @param ctx the context the result is allocated on and the work queued on; the tensors live on its device
+     * @param x the input, {@code [T, K]} F32, F16 or BF16
+     * @param w the base weight, {@code [N, K]} of x's dtype
+     * @param a LoRA's {@code A}, {@code [R, K]} of x's dtype, {@code 1 <= R <= 256}
+     * @param b LoRA's {@code B}, {@code [N, R]} of x's dtype
+     * @param scale {@code s}, as {@link #scale} computes it
+     * @return {@code y}, {@code [T, N]} in x's dtype, owned by the caller
+     * @throws IllegalArgumentException when a shape, dtype or device does not fit, or {@code R} is outside
+     *     {@code [1, 256]}
      */
     public static Tensor forwardColumnScaled(ExecutionContext ctx, Tensor x, Tensor w, Tensor a, Tensor b, float scale,
                                              Tensor columnScale, Tensor bias) {
@@ -69,7 +101,20 @@ public final class LoraLinear {
         }
     }
 
-    /** Queues {@code y} into {@code out} ({@code [T, N]}, any float dtype) on {@code ctx}. */
+    /**
+     * Queues {@code y} into {@code out} ({@code [T, N]}, any float dtype) on {@code ctx}.
+     *
+     * @param ctx the context the work is queued on; the tensors live on its device
+     * @param x the input, {@code [T, K]} F32, F16 or BF16
+     * @param w the base weight, {@code [N, K]} of x's dtype
+     * @param a LoRA's {@code A}, {@code [R, K]} of x's dtype, {@code 1 <= R <= 256}
+     * @param b LoRA's {@code B}, {@code [N, R]} of x's dtype
+     * @param scale {@code s}, as {@link #scale} computes it
+     * @param bias {@code [N]} of x's dtype, or {@code null}
+     * @param out {@code [T, N]} in any float dtype, overwritten with {@code y} rounded to its dtype
+     * @throws IllegalArgumentException when a shape, dtype or device does not fit, or {@code R} is outside
+     *     {@code [1, 256]}
+     */
     public static void forward(ExecutionContext ctx, Tensor x, Tensor w, Tensor a, Tensor b, float scale, Tensor bias,
                                Tensor out) {
         forward(ctx, x, w, a, b, scale, null, bias, out);
@@ -81,6 +126,15 @@ public final class LoraLinear {
      *
      * @param columnScale F32 {@code [N]} on x's device, or {@code null} for the plain LoRA result
      * @param bias        {@code [N]} in x's dtype, or {@code null}
+     * @param ctx the context the work is queued on; the tensors live on its device
+     * @param x the input, {@code [T, K]} F32, F16 or BF16
+     * @param w the base weight, {@code [N, K]} of x's dtype
+     * @param a LoRA's {@code A}, {@code [R, K]} of x's dtype, {@code 1 <= R <= 256}
+     * @param b LoRA's {@code B}, {@code [N, R]} of x's dtype
+     * @param scale {@code s}, as {@link #scale} computes it
+     * @param out {@code [T, N]} in any float dtype, overwritten
+     * @throws IllegalArgumentException when a shape, dtype or device does not fit, or {@code R} is outside
+     *     {@code [1, 256]}
      */
     public static void forward(ExecutionContext ctx, Tensor x, Tensor w, Tensor a, Tensor b, float scale,
                                Tensor columnScale, Tensor bias, Tensor out) {
@@ -93,6 +147,17 @@ public final class LoraLinear {
      * {@code null}) bound to {@code ctx}, with the way each forward runs decided now, once: on a GPU the route (one
      * decode launch, the shrink on chip, or shrink then fused GEMM) and its kernels, for decode-sized inputs
      * ({@code T ≤ 16}) and for larger ones, their modules loaded here. On the CPU there is nothing to decide.
+     *
+     * @param ctx the context every forward of the plan runs on; the tensors live on its device
+     * @param w the base weight, {@code [N, K]} F32, F16 or BF16
+     * @param a LoRA's {@code A}, {@code [R, K]} of W's dtype, {@code 1 <= R <= 256}
+     * @param b LoRA's {@code B}, {@code [N, R]} of W's dtype
+     * @param scale {@code s}, as {@link #scale} computes it
+     * @param columnScale DoRA's F32 {@code [N]}, or {@code null}
+     * @param bias {@code [N]} of W's dtype, or {@code null}
+     * @return the plan; it owns none of the tensors, which must stay open while it is used
+     * @throws IllegalArgumentException when a shape, dtype or device does not fit, or {@code R} is outside
+     *     {@code [1, 256]}
      */
     public static Plan plan(ExecutionContext ctx, Tensor w, Tensor a, Tensor b, float scale, Tensor columnScale,
                             Tensor bias) {
@@ -125,7 +190,13 @@ public final class LoraLinear {
                     ? LoraLinearCuda.plan(ctx, w, a, b, columnScale != null || bias != null, w.dtype()) : null;
         }
 
-        /** {@code y} in x's dtype, allocated on the plan's context and queued there. */
+        /**
+         * {@code y} in x's dtype, allocated on the plan's context and queued there.
+         *
+         * @param x the input, {@code [T, K]} of the plan's dtype, on its device
+         * @return {@code y}, {@code [T, N]} in x's dtype, owned by the caller
+         * @throws IllegalArgumentException when x's shape, dtype or device does not fit
+         */
         public Tensor forward(Tensor x) {
             check(ctx, x, w, a, b, columnScale, bias);
             Tensor y = Tensor.allocate(ctx, x.dtype(), x.dim(0), w.dim(0));
@@ -138,7 +209,13 @@ public final class LoraLinear {
             }
         }
 
-        /** Queues {@code y} into {@code out} ({@code [T, N]}, any float dtype) on the plan's context. */
+        /**
+         * Queues {@code y} into {@code out} ({@code [T, N]}, any float dtype) on the plan's context.
+         *
+         * @param x the input, {@code [T, K]} of the plan's dtype, on its device
+         * @param out {@code [T, N]} in any float dtype, overwritten
+         * @throws IllegalArgumentException when a shape, dtype or device does not fit
+         */
         public void forward(Tensor x, Tensor out) {
             checkOut(ctx, x, w, a, b, columnScale, bias, out);
             run(ctx, routesFor(out), x, w, a, b, scale, columnScale, bias, out);
@@ -148,6 +225,9 @@ public final class LoraLinear {
          * The kernels a forward of {@code t} tokens (into W's dtype, from aligned inputs, on a stream not being
          * captured) runs, in order, as the PTX names them; {@code ["cpu"]} on the CPU and {@code ["staged"]} for an
          * adapter whose rank must be padded on every call. For diagnostics and checks.
+         *
+         * @param t the number of tokens
+         * @return the kernels' names
          */
         public List<String> kernelsFor(long t) {
             if (routes == null) {
@@ -237,6 +317,9 @@ public final class LoraLinear {
      * columns of {@code B}), in a form the GPU kernels take as they are: with a rank whose rows are not a multiple
      * of 16 bytes every forward stages such copies itself (four small operations on the stream). Layers that keep
      * an adapter pad it once, at load. Owns its two tensors.
+     *
+     * @param a {@code [R', K]}: A's rows, then zero rows
+     * @param b {@code [N, R']}: B's columns, then zero columns
      */
     public record Padded(Tensor a, Tensor b) implements AutoCloseable {
         @Override
@@ -246,7 +329,13 @@ public final class LoraLinear {
         }
     }
 
-    /** The smallest rank {@code ≥ r} whose rows of {@code dtype} are a multiple of 16 bytes. */
+    /**
+     * The smallest rank {@code ≥ r} whose rows of {@code dtype} are a multiple of 16 bytes.
+     *
+     * @param r the rank {@code R}
+     * @param dtype the adapter's dtype
+     * @return {@code R'}, a multiple of 8 for F16 and BF16, of 4 for F32
+     */
     public static long paddedRank(long r, DType dtype) {
         long perRow = 16 / dtype.byteSize();
         return (r + perRow - 1) / perRow * perRow;
@@ -255,6 +344,13 @@ public final class LoraLinear {
     /**
      * {@link Padded} copies of {@code a} and {@code b}, allocated on {@code ctx} and written in its order. They are
      * kept beyond the context's stream (a layer's adapter), so they are allocated to outlive it.
+     *
+     * @param ctx the context the copies are queued on; {@code a} lives on its device
+     * @param a {@code [R, K]}
+     * @param b {@code [N, R]} of a's dtype, on its device
+     * @return the padded copies, owned by the caller; allocated outside stream order, so they may outlive the context's
+     *     stream
+     * @throws IllegalArgumentException when {@code a} is not on {@code ctx}'s device, or the shapes do not fit
      */
     public static Padded padRank(ExecutionContext ctx, Tensor a, Tensor b) {
         ctx.requireOn("LoRA pad rank", a);

@@ -11,8 +11,9 @@ import io.tpkernels.runtime.Tensor;
 import java.util.List;
 
 /**
- * The backward of {@link LoraLinear} on a frozen base (docs/contract.md, the backward): for
- * {@code y = x·Wᵀ + s·(x·Aᵀ)·Bᵀ} and {@code dy} the gradient of {@code y},
+ * The backward of {@link LoraLinear} on a frozen base (the contract,
+ * <a href="https://github.com/tpkernels/tpkernels/blob/main/docs/contract.md#p1-backward-lora-on-a-frozen-base">P1</a>):
+ * for {@code y = x·Wᵀ + s·(x·Aᵀ)·Bᵀ} and {@code dy} the gradient of {@code y},
  * <pre>
  *   dx = dy·W + s·(dy·B)·A        [T, K]
  *   dB = s·dyᵀ·xa                 [N, R]        xa = x·Aᵀ
@@ -53,7 +54,13 @@ public final class LoraLinearBackward {
     private LoraLinearBackward() {
     }
 
-    /** The three F32 gradients of one call; owns them when {@link #backward} allocated them. */
+    /**
+     * The three F32 gradients of one call; owns them when {@link #backward} allocated them.
+     *
+     * @param dx the input's gradient, F32 {@code [T, K]}
+     * @param dA A's gradient, F32 {@code [R, K]}
+     * @param dB B's gradient, F32 {@code [N, R]}
+     */
     public record Gradients(Tensor dx, Tensor dA, Tensor dB) implements AutoCloseable {
         @Override
         public void close() {
@@ -72,6 +79,10 @@ public final class LoraLinearBackward {
      * @param b     {@code [N, R]} like x
      * @param scale the forward's {@code s}
      * @param dy    {@code [T, N]}, F32, F16 or BF16
+     * @param ctx the context the gradients are allocated on and the work queued on; the tensors live on its device
+     * @return the three gradients, owned by the caller (closing the record closes them)
+     * @throws IllegalArgumentException when a shape, dtype or device does not fit, {@code R} is outside
+     *     {@code [1, 256]}, or {@code scale} is not finite
      */
     public static Gradients backward(ExecutionContext ctx, Tensor x, Tensor w, Tensor a, Tensor b, float scale,
                                      Tensor dy) {
@@ -98,7 +109,22 @@ public final class LoraLinearBackward {
         }
     }
 
-    /** As {@link #backward(ExecutionContext, Tensor, Tensor, Tensor, Tensor, float, Tensor)}, into F32 tensors. */
+    /**
+     * As {@link #backward(ExecutionContext, Tensor, Tensor, Tensor, Tensor, float, Tensor)}, into F32 tensors.
+     *
+     * @param ctx the context the work is queued on; the tensors live on its device
+     * @param x {@code [T, K]}, the forward's input
+     * @param w {@code [N, K]} like x (frozen)
+     * @param a {@code [R, K]} like x
+     * @param b {@code [N, R]} like x
+     * @param scale the forward's {@code s}, finite
+     * @param dy {@code [T, N]}, F32, F16 or BF16
+     * @param dx F32 {@code [T, K]} on x's device, overwritten (a view into a packed buffer will do)
+     * @param dA F32 {@code [R, K]} on x's device, overwritten
+     * @param dB F32 {@code [N, R]} on x's device, overwritten
+     * @throws IllegalArgumentException when a shape, dtype or device does not fit, {@code R} is outside
+     *     {@code [1, 256]}, or {@code scale} is not finite
+     */
     public static void backward(ExecutionContext ctx, Tensor x, Tensor w, Tensor a, Tensor b, float scale, Tensor dy,
                                 Tensor dx, Tensor dA, Tensor dB) {
         check(ctx, x, w, a, b, scale, dy);

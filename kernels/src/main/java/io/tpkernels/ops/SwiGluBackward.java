@@ -24,7 +24,12 @@ public final class SwiGluBackward {
     private SwiGluBackward() {
     }
 
-    /** {@code dg} and {@code du}, F32 of the gate's shape; owns them when {@link #backward} allocated them. */
+    /**
+     * {@code dg} and {@code du}, F32 of the gate's shape; owns them when {@link #backward} allocated them.
+     *
+     * @param dGate the gate's gradient {@code dg}, F32
+     * @param dUp the up projection's gradient {@code du}, F32
+     */
     public record Gradients(Tensor dGate, Tensor dUp) implements AutoCloseable {
         @Override
         public void close() {
@@ -39,6 +44,9 @@ public final class SwiGluBackward {
      * @param gate {@code g}, the forward's gate input
      * @param up   {@code u}, of g's shape, dtype and device
      * @param da   the gradient of {@code a}, of g's shape and device, F32, F16 or BF16
+     * @param ctx the context the gradients are allocated on and the work queued on; the tensors live on its device
+     * @return both gradients, owned by the caller (closing the record closes them)
+     * @throws IllegalArgumentException when a shape, dtype or device does not fit
      */
     public static Gradients backward(ExecutionContext ctx, Tensor gate, Tensor up, Tensor da) {
         check(ctx, gate, up, da);
@@ -58,7 +66,17 @@ public final class SwiGluBackward {
         }
     }
 
-    /** As {@link #backward(ExecutionContext, Tensor, Tensor, Tensor)}, into F32 tensors of the gate's shape. */
+    /**
+     * As {@link #backward(ExecutionContext, Tensor, Tensor, Tensor)}, into F32 tensors of the gate's shape.
+     *
+     * @param ctx the context the work is queued on; the tensors live on its device
+     * @param gate {@code g}, the forward's gate input, F32, F16 or BF16
+     * @param up {@code u}, of g's shape, dtype and device
+     * @param da the gradient of {@code a}, of g's shape and device, F32, F16 or BF16
+     * @param dGate F32 of g's shape on its device, overwritten
+     * @param dUp F32 of g's shape on its device, overwritten
+     * @throws IllegalArgumentException when a shape, dtype or device does not fit
+     */
     public static void backward(ExecutionContext ctx, Tensor gate, Tensor up, Tensor da, Tensor dGate, Tensor dUp) {
         check(ctx, gate, up, da);
         for (Tensor out : new Tensor[] {dGate, dUp}) {

@@ -9,12 +9,13 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The vocab-parallel argmax of docs/contract.md section 5, without gathering logits: each rank reduces its valid
- * columns to a per-token {@code (max, argmax)} with global ids, and the ranks' results combine by one rule,
- * {@link #beats}: the larger value wins, and equal values go to the smaller global id. Equal is IEEE's, so
- * {@code +0} and {@code −0} tie. A NaN logit is above every number, so that it wins and is seen rather than
- * hidden, and NaNs tie among themselves. Padding columns never take part; a rank without valid columns reports
- * {@code (−∞, Long.MAX_VALUE)}, which loses to any real column.
+ * The vocab-parallel argmax of the contract,
+ * <a href="https://github.com/tpkernels/tpkernels/blob/main/docs/contract.md#6-vocab-parallel-argmax">section 6</a>,
+ * without gathering logits: each rank reduces its valid columns to a per-token {@code (max, argmax)} with global ids,
+ * and the ranks' results combine by one rule, {@link #beats}: the larger value wins, and equal values go to the smaller
+ * global id. Equal is IEEE's, so {@code +0} and {@code −0} tie. A NaN logit is above every number, so that it wins and
+ * is seen rather than hidden, and NaNs tie among themselves. Padding columns never take part; a rank without valid
+ * columns reports {@code (−∞, Long.MAX_VALUE)}, which loses to any real column.
  */
 public final class VocabArgmax {
     /** The id a rank without valid columns reports. */
@@ -26,6 +27,9 @@ public final class VocabArgmax {
     /**
      * One rank's per-token result: {@code values} F32 {@code [T]}, {@code ids} I64 {@code [T]} (global ids).
      * Owns both tensors.
+     *
+     * @param values each token's largest valid logit, F32 {@code [T]}
+     * @param ids the global id of that logit, I64 {@code [T]}; {@link #NO_ID} where the rank has no valid column
      */
     public record Local(Tensor values, Tensor ids) implements AutoCloseable {
         @Override
@@ -39,6 +43,12 @@ public final class VocabArgmax {
      * Whether {@code (v1, id1)} beats {@code (v2, id2)}: a NaN beats every number; otherwise the larger value, and
      * ties ({@code +0 == −0}, and NaN against NaN) go to the smaller id. {@code argmax.cu}'s {@code tpk_beats} is
      * the same rule.
+     *
+     * @param v1 the first pair's value
+     * @param id1 the first pair's global id
+     * @param v2 the second pair's value
+     * @param id2 the second pair's global id
+     * @return whether the first pair wins
      */
     public static boolean beats(float v1, long id1, float v2, long id2) {
         boolean nan1 = Float.isNaN(v1);
@@ -52,6 +62,14 @@ public final class VocabArgmax {
     /**
      * The argmax of {@code logits} ({@code [T, S]}) over columns {@code [0, valid)}, as global ids
      * {@code start + j}, allocated on {@code ctx} and queued there.
+     *
+     * @param ctx the context the result is allocated on and the work queued on; the logits live on its device
+     * @param logits the rank's logits, {@code [T, S]} F32 or BF16
+     * @param valid the shard's valid columns, in {@code [0, S]}
+     * @param start the shard's first global id, {@code >= 0}
+     * @return the per-token pairs, owned by the caller
+     * @throws IllegalArgumentException when the logits' dtype or shape is wrong, {@code valid} or {@code start} does
+     *     not fit, or the logits are not on {@code ctx}'s device
      */
     public static Local local(ExecutionContext ctx, Tensor logits, long valid, long start) {
         check(ctx, logits, valid, start);
@@ -71,6 +89,13 @@ public final class VocabArgmax {
     /**
      * Queues {@link #local(ExecutionContext, Tensor, long, long)} on {@code ctx} into {@code out}, which the caller
      * owns and may reuse: F32 values and I64 ids of shape {@code [T]}, on the logits' device.
+     *
+     * @param ctx the context the work is queued on; the logits live on its device
+     * @param logits the rank's logits, {@code [T, S]} F32 or BF16
+     * @param valid the shard's valid columns, in {@code [0, S]}
+     * @param start the shard's first global id, {@code >= 0}
+     * @param out the tensors to overwrite
+     * @throws IllegalArgumentException when a shape, dtype or device does not fit
      */
     public static void local(ExecutionContext ctx, Tensor logits, long valid, long start, Local out) {
         check(ctx, logits, valid, start);
@@ -88,6 +113,14 @@ public final class VocabArgmax {
      * {@link #local(ExecutionContext, Tensor, long, long)} packed into one I64 tensor of {@link #packedLength(long)} elements, so that
      * one collective carries values and ids together: the ids in its first {@code 8T} bytes, the F32 values in the
      * {@code 4T} after them. {@link #unpack} reads it (or any rank's copy of it) back.
+     *
+     * @param ctx the context the result is allocated on and the work queued on; the logits live on its device
+     * @param logits the rank's logits, {@code [T, S]} F32 or BF16
+     * @param valid the shard's valid columns, in {@code [0, S]}
+     * @param start the shard's first global id, {@code >= 0}
+     * @return the packed pairs, I64 {@code [packedLength(T)]}, owned by the caller
+     * @throws IllegalArgumentException when the logits' dtype or shape is wrong, {@code valid} or {@code start} does
+     *     not fit, or the logits are not on {@code ctx}'s device
      */
     public static Tensor localPacked(ExecutionContext ctx, Tensor logits, long valid, long start) {
         check(ctx, logits, valid, start);
@@ -101,12 +134,24 @@ public final class VocabArgmax {
         }
     }
 
-    /** The I64 elements of a {@link #localPacked} result for {@code t} tokens: {@code 12t} bytes, rounded up. */
+    /**
+     * The I64 elements of a {@link #localPacked} result for {@code t} tokens: {@code 12t} bytes, rounded up.
+     *
+     * @param t the number of tokens
+     * @return {@code ceil(3t / 2)}
+     */
     public static long packedLength(long t) {
         return (3 * t + 1) / 2;
     }
 
-    /** Views of the values and ids in a {@link #localPacked} result for {@code t} tokens; closing them frees nothing. */
+    /**
+     * Views of the values and ids in a {@link #localPacked} result for {@code t} tokens; closing them frees nothing.
+     *
+     * @param packed a packed result, I64 {@code [packedLength(t)]}
+     * @param t the number of tokens
+     * @return views over {@code packed}, valid while it is open
+     * @throws IllegalArgumentException when {@code packed} is not the packed result of {@code t} tokens
+     */
     public static Local unpack(Tensor packed, long t) {
         if (packed.dtype() != DType.I64 || packed.rank() != 1 || packed.dim(0) != packedLength(t)) {
             throw new IllegalArgumentException("argmax: a packed result for " + t + " tokens is I64 ["
@@ -156,7 +201,13 @@ public final class VocabArgmax {
         }
     }
 
-    /** Combines every rank's result (any devices) into host {@code long[T]} token ids. */
+    /**
+     * Combines every rank's result (any devices) into host {@code long[T]} token ids.
+     *
+     * @param ranks every rank's result, of one token count; device results are copied to the host (a host wait)
+     * @return the winning global id of each token
+     * @throws IllegalArgumentException when {@code ranks} is empty or the ranks' token counts differ
+     */
     public static long[] combine(List<Local> ranks) {
         if (ranks.isEmpty()) {
             throw new IllegalArgumentException("argmax: no ranks to combine");
@@ -187,6 +238,13 @@ public final class VocabArgmax {
     /**
      * The global argmax from every rank's {@link #localPacked} result as an all-gather along dimension 0 returns them
      * ({@code [ranks·packedLength(t)]} I64, rank order), read back to the host in one copy.
+     *
+     * @param gathered the ranks' packed results concatenated in rank order, I64 {@code [ranks·packedLength(t)]}
+     * @param ranks the number of ranks, at least 1
+     * @param t the number of tokens
+     * @return the winning global id of each token, the same on every rank that gathered the same tensor
+     * @throws IllegalArgumentException when {@code gathered} does not hold {@code ranks} packed results of {@code t}
+     *     tokens
      */
     public static long[] combineGathered(Tensor gathered, int ranks, long t) {
         long n = packedLength(t);

@@ -8,9 +8,11 @@ import io.tpkernels.runtime.Tensor;
 import io.tpkernels.shard.VocabShard;
 
 /**
- * The loss of docs/contract.md, "Vocab-parallel cross-entropy", computed without gathering the logits. Each rank holds
- * its padded shard {@code z_r[T, S]} of the logits ({@code −∞} in the padding columns, as {@link LmHead} writes
- * them); for the target {@code y_t} of token {@code t} ({@link #IGNORE_INDEX} = ignored):
+ * The loss of the contract,
+ * <a href="https://github.com/tpkernels/tpkernels/blob/main/docs/contract.md#16-vocab-parallel-cross-entropy">section 16</a>,
+ * computed without gathering the logits. Each rank holds its padded shard {@code z_r[T, S]} of the logits ({@code −∞}
+ * in the padding columns, as {@link LmHead} writes them); for the target {@code y_t} of token {@code t}
+ * ({@link #IGNORE_INDEX} = ignored):
  * <pre>
  *   loss_t = log Σ_j exp(z_tj) − z_{t, y_t}
  *   loss   = (1/N) Σ_{t not ignored} loss_t          N = the number of non-ignored tokens
@@ -49,6 +51,12 @@ public final class VocabParallelCrossEntropy {
      * {@code N} of non-ignored tokens, and per row the global maximum {@code M_t} (F32 {@code [T]}) and
      * {@code Σ_j exp(z_tj − M_t)} as its two terms {@code (ties_t, rest_t)} (F32 {@code [T, 2]}), owned by this
      * record. Ignored rows hold {@code (0, 0)}.
+     *
+     * @param loss the mean loss over the non-ignored tokens, NaN when every token is ignored
+     * @param count {@code N}, the number of non-ignored tokens
+     * @param shard the vocabulary shard the forward ran on
+     * @param rowMax {@code M}, F32 {@code [T]} on the forward's device; freed by {@link #close()}
+     * @param sumExp {@code (ties, rest)}, F32 {@code [T, 2]} on the forward's device; freed by {@link #close()}
      */
     public record Forward(double loss, long count, VocabShard shard, Tensor rowMax, Tensor sumExp)
             implements AutoCloseable {
@@ -63,6 +71,18 @@ public final class VocabParallelCrossEntropy {
      * The mean loss of this rank's logits shard {@code [T, S]} (F32, {@code S = shard.shardSize()}) against the
      * targets ({@code [T]}, I64 or I32, global ids), with exactly two collectives on {@code group}, whose rank and size
      * must be the shard's.
+     *
+     * @param ctx this rank's context; the logits and targets live on its device
+     * @param group the tensor-parallel group, whose rank and size are the shard's
+     * @param shard this rank's share of the vocabulary
+     * @param logits the rank's padded logits, F32 {@code [T, S]}, {@code −∞} in the padding columns
+     * @param targets {@code [T]} I64 or I32 global ids, or {@link #IGNORE_INDEX}
+     * @return what the forward found, owned by the caller (close it after the backward); the loss is read on the host,
+     *     so on a GPU this call waits for the stream once
+     * @throws IllegalArgumentException when a shape, dtype or device does not fit, the group does not hold the shard,
+     *     or a target is outside {@code [0, V)} and not {@link #IGNORE_INDEX} (on the CPU before any collective, on a
+     *     GPU after them, on every rank alike)
+     * @throws io.tpkernels.collective.CollectiveException when the group fails or the ranks' calls disagree
      */
     public static Forward forward(ExecutionContext ctx, ProcessGroup group, VocabShard shard, Tensor logits,
                                   Tensor targets) {
@@ -86,7 +106,17 @@ public final class VocabParallelCrossEntropy {
         }
     }
 
-    /** {@code dz_r = (softmax_r − onehot_r) / N}, F32 {@code [T, S]}, allocated on {@code ctx}; no collective. */
+    /**
+     * {@code dz_r = (softmax_r − onehot_r) / N}, F32 {@code [T, S]}, allocated on {@code ctx}; no collective.
+     *
+     * @param ctx this rank's context; the logits and targets live on its device
+     * @param saved what the forward of the same logits and targets returned
+     * @param logits the logits the forward saw
+     * @param targets the targets the forward saw
+     * @return {@code dz_r}, F32 {@code [T, S]}, owned by the caller
+     * @throws IllegalArgumentException when a shape, dtype or device does not fit, or the forward saw another number of
+     *     tokens
+     */
     public static Tensor backward(ExecutionContext ctx, Forward saved, Tensor logits, Tensor targets) {
         return backward(ctx, saved, logits, targets, 1.0);
     }
@@ -95,6 +125,15 @@ public final class VocabParallelCrossEntropy {
      * {@code dz_r = g · (softmax_r − onehot_r) / N} for the gradient {@code g} of what the loss feeds (1 for the
      * loss itself; {@code N_micro / N_step} when micro-batches share one mean), F32 {@code [T, S]}, allocated on
      * {@code ctx}; no collective. {@code logits} and {@code targets} are those the forward saw.
+     *
+     * @param ctx this rank's context; the logits and targets live on its device
+     * @param saved what the forward of the same logits and targets returned
+     * @param logits the logits the forward saw
+     * @param targets the targets the forward saw
+     * @param gradOutput {@code g}, the gradient of what the loss feeds
+     * @return {@code dz_r}, F32 {@code [T, S]}, owned by the caller: 0 in ignored rows and padding columns
+     * @throws IllegalArgumentException when a shape, dtype or device does not fit, or the forward saw another number of
+     *     tokens
      */
     public static Tensor backward(ExecutionContext ctx, Forward saved, Tensor logits, Tensor targets,
                                   double gradOutput) {

@@ -60,6 +60,8 @@ public final class CudaDevice {
      * in the process logs why ({@link #unavailableReason()}) on the {@link System.Logger} {@code io.tpkernels.runtime}:
      * at {@code INFO} on a machine without the driver or a device, at {@code WARNING} when a driver is there but
      * cannot be used (native access denied, {@code cuInit} failing).
+     *
+     * @return the device count, {@code >= 0}
      */
     public static int count() {
         int count = CudaDriver.isAvailable() ? CudaDriver.deviceCount() : 0;
@@ -72,6 +74,8 @@ public final class CudaDevice {
     /**
      * Why no CUDA device can be used, in one sentence (the driver library not found, native access denied,
      * {@code cuInit} failing, no device); empty when there is at least one. {@code tpk info} prints this sentence.
+     *
+     * @return the reason, or empty when a device can be used
      */
     public static Optional<String> unavailableReason() {
         return GpuAbsence.here().map(GpuAbsence::reason);
@@ -80,6 +84,8 @@ public final class CudaDevice {
     /**
      * The device with this ordinal, opened on first use.
      *
+     * @param ordinal the driver's ordinal, in {@code [0, count())}
+     * @return the device, the same object for every call with this ordinal
      * @throws IllegalStateException    when the CUDA driver is not available (the message says why)
      * @throws IllegalArgumentException when there is no such device
      */
@@ -97,7 +103,14 @@ public final class CudaDevice {
         return OPENED.computeIfAbsent(ordinal, CudaDevice::new);
     }
 
-    /** The device a tensor on {@code device} lives on. */
+    /**
+     * The device a tensor on {@code device} lives on.
+     *
+     * @param device a CUDA device
+     * @return the opened device
+     * @throws IllegalArgumentException when {@code device} is the CPU or no such device exists
+     * @throws IllegalStateException when the CUDA driver is not available
+     */
     public static CudaDevice of(Device device) {
         if (!(device instanceof Device.Cuda cuda)) {
             throw new IllegalArgumentException("not a CUDA device: " + device);
@@ -114,12 +127,21 @@ public final class CudaDevice {
      * The {@code CUcontext} handle of the device's primary context. Another binding of the driver in the process
      * (JCuda) compares it with the primary context it retained itself: equal handles mean one driver and one
      * context, so device pointers and modules pass freely between the two.
+     *
+     * @return the context handle, valid for the life of the process
      */
     public MemorySegment context() {
         return context;
     }
 
-    /** Allocates {@code bytes} of device memory (256-byte aligned). */
+    /**
+     * Allocates {@code bytes} of device memory (256-byte aligned).
+     *
+     * @param bytes the size, {@code >= 0}
+     * @return the buffer, which the caller owns and closes; its contents are unspecified
+     * @throws IllegalArgumentException when {@code bytes} is negative
+     * @throws io.tpkernels.ffm.cuda.CudaException when the allocation fails (out of memory, say)
+     */
     public DeviceBuffer allocate(long bytes) {
         return DeviceBuffer.allocate(this, bytes);
     }
@@ -146,42 +168,76 @@ public final class CudaDevice {
         }
     }
 
-    /** Waits until all work on this device is done, reporting any asynchronous error. */
+    /**
+     * Waits until all work on this device is done, reporting any asynchronous error.
+     *
+     * @throws io.tpkernels.ffm.cuda.CudaException when the device reports an error of earlier work
+     */
     public void synchronize() {
         makeCurrent();
         CudaDriver.ctxSynchronize();
     }
 
-    /** {@code {free, total}} bytes of device memory. */
+    /**
+     * {@code {free, total}} bytes of device memory.
+     *
+     * @return two numbers: the free bytes, then the total bytes
+     */
     public long[] memoryInfo() {
         makeCurrent();
         return CudaDriver.memGetInfo();
     }
 
-    /** The PTX modules loaded on this device. */
+    /**
+     * The PTX modules loaded on this device.
+     *
+     * @return this device's module cache
+     */
     public ModuleCache modules() {
         return modules;
     }
 
-    /** What this process knows of each hand-written kernel on this device (its self-check's verdict). */
+    /**
+     * What this process knows of each hand-written kernel on this device (its self-check's verdict).
+     *
+     * @return the device's kernel health
+     */
     public KernelHealth kernelHealth() {
         return kernelHealth;
     }
 
-    /** The pool of device-side error flags kernels report bad input through. */
+    /**
+     * The pool of device-side error flags kernels report bad input through.
+     *
+     * @return the device's error-flag pool
+     */
     public ErrorFlags errorFlags() {
         return errorFlags;
     }
 
-    /** The device as a tensor location. */
+    /**
+     * The device as a tensor location.
+     *
+     * @return {@code Device.cuda(ordinal())}
+     */
     public Device device() {
         return Device.cuda(ordinal);
     }
 
+    /**
+     * The driver's ordinal of this device.
+     *
+     * @return the ordinal, {@code >= 0}
+     */
     public int ordinal() {
         return ordinal;
     }
 
+    /**
+     * The device's name as the driver reports it ({@code "NVIDIA H100 80GB HBM3"}).
+     *
+     * @return the name
+     */
     public String name() {
         return name;
     }
@@ -190,6 +246,8 @@ public final class CudaDevice {
      * Whether this is tpkernels' CPU emulator of a CUDA device (the cuda-emulator module, loaded only when
      * {@code TPK_CUDA_LIBRARY_PATH} points at it) rather than a GPU: kernels run correctly there, slowly, and
      * its timings mean nothing.
+     *
+     * @return {@code true} on the emulator
      */
     public boolean isEmulator() {
         return name.startsWith(EMULATOR_NAME);
@@ -198,32 +256,65 @@ public final class CudaDevice {
     /** The name the emulator's driver gives its one device. */
     public static final String EMULATOR_NAME = "tpk CPU emulator";
 
-    /** Compute capability as {@code 10·major + minor} (90 for Hopper). */
+    /**
+     * Compute capability as {@code 10·major + minor} (90 for Hopper).
+     *
+     * @return the compute capability
+     */
     public int computeCapability() {
         return ccMajor * 10 + ccMinor;
     }
 
+    /**
+     * The major version of the compute capability (9 for Hopper).
+     *
+     * @return the major version
+     */
     public int computeCapabilityMajor() {
         return ccMajor;
     }
 
+    /**
+     * The minor version of the compute capability (0 for sm_90).
+     *
+     * @return the minor version
+     */
     public int computeCapabilityMinor() {
         return ccMinor;
     }
 
+    /**
+     * The number of streaming multiprocessors.
+     *
+     * @return the SM count
+     */
     public int multiprocessors() {
         return multiprocessors;
     }
 
+    /**
+     * The total device memory.
+     *
+     * @return the bytes
+     */
     public long totalMemory() {
         return totalMemory;
     }
 
+    /**
+     * The size of the L2 cache.
+     *
+     * @return the bytes
+     */
     public int l2CacheBytes() {
         return l2CacheBytes;
     }
 
-    /** The most shared memory one block may opt in to. */
+    /**
+     * The most shared memory one block may opt in to.
+     *
+     * @return the bytes
+     */
     public int maxSharedBytesPerBlock() {
         return maxSharedBytesPerBlock;
     }

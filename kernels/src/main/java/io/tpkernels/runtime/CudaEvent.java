@@ -14,13 +14,23 @@ public final class CudaEvent implements AutoCloseable {
         this.handle = handle;
     }
 
-    /** A new timing event on {@code device}. */
+    /**
+     * A new timing event on {@code device}.
+     *
+     * @param device the device
+     * @return the event, which the caller closes
+     */
     public static CudaEvent create(CudaDevice device) {
         device.makeCurrent();
         return new CudaEvent(device, CudaDriver.eventCreate(CudaDriverApi.CU_EVENT_DEFAULT));
     }
 
-    /** A new event without timing (cheaper to record and wait for): for ordering streams. */
+    /**
+     * A new event without timing (cheaper to record and wait for): for ordering streams.
+     *
+     * @param device the device
+     * @return the event, which the caller closes; it cannot measure time
+     */
     public static CudaEvent createUntimed(CudaDevice device) {
         device.makeCurrent();
         return new CudaEvent(device, CudaDriver.eventCreate(CudaDriverApi.CU_EVENT_DISABLE_TIMING));
@@ -34,7 +44,12 @@ public final class CudaEvent implements AutoCloseable {
         return h;
     }
 
-    /** Records the event at the current end of {@code stream}. */
+    /**
+     * Records the event at the current end of {@code stream}.
+     *
+     * @param stream a stream of the event's device
+     * @throws IllegalStateException when the event or the stream was closed
+     */
     public void record(CudaStream stream) {
         device.makeCurrent();
         CudaDriver.eventRecord(handle(), stream.handle());
@@ -46,7 +61,13 @@ public final class CudaEvent implements AutoCloseable {
         CudaDriver.eventSynchronize(handle());
     }
 
-    /** Milliseconds from {@code start} to this event; both must have completed. */
+    /**
+     * Milliseconds from {@code start} to this event; both must have completed.
+     *
+     * @param start an event recorded earlier, with timing
+     * @return the elapsed time, with the driver's resolution of about half a microsecond
+     * @throws io.tpkernels.ffm.cuda.CudaException when either event has not completed or was created without timing
+     */
     public float millisSince(CudaEvent start) {
         device.makeCurrent();
         return CudaDriver.eventElapsedTime(start.handle(), handle());

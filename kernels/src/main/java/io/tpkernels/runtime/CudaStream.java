@@ -35,7 +35,13 @@ public final class CudaStream implements AutoCloseable {
         this.owned = owned;
     }
 
-    /** A new stream that does not synchronize with the NULL stream. */
+    /**
+     * A new stream that does not synchronize with the NULL stream.
+     *
+     * @param device the device
+     * @return the stream, which the caller closes
+     * @throws io.tpkernels.ffm.cuda.CudaException when the driver cannot create it
+     */
     public static CudaStream create(CudaDevice device) {
         device.makeCurrent();
         return new CudaStream(device, CudaDriver.streamCreate(CudaDriverApi.CU_STREAM_NON_BLOCKING), true);
@@ -44,18 +50,32 @@ public final class CudaStream implements AutoCloseable {
     /**
      * A new stream that is ordered with the legacy default stream: work on it waits for earlier legacy-stream work
      * and the other way round, so a synchronous copy sees everything queued here before it.
+     *
+     * @param device the device
+     * @return the stream, which the caller closes
+     * @throws io.tpkernels.ffm.cuda.CudaException when the driver cannot create it
      */
     public static CudaStream createBlocking(CudaDevice device) {
         device.makeCurrent();
         return new CudaStream(device, CudaDriver.streamCreate(CudaDriverApi.CU_STREAM_DEFAULT), true);
     }
 
-    /** The device's legacy default (NULL) stream. Closing it does nothing. */
+    /**
+     * The device's legacy default (NULL) stream. Closing it does nothing.
+     *
+     * @param device the device
+     * @return a new object over the NULL stream
+     */
     public static CudaStream legacyDefault(CudaDevice device) {
         return new CudaStream(device, MemorySegment.NULL, false);
     }
 
-    /** The {@code CUstream} handle. */
+    /**
+     * The {@code CUstream} handle.
+     *
+     * @return the handle; {@code NULL} for the legacy default stream
+     * @throws IllegalStateException when the stream was closed
+     */
     public MemorySegment handle() {
         MemorySegment h = handle;
         if (h == null) {
@@ -64,6 +84,11 @@ public final class CudaStream implements AutoCloseable {
         return h;
     }
 
+    /**
+     * The device the stream belongs to.
+     *
+     * @return the device
+     */
     public CudaDevice device() {
         return device;
     }
@@ -75,18 +100,30 @@ public final class CudaStream implements AutoCloseable {
      * at the same time, so each stream has its own, also each {@code CudaStream} object of the same handle (all the
      * {@link #legacyDefault} ones share one). Zero when first asked for (set in stream order: no launch on this
      * stream can see it otherwise); freed when the stream is closed, never for the legacy default stream.
+     *
+     * @return the scratch buffer, owned by the device (the caller must not close it)
+     * @throws IllegalStateException when the stream was closed
      */
     public DeviceBuffer scratch() {
         return device.streamScratch(handle());
     }
 
-    /** Whether work queued on this stream is being captured into a CUDA graph (by another library) instead of run. */
+    /**
+     * Whether work queued on this stream is being captured into a CUDA graph (by another library) instead of run.
+     *
+     * @return {@code true} while a capture is in progress
+     */
     public boolean isCapturing() {
         device.makeCurrent();
         return CudaDriver.streamIsCapturing(handle());
     }
 
-    /** Work queued here after this call waits for the work {@code event} recorded; the host does not wait. */
+    /**
+     * Work queued here after this call waits for the work {@code event} recorded; the host does not wait.
+     *
+     * @param event an event of the same device
+     * @throws IllegalStateException when the stream or the event was closed
+     */
     public void waitFor(CudaEvent event) {
         device.makeCurrent();
         CudaDriver.streamWaitEvent(handle(), event.handle());
@@ -139,6 +176,10 @@ public final class CudaStream implements AutoCloseable {
     /**
      * Waits for all work queued on this stream; an asynchronous kernel error surfaces here, naming the kernels queued
      * since the last successful wait.
+     *
+     * @throws io.tpkernels.ffm.cuda.CudaException when the stream reports an error: a kernel fault or trap names the
+     *     kernels queued since the last wait
+     * @throws IllegalStateException when the stream was closed
      */
     public void synchronize() {
         long mark;

@@ -37,22 +37,41 @@ public enum DType {
         this.safetensorsName = safetensorsName;
     }
 
-    /** Bytes per element. */
+    /**
+     * Bytes per element.
+     *
+     * @return 4 for F32 and I32, 2 for F16 and BF16, 8 for I64
+     */
     public int byteSize() {
         return byteSize;
     }
 
-    /** Whether this is F32, F16 or BF16. */
+    /**
+     * Whether this is F32, F16 or BF16.
+     *
+     * @return {@code true} for the floating-point dtypes, {@code false} for I32 and I64
+     */
     public boolean isFloatingPoint() {
         return floatingPoint;
     }
 
-    /** The name safetensors headers use ({@code "BF16"}). */
+    /**
+     * The name safetensors headers use ({@code "BF16"}).
+     *
+     * @return the safetensors name, equal to the constant's name
+     */
     public String safetensorsName() {
         return safetensorsName;
     }
 
-    /** The dtype a safetensors header names, or an {@link IllegalArgumentException} naming it. */
+    /**
+     * The dtype a safetensors header names, or an {@link IllegalArgumentException} naming it.
+     *
+     * @param name a safetensors dtype name, case-sensitive ({@code "F32"}, {@code "F16"}, {@code "BF16"},
+     *     {@code "I32"}, {@code "I64"})
+     * @return the dtype of that name
+     * @throws IllegalArgumentException when the name is none of these (F64, BOOL and others are not supported)
+     */
     public static DType ofSafetensorsName(String name) {
         for (DType d : values()) {
             if (d.safetensorsName.equals(name)) {
@@ -62,7 +81,13 @@ public enum DType {
         throw new IllegalArgumentException("unsupported dtype \"" + name + "\" (supported: F32, F16, BF16, I32, I64)");
     }
 
-    /** Element {@code index} of {@code segment} as a float (integers are converted, possibly inexactly). */
+    /**
+     * Element {@code index} of {@code segment} as a float (integers are converted, possibly inexactly).
+     *
+     * @param segment host memory holding elements of this dtype
+     * @param index the element's index (not a byte offset)
+     * @return the element, widened or converted to float
+     */
     public float getFloat(MemorySegment segment, long index) {
         return switch (this) {
             case F32 -> segment.getAtIndex(FLOAT, index);
@@ -73,7 +98,13 @@ public enum DType {
         };
     }
 
-    /** Stores {@code value} as element {@code index}, rounding to this dtype (integers truncate toward zero). */
+    /**
+     * Stores {@code value} as element {@code index}, rounding to this dtype (integers truncate toward zero).
+     *
+     * @param segment host memory holding elements of this dtype
+     * @param index the element's index (not a byte offset)
+     * @param value the value to store
+     */
     public void setFloat(MemorySegment segment, long index, float value) {
         switch (this) {
             case F32 -> segment.setAtIndex(FLOAT, index, value);
@@ -84,7 +115,14 @@ public enum DType {
         }
     }
 
-    /** Element {@code index} of an integer tensor. */
+    /**
+     * Element {@code index} of an integer tensor.
+     *
+     * @param segment host memory holding elements of this dtype
+     * @param index the element's index (not a byte offset)
+     * @return the element, sign-extended
+     * @throws IllegalArgumentException when this dtype is a floating-point one
+     */
     public long getLong(MemorySegment segment, long index) {
         return switch (this) {
             case I32 -> segment.getAtIndex(INT, index);
@@ -93,7 +131,15 @@ public enum DType {
         };
     }
 
-    /** Stores {@code value} as element {@code index} of an integer tensor (I32 requires it to fit). */
+    /**
+     * Stores {@code value} as element {@code index} of an integer tensor (I32 requires it to fit).
+     *
+     * @param segment host memory holding elements of this dtype
+     * @param index the element's index (not a byte offset)
+     * @param value the value to store
+     * @throws IllegalArgumentException when this dtype is a floating-point one, or it is I32 and {@code value} does not
+     *     fit
+     */
     public void setLong(MemorySegment segment, long index, long value) {
         switch (this) {
             case I32 -> {
@@ -109,22 +155,42 @@ public enum DType {
 
     // ---- conversions
 
-    /** binary16 bits to float (exact). */
+    /**
+     * binary16 bits to float (exact).
+     *
+     * @param bits the binary16 bit pattern
+     * @return its value as a float
+     */
     public static float f16BitsToFloat(short bits) {
         return Float.float16ToFloat(bits);
     }
 
-    /** float to binary16 bits, round to nearest even; NaN stays NaN, overflow goes to infinity. */
+    /**
+     * float to binary16 bits, round to nearest even; NaN stays NaN, overflow goes to infinity.
+     *
+     * @param value the value to round
+     * @return the nearest binary16, as its bit pattern
+     */
     public static short floatToF16Bits(float value) {
         return Float.floatToFloat16(value);
     }
 
-    /** bfloat16 bits to float (exact: bfloat16 is the top half of a binary32). */
+    /**
+     * bfloat16 bits to float (exact: bfloat16 is the top half of a binary32).
+     *
+     * @param bits the bfloat16 bit pattern
+     * @return its value as a float
+     */
     public static float bf16BitsToFloat(short bits) {
         return Float.intBitsToFloat((bits & 0xFFFF) << 16);
     }
 
-    /** float to bfloat16 bits, round to nearest even; NaN stays NaN (quiet, sign kept), overflow goes to infinity. */
+    /**
+     * float to bfloat16 bits, round to nearest even; NaN stays NaN (quiet, sign kept), overflow goes to infinity.
+     *
+     * @param value the value to round
+     * @return the nearest bfloat16, as its bit pattern
+     */
     public static short floatToBf16Bits(float value) {
         int bits = Float.floatToRawIntBits(value);
         if ((bits & 0x7FFF_FFFF) > 0x7F80_0000) {

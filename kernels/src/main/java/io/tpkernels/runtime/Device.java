@@ -9,7 +9,14 @@ public sealed interface Device {
     /** Host memory; operations run on the CPU backend. */
     Device CPU = new Cpu();
 
-    /** The CUDA device with this ordinal (as the driver numbers them, after {@code CUDA_VISIBLE_DEVICES}). */
+    /**
+     * The CUDA device with this ordinal (as the driver numbers them, after {@code CUDA_VISIBLE_DEVICES}).
+     *
+     * @param ordinal the device's ordinal, {@code >= 0}; whether such a device exists is checked when its context is
+     *     opened
+     * @return the device, equal to every other {@code cuda(ordinal)} of the same ordinal
+     * @throws IllegalArgumentException when {@code ordinal} is negative
+     */
     static Device cuda(int ordinal) {
         if (ordinal < 0) {
             throw new IllegalArgumentException("CUDA device ordinal must be >= 0, got " + ordinal);
@@ -17,7 +24,11 @@ public sealed interface Device {
         return new Cuda(ordinal);
     }
 
-    /** Whether this is a CUDA device. */
+    /**
+     * Whether this is a CUDA device.
+     *
+     * @return {@code true} for a CUDA device, {@code false} for {@link #CPU}
+     */
     default boolean isCuda() {
         return this instanceof Cuda;
     }
@@ -30,7 +41,11 @@ public sealed interface Device {
         }
     }
 
-    /** A CUDA device. */
+    /**
+     * A CUDA device.
+     *
+     * @param ordinal the driver's ordinal of the device, {@code >= 0}
+     */
     record Cuda(int ordinal) implements Device {
         @Override
         public String toString() {

@@ -83,6 +83,10 @@ public final class DeviceBuffer implements Memory {
      * use of this buffer an {@link IllegalStateException}. The owner must keep the memory allocated while this
      * buffer is used; that cannot be checked here.
      *
+     * @param device the device whose context the memory belongs to
+     * @param pointer the device address, not 0
+     * @param bytes the size, {@code >= 0}
+     * @return a buffer that frees nothing when closed
      * @throws IllegalArgumentException when {@code pointer} is 0 or {@code bytes} is negative
      */
     public static DeviceBuffer wrap(CudaDevice device, long pointer, long bytes) {
@@ -97,6 +101,9 @@ public final class DeviceBuffer implements Memory {
     /**
      * The device pointer. It stays valid only while an {@link #acquire() access} is held (or while nothing can
      * close the buffer).
+     *
+     * @return the device address of the first byte
+     * @throws IllegalStateException when the buffer was closed
      */
     public long pointer() {
         long p = pointer;
@@ -115,7 +122,11 @@ public final class DeviceBuffer implements Memory {
         return "device buffer of " + bytes + " bytes on " + device + " was used after it was closed";
     }
 
-    /** The device that holds it. */
+    /**
+     * The device that holds it.
+     *
+     * @return the device
+     */
     public CudaDevice cudaDevice() {
         return device;
     }

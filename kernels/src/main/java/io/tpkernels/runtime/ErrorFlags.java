@@ -37,7 +37,13 @@ public final class ErrorFlags {
             this.word = word;
         }
 
-        /** Queues on {@code stream} a copy of {@code bytes} at device address {@code from}, for {@link #keptLong}. */
+        /**
+         * Queues on {@code stream} a copy of {@code bytes} at device address {@code from}, for {@link #keptLong}.
+         *
+         * @param from the device address of the input to keep
+         * @param bytes how many bytes to copy
+         * @param stream the stream the checking kernel is queued on
+         */
         public void keep(long from, long bytes, CudaStream stream) {
             if (kept == null || kept.byteSize() < bytes) {
                 if (kept != null) {
@@ -50,7 +56,14 @@ public final class ErrorFlags {
             CudaDriver.memcpyDtoDAsync(kept.pointer(), from, bytes, stream.handle());
         }
 
-        /** The 8 bytes at {@code byteOffset} of what {@link #keep} copied, once the stream has passed the copy. */
+        /**
+         * The 8 bytes at {@code byteOffset} of what {@link #keep} copied, once the stream has passed the copy.
+         *
+         * @param byteOffset where the value is in the kept bytes
+         * @param size 4 for an {@code int} (sign-extended), 8 for a {@code long}
+         * @return the value
+         * @throws IllegalStateException when nothing kept covers those bytes
+         */
         public long keptLong(long byteOffset, int size) {
             if (kept == null || byteOffset + size > keptBytes) {
                 throw new IllegalStateException("no kept input covers byte " + byteOffset);
@@ -60,12 +73,22 @@ public final class ErrorFlags {
             return size == 4 ? host.get(ValueLayout.JAVA_INT, 0) : host.get(ValueLayout.JAVA_LONG, 0);
         }
 
-        /** The device address the kernel writes. */
+        /**
+         * The device address the kernel writes.
+         *
+         * @return the flag's device address
+         */
         public long pointer() {
             return word.pointer();
         }
 
-        /** Waits for {@code stream} and returns the reported position, or {@link #NONE}. */
+        /**
+         * Waits for {@code stream} and returns the reported position, or {@link #NONE}.
+         *
+         * @param stream the stream the reporting kernel was queued on
+         * @return the smallest position a kernel reported, or {@link #NONE}
+         * @throws io.tpkernels.ffm.cuda.CudaException when the stream reports an error
+         */
         public long read(CudaStream stream) {
             device.makeCurrent();
             CudaDriver.memcpyDtoHAsync(host, word.pointer(), 8, stream.handle());
@@ -79,7 +102,12 @@ public final class ErrorFlags {
         }
     }
 
-    /** A flag set to {@link #NONE} on {@code stream}, ready for a launch on the same stream. */
+    /**
+     * A flag set to {@link #NONE} on {@code stream}, ready for a launch on the same stream.
+     *
+     * @param stream the stream the reset is queued on
+     * @return the flag, to close once read
+     */
     public Flag borrow(CudaStream stream) {
         Flag f = free.poll();
         if (f == null) {

@@ -28,7 +28,13 @@ public final class HostMemory implements Memory {
         this.charge = charge;
     }
 
-    /** {@code bytes} of zeroed host memory, owned by the returned object. */
+    /**
+     * {@code bytes} of zeroed host memory, owned by the returned object.
+     *
+     * @param bytes the size, {@code >= 0}, aligned to {@link #ALIGNMENT}
+     * @return the memory, which the caller owns and closes
+     * @throws IllegalArgumentException when {@code bytes} is negative
+     */
     public static HostMemory allocate(long bytes) {
         if (bytes < 0) {
             throw new IllegalArgumentException("cannot allocate " + bytes + " bytes");
@@ -38,7 +44,12 @@ public final class HostMemory implements Memory {
                 MemoryMeter.charge(Device.CPU, bytes));
     }
 
-    /** A view of {@code segment}, owned elsewhere: closing this does not free it. */
+    /**
+     * A view of {@code segment}, owned elsewhere: closing this does not free it.
+     *
+     * @param segment host memory whose owner keeps it alive while it is used
+     * @return a wrapper that frees nothing when closed
+     */
     public static HostMemory wrap(MemorySegment segment) {
         return new HostMemory(null, segment, MemoryMeter.Charge.NONE);
     }
@@ -46,6 +57,9 @@ public final class HostMemory implements Memory {
     /**
      * The memory. Its scope is the owner's, so access after {@link #close()} throws {@link IllegalStateException};
      * to keep {@link #close()} from freeing it during a use, hold an {@link #acquire() access} for the use.
+     *
+     * @return the whole segment
+     * @throws IllegalStateException when the memory was freed, or its owner closed it
      */
     public MemorySegment segment() {
         // Usable until freed: a close that waits for the accesses in flight has not freed it yet.

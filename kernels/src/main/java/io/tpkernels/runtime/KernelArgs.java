@@ -41,7 +41,11 @@ public final class KernelArgs {
     private KernelArgs() {
     }
 
-    /** A new, empty parameter list. */
+    /**
+     * A new, empty parameter list.
+     *
+     * @return the list, to fill and hand to one launch
+     */
     public static KernelArgs begin() {
         return new KernelArgs();
     }
@@ -65,43 +69,86 @@ public final class KernelArgs {
         return offset;
     }
 
-    /** Appends a device pointer ({@code T*}). */
+    /**
+     * Appends a device pointer ({@code T*}).
+     *
+     * @param devicePointer the device address
+     * @return this list
+     * @throws IllegalStateException when the list already holds {@link #MAX} parameters or {@link #MAX_BYTES} bytes
+     */
     public KernelArgs ptr(long devicePointer) {
         return i64(devicePointer);
     }
 
-    /** Appends an {@code int} (in the low 4 bytes of its slot). */
+    /**
+     * Appends an {@code int} (in the low 4 bytes of its slot).
+     *
+     * @param value the value
+     * @return this list
+     * @throws IllegalStateException when the list already holds {@link #MAX} parameters or {@link #MAX_BYTES} bytes
+     */
     public KernelArgs i32(int value) {
         int at = next(SLOT, SLOT); // first: it may grow the array
         INT.set(values, at, value);
         return this;
     }
 
-    /** Appends a {@code long long}. */
+    /**
+     * Appends a {@code long long}.
+     *
+     * @param value the value
+     * @return this list
+     * @throws IllegalStateException when the list already holds {@link #MAX} parameters or {@link #MAX_BYTES} bytes
+     */
     public KernelArgs i64(long value) {
         int at = next(SLOT, SLOT); // first: it may grow the array
         LONG.set(values, at, value);
         return this;
     }
 
-    /** Appends a {@code double}. */
+    /**
+     * Appends a {@code double}.
+     *
+     * @param value the value
+     * @return this list
+     * @throws IllegalStateException when the list already holds {@link #MAX} parameters or {@link #MAX_BYTES} bytes
+     */
     public KernelArgs f64(double value) {
         return i64(Double.doubleToRawLongBits(value));
     }
 
-    /** Appends a {@code float} (in the low 4 bytes of its slot). */
+    /**
+     * Appends a {@code float} (in the low 4 bytes of its slot).
+     *
+     * @param value the value
+     * @return this list
+     * @throws IllegalStateException when the list already holds {@link #MAX} parameters or {@link #MAX_BYTES} bytes
+     */
     public KernelArgs f32(float value) {
         return i32(Float.floatToRawIntBits(value));
     }
 
-    /** Appends a struct passed by value (a {@code __grid_constant__ CUtensorMap}): its bytes, copied, at {@code alignment}. */
+    /**
+     * Appends a struct passed by value (a {@code __grid_constant__ CUtensorMap}): its bytes, copied, at
+     * {@code alignment}.
+     *
+     * @param value the struct's bytes, as the device lays it out
+     * @param alignment the struct's alignment in bytes, a power of two up to 64
+     * @return this list
+     * @throws IllegalStateException when the list already holds {@link #MAX} parameters, or the struct would take it
+     *     past {@link #MAX_BYTES} bytes
+     */
     public KernelArgs struct(byte[] value, int alignment) {
         int at = next(value.length, alignment); // first: it may grow the array
         System.arraycopy(value, 0, values, at, value.length);
         return this;
     }
 
-    /** How many parameters were appended. */
+    /**
+     * How many parameters were appended.
+     *
+     * @return the count, at most {@link #MAX}
+     */
     public int count() {
         return count;
     }
@@ -110,13 +157,23 @@ public final class KernelArgs {
      * The 8 bytes of scalar parameter {@code index} as a {@code long}, for a launcher that marshals the parameters
      * itself: an {@code int} or {@code float} parameter is in the low 4 bytes (the slot's first bytes,
      * little-endian), which is all the driver reads for it; the high 4 are zero.
+     *
+     * @param index the parameter's position, in {@code [0, count())}
+     * @return the slot's bytes, little-endian
+     * @throws IllegalArgumentException when {@code index} is out of range
      */
     public long slot(int index) {
         checkIndex(index);
         return (long) LONG.get(values, offsets[index]);
     }
 
-    /** A copy of the value bytes of parameter {@code index} (a scalar's 8-byte slot, or a struct's bytes). */
+    /**
+     * A copy of the value bytes of parameter {@code index} (a scalar's 8-byte slot, or a struct's bytes).
+     *
+     * @param index the parameter's position, in {@code [0, count())}
+     * @return the bytes
+     * @throws IllegalArgumentException when {@code index} is out of range
+     */
     public byte[] bytes(int index) {
         checkIndex(index);
         return Arrays.copyOfRange(values, offsets[index], offsets[index] + sizes[index]);

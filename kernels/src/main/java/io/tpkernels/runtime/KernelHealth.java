@@ -31,6 +31,12 @@ public final class KernelHealth {
      * kernel and process) on the device's checking context, which returns {@code null} when the kernel gave the
      * reference's result, else why not (a check that throws fails with what it threw). A failure is logged once,
      * naming the kernel and {@code fallback}, what the caller uses instead.
+     *
+     * @param kernel the kernel's name
+     * @param fallback what the caller uses instead, as the warning names it
+     * @param check runs the kernel on a small shape on the given context and compares it with the CPU reference:
+     *     {@code null} when they agree, else why not
+     * @return {@code true} when the kernel passed its check (now or before), {@code false} when it is broken
      */
     public boolean usable(String kernel, String fallback, Function<ExecutionContext, String> check) {
         if (good.containsKey(kernel)) {
@@ -62,24 +68,42 @@ public final class KernelHealth {
         }
     }
 
-    /** Marks {@code kernel} broken on this device for the rest of the process (for instance after a failed verify). */
+    /**
+     * Marks {@code kernel} broken on this device for the rest of the process (for instance after a failed verify).
+     *
+     * @param kernel the kernel's name
+     * @param why what {@link #brokenBecause} then says
+     */
     public void markBroken(String kernel, String why) {
         good.remove(kernel);
         broken.put(kernel, why);
     }
 
-    /** Forgets what is known of {@code kernel}: its next use checks it again. */
+    /**
+     * Forgets what is known of {@code kernel}: its next use checks it again.
+     *
+     * @param kernel the kernel's name
+     */
     public void forget(String kernel) {
         good.remove(kernel);
         broken.remove(kernel);
     }
 
-    /** Why {@code kernel} is broken on this device, or empty when it is not known to be. */
+    /**
+     * Why {@code kernel} is broken on this device, or empty when it is not known to be.
+     *
+     * @param kernel the kernel's name
+     * @return the reason, or empty
+     */
     public Optional<String> brokenBecause(String kernel) {
         return Optional.ofNullable(broken.get(kernel));
     }
 
-    /** How many self-checks this device has run in this process. */
+    /**
+     * How many self-checks this device has run in this process.
+     *
+     * @return the count
+     */
     public long checksRun() {
         return checks.sum();
     }

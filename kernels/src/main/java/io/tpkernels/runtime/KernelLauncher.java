@@ -17,6 +17,14 @@ public interface KernelLauncher {
      * Queues kernel {@code kernel} of module {@code module} on {@code stream} as a 1-D grid of {@code blocks} blocks
      * of {@code threads} threads, with {@code sharedBytes} of dynamic shared memory; {@code args} holds exactly the
      * kernel's parameters, in order.
+     *
+     * @param stream the stream to queue on
+     * @param module the kernel module, the {@code .cu} file's name without extension
+     * @param kernel the kernel's name
+     * @param blocks the grid size
+     * @param threads threads per block
+     * @param sharedBytes dynamic shared memory per block
+     * @param args the parameters
      */
     void launch(CudaStream stream, String module, String kernel, int blocks, int threads, int sharedBytes,
                 KernelArgs args);

@@ -63,6 +63,10 @@ public final class Lifetime {
     /**
      * An access as an {@link Memory.Access} to close (once; a second close does nothing), or an
      * {@link IllegalStateException} with {@code useAfterClose}'s message once closing began.
+     *
+     * @param useAfterClose the message of the exception, built only when the acquire fails
+     * @return the access
+     * @throws IllegalStateException once closing began
      */
     public Memory.Access acquire(Supplier<String> useAfterClose) {
         if (!tryAcquire()) {
@@ -71,7 +75,11 @@ public final class Lifetime {
         return new Held(this);
     }
 
-    /** Whether closing has not begun. */
+    /**
+     * Whether closing has not begun.
+     *
+     * @return {@code true} until {@link #close()} is first called
+     */
     public boolean isOpen() {
         return (long) STATE.getVolatile(this) >= 0;
     }
@@ -80,6 +88,8 @@ public final class Lifetime {
      * Begins closing, so that every later acquire fails, and waits until no access is in flight (an interrupt
      * does not cut the wait short; it is kept for the caller). True for the call that began closing: the one that
      * frees the memory; false for later calls, which also return only once no access is in flight.
+     *
+     * @return whether this call began closing (and so frees the memory)
      */
     public boolean close() {
         boolean first = false;

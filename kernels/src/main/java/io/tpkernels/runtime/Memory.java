@@ -12,18 +12,31 @@ package io.tpkernels.runtime;
  */
 public interface Memory extends AutoCloseable {
 
-    /** Where the memory lives. */
+    /**
+     * Where the memory lives.
+     *
+     * @return {@link Device#CPU} or the CUDA device
+     */
     Device device();
 
-    /** Its size in bytes. */
+    /**
+     * Its size in bytes.
+     *
+     * @return the size, {@code >= 0}
+     */
     long byteSize();
 
-    /** Whether it has not been closed. */
+    /**
+     * Whether it has not been closed.
+     *
+     * @return {@code false} once closing began
+     */
     boolean isOpen();
 
     /**
      * Holds the memory open until the returned access is closed: {@link #close()} waits for it.
      *
+     * @return the access, to close when the use is done
      * @throws IllegalStateException once closing began (the memory was used after close)
      */
     Access acquire();

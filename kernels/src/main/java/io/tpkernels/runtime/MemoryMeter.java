@@ -25,7 +25,11 @@ public final class MemoryMeter implements AutoCloseable {
         this.outer = outer;
     }
 
-    /** Starts metering this thread's allocations. */
+    /**
+     * Starts metering this thread's allocations.
+     *
+     * @return the meter, to close when metering ends; it hides any meter already open on this thread until then
+     */
     public static MemoryMeter start() {
         MemoryMeter m = new MemoryMeter(CURRENT.get());
         CURRENT.set(m);
@@ -48,13 +52,23 @@ public final class MemoryMeter implements AutoCloseable {
         }
     }
 
-    /** Bytes allocated while open and not yet freed, on {@code device}. */
+    /**
+     * Bytes allocated while open and not yet freed, on {@code device}.
+     *
+     * @param device the device to read
+     * @return the bytes, {@code >= 0}
+     */
     public long liveBytes(Device device) {
         AtomicLong v = live.get(device);
         return v == null ? 0 : v.get();
     }
 
-    /** The most bytes that were live at once on {@code device}. */
+    /**
+     * The most bytes that were live at once on {@code device}.
+     *
+     * @param device the device to read
+     * @return the peak, {@code >= 0}
+     */
     public long peakBytes(Device device) {
         AtomicLong v = peak.get(device);
         return v == null ? 0 : v.get();
@@ -72,6 +86,11 @@ public final class MemoryMeter implements AutoCloseable {
      * Charges {@code bytes} on {@code device} to the meter open on this thread, if any. For
      * {@link Memory} implementations: they call it when they allocate and call {@link Charge#release()}
      * when they free.
+     *
+     * @param device where the memory was allocated
+     * @param bytes how many bytes
+     * @return the charge to release when the memory is freed; {@link Charge#NONE} when no meter is open or
+     *     {@code bytes} is 0
      */
     public static Charge charge(Device device, long bytes) {
         MemoryMeter m = CURRENT.get();

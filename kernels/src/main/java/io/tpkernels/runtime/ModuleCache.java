@@ -33,17 +33,31 @@ public final class ModuleCache {
             "CUDA_ERROR_INVALID_PTX", "CUDA_ERROR_NO_BINARY_FOR_GPU", "CUDA_ERROR_INVALID_IMAGE",
             "CUDA_ERROR_JIT_COMPILER_NOT_FOUND");
 
-    /** A loaded module and how it was obtained. */
+    /**
+     * A loaded module and how it was obtained.
+     *
+     * @param name the module's name
+     * @param source where its code came from
+     * @param module the driver's {@code CUmodule} handle
+     */
     public record Loaded(String name, PtxLibrary.Choice source, MemorySegment module) {
     }
 
-    /** Loads a module image into this device's context through some binding of the driver. */
+    /**
+     * Loads a module image into this device's context through some binding of the driver.
+     *
+     * @param <M> the binding's module type
+     */
     @FunctionalInterface
     public interface ImageLoader<M> {
         /**
          * The module loaded from {@code image}, the bytes {@code cuModuleLoadData} reads: a cubin, or PTX text
          * ending in a NUL. A {@link CudaException} when the driver refuses the code; when its status says the code
          * is unusable here (a cubin for another GPU, too new a PTX ISA), the next choice is tried.
+         *
+         * @param choice where {@code image} comes from
+         * @param image the cubin bytes, or PTX text ending in a NUL
+         * @return the loaded module
          */
         M load(PtxLibrary.Choice choice, byte[] image);
     }
@@ -63,12 +77,29 @@ public final class ModuleCache {
         this.library = PtxLibrary.packaged();
     }
 
-    /** The kernel {@code kernel} of module {@code module} ({@code cast.cu} is module {@code cast}), packaged code first. */
+    /**
+     * The kernel {@code kernel} of module {@code module} ({@code cast.cu} is module {@code cast}), packaged code first.
+     *
+     * @param module the kernel module, the {@code .cu} file's name without extension
+     * @param kernel the kernel's name
+     * @return the kernel, loaded and looked up once per device
+     * @throws IllegalStateException when no code of the module loads on this device
+     * @throws io.tpkernels.ffm.cuda.CudaException when the driver fails otherwise, such as a kernel the module lacks
+     */
     public CudaKernel kernel(String module, String kernel) {
         return kernel(module, kernel, Tuning.PtxSource.PACKAGED);
     }
 
-    /** The kernel {@code kernel} of module {@code module}, from the code {@code source} names. */
+    /**
+     * The kernel {@code kernel} of module {@code module}, from the code {@code source} names.
+     *
+     * @param module the kernel module, the {@code .cu} file's name without extension
+     * @param kernel the kernel's name
+     * @param source which code to load: packaged first, packaged PTX only, or NVRTC
+     * @return the kernel, loaded and looked up once per device and source
+     * @throws IllegalStateException when no code of the module loads on this device
+     * @throws io.tpkernels.ffm.cuda.CudaException when the driver fails otherwise, such as a kernel the module lacks
+     */
     public CudaKernel kernel(String module, String kernel, Tuning.PtxSource source) {
         lookups.increment();
         ConcurrentHashMap<String, CudaKernel> ofModule = kernels.computeIfAbsent(source, k -> new ConcurrentHashMap<>())
@@ -80,6 +111,8 @@ public final class ModuleCache {
     /**
      * How many kernel lookups this cache has answered: a diagnostic showing that a planned forward
      * ({@code Linear.plan}, {@code LoraLinear.plan}) looks nothing up, its kernels chosen when it was built.
+     *
+     * @return the count since the device was opened
      */
     public long kernelLookups() {
         return lookups.sum();
@@ -97,6 +130,12 @@ public final class ModuleCache {
      * The kernel {@code kernel} of module {@code module} when this device can run that module (architecture-specific
      * modules such as {@code gemm_sm90} run on one architecture only), else empty. Whether it can is decided once:
      * a module with no usable code is reported once on the {@code io.tpkernels.runtime} logger and not tried again.
+     *
+     * @param module the kernel module
+     * @param kernel the kernel's name
+     * @param source which code to load
+     * @return the kernel, or empty when no code of the module loads on this device
+     * @throws io.tpkernels.ffm.cuda.CudaException when the driver fails for another reason than unusable code
      */
     public Optional<CudaKernel> kernelIfAvailable(String module, String kernel, Tuning.PtxSource source) {
         String key = key(source, module);
@@ -115,12 +154,25 @@ public final class ModuleCache {
         }
     }
 
-    /** The module from packaged code first, loaded on first request. */
+    /**
+     * The module from packaged code first, loaded on first request.
+     *
+     * @param module the kernel module
+     * @return the loaded module
+     * @throws IllegalStateException when no code of the module loads on this device
+     */
     public Loaded module(String module) {
         return module(module, Tuning.PtxSource.PACKAGED);
     }
 
-    /** The module from the code {@code source} names, loaded on first request. */
+    /**
+     * The module from the code {@code source} names, loaded on first request.
+     *
+     * @param module the kernel module
+     * @param source which code to load
+     * @return the loaded module
+     * @throws IllegalStateException when no code of the module loads on this device
+     */
     public Loaded module(String module, Tuning.PtxSource source) {
         return modules.computeIfAbsent(key(source, module), k -> {
             Loaded loaded = load(module, source, this::loadHere);
@@ -133,6 +185,13 @@ public final class ModuleCache {
      * Loads {@code module} afresh through {@code loader}, from the code this cache would choose, tried in the same
      * order; the caller owns (unloads) what it returns. For other bindings of the driver, so that they run exactly
      * the code this library runs.
+     *
+     * @param <M> the binding's module type
+     * @param module the kernel module
+     * @param source which code to load
+     * @param loader loads one image through the other binding
+     * @return what {@code loader} returned for the first image the driver accepted
+     * @throws IllegalStateException when the driver rejects every choice
      */
     public <M> M loadWith(String module, Tuning.PtxSource source, ImageLoader<M> loader) {
         return load(module, source, loader);
@@ -149,7 +208,12 @@ public final class ModuleCache {
         return new CudaKernel(device, kernel, CudaDriver.moduleGetFunction(loaded.module(), kernel));
     }
 
-    /** How many times this cache has loaded {@code module} into the context: at most once. */
+    /**
+     * How many times this cache has loaded {@code module} into the context: at most once.
+     *
+     * @param module the kernel module
+     * @return 0 or 1
+     */
     public int loadCount(String module) {
         AtomicInteger n = loads.get(module);
         return n == null ? 0 : n.get();

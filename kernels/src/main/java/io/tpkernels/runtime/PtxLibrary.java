@@ -29,9 +29,20 @@ public final class PtxLibrary {
         NVRTC
     }
 
-    /** One way to get a module's code for a device: a packaged cubin or PTX for {@code arch}, or NVRTC. */
+    /**
+     * One way to get a module's code for a device: a packaged cubin or PTX for {@code arch}, or NVRTC.
+     *
+     * @param module the kernel module
+     * @param arch the target: a virtual architecture ({@code compute_90a}) for PTX and NVRTC, a SASS one
+     *     ({@code sm_90}) for a cubin
+     * @param form what the driver is given
+     */
     public record Choice(String module, String arch, Form form) {
-        /** Whether NVRTC compiles this choice's code. */
+        /**
+         * Whether NVRTC compiles this choice's code.
+         *
+         * @return {@code true} for {@link Form#NVRTC}
+         */
         public boolean nvrtc() {
             return form == Form.NVRTC;
         }
@@ -65,7 +76,11 @@ public final class PtxLibrary {
         static final PtxLibrary INSTANCE = load();
     }
 
-    /** The library packaged on the class or module path. */
+    /**
+     * The library packaged on the class or module path.
+     *
+     * @return the library, read once from the class path's {@code tpkernels-*} resources
+     */
     public static PtxLibrary packaged() {
         return Packaged.INSTANCE;
     }
@@ -97,22 +112,41 @@ public final class PtxLibrary {
         return new PtxLibrary(Map.copyOf(archsByModule), Map.copyOf(cubinsByModule), List.of());
     }
 
-    /** The architectures packaged as PTX for {@code module} ({@code compute_80}, {@code compute_90a}). */
+    /**
+     * The architectures packaged as PTX for {@code module} ({@code compute_80}, {@code compute_90a}).
+     *
+     * @param module the kernel module
+     * @return the architectures, empty when none is packaged
+     */
     public List<String> archs(String module) {
         return archsByModule.getOrDefault(module, List.of());
     }
 
-    /** The SASS targets packaged as cubins for {@code module} ({@code sm_80}, {@code sm_90}, {@code sm_90a}). */
+    /**
+     * The SASS targets packaged as cubins for {@code module} ({@code sm_80}, {@code sm_90}, {@code sm_90a}).
+     *
+     * @param module the kernel module
+     * @return the targets, empty when none is packaged
+     */
     public List<String> cubins(String module) {
         return cubinsByModule.getOrDefault(module, List.of());
     }
 
-    /** The packaged kernel modules, one per {@code .cu} file, in the order of its index. */
+    /**
+     * The packaged kernel modules, one per {@code .cu} file, in the order of its index.
+     *
+     * @return the module names
+     */
     public List<String> modules() {
         return sourceFiles.stream().filter(f -> f.endsWith(".cu")).map(f -> f.substring(0, f.length() - 3)).toList();
     }
 
-    /** Whether the source of {@code module} is packaged. */
+    /**
+     * Whether the source of {@code module} is packaged.
+     *
+     * @param module the kernel module
+     * @return whether {@code tpkernels-cu/module.cu} is packaged
+     */
     public boolean hasSource(String module) {
         return sourceFiles.contains(module + ".cu");
     }
@@ -133,6 +167,11 @@ public final class PtxLibrary {
      * <p>A module built only for architecture-specific targets (its source says {@code // tpk-arch: compute_90a};
      * Hopper's wgmma and setmaxnreg exist nowhere else) has no choice at all on other devices, and NVRTC compiles
      * it for {@code compute_cc} with the {@code a} suffix.
+     *
+     * @param module the kernel module
+     * @param cc the device's compute capability, {@code 10·major + minor}
+     * @param source which kinds of code to include
+     * @return the choices, best first; empty when nothing can run there
      */
     public List<Choice> choices(String module, int cc, Tuning.PtxSource source) {
         List<Choice> out = new ArrayList<>();
@@ -206,25 +245,49 @@ public final class PtxLibrary {
         return Integer.parseInt(digits);
     }
 
-    /** The PTX text of {@code module} for {@code arch}. */
+    /**
+     * The PTX text of {@code module} for {@code arch}.
+     *
+     * @param module the kernel module
+     * @param arch a packaged architecture ({@code compute_80})
+     * @return the PTX text
+     * @throws IllegalStateException when that PTX is not packaged
+     */
     public String ptx(String module, String arch) {
         return text(PTX_DIR + module + "." + arch + ".ptx")
                 .orElseThrow(() -> new IllegalStateException("packaged PTX " + module + "." + arch + ".ptx is missing"));
     }
 
-    /** The machine code of {@code module} for the SASS target {@code sm}, as {@code ptxas} wrote it. */
+    /**
+     * The machine code of {@code module} for the SASS target {@code sm}, as {@code ptxas} wrote it.
+     *
+     * @param module the kernel module
+     * @param sm a packaged SASS target ({@code sm_90a})
+     * @return the cubin bytes
+     * @throws IllegalStateException when that cubin is not packaged
+     */
     public byte[] cubin(String module, String sm) {
         return bytes(CUBIN_DIR + module + "." + sm + ".cubin").orElseThrow(
                 () -> new IllegalStateException("packaged cubin " + module + "." + sm + ".cubin is missing"));
     }
 
-    /** The CUDA source of {@code module}. */
+    /**
+     * The CUDA source of {@code module}.
+     *
+     * @param module the kernel module
+     * @return the {@code .cu} text
+     * @throws IllegalStateException when the source is not packaged
+     */
     public String source(String module) {
         return text(CU_DIR + module + ".cu").orElseThrow(() -> new IllegalStateException(
                 "kernel source " + module + ".cu is not packaged (is tpkernels-cuda-src on the class path?)"));
     }
 
-    /** Every packaged header ({@code .cuh}) by include name, for NVRTC. */
+    /**
+     * Every packaged header ({@code .cuh}) by include name, for NVRTC.
+     *
+     * @return the headers' texts by file name, in index order
+     */
     public Map<String, String> headers() {
         Map<String, String> out = new LinkedHashMap<>();
         for (String f : sourceFiles) {

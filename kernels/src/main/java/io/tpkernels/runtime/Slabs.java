@@ -16,7 +16,14 @@ public final class Slabs {
     private Slabs() {
     }
 
-    /** {@code dim}, with negative values counting from the end, checked against {@code t}'s rank. */
+    /**
+     * {@code dim}, with negative values counting from the end, checked against {@code t}'s rank.
+     *
+     * @param t the tensor
+     * @param dim the dimension, in {@code [-rank, rank)}
+     * @return the dimension in {@code [0, rank)}
+     * @throws IllegalArgumentException when {@code dim} is out of range
+     */
     public static int normalize(Tensor t, int dim) {
         int d = dim < 0 ? t.rank() + dim : dim;
         if (d < 0 || d >= t.rank()) {
@@ -25,7 +32,14 @@ public final class Slabs {
         return d;
     }
 
-    /** {@code t}'s shape with dimension {@code dim} set to {@code length}. */
+    /**
+     * {@code t}'s shape with dimension {@code dim} set to {@code length}.
+     *
+     * @param t the tensor
+     * @param dim the dimension to replace, in {@code [0, rank)}
+     * @param length its new size
+     * @return a new shape array
+     */
     public static long[] withDim(Tensor t, int dim, long length) {
         long[] s = t.shape();
         s[dim] = length;
@@ -54,6 +68,17 @@ public final class Slabs {
      * Copies slab {@code [srcStart, srcStart+length)} of {@code src} along {@code dim} into slab
      * {@code [dstStart, dstStart+length)} of {@code dst}; both on {@code ctx}'s device, equal in every other
      * dimension. Queued on {@code ctx}.
+     *
+     * @param ctx the context whose stream the copy is queued on (on the host it runs at the call)
+     * @param src the tensor to read
+     * @param dim the dimension, in {@code [0, rank)} (not counted from the end)
+     * @param srcStart the slab's first index in {@code src}
+     * @param dst the tensor to write, of {@code src}'s dtype and shape but along {@code dim}
+     * @param dstStart the slab's first index in {@code dst}
+     * @param length the slab's size along {@code dim}; both ranges must lie within their tensors
+     * @throws IllegalArgumentException when the tensors differ in dtype, device or another dimension, or are not on
+     *     {@code ctx}'s device
+     * @throws IllegalStateException when either tensor was closed
      */
     @SuppressWarnings("try") // an access held by try-with-resources, not named in its body
     public static void copy(ExecutionContext ctx, Tensor src, int dim, long srcStart, Tensor dst, long dstStart,
@@ -105,7 +130,18 @@ public final class Slabs {
         }
     }
 
-    /** A new tensor holding slab {@code [start, start+length)} of {@code src} along {@code dim}, queued on {@code ctx}. */
+    /**
+     * A new tensor holding slab {@code [start, start+length)} of {@code src} along {@code dim}, queued on {@code ctx}.
+     *
+     * @param ctx the context the new tensor belongs to and the copy is queued on
+     * @param src the tensor to read
+     * @param dim the dimension, in {@code [-rank, rank)}
+     * @param start the slab's first index
+     * @param length the slab's size, {@code start + length <= src.dim(dim)}
+     * @return the new tensor of {@code src}'s shape with {@code length} along {@code dim}, owned by the caller
+     * @throws IllegalArgumentException when the dimension or the range is out of bounds, or {@code src} is not on
+     *     {@code ctx}'s device
+     */
     public static Tensor narrow(ExecutionContext ctx, Tensor src, int dim, long start, long length) {
         int d = normalize(src, dim);
         if (start < 0 || length < 0 || start + length > src.dim(d)) {

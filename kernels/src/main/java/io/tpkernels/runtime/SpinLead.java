@@ -15,7 +15,11 @@ public final class SpinLead {
     private SpinLead() {
     }
 
-    /** Queues the spin on {@code stream}; record the start event right after. */
+    /**
+     * Queues the spin on {@code stream}; record the start event right after.
+     *
+     * @param stream the stream whose next timed work the spin runs before
+     */
     public static void queue(CudaStream stream) {
         stream.device().modules().kernel(KernelNames.MODULE_TIMING, KernelNames.TPK_SPIN).launch(stream, 1, 1, 0,
                 KernelArgs.begin().i64(NANOS));

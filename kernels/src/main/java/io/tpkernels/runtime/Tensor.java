@@ -50,7 +50,18 @@ public final class Tensor implements AutoCloseable {
 
     // ---- creation
 
-    /** A new tensor owning fresh memory on {@code device}: zeroed on the host, unspecified on a GPU. */
+    /**
+     * A new tensor owning fresh memory on {@code device}: zeroed on the host, unspecified on a GPU.
+     *
+     * @param device where the memory lives; a CUDA device's context is opened on first use
+     * @param dtype the element type
+     * @param shape the dimensions, each {@code >= 0}; none for a scalar
+     * @return the tensor, which the caller owns and closes
+     * @throws IllegalArgumentException when a dimension is negative, the element count overflows a {@code long}, or
+     *     there is no such CUDA device
+     * @throws IllegalStateException when the device is a GPU and the CUDA driver is not available
+     * @throws io.tpkernels.ffm.cuda.CudaException when the device allocation fails (out of memory, say)
+     */
     public static Tensor allocate(Device device, DType dtype, long... shape) {
         long[] s = checkedShape(shape);
         long bytes = Math.multiplyExact(numel(s), (long) dtype.byteSize());
@@ -61,6 +72,14 @@ public final class Tensor implements AutoCloseable {
     /**
      * A new tensor on {@code context}'s device: on a GPU allocated in the order of its stream and freed in it when
      * closed (no host wait either way), unspecified until written; zeroed on the host.
+     *
+     * @param context the context whose device, and on a GPU whose stream, the memory belongs to
+     * @param dtype the element type
+     * @param shape the dimensions, each {@code >= 0}
+     * @return the tensor, which the caller owns and closes; on a GPU usable by work queued on {@code context}'s stream
+     *     (work on other streams must be ordered after it by an event)
+     * @throws IllegalArgumentException when a dimension is negative or the element count overflows a {@code long}
+     * @throws io.tpkernels.ffm.cuda.CudaException when the stream-ordered allocation fails
      */
     public static Tensor allocate(ExecutionContext context, DType dtype, long... shape) {
         if (!context.isCuda()) {
@@ -71,7 +90,16 @@ public final class Tensor implements AutoCloseable {
         return new Tensor(dtype, s, DeviceBuffer.allocate(context.stream(), bytes), 0, true);
     }
 
-    /** A new tensor of zeros on {@code context}'s device, zeroed in its stream's order. */
+    /**
+     * A new tensor of zeros on {@code context}'s device, zeroed in its stream's order.
+     *
+     * @param context the context whose device and stream the tensor belongs to
+     * @param dtype the element type
+     * @param shape the dimensions, each {@code >= 0}
+     * @return the tensor, which the caller owns and closes; on a GPU its zeros are queued, not yet written
+     * @throws IllegalArgumentException when a dimension is negative or the element count overflows a {@code long}
+     * @throws io.tpkernels.ffm.cuda.CudaException when the allocation or the queued fill fails
+     */
     @SuppressWarnings("try") // an access held by try-with-resources, not named in its body
     public static Tensor zeros(ExecutionContext context, DType dtype, long... shape) {
         Tensor t = allocate(context, dtype, shape);
@@ -93,7 +121,16 @@ public final class Tensor implements AutoCloseable {
         }
     }
 
-    /** A new tensor of zeros on {@code device}. */
+    /**
+     * A new tensor of zeros on {@code device}.
+     *
+     * @param device where the memory lives
+     * @param dtype the element type
+     * @param shape the dimensions, each {@code >= 0}
+     * @return the tensor, which the caller owns and closes; on a GPU filled before this returns
+     * @throws IllegalArgumentException when a dimension is negative or the element count overflows a {@code long}
+     * @throws io.tpkernels.ffm.cuda.CudaException when the allocation or the fill fails
+     */
     public static Tensor zeros(Device device, DType dtype, long... shape) {
         Tensor t = allocate(device, dtype, shape);
         if (device.isCuda()) {
@@ -102,12 +139,29 @@ public final class Tensor implements AutoCloseable {
         return t;
     }
 
-    /** A host tensor with these values, rounded to {@code dtype}. */
+    /**
+     * A host tensor with these values, rounded to {@code dtype}.
+     *
+     * @param dtype the element type the values are rounded to (integer dtypes truncate toward zero)
+     * @param values the elements in row-major order
+     * @param shape the dimensions; their product must be {@code values.length}
+     * @return a new host tensor, which the caller owns and closes
+     * @throws IllegalArgumentException when the shape does not hold exactly {@code values.length} elements
+     */
     public static Tensor ofFloats(DType dtype, float[] values, long... shape) {
         return hostFilled(dtype, values.length, shape, (s, i) -> dtype.setFloat(s, i, values[i]));
     }
 
-    /** A host integer tensor (I32 or I64) with these values. */
+    /**
+     * A host integer tensor (I32 or I64) with these values.
+     *
+     * @param dtype I32 or I64
+     * @param values the elements in row-major order
+     * @param shape the dimensions; their product must be {@code values.length}
+     * @return a new host tensor, which the caller owns and closes
+     * @throws IllegalArgumentException when {@code dtype} is a floating-point one, a value does not fit in I32, or the
+     *     shape does not hold exactly {@code values.length} elements
+     */
     public static Tensor ofLongs(DType dtype, long[] values, long... shape) {
         if (dtype.isFloatingPoint()) {
             throw new IllegalArgumentException("ofLongs needs I32 or I64, not " + dtype);
@@ -139,32 +193,69 @@ public final class Tensor implements AutoCloseable {
     /**
      * A tensor over {@code memory} (host or device) owned elsewhere, starting at {@code byteOffset}: no copy, and
      * closing the tensor frees nothing. The memory's owner must outlive the tensor's use.
+     *
+     * @param memory the memory to view, host or device; its owner must keep it open while the view is used
+     * @param byteOffset where the first element is, in bytes from the start of {@code memory}
+     * @param dtype the element type
+     * @param shape the dimensions, each {@code >= 0}
+     * @return a view that frees nothing when closed
+     * @throws IllegalArgumentException when a dimension is negative, or the elements do not fit in {@code memory} from
+     *     {@code byteOffset} on
      */
     public static Tensor view(Memory memory, long byteOffset, DType dtype, long... shape) {
         return new Tensor(dtype, checkedShape(shape), memory, byteOffset, false);
     }
 
-    /** A host tensor over memory owned elsewhere (a mapped file): no copy, and closing it frees nothing. */
+    /**
+     * A host tensor over memory owned elsewhere (a mapped file): no copy, and closing it frees nothing.
+     *
+     * @param segment host memory of at least the shape's bytes; its owner keeps it alive while the tensor is used
+     * @param dtype the element type
+     * @param shape the dimensions, each {@code >= 0}
+     * @return a host tensor over {@code segment}, freeing nothing when closed
+     * @throws IllegalArgumentException when a dimension is negative or {@code segment} is smaller than the shape's
+     *     bytes
+     */
     public static Tensor wrap(MemorySegment segment, DType dtype, long... shape) {
         return new Tensor(dtype, checkedShape(shape), HostMemory.wrap(segment), 0, false);
     }
 
     // ---- properties
 
+    /**
+     * The element type.
+     *
+     * @return the dtype
+     */
     public DType dtype() {
         return dtype;
     }
 
+    /**
+     * Where the tensor's memory lives.
+     *
+     * @return {@link Device#CPU} or the CUDA device
+     */
     public Device device() {
         return memory.device();
     }
 
-    /** A copy of the shape. */
+    /**
+     * A copy of the shape.
+     *
+     * @return the dimensions, outermost first; changing the array does not change the tensor
+     */
     public long[] shape() {
         return shape.clone();
     }
 
-    /** Size of dimension {@code d} (negative counts from the end). */
+    /**
+     * Size of dimension {@code d} (negative counts from the end).
+     *
+     * @param d the dimension, in {@code [-rank(), rank())}
+     * @return its size
+     * @throws IllegalArgumentException when {@code d} is out of range
+     */
     public long dim(int d) {
         int i = d < 0 ? shape.length + d : d;
         if (i < 0 || i >= shape.length) {
@@ -173,26 +264,47 @@ public final class Tensor implements AutoCloseable {
         return shape[i];
     }
 
+    /**
+     * The number of dimensions: 0 for a scalar.
+     *
+     * @return the shape's length
+     */
     public int rank() {
         return shape.length;
     }
 
-    /** Number of elements. */
+    /**
+     * Number of elements.
+     *
+     * @return the product of the shape (1 for a scalar)
+     */
     public long numel() {
         return numel;
     }
 
-    /** Bytes of its elements. */
+    /**
+     * Bytes of its elements.
+     *
+     * @return {@link #numel()} times the dtype's size
+     */
     public long byteSize() {
         return numel * dtype.byteSize();
     }
 
-    /** Whether its memory is still open: false once closing began. */
+    /**
+     * Whether its memory is still open: false once closing began.
+     *
+     * @return {@code false} once {@link #close()} of its owner began, or memory owned elsewhere was closed
+     */
     public boolean isOpen() {
         return memory.isOpen();
     }
 
-    /** "[2, 3] BF16 on cuda:0", for messages. */
+    /**
+     * "[2, 3] BF16 on cuda:0", for messages.
+     *
+     * @return the shape, dtype and device, as {@code "[2, 3] BF16 on cuda:0"}
+     */
     public String describe() {
         return Arrays.toString(shape) + " " + dtype + " on " + memory.device();
     }
@@ -210,6 +322,7 @@ public final class Tensor implements AutoCloseable {
      * {@link #hostSegment()} is read until the memory's use (a copy, a native call, a queued launch) is done. The
      * access belongs to this thread; close it once (a second close does nothing).
      *
+     * @return the access, to close (with try-with-resources) when the use is done
      * @throws IllegalStateException when the memory was closed, or closing began: the tensor was used after close
      */
     public Memory.Access acquire() {
@@ -225,6 +338,8 @@ public final class Tensor implements AutoCloseable {
      * (optional operands), and a tensor may appear more than once. When one fails, those already acquired are
      * released before the exception.
      *
+     * @param tensors the tensors to hold open; {@code null} entries are skipped
+     * @return one access that releases all of them, in reverse order, when closed
      * @throws IllegalStateException when one of them was used after close
      */
     public static Memory.Access acquireAll(Tensor... tensors) {
@@ -265,6 +380,7 @@ public final class Tensor implements AutoCloseable {
      * The host memory of the elements. The segment is usable until the memory is freed; to keep a concurrent
      * {@link #close()} from freeing it during a use, hold an {@link #acquire() access} around the use.
      *
+     * @return the elements' bytes, a slice of the owner's segment
      * @throws IllegalStateException when the tensor is not in host memory, or its memory was freed
      */
     public MemorySegment hostSegment() {
@@ -279,6 +395,7 @@ public final class Tensor implements AutoCloseable {
      * {@link #close()} from freeing it before the driver is done with it, read it and use it while holding an
      * {@link #acquire() access}.
      *
+     * @return the address of the first element on its device
      * @throws IllegalStateException when the tensor is not in device memory, or its memory was freed
      */
     public long devicePointer() {
@@ -306,7 +423,12 @@ public final class Tensor implements AutoCloseable {
         }
     }
 
-    /** The CUDA device holding this tensor. */
+    /**
+     * The CUDA device holding this tensor.
+     *
+     * @return the device whose context and allocations hold the memory
+     * @throws IllegalStateException when the tensor is in host memory
+     */
     public CudaDevice cudaDevice() {
         if (!(memory instanceof DeviceBuffer buffer)) {
             throw new IllegalStateException("tensor " + describe() + " is not in device memory");
@@ -326,7 +448,15 @@ public final class Tensor implements AutoCloseable {
 
     // ---- views
 
-    /** Rows {@code [from, to)} along dimension 0, sharing memory (no copy). */
+    /**
+     * Rows {@code [from, to)} along dimension 0, sharing memory (no copy).
+     *
+     * @param from the first row, {@code >= 0}
+     * @param to one past the last row, in {@code [from, dim(0)]}
+     * @return a view of those rows, freeing nothing when closed; valid while the owner is open
+     * @throws IllegalArgumentException when the tensor is a scalar or the range is out of bounds
+     * @throws IllegalStateException when the tensor was closed
+     */
     public Tensor rows(long from, long to) {
         if (shape.length == 0) {
             throw new IllegalArgumentException("rows of a scalar tensor " + describe());
@@ -341,7 +471,14 @@ public final class Tensor implements AutoCloseable {
         return new Tensor(dtype, s, memory, byteOffset + from * rowBytes, false);
     }
 
-    /** The same elements under another shape with as many elements (no copy). */
+    /**
+     * The same elements under another shape with as many elements (no copy).
+     *
+     * @param newShape the new dimensions, each {@code >= 0}, with as many elements in all
+     * @return a view, freeing nothing when closed
+     * @throws IllegalArgumentException when the element counts differ or a dimension is negative
+     * @throws IllegalStateException when the tensor was closed
+     */
     public Tensor reshape(long... newShape) {
         long[] s = checkedShape(newShape);
         if (numel(s) != numel) {
@@ -355,6 +492,14 @@ public final class Tensor implements AutoCloseable {
      * This tensor's bytes from {@code byteOffset} on, read as {@code dtype} of {@code shape} (no copy): the same
      * memory reinterpreted, as torch's {@code view(dtype)}. Several results packed into one tensor travel in one
      * collective this way.
+     *
+     * @param byteOffset where the view starts, in bytes from this tensor's first element; a multiple of {@code dtype}'s
+     *     size
+     * @param dtype the element type to read the bytes as
+     * @param shape the view's dimensions; its bytes must fit in what is left of this tensor from {@code byteOffset}
+     * @return a view, freeing nothing when closed
+     * @throws IllegalArgumentException when the offset is negative or misaligned, or the view does not fit
+     * @throws IllegalStateException when the tensor was closed
      */
     public Tensor viewBytes(long byteOffset, DType dtype, long... shape) {
         long[] s = checkedShape(shape);
@@ -370,7 +515,14 @@ public final class Tensor implements AutoCloseable {
 
     // ---- copies
 
-    /** A copy on {@code target}, owning its memory. */
+    /**
+     * A copy on {@code target}, owning its memory.
+     *
+     * @param target the device to copy to
+     * @return a new tensor of the same shape and dtype, which the caller owns and closes
+     * @throws IllegalStateException when this tensor was closed
+     * @throws io.tpkernels.ffm.cuda.CudaException when the allocation or the copy fails
+     */
     public Tensor copyTo(Device target) {
         Tensor t = allocate(target, dtype, shape);
         try {
@@ -386,6 +538,12 @@ public final class Tensor implements AutoCloseable {
      * Copies {@code src} (same shape and dtype, any device) into this tensor; returns when done. A source that is a
      * mapped file travels to a device through a bounded host buffer, never read by the driver in place: a file cut
      * short while mapped is then the JVM's {@link InternalError} from this call, not a crash of the process.
+     *
+     * @param src the tensor to copy, of this tensor's shape and dtype, on any device
+     * @throws IllegalArgumentException when the shapes or dtypes differ, or (copying a device tensor to the host) a
+     *     deferred device check of the context that wrote {@code src} fails, such as a bad token id
+     * @throws IllegalStateException when either tensor was closed
+     * @throws io.tpkernels.ffm.cuda.CudaException when the driver fails the copy
      */
     @SuppressWarnings("try") // an access held by try-with-resources, not named in its body
     public void copyFrom(Tensor src) {
@@ -433,6 +591,12 @@ public final class Tensor implements AutoCloseable {
      * Queues a copy of {@code src} into this tensor on {@code stream}. Host memory involved must stay open
      * until the stream has passed the copy; host-to-host copies run at once, and so does a copy from a mapped
      * file (staged as in {@link #copyFrom}). Both tensors are held open until the copy is queued.
+     *
+     * @param src the tensor to copy, of this tensor's shape and dtype
+     * @param stream the stream to queue the copy on; its device must be the device tensor's
+     * @throws IllegalArgumentException when the shapes or dtypes differ
+     * @throws IllegalStateException when either tensor was closed
+     * @throws io.tpkernels.ffm.cuda.CudaException when the driver refuses the copy
      */
     @SuppressWarnings("try") // an access held by try-with-resources, not named in its body
     public void copyFromAsync(Tensor src, CudaStream stream) {
@@ -465,6 +629,11 @@ public final class Tensor implements AutoCloseable {
     /**
      * Sets every byte of this tensor to {@code value} in {@code context}'s stream order: queued after the work
      * already queued there (which may still read the old bytes), with no host wait; at once on the host.
+     *
+     * @param context the context whose stream orders the fill; it must be on this tensor's device when that is a GPU
+     * @param value the byte to write
+     * @throws IllegalArgumentException when a device tensor is not on {@code context}'s device
+     * @throws IllegalStateException when the tensor was closed
      */
     @SuppressWarnings("try") // an access held by try-with-resources, not named in its body
     public void fillBytes(ExecutionContext context, byte value) {
@@ -480,7 +649,12 @@ public final class Tensor implements AutoCloseable {
         writtenBy(context);
     }
 
-    /** Sets every byte of this tensor to {@code value} (0xFF poisons a float tensor with NaNs); returns when done. */
+    /**
+     * Sets every byte of this tensor to {@code value} (0xFF poisons a float tensor with NaNs); returns when done.
+     *
+     * @param value the byte to write
+     * @throws IllegalStateException when the tensor was closed
+     */
     @SuppressWarnings("try") // an access held by try-with-resources, not named in its body
     public void fillBytes(byte value) {
         try (Memory.Access use = acquire()) {
@@ -493,7 +667,13 @@ public final class Tensor implements AutoCloseable {
         }
     }
 
-    /** The elements as floats, copied to the host if needed. */
+    /**
+     * The elements as floats, copied to the host if needed.
+     *
+     * @return the elements in row-major order, converted as {@link DType#getFloat} does
+     * @throws IllegalStateException when the tensor was closed or has more elements than a Java array holds
+     * @throws IllegalArgumentException when a deferred device check of the context that wrote the tensor fails
+     */
     @SuppressWarnings("try") // an access held by try-with-resources, not named in its body
     public float[] toFloatArray() {
         if (numel > Integer.MAX_VALUE - 8) {
@@ -529,6 +709,8 @@ public final class Tensor implements AutoCloseable {
      * Closes this tensor, freeing memory that was allocated in stream order ({@link #allocate(ExecutionContext,
      * DType, long...)}) in {@code context}'s stream order rather than its allocating context's: for a tensor whose
      * last use was queued on another context, ordered after the allocating one by an event.
+     *
+     * @param context the context on whose stream the memory is freed, after the work queued there so far
      */
     public void closeOn(ExecutionContext context) {
         if (owner && memory instanceof DeviceBuffer buffer && context.isCuda()) {

@@ -21,6 +21,7 @@ import java.util.concurrent.atomic.AtomicLong;
 public final class TensorMaps {
     /** Bytes of one map, and its alignment. */
     public static final long BYTES = CudaDriver.TENSOR_MAP_BYTES;
+    /** The alignment, in bytes, a map's copy must have when it is passed by value. */
     public static final long ALIGNMENT = CudaDriver.TENSOR_MAP_ALIGNMENT;
     private static final int CACHED_MOST = 4096;
 
@@ -41,6 +42,18 @@ public final class TensorMaps {
      * elements laid out in shared memory with the 128-byte swizzle (so {@code boxCols·size} is 128 bytes); elements
      * outside the matrix read as zeros. The driver checks the rest: a 16-byte aligned address, a row pitch that is
      * a multiple of 16 bytes. The bytes returned are shared: the caller copies them ({@link KernelArgs#struct}).
+     *
+     * @param device the device whose context the map is encoded in
+     * @param dtype F32, F16 or BF16
+     * @param address the matrix's device address, 16-byte aligned
+     * @param rows the rows, {@code > 0}
+     * @param cols the columns, {@code > 0}
+     * @param boxRows the box's rows
+     * @param boxCols the box's columns, with {@code boxCols·size} 128 bytes
+     * @return the {@link #BYTES} bytes of the map, shared: not to be modified
+     * @throws IllegalArgumentException when the box row is not 128 bytes, the matrix is empty, or the dtype is an
+     *     integer one
+     * @throws io.tpkernels.ffm.cuda.CudaException when the driver refuses the map (a misaligned address or pitch)
      */
     public static byte[] rowMajorSwizzled128(CudaDevice device, DType dtype, long address, long rows, long cols,
                                              int boxRows, int boxCols) {

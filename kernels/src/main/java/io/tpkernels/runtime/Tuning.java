@@ -88,12 +88,33 @@ public record Tuning(HopperGemm hopperGemm, LoraShrink loraShrink, LmHeadBackend
         UNFUSED
     }
 
-    /** As the canonical constructor, with the fused LM-head loss. */
+    /**
+     * As the canonical constructor, with the fused LM-head loss.
+     *
+     * @param hopperGemm which Hopper GEMM the large tensor-core GEMMs use
+     * @param loraShrink where a fused LoRA forward at prefill computes its shrink
+     * @param lmHeadBackend who computes the LM head's valid columns on a GPU
+     * @param ptxSource where a device's kernel code comes from
+     * @param collectiveChecks whether NCCL collectives check their arguments across ranks first
+     * @param selfCheck whether kernels are checked against the CPU reference on first use
+     */
     public Tuning(HopperGemm hopperGemm, LoraShrink loraShrink, LmHeadBackend lmHeadBackend, PtxSource ptxSource,
                   boolean collectiveChecks, boolean selfCheck) {
         this(hopperGemm, loraShrink, lmHeadBackend, ptxSource, collectiveChecks, selfCheck, LmHeadLoss.FUSED);
     }
 
+    /**
+     * Checks that no choice is {@code null}.
+     *
+     * @param hopperGemm which Hopper GEMM the large tensor-core GEMMs use
+     * @param loraShrink where a fused LoRA forward at prefill computes its shrink
+     * @param lmHeadBackend who computes the LM head's valid columns on a GPU
+     * @param ptxSource where a device's kernel code comes from
+     * @param collectiveChecks whether NCCL collectives check their arguments across ranks first
+     * @param selfCheck whether kernels are checked against the CPU reference on first use
+     * @param lmHeadLoss how a training step computes the LM head's cross-entropy
+     * @throws NullPointerException when a choice is {@code null}
+     */
     public Tuning {
         Objects.requireNonNull(lmHeadLoss, "lmHeadLoss");
         Objects.requireNonNull(hopperGemm, "hopperGemm");
@@ -105,6 +126,8 @@ public record Tuning(HopperGemm hopperGemm, LoraShrink loraShrink, LmHeadBackend
     /**
      * The defaults: Hopper v1, LoRA shrink auto, hand-written LM head, packaged PTX, no collective checks, kernels
      * checked on first use, the fused LM-head loss.
+     *
+     * @return the default tuning
      */
     public static Tuning defaults() {
         return new Tuning(HopperGemm.V1, LoraShrink.AUTO, LmHeadBackend.KERNEL, PtxSource.PACKAGED, false, true);
@@ -119,13 +142,21 @@ public record Tuning(HopperGemm hopperGemm, LoraShrink loraShrink, LmHeadBackend
      * ({@code fused}, {@code unfused}). Read once, by whoever
      * builds a context.
      *
+     * @return the tuning the properties set now, the defaults where none is set
      * @throws IllegalArgumentException naming the property and the values it takes, for a value it does not
      */
     public static Tuning fromSystemProperties() {
         return fromProperties(System::getProperty);
     }
 
-    /** As {@link #fromSystemProperties()}, from {@code properties} (a property's value, or {@code null}). */
+    /**
+     * As {@link #fromSystemProperties()}, from {@code properties} (a property's value, or {@code null}).
+     *
+     * @param properties the value of a property by name, {@code null} where it is not set; values are trimmed and read
+     *     case-insensitively
+     * @return the tuning the properties set, the defaults where none is set
+     * @throws IllegalArgumentException naming the property and the values it takes, for a value it does not
+     */
     public static Tuning fromProperties(UnaryOperator<String> properties) {
         Tuning d = defaults();
         return new Tuning(
@@ -184,30 +215,72 @@ public record Tuning(HopperGemm hopperGemm, LoraShrink loraShrink, LmHeadBackend
         return value;
     }
 
+    /**
+     * This tuning with another Hopper GEMM.
+     *
+     * @param value the Hopper GEMM kernels, or {@link HopperGemm#OFF}
+     * @return a new tuning, the same in every other choice
+     */
     public Tuning withHopperGemm(HopperGemm value) {
         return new Tuning(value, loraShrink, lmHeadBackend, ptxSource, collectiveChecks, selfCheck, lmHeadLoss);
     }
 
+    /**
+     * This tuning with another place for the LoRA shrink at prefill.
+     *
+     * @param value where the shrink runs
+     * @return a new tuning, the same in every other choice
+     */
     public Tuning withLoraShrink(LoraShrink value) {
         return new Tuning(hopperGemm, value, lmHeadBackend, ptxSource, collectiveChecks, selfCheck, lmHeadLoss);
     }
 
+    /**
+     * This tuning with another LM-head backend.
+     *
+     * @param value who computes the LM head on a GPU
+     * @return a new tuning, the same in every other choice
+     */
     public Tuning withLmHeadBackend(LmHeadBackend value) {
         return new Tuning(hopperGemm, loraShrink, value, ptxSource, collectiveChecks, selfCheck, lmHeadLoss);
     }
 
+    /**
+     * This tuning with another source of kernel code.
+     *
+     * @param value where kernel code comes from
+     * @return a new tuning, the same in every other choice
+     */
     public Tuning withPtxSource(PtxSource value) {
         return new Tuning(hopperGemm, loraShrink, lmHeadBackend, value, collectiveChecks, selfCheck, lmHeadLoss);
     }
 
+    /**
+     * This tuning with NCCL's cross-rank argument checks on or off.
+     *
+     * @param value whether collectives check their arguments across ranks first
+     * @return a new tuning, the same in every other choice
+     */
     public Tuning withCollectiveChecks(boolean value) {
         return new Tuning(hopperGemm, loraShrink, lmHeadBackend, ptxSource, value, selfCheck, lmHeadLoss);
     }
 
+    /**
+     * This tuning with the kernels' first-use self-check on or off.
+     *
+     * @param value whether kernels are checked against the CPU reference on first use
+     * @return a new tuning, the same in every other choice
+     */
     public Tuning withSelfCheck(boolean value) {
         return new Tuning(hopperGemm, loraShrink, lmHeadBackend, ptxSource, collectiveChecks, value, lmHeadLoss);
     }
 
+    /**
+     * This tuning with another way of computing the LM head's loss in training.
+     *
+     * @param value fused or unfused
+     * @return a new tuning, the same in every other choice
+     */
     public Tuning withLmHeadLoss(LmHeadLoss value) {
         return new Tuning(hopperGemm, loraShrink, lmHeadBackend, ptxSource, collectiveChecks, selfCheck, value);
     }

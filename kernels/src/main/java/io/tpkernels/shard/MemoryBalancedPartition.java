@@ -3,13 +3,14 @@ package io.tpkernels.shard;
 import java.util.Arrays;
 
 /**
- * The memory-balanced pipeline split of docs/contract.md section 11: layers are weighed by their bytes, stage 0 also
- * carries the embedding and the last stage the LM head (and final norm). Among the splits whose largest stage is
- * smallest, it picks the one whose stage sizes, sorted in decreasing order, are lexicographically smallest: after
- * the largest stage, the second largest is as small as it can be, then the third, and so on. So it is never more
- * lopsided than any other split, the even split by layer count included. Splits with the same sorted sizes are
- * told apart by their layer counts read from stage 0: the one with more layers on earlier stages wins (as the
- * default remainder rule puts the extra layers first).
+ * The memory-balanced pipeline split of the contract,
+ * <a href="https://github.com/tpkernels/tpkernels/blob/main/docs/contract.md#11-pipeline-partition-and-the-parallel-plan">section 11</a>:
+ * layers are weighed by their bytes, stage 0 also carries the embedding and the last stage the LM head (and final
+ * norm). Among the splits whose largest stage is smallest, it picks the one whose stage sizes, sorted in decreasing
+ * order, are lexicographically smallest: after the largest stage, the second largest is as small as it can be, then the
+ * third, and so on. So it is never more lopsided than any other split, the even split by layer count included. Splits
+ * with the same sorted sizes are told apart by their layer counts read from stage 0: the one with more layers on
+ * earlier stages wins (as the default remainder rule puts the extra layers first).
  *
  * <p>Exact, by dynamic programming over contiguous splits: the best split of the first {@code j} layers over
  * {@code s} stages, compared by its sorted sizes and then its counts, extends to the best split of all layers,
@@ -22,12 +23,16 @@ public final class MemoryBalancedPartition {
     }
 
     /**
+     * The memory-balanced split of {@code layerBytes} over {@code stages} stages.
+     *
      * @param layerBytes      bytes of each layer, in order ({@code L} entries, none negative)
      * @param stages          {@code P}, at most {@code L}
      * @param firstStageExtra bytes only stage 0 holds (the embedding)
      * @param lastStageExtra  bytes only stage {@code P−1} holds (the LM head and final norm)
      * @return the split whose decreasingly sorted stage sizes are lexicographically smallest (so its largest stage
      *         is as small as possible); among equals, the one with the lexicographically largest layer counts
+     * @throws IllegalArgumentException when {@code stages < 1} or there are fewer layers than stages, a size or extra
+     *     is negative, or the total overflows 64 bits
      */
     public static PipelinePartition split(long[] layerBytes, int stages, long firstStageExtra, long lastStageExtra) {
         int n = layerBytes.length;
@@ -105,6 +110,8 @@ public final class MemoryBalancedPartition {
      * Orders stage-size vectors by how lopsided they are: sorted in decreasing order and compared
      * lexicographically (the larger largest stage is worse; on a tie, the larger second largest; and so on).
      *
+     * @param a one split's stage sizes
+     * @param b another's, of as many stages
      * @return negative, zero or positive as {@code a} is less, as or more lopsided than {@code b}
      * @throws IllegalArgumentException when the vectors have different lengths
      */
@@ -126,7 +133,16 @@ public final class MemoryBalancedPartition {
         return out;
     }
 
-    /** The bytes of each stage of {@code partition} under the same weighing. */
+    /**
+     * The bytes of each stage of {@code partition} under the same weighing.
+     *
+     * @param partition the split
+     * @param layerBytes bytes of each layer, one entry per layer of {@code partition}
+     * @param firstStageExtra bytes only stage 0 holds (the embedding)
+     * @param lastStageExtra bytes only the last stage holds (the LM head and final norm)
+     * @return the bytes of each stage, in stage order
+     * @throws IllegalArgumentException when {@code layerBytes} has not one entry per layer, or a sum overflows 64 bits
+     */
     public static long[] stageBytes(PipelinePartition partition, long[] layerBytes, long firstStageExtra,
                                     long lastStageExtra) {
         if (partition.totalLayers() != layerBytes.length) {

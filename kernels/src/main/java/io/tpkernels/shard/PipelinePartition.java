@@ -5,9 +5,11 @@ import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 
 /**
- * A split of {@code L} decoder layers over {@code P} pipeline stages into contiguous ranges, each of at
- * least one layer (docs/contract.md section 11). Stage {@code i} owns layers {@code [start(i), end(i))}; the
- * embedding lives on stage 0 only, the LM head on stage {@code P−1} only. Immutable; equal splits are equal.
+ * A split of {@code L} decoder layers over {@code P} pipeline stages into contiguous ranges, each of at least one layer
+ * (the contract,
+ * <a href="https://github.com/tpkernels/tpkernels/blob/main/docs/contract.md#11-pipeline-partition-and-the-parallel-plan">section 11</a>).
+ * Stage {@code i} owns layers {@code [start(i), end(i))}; the embedding lives on stage 0 only, the LM head on stage
+ * {@code P−1} only. Immutable; equal splits are equal.
  */
 public final class PipelinePartition {
 
@@ -34,6 +36,10 @@ public final class PipelinePartition {
      * {@code b = L / P}, {@code x = L % P}: stage {@code i} gets {@code b+1} layers if {@code i < x} (FIRST) or
      * {@code i ≥ P − x} (LAST), else {@code b}. 61 layers on 8 stages: FIRST 8,8,8,8,8,7,7,7; LAST 7,7,7,8,8,8,8,8.
      *
+     * @param layers {@code L}, the decoder layers
+     * @param stages {@code P}, the pipeline stages
+     * @param remainder which stages take the extra layers
+     * @return the split
      * @throws IllegalArgumentException naming the values when {@code stages < 1} or {@code layers < stages}
      */
     public static PipelinePartition balanced(int layers, int stages, Remainder remainder) {
@@ -51,6 +57,10 @@ public final class PipelinePartition {
     /**
      * An explicit split {@code "a,b,…"}: {@code stages} entries, each at least 1, summing to {@code layers}.
      *
+     * @param spec comma-separated layer counts, one per stage ({@code "8,8,7"}); blanks around entries are allowed
+     * @param layers {@code L}, what the entries must sum to
+     * @param stages {@code P}, how many entries there must be
+     * @return the split
      * @throws IllegalArgumentException naming the spec and what is wrong with it
      */
     public static PipelinePartition parse(String spec, int layers, int stages) {
@@ -87,7 +97,13 @@ public final class PipelinePartition {
         return new PipelinePartition(counts);
     }
 
-    /** The split with these per-stage layer counts (each at least 1). */
+    /**
+     * The split with these per-stage layer counts (each at least 1).
+     *
+     * @param layersPerStage the layer count of each stage, in stage order
+     * @return the split
+     * @throws IllegalArgumentException when there is no stage or a count is below 1
+     */
     public static PipelinePartition of(int... layersPerStage) {
         if (layersPerStage.length == 0) {
             throw new IllegalArgumentException("a partition needs at least one stage");
@@ -106,32 +122,64 @@ public final class PipelinePartition {
         }
     }
 
-    /** {@code P}. */
+    /**
+     * {@code P}.
+     *
+     * @return the number of stages
+     */
     public int stages() {
         return layers.length;
     }
 
-    /** {@code L}. */
+    /**
+     * {@code L}.
+     *
+     * @return the number of layers over all stages
+     */
     public int totalLayers() {
         return starts[layers.length];
     }
 
-    /** Layers on {@code stage}. */
+    /**
+     * Layers on {@code stage}.
+     *
+     * @param stage the stage, in {@code [0, P)}
+     * @return its layer count, at least 1
+     * @throws IllegalArgumentException when {@code stage} is out of range
+     */
     public int layers(int stage) {
         return layers[checkStage(stage)];
     }
 
-    /** {@code Σ_{j<stage} layers(j)}: the stage's first layer. */
+    /**
+     * {@code Σ_{j<stage} layers(j)}: the stage's first layer.
+     *
+     * @param stage the stage, in {@code [0, P)}
+     * @return the index of its first layer
+     * @throws IllegalArgumentException when {@code stage} is out of range
+     */
     public int start(int stage) {
         return starts[checkStage(stage)];
     }
 
-    /** One past the stage's last layer. */
+    /**
+     * One past the stage's last layer.
+     *
+     * @param stage the stage, in {@code [0, P)}
+     * @return the index after its last layer
+     * @throws IllegalArgumentException when {@code stage} is out of range
+     */
     public int end(int stage) {
         return starts[checkStage(stage) + 1];
     }
 
-    /** The stage that owns {@code layer}. */
+    /**
+     * The stage that owns {@code layer}.
+     *
+     * @param layer the layer's index, in {@code [0, L)}
+     * @return the stage, in {@code [0, P)}
+     * @throws IllegalArgumentException when {@code layer} is out of range
+     */
     public int stageOf(int layer) {
         if (layer < 0 || layer >= totalLayers()) {
             throw new IllegalArgumentException("layer " + layer + " is outside [0, " + totalLayers() + ")");
@@ -141,7 +189,11 @@ public final class PipelinePartition {
         return i >= 0 ? i : -i - 2;
     }
 
-    /** A copy of the per-stage layer counts. */
+    /**
+     * A copy of the per-stage layer counts.
+     *
+     * @return the layer counts, in stage order
+     */
     public int[] layerCounts() {
         return layers.clone();
     }

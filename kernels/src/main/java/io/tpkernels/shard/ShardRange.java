@@ -1,9 +1,11 @@
 package io.tpkernels.shard;
 
 /**
- * An even split of one dimension (docs/contract.md section 3): part {@code index} of {@code parts} covers
- * {@code [index·size/parts, (index+1)·size/parts)}. {@code size % parts == 0} is required. Used for hidden
- * and intermediate dimensions and LoRA. Immutable; equal inputs give equal values.
+ * An even split of one dimension (the contract,
+ * <a href="https://github.com/tpkernels/tpkernels/blob/main/docs/contract.md#3-even-sharding-of-other-dimensions">section 3</a>):
+ * part {@code index} of {@code parts} covers {@code [index·size/parts, (index+1)·size/parts)}.
+ * {@code size % parts == 0} is required. Used for hidden and intermediate dimensions and LoRA. Immutable; equal inputs
+ * give equal values.
  *
  * @param size  the dimension's length
  * @param parts how many equal parts
@@ -11,7 +13,15 @@ package io.tpkernels.shard;
  */
 public record ShardRange(long size, int parts, int index) {
 
-    /** Validates the arguments; see {@link #of(long, int, int)}. */
+    /**
+     * Validates the arguments; see {@link #of(long, int, int)}.
+     *
+     * @param size the dimension's length, {@code >= 0}
+     * @param parts how many equal parts, {@code >= 1}, dividing {@code size}
+     * @param index which part, in {@code [0, parts)}
+     * @throws IllegalArgumentException naming size, parts and index when one is out of range or
+     *     {@code size % parts != 0}
+     */
     public ShardRange {
         check("a dimension", size, parts, index);
     }
@@ -19,6 +29,10 @@ public record ShardRange(long size, int parts, int index) {
     /**
      * Part {@code index} of {@code size} split into {@code parts}.
      *
+     * @param size the dimension's length, {@code >= 0}
+     * @param parts how many equal parts, {@code >= 1}, dividing {@code size}
+     * @param index which part, in {@code [0, parts)}
+     * @return the part
      * @throws IllegalArgumentException naming size, parts and index when {@code size < 0}, {@code parts < 1},
      *                                  {@code index} is outside {@code [0, parts)} or {@code size % parts != 0}
      */
@@ -26,7 +40,17 @@ public record ShardRange(long size, int parts, int index) {
         return new ShardRange(size, parts, index);
     }
 
-    /** Like {@link #of(long, int, int)}, with {@code tensor} (e.g. "model.layers.0.mlp.up_proj.weight dim 0") in errors. */
+    /**
+     * Like {@link #of(long, int, int)}, with {@code tensor} (e.g. "model.layers.0.mlp.up_proj.weight dim 0") in errors.
+     *
+     * @param tensor what the error message names, the tensor and its dimension
+     * @param size the dimension's length, {@code >= 0}
+     * @param parts how many equal parts, {@code >= 1}, dividing {@code size}
+     * @param index which part, in {@code [0, parts)}
+     * @return the part
+     * @throws IllegalArgumentException naming {@code tensor}, size, parts and index when one is out of range or
+     *     {@code size % parts != 0}
+     */
     public static ShardRange of(String tensor, long size, int parts, int index) {
         check(tensor, size, parts, index);
         return new ShardRange(size, parts, index);
@@ -47,17 +71,29 @@ public record ShardRange(long size, int parts, int index) {
         }
     }
 
-    /** {@code index·size/parts}. */
+    /**
+     * {@code index·size/parts}.
+     *
+     * @return the part's first index
+     */
     public long start() {
         return index * length();
     }
 
-    /** {@code (index+1)·size/parts}. */
+    /**
+     * {@code (index+1)·size/parts}.
+     *
+     * @return one past the part's last index
+     */
     public long end() {
         return start() + length();
     }
 
-    /** {@code size/parts}. */
+    /**
+     * {@code size/parts}.
+     *
+     * @return the part's length
+     */
     public long length() {
         return size / parts;
     }

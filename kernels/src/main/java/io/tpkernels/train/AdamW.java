@@ -9,8 +9,9 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * AdamW as PyTorch defines it (docs/contract.md, "AdamW and gradient clipping"), per parameter {@code p} with
- * gradient {@code g} at step {@code t}, counted from 1:
+ * AdamW as PyTorch defines it (the contract,
+ * <a href="https://github.com/tpkernels/tpkernels/blob/main/docs/contract.md#17-adamw-and-gradient-clipping">section 17</a>),
+ * per parameter {@code p} with gradient {@code g} at step {@code t}, counted from 1:
  * <pre>
  *   p ← p·(1 − lr·wd)
  *   m ← β1·m + (1 − β1)·g
@@ -34,7 +35,14 @@ public final class AdamW implements AutoCloseable {
     private final List<Tensor> secondMoments = new ArrayList<>();
     private long steps;
 
-    /** An optimizer over {@code parameters}, with {@code m = v = 0} allocated on {@code ctx}. */
+    /**
+     * An optimizer over {@code parameters}, with {@code m = v = 0} allocated on {@code ctx}.
+     *
+     * @param ctx the context the state is allocated on; every parameter lives on its device
+     * @param config the hyperparameters
+     * @param parameters the parameters to train, F32; copied, and stepped in this order
+     * @throws IllegalArgumentException when a parameter or its gradient is not on {@code ctx}'s device
+     */
     public AdamW(ExecutionContext ctx, AdamWConfig config, List<Parameter> parameters) {
         this.config = config;
         this.parameters = List.copyOf(parameters);
@@ -50,32 +58,64 @@ public final class AdamW implements AutoCloseable {
         }
     }
 
-    /** The parameters, in the order given. */
+    /**
+     * The parameters, in the order given.
+     *
+     * @return an unmodifiable list
+     */
     public List<Parameter> parameters() {
         return parameters;
     }
 
-    /** The steps taken so far: {@code t} of the last step, 0 before the first. */
+    /**
+     * The steps taken so far: {@code t} of the last step, 0 before the first.
+     *
+     * @return the step count
+     */
     public long steps() {
         return steps;
     }
 
-    /** The first moment {@code m} of parameter {@code index}, owned by this optimizer. */
+    /**
+     * The first moment {@code m} of parameter {@code index}, owned by this optimizer.
+     *
+     * @param index the parameter's position in {@link #parameters()}
+     * @return the F32 tensor of the parameter's shape; valid until {@link #close()}
+     * @throws IndexOutOfBoundsException when {@code index} is out of range
+     */
     public Tensor firstMoment(int index) {
         return firstMoments.get(index);
     }
 
-    /** The second moment {@code v} of parameter {@code index}, owned by this optimizer. */
+    /**
+     * The second moment {@code v} of parameter {@code index}, owned by this optimizer.
+     *
+     * @param index the parameter's position in {@link #parameters()}
+     * @return the F32 tensor of the parameter's shape; valid until {@link #close()}
+     * @throws IndexOutOfBoundsException when {@code index} is out of range
+     */
     public Tensor secondMoment(int index) {
         return secondMoments.get(index);
     }
 
-    /** One step of every parameter with the configured learning rate. */
+    /**
+     * One step of every parameter with the configured learning rate.
+     *
+     * @param ctx the context the update runs on (queued on its stream on a GPU), on the parameters' device
+     * @throws IllegalArgumentException when a parameter or its gradient is not on {@code ctx}'s device
+     */
     public void step(ExecutionContext ctx) {
         step(ctx, config.lr());
     }
 
-    /** One step of every parameter with learning rate {@code lr} (a schedule's value for this step). */
+    /**
+     * One step of every parameter with learning rate {@code lr} (a schedule's value for this step).
+     *
+     * @param ctx the context the update runs on (queued on its stream on a GPU), on the parameters' device
+     * @param lr the learning rate of this step, finite and {@code >= 0}
+     * @throws IllegalArgumentException when {@code lr} is negative, infinite or NaN, or a parameter or its gradient is
+     *     not on {@code ctx}'s device
+     */
     public void step(ExecutionContext ctx, double lr) {
         if (!(lr >= 0) || Double.isInfinite(lr)) {
             throw new IllegalArgumentException("AdamW: learning rate must be finite and >= 0, got " + lr);

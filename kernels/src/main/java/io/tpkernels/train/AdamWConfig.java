@@ -28,22 +28,47 @@ public record AdamWConfig(double lr, double beta1, double beta2, double eps, dou
         }
     }
 
-    /** The defaults with learning rate {@code lr}. */
+    /**
+     * The defaults with learning rate {@code lr}.
+     *
+     * @param lr the learning rate, finite and {@code >= 0}
+     * @return the config
+     * @throws IllegalArgumentException when {@code lr} is negative, infinite or NaN
+     */
     public static AdamWConfig of(double lr) {
         return new AdamWConfig(lr, 0.9, 0.999, 1e-8, 0);
     }
 
-    /** This config with weight decay {@code wd}. */
+    /**
+     * This config with weight decay {@code wd}.
+     *
+     * @param wd the decoupled weight decay, finite and {@code >= 0}
+     * @return a new config, the same otherwise
+     * @throws IllegalArgumentException when {@code wd} is out of range
+     */
     public AdamWConfig withWeightDecay(double wd) {
         return new AdamWConfig(lr, beta1, beta2, eps, wd);
     }
 
-    /** This config with betas {@code b1} and {@code b2}. */
+    /**
+     * This config with betas {@code b1} and {@code b2}.
+     *
+     * @param b1 the first moment's decay, in {@code [0, 1)}
+     * @param b2 the second moment's decay, in {@code [0, 1)}
+     * @return a new config, the same otherwise
+     * @throws IllegalArgumentException when a beta is out of range
+     */
     public AdamWConfig withBetas(double b1, double b2) {
         return new AdamWConfig(lr, b1, b2, eps, weightDecay);
     }
 
-    /** This config with epsilon {@code e}. */
+    /**
+     * This config with epsilon {@code e}.
+     *
+     * @param e the denominator's epsilon, finite and {@code >= 0}
+     * @return a new config, the same otherwise
+     * @throws IllegalArgumentException when {@code e} is out of range
+     */
     public AdamWConfig withEps(double e) {
         return new AdamWConfig(lr, beta1, beta2, e, weightDecay);
     }

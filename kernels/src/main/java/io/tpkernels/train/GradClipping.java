@@ -10,7 +10,8 @@ import java.lang.foreign.MemorySegment;
 import java.util.List;
 
 /**
- * Global-norm gradient clipping across a tensor-parallel group (docs/contract.md, "AdamW and gradient clipping"):
+ * Global-norm gradient clipping across a tensor-parallel group (the contract,
+ * <a href="https://github.com/tpkernels/tpkernels/blob/main/docs/contract.md#17-adamw-and-gradient-clipping">section 17</a>):
  * <pre>
  *   n = √(Σ g²)                           over all parameters, each counted once
  *   g ← g · min(1, c / (n + 1e-6))        every gradient, when clipping to c
@@ -41,6 +42,13 @@ public final class GradClipping {
      * {@code n = √(Σ g²)} over {@code parameters}, each counted once, identical on every rank of {@code group}: one
      * all-reduce SUM when any parameter is sharded, none otherwise. Every rank passes its parameters in the same
      * order with the same placements.
+     *
+     * @param ctx this rank's context; the gradients live on its device
+     * @param group this rank's tensor-parallel group
+     * @param parameters this rank's parameters, in the same order and with the same placements on every rank
+     * @return the global norm; on a GPU the host waits for it
+     * @throws IllegalArgumentException when a gradient is not on {@code ctx}'s device
+     * @throws io.tpkernels.collective.CollectiveException when the group fails or the ranks' calls disagree
      */
     public static double globalNorm(ExecutionContext ctx, ProcessGroup group, List<Parameter> parameters) {
         for (Parameter p : parameters) {
@@ -72,6 +80,15 @@ public final class GradClipping {
     /**
      * Scales every gradient by {@code min(1, maxNorm / (n + 1e-6))} and returns {@code n}, the global norm before
      * scaling ({@link #globalNorm}). A factor of 1 leaves the gradients untouched.
+     *
+     * @param ctx this rank's context; the gradients live on its device
+     * @param group this rank's tensor-parallel group
+     * @param parameters this rank's parameters, in the same order and with the same placements on every rank
+     * @param maxNorm the largest norm let through, finite and {@code > 0}
+     * @return the global norm before scaling
+     * @throws IllegalArgumentException when {@code maxNorm} is not finite and positive, or a gradient is not on
+     *     {@code ctx}'s device
+     * @throws io.tpkernels.collective.CollectiveException when the group fails or the ranks' calls disagree
      */
     public static double clip(ExecutionContext ctx, ProcessGroup group, List<Parameter> parameters, double maxNorm) {
         requireMaxNorm(maxNorm);
@@ -83,6 +100,15 @@ public final class GradClipping {
      * {@code group} ({@link #globalNorm(ExecutionContext, ProcessGroup, List)}), then {@code n = √(Σ_s n_s²)} by one
      * all-reduce SUM over {@code pipeline} (the ranks of the other stages with this rank's place in their groups,
      * which hold the same {@code n_s} as their group's other ranks). Identical on every rank of the mesh.
+     *
+     * @param ctx this rank's context; the gradients live on its device
+     * @param group this rank's tensor-parallel group (its stage's)
+     * @param pipeline this rank's pipeline group, one rank per stage
+     * @param parameters this rank's parameters, in the same order and with the same placements on every rank of the
+     *     stage
+     * @return the norm over every stage
+     * @throws IllegalArgumentException when a gradient is not on {@code ctx}'s device
+     * @throws io.tpkernels.collective.CollectiveException when a group fails or the ranks' calls disagree
      */
     public static double globalNorm(ExecutionContext ctx, ProcessGroup group, ProcessGroup pipeline,
                                     List<Parameter> parameters) {
@@ -97,7 +123,20 @@ public final class GradClipping {
         }
     }
 
-    /** As {@link #clip(ExecutionContext, ProcessGroup, List, double)}, with the norm taken over every pipeline stage. */
+    /**
+     * As {@link #clip(ExecutionContext, ProcessGroup, List, double)}, with the norm taken over every pipeline stage.
+     *
+     * @param ctx this rank's context; the gradients live on its device
+     * @param group this rank's tensor-parallel group (its stage's)
+     * @param pipeline this rank's pipeline group, one rank per stage
+     * @param parameters this rank's parameters, in the same order and with the same placements on every rank of the
+     *     stage
+     * @param maxNorm the largest norm let through, finite and {@code > 0}
+     * @return the norm over every stage before scaling
+     * @throws IllegalArgumentException when {@code maxNorm} is not finite and positive, or a gradient is not on
+     *     {@code ctx}'s device
+     * @throws io.tpkernels.collective.CollectiveException when a group fails or the ranks' calls disagree
+     */
     public static double clip(ExecutionContext ctx, ProcessGroup group, ProcessGroup pipeline,
                               List<Parameter> parameters, double maxNorm) {
         requireMaxNorm(maxNorm);

@@ -10,14 +10,17 @@ import io.tpkernels.runtime.Tensor;
 import io.tpkernels.shard.ShardRange;
 
 /**
- * Megatron's column-parallel linear (docs/contract.md section 7): {@code W[N, K]}, rank r holds rows
- * {@code ShardRange(N, tp, r)} and the matching bias slice, and computes {@code y_r = x·W_rᵀ + b_r}.
- * With {@code gatherOutput} the slices are all-gathered along the last dimension into {@code [T, N]};
- * otherwise the output stays sharded ({@code [T, N/tp]}), ready for a row-parallel layer. With a
+ * Megatron's column-parallel linear (the contract,
+ * <a href="https://github.com/tpkernels/tpkernels/blob/main/docs/contract.md#7-parallel-linear-layers">section 7</a>):
+ * {@code W[N, K]}, rank r holds rows {@code ShardRange(N, tp, r)} and the matching bias slice, and computes
+ * {@code y_r = x·W_rᵀ + b_r}. With {@code gatherOutput} the slices are all-gathered along the last dimension into
+ * {@code [T, N]}; otherwise the output stays sharded ({@code [T, N/tp]}), ready for a row-parallel layer. With a
  * token-sharded input (sequence parallel) the tokens are all-gathered first.
  *
- * <p>Its {@link #backward} (docs/contract.md P1) gives the gradient of the input through the frozen weight,
- * {@code dx = Σ_r dy_r·W_r}, a sum over ranks reduced by the layer's one collective.
+ * <p>Its {@link #backward} (the contract,
+ * <a href="https://github.com/tpkernels/tpkernels/blob/main/docs/contract.md#p1-backward-lora-on-a-frozen-base">P1</a>)
+ * gives the gradient of the input through the frozen weight, {@code dx = Σ_r dy_r·W_r}, a sum over ranks reduced by the
+ * layer's one collective.
  */
 public class ColumnParallelLinear implements AutoCloseable {
     final RankContext ctx;
@@ -44,6 +47,18 @@ public class ColumnParallelLinear implements AutoCloseable {
     /**
      * This rank's shard of {@code weightName} ({@code [outFeatures, inFeatures]}) and of {@code biasName}
      * ({@code [outFeatures]}, or {@code null} for none) from {@code source}.
+     *
+     * @param source where the weights are
+     * @param weightName W's name, {@code [outFeatures, inFeatures]}
+     * @param biasName the bias's name, {@code [outFeatures]}, or {@code null} for none
+     * @param outFeatures {@code N}, divisible by tp
+     * @param inFeatures {@code K}
+     * @param ctx this rank's group, device and precision
+     * @param input how the input's tokens are laid out: replicated, or sequence-parallel (all-gathered first)
+     * @param gatherOutput whether the output is all-gathered into {@code [T, N]} (else it stays {@code [T, N/tp]})
+     * @return the layer, owning its shards; the caller closes it
+     * @throws IllegalArgumentException when {@code N} does not divide by tp; a
+     *     {@link io.tpkernels.layers.weights.WeightException} when a tensor is missing, of another shape or not float
      */
     public static ColumnParallelLinear load(WeightSource source, String weightName, String biasName, long outFeatures,
                                             long inFeatures, RankContext ctx, Tokens input, boolean gatherOutput) {
@@ -67,8 +82,17 @@ public class ColumnParallelLinear implements AutoCloseable {
         }
     }
 
-    /** {@code [T, N]} gathered or {@code [T, N/tp]} sharded, from {@code x} ({@code [T, K]}, or {@code [T/tp, K]}
-     * when the input is token-sharded); the caller owns the result. */
+    /**
+     * {@code [T, N]} gathered or {@code [T, N/tp]} sharded, from {@code x} ({@code [T, K]}, or {@code [T/tp, K]}
+     * when the input is token-sharded); the caller owns the result.
+     *
+     * @param x the input in the layer's precision on the rank's device
+     * @return the output in the layer's precision, owned by the caller
+     * @throws IllegalArgumentException when {@code x}'s shape, dtype or device does not fit (the message names the
+     *     layer, the rank and both shapes)
+     * @throws IllegalStateException when the layer was closed
+     * @throws io.tpkernels.collective.CollectiveException when the group fails or the ranks' calls disagree
+     */
     public Tensor forward(Tensor x) {
         Activations.require(getClass().getSimpleName(), x, -1, inFeatures, ctx);
         Tensor full = input == Tokens.SHARDED ? ctx.tp().allGather(ctx.exec(), x, 0) : x;
@@ -93,8 +117,9 @@ public class ColumnParallelLinear implements AutoCloseable {
     }
 
     /**
-     * The gradient of the forward's input from {@code dy}, the gradient of its output (docs/contract.md P1): this
-     * rank's partial {@code dx_r = dy_r·W_r} in F32, summed over the ranks by ONE all-reduce, or by one
+     * The gradient of the forward's input from {@code dy}, the gradient of its output (the contract,
+     * <a href="https://github.com/tpkernels/tpkernels/blob/main/docs/contract.md#p1-backward-lora-on-a-frozen-base">P1</a>):
+     * this rank's partial {@code dx_r = dy_r·W_r} in F32, summed over the ranks by ONE all-reduce, or by one
      * reduce-scatter over tokens when the input was token-sharded. The weight and bias are frozen: no gradient.
      *
      * <p>{@code dx} is F32 whatever the precision, and stays F32: the partials are summed in F32 and the sum is
@@ -109,6 +134,10 @@ public class ColumnParallelLinear implements AutoCloseable {
      *           float dtype
      * @return {@code dx}, F32: {@code [T, K]} replicated, or {@code [T/tp, K]} (this rank's tokens) for a
      *         token-sharded input; the caller owns it
+     * @throws IllegalArgumentException when {@code x} or {@code dy} has the wrong shape, dtype or device, or a
+     *     token-sharded {@code T} does not divide by tp; checked before any collective
+     * @throws IllegalStateException when the layer was closed
+     * @throws io.tpkernels.collective.CollectiveException when the group fails or the ranks' calls disagree
      */
     public Tensor backward(Tensor x, Tensor dy) {
         String layer = getClass().getSimpleName();
@@ -144,17 +173,29 @@ public class ColumnParallelLinear implements AutoCloseable {
         return PartialSums.sum(ctx, partial, input);
     }
 
-    /** The full output size N. */
+    /**
+     * The full output size N.
+     *
+     * @return {@code N}
+     */
     public long outFeatures() {
         return outputs.size();
     }
 
-    /** K. */
+    /**
+     * K.
+     *
+     * @return {@code K}
+     */
     public long inFeatures() {
         return inFeatures;
     }
 
-    /** The output rows of W this rank holds. */
+    /**
+     * The output rows of W this rank holds.
+     *
+     * @return {@code ShardRange(N, tp, r)}
+     */
     public ShardRange outputShard() {
         return outputs;
     }

@@ -6,8 +6,9 @@ import io.tpkernels.runtime.Device;
 import io.tpkernels.runtime.Tensor;
 
 /**
- * DoRA's output scale {@code g[n] = m[n] / ‖W + s·B·A‖_row(n)} (docs/contract.md section 8), the norm over the full
- * input dimension, computed once when a layer loads its adapter: from the shard's weights as loaded (so in the
+ * DoRA's output scale {@code g[n] = m[n] / ‖W + s·B·A‖_row(n)} (the contract,
+ * <a href="https://github.com/tpkernels/tpkernels/blob/main/docs/contract.md#10-dora">section 10</a>), the norm over
+ * the full input dimension, computed once when a layer loads its adapter: from the shard's weights as loaded (so in the
  * layer's precision, as PEFT computes it in the model's dtype), in double on the host. A column-parallel rank holds
  * whole rows and needs no collective; a row-parallel rank holds a slice of every row and adds its partial sums of
  * squares to the others' with one all-reduce. The forward then only multiplies its output columns by {@code g}.

@@ -10,14 +10,16 @@ import io.tpkernels.shard.ShardRange;
 import io.tpkernels.train.Placement;
 
 /**
- * A {@link ColumnParallelLinear} with LoRA (docs/contract.md section 8): {@code A} replicated, {@code B} sharded by
- * rows like {@code W}; {@code y_r = x·W_rᵀ + s·(x·Aᵀ)·B_rᵀ + b_r} in one fused kernel with one output write,
- * followed by the same collectives as the base layer and no other: the LoRA term never adds a collective. With
- * DoRA the kernel's epilogue multiplies each output column by this rank's part of the scale {@code g} before the
- * bias: {@code y_r = g_r ⊙ (x·W_rᵀ + s·(x·Aᵀ)·B_rᵀ) + b_r}.
+ * A {@link ColumnParallelLinear} with LoRA (the contract,
+ * <a href="https://github.com/tpkernels/tpkernels/blob/main/docs/contract.md#8-lora-under-tensor-parallelism">section 8</a>):
+ * {@code A} replicated, {@code B} sharded by rows like {@code W}; {@code y_r = x·W_rᵀ + s·(x·Aᵀ)·B_rᵀ + b_r} in one
+ * fused kernel with one output write, followed by the same collectives as the base layer and no other: the LoRA term
+ * never adds a collective. With DoRA the kernel's epilogue multiplies each output column by this rank's part of the
+ * scale {@code g} before the bias: {@code y_r = g_r ⊙ (x·W_rᵀ + s·(x·Aᵀ)·B_rᵀ) + b_r}.
  *
- * <p>The backward (docs/contract.md P1) trains the adapter on the frozen base: with {@code dy_r} this rank's columns
- * of the output's gradient,
+ * <p>The backward (the contract,
+ * <a href="https://github.com/tpkernels/tpkernels/blob/main/docs/contract.md#p1-backward-lora-on-a-frozen-base">P1</a>)
+ * trains the adapter on the frozen base: with {@code dy_r} this rank's columns of the output's gradient,
  * <pre>
  *   dx_r = dy_r·W_r + s·(dy_r·B_r)·A      partial over ranks
  *   dA_r = s·(dy_r·B_r)ᵀ·x                partial over ranks (A is replicated)
@@ -40,7 +42,25 @@ public final class LoraColumnParallelLinear extends ColumnParallelLinear impleme
         this.grads = new LoraGradients(lora, ctx.exec());
     }
 
-    /** Like {@link ColumnParallelLinear#load}, plus this rank's part of the adapter from {@code lora}. */
+    /**
+     * Like {@link ColumnParallelLinear#load}, plus this rank's part of the adapter from {@code lora}.
+     *
+     * @param source where the base weights are
+     * @param weightName W's name, {@code [outFeatures, inFeatures]}
+     * @param biasName the bias's name, {@code [outFeatures]}, or {@code null} for none
+     * @param outFeatures {@code N}, divisible by tp
+     * @param inFeatures {@code K}
+     * @param ctx this rank's group, device and precision
+     * @param input how the input's tokens are laid out
+     * @param gatherOutput whether the output is all-gathered into {@code [T, N]}
+     * @param lora a fresh adapter (rank 0 draws {@code A} and broadcasts it), or an adapter's tensors, each full or
+     *     this rank's shard
+     * @return the layer, owning its shards and adapter; the caller closes it
+     * @throws IllegalArgumentException when {@code N} does not divide by tp; a
+     *     {@link io.tpkernels.layers.weights.WeightException} when a base or adapter tensor is missing, not float, of
+     *     another shape, or {@code A}'s rank is not the adapter's {@code r} or outside {@code [1, 256]}
+     * @throws io.tpkernels.collective.CollectiveException when the group fails while a fresh {@code A} is broadcast
+     */
     public static LoraColumnParallelLinear load(WeightSource source, String weightName, String biasName,
                                                 long outFeatures, long inFeatures, RankContext ctx, Tokens input,
                                                 boolean gatherOutput, LoraSource lora) {
@@ -70,6 +90,14 @@ public final class LoraColumnParallelLinear extends ColumnParallelLinear impleme
      * {@link #loraGradA()} and {@link #loraGradB()}. {@code x} is required: the forward's input as it was passed
      * ({@code [T, K]}, or this rank's tokens {@code [T/tp, K]} under sequence parallelism). A DoRA adapter is
      * refused (its training is out of scope).
+     *
+     * @param x the forward's input, required
+     * @param dy the gradient of the output as {@link #forward} returned it, any float dtype
+     * @return {@code dx}, F32, as {@link ColumnParallelLinear#backward} gives it; the caller owns it
+     * @throws UnsupportedOperationException for a DoRA adapter
+     * @throws IllegalArgumentException when {@code x} is {@code null}, or {@code x} or {@code dy} has the wrong shape,
+     *     dtype or device; checked before any collective
+     * @throws io.tpkernels.collective.CollectiveException when the group fails or the ranks' calls disagree
      */
     @Override
     public Tensor backward(Tensor x, Tensor dy) {

@@ -15,12 +15,25 @@ public final class LoraInit {
     private LoraInit() {
     }
 
-    /** The bound {@code 1/√K} of the uniform draws for {@code fanIn = K}. */
+    /**
+     * The bound {@code 1/√K} of the uniform draws for {@code fanIn = K}.
+     *
+     * @param fanIn {@code K}, the input dimension of the full (unsharded) layer
+     * @return the bound {@code b}
+     */
     public static double bound(long fanIn) {
         return 1.0 / Math.sqrt(fanIn);
     }
 
-    /** A fresh host F32 tensor {@code [rank, fanIn]} of the draws for {@code seed}. */
+    /**
+     * A fresh host F32 tensor {@code [rank, fanIn]} of the draws for {@code seed}.
+     *
+     * @param seed the seed; the same seed gives the same tensor
+     * @param rank {@code R}, the rows
+     * @param fanIn {@code K}, the columns: the full layer's input dimension, also for a row-parallel layer that keeps
+     *     only its slice
+     * @return a new host tensor, owned by the caller
+     */
     public static Tensor kaimingUniform(long seed, int rank, long fanIn) {
         Tensor a = Tensor.allocate(io.tpkernels.runtime.Device.CPU, DType.F32, rank, fanIn);
         SplittableRandom random = new SplittableRandom(seed);

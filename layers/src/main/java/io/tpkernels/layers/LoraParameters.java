@@ -8,10 +8,11 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * One LoRA layer's factors as an optimizer trains them (docs/contract.md, "AdamW and gradient clipping"): F32 master
- * weights whatever the layer computes in. In F32 the masters are the layer's own {@code A} and {@code B}, updated in
- * place; in F16 or BF16 they are F32 copies made here, and {@link #publish()} rounds them into the layer's tensors
- * after each optimizer step (the forward reads those). The gradients are the layer's own.
+ * One LoRA layer's factors as an optimizer trains them (the contract,
+ * <a href="https://github.com/tpkernels/tpkernels/blob/main/docs/contract.md#17-adamw-and-gradient-clipping">section 17</a>):
+ * F32 master weights whatever the layer computes in. In F32 the masters are the layer's own {@code A} and {@code B},
+ * updated in place; in F16 or BF16 they are F32 copies made here, and {@link #publish()} rounds them into the layer's
+ * tensors after each optimizer step (the forward reads those). The gradients are the layer's own.
  */
 public final class LoraParameters implements AutoCloseable {
     private final LoraLayer layer;
@@ -31,6 +32,9 @@ public final class LoraParameters implements AutoCloseable {
     /**
      * The trainable factors of {@code layer}, named {@code module.lora_A} and {@code module.lora_B} in messages.
      *
+     * @param module the module's name, as the optimizer's messages name its parameters
+     * @param layer the LoRA layer; its factors and gradients must stay open while this object is used
+     * @return the parameters, owned by the caller (closing them frees only copies made here)
      * @throws UnsupportedOperationException for a DoRA adapter (its training is not built)
      */
     public static LoraParameters of(String module, LoraLayer layer) {
@@ -51,7 +55,11 @@ public final class LoraParameters implements AutoCloseable {
         }
     }
 
-    /** {@code [A, B]}: F32 masters and the layer's gradients, with the layer's placements. */
+    /**
+     * {@code [A, B]}: F32 masters and the layer's gradients, with the layer's placements.
+     *
+     * @return the two parameters, an unmodifiable list
+     */
     public List<Parameter> parameters() {
         return parameters;
     }
@@ -70,7 +78,12 @@ public final class LoraParameters implements AutoCloseable {
         layer.zeroGrad();
     }
 
-    /** All the parameters of {@code layers}, in order. */
+    /**
+     * All the parameters of {@code layers}, in order.
+     *
+     * @param layers the layers' parameters
+     * @return their parameters, {@code A} then {@code B} of each layer in turn
+     */
     public static List<Parameter> all(List<LoraParameters> layers) {
         List<Parameter> out = new ArrayList<>();
         layers.forEach(l -> out.addAll(l.parameters()));

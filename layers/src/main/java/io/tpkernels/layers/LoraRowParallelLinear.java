@@ -10,14 +10,17 @@ import io.tpkernels.runtime.Tensor;
 import io.tpkernels.train.Placement;
 
 /**
- * A {@link RowParallelLinear} with LoRA (docs/contract.md section 8): {@code A} sharded by columns like {@code W},
- * {@code B} replicated; the partial {@code p_r = x_r·W_rᵀ + s·(x_r·A_rᵀ)·Bᵀ} comes from one fused kernel, and
- * the base and LoRA parts are summed across ranks by the base layer's ONE collective; the bias after it. With DoRA
- * the summed output's columns are multiplied by the scale {@code g} between the collective and the bias (its norms
- * were summed over the ranks once, at load).
+ * A {@link RowParallelLinear} with LoRA (the contract,
+ * <a href="https://github.com/tpkernels/tpkernels/blob/main/docs/contract.md#8-lora-under-tensor-parallelism">section 8</a>):
+ * {@code A} sharded by columns like {@code W}, {@code B} replicated; the partial
+ * {@code p_r = x_r·W_rᵀ + s·(x_r·A_rᵀ)·Bᵀ} comes from one fused kernel, and the base and LoRA parts are summed across
+ * ranks by the base layer's ONE collective; the bias after it. With DoRA the summed output's columns are multiplied by
+ * the scale {@code g} between the collective and the bias (its norms were summed over the ranks once, at load).
  *
- * <p>The backward (docs/contract.md P1) trains the adapter on the frozen base: with {@code dy} replicated
- * (all-gathered over tokens under sequence parallelism),
+ * <p>The backward (the contract,
+ * <a href="https://github.com/tpkernels/tpkernels/blob/main/docs/contract.md#p1-backward-lora-on-a-frozen-base">P1</a>)
+ * trains the adapter on the frozen base: with {@code dy} replicated (all-gathered over tokens under sequence
+ * parallelism),
  * <pre>
  *   dx_r = dy·W_r + s·(dy·B)·A_r          local: this rank's columns of dx
  *   dA_r = s·(dy·B)ᵀ·x_r                  local: this rank's columns of dA
@@ -37,7 +40,26 @@ public final class LoraRowParallelLinear extends RowParallelLinear implements Lo
         this.grads = new LoraGradients(lora, ctx.exec());
     }
 
-    /** Like {@link RowParallelLinear#load}, plus this rank's part of the adapter from {@code lora}. */
+    /**
+     * Like {@link RowParallelLinear#load}, plus this rank's part of the adapter from {@code lora}.
+     *
+     * @param source where the base weights are
+     * @param weightName W's name, {@code [outFeatures, inFeatures]}
+     * @param biasName the bias's name, {@code [outFeatures]}, or {@code null} for none
+     * @param outFeatures {@code N}
+     * @param inFeatures {@code K}, divisible by tp
+     * @param ctx this rank's group, device and precision
+     * @param inputIsParallel whether the input is this rank's slice {@code [T, K/tp]}
+     * @param output how the output's tokens are laid out
+     * @param lora a fresh adapter (rank 0 draws the full {@code A} and scatters its columns), or an adapter's tensors,
+     *     each full or this rank's shard
+     * @return the layer, owning its shards and adapter; the caller closes it
+     * @throws IllegalArgumentException when {@code K} does not divide by tp; a
+     *     {@link io.tpkernels.layers.weights.WeightException} when a base or adapter tensor is missing, not float, of
+     *     another shape, or {@code A}'s rank is not the adapter's {@code r} or outside {@code [1, 256]}
+     * @throws io.tpkernels.collective.CollectiveException when the group fails while a fresh {@code A} is scattered or
+     *     DoRA's row norms are summed
+     */
     public static LoraRowParallelLinear load(WeightSource source, String weightName, String biasName, long outFeatures,
                                              long inFeatures, RankContext ctx, boolean inputIsParallel, Tokens output,
                                              LoraSource lora) {
@@ -73,6 +95,14 @@ public final class LoraRowParallelLinear extends RowParallelLinear implements Lo
      * As {@link RowParallelLinear#backward}, and adds this backward's {@code dA} and {@code dB} into
      * {@link #loraGradA()} and {@link #loraGradB()}. {@code x} is required: the forward's input as it was passed
      * ({@code [T, K/tp]} parallel, else {@code [T, K]}). A DoRA adapter is refused (its training is out of scope).
+     *
+     * @param x the forward's input, required
+     * @param dy the gradient of the output as {@link #forward} returned it, any float dtype
+     * @return {@code dx}, F32, as {@link RowParallelLinear#backward} gives it; the caller owns it
+     * @throws UnsupportedOperationException for a DoRA adapter
+     * @throws IllegalArgumentException when {@code x} is {@code null}, or {@code x} or {@code dy} has the wrong shape,
+     *     dtype or device; checked before any collective
+     * @throws io.tpkernels.collective.CollectiveException when the group fails or the ranks' calls disagree
      */
     @Override
     public Tensor backward(Tensor x, Tensor dy) {

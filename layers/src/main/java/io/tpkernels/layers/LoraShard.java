@@ -11,11 +11,13 @@ import io.tpkernels.shard.ShardRange;
 import java.util.Arrays;
 
 /**
- * One rank's part of a LoRA adapter (docs/contract.md section 8), on its device in its precision:
- * column-parallel layers hold {@code A} whole and {@code B}'s rows {@code ShardRange(N)}; row-parallel
- * layers hold {@code A}'s columns {@code ShardRange(K)} and {@code B} whole. A DoRA adapter also holds its output
- * scale {@code g = m/‖W + s·B·A‖_row} ({@link DoraScale}): for a column-parallel layer this rank's rows of it,
- * applied in the fused kernel's epilogue; for a row-parallel one all of it, applied after the layer's collective.
+ * One rank's part of a LoRA adapter (the contract,
+ * <a href="https://github.com/tpkernels/tpkernels/blob/main/docs/contract.md#8-lora-under-tensor-parallelism">section 8</a>),
+ * on its device in its precision: column-parallel layers hold {@code A} whole and {@code B}'s rows
+ * {@code ShardRange(N)}; row-parallel layers hold {@code A}'s columns {@code ShardRange(K)} and {@code B} whole. A DoRA
+ * adapter also holds its output scale {@code g = m/‖W + s·B·A‖_row} ({@link DoraScale}): for a column-parallel layer
+ * this rank's rows of it, applied in the fused kernel's epilogue; for a row-parallel one all of it, applied after the
+ * layer's collective.
  */
 final class LoraShard implements AutoCloseable {
     /**

@@ -8,7 +8,12 @@ import io.tpkernels.runtime.DType;
  * cannot be quantized by any setting, because no value of this type means "quantized".
  */
 public enum Precision {
-    F32(DType.F32), F16(DType.F16), BF16(DType.BF16);
+    /** IEEE binary32. */
+    F32(DType.F32),
+    /** IEEE binary16. */
+    F16(DType.F16),
+    /** bfloat16. */
+    BF16(DType.BF16);
 
     private final DType dtype;
 
@@ -16,7 +21,11 @@ public enum Precision {
         this.dtype = dtype;
     }
 
-    /** The tensor dtype. */
+    /**
+     * The tensor dtype.
+     *
+     * @return {@link DType#F32}, {@link DType#F16} or {@link DType#BF16}
+     */
     public DType dtype() {
         return dtype;
     }

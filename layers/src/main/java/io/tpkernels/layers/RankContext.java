@@ -16,23 +16,43 @@ import java.util.Objects;
  * @param precision the weights' and activations' float type
  */
 public record RankContext(ProcessGroup tp, ExecutionContext exec, Precision precision) {
+    /**
+     * Checks that no part is {@code null}.
+     *
+     * @param tp the tensor-parallel group
+     * @param exec the rank's execution context
+     * @param precision the weights' and activations' float type
+     * @throws NullPointerException when a part is {@code null}
+     */
     public RankContext {
         Objects.requireNonNull(tp, "tp");
         Objects.requireNonNull(exec, "exec");
         Objects.requireNonNull(precision, "precision");
     }
 
-    /** Where the shards are copied and the kernels run. */
+    /**
+     * Where the shards are copied and the kernels run.
+     *
+     * @return the execution context's device
+     */
     public Device device() {
         return exec.device();
     }
 
-    /** This rank's index in its tensor-parallel group. */
+    /**
+     * This rank's index in its tensor-parallel group.
+     *
+     * @return {@code tp().rank()}, in {@code [0, size())}
+     */
     public int rank() {
         return tp.rank();
     }
 
-    /** The tensor-parallel size. */
+    /**
+     * The tensor-parallel size.
+     *
+     * @return {@code tp().size()}
+     */
     public int size() {
         return tp.size();
     }

@@ -11,14 +11,17 @@ import io.tpkernels.runtime.Tensor;
 import io.tpkernels.shard.ShardRange;
 
 /**
- * Megatron's row-parallel linear (docs/contract.md section 7): {@code W[N, K]}, rank r holds columns
- * {@code ShardRange(K, tp, r)} and computes the partial product {@code x_r·W_rᵀ}; the partials are summed by
- * one all-reduce (replicated output) or one reduce-scatter over tokens (sequence parallel). The bias is
- * added once, after the collective. The input is the matching slice {@code x_r} ({@code inputIsParallel},
+ * Megatron's row-parallel linear (the contract,
+ * <a href="https://github.com/tpkernels/tpkernels/blob/main/docs/contract.md#7-parallel-linear-layers">section 7</a>):
+ * {@code W[N, K]}, rank r holds columns {@code ShardRange(K, tp, r)} and computes the partial product {@code x_r·W_rᵀ};
+ * the partials are summed by one all-reduce (replicated output) or one reduce-scatter over tokens (sequence parallel).
+ * The bias is added once, after the collective. The input is the matching slice {@code x_r} ({@code inputIsParallel},
  * e.g. a column-parallel layer's sharded output) or the full {@code x}, sliced here.
  *
- * <p>Its {@link #backward} (docs/contract.md P1) gives the gradient of the input through the frozen weight: with
- * {@code dy} replicated, {@code dx_r = dy·W_r} is local, this rank's columns of {@code dx}, and needs no collective.
+ * <p>Its {@link #backward} (the contract,
+ * <a href="https://github.com/tpkernels/tpkernels/blob/main/docs/contract.md#p1-backward-lora-on-a-frozen-base">P1</a>)
+ * gives the gradient of the input through the frozen weight: with {@code dy} replicated, {@code dx_r = dy·W_r} is
+ * local, this rank's columns of {@code dx}, and needs no collective.
  */
 public class RowParallelLinear implements AutoCloseable {
     final RankContext ctx;
@@ -45,6 +48,19 @@ public class RowParallelLinear implements AutoCloseable {
     /**
      * This rank's columns of {@code weightName} ({@code [outFeatures, inFeatures]}) and all of {@code biasName}
      * ({@code [outFeatures]}, or {@code null} for none) from {@code source}.
+     *
+     * @param source where the weights are
+     * @param weightName W's name, {@code [outFeatures, inFeatures]}
+     * @param biasName the bias's name, {@code [outFeatures]}, or {@code null} for none
+     * @param outFeatures {@code N}
+     * @param inFeatures {@code K}, divisible by tp
+     * @param ctx this rank's group, device and precision
+     * @param inputIsParallel whether the input is this rank's slice {@code [T, K/tp]} (else the full {@code [T, K]},
+     *     sliced here)
+     * @param output how the output's tokens are laid out: replicated (all-reduce) or sequence-parallel (reduce-scatter)
+     * @return the layer, owning its shards; the caller closes it
+     * @throws IllegalArgumentException when {@code K} does not divide by tp; a
+     *     {@link io.tpkernels.layers.weights.WeightException} when a tensor is missing, of another shape or not float
      */
     public static RowParallelLinear load(WeightSource source, String weightName, String biasName, long outFeatures,
                                          long inFeatures, RankContext ctx, boolean inputIsParallel, Tokens output) {
@@ -71,6 +87,13 @@ public class RowParallelLinear implements AutoCloseable {
     /**
      * {@code [T, N]} (or {@code [T/tp, N]} token-sharded) from {@code x}: {@code [T, K/tp]} when the input is
      * parallel, else {@code [T, K]}. The caller owns the result.
+     *
+     * @param x the input in the layer's precision on the rank's device
+     * @return the output in the layer's precision, owned by the caller
+     * @throws IllegalArgumentException when {@code x}'s shape, dtype or device does not fit, or a token-sharded
+     *     output's {@code T} does not divide by tp
+     * @throws IllegalStateException when the layer was closed
+     * @throws io.tpkernels.collective.CollectiveException when the group fails or the ranks' calls disagree
      */
     public Tensor forward(Tensor x) {
         String layer = getClass().getSimpleName();
@@ -115,11 +138,12 @@ public class RowParallelLinear implements AutoCloseable {
     }
 
     /**
-     * The gradient of the forward's input from {@code dy}, the gradient of its output (docs/contract.md P1).
+     * The gradient of the forward's input from {@code dy}, the gradient of its output (the contract,
+     * <a href="https://github.com/tpkernels/tpkernels/blob/main/docs/contract.md#p1-backward-lora-on-a-frozen-base">P1</a>).
      * {@code dy} is replicated, or all-gathered over tokens first when the output was token-sharded; then this rank's
-     * columns {@code dx_r = dy·W_r} ({@code [T, K/tp]}, F32) are local: with a parallel input that is the whole
-     * answer and the plain layer issues no collective. A full input was sliced by the forward, so its gradient is
-     * the ranks' column blocks all-gathered ({@code [T, K]}, the slicing's backward). The weight and bias are frozen.
+     * columns {@code dx_r = dy·W_r} ({@code [T, K/tp]}, F32) are local: with a parallel input that is the whole answer
+     * and the plain layer issues no collective. A full input was sliced by the forward, so its gradient is the ranks'
+     * column blocks all-gathered ({@code [T, K]}, the slicing's backward). The weight and bias are frozen.
      *
      * <p>{@code dx} is F32 whatever the precision, and is not rounded to the layer's dtype: the next backward takes
      * a {@code dy} of any float dtype.
@@ -130,6 +154,10 @@ public class RowParallelLinear implements AutoCloseable {
      * @param dy the gradient of the output as {@link #forward} returned it: {@code [T, N]}, or {@code [T/tp, N]}
      *           (this rank's tokens) under sequence parallelism; any float dtype
      * @return {@code dx}, F32, shaped as {@code x}; the caller owns it
+     * @throws IllegalArgumentException when {@code x} or {@code dy} has the wrong shape, dtype or device, or a
+     *     token-sharded {@code T} does not divide by tp; checked before any collective
+     * @throws IllegalStateException when the layer was closed
+     * @throws io.tpkernels.collective.CollectiveException when the group fails or the ranks' calls disagree
      */
     public Tensor backward(Tensor x, Tensor dy) {
         String layer = getClass().getSimpleName();
@@ -165,17 +193,29 @@ public class RowParallelLinear implements AutoCloseable {
         return inputIsParallel ? x : Slabs.narrow(ctx.exec(), x, 1, inputs.start(), inputs.length());
     }
 
-    /** N. */
+    /**
+     * N.
+     *
+     * @return {@code N}
+     */
     public long outFeatures() {
         return outFeatures;
     }
 
-    /** The full input size K. */
+    /**
+     * The full input size K.
+     *
+     * @return {@code K}
+     */
     public long inFeatures() {
         return inputs.size();
     }
 
-    /** The input columns of W this rank holds. */
+    /**
+     * The input columns of W this rank holds.
+     *
+     * @return {@code ShardRange(K, tp, r)}
+     */
     public ShardRange inputShard() {
         return inputs;
     }

@@ -11,7 +11,11 @@ import io.tpkernels.shard.PipelinePartition;
  */
 public record PartitionSpec(int layers, int stages, PipelinePartition.Remainder remainder) {
 
-    /** {@link PipelinePartition#balanced} of this spec. */
+    /**
+     * {@link PipelinePartition#balanced} of this spec.
+     *
+     * @return the split
+     */
     public PipelinePartition balanced() {
         return PipelinePartition.balanced(layers, stages, remainder);
     }

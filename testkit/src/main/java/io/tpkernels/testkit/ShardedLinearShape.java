@@ -11,17 +11,29 @@ package io.tpkernels.testkit;
  */
 public record ShardedLinearShape(int tp, long tokens, long inFeatures, long outFeatures) {
 
-    /** {@code [T, K]}. */
+    /**
+     * {@code [T, K]}.
+     *
+     * @return a new array
+     */
     public long[] inputShape() {
         return new long[] {tokens, inFeatures};
     }
 
-    /** {@code [N, K]}. */
+    /**
+     * {@code [N, K]}.
+     *
+     * @return a new array
+     */
     public long[] weightShape() {
         return new long[] {outFeatures, inFeatures};
     }
 
-    /** {@code [T, N]}. */
+    /**
+     * {@code [T, N]}.
+     *
+     * @return a new array
+     */
     public long[] outputShape() {
         return new long[] {tokens, outFeatures};
     }

@@ -25,6 +25,10 @@ public final class TpkArbitraryProvider implements ArbitraryProvider {
             PipelinePartition.class, TpkArbitraries::partitions,
             ShardedLinearShape.class, TpkArbitraries::shardedLinearShapes);
 
+    /** The provider jqwik's service loader makes. */
+    public TpkArbitraryProvider() {
+    }
+
     @Override
     public boolean canProvideFor(TypeUsage targetType) {
         return BY_TYPE.keySet().stream().anyMatch(targetType::isOfType);

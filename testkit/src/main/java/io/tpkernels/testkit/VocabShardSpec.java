@@ -13,12 +13,22 @@ import java.util.stream.IntStream;
  */
 public record VocabShardSpec(long vocabSize, int tpSize, int multiple) {
 
-    /** The shard of {@code rank}. */
+    /**
+     * The shard of {@code rank}.
+     *
+     * @param rank the rank, in {@code [0, tp)}
+     * @return its shard
+     * @throws IllegalArgumentException when {@code rank} is out of range
+     */
     public VocabShard shard(int rank) {
         return VocabShard.of(vocabSize, tpSize, rank, multiple);
     }
 
-    /** The shards of ranks {@code 0..tp−1}, in order. */
+    /**
+     * The shards of ranks {@code 0..tp−1}, in order.
+     *
+     * @return the {@code tp} shards
+     */
     public List<VocabShard> shards() {
         return IntStream.range(0, tpSize).mapToObj(this::shard).toList();
     }

@@ -28,12 +28,19 @@ public final class CublasApi {
     static final CType GEMM_ALGO = CType.int32("cublasGemmAlgo_t");
     static final CType INT_PTR = CType.pointer("int *");
 
+    /** Creates a handle in the current context. */
     public static final CFunction cublasCreate_v2 = CFunction.of("cublasCreate_v2", STATUS, HANDLE_PTR);
+    /** Destroys a handle. */
     public static final CFunction cublasDestroy_v2 = CFunction.of("cublasDestroy_v2", STATUS, HANDLE);
+    /** Sets the stream a handle queues on. */
     public static final CFunction cublasSetStream_v2 = CFunction.of("cublasSetStream_v2", STATUS, HANDLE, STREAM);
+    /** cuBLAS's version. */
     public static final CFunction cublasGetVersion_v2 = CFunction.of("cublasGetVersion_v2", STATUS, HANDLE, INT_PTR);
+    /** The symbolic name of a {@code cublasStatus_t}. */
     public static final CFunction cublasGetStatusName = CFunction.of("cublasGetStatusName", CONST_CHAR_PTR, STATUS);
+    /** The description of a {@code cublasStatus_t}. */
     public static final CFunction cublasGetStatusString = CFunction.of("cublasGetStatusString", CONST_CHAR_PTR, STATUS);
+    /** A GEMM with per-operand data types and a compute type. */
     public static final CFunction cublasGemmEx = CFunction.of("cublasGemmEx", STATUS, HANDLE, OPERATION, OPERATION,
             INT, INT, INT, CONST_VOID_PTR, CONST_VOID_PTR, DATA_TYPE, INT, CONST_VOID_PTR, DATA_TYPE, INT,
             CONST_VOID_PTR, VOID_PTR, DATA_TYPE, INT, COMPUTE_TYPE, GEMM_ALGO);
@@ -42,12 +49,19 @@ public final class CublasApi {
     public static final List<CFunction> FUNCTIONS = List.of(cublasCreate_v2, cublasDestroy_v2, cublasSetStream_v2,
             cublasGetVersion_v2, cublasGetStatusName, cublasGetStatusString, cublasGemmEx);
 
+    /** {@code cublasOperation_t}: the operand as stored. */
     public static final int CUBLAS_OP_N = 0;
+    /** {@code cublasOperation_t}: the operand transposed. */
     public static final int CUBLAS_OP_T = 1;
+    /** {@code cudaDataType}: binary32. */
     public static final int CUDA_R_32F = 0;
+    /** {@code cudaDataType}: binary16. */
     public static final int CUDA_R_16F = 2;
+    /** {@code cudaDataType}: bfloat16. */
     public static final int CUDA_R_16BF = 14;
+    /** {@code cublasComputeType_t}: f32 accumulation. */
     public static final int CUBLAS_COMPUTE_32F = 68;
+    /** {@code cublasGemmAlgo_t}: cuBLAS's heuristic choice. */
     public static final int CUBLAS_GEMM_DEFAULT = -1;
 
     /** The constants above and the statuses, for the signature test. */

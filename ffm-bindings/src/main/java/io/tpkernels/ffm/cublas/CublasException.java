@@ -4,10 +4,14 @@ package io.tpkernels.ffm.cublas;
 public final class CublasException extends RuntimeException {
     private static final long serialVersionUID = 1L;
 
+    /** The {@code cublasStatus_t}. */
     private final int status;
+    /** Its symbolic name. */
     private final String statusName;
 
     /**
+     * An exception for a failed call.
+     *
      * @param status the {@code cublasStatus_t}
      * @param call   the call with its key arguments
      */
@@ -21,11 +25,20 @@ public final class CublasException extends RuntimeException {
         this.statusName = name;
     }
 
+    /**
+     * The raw {@code cublasStatus_t}.
+     *
+     * @return the status
+     */
     public int status() {
         return status;
     }
 
-    /** The symbolic name, e.g. {@code CUBLAS_STATUS_INVALID_VALUE}. */
+    /**
+     * The symbolic name, e.g. {@code CUBLAS_STATUS_INVALID_VALUE}.
+     *
+     * @return the name
+     */
     public String statusName() {
         return statusName;
     }

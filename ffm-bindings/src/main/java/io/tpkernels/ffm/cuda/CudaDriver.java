@@ -94,17 +94,29 @@ public final class CudaDriver {
         }
     }
 
-    /** The driver library as loaded (or why not). */
+    /**
+     * The driver library as loaded (or why not).
+     *
+     * @return the library, loaded or not
+     */
     public static NativeLibrary library() {
         return LIB;
     }
 
-    /** Whether the driver was loaded and {@code cuInit} succeeded (there may still be zero devices). */
+    /**
+     * Whether the driver was loaded and {@code cuInit} succeeded (there may still be zero devices).
+     *
+     * @return {@code true} when the driver can be used
+     */
     public static boolean isAvailable() {
         return Init.FAILURE == null;
     }
 
-    /** Why the driver is not available, in one sentence; empty when it is. */
+    /**
+     * Why the driver is not available, in one sentence; empty when it is.
+     *
+     * @return the reason, or empty
+     */
     public static Optional<String> unavailableReason() {
         return Optional.ofNullable(Init.FAILURE);
     }
@@ -118,7 +130,13 @@ public final class CudaDriver {
 
     // ---- status mapping
 
-    /** The symbolic name of {@code status}, from the driver or, failing that, from {@code cuda.h}'s table. */
+    /**
+     * The symbolic name of {@code status}, from the driver or, failing that, from {@code cuda.h}'s table.
+     *
+     * @param status a {@code CUresult}
+     * @return its name, such as {@code CUDA_ERROR_OUT_OF_MEMORY}; {@code CUDA_ERROR_UNKNOWN_STATUS_<n>} for one neither
+     *     knows
+     */
     public static String errorName(int status) {
         if (LIB.isLoaded()) {
             try {
@@ -138,7 +156,12 @@ public final class CudaDriver {
         return "CUDA_ERROR_UNKNOWN_STATUS_" + status;
     }
 
-    /** The driver's description of {@code status}, or an empty string when it cannot say. */
+    /**
+     * The driver's description of {@code status}, or an empty string when it cannot say.
+     *
+     * @param status a {@code CUresult}
+     * @return the description
+     */
     public static String errorString(int status) {
         if (LIB.isLoaded()) {
             try {
@@ -161,7 +184,13 @@ public final class CudaDriver {
 
     // ---- initialization and devices
 
-    /** {@code cuDriverGetVersion}: e.g. 13000 for CUDA 13.0. */
+    /**
+     * {@code cuDriverGetVersion}: e.g. 13000 for CUDA 13.0.
+     *
+     * @return the version, {@code 1000·major + 10·minor}
+     * @throws IllegalStateException when the driver is not available
+     * @throws CudaException when the driver returns an error status
+     */
     public static int driverVersion() {
         requireAvailable();
         MemorySegment out = OutParams.get();
@@ -173,7 +202,13 @@ public final class CudaDriver {
         return out.get(JAVA_INT, 0);
     }
 
-    /** {@code cuDeviceGetCount}. */
+    /**
+     * {@code cuDeviceGetCount}.
+     *
+     * @return the number of visible devices
+     * @throws IllegalStateException when the driver is not available
+     * @throws CudaException when the driver returns an error status
+     */
     public static int deviceCount() {
         requireAvailable();
         MemorySegment out = OutParams.get();
@@ -185,7 +220,14 @@ public final class CudaDriver {
         return out.get(JAVA_INT, 0);
     }
 
-    /** {@code cuDeviceGet}: the {@code CUdevice} handle of an ordinal. */
+    /**
+     * {@code cuDeviceGet}: the {@code CUdevice} handle of an ordinal.
+     *
+     * @param ordinal the device's ordinal
+     * @return the handle
+     * @throws IllegalStateException when the driver is not available
+     * @throws CudaException when the driver returns an error status (no such device, say)
+     */
     public static int device(int ordinal) {
         requireAvailable();
         MemorySegment out = OutParams.get();
@@ -200,7 +242,13 @@ public final class CudaDriver {
         return out.get(JAVA_INT, 0);
     }
 
-    /** {@code cuDeviceGetName}. */
+    /**
+     * {@code cuDeviceGetName}.
+     *
+     * @param device a {@code CUdevice} handle
+     * @return the device's name
+     * @throws CudaException when the driver returns an error status
+     */
     public static String deviceName(int device) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment name = arena.allocate(256);
@@ -214,7 +262,14 @@ public final class CudaDriver {
         }
     }
 
-    /** {@code cuDeviceGetAttribute}, with {@code attribute} one of {@code CudaDriverApi.CU_DEVICE_ATTRIBUTE_*}. */
+    /**
+     * {@code cuDeviceGetAttribute}, with {@code attribute} one of {@code CudaDriverApi.CU_DEVICE_ATTRIBUTE_*}.
+     *
+     * @param attribute the attribute
+     * @param device a {@code CUdevice} handle
+     * @return its value
+     * @throws CudaException when the driver returns an error status
+     */
     public static int deviceAttribute(int attribute, int device) {
         MemorySegment out = OutParams.get();
         try {
@@ -229,7 +284,13 @@ public final class CudaDriver {
         return out.get(JAVA_INT, 0);
     }
 
-    /** {@code cuDeviceTotalMem_v2}: bytes of device memory. */
+    /**
+     * {@code cuDeviceTotalMem_v2}: bytes of device memory.
+     *
+     * @param device a {@code CUdevice} handle
+     * @return the bytes
+     * @throws CudaException when the driver returns an error status
+     */
     public static long deviceTotalMem(int device) {
         MemorySegment out = OutParams.get();
         try {
@@ -245,7 +306,13 @@ public final class CudaDriver {
 
     // ---- contexts
 
-    /** {@code cuDevicePrimaryCtxRetain}. Pair with {@link #primaryCtxRelease}. */
+    /**
+     * {@code cuDevicePrimaryCtxRetain}. Pair with {@link #primaryCtxRelease}.
+     *
+     * @param device a {@code CUdevice} handle
+     * @return the {@code CUcontext}
+     * @throws CudaException when the driver returns an error status
+     */
     public static MemorySegment primaryCtxRetain(int device) {
         MemorySegment out = OutParams.get();
         try {
@@ -259,7 +326,12 @@ public final class CudaDriver {
         return out.get(ADDRESS, 0);
     }
 
-    /** {@code cuDevicePrimaryCtxRelease_v2}. */
+    /**
+     * {@code cuDevicePrimaryCtxRelease_v2}.
+     *
+     * @param device a {@code CUdevice} handle
+     * @throws CudaException when the driver returns an error status
+     */
     public static void primaryCtxRelease(int device) {
         try {
             int status = (int) cuDevicePrimaryCtxRelease_v2.invokeExact(device);
@@ -271,7 +343,12 @@ public final class CudaDriver {
         }
     }
 
-    /** {@code cuCtxSetCurrent}: binds {@code context} to the calling thread. */
+    /**
+     * {@code cuCtxSetCurrent}: binds {@code context} to the calling thread.
+     *
+     * @param context a {@code CUcontext}
+     * @throws CudaException when the driver returns an error status
+     */
     public static void ctxSetCurrent(MemorySegment context) {
         try {
             int status = (int) cuCtxSetCurrent.invokeExact(context);
@@ -283,7 +360,12 @@ public final class CudaDriver {
         }
     }
 
-    /** {@code cuCtxGetCurrent}: the calling thread's context ({@link MemorySegment#NULL} if none). */
+    /**
+     * {@code cuCtxGetCurrent}: the calling thread's context ({@link MemorySegment#NULL} if none).
+     *
+     * @return the context
+     * @throws CudaException when the driver returns an error status
+     */
     public static MemorySegment ctxGetCurrent() {
         MemorySegment out = OutParams.get();
         try {
@@ -294,7 +376,11 @@ public final class CudaDriver {
         return out.get(ADDRESS, 0);
     }
 
-    /** {@code cuCtxSynchronize}: waits for all work of the current context; reports asynchronous errors. */
+    /**
+     * {@code cuCtxSynchronize}: waits for all work of the current context; reports asynchronous errors.
+     *
+     * @throws CudaException when the driver returns an error status, including one of earlier asynchronous work
+     */
     public static void ctxSynchronize() {
         try {
             check((int) cuCtxSynchronize.invokeExact(), "cuCtxSynchronize()");
@@ -305,7 +391,13 @@ public final class CudaDriver {
 
     // ---- memory
 
-    /** {@code cuMemAlloc_v2}: a device pointer to {@code bytes} bytes (256-byte aligned). */
+    /**
+     * {@code cuMemAlloc_v2}: a device pointer to {@code bytes} bytes (256-byte aligned).
+     *
+     * @param bytes the size, at least 1
+     * @return the device address
+     * @throws CudaException when the driver returns an error status (out of memory, say)
+     */
     public static long memAlloc(long bytes) {
         MemorySegment out = OutParams.get();
         try {
@@ -319,7 +411,12 @@ public final class CudaDriver {
         return out.get(JAVA_LONG, 0);
     }
 
-    /** {@code cuMemFree_v2}. */
+    /**
+     * {@code cuMemFree_v2}.
+     *
+     * @param pointer a device address from {@link #memAlloc}
+     * @throws CudaException when the driver returns an error status
+     */
     public static void memFree(long pointer) {
         try {
             int status = (int) cuMemFree_v2.invokeExact(pointer);
@@ -334,6 +431,11 @@ public final class CudaDriver {
     /**
      * {@code cuMemAllocAsync}: {@code bytes} from the device's default pool, usable by work queued on {@code stream}
      * after this call (and by other streams only after synchronizing with it).
+     *
+     * @param bytes the size, at least 1
+     * @param stream the {@code CUstream} whose order the allocation follows
+     * @return the device address
+     * @throws CudaException when the driver returns an error status
      */
     public static long memAllocAsync(long bytes, MemorySegment stream) {
         MemorySegment out = OutParams.get();
@@ -348,7 +450,13 @@ public final class CudaDriver {
         return out.get(JAVA_LONG, 0);
     }
 
-    /** {@code cuMemFreeAsync}: returns the memory to its pool once the work queued on {@code stream} so far is done. */
+    /**
+     * {@code cuMemFreeAsync}: returns the memory to its pool once the work queued on {@code stream} so far is done.
+     *
+     * @param pointer a device address from {@link #memAllocAsync}
+     * @param stream the {@code CUstream} whose order the free follows
+     * @throws CudaException when the driver returns an error status
+     */
     public static void memFreeAsync(long pointer, MemorySegment stream) {
         try {
             int status = (int) cuMemFreeAsync.invokeExact(pointer, stream);
@@ -360,7 +468,12 @@ public final class CudaDriver {
         }
     }
 
-    /** {@code cuMemGetInfo_v2}: {@code {free, total}} bytes of the current context's device. */
+    /**
+     * {@code cuMemGetInfo_v2}: {@code {free, total}} bytes of the current context's device.
+     *
+     * @return two numbers: free bytes, then total bytes
+     * @throws CudaException when the driver returns an error status
+     */
     public static long[] memGetInfo() {
         MemorySegment out = OutParams.get();
         try {
@@ -371,7 +484,14 @@ public final class CudaDriver {
         return new long[] {out.get(JAVA_LONG, 0), out.get(JAVA_LONG, 8)};
     }
 
-    /** {@code cuMemsetD8_v2}: sets {@code count} bytes at {@code pointer} to {@code value}. */
+    /**
+     * {@code cuMemsetD8_v2}: sets {@code count} bytes at {@code pointer} to {@code value}.
+     *
+     * @param pointer the device address
+     * @param value the byte
+     * @param count how many bytes
+     * @throws CudaException when the driver returns an error status
+     */
     public static void memsetD8(long pointer, byte value, long count) {
         try {
             int status = (int) cuMemsetD8_v2.invokeExact(pointer, value, count);
@@ -384,7 +504,15 @@ public final class CudaDriver {
         }
     }
 
-    /** {@code cuMemsetD8Async} on {@code stream}. */
+    /**
+     * {@code cuMemsetD8Async} on {@code stream}.
+     *
+     * @param pointer the device address
+     * @param value the byte
+     * @param count how many bytes
+     * @param stream the {@code CUstream} to queue on
+     * @throws CudaException when the driver returns an error status
+     */
     public static void memsetD8Async(long pointer, byte value, long count, MemorySegment stream) {
         try {
             int status = (int) cuMemsetD8Async.invokeExact(pointer, value, count, stream);
@@ -397,7 +525,14 @@ public final class CudaDriver {
         }
     }
 
-    /** {@code cuMemcpyHtoD_v2}: {@code bytes} from host {@code src} to device {@code dst}. */
+    /**
+     * {@code cuMemcpyHtoD_v2}: {@code bytes} from host {@code src} to device {@code dst}.
+     *
+     * @param dst the device address
+     * @param src host memory of at least {@code bytes}
+     * @param bytes how many bytes
+     * @throws CudaException when the driver returns an error status
+     */
     public static void memcpyHtoD(long dst, MemorySegment src, long bytes) {
         try {
             int status = (int) cuMemcpyHtoD_v2.invokeExact(dst, src, bytes);
@@ -410,7 +545,14 @@ public final class CudaDriver {
         }
     }
 
-    /** {@code cuMemcpyDtoH_v2}: {@code bytes} from device {@code src} to host {@code dst}. */
+    /**
+     * {@code cuMemcpyDtoH_v2}: {@code bytes} from device {@code src} to host {@code dst}.
+     *
+     * @param dst host memory of at least {@code bytes}
+     * @param src the device address
+     * @param bytes how many bytes
+     * @throws CudaException when the driver returns an error status
+     */
     public static void memcpyDtoH(MemorySegment dst, long src, long bytes) {
         try {
             int status = (int) cuMemcpyDtoH_v2.invokeExact(dst, src, bytes);
@@ -423,7 +565,14 @@ public final class CudaDriver {
         }
     }
 
-    /** {@code cuMemcpyDtoD_v2}. */
+    /**
+     * {@code cuMemcpyDtoD_v2}.
+     *
+     * @param dst the destination device address
+     * @param src the source device address
+     * @param bytes how many bytes
+     * @throws CudaException when the driver returns an error status
+     */
     public static void memcpyDtoD(long dst, long src, long bytes) {
         try {
             int status = (int) cuMemcpyDtoD_v2.invokeExact(dst, src, bytes);
@@ -436,7 +585,15 @@ public final class CudaDriver {
         }
     }
 
-    /** {@code cuMemcpyHtoDAsync_v2}. The host memory must stay alive until the stream reaches the copy. */
+    /**
+     * {@code cuMemcpyHtoDAsync_v2}. The host memory must stay alive until the stream reaches the copy.
+     *
+     * @param dst the device address
+     * @param src host memory of at least {@code bytes}
+     * @param bytes how many bytes
+     * @param stream the {@code CUstream} to queue on
+     * @throws CudaException when the driver returns an error status
+     */
     public static void memcpyHtoDAsync(long dst, MemorySegment src, long bytes, MemorySegment stream) {
         try {
             int status = (int) cuMemcpyHtoDAsync_v2.invokeExact(dst, src, bytes, stream);
@@ -449,7 +606,15 @@ public final class CudaDriver {
         }
     }
 
-    /** {@code cuMemcpyDtoHAsync_v2}. The host memory must stay alive until the stream reaches the copy. */
+    /**
+     * {@code cuMemcpyDtoHAsync_v2}. The host memory must stay alive until the stream reaches the copy.
+     *
+     * @param dst host memory of at least {@code bytes}
+     * @param src the device address
+     * @param bytes how many bytes
+     * @param stream the {@code CUstream} to queue on
+     * @throws CudaException when the driver returns an error status
+     */
     public static void memcpyDtoHAsync(MemorySegment dst, long src, long bytes, MemorySegment stream) {
         try {
             int status = (int) cuMemcpyDtoHAsync_v2.invokeExact(dst, src, bytes, stream);
@@ -462,7 +627,15 @@ public final class CudaDriver {
         }
     }
 
-    /** {@code cuMemcpyDtoDAsync_v2}. */
+    /**
+     * {@code cuMemcpyDtoDAsync_v2}.
+     *
+     * @param dst the destination device address
+     * @param src the source device address
+     * @param bytes how many bytes
+     * @param stream the {@code CUstream} to queue on
+     * @throws CudaException when the driver returns an error status
+     */
     public static void memcpyDtoDAsync(long dst, long src, long bytes, MemorySegment stream) {
         try {
             int status = (int) cuMemcpyDtoDAsync_v2.invokeExact(dst, src, bytes, stream);
@@ -477,7 +650,13 @@ public final class CudaDriver {
 
     // ---- streams and events
 
-    /** {@code cuStreamCreate} with {@code CU_STREAM_*} flags. */
+    /**
+     * {@code cuStreamCreate} with {@code CU_STREAM_*} flags.
+     *
+     * @param flags {@code CU_STREAM_DEFAULT} or {@code CU_STREAM_NON_BLOCKING}
+     * @return the {@code CUstream}
+     * @throws CudaException when the driver returns an error status
+     */
     public static MemorySegment streamCreate(int flags) {
         MemorySegment out = OutParams.get();
         try {
@@ -491,7 +670,12 @@ public final class CudaDriver {
         return out.get(ADDRESS, 0);
     }
 
-    /** {@code cuStreamDestroy_v2}. */
+    /**
+     * {@code cuStreamDestroy_v2}.
+     *
+     * @param stream the {@code CUstream}
+     * @throws CudaException when the driver returns an error status
+     */
     public static void streamDestroy(MemorySegment stream) {
         try {
             int status = (int) cuStreamDestroy_v2.invokeExact(stream);
@@ -503,7 +687,13 @@ public final class CudaDriver {
         }
     }
 
-    /** {@code cuStreamSynchronize}: waits for the stream; reports asynchronous errors of its work. */
+    /**
+     * {@code cuStreamSynchronize}: waits for the stream; reports asynchronous errors of its work.
+     *
+     * @param stream the {@code CUstream}
+     * @throws CudaException when the driver returns an error status, including one of the stream's earlier asynchronous
+     *     work
+     */
     public static void streamSynchronize(MemorySegment stream) {
         try {
             int status = (int) cuStreamSynchronize.invokeExact(stream);
@@ -515,7 +705,13 @@ public final class CudaDriver {
         }
     }
 
-    /** {@code cuStreamQuery}: whether all work queued on the stream is done; an asynchronous error throws. */
+    /**
+     * {@code cuStreamQuery}: whether all work queued on the stream is done; an asynchronous error throws.
+     *
+     * @param stream the {@code CUstream}
+     * @return {@code true} when the stream is idle
+     * @throws CudaException when the driver returns an error status other than not-ready
+     */
     public static boolean streamQuery(MemorySegment stream) {
         int s;
         try {
@@ -533,6 +729,10 @@ public final class CudaDriver {
     /**
      * {@code cuStreamIsCapturing}: whether work queued on the stream is being captured into a CUDA graph rather
      * than run ({@code CUstreamCaptureStatus} other than NONE).
+     *
+     * @param stream the {@code CUstream}
+     * @return whether a capture is in progress
+     * @throws CudaException when the driver returns an error status
      */
     public static boolean streamIsCapturing(MemorySegment stream) {
         MemorySegment out = OutParams.get();
@@ -550,7 +750,13 @@ public final class CudaDriver {
     /** {@code CUDA_ERROR_NOT_READY}: work still running (not an error for queries). */
     private static final int CUDA_ERROR_NOT_READY = 600;
 
-    /** {@code cuEventCreate} with {@code CU_EVENT_*} flags. */
+    /**
+     * {@code cuEventCreate} with {@code CU_EVENT_*} flags.
+     *
+     * @param flags {@code CU_EVENT_DEFAULT} or {@code CU_EVENT_DISABLE_TIMING}
+     * @return the {@code CUevent}
+     * @throws CudaException when the driver returns an error status
+     */
     public static MemorySegment eventCreate(int flags) {
         MemorySegment out = OutParams.get();
         try {
@@ -564,7 +770,12 @@ public final class CudaDriver {
         return out.get(ADDRESS, 0);
     }
 
-    /** {@code cuEventDestroy_v2}. */
+    /**
+     * {@code cuEventDestroy_v2}.
+     *
+     * @param event the {@code CUevent}
+     * @throws CudaException when the driver returns an error status
+     */
     public static void eventDestroy(MemorySegment event) {
         try {
             int status = (int) cuEventDestroy_v2.invokeExact(event);
@@ -576,7 +787,13 @@ public final class CudaDriver {
         }
     }
 
-    /** {@code cuEventRecord} on {@code stream}. */
+    /**
+     * {@code cuEventRecord} on {@code stream}.
+     *
+     * @param event the {@code CUevent}
+     * @param stream the {@code CUstream} to record it on
+     * @throws CudaException when the driver returns an error status
+     */
     public static void eventRecord(MemorySegment event, MemorySegment stream) {
         try {
             int status = (int) cuEventRecord.invokeExact(event, stream);
@@ -589,7 +806,13 @@ public final class CudaDriver {
         }
     }
 
-    /** {@code cuStreamWaitEvent}: work queued on {@code stream} after this waits for the event's recorded work. */
+    /**
+     * {@code cuStreamWaitEvent}: work queued on {@code stream} after this waits for the event's recorded work.
+     *
+     * @param stream the {@code CUstream} that waits
+     * @param event the {@code CUevent} it waits for
+     * @throws CudaException when the driver returns an error status
+     */
     public static void streamWaitEvent(MemorySegment stream, MemorySegment event) {
         try {
             int status = (int) cuStreamWaitEvent.invokeExact(stream, event, 0);
@@ -602,7 +825,12 @@ public final class CudaDriver {
         }
     }
 
-    /** {@code cuEventSynchronize}. */
+    /**
+     * {@code cuEventSynchronize}.
+     *
+     * @param event the {@code CUevent}
+     * @throws CudaException when the driver returns an error status
+     */
     public static void eventSynchronize(MemorySegment event) {
         try {
             int status = (int) cuEventSynchronize.invokeExact(event);
@@ -614,7 +842,14 @@ public final class CudaDriver {
         }
     }
 
-    /** {@code cuEventElapsedTime_v2}: milliseconds between two completed events. */
+    /**
+     * {@code cuEventElapsedTime_v2}: milliseconds between two completed events.
+     *
+     * @param start the earlier event
+     * @param end the later event
+     * @return the milliseconds
+     * @throws CudaException when the driver returns an error status (an event not completed, or created without timing)
+     */
     public static float eventElapsedTime(MemorySegment start, MemorySegment end) {
         MemorySegment out = OutParams.get();
         try {
@@ -627,7 +862,13 @@ public final class CudaDriver {
 
     // ---- modules and launches
 
-    /** {@code cuModuleLoadData}: loads a NUL-terminated PTX image (or a cubin) into the current context. */
+    /**
+     * {@code cuModuleLoadData}: loads a NUL-terminated PTX image (or a cubin) into the current context.
+     *
+     * @param image the cubin, or the PTX text ending in a NUL
+     * @return the {@code CUmodule}
+     * @throws CudaException when the driver returns an error status (code this device cannot run, say)
+     */
     public static MemorySegment moduleLoadData(MemorySegment image) {
         MemorySegment out = OutParams.get();
         try {
@@ -641,7 +882,12 @@ public final class CudaDriver {
         return out.get(ADDRESS, 0);
     }
 
-    /** {@code cuModuleUnload}. */
+    /**
+     * {@code cuModuleUnload}.
+     *
+     * @param module the {@code CUmodule}
+     * @throws CudaException when the driver returns an error status
+     */
     public static void moduleUnload(MemorySegment module) {
         try {
             int status = (int) cuModuleUnload.invokeExact(module);
@@ -653,7 +899,14 @@ public final class CudaDriver {
         }
     }
 
-    /** {@code cuModuleGetFunction}: the kernel named {@code name} (its {@code extern "C"} name). */
+    /**
+     * {@code cuModuleGetFunction}: the kernel named {@code name} (its {@code extern "C"} name).
+     *
+     * @param module the {@code CUmodule}
+     * @param name the kernel's name
+     * @return the {@code CUfunction}
+     * @throws CudaException when the driver returns an error status (no such kernel, say)
+     */
     public static MemorySegment moduleGetFunction(MemorySegment module, String name) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment out = OutParams.get();
@@ -670,6 +923,18 @@ public final class CudaDriver {
     /**
      * {@code cuLaunchKernel}. {@code params} is a {@code void*[]} with one pointer per kernel parameter;
      * the driver copies the values during the call, so the buffer may be reused as soon as this returns.
+     *
+     * @param function the {@code CUfunction}
+     * @param gridX blocks along x
+     * @param gridY blocks along y
+     * @param gridZ blocks along z
+     * @param blockX threads per block along x
+     * @param blockY threads per block along y
+     * @param blockZ threads per block along z
+     * @param sharedBytes dynamic shared memory per block
+     * @param stream the {@code CUstream} to queue on
+     * @param params the parameters
+     * @throws CudaException when the driver returns an error status, including one of earlier asynchronous work
      */
     public static void launchKernel(MemorySegment function, int gridX, int gridY, int gridZ,
                                     int blockX, int blockY, int blockZ, int sharedBytes,
@@ -687,7 +952,14 @@ public final class CudaDriver {
         }
     }
 
-    /** {@code cuFuncGetAttribute}, with {@code attribute} one of {@code CudaDriverApi.CU_FUNC_ATTRIBUTE_*}. */
+    /**
+     * {@code cuFuncGetAttribute}, with {@code attribute} one of {@code CudaDriverApi.CU_FUNC_ATTRIBUTE_*}.
+     *
+     * @param attribute the attribute
+     * @param function the {@code CUfunction}
+     * @return its value
+     * @throws CudaException when the driver returns an error status
+     */
     public static int funcGetAttribute(int attribute, MemorySegment function) {
         MemorySegment out = OutParams.get();
         try {
@@ -701,7 +973,14 @@ public final class CudaDriver {
         return out.get(JAVA_INT, 0);
     }
 
-    /** {@code cuFuncSetAttribute}, e.g. the maximum dynamic shared memory a kernel may use. */
+    /**
+     * {@code cuFuncSetAttribute}, e.g. the maximum dynamic shared memory a kernel may use.
+     *
+     * @param function the {@code CUfunction}
+     * @param attribute the attribute
+     * @param value its new value
+     * @throws CudaException when the driver returns an error status
+     */
     public static void funcSetAttribute(MemorySegment function, int attribute, int value) {
         try {
             int status = (int) cuFuncSetAttribute.invokeExact(function, attribute, value);
@@ -715,6 +994,7 @@ public final class CudaDriver {
 
     /** The size of a {@code CUtensorMap} in bytes, and its alignment. */
     public static final long TENSOR_MAP_BYTES = 8L * CudaDriverApi.CU_TENSOR_MAP_NUM_QWORDS;
+    /** The alignment a {@code CUtensorMap} needs, in bytes. */
     public static final long TENSOR_MAP_ALIGNMENT = 64;
 
     /**
@@ -723,6 +1003,17 @@ public final class CudaDriver {
      * {@code box} innermost first, {@code strides} in bytes for dimensions 1.. (so one fewer), element strides 1,
      * no interleave, out-of-bounds elements read as zero. {@code dataType}, {@code swizzle} and
      * {@code l2Promotion} are {@code CudaDriverApi.CU_TENSOR_MAP_*} values.
+     *
+     * @param map where the descriptor is written
+     * @param dataType the element type
+     * @param address the tensor's device address
+     * @param dims the dimensions' sizes, innermost first
+     * @param strides the byte strides of dimensions 1 and up
+     * @param box the box's sizes, innermost first
+     * @param swizzle the shared-memory swizzle
+     * @param l2Promotion the L2 promotion
+     * @throws IllegalArgumentException when {@code strides} or {@code box} has the wrong length
+     * @throws CudaException when the driver returns an error status (a misaligned address or stride, say)
      */
     public static void tensorMapEncodeTiled(MemorySegment map, int dataType, long address, long[] dims, long[] strides,
                                             int[] box, int swizzle, int l2Promotion) {

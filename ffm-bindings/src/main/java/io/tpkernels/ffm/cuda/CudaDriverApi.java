@@ -61,74 +61,117 @@ public final class CudaDriverApi {
     static final CType CUTENSORMAP_OOB_FILL = CType.int32("CUtensorMapFloatOOBfill");
 
     // Initialization, version, errors
+    /** Initializes the driver; every other call needs it first. */
     public static final CFunction cuInit = CFunction.of("cuInit", CURESULT, UINT);
+    /** The driver's CUDA version. */
     public static final CFunction cuDriverGetVersion = CFunction.of("cuDriverGetVersion", CURESULT, INT_PTR);
+    /** The symbolic name of a {@code CUresult}. */
     public static final CFunction cuGetErrorName = CFunction.of("cuGetErrorName", CURESULT, CURESULT, CONST_CHAR_PTR_PTR);
+    /** The description of a {@code CUresult}. */
     public static final CFunction cuGetErrorString = CFunction.of("cuGetErrorString", CURESULT, CURESULT, CONST_CHAR_PTR_PTR);
     // Devices
+    /** The number of visible devices. */
     public static final CFunction cuDeviceGetCount = CFunction.of("cuDeviceGetCount", CURESULT, INT_PTR);
+    /** The device handle of an ordinal. */
     public static final CFunction cuDeviceGet = CFunction.of("cuDeviceGet", CURESULT, CUDEVICE_PTR, INT);
+    /** A device's name. */
     public static final CFunction cuDeviceGetName = CFunction.of("cuDeviceGetName", CURESULT, CHAR_PTR, INT, CUDEVICE);
+    /** One attribute of a device ({@code CU_DEVICE_ATTRIBUTE_*}). */
     public static final CFunction cuDeviceGetAttribute =
             CFunction.of("cuDeviceGetAttribute", CURESULT, INT_PTR, CUDEVICE_ATTRIBUTE, CUDEVICE);
+    /** A device's memory in bytes. */
     public static final CFunction cuDeviceTotalMem_v2 = CFunction.of("cuDeviceTotalMem_v2", CURESULT, SIZE_T_PTR, CUDEVICE);
     // Contexts (the device's primary context, shared with the runtime API and other libraries)
+    /** Retains a device's primary context, creating it on first use. */
     public static final CFunction cuDevicePrimaryCtxRetain =
             CFunction.of("cuDevicePrimaryCtxRetain", CURESULT, CUCONTEXT_PTR, CUDEVICE);
+    /** Releases a retain of a device's primary context. */
     public static final CFunction cuDevicePrimaryCtxRelease_v2 =
             CFunction.of("cuDevicePrimaryCtxRelease_v2", CURESULT, CUDEVICE);
+    /** Binds a context to the calling thread. */
     public static final CFunction cuCtxSetCurrent = CFunction.of("cuCtxSetCurrent", CURESULT, CUCONTEXT);
+    /** The calling thread's context. */
     public static final CFunction cuCtxGetCurrent = CFunction.of("cuCtxGetCurrent", CURESULT, CUCONTEXT_PTR);
+    /** Waits for all work of the current context. */
     public static final CFunction cuCtxSynchronize = CFunction.of("cuCtxSynchronize", CURESULT);
     // Memory
+    /** Allocates device memory. */
     public static final CFunction cuMemAlloc_v2 = CFunction.of("cuMemAlloc_v2", CURESULT, CUDEVICEPTR_PTR, SIZE_T);
+    /** Frees device memory from {@code cuMemAlloc}. */
     public static final CFunction cuMemFree_v2 = CFunction.of("cuMemFree_v2", CURESULT, CUDEVICEPTR);
+    /** Free and total memory of the current context's device. */
     public static final CFunction cuMemGetInfo_v2 = CFunction.of("cuMemGetInfo_v2", CURESULT, SIZE_T_PTR, SIZE_T_PTR);
     /** Stream-ordered allocation from the device's default memory pool (CUDA 11.2+): no implicit synchronization. */
     public static final CFunction cuMemAllocAsync =
             CFunction.of("cuMemAllocAsync", CURESULT, CUDEVICEPTR_PTR, SIZE_T, CUSTREAM);
+    /** Frees stream-ordered memory in a stream's order. */
     public static final CFunction cuMemFreeAsync = CFunction.of("cuMemFreeAsync", CURESULT, CUDEVICEPTR, CUSTREAM);
+    /** Sets device bytes to a value. */
     public static final CFunction cuMemsetD8_v2 = CFunction.of("cuMemsetD8_v2", CURESULT, CUDEVICEPTR, UCHAR, SIZE_T);
+    /** Sets device bytes to a value, in a stream's order. */
     public static final CFunction cuMemsetD8Async =
             CFunction.of("cuMemsetD8Async", CURESULT, CUDEVICEPTR, UCHAR, SIZE_T, CUSTREAM);
+    /** Copies host memory to the device. */
     public static final CFunction cuMemcpyHtoD_v2 =
             CFunction.of("cuMemcpyHtoD_v2", CURESULT, CUDEVICEPTR, CONST_VOID_PTR, SIZE_T);
+    /** Copies device memory to the host. */
     public static final CFunction cuMemcpyDtoH_v2 = CFunction.of("cuMemcpyDtoH_v2", CURESULT, VOID_PTR, CUDEVICEPTR, SIZE_T);
+    /** Copies device memory to device memory. */
     public static final CFunction cuMemcpyDtoD_v2 = CFunction.of("cuMemcpyDtoD_v2", CURESULT, CUDEVICEPTR, CUDEVICEPTR, SIZE_T);
+    /** Copies host memory to the device, in a stream's order. */
     public static final CFunction cuMemcpyHtoDAsync_v2 =
             CFunction.of("cuMemcpyHtoDAsync_v2", CURESULT, CUDEVICEPTR, CONST_VOID_PTR, SIZE_T, CUSTREAM);
+    /** Copies device memory to the host, in a stream's order. */
     public static final CFunction cuMemcpyDtoHAsync_v2 =
             CFunction.of("cuMemcpyDtoHAsync_v2", CURESULT, VOID_PTR, CUDEVICEPTR, SIZE_T, CUSTREAM);
+    /** Copies device memory to device memory, in a stream's order. */
     public static final CFunction cuMemcpyDtoDAsync_v2 =
             CFunction.of("cuMemcpyDtoDAsync_v2", CURESULT, CUDEVICEPTR, CUDEVICEPTR, SIZE_T, CUSTREAM);
     // Streams and events
+    /** Creates a stream. */
     public static final CFunction cuStreamCreate = CFunction.of("cuStreamCreate", CURESULT, CUSTREAM_PTR, UINT);
+    /** Destroys a stream once its work is done. */
     public static final CFunction cuStreamDestroy_v2 = CFunction.of("cuStreamDestroy_v2", CURESULT, CUSTREAM);
+    /** Waits for a stream's work. */
     public static final CFunction cuStreamSynchronize = CFunction.of("cuStreamSynchronize", CURESULT, CUSTREAM);
+    /** Whether a stream's work is done, without waiting. */
     public static final CFunction cuStreamQuery = CFunction.of("cuStreamQuery", CURESULT, CUSTREAM);
+    /** Makes a stream's later work wait for an event. */
     public static final CFunction cuStreamWaitEvent =
             CFunction.of("cuStreamWaitEvent", CURESULT, CUSTREAM, CUEVENT, UINT);
+    /** Whether a stream is being captured into a CUDA graph. */
     public static final CFunction cuStreamIsCapturing =
             CFunction.of("cuStreamIsCapturing", CURESULT, CUSTREAM, CUSTREAM_CAPTURE_STATUS_PTR);
+    /** Creates an event. */
     public static final CFunction cuEventCreate = CFunction.of("cuEventCreate", CURESULT, CUEVENT_PTR, UINT);
+    /** Destroys an event. */
     public static final CFunction cuEventDestroy_v2 = CFunction.of("cuEventDestroy_v2", CURESULT, CUEVENT);
+    /** Records an event at the end of a stream's queued work. */
     public static final CFunction cuEventRecord = CFunction.of("cuEventRecord", CURESULT, CUEVENT, CUSTREAM);
+    /** Waits for an event's recorded work. */
     public static final CFunction cuEventSynchronize = CFunction.of("cuEventSynchronize", CURESULT, CUEVENT);
     /** Drivers before 12.8 export only the older name, with the same ABI. */
     public static final CFunction cuEventElapsedTime_v2 =
             CFunction.of("cuEventElapsedTime_v2", CURESULT, FLOAT_PTR, CUEVENT, CUEVENT).orOlder("cuEventElapsedTime");
     // Modules and launches
+    /** Loads a module from a cubin or PTX image in memory. */
     public static final CFunction cuModuleLoadData = CFunction.of("cuModuleLoadData", CURESULT, CUMODULE_PTR, CONST_VOID_PTR);
+    /** Unloads a module. */
     public static final CFunction cuModuleUnload = CFunction.of("cuModuleUnload", CURESULT, CUMODULE);
+    /** A kernel of a module, by name. */
     public static final CFunction cuModuleGetFunction =
             CFunction.of("cuModuleGetFunction", CURESULT, CUFUNCTION_PTR, CUMODULE, CONST_CHAR_PTR);
+    /** Queues a kernel launch on a stream. */
     public static final CFunction cuLaunchKernel = CFunction.of("cuLaunchKernel", CURESULT, CUFUNCTION,
             UINT, UINT, UINT, UINT, UINT, UINT, UINT, CUSTREAM, VOID_PTR_PTR, VOID_PTR_PTR);
+    /** One attribute of a kernel ({@code CU_FUNC_ATTRIBUTE_*}). */
     public static final CFunction cuFuncGetAttribute =
             CFunction.of("cuFuncGetAttribute", CURESULT, INT_PTR, CUFUNCTION_ATTRIBUTE, CUFUNCTION);
+    /** Sets one attribute of a kernel ({@code CU_FUNC_ATTRIBUTE_*}). */
     public static final CFunction cuFuncSetAttribute =
             CFunction.of("cuFuncSetAttribute", CURESULT, CUFUNCTION, CUFUNCTION_ATTRIBUTE, INT);
     // Tensor maps (Hopper's TMA): the descriptor a kernel's bulk tensor copies read
+    /** Encodes the {@code CUtensorMap} of a tiled tensor for TMA copies. */
     public static final CFunction cuTensorMapEncodeTiled = CFunction.of("cuTensorMapEncodeTiled", CURESULT,
             CUTENSORMAP_PTR, CUTENSORMAP_DATA_TYPE, CUUINT32, VOID_PTR, CONST_CUUINT64_PTR, CONST_CUUINT64_PTR,
             CONST_CUUINT32_PTR, CONST_CUUINT32_PTR, CUTENSORMAP_INTERLEAVE, CUTENSORMAP_SWIZZLE,
@@ -148,45 +191,80 @@ public final class CudaDriverApi {
             cuFuncGetAttribute, cuFuncSetAttribute, cuTensorMapEncodeTiled);
 
     // Stream capture (CUstreamCaptureStatus)
+    /** {@code CUstreamCaptureStatus}: the stream is not capturing. */
     public static final int CU_STREAM_CAPTURE_STATUS_NONE = 0;
 
     // Device attributes (CUdevice_attribute)
+    /** Device attribute: the most threads a block may have. */
     public static final int CU_DEVICE_ATTRIBUTE_MAX_THREADS_PER_BLOCK = 1;
+    /** Device attribute: threads per warp. */
     public static final int CU_DEVICE_ATTRIBUTE_WARP_SIZE = 10;
+    /** Device attribute: the peak clock, in kHz. */
     public static final int CU_DEVICE_ATTRIBUTE_CLOCK_RATE = 13;
+    /** Device attribute: streaming multiprocessors. */
     public static final int CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT = 16;
+    /** Device attribute: the PCI bus id. */
     public static final int CU_DEVICE_ATTRIBUTE_PCI_BUS_ID = 33;
+    /** Device attribute: the peak memory clock, in kHz. */
     public static final int CU_DEVICE_ATTRIBUTE_MEMORY_CLOCK_RATE = 36;
+    /** Device attribute: the memory bus width, in bits. */
     public static final int CU_DEVICE_ATTRIBUTE_GLOBAL_MEMORY_BUS_WIDTH = 37;
+    /** Device attribute: the L2 cache, in bytes. */
     public static final int CU_DEVICE_ATTRIBUTE_L2_CACHE_SIZE = 38;
+    /** Device attribute: the most resident threads per multiprocessor. */
     public static final int CU_DEVICE_ATTRIBUTE_MAX_THREADS_PER_MULTIPROCESSOR = 39;
+    /** Device attribute: the compute capability's major version. */
     public static final int CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR = 75;
+    /** Device attribute: the compute capability's minor version. */
     public static final int CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR = 76;
+    /** Device attribute: shared memory per multiprocessor, in bytes. */
     public static final int CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_MULTIPROCESSOR = 81;
+    /** Device attribute: the most shared memory a block may opt in to, in bytes. */
     public static final int CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN = 97;
     // Function attributes (CUfunction_attribute)
+    /** Kernel attribute: the most threads a block of it may have. */
     public static final int CU_FUNC_ATTRIBUTE_MAX_THREADS_PER_BLOCK = 0;
+    /** Kernel attribute: its static shared memory, in bytes. */
     public static final int CU_FUNC_ATTRIBUTE_SHARED_SIZE_BYTES = 1;
+    /** Kernel attribute: local memory per thread, in bytes. */
     public static final int CU_FUNC_ATTRIBUTE_LOCAL_SIZE_BYTES = 3;
+    /** Kernel attribute: registers per thread. */
     public static final int CU_FUNC_ATTRIBUTE_NUM_REGS = 4;
+    /** Kernel attribute: the PTX virtual architecture it was compiled for. */
     public static final int CU_FUNC_ATTRIBUTE_PTX_VERSION = 5;
+    /** Kernel attribute: the architecture of its machine code. */
     public static final int CU_FUNC_ATTRIBUTE_BINARY_VERSION = 6;
+    /** Kernel attribute: the most dynamic shared memory a launch may ask for. */
     public static final int CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES = 8;
     // Stream and event flags
+    /** Stream flag: ordered with the legacy default stream. */
     public static final int CU_STREAM_DEFAULT = 0;
+    /** Stream flag: not ordered with the legacy default stream. */
     public static final int CU_STREAM_NON_BLOCKING = 1;
+    /** Event flag: an event that records time. */
     public static final int CU_EVENT_DEFAULT = 0;
+    /** Event flag: no timing, cheaper to record and wait for. */
     public static final int CU_EVENT_DISABLE_TIMING = 2;
     // Tensor maps: sizes, element types, layouts
+    /** The 8-byte words of a {@code CUtensorMap}. */
     public static final int CU_TENSOR_MAP_NUM_QWORDS = 16;
+    /** Tensor map element type: binary16. */
     public static final int CU_TENSOR_MAP_DATA_TYPE_FLOAT16 = 6;
+    /** Tensor map element type: binary32. */
     public static final int CU_TENSOR_MAP_DATA_TYPE_FLOAT32 = 7;
+    /** Tensor map element type: bfloat16. */
     public static final int CU_TENSOR_MAP_DATA_TYPE_BFLOAT16 = 9;
+    /** Tensor map interleave: none. */
     public static final int CU_TENSOR_MAP_INTERLEAVE_NONE = 0;
+    /** Tensor map swizzle: none. */
     public static final int CU_TENSOR_MAP_SWIZZLE_NONE = 0;
+    /** Tensor map swizzle: 128-byte rows in shared memory. */
     public static final int CU_TENSOR_MAP_SWIZZLE_128B = 3;
+    /** Tensor map L2 promotion: none. */
     public static final int CU_TENSOR_MAP_L2_PROMOTION_NONE = 0;
+    /** Tensor map L2 promotion: 256-byte lines. */
     public static final int CU_TENSOR_MAP_L2_PROMOTION_L2_256B = 3;
+    /** Tensor map out-of-bounds fill: zeros (no NaN fill). */
     public static final int CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE = 0;
 
     /** The constants above, by C name, for the signature test. */

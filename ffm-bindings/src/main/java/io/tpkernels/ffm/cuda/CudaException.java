@@ -7,11 +7,16 @@ package io.tpkernels.ffm.cuda;
 public final class CudaException extends RuntimeException {
     private static final long serialVersionUID = 1L;
 
+    /** The {@code CUresult}. */
     private final int status;
+    /** Its symbolic name. */
     private final String statusName;
+    /** The failed call with its key arguments. */
     private final String call;
 
     /**
+     * An exception for a failed call; the name and description come from the driver.
+     *
      * @param status the {@code CUresult}
      * @param call   the function and its key arguments, e.g. {@code cuMemAlloc_v2(bytes=1024)}
      */
@@ -20,6 +25,8 @@ public final class CudaException extends RuntimeException {
     }
 
     /**
+     * An exception for a failed call, with what the caller knows besides.
+     *
      * @param status the {@code CUresult}
      * @param call   the function and its key arguments
      * @param detail what the caller knows beyond the driver, appended to the message
@@ -41,17 +48,29 @@ public final class CudaException extends RuntimeException {
         this.call = call;
     }
 
-    /** The raw {@code CUresult}. */
+    /**
+     * The raw {@code CUresult}.
+     *
+     * @return the status
+     */
     public int status() {
         return status;
     }
 
-    /** The symbolic name, e.g. {@code CUDA_ERROR_OUT_OF_MEMORY}. */
+    /**
+     * The symbolic name, e.g. {@code CUDA_ERROR_OUT_OF_MEMORY}.
+     *
+     * @return the name
+     */
     public String statusName() {
         return statusName;
     }
 
-    /** The failed call with its key arguments. */
+    /**
+     * The failed call with its key arguments.
+     *
+     * @return the call
+     */
     public String call() {
         return call;
     }

@@ -38,17 +38,30 @@ public final class Nccl {
     private static final MethodHandle ncclGroupStart = LIB.downcall(NcclApi.ncclGroupStart);
     private static final MethodHandle ncclGroupEnd = LIB.downcall(NcclApi.ncclGroupEnd);
 
-    /** The library as loaded (or why not). */
+    /**
+     * The library as loaded (or why not).
+     *
+     * @return the library, loaded or not
+     */
     public static NativeLibrary library() {
         return LIB;
     }
 
-    /** Whether NCCL was loaded. */
+    /**
+     * Whether NCCL was loaded.
+     *
+     * @return {@code true} when NCCL can be used
+     */
     public static boolean isAvailable() {
         return LIB.isLoaded();
     }
 
-    /** The symbolic name of a result. */
+    /**
+     * The symbolic name of a result.
+     *
+     * @param result an {@code ncclResult_t}
+     * @return its name, or {@code ncclResult_<n>} for one the table does not know
+     */
     public static String resultName(int result) {
         for (CConstant c : NcclApi.RESULTS) {
             if (c.value() == result) {
@@ -58,7 +71,12 @@ public final class Nccl {
         return "ncclResult_" + result;
     }
 
-    /** NCCL's description of a result, or an empty string. */
+    /**
+     * NCCL's description of a result, or an empty string.
+     *
+     * @param result an {@code ncclResult_t}
+     * @return the description
+     */
     public static String errorString(int result) {
         if (!LIB.isLoaded()) {
             return "";
@@ -81,7 +99,12 @@ public final class Nccl {
         return OutParams.rethrow(t);
     }
 
-    /** {@code ncclGetVersion}: e.g. 22703 for 2.27.3. */
+    /**
+     * {@code ncclGetVersion}: e.g. 22703 for 2.27.3.
+     *
+     * @return the version, {@code 10000·major + 100·minor + patch}
+     * @throws NcclException when NCCL returns an error result
+     */
     public static int version() {
         MemorySegment out = OutParams.get();
         try {
@@ -92,7 +115,12 @@ public final class Nccl {
         return out.get(JAVA_INT, 0);
     }
 
-    /** {@code ncclGetUniqueId}: the 128 bytes rank 0 shares with the others. */
+    /**
+     * {@code ncclGetUniqueId}: the 128 bytes rank 0 shares with the others.
+     *
+     * @return the id
+     * @throws NcclException when NCCL returns an error result
+     */
     public static byte[] uniqueId() {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment id = arena.allocate(NcclApi.UNIQUE_ID_BYTES, 8);
@@ -103,7 +131,16 @@ public final class Nccl {
         }
     }
 
-    /** {@code ncclCommInitRank} (the id passed by value) in the calling thread's current CUDA context. */
+    /**
+     * {@code ncclCommInitRank} (the id passed by value) in the calling thread's current CUDA context.
+     *
+     * @param nranks the number of ranks
+     * @param uniqueId the id rank 0 made, {@link NcclApi#UNIQUE_ID_BYTES} bytes
+     * @param rank this rank, in {@code [0, nranks)}
+     * @return the {@code ncclComm_t}
+     * @throws IllegalArgumentException when the id has the wrong length
+     * @throws NcclException when NCCL returns an error result
+     */
     public static MemorySegment commInitRank(int nranks, byte[] uniqueId, int rank) {
         if (uniqueId.length != NcclApi.UNIQUE_ID_BYTES) {
             throw new IllegalArgumentException("an ncclUniqueId is " + NcclApi.UNIQUE_ID_BYTES + " bytes, got "
@@ -121,7 +158,13 @@ public final class Nccl {
         }
     }
 
-    /** {@code ncclCommInitAll}: one communicator per listed device, for one process driving them all. */
+    /**
+     * {@code ncclCommInitAll}: one communicator per listed device, for one process driving them all.
+     *
+     * @param devices the CUDA ordinals, one per rank in rank order
+     * @return the communicators, in rank order
+     * @throws NcclException when NCCL returns an error result
+     */
     public static MemorySegment[] commInitAll(int[] devices) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment comms = arena.allocate(ADDRESS, devices.length);
@@ -137,7 +180,12 @@ public final class Nccl {
         }
     }
 
-    /** {@code ncclCommDestroy}. */
+    /**
+     * {@code ncclCommDestroy}.
+     *
+     * @param comm the communicator
+     * @throws NcclException when NCCL returns an error result
+     */
     public static void commDestroy(MemorySegment comm) {
         try {
             check((int) ncclCommDestroy.invokeExact(comm), "ncclCommDestroy()");
@@ -146,7 +194,12 @@ public final class Nccl {
         }
     }
 
-    /** {@code ncclCommAbort}: frees the communicator, cancelling its pending work. */
+    /**
+     * {@code ncclCommAbort}: frees the communicator, cancelling its pending work.
+     *
+     * @param comm the communicator
+     * @throws NcclException when NCCL returns an error result
+     */
     public static void commAbort(MemorySegment comm) {
         try {
             check((int) ncclCommAbort.invokeExact(comm), "ncclCommAbort()");
@@ -155,7 +208,13 @@ public final class Nccl {
         }
     }
 
-    /** {@code ncclCommGetAsyncError}: 0 while healthy, {@code ncclInProgress} while initializing. */
+    /**
+     * {@code ncclCommGetAsyncError}: 0 while healthy, {@code ncclInProgress} while initializing.
+     *
+     * @param comm the communicator
+     * @return the communicator's asynchronous {@code ncclResult_t}
+     * @throws NcclException when NCCL returns an error result
+     */
     public static int commAsyncError(MemorySegment comm) {
         MemorySegment out = OutParams.get();
         try {
@@ -170,7 +229,18 @@ public final class Nccl {
         return MemorySegment.ofAddress(p);
     }
 
-    /** {@code ncclAllReduce}. */
+    /**
+     * {@code ncclAllReduce}.
+     *
+     * @param send the device address of the input
+     * @param recv the device address of the output (may be {@code send})
+     * @param count elements per rank
+     * @param dtype an {@code ncclDataType_t}
+     * @param op an {@code ncclRedOp_t}
+     * @param comm the communicator
+     * @param stream the {@code CUstream} to queue on
+     * @throws NcclException when NCCL returns an error result
+     */
     public static void allReduce(long send, long recv, long count, int dtype, int op, MemorySegment comm,
                                  MemorySegment stream) {
         try {
@@ -181,7 +251,17 @@ public final class Nccl {
         }
     }
 
-    /** {@code ncclAllGather}: {@code sendCount} elements from each rank. */
+    /**
+     * {@code ncclAllGather}: {@code sendCount} elements from each rank.
+     *
+     * @param send the device address of this rank's part
+     * @param recv the device address of the output, {@code size·sendCount} elements
+     * @param sendCount the elements of each rank's part
+     * @param dtype an {@code ncclDataType_t}
+     * @param comm the communicator
+     * @param stream the {@code CUstream} to queue on
+     * @throws NcclException when NCCL returns an error result
+     */
     public static void allGather(long send, long recv, long sendCount, int dtype, MemorySegment comm, MemorySegment stream) {
         try {
             check((int) ncclAllGather.invokeExact(ptr(send), ptr(recv), sendCount, dtype, comm, stream),
@@ -191,7 +271,18 @@ public final class Nccl {
         }
     }
 
-    /** {@code ncclReduceScatter}: {@code recvCount} elements to each rank. */
+    /**
+     * {@code ncclReduceScatter}: {@code recvCount} elements to each rank.
+     *
+     * @param send the device address of the input, {@code size·recvCount} elements
+     * @param recv the device address of this rank's part
+     * @param recvCount the elements of each rank's part
+     * @param dtype an {@code ncclDataType_t}
+     * @param op an {@code ncclRedOp_t}
+     * @param comm the communicator
+     * @param stream the {@code CUstream} to queue on
+     * @throws NcclException when NCCL returns an error result
+     */
     public static void reduceScatter(long send, long recv, long recvCount, int dtype, int op, MemorySegment comm,
                                      MemorySegment stream) {
         try {
@@ -202,7 +293,18 @@ public final class Nccl {
         }
     }
 
-    /** {@code ncclBroadcast}. */
+    /**
+     * {@code ncclBroadcast}.
+     *
+     * @param send the device address of the root's data (read on the root only)
+     * @param recv the device address to write on every rank
+     * @param count the elements
+     * @param dtype an {@code ncclDataType_t}
+     * @param root the sending rank
+     * @param comm the communicator
+     * @param stream the {@code CUstream} to queue on
+     * @throws NcclException when NCCL returns an error result
+     */
     public static void broadcast(long send, long recv, long count, int dtype, int root, MemorySegment comm,
                                  MemorySegment stream) {
         try {
@@ -213,7 +315,17 @@ public final class Nccl {
         }
     }
 
-    /** {@code ncclSend}. */
+    /**
+     * {@code ncclSend}.
+     *
+     * @param buf the device address of the data
+     * @param count the elements
+     * @param dtype an {@code ncclDataType_t}
+     * @param peer the receiving rank
+     * @param comm the communicator
+     * @param stream the {@code CUstream} to queue on
+     * @throws NcclException when NCCL returns an error result
+     */
     public static void send(long buf, long count, int dtype, int peer, MemorySegment comm, MemorySegment stream) {
         try {
             check((int) ncclSend.invokeExact(ptr(buf), count, dtype, peer, comm, stream),
@@ -223,7 +335,17 @@ public final class Nccl {
         }
     }
 
-    /** {@code ncclRecv}. */
+    /**
+     * {@code ncclRecv}.
+     *
+     * @param buf the device address to write
+     * @param count the elements
+     * @param dtype an {@code ncclDataType_t}
+     * @param peer the sending rank
+     * @param comm the communicator
+     * @param stream the {@code CUstream} to queue on
+     * @throws NcclException when NCCL returns an error result
+     */
     public static void recv(long buf, long count, int dtype, int peer, MemorySegment comm, MemorySegment stream) {
         try {
             check((int) ncclRecv.invokeExact(ptr(buf), count, dtype, peer, comm, stream),

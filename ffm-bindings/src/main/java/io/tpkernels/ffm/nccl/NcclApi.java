@@ -38,26 +38,42 @@ public final class NcclApi {
             MemoryLayout.structLayout(MemoryLayout.sequenceLayout(UNIQUE_ID_BYTES, ValueLayout.JAVA_BYTE).withName("internal")));
     static final CType UNIQUE_ID_PTR = CType.pointer("ncclUniqueId *");
 
+    /** NCCL's version. */
     public static final CFunction ncclGetVersion = CFunction.of("ncclGetVersion", RESULT, INT_PTR);
+    /** A new unique id, made by one rank and shared with the others. */
     public static final CFunction ncclGetUniqueId = CFunction.of("ncclGetUniqueId", RESULT, UNIQUE_ID_PTR);
+    /** Creates one rank's communicator; blocks until every rank has joined. */
     public static final CFunction ncclCommInitRank = CFunction.of("ncclCommInitRank", RESULT, COMM_PTR, INT, UNIQUE_ID, INT);
+    /** Creates the communicators of several devices driven by one thread. */
     public static final CFunction ncclCommInitAll = CFunction.of("ncclCommInitAll", RESULT, COMM_PTR, INT, CONST_INT_PTR);
+    /** Destroys a communicator once its work is done. */
     public static final CFunction ncclCommDestroy = CFunction.of("ncclCommDestroy", RESULT, COMM);
+    /** Aborts a communicator's work and frees it. */
     public static final CFunction ncclCommAbort = CFunction.of("ncclCommAbort", RESULT, COMM);
+    /** A communicator's asynchronous error, if any. */
     public static final CFunction ncclCommGetAsyncError = CFunction.of("ncclCommGetAsyncError", RESULT, COMM, RESULT_PTR);
+    /** The description of an {@code ncclResult_t}. */
     public static final CFunction ncclGetErrorString = CFunction.of("ncclGetErrorString", CONST_CHAR_PTR, RESULT);
+    /** Queues an all-reduce. */
     public static final CFunction ncclAllReduce = CFunction.of("ncclAllReduce", RESULT, CONST_VOID_PTR, VOID_PTR, SIZE_T,
             DATA_TYPE, RED_OP, COMM, STREAM);
+    /** Queues an all-gather. */
     public static final CFunction ncclAllGather = CFunction.of("ncclAllGather", RESULT, CONST_VOID_PTR, VOID_PTR, SIZE_T,
             DATA_TYPE, COMM, STREAM);
+    /** Queues a reduce-scatter. */
     public static final CFunction ncclReduceScatter = CFunction.of("ncclReduceScatter", RESULT, CONST_VOID_PTR, VOID_PTR,
             SIZE_T, DATA_TYPE, RED_OP, COMM, STREAM);
+    /** Queues a broadcast. */
     public static final CFunction ncclBroadcast = CFunction.of("ncclBroadcast", RESULT, CONST_VOID_PTR, VOID_PTR, SIZE_T,
             DATA_TYPE, INT, COMM, STREAM);
+    /** Queues a send to one peer. */
     public static final CFunction ncclSend = CFunction.of("ncclSend", RESULT, CONST_VOID_PTR, SIZE_T, DATA_TYPE, INT, COMM,
             STREAM);
+    /** Queues a receive from one peer. */
     public static final CFunction ncclRecv = CFunction.of("ncclRecv", RESULT, VOID_PTR, SIZE_T, DATA_TYPE, INT, COMM, STREAM);
+    /** Starts a group of calls issued together. */
     public static final CFunction ncclGroupStart = CFunction.of("ncclGroupStart", RESULT);
+    /** Ends a group of calls, issuing them. */
     public static final CFunction ncclGroupEnd = CFunction.of("ncclGroupEnd", RESULT);
 
     /** Every function bound. */
@@ -65,14 +81,23 @@ public final class NcclApi {
             ncclCommInitAll, ncclCommDestroy, ncclCommAbort, ncclCommGetAsyncError, ncclGetErrorString, ncclAllReduce,
             ncclAllGather, ncclReduceScatter, ncclBroadcast, ncclSend, ncclRecv, ncclGroupStart, ncclGroupEnd);
 
+    /** {@code ncclDataType_t}: 32-bit integers. */
     public static final int ncclInt32 = 2;
+    /** {@code ncclDataType_t}: 64-bit integers. */
     public static final int ncclInt64 = 4;
+    /** {@code ncclDataType_t}: binary16. */
     public static final int ncclFloat16 = 6;
+    /** {@code ncclDataType_t}: binary32. */
     public static final int ncclFloat32 = 7;
+    /** {@code ncclDataType_t}: bfloat16. */
     public static final int ncclBfloat16 = 9;
+    /** {@code ncclRedOp_t}: the sum. */
     public static final int ncclSum = 0;
+    /** {@code ncclRedOp_t}: the maximum. */
     public static final int ncclMax = 2;
+    /** {@code ncclResult_t}: an operation is still in progress (not an error). */
     public static final int ncclInProgress = 7;
+    /** {@code ncclResult_t}: an operation timed out. */
     public static final int ncclTimeout = 8;
 
     /** The {@code ncclResult_t} values of every NCCL header this binding supports. */

@@ -4,9 +4,12 @@ package io.tpkernels.ffm.nccl;
 public final class NcclException extends RuntimeException {
     private static final long serialVersionUID = 1L;
 
+    /** The {@code ncclResult_t}. */
     private final int result;
 
     /**
+     * An exception for a failed call.
+     *
      * @param result the {@code ncclResult_t}
      * @param call   the call with its key arguments
      */
@@ -20,6 +23,11 @@ public final class NcclException extends RuntimeException {
         return s.isEmpty() ? "" : ": " + s;
     }
 
+    /**
+     * The raw {@code ncclResult_t}.
+     *
+     * @return the result
+     */
     public int result() {
         return result;
     }

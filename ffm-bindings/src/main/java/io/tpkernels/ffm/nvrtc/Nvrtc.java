@@ -34,17 +34,30 @@ public final class Nvrtc {
     private static final MethodHandle nvrtcGetProgramLogSize = LIB.downcall(NvrtcApi.nvrtcGetProgramLogSize);
     private static final MethodHandle nvrtcGetProgramLog = LIB.downcall(NvrtcApi.nvrtcGetProgramLog);
 
-    /** The library as loaded (or why not). */
+    /**
+     * The library as loaded (or why not).
+     *
+     * @return the library, loaded or not
+     */
     public static NativeLibrary library() {
         return LIB;
     }
 
-    /** Whether NVRTC was loaded. */
+    /**
+     * Whether NVRTC was loaded.
+     *
+     * @return {@code true} when NVRTC can be used
+     */
     public static boolean isAvailable() {
         return LIB.isLoaded();
     }
 
-    /** {@code nvrtcVersion}: {@code {major, minor}}. */
+    /**
+     * {@code nvrtcVersion}: {@code {major, minor}}.
+     *
+     * @return two numbers: the major version, then the minor
+     * @throws NvrtcException when NVRTC returns an error
+     */
     public static int[] version() {
         MemorySegment out = OutParams.get();
         try {
@@ -55,7 +68,12 @@ public final class Nvrtc {
         return new int[] {out.get(JAVA_INT, 0), out.get(JAVA_INT, 4)};
     }
 
-    /** The symbolic name of an {@code nvrtcResult}. */
+    /**
+     * The symbolic name of an {@code nvrtcResult}.
+     *
+     * @param status an {@code nvrtcResult}
+     * @return its name, or {@code NVRTC_ERROR_<n>} for one the table does not know
+     */
     public static String resultName(int status) {
         for (CConstant c : NvrtcApi.RESULTS) {
             if (c.value() == status) {

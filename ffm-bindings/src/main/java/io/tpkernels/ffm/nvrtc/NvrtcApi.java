@@ -21,17 +21,26 @@ public final class NvrtcApi {
     static final CType SIZE_T_PTR = CType.pointer("size_t *");
     static final CType STRING_ARRAY = CType.pointer("const char * const *");
 
+    /** NVRTC's version. */
     public static final CFunction nvrtcVersion = CFunction.of("nvrtcVersion", NVRTC_RESULT, INT_PTR, INT_PTR);
+    /** The description of an {@code nvrtcResult}. */
     public static final CFunction nvrtcGetErrorString = CFunction.of("nvrtcGetErrorString", CONST_CHAR_PTR, NVRTC_RESULT);
+    /** Creates a program from a source and its headers. */
     public static final CFunction nvrtcCreateProgram = CFunction.of("nvrtcCreateProgram", NVRTC_RESULT,
             NVRTC_PROGRAM_PTR, CONST_CHAR_PTR, CONST_CHAR_PTR, INT, STRING_ARRAY, STRING_ARRAY);
+    /** Destroys a program. */
     public static final CFunction nvrtcDestroyProgram = CFunction.of("nvrtcDestroyProgram", NVRTC_RESULT, NVRTC_PROGRAM_PTR);
+    /** Compiles a program with options. */
     public static final CFunction nvrtcCompileProgram =
             CFunction.of("nvrtcCompileProgram", NVRTC_RESULT, NVRTC_PROGRAM, INT, STRING_ARRAY);
+    /** The size of a compiled program's PTX, its NUL included. */
     public static final CFunction nvrtcGetPTXSize = CFunction.of("nvrtcGetPTXSize", NVRTC_RESULT, NVRTC_PROGRAM, SIZE_T_PTR);
+    /** Copies a compiled program's PTX. */
     public static final CFunction nvrtcGetPTX = CFunction.of("nvrtcGetPTX", NVRTC_RESULT, NVRTC_PROGRAM, CHAR_PTR);
+    /** The size of a compilation's log, its NUL included. */
     public static final CFunction nvrtcGetProgramLogSize =
             CFunction.of("nvrtcGetProgramLogSize", NVRTC_RESULT, NVRTC_PROGRAM, SIZE_T_PTR);
+    /** Copies a compilation's log. */
     public static final CFunction nvrtcGetProgramLog = CFunction.of("nvrtcGetProgramLog", NVRTC_RESULT, NVRTC_PROGRAM, CHAR_PTR);
 
     /** Every function bound. */

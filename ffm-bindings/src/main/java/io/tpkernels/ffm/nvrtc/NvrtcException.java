@@ -4,9 +4,12 @@ package io.tpkernels.ffm.nvrtc;
 public final class NvrtcException extends RuntimeException {
     private static final long serialVersionUID = 1L;
 
+    /** The {@code nvrtcResult}. */
     private final int status;
 
     /**
+     * An exception for a failed call.
+     *
      * @param status the {@code nvrtcResult}
      * @param call   the call and its key arguments
      * @param detail the compiler log or the library's description
@@ -17,7 +20,11 @@ public final class NvrtcException extends RuntimeException {
         this.status = status;
     }
 
-    /** The raw {@code nvrtcResult}. */
+    /**
+     * The raw {@code nvrtcResult}.
+     *
+     * @return the status
+     */
     public int status() {
         return status;
     }

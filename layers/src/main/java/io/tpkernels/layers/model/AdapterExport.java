@@ -21,7 +21,9 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Exports the demo model's LoRA adapter as PEFT writes one (docs/contract.md section 9, "Export"), from any tp × pp:
+ * Exports the demo model's LoRA adapter as PEFT writes one (the contract,
+ * <a href="https://github.com/tpkernels/tpkernels/blob/main/docs/contract.md#9-peft-adapters">section 9</a>,
+ * <a href="https://github.com/tpkernels/tpkernels/blob/main/docs/contract.md#export">Export</a>), from any tp × pp:
  * {@code adapter_config.json} with the keys PEFT 0.21 writes ({@link AdapterConfigWriter}) and
  * {@code adapter_model.safetensors} with PEFT's tensor names, full F32 tensors, written all or nothing
  * ({@link AdapterFolder}). The folder loads with {@code tpk forward --lora} at any other tp × pp.
@@ -42,11 +44,14 @@ public final class AdapterExport {
      *
      * @param modules every module of the model that carries LoRA, with its rank and alpha (a loaded adapter's
      *                {@link PeftAdapter#modules()}); each layer's rank and scale must be the module's
+     * @param stage this rank's stage of the model, whose LoRA layers are exported
+     * @param folder the folder to create; it must not exist
      * @return whether this rank wrote the folder (stage 0's tp rank 0)
      * @throws IllegalArgumentException on every rank, before any collective, when {@code modules} cannot be written as
      *                                  PEFT's configuration or does not match the layers
      * @throws io.tpkernels.layers.checkpoint.CheckpointException on the writing rank when the folder exists or cannot
      *                                  be written; nothing is then left behind
+     * @throws io.tpkernels.collective.CollectiveException when a group fails or the ranks' calls disagree
      */
     public static boolean export(PipelineStage stage, List<ModuleLora> modules, Path folder) {
         ModelConfig c = stage.spec().config();

@@ -29,6 +29,15 @@ public final class DemoFinetune {
      * @param microBatches how many micro-batches a step's rows are split into (a divisor of the rows)
      */
     public record Options(DemoForward.Options forward, AdamWConfig optimizer, double clipNorm, int microBatches) {
+        /**
+         * Checks that no part is {@code null}; the sizes are checked by {@link DemoFinetune#run}.
+         *
+         * @param forward the layout, devices, precision and timeout
+         * @param optimizer AdamW's hyperparameters
+         * @param clipNorm the maximum global gradient norm, 0 for none
+         * @param microBatches how many micro-batches a step's rows are split into
+         * @throws NullPointerException when {@code forward} or {@code optimizer} is {@code null}
+         */
         public Options {
             Objects.requireNonNull(forward, "forward");
             Objects.requireNonNull(optimizer, "optimizer");
@@ -38,6 +47,13 @@ public final class DemoFinetune {
     /** Hears each step as it ends (on one thread): its number from 1, its loss before the update, the norm. */
     @FunctionalInterface
     public interface Steps {
+        /**
+         * Called once per step, on the last stage's first rank's thread.
+         *
+         * @param step the step's number, from 1
+         * @param loss the step's loss, before its update
+         * @param gradNorm the global gradient norm, before clipping
+         */
         void step(int step, double loss, double gradNorm);
     }
 
@@ -57,7 +73,19 @@ public final class DemoFinetune {
      * trained adapter there (a new folder, all or nothing).
      *
      * @param modules the modules that carry LoRA, with rank and alpha (what the export writes)
+     * @param config the model's sizes
+     * @param model the model's weights, shared by every rank (not closed here)
+     * @param adapters where each projection's initial {@code A} and {@code B} come from
+     * @param data the token batches
+     * @param steps how many steps, at least 1
+     * @param options the layout, optimizer, clipping and micro-batches
+     * @param listener hears each step
+     * @param out the adapter folder to create, or {@code null} for none
+     * @return the losses and norms of every step
      * @throws IllegalArgumentException naming the offending value, before any rank starts
+     * @throws io.tpkernels.layers.weights.WeightException when a tensor is missing, of another shape or not float
+     * @throws io.tpkernels.layers.checkpoint.CheckpointException when the adapter folder exists or cannot be written
+     * @throws io.tpkernels.collective.CollectiveException when a rank fails or times out
      */
     public static Result run(ModelConfig config, WeightSource model, LoraAdapters adapters, List<ModuleLora> modules,
                              TokenBatches data, int steps, Options options, Steps listener, Path out) {

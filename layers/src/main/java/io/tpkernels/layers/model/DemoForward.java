@@ -34,12 +34,25 @@ public final class DemoForward {
      * @param pp            pipeline stages
      * @param devices       the device of each stage's ranks (a stage's tp group shares one device)
      * @param precision     weights' and activations' float type
-     * @param vocabMultiple the vocab padding multiple m of docs/contract.md section 2
+     * @param vocabMultiple the vocab padding multiple m of the contract,
+     *     <a href="https://github.com/tpkernels/tpkernels/blob/main/docs/contract.md#2-vocabulary-padding">section 2</a>
      * @param argmax        whether to return greedy token ids instead of logits
      * @param timeout       the collectives' timeout
      */
     public record Options(int tp, int pp, IntUnaryOperator devices, Precision precision, int vocabMultiple,
                           boolean argmax, Duration timeout) {
+        /**
+         * Checks that no part is {@code null}; the sizes are checked by {@link DemoForward#run}.
+         *
+         * @param tp tensor-parallel size
+         * @param pp pipeline stages
+         * @param devices the device ordinal of each stage's ranks, negative for the CPU
+         * @param precision weights' and activations' float type
+         * @param vocabMultiple the vocab padding multiple
+         * @param argmax whether to return greedy token ids
+         * @param timeout the collectives' timeout
+         * @throws NullPointerException when {@code devices}, {@code precision} or {@code timeout} is {@code null}
+         */
         public Options {
             Objects.requireNonNull(devices, "devices");
             Objects.requireNonNull(precision, "precision");
@@ -56,6 +69,12 @@ public final class DemoForward {
     /** Hears the loading progress: layers loaded so far over all layers of all ranks. */
     @FunctionalInterface
     public interface Progress {
+        /**
+         * Called on the rank threads as layers load; it must be thread-safe.
+         *
+         * @param done layers loaded so far, over all ranks
+         * @param total layers to load, over all ranks
+         */
         void loaded(int done, int total);
     }
 
@@ -80,7 +99,16 @@ public final class DemoForward {
      * Checks everything that can be checked before any rank starts (ids in range, tp dividing the sharded
      * dimensions, enough layers for the stages), then runs.
      *
+     * @param config the model's sizes
+     * @param model the model's weights, shared by every rank (not closed here)
+     * @param adapters the LoRA adapters of the projections, or {@link LoraAdapters#NONE}
+     * @param ids the token ids, each in {@code [0, vocab_size)}
+     * @param options the layout, devices, precision and timeout
+     * @param progress hears the loading progress
+     * @return the logits or the token ids, owned by the caller
      * @throws IllegalArgumentException naming the offending value
+     * @throws io.tpkernels.layers.weights.WeightException when a tensor is missing, of another shape or not float
+     * @throws io.tpkernels.collective.CollectiveException when a rank fails or times out
      */
     public static Result run(ModelConfig config, WeightSource model, LoraAdapters adapters, long[] ids, Options options,
                              Progress progress) {
@@ -118,6 +146,10 @@ public final class DemoForward {
      * extra layers of a checkpoint with more layers than {@code num_hidden_layers}, say, or weights of a module the
      * demo model does not have. Loading ignores them, as Hugging Face's loader does; like it, a caller should say so
      * ({@code tpk forward} warns once). The LM head of a model with tied embeddings counts as read, as there.
+     *
+     * @param config the model's sizes
+     * @param model the model's weights
+     * @return the names of the tensors no layer reads, in the source's order
      */
     public static List<String> unusedTensors(ModelConfig config, WeightSource model) {
         Set<String> read = new HashSet<>();

@@ -4,8 +4,9 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The Hugging Face / LLaMA tensor names of the demo model (docs/contract.md section 13) and PEFT's names for its
- * adapters.
+ * The Hugging Face / LLaMA tensor names of the demo model (the contract,
+ * <a href="https://github.com/tpkernels/tpkernels/blob/main/docs/contract.md#13-the-demo-model">section 13</a>) and
+ * PEFT's names for its adapters.
  */
 public final class DemoModelNames {
     /** The embedding, {@code [V, H]}. */
@@ -28,7 +29,11 @@ public final class DemoModelNames {
             this.module = module;
         }
 
-        /** The module name PEFT's {@code target_modules} uses ("gate_proj"). */
+        /**
+         * The module name PEFT's {@code target_modules} uses ("gate_proj").
+         *
+         * @return the projection's short name
+         */
         public String module() {
             return module;
         }
@@ -46,7 +51,12 @@ public final class DemoModelNames {
         OUTPUT
     }
 
-    /** A module by its full name, as PyTorch's {@code named_modules} lists it. */
+    /**
+     * A module by its full name, as PyTorch's {@code named_modules} lists it.
+     *
+     * @param name the module's full name ({@code model.layers.3.mlp.up_proj})
+     * @param kind what it is
+     */
     public record Module(String name, Kind kind) {
     }
 
@@ -56,7 +66,12 @@ public final class DemoModelNames {
     private DemoModelNames() {
     }
 
-    /** Every module of a model of {@code layers} layers, in PyTorch's {@code named_modules} order (root omitted). */
+    /**
+     * Every module of a model of {@code layers} layers, in PyTorch's {@code named_modules} order (root omitted).
+     *
+     * @param layers the decoder layers
+     * @return the modules, from {@code model} to {@code lm_head}
+     */
     public static List<Module> modules(int layers) {
         List<Module> out = new ArrayList<>();
         out.add(new Module("model", Kind.CONTAINER));
@@ -73,27 +88,57 @@ public final class DemoModelNames {
         return out;
     }
 
-    /** {@code model.layers.{layer}.mlp.{proj}}: the module's full name. */
+    /**
+     * {@code model.layers.{layer}.mlp.{proj}}: the module's full name.
+     *
+     * @param layer the layer's index
+     * @param p the projection
+     * @return the name
+     */
     public static String module(int layer, Projection p) {
         return "model.layers." + layer + ".mlp." + p.module;
     }
 
-    /** {@code model.layers.{layer}.mlp.{proj}.weight}. */
+    /**
+     * {@code model.layers.{layer}.mlp.{proj}.weight}.
+     *
+     * @param layer the layer's index
+     * @param p the projection
+     * @return the weight's tensor name
+     */
     public static String weight(int layer, Projection p) {
         return module(layer, p) + ".weight";
     }
 
-    /** PEFT's {@code base_model.model.model.layers.{layer}.mlp.{proj}.lora_A.weight}. */
+    /**
+     * PEFT's {@code base_model.model.model.layers.{layer}.mlp.{proj}.lora_A.weight}.
+     *
+     * @param layer the layer's index
+     * @param p the projection
+     * @return the tensor name of the adapter's {@code A}
+     */
     public static String loraA(int layer, Projection p) {
         return peftTensor(module(layer, p), "lora_A.weight");
     }
 
-    /** PEFT's {@code base_model.model.model.layers.{layer}.mlp.{proj}.lora_B.weight}. */
+    /**
+     * PEFT's {@code base_model.model.model.layers.{layer}.mlp.{proj}.lora_B.weight}.
+     *
+     * @param layer the layer's index
+     * @param p the projection
+     * @return the tensor name of the adapter's {@code B}
+     */
     public static String loraB(int layer, Projection p) {
         return peftTensor(module(layer, p), "lora_B.weight");
     }
 
-    /** PEFT's name for the tensor {@code suffix} of module {@code module}: {@code base_model.model.<module>.<suffix>}. */
+    /**
+     * PEFT's name for the tensor {@code suffix} of module {@code module}: {@code base_model.model.<module>.<suffix>}.
+     *
+     * @param module the module's full name
+     * @param suffix the tensor's name within the module ({@code lora_A.weight})
+     * @return the tensor name in an adapter file
+     */
     public static String peftTensor(String module, String suffix) {
         return PEFT_PREFIX + module + "." + suffix;
     }

@@ -13,8 +13,11 @@ import java.util.Set;
 /**
  * A new LoRA adapter for the demo model, as PEFT makes one: rank {@code r}, {@code lora_alpha}, on the projections
  * named in {@code target_modules} of every layer; each module's {@code A} drawn Kaiming-uniform from its own seed and
- * {@code B} zero (docs/contract.md section 8). Module {@code i} of the model's order (layer by layer, gate, up, down)
- * draws from {@link #moduleSeed}{@code (seed, i)}, so one seed gives one adapter whatever the tp × pp layout.
+ * {@code B} zero (the contract,
+ * <a href="https://github.com/tpkernels/tpkernels/blob/main/docs/contract.md#8-lora-under-tensor-parallelism">section 8</a>,
+ * and <a href="https://github.com/tpkernels/tpkernels/blob/main/docs/contract.md#p3-fine-tuning-steps">P3</a>). Module
+ * {@code i} of the model's order (layer by layer, gate, up, down) draws from {@link #moduleSeed}{@code (seed, i)}, so
+ * one seed gives one adapter whatever the tp × pp layout.
  */
 public final class FreshAdapter implements LoraAdapters {
     private final int rank;
@@ -35,6 +38,12 @@ public final class FreshAdapter implements LoraAdapters {
      * An adapter of {@code rank} and {@code alpha} on {@code targetModules} (PEFT's names: {@code gate_proj},
      * {@code up_proj}, {@code down_proj}) of a model of {@code layers} layers.
      *
+     * @param rank {@code r}, in {@code [1, 256]}
+     * @param alpha {@code lora_alpha}, finite and positive; the scale is {@code alpha / r}
+     * @param targetModules the projections' short names, at least one
+     * @param seed the adapter's seed
+     * @param layers the model's decoder layers
+     * @return the adapter
      * @throws IllegalArgumentException naming a target the demo model lacks, a rank outside
      *                                  {@code [1, LoraLinear.MAX_RANK]}, or an alpha that is not finite and positive
      */
@@ -65,7 +74,13 @@ public final class FreshAdapter implements LoraAdapters {
                 + " gate_proj, up_proj and down_proj)");
     }
 
-    /** The seed of the {@code index}-th module of the model (a SplitMix64 step from {@code seed}). */
+    /**
+     * The seed of the {@code index}-th module of the model (a SplitMix64 step from {@code seed}).
+     *
+     * @param seed the adapter's seed
+     * @param index the module's position in the model's order, from 0
+     * @return the module's seed
+     */
     public static long moduleSeed(long seed, int index) {
         long z = seed + (index + 1L) * 0x9E3779B97F4A7C15L;
         z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
@@ -83,7 +98,11 @@ public final class FreshAdapter implements LoraAdapters {
                 moduleSeed(seed, index)));
     }
 
-    /** The modules that carry LoRA, with rank and alpha, in the model's order: what an export writes. */
+    /**
+     * The modules that carry LoRA, with rank and alpha, in the model's order: what an export writes.
+     *
+     * @return the modules, in the model's order
+     */
     public List<ModuleLora> modules() {
         List<ModuleLora> out = new ArrayList<>();
         for (int layer = 0; layer < layers; layer++) {

@@ -11,6 +11,12 @@ public interface LoraAdapters {
     /** No adapter anywhere. */
     LoraAdapters NONE = (layer, projection) -> Optional.empty();
 
-    /** The adapter of {@code projection} in layer {@code layer}, if it has one. */
+    /**
+     * The adapter of {@code projection} in layer {@code layer}, if it has one.
+     *
+     * @param layer the layer's index in the whole model
+     * @param projection the MLP projection
+     * @return where its {@code A} and {@code B} come from, or empty for none
+     */
     Optional<LoraSource> forProjection(int layer, Projection projection);
 }

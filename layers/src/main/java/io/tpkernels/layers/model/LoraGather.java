@@ -8,11 +8,13 @@ import io.tpkernels.runtime.Tensor;
 import java.util.Arrays;
 
 /**
- * One LoRA layer's adapter put back together from its tensor-parallel shards (docs/contract.md sections 8 and 9):
- * the full {@code A [R, K]} and {@code B [N, R]} as F32 host tensors, with any alignment padding past {@code R}
- * dropped. Column-parallel: {@code A} is replicated (this rank's copy is it) and {@code B}'s rows are all-gathered in
- * rank order; row-parallel: {@code A}'s columns are all-gathered and {@code B} is replicated. Every rank of the stage
- * calls it, in the same order (one all-gather per layer), and every rank gets the same full tensors.
+ * One LoRA layer's adapter put back together from its tensor-parallel shards (the contract, sections
+ * <a href="https://github.com/tpkernels/tpkernels/blob/main/docs/contract.md#8-lora-under-tensor-parallelism">8</a> and
+ * <a href="https://github.com/tpkernels/tpkernels/blob/main/docs/contract.md#9-peft-adapters">9</a>): the full
+ * {@code A [R, K]} and {@code B [N, R]} as F32 host tensors, with any alignment padding past {@code R} dropped.
+ * Column-parallel: {@code A} is replicated (this rank's copy is it) and {@code B}'s rows are all-gathered in rank
+ * order; row-parallel: {@code A}'s columns are all-gathered and {@code B} is replicated. Every rank of the stage calls
+ * it, in the same order (one all-gather per layer), and every rank gets the same full tensors.
  */
 final class LoraGather {
     private LoraGather() {

@@ -19,9 +19,11 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * One layer of the demo model (docs/contract.md section 13): {@code h = h + down(silu(gate(h)) ⊙ up(h))}, with
- * gate and up column-parallel (output left sharded, no collective) and down row-parallel (its input is the
- * sharded product; one all-reduce). With LoRA on any projection the layer still issues that one collective.
+ * One layer of the demo model (the contract,
+ * <a href="https://github.com/tpkernels/tpkernels/blob/main/docs/contract.md#13-the-demo-model">section 13</a>):
+ * {@code h = h + down(silu(gate(h)) ⊙ up(h))}, with gate and up column-parallel (output left sharded, no collective)
+ * and down row-parallel (its input is the sharded product; one all-reduce). With LoRA on any projection the layer still
+ * issues that one collective.
  */
 public final class MlpBlock implements AutoCloseable {
     private final ColumnParallelLinear gate;
@@ -34,7 +36,20 @@ public final class MlpBlock implements AutoCloseable {
         this.down = down;
     }
 
-    /** Layer {@code layer}'s shards from {@code source}; LoRA where {@code adapters} has some. */
+    /**
+     * Layer {@code layer}'s shards from {@code source}; LoRA where {@code adapters} has some.
+     *
+     * @param source the model's weights
+     * @param layer the layer's index in the whole model
+     * @param hidden {@code H}, divisible by tp
+     * @param intermediate {@code I}, divisible by tp
+     * @param ctx this rank's group, device and precision
+     * @param adapters the LoRA adapters, or {@link LoraAdapters#NONE}
+     * @return the block, owning its three layers; the caller closes it
+     * @throws io.tpkernels.layers.weights.WeightException when a tensor is missing, of another shape or not float
+     * @throws IllegalArgumentException when tp does not divide {@code H} or {@code I}
+     * @throws io.tpkernels.collective.CollectiveException when the group fails while a fresh adapter is shared
+     */
     public static MlpBlock load(WeightSource source, int layer, long hidden, long intermediate, RankContext ctx,
                                 LoraAdapters adapters) {
         ColumnParallelLinear gate = null;
@@ -82,6 +97,11 @@ public final class MlpBlock implements AutoCloseable {
     /**
      * {@code h += down(silu(gate(h)) ⊙ up(h))}, in place, queued on {@code exec}; {@code h} is {@code [T, H]}
      * replicated.
+     *
+     * @param exec this rank's execution context
+     * @param h the hidden states {@code [T, H]} in the layer's precision, replicated; updated in place
+     * @throws IllegalArgumentException when {@code h}'s shape, dtype or device does not fit
+     * @throws io.tpkernels.collective.CollectiveException when the group fails or the ranks' calls disagree
      */
     public void forwardInPlace(ExecutionContext exec, Tensor h) {
         try (Tensor g = gate.forward(h);
@@ -96,6 +116,11 @@ public final class MlpBlock implements AutoCloseable {
      * What a training forward keeps for the backward, and only that: the block's input when gate or up carries LoRA
      * (their {@code dA} reads it), the gate and up products (SwiGLU's backward), and their product {@code act} when
      * down carries LoRA. Owns them.
+     *
+     * @param input the block's input {@code [T, H]}, or {@code null} when neither gate nor up carries LoRA
+     * @param gate the gate projection's output {@code [T, I/tp]}
+     * @param up the up projection's output {@code [T, I/tp]}
+     * @param act {@code silu(gate) ⊙ up}, or {@code null} when down carries no LoRA
      */
     public record Saved(Tensor input, Tensor gate, Tensor up, Tensor act) implements AutoCloseable {
         @Override
@@ -106,13 +131,24 @@ public final class MlpBlock implements AutoCloseable {
         }
     }
 
-    /** The block's output and what its backward needs. */
+    /**
+     * The block's output and what its backward needs.
+     *
+     * @param output the block's output {@code [T, H]}, owned by the caller
+     * @param saved what the backward needs, owned by the caller until {@link MlpBlock#backward} takes it
+     */
     public record Traced(Tensor output, Saved saved) {
     }
 
     /**
      * {@code h + down(silu(gate(h)) ⊙ up(h))} as a new tensor, keeping what {@link #backward} needs; takes {@code h}
      * (kept as the saved input, or closed). The output is the same bits as {@link #forwardInPlace}'s.
+     *
+     * @param exec this rank's execution context
+     * @param h the hidden states {@code [T, H]} in the layer's precision, replicated; taken by this call
+     * @return the output and what the backward needs
+     * @throws IllegalArgumentException when {@code h}'s shape, dtype or device does not fit
+     * @throws io.tpkernels.collective.CollectiveException when the group fails or the ranks' calls disagree
      */
     public Traced forwardTraced(ExecutionContext exec, Tensor h) {
         boolean inputNeeded = gate instanceof LoraColumnParallelLinear || up instanceof LoraColumnParallelLinear;
@@ -145,6 +181,14 @@ public final class MlpBlock implements AutoCloseable {
      * {@code dh} plus what flows back through down, SwiGLU, gate and up; the LoRA layers add their {@code dA} and
      * {@code dB} into their gradients. Collectives: each layer's own (down's, then gate's and up's). Closes
      * {@code saved}; {@code dh} stays the caller's. Returns F32 {@code [T, H]}, the caller's.
+     *
+     * @param exec this rank's execution context
+     * @param saved what {@link #forwardTraced} kept; closed by this call
+     * @param dh the gradient of the block's output, {@code [T, H]} in a float dtype
+     * @return the gradient of the block's input
+     * @throws UnsupportedOperationException when a projection carries a DoRA adapter
+     * @throws IllegalArgumentException when {@code dh}'s shape, dtype or device does not fit
+     * @throws io.tpkernels.collective.CollectiveException when the group fails or the ranks' calls disagree
      */
     public Tensor backward(ExecutionContext exec, Saved saved, Tensor dh) {
         try (saved;
@@ -163,7 +207,11 @@ public final class MlpBlock implements AutoCloseable {
         }
     }
 
-    /** The block's LoRA layers by projection, in the order gate, up, down. */
+    /**
+     * The block's LoRA layers by projection, in the order gate, up, down.
+     *
+     * @return the LoRA layers, without the projections that carry none
+     */
     public Map<Projection, LoraLayer> loraLayers() {
         Map<Projection, LoraLayer> out = new EnumMap<>(Projection.class);
         for (Projection p : Projection.values()) {

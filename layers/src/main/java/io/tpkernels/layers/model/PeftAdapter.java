@@ -19,11 +19,13 @@ import java.util.Optional;
 import java.util.Set;
 
 /**
- * A PEFT adapter resolved against the demo model (docs/contract.md sections 8 and 13): which projections get LoRA (or
- * DoRA) with which rank and scale, decided from {@code adapter_config.json} as PEFT decides it, and which base
- * tensors {@code modules_to_save} replaces. Resolving checks the tensors against the decision: every targeted
- * module has its {@code lora_A}, {@code lora_B} (and DoRA's {@code lora_magnitude_vector}), every saved module its
- * copy with the base's shape, and every tensor of the file is used; anything else is an error naming the tensor.
+ * A PEFT adapter resolved against the demo model (the contract, sections
+ * <a href="https://github.com/tpkernels/tpkernels/blob/main/docs/contract.md#9-peft-adapters">9</a> and
+ * <a href="https://github.com/tpkernels/tpkernels/blob/main/docs/contract.md#13-the-demo-model">13</a>): which
+ * projections get LoRA (or DoRA) with which rank and scale, decided from {@code adapter_config.json} as PEFT decides
+ * it, and which base tensors {@code modules_to_save} replaces. Resolving checks the tensors against the decision: every
+ * targeted module has its {@code lora_A}, {@code lora_B} (and DoRA's {@code lora_magnitude_vector}), every saved module
+ * its copy with the base's shape, and every tensor of the file is used; anything else is an error naming the tensor.
  * {@code A}'s rank is checked against the module's {@code r} where each rank loads its layer, so that the error names
  * tp and the rank too.
  */
@@ -47,6 +49,11 @@ public final class PeftAdapter implements LoraAdapters {
      * Resolves {@code config} over the modules of the model {@code model} describes, with the adapter's tensors in
      * {@code adapter} and the base model's in {@code base} (for the shapes {@code modules_to_save} must keep).
      *
+     * @param config the adapter's {@code adapter_config.json}, read
+     * @param adapter the adapter's tensors ({@code adapter_model.safetensors})
+     * @param model the base model's configuration
+     * @param base the base model's tensors
+     * @return the resolved adapter; it owns neither source
      * @throws IllegalArgumentException naming the file and key, or the tensor, that does not fit
      */
     public static PeftAdapter resolve(AdapterConfig config, WeightSource adapter, ModelConfig model, WeightSource base) {
@@ -146,7 +153,11 @@ public final class PeftAdapter implements LoraAdapters {
         return Optional.ofNullable(sources.get(DemoModelNames.module(layer, projection)));
     }
 
-    /** The modules that get LoRA, in the model's order, with their rank, alpha and DoRA. */
+    /**
+     * The modules that get LoRA, in the model's order, with their rank, alpha and DoRA.
+     *
+     * @return the modules, an unmodifiable list
+     */
     public List<ModuleLora> modules() {
         return List.copyOf(lora.values());
     }
@@ -154,6 +165,10 @@ public final class PeftAdapter implements LoraAdapters {
     /**
      * {@code base} with the modules {@code modules_to_save} replaces read from the adapter: the weights to load the
      * model from. Neither source is owned by the result.
+     *
+     * @param base the base model's tensors
+     * @param adapter the adapter's tensors
+     * @return the source to load the model from: {@code base} itself when nothing is saved
      */
     public WeightSource weightsOver(WeightSource base, WeightSource adapter) {
         return savedTensors.isEmpty() ? base : new SavedModules(base, adapter, savedTensors);
@@ -162,6 +177,8 @@ public final class PeftAdapter implements LoraAdapters {
     /**
      * What the adapter does, a line per group of modules with the same projection and settings ({@code up_proj}
      * layers 0-3: r 4, alpha 8, scale 2), then the saved modules and the ignored {@code fan_in_fan_out}.
+     *
+     * @return the lines, in order
      */
     public List<String> summary() {
         Map<String, List<Integer>> groups = new LinkedHashMap<>();

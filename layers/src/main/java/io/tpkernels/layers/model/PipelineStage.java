@@ -17,10 +17,12 @@ import java.util.List;
 import java.util.function.IntConsumer;
 
 /**
- * One rank's part of the demo model (docs/contract.md sections 11 and 13): the layers
+ * One rank's part of the demo model (the contract, sections
+ * <a href="https://github.com/tpkernels/tpkernels/blob/main/docs/contract.md#11-pipeline-partition-and-the-parallel-plan">11</a>
+ * and <a href="https://github.com/tpkernels/tpkernels/blob/main/docs/contract.md#13-the-demo-model">13</a>): the layers
  * {@code [partition.start(stage), partition.end(stage))} of its pipeline stage, sharded over the stage's
- * tensor-parallel group; the embedding only on stage 0 and the LM head only on the last stage (the other
- * stages allocate neither). Activations {@code [T, H]} travel from stage to stage with send/recv.
+ * tensor-parallel group; the embedding only on stage 0 and the LM head only on the last stage (the other stages
+ * allocate neither). Activations {@code [T, H]} travel from stage to stage with send/recv.
  */
 public final class PipelineStage implements AutoCloseable {
     private final Mesh mesh;
@@ -42,7 +44,15 @@ public final class PipelineStage implements AutoCloseable {
         this.head = head;
     }
 
-    /** What a stage is built from, besides its rank's place in the mesh. */
+    /**
+     * What a stage is built from, besides its rank's place in the mesh.
+     *
+     * @param config the model's sizes
+     * @param partition the layers of each stage; as many stages as the mesh's pipeline group has ranks
+     * @param device the device this stage's ranks run on
+     * @param precision the weights' and activations' float type
+     * @param vocabMultiple the vocab padding multiple {@code m}
+     */
     public record Spec(ModelConfig config, PipelinePartition partition, Device device, Precision precision,
                        int vocabMultiple) {
     }
@@ -51,6 +61,18 @@ public final class PipelineStage implements AutoCloseable {
      * Loads this rank's shards: its stage's layers, plus the embedding on the first stage and the LM head on the
      * last (tied to the embedding's shard when the model ties them and both are here). {@code onLayerLoaded}
      * hears each global layer index as it finishes (for progress reports).
+     *
+     * @param source the model's weights, shared by every rank
+     * @param spec the model, the partition, the device and the precision
+     * @param mesh this rank's tensor-parallel and pipeline groups
+     * @param adapters the LoRA adapters, or {@link LoraAdapters#NONE}
+     * @param onLayerLoaded called on this rank's thread with each global layer index as it is loaded
+     * @return the stage, owning its layers and an execution context of its own (a new stream on a GPU, tuned by the
+     *     {@code tpk.*} properties); the caller closes it
+     * @throws IllegalArgumentException when the partition's stages are not the mesh's, tp does not divide a sharded
+     *     dimension, or a {@code tpk.*} property is malformed; a {@link io.tpkernels.layers.weights.WeightException}
+     *     when a tensor is missing, of another shape or not float
+     * @throws io.tpkernels.collective.CollectiveException when the group fails while a fresh adapter is shared
      */
     public static PipelineStage load(WeightSource source, Spec spec, Mesh mesh, LoraAdapters adapters,
                                      IntConsumer onLayerLoaded) {
@@ -129,7 +151,11 @@ public final class PipelineStage implements AutoCloseable {
         return head;
     }
 
-    /** Whether this stage holds the LM head (and so returns results). */
+    /**
+     * Whether this stage holds the LM head (and so returns results).
+     *
+     * @return {@code true} on the last stage
+     */
     public boolean isLast() {
         return head != null;
     }
@@ -137,6 +163,11 @@ public final class PipelineStage implements AutoCloseable {
     /**
      * Runs the stage for {@code ids} ({@code [T]}, every stage gets them; stage 0 embeds them): on the last stage
      * the {@code [T, V]} F32 logits on the rank's device, elsewhere {@code null} once the activations are sent on.
+     *
+     * @param ids the token ids {@code [T]}, I32 or I64, the same on every rank of the mesh
+     * @return the logits on the last stage, owned by the caller; {@code null} on the other stages
+     * @throws IllegalArgumentException when the ids are malformed or (stage 0) out of the vocabulary
+     * @throws io.tpkernels.collective.CollectiveException when a group fails or the ranks' calls disagree
      */
     public Tensor logits(Tensor ids) {
         try (Tensor h = hiddenStates(ids)) {
@@ -144,7 +175,14 @@ public final class PipelineStage implements AutoCloseable {
         }
     }
 
-    /** Like {@link #logits}, but the greedy token ids (vocab-parallel argmax, no logits gathered). */
+    /**
+     * Like {@link #logits}, but the greedy token ids (vocab-parallel argmax, no logits gathered).
+     *
+     * @param ids the token ids {@code [T]}, I32 or I64, the same on every rank of the mesh
+     * @return the greedy token ids on the last stage, the same on each of its ranks; {@code null} on the other stages
+     * @throws IllegalArgumentException when the ids are malformed or (stage 0) out of the vocabulary
+     * @throws io.tpkernels.collective.CollectiveException when a group fails or the ranks' calls disagree
+     */
     public long[] argmax(Tensor ids) {
         try (Tensor h = hiddenStates(ids)) {
             return h == null ? null : head.argmax(h);

@@ -20,13 +20,14 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * One rank's part of fine-tuning the demo model's LoRA adapter on its frozen base (docs/contract.md sections 11 to
- * 13). A {@link #step} runs the step's micro-batches through the pipeline, all forwards and then all backwards in
- * reverse order (GPipe): a stage receives its input activations from the previous stage and sends its output on,
- * and in the backward receives the gradient of its output from the next stage and sends that of its input back.
- * The last stage computes the vocab-parallel cross-entropy on its sharded logits and the LM head's input gradient
- * at once, so that its logits live for one micro-batch only. Gradients sum over the micro-batches; then the global
- * gradient norm over every stage, the optional clipping, and AdamW on the adapter's F32 master weights.
+ * One rank's part of fine-tuning the demo model's LoRA adapter on its frozen base (the contract,
+ * <a href="https://github.com/tpkernels/tpkernels/blob/main/docs/contract.md#p3-fine-tuning-steps">P3</a>). A
+ * {@link #step} runs the step's micro-batches through the pipeline, all forwards and then all backwards in reverse
+ * order (GPipe): a stage receives its input activations from the previous stage and sends its output on, and in the
+ * backward receives the gradient of its output from the next stage and sends that of its input back. The last stage
+ * computes the vocab-parallel cross-entropy on its sharded logits and the LM head's input gradient at once, so that its
+ * logits live for one micro-batch only. Gradients sum over the micro-batches; then the global gradient norm over every
+ * stage, the optional clipping, and AdamW on the adapter's F32 master weights.
  *
  * <p>Every rank of the mesh calls {@link #step} with the same arguments. Frozen weights have no gradient buffer;
  * stage 0 computes no gradient for the embedding (its input is token ids).
@@ -52,7 +53,10 @@ public final class StageTrainer implements AutoCloseable {
      * A trainer of {@code stage}'s LoRA layers.
      *
      * @param clipNorm the maximum global gradient norm, or 0 for no clipping
+     * @param stage this rank's stage; it must stay open while the trainer is used
+     * @param config AdamW's hyperparameters
      * @throws UnsupportedOperationException when a layer's adapter is DoRA
+     * @throws IllegalArgumentException when {@code clipNorm} is negative, infinite or NaN
      */
     public StageTrainer(PipelineStage stage, AdamWConfig config, double clipNorm) {
         if (!(clipNorm >= 0) || Double.isInfinite(clipNorm)) {
@@ -76,7 +80,11 @@ public final class StageTrainer implements AutoCloseable {
         }
     }
 
-    /** This rank's trained parameters (F32 masters and their gradients), in the stage's layer order. */
+    /**
+     * This rank's trained parameters (F32 masters and their gradients), in the stage's layer order.
+     *
+     * @return the parameters, an unmodifiable list
+     */
     public List<Parameter> parameters() {
         return parameters;
     }
@@ -85,6 +93,15 @@ public final class StageTrainer implements AutoCloseable {
      * One training step over {@code rows} rows of {@code inputs} and {@code targets} ({@code rows·T} ids each,
      * row-major; a target may be {@link VocabParallelCrossEntropy#IGNORE_INDEX}), split into {@code microBatches}
      * equal micro-batches of whole rows; the learning rate is the configuration's.
+     *
+     * @param inputs the step's input ids, {@code rows·T} of them
+     * @param targets the step's target ids, as many
+     * @param rows {@code B}, the step's rows
+     * @param microBatches {@code M}, a divisor of {@code rows}
+     * @return the step's loss (on the last stage) and gradient norm
+     * @throws IllegalArgumentException when the inputs and targets do not make {@code rows} equal rows, {@code M} does
+     *     not divide them, or an id is out of range
+     * @throws io.tpkernels.collective.CollectiveException when a group fails or the ranks' calls disagree
      */
     public Step step(long[] inputs, long[] targets, int rows, int microBatches) {
         if (inputs.length != targets.length || rows < 1 || inputs.length % rows != 0 || inputs.length == 0) {

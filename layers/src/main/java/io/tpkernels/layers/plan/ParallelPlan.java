@@ -13,13 +13,16 @@ import java.util.List;
 import java.util.stream.IntStream;
 
 /**
- * Where a decoder's parameters live under tensor parallelism {@code tp} and pipeline parallelism {@code pp}: the
- * vocab shard of each TP rank, the layer range of each stage, and the parameters and bytes one rank of each
- * stage holds, counted as {@link ParamCount} says (docs/contract.md section 11: GQA, MLA, experts, biases, fp8
- * blocks). The embedding (stage 0) and the LM head (last stage) hold the valid rows of their vocab shard, padding
- * rows being virtual; a tied LM head shares the embedding's shard when both are on one stage. LoRA adds {@code A}
- * and {@code B} per projection, replicated or sharded as section 6 says. Per-rank figures are for the largest
- * rank (rank 0, which holds the most vocab rows). Memory balancing weighs layers by their bytes.
+ * Where a decoder's parameters live under tensor parallelism {@code tp} and pipeline parallelism {@code pp}: the vocab
+ * shard of each TP rank, the layer range of each stage, and the parameters and bytes one rank of each stage holds,
+ * counted as {@link ParamCount} says (the contract,
+ * <a href="https://github.com/tpkernels/tpkernels/blob/main/docs/contract.md#11-pipeline-partition-and-the-parallel-plan">section 11</a>:
+ * GQA, MLA, experts, biases, fp8 blocks). The embedding (stage 0) and the LM head (last stage) hold the valid rows of
+ * their vocab shard, padding rows being virtual; a tied LM head shares the embedding's shard when both are on one
+ * stage. LoRA adds {@code A} and {@code B} per projection, replicated or sharded as
+ * <a href="https://github.com/tpkernels/tpkernels/blob/main/docs/contract.md#8-lora-under-tensor-parallelism">section 8</a>
+ * says. Per-rank figures are for the largest rank (rank 0, which holds the most vocab rows). Memory balancing weighs
+ * layers by their bytes.
  */
 public final class ParallelPlan {
 
@@ -49,6 +52,20 @@ public final class ParallelPlan {
      */
     public record Options(int tp, int pp, int padMultiple, PipelinePartition.Remainder remainder, String partition,
                           Balance balance, DType dtype, int loraRank) {
+        /**
+         * Checks the options.
+         *
+         * @param tp tensor-parallel size, at least 1
+         * @param pp pipeline stages, at least 1
+         * @param padMultiple the vocab padding multiple {@code m}
+         * @param remainder where extra layers go under {@link Balance#LAYERS}
+         * @param partition an explicit split, or {@code null}
+         * @param balance the placement rule
+         * @param dtype F32, F16 or BF16, or {@code null}
+         * @param loraRank LoRA rank, {@code >= 0}
+         * @throws IllegalArgumentException when {@code tp} or {@code pp} is below 1, the dtype is an integer one, the
+         *     LoRA rank is negative, or both an explicit partition and memory balancing are given
+         */
         public Options {
             if (tp < 1 || pp < 1) {
                 throw new IllegalArgumentException("tp and pp must be >= 1, got tp " + tp + ", pp " + pp);
@@ -142,105 +159,202 @@ public final class ParallelPlan {
         this.notes = List.copyOf(said);
     }
 
-    /** The plan for {@code config} under {@code options}; argument errors name the values. */
+    /**
+     * The plan for {@code config} under {@code options}; argument errors name the values.
+     *
+     * @param config the model's configuration, architecture included
+     * @param options the layout and the counting choices
+     * @return the plan
+     * @throws IllegalArgumentException naming the key or value when {@code tp} does not divide a split dimension, the
+     *     partition is malformed or does not fit the layers, {@code pp} exceeds the layers, the vocabulary or padding
+     *     multiple is out of range, LoRA is asked of a MoE or MLA model, or a count overflows 64 bits
+     */
     public static ParallelPlan of(ArchitectureConfig config, Options options) {
         return new ParallelPlan(config, options);
     }
 
-    /** The plan for the LLaMA-style decoder {@code config} (no architecture named) under {@code options}. */
+    /**
+     * The plan for the LLaMA-style decoder {@code config} (no architecture named) under {@code options}.
+     *
+     * @param config the sizes of a LLaMA-style decoder
+     * @param options the layout and the counting choices
+     * @return the plan
+     * @throws IllegalArgumentException as {@link #of(ArchitectureConfig, Options)}
+     */
     public static ParallelPlan of(ModelConfig config, Options options) {
         return of(ArchitectureConfig.of(config), options);
     }
 
-    /** The sizes every architecture has. */
+    /**
+     * The sizes every architecture has.
+     *
+     * @return the model's sizes
+     */
     public ModelConfig config() {
         return config.base();
     }
 
-    /** The whole config: architecture, biases, MLA, experts, dtype and fp8 blocks. */
+    /**
+     * The whole config: architecture, biases, MLA, experts, dtype and fp8 blocks.
+     *
+     * @return the architecture's configuration
+     */
     public ArchitectureConfig architecture() {
         return config;
     }
 
 
-    /** How the bytes are counted: the unquantized dtype and the fp8 blocks, if any. */
+    /**
+     * How the bytes are counted: the unquantized dtype and the fp8 blocks, if any.
+     *
+     * @return the weight format
+     */
     public WeightFormat format() {
         return format;
     }
 
-    /** Parameters of the whole model, unsharded (a tied head counts once). */
+    /**
+     * Parameters of the whole model, unsharded (a tied head counts once).
+     *
+     * @return the count
+     */
     public long totalParams() {
         return count.totalParams();
     }
 
-    /** Bytes of the whole model, unsharded, in {@link #format()}. */
+    /**
+     * Bytes of the whole model, unsharded, in {@link #format()}.
+     *
+     * @return the bytes
+     */
     public long totalBytes() {
         return count.totalBytes();
     }
 
-    /** What the count leaves out or assumes, one sentence each (multi-token-prediction layers). */
+    /**
+     * What the count leaves out or assumes, one sentence each (multi-token-prediction layers).
+     *
+     * @return the notes, an unmodifiable list (empty when nothing is left out)
+     */
     public List<String> notes() {
         return notes;
     }
 
+    /**
+     * The plan's inputs.
+     *
+     * @return the options it was made with
+     */
     public Options options() {
         return options;
     }
 
-    /** The vocab shard of every TP rank. */
+    /**
+     * The vocab shard of every TP rank.
+     *
+     * @return one shard per TP rank, in rank order
+     */
     public List<VocabShard> vocabShards() {
         return vocabShards;
     }
 
+    /**
+     * The layers of each stage.
+     *
+     * @return the partition
+     */
     public PipelinePartition partition() {
         return partition;
     }
 
+    /**
+     * Every stage as one of its TP ranks sees it.
+     *
+     * @return the stages, in order, an unmodifiable list
+     */
     public List<Stage> stages() {
         return stages;
     }
 
-    /** Parameters of the first decoder layer on one rank (see {@link #layerParamsPerRank(int)} when layers differ). */
+    /**
+     * Parameters of the first decoder layer on one rank (see {@link #layerParamsPerRank(int)} when layers differ).
+     *
+     * @return the count
+     */
     public long layerParamsPerRank() {
         return count.layerParamsPerRank(0);
     }
 
-    /** Parameters of decoder layer {@code layer} on one rank. */
+    /**
+     * Parameters of decoder layer {@code layer} on one rank.
+     *
+     * @param layer the layer's index, in {@code [0, num_hidden_layers)}
+     * @return the count
+     * @throws ArrayIndexOutOfBoundsException when {@code layer} is out of range
+     */
     public long layerParamsPerRank(int layer) {
         return count.layerParamsPerRank(layer);
     }
 
-    /** Parameters of the embedding shard on one rank of stage 0. */
+    /**
+     * Parameters of the embedding shard on one rank of stage 0.
+     *
+     * @return the count
+     */
     public long embeddingParamsPerRank() {
         return embeddingParams;
     }
 
-    /** Parameters of the LM head shard (and final norm) on one rank of the last stage. */
+    /**
+     * Parameters of the LM head shard (and final norm) on one rank of the last stage.
+     *
+     * @return the count
+     */
     public long lmHeadParamsPerRank() {
         return lmHeadParams;
     }
 
-    /** Bytes of the embedding shard on one rank of stage 0. */
+    /**
+     * Bytes of the embedding shard on one rank of stage 0.
+     *
+     * @return the bytes
+     */
     public long embeddingBytesPerRank() {
         return embeddingBytes;
     }
 
-    /** Bytes of the LM head shard (and final norm) on one rank of the last stage. */
+    /**
+     * Bytes of the LM head shard (and final norm) on one rank of the last stage.
+     *
+     * @return the bytes
+     */
     public long lmHeadBytesPerRank() {
         return lmHeadBytes;
     }
 
-    /** The largest stage's bytes per rank. */
+    /**
+     * The largest stage's bytes per rank.
+     *
+     * @return the bytes
+     */
     public long maxStageBytes() {
         return stages.stream().mapToLong(Stage::bytesPerRank).max().orElseThrow();
     }
 
-    /** The largest stage's bytes per rank had the layers been split by count ({@link Balance#LAYERS}). */
+    /**
+     * The largest stage's bytes per rank had the layers been split by count ({@link Balance#LAYERS}).
+     *
+     * @return the bytes
+     */
     public long layerBalancedMaxStageBytes() {
         return layerBalancedMaxBytes;
     }
 
-    /** Largest over smallest stage bytes: 1.0 is perfect balance. */
+    /**
+     * Largest over smallest stage bytes: 1.0 is perfect balance.
+     *
+     * @return the ratio, {@code >= 1}; infinite when a stage holds no bytes
+     */
     public double imbalance() {
         long min = stages.stream().mapToLong(Stage::bytesPerRank).min().orElseThrow();
         return min == 0 ? Double.POSITIVE_INFINITY : (double) maxStageBytes() / min;

@@ -11,13 +11,14 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The parameters of a decoder as Hugging Face transformers instantiates its architecture (docs/contract.md section
- * 7), weight by weight, whole and as one tensor-parallel rank holds them: the embedding, each layer (attention,
- * norms, dense MLP or experts, LoRA factors), the final norm and the LM head. Attention heads, the MLP and every
- * expert's intermediate dimension split over {@code tp} like the dense layers (column-parallel q/k/v/gate/up,
- * row-parallel o/down); KV heads fewer than {@code tp} are replicated, one head per rank; norms, routers and the
- * low-rank MLA projections ({@code q_a_proj}, {@code kv_a_proj_with_mqa}) are whole on every rank. The embedding
- * and head hold {@code vocabRowsPerRank} rows. Multi-token-prediction layers are not part of the model.
+ * The parameters of a decoder as Hugging Face transformers instantiates its architecture (the contract,
+ * <a href="https://github.com/tpkernels/tpkernels/blob/main/docs/contract.md#11-pipeline-partition-and-the-parallel-plan">section 11</a>),
+ * weight by weight, whole and as one tensor-parallel rank holds them: the embedding, each layer (attention, norms,
+ * dense MLP or experts, LoRA factors), the final norm and the LM head. Attention heads, the MLP and every expert's
+ * intermediate dimension split over {@code tp} like the dense layers (column-parallel q/k/v/gate/up, row-parallel
+ * o/down); KV heads fewer than {@code tp} are replicated, one head per rank; norms, routers and the low-rank MLA
+ * projections ({@code q_a_proj}, {@code kv_a_proj_with_mqa}) are whole on every rank. The embedding and head hold
+ * {@code vocabRowsPerRank} rows. Multi-token-prediction layers are not part of the model.
  */
 public final class ParamCount {
     private final ArchitectureConfig config;
@@ -79,6 +80,12 @@ public final class ParamCount {
      * {@code vocabRowsPerRank} rows per rank, with LoRA of rank {@code loraRank} (0 for none; dense models only),
      * stored in {@code format}.
      *
+     * @param config the model's configuration, architecture included
+     * @param tp the tensor-parallel size
+     * @param vocabRowsPerRank the vocabulary rows the embedding and head hold on one rank ({@code valid(0)})
+     * @param loraRank LoRA rank {@code R}, 0 for none
+     * @param format the dtype and fp8 blocks the parameters are stored in
+     * @return the count
      * @throws IllegalArgumentException naming the key when {@code tp} does not divide a split dimension, LoRA is
      *                                  asked of a MoE or MLA model, or the count overflows 64 bits
      */
@@ -240,9 +247,10 @@ public final class ParamCount {
     }
 
     /**
-     * LoRA on {@code target} [N, K] (docs/contract.md section 8): on a column-parallel (or replicated) layer A [R, K]
-     * is whole and B [N, R] splits like the layer's rows; on a row-parallel layer A [R, K] splits its columns
-     * and B [N, R] is whole.
+     * LoRA on {@code target} [N, K] (the contract,
+     * <a href="https://github.com/tpkernels/tpkernels/blob/main/docs/contract.md#8-lora-under-tensor-parallelism">section 8</a>):
+     * on a column-parallel (or replicated) layer A [R, K] is whole and B [N, R] splits like the layer's rows; on a
+     * row-parallel layer A [R, K] splits its columns and B [N, R] is whole.
      */
     private void lora(List<Weight> w, Weight target) {
         long r = loraRank;
@@ -258,66 +266,126 @@ public final class ParamCount {
         }
     }
 
+    /**
+     * The configuration counted.
+     *
+     * @return the configuration
+     */
     public ArchitectureConfig config() {
         return config;
     }
 
-    /** The format the bytes are counted in. */
+    /**
+     * The format the bytes are counted in.
+     *
+     * @return the weight format
+     */
     public WeightFormat format() {
         return format;
     }
 
-    /** The embedding, on stage 0. */
+    /**
+     * The embedding, on stage 0.
+     *
+     * @return the embedding's weight
+     */
     public Weight embedding() {
         return embedding;
     }
 
-    /** The weights of every layer, in order. */
+    /**
+     * The weights of every layer, in order.
+     *
+     * @return one list of weights per layer, unmodifiable
+     */
     public List<List<Weight>> layers() {
         return layers;
     }
 
-    /** The final norm, on the last stage (no parameters in the MLP-only demo model). */
+    /**
+     * The final norm, on the last stage (no parameters in the MLP-only demo model).
+     *
+     * @return the final norm's weight
+     */
     public Weight finalNorm() {
         return finalNorm;
     }
 
-    /** The LM head's weight, on the last stage unless tied to the embedding on the same stage. */
+    /**
+     * The LM head's weight, on the last stage unless tied to the embedding on the same stage.
+     *
+     * @return the LM head's weight
+     */
     public Weight lmHead() {
         return lmHead;
     }
 
-    /** Parameters of layer {@code index} one rank holds. */
+    /**
+     * Parameters of layer {@code index} one rank holds.
+     *
+     * @param index the layer's index
+     * @return the count
+     * @throws ArrayIndexOutOfBoundsException when {@code index} is out of range
+     */
     public long layerParamsPerRank(int index) {
         return layerParamsPerRank[index];
     }
 
-    /** Bytes of layer {@code index} one rank holds. */
+    /**
+     * Bytes of layer {@code index} one rank holds.
+     *
+     * @param index the layer's index
+     * @return the bytes
+     * @throws ArrayIndexOutOfBoundsException when {@code index} is out of range
+     */
     public long layerBytesPerRank(int index) {
         return layerBytesPerRank[index];
     }
 
-    /** Parameters one rank holds, layer by layer. */
+    /**
+     * Parameters one rank holds, layer by layer.
+     *
+     * @return one count per layer, a copy
+     */
     public long[] layerParamsPerRank() {
         return layerParamsPerRank.clone();
     }
 
-    /** Bytes one rank holds, layer by layer. */
+    /**
+     * Bytes one rank holds, layer by layer.
+     *
+     * @return one count per layer, a copy
+     */
     public long[] layerBytesPerRank() {
         return layerBytesPerRank.clone();
     }
 
-    /** Parameters of the whole model, unsharded (LoRA factors included when asked for): a tied head counts once. */
+    /**
+     * Parameters of the whole model, unsharded (LoRA factors included when asked for): a tied head counts once.
+     *
+     * @return the count
+     */
     public long totalParams() {
         return totalParams;
     }
 
-    /** Bytes of the whole model, unsharded, in {@link #format()}: a tied head counts once. */
+    /**
+     * Bytes of the whole model, unsharded, in {@link #format()}: a tied head counts once.
+     *
+     * @return the bytes
+     */
     public long totalBytes() {
         return totalBytes;
     }
 
-    /** The sum of {@code size} over {@code weights}. */
+    /**
+     * The sum of {@code size} over {@code weights}.
+     *
+     * @param weights the weights
+     * @param size what to add up of each
+     * @return the sum
+     * @throws ArithmeticException when the sum overflows a {@code long}
+     */
     public static long sum(List<Weight> weights, java.util.function.ToLongFunction<Weight> size) {
         long sum = 0;
         for (Weight w : weights) {

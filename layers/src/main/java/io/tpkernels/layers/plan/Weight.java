@@ -3,11 +3,12 @@ package io.tpkernels.layers.plan;
 import io.tpkernels.layers.config.WeightFormat;
 
 /**
- * One parameter tensor of a model, or {@code count} alike ones (the experts of a layer): its shape
- * {@code [rows, cols]} and the part of it one tensor-parallel rank holds, {@code [rankRows, rankCols]}. A
- * column-parallel weight splits its rows into {@code rowParts} equal parts, a row-parallel one its columns into
- * {@code colParts}; a replicated one is whole on every rank. Only {@link Kind#LINEAR} weights are quantized when
- * the format says so (docs/contract.md section 11); everything else is in the unquantized dtype.
+ * One parameter tensor of a model, or {@code count} alike ones (the experts of a layer): its shape {@code [rows, cols]}
+ * and the part of it one tensor-parallel rank holds, {@code [rankRows, rankCols]}. A column-parallel weight splits its
+ * rows into {@code rowParts} equal parts, a row-parallel one its columns into {@code colParts}; a replicated one is
+ * whole on every rank. Only {@link Kind#LINEAR} weights are quantized when the format says so (the contract,
+ * <a href="https://github.com/tpkernels/tpkernels/blob/main/docs/contract.md#11-pipeline-partition-and-the-parallel-plan">section 11</a>);
+ * everything else is in the unquantized dtype.
  *
  * @param name     the module's name in a layer, for messages
  * @param kind     what it is
@@ -40,6 +41,20 @@ public record Weight(String name, Kind kind, long count, long rows, long cols, l
         LORA
     }
 
+    /**
+     * Checks the sizes.
+     *
+     * @param name the module's name in a layer
+     * @param kind what it is
+     * @param count how many alike tensors, at least 1
+     * @param rows rows of the whole tensor, {@code >= 0}
+     * @param cols columns of the whole tensor, {@code >= 0}
+     * @param rankRows rows one rank holds, in {@code [0, rows]}
+     * @param rankCols columns one rank holds, in {@code [0, cols]}
+     * @param rowParts row parts, at least 1
+     * @param colParts column parts, at least 1
+     * @throws IllegalArgumentException naming the weight when a size is out of range
+     */
     public Weight {
         if (count < 1 || rows < 0 || cols < 0 || rankRows < 0 || rankRows > rows || rankCols < 0 || rankCols > cols
                 || rowParts < 1 || colParts < 1) {
@@ -80,17 +95,33 @@ public record Weight(String name, Kind kind, long count, long rows, long cols, l
         return size / parts;
     }
 
-    /** Parameters of the whole tensor(s). */
+    /**
+     * Parameters of the whole tensor(s).
+     *
+     * @return {@code count·rows·cols}
+     * @throws ArithmeticException when the count overflows a {@code long}
+     */
     public long params() {
         return Math.multiplyExact(count, Math.multiplyExact(rows, cols));
     }
 
-    /** Parameters one rank holds. */
+    /**
+     * Parameters one rank holds.
+     *
+     * @return {@code count·rankRows·rankCols}
+     * @throws ArithmeticException when the count overflows a {@code long}
+     */
     public long paramsPerRank() {
         return Math.multiplyExact(count, Math.multiplyExact(rankRows, rankCols));
     }
 
-    /** Bytes of the whole tensor(s) in {@code format}. */
+    /**
+     * Bytes of the whole tensor(s) in {@code format}.
+     *
+     * @param format the dtype and fp8 blocks the model is stored in
+     * @return the bytes: one per element plus 4 per scale block when quantized, else the dtype's size per element
+     * @throws ArithmeticException when the count overflows a {@code long}
+     */
     public long bytes(WeightFormat format) {
         if (quantizedIn(format)) {
             long blocks = Math.multiplyExact(blocks(rows, 1, format.fp8().blockRows()),
@@ -100,7 +131,13 @@ public record Weight(String name, Kind kind, long count, long rows, long cols, l
         return Math.multiplyExact(params(), format.dtype().byteSize());
     }
 
-    /** Bytes one rank holds in {@code format}: its fp8 weights and every scale block its part overlaps. */
+    /**
+     * Bytes one rank holds in {@code format}: its fp8 weights and every scale block its part overlaps.
+     *
+     * @param format the dtype and fp8 blocks the model is stored in
+     * @return the bytes one rank holds
+     * @throws ArithmeticException when the count overflows a {@code long}
+     */
     public long bytesPerRank(WeightFormat format) {
         if (quantizedIn(format)) {
             long blocks = Math.multiplyExact(blocks(rows, rowParts, format.fp8().blockRows()),
@@ -110,7 +147,12 @@ public record Weight(String name, Kind kind, long count, long rows, long cols, l
         return Math.multiplyExact(paramsPerRank(), format.dtype().byteSize());
     }
 
-    /** Whether this weight is stored as fp8 in {@code format}. */
+    /**
+     * Whether this weight is stored as fp8 in {@code format}.
+     *
+     * @param format the dtype and fp8 blocks the model is stored in
+     * @return whether it is a linear weight and the format is quantized
+     */
     public boolean quantizedIn(WeightFormat format) {
         return kind == Kind.LINEAR && format.quantized();
     }

@@ -13,7 +13,13 @@ public final class InMemoryWeights implements WeightSource {
     private final String name;
     private final Map<String, Tensor> tensors;
 
-    /** A source named {@code name} holding {@code tensors} (host tensors; ownership passes to the source). */
+    /**
+     * A source named {@code name} holding {@code tensors} (host tensors; ownership passes to the source).
+     *
+     * @param name how messages name the source
+     * @param tensors the tensors by name, each a host tensor; the map is copied, in its iteration order
+     * @throws IllegalArgumentException when a tensor is on a GPU
+     */
     public InMemoryWeights(String name, Map<String, Tensor> tensors) {
         this.name = name;
         this.tensors = new LinkedHashMap<>(tensors);

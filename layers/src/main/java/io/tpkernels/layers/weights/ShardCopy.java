@@ -17,7 +17,16 @@ public final class ShardCopy {
     private ShardCopy() {
     }
 
-    /** All of {@code name}, as {@code dtype} on {@code device}. */
+    /**
+     * All of {@code name}, as {@code dtype} on {@code device}.
+     *
+     * @param source where the tensor is
+     * @param name the tensor's name
+     * @param device where the copy goes
+     * @param dtype the copy's dtype (a float dtype converts with rounding to nearest even)
+     * @return the copy, owned by the caller
+     * @throws WeightException when the source has no such tensor
+     */
     public static Tensor whole(WeightSource source, String name, Device device, DType dtype) {
         TensorInfo info = source.info(name);
         try (TensorRead read = source.read(name, 0, info.byteSize())) {
@@ -25,7 +34,19 @@ public final class ShardCopy {
         }
     }
 
-    /** Rows {@code [from, to)} (dimension 0) of {@code name}, as {@code dtype} on {@code device}. */
+    /**
+     * Rows {@code [from, to)} (dimension 0) of {@code name}, as {@code dtype} on {@code device}.
+     *
+     * @param source where the tensor is
+     * @param name the tensor's name
+     * @param from the first row
+     * @param to one past the last row, at most the tensor's first dimension
+     * @param device where the copy goes
+     * @param dtype the copy's dtype
+     * @return the rows' copy, owned by the caller
+     * @throws IllegalArgumentException when the range is out of bounds or the tensor is a scalar; a
+     *     {@link WeightException} when the source has no such tensor
+     */
     public static Tensor rows(WeightSource source, String name, long from, long to, Device device, DType dtype) {
         TensorInfo info = source.info(name);
         long[] shape = info.shape();
@@ -38,7 +59,19 @@ public final class ShardCopy {
         }
     }
 
-    /** Columns {@code [from, to)} (the last dimension) of the 2-D {@code name}, as {@code dtype} on {@code device}. */
+    /**
+     * Columns {@code [from, to)} (the last dimension) of the 2-D {@code name}, as {@code dtype} on {@code device}.
+     *
+     * @param source where the tensor is
+     * @param name the tensor's name, a 2-D tensor
+     * @param from the first column
+     * @param to one past the last column, at most the tensor's second dimension
+     * @param device where the copy goes
+     * @param dtype the copy's dtype
+     * @return the columns' copy {@code [rows, to − from]}, owned by the caller
+     * @throws IllegalArgumentException when the tensor is not 2-D or the range is out of bounds; a
+     *     {@link WeightException} when the source has no such tensor
+     */
     public static Tensor columns(WeightSource source, String name, long from, long to, Device device, DType dtype) {
         TensorInfo info = source.info(name);
         long[] shape = info.shape();

@@ -29,6 +29,19 @@ public final class ShardLoader {
     /**
      * The part {@code [from, to)} along {@code split} of {@code name}, which must have {@code fullShape} and a
      * float dtype, as {@code dtype} on {@code device}.
+     *
+     * @param source where the tensor is
+     * @param name the tensor's name
+     * @param fullShape the full (unsharded) shape the layer expects
+     * @param split how the tensor is split across ranks
+     * @param from the part's first index along the split (ignored when replicated)
+     * @param to one past its last index
+     * @param device the rank's device
+     * @param dtype the layer's dtype
+     * @return this rank's part, owned by the caller
+     * @throws WeightException when the tensor is missing, has another shape, is not float, or cannot be read (a mapped
+     *     file cut short)
+     * @throws IllegalArgumentException when the range is out of bounds
      */
     public static Tensor load(WeightSource source, String name, long[] fullShape, Split split, long from, long to,
                               Device device, DType dtype) {
@@ -46,9 +59,25 @@ public final class ShardLoader {
     }
 
     /**
-     * An adapter tensor (docs/contract.md section 8): one whose shape is the full logical {@code fullShape} is cut to
-     * this rank's part {@code [from, to)} along {@code split}; one whose shape is already the local shard's is
-     * taken as is; any other shape is an error naming the tensor, both shapes, tp and the rank.
+     * An adapter tensor (the contract,
+     * <a href="https://github.com/tpkernels/tpkernels/blob/main/docs/contract.md#8-lora-under-tensor-parallelism">section 8</a>):
+     * one whose shape is the full logical {@code fullShape} is cut to this rank's part {@code [from, to)} along
+     * {@code split}; one whose shape is already the local shard's is taken as is; any other shape is an error naming
+     * the tensor, both shapes, tp and the rank.
+     *
+     * @param source where the adapter's tensors are
+     * @param name the tensor's name
+     * @param fullShape the full logical shape
+     * @param split how the tensor is split across ranks
+     * @param from this rank's first index along the split
+     * @param to one past its last index
+     * @param tp the tensor-parallel size, for the message
+     * @param rank this rank, for the message
+     * @param device the rank's device
+     * @param dtype the layer's dtype
+     * @return this rank's part, owned by the caller
+     * @throws WeightException when the tensor is missing, is not float, has neither the full nor the local shape, or
+     *     cannot be read
      */
     public static Tensor loadFullOrLocal(WeightSource source, String name, long[] fullShape, Split split, long from,
                                          long to, int tp, int rank, Device device, DType dtype) {

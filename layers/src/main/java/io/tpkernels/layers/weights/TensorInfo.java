@@ -11,21 +11,43 @@ import java.util.Arrays;
  * @param shape its full (unsharded) shape; a copy is kept and handed out
  */
 public record TensorInfo(String name, DType dtype, long[] shape) {
+    /**
+     * Keeps a copy of the shape.
+     *
+     * @param name the tensor's name in its source
+     * @param dtype its element type
+     * @param shape its full shape
+     */
     public TensorInfo {
         shape = shape.clone();
     }
 
+    /**
+     * The full (unsharded) shape.
+     *
+     * @return a copy of the shape
+     */
     @Override
     public long[] shape() {
         return shape.clone();
     }
 
-    /** Whether the shape is {@code expected}. */
+    /**
+     * Whether the shape is {@code expected}.
+     *
+     * @param expected the shape to compare with
+     * @return whether the dimensions are equal, in number and size
+     */
     public boolean hasShape(long... expected) {
         return Arrays.equals(shape, expected);
     }
 
-    /** Bytes of its data. */
+    /**
+     * Bytes of its data.
+     *
+     * @return the dtype's size times the element count
+     * @throws ArithmeticException when the size overflows a {@code long}
+     */
     public long byteSize() {
         long n = dtype.byteSize();
         for (long d : shape) {
@@ -34,7 +56,11 @@ public record TensorInfo(String name, DType dtype, long[] shape) {
         return n;
     }
 
-    /** "model.embed_tokens.weight [32000, 4096] BF16", for messages. */
+    /**
+     * "model.embed_tokens.weight [32000, 4096] BF16", for messages.
+     *
+     * @return the name, shape and dtype
+     */
     public String describe() {
         return name + " " + Arrays.toString(shape) + " " + dtype;
     }

@@ -9,12 +9,18 @@ import io.tpkernels.runtime.Tensor;
  */
 public interface TensorRead extends AutoCloseable {
 
-    /** The whole tensor's host view (not owned: closing it frees nothing); usable until this read is closed. */
+    /**
+     * The whole tensor's host view (not owned: closing it frees nothing); usable until this read is closed.
+     *
+     * @return the view
+     */
     Tensor view();
 
     /**
      * Says that this read will not read the view's bytes before {@code byteOffset} again: their pages may go.
      * Offsets only grow; a smaller one than before says nothing new.
+     *
+     * @param byteOffset how far the read has come, in bytes from the start of the view
      */
     void passed(long byteOffset);
 
@@ -22,7 +28,12 @@ public interface TensorRead extends AutoCloseable {
     @Override
     void close();
 
-    /** A read of {@code view} that releases nothing: memory that is not a mapped file stays as it is. */
+    /**
+     * A read of {@code view} that releases nothing: memory that is not a mapped file stays as it is.
+     *
+     * @param view the tensor's host view
+     * @return a read whose {@link #passed} does nothing
+     */
     static TensorRead of(Tensor view) {
         return new TensorRead() {
             @Override
