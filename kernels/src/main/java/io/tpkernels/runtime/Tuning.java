@@ -139,8 +139,7 @@ public record Tuning(HopperGemm hopperGemm, LoraShrink loraShrink, LmHeadBackend
      * {@code on-chip}, {@code separate}), {@code tpk.lmhead.backend} ({@code kernel}, {@code cublas}, {@code auto}),
      * {@code tpk.ptx.source} ({@code packaged}, {@code ptx}, {@code nvrtc}), {@code tpk.collective.checks}
      * ({@code true}, {@code false}), {@code tpk.selfcheck} ({@code true}, {@code false}), {@code tpk.lmhead.loss}
-     * ({@code fused}, {@code unfused}). Read once, by whoever
-     * builds a context.
+     * ({@code fused}, {@code chunked}, {@code unfused}). Read once, by whoever builds a context.
      *
      * @return the tuning the properties set now, the defaults where none is set
      * @throws IllegalArgumentException naming the property and the values it takes, for a value it does not
