@@ -1,7 +1,8 @@
 /**
  * Devices, dtypes, tensors and their memory lifetimes, CUDA contexts, streams, events and the PTX module
- * cache, and the kernel operations, each with a CPU implementation (the reference) and a CUDA one; the
- * fine-tuning pieces, the vocab-parallel loss and the optimizer, on the CPU so far.
+ * cache, and the kernel operations, each with a CPU implementation (the reference) and a CUDA one, the
+ * fine-tuning pieces among them: the backward operations, the vocab-parallel loss (fused with the LM head or not),
+ * gradient clipping and the optimizer.
  */
 module io.tpkernels.kernels {
     requires transitive io.tpkernels.ffm;
