@@ -180,7 +180,7 @@ tpk_lmhead_ce_fold(float* local_max, float* row_max, float* packed, const float*
     }
 }
 
-// acc += Dz-or-Dzᵀ (A, from shared memory) · S (B: a slice stored k-major, n contiguous, LDH apart) over k < kmax,
+// acc = Dz-or-Dzᵀ (A, from shared memory) · S (B: a slice stored k-major, n contiguous, LDH apart) over k < kmax,
 // for this warp's 32 x 32 of a 128 x 64 output (warp w: rows (w/2)·32, columns (w%2)·32). A_T: A is Dzᵀ, read from
 // Dz ([k][m], LDD apart) transposed; else A is Dz itself ([m][k]).
 template <bool BF16, bool A_T>
@@ -188,6 +188,12 @@ __device__ __forceinline__ void ce_slice_mma(float (&acc)[2][4][4], const u16* D
                                              int lane) {
     using namespace ce_tile;
     const int wr = (warp >> 1) * 32, wc = (warp & 1) * 32;
+#pragma unroll
+    for (int mi = 0; mi < 2; mi++)
+#pragma unroll
+        for (int ni = 0; ni < 4; ni++)
+#pragma unroll
+            for (int q = 0; q < 4; q++) acc[mi][ni][q] = 0.f;
 #pragma unroll 2
     for (int kk = 0; kk < kmax; kk += 16) {
         u32 a[2][4];
@@ -344,21 +350,9 @@ __device__ __forceinline__ void lmhead_ce_backward(float* dx, float* dw, const t
         const int h0 = s * HN;
         const int stage = s & 1;
         float out[2][4][4];
-#pragma unroll
-        for (int mi = 0; mi < 2; mi++)
-#pragma unroll
-            for (int ni = 0; ni < 4; ni++)
-#pragma unroll
-                for (int q = 0; q < 4; q++) out[mi][ni][q] = 0.f;
         ce_slice_mma<BF16, false>(out, Dz, Ws + stage * BN * LDH, BN, warp, lane);
         ce_slice_add(dx, out, m0, T, h0, K, warp, lane);
         if (dw) {
-#pragma unroll
-            for (int mi = 0; mi < 2; mi++)
-#pragma unroll
-                for (int ni = 0; ni < 4; ni++)
-#pragma unroll
-                    for (int q = 0; q < 4; q++) out[mi][ni][q] = 0.f;
             ce_slice_mma<BF16, true>(out, Dz, Xs + stage * BM * LDH, BM, warp, lane);
             ce_slice_add(dw, out, n0, valid, h0, K, warp, lane);
         }
