@@ -143,6 +143,8 @@ class KernelSourcesTest {
                 }
                 throw new AssertionError("no launch constant known for " + kernel + ": add it to this test");
             }
+            case KernelNames.MODULE_LM_HEAD_CE -> kernel.equals(KernelNames.TPK_LMHEAD_CE_FOLD)
+                    ? KernelConstants.CROSS_ENTROPY_THREADS : KernelConstants.GEMM_MMA_THREADS;
             case KernelNames.MODULE_TRAIN -> KernelConstants.ELEMENTWISE_THREADS; // AdamWCuda launches these blocks
             case KernelNames.MODULE_SWIGLU_BACKWARD -> KernelConstants.ELEMENTWISE_THREADS; // as the forward's
             case KernelNames.MODULE_TIMING -> null; // tpk_spin: one thread, no bound
