@@ -8,6 +8,7 @@
 module io.tpkernels.layers {
     requires transitive io.tpkernels.kernels;
     requires com.fasterxml.jackson.databind;
+    requires com.fasterxml.jackson.core;
 
     exports io.tpkernels.layers;
     exports io.tpkernels.layers.checkpoint;
