@@ -12,7 +12,7 @@ import java.util.regex.Pattern;
  * the parser's own vocabulary (its class names, "code 34", "[Source: REDACTED ...]", feature flags). A message this
  * does not recognise keeps the parser's sentence with those parts cut out, so nothing is lost.
  */
-public final class JsonErrors {
+final class JsonErrors {
     private JsonErrors() {
     }
 
@@ -34,7 +34,7 @@ public final class JsonErrors {
             Pattern.compile("(\\w+(?: \\w+)*) \\((\\d+)\\) exceeds the maximum allowed \\((\\d+)\\b.*", Pattern.DOTALL);
 
     /** "line 1, column 9: expected ',' or '}', found '\"'": where the text goes wrong and how. */
-    public static String describe(JsonProcessingException e) {
+    static String describe(JsonProcessingException e) {
         return at(e.getLocation()) + what(e);
     }
 
