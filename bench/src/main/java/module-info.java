@@ -8,8 +8,8 @@
  */
 module io.tpkernels.bench {
     requires transitive io.tpkernels.kernels;
-    requires io.tpkernels.layers; // the finetune-step case trains the demo model
-    requires com.fasterxml.jackson.databind;
+    // The finetune-step case trains the demo model; the JSON report is written with the layers' JSON writer.
+    requires io.tpkernels.layers;
     // The roofline chart, drawn by XChart (an automatic module) with AWT and written as PNG or SVG.
     requires java.desktop;
     requires org.knowm.xchart;

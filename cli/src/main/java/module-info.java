@@ -6,7 +6,6 @@ module io.tpkernels.cli {
     requires info.picocli;
     // The library's own notices kept at WARNING in the command line's JVM (Tpk.main).
     requires java.logging;
-    requires com.fasterxml.jackson.databind;
 
     // picocli reads the command classes reflectively.
     opens io.tpkernels.cli to info.picocli;

@@ -5,9 +5,11 @@
  * safetensors checkpoints ({@code io.tpkernels.layers.checkpoint}); the demo model's blocks and pipeline stages
  * ({@code io.tpkernels.layers.model}); the model and adapter configurations and the parallel plan.
  */
+@SuppressWarnings("module") // the modules named by the qualified export are built after this one
 module io.tpkernels.layers {
     requires transitive io.tpkernels.kernels;
-    requires com.fasterxml.jackson.databind;
+    // JSON: the streaming parser and generator only; no jackson type is part of this module's API.
+    requires com.fasterxml.jackson.core;
 
     exports io.tpkernels.layers;
     exports io.tpkernels.layers.checkpoint;
@@ -15,4 +17,6 @@ module io.tpkernels.layers {
     exports io.tpkernels.layers.model;
     exports io.tpkernels.layers.plan;
     exports io.tpkernels.layers.weights;
+    // The JSON tree, reader and writer: the project's own, not an API of the library.
+    exports io.tpkernels.layers.json to io.tpkernels.bench, io.tpkernels.cli;
 }

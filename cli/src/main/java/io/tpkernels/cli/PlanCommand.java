@@ -1,10 +1,9 @@
 package io.tpkernels.cli;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.tpkernels.layers.config.ArchitectureConfig;
 import io.tpkernels.layers.config.ModelConfig;
 import io.tpkernels.layers.config.MoeConfig;
+import io.tpkernels.layers.json.JsonWriter;
 import io.tpkernels.layers.plan.ParallelPlan;
 import io.tpkernels.runtime.DType;
 import io.tpkernels.shard.PipelinePartition;
@@ -129,7 +128,7 @@ final class PlanCommand implements Callable<Integer> {
         root.put("totalBytes", plan.totalBytes());
         root.put("notes", plan.notes());
         root.put("partition", plan.partition().toString());
-        root.put("stages", plan.stages()); // records serialize as {"stage", "firstLayer", ...}
+        root.put("stages", plan.stages().stream().map(PlanCommand::stage).toList());
         root.put("imbalance", plan.imbalance());
         root.put("layerBalancedMaxStageBytes", plan.layerBalancedMaxStageBytes());
         List<Map<String, Object>> shards = new ArrayList<>();
@@ -143,11 +142,21 @@ final class PlanCommand implements Callable<Integer> {
             shards.add(m);
         }
         root.put("vocabShards", shards);
-        try {
-            return new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(root);
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException("cannot write the plan as JSON", e);
-        }
+        return JsonWriter.pretty(root);
+    }
+
+    /** A stage's fields by their record names, in their order. */
+    private static Map<String, Object> stage(ParallelPlan.Stage s) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("stage", s.stage());
+        m.put("firstLayer", s.firstLayer());
+        m.put("endLayer", s.endLayer());
+        m.put("layers", s.layers());
+        m.put("embedding", s.embedding());
+        m.put("lmHead", s.lmHead());
+        m.put("paramsPerRank", s.paramsPerRank());
+        m.put("bytesPerRank", s.bytesPerRank());
+        return m;
     }
 
     private static void printTable(PrintWriter out, ParallelPlan plan) {

@@ -1,8 +1,7 @@
 package io.tpkernels.cli;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.tpkernels.bench.verify.VerifyRow;
+import io.tpkernels.layers.json.JsonWriter;
 import java.io.PrintWriter;
 import java.util.LinkedHashMap;
 import java.util.Locale;
@@ -55,7 +54,6 @@ abstract class VerifyOutput {
     static VerifyOutput json(PrintWriter out) {
         out.println("[");
         out.flush();
-        ObjectMapper json = new ObjectMapper();
         return new VerifyOutput(out) {
             private boolean first = true;
 
@@ -71,11 +69,7 @@ abstract class VerifyOutput {
                 fields.put("pass", r.status() == VerifyRow.Status.pass);
                 fields.put("status", r.status().name());
                 fields.put("note", r.note());
-                try {
-                    out.print((first ? "  " : ",\n  ") + json.writeValueAsString(fields));
-                } catch (JsonProcessingException e) {
-                    throw new IllegalStateException("cannot write a verify row as JSON", e);
-                }
+                out.print((first ? "  " : ",\n  ") + JsonWriter.compact(fields));
                 first = false;
                 out.flush();
             }

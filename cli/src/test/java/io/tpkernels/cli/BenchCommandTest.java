@@ -7,9 +7,10 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.tpkernels.cli.CliRun;
+import io.tpkernels.layers.json.JsonArray;
+import io.tpkernels.layers.json.JsonObject;
+import io.tpkernels.layers.json.JsonReader;
 import io.tpkernels.testing.GpuCondition;
 import java.awt.image.BufferedImage;
 import java.nio.file.Files;
@@ -89,54 +90,54 @@ class BenchCommandTest {
     void jsonRowsCarryTheDocumentedFieldsAndGemmRowsTheirMnk() throws Exception {
         CliRun r = bench("--json");
         assertEquals(0, r.exit(), r.err());
-        JsonNode rows = new ObjectMapper().readTree(r.out());
-        assertTrue(rows.isArray() && rows.size() == 11, r.out());
-        for (JsonNode row : rows) {
+        JsonArray rows = JsonReader.STRICT.read(r.out()).asArray("rows");
+        assertEquals(11, rows.size(), r.out());
+        for (JsonObject row : rows.objects()) {
             for (String field : List.of("kernel", "role", "backend", "dtype", "shape", "medianMs", "gbPerS", "gflopPerS",
                     "percentOfCeiling", "ceiling", "baseline", "ratio", "baselines")) {
                 assertTrue(row.has(field), field + " in " + row);
             }
-            assertEquals("cpu", row.get("backend").asText());
-            assertTrue(row.get("medianMs").asDouble() > 0 && row.get("gbPerS").asDouble() > 0, row.toString());
-            if (row.get("role").asText().equals("kernel")) {
-                assertTrue(row.get("gflopPerS").asDouble() > 0, row.toString());
-                assertTrue(row.get("percentOfCeiling").asDouble() > 0, row.toString());
-                assertTrue(List.of("copy", "gemm").contains(row.get("ceiling").asText()), row.toString());
+            assertEquals("cpu", row.getString("backend"));
+            assertTrue(row.getDouble("medianMs") > 0 && row.getDouble("gbPerS") > 0, row.toString());
+            if (row.getString("role").equals("kernel")) {
+                assertTrue(row.getDouble("gflopPerS") > 0, row.toString());
+                assertTrue(row.getDouble("percentOfCeiling") > 0, row.toString());
+                assertTrue(List.of("copy", "gemm").contains(row.getString("ceiling")), row.toString());
             } else {
                 assertTrue(row.get("percentOfCeiling").isNull() && row.get("baseline").isNull(), row.toString());
             }
         }
-        JsonNode lmHead = only(rows, "lm-head");
+        JsonObject lmHead = only(rows, "lm-head");
         assertShape(lmHead, Map.of("M", 2L, "N", 416L, "K", 64L, "S", 512L));
         assertTraffic(lmHead, 416 * 64 * 2 + 2 * 64 * 2 + 2 * 512 * 4, 2.0 * 2 * 416 * 64);
         assertTrue(lmHead.get("baseline").isNull(), "no cuBLAS on the CPU");
 
-        JsonNode lora = only(rows, "lora");
+        JsonObject lora = only(rows, "lora");
         assertShape(lora, Map.of("M", 2L, "N", 64L, "K", 64L, "R", 4L));
         assertTraffic(lora, (64 * 64 + 4 * 64 + 64 * 4 + 2 * 64 + 2 * 64) * 2, 2.0 * 2 * (64 * 64 + 4 * 64 + 64 * 4));
-        assertEquals("base-gemm", lora.get("baseline").asText());
-        JsonNode base = lora.get("baselines").get(0);
-        assertEquals(base.get("medianMs").asDouble() / lora.get("medianMs").asDouble(), lora.get("ratio").asDouble(),
+        assertEquals("base-gemm", lora.getString("baseline"));
+        JsonObject base = lora.getArray("baselines").getObject(0);
+        assertEquals(base.getDouble("medianMs") / lora.getDouble("medianMs"), lora.getDouble("ratio"),
                 1e-12, "ratio = baseline time / kernel time");
 
         // Ids uniform over the vocabulary against the copy alone; ids all in the shard against the plain lookup.
-        JsonNode embedding = only(rows, "embedding");
+        JsonObject embedding = only(rows, "embedding");
         assertShape(embedding, Map.of("T", 4L, "H", 64L));
-        assertTrue(embedding.get("baseline").isNull() && embedding.get("baselines").isEmpty(), embedding.toString());
-        JsonNode inShard = only(rows, "embedding-in-shard");
+        assertTrue(embedding.get("baseline").isNull() && embedding.getArray("baselines").isEmpty(), embedding.toString());
+        JsonObject inShard = only(rows, "embedding-in-shard");
         assertShape(inShard, Map.of("T", 4L, "H", 64L));
         assertTraffic(inShard, 2 * 4 * 64 * 2 + 4 * 4, 4 * 64);
-        assertEquals("plain-lookup", inShard.get("baseline").asText());
-        assertTrue(inShard.get("ratio").asDouble() > 0);
+        assertEquals("plain-lookup", inShard.getString("baseline"));
+        assertTrue(inShard.getDouble("ratio") > 0);
 
-        JsonNode argmax = only(rows, "argmax");
+        JsonObject argmax = only(rows, "argmax");
         assertShape(argmax, Map.of("T", 2L, "S", 512L, "valid", 416L));
         assertTraffic(argmax, 2 * 416 * 4 + 2 * (4 + 8), 2 * 416);
 
         List<String> casts = new ArrayList<>();
-        for (JsonNode row : rows) {
-            if (row.get("kernel").asText().equals("cast")) {
-                casts.add(row.get("dtype").asText());
+        for (JsonObject row : rows.objects()) {
+            if (row.getString("kernel").equals("cast")) {
+                casts.add(row.getString("dtype"));
                 assertShape(row, Map.of("elements", 1000L));
                 assertTraffic(row, 1000 * (4 + 2), 1000);
             }
@@ -145,31 +146,31 @@ class BenchCommandTest {
 
         // The fused loss on the quick vocabulary's last shard, T = 40, H = 64: three passes over the valid columns;
         // its peak extra memory and the unfused form's, against the logits' bytes.
-        JsonNode ce = only(rows, "lm-head-ce");
+        JsonObject ce = only(rows, "lm-head-ce");
         assertShape(ce, Map.of("T", 40L, "H", 64L, "S", 512L, "valid", 416L));
         assertTraffic(ce, 416 * 64 * 2.0 * 2 + 40 * 64 * 2.0 + 40 * 64 * 4.0 + 40 * 8.0, 3 * 2.0 * 40 * 416 * 64);
-        assertEquals("unfused", ce.get("baseline").asText());
-        assertEquals(40 * 512 * 4, ce.get("logitsBytes").asLong());
-        assertTrue(ce.get("unfusedPeakBytes").asLong() >= ce.get("logitsBytes").asLong(), ce.toString());
-        assertTrue(ce.get("fusedPeakBytes").asLong() > 0
-                && ce.get("fusedPeakBytes").asLong() < ce.get("logitsBytes").asLong(), ce.toString());
+        assertEquals("unfused", ce.getString("baseline"));
+        assertEquals(40 * 512 * 4, ce.getLong("logitsBytes"));
+        assertTrue(ce.getLong("unfusedPeakBytes") >= ce.getLong("logitsBytes"), ce.toString());
+        assertTrue(ce.getLong("fusedPeakBytes") > 0
+                && ce.getLong("fusedPeakBytes") < ce.getLong("logitsBytes"), ce.toString());
 
         // One step of a one-layer model, K = N = 64, 2 rows of 4 tokens: the layer's three weights read forward and
         // backward; its GEMMs forward and dx backward, and the head's (V = 1024) both ways.
-        JsonNode step = only(rows, "finetune-step");
+        JsonObject step = only(rows, "finetune-step");
         assertShape(step, Map.of("M", 8L, "N", 64L, "K", 64L, "R", 16L, "V", 1024L));
         assertTraffic(step, 2 * 3 * 64 * 64 * 2, 2 * (2.0 * 8 * 3 * 64 * 64) + 2 * 2.0 * 8 * 1024 * 64);
-        assertEquals(List.of("base-dx", "lora-backward"), List.of(step.get("baselines").get(0).get("name").asText(),
-                step.get("baselines").get(1).get("name").asText()));
+        assertEquals(List.of("base-dx", "lora-backward"), List.of(step.getArray("baselines").getObject(0).getString("name"),
+                step.getArray("baselines").getObject(1).getString("name")));
 
         assertShape(only(rows, "gemm"), Map.of("M", 64L, "N", 64L, "K", 64L));
         assertTraffic(only(rows, "copy"), 2 << 20, 0);
     }
 
-    private static JsonNode only(JsonNode rows, String kernel) {
-        List<JsonNode> found = new ArrayList<>();
-        rows.forEach(row -> {
-            if (row.get("kernel").asText().equals(kernel)) {
+    private static JsonObject only(JsonArray rows, String kernel) {
+        List<JsonObject> found = new ArrayList<>();
+        rows.objects().forEach(row -> {
+            if (row.getString("kernel").equals(kernel)) {
                 found.add(row);
             }
         });
@@ -177,17 +178,18 @@ class BenchCommandTest {
         return found.get(0);
     }
 
-    private static void assertShape(JsonNode row, Map<String, Long> expected) {
+    private static void assertShape(JsonObject row, Map<String, Long> expected) {
         Map<String, Long> shape = new TreeMap<>();
-        row.get("shape").properties().forEach(e -> shape.put(e.getKey(), e.getValue().asLong()));
+        JsonObject sizes = row.getObject("shape");
+        sizes.keys().forEach(name -> shape.put(name, sizes.getLong(name)));
         assertEquals(new TreeMap<>(expected), shape, row.toString());
     }
 
     /** The rates times the median give back the bytes and FLOPs one run must move and compute. */
-    private static void assertTraffic(JsonNode row, double bytes, double flops) {
-        double ms = row.get("medianMs").asDouble();
-        assertEquals(bytes, row.get("gbPerS").asDouble() * ms * 1e6, bytes * 1e-9, row.toString());
-        assertEquals(flops, row.get("gflopPerS").asDouble() * ms * 1e6, Math.max(flops, 1) * 1e-9, row.toString());
+    private static void assertTraffic(JsonObject row, double bytes, double flops) {
+        double ms = row.getDouble("medianMs");
+        assertEquals(bytes, row.getDouble("gbPerS") * ms * 1e6, bytes * 1e-9, row.toString());
+        assertEquals(flops, row.getDouble("gflopPerS") * ms * 1e6, Math.max(flops, 1) * 1e-9, row.toString());
     }
 
     @Test
@@ -197,7 +199,8 @@ class BenchCommandTest {
             CliRun r = bench(Stream.concat(Stream.of("--json"), Arrays.stream(selection)).toArray(String[]::new));
             assertEquals(0, r.exit(), r.err());
             List<String> kernels = new ArrayList<>();
-            new ObjectMapper().readTree(r.out()).forEach(row -> kernels.add(row.get("kernel").asText()));
+            JsonReader.STRICT.read(r.out()).asArray("rows").objects()
+                    .forEach(row -> kernels.add(row.getString("kernel")));
             assertEquals(List.of("copy", "gemm", "lora", "argmax"), kernels);
         }
     }

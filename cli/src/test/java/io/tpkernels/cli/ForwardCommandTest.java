@@ -7,6 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tpkernels.bench.cases.Backend;
 import io.tpkernels.layers.checkpoint.SafetensorsFile;
+import io.tpkernels.layers.json.JsonReader;
+import io.tpkernels.layers.json.JsonValue;
+import io.tpkernels.layers.json.JsonWriter;
 import io.tpkernels.layers.model.DemoModelNames.Projection;
 import io.tpkernels.layers.model.DemoModelNames;
 import io.tpkernels.layers.testing.DemoModelReference;
@@ -15,7 +18,9 @@ import io.tpkernels.runtime.Tensor;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -287,16 +292,18 @@ class ForwardCommandTest {
 
     /**
      * The test model and its adapter ({@code r = 4}, alpha 8, gate/up/down) written to {@code model} and
-     * {@code adapter}, with {@code settings} (JSON members) added to the end of {@code adapter_config.json}: the later
-     * of two equal keys wins in the JSON reader, so a setting can override the file's own. Returns the config's path.
+     * {@code adapter}, with {@code settings} (JSON members) set in {@code adapter_config.json}, each replacing the
+     * file's own value of its key: a file that gives a key twice is refused. Returns the config's path.
      */
     private static Path writeModelAndAdapterWith(Path model, Path adapter, String settings) throws Exception {
         var sizes = new DemoModelWriter.Sizes(101, 24, 48, 4, 4, 8, false);
         DemoModelWriter.writeModel(Files.createDirectories(model), sizes, 7);
         DemoModelWriter.writeAdapter(Files.createDirectories(adapter), sizes, 8);
         Path config = adapter.resolve("adapter_config.json");
-        String json = Files.readString(config).strip();
-        Files.writeString(config, json.substring(0, json.length() - 1) + ", " + settings + "}");
+        Map<String, JsonValue> members = new LinkedHashMap<>(
+                JsonReader.PYTHON.read(Files.readString(config)).asObject("adapter_config.json").members());
+        members.putAll(JsonReader.PYTHON.read("{" + settings + "}").asObject("settings").members());
+        Files.writeString(config, JsonWriter.pretty(members));
         return config;
     }
 }

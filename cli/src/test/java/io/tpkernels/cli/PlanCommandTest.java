@@ -3,8 +3,9 @@ package io.tpkernels.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import io.tpkernels.layers.json.JsonArray;
+import io.tpkernels.layers.json.JsonObject;
+import io.tpkernels.layers.json.JsonReader;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.BeforeEach;
@@ -33,28 +34,28 @@ class PlanCommandTest {
     void jsonHasTheDocumentedShape() throws Exception {
         CliRun r = tpk("plan", "--config", llama.toString(), "--tp", "8", "--pp", "3", "--json");
         assertEquals(0, r.exit(), r.err());
-        JsonNode j = new ObjectMapper().readTree(r.out());
-        assertEquals("unnamed (LLaMA-style)", j.get("architecture").asText());
-        assertEquals(128256, j.get("vocabSize").asLong());
-        assertEquals(8_030_261_248L, j.get("totalParams").asLong(), "the whole model, unsharded");
-        assertEquals(2 * 8_030_261_248L, j.get("totalBytes").asLong());
-        assertEquals("BF16", j.get("dtype").asText());
-        assertTrue(j.get("quantization").isNull() && j.get("notes").isEmpty());
-        assertEquals(128512, j.get("paddedVocabSize").asLong());
-        assertEquals(8, j.get("tp").asInt());
-        assertEquals(3, j.get("pp").asInt());
-        JsonNode stages = j.get("stages");
+        JsonObject j = plan(r.out());
+        assertEquals("unnamed (LLaMA-style)", j.getString("architecture"));
+        assertEquals(128256, j.getLong("vocabSize"));
+        assertEquals(8_030_261_248L, j.getLong("totalParams"), "the whole model, unsharded");
+        assertEquals(2 * 8_030_261_248L, j.getLong("totalBytes"));
+        assertEquals("BF16", j.getString("dtype"));
+        assertTrue(j.get("quantization").isNull() && j.getArray("notes").isEmpty());
+        assertEquals(128512, j.getLong("paddedVocabSize"));
+        assertEquals(8, j.getInt("tp"));
+        assertEquals(3, j.getInt("pp"));
+        JsonArray stages = j.getArray("stages");
         assertEquals(3, stages.size());
-        assertEquals(0, stages.get(0).get("firstLayer").asInt());
-        assertEquals(11, stages.get(0).get("endLayer").asInt());
-        assertTrue(stages.get(0).get("embedding").asBoolean() && !stages.get(0).get("lmHead").asBoolean());
-        assertTrue(stages.get(2).get("lmHead").asBoolean());
-        assertEquals(2 * stages.get(1).get("paramsPerRank").asLong(), stages.get(1).get("bytesPerRank").asLong());
-        JsonNode last = j.get("vocabShards").get(7);
-        assertEquals(112448, last.get("start").asLong());
-        assertEquals(128512, last.get("end").asLong());
-        assertEquals(15808, last.get("validRows").asLong());
-        assertEquals(256, last.get("paddingRows").asLong());
+        assertEquals(0, stages.getObject(0).getInt("firstLayer"));
+        assertEquals(11, stages.getObject(0).getInt("endLayer"));
+        assertTrue(stages.getObject(0).getBoolean("embedding") && !stages.getObject(0).getBoolean("lmHead"));
+        assertTrue(stages.getObject(2).getBoolean("lmHead"));
+        assertEquals(2 * stages.getObject(1).getLong("paramsPerRank"), stages.getObject(1).getLong("bytesPerRank"));
+        JsonObject last = j.getArray("vocabShards").getObject(7);
+        assertEquals(112448, last.getLong("start"));
+        assertEquals(128512, last.getLong("end"));
+        assertEquals(15808, last.getLong("validRows"));
+        assertEquals(256, last.getLong("paddingRows"));
     }
 
     @Test
@@ -65,6 +66,11 @@ class PlanCommandTest {
         assertTrue(r.out().contains("imbalance 1.219"), r.out());
         assertTrue(r.out().contains("112448") && r.out().contains("15808"), r.out());
         assertTrue(r.out().contains("total   8,030,261,248 parameters, 14.96 GiB (the whole model, unsharded)"), r.out());
+    }
+
+    /** The plan {@code tpk plan --json} printed. */
+    private static JsonObject plan(String out) {
+        return JsonReader.STRICT.read(out).asObject("plan");
     }
 
     private Path published(String name) throws Exception {
@@ -87,16 +93,15 @@ class PlanCommandTest {
                 + "counted"), r.out());
         assertTrue(r.out().contains("[53, 61)          8  -         yes       92,984,976,384    87.50 GiB"), r.out());
 
-        JsonNode j = new ObjectMapper().readTree(tpk("plan", "--config", v3.toString(), "--tp", "8", "--pp", "8",
-                "--json").out());
-        assertEquals("deepseek_v3", j.get("architecture").asText());
-        assertEquals(671_026_419_200L, j.get("totalParams").asLong(), "unsharded whatever tp and pp");
-        assertEquals(128, j.get("quantization").get("weightBlockSize").get(0).asInt());
-        assertEquals("BF16", j.get("dtype").asText(), "the config's torch_dtype");
-        assertEquals(1, j.get("notes").size());
+        JsonObject j = plan(tpk("plan", "--config", v3.toString(), "--tp", "8", "--pp", "8", "--json").out());
+        assertEquals("deepseek_v3", j.getString("architecture"));
+        assertEquals(671_026_419_200L, j.getLong("totalParams"), "unsharded whatever tp and pp");
+        assertEquals(128, j.getObject("quantization").getArray("weightBlockSize").getInt(0));
+        assertEquals("BF16", j.getString("dtype"), "the config's torch_dtype");
+        assertEquals(1, j.getArray("notes").size());
         long perRank = 0;
-        for (JsonNode stage : j.get("stages")) {
-            perRank += stage.get("paramsPerRank").asLong();
+        for (JsonObject stage : j.getArray("stages").objects()) {
+            perRank += stage.getLong("paramsPerRank");
         }
         assertTrue(perRank * 8 > 671_026_419_200L && perRank * 6 < 671_026_419_200L,
                 "tp 8 splits almost everything: " + perRank);
@@ -107,12 +112,11 @@ class PlanCommandTest {
         Path f32 = Files.writeString(tmp.resolve("f32.json"), """
                 {"model_type": "qwen2", "vocab_size": 1000, "hidden_size": 64, "intermediate_size": 128,
                  "num_hidden_layers": 2, "num_attention_heads": 4, "torch_dtype": "float32"}""");
-        JsonNode auto = new ObjectMapper().readTree(tpk("plan", "--config", f32.toString(), "--tp", "1", "--json").out());
-        assertEquals("F32", auto.get("dtype").asText());
-        assertEquals(4 * auto.get("totalParams").asLong(), auto.get("totalBytes").asLong());
-        JsonNode bf16 = new ObjectMapper().readTree(tpk("plan", "--config", f32.toString(), "--tp", "1", "--dtype",
-                "bf16", "--json").out());
-        assertEquals(2 * bf16.get("totalParams").asLong(), bf16.get("totalBytes").asLong());
+        JsonObject auto = plan(tpk("plan", "--config", f32.toString(), "--tp", "1", "--json").out());
+        assertEquals("F32", auto.getString("dtype"));
+        assertEquals(4 * auto.getLong("totalParams"), auto.getLong("totalBytes"));
+        JsonObject bf16 = plan(tpk("plan", "--config", f32.toString(), "--tp", "1", "--dtype", "bf16", "--json").out());
+        assertEquals(2 * bf16.getLong("totalParams"), bf16.getLong("totalBytes"));
     }
 
     @Test
@@ -128,11 +132,11 @@ class PlanCommandTest {
         CliRun r = tpk("plan", "--config", llama.toString(), "--tp", "2", "--pp", "2", "--partition", "20,12",
                 "--dtype", "f32", "--json");
         assertEquals(0, r.exit(), r.err());
-        JsonNode s = new ObjectMapper().readTree(r.out()).get("stages");
-        assertEquals(20, s.get(0).get("layers").asInt());
-        assertEquals(4 * s.get(0).get("paramsPerRank").asLong(), s.get(0).get("bytesPerRank").asLong());
+        JsonArray s = plan(r.out()).getArray("stages");
+        assertEquals(20, s.getObject(0).getInt("layers"));
+        assertEquals(4 * s.getObject(0).getLong("paramsPerRank"), s.getObject(0).getLong("bytesPerRank"));
         CliRun last = tpk("plan", "--config", llama.toString(), "--tp", "1", "--pp", "5", "--remainder", "last", "--json");
-        assertEquals(7, new ObjectMapper().readTree(last.out()).get("stages").get(4).get("layers").asInt());
+        assertEquals(7, plan(last.out()).getArray("stages").getObject(4).getInt("layers"));
     }
 
     private void assertBadInput(String expected, String... args) {

@@ -1,7 +1,6 @@
 package io.tpkernels.bench.cases;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import io.tpkernels.layers.json.JsonWriter;
 import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -26,17 +25,12 @@ final class JsonReport {
     static ReportStream stream(PrintWriter out) {
         out.println("[");
         out.flush();
-        ObjectMapper json = new ObjectMapper();
         return new ReportStream() {
             private boolean first = true;
 
             @Override
             void row(Result r) {
-                try {
-                    out.print((first ? "  " : ",\n  ") + json.writeValueAsString(fields(roofline, r)));
-                } catch (JsonProcessingException e) {
-                    throw new IllegalStateException("cannot write a benchmark row as JSON", e);
-                }
+                out.print((first ? "  " : ",\n  ") + JsonWriter.compact(fields(roofline, r)));
                 first = false;
                 out.flush();
             }

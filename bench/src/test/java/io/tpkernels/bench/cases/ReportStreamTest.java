@@ -4,8 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import io.tpkernels.layers.json.JsonArray;
+import io.tpkernels.layers.json.JsonReader;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.util.List;
@@ -50,15 +50,15 @@ class ReportStreamTest {
         String soFar = text.toString();
         assertTrue(soFar.contains("\"kernel\":\"cast\""), soFar);
         // What was written so far, closed, is already a valid array of the finished rows.
-        JsonNode partial = new ObjectMapper().readTree(soFar + "]");
+        JsonArray partial = JsonReader.STRICT.read(soFar + "]").asArray("rows");
         assertEquals(2, partial.size());
         stream.row(kernel("lora", 0.25));
         stream.end();
-        JsonNode rows = new ObjectMapper().readTree(text.toString());
-        assertEquals(List.of("copy", "cast", "lora"), List.of(rows.get(0).get("kernel").asText(),
-                rows.get(1).get("kernel").asText(), rows.get(2).get("kernel").asText()));
-        assertEquals("ceiling", rows.get(0).get("role").asText());
-        assertEquals(2.0, rows.get(1).get("ratio").asDouble(), 1e-12);
-        assertEquals("copy", rows.get(1).get("ceiling").asText());
+        JsonArray rows = JsonReader.STRICT.read(text.toString()).asArray("rows");
+        assertEquals(List.of("copy", "cast", "lora"), List.of(rows.getObject(0).getString("kernel"),
+                rows.getObject(1).getString("kernel"), rows.getObject(2).getString("kernel")));
+        assertEquals("ceiling", rows.getObject(0).getString("role"));
+        assertEquals(2.0, rows.getObject(1).getDouble("ratio"), 1e-12);
+        assertEquals("copy", rows.getObject(1).getString("ceiling"));
     }
 }

@@ -1,11 +1,6 @@
 package io.tpkernels.layers.checkpoint;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.DeserializationFeature;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.json.JsonMapper;
-import io.tpkernels.layers.json.JsonErrors;
+import io.tpkernels.layers.json.JsonValue;
 import java.nio.ByteBuffer;
 import java.nio.CharBuffer;
 import java.nio.charset.CharsetDecoder;
@@ -14,16 +9,8 @@ import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.Locale;
 
-/** The JSON reading shared by safetensors headers and index files, and the wording of JSON in messages. */
+/** The decoding shared by safetensors headers and index files, and the wording of JSON in messages. */
 final class CheckpointJson {
-    /**
-     * Rejects duplicate keys inside objects: Jackson would otherwise keep the last one silently, and a checkpoint
-     * whose header says two things about one tensor is corrupt.
-     */
-    static final ObjectMapper MAPPER = JsonMapper.builder()
-            .enable(DeserializationFeature.FAIL_ON_READING_DUP_TREE_KEY)
-            .build();
-
     /** Longest piece of JSON quoted in a message: a corrupt header may hold megabytes in one value. */
     private static final int QUOTE_LIMIT = 60;
 
@@ -31,7 +18,7 @@ final class CheckpointJson {
     }
 
     /**
-     * {@code bytes} decoded as UTF-8, strictly: JSON files and safetensors headers are UTF-8, and Jackson, given
+     * {@code bytes} decoded as UTF-8, strictly: JSON files and safetensors headers are UTF-8, and the parser, given
      * bytes, would guess UTF-16 or UTF-32 from the first ones and fail outside its own exceptions.
      *
      * @throws CheckpointException "{@code what} is not UTF-8: byte 0xC3 at offset 17" otherwise
@@ -53,13 +40,8 @@ final class CheckpointJson {
         return out.flip().toString();
     }
 
-    /** "line 1, column 7: expected ',' or '}', found '\"'" (see {@link JsonErrors}). */
-    static String reason(JsonProcessingException e) {
-        return JsonErrors.describe(e);
-    }
-
     /** {@code node} as JSON text, cut short for a message. */
-    static String quote(JsonNode node) {
+    static String quote(JsonValue node) {
         String text = node.toString();
         return text.length() <= QUOTE_LIMIT ? text : text.substring(0, QUOTE_LIMIT) + "...";
     }

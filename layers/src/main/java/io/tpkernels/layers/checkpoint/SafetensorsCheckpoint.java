@@ -3,8 +3,11 @@ package io.tpkernels.layers.checkpoint;
 import static io.tpkernels.layers.checkpoint.CheckpointJson.entryLabel;
 import static io.tpkernels.layers.checkpoint.CheckpointJson.quote;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.JsonNode;
+import io.tpkernels.layers.json.JsonObject;
+import io.tpkernels.layers.json.JsonReader;
+import io.tpkernels.layers.json.JsonString;
+import io.tpkernels.layers.json.JsonSyntaxException;
+import io.tpkernels.layers.json.JsonValue;
 import io.tpkernels.layers.weights.TensorInfo;
 import io.tpkernels.layers.weights.TensorRead;
 import io.tpkernels.layers.weights.WeightSource;
@@ -124,7 +127,7 @@ public final class SafetensorsCheckpoint implements WeightSource {
 
     /** The index's tensor-to-file map, in order, each file a plain name in the index's directory. */
     private static Map<String, String> weightMap(Path index) {
-        JsonNode root;
+        JsonValue root;
         try {
             if (Files.exists(index) && !Files.isRegularFile(index)) {
                 throw new CheckpointException(index + " is not a regular file");
@@ -134,33 +137,32 @@ public final class SafetensorsCheckpoint implements WeightSource {
                 throw new CheckpointException(index + " is " + size + " bytes long, more than the " + MAX_INDEX_BYTES
                         + " an index may be");
             }
-            root = CheckpointJson.MAPPER.readTree(CheckpointJson.utf8(Files.readAllBytes(index), index.toString()));
-        } catch (JsonProcessingException e) {
-            throw new CheckpointException(index + " is not valid JSON: " + CheckpointJson.reason(e), e);
+            root = JsonReader.STRICT.read(CheckpointJson.utf8(Files.readAllBytes(index), index.toString()));
+        } catch (JsonSyntaxException e) {
+            throw new CheckpointException(index + " is not valid JSON: " + e.getMessage(), e);
         } catch (NoSuchFileException e) {
             throw new CheckpointException(index + " does not exist", e);
         } catch (IOException e) {
             throw new CheckpointException(index + " cannot be read: " + e.getMessage(), e);
         }
-        if (root == null || !root.isObject()) {
+        if (!(root instanceof JsonObject object)) {
             throw new CheckpointException(index + " is not a JSON object");
         }
-        JsonNode map = root.get("weight_map");
-        if (map == null || !map.isObject()) {
+        if (!(object.get("weight_map") instanceof JsonObject map)) {
             throw new CheckpointException(index + " has no \"weight_map\" object");
         }
         Map<String, String> weightMap = new LinkedHashMap<>();
-        for (Map.Entry<String, JsonNode> e : map.properties()) {
-            JsonNode file = e.getValue();
+        for (Map.Entry<String, JsonValue> e : map.members().entrySet()) {
+            JsonValue file = e.getValue();
             if (CheckpointJson.hasControl(e.getKey())) {
                 throw new CheckpointException(index + ": " + entryLabel(e.getKey())
                         + " has a control character in its name");
             }
-            if (!file.isTextual() || !isPlainFileName(file.textValue())) {
+            if (!(file instanceof JsonString name && isPlainFileName(name.value()))) {
                 throw new CheckpointException(index + ": " + entryLabel(e.getKey()) + " is mapped to " + quote(file)
                         + ", not the name of a file beside the index");
             }
-            weightMap.put(e.getKey(), file.textValue());
+            weightMap.put(e.getKey(), name.value());
         }
         return weightMap;
     }

@@ -3,14 +3,16 @@ package io.tpkernels.layers.checkpoint;
 import static io.tpkernels.layers.checkpoint.CheckpointJson.entryLabel;
 import static io.tpkernels.layers.checkpoint.CheckpointJson.quote;
 
-import com.fasterxml.jackson.core.JsonParser;
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.core.JsonToken;
-import com.fasterxml.jackson.databind.JsonNode;
+import io.tpkernels.layers.json.JsonArray;
+import io.tpkernels.layers.json.JsonMemberReader;
+import io.tpkernels.layers.json.JsonNumber;
+import io.tpkernels.layers.json.JsonObject;
+import io.tpkernels.layers.json.JsonReader;
+import io.tpkernels.layers.json.JsonString;
+import io.tpkernels.layers.json.JsonSyntaxException;
+import io.tpkernels.layers.json.JsonValue;
 import io.tpkernels.layers.weights.TensorInfo;
 import io.tpkernels.runtime.DType;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
@@ -55,7 +57,7 @@ record SafetensorsHeader(Map<String, Entry> entries, Map<String, String> metadat
     static SafetensorsHeader parse(byte[] json, long dataSize, String file) {
         Map<String, Entry> entries = new LinkedHashMap<>();
         Map<String, String> metadata = Map.of();
-        for (Map.Entry<String, JsonNode> field : topLevelFields(json, file).entrySet()) {
+        for (Map.Entry<String, JsonValue> field : topLevelFields(json, file).entrySet()) {
             if (field.getKey().equals(METADATA_KEY)) {
                 metadata = metadata(field.getValue(), file);
             } else {
@@ -68,63 +70,59 @@ record SafetensorsHeader(Map<String, Entry> entries, Map<String, String> metadat
 
     /**
      * The header's top-level keys and values, in order. Read key by key rather than as one tree so that a duplicate
-     * tensor name, which a tree would silently collapse, is reported by name.
+     * tensor name is reported as one, and a syntax error inside an entry names the entry.
      */
-    private static Map<String, JsonNode> topLevelFields(byte[] json, String file) {
-        Map<String, JsonNode> fields = new LinkedHashMap<>();
+    private static Map<String, JsonValue> topLevelFields(byte[] json, String file) {
+        Map<String, JsonValue> fields = new LinkedHashMap<>();
         String name = null;
         String text = CheckpointJson.utf8(json, file + ": the header");
-        try (JsonParser parser = CheckpointJson.MAPPER.createParser(text)) {
-            if (parser.nextToken() != JsonToken.START_OBJECT) {
+        try (JsonMemberReader members = JsonReader.STRICT.members(text)) {
+            if (!members.startObject()) {
                 throw new CheckpointException(file + ": the header is not a JSON object");
             }
-            while (parser.nextToken() == JsonToken.FIELD_NAME) {
-                name = parser.currentName();
-                parser.nextToken();
-                JsonNode value = CheckpointJson.MAPPER.readTree(parser);
+            while ((name = members.nextKey()) != null) {
+                JsonValue value = members.value();
                 if (fields.putIfAbsent(name, value) != null) {
                     throw new CheckpointException(file + ": " + entryLabel(name) + " appears twice in the header");
                 }
                 name = null; // a syntax error from here on is between entries
             }
-            if (parser.nextToken() != null) {
+            if (!members.atEnd()) {
                 throw new CheckpointException(file + ": the header has more JSON after its object");
             }
             return fields;
-        } catch (JsonProcessingException e) {
+        } catch (JsonSyntaxException e) {
             throw new CheckpointException(file + ": the header is not valid JSON"
-                    + (name == null ? "" : " in " + entryLabel(name)) + ": " + CheckpointJson.reason(e), e);
-        } catch (IOException e) {
-            throw new UncheckedIOException("reading JSON from memory", e); // a string cannot fail to read
+                    + (name == null ? "" : " in " + entryLabel(name)) + ": " + e.getMessage(), e);
         }
     }
 
-    private static Map<String, String> metadata(JsonNode node, String file) {
-        if (!node.isObject()) {
+    private static Map<String, String> metadata(JsonValue node, String file) {
+        if (!(node instanceof JsonObject object)) {
             throw new CheckpointException(file + ": \"" + METADATA_KEY + "\" must be an object of strings, not "
                     + quote(node));
         }
         Map<String, String> metadata = new LinkedHashMap<>();
-        for (Map.Entry<String, JsonNode> e : node.properties()) {
-            if (!e.getValue().isTextual()) {
+        for (Map.Entry<String, JsonValue> e : object.members().entrySet()) {
+            if (!(e.getValue() instanceof JsonString value)) {
                 throw new CheckpointException(file + ": \"" + METADATA_KEY + "\" key \""
                         + CheckpointJson.printable(e.getKey()) + "\" must be a string, not " + quote(e.getValue()));
             }
-            metadata.put(e.getKey(), e.getValue().textValue());
+            metadata.put(e.getKey(), value.value());
         }
         return Collections.unmodifiableMap(metadata);
     }
 
-    private static Entry entry(String name, JsonNode node, long dataSize, String file) {
+    private static Entry entry(String name, JsonValue node, long dataSize, String file) {
         String where = file + ": " + entryLabel(name);
-        if (!node.isObject()) {
+        if (!(node instanceof JsonObject fields)) {
             throw new CheckpointException(where + " must be an object with dtype, shape and data_offsets, not "
                     + quote(node));
         }
-        DType dtype = dtype(node.get("dtype"), where);
-        long[] shape = nonNegativeIntegers(node.get("shape"), -1, where, "shape");
+        DType dtype = dtype(fields.get("dtype"), where);
+        long[] shape = nonNegativeIntegers(fields.get("shape"), -1, where, "shape");
         long bytes = byteSize(shape, dtype, where);
-        long[] offsets = nonNegativeIntegers(node.get("data_offsets"), 2, where, "data_offsets");
+        long[] offsets = nonNegativeIntegers(fields.get("data_offsets"), 2, where, "data_offsets");
         long begin = offsets[0];
         long end = offsets[1];
         if (begin > end) {
@@ -143,12 +141,12 @@ record SafetensorsHeader(Map<String, Entry> entries, Map<String, String> metadat
         return new Entry(new TensorInfo(name, dtype, shape), begin, end);
     }
 
-    private static DType dtype(JsonNode node, String where) {
-        if (node == null || !node.isTextual()) {
+    private static DType dtype(JsonValue node, String where) {
+        if (!(node instanceof JsonString name)) {
             throw new CheckpointException(where + " has no \"dtype\" string");
         }
         try {
-            return DType.ofSafetensorsName(node.textValue());
+            return DType.ofSafetensorsName(name.value());
         } catch (IllegalArgumentException e) {
             // Quoted as JSON (escaped, cut short): the file's text must not break the one-line message.
             throw new CheckpointException(where + " has unsupported dtype " + quote(node)
@@ -156,22 +154,24 @@ record SafetensorsHeader(Map<String, Entry> entries, Map<String, String> metadat
         }
     }
 
-    /** The array {@code node} of non-negative 64-bit integers, of {@code length} elements unless that is -1. */
-    private static long[] nonNegativeIntegers(JsonNode node, int length, String where, String key) {
+    /**
+     * The array {@code node} of non-negative 64-bit integers, of {@code length} elements unless that is -1. Each is
+     * read exactly as written: {@code 1.0}, {@code 1e3} or a number beyond 64 bits is refused, never rounded.
+     */
+    private static long[] nonNegativeIntegers(JsonValue node, int length, String where, String key) {
         String expected = length < 0 ? "a list of non-negative integers" : "a list of " + length + " non-negative integers";
         if (node == null) {
             throw new CheckpointException(where + " has no \"" + key + "\"");
         }
-        if (!node.isArray() || (length >= 0 && node.size() != length)) {
+        if (!(node instanceof JsonArray array) || (length >= 0 && array.size() != length)) {
             throw new CheckpointException(where + " has " + key + " " + quote(node) + ", not " + expected);
         }
-        long[] values = new long[node.size()];
+        long[] values = new long[array.size()];
         for (int i = 0; i < values.length; i++) {
-            JsonNode v = node.get(i);
-            if (!v.isIntegralNumber() || !v.canConvertToLong() || v.longValue() < 0) {
+            if (!(array.get(i) instanceof JsonNumber n && n.fitsLong() && n.longValue() >= 0)) {
                 throw new CheckpointException(where + " has " + key + " " + quote(node) + ", not " + expected);
             }
-            values[i] = v.longValue();
+            values[i] = n.longValue();
         }
         return values;
     }

@@ -1,8 +1,6 @@
 package io.tpkernels.layers.checkpoint;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.tpkernels.layers.json.JsonWriter;
 import io.tpkernels.runtime.Device;
 import io.tpkernels.runtime.Tensor;
 import java.io.IOException;
@@ -16,6 +14,8 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
 
@@ -72,9 +72,10 @@ public final class SafetensorsWriter {
 
     /** The length field and the padded JSON header, ready to write. */
     private static ByteBuffer header(Path file, Map<String, Tensor> tensors, Map<String, String> metadata) {
-        ObjectNode root = CheckpointJson.MAPPER.createObjectNode();
+        Map<String, Object> root = new LinkedHashMap<>();
         if (!metadata.isEmpty()) {
-            ObjectNode meta = root.putObject(SafetensorsHeader.METADATA_KEY);
+            Map<String, String> meta = new LinkedHashMap<>();
+            root.put(SafetensorsHeader.METADATA_KEY, meta);
             metadata.forEach((key, value) -> {
                 if (key == null || value == null) {
                     throw new CheckpointException(file + ": metadata " + key + " = " + value + " is not a pair of strings");
@@ -92,18 +93,18 @@ public final class SafetensorsWriter {
             if (t == null) {
                 throw new CheckpointException(file + ": tensor \"" + name + "\" is null");
             }
-            ObjectNode entry = root.putObject(name);
+            Map<String, Object> entry = new LinkedHashMap<>();
             entry.put("dtype", t.dtype().safetensorsName());
-            ArrayNode shape = entry.putArray("shape");
-            Arrays.stream(t.shape()).forEach(shape::add);
-            entry.putArray("data_offsets").add(offset).add(offset + t.byteSize());
+            entry.put("shape", Arrays.stream(t.shape()).boxed().toList());
+            entry.put("data_offsets", List.of(offset, offset + t.byteSize()));
+            root.put(name, entry);
             offset += t.byteSize();
         }
         byte[] json;
         try {
-            json = CheckpointJson.MAPPER.writeValueAsBytes(root);
-        } catch (JsonProcessingException e) {
-            throw new CheckpointException(file + ": the header cannot be written as JSON: " + CheckpointJson.reason(e), e);
+            json = JsonWriter.utf8(root);
+        } catch (IllegalArgumentException e) {
+            throw new CheckpointException(file + ": the header cannot be written as JSON: " + e.getMessage(), e);
         }
         int padded = (json.length + 7) & ~7;
         if (padded > SafetensorsFile.MAX_HEADER_BYTES) {

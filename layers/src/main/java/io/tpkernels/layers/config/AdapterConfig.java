@@ -1,10 +1,14 @@
 package io.tpkernels.layers.config;
 
-import com.fasterxml.jackson.databind.JsonNode;
+import io.tpkernels.layers.json.JsonArray;
+import io.tpkernels.layers.json.JsonBoolean;
+import io.tpkernels.layers.json.JsonNumber;
+import io.tpkernels.layers.json.JsonObject;
+import io.tpkernels.layers.json.JsonString;
+import io.tpkernels.layers.json.JsonValue;
 import io.tpkernels.ops.LoraLinear;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -76,14 +80,14 @@ public final class AdapterConfig {
 
     /** Parses {@code json}; {@code source} names it in errors. */
     public static AdapterConfig parse(String json, String source) {
-        JsonNode root = JsonFiles.object(json, source);
+        JsonObject root = JsonFiles.object(json, source);
         AdapterConfigKeys.refuseUnbuilt(root, source);
         Builder b = new Builder(source);
-        JsonNode r = root.get("r");
-        if (r == null || !r.isIntegralNumber() || !r.canConvertToInt()) {
+        JsonValue r = root.get("r");
+        if (!(r instanceof JsonNumber rank && rank.fitsInt())) {
             throw bad(source, "r", r, "must be an integer in [1, " + LoraLinear.MAX_RANK + "]");
         }
-        b.rank = checkRank(r.asInt(), "r", source);
+        b.rank = checkRank((int) rank.longValue(), "r", source);
         b.alpha = number(root, "lora_alpha", source).orElseThrow(() -> bad(source, "lora_alpha", null, "must be a number"));
         b.rsLora = flag(root, "use_rslora", source);
         b.dora = flag(root, "use_dora", source);
@@ -103,23 +107,24 @@ public final class AdapterConfig {
             throw bad(source, "layers_to_transform", root.get("layers_to_transform"),
                     "cannot be used when target_modules is a regex string (as PEFT says)");
         }
-        for (Map.Entry<String, JsonNode> e : entries(root.get("rank_pattern"), "rank_pattern", source)) {
-            JsonNode v = e.getValue();
-            if (!v.isIntegralNumber() || !v.canConvertToInt()) {
+        for (Map.Entry<String, JsonValue> e : entries(root.get("rank_pattern"), "rank_pattern", source)) {
+            JsonValue v = e.getValue();
+            if (!(v instanceof JsonNumber moduleRank && moduleRank.fitsInt())) {
                 throw bad(source, "rank_pattern", root.get("rank_pattern"), "maps \"" + e.getKey() + "\" to " + v
                         + ", not an integer rank");
             }
             ModulePatterns.compile(e.getKey(), "rank_pattern", source);
-            b.rankPattern.put(e.getKey(), checkRank(v.asInt(), "rank_pattern \"" + e.getKey() + "\"", source));
+            b.rankPattern.put(e.getKey(), checkRank((int) moduleRank.longValue(),
+                    "rank_pattern \"" + e.getKey() + "\"", source));
         }
-        for (Map.Entry<String, JsonNode> e : entries(root.get("alpha_pattern"), "alpha_pattern", source)) {
-            JsonNode v = e.getValue();
-            if (!v.isNumber() || !Double.isFinite(v.asDouble())) {
+        for (Map.Entry<String, JsonValue> e : entries(root.get("alpha_pattern"), "alpha_pattern", source)) {
+            JsonValue v = e.getValue();
+            if (!(v instanceof JsonNumber moduleAlpha && Double.isFinite(moduleAlpha.doubleValue()))) {
                 throw bad(source, "alpha_pattern", root.get("alpha_pattern"), "maps \"" + e.getKey() + "\" to " + v
                         + ", not a number");
             }
             ModulePatterns.compile(e.getKey(), "alpha_pattern", source);
-            b.alphaPattern.put(e.getKey(), v.asDouble());
+            b.alphaPattern.put(e.getKey(), moduleAlpha.doubleValue());
         }
         b.modulesToSave = strings(root.get("modules_to_save"), "modules_to_save", source, false);
         for (String m : b.modulesToSave) {
@@ -272,7 +277,7 @@ public final class AdapterConfig {
         }
     }
 
-    static IllegalArgumentException bad(String source, String key, JsonNode value, String why) {
+    static IllegalArgumentException bad(String source, String key, JsonValue value, String why) {
         return new IllegalArgumentException(source + ": " + key + " = " + (value == null ? "(missing)" : value) + " "
                 + why);
     }
@@ -285,33 +290,34 @@ public final class AdapterConfig {
         return r;
     }
 
-    private static Optional<Double> number(JsonNode root, String key, String source) {
-        JsonNode v = root.get(key);
+    /** {@code key} as a finite number (NaN, an infinity or a number beyond a double's range is refused). */
+    private static Optional<Double> number(JsonObject root, String key, String source) {
+        JsonValue v = root.get(key);
         if (v == null || v.isNull()) {
             return Optional.empty();
         }
-        if (!v.isNumber() || !Double.isFinite(v.asDouble())) {
+        if (!(v instanceof JsonNumber n && Double.isFinite(n.doubleValue()))) {
             throw bad(source, key, v, "must be a number");
         }
-        return Optional.of(v.asDouble());
+        return Optional.of(n.doubleValue());
     }
 
-    private static boolean flag(JsonNode root, String key, String source) {
-        JsonNode v = root.get(key);
+    private static boolean flag(JsonObject root, String key, String source) {
+        JsonValue v = root.get(key);
         if (v == null || v.isNull()) {
             return false;
         }
-        if (!v.isBoolean()) {
+        if (!(v instanceof JsonBoolean b)) {
             throw bad(source, key, v, "must be true or false");
         }
-        return v.asBoolean();
+        return b.value();
     }
 
-    private static ModulePatterns.Selector targets(JsonNode node, String source) {
+    private static ModulePatterns.Selector targets(JsonValue node, String source) {
         if (node == null || node.isNull()) {
             throw bad(source, "target_modules", node, "is needed: this model has no PEFT default targets");
         }
-        if (node.isTextual() && node.asText().equals(ALL_LINEAR)) {
+        if (node instanceof JsonString s && s.value().equals(ALL_LINEAR)) {
             return ModulePatterns.Selector.ALL_LINEAR;
         }
         ModulePatterns.Selector s = selector(node, "target_modules", source);
@@ -321,69 +327,69 @@ public final class AdapterConfig {
         return s;
     }
 
-    private static ModulePatterns.Selector selector(JsonNode node, String key, String source) {
+    private static ModulePatterns.Selector selector(JsonValue node, String key, String source) {
         if (node == null || node.isNull()) {
             return ModulePatterns.Selector.NONE;
         }
-        if (node.isTextual()) {
-            return ModulePatterns.Selector.regex(ModulePatterns.compile(node.asText(), key, source));
+        if (node instanceof JsonString s) {
+            return ModulePatterns.Selector.regex(ModulePatterns.compile(s.value(), key, source));
         }
         return ModulePatterns.Selector.names(strings(node, key, source, false));
     }
 
-    private static List<String> strings(JsonNode node, String key, String source, boolean oneAllowed) {
+    private static List<String> strings(JsonValue node, String key, String source, boolean oneAllowed) {
         List<String> out = new ArrayList<>();
         if (node == null || node.isNull()) {
             return out;
         }
-        if (oneAllowed && node.isTextual()) {
-            out.add(node.asText());
+        if (oneAllowed && node instanceof JsonString s) {
+            out.add(s.value());
             return out;
         }
-        if (!node.isArray()) {
+        if (!(node instanceof JsonArray names)) {
             throw bad(source, key, node, "must be a list of module names");
         }
-        for (JsonNode m : node) {
-            if (!m.isTextual() || m.asText().isEmpty()) {
+        for (JsonValue m : names) {
+            if (!(m instanceof JsonString name && !name.value().isEmpty())) {
                 throw bad(source, key, node, "must hold non-empty names, not " + m);
             }
-            out.add(m.asText());
+            out.add(name.value());
         }
         return out;
     }
 
-    private static List<Integer> layers(JsonNode node, String source) {
+    private static List<Integer> layers(JsonValue node, String source) {
         List<Integer> out = new ArrayList<>();
         if (node == null || node.isNull()) {
             return out;
         }
-        if (node.isIntegralNumber() && node.canConvertToInt() && node.asInt() >= 0) {
-            out.add(node.asInt());
+        if (isLayerIndex(node)) {
+            out.add((int) ((JsonNumber) node).longValue());
             return out;
         }
-        if (!node.isArray()) {
+        if (!(node instanceof JsonArray indices)) {
             throw bad(source, "layers_to_transform", node, "must be a layer index or a list of them");
         }
-        for (JsonNode i : node) {
-            if (!i.isIntegralNumber() || !i.canConvertToInt() || i.asInt() < 0) {
+        for (JsonValue i : indices) {
+            if (!isLayerIndex(i)) {
                 throw bad(source, "layers_to_transform", node, "must hold layer indices >= 0, not " + i);
             }
-            out.add(i.asInt());
+            out.add((int) ((JsonNumber) i).longValue());
         }
         return out;
     }
 
-    private static List<Map.Entry<String, JsonNode>> entries(JsonNode node, String key, String source) {
-        List<Map.Entry<String, JsonNode>> out = new ArrayList<>();
+    private static boolean isLayerIndex(JsonValue v) {
+        return v instanceof JsonNumber n && n.fitsInt() && n.longValue() >= 0;
+    }
+
+    private static List<Map.Entry<String, JsonValue>> entries(JsonValue node, String key, String source) {
         if (node == null || node.isNull()) {
-            return out;
+            return List.of();
         }
-        if (!node.isObject()) {
+        if (!(node instanceof JsonObject patterns)) {
             throw bad(source, key, node, "must map module patterns to values");
         }
-        for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
-            out.add(it.next());
-        }
-        return out;
+        return List.copyOf(patterns.members().entrySet());
     }
 }

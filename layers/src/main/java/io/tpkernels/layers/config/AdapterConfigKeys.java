@@ -1,7 +1,11 @@
 package io.tpkernels.layers.config;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import java.util.Iterator;
+import io.tpkernels.layers.json.JsonArray;
+import io.tpkernels.layers.json.JsonBoolean;
+import io.tpkernels.layers.json.JsonObject;
+import io.tpkernels.layers.json.JsonString;
+import io.tpkernels.layers.json.JsonValue;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 
@@ -40,23 +44,22 @@ final class AdapterConfigKeys {
             "arrow_config", "kasa_config", "use_bdlora", "ensure_weight_tying");
 
     /** Refuses, naming the file, the key and its value, every key that would change the math and is not built. */
-    static void refuseUnbuilt(JsonNode root, String source) {
-        JsonNode type = root.get("peft_type");
-        if (type != null && !type.isNull() && !"LORA".equals(type.asText())) {
+    static void refuseUnbuilt(JsonObject root, String source) {
+        JsonValue type = root.get("peft_type");
+        if (type != null && !type.isNull() && !isString(type, "LORA")) {
             throw AdapterConfig.bad(source, "peft_type", type, "is not LORA: only LoRA adapters (and DoRA) are built");
         }
-        JsonNode bias = root.get("bias");
-        if (bias != null && !bias.isNull() && !"none".equals(bias.asText())) {
+        JsonValue bias = root.get("bias");
+        if (bias != null && !bias.isNull() && !isString(bias, "none")) {
             throw AdapterConfig.bad(source, "bias", bias, "trains the base layers' biases; only \"none\" is built");
         }
-        JsonNode init = root.get("init_lora_weights");
-        if (init != null && init.isTextual() && rewritesBase(init.asText())) {
+        JsonValue init = root.get("init_lora_weights");
+        if (init instanceof JsonString s && rewritesBase(s.value())) {
             throw AdapterConfig.bad(source, "init_lora_weights", init, "rewrites the base weights, so the adapter does "
                     + "not fit the unmodified base model; convert it to plain LoRA first (PEFT's "
                     + "path_initial_model_for_weight_conversion)");
         }
-        for (Iterator<Map.Entry<String, JsonNode>> it = root.fields(); it.hasNext(); ) {
-            Map.Entry<String, JsonNode> e = it.next();
+        for (Map.Entry<String, JsonValue> e : root.members().entrySet()) {
             String key = e.getKey();
             if (HONOURED.contains(key) || IGNORED.contains(key) || key.equals("peft_type") || key.equals("bias")
                     || key.equals("init_lora_weights") || isUnset(e.getValue())) {
@@ -68,14 +71,23 @@ final class AdapterConfigKeys {
         }
     }
 
+    private static boolean isString(JsonValue v, String text) {
+        return v instanceof JsonString s && s.value().equals(text);
+    }
+
     private static boolean rewritesBase(String init) {
-        String lower = init.toLowerCase(java.util.Locale.ROOT);
+        String lower = init.toLowerCase(Locale.ROOT);
         return lower.startsWith("pissa") || lower.startsWith("corda") || BASE_REWRITING_INITS.contains(lower);
     }
 
     /** The values that mean "not used": null, false, an empty string, list or object. */
-    private static boolean isUnset(JsonNode v) {
-        return v.isNull() || (v.isBoolean() && !v.asBoolean()) || (v.isTextual() && v.asText().isEmpty())
-                || (v.isContainerNode() && v.isEmpty());
+    private static boolean isUnset(JsonValue v) {
+        return switch (v) {
+            case JsonBoolean b -> !b.value();
+            case JsonString s -> s.value().isEmpty();
+            case JsonArray a -> a.isEmpty();
+            case JsonObject o -> o.isEmpty();
+            default -> v.isNull();
+        };
     }
 }

@@ -1,9 +1,13 @@
 package io.tpkernels.layers.config;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.tpkernels.layers.config.AdapterConfig.ModuleLora;
+import io.tpkernels.layers.json.JsonArray;
+import io.tpkernels.layers.json.JsonBoolean;
+import io.tpkernels.layers.json.JsonNull;
+import io.tpkernels.layers.json.JsonNumber;
+import io.tpkernels.layers.json.JsonObject;
+import io.tpkernels.layers.json.JsonString;
+import io.tpkernels.layers.json.JsonValue;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -22,8 +26,6 @@ import java.util.function.Function;
  * hence their scale. Before returning, the text is read back with {@link AdapterConfig} and checked to say so.
  */
 public final class AdapterConfigWriter {
-    private static final JsonNodeFactory JSON = JsonNodeFactory.instance;
-
     private AdapterConfigWriter() {
     }
 
@@ -41,22 +43,24 @@ public final class AdapterConfigWriter {
         List<ModuleLora> ordered = linearModules.stream().filter(byName::containsKey).map(byName::get).toList();
         int r = mostCommon(ordered, ModuleLora::rank);
         double alpha = mostCommon(ordered, ModuleLora::alpha);
-        ObjectNode root = peftDefaults();
-        root.put("r", r);
-        root.set("lora_alpha", number(alpha));
-        root.put("use_rslora", ordered.getFirst().rsLora());
-        root.set("target_modules", targets(byName.keySet(), linearModules));
-        ObjectNode ranks = root.putObject("rank_pattern");
-        ObjectNode alphas = root.putObject("alpha_pattern");
+        Map<String, JsonValue> root = peftDefaults();
+        root.put("r", JsonNumber.of(r));
+        root.put("lora_alpha", number(alpha));
+        root.put("use_rslora", JsonBoolean.of(ordered.getFirst().rsLora()));
+        root.put("target_modules", targets(byName.keySet(), linearModules));
+        Map<String, JsonValue> ranks = new LinkedHashMap<>();
+        Map<String, JsonValue> alphas = new LinkedHashMap<>();
         for (ModuleLora m : ordered) {
             if (m.rank() != r) {
-                ranks.put(exactPattern(m.module()), m.rank());
+                ranks.put(exactPattern(m.module()), JsonNumber.of(m.rank()));
             }
             if (m.alpha() != alpha) {
-                alphas.set(exactPattern(m.module()), number(m.alpha()));
+                alphas.put(exactPattern(m.module()), number(m.alpha()));
             }
         }
-        String text = PythonJson.dumps(root);
+        root.put("rank_pattern", JsonObject.of(ranks));
+        root.put("alpha_pattern", JsonObject.of(alphas));
+        String text = PythonJson.dumps(JsonObject.of(root));
         checkReadBack(text, byName, linearModules);
         return text;
     }
@@ -67,32 +71,32 @@ public final class AdapterConfigWriter {
      * writes it; {@code auto_mapping}, {@code task_type} and {@code base_model_name_or_path} are null: the demo model has
      * no Hugging Face class and no hub name.
      */
-    private static ObjectNode peftDefaults() {
-        ObjectNode o = JSON.objectNode();
+    private static Map<String, JsonValue> peftDefaults() {
+        Map<String, JsonValue> o = new LinkedHashMap<>();
         for (String key : List.of("alora_invocation_tokens", "arrow_config", "auto_mapping", "base_model_name_or_path",
                 "corda_config", "eva_config", "exclude_modules", "kasa_config", "layer_replication", "layers_pattern",
                 "layers_to_transform", "lora_ga_config", "megatron_config", "modules_to_save", "monteclora_config",
                 "revision", "target_parameters", "task_type", "trainable_token_indices", "use_bdlora",
                 "velora_config")) {
-            o.putNull(key);
+            o.put(key, JsonNull.NULL);
         }
-        o.putObject("alpha_pattern");
-        o.putObject("rank_pattern");
-        o.putObject("loftq_config");
-        o.put("bias", "none");
-        o.put("ensure_weight_tying", false);
-        o.put("fan_in_fan_out", false);
-        o.put("inference_mode", true);
-        o.put("init_lora_weights", true);
-        o.put("lora_bias", false);
-        o.put("lora_dropout", 0.0);
-        o.put("megatron_core", "megatron.core");
-        o.put("peft_type", "LORA");
-        o.put("peft_version", "0.21.0");
-        o.put("qalora_group_size", 16);
-        o.put("use_dora", false);
-        o.put("use_qalora", false);
-        o.put("use_rslora", false);
+        o.put("alpha_pattern", JsonObject.of(Map.of()));
+        o.put("rank_pattern", JsonObject.of(Map.of()));
+        o.put("loftq_config", JsonObject.of(Map.of()));
+        o.put("bias", new JsonString("none"));
+        o.put("ensure_weight_tying", JsonBoolean.FALSE);
+        o.put("fan_in_fan_out", JsonBoolean.FALSE);
+        o.put("inference_mode", JsonBoolean.TRUE);
+        o.put("init_lora_weights", JsonBoolean.TRUE);
+        o.put("lora_bias", JsonBoolean.FALSE);
+        o.put("lora_dropout", JsonNumber.of(0.0));
+        o.put("megatron_core", new JsonString("megatron.core"));
+        o.put("peft_type", new JsonString("LORA"));
+        o.put("peft_version", new JsonString("0.21.0"));
+        o.put("qalora_group_size", JsonNumber.of(16));
+        o.put("use_dora", JsonBoolean.FALSE);
+        o.put("use_qalora", JsonBoolean.FALSE);
+        o.put("use_rslora", JsonBoolean.FALSE);
         return o;
     }
 
@@ -125,7 +129,7 @@ public final class AdapterConfigWriter {
      * The modules' last names ({@code ["gate_proj", "down_proj"]}) when the adapter covers every module so named,
      * else their full names, which PEFT matches exactly and applies no layer filter to.
      */
-    private static JsonNode targets(Set<String> adapted, List<String> linearModules) {
+    private static JsonArray targets(Set<String> adapted, List<String> linearModules) {
         Set<String> shortNames = new LinkedHashSet<>();
         for (String m : linearModules) {
             if (adapted.contains(m)) {
@@ -133,13 +137,8 @@ public final class AdapterConfigWriter {
             }
         }
         boolean whole = linearModules.stream().allMatch(m -> adapted.contains(m) == shortNames.contains(lastName(m)));
-        var list = JSON.arrayNode();
-        if (whole) {
-            shortNames.forEach(list::add);
-        } else {
-            linearModules.stream().filter(adapted::contains).forEach(list::add);
-        }
-        return list;
+        List<String> names = whole ? List.copyOf(shortNames) : linearModules.stream().filter(adapted::contains).toList();
+        return JsonArray.of(names.stream().map(JsonString::new).toList());
     }
 
     private static String lastName(String module) {
@@ -152,8 +151,8 @@ public final class AdapterConfigWriter {
     }
 
     /** Integral values as integers, as PEFT writes the {@code lora_alpha = 16} users give it. */
-    private static JsonNode number(double v) {
-        return v == Math.rint(v) && Math.abs(v) < 0x1p53 ? JSON.numberNode((long) v) : JSON.numberNode(v);
+    private static JsonNumber number(double v) {
+        return v == Math.rint(v) && Math.abs(v) < 0x1p53 ? JsonNumber.of((long) v) : JsonNumber.of(v);
     }
 
     /** The value most modules have; among equally common ones, the first in the model's order. */

@@ -1,6 +1,8 @@
 package io.tpkernels.layers.config;
 
-import com.fasterxml.jackson.databind.JsonNode;
+import io.tpkernels.layers.json.JsonArray;
+import io.tpkernels.layers.json.JsonNumber;
+import io.tpkernels.layers.json.JsonValue;
 import io.tpkernels.runtime.DType;
 import java.nio.file.Path;
 import java.util.HashSet;
@@ -224,11 +226,12 @@ public record ArchitectureConfig(Architecture architecture, ModelConfig base, bo
             throw q.error("activation_scheme", "\"" + activations + "\" is not modelled (only dynamic activation "
                     + "scales, which the checkpoint does not store)");
         }
-        JsonNode block = q.get("weight_block_size");
+        JsonValue block = q.get("weight_block_size");
         if (block == null || block.isNull()) {
             throw q.error("weight_block_size", "is missing (tpk plan counts block-wise fp8 only)");
         }
-        if (!block.isArray() || block.size() != 2 || !positiveInt(block.get(0)) || !positiveInt(block.get(1))) {
+        if (!(block instanceof JsonArray pair && pair.size() == 2 && positiveInt(pair.get(0))
+                && positiveInt(pair.get(1)))) {
             throw q.error("weight_block_size", "must be two positive integers, got " + block);
         }
         for (String module : q.texts("modules_to_not_convert")) {
@@ -238,10 +241,10 @@ public record ArchitectureConfig(Architecture architecture, ModelConfig base, bo
                         + "count as fp8 (it keeps only embeddings, norms, routers and the LM head unquantized)");
             }
         }
-        return new WeightFormat.Fp8Blocks(block.get(0).asInt(), block.get(1).asInt());
+        return new WeightFormat.Fp8Blocks(pair.getInt(0), pair.getInt(1));
     }
 
-    private static boolean positiveInt(JsonNode n) {
-        return n.isIntegralNumber() && n.canConvertToInt() && n.asInt() >= 1;
+    private static boolean positiveInt(JsonValue v) {
+        return v instanceof JsonNumber n && n.fitsInt() && n.longValue() >= 1;
     }
 }

@@ -1,6 +1,11 @@
 package io.tpkernels.layers.config;
 
-import com.fasterxml.jackson.databind.JsonNode;
+import io.tpkernels.layers.json.JsonArray;
+import io.tpkernels.layers.json.JsonBoolean;
+import io.tpkernels.layers.json.JsonNumber;
+import io.tpkernels.layers.json.JsonObject;
+import io.tpkernels.layers.json.JsonString;
+import io.tpkernels.layers.json.JsonValue;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -9,15 +14,15 @@ import java.util.List;
  * value. A key set to {@code null} reads as absent, as Hugging Face's config classes read it.
  */
 final class ConfigKeys {
-    private final JsonNode root;
+    private final JsonObject root;
     private final String source;
     private final String prefix;
 
-    ConfigKeys(JsonNode root, String source) {
+    ConfigKeys(JsonObject root, String source) {
         this(root, source, "");
     }
 
-    private ConfigKeys(JsonNode root, String source, String prefix) {
+    private ConfigKeys(JsonObject root, String source, String prefix) {
         this.root = root;
         this.source = source;
         this.prefix = prefix;
@@ -39,7 +44,7 @@ final class ConfigKeys {
 
     /** Whether {@code key} is present and not {@code null}. */
     boolean has(String key) {
-        JsonNode v = root.get(key);
+        JsonValue v = root.get(key);
         return v != null && !v.isNull();
     }
 
@@ -48,7 +53,7 @@ final class ConfigKeys {
         return root.has(key);
     }
 
-    JsonNode get(String key) {
+    JsonValue get(String key) {
         return root.get(key);
     }
 
@@ -71,15 +76,15 @@ final class ConfigKeys {
     }
 
     private long integer(String key, long min) {
-        JsonNode v = root.get(key);
-        if (v.isIntegralNumber() && v.canConvertToLong() && v.asLong() > Integer.MAX_VALUE) {
+        JsonValue v = root.get(key);
+        if (v instanceof JsonNumber n && n.fitsLong() && n.longValue() > Integer.MAX_VALUE) {
             throw error(key, "must be at most " + Integer.MAX_VALUE + ", got " + v);
         }
-        if (!v.isIntegralNumber() || !v.canConvertToLong() || v.asLong() < min) {
+        if (!(v instanceof JsonNumber n && n.fitsLong() && n.longValue() >= min)) {
             throw error(key, "must be " + (min == 0 ? "a non-negative" : min == 1 ? "a positive" : "an") + " integer"
                     + (min > 1 ? " >= " + min : "") + ", got " + v);
         }
-        return v.asLong();
+        return n.longValue();
     }
 
     /** {@code key} as a boolean, or {@code fallback} when absent or {@code null}. */
@@ -87,11 +92,11 @@ final class ConfigKeys {
         if (!has(key)) {
             return fallback;
         }
-        JsonNode v = root.get(key);
-        if (!v.isBoolean()) {
+        JsonValue v = root.get(key);
+        if (!(v instanceof JsonBoolean b)) {
             throw error(key, "must be true or false, got " + v);
         }
-        return v.asBoolean();
+        return b.value();
     }
 
     /** {@code key} as a string, or {@code null} when absent or {@code null}. */
@@ -99,26 +104,26 @@ final class ConfigKeys {
         if (!has(key)) {
             return null;
         }
-        JsonNode v = root.get(key);
-        if (!v.isTextual()) {
+        JsonValue v = root.get(key);
+        if (!(v instanceof JsonString s)) {
             throw error(key, "must be a string, got " + v);
         }
-        return v.asText();
+        return s.value();
     }
 
     /** {@code key} as a list of strings, empty when absent or {@code null}. */
     List<String> texts(String key) {
         List<String> out = new ArrayList<>();
         if (has(key)) {
-            JsonNode v = root.get(key);
-            if (!v.isArray()) {
+            JsonValue v = root.get(key);
+            if (!(v instanceof JsonArray a)) {
                 throw error(key, "must be a list of strings, got " + v);
             }
-            for (JsonNode e : v) {
-                if (!e.isTextual()) {
+            for (JsonValue e : a) {
+                if (!(e instanceof JsonString s)) {
                     throw error(key, "must be a list of strings, got " + v);
                 }
-                out.add(e.asText());
+                out.add(s.value());
             }
         }
         return out;
@@ -128,15 +133,15 @@ final class ConfigKeys {
     List<Integer> indices(String key) {
         List<Integer> out = new ArrayList<>();
         if (has(key)) {
-            JsonNode v = root.get(key);
-            if (!v.isArray()) {
+            JsonValue v = root.get(key);
+            if (!(v instanceof JsonArray a)) {
                 throw error(key, "must be a list of layer indices, got " + v);
             }
-            for (JsonNode e : v) {
-                if (!e.isIntegralNumber() || !e.canConvertToInt() || e.asInt() < 0) {
+            for (JsonValue e : a) {
+                if (!(e instanceof JsonNumber n && n.fitsInt() && n.longValue() >= 0)) {
                     throw error(key, "must be a list of layer indices, got " + v);
                 }
-                out.add(e.asInt());
+                out.add((int) n.longValue());
             }
         }
         return out;
@@ -147,10 +152,10 @@ final class ConfigKeys {
         if (!has(key)) {
             return null;
         }
-        JsonNode v = root.get(key);
-        if (!v.isObject()) {
+        JsonValue v = root.get(key);
+        if (!(v instanceof JsonObject o)) {
             throw error(key, "must be an object, got " + v);
         }
-        return new ConfigKeys(v, source, name(key) + ".");
+        return new ConfigKeys(o, source, name(key) + ".");
     }
 }

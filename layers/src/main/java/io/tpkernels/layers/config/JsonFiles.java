@@ -1,9 +1,9 @@
 package io.tpkernels.layers.config;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import io.tpkernels.layers.json.JsonErrors;
+import io.tpkernels.layers.json.JsonObject;
+import io.tpkernels.layers.json.JsonReader;
+import io.tpkernels.layers.json.JsonSyntaxException;
+import io.tpkernels.layers.json.JsonValue;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -11,8 +11,6 @@ import java.nio.file.Path;
 
 /** Reading the small JSON files of a model folder: every failure one sentence naming the file. */
 final class JsonFiles {
-    private static final ObjectMapper JSON = new ObjectMapper();
-
     private JsonFiles() {
     }
 
@@ -34,17 +32,20 @@ final class JsonFiles {
         }
     }
 
-    /** {@code json} as a JSON object; {@code source} names it in errors. */
-    static JsonNode object(String json, String source) {
-        JsonNode root;
+    /**
+     * {@code json} as a JSON object; {@code source} names it in errors. Read as Python's {@code json} writes
+     * ({@code NaN} and the infinities included: {@link JsonReader#PYTHON}), with a key written twice refused.
+     */
+    static JsonObject object(String json, String source) {
+        JsonValue root;
         try {
-            root = JSON.readTree(json);
-        } catch (JsonProcessingException e) {
-            throw new IllegalArgumentException(source + " is not valid JSON: " + JsonErrors.describe(e));
+            root = JsonReader.PYTHON.read(json);
+        } catch (JsonSyntaxException e) {
+            throw new IllegalArgumentException(source + " is not valid JSON: " + e.getMessage());
         }
-        if (root == null || !root.isObject()) {
+        if (!(root instanceof JsonObject object)) {
             throw new IllegalArgumentException(source + " is not a JSON object");
         }
-        return root;
+        return object;
     }
 }

@@ -1,6 +1,9 @@
 package io.tpkernels.layers.config;
 
-import com.fasterxml.jackson.databind.JsonNode;
+import io.tpkernels.layers.json.JsonBoolean;
+import io.tpkernels.layers.json.JsonNumber;
+import io.tpkernels.layers.json.JsonObject;
+import io.tpkernels.layers.json.JsonValue;
 import java.nio.file.Path;
 
 /**
@@ -38,7 +41,7 @@ public record ModelConfig(long vocabSize, long hiddenSize, long intermediateSize
 
     /** Parses {@code json}; {@code source} names it in errors. */
     public static ModelConfig parse(String json, String source) {
-        JsonNode root = JsonFiles.object(json, source);
+        JsonObject root = JsonFiles.object(json, source);
         long vocab = positive(root, "vocab_size", source);
         long hidden = positive(root, "hidden_size", source);
         long intermediate = positive(root, "intermediate_size", source);
@@ -66,22 +69,22 @@ public record ModelConfig(long vocabSize, long hiddenSize, long intermediateSize
                         + " is not a multiple of num_key_value_heads " + kvHeads);
             }
         }
-        JsonNode tie = root.get("tie_word_embeddings");
-        if (tie != null && !tie.isNull() && !tie.isBoolean()) {
+        JsonValue tie = root.get("tie_word_embeddings");
+        if (tie != null && !tie.isNull() && !(tie instanceof JsonBoolean)) {
             throw new IllegalArgumentException(source + ": tie_word_embeddings must be true or false, got " + tie);
         }
         return new ModelConfig(vocab, hidden, intermediate, (int) layers, heads, kvHeads, headDim,
-                tie != null && tie.asBoolean(false));
+                tie instanceof JsonBoolean b && b.value());
     }
 
-    private static long positive(JsonNode root, String key, String source) {
-        JsonNode v = root.get(key);
+    private static long positive(JsonObject root, String key, String source) {
+        JsonValue v = root.get(key);
         if (v == null || v.isNull()) {
             throw new IllegalArgumentException(source + ": " + key + " is missing");
         }
-        if (!v.isIntegralNumber() || !v.canConvertToLong() || v.asLong() < 1) {
+        if (!(v instanceof JsonNumber n && n.fitsLong() && n.longValue() >= 1)) {
             throw new IllegalArgumentException(source + ": " + key + " must be a positive integer, got " + v);
         }
-        return v.asLong();
+        return n.longValue();
     }
 }

@@ -1,9 +1,13 @@
 package io.tpkernels.layers.config;
 
-import com.fasterxml.jackson.databind.JsonNode;
+import io.tpkernels.layers.json.JsonArray;
+import io.tpkernels.layers.json.JsonNumber;
+import io.tpkernels.layers.json.JsonObject;
+import io.tpkernels.layers.json.JsonString;
+import io.tpkernels.layers.json.JsonValue;
 import java.math.BigDecimal;
+import java.math.BigInteger;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 
@@ -19,32 +23,29 @@ final class PythonJson {
     }
 
     /** {@code node} as text, without a final newline (PEFT writes none). */
-    static String dumps(JsonNode node) {
+    static String dumps(JsonValue node) {
         StringBuilder out = new StringBuilder();
         write(node, 0, out);
         return out.toString();
     }
 
-    private static void write(JsonNode node, int depth, StringBuilder out) {
-        if (node.isObject()) {
-            List<String> keys = new ArrayList<>();
-            for (Iterator<String> it = node.fieldNames(); it.hasNext(); ) {
-                keys.add(it.next());
+    private static void write(JsonValue node, int depth, StringBuilder out) {
+        switch (node) {
+            case JsonObject o -> {
+                List<String> keys = new ArrayList<>(o.keys());
+                keys.sort(null); // Python sorts str by code point; for the BMP, as String.compareTo does
+                container(keys.size(), depth, '{', '}', out, (i, d) -> {
+                    string(keys.get(i), out);
+                    out.append(": ");
+                    write(o.get(keys.get(i)), d, out);
+                });
             }
-            keys.sort(null); // Python sorts str by code point; for the BMP, as String.compareTo does
-            container(keys.size(), depth, '{', '}', out, (i, d) -> {
-                string(keys.get(i), out);
-                out.append(": ");
-                write(node.get(keys.get(i)), d, out);
-            });
-        } else if (node.isArray()) {
-            container(node.size(), depth, '[', ']', out, (i, d) -> write(node.get(i), d, out));
-        } else if (node.isTextual()) {
-            string(node.asText(), out);
-        } else if (node.isFloatingPointNumber()) {
-            out.append(floatRepr(node.asDouble()));
-        } else {
-            out.append(node); // null, true, false and integers read the same in both languages
+            case JsonArray a -> container(a.size(), depth, '[', ']', out, (i, d) -> write(a.get(i), d, out));
+            case JsonString s -> string(s.value(), out);
+            // An int as Python's int prints it (-0 is 0); a float, however written, as its repr.
+            case JsonNumber n -> out.append(n.integral() ? new BigInteger(n.text()).toString()
+                    : floatRepr(n.doubleValue()));
+            default -> out.append(node); // null, true and false read the same in both languages
         }
     }
 

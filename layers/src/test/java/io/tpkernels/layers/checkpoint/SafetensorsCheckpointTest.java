@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.tpkernels.layers.json.JsonWriter;
 import io.tpkernels.runtime.Tensor;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -41,11 +42,10 @@ class SafetensorsCheckpointTest {
 
     /** Writes the index with {@code weightMap}, as Hugging Face does (with a metadata object beside it). */
     private Path index(Map<String, String> weightMap) throws IOException {
-        var root = CheckpointJson.MAPPER.createObjectNode();
-        root.putObject("metadata").put("total_size", 1234);
-        var map = root.putObject("weight_map");
-        weightMap.forEach(map::put);
-        return Files.writeString(dir.resolve(SafetensorsCheckpoint.INDEX_FILE), root.toPrettyString());
+        Map<String, Object> root = new LinkedHashMap<>();
+        root.put("metadata", Map.of("total_size", 1234));
+        root.put("weight_map", weightMap);
+        return Files.writeString(dir.resolve(SafetensorsCheckpoint.INDEX_FILE), JsonWriter.pretty(root));
     }
 
     private static Map<String, String> mapping(List<String> names, String file, Map<String, String> into) {
@@ -155,7 +155,7 @@ class SafetensorsCheckpointTest {
                 new String[] {"{\"weight_map\": [\"a.safetensors\"]}", index + " has no \"weight_map\" object"},
                 new String[] {"{\"weight_map\": {\"w\": 3}}", index + ": tensor \"w\" is mapped to 3, not the name of a file beside the index"},
                 new String[] {"{\"weight_map\": {\"w\": \"../a.safetensors\"}}", index + ": tensor \"w\" is mapped to \"../a.safetensors\", not the name"},
-                new String[] {"{\"weight_map\": {\"w\": \"a.safetensors\", \"w\": \"b.safetensors\"}}", index + " is not valid JSON: line 1, column 44: the field \"w\" appears twice"});
+                new String[] {"{\"weight_map\": {\"w\": \"a.safetensors\", \"w\": \"b.safetensors\"}}", index + " is not valid JSON: line 1, column 39: the field \"w\" appears twice"});
         for (String[] c : cases) {
             Files.writeString(index, c[0]);
             var e = assertThrows(CheckpointException.class, () -> SafetensorsCheckpoint.open(dir), c[0]);

@@ -20,7 +20,19 @@ class AdapterConfigTest {
     private static final String UP0 = "model.layers.0.mlp.up_proj";
 
     private static AdapterConfig parse(String keys) {
-        return AdapterConfig.parse("{\"r\": 4, \"lora_alpha\": 8, " + keys + "}", "adapter_config.json");
+        return AdapterConfig.parse("{" + withDefaults(keys, "\"r\": 4", "\"lora_alpha\": 8") + "}",
+                "adapter_config.json");
+    }
+
+    /** {@code keys} after each default whose key they do not set: a file may give a key only once. */
+    private static String withDefaults(String keys, String... defaults) {
+        StringBuilder out = new StringBuilder();
+        for (String d : defaults) {
+            if (!keys.contains(d.substring(0, d.indexOf(':') + 1))) {
+                out.append(d).append(", ");
+            }
+        }
+        return out + keys;
     }
 
     private static Optional<ModuleLora> lora(AdapterConfig c, String module) {
@@ -113,7 +125,7 @@ class AdapterConfigTest {
     void malformedOrUnbuiltValuesAreRefusedNamingFileAndKey(String setting) {
         String key = setting.substring(1, setting.indexOf('"', 1));
         var e = assertThrows(IllegalArgumentException.class,
-                () -> parse("\"target_modules\": [\"up_proj\"], " + setting));
+                () -> parse(withDefaults(setting, "\"target_modules\": [\"up_proj\"]")));
         assertTrue(e.getMessage().startsWith("adapter_config.json: " + key + " = "), e.getMessage());
     }
 }

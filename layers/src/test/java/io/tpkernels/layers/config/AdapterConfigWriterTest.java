@@ -5,17 +5,21 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.tpkernels.layers.config.AdapterConfig.ModuleLora;
+import io.tpkernels.layers.json.JsonArray;
+import io.tpkernels.layers.json.JsonBoolean;
+import io.tpkernels.layers.json.JsonNull;
+import io.tpkernels.layers.json.JsonNumber;
+import io.tpkernels.layers.json.JsonObject;
+import io.tpkernels.layers.json.JsonReader;
+import io.tpkernels.layers.json.JsonString;
+import io.tpkernels.layers.json.JsonValue;
 import java.io.IOException;
 import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.HashSet;
-import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -30,7 +34,6 @@ import org.junit.jupiter.params.provider.MethodSource;
  * and reads back, every key honoured, as the same modules with the same rank, alpha and scale.
  */
 class AdapterConfigWriterTest {
-    private static final ObjectMapper JSON = new ObjectMapper();
     private static final int LAYERS = 4;
 
     /**
@@ -51,7 +54,35 @@ class AdapterConfigWriterTest {
     @MethodSource("peftFiles")
     void theLayoutIsPeftsByteForByte(Path file) throws IOException {
         String text = Files.readString(file);
-        assertEquals(text, PythonJson.dumps(JSON.readTree(text)), file.toString());
+        assertEquals(text, PythonJson.dumps(read(text)), file.toString());
+    }
+
+    @Test
+    void valuesAreWrittenAsPythonsJsonWritesThem() {
+        Map<String, JsonValue> all = new LinkedHashMap<>();
+        all.put("z", JsonNumber.of(-0.0));
+        all.put("int", new JsonNumber("-0"));
+        all.put("big", new JsonNumber("18446744073709551617"));
+        all.put("exp", new JsonNumber("1E+2"));
+        all.put("nan", JsonNumber.of(Double.NaN));
+        all.put("inf", JsonNumber.of(Double.NEGATIVE_INFINITY));
+        all.put("s", new JsonString("\u00e9\u007f\n\"\\"));
+        all.put("list", JsonArray.of(List.of(JsonBoolean.TRUE, JsonNull.NULL, JsonObject.of(Map.of()))));
+        assertEquals("""
+                {
+                  "big": 18446744073709551617,
+                  "exp": 100.0,
+                  "inf": -Infinity,
+                  "int": 0,
+                  "list": [
+                    true,
+                    null,
+                    {}
+                  ],
+                  "nan": NaN,
+                  "s": "\\u00e9\\u007f\\n\\"\\\\",
+                  "z": -0.0
+                }""", PythonJson.dumps(JsonObject.of(all)));
     }
 
     @Test
@@ -60,11 +91,13 @@ class AdapterConfigWriterTest {
         for (String m : linear()) {
             all.add(new ModuleLora(m, 4, 8, false, false));
         }
-        ObjectNode peft = (ObjectNode) JSON.readTree(fixtures().resolve("suffix_list/adapter_config.json").toFile());
-        ObjectNode ours = (ObjectNode) JSON.readTree(AdapterConfigWriter.json(all, linear()));
+        Map<String, JsonValue> peft = new LinkedHashMap<>(
+                read(Files.readString(fixtures().resolve("suffix_list/adapter_config.json"))).members());
+        Map<String, JsonValue> ours = new LinkedHashMap<>(read(AdapterConfigWriter.json(all, linear())).members());
         assertEquals(Set.of("up_proj", "gate_proj", "down_proj"), strings(peft.remove("target_modules")));
         assertEquals(List.of("gate_proj", "up_proj", "down_proj"), List.copyOf(strings(ours.remove("target_modules"))));
-        peft.putNull("auto_mapping"); // PEFT's test model is a class of the fixture script's; the demo model has none
+        // PEFT's test model is a class of the fixture script's; the demo model has none.
+        peft.put("auto_mapping", JsonNull.NULL);
         assertEquals(peft, ours);
     }
 
@@ -73,12 +106,12 @@ class AdapterConfigWriterTest {
     void theKeysArePeftsAndEverySetOneIsHonoured(Path file) throws IOException {
         List<ModuleLora> mixed = List.of(new ModuleLora(linear().get(1), 8, 6, true, false),
                 new ModuleLora(linear().get(2), 2, 6, true, false), new ModuleLora(linear().get(5), 2, 2.5, true, false));
-        JsonNode ours = JSON.readTree(AdapterConfigWriter.json(mixed, linear()));
-        assertEquals(keys(JSON.readTree(file.toFile())), keys(ours), file.toString());
-        for (Iterator<Map.Entry<String, JsonNode>> it = ours.fields(); it.hasNext(); ) {
-            Map.Entry<String, JsonNode> e = it.next();
-            JsonNode v = e.getValue();
-            boolean unset = v.isNull() || v.isEmpty() && v.isContainerNode() || v.isBoolean() && !v.asBoolean();
+        JsonObject ours = read(AdapterConfigWriter.json(mixed, linear()));
+        assertEquals(read(Files.readString(file)).keys(), ours.keys(), file.toString());
+        for (Map.Entry<String, JsonValue> e : ours.members().entrySet()) {
+            JsonValue v = e.getValue();
+            boolean unset = v.isNull() || v.equals(JsonBoolean.FALSE) || v instanceof JsonObject o && o.isEmpty()
+                    || v instanceof JsonArray a && a.isEmpty();
             assertTrue(unset || AdapterConfigKeys.HONOURED.contains(e.getKey()) || INERT.contains(e.getKey()),
                     e.getKey() + " = " + v);
         }
@@ -101,9 +134,10 @@ class AdapterConfigWriterTest {
                     assertEquals(Float.floatToIntBits(want.scale()), Float.floatToIntBits(got.scale()), m);
                 }
             }
-            JsonNode root = JSON.readTree(text);
-            assertEquals(8, root.get("r").intValue(), "the most common rank");
-            assertTrue(root.get("lora_alpha").isIntegralNumber(), "an integral alpha is written as PEFT's int: " + text);
+            JsonObject root = read(text);
+            assertEquals(8, root.getInt("r"), "the most common rank");
+            assertTrue(((JsonNumber) root.get("lora_alpha")).integral(), "an integral alpha is written as PEFT's int: "
+                    + text);
             assertEquals(List.of(linear().get(0), linear().get(2), linear().get(3), linear().get(4), linear().get(11)),
                     List.copyOf(strings(root.get("target_modules"))), "some layers only: full names");
         }
@@ -146,15 +180,13 @@ class AdapterConfigWriterTest {
         return out;
     }
 
-    private static Set<String> keys(JsonNode node) {
-        Set<String> out = new HashSet<>();
-        node.fieldNames().forEachRemaining(out::add);
-        return out;
+    private static JsonObject read(String text) {
+        return JsonReader.PYTHON.read(text).asObject("");
     }
 
-    private static Set<String> strings(JsonNode array) {
+    private static Set<String> strings(JsonValue array) {
         Set<String> out = new LinkedHashSet<>();
-        array.forEach(n -> out.add(n.asText()));
+        array.asArray("target_modules").forEach(n -> out.add(n.asString("target_modules[]")));
         return out;
     }
 

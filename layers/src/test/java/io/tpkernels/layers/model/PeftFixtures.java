@@ -3,13 +3,13 @@ package io.tpkernels.layers.model;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.tpkernels.layers.Precision;
 import io.tpkernels.layers.checkpoint.SafetensorsCheckpoint;
 import io.tpkernels.layers.checkpoint.SafetensorsFile;
 import io.tpkernels.layers.config.AdapterConfig;
 import io.tpkernels.layers.config.ModelConfig;
+import io.tpkernels.layers.json.JsonObject;
+import io.tpkernels.layers.json.JsonReader;
 import io.tpkernels.layers.weights.WeightSource;
 import io.tpkernels.runtime.DType;
 import io.tpkernels.runtime.Tensor;
@@ -17,6 +17,7 @@ import io.tpkernels.shard.VocabShard;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URISyntaxException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -29,8 +30,6 @@ import java.util.List;
  * and their rank, alpha and DoRA. These are the references; nothing in them comes from this library.
  */
 final class PeftFixtures {
-    private static final ObjectMapper JSON = new ObjectMapper();
-
     private PeftFixtures() {
     }
 
@@ -44,20 +43,19 @@ final class PeftFixtures {
     }
 
     /** The manifest's entry for {@code name}. */
-    static JsonNode manifest(String name) {
-        try {
-            return JSON.readTree(root().resolve("manifest.json").toFile()).get("configs").get(name);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+    static JsonObject manifest(String name) {
+        return configs().getObject(name);
     }
 
     /** Every fixture folder the manifest lists. */
     static List<String> names() {
+        return new ArrayList<>(configs().keys());
+    }
+
+    private static JsonObject configs() {
         try {
-            List<String> out = new ArrayList<>();
-            JSON.readTree(root().resolve("manifest.json").toFile()).get("configs").fieldNames().forEachRemaining(out::add);
-            return out;
+            return JsonReader.STRICT.read(Files.readString(root().resolve("manifest.json"))).asObject("")
+                    .getObject("configs");
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

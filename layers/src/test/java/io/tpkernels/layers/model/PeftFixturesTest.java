@@ -3,11 +3,11 @@ package io.tpkernels.layers.model;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import io.tpkernels.layers.Precision;
 import io.tpkernels.layers.checkpoint.SafetensorsCheckpoint;
 import io.tpkernels.layers.config.AdapterConfig.ModuleLora;
 import io.tpkernels.layers.config.AdapterConfig;
+import io.tpkernels.layers.json.JsonObject;
 import io.tpkernels.layers.weights.WeightSource;
 import java.util.ArrayList;
 import java.util.List;
@@ -63,10 +63,9 @@ class PeftFixturesTest {
     @MethodSource("fixtures")
     void adaptsTheModulesPeftAdapted(String name) {
         List<String> expected = new ArrayList<>();
-        for (JsonNode m : PeftFixtures.manifest(name).get("lora_modules")) {
-            expected.add(String.format("%s r %d alpha %s scale %.5f dora %s", m.get("module").asText(),
-                    m.get("r").asInt(), m.get("lora_alpha").asDouble(), m.get("scaling").asDouble(),
-                    m.get("use_dora").asBoolean()));
+        for (JsonObject m : PeftFixtures.manifest(name).getArray("lora_modules").objects()) {
+            expected.add(String.format("%s r %d alpha %s scale %.5f dora %s", m.getString("module"), m.getInt("r"),
+                    m.getDouble("lora_alpha"), m.getDouble("scaling"), m.getBoolean("use_dora")));
         }
         AdapterConfig config = AdapterConfig.read(PeftFixtures.root().resolve(name).resolve("adapter_config.json"));
         List<String> got = new ArrayList<>();
