@@ -15,17 +15,28 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * A PEFT LoRA {@code adapter_config.json}, every key honoured or refused (docs/contract.md section 8). Honoured:
+ * A PEFT LoRA {@code adapter_config.json} as PEFT 0.21 writes it, every key honoured, ignored or refused by name (the
+ * contract,
+ * <a href="https://github.com/tpkernels/tpkernels/blob/main/docs/contract.md#every-key-honoured-ignored-or-refused">section 9</a>). Honoured:
  * {@code r}, {@code lora_alpha}, {@code use_rslora}, {@code use_dora}, {@code target_modules},
  * {@code exclude_modules}, {@code layers_to_transform}, {@code layers_pattern}, {@code rank_pattern},
  * {@code alpha_pattern}, {@code modules_to_save}; {@code fan_in_fan_out} is ignored on linear layers as PEFT
  * ignores it ({@link #fanInFanOutIgnored()}). Keys that would change the math and are not built are refused by
- * name ({@link AdapterConfigKeys}); keys that do not change the math at inference are ignored.
+ * name: {@code peft_type} other than {@code LORA}, {@code bias} other than {@code none}, an
+ * {@code init_lora_weights} that rewrites the base weights (PiSSA, CorDA, OLoRA, LoftQ, LoRA-GA), and
+ * {@code lora_bias}, {@code layer_replication}, {@code use_qalora} and the other variants when set. Keys that do not
+ * change the math at inference (bookkeeping, {@code lora_dropout}, initialisations the file's tensors overwrite) are
+ * ignored. Any other key, a later PEFT's, is refused unless it is unset ({@code null}, {@code false}, {@code ""},
+ * {@code []} or <code>{}</code>): a setting is never dropped silently.
  *
- * <p>Which modules an adapter reaches is decided as PEFT decides it ({@link #loraFor}, {@link #saves}).
+ * <p>Which modules an adapter reaches is decided as PEFT decides it ({@link #loraFor}, {@link #saves}; the contract,
+ * <a href="https://github.com/tpkernels/tpkernels/blob/main/docs/contract.md#which-modules-get-lora">section 9</a>).
+ * Python regexes are read with Java's syntax, Python's named groups {@code (?P<name>...)} and {@code (?P=name)}
+ * translated. Every refusal is an {@link IllegalArgumentException} naming the file, the key and its value. An
+ * instance is immutable, and safe to share between threads.
  */
 public final class AdapterConfig {
-    /** PEFT's shorthand for "every linear layer but the output layer". */
+    /** PEFT's {@code target_modules} shorthand for "every linear layer but the output layer". */
     public static final String ALL_LINEAR = "all-linear";
 
     private final String source;
@@ -62,7 +73,15 @@ public final class AdapterConfig {
 
     /**
      * A plain adapter: rank {@code r}, {@code lora_alpha}, rsLoRA or not, and {@code target_modules} as a list of
-     * names (suffix-matched); no patterns, no DoRA, nothing saved.
+     * names (suffix-matched); no patterns, no DoRA, nothing saved. Messages name it "adapter config".
+     *
+     * @param rank {@code r}, in {@code [1, }{@link LoraLinear#MAX_RANK}{@code ]}
+     * @param alpha {@code lora_alpha}
+     * @param rsLora {@code use_rslora}: scale by {@code alpha / √r} rather than {@code alpha / r}
+     * @param targetModules the {@code target_modules} names: each reaches a module whose full name equals it or ends
+     *     with {@code .} and it
+     * @return the configuration
+     * @throws IllegalArgumentException when {@code rank} is outside {@code [1, MAX_RANK]}
      */
     public static AdapterConfig of(int rank, double alpha, boolean rsLora, List<String> targetModules) {
         Builder b = new Builder("adapter config");
@@ -73,12 +92,32 @@ public final class AdapterConfig {
         return new AdapterConfig(b);
     }
 
-    /** Reads {@code file}; every error is one sentence naming the file, the key and its value. */
+    /**
+     * Reads {@code file}: one JSON object of at most 16 MiB, read as Python's {@code json} writes it ({@code NaN} and
+     * the infinities included), a key written twice refused.
+     *
+     * @param file the {@code adapter_config.json}
+     * @return the configuration, which names {@code file} in messages
+     * @throws IllegalArgumentException in one sentence naming the file (and the key and its value): the file is
+     *     missing, unreadable, too large or not a JSON object; a key is refused (see above); or a key has a value of
+     *     the wrong type or range: {@code r} (or a {@code rank_pattern} value) not an integer in {@code [1, 256]},
+     *     {@code lora_alpha} missing or not a finite number, {@code target_modules} missing or naming no module, a
+     *     regex that does not compile, {@code layers_pattern} without {@code layers_to_transform}, or
+     *     {@code layers_to_transform} beside a regex {@code target_modules}
+     */
     public static AdapterConfig read(Path file) {
         return parse(JsonFiles.read(file), file.toString());
     }
 
-    /** Parses {@code json}; {@code source} names it in errors. */
+    /**
+     * Parses {@code json}, the text of an {@code adapter_config.json}, as {@link #read} does.
+     *
+     * @param json the file's text
+     * @param source names the file in messages (its path)
+     * @return the configuration
+     * @throws IllegalArgumentException in one sentence naming {@code source}, the key and its value, as
+     *     {@link #read} says (but for reading the file)
+     */
     public static AdapterConfig parse(String json, String source) {
         JsonObject root = JsonFiles.object(json, source);
         AdapterConfigKeys.refuseUnbuilt(root, source);
@@ -133,27 +172,48 @@ public final class AdapterConfig {
         return new AdapterConfig(b);
     }
 
-    /** Names this configuration in messages (its file). */
+    /**
+     * Names this configuration in messages.
+     *
+     * @return its file, as given to {@link #read} or {@link #parse}
+     */
     public String source() {
         return source;
     }
 
-    /** {@code r}: the rank of modules no {@code rank_pattern} names. */
+    /**
+     * {@code r}: the rank of modules no {@code rank_pattern} names.
+     *
+     * @return the rank, in {@code [1, }{@link LoraLinear#MAX_RANK}{@code ]}
+     */
     public int rank() {
         return rank;
     }
 
-    /** {@code lora_alpha}: the alpha of modules no {@code alpha_pattern} names. */
+    /**
+     * {@code lora_alpha}: the alpha of modules no {@code alpha_pattern} names.
+     *
+     * @return the alpha, a finite number
+     */
     public double alpha() {
         return alpha;
     }
 
-    /** {@code use_rslora}. */
+    /**
+     * {@code use_rslora}: whether every module's scale is {@code alpha / √r} rather than {@code alpha / r}.
+     *
+     * @return the flag, false when absent or {@code null}
+     */
     public boolean rsLora() {
         return rsLora;
     }
 
-    /** {@code use_dora}. */
+    /**
+     * {@code use_dora}: whether every module is DoRA, with a magnitude vector in the adapter's tensors (the contract,
+     * <a href="https://github.com/tpkernels/tpkernels/blob/main/docs/contract.md#10-dora">section 10</a>).
+     *
+     * @return the flag, false when absent or {@code null}
+     */
     public boolean dora() {
         return dora;
     }
@@ -161,17 +221,28 @@ public final class AdapterConfig {
     /**
      * {@code lora_dropout}: the dropout PEFT applies to the LoRA path's input while training (0 when absent). It does
      * not change a forward at inference, where it is ignored; a trainer must honour or refuse it.
+     *
+     * @return the dropout probability as written (a finite number), 0 when absent or {@code null}
      */
     public double loraDropout() {
         return dropout;
     }
 
-    /** {@code modules_to_save}, as written. */
+    /**
+     * {@code modules_to_save}, as written: modules whose weights the adapter's full copy replaces ({@link #saves}).
+     *
+     * @return the entries in the file's order, unmodifiable; empty when absent
+     */
     public List<String> modulesToSave() {
         return modulesToSave;
     }
 
-    /** Whether the file asks for {@code fan_in_fan_out}, which PEFT (and so this library) ignores on linear layers. */
+    /**
+     * Whether the file asks for {@code fan_in_fan_out}, which PEFT (and so this library) ignores on linear layers; a
+     * caller says so once.
+     *
+     * @return whether {@code fan_in_fan_out} is true
+     */
     public boolean fanInFanOutIgnored() {
         return fanInFanOutIgnored;
     }
@@ -183,7 +254,9 @@ public final class AdapterConfig {
      * the module's name (then the layer filter does not apply) or is its last dotted part(s); a string is a regex
      * full-matched against the whole name; {@code all-linear} reaches every linear layer the caller says it has.
      *
+     * @param module the module's full name, as PyTorch's {@code named_modules} gives it
      * @param isLinear whether the module is a linear layer that {@code all-linear} covers (not the output layer)
+     * @return its rank, alpha, rsLoRA and DoRA ({@code rank_pattern} and {@code alpha_pattern} applied), or empty
      */
     public Optional<ModuleLora> loraFor(String module, boolean isLinear) {
         if (excluded.matches(module) || savedModuleCovers(module) || !targeted(module, isLinear)) {
@@ -194,7 +267,12 @@ public final class AdapterConfig {
         return Optional.of(new ModuleLora(module, r, a, rsLora, dora));
     }
 
-    /** Whether {@code module} is one that {@code modules_to_save} replaces whole: its name ends with an entry. */
+    /**
+     * Whether {@code module} is one that {@code modules_to_save} replaces whole: its name ends with an entry.
+     *
+     * @param module the module's full name
+     * @return whether the adapter's copy of it replaces the base's weights
+     */
     public boolean saves(String module) {
         for (String m : modulesToSave) {
             if (module.endsWith(m)) {
@@ -246,9 +324,22 @@ public final class AdapterConfig {
     record OptionalLayer(boolean present, int value) {
     }
 
-    /** What one module gets: rank, alpha, rsLoRA, DoRA. */
+    /**
+     * What one module gets: rank, alpha, rsLoRA, DoRA.
+     *
+     * @param module the module's full name ({@code model.layers.3.mlp.up_proj})
+     * @param rank its rank {@code r}: its {@code rank_pattern} entry's, else the file's {@code r}
+     * @param alpha its alpha: its {@code alpha_pattern} entry's, else the file's {@code lora_alpha}
+     * @param rsLora whether its scale is {@code alpha / √r} ({@code use_rslora})
+     * @param dora whether it is DoRA ({@code use_dora})
+     */
     public record ModuleLora(String module, int rank, double alpha, boolean rsLora, boolean dora) {
-        /** {@code alpha / r}, or {@code alpha / √r} with rsLoRA. */
+        /**
+         * The LoRA scale {@code s}: {@code alpha / r}, or {@code alpha / √r} with rsLoRA.
+         *
+         * @return {@code s}, computed in double and rounded to F32
+         * @throws IllegalArgumentException when {@code rank < 1}
+         */
         public float scale() {
             return LoraLinear.scale(alpha, rank, rsLora);
         }

@@ -19,24 +19,32 @@ import java.util.Set;
 import java.util.function.Function;
 
 /**
- * Writes the {@code adapter_config.json} of a LoRA adapter as PEFT 0.21's {@code save_pretrained} writes it
- * (docs/contract.md section 9, "Export"): every key PEFT writes, PEFT's defaults for those that describe nothing
+ * Writes the {@code adapter_config.json} of a LoRA adapter as PEFT 0.21's {@code save_pretrained} writes it (the
+ * contract, <a href="https://github.com/tpkernels/tpkernels/blob/main/docs/contract.md#export">section 9, "Export"</a>): every key PEFT writes, PEFT's defaults for those that describe nothing
  * here, and {@code r}, {@code lora_alpha}, {@code use_rslora}, {@code target_modules}, {@code rank_pattern} and
  * {@code alpha_pattern} chosen so that the file reaches exactly the given modules with exactly their rank and alpha,
- * hence their scale. Before returning, the text is read back with {@link AdapterConfig} and checked to say so.
+ * hence their scale. Before returning, the text is read back with {@link AdapterConfig} and checked to say so. The
+ * text is laid out as Python's {@code json.dumps(indent=2, sort_keys=True)} lays it out, so that it reads and diffs
+ * like a file PEFT wrote.
  */
 public final class AdapterConfigWriter {
     private AdapterConfigWriter() {
     }
 
     /**
-     * The configuration of an adapter on {@code modules}.
+     * The configuration of an adapter on {@code modules}: {@code r} and {@code lora_alpha} are the most common rank
+     * and alpha, {@code rank_pattern} and {@code alpha_pattern} name the other modules in full (dots escaped), and
+     * {@code target_modules} holds the short names ({@code up_proj}) when every module so named is described, else
+     * the full names.
      *
      * @param modules       the modules that carry LoRA, each with its rank and alpha; one {@code use_rslora} for all
      * @param linearModules every linear module of the model LoRA could go on (full names, in the model's order): the
      *                      file must reach the described ones and no other
-     * @throws IllegalArgumentException when the adapter is empty, DoRA, mixes rsLoRA with plain scaling, or names a
-     *                                  module {@code linearModules} lacks
+     * @return the file's text, without a final newline (PEFT writes none)
+     * @throws IllegalArgumentException when the adapter is empty, DoRA, mixes rsLoRA with plain scaling, describes a
+     *                                  module twice, or names a module {@code linearModules} lacks
+     * @throws IllegalStateException when the text, read back, does not give every module exactly what was asked
+     *                               (a fault of this writer, never of the input)
      */
     public static String json(List<ModuleLora> modules, List<String> linearModules) {
         Map<String, ModuleLora> byName = checked(modules, linearModules);

@@ -6,7 +6,8 @@ import java.util.stream.Collectors;
 
 /**
  * The decoder architectures whose parameters {@code tpk plan} counts, each as Hugging Face transformers
- * instantiates its {@code *ForCausalLM} class (docs/contract.md section 11). A config names its architecture by
+ * instantiates its {@code *ForCausalLM} class (the contract,
+ * <a href="https://github.com/tpkernels/tpkernels/blob/main/docs/contract.md#counting-parameters-parallelplan-tpk-plan">section 11</a>). A config names its architecture by
  * {@code architectures} (the class transformers instantiates, which wins) or else by {@code model_type}; a config
  * that names neither is the LLaMA-style decoder of the project's own configs (the demo model among them).
  */
@@ -40,27 +41,47 @@ public enum Architecture {
         this.className = className;
     }
 
-    /** The {@code model_type} that names it, {@code null} for {@link #UNNAMED}. */
+    /**
+     * The {@code model_type} that names it.
+     *
+     * @return the {@code model_type} ({@code "llama"}), {@code null} for {@link #UNNAMED}
+     */
     public String modelType() {
         return modelType;
     }
 
-    /** The transformers class that {@code architectures} names, {@code null} for {@link #UNNAMED}. */
+    /**
+     * The transformers class that {@code architectures} names.
+     *
+     * @return the class name ({@code "LlamaForCausalLM"}), {@code null} for {@link #UNNAMED}
+     */
     public String className() {
         return className;
     }
 
-    /** Whether its layers use multi-head latent attention (MLA) instead of GQA. */
+    /**
+     * Whether its layers use multi-head latent attention (MLA) instead of GQA.
+     *
+     * @return true for DeepSeek-V2 and V3
+     */
     public boolean latentAttention() {
         return this == DEEPSEEK_V2 || this == DEEPSEEK_V3;
     }
 
-    /** Whether it has per-head RMSNorms on q and k ({@code q_norm}, {@code k_norm}). */
+    /**
+     * Whether it has per-head RMSNorms on q and k ({@code q_norm}, {@code k_norm}).
+     *
+     * @return true for Qwen3 and Qwen3-MoE
+     */
     public boolean qkNorm() {
         return this == QWEN3 || this == QWEN3_MOE;
     }
 
-    /** Its {@code model_type}, or "unnamed (LLaMA-style)". */
+    /**
+     * Names it in messages and in {@code tpk plan}'s output.
+     *
+     * @return its {@code model_type}, or "unnamed (LLaMA-style)"
+     */
     public String label() {
         return modelType != null ? modelType : "unnamed (LLaMA-style)";
     }

@@ -11,10 +11,16 @@ import java.util.Set;
 
 /**
  * What a Hugging Face {@code config.json} says about where a decoder's parameters are, for counting them as
- * transformers instantiates the architecture (docs/contract.md section 11): the {@link ModelConfig} sizes, plus the
+ * transformers instantiates the architecture (the contract,
+ * <a href="https://github.com/tpkernels/tpkernels/blob/main/docs/contract.md#counting-parameters-parallelplan-tpk-plan">section 11</a>): the {@link ModelConfig} sizes, plus the
  * architecture, its biases, its MLA and MoE parts, the checkpoint's dtype and fp8 blocks, and how many
  * multi-token-prediction layers the checkpoint carries beside the model (not counted). A key that changes the
- * count in a way this class does not model is refused by name, never read as a dense model.
+ * count in a way this class does not model is refused by name, never read as a dense model: an architecture
+ * outside {@link Architecture}, a {@code model_type} that disagrees with {@code architectures}, MoE or MLA keys in a
+ * config that names no architecture, a dtype other than {@code bfloat16}, {@code float16} or {@code float32}, a
+ * {@code quantization_config} other than block-wise fp8 with dynamic activation scales, a
+ * {@code compression_config}, and a {@code modules_to_not_convert} entry naming a linear layer. Keys that do not
+ * change the count are not read.
  *
  * @param architecture      the architecture
  * @param base              the sizes every architecture has
@@ -38,7 +44,7 @@ public record ArchitectureConfig(Architecture architecture, ModelConfig base, bo
             "first_k_dense_replace", "moe_layer_freq", "decoder_sparse_step", "mlp_only_layers", "num_experts_per_tok",
             "q_lora_rank", "kv_lora_rank", "qk_nope_head_dim", "qk_rope_head_dim", "v_head_dim", "qkv_bias");
 
-    /** The most layers a plan counts (real decoders have a few hundred at most). */
+    /** The most layers ({@code num_hidden_layers}) a plan counts (real decoders have a few hundred at most). */
     public static final int MAX_LAYERS = 1024;
 
     /** Modules whose weights stay unquantized anyway: a {@code modules_to_not_convert} entry may name only these. */
@@ -46,13 +52,23 @@ public record ArchitectureConfig(Architecture architecture, ModelConfig base, bo
             "shared_expert_gate", "norm", "input_layernorm", "post_attention_layernorm", "q_norm", "k_norm",
             "q_a_layernorm", "kv_a_layernorm");
 
-    /** A project config of the LLaMA-style decoder: no architecture named, no biases, experts or fp8. */
+    /**
+     * A project config of the LLaMA-style decoder: no architecture named, no biases, experts or fp8, no dtype given.
+     * Messages name it "config".
+     *
+     * @param base the decoder's sizes
+     * @return the configuration of {@link Architecture#UNNAMED}
+     */
     public static ArchitectureConfig of(ModelConfig base) {
         return new ArchitectureConfig(Architecture.UNNAMED, base, false, false, false, null, null, null, null, 0,
                 "config");
     }
 
-    /** Whether any layer is a MoE layer. */
+    /**
+     * Whether any layer is a MoE layer ({@link MoeConfig#isMoeLayer}).
+     *
+     * @return false for a dense model, or one whose rules make every layer dense
+     */
     public boolean hasMoeLayers() {
         if (moe == null) {
             return false;
@@ -65,21 +81,38 @@ public record ArchitectureConfig(Architecture architecture, ModelConfig base, bo
         return false;
     }
 
-    /** Whether every layer is a plain dense layer (GQA or none, dense MLP): the layers LoRA is counted for. */
+    /**
+     * Whether every layer is a plain dense layer (GQA or none, dense MLP): the layers LoRA is counted for.
+     *
+     * @return true without MLA and without MoE layers
+     */
     public boolean dense() {
         return mla == null && !hasMoeLayers();
     }
 
     /**
-     * Reads {@code file}.
+     * Reads {@code file}, a Hugging Face {@code config.json} of at most 16 MiB.
      *
-     * @throws IllegalArgumentException with one sentence naming the file, the key and the value
+     * @param file the {@code config.json}
+     * @return the configuration, which names {@code file} in messages
+     * @throws IllegalArgumentException with one sentence naming the file, the key and the value: the file is missing,
+     *     unreadable, too large or not a JSON object; a key the count needs is missing or out of range (more than
+     *     {@link #MAX_LAYERS} layers, {@code num_attention_heads} missing for an architecture with attention, an
+     *     architecture's expert or MLA sizes); or a key is refused (see above)
      */
     public static ArchitectureConfig read(Path file) {
         return parse(JsonFiles.read(file), file.toString());
     }
 
-    /** Parses {@code json}; {@code source} names it in errors. */
+    /**
+     * Parses {@code json}, the text of a {@code config.json}, as {@link #read} does.
+     *
+     * @param json the file's text
+     * @param source names the file in messages (its path)
+     * @return the configuration
+     * @throws IllegalArgumentException with one sentence naming {@code source}, the key and the value, as
+     *     {@link #read} says (but for reading the file)
+     */
     public static ArchitectureConfig parse(String json, String source) {
         ConfigKeys keys = new ConfigKeys(JsonFiles.object(json, source), source);
         Architecture arch = Architecture.of(keys);

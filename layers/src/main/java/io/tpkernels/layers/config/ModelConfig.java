@@ -8,9 +8,12 @@ import java.nio.file.Path;
 
 /**
  * The parts of a Hugging Face {@code config.json} that place a LLaMA-style decoder on ranks and stages.
- * Extra keys are ignored. Without {@code num_attention_heads} the model is MLP-only (the demo model of
- * docs/contract.md section 13: no attention, no norms); {@code num_key_value_heads} defaults to the head count and
- * {@code head_dim} to {@code hidden_size / num_attention_heads}.
+ * Other keys are not read here: {@link ArchitectureConfig} refuses those that change a parameter count it does not
+ * model, and the demo model's forward refuses a config with attention. Without {@code num_attention_heads} the model
+ * is MLP-only (the demo model of the contract,
+ * <a href="https://github.com/tpkernels/tpkernels/blob/main/docs/contract.md#13-the-demo-model">section 13</a>: no attention, no
+ * norms); {@code num_key_value_heads} defaults to the head count and {@code head_dim} to
+ * {@code hidden_size / num_attention_heads}. A key set to {@code null} reads as absent.
  *
  * @param vocabSize           {@code vocab_size}
  * @param hiddenSize          {@code hidden_size}
@@ -24,14 +27,20 @@ import java.nio.file.Path;
 public record ModelConfig(long vocabSize, long hiddenSize, long intermediateSize, int numHiddenLayers,
                           int numAttentionHeads, int numKeyValueHeads, long headDim, boolean tieWordEmbeddings) {
 
-    /** Whether the layers have attention (and norms). */
+    /**
+     * Whether the layers have attention (and norms).
+     *
+     * @return whether {@code num_attention_heads} was given
+     */
     public boolean hasAttention() {
         return numAttentionHeads > 0;
     }
 
     /**
-     * Reads {@code file}.
+     * Reads {@code file}, a {@code config.json} of at most 16 MiB.
      *
+     * @param file the {@code config.json}
+     * @return the sizes
      * @throws IllegalArgumentException with one sentence naming the file and the problem: missing or unreadable,
      *                                  not JSON, a key missing, not a positive integer, or inconsistent
      */
@@ -39,7 +48,18 @@ public record ModelConfig(long vocabSize, long hiddenSize, long intermediateSize
         return parse(JsonFiles.read(file), file.toString());
     }
 
-    /** Parses {@code json}; {@code source} names it in errors. */
+    /**
+     * Parses {@code json}, the text of a {@code config.json}, as {@link #read} does.
+     *
+     * @param json the file's text
+     * @param source names the file in messages (its path)
+     * @return the sizes
+     * @throws IllegalArgumentException with one sentence naming {@code source} and the problem: not a JSON object,
+     *     one of {@code vocab_size}, {@code hidden_size}, {@code intermediate_size}, {@code num_hidden_layers}
+     *     missing, a size not a positive integer, {@code hidden_size} not divisible by {@code num_attention_heads}
+     *     without {@code head_dim}, {@code num_attention_heads} not a multiple of {@code num_key_value_heads}, or
+     *     {@code tie_word_embeddings} not a boolean
+     */
     public static ModelConfig parse(String json, String source) {
         JsonObject root = JsonFiles.object(json, source);
         long vocab = positive(root, "vocab_size", source);

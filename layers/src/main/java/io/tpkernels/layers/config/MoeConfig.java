@@ -3,7 +3,8 @@ package io.tpkernels.layers.config;
 import java.util.Set;
 
 /**
- * The mixture-of-experts part of a config (docs/contract.md section 11), for the architectures that have one. A MoE
+ * The mixture-of-experts part of a config (the contract,
+ * <a href="https://github.com/tpkernels/tpkernels/blob/main/docs/contract.md#counting-parameters-parallelplan-tpk-plan">section 11</a>), for the architectures that have one. A MoE
  * layer holds a router {@code [experts, H]}, {@code experts} SwiGLU experts of {@code expertIntermediate}, and
  * optionally a shared expert of {@code sharedIntermediate}; the other layers hold a dense MLP of
  * {@code intermediate_size}. Which layers are MoE follows each architecture's rule, all in {@link #isMoeLayer}.
@@ -26,6 +27,20 @@ import java.util.Set;
 public record MoeConfig(long experts, long expertIntermediate, long sharedIntermediate, boolean sharedExpertGate,
                         boolean routerBias, int firstDense, int layerFreq, int sparseStep, Set<Integer> denseLayers) {
 
+    /**
+     * Checks the sizes and copies {@code denseLayers}.
+     *
+     * @param experts            routed experts, at least 1
+     * @param expertIntermediate each expert's intermediate size, at least 1
+     * @param sharedIntermediate the shared expert's intermediate size, 0 for none
+     * @param sharedExpertGate   whether the shared expert has a sigmoid gate
+     * @param routerBias         whether the router has a score-correction bias
+     * @param firstDense         layers before this one are dense, at least 0
+     * @param layerFreq          the MoE layers' index step from {@code firstDense} on, at least 1
+     * @param sparseStep         the MoE layers' step in index plus one, at least 1
+     * @param denseLayers        layers that are dense whatever the other rules say; copied
+     * @throws IllegalArgumentException when a size or step is below its least value
+     */
     public MoeConfig {
         if (experts < 1 || expertIntermediate < 1 || sharedIntermediate < 0 || firstDense < 0 || layerFreq < 1
                 || sparseStep < 1) {
@@ -36,7 +51,12 @@ public record MoeConfig(long experts, long expertIntermediate, long sharedInterm
         denseLayers = Set.copyOf(denseLayers);
     }
 
-    /** Whether layer {@code layer} is a MoE layer (else it holds the dense MLP). */
+    /**
+     * Whether layer {@code layer} is a MoE layer (else it holds the dense MLP).
+     *
+     * @param layer a layer index, from 0
+     * @return whether the layer's MLP is routed experts
+     */
     public boolean isMoeLayer(int layer) {
         return layer >= firstDense && layer % layerFreq == 0 && (layer + 1) % sparseStep == 0
                 && !denseLayers.contains(layer);
