@@ -17,23 +17,23 @@ import java.util.Optional;
 /**
  * A PEFT LoRA {@code adapter_config.json} as PEFT 0.21 writes it, every key honoured, ignored or refused by name (the
  * contract,
- * <a href="https://github.com/tpkernels/tpkernels/blob/main/docs/contract.md#every-key-honoured-ignored-or-refused">section 9</a>). Honoured:
- * {@code r}, {@code lora_alpha}, {@code use_rslora}, {@code use_dora}, {@code target_modules},
+ * <a href="https://github.com/tpkernels/tpkernels/blob/main/docs/contract.md#every-key-honoured-ignored-or-refused">section 9</a>).
+ * Honoured: {@code r}, {@code lora_alpha}, {@code use_rslora}, {@code use_dora}, {@code target_modules},
  * {@code exclude_modules}, {@code layers_to_transform}, {@code layers_pattern}, {@code rank_pattern},
- * {@code alpha_pattern}, {@code modules_to_save}; {@code fan_in_fan_out} is ignored on linear layers as PEFT
- * ignores it ({@link #fanInFanOutIgnored()}). Keys that would change the math and are not built are refused by
- * name: {@code peft_type} other than {@code LORA}, {@code bias} other than {@code none}, an
- * {@code init_lora_weights} that rewrites the base weights (PiSSA, CorDA, OLoRA, LoftQ, LoRA-GA), and
- * {@code lora_bias}, {@code layer_replication}, {@code use_qalora} and the other variants when set. Keys that do not
- * change the math at inference (bookkeeping, {@code lora_dropout}, initialisations the file's tensors overwrite) are
- * ignored. Any other key, a later PEFT's, is refused unless it is unset ({@code null}, {@code false}, {@code ""},
- * {@code []} or <code>{}</code>): a setting is never dropped silently.
+ * {@code alpha_pattern}, {@code modules_to_save}; {@code fan_in_fan_out} is ignored on linear layers as PEFT ignores it
+ * ({@link #fanInFanOutIgnored()}). Keys that would change the math and are not built are refused by name:
+ * {@code peft_type} other than {@code LORA}, {@code bias} other than {@code none}, an {@code init_lora_weights} that
+ * rewrites the base weights (PiSSA, CorDA, OLoRA, LoftQ, LoRA-GA), and {@code lora_bias}, {@code layer_replication},
+ * {@code use_qalora} and the other variants when set. Keys that do not change the math at inference (bookkeeping,
+ * {@code lora_dropout}, initialisations the file's tensors overwrite) are ignored. Any other key, a later PEFT's, is
+ * refused unless it is unset ({@code null}, {@code false}, {@code ""}, {@code []} or <code>{}</code>): a setting is
+ * never dropped silently.
  *
  * <p>Which modules an adapter reaches is decided as PEFT decides it ({@link #loraFor}, {@link #saves}; the contract,
  * <a href="https://github.com/tpkernels/tpkernels/blob/main/docs/contract.md#which-modules-get-lora">section 9</a>).
  * Python regexes are read with Java's syntax, Python's named groups {@code (?P<name>...)} and {@code (?P=name)}
- * translated. Every refusal is an {@link IllegalArgumentException} naming the file, the key and its value. An
- * instance is immutable, and safe to share between threads.
+ * translated. Every refusal is an {@link IllegalArgumentException} naming the file, the key and its value. An instance
+ * is immutable, and safe to share between threads.
  */
 public final class AdapterConfig {
     /** PEFT's {@code target_modules} shorthand for "every linear layer but the output layer". */

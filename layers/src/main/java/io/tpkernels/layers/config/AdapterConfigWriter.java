@@ -20,12 +20,13 @@ import java.util.function.Function;
 
 /**
  * Writes the {@code adapter_config.json} of a LoRA adapter as PEFT 0.21's {@code save_pretrained} writes it (the
- * contract, <a href="https://github.com/tpkernels/tpkernels/blob/main/docs/contract.md#export">section 9, "Export"</a>): every key PEFT writes, PEFT's defaults for those that describe nothing
- * here, and {@code r}, {@code lora_alpha}, {@code use_rslora}, {@code target_modules}, {@code rank_pattern} and
- * {@code alpha_pattern} chosen so that the file reaches exactly the given modules with exactly their rank and alpha,
- * hence their scale. Before returning, the text is read back with {@link AdapterConfig} and checked to say so. The
- * text is laid out as Python's {@code json.dumps(indent=2, sort_keys=True)} lays it out, so that it reads and diffs
- * like a file PEFT wrote.
+ * contract,
+ * <a href="https://github.com/tpkernels/tpkernels/blob/main/docs/contract.md#export">section 9, "Export"</a>):
+ * every key PEFT writes, PEFT's defaults for those that describe nothing here, and {@code r}, {@code lora_alpha},
+ * {@code use_rslora}, {@code target_modules}, {@code rank_pattern} and {@code alpha_pattern} chosen so that the file
+ * reaches exactly the given modules with exactly their rank and alpha, hence their scale. Before returning, the text is
+ * read back with {@link AdapterConfig} and checked to say so. The text is laid out as Python's
+ * {@code json.dumps(indent=2, sort_keys=True)} lays it out, so that it reads and diffs like a file PEFT wrote.
  */
 public final class AdapterConfigWriter {
     private AdapterConfigWriter() {

@@ -5,11 +5,12 @@ import java.util.List;
 import java.util.stream.Collectors;
 
 /**
- * The decoder architectures whose parameters {@code tpk plan} counts, each as Hugging Face transformers
- * instantiates its {@code *ForCausalLM} class (the contract,
- * <a href="https://github.com/tpkernels/tpkernels/blob/main/docs/contract.md#counting-parameters-parallelplan-tpk-plan">section 11</a>). A config names its architecture by
- * {@code architectures} (the class transformers instantiates, which wins) or else by {@code model_type}; a config
- * that names neither is the LLaMA-style decoder of the project's own configs (the demo model among them).
+ * The decoder architectures whose parameters {@code tpk plan} counts, each as Hugging Face transformers instantiates
+ * its {@code *ForCausalLM} class (the contract,
+ * <a href="https://github.com/tpkernels/tpkernels/blob/main/docs/contract.md#counting-parameters-parallelplan-tpk-plan">section 11</a>).
+ * A config names its architecture by {@code architectures} (the class transformers instantiates, which wins) or else by
+ * {@code model_type}; a config that names neither is the LLaMA-style decoder of the project's own configs (the demo
+ * model among them).
  */
 public enum Architecture {
     /** LLaMA: GQA; q/k/v/o biases with {@code attention_bias}, gate/up/down biases with {@code mlp_bias}. */

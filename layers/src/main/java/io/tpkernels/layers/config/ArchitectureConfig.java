@@ -12,15 +12,14 @@ import java.util.Set;
 /**
  * What a Hugging Face {@code config.json} says about where a decoder's parameters are, for counting them as
  * transformers instantiates the architecture (the contract,
- * <a href="https://github.com/tpkernels/tpkernels/blob/main/docs/contract.md#counting-parameters-parallelplan-tpk-plan">section 11</a>): the {@link ModelConfig} sizes, plus the
- * architecture, its biases, its MLA and MoE parts, the checkpoint's dtype and fp8 blocks, and how many
- * multi-token-prediction layers the checkpoint carries beside the model (not counted). A key that changes the
- * count in a way this class does not model is refused by name, never read as a dense model: an architecture
- * outside {@link Architecture}, a {@code model_type} that disagrees with {@code architectures}, MoE or MLA keys in a
- * config that names no architecture, a dtype other than {@code bfloat16}, {@code float16} or {@code float32}, a
- * {@code quantization_config} other than block-wise fp8 with dynamic activation scales, a
- * {@code compression_config}, and a {@code modules_to_not_convert} entry naming a linear layer. Keys that do not
- * change the count are not read.
+ * <a href="https://github.com/tpkernels/tpkernels/blob/main/docs/contract.md#counting-parameters-parallelplan-tpk-plan">section 11</a>):
+ * the {@link ModelConfig} sizes, plus the architecture, its biases, its MLA and MoE parts, the checkpoint's dtype and
+ * fp8 blocks, and how many multi-token-prediction layers the checkpoint carries beside the model (not counted). A key
+ * that changes the count in a way this class does not model is refused by name, never read as a dense model: an
+ * architecture outside {@link Architecture}, a {@code model_type} that disagrees with {@code architectures}, MoE or MLA
+ * keys in a config that names no architecture, a dtype other than {@code bfloat16}, {@code float16} or {@code float32},
+ * a {@code quantization_config} other than block-wise fp8 with dynamic activation scales, a {@code compression_config},
+ * and a {@code modules_to_not_convert} entry naming a linear layer. Keys that do not change the count are not read.
  *
  * @param architecture      the architecture
  * @param base              the sizes every architecture has

@@ -7,12 +7,12 @@ import io.tpkernels.layers.json.JsonValue;
 import java.nio.file.Path;
 
 /**
- * The parts of a Hugging Face {@code config.json} that place a LLaMA-style decoder on ranks and stages.
- * Other keys are not read here: {@link ArchitectureConfig} refuses those that change a parameter count it does not
- * model, and the demo model's forward refuses a config with attention. Without {@code num_attention_heads} the model
- * is MLP-only (the demo model of the contract,
- * <a href="https://github.com/tpkernels/tpkernels/blob/main/docs/contract.md#13-the-demo-model">section 13</a>: no attention, no
- * norms); {@code num_key_value_heads} defaults to the head count and {@code head_dim} to
+ * The parts of a Hugging Face {@code config.json} that place a LLaMA-style decoder on ranks and stages. Other keys are
+ * not read here: {@link ArchitectureConfig} refuses those that change a parameter count it does not model, and the demo
+ * model's forward refuses a config with attention. Without {@code num_attention_heads} the model is MLP-only (the demo
+ * model of the contract,
+ * <a href="https://github.com/tpkernels/tpkernels/blob/main/docs/contract.md#13-the-demo-model">section 13</a>:
+ * no attention, no norms); {@code num_key_value_heads} defaults to the head count and {@code head_dim} to
  * {@code hidden_size / num_attention_heads}. A key set to {@code null} reads as absent.
  *
  * @param vocabSize           {@code vocab_size}

@@ -4,10 +4,11 @@ import java.util.Set;
 
 /**
  * The mixture-of-experts part of a config (the contract,
- * <a href="https://github.com/tpkernels/tpkernels/blob/main/docs/contract.md#counting-parameters-parallelplan-tpk-plan">section 11</a>), for the architectures that have one. A MoE
- * layer holds a router {@code [experts, H]}, {@code experts} SwiGLU experts of {@code expertIntermediate}, and
- * optionally a shared expert of {@code sharedIntermediate}; the other layers hold a dense MLP of
- * {@code intermediate_size}. Which layers are MoE follows each architecture's rule, all in {@link #isMoeLayer}.
+ * <a href="https://github.com/tpkernels/tpkernels/blob/main/docs/contract.md#counting-parameters-parallelplan-tpk-plan">section 11</a>),
+ * for the architectures that have one. A MoE layer holds a router {@code [experts, H]}, {@code experts} SwiGLU experts
+ * of {@code expertIntermediate}, and optionally a shared expert of {@code sharedIntermediate}; the other layers hold a
+ * dense MLP of {@code intermediate_size}. Which layers are MoE follows each architecture's rule, all in
+ * {@link #isMoeLayer}.
  *
  * @param experts            routed experts ({@code num_local_experts}, {@code num_experts}, {@code n_routed_experts})
  * @param expertIntermediate each expert's intermediate size ({@code moe_intermediate_size}; Mixtral's

@@ -4,10 +4,10 @@ import io.tpkernels.runtime.DType;
 
 /**
  * How a checkpoint stores its weights (the contract,
- * <a href="https://github.com/tpkernels/tpkernels/blob/main/docs/contract.md#counting-parameters-parallelplan-tpk-plan">section 11</a>): every parameter in {@code dtype}, except the
- * weights of the quantized linear layers when {@code fp8} is given: one byte per weight plus one F32 scale per
- * block of {@code blockRows × blockCols} (partial blocks at the edges count whole). Embeddings, norms, biases,
- * routers and the LM head stay in {@code dtype}.
+ * <a href="https://github.com/tpkernels/tpkernels/blob/main/docs/contract.md#counting-parameters-parallelplan-tpk-plan">section 11</a>):
+ * every parameter in {@code dtype}, except the weights of the quantized linear layers when {@code fp8} is given: one
+ * byte per weight plus one F32 scale per block of {@code blockRows × blockCols} (partial blocks at the edges count
+ * whole). Embeddings, norms, biases, routers and the LM head stay in {@code dtype}.
  *
  * @param dtype the unquantized parameters' dtype (F32, F16 or BF16)
  * @param fp8   the fp8 blocks, or {@code null} when nothing is quantized

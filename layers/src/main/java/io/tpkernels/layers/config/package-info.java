@@ -1,6 +1,6 @@
 /**
- * The user's configuration files, read so that every setting is honoured, ignored because it cannot change the
- * result, or refused by name, never dropped silently: a Hugging Face {@code config.json}
+ * The user's configuration files, read so that every setting is honoured, ignored because it cannot change the result,
+ * or refused by name, never dropped silently: a Hugging Face {@code config.json}
  * ({@link io.tpkernels.layers.config.ModelConfig}: the sizes that place a decoder on ranks and stages;
  * {@link io.tpkernels.layers.config.ArchitectureConfig}: what counting its parameters needs, the contract,
  * <a href="https://github.com/tpkernels/tpkernels/blob/main/docs/contract.md#counting-parameters-parallelplan-tpk-plan">section 11</a>),
