@@ -18,11 +18,13 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.stream.Stream;
 
 /**
- * Writes a PEFT adapter folder ({@code adapter_config.json}, {@code adapter_model.safetensors}) all or nothing
- * (docs/contract.md section 9, "Export"): both files go into a temporary folder beside the target, are forced to
- * disk, and the folder is renamed to the target's name. A reader, {@code tpk forward --lora} included, sees the
- * whole folder or none. An existing target is refused, before anything is written and again at the rename: an
- * export never deletes what is there, which may be the adapter a run started from.
+ * Writes a PEFT adapter folder ({@code adapter_config.json}, {@code adapter_model.safetensors}) all or nothing (the
+ * contract,
+ * <a href="https://github.com/tpkernels/tpkernels/blob/main/docs/contract.md#export">section 9, "Export"</a>):
+ * both files go into a temporary folder beside the target, are forced to disk, and the folder is renamed to the
+ * target's name. A reader, {@code tpk forward --lora} included, sees the whole folder or none. An existing target is
+ * refused, before anything is written and again at the rename: an export never deletes what is there, which may be the
+ * adapter a run started from.
  */
 public final class AdapterFolder {
     /** The configuration's file name, as PEFT names it. */
@@ -37,10 +39,15 @@ public final class AdapterFolder {
 
     /**
      * Writes {@code config} (the JSON text) and {@code tensors} (in name order, as PEFT's writer orders them) as the
-     * new folder {@code folder}.
+     * new folder {@code folder}. The safetensors file carries the metadata {@code {"format": "pt"}}, as PEFT's do.
      *
-     * @throws CheckpointException naming the folder when it exists already or cannot be written; nothing is then left
-     *                             behind, neither the target nor the temporary folder
+     * @param folder  the folder to create; its parent must exist
+     * @param config  the {@code adapter_config.json} text ({@link io.tpkernels.layers.config.AdapterConfigWriter}),
+     *                written as UTF-8
+     * @param tensors the adapter's tensors by name, on the host or a GPU; read, not closed: they stay the caller's
+     * @throws CheckpointException naming the folder when it exists already or cannot be written, or naming the tensor
+     *                             when a name is empty or {@code __metadata__} or a tensor cannot be read; nothing is
+     *                             then left behind, neither the target nor the temporary folder
      */
     public static void write(Path folder, String config, Map<String, Tensor> tensors) {
         write(folder, config, tensors, () -> { });

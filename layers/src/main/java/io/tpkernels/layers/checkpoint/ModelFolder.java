@@ -27,9 +27,14 @@ public final class ModelFolder {
     /**
      * {@code folder/name}, checked: a regular file, itself or through links, inside {@code folder} (or inside the
      * cache's blobs when {@code folder} is a hub cache snapshot). A file that does not exist is returned as is, for
-     * its reader to report.
+     * its reader to report, and so is a directory, whose reader says what it expected instead.
      *
-     * @throws CheckpointException naming the file (and where it leads) otherwise
+     * @param folder the model or adapter folder
+     * @param name   a file name in it, as a config or an index gives it
+     * @return {@code folder.resolve(name)}, checked (not resolved: messages name the file as the folder holds it)
+     * @throws CheckpointException naming the file (and where it leads) when {@code name} is not a valid file name,
+     *                             the file leads out of the folder, is not a regular file (a FIFO, a device), or
+     *                             cannot be resolved
      */
     public static Path file(Path folder, String name) {
         Path file;

@@ -24,18 +24,27 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * A Hugging Face safetensors checkpoint: one {@value #SINGLE_FILE}, or tensors spread over several files named
- * by the {@code weight_map} of a {@value #INDEX_FILE} ({@code {"metadata": {...}, "weight_map": {"tensor":
- * "file.safetensors", ...}}}). Each file is mapped once ({@link SafetensorsFile}) and the whole checkpoint is
- * checked when opened: every listed tensor is in the file the index names, no tensor is in two files, and no file
- * holds a tensor the index does not list.
+ * A Hugging Face safetensors checkpoint: one {@value #SINGLE_FILE}, or tensors spread over several files named by the
+ * {@code weight_map} of a {@value #INDEX_FILE}
+ * ({@code {"metadata": {...}, "weight_map": {"tensor": "file.safetensors", ...}}}). Each file is mapped once
+ * ({@link SafetensorsFile}) and the whole checkpoint is checked when opened: every listed tensor is in the file the
+ * index names, no tensor is in two files, and no file holds a tensor the index does not list (the contract,
+ * <a href="https://github.com/tpkernels/tpkernels/blob/main/docs/contract.md#reading-safetensorsfile-safetensorscheckpoint">section 14</a>).
+ * An index may name only files beside it, and a file it names may not lead out of its folder ({@link ModelFolder}).
+ *
+ * <p>The caller owns the checkpoint and closes it, which unmaps every file: close it once no copy from it is in
+ * progress; a view used afterwards throws {@link IllegalStateException}. Until then it is shared by every rank thread
+ * of the process and is safe to read from several threads.
  */
 public final class SafetensorsCheckpoint implements WeightSource {
     /** The file of a checkpoint that is not split. */
     public static final String SINGLE_FILE = "model.safetensors";
     /** The index of a checkpoint split over several files. */
     public static final String INDEX_FILE = "model.safetensors.index.json";
-    /** The largest index read, as large as the largest header: the indexes of the largest models are a few MB. */
+    /**
+     * The largest index read, in bytes, as large as the largest header: the indexes of the largest models are a few
+     * MB.
+     */
     public static final long MAX_INDEX_BYTES = SafetensorsFile.MAX_HEADER_BYTES;
 
     private final String description;
@@ -51,9 +60,16 @@ public final class SafetensorsCheckpoint implements WeightSource {
 
     /**
      * Opens {@code path}: a safetensors file, an index file ({@code *.index.json}), or a directory holding
-     * {@value #SINGLE_FILE} or else {@value #INDEX_FILE} (the order the Hugging Face loaders look in).
+     * {@value #SINGLE_FILE} or else {@value #INDEX_FILE} (the order the Hugging Face loaders look in). Every file is
+     * mapped and its header checked now, before any tensor is read.
      *
-     * @throws CheckpointException naming the file, the tensor and what was wrong
+     * @param path a safetensors file, an index, or a model folder
+     * @return the checkpoint, owned by the caller
+     * @throws CheckpointException naming the file, the tensor and what was wrong: a file missing, unreadable, not a
+     *                             regular file or breaking a rule of the format; an index that is not UTF-8 JSON,
+     *                             larger than {@link #MAX_INDEX_BYTES}, without a {@code weight_map} object, mapping a
+     *                             tensor to anything but a file beside it, or disagreeing with its files; a folder
+     *                             with neither file. Nothing stays mapped then.
      */
     public static SafetensorsCheckpoint open(Path path) {
         if (Files.isDirectory(path)) {
@@ -176,13 +192,21 @@ public final class SafetensorsCheckpoint implements WeightSource {
                 && name.indexOf('/') < 0 && name.indexOf('\\') < 0 && !CheckpointJson.hasControl(name);
     }
 
-    /** The file or index it was opened from. */
+    /**
+     * Names the checkpoint in messages.
+     *
+     * @return the path of the file or index it was opened from
+     */
     @Override
     public String describe() {
         return description;
     }
 
-    /** The tensor names, in header order (one file) or weight_map order (an index). */
+    /**
+     * The names of every tensor of the checkpoint.
+     *
+     * @return the names, unmodifiable, in header order (one file) or {@code weight_map} order (an index)
+     */
     @Override
     public Set<String> names() {
         return fileOfTensor.keySet();
@@ -193,25 +217,55 @@ public final class SafetensorsCheckpoint implements WeightSource {
         return fileOf(name).info(name);
     }
 
-    /** A zero-copy host view of {@code name} in its mapped file, valid until the checkpoint is closed. */
+    /**
+     * A zero-copy host view of {@code name} in its mapped file, valid until the checkpoint is closed.
+     *
+     * @param name a tensor name
+     * @return the view, in the file's dtype and shape; not owned: closing it frees nothing
+     * @throws CheckpointException naming the checkpoint and the tensor when there is no such tensor
+     * @throws IllegalStateException when the checkpoint was closed
+     */
     @Override
     public Tensor view(String name) {
         return fileOf(name).view(name);
     }
 
-    /** A read of {@code name} in its mapped file, which releases the file's pages as it goes. */
+    /**
+     * A read of {@code name} in its mapped file, which releases the file's pages as it goes: a page goes once every
+     * read in flight over it has passed it.
+     *
+     * @param name a tensor name
+     * @param firstByte the first byte of the view the copy reads
+     * @param endByte one past the last byte it reads
+     * @return the read, to close when the copy is done
+     * @throws CheckpointException naming the checkpoint and the tensor when there is no such tensor
+     * @throws IllegalArgumentException when {@code [firstByte, endByte)} is not within the tensor's bytes
+     * @throws IllegalStateException when the checkpoint was closed
+     */
     @Override
     public TensorRead read(String name, long firstByte, long endByte) {
         return fileOf(name).read(name, firstByte, endByte);
     }
 
-    /** The error of the file holding {@code name}, naming that file (not the index). */
+    /**
+     * The error of the file holding {@code name}, naming that file (not the index) and its size then and now: a
+     * file cut short or replaced while mapped.
+     *
+     * @param name the tensor whose copy failed
+     * @param fault what the JVM threw (its {@link InternalError} for a mapped page without bytes behind it)
+     * @return the exception to throw, with {@code fault} as its cause
+     * @throws CheckpointException when there is no such tensor
+     */
     @Override
     public CheckpointException unreadable(String name, Throwable fault) {
         return fileOf(name).unreadable(name, fault);
     }
 
-    /** The mapped files, each once, in the order first listed. */
+    /**
+     * The mapped files.
+     *
+     * @return each file once, in the order first listed; the checkpoint's own: closing the checkpoint closes them
+     */
     public List<SafetensorsFile> files() {
         return files;
     }
@@ -224,7 +278,10 @@ public final class SafetensorsCheckpoint implements WeightSource {
         return file;
     }
 
-    /** Unmaps every file. */
+    /**
+     * Unmaps every file; views handed out throw {@link IllegalStateException} from then on. Closing twice is
+     * harmless.
+     */
     @Override
     public void close() {
         files.forEach(SafetensorsFile::close);

@@ -18,17 +18,23 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * One safetensors file (docs/contract.md section 14), mapped read-only as a whole: an 8-byte little-endian header
- * length {@code n}, {@code n} bytes of JSON, then the data. The header is validated completely when the file is
- * opened, before any tensor is read, so every view lies inside the file and shares no byte with another view.
+ * One safetensors file (the contract,
+ * <a href="https://github.com/tpkernels/tpkernels/blob/main/docs/contract.md#reading-safetensorsfile-safetensorscheckpoint">section 14</a>),
+ * mapped read-only as a whole: an 8-byte little-endian header length {@code n}, {@code n} bytes of JSON, then the data.
+ * The header is validated completely when the file is opened, before any tensor is read, so every view lies inside the
+ * file and shares no byte with another view.
  *
  * <p>Views are zero-copy slices of one mapping in a shared arena: every rank thread of a process reads the same
  * pages, and reads are thread-safe. A copy that reads through {@link #read} lets the pages it has passed go
- * ({@link MappedReads}); the header's pages go once it is parsed. Closing unmaps the file; a view used afterwards
- * throws {@link IllegalStateException}.
+ * once every read in flight over them has passed them; the header's pages go once it is parsed. The caller owns the
+ * file and closes it, which unmaps it: close it once no copy from it is in progress; a view used afterwards throws
+ * {@link IllegalStateException}.
  */
 public final class SafetensorsFile implements WeightSource {
-    /** The largest header accepted, as in the reference implementation: anything larger is corrupt or hostile. */
+    /**
+     * The largest header accepted, in bytes, as in the reference implementation: anything larger is corrupt or
+     * hostile.
+     */
     public static final long MAX_HEADER_BYTES = 100_000_000L;
 
     /** Bytes of the header length field. */
@@ -57,10 +63,13 @@ public final class SafetensorsFile implements WeightSource {
     }
 
     /**
-     * Maps and validates {@code file}.
+     * Maps and validates {@code file}: the header is read and checked completely before this returns.
      *
-     * @throws CheckpointException naming the file (and the entry) if it is missing, unreadable or breaks a rule
-     *                             of the format
+     * @param file a safetensors file
+     * @return the mapped file, owned by the caller
+     * @throws CheckpointException naming the file (and the entry) if it is missing, a directory or not a regular file,
+     *                             unreadable, changed while being opened, or breaks a rule of the format; nothing
+     *                             stays mapped then
      */
     public static SafetensorsFile open(Path file) {
         Arena arena = Arena.ofShared();
@@ -136,18 +145,30 @@ public final class SafetensorsFile implements WeightSource {
         }
     }
 
-    /** The file. */
+    /**
+     * The file it maps.
+     *
+     * @return the path it was opened with
+     */
     public Path path() {
         return path;
     }
 
-    /** The file's path. */
+    /**
+     * Names the file in messages.
+     *
+     * @return the file's path
+     */
     @Override
     public String describe() {
         return path.toString();
     }
 
-    /** The tensor names, in header order. */
+    /**
+     * The names of every tensor of the file.
+     *
+     * @return the names, unmodifiable, in header order ({@code __metadata__} is not a tensor)
+     */
     @Override
     public Set<String> names() {
         return header.entries().keySet();
@@ -158,7 +179,14 @@ public final class SafetensorsFile implements WeightSource {
         return entry(name).info();
     }
 
-    /** A zero-copy host view of {@code name} inside the mapping, valid until this file is closed. */
+    /**
+     * A zero-copy host view of {@code name} inside the mapping, valid until this file is closed.
+     *
+     * @param name a tensor name
+     * @return the view, in the file's dtype and shape; not owned: closing it frees nothing
+     * @throws CheckpointException naming the file and the tensor when there is no such tensor
+     * @throws IllegalStateException when the file was closed
+     */
     @Override
     public Tensor view(String name) {
         SafetensorsHeader.Entry e = entry(name);
@@ -170,7 +198,15 @@ public final class SafetensorsFile implements WeightSource {
 
     /**
      * A read of {@code name}'s view over its bytes {@code [firstByte, endByte)}, which releases the pages behind
-     * it as every read in flight over them passes them ({@link MappedReads}).
+     * it as every read in flight over them passes them.
+     *
+     * @param name a tensor name
+     * @param firstByte the first byte of the view the copy reads
+     * @param endByte one past the last byte it reads
+     * @return the read, to close when the copy is done
+     * @throws CheckpointException naming the file and the tensor when there is no such tensor
+     * @throws IllegalArgumentException when {@code [firstByte, endByte)} is not within the tensor's bytes
+     * @throws IllegalStateException when the file was closed
      */
     @Override
     public TensorRead read(String name, long firstByte, long endByte) {
@@ -189,7 +225,11 @@ public final class SafetensorsFile implements WeightSource {
     /**
      * The file's error for a view of {@code name} that could not be read: the JVM's {@link InternalError} for a
      * page of the mapping that no longer has bytes behind it, the file having been cut short (or replaced) since it
-     * was opened.
+     * was opened. Names the file, the tensor, and the file's size then and now.
+     *
+     * @param name the tensor whose copy failed
+     * @param fault what the JVM threw
+     * @return the exception to throw, with {@code fault} as its cause
      */
     @Override
     public CheckpointException unreadable(String name, Throwable fault) {
@@ -203,7 +243,11 @@ public final class SafetensorsFile implements WeightSource {
                 + " use (" + now + ")", fault);
     }
 
-    /** The {@code __metadata__} strings of the header, in header order (empty if it has none). */
+    /**
+     * The free-form strings of the header's {@code __metadata__} ({@code {"format": "pt"}} from PyTorch's writer).
+     *
+     * @return the strings, unmodifiable, in header order; empty if it has none
+     */
     public Map<String, String> metadata() {
         return header.metadata();
     }

@@ -23,9 +23,10 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The JSON header of a safetensors file, checked against every rule of docs/contract.md section 14 so that each
- * entry's bytes lie inside the data section and belong to no other entry. Like the reference reader, it also
- * requires the entries to cover the data exactly, without gaps or bytes after the last one: a header length that
+ * The JSON header of a safetensors file, checked against every rule of the contract,
+ * <a href="https://github.com/tpkernels/tpkernels/blob/main/docs/contract.md#reading-safetensorsfile-safetensorscheckpoint">section 14</a>,
+ * so that each entry's bytes lie inside the data section and belong to no other entry. Like the reference reader, it
+ * also requires the entries to cover the data exactly, without gaps or bytes after the last one: a header length that
  * is off by a few bytes (a corrupt or hand-made file) then fails instead of silently shifting every tensor.
  *
  * @param entries  tensors by name, in header order

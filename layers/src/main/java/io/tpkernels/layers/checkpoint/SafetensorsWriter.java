@@ -20,9 +20,11 @@ import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
- * Writes a safetensors file (docs/contract.md section 14) all or nothing: the file is written beside its target
- * under a temporary name, forced to disk, then renamed over the target. On any failure the temporary file is
- * deleted, so a reader sees either the old file (or none) or the complete new one, never a partial one.
+ * Writes a safetensors file (the contract,
+ * <a href="https://github.com/tpkernels/tpkernels/blob/main/docs/contract.md#writing-safetensorswriter">section 14</a>)
+ * all or nothing: the file is written beside its target under a temporary name, forced to disk, then renamed over the
+ * target. On any failure the temporary file is deleted, so a reader sees either the old file (or none) or the complete
+ * new one, never a partial one.
  */
 public final class SafetensorsWriter {
     /** Tensor data is written in slices of at most this many bytes: a ByteBuffer holds at most 2^31 - 1. */
@@ -33,11 +35,17 @@ public final class SafetensorsWriter {
 
     /**
      * Writes {@code tensors} (host or GPU, in map order) and {@code metadata} to {@code file}, replacing it.
-     * Like the reference writer, the JSON header is padded with spaces so the data starts at a multiple of 8.
+     * Like the reference writer, the JSON header is padded with spaces so the data starts at a multiple of 8. Each
+     * tensor is written in its own dtype and shape; a GPU tensor is copied to the host one at a time, so the extra
+     * host memory is at most one tensor's.
      *
-     * @throws CheckpointException naming the file (and tensor) if a name is empty or {@code __metadata__}, a
-     *                             tensor cannot be read, or the file cannot be written; the target is then
-     *                             untouched and no temporary file remains
+     * @param file     the file to write or replace; its folder must exist
+     * @param tensors  the tensors by name, on the host or a GPU; read, not closed: they stay the caller's
+     * @param metadata the header's {@code __metadata__} strings, none when empty
+     * @throws CheckpointException naming the file (and tensor) if a name is null, empty or {@code __metadata__}, a
+     *                             tensor or a metadata key or value is null, the header would be over
+     *                             {@link SafetensorsFile#MAX_HEADER_BYTES}, a tensor cannot be read, or the file
+     *                             cannot be written; the target is then untouched and no temporary file remains
      */
     public static void write(Path file, Map<String, Tensor> tensors, Map<String, String> metadata) {
         ByteBuffer header = header(file, tensors, metadata);
