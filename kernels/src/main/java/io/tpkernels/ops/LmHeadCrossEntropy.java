@@ -24,7 +24,7 @@ import io.tpkernels.shard.VocabShard;
  *   {@link #chunkColumns} at a time: the LM head's own GEMM ({@link LmHead}) on that chunk of {@code W_r}'s rows gives
  *   {@code [T, C]} logits, folded at once into the running statistics and dropped; the backward computes each chunk
  *   again, turns it into {@code dz} and adds {@code dz·W_chunk} into {@code dX}. Scratch: {@code O(T)} and two
- *   {@code [T, C]} chunks, {@code C} about 1/64 of the shard.</li>
+ *   {@code [T, C]} chunks, {@code C} about 1/64 of the shard and at most 256 columns.</li>
  * </ul>
  * Either way {@code W_r} is read once per pass and the padding columns are never computed.
  *
@@ -41,15 +41,18 @@ import io.tpkernels.shard.VocabShard;
 public final class LmHeadCrossEntropy {
     /** The valid columns are taken in about this many chunks... */
     static final int CHUNKS = 64;
-    /** ... of at least this many columns, so that each chunk's GEMM is not a sliver. */
+    /** ... of at least this many columns, so that each chunk's GEMM is not a sliver... */
     static final int MIN_CHUNK_COLUMNS = 64;
+    /** ... and at most this many (the CPU GEMM's task width), so that the scratch is {@code O(T)} whatever the vocab. */
+    static final int MAX_CHUNK_COLUMNS = 256;
 
     private LmHeadCrossEntropy() {
     }
 
     /** The columns of logits computed at once for a shard of {@code valid} real columns. */
     static long chunkColumns(long valid) {
-        return Math.max(Math.min(valid, MIN_CHUNK_COLUMNS), (valid + CHUNKS - 1) / CHUNKS);
+        long share = Math.max(Math.min(valid, MIN_CHUNK_COLUMNS), (valid + CHUNKS - 1) / CHUNKS);
+        return Math.min(share, MAX_CHUNK_COLUMNS);
     }
 
     /**

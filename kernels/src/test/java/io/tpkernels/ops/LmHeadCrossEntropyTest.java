@@ -7,6 +7,9 @@ import io.tpkernels.runtime.DType;
 import io.tpkernels.runtime.Device;
 import java.util.List;
 import java.util.stream.Stream;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.constraints.LongRange;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -85,7 +88,25 @@ class LmHeadCrossEntropyTest {
 
     @Test
     void chunksAreAboutOneSixtyFourthOfTheColumnsAndNeverEmpty() {
-        assertEquals(List.of(1L, 5L, 64L, 64L, 79L, 247L),
-                Stream.of(1L, 5L, 64L, 100L, 5000L, 15808L).map(LmHeadCrossEntropy::chunkColumns).toList());
+        // 15808: LLaMA-3's last shard at tp 8; 128256: its whole vocabulary on one rank, capped
+        assertEquals(List.of(1L, 5L, 64L, 64L, 79L, 247L, 256L),
+                Stream.of(1L, 5L, 64L, 100L, 5000L, 15808L, 128256L).map(LmHeadCrossEntropy::chunkColumns).toList());
+    }
+
+    /**
+     * A chunk is never empty nor wider than the shard, at least 64 columns where the shard has them, and at most 256:
+     * the scratch is {@code O(T)} whatever the vocabulary, and a shard of up to 64·256 columns takes at most 64 chunks.
+     */
+    @Property
+    void chunksAreBoundedWhateverTheShard(@ForAll @LongRange(min = 1, max = 5_000_000) long valid) {
+        long c = LmHeadCrossEntropy.chunkColumns(valid);
+        assertTrue(c >= 1 && c <= valid && c <= LmHeadCrossEntropy.MAX_CHUNK_COLUMNS, valid + ": " + c);
+        assertTrue(c >= Math.min(valid, LmHeadCrossEntropy.MIN_CHUNK_COLUMNS), valid + ": " + c);
+        long chunks = (valid + c - 1) / c;
+        if (valid <= (long) LmHeadCrossEntropy.CHUNKS * LmHeadCrossEntropy.MAX_CHUNK_COLUMNS) {
+            assertTrue(chunks <= LmHeadCrossEntropy.CHUNKS, valid + ": " + chunks + " chunks of " + c);
+        } else {
+            assertEquals(LmHeadCrossEntropy.MAX_CHUNK_COLUMNS, c, valid + " columns");
+        }
     }
 }
