@@ -10,6 +10,9 @@
 //   tpk_lmhead_ce_fold:  the G groups' statistics of each row folded in group order (ce_fold); local_max and row_max
 //       both get the row's maximum (row_max is all-reduced next, local_max kept for the rebase), packed (ties, rest,
 //       target), (0, 0, 0) for an ignored token: what tpk_ce_sum_target gives the unfused form.
+//   A row block whose every token is ignored (a prompt masked with -100, rows past T) computes nothing in either
+//   direction: its statistics stay (-inf, 0, 0, 0) and its dz is 0. The loss and the gradients are unchanged; the
+//   work saved is the GEMMs of masked tokens, which the unfused form computes.
 //   tpk_lmhead_ce_backward_<in>: block (row block, column tile) computes the tile's logits again, forms
 //       dz = scale·(softmax − onehot) in registers from the forward's M_t and (ties, rest) (0 in ignored rows and
 //       past valid), rounds it to the input dtype into shared memory, then goes through H a slice of 64 at a time:
@@ -68,15 +71,23 @@ __device__ __forceinline__ void lmhead_ce_forward(float* part_max, float* part_p
     const int tid = threadIdx.x, warp = tid >> 5, lane = tid & 31;
     const int wm = (warp >> 2) * 64, wn = (warp & 3) * 32, wcol = warp & 3;
     const int m0 = blockIdx.x * BM;
+    __shared__ int any_counted;           // some row of the block is a token the loss counts
+    if (tid == 0) any_counted = 0;
+    __syncthreads();
     if (tid < BM) {
         const long long id = m0 + tid < T ? ce_target(targets, i64, m0 + tid) : TPK_CE_IGNORE_INDEX;
         hot[tid] = id != TPK_CE_IGNORE_INDEX && id >= start && id < start + valid ? id - start : -1;
+        if (id != TPK_CE_IGNORE_INDEX) any_counted = 1;
         run_max[tid] = tpk_neg_inf();
         run_ties[tid] = 0.0;
         run_rest[tid] = 0.0;
         run_target[tid] = 0.f;
     }
-    for (long long n0 = (long long)blockIdx.y * BN; n0 < valid; n0 += (long long)gridDim.y * BN) {
+    __syncthreads();
+    // A block of ignored tokens (a prompt masked with −100, the padding past T) computes no logits: its rows' statistics
+    // stay (−∞, 0, 0, 0), which the fold, the collectives and the finish leave as an ignored row's.
+    const long long first_tile = any_counted ? (long long)blockIdx.y * BN : valid;
+    for (long long n0 = first_tile; n0 < valid; n0 += (long long)gridDim.y * BN) {
         __syncthreads();  // the last tile is folded and its stages read: both may be written again
         float acc[4][4][4];
         gemm_mma_mainloop(g, m0, n0, As, Bs, acc);
@@ -228,9 +239,10 @@ __device__ __forceinline__ void ce_slice_mma(float (&acc)[2][4][4], const u16* D
     }
 }
 
-// out[(row0 + r)·K + h0 + c] += acc for this warp's outputs with row0 + r < rows and h0 + c < K.
+// out[(row0 + r)·K + h0 + c] += acc for this warp's outputs with row0 + r < rows, h0 + c < K and, where on is
+// given, on[r] (a row whose dz is 0 adds nothing).
 __device__ __forceinline__ void ce_slice_add(float* out, const float (&acc)[2][4][4], long long row0, long long rows,
-                                             int h0, int K, int warp, int lane) {
+                                             const bool* on, int h0, int K, int warp, int lane) {
     const int wr = (warp >> 1) * 32, wc = (warp & 1) * 32;
 #pragma unroll
     for (int mi = 0; mi < 2; mi++) {
@@ -238,9 +250,9 @@ __device__ __forceinline__ void ce_slice_add(float* out, const float (&acc)[2][4
         for (int ni = 0; ni < 4; ni++) {
 #pragma unroll
             for (int q = 0; q < 4; q++) {
-                const long long row = row0 + wr + mi * 16 + (lane >> 2) + 8 * (q >> 1);
+                const int r = wr + mi * 16 + (lane >> 2) + 8 * (q >> 1);
                 const int h = h0 + wc + ni * 8 + (lane & 3) * 2 + (q & 1);
-                if (row < rows && h < K) tpk_red_add_f32(out + row * K + h, acc[mi][ni][q]);
+                if (row0 + r < rows && h < K && (!on || on[r])) tpk_red_add_f32(out + (row0 + r) * K + h, acc[mi][ni][q]);
             }
         }
     }
@@ -260,6 +272,7 @@ __device__ __forceinline__ void lmhead_ce_backward(float* dx, float* dw, const t
     __shared__ double row_rest[BM];
     __shared__ int hot[BM];           // the row's target as a column of this tile, or −1
     __shared__ bool row_on[BM];       // the row takes a gradient: a token not ignored, and live
+    __shared__ int any_live;
     unsigned char* smem = tpk_dynamic_smem();
     u16* As = reinterpret_cast<u16*>(smem);
     u16* Bs = As + STAGES * BM * LDS;
@@ -272,6 +285,8 @@ __device__ __forceinline__ void lmhead_ce_backward(float* dx, float* dw, const t
     const int m0 = blockIdx.x * BM;
     const long long n0 = (long long)blockIdx.y * BN;
     const long long cols = valid - n0;
+    if (tid == 0) any_live = 0;
+    __syncthreads();
     if (tid < BM) {
         const long long t = m0 + tid;
         const long long id = t < T ? ce_target(targets, i64, t) : TPK_CE_IGNORE_INDEX;
@@ -283,10 +298,12 @@ __device__ __forceinline__ void lmhead_ce_backward(float* dx, float* dw, const t
         row_ties[tid] = ties;
         row_rest[tid] = rest;
         row_coef[tid] = row_live ? tpk_d2f(tpk_ddiv(scale, tpk_dadd(ties, rest))) : 0.f;
+        if (row_live) any_live = 1;
         hot[tid] = row_live && id >= start + n0 && id < start + n0 + BN && id < start + valid ? (int)(id - start - n0)
                                                                                             : -1;
     }
     __syncthreads();
+    if (!any_live) return;  // dz is 0 in every row: nothing to add (the whole block decides alike)
     float acc[4][4][4];
     gemm_mma_mainloop(g, m0, n0, As, Bs, acc);
 
@@ -351,10 +368,10 @@ __device__ __forceinline__ void lmhead_ce_backward(float* dx, float* dw, const t
         const int stage = s & 1;
         float out[2][4][4];
         ce_slice_mma<BF16, false>(out, Dz, Ws + stage * BN * LDH, BN, warp, lane);
-        ce_slice_add(dx, out, m0, T, h0, K, warp, lane);
+        ce_slice_add(dx, out, m0, T, row_on, h0, K, warp, lane);
         if (dw) {
             ce_slice_mma<BF16, true>(out, Dz, Xs + stage * BM * LDH, BM, warp, lane);
-            ce_slice_add(dw, out, n0, valid, h0, K, warp, lane);
+            ce_slice_add(dw, out, n0, valid, nullptr, h0, K, warp, lane);
         }
         __syncthreads();  // slice s's stage is read: slice s + 2 may land there
     }

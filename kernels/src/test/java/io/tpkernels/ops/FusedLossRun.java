@@ -22,9 +22,10 @@ import java.util.List;
  * @param dw         each rank's {@code dW_r}
  * @param peakBytes  each rank's peak bytes allocated on its device during forward and backward
  * @param shardBytes each rank's {@code [T, S]} F32 logits' bytes
+ * @param rowMax     each rank's saved row maxima (after the all-reduce MAX)
  */
 record FusedLossRun(double loss, long count, List<float[]> dx, List<float[]> dw, List<Long> peakBytes,
-                    List<Long> shardBytes) {
+                    List<Long> shardBytes, List<float[]> rowMax) {
 
     /** The problem: sizes, the dtype of X and W, the targets, the padding multiple. */
     record Problem(int t, int h, int vocab, int multiple, DType dtype, long[] targets) {
@@ -42,9 +43,13 @@ record FusedLossRun(double loss, long count, List<float[]> dx, List<float[]> dw,
     }
 
     static FusedLossRun run(Problem p, int tp, Device device, boolean fused) {
-        float[] x = p.x();
+        return run(p, p.x(), tp, device, fused);
+    }
+
+    /** As above, with {@code x} given instead of the problem's. */
+    static FusedLossRun run(Problem p, float[] x, int tp, Device device, boolean fused) {
         float[] w = p.w();
-        record Rank(double loss, long count, float[] dx, float[] dw, long peak, long shardBytes) {
+        record Rank(double loss, long count, float[] dx, float[] dw, long peak, long shardBytes, float[] rowMax) {
         }
         List<Rank> ranks = LocalGroup.run(tp, group -> {
             VocabShard shard = VocabShard.of(p.vocab(), tp, group.rank(), p.multiple());
@@ -64,6 +69,7 @@ record FusedLossRun(double loss, long count, List<float[]> dx, List<float[]> dw,
                     double loss;
                     long count;
                     float[] dx;
+                    float[] rowMax;
                     if (fused) {
                         try (VocabParallelCrossEntropy.Forward f = LmHeadCrossEntropy.forward(ctx, group, shard, xd, wd,
                                 yd);
@@ -71,6 +77,7 @@ record FusedLossRun(double loss, long count, List<float[]> dx, List<float[]> dw,
                             loss = f.loss();
                             count = f.count();
                             dx = g.toFloatArray();
+                            rowMax = f.rowMax().toFloatArray();
                         }
                     } else {
                         try (Tensor z = LmHead.logits(ctx, xd, wd, shard.shardSize());
@@ -82,17 +89,18 @@ record FusedLossRun(double loss, long count, List<float[]> dx, List<float[]> dw,
                             loss = f.loss();
                             count = f.count();
                             dx = g.toFloatArray();
+                            rowMax = f.rowMax().toFloatArray();
                         }
                     }
                     ctx.synchronize();
                     return new Rank(loss, count, dx, dW.toFloatArray(), meter.peakBytes(device),
-                            (long) p.t() * shard.shardSize() * 4);
+                            (long) p.t() * shard.shardSize() * 4, rowMax);
                 }
             }
         });
         return new FusedLossRun(ranks.get(0).loss(), ranks.get(0).count(), ranks.stream().map(Rank::dx).toList(),
                 ranks.stream().map(Rank::dw).toList(), ranks.stream().map(Rank::peak).toList(),
-                ranks.stream().map(Rank::shardBytes).toList());
+                ranks.stream().map(Rank::shardBytes).toList(), ranks.stream().map(Rank::rowMax).toList());
     }
 
     /** Random targets of the vocabulary with every {@code ignoreEvery}-th ignored and the last one the last id. */

@@ -1,6 +1,7 @@
 package io.tpkernels.ops;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tpkernels.runtime.DType;
@@ -22,7 +23,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * {@code dz} is rounded to the input dtype before its products (loss within 1e-6 relative, gradients within 2e-3 of
  * their scale for F16 and 1e-2 for BF16). The tile problems cover T and the shard's valid columns that are not
  * multiples of the 128 × 128 tile, H not a multiple of the main loop's 32 or the backward's slice of 64, a shard without
- * valid rows, ignored targets and the last id. And the peak device memory far below the logits neither form holds.
+ * valid rows, ignored targets (whole row blocks of them, which the kernels skip) and the last id. And the peak device memory far below the logits neither form holds.
  */
 @GpuTest
 class LmHeadCrossEntropyCudaTest {
@@ -38,10 +39,19 @@ class LmHeadCrossEntropyCudaTest {
                         FusedLossRun.targets(130, 600, 5, 6)), 2),
                 Arguments.of(new FusedLossRun.Problem(130, 72, 600, 8, DType.F16,
                         FusedLossRun.targets(130, 600, 5, 7)), 2),
+                // T = 300: row blocks 0 and 1 wholly ignored (a masked prompt), the third block live
+                Arguments.of(new FusedLossRun.Problem(300, 40, 600, 8, DType.BF16, promptMasked(300, 600, 256)), 2),
                 // V = 5 at tp 3, multiple 4: shards of 4, 1 and 0 valid rows
                 Arguments.of(new FusedLossRun.Problem(9, 16, 5, 4, DType.BF16, FusedLossRun.targets(9, 5, 4, 2)), 3),
                 Arguments.of(new FusedLossRun.Problem(20, 32, 96, 16, DType.BF16, FusedLossRun.targets(20, 96, 7, 3)),
                         2)));
+    }
+
+    /** Random targets with the first {@code prompt} ignored, as fine-tuning on instructions masks its prompts. */
+    static long[] promptMasked(int t, int vocab, int prompt) {
+        long[] y = FusedLossRun.targets(t, vocab, 7, 8);
+        java.util.Arrays.fill(y, 0, prompt, VocabParallelCrossEntropy.IGNORE_INDEX);
+        return y;
     }
 
     static double gradientTolerance(DType dtype) {
@@ -59,6 +69,30 @@ class LmHeadCrossEntropyCudaTest {
         FusedLossRun gpu = FusedLossRun.run(p, tp, GPU, true);
         LmHeadCrossEntropyTest.assertSame(cpu, gpu, gradientTolerance(p.dtype()),
                 "GPU fused, T=" + p.t() + " tp " + tp + " " + p.dtype());
+    }
+
+    /**
+     * The tile kernels skip a row block whose every token is ignored, in both directions: its hidden states are never
+     * read. With them NaN, the loss and the gradients (dW too, where 0·NaN would show) are the unfused form's with them
+     * zero.
+     */
+    @Test
+    void aWhollyIgnoredRowBlockIsNeverRead() {
+        int t = 300;
+        int h = 40;
+        FusedLossRun.Problem p = new FusedLossRun.Problem(t, h, 600, 8, DType.BF16, promptMasked(t, 600, 256));
+        float[] x = p.x();
+        float[] zeroed = x.clone();
+        java.util.Arrays.fill(x, 0, 256 * h, Float.NaN);
+        java.util.Arrays.fill(zeroed, 0, 256 * h, 0f);
+        FusedLossRun cpu = FusedLossRun.run(p, zeroed, 2, Device.CPU, false);
+        FusedLossRun gpu = FusedLossRun.run(p, x, 2, GPU, true);
+        LmHeadCrossEntropyTest.assertSame(cpu, gpu, gradientTolerance(DType.BF16), "masked prompt of NaN");
+        for (float[] maxima : gpu.rowMax()) {
+            for (int i = 0; i < t; i++) {
+                assertFalse(Float.isNaN(maxima[i]), "row " + i + "'s maximum is NaN: its hidden state was read");
+            }
+        }
     }
 
     /**
