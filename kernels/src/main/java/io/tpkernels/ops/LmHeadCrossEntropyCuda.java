@@ -22,14 +22,19 @@ import io.tpkernels.runtime.Tuning;
  * group of column tiles and keep their rows' running statistics on chip; the groups' statistics meet in one small
  * kernel ({@code O(G·T)} scratch, {@code G} chosen so that about two blocks run per SM). The backward's blocks each
  * compute one tile again, form {@code dz} in registers and add {@code dz·W_tile} (and {@code dz_tileᵀ·X}) into the
- * F32 outputs on tensor cores. F16 and BF16 with {@code H} a multiple of 8 (16-byte rows); other shapes take the
- * chunked form.
+ * F32 outputs on tensor cores. F16 and BF16 with {@code H} a multiple of 8 (16-byte rows), on devices whose blocks may
+ * hold about 125 KB of shared memory (sm_80, sm_90); other shapes and devices take the chunked form.
  */
 final class LmHeadCrossEntropyCuda {
     /** Blocks per SM the forward's column groups aim for. */
     private static final int FORWARD_BLOCKS_PER_SM = 2;
     /** The backward's grid has a block per column tile on y, which CUDA bounds. */
     private static final long MAX_GRID_Y = 65535;
+    /**
+     * A bound on the kernels' static shared memory, beside their dynamic one (ptxas: 12,304 bytes forward, 3,728
+     * backward): a block's static and dynamic shared memory together must fit what it may opt in to.
+     */
+    static final int STATIC_SHARED_BOUND = 16 << 10;
 
     private LmHeadCrossEntropyCuda() {
     }
@@ -42,7 +47,18 @@ final class LmHeadCrossEntropyCuda {
         return ctx.isCuda() && ctx.tuning().lmHeadLoss() == Tuning.LmHeadLoss.FUSED
                 && (in == DType.BF16 || in == DType.F16) && weightShard.dtype() == in
                 && h > 0 && h % 8 == 0 && h <= Integer.MAX_VALUE && x.dim(0) <= Integer.MAX_VALUE
-                && tiles <= MAX_GRID_Y && GemmCuda.aligned(x.devicePointer(), weightShard.devicePointer());
+                && tiles <= MAX_GRID_Y && sharedMemoryFits(ctx.cudaDevice().maxSharedBytesPerBlock())
+                && GemmCuda.aligned(x.devicePointer(), weightShard.devicePointer());
+    }
+
+    /**
+     * Whether a block of each kernel fits a device whose blocks may opt in to {@code maxSharedBytesPerBlock} bytes of
+     * shared memory: the A100's 163 KB and Hopper's 227 KB do; the 99 KB of sm_86 and sm_89 do not (the backward
+     * holds two stages of W and X slices and dz's tile), and those devices take the chunked form.
+     */
+    static boolean sharedMemoryFits(int maxSharedBytesPerBlock) {
+        int most = Math.max(GEMM_MMA_SMEM_BYTES, LMHEAD_CE_BACKWARD_SMEM_BYTES) + STATIC_SHARED_BOUND;
+        return maxSharedBytesPerBlock >= most;
     }
 
     /**

@@ -1,6 +1,7 @@
 package io.tpkernels.ops;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tpkernels.runtime.DType;
@@ -91,6 +92,16 @@ class LmHeadCrossEntropyTest {
         // 15808: LLaMA-3's last shard at tp 8; 128256: its whole vocabulary on one rank, capped
         assertEquals(List.of(1L, 5L, 64L, 64L, 79L, 247L, 256L),
                 Stream.of(1L, 5L, 64L, 100L, 5000L, 15808L, 128256L).map(LmHeadCrossEntropy::chunkColumns).toList());
+    }
+
+    /** The tile kernels' blocks fit an A100 (163 KB per block) and Hopper (227 KB), not sm_86/sm_89 (99 KB). */
+    @Test
+    void theTileKernelsRunWhereTheirSharedMemoryFits() {
+        assertTrue(LmHeadCrossEntropyCuda.sharedMemoryFits(166912), "sm_80");
+        assertTrue(LmHeadCrossEntropyCuda.sharedMemoryFits(232448), "sm_90");
+        assertFalse(LmHeadCrossEntropyCuda.sharedMemoryFits(101376), "sm_86, sm_89");
+        // dz's tile, two stages of the W and X slices, and the static statistics
+        assertFalse(LmHeadCrossEntropyCuda.sharedMemoryFits(128 * 136 * 2 + 2 * 256 * 72 * 2 + 3728 - 1));
     }
 
     /**
