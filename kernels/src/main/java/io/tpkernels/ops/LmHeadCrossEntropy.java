@@ -154,19 +154,30 @@ public final class LmHeadCrossEntropy {
                     + " tokens, the backward's x is " + x.describe());
         }
         checkOperands(ctx, shard, x, weightShard, targets);
+        Tensor dx = Tensor.zeros(ctx, DType.F32, x.dim(0), x.dim(1));
+        try {
+            if (LmHeadCrossEntropyCuda.takes(ctx, x, weightShard)) {
+                LmHeadCrossEntropyCuda.backward(ctx, saved, x, weightShard, targets, gradOutput, dx, dW);
+            } else {
+                chunkedBackward(ctx, saved, x, weightShard, targets, gradOutput, dx, dW);
+            }
+            return dx;
+        } catch (RuntimeException e) {
+            dx.close();
+            throw e;
+        }
+    }
+
+    /**
+     * Adds this rank's partial {@code dX} into {@code dx} (and {@code dz_rᵀ·X} into {@code dW} when not null), a chunk of
+     * {@link #chunkColumns} at a time: the chunk's logits again, its {@code dz}, then its products.
+     */
+    private static void chunkedBackward(ExecutionContext ctx, VocabParallelCrossEntropy.Forward saved, Tensor x,
+                                        Tensor weightShard, Tensor targets, double gradOutput, Tensor dx, Tensor dW) {
+        VocabShard shard = saved.shard();
         long t = x.dim(0);
         long valid = shard.validRows();
         long chunk = chunkColumns(valid);
-        Tensor dx = Tensor.zeros(ctx, DType.F32, t, x.dim(1));
-        if (LmHeadCrossEntropyCuda.takes(ctx, x, weightShard)) {
-            try {
-                LmHeadCrossEntropyCuda.backward(ctx, saved, x, weightShard, targets, gradOutput, dx, dW);
-                return dx;
-            } catch (RuntimeException e) {
-                dx.close();
-                throw e;
-            }
-        }
         try (Tensor logits = Tensor.allocate(ctx, DType.F32, t, Math.max(chunk, 1));
              Tensor grads = Tensor.allocate(ctx, DType.F32, t, Math.max(chunk, 1))) {
             for (long from = 0; from < valid; from += chunk) {
@@ -181,10 +192,6 @@ public final class LmHeadCrossEntropy {
                     LmHeadBackward.addWeightGradient(ctx, dz, x, dW.rows(from, to));
                 }
             }
-            return dx;
-        } catch (RuntimeException e) {
-            dx.close();
-            throw e;
         }
     }
 

@@ -98,7 +98,8 @@ final class LmHeadCrossEntropyCuda {
                     KernelArgs.begin().ptr(partMax.devicePointer()).ptr(partPacked.devicePointer())
                             .ptr(x.devicePointer()).ptr(weightShard.devicePointer()).ptr(targets.devicePointer())
                             .i32(i64).i32((int) t).i32((int) x.dim(1)).i64(valid).i64(start));
-            kernel(ctx, KernelNames.TPK_LMHEAD_CE_FOLD).launch(ctx, elementBlocks(ctx, t), CROSS_ENTROPY_THREADS, 0,
+            int foldBlocks = VocabParallelCrossEntropyCuda.elementBlocks(ctx, t);
+            kernel(ctx, KernelNames.TPK_LMHEAD_CE_FOLD).launch(ctx, foldBlocks, CROSS_ENTROPY_THREADS, 0,
                     KernelArgs.begin().ptr(localMax.devicePointer()).ptr(rowMax.devicePointer())
                             .ptr(packed.devicePointer()).ptr(partMax.devicePointer()).ptr(partPacked.devicePointer())
                             .ptr(targets.devicePointer()).i32(i64).i64(t).i32(groups));
@@ -147,11 +148,5 @@ final class LmHeadCrossEntropyCuda {
 
     private static int blocks(long n, int per) {
         return Math.toIntExact((n + per - 1) / per);
-    }
-
-    /** A thread per row, at most 8 blocks per SM: the rows beyond are taken in a grid-stride loop. */
-    private static int elementBlocks(ExecutionContext ctx, long rows) {
-        return (int) Math.min((rows + CROSS_ENTROPY_THREADS - 1) / CROSS_ENTROPY_THREADS,
-                ctx.cudaDevice().multiprocessors() * 8L);
     }
 }

@@ -188,7 +188,7 @@ final class VocabParallelCrossEntropyCuda {
     }
 
     /** A thread per element, at most 8 blocks per SM: the elements beyond are taken in a grid-stride loop. */
-    private static int elementBlocks(ExecutionContext ctx, long elements) {
+    static int elementBlocks(ExecutionContext ctx, long elements) {
         return (int) Math.min((elements + THREADS - 1) / THREADS, ctx.cudaDevice().multiprocessors() * 8L);
     }
 
